@@ -1,0 +1,99 @@
+/**
+ * @module Typed domain errors thrown by the services (identity, audit, secrets, later access/firewall).
+ *
+ * The HTTP layer maps them to the error envelope `{"error": {code, message, field, request_id}}`:
+ *
+ * | Class                 | `status` | `code` (stable)                                              | `field` |
+ * |-----------------------|----------|--------------------------------------------------------------|---------|
+ * | `ValidationError`     | 400      | `validation_failed`                                          | always  |
+ * | `AuthenticationError` | 401      | `invalid_credentials`, `totp_required`, `invalid_totp`,      | —       |
+ * |                       |          | `session_invalid`, `token_invalid`                           |         |
+ * | `ForbiddenError`      | 403      | `forbidden`                                                  | —       |
+ * | `NotFoundError`       | 404      | `not_found`                                                  | —       |
+ * | `ConflictError`       | 409      | `conflict`                                                   | maybe   |
+ * | `RateLimitedError`    | 429      | `rate_limited` (+ `retryAfterSeconds`)                       | —       |
+ *
+ * Messages are safe to show to the client: they never contain a secret or a password.
+ * Codes are never reused for a different meaning.
+ */
+
+export type DomainErrorCode =
+  | 'validation_failed'
+  | 'invalid_credentials'
+  | 'totp_required'
+  | 'invalid_totp'
+  | 'session_invalid'
+  | 'token_invalid'
+  | 'forbidden'
+  | 'not_found'
+  | 'conflict'
+  | 'rate_limited';
+
+/** Base class: an expected failure with an HTTP status, a stable code and, when one input is at fault, its field. */
+export abstract class DomainError extends Error {
+  abstract readonly status: number;
+  readonly code: DomainErrorCode;
+  readonly field: string | undefined;
+
+  constructor(code: DomainErrorCode, message: string, field?: string) {
+    super(message);
+    this.name = new.target.name;
+    this.code = code;
+    this.field = field;
+  }
+}
+
+/** Bad input: `field` names the offending input (dotted path for nested values, e.g. `site_ids.2`). */
+export class ValidationError extends DomainError {
+  readonly status = 400;
+  declare readonly field: string;
+  constructor(field: string, message: string) {
+    super('validation_failed', message, field);
+  }
+}
+
+export type AuthenticationErrorCode =
+  | 'invalid_credentials'
+  | 'totp_required'
+  | 'invalid_totp'
+  | 'session_invalid'
+  | 'token_invalid';
+
+export class AuthenticationError extends DomainError {
+  readonly status = 401;
+  constructor(code: AuthenticationErrorCode, message: string) {
+    super(code, message);
+  }
+}
+
+export class ForbiddenError extends DomainError {
+  readonly status = 403;
+  constructor(message: string) {
+    super('forbidden', message);
+  }
+}
+
+export class NotFoundError extends DomainError {
+  readonly status = 404;
+  readonly resource: string;
+  constructor(resource: string, id: string) {
+    super('not_found', `${resource} ${JSON.stringify(id)} not found`);
+    this.resource = resource;
+  }
+}
+
+export class ConflictError extends DomainError {
+  readonly status = 409;
+  constructor(message: string, field?: string) {
+    super('conflict', message, field);
+  }
+}
+
+export class RateLimitedError extends DomainError {
+  readonly status = 429;
+  readonly retryAfterSeconds: number;
+  constructor(message: string, retryAfterSeconds: number) {
+    super('rate_limited', message);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
