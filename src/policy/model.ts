@@ -1,0 +1,496 @@
+/**
+ * @module The typed policy model: the vendor-shaped INPUT (`PolicyConfig`, what a pfSense `config.xml` or a live
+ * config says) and the generated OUTPUT (`PfRuleset`, the ordered pf ruleset pfSense 2.7.2 would load, with every
+ * rule's origin). Pure types plus a few constants; no behaviour, no I/O.
+ *
+ * Contract for consumers (evaluator, lint, diff, nft compiler):
+ * - `PfRuleset.rules` is in pf evaluation order (index = `PfRule.index`). pf semantics apply unchanged: the first
+ *   matching `quick` rule decides, otherwise the last matching rule, otherwise pass (docs/adr/0030).
+ * - Everything a rule matches on is resolved: interfaces to leaf interface keys, aliases to `tables` (static CIDR
+ *   lists plus a `dynamic` flag), port aliases to inclusive ranges, inet46 to two rules, pfctl's implicit
+ *   `flags S/SA` made explicit. A consumer never needs `PolicyConfig` to evaluate a packet.
+ * - Address strings are canonical CIDRs (`10.0.0.0/8`, `192.168.1.1/32`, `2001:db8::/64`, `fe80::1/128`).
+ * - Additive changes only after the first commit; each one is named in its commit message.
+ */
+
+/** pf address family keyword. */
+export type AddressFamily = 'inet' | 'inet6';
+
+// ---------------------------------------------------------------------------------------------------------------
+// INPUT: PolicyConfig — the equivalent of the filter-relevant parts of a pfSense config.xml (pf-semantics.md §1.6)
+// ---------------------------------------------------------------------------------------------------------------
+
+/** IPv4 configuration type of an interface (`<ipaddr>`: a literal address means `static`). */
+export type Ipv4Mode = 'static' | 'dhcp' | 'pppoe' | 'pptp' | 'l2tp' | 'none';
+/** IPv6 configuration type of an interface (`<ipaddrv6>`: a literal address means `static`). */
+export type Ipv6Mode = 'static' | 'dhcp6' | 'slaac' | 'track6' | '6rd' | '6to4' | 'none';
+
+/** One assigned interface (`<interfaces><wan>…`). */
+export interface InterfaceConfig {
+  /** Config key rules refer to: `wan`, `lan`, `opt1`, … */
+  key: string;
+  /** Real device name (`<if>`): `em0`, `igb1.10`, `ovpns1`, `ipsec1`, … */
+  device: string;
+  /** `<descr>`; pfSense uses it as the pf macro name (`$WAN`). Defaults to the upper-cased key. */
+  descr: string;
+  /** `<enable/>` present. Disabled interfaces are left out of the ruleset (pfSense `$FilterIflist`). */
+  enabled: boolean;
+  ipv4: {
+    mode: Ipv4Mode;
+    /** Static address, or the known current address of a dynamic interface (JSON model only). */
+    address?: string;
+    /** Prefix length of `address`. */
+    prefixLength?: number;
+    /** Gateway IP address (resolved from `<gateway>` name), used only for reply-to / route-to text. */
+    gateway?: string;
+  };
+  ipv6: {
+    mode: Ipv6Mode;
+    address?: string;
+    prefixLength?: number;
+    gateway?: string;
+    /** track6: the interface key the prefix is delegated from. */
+    trackInterface?: string;
+  };
+  /** `<blockpriv/>`: block RFC1918, 127/8 and ULA sources inbound. */
+  blockPrivate: boolean;
+  /** `<blockbogons/>`: block `<bogons>` (and `<bogonsv6>` when IPv6 is allowed) sources inbound. */
+  blockBogons: boolean;
+  /** DHCPv4 server enabled on this interface (`<dhcpd><KEY><enable/>`): adds "allow access to DHCP server". */
+  dhcpServer: boolean;
+  /** DHCPv6 server enabled on this interface (`<dhcpdv6><KEY><enable/>`). */
+  dhcpv6Server: boolean;
+}
+
+/** A user interface group (`<ifgroups><ifgroupentry>`). */
+export interface InterfaceGroupConfig {
+  /** `<ifname>`: group name, also the rules tab key and the pf interface group name. */
+  name: string;
+  /** Member interface keys (`<members>`, space separated in XML). */
+  members: string[];
+  descr: string;
+}
+
+/** A virtual IP (`<virtualip><vip>`); adds an address (and its subnet) to its interface. */
+export interface VirtualIpConfig {
+  mode: 'ipalias' | 'carp' | 'proxyarp' | 'other';
+  /** Interface key (or `lo0`). */
+  interface: string;
+  address: string;
+  prefixLength: number;
+  descr: string;
+}
+
+/** Alias types as stored in `<alias><type>`. */
+export type AliasType = 'host' | 'network' | 'port' | 'url' | 'url_ports' | 'urltable' | 'urltable_ports';
+
+/** One alias (`<aliases><alias>`). */
+export interface AliasConfig {
+  name: string;
+  type: AliasType;
+  /** `<address>` split on whitespace: IPs, CIDRs, ranges `a-b`, FQDNs, ports, `a:b` port ranges, alias names. */
+  entries: string[];
+  descr: string;
+  /** `<url>` / `<aliasurl>` for url types (informational; contents are unknown to a pure engine). */
+  urls?: string[];
+}
+
+/** Rule action as stored in `<type>`; anything else is imported as `pass` (legacy default, filter.inc). */
+export type RuleType = 'pass' | 'block' | 'reject' | 'match';
+
+/** One side of a rule (`<source>` / `<destination>`). */
+export interface RuleEndpoint {
+  /**
+   * `any` (`<any/>`), `network` (`<network>`: `lan`, `lanip`, `opt1`, `opt1ip`, `wan`, `wanip`, `(self)`,
+   * `pppoe`, `l2tp`, a group name) or `address` (`<address>`: IP, CIDR or alias name).
+   */
+  kind: 'any' | 'network' | 'address';
+  /** The `<network>` or `<address>` text (absent for `any`). */
+  value?: string;
+  /** `<port>`: `80`, `1000-2000`, or a port alias name. */
+  port?: string;
+  /** `<not/>` present. */
+  not: boolean;
+}
+
+/** One user rule (`<filter><rule>`), in config order. Field names follow the XML tags. */
+export interface RuleConfig {
+  tracker?: string;
+  type: RuleType;
+  /** `<interface>`: one key for tab rules; a comma list (or `any`/empty) for floating rules. */
+  interface: string;
+  /** `<floating>yes</floating>` present. */
+  floating: boolean;
+  /** `<quick>` present (only meaningful for floating rules; tab rules are always quick). */
+  quick: boolean;
+  /** `<direction>`: floating only; tab rules are always `in`. */
+  direction: 'in' | 'out' | 'any';
+  ipprotocol: 'inet' | 'inet6' | 'inet46';
+  /** `<protocol>` as stored (`tcp`, `udp`, `tcp/udp`, `icmp`, `esp`, `any`, …); null when empty. */
+  protocol: string | null;
+  /** `<icmptype>` split on commas (names or numbers); null when empty or `any`. */
+  icmptypes: string[] | null;
+  source: RuleEndpoint;
+  destination: RuleEndpoint;
+  descr: string;
+  disabled: boolean;
+  log: boolean;
+  /** `<statetype>`: `keep state` (default), `sloppy state`, `modulate state`, `synproxy state`, `none`. */
+  statetype: string | null;
+  /** `<tcpflags1>` (flags that must be set) / `<tcpflags2>` (out of), comma lists of names (`syn,ack`). */
+  tcpflags1?: string;
+  tcpflags2?: string;
+  tcpflagsAny: boolean;
+  allowopts: boolean;
+  tag?: string;
+  tagged?: string;
+  nottagged?: boolean;
+  /** `<gateway>` name (policy routing). */
+  gateway?: string;
+  /** `<sched>` name (time-based rule). */
+  sched?: string;
+  /** Other child elements present on the rule that the engine does not model, with their text. */
+  extra?: Record<string, string>;
+}
+
+/** The VPN services that create rules tabs (interface groups behind the scenes, pf-semantics.md §1.4). */
+export interface VpnConfig {
+  /** Enabled OpenVPN server/client instances; each has device `ovpns<vpnid>` / `ovpnc<vpnid>`. */
+  openvpn: Array<{ mode: 'server' | 'client'; vpnid: number; device: string; descr: string }>;
+  /** IPsec enabled (`<ipsec><enable/>` or any enabled phase 1): creates the `enc0` tab. */
+  ipsec: boolean;
+  /** L2TP server enabled (`<l2tp><mode>server`). */
+  l2tp: boolean;
+  /** PPPoE servers enabled (`<pppoes><pppoe><mode>server`). */
+  pppoeServer: boolean;
+}
+
+/** System settings that add or shape generated rules. */
+export interface SystemConfig {
+  hostname: string;
+  /** `<system><ipv6allow/>`; when false IPv6 is blocked by quick rules near the top. */
+  ipv6Allow: boolean;
+  webgui: {
+    protocol: 'http' | 'https';
+    /** `<webgui><port>`; null = protocol default (80/443). */
+    port: number | null;
+    /** `<webgui><noantilockout/>`. */
+    noAntiLockout: boolean;
+    /** `<webgui><disablehttpredirect/>`: https without the port-80 redirect (anti-lockout keeps only the GUI port). */
+    disableHttpRedirect: boolean;
+  };
+  ssh: {
+    enabled: boolean;
+    /** `<ssh><port>`; null = 22. */
+    port: number | null;
+  };
+  /** `<system><disablereplyto/>`. */
+  disableReplyTo: boolean;
+  /** `<system><no_apipa_block/>`: drops the IPv4 link-local block rules. */
+  noApipaBlock: boolean;
+  /** `<syslog><nologdefaultblock/>` inverted: default block rules carry `log`. */
+  logDefaultBlock: boolean;
+  /** `<syslog><nologdefaultpass/>` present: default pass rules carry `log`. */
+  logDefaultPass: boolean;
+  /** `<system><maximumtableentries>`, informational. */
+  maximumTableEntries?: number;
+  /**
+   * Known contents of the pf `<bogons>` / `<bogonsv6>` tables. Absent = use the file pfSense ships (IPv4, static)
+   * and treat `<bogonsv6>` as dynamic (its contents come from a periodic download) — see docs/adr/0038.
+   */
+  bogons?: { ipv4?: string[]; ipv6?: string[] };
+}
+
+/** The whole filter-relevant configuration. This is also the JSON model accepted by the importer. */
+export interface PolicyConfig {
+  /** Format version of this JSON shape. */
+  version: 1;
+  system: SystemConfig;
+  /** Interfaces in config order (pfSense processes them in this order). */
+  interfaces: InterfaceConfig[];
+  groups: InterfaceGroupConfig[];
+  virtualIps: VirtualIpConfig[];
+  aliases: AliasConfig[];
+  vpn: VpnConfig;
+  /** `<filter><rule>` in config order (all tabs interleaved, as stored). Separators are not rules. */
+  rules: RuleConfig[];
+  /** NAT port forwards present with reflection enabled (adds the NAT-reflection pass). */
+  natReflection: boolean;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// OUTPUT: PfRuleset — the generated, resolved ruleset
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * A set of addresses: canonical CIDR strings of BOTH families, and whether the set may hold more than `cidrs`
+ * (contents known only at run time: URL tables, FQDN entries, DHCP/PPPoE/SLAAC addresses, `<bogonsv6>`).
+ * Contract: an address inside `cidrs` is in the set; an address outside `cidrs` is NOT in the set when `dynamic`
+ * is false and UNKNOWN when `dynamic` is true (the evaluator answers `unknown`, never a confident guess).
+ */
+export interface AddressSet {
+  cidrs: string[];
+  dynamic: boolean;
+}
+
+/** A pf table (`table <NAME> { … }`), generated for an alias, an interface network or a system list. */
+export interface PfTable extends AddressSet {
+  name: string;
+  /** What produced it: a user alias, an interface/group `__NETWORK` macro, or a pfSense system table. */
+  source: 'alias' | 'interface-network' | 'system';
+  /** Alias type, for `source: 'alias'`. */
+  aliasType?: AliasType;
+  descr?: string;
+}
+
+/**
+ * What an address position (`from …` / `to …`) matches, before negation.
+ * - `any`: every address.
+ * - `cidrs`: a literal list, OR-ed (pf `{ a b }`); static.
+ * - `table`: `PfRuleset.tables[table]` (aliases, `$LAN__NETWORK`, `<bogons>`, `<sshguard>`, …).
+ * - `self`: pf `(self)`, every address of the firewall: `PfRuleset.self`.
+ * - `interface-address`: pf `(em1)`, the addresses of one interface (`PfRuleset.interfaces[…].addresses`),
+ *   used by the anti-lockout rule and for interfaces whose address is dynamic.
+ * - `interface-network`: pf `(em0:network)`, the subnets of one interface (`…networks`), used for antispoof of an
+ *   interface whose address is dynamic.
+ * Only addresses of the rule's `af` can match (a mixed-family table restricted by `inet`/`inet6`, §1.5).
+ */
+export type AddressMatch =
+  | { kind: 'any' }
+  | { kind: 'cidrs'; cidrs: string[] }
+  | { kind: 'table'; table: string }
+  | { kind: 'self' }
+  | { kind: 'interface-address'; interface: string }
+  | { kind: 'interface-network'; interface: string };
+
+/** `from`/`to` address with negation (`! <table>` matches every address NOT in the set; pf-semantics.md §2.3). */
+export interface AddressSpec {
+  match: AddressMatch;
+  negate: boolean;
+}
+
+/** An inclusive port range; a single port has `from === to`. */
+export interface PortRange {
+  from: number;
+  to: number;
+}
+
+/**
+ * A port position: the packet port must lie in one of `ranges` (OR). Only TCP/UDP packets can match a rule with a
+ * port spec (pf: ports imply tcp/udp). `alias` names the port alias for printing; `dynamic` marks a url_ports /
+ * urltable_ports alias whose contents are unknown (then `ranges` holds what is known, usually nothing).
+ */
+export interface PortSpec {
+  ranges: PortRange[];
+  alias?: string;
+  dynamic?: boolean;
+}
+
+/** TCP flags test `flags <set>/<outOf>`: (packet flags & outOf) === set. Letters F S R P A U E W. */
+export interface TcpFlags {
+  set: string;
+  outOf: string;
+  /** True when pfctl adds it (every stateful rule without a flags clause); the printer omits implicit flags. */
+  implicit: boolean;
+}
+
+/** State handling of a `pass` rule (null on block/reject/match rules). */
+export type StateType = 'keep' | 'modulate' | 'synproxy' | 'sloppy' | 'none';
+
+/**
+ * The action as pf loads it. `reject` is pf `block return`: TCP gets RST|ACK, UDP and other non-ICMP protocols an
+ * ICMP(v6) port unreachable, ICMP nothing (pf-semantics.md §2.6). `match` never changes the verdict.
+ */
+export type RuleAction = 'pass' | 'block' | 'reject' | 'match';
+
+/** Which tab (or generator section) a rule comes from. */
+export interface RuleOrigin {
+  kind: 'user' | 'system';
+  /**
+   * User rules: `floating`, a group name (incl. the VPN tabs `openvpn`, `enc0`, `l2tp`, `pppoe`) or an interface
+   * key (`wan`, `lan`, `opt1`). System rules: `system`.
+   */
+  tab: string;
+  /**
+   * User rules: 1-based position in its tab as the GUI lists it (counting disabled rules and not separators).
+   * System rules: 1-based order among the generated system rules.
+   */
+  position: number;
+  /** User rule `<descr>`, or the system rule's purpose. */
+  descr: string;
+  /** User rules: 0-based index of the `<rule>` inside `<filter>`. */
+  configIndex?: number;
+  /** System rules: stable identifier of the generator section (see `SystemRuleKey`). */
+  systemKey?: SystemRuleKey;
+  /** inet46 user rules are emitted twice; this says which half. */
+  splitFamily?: AddressFamily;
+}
+
+/** Stable names of the generated system rule sections (filter.inc `filter_rules_generate`). */
+export type SystemRuleKey =
+  | 'ipv6-loopback'
+  | 'ipv6-block-all'
+  | 'ipv4-link-local'
+  | 'default-deny'
+  | 'icmp6-required'
+  | 'icmp6-essential'
+  | 'port-0'
+  | 'snort2c'
+  | 'sshguard'
+  | 'gui-lockout'
+  | 'virusprot'
+  | 'dhcp-client'
+  | 'dhcpv6-client'
+  | 'bogons'
+  | 'antispoof'
+  | 'block-private'
+  | 'dhcp-server'
+  | 'dhcpv6-server'
+  | 'pptp-client'
+  | 'proto-41'
+  | 'loopback'
+  | 'let-out-anything'
+  | 'let-out-route-to'
+  | 'ipsec-internal'
+  | 'anti-lockout'
+  | 'nat-reflection';
+
+/**
+ * The interfaces a rule applies to. `interfaces` are leaf interface keys (`PfInterface.key`, never a group): a
+ * packet on interface K matches when K is in the list (or, with `negate`, when it is not). `group` is set when
+ * the rule is written `on $GROUP` (group and VPN tabs), for printing. A rule with `on: null` applies everywhere.
+ */
+export interface InterfaceSpec {
+  interfaces: string[];
+  negate: boolean;
+  group?: string;
+}
+
+/** One pf rule in evaluation order. */
+export interface PfRule {
+  /** 0-based position in `PfRuleset.rules`. */
+  index: number;
+  action: RuleAction;
+  /** `any` = no direction keyword (both directions). */
+  direction: 'in' | 'out' | 'any';
+  quick: boolean;
+  log: boolean;
+  on: InterfaceSpec | null;
+  /** null = no family keyword: matches IPv4 and IPv6. */
+  af: AddressFamily | null;
+  /**
+   * pf protocol names, OR-ed (`tcp`, `udp`, `icmp`, `ipv6-icmp`, `esp`, `gre`, `41`, …); null = any protocol.
+   * ICMPv6 is always `ipv6-icmp`.
+   */
+  protocols: string[] | null;
+  from: AddressSpec;
+  fromPort: PortSpec | null;
+  to: AddressSpec;
+  toPort: PortSpec | null;
+  /** ICMP / ICMPv6 types (names as pf prints them or numbers), OR-ed; null = any type. */
+  icmpTypes: string[] | null;
+  /**
+   * Effective TCP flags test; applies to TCP packets only. null = no test (`flags any`, or a stateless rule
+   * without explicit flags). pfSense writes `flags S/SA` on every rule whose protocol is exactly tcp (block rules
+   * too) and pfctl adds it to every stateful pass (pf-semantics.md §1.3, §2.4).
+   */
+  tcpFlags: TcpFlags | null;
+  /** State created when this `pass` rule decides: null for non-pass rules. */
+  state: StateType | null;
+  /** Raw state options text (`max 100, no-sync`, …) for printing; no verdict effect. */
+  stateOptions?: string;
+  allowOpts: boolean;
+  /** `tag "x"`: sticky tag set on match (pf-semantics.md §2.8). */
+  tag?: string;
+  /** `tagged "x"` (or `! tagged "x"` with negate): matches only packets carrying the tag. */
+  tagged?: { tag: string; negate: boolean };
+  /** Schedule name: pfSense loads the rule only while the schedule is active; the verdict is time-dependent. */
+  schedule?: string;
+  /** Policy-routing text (`reply-to ( em0 1.2.3.4 )`, `route-to ( … )`, `$GWname`); no verdict effect. */
+  routing?: string;
+  /** The rule's descriptive label (`USER_RULE: …`, `Default deny rule IPv4`, …); null when none. */
+  label: string | null;
+  /** Further labels (`id:<tracker>`, `s:<schedule>`, `gw:<name>`). */
+  extraLabels: string[];
+  /** User rule `<tracker>` or the generated rule's tracker number (same as ridentifier for system rules). */
+  tracker: string | null;
+  /** pf `ridentifier`. */
+  ridentifier: string | null;
+  origin: RuleOrigin;
+}
+
+/** What kind of rules tab / pf interface an entry of `PfRuleset.interfaces` is. */
+export type PfInterfaceKind = 'interface' | 'group' | 'vpn-group' | 'vpn-tunnel' | 'loopback';
+
+/**
+ * An interface as the ruleset sees it. Leaf kinds (`interface`, `vpn-tunnel`, `loopback`) are what packets arrive
+ * on; group kinds list their `members` (leaf keys). `vpn-tunnel` entries (`openvpn`, `enc0`, `l2tp`, `pppoe`)
+ * stand for the tunnels of a VPN service that are not assigned as interfaces; assigned VPN interfaces are
+ * `interface` entries that are also members of their VPN group (so both tabs apply, pf-semantics.md §1.4).
+ */
+export interface PfInterface {
+  /** Config key (`wan`, `opt2`), group name, VPN tab key, or `lo0`. Packets name their interface by this key. */
+  key: string;
+  kind: PfInterfaceKind;
+  /** pf interface or interface-group name (`em0`, `openvpn`, `enc0`, `INTERNAL`, `lo0`). */
+  device: string;
+  /** pf macro name (`WAN`, `LAN`, `OpenVPN`, `IPsec`, …). */
+  descr: string;
+  /** For groups: member leaf keys. */
+  members?: string[];
+  /** Host addresses (/32, /128) of the interface incl. VIPs and IPv6 link-local when known. */
+  addresses: AddressSet;
+  /** Connected subnets of the interface incl. VIP subnets. */
+  networks: AddressSet;
+  /** Has an IPv4 / IPv6 gateway (reply-to applies). */
+  hasGateway: boolean;
+}
+
+/** A note line in the generated text (a skipped rule, a section header), placed before rule `beforeIndex`. */
+export interface RulesetNote {
+  beforeIndex: number;
+  text: string;
+}
+
+/** Severity of an import/generation warning: `error` = a rule or element was left out or cannot be modelled. */
+export type WarningSeverity = 'error' | 'warning' | 'info';
+
+/**
+ * Something unsupported, unresolvable or left out, reported instead of silently dropped.
+ * `code` values are stable (see `src/policy/warnings.ts` and docs/policy.md).
+ */
+export interface PolicyWarning {
+  code: string;
+  severity: WarningSeverity;
+  message: string;
+  /** Where: `rule`, `alias`, `interface`, `group`, `vip`, `system`, `config`. */
+  element: string;
+  /** Rule origin (tab/position/descr) or element name when it applies. */
+  ref?: { tab?: string; position?: number; configIndex?: number; name?: string; descr?: string };
+}
+
+/** The generated ruleset. */
+export interface PfRuleset {
+  /** Which pfSense generator this reproduces. */
+  target: 'pfsense-2.7.2';
+  /** pf state policy: pfSense 2.7.2 emits none, so FreeBSD's default `floating` applies. */
+  statePolicy: 'floating' | 'if-bound';
+  /** Interfaces (leaves first in config order, then VPN tunnels, loopback, then groups). */
+  interfaces: PfInterface[];
+  /** Tables by name. */
+  tables: Record<string, PfTable>;
+  /** Port aliases by name (pf macros `NAME = "{ 80 443 8000:8080 }"`), for printing. */
+  portAliases: Record<string, PortSpec>;
+  /** pf `(self)`: every address of every interface, VIPs, and loopback. */
+  self: AddressSet;
+  /** The rules in evaluation order. */
+  rules: PfRule[];
+  /** Comment lines for the printed text (skipped rules and why). */
+  notes: RulesetNote[];
+  /** Everything reported while importing and generating. */
+  warnings: PolicyWarning[];
+}
+
+/** pfSense's `$vpn_and_ppp_ifs` (globals.inc): rule tabs that are interface groups behind the scenes. */
+export const VPN_TAB_KEYS = ['l2tp', 'pppoe', 'enc0', 'openvpn'] as const;
+export type VpnTabKey = (typeof VPN_TAB_KEYS)[number];
