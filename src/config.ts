@@ -1,0 +1,106 @@
+/**
+ * @module Server configuration from the environment (`PORTCULLIS_*`), validated once at start.
+ *
+ * Every variable is optional; a bad value fails fast with a message naming the variable, never the value
+ * of a secret-bearing one (the database URL and the bootstrap admin may carry passwords).
+ */
+import path from 'node:path';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface ServerConfig {
+  host: string;
+  port: number;
+  /** Where PGlite keeps its files (and the secrets key file). */
+  dataDir: string;
+  /** `postgres://…` selects PostgreSQL instead of the embedded PGlite. */
+  databaseUrl: string | undefined;
+  /** `username:password` for the first owner; otherwise a random password is printed once. */
+  bootstrapAdmin: { username: string; password: string } | undefined;
+  logLevel: LogLevel;
+  /** Passed to Fastify's `trustProxy`: false, true, a hop count, or a comma-separated list of addresses/CIDRs. */
+  trustProxy: boolean | number | string[];
+  /** Mark the session cookie `Secure` even when this process serves plain HTTP (TLS terminated in front). */
+  secureCookies: boolean;
+  /** Largest accepted request body, in bytes. */
+  bodyLimit: number;
+  /** Session lifetime in seconds. */
+  sessionTtlSeconds: number;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}`);
+  return value;
+}
+
+function boolean(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  throw new ConfigError(name, 'must be true or false');
+}
+
+function trustProxy(raw: string | undefined): ServerConfig['trustProxy'] {
+  if (raw === undefined || raw === '' || raw === 'false') return false;
+  if (raw === 'true') return true;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+function bootstrapAdmin(raw: string | undefined): ServerConfig['bootstrapAdmin'] {
+  if (raw === undefined || raw === '') return undefined;
+  const colon = raw.indexOf(':');
+  if (colon <= 0 || colon === raw.length - 1) {
+    throw new ConfigError('PORTCULLIS_BOOTSTRAP_ADMIN', 'must be username:password');
+  }
+  return { username: raw.slice(0, colon), password: raw.slice(colon + 1) };
+}
+
+function databaseUrl(raw: string | undefined): string | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^postgres(ql)?:\/\//.test(raw)) {
+    throw new ConfigError('PORTCULLIS_DATABASE_URL', 'must start with postgres:// or postgresql://');
+  }
+  return raw;
+}
+
+/** Reads the configuration; `overrides` (CLI flags) win over the environment. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<ServerConfig> = {}): ServerConfig {
+  const logLevel = (env.PORTCULLIS_LOG_LEVEL ?? 'info') as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError('PORTCULLIS_LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+  const config: ServerConfig = {
+    host: env.PORTCULLIS_HOST || '127.0.0.1',
+    port: integer(env, 'PORTCULLIS_PORT', 8080, 0, 65535),
+    dataDir: path.resolve(env.PORTCULLIS_DATA_DIR || './data'),
+    databaseUrl: databaseUrl(env.PORTCULLIS_DATABASE_URL),
+    bootstrapAdmin: bootstrapAdmin(env.PORTCULLIS_BOOTSTRAP_ADMIN),
+    logLevel,
+    trustProxy: trustProxy(env.PORTCULLIS_TRUST_PROXY),
+    secureCookies: boolean(env, 'PORTCULLIS_SECURE_COOKIES', false),
+    bodyLimit: integer(env, 'PORTCULLIS_BODY_LIMIT', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    sessionTtlSeconds: integer(env, 'PORTCULLIS_SESSION_TTL', 12 * 3600, 60, 30 * 24 * 3600),
+  };
+  return { ...config, ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) };
+}

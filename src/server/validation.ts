@@ -1,0 +1,65 @@
+/**
+ * @module Turns schema validation failures into one `PC_ERR_VALIDATION` error that names the bad field.
+ *
+ * Request schemas are TypeBox; they are checked by TypeBox's compiler (`TypeBoxValidatorCompiler`), which
+ * never coerces the body (so `{"name": 5}` is a wrong type, not the string "5") and never strips unknown
+ * properties (so `additionalProperties: false` rejects them). Its errors have the AJV shape, with
+ * `requiredProperties` / `additionalProperties` lists where AJV has `missingProperty` / `additionalProperty`;
+ * both spellings are read.
+ */
+import { ApiError } from './errors.ts';
+
+export interface SchemaError {
+  keyword: string;
+  instancePath: string;
+  params: Record<string, unknown>;
+  message?: string;
+}
+
+function pointerToField(pointer: string): string {
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .join('.');
+}
+
+function join(parent: string, child: string): string {
+  return parent ? `${parent}.${child}` : child;
+}
+
+function firstOf(params: Record<string, unknown>, single: string, list: string): string | undefined {
+  const one = params[single];
+  if (typeof one === 'string') return one;
+  const many = params[list];
+  return Array.isArray(many) && typeof many[0] === 'string' ? many[0] : undefined;
+}
+
+/** The dotted field path and a human message for one schema error; `part` is body / querystring / params. */
+export function describeSchemaError(error: SchemaError, part: string): { field: string; message: string } {
+  const at = pointerToField(error.instancePath);
+  const missing = firstOf(error.params, 'missingProperty', 'requiredProperties');
+  if (error.keyword === 'required' && missing) {
+    const field = join(at, missing);
+    return { field, message: `${field} is required` };
+  }
+  const unknown = firstOf(error.params, 'additionalProperty', 'additionalProperties');
+  if (error.keyword === 'additionalProperties' && unknown) {
+    const field = join(at, unknown);
+    return { field, message: `${field} is not a known field` };
+  }
+  if (error.keyword === 'boolean' && at) {
+    // TypeBox reports an unknown property as "schema is false" at the property's own path.
+    return { field: at, message: `${at} is not a known field` };
+  }
+  const field = at || part;
+  return { field, message: `${field} ${error.message ?? 'is invalid'}` };
+}
+
+/** Builds the client error for a failed validation (Fastify sets `validation` and `validationContext`). */
+export function validationError(errors: readonly SchemaError[], part: string): ApiError {
+  const first = errors[0];
+  if (!first) return new ApiError('PC_ERR_VALIDATION', `${part} is invalid`, { field: part });
+  const { field, message } = describeSchemaError(first, part);
+  return new ApiError('PC_ERR_VALIDATION', message, { field });
+}
