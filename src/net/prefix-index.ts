@@ -1,0 +1,295 @@
+/**
+ * @module Membership indexes over CIDR sets, both families, built once and queried in O(log n) by binary search
+ * (docs/adr/0052-prefix-index.md; measured designs in reference stack.md §3.5).
+ *
+ * - `PrefixSet`: one set of prefixes → sorted disjoint merged intervals. `has(address)`.
+ * - `MultiPrefixIndex`: many sets at once → elementary intervals, each labelled with an interned "class": the
+ *   bitset of the sets that contain it. `classOf(address)` then `classHas(class, set)` answers membership in any
+ *   of the sets with one search; the policy evaluator memoises per class which rules can match.
+ *
+ * IPv4 bounds live in `Float64Array`s (exact for 0…2^32), IPv6 bounds in plain `bigint` arrays. Families never
+ * mix: an IPv4 prefix never contains an IPv6 address (v4-mapped included).
+ */
+import { type Cidr, cidrBounds, IPV4_MAX, IPV6_MAX, type IpAddress } from './ip.ts';
+
+/** Sorted, disjoint, non-adjacent inclusive intervals of one family. */
+interface Intervals<T extends number | bigint> {
+  starts: T[];
+  ends: T[];
+}
+
+/** Sorts and merges overlapping or adjacent intervals. */
+function mergeIntervals<T extends number | bigint>(
+  pairs: Array<[T, T]>,
+  successor: (value: T) => T,
+): Intervals<T> {
+  pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const starts: T[] = [];
+  const ends: T[] = [];
+  for (const [first, last] of pairs) {
+    const n = ends.length - 1;
+    const previousEnd = ends[n];
+    // Adjacent (previous end + 1 === first) or overlapping: extend.
+    if (previousEnd !== undefined && first <= successor(previousEnd)) {
+      if (last > previousEnd) ends[n] = last;
+    } else {
+      starts.push(first);
+      ends.push(last);
+    }
+  }
+  return { starts, ends };
+}
+
+const nextNumber = (value: number): number => value + 1;
+const nextBigint = (value: bigint): bigint => value + 1n;
+
+function splitByFamily(cidrs: Iterable<Cidr>): { v4: Array<[number, number]>; v6: Array<[bigint, bigint]> } {
+  const v4: Array<[number, number]> = [];
+  const v6: Array<[bigint, bigint]> = [];
+  for (const cidr of cidrs) {
+    if (cidr.family === 4) {
+      const { first, last } = cidrBounds(cidr);
+      v4.push([first, last]);
+    } else {
+      const { first, last } = cidrBounds(cidr);
+      v6.push([first, last]);
+    }
+  }
+  return { v4, v6 };
+}
+
+/** Index of the last element `<= value` in a sorted array, or -1. */
+function floorIndexNumber(sorted: Float64Array, value: number): number {
+  let lo = 0;
+  let hi = sorted.length - 1;
+  let found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((sorted[mid] as number) <= value) {
+      found = mid;
+      lo = mid + 1;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return found;
+}
+
+function floorIndexBigint(sorted: readonly bigint[], value: bigint): number {
+  let lo = 0;
+  let hi = sorted.length - 1;
+  let found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((sorted[mid] as bigint) <= value) {
+      found = mid;
+      lo = mid + 1;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return found;
+}
+
+/** A set of prefixes of both families, as merged intervals. */
+export class PrefixSet {
+  private readonly v4Starts: Float64Array;
+  private readonly v4Ends: Float64Array;
+  private readonly v6Starts: bigint[];
+  private readonly v6Ends: bigint[];
+
+  constructor(cidrs: Iterable<Cidr>) {
+    const { v4, v6 } = splitByFamily(cidrs);
+    const merged4 = mergeIntervals(v4, nextNumber);
+    const merged6 = mergeIntervals(v6, nextBigint);
+    this.v4Starts = Float64Array.from(merged4.starts);
+    this.v4Ends = Float64Array.from(merged4.ends);
+    this.v6Starts = merged6.starts;
+    this.v6Ends = merged6.ends;
+  }
+
+  /** Number of disjoint intervals (IPv4 + IPv6) after merging. */
+  get intervalCount(): number {
+    return this.v4Starts.length + this.v6Starts.length;
+  }
+
+  hasV4(value: number): boolean {
+    const i = floorIndexNumber(this.v4Starts, value);
+    return i >= 0 && value <= (this.v4Ends[i] as number);
+  }
+
+  hasV6(value: bigint): boolean {
+    const i = floorIndexBigint(this.v6Starts, value);
+    return i >= 0 && value <= (this.v6Ends[i] as bigint);
+  }
+
+  has(address: IpAddress): boolean {
+    return address.family === 4 ? this.hasV4(address.value) : this.hasV6(address.value);
+  }
+}
+
+/** Interns bitsets (as `Uint32Array` rows of `words` words) and hands out dense class ids. */
+class ClassTable {
+  readonly rows: number[] = [];
+  private readonly ids = new Map<string, number>();
+  constructor(readonly words: number) {}
+
+  intern(bits: Uint32Array): number {
+    const key = bits.join(',');
+    let id = this.ids.get(key);
+    if (id === undefined) {
+      id = this.ids.size;
+      this.ids.set(key, id);
+      for (const word of bits) this.rows.push(word);
+    }
+    return id;
+  }
+}
+
+/** Elementary intervals of one family: `starts[i]` … `starts[i+1]-1` all carry class `classes[i]`. */
+interface ClassIntervals<T> {
+  starts: T;
+  classes: Int32Array;
+}
+
+/**
+ * Membership in many prefix sets with one binary search. Set `i` is `sets[i]` as given to the constructor. The
+ * empty class (no set) is always id 0.
+ */
+export class MultiPrefixIndex {
+  readonly setCount: number;
+  private readonly words: number;
+  private readonly classBits: Uint32Array;
+  private readonly v4: ClassIntervals<Float64Array>;
+  private readonly v6: ClassIntervals<bigint[]>;
+
+  constructor(sets: ReadonlyArray<Iterable<Cidr>>) {
+    this.setCount = sets.length;
+    this.words = Math.max(1, Math.ceil(sets.length / 32));
+    const table = new ClassTable(this.words);
+    table.intern(new Uint32Array(this.words)); // id 0 = in no set
+    const per4: Array<Intervals<number>> = [];
+    const per6: Array<Intervals<bigint>> = [];
+    for (const cidrs of sets) {
+      const { v4, v6 } = splitByFamily(cidrs);
+      per4.push(mergeIntervals(v4, nextNumber));
+      per6.push(mergeIntervals(v6, nextBigint));
+    }
+    this.v4 = sweepV4(per4, table);
+    this.v6 = sweepV6(per6, table);
+    this.classBits = Uint32Array.from(table.rows);
+  }
+
+  /** Number of distinct classes (distinct combinations of sets that occur). */
+  get classCount(): number {
+    return this.classBits.length / this.words;
+  }
+
+  /** Number of elementary intervals (both families). */
+  get intervalCount(): number {
+    return this.v4.classes.length + this.v6.classes.length;
+  }
+
+  classOfV4(value: number): number {
+    return this.v4.classes[floorIndexNumber(this.v4.starts, value)] as number;
+  }
+
+  classOfV6(value: bigint): number {
+    return this.v6.classes[floorIndexBigint(this.v6.starts, value)] as number;
+  }
+
+  classOf(address: IpAddress): number {
+    return address.family === 4 ? this.classOfV4(address.value) : this.classOfV6(address.value);
+  }
+
+  /** Whether every address of class `classId` is in set `setIndex`. */
+  classHas(classId: number, setIndex: number): boolean {
+    const word = this.classBits[classId * this.words + (setIndex >>> 5)] as number;
+    return ((word >>> (setIndex & 31)) & 1) === 1;
+  }
+
+  /** The set indexes of a class, ascending. */
+  classMembers(classId: number): number[] {
+    const members: number[] = [];
+    for (let s = 0; s < this.setCount; s++) if (this.classHas(classId, s)) members.push(s);
+    return members;
+  }
+
+  has(address: IpAddress, setIndex: number): boolean {
+    return this.classHas(this.classOf(address), setIndex);
+  }
+}
+
+/**
+ * Sweeps toggle events (each set's intervals are disjoint, so entering/leaving flips one bit) in address order
+ * and records the class in force from each event position on. Event positions are packed as
+ * `position * 2^16 + set` in a Float64Array (exact below 2^53) so a numeric sort orders them.
+ */
+function sweepV4(perSet: Array<Intervals<number>>, table: ClassTable): ClassIntervals<Float64Array> {
+  if (perSet.length > 0xffff) throw new RangeError('MultiPrefixIndex supports at most 65535 sets');
+  let eventCount = 0;
+  for (const set of perSet) eventCount += set.starts.length * 2;
+  const events = new Float64Array(eventCount);
+  let e = 0;
+  perSet.forEach((set, s) => {
+    for (let i = 0; i < set.starts.length; i++) {
+      events[e++] = (set.starts[i] as number) * 65536 + s;
+      const end = set.ends[i] as number;
+      if (end < IPV4_MAX) events[e++] = (end + 1) * 65536 + s;
+    }
+  });
+  const sorted = events.subarray(0, e).sort();
+  const bits = new Uint32Array(table.words);
+  const starts: number[] = [0];
+  const classes: number[] = [0];
+  for (let i = 0; i < sorted.length; ) {
+    const position = Math.floor((sorted[i] as number) / 65536);
+    while (i < sorted.length && Math.floor((sorted[i] as number) / 65536) === position) {
+      const s = (sorted[i] as number) % 65536;
+      bits[s >>> 5] = (bits[s >>> 5] as number) ^ (1 << (s & 31));
+      i++;
+    }
+    pushClass(starts, classes, position, table.intern(bits));
+  }
+  return { starts: Float64Array.from(starts), classes: Int32Array.from(classes) };
+}
+
+function sweepV6(perSet: Array<Intervals<bigint>>, table: ClassTable): ClassIntervals<bigint[]> {
+  const events: Array<[bigint, number]> = [];
+  perSet.forEach((set, s) => {
+    for (let i = 0; i < set.starts.length; i++) {
+      events.push([set.starts[i] as bigint, s]);
+      const end = set.ends[i] as bigint;
+      if (end < IPV6_MAX) events.push([end + 1n, s]);
+    }
+  });
+  events.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1]));
+  const bits = new Uint32Array(table.words);
+  const starts: bigint[] = [0n];
+  const classes: number[] = [0];
+  for (let i = 0; i < events.length; ) {
+    const position = (events[i] as [bigint, number])[0];
+    while (i < events.length && (events[i] as [bigint, number])[0] === position) {
+      const s = (events[i] as [bigint, number])[1];
+      bits[s >>> 5] = (bits[s >>> 5] as number) ^ (1 << (s & 31));
+      i++;
+    }
+    pushClass(starts, classes, position, table.intern(bits));
+  }
+  return { starts, classes: Int32Array.from(classes) };
+}
+
+/** Appends an elementary interval, replacing one that starts at the same position or repeating the same class. */
+function pushClass<T>(starts: T[], classes: number[], position: T, classId: number): void {
+  const last = classes.length - 1;
+  if (starts[last] === position) {
+    classes[last] = classId;
+    if (last > 0 && classes[last - 1] === classId) {
+      starts.pop();
+      classes.pop();
+    }
+  } else if (classes[last] !== classId) {
+    starts.push(position);
+    classes.push(classId);
+  }
+}

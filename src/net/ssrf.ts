@@ -1,0 +1,278 @@
+/**
+ * @module SSRF guard for gateway hosts and diagnostics targets (docs/adr/0070-ssrf-and-client-ip.md).
+ *
+ * A gateway URL must be absolute http(s) without credentials, and its host must not be — by literal, by name,
+ * or by any address it resolves to — loopback, unspecified/`0.0.0.0/8`, link-local, or a cloud metadata
+ * endpoint, IPv4-mapped and NAT64 forms included. A deployment lets lab hosts through explicitly with
+ * `PORTCULLIS_ALLOW_GATEWAY_HOSTS` (hostnames, addresses or CIDRs). `guardedLookup` repeats the address check
+ * at connect time, so a name that re-resolves to a forbidden address later (DNS rebinding) is refused too.
+ */
+
+import type { LookupAddress, LookupAllOptions } from 'node:dns';
+import { lookup as dnsLookup } from 'node:dns';
+import { ValidationError } from '../errors.ts';
+import { type Cidr, cidrContains, type IpAddress, parseCidr, parseCidrResult, parseIp } from './ip.ts';
+
+/** Why an address is refused. */
+interface ForbiddenRange {
+  cidr: Cidr;
+  label: string;
+}
+
+function range(text: string, label: string): ForbiddenRange {
+  const cidr = parseCidr(text);
+  if (cidr === null) throw new Error(`bad built-in range ${text}`);
+  return { cidr, label };
+}
+
+/** Checked in order; the first match names the reason. Metadata hosts first so they are named as such. */
+const FORBIDDEN: readonly ForbiddenRange[] = [
+  range('169.254.169.254/32', 'a cloud metadata address'), // AWS, GCP, Azure, OpenStack, DigitalOcean…
+  range('169.254.170.2/32', 'a cloud metadata address'), // AWS ECS task metadata
+  range('100.100.100.200/32', 'a cloud metadata address'), // Alibaba Cloud
+  range('168.63.129.16/32', 'a cloud metadata address'), // Azure WireServer
+  range('fd00:ec2::254/128', 'a cloud metadata address'), // AWS IMDS over IPv6
+  range('0.0.0.0/8', 'an unspecified ("this network") address'),
+  range('127.0.0.0/8', 'a loopback address'),
+  range('169.254.0.0/16', 'a link-local address'),
+  range('::/128', 'the unspecified address'),
+  range('::1/128', 'a loopback address'),
+  range('fe80::/10', 'a link-local address'),
+];
+
+/** IPv6 forms that embed an IPv4 address in their low 32 bits and reach it. */
+const EMBEDDING_V4: readonly Cidr[] = [
+  parseCidr('::ffff:0:0/96') as Cidr, // IPv4-mapped
+  parseCidr('64:ff9b::/96') as Cidr, // NAT64 well-known prefix (RFC 6052)
+  parseCidr('::/96') as Cidr, // IPv4-compatible (deprecated; `::127.0.0.1`)
+];
+
+/** Names that reach metadata services or the local host without ever being resolved by public DNS. */
+const FORBIDDEN_NAMES: ReadonlyMap<string, string> = new Map([
+  ['metadata', 'a cloud metadata name'],
+  ['metadata.google.internal', 'a cloud metadata name'],
+  ['metadata.goog', 'a cloud metadata name'],
+  ['instance-data', 'a cloud metadata name'],
+  ['instance-data.ec2.internal', 'a cloud metadata name'],
+  ['metadata.tencentyun.com', 'a cloud metadata name'],
+  ['localhost', 'a loopback name'],
+]);
+
+/** Why `address` may not be a gateway, or null when it may. */
+export function forbiddenAddressReason(address: IpAddress): string | null {
+  for (const entry of FORBIDDEN) if (cidrContains(entry.cidr, address)) return entry.label;
+  if (address.family === 6 && EMBEDDING_V4.some((prefix) => cidrContains(prefix, address))) {
+    const embedded: IpAddress = { family: 4, value: Number(address.value & 0xffffffffn) };
+    const reason = forbiddenAddressReason(embedded);
+    if (reason !== null) return `${reason} in IPv6 form`;
+  }
+  return null;
+}
+
+/** Why a host name may not be a gateway, or null. `name` is lower case without a trailing dot. */
+function forbiddenNameReason(name: string): string | null {
+  return FORBIDDEN_NAMES.get(name) ?? (name.endsWith('.localhost') ? 'a loopback name' : null);
+}
+
+/** `PORTCULLIS_ALLOW_GATEWAY_HOSTS`, parsed. */
+export interface HostAllowList {
+  names: ReadonlySet<string>;
+  ranges: readonly Cidr[];
+}
+
+export const EMPTY_ALLOW_LIST: HostAllowList = { names: new Set(), ranges: [] };
+
+function normalizeHostName(name: string): string {
+  const lower = name.toLowerCase();
+  return lower.endsWith('.') ? lower.slice(0, -1) : lower;
+}
+
+/**
+ * Parses a comma list of hostnames, addresses and CIDRs. A bad entry throws, naming the variable, so a
+ * misconfiguration stops the server at start rather than silently allowing nothing (or everything).
+ */
+export function parseHostAllowList(
+  text: string | undefined,
+  variable = 'PORTCULLIS_ALLOW_GATEWAY_HOSTS',
+): HostAllowList {
+  const names = new Set<string>();
+  const ranges: Cidr[] = [];
+  for (const raw of (text ?? '').split(',')) {
+    const entry = raw.trim();
+    if (entry === '') continue;
+    const bare = entry.startsWith('[') && entry.endsWith(']') ? entry.slice(1, -1) : entry;
+    if (parseIp(bare.split('/')[0] ?? '') !== null) {
+      const result = parseCidrResult(bare);
+      if (!result.ok) throw new Error(`${variable}: ${JSON.stringify(entry)}: ${result.reason}`);
+      ranges.push(result.cidr);
+    } else if (
+      /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.?$/.test(entry)
+    ) {
+      names.add(normalizeHostName(entry));
+    } else {
+      throw new Error(`${variable}: ${JSON.stringify(entry)} is not a hostname, address or CIDR`);
+    }
+  }
+  return { names, ranges };
+}
+
+/** Resolves a name to every address it has (as `dns.lookup(name, {all: true})` does). */
+export type HostResolver = (hostname: string) => Promise<readonly { address: string; family: number }[]>;
+
+export const systemResolver: HostResolver = (hostname) =>
+  new Promise((resolve, reject) => {
+    dnsLookup(hostname, { all: true, verbatim: true }, (err, addresses) =>
+      err ? reject(err) : resolve(addresses),
+    );
+  });
+
+export interface GatewayHostOptions {
+  allowHosts?: HostAllowList;
+  resolve?: HostResolver;
+  /** The input field named in errors. Default `url`. */
+  field?: string;
+}
+
+export interface CheckedGatewayUrl {
+  url: URL;
+  /** Host as it appears in the URL, brackets removed for IPv6. */
+  host: string;
+  /** The addresses checked (the literal, or every resolved address); empty for an allow-listed name. */
+  addresses: string[];
+  /** The host passed only because the allow-list names it. */
+  allowListed: boolean;
+}
+
+function isAllowedAddress(address: IpAddress, allow: HostAllowList): boolean {
+  return allow.ranges.some((cidr) => cidrContains(cidr, address));
+}
+
+/**
+ * Validates a gateway URL. Resolves the host (unless it is an address literal or allow-listed by name) and
+ * checks every address. Throws `ValidationError` on `field` (default `url`) with the reason; the message names
+ * the host but never repeats the whole URL (it could carry a secret in its path or query).
+ */
+export async function checkGatewayHost(
+  text: string,
+  options: GatewayHostOptions = {},
+): Promise<CheckedGatewayUrl> {
+  const field = options.field ?? 'url';
+  const allow = options.allowHosts ?? EMPTY_ALLOW_LIST;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ValidationError(
+      field,
+      `${field} must be an absolute http:// or https:// URL, e.g. https://192.0.2.1`,
+    );
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new ValidationError(
+      field,
+      `${field} must use http or https, not ${url.protocol.slice(0, -1).slice(0, 16)}`,
+    );
+  }
+  if (url.username !== '' || url.password !== '') {
+    throw new ValidationError(
+      field,
+      `${field} must not carry a user name or password; give credentials in their own fields`,
+    );
+  }
+  const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  if (host === '') throw new ValidationError(field, `${field} has no host`);
+
+  // WHATWG URL parsing already turned every IPv4 spelling (`2130706433`, `0x7f.1`) into dotted quad.
+  const literal = parseIp(host);
+  if (literal !== null) {
+    if (!isAllowedAddress(literal, allow)) {
+      const reason = forbiddenAddressReason(literal);
+      if (reason !== null)
+        throw new ValidationError(
+          field,
+          `${field} host ${host} is ${reason}, which is not allowed for a gateway`,
+        );
+    }
+    return { url, host, addresses: [host], allowListed: isAllowedAddress(literal, allow) };
+  }
+
+  const name = normalizeHostName(host);
+  if (allow.names.has(name)) return { url, host, addresses: [], allowListed: true };
+  const nameReason = forbiddenNameReason(name);
+  if (nameReason !== null)
+    throw new ValidationError(
+      field,
+      `${field} host ${host} is ${nameReason}, which is not allowed for a gateway`,
+    );
+
+  let resolved: readonly { address: string }[];
+  try {
+    resolved = await (options.resolve ?? systemResolver)(name);
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    throw new ValidationError(
+      field,
+      `${field} host ${host} could not be resolved${typeof code === 'string' ? ` (${code})` : ''}`,
+    );
+  }
+  if (resolved.length === 0) throw new ValidationError(field, `${field} host ${host} resolved to no address`);
+  let allowListed = false;
+  for (const { address } of resolved) {
+    const parsed = parseIp(address);
+    if (parsed === null)
+      throw new ValidationError(field, `${field} host ${host} resolved to an unusable address`);
+    if (isAllowedAddress(parsed, allow)) {
+      allowListed = true;
+      continue;
+    }
+    const reason = forbiddenAddressReason(parsed);
+    if (reason !== null) {
+      throw new ValidationError(
+        field,
+        `${field} host ${host} resolves to ${address}, ${reason}, which is not allowed for a gateway`,
+      );
+    }
+  }
+  return { url, host, addresses: resolved.map((entry) => entry.address), allowListed };
+}
+
+/**
+ * A `dns.lookup`-compatible function for connection pools (undici `connect.lookup`, `net.connect({lookup})`)
+ * that refuses forbidden addresses at connect time, closing the window between validation and use.
+ */
+export function guardedLookup(allow: HostAllowList = EMPTY_ALLOW_LIST) {
+  return (
+    hostname: string,
+    options: LookupAllOptions | object,
+    callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void,
+  ): void => {
+    const wantAll = (options as { all?: boolean }).all === true;
+    dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
+      if (err) return callback(err, wantAll ? [] : '', undefined);
+      const name = normalizeHostName(hostname);
+      if (!allow.names.has(name)) {
+        for (const entry of addresses) {
+          const parsed = parseIp(entry.address);
+          if (parsed !== null && isAllowedAddress(parsed, allow)) continue;
+          const reason = parsed === null ? 'unusable' : forbiddenAddressReason(parsed);
+          if (reason !== null) {
+            const refused: NodeJS.ErrnoException = new Error(
+              `refusing to connect to ${hostname}: it resolves to ${entry.address}, ${reason}`,
+            );
+            refused.code = 'ESSRFBLOCKED';
+            return callback(refused, wantAll ? [] : '', undefined);
+          }
+        }
+      }
+      const first = addresses[0];
+      if (wantAll) return callback(null, addresses);
+      if (first === undefined)
+        return callback(
+          Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' }),
+          '',
+          undefined,
+        );
+      callback(null, first.address, first.family);
+    });
+  };
+}
