@@ -1,0 +1,386 @@
+/**
+ * @module The alias reconciler: keeps one (gateway, alias) equal to the desired set
+ * (docs/adr/0071-alias-reconciliation.md).
+ *
+ * Each run reads the device alias, computes the complete entry list (`planAliasEntries`), writes it once,
+ * applies, reads it back to verify, then kills the states of addresses it removed when the knoc asks for it.
+ * Runs never overlap: pokes that arrive while a run is in flight mark the reconciler dirty, and every grant
+ * they stand for is carried by the single next run (one write + one apply). A failed run keeps everything
+ * pending and retries with capped exponential backoff; a periodic run (default 5 min) and the first run after
+ * construction catch drift, crashes and lost pokes.
+ *
+ * The reconciler knows nothing of the store: it is handed a desired-set function and an `AliasTarget`, and it
+ * reports each run's `ReconcileOutcome` for the caller to persist.
+ */
+import { AdapterError, type AliasTarget } from '../adapters/types.ts';
+import { aliasHostAddresses, isAddressAliasType, planAliasEntries } from './alias-entries.ts';
+import type { DesiredEntry } from './desired-set.ts';
+
+/** Vendor codes the reconciler itself raises (adapter failures keep the adapter's own code). */
+export interface ReconcilerCodes {
+  /** The alias is missing and creating it is not allowed (pfSense: PFS103). */
+  aliasNotFound: string;
+  /** The alias exists but cannot hold addresses, e.g. a port or URL alias (pfSense: PFS102). */
+  aliasUnusable: string;
+  /** The read-back after apply does not show the written addresses (pfSense: PFS400). */
+  verifyMismatch: string;
+}
+
+export interface BackoffPolicy {
+  initialMs: number;
+  maxMs: number;
+  factor: number;
+  /** Fraction of each delay taken off at random (0 = deterministic), so many gateways do not retry in step. */
+  jitter: number;
+}
+
+export const DEFAULT_BACKOFF: BackoffPolicy = { initialMs: 1_000, maxMs: 60_000, factor: 2, jitter: 0.2 };
+export const DEFAULT_PERIODIC_MS = 5 * 60_000;
+
+export interface ReconcilerOptions {
+  aliasName: string;
+  target: AliasTarget;
+  /** The desired set now (see `computeDesiredSet`); read at the start of every run. */
+  desired: () => Promise<readonly DesiredEntry[]> | readonly DesiredEntry[];
+  /** Create the alias (type host) when the device has none; read at every run so a knoc edit takes effect. */
+  createIfMissing: () => boolean;
+  /** Kill the states of removed addresses (knoc `kill_states_on_revoke`). */
+  killStatesOnRevoke: () => boolean;
+  codes: ReconcilerCodes;
+  /** Description given to an alias the reconciler creates. */
+  aliasDescription?: string;
+  backoff?: Partial<BackoffPolicy>;
+  /** Full reconcile interval; `null` disables it. Default 5 minutes. */
+  periodicMs?: number | null;
+  /** Called after every run, success or failure. Exceptions thrown here are not caught. */
+  onOutcome?: (outcome: ReconcileOutcome) => void;
+  now?: () => number;
+  random?: () => number;
+}
+
+export interface ReconcileErrorInfo {
+  code: string;
+  message: string;
+  /** Epoch ms of the first failure with this code in the current failing streak. */
+  since: number;
+}
+
+/** What one run achieved. */
+export interface ReconcileOutcome {
+  at: number;
+  /** Everything done: the device matches the desired set, applied and verified, and requested kills done. */
+  ok: boolean;
+  /** The device alias was verified to match the desired snapshot of this run. */
+  synced: boolean;
+  /** The addresses of the desired snapshot (for marking ended grants removed once `synced`). */
+  desiredIps: string[];
+  /** Grant ids of the snapshot now live on the device (empty unless `synced`). */
+  liveGrantIds: string[];
+  /** Grant ids of the snapshot still waiting (empty when `synced`). */
+  pendingGrantIds: string[];
+  /** Our addresses this run took off the alias. */
+  removedIps: string[];
+  killed: { ip: string; states: number }[];
+  wrote: boolean;
+  applied: boolean;
+  /** The addresses on the device alias after the run (ours and manual), when it was read back. */
+  deviceCount: number | null;
+  error: ReconcileErrorInfo | null;
+  /** This run succeeded after one or more failed runs. */
+  recovered: boolean;
+  /** Delay before the automatic retry of a failed run. */
+  retryInMs: number | null;
+}
+
+export interface ReconcilerStatus {
+  desiredCount: number;
+  deviceCount: number | null;
+  lastSyncAt: number | null;
+  lastApplyAt: number | null;
+  /** Work is queued, in flight, or waiting for a retry. */
+  pending: boolean;
+  error: ReconcileErrorInfo | null;
+  /** Alias writes and applies issued since construction. */
+  writes: number;
+  applies: number;
+}
+
+/** A failure detected by the reconciler itself, with a vendor code from `ReconcilerCodes`. */
+export class ReconcileError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ReconcileError';
+  }
+}
+
+export class AliasReconciler {
+  private readonly options: ReconcilerOptions;
+  private readonly backoff: BackoffPolicy;
+  private readonly now: () => number;
+  private readonly random: () => number;
+
+  private dirty = false;
+  private queued = false;
+  private running: Promise<void> | null = null;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private periodicTimer: ReturnType<typeof setInterval> | undefined;
+  private stopped = false;
+  private idleWaiters: (() => void)[] = [];
+
+  /** A write reached the device but no apply has confirmed it yet (also true before the first run: see ADR). */
+  private applyOwed = true;
+  /** Addresses removed from the alias whose states still need killing. */
+  private readonly killOwed = new Set<string>();
+  private failures = 0;
+  private error: ReconcileErrorInfo | null = null;
+  private desiredCount = 0;
+  private deviceCount: number | null = null;
+  private lastSyncAt: number | null = null;
+  private lastApplyAt: number | null = null;
+  private writes = 0;
+  private applies = 0;
+
+  constructor(options: ReconcilerOptions) {
+    this.options = options;
+    this.backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
+    this.now = options.now ?? Date.now;
+    this.random = options.random ?? Math.random;
+  }
+
+  /** Runs a full reconcile now and starts the periodic one. */
+  start(): void {
+    const periodicMs = this.options.periodicMs === undefined ? DEFAULT_PERIODIC_MS : this.options.periodicMs;
+    if (periodicMs !== null && this.periodicTimer === undefined) {
+      this.periodicTimer = setInterval(() => this.poke(), periodicMs);
+      this.periodicTimer.unref?.();
+    }
+    this.poke();
+  }
+
+  /**
+   * Asks for a run. Pokes in the same tick, and pokes while a run is in flight or waiting for a retry, coalesce
+   * into one run that reads the desired set afresh.
+   */
+  poke(): void {
+    if (this.stopped) return;
+    this.dirty = true;
+    if (this.running !== null || this.queued || this.retryTimer !== undefined) return;
+    this.queued = true;
+    queueMicrotask(() => {
+      this.queued = false;
+      this.running = this.loop();
+    });
+  }
+
+  /** Resolves when no run is queued or in flight (a pending retry timer does not count). */
+  idle(): Promise<void> {
+    if (this.running === null && !this.queued) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Pokes and waits for the resulting run(s) to finish. */
+  async reconcileNow(): Promise<void> {
+    if (this.retryTimer !== undefined) {
+      clearTimeout(this.retryTimer);
+      this.retryTimer = undefined;
+    }
+    this.poke();
+    await this.idle();
+  }
+
+  status(): ReconcilerStatus {
+    return {
+      desiredCount: this.desiredCount,
+      deviceCount: this.deviceCount,
+      lastSyncAt: this.lastSyncAt,
+      lastApplyAt: this.lastApplyAt,
+      pending:
+        this.dirty || this.queued || this.running !== null || this.retryTimer !== undefined || this.applyOwed,
+      error: this.error,
+      writes: this.writes,
+      applies: this.applies,
+    };
+  }
+
+  /** Stops timers and waits for an in-flight run; later pokes are ignored. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    if (this.periodicTimer !== undefined) clearInterval(this.periodicTimer);
+    this.retryTimer = undefined;
+    this.periodicTimer = undefined;
+    await this.idle();
+  }
+
+  private async loop(): Promise<void> {
+    try {
+      while (this.dirty && !this.stopped) {
+        this.dirty = false;
+        const outcome = await this.runOnce();
+        this.options.onOutcome?.(outcome);
+        if (!outcome.ok) {
+          this.dirty = true;
+          this.scheduleRetry(outcome.retryInMs ?? this.backoff.initialMs);
+          break;
+        }
+      }
+    } finally {
+      this.running = null;
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+  }
+
+  private scheduleRetry(delay: number): void {
+    if (this.stopped) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.poke();
+    }, delay);
+    this.retryTimer.unref?.();
+  }
+
+  private retryDelay(failures: number): number {
+    const { initialMs, maxMs, factor, jitter } = this.backoff;
+    const base = Math.min(maxMs, initialMs * factor ** (failures - 1));
+    return Math.round(base * (1 - jitter * this.random()));
+  }
+
+  private async runOnce(): Promise<ReconcileOutcome> {
+    const { aliasName, target, codes } = this.options;
+    let desired: readonly DesiredEntry[] = [];
+    const progress = {
+      wrote: false,
+      applied: false,
+      removedIps: [] as string[],
+      killed: [] as { ip: string; states: number }[],
+    };
+    let synced = false;
+    try {
+      desired = await this.options.desired();
+      this.desiredCount = desired.length;
+
+      let alias = await target.getAlias(aliasName);
+      if (alias === null) {
+        if (!this.options.createIfMissing()) {
+          throw new ReconcileError(
+            codes.aliasNotFound,
+            `alias ${aliasName} does not exist on the device and creating it is not allowed; create it or allow creation on the knoc`,
+          );
+        }
+        await target.createAlias(aliasName, 'host', this.options.aliasDescription ?? 'Managed by Portcullis');
+        alias = { name: aliasName, type: 'host', descr: '', entries: [] };
+      }
+      const type = alias.type;
+      if (!isAddressAliasType(type)) {
+        throw new ReconcileError(
+          codes.aliasUnusable,
+          `alias ${aliasName} has type ${type}, which cannot hold addresses; use a host or network alias`,
+        );
+      }
+
+      const plan = planAliasEntries(alias.entries, desired, type);
+      for (const ip of plan.removed) this.killOwed.add(ip);
+      for (const entry of desired) this.killOwed.delete(entry.ip);
+      progress.removedIps = plan.removed;
+      if (plan.changed) {
+        await target.setAliasEntries(aliasName, plan.entries);
+        this.writes++;
+        this.applyOwed = true;
+        progress.wrote = true;
+      }
+      if (this.applyOwed) {
+        await target.apply();
+        this.applies++;
+        this.applyOwed = false;
+        this.lastApplyAt = this.now();
+        progress.applied = true;
+      }
+
+      const after = await target.getAlias(aliasName);
+      if (after === null)
+        throw new ReconcileError(
+          codes.aliasNotFound,
+          `alias ${aliasName} disappeared from the device during reconciliation`,
+        );
+      const present = aliasHostAddresses(after.entries, type);
+      this.deviceCount = present.size;
+      const missing = desired.filter((entry) => !present.has(entry.ip)).length;
+      const lingering = plan.removed.filter((ip) => present.has(ip)).length;
+      if (missing > 0 || lingering > 0) {
+        this.applyOwed = true;
+        throw new ReconcileError(
+          codes.verifyMismatch,
+          `alias ${aliasName} read back after apply lacks ${missing} desired and still holds ${lingering} removed addresses`,
+        );
+      }
+      synced = true;
+      this.lastSyncAt = this.now();
+
+      if (this.options.killStatesOnRevoke()) {
+        for (const ip of [...this.killOwed]) {
+          progress.killed.push({ ip, states: await target.killStates(ip) });
+          this.killOwed.delete(ip);
+        }
+      } else {
+        this.killOwed.clear();
+      }
+      return this.finish(desired, synced, progress, null);
+    } catch (err) {
+      return this.finish(desired, synced, progress, err);
+    }
+  }
+
+  private finish(
+    desired: readonly DesiredEntry[],
+    synced: boolean,
+    progress: {
+      wrote: boolean;
+      applied: boolean;
+      removedIps: string[];
+      killed: { ip: string; states: number }[];
+    },
+    err: unknown,
+  ): ReconcileOutcome {
+    const at = this.now();
+    const grantIds = desired.flatMap((entry) => entry.grantIds);
+    const recovered = err === null && this.failures > 0;
+    let retryInMs: number | null = null;
+    if (err === null) {
+      this.failures = 0;
+      this.error = null;
+    } else {
+      this.failures++;
+      const { code, message } = describeError(err);
+      this.error = { code, message, since: this.error?.code === code ? this.error.since : at };
+      retryInMs = this.retryDelay(this.failures);
+    }
+    return {
+      at,
+      ok: err === null,
+      synced,
+      desiredIps: desired.map((entry) => entry.ip),
+      liveGrantIds: synced ? grantIds : [],
+      pendingGrantIds: synced ? [] : grantIds,
+      removedIps: progress.removedIps,
+      killed: progress.killed,
+      wrote: progress.wrote,
+      applied: progress.applied,
+      deviceCount: this.deviceCount,
+      error: this.error,
+      recovered,
+      retryInMs,
+    };
+  }
+}
+
+/** Code and safe message of a run failure. Adapter errors never carry credentials (adapter contract). */
+function describeError(err: unknown): { code: string; message: string } {
+  if (err instanceof AdapterError || err instanceof ReconcileError)
+    return { code: err.code, message: err.message };
+  return { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) };
+}
