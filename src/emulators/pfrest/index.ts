@@ -1,0 +1,13 @@
+/**
+ * @module Public entry of the pfRest emulator: `startPfRestEmulator()` and its types.
+ */
+export {
+  type FaultKind,
+  type FaultSpec,
+  type PfRestEmulator,
+  type PfRestEmulatorOptions,
+  privilegeFor,
+  type RequestRecord,
+  startPfRestEmulator,
+} from './server.ts';
+export type { LiveState, PfRestState, StoredAlias } from './state.ts';

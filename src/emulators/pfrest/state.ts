@@ -1,0 +1,171 @@
+/**
+ * @module The emulated pfSense box: configuration (aliases, rules, interfaces, REST API settings, users, keys),
+ * pending subsystems, the live pf tables loaded by the last completed filter reload, and the live state table.
+ * Configured and applied alias contents are kept apart on purpose (pfrest-contract.md §6.1).
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+
+export interface StoredAlias {
+  name: string;
+  type: string;
+  descr: string;
+  address: string[];
+  detail: string[];
+}
+
+/** A firewall rule as stored: every model field but `id` (the list position). */
+export type StoredRule = Record<string, unknown> & { tracker: number };
+
+export interface LiveState {
+  interface: string;
+  protocol: string;
+  direction: string;
+  source: string;
+  destination: string;
+  state: string;
+  age: string;
+  expires_in: string;
+  packets_total: number;
+  packets_in: number;
+  packets_out: number;
+  bytes_total: number;
+  bytes_in: number;
+  bytes_out: number;
+}
+
+export interface EmulatorUser {
+  name: string;
+  /** sha256 hex of the password (the emulator never needs the plain text back). */
+  passwordHash: string;
+  privileges: string[];
+  disabled: boolean;
+}
+
+export interface EmulatorKey {
+  /** sha256 hex of the key, as pfRest stores it (`hash_algo` sha256). */
+  hash: string;
+  username: string;
+  descr: string;
+}
+
+export interface EmulatorInterface {
+  id: string;
+  if: string;
+  descr: string;
+  enable: boolean;
+  typev4: string;
+  ipaddr: string;
+  subnet: number;
+}
+
+export interface PfRestSettings {
+  enabled: boolean;
+  read_only: boolean;
+  auth_methods: string[];
+}
+
+/** One subsystem flag per `/var/run/<name>.dirty`, listed in this order by GET /firewall/apply (§7.3). */
+export const SUBSYSTEMS = ['aliases', 'natconf', 'filter', 'shaper'] as const;
+
+export interface PfRestState {
+  version: { version: string; patch: string; buildtime: string };
+  packageVersion: string;
+  settings: PfRestSettings;
+  users: EmulatorUser[];
+  keys: EmulatorKey[];
+  interfaces: EmulatorInterface[];
+  aliases: StoredAlias[];
+  rules: StoredRule[];
+  /** Dirty subsystem flags. */
+  pending: string[];
+  /** Live pf tables (alias name → entries) as loaded by the last completed filter reload. */
+  tables: Record<string, string[]>;
+  states: LiveState[];
+}
+
+export function sha256Hex(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** A fresh box: pfSense 2.8.1 with pfRest v2.10.0, WAN + LAN, user admin/pfsense, default pass rule on LAN. */
+export function initialState(): PfRestState {
+  const now = Math.floor(Date.now() / 1000);
+  return {
+    version: { version: '2.8.1-RELEASE', patch: '0', buildtime: 'Mon Jul 14 12:00:00 UTC 2025' },
+    packageVersion: 'v2.10.0',
+    // The package default is BasicAuth only (§4); the lab enables KeyAuth as the setup guide tells admins to.
+    settings: { enabled: true, read_only: false, auth_methods: ['BasicAuth', 'KeyAuth'] },
+    users: [{ name: 'admin', passwordHash: sha256Hex('pfsense'), privileges: ['page-all'], disabled: false }],
+    keys: [],
+    interfaces: [
+      { id: 'wan', if: 'vtnet0', descr: 'WAN', enable: true, typev4: 'dhcp', ipaddr: 'dhcp', subnet: 24 },
+      {
+        id: 'lan',
+        if: 'vtnet1',
+        descr: 'LAN',
+        enable: true,
+        typev4: 'static',
+        ipaddr: '192.168.1.1',
+        subnet: 24,
+      },
+    ],
+    aliases: [],
+    rules: [
+      {
+        type: 'pass',
+        interface: ['lan'],
+        ipprotocol: 'inet',
+        protocol: null,
+        icmptype: null,
+        source: 'lan',
+        source_port: null,
+        destination: 'any',
+        destination_port: null,
+        descr: 'Default allow LAN to any rule',
+        disabled: false,
+        log: false,
+        dscp: null,
+        tag: '',
+        statetype: 'keep state',
+        tcp_flags_any: false,
+        tcp_flags_out_of: null,
+        tcp_flags_set: null,
+        gateway: null,
+        sched: null,
+        dnpipe: null,
+        pdnpipe: null,
+        defaultqueue: null,
+        ackqueue: null,
+        floating: false,
+        quick: null,
+        direction: null,
+        tracker: 0o100000101,
+        associated_rule_id: null,
+        created_time: now,
+        created_by: 'admin@192.168.1.100 (Local Database)',
+        updated_time: now,
+        updated_by: 'admin@192.168.1.100 (Local Database)',
+      },
+    ],
+    pending: [],
+    tables: {},
+    states: [],
+  };
+}
+
+export function loadState(file: string): PfRestState | null {
+  try {
+    return { ...initialState(), ...(JSON.parse(readFileSync(file, 'utf8')) as Partial<PfRestState>) };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+}
+
+/** Writes atomically (temp file + rename) so a crash never leaves half a state file. */
+export function saveState(file: string, state: PfRestState): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, JSON.stringify(state, null, 2));
+  renameSync(tmp, file);
+}
