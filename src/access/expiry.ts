@@ -7,7 +7,7 @@
  * - `setTimeout` holds at most 2^31-1 ms (~24.8 days); longer waits are chained.
  * - Timers may fire a millisecond early against `Date.now()`; a wake-up that finds nothing due re-arms for the
  *   remainder, so a key is never reported before its instant.
- * - Every key due at the wake-up is reported in one call, in expiry order.
+ * - Every key due at the wake-up is reported in one call, in expiry order (ties in scheduling order).
  */
 
 /** The longest delay `setTimeout` honours; larger values fire after 1 ms. */
@@ -21,6 +21,12 @@ export interface ExpirySchedulerOptions {
 interface HeapNode<K> {
   key: K;
   at: number;
+  /** Scheduling order, so keys due at the same instant come out in the order they were set. */
+  seq: number;
+}
+
+function before<K>(a: HeapNode<K>, b: HeapNode<K>): boolean {
+  return a.at < b.at || (a.at === b.at && a.seq < b.seq);
 }
 
 export class ExpiryScheduler<K> {
@@ -29,6 +35,7 @@ export class ExpiryScheduler<K> {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private armedAt: number | undefined;
   private stopped = false;
+  private seq = 0;
   private readonly now: () => number;
 
   /** `onExpire` receives the keys whose instant has come, earliest first; they are already removed. */
@@ -55,7 +62,7 @@ export class ExpiryScheduler<K> {
     if (!Number.isFinite(at)) throw new RangeError(`expiry instant must be finite, got ${at}`);
     if (this.due.get(key) === at) return;
     this.due.set(key, at);
-    this.push({ key, at });
+    this.push({ key, at, seq: this.seq++ });
     if (this.heap.length > 2 * this.due.size + 64) this.compact();
     this.arm();
   }
@@ -122,8 +129,14 @@ export class ExpiryScheduler<K> {
 
   /** Rebuilds the heap from the live keys, shedding the stale nodes that moved keys leave behind. */
   private compact(): void {
+    const live = new Map<K, HeapNode<K>>();
+    for (const node of this.heap) {
+      if (this.due.get(node.key) !== node.at) continue;
+      const seen = live.get(node.key);
+      if (seen === undefined || node.seq > seen.seq) live.set(node.key, node);
+    }
     this.heap.length = 0;
-    for (const [key, at] of this.due) this.push({ key, at });
+    for (const node of live.values()) this.push(node);
   }
 
   private push(node: HeapNode<K>): void {
@@ -133,7 +146,7 @@ export class ExpiryScheduler<K> {
     while (i > 0) {
       const parent = (i - 1) >> 1;
       const p = heap[parent] as HeapNode<K>;
-      if (p.at <= node.at) break;
+      if (!before(node, p)) break;
       heap[i] = p;
       i = parent;
     }
@@ -151,9 +164,9 @@ export class ExpiryScheduler<K> {
       const right = left + 1;
       const l = heap[left] as HeapNode<K>;
       const r = heap[right];
-      const child = r !== undefined && r.at < l.at ? right : left;
+      const child = r !== undefined && before(r, l) ? right : left;
       const c = heap[child] as HeapNode<K>;
-      if (c.at >= last.at) break;
+      if (!before(c, last)) break;
       heap[i] = c;
       i = child;
     }
