@@ -6,7 +6,6 @@ export {
   type FaultSpec,
   type PfRestEmulator,
   type PfRestEmulatorOptions,
-  privilegeFor,
   type RequestRecord,
   startPfRestEmulator,
 } from './server.ts';

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
+import { privilegeFor } from '../../adapters/pfsense/privileges.ts';
 import { type EmulatorCertificate, generateCertificate } from '../tls.ts';
 import { Collection, type CollectionModel, type WriteEffects } from './collection.ts';
 import { checkAccept, decodeRequest, type RequestData } from './decode.ts';
@@ -99,11 +100,6 @@ export interface PfRestEmulator {
   addKey(privileges: string[]): string;
   /** Replaces the live state table. */
   setStates(states: LiveState[]): void;
-}
-
-/** Endpoint URL → privilege prefix: `/`→`-`, `_`→`-`, leading `-` dropped (§4). */
-export function privilegeFor(url: string, method: string): string {
-  return `${url.replace(/[/_]/g, '-').replace(/^-+/, '')}-${method.toLowerCase()}`;
 }
 
 interface Caller {

@@ -1,0 +1,319 @@
+/**
+ * @module The HTTP core every vendor adapter shares: one undici Agent per gateway with the chosen TLS trust
+ * (system CAs, a PEM bundle, a pinned SHA-256 fingerprint, or insecure), connect/headers/body timeouts, retry
+ * with backoff for idempotent reads only, and a per-gateway circuit breaker (docs/adr/0022-gateway-http-core.md).
+ *
+ * Failures below HTTP come out as `TransportError` with a `kind` the vendor adapter maps to its own codes.
+ * Nothing here ever puts a header value (credentials) into an error or a log line.
+ */
+import type { TLSSocket } from 'node:tls';
+import {
+  BrokenCircuitError,
+  type CircuitBreakerPolicy,
+  ConsecutiveBreaker,
+  circuitBreaker,
+  ExponentialBackoff,
+  handleWhen,
+  type IPolicy,
+  retry,
+  wrap,
+} from 'cockatiel';
+import { Agent, buildConnector } from 'undici';
+
+export type TlsTrust =
+  | { mode: 'system' }
+  | { mode: 'ca'; caPem: string }
+  | { mode: 'fingerprint'; sha256: string }
+  | { mode: 'insecure' };
+
+export interface HttpTimeouts {
+  /** TCP + TLS handshake. */
+  connectMs: number;
+  /** From request sent to response headers received. */
+  headersMs: number;
+  /** Maximum idle time between body chunks. */
+  bodyMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: HttpTimeouts = { connectMs: 5_000, headersMs: 30_000, bodyMs: 30_000 };
+
+export interface RetryOptions {
+  /** Retries after the first attempt (reads only). */
+  maxRetries: number;
+  initialDelayMs: number;
+  maxDelayMs: number;
+}
+
+export const DEFAULT_RETRY: RetryOptions = { maxRetries: 2, initialDelayMs: 200, maxDelayMs: 2_000 };
+
+export interface BreakerOptions {
+  /** Consecutive failures (connection, timeout, 5xx) that open the breaker. */
+  threshold: number;
+  /** How long it stays open before one trial request is let through. */
+  halfOpenAfterMs: number;
+}
+
+export const DEFAULT_BREAKER: BreakerOptions = { threshold: 5, halfOpenAfterMs: 30_000 };
+
+/** Largest response body accepted (a firewall's full rule list is far below this). */
+const MAX_BODY_BYTES = 16 * 1024 * 1024;
+
+export type TransportKind = 'connect' | 'tls' | 'timeout' | 'breaker-open';
+
+/** A failure before an HTTP response was received. `detail` is safe to show (no credentials). */
+export class TransportError extends Error {
+  readonly kind: TransportKind;
+  readonly detail: string;
+  constructor(kind: TransportKind, detail: string, cause?: unknown) {
+    super(`${kind}: ${detail}`, cause === undefined ? undefined : { cause });
+    this.name = 'TransportError';
+    this.kind = kind;
+    this.detail = detail;
+  }
+}
+
+export interface HttpRequest {
+  method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+  /** Path below the base URL, starting with `/`. */
+  path: string;
+  query?: URLSearchParams;
+  headers: Record<string, string>;
+  body?: string;
+  /** Reads may be retried on connection errors and 5xx; writes never are. */
+  idempotent: boolean;
+}
+
+export interface HttpResponse {
+  status: number;
+  contentType: string;
+  text: string;
+}
+
+/** Normalises `AA:BB:…`, `aabb…` or `sha256/AA BB…` to 64 lower-case hex digits; throws on anything else. */
+export function normalizeFingerprint(input: string): string {
+  const hex = input
+    .trim()
+    .replace(/^sha256[:/]?/i, '')
+    .replace(/[:\s-]/g, '')
+    .toLowerCase();
+  if (!/^[0-9a-f]{64}$/.test(hex)) {
+    throw new Error(
+      'The certificate fingerprint must be a SHA-256 digest: 64 hex digits, optionally in AA:BB:… form.',
+    );
+  }
+  return hex;
+}
+
+/** Replaces every occurrence of each secret (length ≥ 4) by `[redacted]`. */
+export function redact(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of secrets) if (secret.length >= 4) out = out.split(secret).join('[redacted]');
+  return out;
+}
+
+const TIMEOUT_CODES = new Set([
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'ETIMEDOUT',
+]);
+const TLS_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_UNTRUSTED',
+  'CERT_REVOKED',
+  'CERT_SIGNATURE_FAILURE',
+  'INVALID_CA',
+  'HOSTNAME_MISMATCH',
+  'EPROTO',
+]);
+export const FINGERPRINT_MISMATCH = 'ERR_TLS_CERT_FINGERPRINT_MISMATCH';
+
+function errorCode(err: unknown): string {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' ? code : '';
+}
+
+/** Maps a Node/undici error to a TransportError kind; the detail names the error code and the plain reason. */
+export function classifyTransportError(err: unknown): TransportError {
+  if (err instanceof TransportError) return err;
+  const code = errorCode(err) || errorCode((err as { cause?: unknown }).cause);
+  const message = err instanceof Error ? err.message : String(err);
+  const detail = code ? `${code}: ${message}` : message;
+  if (TIMEOUT_CODES.has(code)) return new TransportError('timeout', detail, err);
+  if (
+    TLS_CODES.has(code) ||
+    code.startsWith('ERR_TLS_') ||
+    code.startsWith('ERR_SSL_') ||
+    /certificate|ssl|tls/i.test(message)
+  ) {
+    return new TransportError('tls', detail, err);
+  }
+  return new TransportError('connect', detail, err);
+}
+
+type Connector = buildConnector.connector;
+
+function makeConnector(trust: TlsTrust, connectMs: number): Connector {
+  const common = { timeout: connectMs };
+  if (trust.mode === 'system') return buildConnector({ ...common });
+  if (trust.mode === 'ca') return buildConnector({ ...common, ca: trust.caPem });
+  if (trust.mode === 'insecure') return buildConnector({ ...common, rejectUnauthorized: false });
+  const expected = normalizeFingerprint(trust.sha256);
+  // Chain and name checks are replaced by the pin; sessions are not cached so every handshake shows the cert.
+  const base = buildConnector({ ...common, rejectUnauthorized: false, maxCachedSessions: 0 });
+  return (options, callback) => {
+    base(options, (err, socket) => {
+      if (err !== null || socket === null) {
+        callback(err ?? new Error('connection failed'), null);
+        return;
+      }
+      const cert = (socket as TLSSocket).getPeerCertificate?.();
+      const actual = cert?.fingerprint256?.replace(/:/g, '').toLowerCase() ?? '';
+      if (actual !== expected) {
+        socket.destroy();
+        const mismatch = Object.assign(
+          new Error(
+            `certificate fingerprint ${cert?.fingerprint256 ?? '(none)'} does not match the pinned fingerprint`,
+          ),
+          { code: FINGERPRINT_MISMATCH },
+        );
+        callback(mismatch, null);
+        return;
+      }
+      callback(null, socket);
+    });
+  };
+}
+
+/** Per-gateway breakers survive adapter re-creation when callers pass a stable gateway key. */
+const sharedBreakers = new Map<string, CircuitBreakerPolicy>();
+
+function isFailureResult(r: unknown): boolean {
+  return (r as HttpResponse).status >= 500;
+}
+
+export interface GatewayHttpOptions {
+  baseUrl: string;
+  tls: TlsTrust;
+  timeouts?: Partial<HttpTimeouts>;
+  retry?: Partial<RetryOptions>;
+  breaker?: Partial<BreakerOptions>;
+  /** A stable id of the gateway: adapters built for the same key share one circuit breaker. */
+  gatewayKey?: string;
+}
+
+export class GatewayHttpClient {
+  readonly origin: string;
+  readonly basePath: string;
+  readonly timeouts: HttpTimeouts;
+  private readonly agent: Agent;
+  private readonly breaker: CircuitBreakerPolicy;
+  private readonly readPolicy: IPolicy;
+  private lastBreakerOpenedAt = 0;
+  private readonly halfOpenAfterMs: number;
+
+  constructor(opts: GatewayHttpOptions) {
+    const url = new URL(opts.baseUrl);
+    if (url.protocol !== 'https:' && url.protocol !== 'http:')
+      throw new Error('The gateway URL must start with https:// (or http://).');
+    this.origin = url.origin;
+    this.basePath = url.pathname.replace(/\/+$/, '');
+    this.timeouts = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
+    this.agent = new Agent({
+      connect: makeConnector(opts.tls, this.timeouts.connectMs),
+      headersTimeout: this.timeouts.headersMs,
+      bodyTimeout: this.timeouts.bodyMs,
+      connections: 4,
+    });
+    const breakerOpts = { ...DEFAULT_BREAKER, ...opts.breaker };
+    this.halfOpenAfterMs = breakerOpts.halfOpenAfterMs;
+    const makeBreaker = () =>
+      circuitBreaker(
+        handleWhen(
+          (e) => e instanceof TransportError && (e.kind === 'connect' || e.kind === 'timeout'),
+        ).orWhenResult(isFailureResult),
+        {
+          halfOpenAfter: breakerOpts.halfOpenAfterMs,
+          breaker: new ConsecutiveBreaker(breakerOpts.threshold),
+        },
+      );
+    let breaker = opts.gatewayKey === undefined ? undefined : sharedBreakers.get(opts.gatewayKey);
+    if (breaker === undefined) {
+      breaker = makeBreaker();
+      if (opts.gatewayKey !== undefined) sharedBreakers.set(opts.gatewayKey, breaker);
+    }
+    this.breaker = breaker;
+    this.breaker.onBreak(() => {
+      this.lastBreakerOpenedAt = Date.now();
+    });
+    const retryOpts = { ...DEFAULT_RETRY, ...opts.retry };
+    const retryPolicy = retry(
+      handleWhen((e) => e instanceof TransportError && e.kind === 'connect').orWhenResult(isFailureResult),
+      {
+        maxAttempts: retryOpts.maxRetries,
+        backoff: new ExponentialBackoff({
+          initialDelay: retryOpts.initialDelayMs,
+          maxDelay: retryOpts.maxDelayMs,
+        }),
+      },
+    );
+    this.readPolicy = wrap(retryPolicy, this.breaker);
+  }
+
+  /** Sends one request through the breaker (and, for idempotent reads, the retry policy). */
+  async send(req: HttpRequest): Promise<HttpResponse> {
+    const policy = req.idempotent ? this.readPolicy : this.breaker;
+    try {
+      return (await policy.execute(() => this.once(req))) as HttpResponse;
+    } catch (err) {
+      if (err instanceof BrokenCircuitError) {
+        const retryAt = new Date(
+          (this.lastBreakerOpenedAt || Date.now()) + this.halfOpenAfterMs,
+        ).toISOString();
+        throw new TransportError(
+          'breaker-open',
+          `circuit breaker open after repeated failures; next attempt allowed after ${retryAt}`,
+          err,
+        );
+      }
+      throw err;
+    }
+  }
+
+  private async once(req: HttpRequest): Promise<HttpResponse> {
+    const query = req.query && [...req.query.keys()].length > 0 ? `?${req.query.toString()}` : '';
+    try {
+      const res = await this.agent.request({
+        origin: this.origin,
+        path: `${this.basePath}${req.path}${query}`,
+        method: req.method,
+        headers: req.headers,
+        ...(req.body === undefined ? {} : { body: req.body }),
+      });
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of res.body) {
+        size += (chunk as Buffer).length;
+        if (size > MAX_BODY_BYTES) {
+          res.body.destroy();
+          throw new TransportError('connect', `response body larger than ${MAX_BODY_BYTES} bytes`);
+        }
+        chunks.push(chunk as Buffer);
+      }
+      const contentType = String(res.headers['content-type'] ?? '');
+      return { status: res.statusCode, contentType, text: Buffer.concat(chunks).toString('utf8') };
+    } catch (err) {
+      throw classifyTransportError(err);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+}

@@ -1,0 +1,14 @@
+/**
+ * @module Public entry of the pfSense adapter.
+ */
+export { PfSenseAdapter } from './adapter.ts';
+export { PFS_CATALOG, PfSenseError, type PfsCode } from './errors.ts';
+export { privilegeFor, REQUIRED_PRIVILEGES } from './privileges.ts';
+export type {
+  AdapterLogger,
+  ApplyOptions,
+  PfSenseAdapterOptions,
+  PfSenseAlias,
+  PfSenseInterface,
+  PfSenseRule,
+} from './types.ts';

@@ -1,0 +1,22 @@
+/**
+ * @module pfRest privilege names (pfrest-contract.md §4): the endpoint URL with `/` and `_` turned into `-`, the
+ * leading `-` dropped, plus `-<method>`. Shared by the adapter (to name a missing privilege) and the emulator.
+ */
+
+/** `privilegeFor('/api/v2/firewall/alias', 'PATCH')` → `api-v2-firewall-alias-patch`. */
+export function privilegeFor(endpointPath: string, method: string): string {
+  const path = endpointPath.split('?')[0]?.replace(/\/+$/, '') ?? '';
+  return `${path.replace(/[/_]/g, '-').replace(/^-+/, '')}-${method.toLowerCase()}`;
+}
+
+/** The privileges the adapter needs, by operation (least privilege; the setup guide lists them). */
+export const REQUIRED_PRIVILEGES = {
+  version: ['api-v2-system-version-get'],
+  getAlias: ['api-v2-firewall-aliases-get'],
+  createAlias: ['api-v2-firewall-alias-post'],
+  setAliasEntries: ['api-v2-firewall-aliases-get', 'api-v2-firewall-alias-patch'],
+  apply: ['api-v2-firewall-apply-post', 'api-v2-firewall-apply-get'],
+  killStates: ['api-v2-firewall-states-delete'],
+  listRules: ['api-v2-firewall-rules-get'],
+  listInterfaces: ['api-v2-interfaces-get'],
+} as const;
