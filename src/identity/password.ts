@@ -1,0 +1,86 @@
+/**
+ * @module Password hashing with scrypt (node:crypto). The hash string carries its parameters —
+ * `scrypt$<logN>$<r>$<p>$<salt b64url>$<key b64url>` — so the cost can rise later without breaking old hashes.
+ *
+ * Default cost follows OWASP's scrypt minimum (N = 2^17, r = 8, p = 1). `PORTCULLIS_SCRYPT_LOG_N` (14–20)
+ * lowers or raises N for new hashes, e.g. to 14 in the test suite; verification always uses the stored ones.
+ */
+import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+
+export interface ScryptParams {
+  logN: number;
+  r: number;
+  p: number;
+}
+
+const KEY_BYTES = 32;
+const SALT_BYTES = 16;
+export const MAX_PASSWORD_LENGTH = 1024;
+
+export function currentScryptParams(env: NodeJS.ProcessEnv = process.env): ScryptParams {
+  const logN = Number(env.PORTCULLIS_SCRYPT_LOG_N ?? 17);
+  return { logN: Number.isInteger(logN) && logN >= 14 && logN <= 20 ? logN : 17, r: 8, p: 1 };
+}
+
+function derive(password: string, salt: Buffer, { logN, r, p }: ScryptParams): Promise<Buffer> {
+  const N = 2 ** logN;
+  return new Promise((resolve, reject) => {
+    scrypt(
+      password.normalize('NFC'),
+      salt,
+      KEY_BYTES,
+      { N, r, p, maxmem: 256 * N * r + 1024 * 1024 },
+      (err, key) => (err ? reject(err) : resolve(key)),
+    );
+  });
+}
+
+export async function hashPassword(
+  password: string,
+  params: ScryptParams = currentScryptParams(),
+): Promise<string> {
+  const salt = randomBytes(SALT_BYTES);
+  const key = await derive(password, salt, params);
+  return [
+    'scrypt',
+    params.logN,
+    params.r,
+    params.p,
+    salt.toString('base64url'),
+    key.toString('base64url'),
+  ].join('$');
+}
+
+function parseHash(stored: string): { params: ScryptParams; salt: Buffer; key: Buffer } | null {
+  const parts = stored.split('$');
+  if (parts.length !== 6 || parts[0] !== 'scrypt') return null;
+  const [logN, r, p] = parts.slice(1, 4).map(Number) as [number, number, number];
+  if (![logN, r, p].every(Number.isInteger) || logN < 10 || logN > 22 || r < 1 || r > 32 || p < 1 || p > 16) {
+    return null;
+  }
+  return {
+    params: { logN, r, p },
+    salt: Buffer.from(parts[4] as string, 'base64url'),
+    key: Buffer.from(parts[5] as string, 'base64url'),
+  };
+}
+
+/** Constant-time check of `password` against a stored hash; `false` (never a throw) for a malformed hash. */
+export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+  const parsed = parseHash(stored);
+  if (!parsed || parsed.key.length !== KEY_BYTES) return false;
+  const candidate = await derive(password, parsed.salt, parsed.params);
+  return timingSafeEqual(candidate, parsed.key);
+}
+
+let dummyHash: Promise<string> | null = null;
+
+/**
+ * Burns the same time as a real verification, for sign-ins naming an unknown user, so response timing does
+ * not tell "no such user" from "wrong password". Always resolves `false`.
+ */
+export async function verifyAgainstDummy(password: string): Promise<false> {
+  dummyHash ??= hashPassword(randomBytes(16).toString('hex'));
+  await verifyPassword(password, await dummyHash);
+  return false;
+}

@@ -1,0 +1,94 @@
+/**
+ * @module The permission catalog and the built-in roles. Codes are stable API: never rename or reuse one.
+ * The firewall and gateway codes are the seed module's (PRODUCT.md §2); `access.*`, `users.manage` and
+ * `audit.view` are Portcullis's own. Built-in roles are defined here and synced into every org's `roles`
+ * table at start (`ensureBuiltinRoles`), so a new code reaches them without a migration. See ADR 0005.
+ */
+
+export const PERMISSIONS = {
+  'firewall.view': 'See firewall rules, NAT rules, VPN tunnels, IDS alerts and live device state',
+  'firewall.manage_rules':
+    'Create, change, reorder and delete firewall rules (staged or, when allowed, live)',
+  'firewall.manage_nat': 'Create, change and delete NAT rules (SNAT, DNAT, masquerade, redirect)',
+  'firewall.manage_vpn': 'Create, change and delete VPN tunnels',
+  'firewall.manage_ids': 'Acknowledge IDS alerts and change IDS settings',
+  'firewall.view_logs': 'Read firewall traffic logs',
+  'firewall.admin':
+    'Apply pending changes, live writes, service control, reboot/halt and gateway credentials',
+  'gateway.view': 'See gateways, their health, sites and the orchestration dashboard',
+  'gateway.manage_topology': 'Create and change gateways and the site role map (brain, limbs, authority)',
+  'gateway.manage_vlans': 'Change canonical VLANs',
+  'gateway.manage_dhcp': 'Change canonical DHCP scopes and reservations',
+  'gateway.manage_dns': 'Change canonical DNS records and overrides',
+  'gateway.distribute': 'Run distributions of canonical configuration to a site',
+  'gateway.import': 'Run the brownfield import wizard and reconciliation',
+  'gateway.drift': 'See drift, manage suppressions and resolve drift',
+  'gateway.diagnostics': 'Run diagnostics (ping, traceroute, DNS lookup) from gateways',
+  'access.view': 'See knocs, grants and EDL feed fetches',
+  'access.manage_knocs': 'Create, change and delete knocs and their user/group assignments',
+  'access.grant': 'Create, extend and revoke own grants on assigned knocs',
+  'access.admin_grant': 'Create and revoke grants for other users (break-glass) and manage feed keys',
+  'users.manage': 'Manage users, groups, roles, role bindings and other users\u2019 API tokens and sessions',
+  'audit.view': 'Read the audit log',
+} as const satisfies Record<string, string>;
+
+export type Permission = keyof typeof PERMISSIONS;
+
+export const ALL_PERMISSIONS = Object.keys(PERMISSIONS) as Permission[];
+
+export function isPermission(code: string): code is Permission {
+  return Object.hasOwn(PERMISSIONS, code);
+}
+
+export type BuiltinRoleName = 'viewer' | 'operator' | 'admin' | 'owner';
+
+export interface BuiltinRole {
+  name: BuiltinRoleName;
+  description: string;
+  permissions: readonly Permission[];
+}
+
+const VIEWER: readonly Permission[] = [
+  'firewall.view',
+  'firewall.view_logs',
+  'gateway.view',
+  'access.view',
+  'access.grant',
+];
+
+const OPERATOR: readonly Permission[] = [
+  ...VIEWER,
+  'firewall.manage_rules',
+  'firewall.manage_nat',
+  'firewall.manage_vpn',
+  'firewall.manage_ids',
+  'gateway.manage_vlans',
+  'gateway.manage_dhcp',
+  'gateway.manage_dns',
+  'gateway.drift',
+  'gateway.diagnostics',
+];
+
+export const BUILTIN_ROLES: readonly BuiltinRole[] = [
+  {
+    name: 'viewer',
+    description: 'Read-only: rules, gateways, logs and knocs; may request their own access grants',
+    permissions: VIEWER,
+  },
+  {
+    name: 'operator',
+    description: 'Day-to-day changes: rules, NAT, VPN, IDS, VLAN/DHCP/DNS, drift and diagnostics (staged)',
+    permissions: OPERATOR,
+  },
+  {
+    name: 'admin',
+    description:
+      'Everything except managing users and roles: apply/live writes, topology, distribution, import, access, audit',
+    permissions: ALL_PERMISSIONS.filter((p) => p !== 'users.manage'),
+  },
+  {
+    name: 'owner',
+    description: 'Everything, including users, roles and tokens',
+    permissions: ALL_PERMISSIONS,
+  },
+];
