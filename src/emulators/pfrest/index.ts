@@ -9,4 +9,4 @@ export {
   type RequestRecord,
   startPfRestEmulator,
 } from './server.ts';
-export type { LiveState, PfRestState, StoredAlias } from './state.ts';
+export type { LiveState, PfRestSettings, PfRestState, StoredAlias } from './state.ts';

@@ -27,6 +27,7 @@ import {
   initialState,
   type LiveState,
   loadState,
+  type PfRestSettings,
   type PfRestState,
   type StoredAlias,
   type StoredRule,
@@ -100,6 +101,8 @@ export interface PfRestEmulator {
   addKey(privileges: string[]): string;
   /** Replaces the live state table. */
   setStates(states: LiveState[]): void;
+  /** Changes REST API settings the way an admin would in the GUI (e.g. `enabled: false`, `read_only: true`). */
+  updateSettings(settings: Partial<PfRestSettings>): void;
 }
 
 interface Caller {
@@ -730,6 +733,10 @@ export async function startPfRestEmulator(opts: PfRestEmulatorOptions = {}): Pro
     setStates: (states) => {
       box.states = structuredClone(states);
     },
+    updateSettings: (settings) => {
+      box.settings = { ...box.settings, ...settings };
+      persist();
+    },
   };
 
   const hooks = async (req: IncomingMessage, res: ServerResponse, url: URL, body: string): Promise<void> => {
@@ -777,6 +784,9 @@ export async function startPfRestEmulator(opts: PfRestEmulatorOptions = {}): Pro
           }
           return reply(200, { key: api.addKey(privileges) });
         }
+        case 'PATCH /__emulator/settings':
+          api.updateSettings(input() as Partial<PfRestSettings>);
+          return reply(200, box.settings);
         case 'PUT /__emulator/states': {
           const states = input().states;
           if (!Array.isArray(states)) return reply(400, { error: 'states must be a list' });
