@@ -2,7 +2,8 @@
  * @module Server configuration from the environment (`PORTCULLIS_*`), validated once at start.
  *
  * Every variable is optional; a bad value fails fast with a message naming the variable, never the value
- * of a secret-bearing one (the database URL and the bootstrap admin may carry passwords).
+ * of a secret-bearing one (the database URL may carry a password). `PORTCULLIS_BOOTSTRAP_ADMIN` and
+ * `PORTCULLIS_SECRET_KEYS` are read by the bootstrap and the keyring themselves.
  */
 import path from 'node:path';
 
@@ -15,11 +16,9 @@ export interface ServerConfig {
   dataDir: string;
   /** `postgres://…` selects PostgreSQL instead of the embedded PGlite. */
   databaseUrl: string | undefined;
-  /** `username:password` for the first owner; otherwise a random password is printed once. */
-  bootstrapAdmin: { username: string; password: string } | undefined;
   logLevel: LogLevel;
-  /** Passed to Fastify's `trustProxy`: false, true, a hop count, or a comma-separated list of addresses/CIDRs. */
-  trustProxy: boolean | number | string[];
+  /** Fastify's `trustProxy`: false (default), true, or a comma-separated list of proxy addresses/CIDRs. */
+  trustProxy: boolean | string[];
   /** Mark the session cookie `Secure` even when this process serves plain HTTP (TLS terminated in front). */
   secureCookies: boolean;
   /** Largest accepted request body, in bytes. */
@@ -60,20 +59,10 @@ function boolean(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boole
 function trustProxy(raw: string | undefined): ServerConfig['trustProxy'] {
   if (raw === undefined || raw === '' || raw === 'false') return false;
   if (raw === 'true') return true;
-  if (/^\d+$/.test(raw)) return Number(raw);
   return raw
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-}
-
-function bootstrapAdmin(raw: string | undefined): ServerConfig['bootstrapAdmin'] {
-  if (raw === undefined || raw === '') return undefined;
-  const colon = raw.indexOf(':');
-  if (colon <= 0 || colon === raw.length - 1) {
-    throw new ConfigError('PORTCULLIS_BOOTSTRAP_ADMIN', 'must be username:password');
-  }
-  return { username: raw.slice(0, colon), password: raw.slice(colon + 1) };
 }
 
 function databaseUrl(raw: string | undefined): string | undefined {
@@ -95,7 +84,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     port: integer(env, 'PORTCULLIS_PORT', 8080, 0, 65535),
     dataDir: path.resolve(env.PORTCULLIS_DATA_DIR || './data'),
     databaseUrl: databaseUrl(env.PORTCULLIS_DATABASE_URL),
-    bootstrapAdmin: bootstrapAdmin(env.PORTCULLIS_BOOTSTRAP_ADMIN),
     logLevel,
     trustProxy: trustProxy(env.PORTCULLIS_TRUST_PROXY),
     secureCookies: boolean(env, 'PORTCULLIS_SECURE_COOKIES', false),

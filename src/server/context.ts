@@ -1,0 +1,36 @@
+/**
+ * @module Per-request service context: the identity services need the database, the org, the keyring and
+ * the actor (who, from which address, under which request id) so every audit entry they write is
+ * attributed. Built from the authenticated principal, or "anonymous" on public routes (sign-in).
+ */
+import type { FastifyRequest } from 'fastify';
+import type { Actor } from '../audit/record.ts';
+import { type ServiceContext, serviceContext } from '../identity/context.ts';
+import { DEFAULT_ORG_ID } from '../store/index.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    keyring: import('../secrets/keyring.ts').Keyring;
+  }
+}
+
+export function actorOf(request: FastifyRequest): Actor {
+  const p = request.principal;
+  if (!p) return { type: 'anonymous', id: null, name: null, sourceIp: request.ip, requestId: request.id };
+  return {
+    type: p.kind === 'token' ? 'token' : 'user',
+    id: p.userId,
+    name: p.kind === 'token' ? `${p.username} (token ${p.tokenName ?? p.credentialId})` : p.username,
+    sourceIp: request.ip,
+    requestId: request.id,
+  };
+}
+
+/** The services' context for this request (the caller's org, attributed to the caller). */
+export function ctxOf(request: FastifyRequest): ServiceContext {
+  const app = request.server;
+  return serviceContext(app.store.db, app.keyring, {
+    orgId: request.principal?.orgId ?? DEFAULT_ORG_ID,
+    actor: actorOf(request),
+  });
+}

@@ -1,0 +1,77 @@
+/**
+ * @module One error envelope for every failure: API errors, schema validation, body parsing, unknown
+ * routes, domain errors from the services (`src/errors.ts`) and anything unexpected (a generic 500 that hides the cause
+ * from the client but logs it with the request id). See ADR 0011 and docs/errors.md.
+ */
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { DomainError, type DomainErrorCode, RateLimitedError } from '../../errors.ts';
+import { ApiError, type ErrorCode, errorBody } from '../errors.ts';
+import { type SchemaError, validationError } from '../validation.ts';
+
+/** Domain error codes (src/errors.ts) mapped to catalog codes; the services stay HTTP-free. */
+const DOMAIN_ERRORS: Record<DomainErrorCode, ErrorCode> = {
+  validation_failed: 'PC_ERR_VALIDATION',
+  invalid_credentials: 'PC_ERR_INVALID_CREDENTIALS',
+  totp_required: 'PC_ERR_TOTP_REQUIRED',
+  invalid_totp: 'PC_ERR_TOTP_INVALID',
+  session_invalid: 'PC_ERR_UNAUTHENTICATED',
+  token_invalid: 'PC_ERR_UNAUTHENTICATED',
+  forbidden: 'PC_ERR_FORBIDDEN',
+  not_found: 'PC_ERR_NOT_FOUND',
+  conflict: 'PC_ERR_CONFLICT',
+  rate_limited: 'PC_ERR_RATE_LIMITED',
+};
+
+/** Fastify's own client errors (body parser, content type) mapped to catalog codes. */
+const FASTIFY_ERRORS: Record<string, ErrorCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'PC_ERR_PAYLOAD_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'PC_ERR_UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'PC_ERR_MALFORMED_JSON',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'PC_ERR_MALFORMED_JSON',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'PC_ERR_BAD_REQUEST',
+};
+
+export function fromDomainError(err: DomainError): ApiError {
+  return new ApiError(DOMAIN_ERRORS[err.code], err.message, {
+    ...(err.field !== undefined ? { field: err.field } : {}),
+    ...(err instanceof RateLimitedError ? { retryAfter: err.retryAfterSeconds } : {}),
+  });
+}
+
+function toApiError(err: FastifyError): ApiError | null {
+  if (err instanceof ApiError) return err;
+  if (Array.isArray(err.validation)) {
+    return validationError(err.validation as unknown as SchemaError[], err.validationContext ?? 'body');
+  }
+  if (err instanceof DomainError) return fromDomainError(err);
+  const known = err.code ? FASTIFY_ERRORS[err.code] : undefined;
+  if (known) return new ApiError(known);
+  // JSON.parse failures surface as a SyntaxError with status 400 from the content-type parser.
+  if (err instanceof SyntaxError && err.statusCode === 400) return new ApiError('PC_ERR_MALFORMED_JSON');
+  if (err.statusCode === 429) return new ApiError('PC_ERR_RATE_LIMITED');
+  if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+    return new ApiError('PC_ERR_BAD_REQUEST', 'The request cannot be processed.');
+  }
+  return null;
+}
+
+export function sendApiError(request: FastifyRequest, reply: FastifyReply, error: ApiError): FastifyReply {
+  if (error.retryAfter !== undefined) reply.header('retry-after', String(Math.max(1, Math.ceil(error.retryAfter))));
+  return reply.code(error.statusCode).send(errorBody(error.code, error.message, error.field, request.id));
+}
+
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    const apiError = toApiError(err);
+    if (apiError) {
+      request.log.info({ code: apiError.code, field: apiError.field }, 'request rejected');
+      return sendApiError(request, reply, apiError);
+    }
+    request.log.error({ err }, 'request failed');
+    return sendApiError(request, reply, new ApiError('PC_ERR_INTERNAL'));
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    sendApiError(request, reply, new ApiError('PC_ERR_NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`)),
+  );
+}

@@ -1,0 +1,245 @@
+/**
+ * @module Sign-in, sessions, TOTP and the caller's own API tokens under `/api/v1/auth`.
+ *
+ * Sign-in sets the `pc_session` cookie (HttpOnly, SameSite=Strict, Path=/, Secure over TLS or when
+ * configured) and returns the CSRF token once; the client echoes it in `X-CSRF-Token` on every change.
+ * Unknown user, wrong password and disabled account get the same 401; attempts are throttled per user and
+ * per source IP (429 + Retry-After) and audited, success or not, by the login service.
+ */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { NotFoundError, ValidationError } from '../../errors.ts';
+import { login } from '../../identity/login.ts';
+import { beginTotpEnrollment, confirmTotpEnrollment } from '../../identity/mfa.ts';
+import { revokeSession } from '../../identity/sessions.ts';
+import { createApiToken, getApiToken, listApiTokens, revokeApiToken } from '../../identity/tokens.ts';
+import { getUser } from '../../identity/users.ts';
+import { ctxOf } from '../context.ts';
+import { type Principal, principalOf, SESSION_COOKIE } from '../plugins/access.ts';
+import { ERROR_RESPONSES, IdParams, listOf, Name, Password, PermissionCode, ref } from '../schemas.ts';
+import { listBody, toApi } from '../views.ts';
+
+const tags = ['auth'];
+const authenticated = { auth: 'authenticated' } as const;
+
+const Me = Type.Object({
+  user: ref('User'),
+  credential: Type.Union([Type.Literal('session'), Type.Literal('token')]),
+  /** Permission code → "all" or the site ids it is limited to. */
+  permissions: Type.Record(Type.String(), Type.Union([Type.Literal('all'), Type.Array(Type.String())])),
+});
+
+function cookieOptions(request: FastifyRequest, expires: Date) {
+  return {
+    httpOnly: true,
+    sameSite: 'strict' as const,
+    path: '/',
+    secure: request.server.config.secureCookies || request.protocol === 'https',
+    expires,
+  };
+}
+
+/**
+ * The permission list of a new token. A token acting for its owner may never mint one that does more than
+ * itself: without a list it gets the caller's current list, with one it must stay inside it.
+ */
+function tokenPermissions(principal: Principal, requested: string[] | undefined): string[] | null {
+  if (principal.kind === 'session') return requested ?? null;
+  const held = new Set<string>(principal.permissions.permissions());
+  if (requested === undefined) return [...held];
+  const outside = requested.findIndex((code) => !held.has(code));
+  if (outside >= 0) {
+    throw new ValidationError(`permissions.${outside}`, `the calling token does not hold ${requested[outside]}`);
+  }
+  return requested;
+}
+
+async function ownToken(request: FastifyRequest, id: string) {
+  const token = await getApiToken(ctxOf(request), id);
+  const principal = principalOf(request);
+  if (token.userId !== principal.userId && !principal.permissions.can('users.manage')) {
+    // Another user's token is invisible without users.manage: same answer as an unknown id.
+    throw new NotFoundError('api token', id);
+  }
+  return token;
+}
+
+function clearSessionCookie(reply: FastifyReply): void {
+  reply.clearCookie(SESSION_COOKIE, { path: '/' });
+}
+
+export const authRoutes: FastifyPluginAsync = async (root) => {
+  const app = root.withTypeProvider<TypeBoxTypeProvider>();
+
+  app.post(
+    '/api/v1/auth/login',
+    {
+      config: { auth: 'public' },
+      schema: {
+        tags,
+        summary: 'Sign in with username, password and (when enabled) a TOTP code',
+        body: Type.Object(
+          {
+            username: Type.String({ minLength: 1, maxLength: 200 }),
+            password: Password,
+            totp_code: Type.Optional(Type.String({ maxLength: 10 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({ user: ref('User'), csrf_token: Type.String(), expires_at: Type.String({ format: 'date-time' }) }),
+          ...ERROR_RESPONSES,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { username, password, totp_code } = request.body;
+      const { user, session } = await login(
+        ctxOf(request),
+        {
+          username,
+          password,
+          ...(totp_code !== undefined ? { totpCode: totp_code } : {}),
+          sourceIp: request.ip,
+          userAgent: request.headers['user-agent'] ?? null,
+        },
+        { sessionTtlSeconds: app.config.sessionTtlSeconds },
+      );
+      reply.setCookie(SESSION_COOKIE, session.secret, cookieOptions(request, session.expiresAt));
+      return { user: toApi(user), csrf_token: session.csrfToken, expires_at: session.expiresAt.toISOString() };
+    },
+  );
+
+  app.post(
+    '/api/v1/auth/logout',
+    {
+      config: authenticated,
+      schema: { tags, summary: 'Sign out (ends the session)', response: { 204: Type.Null(), ...ERROR_RESPONSES } },
+    },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      if (principal.kind === 'session') await revokeSession(ctxOf(request), principal.credentialId);
+      clearSessionCookie(reply);
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.get(
+    '/api/v1/auth/me',
+    {
+      config: authenticated,
+      schema: { tags, summary: 'Who am I: user, credential and effective permissions', response: { 200: Me, ...ERROR_RESPONSES } },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      return {
+        user: toApi(await getUser(ctxOf(request), principal.userId)),
+        credential: principal.kind,
+        permissions: principal.permissions.toJSON(),
+      };
+    },
+  );
+
+  app.post(
+    '/api/v1/auth/totp/enroll',
+    {
+      config: authenticated,
+      schema: {
+        tags,
+        summary: 'Start TOTP enrollment: returns the secret and otpauth:// URI once',
+        response: { 200: Type.Object({ secret: Type.String(), otpauth_uri: Type.String() }), ...ERROR_RESPONSES },
+      },
+    },
+    async (request) => {
+      const { secret, otpauthUri } = await beginTotpEnrollment(ctxOf(request), principalOf(request).userId);
+      return { secret, otpauth_uri: otpauthUri };
+    },
+  );
+
+  app.post(
+    '/api/v1/auth/totp/verify',
+    {
+      config: authenticated,
+      schema: {
+        tags,
+        summary: 'Activate TOTP with a current code',
+        body: Type.Object({ code: Type.String({ minLength: 1, maxLength: 10 }) }, { additionalProperties: false }),
+        response: { 204: Type.Null(), ...ERROR_RESPONSES },
+      },
+    },
+    async (request, reply) => {
+      await confirmTotpEnrollment(ctxOf(request), principalOf(request).userId, request.body.code);
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.post(
+    '/api/v1/auth/tokens',
+    {
+      config: authenticated,
+      schema: {
+        tags,
+        summary: 'Create an API token for yourself (the token is returned once)',
+        body: Type.Object(
+          {
+            name: Name,
+            expires_at: Type.Optional(Type.Union([Type.String({ format: 'date-time' }), Type.Null()])),
+            permissions: Type.Optional(Type.Array(PermissionCode, { maxItems: 200 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 201: Type.Object({ token: Type.String(), api_token: ref('ApiToken') }), ...ERROR_RESPONSES },
+      },
+    },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      const { name, expires_at, permissions } = request.body;
+      const created = await createApiToken(ctxOf(request), {
+        userId: principal.userId,
+        name,
+        expiresAt: expires_at ? new Date(expires_at) : null,
+        permissions: tokenPermissions(principal, permissions),
+      });
+      return reply.code(201).send({ token: created.token, api_token: toApi(created.record) });
+    },
+  );
+
+  app.get(
+    '/api/v1/auth/tokens',
+    {
+      config: authenticated,
+      schema: {
+        tags,
+        summary: 'List your API tokens (never their secrets)',
+        querystring: Type.Object({ include_revoked: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
+        response: { 200: listOf('ApiToken'), ...ERROR_RESPONSES },
+      },
+    },
+    async (request) =>
+      listBody(
+        await listApiTokens(ctxOf(request), {
+          userId: principalOf(request).userId,
+          includeRevoked: request.query.include_revoked ?? false,
+        }),
+      ),
+  );
+
+  app.delete(
+    '/api/v1/auth/tokens/:id',
+    {
+      config: authenticated,
+      schema: {
+        tags,
+        summary: 'Revoke an API token (yours, or anyone’s with users.manage)',
+        params: IdParams,
+        response: { 204: Type.Null(), ...ERROR_RESPONSES },
+      },
+    },
+    async (request, reply) => {
+      const token = await ownToken(request, request.params.id);
+      await revokeApiToken(ctxOf(request), token.id);
+      return reply.code(204).send(null);
+    },
+  );
+};

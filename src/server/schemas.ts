@@ -1,0 +1,148 @@
+/**
+ * @module TypeBox schemas of the API's resources: the single source for validation, response serialisation
+ * (fields not listed here never leave the server) and the OpenAPI components, which keep these `$id`s as names.
+ *
+ * Request bodies are inline schemas (checked by TypeBox's compiler); responses reference the shared
+ * components with `ref('User')`.
+ */
+import type { FastifyInstance } from 'fastify';
+import { type TSchema, Type } from 'typebox';
+
+const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+const Timestamp = Type.String({ format: 'date-time' });
+export const Uuid = Type.String({ format: 'uuid' });
+
+/** Usernames: lower-case letters, digits and `._-`, starting with a letter or digit. */
+export const Username = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' });
+export const Name = Type.String({ minLength: 1, maxLength: 100 });
+export const Description = Type.String({ maxLength: 1000 });
+export const Password = Type.String({ minLength: 1, maxLength: 1024 });
+export const PermissionCode = Type.String({ minLength: 1, maxLength: 64, pattern: '^[a-z_]+\\.[a-z_]+$' });
+
+export const ErrorEnvelope = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.String(),
+      message: Type.String(),
+      field: Nullable(Type.String()),
+      request_id: Type.String(),
+    }),
+  },
+  { $id: 'ErrorEnvelope' },
+);
+
+export const User = Type.Object(
+  {
+    id: Uuid,
+    username: Type.String(),
+    display_name: Type.String(),
+    email: Nullable(Type.String()),
+    disabled: Type.Boolean(),
+    totp_enabled: Type.Boolean(),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  },
+  { $id: 'User' },
+);
+
+export const Group = Type.Object(
+  { id: Uuid, name: Type.String(), description: Type.String(), created_at: Timestamp, updated_at: Timestamp },
+  { $id: 'Group' },
+);
+
+export const Site = Type.Object(
+  { id: Uuid, name: Type.String(), description: Type.String(), created_at: Timestamp, updated_at: Timestamp },
+  { $id: 'Site' },
+);
+
+export const Role = Type.Object(
+  {
+    id: Uuid,
+    name: Type.String(),
+    description: Type.String(),
+    builtin: Type.Boolean(),
+    permissions: Type.Array(Type.String()),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  },
+  { $id: 'Role' },
+);
+
+export const RoleBinding = Type.Object(
+  {
+    id: Uuid,
+    role_id: Uuid,
+    role_name: Type.String(),
+    user_id: Nullable(Uuid),
+    group_id: Nullable(Uuid),
+    site_ids: Nullable(Type.Array(Uuid)),
+    created_at: Timestamp,
+  },
+  { $id: 'RoleBinding' },
+);
+
+export const ApiToken = Type.Object(
+  {
+    id: Uuid,
+    name: Type.String(),
+    prefix: Type.String(),
+    permissions: Nullable(Type.Array(Type.String())),
+    expires_at: Nullable(Timestamp),
+    revoked_at: Nullable(Timestamp),
+    last_used_at: Nullable(Timestamp),
+    created_at: Timestamp,
+  },
+  { $id: 'ApiToken' },
+);
+
+export const AuditEntry = Type.Object(
+  {
+    id: Type.Integer(),
+    actor_type: Type.String(),
+    actor_id: Nullable(Type.String()),
+    actor_name: Nullable(Type.String()),
+    action: Type.String(),
+    target_type: Nullable(Type.String()),
+    target_id: Nullable(Type.String()),
+    site_id: Nullable(Type.String()),
+    before: Type.Unknown(),
+    after: Type.Unknown(),
+    source_ip: Nullable(Type.String()),
+    request_id: Nullable(Type.String()),
+    outcome: Type.String(),
+    created_at: Timestamp,
+  },
+  { $id: 'AuditEntry' },
+);
+
+export const Permission = Type.Object(
+  { code: Type.String(), description: Type.String() },
+  { $id: 'Permission' },
+);
+
+const SHARED = [ErrorEnvelope, User, Group, Site, Role, RoleBinding, ApiToken, AuditEntry, Permission];
+
+/** A reference to a shared component, for response schemas. */
+export function ref(id: string): TSchema {
+  return Type.Unsafe({ $ref: `${id}#` });
+}
+
+export function listOf(id: string, extra: Record<string, TSchema> = {}): TSchema {
+  return Type.Object({ items: Type.Array(ref(id)), ...extra });
+}
+
+/** Every error status a route may answer, all with the one envelope. */
+export const ERROR_RESPONSES = Object.fromEntries(
+  [400, 401, 403, 404, 409, 413, 429].map((status) => [status, ref('ErrorEnvelope')]),
+);
+
+export const IdParams = Type.Object({ id: Uuid }, { additionalProperties: false });
+
+export const Paging = {
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
+  offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
+};
+
+export function registerSharedSchemas(app: FastifyInstance): void {
+  for (const schema of SHARED) app.addSchema(schema);
+}
