@@ -1,0 +1,570 @@
+/**
+ * @module The packet evaluator: would this packet pass, and which rule decides? pf semantics over a generated
+ * `PfRuleset` (pf-semantics.md §0, §2; docs/adr/0050-evaluation-order.md … 0056):
+ *
+ * 1. The session's state table is consulted first; a packet matching a state passes with no rule evaluated.
+ * 2. Otherwise the rules are evaluated in order: the first matching `quick` rule decides, else the last matching
+ *    rule, else the default pass. `match` rules never decide. `reject` is `block return`.
+ * 3. A deciding `pass` rule that keeps state creates one, so later replies pass by state.
+ * 4. When the outcome depends on a fact the ruleset cannot know (a dynamic alias's contents, a schedule), every
+ *    possibility is explored; if they disagree on the verdict the answer is `unknown`, never a guess.
+ *
+ * Speed: the compiled ruleset is split lazily into buckets per (interface, direction, family, protocol) holding
+ * the candidate rules in first-match order (quick rules in order, then non-quick rules reversed, pf-semantics.md
+ * §4.2); per bucket, bitsets of the rules each address class / port interval can match are intersected and the
+ * first candidate that matches exactly decides. Rule-by-rule evaluation is used for traces, tags and unknowns.
+ */
+import {
+  type CompiledRule,
+  type CompiledRuleset,
+  compileRuleset,
+  type FactAssignment,
+  matchRule,
+  type PacketContext,
+  resolveInterface,
+  staticMismatch,
+  type UnknownFact,
+} from './compiled.ts';
+import type { PfRule, PfRuleset } from './model.ts';
+import {
+  formatPacket,
+  type Packet,
+  type PacketFacts,
+  PROTO_ICMP,
+  PROTO_ICMP6,
+  PROTO_TCP,
+  PROTO_UDP,
+  packetFacts,
+  protocolName,
+} from './packet.ts';
+import { type StateEntry, StateTable } from './state-table.ts';
+
+export type Verdict = 'pass' | 'block' | 'reject' | 'unknown';
+export type DecidedBy = 'rule' | 'state' | 'default';
+export type Reply = 'tcp-rst' | 'icmp-unreach-port' | null;
+
+/** The rule that decided (or created the state that decided), as a person finds it in the GUI. */
+export interface RuleRef {
+  kind: 'user' | 'system';
+  tab: string;
+  position: number;
+  tracker: string | null;
+  descr: string;
+  label: string | null;
+  ridentifier: string | null;
+  /** Index in the generated ruleset (`PfRule.index`). */
+  index: number;
+  action: PfRule['action'];
+}
+
+/** One rule pf considered for this packet (on its interface, direction and family) and what happened. */
+export interface TraceEntry {
+  index: number;
+  kind: 'user' | 'system';
+  tab: string;
+  position: number;
+  descr: string;
+  action: PfRule['action'];
+  quick: boolean;
+  /** `unknown`: every known condition holds; whether it matches depends on an unknown fact. */
+  result: 'match' | 'no-match' | 'unknown';
+  reason: string;
+}
+
+/** One possible outcome when the verdict depends on unknown facts. */
+export interface PossibleOutcome {
+  verdict: Exclude<Verdict, 'unknown'>;
+  decidedBy: 'rule' | 'default';
+  rule: RuleRef | null;
+  /** The assumptions leading here (`8.8.8.8 is in <blocklist>: yes`). */
+  assuming: string[];
+}
+
+export interface EvaluationResult {
+  /** The packet as evaluated, one line. */
+  packet: string;
+  verdict: Verdict;
+  decidedBy: DecidedBy;
+  /** Deciding rule; for `state`, the rule that created the state; null for `default` or when it depends. */
+  rule: RuleRef | null;
+  reply: Reply;
+  /** Rules on this interface/direction/family in evaluation order, up to where pf stopped. Empty unless traced. */
+  trace: TraceEntry[];
+  /** Rules not considered because of their interface, direction or family. */
+  skippedRules: number;
+  stateCreated: boolean;
+  /** For `decidedBy: 'state'`: the state that matched. */
+  state?: { createdBy: string; interface: string; direction: 'in' | 'out' };
+  /** Present when unknown facts were involved: every possible outcome. */
+  possibilities?: PossibleOutcome[];
+  /** Defaults applied to the packet (`TCP flags S assumed`). */
+  assumptions: string[];
+  /** The decision in one readable paragraph. */
+  explanation: string;
+}
+
+export interface EvaluateOptions {
+  /** Build the per-rule trace and explanation (default true). The benchmark turns it off. */
+  trace?: boolean;
+}
+
+export interface Evaluator {
+  readonly compiled: CompiledRuleset;
+  /** Evaluates one packet against the session's state table (and adds to it). Throws `PacketError`. */
+  evaluate(packet: Packet, options?: EvaluateOptions): EvaluationResult;
+  /** Verdict only, for throughput: no trace, no explanation. */
+  verdict(packet: Packet): Verdict;
+  readonly states: StateTable;
+}
+
+/** Above this many explored possibilities the answer is `unknown` without listing them (docs/adr/0053). */
+const MAX_POSSIBILITIES = 256;
+
+function ruleRef(rule: PfRule): RuleRef {
+  return {
+    kind: rule.origin.kind,
+    tab: rule.origin.tab,
+    position: rule.origin.position,
+    tracker: rule.tracker,
+    descr: rule.origin.descr,
+    label: rule.label,
+    ridentifier: rule.ridentifier,
+    index: rule.index,
+    action: rule.action,
+  };
+}
+
+function verdictOf(action: PfRule['action']): Exclude<Verdict, 'unknown'> {
+  return action === 'pass' ? 'pass' : action === 'reject' ? 'reject' : 'block';
+}
+
+/** pf `block return` (pf-semantics.md §2.6): RST for TCP (not in answer to a RST), ICMP unreachable for non-ICMP. */
+export function replyFor(verdict: Verdict, facts: PacketFacts): Reply {
+  if (verdict !== 'reject') return null;
+  if (facts.proto === PROTO_TCP) return facts.tcpFlags & 4 ? null : 'tcp-rst';
+  if (facts.proto === PROTO_ICMP || facts.proto === PROTO_ICMP6) return null;
+  return 'icmp-unreach-port';
+}
+
+function createsState(rule: PfRule): boolean {
+  return rule.action === 'pass' && rule.state !== null && rule.state !== 'none';
+}
+
+/** Bitsets of candidate rules per address class and port interval for one (interface, direction, family, proto). */
+interface Bucket {
+  rules: CompiledRule[];
+  words: number;
+  srcMemo: Array<Uint32Array | undefined>;
+  dstMemo: Array<Uint32Array | undefined>;
+  srcPorts: PortIndex | null;
+  dstPorts: PortIndex | null;
+}
+
+/** Elementary port intervals starting at `starts[i]`, each with a candidate bitset. */
+interface PortIndex {
+  starts: Int32Array;
+  bits: Uint32Array;
+}
+
+function buildPortIndex(
+  rules: CompiledRule[],
+  words: number,
+  side: 'fromPorts' | 'toPorts',
+): PortIndex | null {
+  if (rules.every((r) => r[side] === null)) return null;
+  const points = new Set<number>([0]);
+  for (const rule of rules) {
+    const ports = rule[side];
+    if (ports === null) continue;
+    for (let i = 0; i < ports.ranges.length; i += 2) {
+      points.add(ports.ranges[i] as number);
+      if ((ports.ranges[i + 1] as number) < 65535) points.add((ports.ranges[i + 1] as number) + 1);
+    }
+  }
+  const starts = Int32Array.from([...points].sort((a, b) => a - b));
+  const bits = new Uint32Array(starts.length * words);
+  rules.forEach((rule, j) => {
+    const ports = rule[side];
+    const bit = 1 << (j & 31);
+    const word = j >>> 5;
+    const mark = (lo: number, hi: number) => {
+      for (let k = lo; k <= hi; k++) bits[k * words + word] = (bits[k * words + word] as number) | bit;
+    };
+    if (ports === null || ports.dynamic) mark(0, starts.length - 1);
+    else {
+      for (let i = 0; i < ports.ranges.length; i += 2) {
+        mark(
+          floorIndex(starts, ports.ranges[i] as number),
+          floorIndex(starts, ports.ranges[i + 1] as number),
+        );
+      }
+    }
+  });
+  return { starts, bits };
+}
+
+function floorIndex(sorted: Int32Array, value: number): number {
+  let lo = 0;
+  let hi = sorted.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >>> 1;
+    if ((sorted[mid] as number) <= value) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+function createBucket(compiled: CompiledRuleset, facts: PacketFacts): Bucket {
+  const hasPorts = facts.proto === PROTO_TCP || facts.proto === PROTO_UDP;
+  const isIcmp = facts.proto === PROTO_ICMP || facts.proto === PROTO_ICMP6;
+  const applicable = compiled.rules.filter(
+    (r) =>
+      r.rule.action !== 'match' &&
+      staticMismatch(r, facts) === null &&
+      (r.protocols === null || r.protocols.has(facts.proto)) &&
+      (hasPorts || (r.fromPorts === null && r.toPorts === null)) &&
+      (isIcmp || (facts.family === 4 ? r.icmp4 : r.icmp6) === null),
+  );
+  // First-match order equivalent to pf's last-match-with-quick (pf-semantics.md §4.2).
+  const rules = [
+    ...applicable.filter((r) => r.rule.quick),
+    ...applicable.filter((r) => !r.rule.quick).reverse(),
+  ];
+  const words = Math.max(1, Math.ceil(rules.length / 32));
+  return {
+    rules,
+    words,
+    srcMemo: [],
+    dstMemo: [],
+    srcPorts: hasPorts ? buildPortIndex(rules, words, 'fromPorts') : null,
+    dstPorts: hasPorts ? buildPortIndex(rules, words, 'toPorts') : null,
+  };
+}
+
+/** Candidate bits of a bucket's rules for an address class on one side. */
+function addressBits(
+  compiled: CompiledRuleset,
+  bucket: Bucket,
+  classId: number,
+  side: 'from' | 'to',
+): Uint32Array {
+  const memo = side === 'from' ? bucket.srcMemo : bucket.dstMemo;
+  const cached = memo[classId];
+  if (cached !== undefined) return cached;
+  const bits = new Uint32Array(bucket.words);
+  bucket.rules.forEach((rule, j) => {
+    const spec = rule[side];
+    let candidate: boolean;
+    if (spec.operand < 0) candidate = !spec.negate;
+    else if (compiled.index.classHas(classId, spec.operand)) candidate = !spec.negate;
+    else candidate = spec.negate || (compiled.operands[spec.operand]?.dynamic ?? true);
+    if (candidate) bits[j >>> 5] = (bits[j >>> 5] as number) | (1 << (j & 31));
+  });
+  memo[classId] = bits;
+  return bits;
+}
+
+type Decision = { ruleIndex: number } | { depends: UnknownFact };
+
+/** Fast first-match decision through the bucket bitsets; `depends` sends the caller to the exploring path. */
+function decideFast(compiled: CompiledRuleset, buckets: Map<string, Bucket>, ctx: PacketContext): Decision {
+  const { facts } = ctx;
+  const key = `${facts.interface}|${facts.direction}|${facts.family}|${facts.proto}`;
+  let bucket = buckets.get(key);
+  if (bucket === undefined) {
+    bucket = createBucket(compiled, facts);
+    buckets.set(key, bucket);
+  }
+  const src = addressBits(compiled, bucket, ctx.srcClass, 'from');
+  const dst = addressBits(compiled, bucket, ctx.dstClass, 'to');
+  const sp = bucket.srcPorts;
+  const dp = bucket.dstPorts;
+  const spOffset = sp === null ? 0 : floorIndex(sp.starts, facts.srcPort) * bucket.words;
+  const dpOffset = dp === null ? 0 : floorIndex(dp.starts, facts.dstPort) * bucket.words;
+  for (let w = 0; w < bucket.words; w++) {
+    let m = (src[w] as number) & (dst[w] as number);
+    if (sp !== null) m &= sp.bits[spOffset + w] as number;
+    if (dp !== null) m &= dp.bits[dpOffset + w] as number;
+    while (m !== 0) {
+      const low = m & -m;
+      const rule = bucket.rules[w * 32 + 31 - Math.clz32(low)] as CompiledRule;
+      const result = matchRule(compiled, rule, ctx, null);
+      if (result.kind === 'match') return { ruleIndex: rule.index };
+      if (result.kind === 'depends') return { depends: result.fact };
+      m ^= low;
+    }
+  }
+  return { ruleIndex: -1 };
+}
+
+/** Rule-by-rule pf evaluation under an assignment of unknown facts (tags need this order). */
+function decideInOrder(compiled: CompiledRuleset, ctx: PacketContext, assignment: FactAssignment): Decision {
+  const tags = new Set<string>();
+  const local: PacketContext = { ...ctx, tags };
+  let decisive = -1;
+  for (const rule of compiled.rules) {
+    const result = matchRule(compiled, rule, local, assignment);
+    if (result.kind === 'depends') return { depends: result.fact };
+    if (result.kind === 'no') continue;
+    if (rule.rule.tag !== undefined) tags.add(rule.rule.tag);
+    if (rule.rule.action === 'match') continue;
+    decisive = rule.index;
+    if (rule.rule.quick) break;
+  }
+  return { ruleIndex: decisive };
+}
+
+interface Explored {
+  ruleIndex: number;
+  assuming: Array<[UnknownFact, boolean]>;
+}
+
+/** Explores every assignment of the unknown facts the decision depends on (depth-first, bounded). */
+function explore(compiled: CompiledRuleset, ctx: PacketContext): Explored[] | null {
+  const results: Explored[] = [];
+  const stack: Array<Array<[UnknownFact, boolean]>> = [[]];
+  while (stack.length > 0) {
+    const assuming = stack.pop() as Array<[UnknownFact, boolean]>;
+    const assignment = new Map(assuming.map(([fact, value]) => [fact.key, value]));
+    const decision = decideInOrder(compiled, ctx, assignment);
+    if ('depends' in decision) {
+      if (results.length + stack.length >= MAX_POSSIBILITIES) return null;
+      stack.push([...assuming, [decision.depends, false]], [...assuming, [decision.depends, true]]);
+    } else {
+      results.push({ ruleIndex: decision.ruleIndex, assuming });
+    }
+  }
+  return results;
+}
+
+function traceRules(compiled: CompiledRuleset, ctx: PacketContext): { trace: TraceEntry[]; skipped: number } {
+  const trace: TraceEntry[] = [];
+  const tags = new Set<string>();
+  const local: PacketContext = { ...ctx, tags };
+  let skipped = 0;
+  for (const rule of compiled.rules) {
+    if (staticMismatch(rule, ctx.facts) !== null) {
+      skipped++;
+      continue;
+    }
+    const result = matchRule(compiled, rule, local, null);
+    const { origin } = rule.rule;
+    const entry: TraceEntry = {
+      index: rule.index,
+      kind: origin.kind,
+      tab: origin.tab,
+      position: origin.position,
+      descr: origin.descr,
+      action: rule.rule.action,
+      quick: rule.rule.quick,
+      result: result.kind === 'match' ? 'match' : result.kind === 'no' ? 'no-match' : 'unknown',
+      reason:
+        result.kind === 'match'
+          ? rule.rule.action === 'match'
+            ? 'matches (match rules never decide)'
+            : rule.rule.quick
+              ? 'matches; quick, so evaluation stops here'
+              : 'matches; not quick, a later match overrides it'
+          : result.kind === 'no'
+            ? result.reason
+            : `depends on ${result.fact.text}`,
+    };
+    trace.push(entry);
+    if (result.kind === 'match') {
+      if (rule.rule.tag !== undefined) tags.add(rule.rule.tag);
+      if (rule.rule.quick && rule.rule.action !== 'match') break;
+    }
+  }
+  return { trace, skipped };
+}
+
+function describeRule(ref: RuleRef): string {
+  const where = ref.kind === 'user' ? `user rule ${ref.position} on the ${ref.tab} tab` : `system rule`;
+  const name = ref.descr || ref.label || '';
+  const tracker = ref.tracker ? ` (tracker ${ref.tracker})` : '';
+  return `${where} "${name}"${tracker}`;
+}
+
+function explain(
+  result: Omit<EvaluationResult, 'explanation'>,
+  facts: PacketFacts,
+  compiled: CompiledRuleset,
+): string {
+  const flow = `${protocolName(facts.proto)} ${result.packet.split(' ').slice(3).join(' ')}`;
+  const at = `${facts.direction === 'in' ? 'arriving on' : 'leaving through'} ${facts.interface}`;
+  const head = `${result.verdict.toUpperCase()}: ${flow} ${at}`;
+  const replyText =
+    result.reply === 'tcp-rst'
+      ? ' pf answers with a TCP RST.'
+      : result.reply === 'icmp-unreach-port'
+        ? ' pf answers with an ICMP port unreachable.'
+        : '';
+  if (result.decidedBy === 'state' && result.rule !== null && result.state !== undefined) {
+    return `${head} matches an existing state created by ${describeRule(result.rule)} for "${result.state.createdBy}", so it passes without any rule being evaluated (states are checked first).`;
+  }
+  if (result.possibilities !== undefined && (result.verdict === 'unknown' || result.rule === null)) {
+    const options = result.possibilities
+      .map(
+        (p) =>
+          `${p.assuming.length > 0 ? `if ${p.assuming.join(' and ')}` : 'otherwise'}: ${p.verdict} by ${p.rule ? describeRule(p.rule) : 'the default pass'}`,
+      )
+      .join('; ');
+    const lead =
+      result.verdict === 'unknown'
+        ? 'the verdict cannot be known from the configuration alone'
+        : `the verdict is ${result.verdict} either way but the deciding rule is not known`;
+    return `${head}: ${lead} — ${options}.`;
+  }
+  if (result.decidedBy === 'default' || result.rule === null) {
+    return `${head}: no rule matched, and pf passes what no rule matches.`;
+  }
+  const rule = compiled.source.rules[result.rule.index] as PfRule;
+  const why = rule.quick
+    ? 'It is a quick rule, so it decides as soon as it matches'
+    : 'It is not quick and it is the last rule that matched, so it decides';
+  const state = result.stateCreated ? ' The packet creates a state, so replies will pass by state.' : '';
+  return `${head} is decided by ${describeRule(result.rule)}. ${why}.${state}${replyText}`;
+}
+
+/** Creates an evaluation session with its own state table. Accepts a ruleset or an already compiled one. */
+export function createEvaluator(ruleset: PfRuleset | CompiledRuleset): Evaluator {
+  const compiled = 'index' in ruleset && 'operands' in ruleset ? ruleset : compileRuleset(ruleset);
+  const states = new StateTable(compiled.source.statePolicy === 'if-bound');
+  const buckets = new Map<string, Bucket>();
+
+  const contextOf = (packet: Packet): PacketContext => {
+    const facts = packetFacts(packet);
+    facts.interface = resolveInterface(compiled, facts.interface);
+    return {
+      facts,
+      srcClass: compiled.index.classOf(facts.src),
+      dstClass: compiled.index.classOf(facts.dst),
+      tags: new Set(),
+    };
+  };
+
+  const decide = (ctx: PacketContext): Decision =>
+    compiled.usesTags ? decideInOrder(compiled, ctx, new Map()) : decideFast(compiled, buckets, ctx);
+
+  const verdict = (packet: Packet): Verdict => {
+    const ctx = contextOf(packet);
+    if (states.lookup(ctx.facts) !== undefined) return 'pass';
+    const decision = decide(ctx);
+    if ('depends' in decision) return evaluate(packet, { trace: false }).verdict;
+    const verdictNow =
+      decision.ruleIndex < 0
+        ? 'pass'
+        : verdictOf((compiled.rules[decision.ruleIndex] as CompiledRule).rule.action);
+    if (decision.ruleIndex >= 0) maybeCreateState(ctx.facts, decision.ruleIndex);
+    return verdictNow;
+  };
+
+  const maybeCreateState = (facts: PacketFacts, ruleIndex: number): boolean => {
+    const rule = (compiled.rules[ruleIndex] as CompiledRule).rule;
+    if (!createsState(rule)) return false;
+    return states.create(facts, {
+      ruleIndex,
+      interface: facts.interface,
+      direction: facts.direction,
+      createdBy: formatPacket(facts),
+    });
+  };
+
+  const evaluate = (packet: Packet, options: EvaluateOptions = {}): EvaluationResult => {
+    const withTrace = options.trace !== false;
+    const ctx = contextOf(packet);
+    const { facts } = ctx;
+    const base = { packet: formatPacket(facts), assumptions: facts.assumptions };
+    const finish = (result: Omit<EvaluationResult, 'explanation'>): EvaluationResult => ({
+      ...result,
+      explanation: withTrace ? explain(result, facts, compiled) : '',
+    });
+
+    const state: StateEntry | undefined = states.lookup(facts);
+    if (state !== undefined) {
+      return finish({
+        ...base,
+        verdict: 'pass',
+        decidedBy: 'state',
+        rule: ruleRef((compiled.rules[state.ruleIndex] as CompiledRule).rule),
+        reply: null,
+        trace: [],
+        skippedRules: 0,
+        stateCreated: false,
+        state: { createdBy: state.createdBy, interface: state.interface, direction: state.direction },
+      });
+    }
+
+    const traced = withTrace ? traceRules(compiled, ctx) : { trace: [], skipped: 0 };
+    const decision = decide(ctx);
+    if (!('depends' in decision)) {
+      const ruleIndex = decision.ruleIndex;
+      const rule = ruleIndex < 0 ? null : (compiled.rules[ruleIndex] as CompiledRule).rule;
+      const verdictNow = rule === null ? 'pass' : verdictOf(rule.action);
+      return finish({
+        ...base,
+        verdict: verdictNow,
+        decidedBy: rule === null ? 'default' : 'rule',
+        rule: rule === null ? null : ruleRef(rule),
+        reply: replyFor(verdictNow, facts),
+        trace: traced.trace,
+        skippedRules: traced.skipped,
+        stateCreated: ruleIndex >= 0 && maybeCreateState(facts, ruleIndex),
+      });
+    }
+
+    const explored = explore(compiled, ctx);
+    if (explored === null) {
+      return finish({
+        ...base,
+        verdict: 'unknown',
+        decidedBy: 'rule',
+        rule: null,
+        reply: null,
+        trace: traced.trace,
+        skippedRules: traced.skipped,
+        stateCreated: false,
+        possibilities: [],
+      });
+    }
+    const possibilities: PossibleOutcome[] = explored.map(({ ruleIndex, assuming }) => {
+      const rule = ruleIndex < 0 ? null : (compiled.rules[ruleIndex] as CompiledRule).rule;
+      return {
+        verdict: rule === null ? 'pass' : verdictOf(rule.action),
+        decidedBy: rule === null ? 'default' : 'rule',
+        rule: rule === null ? null : ruleRef(rule),
+        assuming: assuming.map(
+          ([fact, value]) => `${fact.text.replace(/^whether /, '')}: ${value ? 'yes' : 'no'}`,
+        ),
+      };
+    });
+    const first = explored[0] as Explored;
+    const sameRule = explored.every((e) => e.ruleIndex === first.ruleIndex);
+    const verdicts = new Set(possibilities.map((p) => p.verdict));
+    const verdictNow: Verdict = verdicts.size === 1 ? ([...verdicts][0] as Verdict) : 'unknown';
+    const rule =
+      sameRule && first.ruleIndex >= 0 ? (compiled.rules[first.ruleIndex] as CompiledRule).rule : null;
+    return finish({
+      ...base,
+      verdict: verdictNow,
+      decidedBy: sameRule && first.ruleIndex < 0 ? 'default' : 'rule',
+      rule: rule === null ? null : ruleRef(rule),
+      reply: replyFor(verdictNow, facts),
+      trace: traced.trace,
+      skippedRules: traced.skipped,
+      stateCreated: sameRule && first.ruleIndex >= 0 && maybeCreateState(facts, first.ruleIndex),
+      possibilities,
+    });
+  };
+
+  return { compiled, evaluate, verdict, states };
+}
+
+/** Evaluates one packet with a fresh state table. */
+export function evaluatePacket(
+  ruleset: PfRuleset | CompiledRuleset,
+  packet: Packet,
+  options?: EvaluateOptions,
+): EvaluationResult {
+  return createEvaluator(ruleset).evaluate(packet, options);
+}

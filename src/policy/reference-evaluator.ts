@@ -1,0 +1,259 @@
+/**
+ * @module The reference evaluator: pf semantics written as plainly as possible, for property tests and as the
+ * benchmark's naive baseline. It shares no matching code with `evaluate.ts`: addresses are tested with
+ * `cidrContains` over every prefix of a set, rules are walked one by one in pf order, state matching compares
+ * the stored creating packet with the new one field by field, and unknown facts are handled by trying every
+ * assignment of every unknown fact (brute force) instead of exploring only the ones that matter.
+ *
+ * Packets must name their interface by its key (no description/device lookup).
+ */
+import { type Cidr, cidrContains, formatIp, type IpAddress, parseCidr } from '../net/ip.ts';
+import type { AddressMatch, AddressSet, PfRule, PfRuleset, PortSpec } from './model.ts';
+import {
+  icmpTypeNumber,
+  type Packet,
+  type PacketFacts,
+  packetFacts,
+  protocolNumber,
+  tcpFlagBits,
+} from './packet.ts';
+
+export interface ReferenceResult {
+  verdict: 'pass' | 'block' | 'reject' | 'unknown';
+  decidedBy: 'rule' | 'state' | 'default';
+  /** Deciding rule index (`PfRule.index`), or the state's creating rule; null when none or not known. */
+  ruleIndex: number | null;
+  reply: 'tcp-rst' | 'icmp-unreach-port' | null;
+  stateCreated: boolean;
+}
+
+/** Unknown facts beyond this many are not enumerated; the answer is then `unknown`. */
+const MAX_FACTS = 12;
+
+const ICMP_PAIRS: Record<4 | 6, Array<[number, number]>> = {
+  4: [
+    [8, 0],
+    [13, 14],
+    [15, 16],
+    [17, 18],
+    [10, 9],
+  ],
+  6: [
+    [128, 129],
+    [133, 134],
+    [135, 136],
+    [130, 131],
+    [139, 140],
+  ],
+};
+const ICMP_ERRORS: Record<4 | 6, number[]> = { 4: [3, 4, 5, 11, 12], 6: [1, 2, 3, 4, 137] };
+
+interface StoredState {
+  packet: PacketFacts;
+  ruleIndex: number;
+}
+
+function isIcmp(p: PacketFacts): boolean {
+  return p.proto === 1 || p.proto === 58;
+}
+
+/** [query type, is reply] of an ICMP packet. */
+function icmpRole(p: PacketFacts): [number, boolean] {
+  for (const [request, reply] of ICMP_PAIRS[p.family]) {
+    if (p.icmpType === request) return [request, false];
+    if (p.icmpType === reply) return [request, true];
+  }
+  return [p.icmpType, false];
+}
+
+function sameAddress(a: IpAddress, b: IpAddress): boolean {
+  return a.family === b.family && a.value === b.value;
+}
+
+/** Does `p` belong to the state created by `s`? Same direction = same flow; opposite direction = reversed flow. */
+function stateMatches(s: PacketFacts, p: PacketFacts, ifBound: boolean): boolean {
+  if (s.family !== p.family || s.proto !== p.proto) return false;
+  if (ifBound && s.interface !== p.interface) return false;
+  if (isIcmp(p) && ICMP_ERRORS[p.family].includes(p.icmpType)) return false;
+  const sameDirection = s.direction === p.direction;
+  const forward = sameAddress(s.src, p.src) && sameAddress(s.dst, p.dst);
+  const backward = sameAddress(s.src, p.dst) && sameAddress(s.dst, p.src);
+  if (sameDirection ? !forward : !backward) return false;
+  if (p.proto === 6 || p.proto === 17) {
+    return sameDirection
+      ? s.srcPort === p.srcPort && s.dstPort === p.dstPort
+      : s.srcPort === p.dstPort && s.dstPort === p.srcPort;
+  }
+  if (isIcmp(p)) {
+    const [sQuery, sReply] = icmpRole(s);
+    const [pQuery, pReply] = icmpRole(p);
+    return sQuery === pQuery && (sameDirection ? sReply === pReply : sReply !== pReply);
+  }
+  return true;
+}
+
+type Tri = boolean | { fact: string };
+
+export class ReferenceEvaluator {
+  private readonly states: StoredState[] = [];
+  private readonly sets = new Map<string, { cidrs: Cidr[]; dynamic: boolean }>();
+
+  constructor(private readonly ruleset: PfRuleset) {}
+
+  private set(key: string, source: AddressSet | undefined): { cidrs: Cidr[]; dynamic: boolean } {
+    let set = this.sets.get(key);
+    if (set === undefined) {
+      set = {
+        cidrs: (source?.cidrs ?? []).map((t) => parseCidr(t)).filter((c): c is Cidr => c !== null),
+        dynamic: source === undefined || source.dynamic,
+      };
+      this.sets.set(key, set);
+    }
+    return set;
+  }
+
+  private addressSet(match: AddressMatch): { key: string; cidrs: Cidr[]; dynamic: boolean } | null {
+    const iface = (key: string) => this.ruleset.interfaces.find((i) => i.key === key);
+    let key: string;
+    let source: AddressSet | undefined;
+    switch (match.kind) {
+      case 'any':
+        return null;
+      case 'cidrs':
+        key = `cidrs:${match.cidrs.join(' ')}`;
+        source = { cidrs: match.cidrs, dynamic: false };
+        break;
+      case 'table':
+        key = `table:${match.table}`;
+        source = this.ruleset.tables[match.table];
+        break;
+      case 'self':
+        key = 'self';
+        source = this.ruleset.self;
+        break;
+      case 'interface-address':
+        key = `ifaddr:${match.interface}`;
+        source = iface(match.interface)?.addresses;
+        break;
+      case 'interface-network':
+        key = `ifnet:${match.interface}`;
+        source = iface(match.interface)?.networks;
+        break;
+    }
+    return { key, ...this.set(key, source) };
+  }
+
+  private address(match: AddressMatch, negate: boolean, address: IpAddress): Tri {
+    const set = this.addressSet(match);
+    if (set === null) return !negate;
+    const inside = set.cidrs.some((cidr) => cidrContains(cidr, address));
+    if (!inside && set.dynamic) return { fact: `addr:${set.key}:${formatIp(address)}` };
+    return inside !== negate;
+  }
+
+  private port(spec: PortSpec | null, port: number): Tri {
+    if (spec === null) return true;
+    if (spec.ranges.some((r) => port >= r.from && port <= r.to)) return true;
+    return spec.dynamic ? { fact: `port:${spec.alias ?? JSON.stringify(spec.ranges)}:${port}` } : false;
+  }
+
+  /** Everything about a rule except addresses, ports and schedule. */
+  private staticMatch(rule: PfRule, p: PacketFacts, tags: Set<string>): boolean {
+    if (rule.direction !== 'any' && rule.direction !== p.direction) return false;
+    if (rule.on !== null && rule.on.interfaces.includes(p.interface) === rule.on.negate) return false;
+    if (rule.af !== null && (rule.af === 'inet' ? 4 : 6) !== p.family) return false;
+    if (rule.protocols !== null && !rule.protocols.some((name) => protocolNumber(name) === p.proto))
+      return false;
+    if ((rule.fromPort !== null || rule.toPort !== null) && p.proto !== 6 && p.proto !== 17) return false;
+    if (rule.icmpTypes !== null) {
+      if (!isIcmp(p)) return false;
+      if (!rule.icmpTypes.some((name) => icmpTypeNumber(p.family, name) === p.icmpType)) return false;
+    }
+    if (rule.tcpFlags !== null && p.proto === 6) {
+      const set = tcpFlagBits(rule.tcpFlags.set) ?? 0;
+      const mask = tcpFlagBits(rule.tcpFlags.outOf) ?? 0;
+      if ((p.tcpFlags & mask) !== set) return false;
+    }
+    if (rule.tagged !== undefined && tags.has(rule.tagged.tag) === rule.tagged.negate) return false;
+    return true;
+  }
+
+  /** The unknown parts of a rule's match, as a list of conditions (all must hold). */
+  private conditions(rule: PfRule, p: PacketFacts): Tri[] {
+    const conditions: Tri[] = [
+      this.address(rule.from.match, rule.from.negate, p.src),
+      this.port(rule.fromPort, p.srcPort),
+      this.address(rule.to.match, rule.to.negate, p.dst),
+      this.port(rule.toPort, p.dstPort),
+    ];
+    if (rule.schedule !== undefined) conditions.push({ fact: `schedule:${rule.schedule}` });
+    return conditions;
+  }
+
+  /** pf: walk every rule in order; last match wins unless quick. Returns the deciding index or -1. */
+  private decide(p: PacketFacts, facts: Map<string, boolean>): number {
+    const tags = new Set<string>();
+    let decisive = -1;
+    for (const rule of this.ruleset.rules) {
+      if (!this.staticMatch(rule, p, tags)) continue;
+      const holds = this.conditions(rule, p).every((c) =>
+        typeof c === 'boolean' ? c : (facts.get(c.fact) ?? false),
+      );
+      if (!holds) continue;
+      if (rule.tag !== undefined) tags.add(rule.tag);
+      if (rule.action === 'match') continue;
+      decisive = rule.index;
+      if (rule.quick) break;
+    }
+    return decisive;
+  }
+
+  evaluate(packet: Packet): ReferenceResult {
+    const p = packetFacts(packet);
+    const ifBound = this.ruleset.statePolicy === 'if-bound';
+    const state = this.states.find((s) => stateMatches(s.packet, p, ifBound));
+    if (state !== undefined) {
+      return {
+        verdict: 'pass',
+        decidedBy: 'state',
+        ruleIndex: state.ruleIndex,
+        reply: null,
+        stateCreated: false,
+      };
+    }
+    const unknown = new Set<string>();
+    for (const rule of this.ruleset.rules) {
+      for (const c of this.conditions(rule, p)) if (typeof c !== 'boolean') unknown.add(c.fact);
+    }
+    if (unknown.size > MAX_FACTS) {
+      return { verdict: 'unknown', decidedBy: 'rule', ruleIndex: null, reply: null, stateCreated: false };
+    }
+    const names = [...unknown];
+    const outcomes = new Set<number>();
+    for (let bits = 0; bits < 2 ** names.length; bits++) {
+      const facts = new Map(names.map((name, i) => [name, ((bits >> i) & 1) === 1]));
+      outcomes.add(this.decide(p, facts));
+    }
+    const verdictOf = (index: number) => {
+      const action = index < 0 ? 'pass' : (this.ruleset.rules[index] as PfRule).action;
+      return action === 'pass' ? 'pass' : action === 'reject' ? 'reject' : 'block';
+    };
+    const verdicts = new Set([...outcomes].map(verdictOf));
+    const verdict = verdicts.size === 1 ? ([...verdicts][0] as 'pass' | 'block' | 'reject') : 'unknown';
+    let reply: ReferenceResult['reply'] = null;
+    if (verdict === 'reject') {
+      if (p.proto === 6) reply = p.tcpFlags & 4 ? null : 'tcp-rst';
+      else if (!isIcmp(p)) reply = 'icmp-unreach-port';
+    }
+    if (outcomes.size !== 1)
+      return { verdict, decidedBy: 'rule', ruleIndex: null, reply, stateCreated: false };
+    const index = [...outcomes][0] as number;
+    if (index < 0) return { verdict, decidedBy: 'default', ruleIndex: null, reply, stateCreated: false };
+    const rule = this.ruleset.rules[index] as PfRule;
+    const isIcmpError = isIcmp(p) && ICMP_ERRORS[p.family].includes(p.icmpType);
+    const stateCreated =
+      rule.action === 'pass' && rule.state !== null && rule.state !== 'none' && !isIcmpError;
+    if (stateCreated) this.states.push({ packet: p, ruleIndex: index });
+    return { verdict, decidedBy: 'rule', ruleIndex: index, reply, stateCreated };
+  }
+}
