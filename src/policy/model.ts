@@ -155,8 +155,17 @@ export interface RuleConfig {
 
 /** The VPN services that create rules tabs (interface groups behind the scenes, pf-semantics.md §1.4). */
 export interface VpnConfig {
-  /** Enabled OpenVPN server/client instances; each has device `ovpns<vpnid>` / `ovpnc<vpnid>`. */
-  openvpn: Array<{ mode: 'server' | 'client'; vpnid: number; device: string; descr: string }>;
+  /**
+   * OpenVPN server/client instances (disabled ones too: any instance creates the OpenVPN tab); device
+   * `ovpns<vpnid>` / `ovpnc<vpnid>`.
+   */
+  openvpn: Array<{
+    mode: 'server' | 'client';
+    vpnid: number;
+    device: string;
+    descr: string;
+    disabled?: boolean;
+  }>;
   /** IPsec enabled (`<ipsec><enable/>` or any enabled phase 1): creates the `enc0` tab. */
   ipsec: boolean;
   /** L2TP server enabled (`<l2tp><mode>server`). */
@@ -336,6 +345,7 @@ export type SystemRuleKey =
   | 'icmp6-essential'
   | 'port-0'
   | 'snort2c'
+  | 'carp'
   | 'sshguard'
   | 'gui-lockout'
   | 'virusprot'
@@ -397,6 +407,11 @@ export interface PfRule {
   tcpFlags: TcpFlags | null;
   /** State created when this `pass` rule decides: null for non-pass rules. */
   state: StateType | null;
+  /**
+   * pf text of matching options the engine does not model (`os "…"`, `tos …`, `prio …`, `queue …`, `dnpipe …`),
+   * printed verbatim. Matching ignores them (the rule is treated as matching regardless); a POL008 warning says so.
+   */
+  unmodelledOptions?: string[];
   /** Raw state options text (`max 100, no-sync`, …) for printing; no verdict effect. */
   stateOptions?: string;
   allowOpts: boolean;
@@ -423,10 +438,11 @@ export interface PfRule {
 export type PfInterfaceKind = 'interface' | 'group' | 'vpn-group' | 'vpn-tunnel' | 'loopback';
 
 /**
- * An interface as the ruleset sees it. Leaf kinds (`interface`, `vpn-tunnel`, `loopback`) are what packets arrive
- * on; group kinds list their `members` (leaf keys). `vpn-tunnel` entries (`openvpn`, `enc0`, `l2tp`, `pppoe`)
- * stand for the tunnels of a VPN service that are not assigned as interfaces; assigned VPN interfaces are
- * `interface` entries that are also members of their VPN group (so both tabs apply, pf-semantics.md §1.4).
+ * An interface as the ruleset sees it. Leaf kinds (`interface`, `loopback`) are what packets arrive on; `group`
+ * entries list their leaf `members`. A `vpn-group` (`openvpn`, `enc0`, `l2tp`, `pppoe`: the VPN rules tabs) is both:
+ * packets on the service's unassigned tunnels name the tab key itself as their interface, and its `members` are
+ * that key plus the assigned VPN interfaces (e.g. `opt2` on `ovpns1`), so both tabs apply to those
+ * (pf-semantics.md §1.4). `vpn-tunnel` is reserved; the 2.7.2 generator does not emit it.
  */
 export interface PfInterface {
   /** Config key (`wan`, `opt2`), group name, VPN tab key, or `lo0`. Packets name their interface by this key. */

@@ -1,0 +1,100 @@
+/**
+ * @module `PolicyConfig` → `PfRuleset`: the ordered ruleset pfSense 2.7.2 would load (`/tmp/rules.debug` as pfctl
+ * reads it), with tables for aliases and interface networks. Pure and deterministic: the same config always gives
+ * the same ruleset, rule for rule.
+ */
+import type { PfRule, PfRuleset, PfTable, PolicyConfig, PolicyWarning, RulesetNote } from '../model.ts';
+import { policyWarning } from '../warnings.ts';
+import { resolveAliases } from './aliases.ts';
+import { buildInterfaces } from './interfaces.ts';
+import type { DraftRule } from './rule.ts';
+import { generateSystemRules } from './system.ts';
+import { generateUserRules } from './user.ts';
+
+/**
+ * The bogons file pfSense ships (`src/etc/bogons`, pf-semantics.md §1.5); RFC1918 is stripped on update.
+ * `<bogonsv6>` is the downloaded Team Cymru full list, not in the repository: dynamic (docs/adr/0038).
+ */
+export const SHIPPED_BOGONS_V4 = [
+  '0.0.0.0/8',
+  '127.0.0.0/8',
+  '169.254.0.0/16',
+  '192.0.0.0/24',
+  '192.0.2.0/24',
+  '198.18.0.0/15',
+  '198.51.100.0/24',
+  '203.0.113.0/24',
+  '224.0.0.0/4',
+  '240.0.0.0/4',
+];
+
+export interface GenerateOptions {
+  /** Warnings from the importer, carried into `PfRuleset.warnings` first. */
+  importWarnings?: PolicyWarning[];
+}
+
+/** Generates the ruleset for a config. Never throws for content problems: they become warnings. */
+export function generateRuleset(config: PolicyConfig, options: GenerateOptions = {}): PfRuleset {
+  const warnings: PolicyWarning[] = [...(options.importWarnings ?? [])];
+  const ifs = buildInterfaces(config, warnings);
+  const aliases = resolveAliases(config.aliases, warnings);
+
+  const tables: Record<string, PfTable> = {};
+  const addTable = (t: PfTable) => {
+    tables[t.name] = t;
+  };
+  for (const t of ifs.networkTables) addTable(t);
+  // Run-time blocklists fed by sshguard, Snort and overload rules start empty (docs/adr/0038).
+  for (const name of ['sshguard', 'snort2c', 'virusprot'])
+    addTable({ name, cidrs: [], dynamic: false, source: 'system' });
+  addTable({
+    name: 'bogons',
+    cidrs: config.system.bogons?.ipv4 ?? SHIPPED_BOGONS_V4,
+    dynamic: false,
+    source: 'system',
+  });
+  const bogonsV6Used = config.system.ipv6Allow && config.interfaces.some((i) => i.enabled && i.blockBogons);
+  if (bogonsV6Used) {
+    const known = config.system.bogons?.ipv6;
+    addTable({ name: 'bogonsv6', cidrs: known ?? [], dynamic: known === undefined, source: 'system' });
+    if (known === undefined) {
+      warnings.push(
+        policyWarning(
+          'POL041',
+          'system',
+          'the <bogonsv6> table is downloaded at run time; IPv6 sources on interfaces that block bogons are matched as unknown unless system.bogons.ipv6 is given',
+        ),
+      );
+    }
+  }
+  for (const t of aliases.tables.values()) addTable(t);
+
+  const rules: PfRule[] = [];
+  const notes: RulesetNote[] = [];
+  const place = (draft: DraftRule, position: number) => {
+    rules.push({
+      index: rules.length,
+      ...draft,
+      origin: draft.origin.kind === 'system' ? { ...draft.origin, position } : draft.origin,
+    });
+  };
+  const system = generateSystemRules(config, ifs, warnings);
+  for (const [i, draft] of system.entries()) place(draft, i + 1);
+  notes.push({ beforeIndex: rules.length, text: 'User-defined rules follow' });
+  for (const item of generateUserRules(config, ifs, aliases, warnings)) {
+    if ('note' in item) notes.push({ beforeIndex: rules.length, text: item.note });
+    else place(item.rule, item.rule.origin.position);
+  }
+
+  return {
+    target: 'pfsense-2.7.2',
+    statePolicy: 'floating',
+    interfaces: ifs.pfInterfaces,
+    tables,
+    portAliases: Object.fromEntries(aliases.ports),
+    self: ifs.self,
+    rules,
+    notes,
+    warnings,
+  };
+}

@@ -1,0 +1,313 @@
+/**
+ * @module pfSense's `$FilterIflist` (filter.inc `filter_generate_optcfg_array`, l.1319-1480): enabled interfaces
+ * in config order, then the VPN tabs (l2tp, pppoe, enc0, openvpn) and the user interface groups, with their
+ * addresses, networks and `<KEY__NETWORK>` tables; plus pf's `(self)`. The VPN tabs are interface groups whose
+ * members are the service's unassigned tunnels (named by the tab key) and its assigned interfaces
+ * (docs/adr/0036).
+ */
+import { formatCidr, hostCidr, parseCidr, parseIp } from '../../net/ip.ts';
+import type {
+  AddressSet,
+  InterfaceConfig,
+  PfInterface,
+  PfTable,
+  PolicyConfig,
+  PolicyWarning,
+  VirtualIpConfig,
+} from '../model.ts';
+import { policyWarning } from '../warnings.ts';
+
+/** A known static address of one family: host address, prefix and network (`192.168.1.0/24`). */
+export interface StaticAddress {
+  address: string;
+  prefixLength: number;
+  network: string;
+}
+
+/** One family's addressing of an interface: known, assigned at run time (`dynamic`), or absent. */
+export type FamilyAddress = StaticAddress | 'dynamic' | null;
+
+/** One `$FilterIflist` entry. */
+export interface FilterIf {
+  key: string;
+  kind: 'interface' | 'vpn' | 'group';
+  /** pf interface (group) name. */
+  device: string;
+  /** pf macro name (`WAN`, `OpenVPN`, the group name). */
+  macro: string;
+  config?: InterfaceConfig;
+  ipv4: FamilyAddress;
+  ipv6: FamilyAddress;
+  /** VIPs on this interface (groups: none; their members' addresses feed the group table). */
+  vips: VirtualIpConfig[];
+  /** Leaf interface keys a rule on this tab applies to. */
+  leaves: string[];
+}
+
+export interface InterfaceModel {
+  /** `$FilterIflist` in pfSense order. */
+  filterIfs: FilterIf[];
+  byKey: Map<string, FilterIf>;
+  /** What `PfRuleset.interfaces` lists. */
+  pfInterfaces: PfInterface[];
+  /** `<KEY__NETWORK>` tables. */
+  networkTables: PfTable[];
+  self: AddressSet;
+  /** Number of `<interfaces>` entries including disabled ones (the anti-lockout rule counts them). */
+  configuredCount: number;
+}
+
+const VPN_TABS = [
+  { key: 'l2tp', macro: 'L2TP' },
+  { key: 'pppoe', macro: 'pppoe' },
+  { key: 'enc0', macro: 'IPsec' },
+  { key: 'openvpn', macro: 'OpenVPN' },
+] as const;
+
+const LOOPBACK: PfInterface = {
+  key: 'lo0',
+  kind: 'loopback',
+  device: 'lo0',
+  descr: 'loopback',
+  addresses: { cidrs: ['127.0.0.1/32', '::1/128'], dynamic: false },
+  networks: { cidrs: ['127.0.0.0/8', '::1/128'], dynamic: false },
+  hasGateway: false,
+};
+
+/** Builds the interface model; warnings for disabled interfaces, dynamic addresses and bad group members. */
+export function buildInterfaces(config: PolicyConfig, warnings: PolicyWarning[]): InterfaceModel {
+  const filterIfs: FilterIf[] = [];
+  const byKey = new Map<string, FilterIf>();
+  const add = (entry: FilterIf) => {
+    filterIfs.push(entry);
+    byKey.set(entry.key, entry);
+  };
+  for (const iface of config.interfaces) {
+    if (!iface.enabled) {
+      warnings.push(
+        policyWarning(
+          'POL031',
+          'interface',
+          `interface ${iface.key} (${iface.descr}) is disabled; left out with its rules`,
+          { name: iface.key },
+        ),
+      );
+      continue;
+    }
+    const ipv4 = familyAddress(iface.ipv4.mode, iface.ipv4.address, iface.ipv4.prefixLength);
+    const ipv6 = familyAddress(iface.ipv6.mode, iface.ipv6.address, iface.ipv6.prefixLength);
+    if (ipv4 === 'dynamic' || ipv6 === 'dynamic') {
+      const modes = [
+        ipv4 === 'dynamic' ? iface.ipv4.mode : '',
+        ipv6 === 'dynamic' ? iface.ipv6.mode : '',
+      ].filter(Boolean);
+      warnings.push(
+        policyWarning(
+          'POL030',
+          'interface',
+          `interface ${iface.key} gets its address at run time (${modes.join(', ')}); rules using it are dynamic`,
+          { name: iface.key },
+        ),
+      );
+    }
+    add({
+      key: iface.key,
+      kind: 'interface',
+      device: iface.device,
+      macro: iface.descr.toUpperCase(),
+      config: iface,
+      ipv4,
+      ipv6,
+      vips: [],
+      leaves: [iface.key],
+    });
+  }
+  for (const [index, vip] of config.virtualIps.entries()) {
+    const owner = byKey.get(vip.interface);
+    if (owner === undefined) {
+      warnings.push(
+        policyWarning(
+          'POL034',
+          'vip',
+          `virtual IP ${vip.address} (#${index + 1}) is on unknown or disabled interface "${vip.interface}"; left out`,
+        ),
+      );
+      continue;
+    }
+    owner.vips.push(vip);
+  }
+  const vpnPresent: Record<string, boolean> = {
+    l2tp: config.vpn.l2tp,
+    pppoe: config.vpn.pppoeServer,
+    enc0: config.vpn.ipsec,
+    openvpn: config.vpn.openvpn.length > 0,
+  };
+  for (const tab of VPN_TABS) {
+    if (!vpnPresent[tab.key]) continue;
+    const assigned =
+      tab.key === 'openvpn'
+        ? filterIfs
+            .filter((entry) => entry.kind === 'interface' && /^ovpn[sc]\d+$/.test(entry.device))
+            .map((entry) => entry.key)
+        : [];
+    // Tunnel addresses of VPN servers are not modelled: the tab's own addresses are dynamic.
+    add({
+      key: tab.key,
+      kind: 'vpn',
+      device: tab.key,
+      macro: tab.macro,
+      ipv4: tab.key === 'enc0' ? null : 'dynamic',
+      ipv6: null,
+      vips: [],
+      leaves: [tab.key, ...assigned],
+    });
+  }
+  for (const group of config.groups) {
+    const leaves: string[] = [];
+    for (const member of group.members) {
+      const entry = byKey.get(member);
+      if (entry === undefined || entry.kind !== 'interface') {
+        warnings.push(
+          policyWarning(
+            'POL032',
+            'group',
+            `interface group ${group.name} lists "${member}", which is not an enabled interface; ignored`,
+            { name: group.name },
+          ),
+        );
+        continue;
+      }
+      leaves.push(member);
+    }
+    add({
+      key: group.name,
+      kind: 'group',
+      device: group.name,
+      macro: group.name,
+      ipv4: null,
+      ipv6: null,
+      vips: [],
+      leaves,
+    });
+  }
+
+  const pfInterfaces: PfInterface[] = [];
+  const networkTables: PfTable[] = [];
+  const selfCidrs: string[] = [];
+  let selfDynamic = false;
+  for (const entry of filterIfs) {
+    const addresses = entryAddresses(entry);
+    const networks = entryNetworks(entry, byKey);
+    if (entry.kind !== 'group') {
+      selfCidrs.push(...addresses.cidrs);
+      selfDynamic ||= addresses.dynamic;
+    }
+    const pfInterface: PfInterface = {
+      key: entry.key,
+      kind: entry.kind === 'interface' ? 'interface' : entry.kind === 'vpn' ? 'vpn-group' : 'group',
+      device: entry.device,
+      descr: entry.macro,
+      addresses,
+      networks,
+      hasGateway: entry.config !== undefined && hasGateway(entry.config),
+    };
+    if (entry.kind !== 'interface') pfInterface.members = entry.leaves;
+    pfInterfaces.push(pfInterface);
+    if (networks.cidrs.length > 0 || networks.dynamic) {
+      const name = `${entry.key.toUpperCase()}__NETWORK`;
+      networkTables.push({
+        name,
+        cidrs: networks.cidrs,
+        dynamic: networks.dynamic,
+        source: 'interface-network',
+      });
+    }
+  }
+  pfInterfaces.push(LOOPBACK);
+  selfCidrs.push(...LOOPBACK.addresses.cidrs);
+  return {
+    filterIfs,
+    byKey,
+    pfInterfaces,
+    networkTables,
+    self: { cidrs: [...new Set(selfCidrs)], dynamic: selfDynamic },
+    configuredCount: config.interfaces.length,
+  };
+}
+
+/** Interface has (or gets at run time) a gateway: reply-to applies to its rules. */
+function hasGateway(iface: InterfaceConfig): boolean {
+  const dynamicV4 = ['dhcp', 'pppoe', 'pptp', 'l2tp'].includes(iface.ipv4.mode);
+  const dynamicV6 = ['dhcp6', 'slaac', '6rd', '6to4'].includes(iface.ipv6.mode);
+  return iface.ipv4.gateway !== undefined || iface.ipv6.gateway !== undefined || dynamicV4 || dynamicV6;
+}
+
+/**
+ * A family's address: static when an address and prefix are known (a live config may give the current address of
+ * a DHCP interface), `dynamic` when the mode assigns one at run time, null when the family is off.
+ */
+function familyAddress(
+  mode: string,
+  address: string | undefined,
+  prefixLength: number | undefined,
+): FamilyAddress {
+  if (address !== undefined && prefixLength !== undefined) {
+    const ip = parseIp(address);
+    const cidr = parseCidr(`${address}/${prefixLength}`);
+    if (ip !== null && cidr !== null)
+      return { address: formatCidr(hostCidr(ip)), prefixLength, network: formatCidr(cidr) };
+  }
+  if (mode === 'none' || mode === 'static') return null;
+  return 'dynamic';
+}
+
+/** `/32` or `/128` host CIDR of a VIP and its network. */
+export function vipCidrs(vip: VirtualIpConfig): { host: string; network: string } | null {
+  const ip = parseIp(vip.address);
+  const network = parseCidr(`${vip.address}/${vip.prefixLength}`);
+  if (ip === null || network === null) return null;
+  return { host: formatCidr(hostCidr(ip)), network: formatCidr(network) };
+}
+
+function entryAddresses(entry: FilterIf): AddressSet {
+  const cidrs: string[] = [];
+  let dynamic = false;
+  for (const family of [entry.ipv4, entry.ipv6]) {
+    if (family === 'dynamic') dynamic = true;
+    else if (family !== null) cidrs.push(family.address);
+  }
+  for (const vip of entry.vips) {
+    // Proxy-ARP and "other" VIPs are not configured on the interface, so they are not firewall addresses.
+    if (vip.mode === 'proxyarp' || vip.mode === 'other') continue;
+    const parsed = vipCidrs(vip);
+    if (parsed !== null) cidrs.push(parsed.host);
+  }
+  return { cidrs, dynamic };
+}
+
+function entryNetworks(entry: FilterIf, byKey: Map<string, FilterIf>): AddressSet {
+  if (entry.kind === 'group') {
+    const cidrs: string[] = [];
+    let dynamic = false;
+    for (const leaf of entry.leaves) {
+      const member = byKey.get(leaf);
+      if (member === undefined) continue;
+      const networks = entryNetworks(member, byKey);
+      cidrs.push(...networks.cidrs);
+      dynamic ||= networks.dynamic;
+    }
+    return { cidrs: [...new Set(cidrs)], dynamic };
+  }
+  if (entry.kind === 'vpn') return { cidrs: [], dynamic: entry.key !== 'enc0' && entry.key !== 'openvpn' };
+  const cidrs: string[] = [];
+  let dynamic = false;
+  for (const family of [entry.ipv4, entry.ipv6]) {
+    if (family === 'dynamic') dynamic = true;
+    else if (family !== null) cidrs.push(family.network);
+  }
+  for (const vip of entry.vips) {
+    const parsed = vipCidrs(vip);
+    if (parsed !== null && !cidrs.includes(parsed.network)) cidrs.push(parsed.network);
+  }
+  return { cidrs, dynamic };
+}

@@ -1,0 +1,570 @@
+/**
+ * @module pfSense `config.xml` (a Diagnostics > Backup file) → `PolicyConfig`. Reads only the filter-relevant
+ * parts (pf-semantics.md §1.6); sections that change the ruleset but are not modelled are reported (POL040).
+ * Boolean tags are booleans by presence, as pfSense's `isset()` reads them (docs/adr/0031).
+ */
+import { XMLParser } from 'fast-xml-parser';
+import { isIp, isIpv4, isIpv6 } from '../../net/ip.ts';
+import type {
+  AliasConfig,
+  AliasType,
+  InterfaceConfig,
+  InterfaceGroupConfig,
+  Ipv4Mode,
+  Ipv6Mode,
+  PolicyConfig,
+  PolicyWarning,
+  RuleConfig,
+  RuleEndpoint,
+  RuleType,
+  VirtualIpConfig,
+  VpnConfig,
+} from '../model.ts';
+import { PolicyInputError, policyWarning } from '../warnings.ts';
+
+/** An XML element as fast-xml-parser gives it: text, or an object of child elements. */
+type XmlNode = string | XmlObject;
+interface XmlObject {
+  [tag: string]: XmlNode | XmlNode[] | undefined;
+}
+
+/** Elements that may repeat; kept as arrays even when there is one. */
+const REPEATED = new Set([
+  'pfsense.filter.rule',
+  'pfsense.aliases.alias',
+  'pfsense.ifgroups.ifgroupentry',
+  'pfsense.virtualip.vip',
+  'pfsense.openvpn.openvpn-server',
+  'pfsense.openvpn.openvpn-client',
+  'pfsense.ipsec.phase1',
+  'pfsense.pppoes.pppoe',
+  'pfsense.gateways.gateway_item',
+  'pfsense.nat.rule',
+  'pfsense.schedules.schedule',
+  'pfsense.aliases.alias.aliasurl',
+]);
+
+const ALIAS_TYPES: readonly AliasType[] = [
+  'host',
+  'network',
+  'port',
+  'url',
+  'url_ports',
+  'urltable',
+  'urltable_ports',
+];
+
+/** Rule child elements that are read into `RuleConfig` or are GUI bookkeeping with no filter effect. */
+const RULE_KNOWN_TAGS = new Set([
+  'tracker',
+  'type',
+  'interface',
+  'ipprotocol',
+  'protocol',
+  'icmptype',
+  'source',
+  'destination',
+  'descr',
+  'disabled',
+  'log',
+  'floating',
+  'quick',
+  'direction',
+  'statetype',
+  'tcpflags1',
+  'tcpflags2',
+  'tcpflags_any',
+  'allowopts',
+  'tag',
+  'tagged',
+  'nottagged',
+  'gateway',
+  'sched',
+  'created',
+  'updated',
+  'id',
+  'associated-rule-id',
+  'os',
+  'max',
+  'max-src-nodes',
+  'max-src-conn',
+  'max-src-states',
+  'max-src-conn-rate',
+  'max-src-conn-rates',
+  'statetimeout',
+  'nopfsync',
+  'disablereplyto',
+  'dscp',
+  'vlanprio',
+  'vlanprioset',
+  'dnpipe',
+  'pdnpipe',
+  'defaultqueue',
+  'ackqueue',
+  'source-track',
+]);
+
+/** Rule options kept verbatim in `RuleConfig.extra` (printed as pfSense would, not modelled for verdicts). */
+const RULE_EXTRA_TAGS = [
+  'os',
+  'max',
+  'max-src-nodes',
+  'max-src-conn',
+  'max-src-states',
+  'max-src-conn-rate',
+  'max-src-conn-rates',
+  'statetimeout',
+  'nopfsync',
+  'disablereplyto',
+  'dscp',
+  'vlanprio',
+  'vlanprioset',
+  'dnpipe',
+  'pdnpipe',
+  'defaultqueue',
+  'ackqueue',
+  'source-track',
+] as const;
+
+/** Parses the text of a pfSense backup. Throws `PolicyInputError` when it is not one. */
+export function importConfigXml(text: string): { config: PolicyConfig; warnings: PolicyWarning[] } {
+  const parser = new XMLParser({
+    ignoreAttributes: true,
+    parseTagValue: false,
+    trimValues: true,
+    processEntities: true,
+    isArray: (_name, jPath) => REPEATED.has(String(jPath)),
+  });
+  let document: XmlObject;
+  try {
+    document = parser.parse(text) as XmlObject;
+  } catch (error) {
+    throw new PolicyInputError('config', `not well-formed XML (${(error as Error).message})`);
+  }
+  const root = document.pfsense;
+  if (root === undefined || typeof root !== 'object' || Array.isArray(root)) {
+    throw new PolicyInputError('pfsense', 'not a pfSense config.xml: the <pfsense> root element is missing');
+  }
+  return new XmlImport(root).run();
+}
+
+/** Reading helpers over the parsed tree; each method owns one section. */
+class XmlImport {
+  private readonly warnings: PolicyWarning[] = [];
+  constructor(private readonly root: XmlObject) {}
+
+  run(): { config: PolicyConfig; warnings: PolicyWarning[] } {
+    const system = this.system();
+    const config: PolicyConfig = {
+      version: 1,
+      system,
+      interfaces: this.interfaces(),
+      groups: this.groups(),
+      virtualIps: this.virtualIps(),
+      aliases: this.aliases(),
+      vpn: this.vpn(),
+      rules: this.rules(),
+      natReflection: this.natReflection(),
+    };
+    this.unmodelledSections();
+    return { config, warnings: this.warnings };
+  }
+
+  private system(): PolicyConfig['system'] {
+    const system = child(this.root, 'system');
+    const webgui = child(system, 'webgui');
+    const ssh = child(system, 'ssh');
+    const syslog = child(this.root, 'syslog');
+    const protocol = text(webgui, 'protocol') === 'http' ? 'http' : 'https';
+    const maximumTableEntries = this.port(
+      text(system, 'maximumtableentries'),
+      'system.maximumtableentries',
+      1e9,
+    );
+    return {
+      hostname: text(system, 'hostname') ?? '',
+      ipv6Allow: has(system, 'ipv6allow'),
+      webgui: {
+        protocol,
+        port: this.port(text(webgui, 'port'), 'system.webgui.port'),
+        noAntiLockout: has(webgui, 'noantilockout'),
+        disableHttpRedirect: has(webgui, 'disablehttpredirect'),
+      },
+      ssh: { enabled: has(ssh, 'enable'), port: this.port(text(ssh, 'port'), 'system.ssh.port') },
+      disableReplyTo: has(system, 'disablereplyto'),
+      noApipaBlock: has(system, 'no_apipa_block'),
+      logDefaultBlock: !has(syslog, 'nologdefaultblock'),
+      logDefaultPass: has(syslog, 'nologdefaultpass'),
+      ...(maximumTableEntries === null ? {} : { maximumTableEntries }),
+    };
+  }
+
+  private interfaces(): InterfaceConfig[] {
+    const gateways = new Map<string, string>();
+    for (const item of children(child(this.root, 'gateways'), 'gateway_item')) {
+      const name = text(item, 'name');
+      const address = text(item, 'gateway');
+      if (name !== undefined && address !== undefined && isIp(address)) gateways.set(name, address);
+    }
+    const dhcpd = child(this.root, 'dhcpd');
+    const dhcpdv6 = child(this.root, 'dhcpdv6');
+    const out: InterfaceConfig[] = [];
+    for (const [key, node] of entries(child(this.root, 'interfaces'))) {
+      const where = `interfaces.${key}`;
+      const ipaddr = text(node, 'ipaddr') ?? '';
+      const ipaddrv6 = text(node, 'ipaddrv6') ?? '';
+      const ipv4: InterfaceConfig['ipv4'] = { mode: ipv4Mode(ipaddr) };
+      if (ipv4.mode === 'static') {
+        ipv4.address = ipaddr;
+        const prefix = this.prefix(text(node, 'subnet'), 32, `${where}.subnet`);
+        if (prefix !== null) ipv4.prefixLength = prefix;
+      } else if (!isKnownMode(ipaddr, ['dhcp', 'pppoe', 'pptp', 'l2tp', ''])) {
+        this.warnings.push(
+          policyWarning(
+            'POL042',
+            'interface',
+            `${where}.ipaddr "${ipaddr}" is not an IPv4 address or a known type; treated as none`,
+            { name: key },
+          ),
+        );
+      }
+      const gateway = gateways.get(text(node, 'gateway') ?? '');
+      if (gateway !== undefined && isIpv4(gateway)) ipv4.gateway = gateway;
+      const ipv6: InterfaceConfig['ipv6'] = { mode: ipv6Mode(ipaddrv6) };
+      if (ipv6.mode === 'static') {
+        ipv6.address = ipaddrv6;
+        const prefix = this.prefix(text(node, 'subnetv6'), 128, `${where}.subnetv6`);
+        if (prefix !== null) ipv6.prefixLength = prefix;
+      } else if (!isKnownMode(ipaddrv6, ['dhcp6', 'slaac', 'track6', '6rd', '6to4', ''])) {
+        this.warnings.push(
+          policyWarning(
+            'POL042',
+            'interface',
+            `${where}.ipaddrv6 "${ipaddrv6}" is not an IPv6 address or a known type; treated as none`,
+            { name: key },
+          ),
+        );
+      }
+      const gatewayv6 = gateways.get(text(node, 'gatewayv6') ?? '');
+      if (gatewayv6 !== undefined && isIpv6(gatewayv6)) ipv6.gateway = gatewayv6;
+      const track = text(node, 'track6-interface');
+      if (ipv6.mode === 'track6' && track !== undefined) ipv6.trackInterface = track;
+      out.push({
+        key,
+        device: text(node, 'if') ?? '',
+        descr: text(node, 'descr') || key.toUpperCase(),
+        enabled: has(node, 'enable'),
+        ipv4,
+        ipv6,
+        blockPrivate: has(node, 'blockpriv'),
+        blockBogons: has(node, 'blockbogons'),
+        dhcpServer: has(child(dhcpd, key), 'enable'),
+        dhcpv6Server: has(child(dhcpdv6, key), 'enable'),
+      });
+    }
+    if (out.length === 0)
+      throw new PolicyInputError('pfsense.interfaces', 'the backup defines no interfaces');
+    return out;
+  }
+
+  private groups(): InterfaceGroupConfig[] {
+    return children(child(this.root, 'ifgroups'), 'ifgroupentry').map((entry) => ({
+      name: text(entry, 'ifname') ?? '',
+      members: splitWords(text(entry, 'members')),
+      descr: text(entry, 'descr') ?? '',
+    }));
+  }
+
+  private virtualIps(): VirtualIpConfig[] {
+    const out: VirtualIpConfig[] = [];
+    for (const [index, vip] of children(child(this.root, 'virtualip'), 'vip').entries()) {
+      const mode = text(vip, 'mode') ?? '';
+      const address = text(vip, 'subnet') ?? '';
+      if (!['ipalias', 'carp', 'proxyarp', 'other'].includes(mode) || !isIp(address)) {
+        this.warnings.push(
+          policyWarning(
+            'POL042',
+            'vip',
+            `virtualip.vip[${index}] has mode "${mode}" and address "${address}"; left out`,
+          ),
+        );
+        continue;
+      }
+      const max = isIpv4(address) ? 32 : 128;
+      out.push({
+        mode: mode as VirtualIpConfig['mode'],
+        interface: text(vip, 'interface') ?? '',
+        address,
+        prefixLength:
+          this.prefix(text(vip, 'subnet_bits'), max, `virtualip.vip[${index}].subnet_bits`) ?? max,
+        descr: text(vip, 'descr') ?? '',
+      });
+    }
+    return out;
+  }
+
+  private aliases(): AliasConfig[] {
+    const out: AliasConfig[] = [];
+    for (const alias of children(child(this.root, 'aliases'), 'alias')) {
+      const name = text(alias, 'name') ?? '';
+      const type = text(alias, 'type') ?? '';
+      if (!(ALIAS_TYPES as readonly string[]).includes(type)) {
+        this.warnings.push(
+          policyWarning('POL026', 'alias', `alias "${name}" has unknown type "${type}"; left out`, { name }),
+        );
+        continue;
+      }
+      const urls = [
+        text(alias, 'url'),
+        ...children(alias, 'aliasurl').map((node) => (typeof node === 'string' ? node : '')),
+      ].filter((url): url is string => url !== undefined && url !== '');
+      out.push({
+        name,
+        type: type as AliasType,
+        entries: splitWords(text(alias, 'address')),
+        descr: text(alias, 'descr') ?? '',
+        ...(urls.length > 0 ? { urls } : {}),
+      });
+    }
+    return out;
+  }
+
+  private vpn(): VpnConfig {
+    const openvpn = child(this.root, 'openvpn');
+    const instances: VpnConfig['openvpn'] = [];
+    for (const [tag, mode, prefix] of [
+      ['openvpn-server', 'server', 'ovpns'],
+      ['openvpn-client', 'client', 'ovpnc'],
+    ] as const) {
+      for (const instance of children(openvpn, tag)) {
+        const vpnid = Number(text(instance, 'vpnid'));
+        if (!Number.isInteger(vpnid)) continue;
+        instances.push({
+          mode,
+          vpnid,
+          device: `${prefix}${vpnid}`,
+          descr: text(instance, 'description') ?? '',
+          ...(has(instance, 'disable') ? { disabled: true } : {}),
+        });
+      }
+    }
+    const ipsecNode = child(this.root, 'ipsec');
+    return {
+      openvpn: instances,
+      ipsec: children(ipsecNode, 'phase1').some((phase1) => !has(phase1, 'disabled')),
+      l2tp: text(child(this.root, 'l2tp'), 'mode') === 'server',
+      pppoeServer: children(child(this.root, 'pppoes'), 'pppoe').some(
+        (server) => text(server, 'mode') === 'server',
+      ),
+    };
+  }
+
+  private rules(): RuleConfig[] {
+    const out: RuleConfig[] = [];
+    for (const [index, node] of children(child(this.root, 'filter'), 'rule').entries()) {
+      if (typeof node !== 'object' || has(node, 'separator')) continue;
+      const where = `filter.rule[${index}]`;
+      const rawType = text(node, 'type') ?? '';
+      const type: RuleType =
+        (['pass', 'block', 'reject', 'match'] as const).find((t) => t === rawType) ?? 'pass';
+      if (type !== rawType) {
+        this.warnings.push(
+          policyWarning('POL011', 'rule', `${where} has type "${rawType}"; imported as pass`, {
+            configIndex: index,
+            descr: text(node, 'descr') ?? '',
+          }),
+        );
+      }
+      const direction = text(node, 'direction');
+      const ipprotocol = text(node, 'ipprotocol');
+      const icmptype = text(node, 'icmptype');
+      const rule: RuleConfig = {
+        type,
+        interface: text(node, 'interface') ?? '',
+        floating: has(node, 'floating'),
+        quick: has(node, 'quick'),
+        direction: direction === 'in' || direction === 'out' ? direction : 'any',
+        ipprotocol: ipprotocol === 'inet6' || ipprotocol === 'inet46' ? ipprotocol : 'inet',
+        protocol: text(node, 'protocol')?.toLowerCase() || null,
+        icmptypes:
+          icmptype && icmptype !== 'any'
+            ? icmptype
+                .split(',')
+                .map((t) => t.trim())
+                .filter(Boolean)
+            : null,
+        source: endpoint(child(node, 'source')),
+        destination: endpoint(child(node, 'destination')),
+        descr: text(node, 'descr') ?? '',
+        disabled: has(node, 'disabled'),
+        log: has(node, 'log'),
+        statetype: text(node, 'statetype') || null,
+        tcpflagsAny: has(node, 'tcpflags_any'),
+        allowopts: has(node, 'allowopts'),
+      };
+      copyText(node, rule, 'tracker', 'tracker');
+      copyText(node, rule, 'tcpflags1', 'tcpflags1');
+      copyText(node, rule, 'tcpflags2', 'tcpflags2');
+      copyText(node, rule, 'tag', 'tag');
+      copyText(node, rule, 'tagged', 'tagged');
+      copyText(node, rule, 'gateway', 'gateway');
+      copyText(node, rule, 'sched', 'sched');
+      if (has(node, 'nottagged')) rule.nottagged = true;
+      const extra: Record<string, string> = {};
+      for (const tag of RULE_EXTRA_TAGS) {
+        const value = node[tag];
+        if (value === undefined) continue;
+        const valueText = typeof value === 'string' ? value : '';
+        // Presence-only flags (nopfsync, disablereplyto) count even when empty; valued options only when set.
+        if (valueText !== '' || tag === 'nopfsync' || tag === 'disablereplyto') extra[tag] = valueText;
+      }
+      for (const tag of Object.keys(node)) {
+        if (!RULE_KNOWN_TAGS.has(tag))
+          extra[tag] = typeof node[tag] === 'string' ? (node[tag] as string) : '';
+      }
+      if (Object.keys(extra).length > 0) rule.extra = extra;
+      out.push(rule);
+    }
+    return out;
+  }
+
+  /** pfSense adds the NAT-reflection pass when any port forward has reflection on (filter.inc l.4152-4163). */
+  private natReflection(): boolean {
+    const systemDisables = has(child(this.root, 'system'), 'disablenatreflection');
+    return children(child(this.root, 'nat'), 'rule').some((rule) => {
+      const mode = text(rule, 'natreflection');
+      return (!systemDisables || mode === 'enable') && mode !== 'disable';
+    });
+  }
+
+  /** Sections that add rules pfSense-side but are not modelled: reported, not dropped silently. */
+  private unmodelledSections(): void {
+    const nat = child(this.root, 'nat');
+    const natRules = children(nat, 'rule').length;
+    if (natRules > 0) {
+      this.warnings.push(
+        policyWarning(
+          'POL040',
+          'config',
+          `${natRules} NAT port forward(s) are not modelled: packets are evaluated as they arrive, without rdr/NAT translation`,
+        ),
+      );
+    }
+    const sections: Array<[string, string]> = [
+      ['captiveportal', 'captive portal rules'],
+      ['installedpackages', 'package rules (pfBlockerNG, Snort, Suricata, miniupnpd, ...)'],
+      ['staticroutes', 'static-route bypass rules'],
+      ['dhcrelay', 'DHCP relay rules'],
+      ['dhcrelay6', 'DHCPv6 relay rules'],
+    ];
+    for (const [tag, what] of sections) {
+      const node = this.root[tag];
+      if (node !== undefined && typeof node === 'object' && Object.keys(node).length > 0) {
+        this.warnings.push(
+          policyWarning('POL040', 'config', `<${tag}> is present: ${what} are not modelled`),
+        );
+      }
+    }
+    if (children(child(this.root, 'schedules'), 'schedule').length > 0) {
+      this.warnings.push(
+        policyWarning(
+          'POL040',
+          'config',
+          'schedules are present: whether a scheduled rule is active depends on the time of day',
+        ),
+      );
+    }
+  }
+
+  private port(value: string | undefined, field: string, max = 65535): number | null {
+    if (value === undefined || value === '') return null;
+    const n = Number(value);
+    if (Number.isInteger(n) && n >= 1 && n <= max) return n;
+    this.warnings.push(
+      policyWarning('POL042', 'system', `${field} "${value}" is not a valid number; default used`),
+    );
+    return null;
+  }
+
+  private prefix(value: string | undefined, max: number, field: string): number | null {
+    const n = Number(value);
+    if (value !== undefined && value !== '' && Number.isInteger(n) && n >= 0 && n <= max) return n;
+    this.warnings.push(
+      policyWarning('POL042', 'interface', `${field} "${value ?? ''}" is not a prefix length 0-${max}`),
+    );
+    return null;
+  }
+}
+
+function ipv4Mode(ipaddr: string): Ipv4Mode {
+  if (isIpv4(ipaddr)) return 'static';
+  return (['dhcp', 'pppoe', 'pptp', 'l2tp'] as const).find((mode) => mode === ipaddr) ?? 'none';
+}
+
+function ipv6Mode(ipaddrv6: string): Ipv6Mode {
+  if (isIpv6(ipaddrv6)) return 'static';
+  return (['dhcp6', 'slaac', 'track6', '6rd', '6to4'] as const).find((mode) => mode === ipaddrv6) ?? 'none';
+}
+
+function isKnownMode(value: string, known: readonly string[]): boolean {
+  return known.includes(value) || value === 'none';
+}
+
+function endpoint(node: XmlObject | undefined): RuleEndpoint {
+  const not = has(node, 'not');
+  const port = text(node, 'port');
+  const withPort = (ep: RuleEndpoint): RuleEndpoint => (port ? { ...ep, port } : ep);
+  if (has(node, 'any')) return withPort({ kind: 'any', not });
+  const network = text(node, 'network');
+  if (network) return withPort({ kind: 'network', value: network, not });
+  // An empty <address> is what pfSense calls an empty source/destination: the rule is skipped at generation.
+  return withPort({ kind: 'address', value: text(node, 'address') ?? '', not });
+}
+
+function child(node: XmlNode | XmlNode[] | undefined, tag: string): XmlObject | undefined {
+  if (node === undefined || typeof node === 'string' || Array.isArray(node)) return undefined;
+  const value = node[tag];
+  if (value === undefined || Array.isArray(value))
+    return Array.isArray(value) ? asObject(value[0]) : asObject(value);
+  return asObject(value);
+}
+
+function asObject(node: XmlNode | undefined): XmlObject | undefined {
+  if (node === undefined) return undefined;
+  return typeof node === 'string' ? {} : node;
+}
+
+function children(node: XmlObject | undefined, tag: string): XmlObject[] {
+  const value = node?.[tag];
+  if (value === undefined) return [];
+  const list = Array.isArray(value) ? value : [value];
+  return list.map((item) => (typeof item === 'string' ? {} : item));
+}
+
+function entries(node: XmlObject | undefined): Array<[string, XmlObject]> {
+  if (node === undefined) return [];
+  return Object.entries(node)
+    .filter(([, value]) => value !== undefined && !Array.isArray(value))
+    .map(([key, value]) => [key, asObject(value as XmlNode) ?? {}]);
+}
+
+/** Presence test: `<tag/>`, `<tag></tag>` and `<tag>anything</tag>` all count (pfSense `isset`). */
+function has(node: XmlObject | undefined, tag: string): boolean {
+  return node !== undefined && node[tag] !== undefined;
+}
+
+function text(node: XmlObject | undefined, tag: string): string | undefined {
+  const value = node?.[tag];
+  if (value === undefined) return undefined;
+  const first = Array.isArray(value) ? value[0] : value;
+  return typeof first === 'string' ? first : '';
+}
+
+function copyText<K extends keyof RuleConfig>(node: XmlObject, rule: RuleConfig, tag: string, key: K): void {
+  const value = text(node, tag);
+  if (value) (rule as unknown as Record<string, string>)[key as string] = value;
+}
+
+function splitWords(value: string | undefined): string[] {
+  return value === undefined ? [] : value.split(/\s+/).filter(Boolean);
+}
