@@ -438,11 +438,11 @@ export interface PfRule {
 export type PfInterfaceKind = 'interface' | 'group' | 'vpn-group' | 'vpn-tunnel' | 'loopback';
 
 /**
- * An interface as the ruleset sees it. Leaf kinds (`interface`, `loopback`) are what packets arrive on; `group`
- * entries list their leaf `members`. A `vpn-group` (`openvpn`, `enc0`, `l2tp`, `pppoe`: the VPN rules tabs) is both:
- * packets on the service's unassigned tunnels name the tab key itself as their interface, and its `members` are
- * that key plus the assigned VPN interfaces (e.g. `opt2` on `ovpns1`), so both tabs apply to those
- * (pf-semantics.md §1.4). `vpn-tunnel` is reserved; the 2.7.2 generator does not emit it.
+ * An interface as the ruleset sees it. Leaf kinds (`interface`, `vpn-tunnel`, `loopback`) are what packets arrive
+ * on; `group` entries list their leaf `members`. `vpn-tunnel` entries (`openvpn`, `enc0`, `l2tp`, `pppoe`) stand
+ * for the tunnels of a VPN service that are not assigned as interfaces; they are also that service's rules tab, and
+ * their `members` list the leaves the tab covers: the entry itself plus the assigned VPN interfaces (e.g. `opt2` on
+ * `ovpns1`), so both tabs apply to those (pf-semantics.md §1.4). `vpn-group` is reserved (not emitted).
  */
 export interface PfInterface {
   /** Config key (`wan`, `opt2`), group name, VPN tab key, or `lo0`. Packets name their interface by this key. */

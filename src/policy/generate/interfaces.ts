@@ -204,7 +204,7 @@ export function buildInterfaces(config: PolicyConfig, warnings: PolicyWarning[])
     }
     const pfInterface: PfInterface = {
       key: entry.key,
-      kind: entry.kind === 'interface' ? 'interface' : entry.kind === 'vpn' ? 'vpn-group' : 'group',
+      kind: entry.kind === 'interface' ? 'interface' : entry.kind === 'vpn' ? 'vpn-tunnel' : 'group',
       device: entry.device,
       descr: entry.macro,
       addresses,
