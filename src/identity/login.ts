@@ -77,6 +77,7 @@ export async function login(
     type: 'anonymous' as const,
     id: null,
     name: USERNAME_SHAPE.test(username) ? username : null,
+    sourceIp: sourceIp ?? ctx.actor.sourceIp,
   };
   const audit = (outcome: 'success' | 'failure' | 'denied', userId: string | null, reason?: string) =>
     record(ctx.db, {

@@ -51,7 +51,12 @@ export async function startTestApp(
   });
   if (!boot.created) throw new Error('test store already had users');
   const config = loadConfig({}, { logLevel: 'silent', ...configOverrides });
-  const app = await buildApp({ store, config, keyring, logger: false });
+  const app = await buildApp({
+    store,
+    config,
+    keyring,
+    logger: process.env.DEBUG_APP ? { level: 'error' } : false,
+  });
   await app.ready();
   const ctx = testContext(store, { keyring });
   const ownerToken = (await createApiToken(ctx, { userId: boot.userId, name: 'test-owner' })).token;
@@ -78,7 +83,11 @@ export async function startTestApp(
       const password = `${username}-password-123`;
       const user = await createUser(ctx, { username, password });
       if (role) {
-        await createRoleBinding(ctx, { roleId: roleIds.get(role) as string, userId: user.id, siteIds: siteIds ?? null });
+        await createRoleBinding(ctx, {
+          roleId: roleIds.get(role) as string,
+          userId: user.id,
+          siteIds: siteIds ?? null,
+        });
       }
       const { token } = await createApiToken(ctx, { userId: user.id, name: `${username}-token` });
       return { id: user.id, username: user.username, password, token };
