@@ -16,7 +16,7 @@ import type { Store } from '../store/index.ts';
 import { createAuthBackend } from './auth-backend.ts';
 import { type DeclaredRoute, registerAccessControl } from './plugins/access.ts';
 import { registerErrorHandling } from './plugins/errors.ts';
-import { registerExternalPlugins } from './plugins/external.ts';
+import { registerDocs, registerHttpPlugins } from './plugins/external.ts';
 import { genRequestId, LOG_REDACT_PATHS, registerObservability } from './plugins/observability.ts';
 import { ROUTE_MODULES } from './routes/index.ts';
 import { registerSharedSchemas } from './schemas.ts';
@@ -71,11 +71,12 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   app.decorate('keyring', options.keyring);
 
   registerErrorHandling(app);
+  await registerHttpPlugins(app);
   app.decorate('metricsRegistry', registerObservability(app));
   const declared = registerAccessControl(app, createAuthBackend(store));
   app.decorate('declaredRoutes', declared);
   registerSharedSchemas(app);
-  await registerExternalPlugins(app);
+  await registerDocs(app);
 
   for (const module of options.routeModules ?? ROUTE_MODULES) await app.register(module);
   return app;

@@ -10,7 +10,8 @@ import type { FastifyInstance } from 'fastify';
 import { ERROR_CODES } from '../errors.ts';
 import { declarePublicByDefault } from './access.ts';
 
-export async function registerExternalPlugins(app: FastifyInstance): Promise<void> {
+/** Security headers and cookie parsing: registered first, so their hooks run before authentication. */
+export async function registerHttpPlugins(app: FastifyInstance): Promise<void> {
   await app.register(helmet, {
     // The docs UI loads its own script and styles from /api/docs/static; nothing comes from elsewhere.
     contentSecurityPolicy: {
@@ -18,6 +19,10 @@ export async function registerExternalPlugins(app: FastifyInstance): Promise<voi
     },
   });
   await app.register(cookie);
+}
+
+/** OpenAPI generation and the docs UI: registered after access control so their routes are declared too. */
+export async function registerDocs(app: FastifyInstance): Promise<void> {
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
