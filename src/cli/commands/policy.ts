@@ -1,6 +1,77 @@
+/**
+ * @module `portcullis policy …`: the policy engine's commands. `ruleset` lives here; `trace` and `lint` register
+ * from their own files so each can evolve separately.
+ */
+import { readFileSync } from 'node:fs';
 import type { Command } from '@commander-js/extra-typings';
+import { loadPolicy } from '../../policy/import/index.ts';
+import type { PfRuleset, PolicyWarning } from '../../policy/model.ts';
+import { printRuleset } from '../../policy/print.ts';
+import { PolicyInputError } from '../../policy/warnings.ts';
+import { registerPolicyLint } from './policy-lint.ts';
+import { registerPolicyTrace } from './policy-trace.ts';
 
-// Placeholder until this area lands; replaced by the real command definitions.
 export function registerPolicyCommands(program: Command): void {
-  program.command('policy').description('(not yet available)');
+  const policy = program
+    .command('policy')
+    .description('understand a pfSense policy: generated ruleset, packet traces, lint');
+
+  policy
+    .command('ruleset')
+    .description(
+      'print the ruleset pfSense 2.7.2 would load for a config.xml (or JSON model); warnings go to stderr',
+    )
+    .requiredOption('--config <file>', 'pfSense config.xml backup, or a JSON policy model')
+    .option(
+      '--json',
+      'print the structured ruleset (rules with origins, tables, interfaces, warnings) as JSON',
+    )
+    .action((options) => {
+      const ruleset = loadRulesetOrExit(options.config);
+      writeWarnings(ruleset.warnings);
+      process.stdout.write(options.json ? `${JSON.stringify(ruleset, null, 2)}\n` : printRuleset(ruleset));
+    });
+
+  registerPolicyTrace(policy);
+  registerPolicyLint(policy);
+}
+
+/**
+ * Reads and generates a ruleset for the CLI; unreadable files and invalid input end the process with exit code 2
+ * and a message naming the field.
+ */
+export function loadRulesetOrExit(path: string): PfRuleset {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    process.stderr.write(
+      `error: cannot read --config ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}\n`,
+    );
+    process.exit(2);
+  }
+  try {
+    return loadPolicy(text).ruleset;
+  } catch (error) {
+    if (error instanceof PolicyInputError) {
+      process.stderr.write(`error: invalid --config ${path}: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+}
+
+/** One line per warning on stderr: `warning POL004 rule lan #3: …`. */
+export function writeWarnings(warnings: readonly PolicyWarning[]): void {
+  for (const warning of warnings) {
+    const where =
+      warning.ref?.tab !== undefined
+        ? ` ${warning.ref.tab} #${warning.ref.position}`
+        : warning.ref?.name
+          ? ` ${warning.ref.name}`
+          : '';
+    process.stderr.write(
+      `${warning.severity} ${warning.code} ${warning.element}${where}: ${warning.message}\n`,
+    );
+  }
 }

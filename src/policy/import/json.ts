@@ -183,9 +183,15 @@ export function importConfigJson(value: unknown): PolicyConfig {
   const worst = errors.reduce((best, error) =>
     error.instancePath.length > best.instancePath.length ? error : best,
   );
-  const extra = (worst.params as { additionalProperties?: string[] }).additionalProperties;
-  const path = worst.instancePath + (extra?.[0] !== undefined ? `/${extra[0]}` : '');
-  throw new PolicyInputError(jsonPointerToField(path), extra ? 'unknown field' : worst.message);
+  const params = worst.params as { additionalProperties?: string[]; requiredProperties?: string[] };
+  const unknown = params.additionalProperties?.[0];
+  const missing = params.requiredProperties?.[0];
+  const named = unknown ?? missing;
+  const field = jsonPointerToField(worst.instancePath + (named !== undefined ? `/${named}` : ''));
+  throw new PolicyInputError(
+    field,
+    unknown !== undefined ? 'unknown field' : missing !== undefined ? 'is required' : worst.message,
+  );
 }
 
 /** `/rules/3/source/kind` → `rules[3].source.kind`. */
