@@ -2,7 +2,14 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
-const PURE = ['alias-entries.ts', 'desired-set.ts', 'source-conditions.ts', 'expiry.ts', 'reconciler.ts'];
+const PURE = [
+  'alias-entries.ts',
+  'desired-set.ts',
+  'source-conditions.ts',
+  'expiry.ts',
+  'reconciler.ts',
+  'pool.ts',
+];
 const ALLOWED = new Set([
   '../adapters/types.ts',
   '../net/ip.ts',
@@ -10,6 +17,8 @@ const ALLOWED = new Set([
   '../errors.ts',
   './alias-entries.ts',
   './desired-set.ts',
+  './expiry.ts',
+  './reconciler.ts',
 ]);
 
 describe('pure access modules', () => {
