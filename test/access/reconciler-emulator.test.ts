@@ -259,6 +259,23 @@ describe('reconciler against the pfRest emulator', () => {
     expect(expiry.has('long')).toBe(true);
   });
 
+  it('killed mid-storm and restarted: every grant of the store ends up applied', async () => {
+    const first = harness();
+    for (let i = 0; i < 200; i++) first.grant(`a${i}`, `10.3.0.${i + 1}`);
+    await new Promise((resolve) => setTimeout(resolve, 30)); // first write + apply in flight
+    await first.reconciler.stop(); // the process dies; pokes after this are lost
+    for (let i = 0; i < 300; i++) first.grant(`b${i}`, `10.4.${i >> 7}.${(i & 127) + 1}`);
+    expect(applied().length).toBeLessThan(500);
+
+    const second = harness();
+    second.grants.push(...first.grants);
+    second.reconciler.start();
+    await second.reconciler.idle();
+    expect(applied()).toHaveLength(500);
+    expect(second.outcomes.at(-1)).toMatchObject({ ok: true, synced: true });
+    expect(second.outcomes.at(-1)?.liveGrantIds).toHaveLength(500);
+  });
+
   it('a restart converges: a write left unapplied by a crash is applied, missed revocations are removed', async () => {
     const first = harness();
     first.grant('g1', '203.0.113.60');
