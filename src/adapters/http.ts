@@ -191,8 +191,14 @@ function makeConnector(trust: TlsTrust, connectMs: number): Connector {
   };
 }
 
+/** A breaker and when it last opened (for the "next attempt after" in the error). */
+interface GatewayBreaker {
+  policy: CircuitBreakerPolicy;
+  openedAt: number;
+}
+
 /** Per-gateway breakers survive adapter re-creation when callers pass a stable gateway key. */
-const sharedBreakers = new Map<string, CircuitBreakerPolicy>();
+const sharedBreakers = new Map<string, GatewayBreaker>();
 
 function isFailureResult(r: unknown): boolean {
   return (r as HttpResponse).status >= 500;
@@ -213,9 +219,8 @@ export class GatewayHttpClient {
   readonly basePath: string;
   readonly timeouts: HttpTimeouts;
   private readonly agent: Agent;
-  private readonly breaker: CircuitBreakerPolicy;
+  private readonly breaker: GatewayBreaker;
   private readonly readPolicy: IPolicy;
-  private lastBreakerOpenedAt = 0;
   private readonly halfOpenAfterMs: number;
 
   constructor(opts: GatewayHttpOptions) {
@@ -233,8 +238,8 @@ export class GatewayHttpClient {
     });
     const breakerOpts = { ...DEFAULT_BREAKER, ...opts.breaker };
     this.halfOpenAfterMs = breakerOpts.halfOpenAfterMs;
-    const makeBreaker = () =>
-      circuitBreaker(
+    const makeBreaker = (): GatewayBreaker => {
+      const policy = circuitBreaker(
         handleWhen(
           (e) => e instanceof TransportError && (e.kind === 'connect' || e.kind === 'timeout'),
         ).orWhenResult(isFailureResult),
@@ -243,15 +248,18 @@ export class GatewayHttpClient {
           breaker: new ConsecutiveBreaker(breakerOpts.threshold),
         },
       );
+      const made: GatewayBreaker = { policy, openedAt: 0 };
+      policy.onBreak(() => {
+        made.openedAt = Date.now();
+      });
+      return made;
+    };
     let breaker = opts.gatewayKey === undefined ? undefined : sharedBreakers.get(opts.gatewayKey);
     if (breaker === undefined) {
       breaker = makeBreaker();
       if (opts.gatewayKey !== undefined) sharedBreakers.set(opts.gatewayKey, breaker);
     }
     this.breaker = breaker;
-    this.breaker.onBreak(() => {
-      this.lastBreakerOpenedAt = Date.now();
-    });
     const retryOpts = { ...DEFAULT_RETRY, ...opts.retry };
     const retryPolicy = retry(
       handleWhen((e) => e instanceof TransportError && e.kind === 'connect').orWhenResult(isFailureResult),
@@ -263,19 +271,17 @@ export class GatewayHttpClient {
         }),
       },
     );
-    this.readPolicy = wrap(retryPolicy, this.breaker);
+    this.readPolicy = wrap(retryPolicy, this.breaker.policy);
   }
 
   /** Sends one request through the breaker (and, for idempotent reads, the retry policy). */
   async send(req: HttpRequest): Promise<HttpResponse> {
-    const policy = req.idempotent ? this.readPolicy : this.breaker;
+    const policy = req.idempotent ? this.readPolicy : this.breaker.policy;
     try {
       return (await policy.execute(() => this.once(req))) as HttpResponse;
     } catch (err) {
       if (err instanceof BrokenCircuitError) {
-        const retryAt = new Date(
-          (this.lastBreakerOpenedAt || Date.now()) + this.halfOpenAfterMs,
-        ).toISOString();
+        const retryAt = new Date((this.breaker.openedAt || Date.now()) + this.halfOpenAfterMs).toISOString();
         throw new TransportError(
           'breaker-open',
           `circuit breaker open after repeated failures; next attempt allowed after ${retryAt}`,
