@@ -1,5 +1,7 @@
 /** @module The HTTP API suites on embedded PGlite. */
 import { describe } from 'vitest';
+import { runAccessSuite } from './access.case.test.ts';
 import { runAuthSuite } from './auth.case.test.ts';
 
 describe('HTTP auth on PGlite', () => runAuthSuite('pglite'));
+describe('HTTP access control on PGlite', () => runAccessSuite('pglite'));
