@@ -83,7 +83,7 @@ export interface ReconcileOutcome {
   killed: { ip: string; states: number }[];
   wrote: boolean;
   applied: boolean;
-  /** The addresses on the device alias after the run (ours and manual), when it was read back. */
+  /** Single addresses on the device alias at this run's read-back (ours and manual); null if not read back. */
   deviceCount: number | null;
   error: ReconcileErrorInfo | null;
   /** This run succeeded after one or more failed runs. */
@@ -103,6 +103,16 @@ export interface ReconcilerStatus {
   /** Alias writes and applies issued since construction. */
   writes: number;
   applies: number;
+}
+
+/** What a run has done so far; reported even when it fails part-way. */
+interface RunProgress {
+  wrote: boolean;
+  applied: boolean;
+  removedIps: string[];
+  killed: { ip: string; states: number }[];
+  /** Addresses on the alias at the read-back; null until then. */
+  deviceCount: number | null;
 }
 
 /** A failure detected by the reconciler itself, with a vendor code from `ReconcilerCodes`. */
@@ -253,11 +263,12 @@ export class AliasReconciler {
   private async runOnce(): Promise<ReconcileOutcome> {
     const { aliasName, target, codes } = this.options;
     let desired: readonly DesiredEntry[] = [];
-    const progress = {
+    const progress: RunProgress = {
       wrote: false,
       applied: false,
-      removedIps: [] as string[],
-      killed: [] as { ip: string; states: number }[],
+      removedIps: [],
+      killed: [],
+      deviceCount: null,
     };
     let synced = false;
     try {
@@ -309,6 +320,7 @@ export class AliasReconciler {
         );
       const present = aliasHostAddresses(after.entries, type);
       this.deviceCount = present.size;
+      progress.deviceCount = present.size;
       const missing = desired.filter((entry) => !present.has(entry.ip)).length;
       const lingering = plan.removed.filter((ip) => present.has(ip)).length;
       if (missing > 0 || lingering > 0) {
@@ -338,12 +350,7 @@ export class AliasReconciler {
   private finish(
     desired: readonly DesiredEntry[],
     synced: boolean,
-    progress: {
-      wrote: boolean;
-      applied: boolean;
-      removedIps: string[];
-      killed: { ip: string; states: number }[];
-    },
+    progress: RunProgress,
     err: unknown,
   ): ReconcileOutcome {
     const at = this.now();
@@ -370,7 +377,7 @@ export class AliasReconciler {
       killed: progress.killed,
       wrote: progress.wrote,
       applied: progress.applied,
-      deviceCount: this.deviceCount,
+      deviceCount: progress.deviceCount,
       error: this.error,
       recovered,
       retryInMs,

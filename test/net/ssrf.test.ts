@@ -55,6 +55,7 @@ describe('checkGatewayHost rejects', () => {
     { name: 'IPv4 loopback anywhere in 127/8', url: 'https://127.45.6.7:8443/', reason: /loopback/ },
     { name: 'loopback written as one integer', url: 'https://2130706433/', reason: /loopback/ },
     { name: 'loopback written in hex parts', url: 'https://0x7f.1/', reason: /loopback/ },
+    { name: 'loopback written in octal', url: 'https://0177.0.0.1/', reason: /loopback/ },
     { name: 'IPv6 loopback', url: 'https://[::1]:8443/', reason: /loopback/ },
     { name: 'unspecified IPv4', url: 'https://0.0.0.0/', reason: /unspecified/ },
     { name: 'anything in 0.0.0.0/8', url: 'https://0.1.2.3/', reason: /unspecified/ },
