@@ -95,6 +95,17 @@ export function generateRuleset(config: PolicyConfig, options: GenerateOptions =
     self: ifs.self,
     rules,
     notes,
-    warnings,
+    warnings: dedupe(warnings),
   };
+}
+
+/** inet46 halves and repeated checks can report the same thing twice; keep the first. */
+function dedupe(warnings: PolicyWarning[]): PolicyWarning[] {
+  const seen = new Set<string>();
+  return warnings.filter((warning) => {
+    const key = `${warning.code}\u0000${warning.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }

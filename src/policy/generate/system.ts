@@ -580,7 +580,12 @@ class SystemRules {
       addresses.push([cidrs([parsed.host]), af]);
     }
     const fields = { ...block, log: this.logBlock, direction: 'in' } as const;
+    // pfctl -o basic drops the duplicate a VIP inside the interface subnet would add.
+    const seen = new Set<string>();
     for (const [from, af] of networks) {
+      const key = JSON.stringify(from);
+      if (seen.has(key)) continue;
+      seen.add(key);
       this.emit(
         'antispoof',
         descr,
