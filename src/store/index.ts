@@ -3,7 +3,15 @@
  */
 export type { Db, Schema, Store, StoreKind } from './db.ts';
 export { MIGRATIONS_FOLDER, type MigrationReport, migratePglite, migratePostgres } from './migrate.ts';
-export { LOCK_FILE, type OpenedStore, type OpenStoreOptions, openStore, PGLITE_SUBDIR } from './open.ts';
+export {
+  describeLocation,
+  LOCK_FILE,
+  type OpenedStore,
+  type OpenStoreOptions,
+  openStore,
+  PGLITE_SUBDIR,
+  storeLocation,
+} from './open.ts';
 export { StoreLockedError } from './pid-lock.ts';
 export * as schema from './schema/index.ts';
 export { DEFAULT_ORG_ID } from './schema/tenancy.ts';

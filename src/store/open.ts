@@ -3,7 +3,7 @@
  * migrations (unless told not to) and returns a `Store` handle. See docs/store.md.
  */
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
@@ -101,4 +101,32 @@ async function openPostgres(url: string, migrate: boolean, poolSize: number): Pr
       await pool.end();
     },
   };
+}
+
+/**
+ * Where a direct-store CLI command should open the store: `--database-url` / `PORTCULLIS_DATABASE_URL` selects
+ * PostgreSQL; otherwise PGlite in `--data-dir` / `PORTCULLIS_DATA_DIR` / `./data`. `dataDir` is returned in both
+ * cases because the key file lives there.
+ */
+export function storeLocation(
+  flags: { dataDir?: string | undefined; databaseUrl?: string | undefined },
+  env: NodeJS.ProcessEnv = process.env,
+): { dataDir: string; url: string | null } {
+  const dataDir = resolve(flags.dataDir ?? (env.PORTCULLIS_DATA_DIR || 'data'));
+  const url = flags.databaseUrl ?? (env.PORTCULLIS_DATABASE_URL || null);
+  if (url !== null && !/^postgres(ql)?:\/\//.test(url)) {
+    throw new Error('--database-url / PORTCULLIS_DATABASE_URL must start with postgres:// or postgresql://');
+  }
+  return { dataDir, url };
+}
+
+/** `postgres://host:port/db` without credentials, for messages. */
+export function describeLocation(location: { dataDir: string; url: string | null }): string {
+  if (location.url === null) return `embedded store in ${location.dataDir}`;
+  try {
+    const parsed = new URL(location.url);
+    return `PostgreSQL at ${parsed.hostname}${parsed.port ? `:${parsed.port}` : ''}${parsed.pathname}`;
+  } catch {
+    return 'PostgreSQL';
+  }
 }
