@@ -65,6 +65,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
   });
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
+  // The API speaks JSON only; a text body is a 415, not a string that fails validation later.
+  app.removeContentTypeParser('text/plain');
 
   app.decorate('store', store);
   app.decorate('config', config);

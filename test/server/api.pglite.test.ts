@@ -2,6 +2,8 @@
 import { describe } from 'vitest';
 import { runAccessSuite } from './access.case.test.ts';
 import { runAuthSuite } from './auth.case.test.ts';
+import { runConventionsSuite } from './conventions.case.test.ts';
 
 describe('HTTP auth on PGlite', () => runAuthSuite('pglite'));
 describe('HTTP access control on PGlite', () => runAccessSuite('pglite'));
+describe('HTTP conventions on PGlite', () => runConventionsSuite('pglite'));

@@ -32,7 +32,9 @@ const FASTIFY_ERRORS: Record<string, ErrorCode> = {
 };
 
 export function fromDomainError(err: DomainError): ApiError {
-  return new ApiError(DOMAIN_ERRORS[err.code], err.message, {
+  // Service messages do not always repeat the field; the client should not have to read `field` to see it.
+  const message = err.field && !err.message.includes(err.field) ? `${err.field}: ${err.message}` : err.message;
+  return new ApiError(DOMAIN_ERRORS[err.code], message, {
     ...(err.field !== undefined ? { field: err.field } : {}),
     ...(err instanceof RateLimitedError ? { retryAfter: err.retryAfterSeconds } : {}),
   });
