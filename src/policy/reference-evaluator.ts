@@ -92,7 +92,8 @@ function stateMatches(s: PacketFacts, p: PacketFacts, ifBound: boolean): boolean
   return true;
 }
 
-type Tri = boolean | { fact: string };
+/** A condition: known, or the value of an unknown fact (inverted when `negate`). */
+type Tri = boolean | { fact: string; negate: boolean };
 
 export class ReferenceEvaluator {
   private readonly states: StoredState[] = [];
@@ -147,14 +148,16 @@ export class ReferenceEvaluator {
     const set = this.addressSet(match);
     if (set === null) return !negate;
     const inside = set.cidrs.some((cidr) => cidrContains(cidr, address));
-    if (!inside && set.dynamic) return { fact: `addr:${set.key}:${formatIp(address)}` };
+    if (!inside && set.dynamic) return { fact: `addr:${set.key}:${formatIp(address)}`, negate };
     return inside !== negate;
   }
 
   private port(spec: PortSpec | null, port: number): Tri {
     if (spec === null) return true;
     if (spec.ranges.some((r) => port >= r.from && port <= r.to)) return true;
-    return spec.dynamic ? { fact: `port:${spec.alias ?? JSON.stringify(spec.ranges)}:${port}` } : false;
+    return spec.dynamic
+      ? { fact: `port:${spec.alias ?? JSON.stringify(spec.ranges)}:${port}`, negate: false }
+      : false;
   }
 
   /** Everything about a rule except addresses, ports and schedule. */
@@ -186,7 +189,7 @@ export class ReferenceEvaluator {
       this.address(rule.to.match, rule.to.negate, p.dst),
       this.port(rule.toPort, p.dstPort),
     ];
-    if (rule.schedule !== undefined) conditions.push({ fact: `schedule:${rule.schedule}` });
+    if (rule.schedule !== undefined) conditions.push({ fact: `schedule:${rule.schedule}`, negate: false });
     return conditions;
   }
 
@@ -197,7 +200,7 @@ export class ReferenceEvaluator {
     for (const rule of this.ruleset.rules) {
       if (!this.staticMatch(rule, p, tags)) continue;
       const holds = this.conditions(rule, p).every((c) =>
-        typeof c === 'boolean' ? c : (facts.get(c.fact) ?? false),
+        typeof c === 'boolean' ? c : (facts.get(c.fact) ?? false) !== c.negate,
       );
       if (!holds) continue;
       if (rule.tag !== undefined) tags.add(rule.tag);
