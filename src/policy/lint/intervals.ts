@@ -1,0 +1,121 @@
+/**
+ * @module Exact set algebra on sorted, disjoint, non-adjacent inclusive intervals (flat `[s0, e0, s1, e1, …]`),
+ * over IPv4 (number), IPv6 (bigint) and port (number) spaces. The lint's coverage relation is
+ * `covers(A, B) ⇔ B − A = ∅`, i.e. `isSubset(B, A)` (docs/adr/0080-lint-coverage.md). Pure.
+ */
+import { type Cidr, cidrBounds, IPV4_MAX, IPV6_MAX, parseCidr } from '../../net/ip.ts';
+
+/** One ordered value space: its bounds and successor/predecessor. */
+export interface Space<T extends number | bigint> {
+  min: T;
+  max: T;
+  succ(value: T): T;
+  pred(value: T): T;
+}
+
+export const IPV4_SPACE: Space<number> = { min: 0, max: IPV4_MAX, succ: (v) => v + 1, pred: (v) => v - 1 };
+export const IPV6_SPACE: Space<bigint> = { min: 0n, max: IPV6_MAX, succ: (v) => v + 1n, pred: (v) => v - 1n };
+export const PORT_SPACE: Space<number> = { min: 0, max: 65535, succ: (v) => v + 1, pred: (v) => v - 1 };
+
+/** Flat merged intervals. */
+export type Intervals<T extends number | bigint> = readonly T[];
+
+/** Sorts and merges overlapping or adjacent `[first, last]` pairs. */
+export function merge<T extends number | bigint>(pairs: Array<[T, T]>, space: Space<T>): T[] {
+  pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const out: T[] = [];
+  for (const [first, last] of pairs) {
+    const n = out.length - 1;
+    const previousEnd = out[n];
+    if (previousEnd !== undefined && (previousEnd === space.max || first <= space.succ(previousEnd))) {
+      if (last > previousEnd) out[n] = last;
+    } else {
+      out.push(first, last);
+    }
+  }
+  return out;
+}
+
+/** The whole space as one interval. */
+export function full<T extends number | bigint>(space: Space<T>): T[] {
+  return [space.min, space.max];
+}
+
+/** Everything in the space that is not in `set`. */
+export function complement<T extends number | bigint>(set: Intervals<T>, space: Space<T>): T[] {
+  const out: T[] = [];
+  let next: T | null = space.min;
+  for (let i = 0; i < set.length; i += 2) {
+    const start = set[i] as T;
+    const end = set[i + 1] as T;
+    if (next !== null && start > next) out.push(next, space.pred(start));
+    next = end === space.max ? null : space.succ(end);
+  }
+  if (next !== null) out.push(next, space.max);
+  return out;
+}
+
+/** Index of the last interval whose start is `<= value`, or -1. */
+function floorInterval<T extends number | bigint>(set: Intervals<T>, value: T): number {
+  let lo = 0;
+  let hi = set.length / 2 - 1;
+  let found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((set[mid * 2] as T) <= value) {
+      found = mid;
+      lo = mid + 1;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return found;
+}
+
+/** `inner ⊆ outer`: every interval of `inner` lies inside one interval of `outer` (both merged). */
+export function isSubset<T extends number | bigint>(inner: Intervals<T>, outer: Intervals<T>): boolean {
+  for (let i = 0; i < inner.length; i += 2) {
+    const k = floorInterval(outer, inner[i] as T);
+    if (k < 0 || (inner[i + 1] as T) > (outer[k * 2 + 1] as T)) return false;
+  }
+  return true;
+}
+
+/** `a ∩ b ≠ ∅`. */
+export function intersects<T extends number | bigint>(a: Intervals<T>, b: Intervals<T>): boolean {
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    const aEnd = a[i + 1] as T;
+    const bEnd = b[j + 1] as T;
+    if ((a[i] as T) <= bEnd && (b[j] as T) <= aEnd) return true;
+    if (aEnd < bEnd) i += 2;
+    else j += 2;
+  }
+  return false;
+}
+
+/** Merged intervals of the CIDRs of one family; texts that do not parse are skipped (the generator reports them). */
+export function cidrIntervals(texts: readonly string[], family: 4): number[];
+export function cidrIntervals(texts: readonly string[], family: 6): bigint[];
+export function cidrIntervals(texts: readonly string[], family: 4 | 6): number[] | bigint[] {
+  const parsed = texts
+    .map((text) => parseCidr(text))
+    .filter((c): c is Cidr => c !== null && c.family === family);
+  if (family === 4) {
+    return merge(
+      parsed.map((c) => {
+        const b = cidrBounds(c) as { first: number; last: number };
+        return [b.first, b.last] as [number, number];
+      }),
+      IPV4_SPACE,
+    );
+  }
+  return merge(
+    parsed.map((c) => {
+      const b = cidrBounds(c) as { first: bigint; last: bigint };
+      return [b.first, b.last] as [bigint, bigint];
+    }),
+    IPV6_SPACE,
+  );
+}
