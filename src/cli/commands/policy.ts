@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from '@commander-js/extra-typings';
 import { loadPolicy } from '../../policy/import/index.ts';
-import type { PfRuleset, PolicyWarning } from '../../policy/model.ts';
+import type { PfRuleset, PolicyConfig, PolicyWarning } from '../../policy/model.ts';
 import { printRuleset } from '../../policy/print.ts';
 import { PolicyInputError } from '../../policy/warnings.ts';
 import { registerPolicyLint } from './policy-lint.ts';
@@ -41,6 +41,11 @@ export function registerPolicyCommands(program: Command): void {
  * and a message naming the field.
  */
 export function loadRulesetOrExit(path: string): PfRuleset {
+  return loadPolicyOrExit(path).ruleset;
+}
+
+/** Like `loadRulesetOrExit`, also returning the imported config (lint reads trackers of left-out rules). */
+export function loadPolicyOrExit(path: string): { config: PolicyConfig; ruleset: PfRuleset } {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -51,7 +56,7 @@ export function loadRulesetOrExit(path: string): PfRuleset {
     process.exit(2);
   }
   try {
-    return loadPolicy(text).ruleset;
+    return loadPolicy(text);
   } catch (error) {
     if (error instanceof PolicyInputError) {
       process.stderr.write(`error: invalid --config ${path}: ${error.message}\n`);
