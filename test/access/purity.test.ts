@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
 const PURE = [
+  'grant-policy.ts',
   'alias-entries.ts',
   'desired-set.ts',
   'source-conditions.ts',
@@ -19,6 +20,7 @@ const ALLOWED = new Set([
   './desired-set.ts',
   './expiry.ts',
   './reconciler.ts',
+  './source-conditions.ts',
 ]);
 
 describe('pure access modules', () => {
