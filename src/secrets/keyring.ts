@@ -118,7 +118,12 @@ export class Keyring {
     const file = join(dataDir, KEY_FILE);
     if (!existsSync(file)) {
       const kid = newKid({});
-      writeKeyFile(file, { active: kid, keys: { [kid]: randomBytes(KEY_BYTES).toString('base64') } }, 'wx');
+      try {
+        writeKeyFile(file, { active: kid, keys: { [kid]: randomBytes(KEY_BYTES).toString('base64') } }, 'wx');
+      } catch (err) {
+        // Another process created it first: use theirs.
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
     } else if ((statSync(file).mode & 0o077) !== 0) {
       chmodSync(file, 0o600);
     }
