@@ -16,13 +16,21 @@ const WARMUP = 100;
 const CALLS_PER_ROUND_TRIP = 4; // GET alias, GET alias (re-resolve before the write), PATCH alias, POST apply
 const ALIAS = 'bench_jit';
 
-const lab = spawn(process.execPath, [join(import.meta.dirname, '../../bin/portcullis.js'), 'lab', 'pfsense', '--json'], {
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
+const lab = spawn(
+  process.execPath,
+  [join(import.meta.dirname, '../../bin/portcullis.js'), 'lab', 'pfsense', '--json'],
+  {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  },
+);
 const [line] = (await once(lab.stdout, 'data')) as [Buffer];
 const emu = JSON.parse(line.toString('utf8')) as { url: string; apiKey: string; fingerprint: string };
 
-const adapter = new PfSenseAdapter({ url: emu.url, apiKey: emu.apiKey, tls: { mode: 'fingerprint', sha256: emu.fingerprint } });
+const adapter = new PfSenseAdapter({
+  url: emu.url,
+  apiKey: emu.apiKey,
+  tls: { mode: 'fingerprint', sha256: emu.fingerprint },
+});
 await adapter.createAlias(ALIAS, 'host', 'benchmark');
 const entriesFor = (i: number) => [
   { address: '198.51.100.1', detail: 'admin entry' },
@@ -50,7 +58,9 @@ async function rawCall(method: 'GET' | 'PATCH' | 'POST', path: string, body?: un
 }
 async function rawRoundTrip(i: number): Promise<void> {
   await rawCall('GET', `/api/v2/firewall/aliases?name=${ALIAS}`);
-  const found = (await rawCall('GET', `/api/v2/firewall/aliases?name=${ALIAS}`)) as { data: Array<{ id: number }> };
+  const found = (await rawCall('GET', `/api/v2/firewall/aliases?name=${ALIAS}`)) as {
+    data: Array<{ id: number }>;
+  };
   const entries = entriesFor(i);
   await rawCall('PATCH', '/api/v2/firewall/alias', {
     id: found.data[0]?.id,
@@ -69,13 +79,18 @@ async function measure(fn: (i: number) => Promise<void>) {
   const ms = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   const cpuUs = cpu.user + cpu.system;
-  return { perSecond: (ITERATIONS * 1000) / ms, cpuUsPerRoundTrip: cpuUs / ITERATIONS, cpuUsPerCall: cpuUs / ITERATIONS / CALLS_PER_ROUND_TRIP };
+  return {
+    perSecond: (ITERATIONS * 1000) / ms,
+    cpuUsPerRoundTrip: cpuUs / ITERATIONS,
+    cpuUsPerCall: cpuUs / ITERATIONS / CALLS_PER_ROUND_TRIP,
+  };
 }
 
 // Alternate rounds so warm-up of either side (JIT in both processes) does not favour the one measured last.
 const ROUNDS = 3;
 type Result = Awaited<ReturnType<typeof measure>>;
-const median = (rs: Result[], key: keyof Result) => [...rs].sort((a, b) => a[key] - b[key])[Math.floor(rs.length / 2)]?.[key] ?? 0;
+const median = (rs: Result[], key: keyof Result) =>
+  [...rs].sort((a, b) => a[key] - b[key])[Math.floor(rs.length / 2)]?.[key] ?? 0;
 const baselines: Result[] = [];
 const adapters: Result[] = [];
 for (let r = 0; r < ROUNDS; r++) {
@@ -90,11 +105,19 @@ const summarize = (rs: Result[]): Result => ({
 const baseline = summarize(baselines);
 const measured = summarize(adapters);
 const f = (n: number) => n.toFixed(1);
-console.log(`pfSense adapter round trip (get + patch + apply = ${CALLS_PER_ROUND_TRIP} HTTPS calls), ${ITERATIONS} iterations × ${ROUNDS} alternating rounds (medians), emulator in a child process`);
-console.log(`  baseline (bare undici):  ${f(baseline.perSecond)} round trips/s, client CPU ${f(baseline.cpuUsPerCall)} µs/call`);
-console.log(`  adapter:                 ${f(measured.perSecond)} round trips/s, client CPU ${f(measured.cpuUsPerCall)} µs/call`);
+console.log(
+  `pfSense adapter round trip (get + patch + apply = ${CALLS_PER_ROUND_TRIP} HTTPS calls), ${ITERATIONS} iterations × ${ROUNDS} alternating rounds (medians), emulator in a child process`,
+);
+console.log(
+  `  baseline (bare undici):  ${f(baseline.perSecond)} round trips/s, client CPU ${f(baseline.cpuUsPerCall)} µs/call`,
+);
+console.log(
+  `  adapter:                 ${f(measured.perSecond)} round trips/s, client CPU ${f(measured.cpuUsPerCall)} µs/call`,
+);
 console.log(`  throughput ratio adapter/baseline: ${(measured.perSecond / baseline.perSecond).toFixed(2)}`);
-console.log(`  adapter's own CPU overhead: ${f(measured.cpuUsPerCall - baseline.cpuUsPerCall)} µs/call (CPU ratio ${(measured.cpuUsPerCall / baseline.cpuUsPerCall).toFixed(2)})`);
+console.log(
+  `  adapter's own CPU overhead: ${f(measured.cpuUsPerCall - baseline.cpuUsPerCall)} µs/call (CPU ratio ${(measured.cpuUsPerCall / baseline.cpuUsPerCall).toFixed(2)})`,
+);
 
 await adapter.close();
 await raw.close();

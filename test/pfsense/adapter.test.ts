@@ -210,10 +210,11 @@ describe('states', () => {
   it('matches IPv6 states by the canonical address', async () => {
     emu.setStates([
       liveState('[2001:db8::9]:50000', '[2001:db8::1]:443'),
+      liveState('2001:db8::9[50001]', '2001:db8::1[443]'),
       liveState('[2001:db8::99]:1', '[2001:db8::1]:443'),
     ]);
     const adapter = adapterFor(emu);
-    expect(await adapter.killStates('2001:0db8:0:0::9')).toBe(1);
+    expect(await adapter.killStates('2001:0db8:0:0::9')).toBe(2);
     expect(emu.state().states).toHaveLength(1);
     await adapter.close();
   });

@@ -69,13 +69,6 @@ const rows: Row[] = [
     mentions: 'ECONNREFUSED',
   },
   {
-    name: 'PFS000 name does not resolve',
-    code: 'PFS000',
-    setup: () => adapterFor(emu, { ...quick, url: 'https://gateway.invalid' }),
-    call: (a) => a.version(),
-    mentions: 'gateway.invalid',
-  },
-  {
     name: 'PFS001 wrong API key',
     code: 'PFS001',
     setup: () => adapterFor(emu, { ...quick, apiKey: 'ffffffffffffffffffffffffffffffffffffffffffffffff' }),

@@ -462,7 +462,7 @@ export class PfSenseAdapter implements FirewallAdapter {
     const escaped = canonical.replace(/[.]/g, '\\.');
     // A state endpoint reads `1.2.3.4:80`, `[2001:db8::1]:443` or `2001:db8::1[443]`: match the address only.
     const pattern = canonical.includes(':')
-      ? `/^\\[?${escaped}(\\]:\\d+|\\[\\d+\\])?$/`
+      ? `/^(${escaped}|\\[${escaped}\\](:\\d+)?|${escaped}\\[\\d+\\])$/`
       : `/^${escaped}(:\\d+)?$/`;
     const op: Operation = { code: 'PFS400', what: `kill the states of ${canonical}` };
     const path = '/api/v2/firewall/states';
