@@ -240,6 +240,12 @@ export interface PolicyConfig {
 export interface AddressSet {
   cidrs: string[];
   dynamic: boolean;
+  /**
+   * When `dynamic`: the families whose contents are not fully known (a LAN with a static IPv4 address and track6
+   * IPv6 is dynamic for `inet6` only, so IPv4 answers stay definite). Absent = both families. Additive field for
+   * the evaluator (docs/adr/0053).
+   */
+  dynamicFamilies?: AddressFamily[];
 }
 
 /** A pf table (`table <NAME> { … }`), generated for an alias, an interface network or a system list. */

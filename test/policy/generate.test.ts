@@ -265,7 +265,11 @@ describe('addresses (filter.inc filter_generate_address, pf-semantics.md §1.3)'
       match: { kind: 'interface-address', interface: 'wan' },
       negate: false,
     });
-    expect(ruleset.interfaces.find((i) => i.key === 'wan')?.addresses).toEqual({ cidrs: [], dynamic: true });
+    expect(ruleset.interfaces.find((i) => i.key === 'wan')?.addresses).toEqual({
+      cidrs: [],
+      dynamic: true,
+      dynamicFamilies: ['inet'],
+    });
     expect(ruleset.self.dynamic).toBe(true);
   });
 });

@@ -7,6 +7,7 @@
  */
 import { formatCidr, hostCidr, parseCidr, parseIp } from '../../net/ip.ts';
 import type {
+  AddressFamily,
   AddressSet,
   InterfaceConfig,
   PfInterface,
@@ -194,13 +195,13 @@ export function buildInterfaces(config: PolicyConfig, warnings: PolicyWarning[])
   const pfInterfaces: PfInterface[] = [];
   const networkTables: PfTable[] = [];
   const selfCidrs: string[] = [];
-  let selfDynamic = false;
+  const selfDynamic = new Set<AddressFamily>();
   for (const entry of filterIfs) {
     const addresses = entryAddresses(entry);
     const networks = entryNetworks(entry, byKey);
     if (entry.kind !== 'group') {
       selfCidrs.push(...addresses.cidrs);
-      selfDynamic ||= addresses.dynamic;
+      addDynamicFamilies(selfDynamic, addresses);
     }
     const pfInterface: PfInterface = {
       key: entry.key,
@@ -219,6 +220,7 @@ export function buildInterfaces(config: PolicyConfig, warnings: PolicyWarning[])
         name,
         cidrs: networks.cidrs,
         dynamic: networks.dynamic,
+        ...(networks.dynamicFamilies !== undefined ? { dynamicFamilies: networks.dynamicFamilies } : {}),
         source: 'interface-network',
       });
     }
@@ -230,7 +232,7 @@ export function buildInterfaces(config: PolicyConfig, warnings: PolicyWarning[])
     byKey,
     pfInterfaces,
     networkTables,
-    self: { cidrs: [...new Set(selfCidrs)], dynamic: selfDynamic },
+    self: addressSet([...new Set(selfCidrs)], selfDynamic),
     configuredCount: config.interfaces.length,
   };
 }
@@ -271,9 +273,12 @@ export function vipCidrs(vip: VirtualIpConfig): { host: string; network: string 
 
 function entryAddresses(entry: FilterIf): AddressSet {
   const cidrs: string[] = [];
-  let dynamic = false;
-  for (const family of [entry.ipv4, entry.ipv6]) {
-    if (family === 'dynamic') dynamic = true;
+  const dynamic = new Set<AddressFamily>();
+  for (const [af, family] of [
+    ['inet', entry.ipv4],
+    ['inet6', entry.ipv6],
+  ] as const) {
+    if (family === 'dynamic') dynamic.add(af);
     else if (family !== null) cidrs.push(family.address);
   }
   for (const vip of entry.vips) {
@@ -282,32 +287,47 @@ function entryAddresses(entry: FilterIf): AddressSet {
     const parsed = vipCidrs(vip);
     if (parsed !== null) cidrs.push(parsed.host);
   }
-  return { cidrs, dynamic };
+  return addressSet(cidrs, dynamic);
 }
 
 function entryNetworks(entry: FilterIf, byKey: Map<string, FilterIf>): AddressSet {
   if (entry.kind === 'group') {
     const cidrs: string[] = [];
-    let dynamic = false;
+    const dynamic = new Set<AddressFamily>();
     for (const leaf of entry.leaves) {
       const member = byKey.get(leaf);
       if (member === undefined) continue;
       const networks = entryNetworks(member, byKey);
       cidrs.push(...networks.cidrs);
-      dynamic ||= networks.dynamic;
+      addDynamicFamilies(dynamic, networks);
     }
-    return { cidrs: [...new Set(cidrs)], dynamic };
+    return addressSet([...new Set(cidrs)], dynamic);
   }
   if (entry.kind === 'vpn') return { cidrs: [], dynamic: entry.key !== 'enc0' && entry.key !== 'openvpn' };
   const cidrs: string[] = [];
-  let dynamic = false;
-  for (const family of [entry.ipv4, entry.ipv6]) {
-    if (family === 'dynamic') dynamic = true;
+  const dynamic = new Set<AddressFamily>();
+  for (const [af, family] of [
+    ['inet', entry.ipv4],
+    ['inet6', entry.ipv6],
+  ] as const) {
+    if (family === 'dynamic') dynamic.add(af);
     else if (family !== null) cidrs.push(family.network);
   }
   for (const vip of entry.vips) {
     const parsed = vipCidrs(vip);
     if (parsed !== null && !cidrs.includes(parsed.network)) cidrs.push(parsed.network);
   }
-  return { cidrs, dynamic };
+  return addressSet(cidrs, dynamic);
+}
+
+/** An address set that is dynamic for exactly the given families (docs/adr/0053: per-family unknowns). */
+function addressSet(cidrs: string[], dynamicFamilies: ReadonlySet<AddressFamily>): AddressSet {
+  if (dynamicFamilies.size === 0) return { cidrs, dynamic: false };
+  return { cidrs, dynamic: true, dynamicFamilies: [...dynamicFamilies].sort() };
+}
+
+/** Adds the families in which `set` is dynamic (both when it does not say). */
+function addDynamicFamilies(into: Set<AddressFamily>, set: AddressSet): void {
+  if (!set.dynamic) return;
+  for (const af of set.dynamicFamilies ?? (['inet', 'inet6'] as const)) into.add(af);
 }
