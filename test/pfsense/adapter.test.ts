@@ -28,6 +28,13 @@ describe('version', () => {
     await adapter.close();
   });
 
+  it('reports the pfRest version as unknown when that endpoint is missing', async () => {
+    const adapter = adapterFor(emu);
+    emu.injectFault({ kind: 'package-absent', path: '/api/v2/system/restapi/version' });
+    expect(await adapter.version()).toMatchObject({ product: '2.8.1-RELEASE', api: 'unknown' });
+    await adapter.close();
+  });
+
   it('reports the pfRest version as unknown when only the least privileges are granted', async () => {
     const adapter = adapterFor(emu, { apiKey: emu.addKey(['api-v2-system-version-get']) });
     expect(await adapter.version()).toMatchObject({ product: '2.8.1-RELEASE', api: 'unknown' });

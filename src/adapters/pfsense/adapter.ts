@@ -297,7 +297,8 @@ export class PfSenseAdapter implements FirewallAdapter {
     const data = await this.call(op, 'GET', '/api/v2/system/version');
     if (!isRecord(data) || typeof data.version !== 'string')
       throw this.shapeError(op, '/api/v2/system/version', 'no `version` string');
-    // The package version needs its own privilege, outside the least-privilege set: unknown when refused.
+    // The package version needs its own privilege, outside the least-privilege set, and older or partial
+    // implementations may lack the endpoint: pfRest answered above, so any refusal here just means `unknown`.
     let api = 'unknown';
     try {
       const pkg = await this.call(
@@ -307,7 +308,7 @@ export class PfSenseAdapter implements FirewallAdapter {
       );
       if (isRecord(pkg) && typeof pkg.current_version === 'string') api = pkg.current_version;
     } catch (err) {
-      if (!(err instanceof PfSenseError) || err.code !== 'PFS002') throw err;
+      if (!(err instanceof PfSenseError) || !['PFS002', 'PFS005', 'PFS400'].includes(err.code)) throw err;
     }
     return { product: data.version, api, raw: data };
   }
