@@ -25,7 +25,16 @@ export interface Operand {
   id: number;
   /** Human text: `<RFC1918>`, `10.0.0.0/8`, `(self)`, `(em1)`, `(em0:network)`. */
   text: string;
-  dynamic: boolean;
+  /** Whether IPv4 / IPv6 contents are known only at run time (`AddressSet.dynamicFamilies`). */
+  dynamic4: boolean;
+  dynamic6: boolean;
+}
+
+/** Whether an address set's contents in a family are known only at run time. */
+export function isDynamicIn(set: AddressSet | undefined, family: 4 | 6): boolean {
+  if (set === undefined) return true;
+  if (!set.dynamic) return false;
+  return set.dynamicFamilies === undefined || set.dynamicFamilies.includes(family === 4 ? 'inet' : 'inet6');
 }
 
 export interface CompiledAddress {
@@ -132,7 +141,7 @@ export function compileRuleset(ruleset: PfRuleset): CompiledRuleset {
     id = operands.length;
     operandIds.set(key, id);
     if (set === undefined) problems.push(`${text}: not defined in the ruleset; treated as unknown contents`);
-    operands.push({ id, text, dynamic: set === undefined || set.dynamic });
+    operands.push({ id, text, dynamic4: isDynamicIn(set, 4), dynamic6: isDynamicIn(set, 6) });
     operandCidrs.push(set === undefined ? [] : parseCidrs(set.cidrs, problems, text));
     return id;
   };
@@ -311,7 +320,7 @@ function matchAddress(
   if (spec.operand < 0) return spec.negate ? { kind: 'no', reason: `${side} is ! any` } : MATCH;
   const operand = compiled.operands[spec.operand] as Operand;
   let member = compiled.index.classHas(classId, spec.operand);
-  if (!member && operand.dynamic) {
+  if (!member && (address.family === 4 ? operand.dynamic4 : operand.dynamic6)) {
     const fact = addressFact(operand, address);
     const known = assignment?.get(fact.key);
     if (known === undefined) return { kind: 'depends', fact };

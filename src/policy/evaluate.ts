@@ -20,6 +20,7 @@ import {
   compileRuleset,
   type FactAssignment,
   matchRule,
+  type Operand,
   type PacketContext,
   resolveInterface,
   staticMismatch,
@@ -219,17 +220,13 @@ function createBucket(compiled: CompiledRuleset, facts: PacketFacts): Bucket {
   const isIcmp = facts.proto === PROTO_ICMP || facts.proto === PROTO_ICMP6;
   const applicable = compiled.rules.filter(
     (r) =>
-      r.rule.action !== 'match' &&
       staticMismatch(r, facts) === null &&
       (r.protocols === null || r.protocols.has(facts.proto)) &&
       (hasPorts || (r.fromPorts === null && r.toPorts === null)) &&
       (isIcmp || (facts.family === 4 ? r.icmp4 : r.icmp6) === null),
   );
   // First-match order equivalent to pf's last-match-with-quick (pf-semantics.md §4.2).
-  const rules = [
-    ...applicable.filter((r) => r.rule.quick),
-    ...applicable.filter((r) => !r.rule.quick).reverse(),
-  ];
+  const rules = firstMatchOrder(applicable);
   const words = Math.max(1, Math.ceil(rules.length / 32));
   return {
     rules,
@@ -245,6 +242,7 @@ function createBucket(compiled: CompiledRuleset, facts: PacketFacts): Bucket {
 function addressBits(
   compiled: CompiledRuleset,
   bucket: Bucket,
+  family: 4 | 6,
   classId: number,
   side: 'from' | 'to',
 ): Uint32Array {
@@ -257,7 +255,10 @@ function addressBits(
     let candidate: boolean;
     if (spec.operand < 0) candidate = !spec.negate;
     else if (compiled.index.classHas(classId, spec.operand)) candidate = !spec.negate;
-    else candidate = spec.negate || (compiled.operands[spec.operand]?.dynamic ?? true);
+    else {
+      const operand = compiled.operands[spec.operand] as Operand;
+      candidate = spec.negate || (family === 4 ? operand.dynamic4 : operand.dynamic6);
+    }
     if (candidate) bits[j >>> 5] = (bits[j >>> 5] as number) | (1 << (j & 31));
   });
   memo[classId] = bits;
@@ -275,8 +276,8 @@ function decideFast(compiled: CompiledRuleset, buckets: Map<string, Bucket>, ctx
     bucket = createBucket(compiled, facts);
     buckets.set(key, bucket);
   }
-  const src = addressBits(compiled, bucket, ctx.srcClass, 'from');
-  const dst = addressBits(compiled, bucket, ctx.dstClass, 'to');
+  const src = addressBits(compiled, bucket, facts.family, ctx.srcClass, 'from');
+  const dst = addressBits(compiled, bucket, facts.family, ctx.dstClass, 'to');
   const sp = bucket.srcPorts;
   const dp = bucket.dstPorts;
   const spOffset = sp === null ? 0 : floorIndex(sp.starts, facts.srcPort) * bucket.words;
@@ -319,14 +320,41 @@ interface Explored {
   assuming: Array<[UnknownFact, boolean]>;
 }
 
+/**
+ * First-match decision over all rules under an assignment: only rules before the deciding one are looked at, so
+ * only the facts that can change the outcome are branched on (valid when no rule tests tags).
+ */
+function decideFirstMatch(
+  compiled: CompiledRuleset,
+  order: readonly CompiledRule[],
+  ctx: PacketContext,
+  assignment: FactAssignment,
+): Decision {
+  for (const rule of order) {
+    const result = matchRule(compiled, rule, ctx, assignment);
+    if (result.kind === 'match') return { ruleIndex: rule.index };
+    if (result.kind === 'depends') return { depends: result.fact };
+  }
+  return { ruleIndex: -1 };
+}
+
+/** pf's decision as a first-match list: quick rules in order, then non-quick rules reversed; `match` rules out. */
+function firstMatchOrder(rules: readonly CompiledRule[]): CompiledRule[] {
+  const deciding = rules.filter((r) => r.rule.action !== 'match');
+  return [...deciding.filter((r) => r.rule.quick), ...deciding.filter((r) => !r.rule.quick).reverse()];
+}
+
 /** Explores every assignment of the unknown facts the decision depends on (depth-first, bounded). */
-function explore(compiled: CompiledRuleset, ctx: PacketContext): Explored[] | null {
+function explore(
+  ctx: PacketContext,
+  decideUnder: (ctx: PacketContext, assignment: FactAssignment) => Decision,
+): Explored[] | null {
   const results: Explored[] = [];
   const stack: Array<Array<[UnknownFact, boolean]>> = [[]];
   while (stack.length > 0) {
     const assuming = stack.pop() as Array<[UnknownFact, boolean]>;
     const assignment = new Map(assuming.map(([fact, value]) => [fact.key, value]));
-    const decision = decideInOrder(compiled, ctx, assignment);
+    const decision = decideUnder(ctx, assignment);
     if ('depends' in decision) {
       if (results.length + stack.length >= MAX_POSSIBILITIES) return null;
       stack.push([...assuming, [decision.depends, false]], [...assuming, [decision.depends, true]]);
@@ -443,6 +471,11 @@ export function createEvaluator(ruleset: PfRuleset | CompiledRuleset): Evaluator
     };
   };
 
+  const order = firstMatchOrder(compiled.rules);
+  const decideUnder = (ctx: PacketContext, assignment: FactAssignment): Decision =>
+    compiled.usesTags
+      ? decideInOrder(compiled, ctx, assignment)
+      : decideFirstMatch(compiled, order, ctx, assignment);
   const decide = (ctx: PacketContext): Decision =>
     compiled.usesTags ? decideInOrder(compiled, ctx, new Map()) : decideFast(compiled, buckets, ctx);
 
@@ -513,7 +546,7 @@ export function createEvaluator(ruleset: PfRuleset | CompiledRuleset): Evaluator
       });
     }
 
-    const explored = explore(compiled, ctx);
+    const explored = explore(ctx, decideUnder);
     if (explored === null) {
       return finish({
         ...base,

@@ -97,23 +97,28 @@ type Tri = boolean | { fact: string; negate: boolean };
 
 export class ReferenceEvaluator {
   private readonly states: StoredState[] = [];
-  private readonly sets = new Map<string, { cidrs: Cidr[]; dynamic: boolean }>();
+  private readonly sets = new Map<string, { cidrs: Cidr[]; source: AddressSet | undefined }>();
 
   constructor(private readonly ruleset: PfRuleset) {}
 
-  private set(key: string, source: AddressSet | undefined): { cidrs: Cidr[]; dynamic: boolean } {
+  private set(
+    key: string,
+    source: AddressSet | undefined,
+  ): { cidrs: Cidr[]; source: AddressSet | undefined } {
     let set = this.sets.get(key);
     if (set === undefined) {
       set = {
         cidrs: (source?.cidrs ?? []).map((t) => parseCidr(t)).filter((c): c is Cidr => c !== null),
-        dynamic: source === undefined || source.dynamic,
+        source,
       };
       this.sets.set(key, set);
     }
     return set;
   }
 
-  private addressSet(match: AddressMatch): { key: string; cidrs: Cidr[]; dynamic: boolean } | null {
+  private addressSet(
+    match: AddressMatch,
+  ): { key: string; cidrs: Cidr[]; source: AddressSet | undefined } | null {
     const iface = (key: string) => this.ruleset.interfaces.find((i) => i.key === key);
     let key: string;
     let source: AddressSet | undefined;
@@ -148,7 +153,13 @@ export class ReferenceEvaluator {
     const set = this.addressSet(match);
     if (set === null) return !negate;
     const inside = set.cidrs.some((cidr) => cidrContains(cidr, address));
-    if (!inside && set.dynamic) return { fact: `addr:${set.key}:${formatIp(address)}`, negate };
+    // Unknown contents: no set at all, or a dynamic set whose dynamic families include this address's family.
+    const family = address.family === 4 ? 'inet' : 'inet6';
+    const unknownHere =
+      set.source === undefined ||
+      (set.source.dynamic &&
+        (set.source.dynamicFamilies === undefined || set.source.dynamicFamilies.includes(family)));
+    if (!inside && unknownHere) return { fact: `addr:${set.key}:${formatIp(address)}`, negate };
     return inside !== negate;
   }
 
