@@ -282,6 +282,28 @@ export function runPfRestContract(opts: ContractOptions): void {
         );
       });
 
+      test('§4 keys are issued by POST /auth/key with BasicAuth only, shown once, and act as their owner', async () => {
+        const byKey = await call('POST', '/api/v2/auth/key', { json: { descr: 'x' } });
+        expect([byKey.status, byKey.body.response_id]).toEqual([401, 'AUTH_AUTHENTICATION_FAILED']);
+        const issued = await call('POST', '/api/v2/auth/key', {
+          auth: 'basic',
+          json: { descr: 'portcullis', hash_algo: 'sha512' },
+        });
+        expect(issued.status).toBe(200);
+        const {
+          key,
+          username,
+          length_bytes: lengthBytes,
+        } = issued.body.data as { key: string; username: string; length_bytes: number };
+        expect([username, lengthBytes]).toEqual([t.basic.user, 24]);
+        expect(key).toMatch(/^[0-9a-f]{48}$/);
+        expect((await call('GET', '/api/v2/system/version', { auth: key })).status).toBe(200);
+        const listed = await call('GET', '/api/v2/auth/keys', { auth: 'basic' });
+        expect(listed.text).not.toContain(key);
+        const bad = await call('POST', '/api/v2/auth/key', { auth: 'basic', json: { length_bytes: 20 } });
+        expect([bad.status, bad.body.response_id]).toEqual([400, 'FIELD_INVALID_CHOICE']);
+      });
+
       test('§3 auth comes before Accept: no credentials and a bad Accept → 401', async () => {
         const r = await call('GET', '/api/v2/system/version', {
           auth: 'none',

@@ -24,7 +24,10 @@ import {
 } from './models.ts';
 import { type Controls, extractControls, readList } from './query.ts';
 import {
+  type EmulatorKey,
   initialState,
+  type KeyHashAlgo,
+  keyHash,
   type LiveState,
   loadState,
   type PfRestSettings,
@@ -122,8 +125,12 @@ interface Endpoint {
   methods: readonly string[];
   fields: readonly string[];
   defaultLimit?: number;
+  /** Auth methods this endpoint pins, whatever the global setting (§4: `/auth/key` is BasicAuth only). */
+  authMethods?: readonly string[];
   handle(ctx: RequestContext): unknown;
 }
+
+const MAX_LOGGED_REQUESTS = 10_000;
 
 const NGINX_404 =
   '<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n<center><h1>404 Not Found</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n';
@@ -143,6 +150,19 @@ const FAULT_STATUS_IDS: Record<number, [string, string]> = {
   500: ['ENDPOINT_RECEIVED_UNEXPECTED_ERROR', 'Injected failure\n#0 {main}'],
   503: ['MODEL_WRITE_CONFIG_LOCKED', 'Config write lock could not be obtained.'],
 };
+
+const KEY_FIELDS = ['username', 'hash_algo', 'length_bytes', 'hash', 'descr'] as const;
+
+function keyRepresentation(k: EmulatorKey, id: number): Record<string, unknown> & { id: number } {
+  return {
+    id,
+    username: k.username,
+    hash_algo: k.hash_algo ?? 'sha256',
+    length_bytes: k.length_bytes ?? 24,
+    hash: k.hash,
+    descr: k.descr,
+  };
+}
 
 const STATE_FIELDS = [
   'interface',
@@ -196,6 +216,7 @@ export async function startPfRestEmulator(opts: PfRestEmulatorOptions = {}): Pro
   const sockets = new Set<Socket>();
   let reloadsInFlight = 0;
   let keySeq = 0;
+  let requestSeq = 0;
 
   const ensureKey = (key: string, username: string): void => {
     const hash = sha256Hex(key);
@@ -369,6 +390,79 @@ export async function startPfRestEmulator(opts: PfRestEmulatorOptions = {}): Pro
         return { ...box.settings };
       },
     },
+    '/api/v2/auth/key': {
+      methods: ['POST', 'DELETE'],
+      fields: KEY_FIELDS,
+      authMethods: ['BasicAuth'],
+      handle: (ctx) => {
+        if (ctx.method === 'DELETE') {
+          const id = ctx.data.id;
+          if (id === undefined || id === null) {
+            throw new PfRestError(
+              500,
+              'MODEL_ID_REQUIRED_FOR_REFRESH',
+              'An ID is required to refresh this object.',
+            );
+          }
+          const found = typeof id === 'number' ? box.keys[id] : undefined;
+          if (found === undefined)
+            throw new PfRestError(
+              404,
+              'MODEL_OBJECT_NOT_FOUND',
+              `Object with ID '${String(id)}' does not exist.`,
+            );
+          box.keys = box.keys.filter((k) => k !== found);
+          persist();
+          return keyRepresentation(found, id as number);
+        }
+        const lengthBytes = ctx.data.length_bytes ?? 24;
+        const algo = ctx.data.hash_algo ?? 'sha256';
+        if (typeof lengthBytes !== 'number' || ![16, 24, 32, 64].includes(lengthBytes)) {
+          throw new PfRestError(
+            400,
+            'FIELD_INVALID_CHOICE',
+            "Field 'length_bytes' must be one of [16, 24, 32, 64]",
+          );
+        }
+        if (algo !== 'sha256' && algo !== 'sha384' && algo !== 'sha512') {
+          throw new PfRestError(
+            400,
+            'FIELD_INVALID_CHOICE',
+            "Field 'hash_algo' must be one of [sha256, sha384, sha512]",
+          );
+        }
+        const descr = ctx.data.descr ?? '';
+        if (typeof descr !== 'string')
+          throw new PfRestError(400, 'FIELD_INVALID_TYPE', "Field 'descr' must be of type 'string'.");
+        const key = randomBytes(lengthBytes).toString('hex');
+        const hashAlgo = algo as KeyHashAlgo;
+        const stored: EmulatorKey = {
+          hash: keyHash(key, hashAlgo),
+          hash_algo: hashAlgo,
+          length_bytes: lengthBytes,
+          username: ctx.caller.user,
+          descr,
+        };
+        box.keys.push(stored);
+        persist();
+        // The only time the key is ever shown (§4).
+        return { ...keyRepresentation(stored, box.keys.length - 1), key };
+      },
+    },
+    '/api/v2/auth/keys': {
+      methods: ['GET', 'DELETE'],
+      fields: KEY_FIELDS,
+      handle: (ctx) => {
+        if (ctx.method === 'DELETE')
+          throw new PfRestError(
+            400,
+            'MODEL_DELETE_MANY_REQUIRES_QUERY_PARAMS',
+            'Deleting keys in bulk is not emulated.',
+          );
+        const rows = box.keys.map((k, id) => keyRepresentation(k, id));
+        return readList(rows, ctx.data, KEY_FIELDS, ctx.controls);
+      },
+    },
     '/api/v2/firewall/alias': {
       methods: ['GET', 'POST', 'PATCH', 'DELETE'],
       fields: ALIAS_FIELDS,
@@ -501,12 +595,18 @@ export async function startPfRestEmulator(opts: PfRestEmulatorOptions = {}): Pro
   };
 
   /** Authentication then authorization (§4). Returns the user name. */
-  const authorize = (req: IncomingMessage, url: string, method: string, keyAuthOff: boolean): string => {
+  const authorize = (
+    req: IncomingMessage,
+    url: string,
+    method: string,
+    keyAuthOff: boolean,
+    pinned: readonly string[] | undefined,
+  ): string => {
     const denied = (basic: boolean) =>
       new PfRestError(401, 'AUTH_AUTHENTICATION_FAILED', 'Authentication failed.', {
         headers: basic ? { 'www-authenticate': 'Basic realm="Login for pfSense REST API"' } : {},
       });
-    const enabled = box.settings.auth_methods.filter((m) => !(keyAuthOff && m === 'KeyAuth'));
+    const enabled = (pinned ?? box.settings.auth_methods).filter((m) => !(keyAuthOff && m === 'KeyAuth'));
     const authorization = req.headers.authorization ?? '';
     const requested = enabled.find((m) =>
       m === 'KeyAuth'
@@ -517,8 +617,8 @@ export async function startPfRestEmulator(opts: PfRestEmulatorOptions = {}): Pro
     );
     let username: string | null = null;
     if (requested === 'KeyAuth') {
-      const hash = sha256Hex(String(req.headers['x-api-key']));
-      username = box.keys.find((k) => k.hash === hash)?.username ?? null;
+      const presented = String(req.headers['x-api-key']);
+      username = box.keys.find((k) => k.hash === keyHash(presented, k.hash_algo))?.username ?? null;
     } else if (requested === 'BasicAuth') {
       const decoded = Buffer.from(authorization.slice(6).trim(), 'base64').toString('utf8');
       const colon = decoded.indexOf(':');
@@ -572,7 +672,7 @@ export async function startPfRestEmulator(opts: PfRestEmulatorOptions = {}): Pro
   ): Promise<void> => {
     const method = (req.method ?? 'GET').toUpperCase();
     const record: RequestRecord = {
-      seq: log.length + 1,
+      seq: ++requestSeq,
       time: new Date().toISOString(),
       method,
       path: url.pathname,
@@ -591,6 +691,8 @@ export async function startPfRestEmulator(opts: PfRestEmulatorOptions = {}): Pro
       record.body = body;
     }
     log.push(record);
+    // A long-running lab keeps the most recent requests only.
+    if (log.length > MAX_LOGGED_REQUESTS) log.splice(0, log.length - MAX_LOGGED_REQUESTS);
     const fault = takeFault(method, url.pathname);
     record.fault = fault?.kind ?? null;
     if (fault?.kind === 'hang') return;
@@ -637,7 +739,7 @@ export async function startPfRestEmulator(opts: PfRestEmulatorOptions = {}): Pro
           'RESTAPI\\Models\\RESTAPIAccessListEntry::is_allowed_by_acl(): Argument #2 ($username) must be of type string, null given\n#0 {main}',
         );
       }
-      user = authorize(req, path, method, fault?.kind === 'key-auth-disabled');
+      user = authorize(req, path, method, fault?.kind === 'key-auth-disabled', endpoint.authMethods);
       checkAccept(req.headers.accept);
       if (!endpoint.methods.includes(method)) {
         throw new PfRestError(

@@ -42,9 +42,14 @@ export interface EmulatorUser {
   disabled: boolean;
 }
 
+export type KeyHashAlgo = 'sha256' | 'sha384' | 'sha512';
+
 export interface EmulatorKey {
-  /** sha256 hex of the key, as pfRest stores it (`hash_algo` sha256). */
+  /** Hex digest of the key with `hash_algo`, as pfRest stores it (the key itself is never kept). */
   hash: string;
+  /** Absent in older state files: sha256. */
+  hash_algo?: KeyHashAlgo;
+  length_bytes?: number;
   username: string;
   descr: string;
 }
@@ -86,6 +91,10 @@ export interface PfRestState {
 
 export function sha256Hex(text: string): string {
   return createHash('sha256').update(text).digest('hex');
+}
+
+export function keyHash(key: string, algo: KeyHashAlgo = 'sha256'): string {
+  return createHash(algo).update(key).digest('hex');
 }
 
 /** A fresh box: pfSense 2.8.1 with pfRest v2.10.0, WAN + LAN, user admin/pfsense, default pass rule on LAN. */
