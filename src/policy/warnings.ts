@@ -34,7 +34,6 @@ export const WARNING_CATALOG = {
     severity: 'warning',
     meaning: 'rule option is kept for printing but has no modelled effect on verdicts',
   },
-  POL009: { severity: 'warning', meaning: 'rule gateway is unknown; pfSense ignores it and routes normally' },
   POL010: {
     severity: 'warning',
     meaning: 'rule uses tags; tag/tagged semantics depend on other rules and NAT',
