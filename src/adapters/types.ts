@@ -3,7 +3,7 @@
  * `FirewallAdapter`; the access reconciler only needs the `AliasTarget` part of it.
  *
  * An adapter knows its vendor's API and nothing of our database. Failures are `AdapterError`s carrying a
- * stable vendor code family (pfSense: PFSnnn, see docs/errors.md).
+ * stable vendor code family (pfSense: PFSnnn, see docs/pfsense.md).
  */
 
 /** One entry of a firewall alias (address list / set): the address and its per-entry description. */

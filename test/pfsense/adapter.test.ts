@@ -3,7 +3,7 @@
  * request shape pfRest needs, retry and no-retry, the circuit breaker, and the apply confirmation.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { PfSenseError } from '../../src/adapters/pfsense/index.ts';
+import { type PfSenseAdapter, PfSenseError, REQUIRED_PRIVILEGES } from '../../src/adapters/pfsense/index.ts';
 import { type PfRestEmulator, startPfRestEmulator } from '../../src/emulators/pfrest/index.ts';
 import { adapterFor, closedPort, failure, liveState } from './helpers.ts';
 
@@ -138,6 +138,45 @@ async function deleteAliasById(id: number): Promise<void> {
   await res.body.text();
   await agent.close();
 }
+
+describe('least privilege (REQUIRED_PRIVILEGES)', () => {
+  const ops: Array<[keyof typeof REQUIRED_PRIVILEGES, (a: PfSenseAdapter) => Promise<unknown>]> = [
+    ['version', (a) => a.version()],
+    ['getAlias', (a) => a.getAlias('least')],
+    ['createAlias', (a) => a.createAlias('least_new', 'host', '')],
+    [
+      'setAliasEntries',
+      (a) => a.setAliasEntries('least', [{ address: '192.0.2.3', detail: 'portcullis:g' }]),
+    ],
+    ['apply', (a) => a.apply()],
+    ['killStates', (a) => a.killStates('192.0.2.3')],
+    ['listRules', (a) => a.listRules()],
+    ['listInterfaces', (a) => a.listInterfaces()],
+  ];
+
+  it('covers every operation listed', () => {
+    expect(ops.map(([op]) => op).sort()).toEqual(Object.keys(REQUIRED_PRIVILEGES).sort());
+  });
+
+  it.each(ops)('%s succeeds with exactly its listed privileges', async (op, run) => {
+    const admin = adapterFor(emu);
+    await admin.createAlias('least', 'host', '');
+    await admin.close();
+    const adapter = adapterFor(emu, { apiKey: emu.addKey([...REQUIRED_PRIVILEGES[op]]) });
+    await expect(run(adapter)).resolves.not.toThrow();
+    await adapter.close();
+  });
+
+  it('without one of them the call fails PFS002 naming the missing one', async () => {
+    const admin = adapterFor(emu);
+    await admin.createAlias('least', 'host', '');
+    await admin.close();
+    const adapter = adapterFor(emu, { apiKey: emu.addKey(['api-v2-firewall-aliases-get']) });
+    const err = await failure(() => adapter.setAliasEntries('least', []));
+    expect([err.code, err.privilege]).toEqual(['PFS002', 'api-v2-firewall-alias-patch']);
+    await adapter.close();
+  });
+});
 
 describe('request shape (pfrest-contract.md §1, §12)', () => {
   it('sends X-API-Key and Accept: application/json; no Content-Type on GET/DELETE; JSON on writes', async () => {
