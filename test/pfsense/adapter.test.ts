@@ -316,6 +316,33 @@ describe('resilience', () => {
     await adapter.close();
   });
 
+  it('never resends a write whose connection dropped: PFS000 after exactly one PATCH', async () => {
+    const adapter = adapterFor(emu);
+    await adapter.createAlias('jit', 'host', '');
+    emu.injectFault({ kind: 'drop', method: 'PATCH' });
+    const err = await failure(() => adapter.setAliasEntries('jit', [{ address: '192.0.2.1', detail: '' }]));
+    expect(err.code).toBe('PFS000');
+    expect(emu.requests().filter((r) => r.method === 'PATCH')).toHaveLength(1);
+    await adapter.close();
+  });
+
+  it('opens the breaker on repeated 5xx and lets a trial call through after the half-open delay', async () => {
+    const adapter = adapterFor(emu, {
+      retry: { maxRetries: 0 },
+      breaker: { threshold: 2, halfOpenAfterMs: 100 },
+    });
+    emu.injectFault({ kind: 'status', status: 500, times: 2 });
+    await failure(() => adapter.version());
+    await failure(() => adapter.version());
+    const open = await failure(() => adapter.version());
+    expect(open.message).toContain('circuit breaker open');
+    const seen = emu.requests().length;
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect((await adapter.version()).product).toBe('2.8.1-RELEASE');
+    expect(emu.requests().length).toBeGreaterThan(seen);
+    await adapter.close();
+  });
+
   it('opens the circuit breaker after repeated connection failures and says so', async () => {
     const port = await closedPort();
     const adapter = adapterFor(emu, {
