@@ -51,9 +51,9 @@ export function resolveAliases(aliases: readonly AliasConfig[], warnings: Policy
     if (cached !== undefined) return cached;
     onStack.add(alias.name);
     const isPortAlias = PORT_TYPES.has(alias.type);
-    const cidrs: string[] = [];
+    // Collected with duplicates, deduplicated once at the end (one native Set pass is far cheaper than per-entry checks).
+    const collected: string[] = [];
     const ports: PortRange[] = [];
-    const seen = new Set<string>();
     let dynamic = DYNAMIC_TYPES.has(alias.type);
     for (const entry of alias.entries) {
       const nested = byName.get(entry);
@@ -70,7 +70,7 @@ export function resolveAliases(aliases: readonly AliasConfig[], warnings: Policy
           continue;
         }
         const inner = expand(nested);
-        addUnique(cidrs, seen, inner.cidrs);
+        for (const cidr of inner.cidrs) collected.push(cidr);
         ports.push(...inner.ports);
         dynamic ||= inner.dynamic;
         continue;
@@ -102,10 +102,11 @@ export function resolveAliases(aliases: readonly AliasConfig[], warnings: Policy
         invalidEntry(alias, entry, warnings);
         continue;
       }
-      addUnique(cidrs, seen, parsed);
+      for (const cidr of parsed) collected.push(cidr);
     }
     onStack.delete(alias.name);
-    const result: Expansion = { cidrs, ports, dynamic };
+    // pfSense drops duplicate entries while flattening (filter.inc `$aliasaddrnesting`); first occurrence wins.
+    const result: Expansion = { cidrs: [...new Set(collected)], ports, dynamic };
     memo.set(alias.name, result);
     return result;
   };
@@ -156,15 +157,6 @@ export function resolveAliases(aliases: readonly AliasConfig[], warnings: Policy
     }
   }
   return { tables, ports: portSpecs, skipped };
-}
-
-/** pfSense drops duplicate entries while flattening (filter.inc `$aliasaddrnesting`). */
-function addUnique(into: string[], seen: Set<string>, items: readonly string[]): void {
-  for (const item of items) {
-    if (seen.has(item)) continue;
-    seen.add(item);
-    into.push(item);
-  }
 }
 
 function invalidEntry(alias: AliasConfig, entry: string, warnings: PolicyWarning[]): void {
