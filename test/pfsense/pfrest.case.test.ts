@@ -304,6 +304,30 @@ export function runPfRestContract(opts: ContractOptions): void {
         expect([bad.status, bad.body.response_id]).toEqual([400, 'FIELD_INVALID_CHOICE']);
       });
 
+      test('§4 JWTAuth: once enabled, POST /auth/jwt (BasicAuth) issues a Bearer token; a tampered token → 401', async () => {
+        const settings = await call('PATCH', '/api/v2/system/restapi/settings', {
+          json: { auth_methods: ['BasicAuth', 'KeyAuth', 'JWTAuth'] },
+        });
+        expect(settings.status).toBe(200);
+        const issued = await call('POST', '/api/v2/auth/jwt', { auth: 'basic' });
+        const token = (issued.body.data as { token: string }).token;
+        expect(token.split('.')).toHaveLength(3);
+        const bearer = (value: string) =>
+          call('GET', '/api/v2/system/version', {
+            auth: 'none',
+            headers: { authorization: `bearer ${value}` },
+          });
+        expect((await bearer(token)).status).toBe(200);
+        const [head, , signature] = token.split('.');
+        const forged = Buffer.from(JSON.stringify({ data: 'admin', exp: 4_102_444_800 })).toString(
+          'base64url',
+        );
+        expect((await bearer(`${head}.${forged}.${signature}`)).status).toBe(401);
+        await call('PATCH', '/api/v2/system/restapi/settings', {
+          json: { auth_methods: ['BasicAuth', 'KeyAuth'] },
+        });
+      });
+
       test('§3 auth comes before Accept: no credentials and a bad Accept → 401', async () => {
         const r = await call('GET', '/api/v2/system/version', {
           auth: 'none',

@@ -37,6 +37,8 @@ import {
   SUBSYSTEMS,
   saveState,
   sha256Hex,
+  signJwt,
+  verifyJwt,
 } from './state.ts';
 
 export interface PfRestEmulatorOptions {
@@ -367,10 +369,20 @@ export async function startPfRestEmulator(opts: PfRestEmulatorOptions = {}): Pro
     },
     '/api/v2/system/restapi/settings': {
       methods: ['GET', 'PATCH'],
-      fields: ['enabled', 'read_only', 'auth_methods'],
+      fields: ['enabled', 'read_only', 'auth_methods', 'jwt_exp'],
       handle: (ctx) => {
         if (ctx.method === 'PATCH') {
-          const { enabled, read_only: readOnly, auth_methods: authMethods } = ctx.data;
+          const { enabled, read_only: readOnly, auth_methods: authMethods, jwt_exp: jwtExp } = ctx.data;
+          if (jwtExp !== undefined) {
+            if (typeof jwtExp !== 'number' || !Number.isInteger(jwtExp) || jwtExp < 300 || jwtExp > 86_400) {
+              throw new PfRestError(
+                400,
+                'NUMERIC_RANGE_VALIDATOR_MAXIMUM_CONSTRAINT',
+                "Field 'jwt_exp' must be between 300 and 86400.",
+              );
+            }
+            box.settings.jwt_exp = jwtExp;
+          }
           if (typeof enabled === 'boolean') box.settings.enabled = enabled;
           if (typeof readOnly === 'boolean') box.settings.read_only = readOnly;
           if (Array.isArray(authMethods)) {
@@ -448,6 +460,12 @@ export async function startPfRestEmulator(opts: PfRestEmulatorOptions = {}): Pro
         // The only time the key is ever shown (§4).
         return { ...keyRepresentation(stored, box.keys.length - 1), key };
       },
+    },
+    '/api/v2/auth/jwt': {
+      methods: ['POST'],
+      fields: ['token'],
+      authMethods: ['BasicAuth'],
+      handle: (ctx) => ({ token: signJwt(box.jwtSecret, ctx.caller.user, box.settings.jwt_exp) }),
     },
     '/api/v2/auth/keys': {
       methods: ['GET', 'DELETE'],
@@ -619,6 +637,8 @@ export async function startPfRestEmulator(opts: PfRestEmulatorOptions = {}): Pro
     if (requested === 'KeyAuth') {
       const presented = String(req.headers['x-api-key']);
       username = box.keys.find((k) => k.hash === keyHash(presented, k.hash_algo))?.username ?? null;
+    } else if (requested === 'JWTAuth') {
+      username = verifyJwt(box.jwtSecret, authorization.replace(/^bearer\s+/i, '').trim());
     } else if (requested === 'BasicAuth') {
       const decoded = Buffer.from(authorization.slice(6).trim(), 'base64').toString('utf8');
       const colon = decoded.indexOf(':');

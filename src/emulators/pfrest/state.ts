@@ -3,7 +3,7 @@
  * pending subsystems, the live pf tables loaded by the last completed filter reload, and the live state table.
  * Configured and applied alias contents are kept apart on purpose (pfrest-contract.md §6.1).
  */
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 
 export interface StoredAlias {
@@ -68,6 +68,8 @@ export interface PfRestSettings {
   enabled: boolean;
   read_only: boolean;
   auth_methods: string[];
+  /** JWT lifetime in seconds (300–86400, default 3600). */
+  jwt_exp: number;
 }
 
 /** One subsystem flag per `/var/run/<name>.dirty`, listed in this order by GET /firewall/apply (§7.3). */
@@ -87,6 +89,8 @@ export interface PfRestState {
   /** Live pf tables (alias name → entries) as loaded by the last completed filter reload. */
   tables: Record<string, string[]>;
   states: LiveState[];
+  /** HS256 secret the box signs JWTs with. */
+  jwtSecret: string;
 }
 
 export function sha256Hex(text: string): string {
@@ -104,7 +108,8 @@ export function initialState(): PfRestState {
     version: { version: '2.8.1-RELEASE', patch: '0', buildtime: 'Mon Jul 14 12:00:00 UTC 2025' },
     packageVersion: 'v2.10.0',
     // The package default is BasicAuth only (§4); the lab enables KeyAuth as the setup guide tells admins to.
-    settings: { enabled: true, read_only: false, auth_methods: ['BasicAuth', 'KeyAuth'] },
+    settings: { enabled: true, read_only: false, auth_methods: ['BasicAuth', 'KeyAuth'], jwt_exp: 3600 },
+    jwtSecret: randomBytes(32).toString('hex'),
     users: [{ name: 'admin', passwordHash: sha256Hex('pfsense'), privileges: ['page-all'], disabled: false }],
     keys: [],
     interfaces: [
@@ -177,4 +182,33 @@ export function saveState(file: string, state: PfRestState): void {
   const tmp = `${file}.tmp-${process.pid}`;
   writeFileSync(tmp, JSON.stringify(state, null, 2));
   renameSync(tmp, file);
+}
+
+const b64url = (data: string | Buffer) => Buffer.from(data).toString('base64url');
+
+/** An HS256 JWT for `username`, as `POST /api/v2/auth/jwt` issues it (§4). */
+export function signJwt(secret: string, username: string, lifetimeSeconds: number, now = Date.now()): string {
+  const iat = Math.floor(now / 1000);
+  const head = `${b64url(JSON.stringify({ typ: 'JWT', alg: 'HS256' }))}.${b64url(JSON.stringify({ iss: 'pfsense', iat, nbf: iat, exp: iat + lifetimeSeconds, data: username }))}`;
+  return `${head}.${createHmac('sha256', secret).update(head).digest('base64url')}`;
+}
+
+/** The username of a valid, unexpired token, else null. */
+export function verifyJwt(secret: string, token: string, now = Date.now()): string | null {
+  const [header, payload, signature] = token.split('.');
+  if (header === undefined || payload === undefined || signature === undefined) return null;
+  const expected = createHmac('sha256', secret).update(`${header}.${payload}`).digest();
+  const given = Buffer.from(signature, 'base64url');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
+  try {
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as {
+      exp?: unknown;
+      data?: unknown;
+    };
+    if (typeof claims.exp !== 'number' || claims.exp * 1000 <= now || typeof claims.data !== 'string')
+      return null;
+    return claims.data;
+  } catch {
+    return null;
+  }
 }
