@@ -95,11 +95,13 @@ export function buildInterfaces(config: PolicyConfig, warnings: PolicyWarning[])
       );
       continue;
     }
-    const ipv4 = familyAddress(iface.ipv4.mode, iface.ipv4.address, iface.ipv4.prefixLength);
+    // Assigned OpenVPN and IPsec VTI interfaces get their IPv4 tunnel address from the VPN at run time.
+    const tunnel = /^(ovpn[sc]|ipsec)\d+$/.test(iface.device) && iface.ipv4.mode === 'none';
+    const ipv4 = tunnel ? 'dynamic' : familyAddress(iface.ipv4.mode, iface.ipv4.address, iface.ipv4.prefixLength);
     const ipv6 = familyAddress(iface.ipv6.mode, iface.ipv6.address, iface.ipv6.prefixLength);
     if (ipv4 === 'dynamic' || ipv6 === 'dynamic') {
       const modes = [
-        ipv4 === 'dynamic' ? iface.ipv4.mode : '',
+        ipv4 === 'dynamic' ? (tunnel ? 'VPN tunnel' : iface.ipv4.mode) : '',
         ipv6 === 'dynamic' ? iface.ipv6.mode : '',
       ].filter(Boolean);
       warnings.push(
