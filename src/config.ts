@@ -25,6 +25,8 @@ export interface ServerConfig {
   bodyLimit: number;
   /** Session lifetime in seconds. */
   sessionTtlSeconds: number;
+  /** How long a resolved session/token may be reused without a store lookup (0 disables; ADR 0013). */
+  authCacheTtlSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -89,6 +91,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     secureCookies: boolean(env, 'PORTCULLIS_SECURE_COOKIES', false),
     bodyLimit: integer(env, 'PORTCULLIS_BODY_LIMIT', 1024 * 1024, 1024, 64 * 1024 * 1024),
     sessionTtlSeconds: integer(env, 'PORTCULLIS_SESSION_TTL', 12 * 3600, 60, 30 * 24 * 3600),
+    authCacheTtlSeconds: integer(env, 'PORTCULLIS_AUTH_CACHE_TTL', 5, 0, 300),
   };
   return { ...config, ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) };
 }

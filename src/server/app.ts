@@ -75,7 +75,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   registerErrorHandling(app);
   await registerHttpPlugins(app);
   app.decorate('metricsRegistry', registerObservability(app));
-  const declared = registerAccessControl(app, createAuthBackend(store));
+  const declared = registerAccessControl(app, createAuthBackend(store, config.authCacheTtlSeconds * 1000));
   app.decorate('declaredRoutes', declared);
   registerSharedSchemas(app);
   await registerDocs(app);

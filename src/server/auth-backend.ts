@@ -3,15 +3,19 @@
  * (`authenticateApiToken`, rights already narrowed to the token's list) and session cookies
  * (`validateSession` + `resolvePermissions`, with the CSRF header checked against the session).
  *
- * Every request reads the store, so a revoked token, a signed-out session or a deleted user stops working
- * on the very next request; nothing is cached (ADR 0013).
+ * Resolved principals are cached for a few seconds (ADR 0013), keyed by a hash of the credential:
+ * - an entry never outlives its credential's own expiry;
+ * - every successful change made through this process (sign-out, revocation, user or role change…)
+ *   empties the cache, so on a single node a revoked credential fails on the very next request;
+ * - other nodes of a cluster see a revocation within the TTL (`PORTCULLIS_AUTH_CACHE_TTL`, 0 disables).
  */
+import { createHash } from 'node:crypto';
 import { AuthenticationError } from '../errors.ts';
 import { resolvePermissions } from '../identity/effective.ts';
 import { validateSession, verifyCsrf } from '../identity/sessions.ts';
 import { authenticateApiToken } from '../identity/tokens.ts';
 import type { Store } from '../store/index.ts';
-import type { AuthBackend } from './plugins/access.ts';
+import type { AuthBackend, Principal } from './plugins/access.ts';
 
 /** `null` for the "credential not valid" answers; anything else (store down) propagates as a 5xx. */
 async function unlessInvalid<T>(work: () => Promise<T>): Promise<T | null> {
@@ -23,13 +27,76 @@ async function unlessInvalid<T>(work: () => Promise<T>): Promise<T | null> {
   }
 }
 
-export function createAuthBackend(store: Store): AuthBackend {
+interface Entry<T> {
+  value: T;
+  /** Milliseconds since epoch after which the entry must be re-validated. */
+  freshUntil: number;
+}
+
+/** A bounded map with per-entry deadlines; the oldest entry goes first when full. */
+export class PrincipalCache<T> {
+  readonly #entries = new Map<string, Entry<T>>();
+
+  constructor(
+    private readonly ttlMs: number,
+    private readonly maxEntries = 10_000,
+  ) {}
+
+  static key(credential: string): string {
+    return createHash('sha256').update(credential).digest('base64url');
+  }
+
+  get(key: string, now = Date.now()): T | undefined {
+    const entry = this.#entries.get(key);
+    if (!entry) return undefined;
+    if (entry.freshUntil <= now) {
+      this.#entries.delete(key);
+      return undefined;
+    }
+    return entry.value;
+  }
+
+  set(key: string, value: T, credentialExpiresAt: Date | null, now = Date.now()): void {
+    if (this.ttlMs <= 0) return;
+    if (this.#entries.size >= this.maxEntries) {
+      const oldest = this.#entries.keys().next().value;
+      if (oldest !== undefined) this.#entries.delete(oldest);
+    }
+    const expires = credentialExpiresAt?.getTime() ?? Number.POSITIVE_INFINITY;
+    this.#entries.set(key, { value, freshUntil: Math.min(now + this.ttlMs, expires) });
+  }
+
+  clear(): void {
+    this.#entries.clear();
+  }
+}
+
+interface SessionHit {
+  principal: Principal;
+  csrfHash: string;
+}
+
+export interface CachingAuthBackend extends AuthBackend {
+  /** Forget every cached principal (called after each successful change). */
+  invalidate(): void;
+}
+
+export function createAuthBackend(store: Store, cacheTtlMs: number): CachingAuthBackend {
+  const tokens = new PrincipalCache<Principal>(cacheTtlMs);
+  const sessions = new PrincipalCache<SessionHit>(cacheTtlMs);
   return {
-    fromToken: (presented) =>
-      unlessInvalid(async () => {
+    invalidate() {
+      tokens.clear();
+      sessions.clear();
+    },
+    async fromToken(presented) {
+      const key = PrincipalCache.key(presented);
+      const cached = tokens.get(key);
+      if (cached) return cached;
+      return unlessInvalid(async () => {
         const { token, user, permissions } = await authenticateApiToken(store.db, presented);
-        return {
-          kind: 'token' as const,
+        const principal: Principal = {
+          kind: 'token',
           userId: user.id,
           orgId: user.orgId,
           username: user.username,
@@ -37,22 +104,33 @@ export function createAuthBackend(store: Store): AuthBackend {
           tokenName: token.name,
           permissions,
         };
-      }),
-    fromSession: (cookie, csrfHeader) =>
-      unlessInvalid(async () => {
-        const session = await validateSession(store.db, cookie);
-        const permissions = await resolvePermissions(store.db, session.orgId, session.userId);
-        return {
-          principal: {
-            kind: 'session' as const,
+        tokens.set(key, principal, token.expiresAt);
+        return principal;
+      });
+    },
+    async fromSession(cookie, csrfHeader) {
+      const key = PrincipalCache.key(cookie);
+      let hit = sessions.get(key);
+      if (!hit) {
+        const resolved = await unlessInvalid(async () => {
+          const session = await validateSession(store.db, cookie);
+          const permissions = await resolvePermissions(store.db, session.orgId, session.userId);
+          const principal: Principal = {
+            kind: 'session',
             userId: session.userId,
             orgId: session.orgId,
             username: session.username,
             credentialId: session.id,
             permissions,
-          },
-          csrfValid: verifyCsrf(session, csrfHeader),
-        };
-      }),
+          };
+          const value = { principal, csrfHash: session.csrfHash };
+          sessions.set(key, value, session.expiresAt);
+          return value;
+        });
+        if (!resolved) return null;
+        hit = resolved;
+      }
+      return { principal: hit.principal, csrfValid: verifyCsrf({ csrfHash: hit.csrfHash }, csrfHeader) };
+    },
   };
 }

@@ -129,10 +129,18 @@ export function runAccessSuite(kind: StoreKind): void {
     });
 
     it.each<[string, FastifyPluginAsync, RegExp]>([
-      ['a route without any declaration', async (app) => app.get('/undeclared', async () => 'x'), /declares neither/],
+      [
+        'a route without any declaration',
+        async (app) => {
+          app.get('/undeclared', async () => 'x');
+        },
+        /declares neither/,
+      ],
       [
         'a route with an unknown permission',
-        async (app) => app.get('/typo', { config: { permission: 'users.mange' as Permission } }, async () => 'x'),
+        async (app) => {
+          app.get('/typo', { config: { permission: 'users.mange' as Permission } }, async () => 'x');
+        },
         /unknown permission/,
       ],
     ])('refuses to start with %s', async (_name, routes, message) => {

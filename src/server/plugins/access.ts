@@ -39,6 +39,8 @@ export interface AuthBackend {
   fromToken(token: string): Promise<Principal | null>;
   /** The principal of a session cookie, or null; `csrfValid` says whether the CSRF header matches it. */
   fromSession(cookie: string, csrfHeader: string | undefined): Promise<{ principal: Principal; csrfValid: boolean } | null>;
+  /** Called after every successful change, which may have revoked a credential or changed rights. */
+  invalidate(): void;
 }
 
 export type RouteAccess =
@@ -94,6 +96,10 @@ export function registerAccessControl(app: FastifyInstance, backend: AuthBackend
     }
     const access = route.config as RouteAccess;
     for (const method of methods) declared.push({ method, url: route.url, access });
+  });
+
+  app.addHook('onSend', async (request, reply) => {
+    if (!SAFE_METHODS.has(request.method) && reply.statusCode < 400) backend.invalidate();
   });
 
   app.addHook('onRequest', async (request) => {
