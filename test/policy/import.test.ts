@@ -2,7 +2,7 @@
  * @module config.xml and JSON model import: presence booleans, the filter-relevant schema of pf-semantics.md §1.6,
  * front-end equivalence (XML and its JSON model give byte-identical rulesets) and input errors that name the field.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { generateRuleset } from '../../src/policy/generate/index.ts';
 import {
@@ -17,7 +17,7 @@ import { PolicyInputError } from '../../src/policy/warnings.ts';
 import { baseConfig } from './fixtures/builders.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
-const FIXTURES = ['default-2.7.xml', 'office-2.7.xml', 'wan-only-2.7.xml'];
+const FIXTURES = readdirSync(new URL('./fixtures/', import.meta.url)).filter((name) => name.endsWith('.xml'));
 
 /** A config.xml with the given inner XML, minimal otherwise. */
 const xml = (
