@@ -6,7 +6,7 @@
  * Checks: `can(p)` — org-level actions (users, roles, anything not tied to a site) need `p` on all sites;
  * `can(p, siteId)` — `p` on that site; `sitesFor(p)` — `'all'` or the site ids, to filter lists. See ADR 0006.
  */
-import { and, eq, inArray, isNull, or } from 'drizzle-orm';
+import { and, eq, exists, inArray, isNull, or } from 'drizzle-orm';
 import type { Db } from '../store/db.ts';
 import { groupMembers, roleBindings, roles, users } from '../store/schema/identity.ts';
 import { isPermission, type Permission } from './permissions.ts';
@@ -66,23 +66,22 @@ export class EffectivePermissions {
   }
 }
 
+/** One round trip: the bindings of a live, enabled user (direct and via groups) with their roles' codes. */
 export async function resolvePermissions(
   db: Db,
   orgId: string,
   userId: string,
 ): Promise<EffectivePermissions> {
-  const [user] = await db
-    .select({ id: users.id })
-    .from(users)
-    .where(
-      and(eq(users.id, userId), eq(users.orgId, orgId), isNull(users.deletedAt), eq(users.disabled, false)),
-    )
-    .limit(1);
-  if (!user) return EffectivePermissions.none();
   const memberOf = db
     .select({ groupId: groupMembers.groupId })
     .from(groupMembers)
     .where(eq(groupMembers.userId, userId));
+  const liveUser = db
+    .select({ id: users.id })
+    .from(users)
+    .where(
+      and(eq(users.id, userId), eq(users.orgId, orgId), isNull(users.deletedAt), eq(users.disabled, false)),
+    );
   const rows = await db
     .select({ permissions: roles.permissions, siteIds: roleBindings.siteIds })
     .from(roleBindings)
@@ -91,6 +90,7 @@ export async function resolvePermissions(
       and(
         eq(roleBindings.orgId, orgId),
         or(eq(roleBindings.userId, userId), inArray(roleBindings.groupId, memberOf)),
+        exists(liveUser),
       ),
     );
   const grants = new Map<Permission, 'all' | Set<string>>();

@@ -5,7 +5,7 @@
  * of its own permission list (if any) and its owner's current rights, so it never outlives a demotion.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { and, desc, eq, isNull, lt, or } from 'drizzle-orm';
+import { and, desc, eq, isNull } from 'drizzle-orm';
 import { record } from '../audit/record.ts';
 import { AuthenticationError, NotFoundError, ValidationError } from '../errors.ts';
 import type { Db } from '../store/db.ts';
@@ -199,18 +199,9 @@ export async function authenticateApiToken(
   if (!row || !timingSafeEqual(Buffer.from(sha256Hex(secret)), Buffer.from(row.secretHash))) throw invalid;
   if (row.revokedAt || (row.expiresAt && row.expiresAt <= now) || row.disabled || row.deletedAt)
     throw invalid;
-  await db
-    .update(apiTokens)
-    .set({ lastUsedAt: now })
-    .where(
-      and(
-        eq(apiTokens.id, row.id),
-        or(
-          isNull(apiTokens.lastUsedAt),
-          lt(apiTokens.lastUsedAt, new Date(now.getTime() - TOUCH_INTERVAL_MS)),
-        ),
-      ),
-    );
+  if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > TOUCH_INTERVAL_MS) {
+    await db.update(apiTokens).set({ lastUsedAt: now }).where(eq(apiTokens.id, row.id));
+  }
   const { orgId, secretHash: _hash, username, disabled: _disabled, deletedAt: _deleted, ...token } = row;
   const rights = await resolvePermissions(db, orgId, row.userId);
   return {

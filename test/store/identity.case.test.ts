@@ -590,6 +590,16 @@ export function runIdentitySuite(open: () => Promise<OpenedStore>): void {
       expect(await ensureOwner({ db: store.db, keyring: ctx.keyring, env: {} })).toEqual({ created: false });
     });
 
+    it('creates exactly one owner when several nodes start together', async () => {
+      const env = { PORTCULLIS_BOOTSTRAP_ADMIN: 'root:correct horse battery' };
+      const results = await Promise.all(
+        [1, 2, 3].map(() => ensureOwner({ db: store.db, keyring: ctx.keyring, env })),
+      );
+      expect(results.filter((r) => r.created)).toHaveLength(1);
+      expect(await count('users')).toBe(1);
+      expect(await count('role_bindings')).toBe(1);
+    });
+
     it('generates a random password when no admin is configured, returned once', async () => {
       const result = await ensureOwner({ db: store.db, keyring: ctx.keyring, env: {} });
       if (!result.created || !result.generatedPassword) throw new Error('expected a generated owner');
