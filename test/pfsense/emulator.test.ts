@@ -134,6 +134,7 @@ describe('test hooks (outside /api/v2)', () => {
     const state = await hook('GET', 'state');
     expect((state.body as unknown as { aliases: unknown[]; pending: string[] }).aliases).toHaveLength(1);
     expect((state.body as unknown as { pending: string[] }).pending).toEqual(['aliases']);
+    expect(state.body).not.toHaveProperty('jwtSecret');
     const log = await hook('GET', 'requests');
     expect(log.body).toHaveLength(1);
     expect(log.body[0]).toMatchObject({

@@ -189,15 +189,15 @@ export class PfSenseAdapter implements FirewallAdapter {
       },
       'pfrest call',
     );
-    const failure = this.interpret(op, method, path, res);
-    if (failure instanceof PfSenseError) {
+    const outcome = this.interpret(op, method, path, res);
+    if (outcome instanceof PfSenseError) {
       this.logger?.warn(
-        { gateway: this.http.origin, method, path, status: res.status, code: failure.code },
-        failure.message,
+        { gateway: this.http.origin, method, path, status: res.status, code: outcome.code },
+        outcome.message,
       );
-      throw failure;
+      throw outcome;
     }
-    return failure.data;
+    return outcome.data;
   }
 
   /** Classifies a response (docs/adr/0023): the envelope, or PFS005/PFS400 when there is none. */

@@ -871,8 +871,11 @@ export async function startPfRestEmulator(opts: PfRestEmulatorOptions = {}): Pro
     const route = `${req.method} ${url.pathname.replace(/\/+$/, '')}`;
     try {
       switch (route) {
-        case 'GET /__emulator/state':
-          return reply(200, api.state());
+        case 'GET /__emulator/state': {
+          // The JWT signing secret stays inside the process even on the lab's open hooks.
+          const { jwtSecret: _secret, ...visible } = api.state();
+          return reply(200, visible);
+        }
         case 'GET /__emulator/requests':
           return reply(200, api.requests());
         case 'DELETE /__emulator/requests':
