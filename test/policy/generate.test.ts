@@ -519,6 +519,25 @@ describe('generated system rules (pf-semantics.md §1.2, §1.7)', () => {
     expect(ruleset.tables.bogonsv6).toMatchObject({ cidrs: [], dynamic: true });
   });
 
+  it('ADR 0038: the JSON model may give the bogons contents; they are canonical and static, bad entries reported', () => {
+    const config = baseConfig();
+    config.system.bogons = { ipv4: ['0.0.0.0/8', '100.64.1.2/10'], ipv6: ['2001:DB8::/32', 'nonsense'] };
+    const ruleset = generate(config);
+    expect(ruleset.tables.bogons).toMatchObject({ cidrs: ['0.0.0.0/8', '100.64.0.0/10'], dynamic: false });
+    expect(ruleset.tables.bogonsv6).toMatchObject({ cidrs: ['2001:db8::/32'], dynamic: false });
+    expect(ruleset.warnings.map((w) => w.code)).toEqual(expect.arrayContaining(['POL042']));
+    expect(ruleset.warnings.map((w) => w.code)).not.toContain('POL041');
+  });
+
+  it('an invalid static address in the JSON model is reported, not silently dropped', () => {
+    const config = baseConfig();
+    const lan = config.interfaces[1];
+    if (lan) lan.ipv4 = { mode: 'static', address: '192.168.1.300', prefixLength: 24 };
+    const ruleset = generate(config);
+    expect(ruleset.warnings.find((w) => w.code === 'POL042')?.message).toContain('192.168.1.300');
+    expect(ruleset.interfaces.find((i) => i.key === 'lan')?.addresses.cidrs).toEqual(['2001:db8:1::1/128']);
+  });
+
   it('§1.2 trackers of the fixed block: link-local 101/102, port 0 114-117, snort2c 118/119, sshguard 301, GUI 351, virusprot 400', () => {
     const ruleset = generate(baseConfig());
     const ids = (key: string) => systemRules(ruleset, key).map((r) => r.ridentifier);

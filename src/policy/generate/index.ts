@@ -3,6 +3,7 @@
  * reads it), with tables for aliases and interface networks. Pure and deterministic: the same config always gives
  * the same ruleset, rule for rule.
  */
+import { normalizeCidr } from '../../net/ip.ts';
 import type { PfRule, PfRuleset, PfTable, PolicyConfig, PolicyWarning, RulesetNote } from '../model.ts';
 import { policyWarning } from '../warnings.ts';
 import { resolveAliases } from './aliases.ts';
@@ -49,14 +50,21 @@ export function generateRuleset(config: PolicyConfig, options: GenerateOptions =
     addTable({ name, cidrs: [], dynamic: false, source: 'system' });
   addTable({
     name: 'bogons',
-    cidrs: config.system.bogons?.ipv4 ?? SHIPPED_BOGONS_V4,
+    cidrs: config.system.bogons?.ipv4
+      ? canonicalList(config.system.bogons.ipv4, 'system.bogons.ipv4', warnings)
+      : SHIPPED_BOGONS_V4,
     dynamic: false,
     source: 'system',
   });
   const bogonsV6Used = config.system.ipv6Allow && config.interfaces.some((i) => i.enabled && i.blockBogons);
   if (bogonsV6Used) {
     const known = config.system.bogons?.ipv6;
-    addTable({ name: 'bogonsv6', cidrs: known ?? [], dynamic: known === undefined, source: 'system' });
+    addTable({
+      name: 'bogonsv6',
+      cidrs: known ? canonicalList(known, 'system.bogons.ipv6', warnings) : [],
+      dynamic: known === undefined,
+      source: 'system',
+    });
     if (known === undefined) {
       warnings.push(
         policyWarning(
@@ -97,6 +105,18 @@ export function generateRuleset(config: PolicyConfig, options: GenerateOptions =
     notes,
     warnings: dedupe(warnings),
   };
+}
+
+/** Canonical CIDRs of a list given in the JSON model; invalid entries are reported and left out. */
+function canonicalList(list: readonly string[], field: string, warnings: PolicyWarning[]): string[] {
+  const out: string[] = [];
+  for (const entry of list) {
+    const cidr = normalizeCidr(entry);
+    if (cidr === null)
+      warnings.push(policyWarning('POL042', 'system', `${field} entry "${entry}" is not a CIDR; left out`));
+    else out.push(cidr);
+  }
+  return out;
 }
 
 /** inet46 halves and repeated checks can report the same thing twice; keep the first. */

@@ -97,8 +97,25 @@ export function buildInterfaces(config: PolicyConfig, warnings: PolicyWarning[])
     }
     // Assigned OpenVPN and IPsec VTI interfaces get their IPv4 tunnel address from the VPN at run time.
     const tunnel = /^(ovpn[sc]|ipsec)\d+$/.test(iface.device) && iface.ipv4.mode === 'none';
-    const ipv4 = tunnel ? 'dynamic' : familyAddress(iface.ipv4.mode, iface.ipv4.address, iface.ipv4.prefixLength);
+    const ipv4 = tunnel
+      ? 'dynamic'
+      : familyAddress(iface.ipv4.mode, iface.ipv4.address, iface.ipv4.prefixLength);
     const ipv6 = familyAddress(iface.ipv6.mode, iface.ipv6.address, iface.ipv6.prefixLength);
+    for (const [family, given, resolved] of [
+      ['IPv4', iface.ipv4, ipv4],
+      ['IPv6', iface.ipv6, ipv6],
+    ] as const) {
+      if (given.address !== undefined && (resolved === null || resolved === 'dynamic')) {
+        warnings.push(
+          policyWarning(
+            'POL042',
+            'interface',
+            `interface ${iface.key} ${family} address "${given.address}/${given.prefixLength ?? ''}" is not a valid address and prefix; ignored`,
+            { name: iface.key },
+          ),
+        );
+      }
+    }
     if (ipv4 === 'dynamic' || ipv6 === 'dynamic') {
       const modes = [
         ipv4 === 'dynamic' ? (tunnel ? 'VPN tunnel' : iface.ipv4.mode) : '',
@@ -127,6 +144,16 @@ export function buildInterfaces(config: PolicyConfig, warnings: PolicyWarning[])
   }
   for (const [index, vip] of config.virtualIps.entries()) {
     const owner = byKey.get(vip.interface);
+    if (vipCidrs(vip) === null) {
+      warnings.push(
+        policyWarning(
+          'POL042',
+          'vip',
+          `virtual IP "${vip.address}/${vip.prefixLength}" (#${index + 1}) is not a valid address and prefix; left out`,
+        ),
+      );
+      continue;
+    }
     if (owner === undefined) {
       warnings.push(
         policyWarning(
