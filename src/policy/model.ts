@@ -31,7 +31,7 @@ export interface InterfaceConfig {
   key: string;
   /** Real device name (`<if>`): `em0`, `igb1.10`, `ovpns1`, `ipsec1`, … */
   device: string;
-  /** `<descr>`; pfSense uses it as the pf macro name (`$WAN`). Defaults to the upper-cased key. */
+  /** `<descr>`; pfSense upper-cases it into the pf macro name (`$WAN`). Defaults to the upper-cased key. */
   descr: string;
   /** `<enable/>` present. Disabled interfaces are left out of the ruleset (pfSense `$FilterIflist`). */
   enabled: boolean;
@@ -460,7 +460,7 @@ export interface PfInterface {
   descr: string;
   /** For groups: member leaf keys. */
   members?: string[];
-  /** Host addresses (/32, /128) of the interface incl. VIPs and IPv6 link-local when known. */
+  /** Host addresses (/32, /128) of the interface incl. CARP and IP-alias VIPs; IPv6 link-local ones are unknown. */
   addresses: AddressSet;
   /** Connected subnets of the interface incl. VIP subnets. */
   networks: AddressSet;
@@ -497,7 +497,7 @@ export interface PfRuleset {
   target: 'pfsense-2.7.2';
   /** pf state policy: pfSense 2.7.2 emits none, so FreeBSD's default `floating` applies. */
   statePolicy: 'floating' | 'if-bound';
-  /** Interfaces (leaves first in config order, then VPN tunnels, loopback, then groups). */
+  /** Interfaces in pfSense's `$FilterIflist` order: enabled interfaces, VPN tabs, groups; then loopback. */
   interfaces: PfInterface[];
   /** Tables by name. */
   tables: Record<string, PfTable>;
