@@ -53,7 +53,7 @@ async function call(
 }
 
 beforeAll(async () => {
-  emu = await startPfRestEmulator({ applyDelayMs: 150 });
+  emu = await startPfRestEmulator({ applyDelayMs: 1_000 });
   agent = new Agent({ connect: { ca: emu.caPem }, headersTimeout: 500 });
 });
 afterAll(async () => {
@@ -63,16 +63,22 @@ afterAll(async () => {
 afterEach(() => emu.reset());
 
 describe('asynchronous apply (pfrest-contract.md §7.3)', () => {
+  /** Polls GET /firewall/apply until applied (the reload takes 1 s here); returns how many polls said pending. */
+  async function untilApplied(): Promise<number> {
+    let pendingPolls = 0;
+    while (!((await call(emu, 'GET', '/api/v2/firewall/apply')).body.data as { applied: boolean }).applied) {
+      pendingPolls++;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return pendingPolls;
+  }
+
   it('POST answers at once with applied:false; GET turns applied:true when the reload ends; live table follows', async () => {
     await call(emu, 'POST', '/api/v2/firewall/alias', { name: 'jit', type: 'host', address: ['192.0.2.50'] });
     const posted = await call(emu, 'POST', '/api/v2/firewall/apply');
     expect(posted.body.data).toEqual({ applied: false, pending_subsystems: ['aliases'] });
     expect(emu.state().tables.jit).toBeUndefined();
-    await new Promise((r) => setTimeout(r, 300));
-    expect((await call(emu, 'GET', '/api/v2/firewall/apply')).body.data).toEqual({
-      applied: true,
-      pending_subsystems: [],
-    });
+    expect(await untilApplied()).toBeGreaterThan(0);
     expect(emu.state().tables.jit).toEqual(['192.0.2.50']);
   });
 
@@ -80,7 +86,7 @@ describe('asynchronous apply (pfrest-contract.md §7.3)', () => {
     await call(emu, 'POST', '/api/v2/firewall/alias', { name: 'jit', type: 'host', address: ['192.0.2.1'] });
     await call(emu, 'POST', '/api/v2/firewall/apply');
     await call(emu, 'PATCH', '/api/v2/firewall/alias', { id: 0, address: ['192.0.2.2'] });
-    await new Promise((r) => setTimeout(r, 300));
+    await untilApplied();
     const state = emu.state();
     expect(state.aliases[0]?.address).toEqual(['192.0.2.2']);
     expect(state.tables.jit).toEqual(['192.0.2.1']);
@@ -88,14 +94,17 @@ describe('asynchronous apply (pfrest-contract.md §7.3)', () => {
   });
 
   it('more than 10 reloads in flight → 503 DISPATCHER_TOO_MANY_QUEUED_PROCESSES with Retry-After 300', async () => {
-    for (let i = 0; i < 10; i++) expect((await call(emu, 'POST', '/api/v2/firewall/apply')).status).toBe(200);
-    const r = await call(emu, 'POST', '/api/v2/firewall/apply');
+    // Reloads that outlast the test, so a slow machine cannot finish one before the eleventh request.
+    const slow = await startPfRestEmulator({ applyDelayMs: 60_000 });
+    for (let i = 0; i < 10; i++)
+      expect((await call(slow, 'POST', '/api/v2/firewall/apply')).status).toBe(200);
+    const r = await call(slow, 'POST', '/api/v2/firewall/apply');
     expect([r.status, r.body.response_id, r.headers['retry-after']]).toEqual([
       503,
       'DISPATCHER_TOO_MANY_QUEUED_PROCESSES',
       '300',
     ]);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await slow.close();
   });
 });
 

@@ -217,6 +217,8 @@ export async function startPfRestEmulator(opts: PfRestEmulatorOptions = {}): Pro
   const faults: Array<Required<Pick<FaultSpec, 'kind' | 'times'>> & FaultSpec> = [];
   const sockets = new Set<Socket>();
   let reloadsInFlight = 0;
+  /** Pending reload completions, cancelled by close(). */
+  const reloadTimers = new Set<NodeJS.Timeout>();
   let keySeq = 0;
   let requestSeq = 0;
 
@@ -276,10 +278,12 @@ export async function startPfRestEmulator(opts: PfRestEmulatorOptions = {}): Pro
       return Promise.resolve();
     }
     const done = new Promise<void>((resolve) => {
-      setTimeout(() => {
+      const timer = setTimeout(() => {
+        reloadTimers.delete(timer);
         finish();
         resolve();
-      }, applyDelayMs).unref();
+      }, applyDelayMs);
+      reloadTimers.add(timer);
     });
     return sync ? done : Promise.resolve();
   };
@@ -820,6 +824,8 @@ export async function startPfRestEmulator(opts: PfRestEmulatorOptions = {}): Pro
     caPem: certificate.certPem,
     close: () =>
       new Promise<void>((resolve) => {
+        for (const timer of reloadTimers) clearTimeout(timer);
+        reloadTimers.clear();
         for (const s of sockets) s.destroy();
         server.close(() => resolve());
       }),
@@ -832,6 +838,9 @@ export async function startPfRestEmulator(opts: PfRestEmulatorOptions = {}): Pro
       faults.length = 0;
     },
     reset: () => {
+      for (const timer of reloadTimers) clearTimeout(timer);
+      reloadTimers.clear();
+      reloadsInFlight = 0;
       box = initialState();
       ensureKey(apiKey, 'admin');
       log.length = 0;
