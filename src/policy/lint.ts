@@ -12,7 +12,8 @@
  * tell" (docs/adr/0081-lint-dynamic-aliases.md). A GUI rule (one tab position: its inet46 halves and list
  * expansions) is the unit of a finding.
  */
-import { Cover, certainlyOverlap, covers, type RuleSpace, SpaceBuilder } from './lint/space.ts';
+import { IntervalStabber } from './lint/intervals.ts';
+import { Cover, certainlyOverlap, covers, type RuleSpace, SpaceBuilder, subjectKey } from './lint/space.ts';
 import type { PfRule, PfRuleset, PolicyConfig, PolicyWarning } from './model.ts';
 import { PROTO_ICMP, PROTO_ICMP6, PROTO_TCP } from './packet.ts';
 
@@ -112,11 +113,25 @@ interface CellResult {
   possible: RuleSpace | null;
 }
 
+/** Decisive rules of one (leaf, direction, family) cell, indexed by necessary conditions for covering. */
 interface Bucket {
-  /** Decisive rules with no protocol restriction, by rule index (ascending). */
+  family: 4 | 6;
+  /** Rules with no protocol restriction, by rule index (ascending). */
   anyProtocol: number[];
   byProtocol: Map<number, number[]>;
+  /** Built on first use: rules by the address intervals they certainly match (docs/adr/0082). */
+  src?: AddressIndex;
+  dst?: AddressIndex;
 }
+
+/** Rules whose certain address set contains a point; `always` = rules not in the tree (dynamic, many intervals). */
+interface AddressIndex {
+  always: number[];
+  tree: IntervalStabber<number | bigint>;
+}
+
+/** Above this many intervals a rule's address set is not put in the tree (it stays a candidate everywhere). */
+const MAX_INDEXED_INTERVALS = 64;
 
 const SEVERITY_ORDER: Record<LintSeverity, number> = { error: 0, warning: 1, info: 2 };
 
@@ -192,8 +207,7 @@ class CoverageAnalysis {
     this.subjects = [];
     for (const space of this.spaces) {
       const { rule } = space;
-      const key =
-        rule.origin.kind === 'user' ? `u:${rule.origin.tab}:${rule.origin.position}` : `s:${rule.index}`;
+      const key = subjectKey(rule);
       let subject = byKey.get(key);
       if (subject === undefined) {
         subject = { ref: refOf(rule), members: [] };
@@ -212,7 +226,7 @@ class CoverageAnalysis {
       const key = `${leaf}\u0000${direction}\u0000${family}`;
       let bucket = this.buckets.get(key);
       if (bucket === undefined) {
-        bucket = { anyProtocol: [], byProtocol: new Map() };
+        bucket = { family, anyProtocol: [], byProtocol: new Map() };
         this.buckets.set(key, bucket);
       }
       const protocols = space.families[family]?.protocols ?? null;
@@ -227,20 +241,61 @@ class CoverageAnalysis {
   }
 
   /**
-   * Candidate coverers of `space` in one cell, in ascending rule order: rules without a protocol restriction
-   * plus those listing one protocol of `space` (a coverer must include all of them, so any one narrows).
+   * Candidate coverers of `space` in one cell, in ascending rule order. Each index gives a superset of the rules
+   * that can cover it — by protocol (rules without a restriction plus those listing one protocol of `space`: a
+   * coverer must include all of them) and by address (rules whose certain set holds the first point of
+   * `space`'s set) — and the smallest one is used (docs/adr/0082-lint-performance.md).
    */
   private candidates(space: RuleSpace, leaf: string, direction: 'in' | 'out', family: 4 | 6): number[] {
     const bucket = this.buckets.get(`${leaf}\u0000${direction}\u0000${family}`);
-    if (bucket === undefined) return [];
-    const protocols = space.families[family]?.protocols ?? null;
-    if (protocols === null) return bucket.anyProtocol;
-    let narrowest: number[] | undefined;
-    for (const p of protocols) {
-      const list = bucket.byProtocol.get(p) ?? [];
-      if (narrowest === undefined || list.length < narrowest.length) narrowest = list;
+    const own = space.families[family];
+    if (bucket === undefined || own === null) return [];
+    let narrowest: number[] = [];
+    if (own.protocols !== null) {
+      let first = true;
+      for (const p of own.protocols) {
+        const list = bucket.byProtocol.get(p) ?? [];
+        if (first || list.length < narrowest.length) narrowest = list;
+        first = false;
+      }
     }
-    return mergeSorted(bucket.anyProtocol, narrowest ?? []);
+    let bestSize = bucket.anyProtocol.length + narrowest.length;
+    let best = () => mergeSorted(bucket.anyProtocol, narrowest);
+    for (const side of ['dst', 'src'] as const) {
+      if (bestSize <= MAX_INDEXED_INTERVALS || own[side].dynamic) continue;
+      const index = bucket[side] ?? this.addressIndex(bucket, side);
+      bucket[side] = index;
+      const stabbed = index.tree.stab(own[side].upper[0] as number | bigint);
+      if (stabbed.length + index.always.length < bestSize) {
+        bestSize = stabbed.length + index.always.length;
+        best = () =>
+          mergeSorted(
+            index.always,
+            stabbed.sort((a, b) => a - b),
+          );
+      }
+    }
+    return best();
+  }
+
+  private addressIndex(bucket: Bucket, side: 'src' | 'dst'): AddressIndex {
+    const always: number[] = [];
+    const items: Array<{ start: number | bigint; end: number | bigint; id: number }> = [];
+    const members = unique([...bucket.anyProtocol, ...[...bucket.byProtocol.values()].flat()]);
+    for (const id of members.sort((a, b) => a - b)) {
+      const set = (this.spaces[id] as RuleSpace).families[bucket.family]?.[side];
+      if (set === undefined) continue;
+      if (set.dynamic || set.lower.length > MAX_INDEXED_INTERVALS * 2) always.push(id);
+      else
+        for (let i = 0; i < set.lower.length; i += 2) {
+          items.push({
+            start: set.lower[i] as number | bigint,
+            end: set.lower[i + 1] as number | bigint,
+            id,
+          });
+        }
+    }
+    return { always, tree: new IntervalStabber(items) };
   }
 
   /** What decides `space`'s packets in one cell instead of it (pf-semantics.md §2.1 closed form). */

@@ -119,3 +119,78 @@ export function cidrIntervals(texts: readonly string[], family: 4 | 6): number[]
     IPV6_SPACE,
   );
 }
+
+interface StabItem<T> {
+  start: T;
+  end: T;
+  id: number;
+}
+
+interface StabNode<T> {
+  center: T;
+  /** Items containing `center`, by ascending start and by descending end. */
+  byStart: StabItem<T>[];
+  byEnd: StabItem<T>[];
+  left: StabNode<T> | null;
+  right: StabNode<T> | null;
+}
+
+const ascending = <T extends number | bigint>(a: T, b: T): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * A static centered interval tree: which items contain a point, in O(log n + k). The lint uses it to find the
+ * few rules whose address set can contain another rule's (docs/adr/0082-lint-performance.md).
+ */
+export class IntervalStabber<T extends number | bigint> {
+  private readonly root: StabNode<T> | null;
+
+  constructor(items: StabItem<T>[]) {
+    this.root = IntervalStabber.build(items);
+  }
+
+  private static build<T extends number | bigint>(items: StabItem<T>[]): StabNode<T> | null {
+    if (items.length === 0) return null;
+    const starts = items.map((item) => item.start).sort(ascending);
+    const center = starts[starts.length >> 1] as T;
+    const left: StabItem<T>[] = [];
+    const right: StabItem<T>[] = [];
+    const mid: StabItem<T>[] = [];
+    for (const item of items) {
+      if (item.end < center) left.push(item);
+      else if (item.start > center) right.push(item);
+      else mid.push(item);
+    }
+    return {
+      center,
+      byStart: [...mid].sort((a, b) => ascending(a.start, b.start)),
+      byEnd: mid.sort((a, b) => ascending(b.end, a.end)),
+      left: IntervalStabber.build(left),
+      right: IntervalStabber.build(right),
+    };
+  }
+
+  /** Ids of the items whose interval contains `point` (unordered). */
+  stab(point: T): number[] {
+    const out: number[] = [];
+    let node = this.root;
+    while (node !== null) {
+      if (point < node.center) {
+        for (const item of node.byStart) {
+          if (item.start > point) break;
+          out.push(item.id);
+        }
+        node = node.left;
+      } else if (point > node.center) {
+        for (const item of node.byEnd) {
+          if (item.end < point) break;
+          out.push(item.id);
+        }
+        node = node.right;
+      } else {
+        for (const item of node.byStart) out.push(item.id);
+        node = null;
+      }
+    }
+    return out;
+  }
+}

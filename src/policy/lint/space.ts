@@ -74,6 +74,11 @@ export interface RuleSpace {
   conditions: ReadonlySet<string>;
 }
 
+/** The GUI rule a pf rule belongs to (inet46 halves and list expansions share it); system rules stand alone. */
+export function subjectKey(rule: PfRule): string {
+  return rule.origin.kind === 'user' ? `u:${rule.origin.tab}:${rule.origin.position}` : `s:${rule.index}`;
+}
+
 const LEAF_KINDS = new Set(['interface', 'vpn-tunnel', 'loopback']);
 const PORT_PROTOCOLS: ReadonlySet<number> = new Set([PROTO_TCP, PROTO_UDP]);
 const ICMP_PROTOCOLS: ReadonlySet<number> = new Set([PROTO_ICMP, PROTO_ICMP6]);
@@ -243,7 +248,9 @@ export type Cover = (typeof Cover)[keyof typeof Cover];
 function sideCovers(inner: Side, outer: Side): Cover {
   if (inner.key === outer.key || isSubset(inner.upper, outer.lower)) return Cover.Certain;
   // "Possible" needs known entries to compare: a run-time set with no known entries says nothing either way.
-  return inner.optimistic.length > 0 && isSubset(inner.optimistic, outer.optimistic) ? Cover.Possible : Cover.No;
+  return inner.optimistic.length > 0 && isSubset(inner.optimistic, outer.optimistic)
+    ? Cover.Possible
+    : Cover.No;
 }
 
 function setSubset(inner: ReadonlySet<number> | null, outer: ReadonlySet<number> | null): boolean {
