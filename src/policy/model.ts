@@ -201,6 +201,10 @@ export interface SystemConfig {
   logDefaultBlock: boolean;
   /** `<syslog><nologdefaultpass/>` present: default pass rules carry `log`. */
   logDefaultPass: boolean;
+  /** `<syslog><nologbogons/>` inverted (absent = true): bogon block rules carry `log`. */
+  logBogons?: boolean;
+  /** `<syslog><nologprivatenets/>` inverted (absent = true): private-network block rules carry `log`. */
+  logPrivateNets?: boolean;
   /** `<system><maximumtableentries>`, informational. */
   maximumTableEntries?: number;
   /**

@@ -519,6 +519,28 @@ describe('generated system rules (pf-semantics.md §1.2, §1.7)', () => {
     expect(ruleset.tables.bogonsv6).toMatchObject({ cidrs: [], dynamic: true });
   });
 
+  it.each<[string, Partial<PolicyConfig['system']>, boolean, boolean, boolean]>([
+    ['§1.2 defaults: default deny, bogon and private blocks log', {}, true, true, true],
+    ['nologdefaultblock silences the default deny only', { logDefaultBlock: false }, false, true, true],
+    [
+      'nologbogons / nologprivatenets silence their blocks',
+      { logBogons: false, logPrivateNets: false },
+      true,
+      false,
+      false,
+    ],
+  ])('syslog flags: %s', (_name, system, deny, bogons, privateNets) => {
+    const config = baseConfig();
+    Object.assign(config.system, system);
+    const ruleset = generate(config);
+    const logs = (key: string) => systemRules(ruleset, key).every((r) => r.log);
+    expect([logs('default-deny'), logs('bogons'), logs('block-private')]).toEqual([
+      deny,
+      bogons,
+      privateNets,
+    ]);
+  });
+
   it('ADR 0038: the JSON model may give the bogons contents; they are canonical and static, bad entries reported', () => {
     const config = baseConfig();
     config.system.bogons = { ipv4: ['0.0.0.0/8', '100.64.1.2/10'], ipv6: ['2001:DB8::/32', 'nonsense'] };

@@ -382,7 +382,16 @@ class SystemRules {
       this.emit(
         'bogons',
         label,
-        { ...block, log: true, direction: 'in', quick: true, on, from: table('bogons'), af: 'inet', label },
+        {
+          ...block,
+          log: this.config.system.logBogons !== false,
+          direction: 'in',
+          quick: true,
+          on,
+          from: table('bogons'),
+          af: 'inet',
+          label,
+        },
         this.bogonsTracker,
       );
       if (this.ipv6) {
@@ -393,7 +402,7 @@ class SystemRules {
           label6,
           {
             ...block,
-            log: true,
+            log: this.config.system.logBogons !== false,
             direction: 'in',
             quick: true,
             on,
@@ -417,7 +426,7 @@ class SystemRules {
           label,
           {
             ...block,
-            log: true,
+            log: this.config.system.logPrivateNets !== false,
             direction: 'in',
             quick: true,
             on,

@@ -107,6 +107,8 @@ export const PolicyConfigSchema = Type.Object(
         noApipaBlock: Bool,
         logDefaultBlock: Bool,
         logDefaultPass: Bool,
+        logBogons: Type.Optional(Bool),
+        logPrivateNets: Type.Optional(Bool),
         maximumTableEntries: Type.Optional(Type.Integer({ minimum: 1 })),
         bogons: Type.Optional(
           Type.Object({ ipv4: Type.Optional(Type.Array(Str)), ipv6: Type.Optional(Type.Array(Str)) }, strict),

@@ -195,6 +195,8 @@ class XmlImport {
       noApipaBlock: has(system, 'no_apipa_block'),
       logDefaultBlock: !has(syslog, 'nologdefaultblock'),
       logDefaultPass: has(syslog, 'nologdefaultpass'),
+      logBogons: !has(syslog, 'nologbogons'),
+      logPrivateNets: !has(syslog, 'nologprivatenets'),
       ...(maximumTableEntries === null ? {} : { maximumTableEntries }),
     };
   }
