@@ -734,6 +734,27 @@ export function runPfRestContract(opts: ContractOptions): void {
         );
       });
 
+      test('§7.6 states/size: maximum, default and current; maximumstates below 10 → 400', async () => {
+        const size = (await call('GET', '/api/v2/firewall/states/size')).body.data as Record<string, unknown>;
+        expect(Object.keys(size)).toEqual(['maximumstates', 'defaultmaximumstates', 'currentstates']);
+        expect(typeof size.currentstates).toBe('number');
+        expect(
+          (await call('PATCH', '/api/v2/firewall/states/size', { json: { maximumstates: 5 } })).status,
+        ).toBe(400);
+      });
+
+      test('§7.7 status/interfaces: live rows named by interface id with counters as integers', async () => {
+        const rows = (await call('GET', '/api/v2/status/interfaces')).body.data as Array<
+          Record<string, unknown>
+        >;
+        expect(rows.map((r) => r.name)).toEqual(expect.arrayContaining(['wan', 'lan']));
+        for (const r of rows) {
+          expect(typeof r.mtu).toBe('string');
+          expect(Number.isInteger(r.inbytes)).toBe(true);
+          expect(typeof r.enable).toBe('boolean');
+        }
+      });
+
       test('§7.6 states: DELETE without a query → 400; the list is readable', async () => {
         expect((await call('DELETE', '/api/v2/firewall/states')).body.response_id).toBe(
           'MODEL_DELETE_MANY_REQUIRES_QUERY_PARAMS',

@@ -24,6 +24,7 @@ import {
 } from './models.ts';
 import { type Controls, extractControls, readList } from './query.ts';
 import {
+  type EmulatorInterface,
   type EmulatorKey,
   initialState,
   type KeyHashAlgo,
@@ -163,6 +164,74 @@ function keyRepresentation(k: EmulatorKey, id: number): Record<string, unknown> 
     length_bytes: k.length_bytes ?? 24,
     hash: k.hash,
     descr: k.descr,
+  };
+}
+
+/** pfSense's default state table size on a small box. */
+const DEFAULT_MAXIMUM_STATES = 396_000;
+
+const INTERFACE_STATS_FIELDS = [
+  'name',
+  'descr',
+  'hwif',
+  'macaddr',
+  'mtu',
+  'enable',
+  'status',
+  'ipaddr',
+  'subnet',
+  'linklocal',
+  'ipaddrv6',
+  'subnetv6',
+  'inerrs',
+  'outerrs',
+  'collisions',
+  'inbytes',
+  'inbytespass',
+  'outbytes',
+  'outbytespass',
+  'inpkts',
+  'inpktspass',
+  'outpkts',
+  'outpktspass',
+  'dhcplink',
+  'media',
+  'gateway',
+  'gatewayv6',
+] as const;
+
+/** `GET /status/interfaces` row (§7.7): live view of a configured interface; counters start at zero. */
+function interfaceStats(i: EmulatorInterface, id: number): Record<string, unknown> & { id: number } {
+  const mac = `58:9c:fc:00:00:${id.toString(16).padStart(2, '0')}`;
+  return {
+    id,
+    name: i.id,
+    descr: i.descr,
+    hwif: i.if,
+    macaddr: mac,
+    mtu: '1500',
+    enable: i.enable,
+    status: i.enable ? 'up' : 'down',
+    ipaddr: i.typev4 === 'static' ? i.ipaddr : '',
+    subnet: i.typev4 === 'static' ? String(i.subnet) : '',
+    linklocal: '',
+    ipaddrv6: '',
+    subnetv6: '',
+    inerrs: 0,
+    outerrs: 0,
+    collisions: 0,
+    inbytes: 0,
+    inbytespass: 0,
+    outbytes: 0,
+    outbytespass: 0,
+    inpkts: 0,
+    inpktspass: 0,
+    outpkts: 0,
+    outpktspass: 0,
+    dhcplink: i.typev4 === 'dhcp' ? 'up' : '',
+    media: 'Ethernet autoselect (1000baseT <full-duplex>)',
+    gateway: '',
+    gatewayv6: '',
   };
 }
 
@@ -556,6 +625,40 @@ export async function startPfRestEmulator(opts: PfRestEmulatorOptions = {}): Pro
         box.states = box.states.filter((s) => !pairs.has(`${stateIp(s.source)} ${stateIp(s.destination)}`));
         return matched;
       },
+    },
+    '/api/v2/firewall/states/size': {
+      methods: ['GET', 'PATCH'],
+      fields: ['maximumstates', 'defaultmaximumstates', 'currentstates'],
+      handle: (ctx) => {
+        if (ctx.method === 'PATCH' && ctx.data.maximumstates !== undefined) {
+          const max = ctx.data.maximumstates;
+          if (typeof max !== 'number' || !Number.isInteger(max) || max < 10) {
+            throw new PfRestError(
+              400,
+              'NUMERIC_RANGE_VALIDATOR_MINIMUM_CONSTRAINT',
+              "Field 'maximumstates' must be an integer of at least 10.",
+            );
+          }
+          box.maximumStates = max;
+          persist();
+        }
+        return {
+          maximumstates: box.maximumStates,
+          defaultmaximumstates: DEFAULT_MAXIMUM_STATES,
+          currentstates: box.states.length,
+        };
+      },
+    },
+    '/api/v2/status/interfaces': {
+      methods: ['GET'],
+      fields: INTERFACE_STATS_FIELDS,
+      handle: (ctx) =>
+        readList(
+          box.interfaces.map((i, id) => interfaceStats(i, id)),
+          ctx.data,
+          INTERFACE_STATS_FIELDS,
+          ctx.controls,
+        ),
     },
     '/api/v2/interface': {
       methods: ['GET'],

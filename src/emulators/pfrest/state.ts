@@ -91,6 +91,8 @@ export interface PfRestState {
   states: LiveState[];
   /** HS256 secret the box signs JWTs with. */
   jwtSecret: string;
+  /** `maximumstates` of `/firewall/states/size`. */
+  maximumStates: number;
 }
 
 export function sha256Hex(text: string): string {
@@ -110,6 +112,7 @@ export function initialState(): PfRestState {
     // The package default is BasicAuth only (§4); the lab enables KeyAuth as the setup guide tells admins to.
     settings: { enabled: true, read_only: false, auth_methods: ['BasicAuth', 'KeyAuth'], jwt_exp: 3600 },
     jwtSecret: randomBytes(32).toString('hex'),
+    maximumStates: 396_000,
     users: [{ name: 'admin', passwordHash: sha256Hex('pfsense'), privileges: ['page-all'], disabled: false }],
     keys: [],
     interfaces: [
