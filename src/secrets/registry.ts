@@ -5,6 +5,7 @@
  */
 import { getTableName } from 'drizzle-orm';
 import type { AnyPgColumn, PgTable } from 'drizzle-orm/pg-core';
+import { gateways } from '../store/schema/access.ts';
 import { users } from '../store/schema/identity.ts';
 import { aadFor } from './keyring.ts';
 
@@ -17,6 +18,7 @@ export interface EncryptedColumn {
 
 export const ENCRYPTED_COLUMNS: readonly EncryptedColumn[] = [
   { table: users, id: users.id, column: users.totpSecretEnc },
+  { table: gateways, id: gateways.id, column: gateways.apiKeyEnc },
 ];
 
 /** The AAD binding a secret to `table:rowId:column` (SQL names), e.g. `users:<uuid>:totp_secret_enc`. */

@@ -1,0 +1,204 @@
+/**
+ * @module Access tables: gateways (firewall connections), knocs (access policies), their user/group
+ * assignments, grants (kept after they end), the event outbox and the EDL fetch log (PRODUCT.md §1,
+ * docs/access.md, ADR 0090).
+ *
+ * The gateway API key is a keyring ciphertext (`api_key_enc`, AAD `gateways:<id>:api_key_enc`, registered in
+ * src/secrets/registry.ts); the EDL feed key is stored as its SHA-256 only.
+ */
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+import { groups, users } from './identity.ts';
+import { orgs, sites, timestamps } from './tenancy.ts';
+
+const tz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+const cidrList = (name: string) => text(name).array().notNull().default(sql`'{}'::text[]`);
+
+export const gateways = pgTable(
+  'gateways',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => orgs.id),
+    siteId: uuid('site_id')
+      .notNull()
+      .references(() => sites.id),
+    name: text('name').notNull(),
+    /** `pfsense` (the only vendor with an adapter today). */
+    vendor: text('vendor').notNull(),
+    url: text('url').notNull(),
+    /** Keyring ciphertext of the API key. */
+    apiKeyEnc: text('api_key_enc').notNull(),
+    verifySsl: boolean('verify_ssl').notNull().default(true),
+    caPem: text('ca_pem'),
+    fingerprintSha256: text('fingerprint_sha256'),
+    ...timestamps,
+    deletedAt: tz('deleted_at'),
+  },
+  (t) => [
+    uniqueIndex('gateways_org_name_live_uq').on(t.orgId, t.name).where(sql`${t.deletedAt} is null`),
+    index('gateways_site_idx').on(t.orgId, t.siteId),
+  ],
+);
+
+export const knocs = pgTable(
+  'knocs',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => orgs.id),
+    siteId: uuid('site_id')
+      .notNull()
+      .references(() => sites.id),
+    gatewayId: uuid('gateway_id')
+      .notNull()
+      .references(() => gateways.id),
+    name: text('name').notNull(),
+    /** `active` (pushed to the alias) | `passive` (EDL feed). */
+    mode: text('mode').notNull(),
+    aliasName: text('alias_name').notNull(),
+    createAliasIfMissing: boolean('create_alias_if_missing').notNull().default(false),
+    grantTtlSeconds: integer('grant_ttl_seconds').notNull(),
+    maxTtlSeconds: integer('max_ttl_seconds').notNull(),
+    allowedSources: cidrList('allowed_sources'),
+    deniedSources: cidrList('denied_sources'),
+    killStatesOnRevoke: boolean('kill_states_on_revoke').notNull().default(true),
+    /** Passive knocs: the feed path token, the SHA-256 of the feed key and who may fetch. */
+    feedToken: text('feed_token').unique(),
+    feedKeyHash: text('feed_key_hash'),
+    feedAllowedSources: cidrList('feed_allowed_sources'),
+    lastFetchAt: tz('last_fetch_at'),
+    /** Last reconcile outcome of the knoc's (gateway, alias), persisted so status survives a restart. */
+    lastSyncAt: tz('last_sync_at'),
+    lastApplyAt: tz('last_apply_at'),
+    deviceCount: integer('device_count'),
+    syncErrorCode: text('sync_error_code'),
+    syncErrorMessage: text('sync_error_message'),
+    syncErrorSince: tz('sync_error_since'),
+    ...timestamps,
+    deletedAt: tz('deleted_at'),
+  },
+  (t) => [
+    uniqueIndex('knocs_org_name_live_uq').on(t.orgId, t.name).where(sql`${t.deletedAt} is null`),
+    index('knocs_gateway_alias_idx').on(t.gatewayId, t.aliasName),
+    index('knocs_site_idx').on(t.orgId, t.siteId),
+  ],
+);
+
+export const knocUsers = pgTable(
+  'knoc_users',
+  {
+    knocId: uuid('knoc_id')
+      .notNull()
+      .references(() => knocs.id, { onDelete: 'cascade' }),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+  },
+  (t) => [primaryKey({ columns: [t.knocId, t.userId] }), index('knoc_users_user_idx').on(t.userId)],
+);
+
+export const knocGroups = pgTable(
+  'knoc_groups',
+  {
+    knocId: uuid('knoc_id')
+      .notNull()
+      .references(() => knocs.id, { onDelete: 'cascade' }),
+    groupId: uuid('group_id')
+      .notNull()
+      .references(() => groups.id, { onDelete: 'cascade' }),
+  },
+  (t) => [primaryKey({ columns: [t.knocId, t.groupId] }), index('knoc_groups_group_idx').on(t.groupId)],
+);
+
+export const grants = pgTable(
+  'grants',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => orgs.id),
+    siteId: uuid('site_id')
+      .notNull()
+      .references(() => sites.id),
+    knocId: uuid('knoc_id')
+      .notNull()
+      .references(() => knocs.id),
+    /** Null for an admin break-glass grant made for an address rather than a person. */
+    userId: uuid('user_id').references(() => users.id, { onDelete: 'set null' }),
+    /** Canonical address text (IPv4, or RFC 5952 IPv6). */
+    ip: text('ip').notNull(),
+    /** `login` | `click` | `admin` | `client`. */
+    method: text('method').notNull(),
+    reason: text('reason'),
+    /** The portal session that made it (sign-out ends it); no FK: sessions are pruned, grants are history. */
+    sessionId: uuid('session_id'),
+    tokenId: uuid('token_id'),
+    createdBy: uuid('created_by'),
+    createdAt: tz('created_at').notNull().defaultNow(),
+    expiresAt: tz('expires_at').notNull(),
+    endedAt: tz('ended_at'),
+    /** `logout` | `revoked` | `expired` | `replaced`. */
+    endReason: text('end_reason'),
+    /** `pending` | `live` | `removed` | `failed` (ended before it ever reached the device). */
+    syncState: text('sync_state').notNull().default('pending'),
+    syncedAt: tz('synced_at'),
+  },
+  (t) => [
+    index('grants_knoc_open_idx').on(t.knocId).where(sql`${t.endedAt} is null`),
+    index('grants_org_created_idx').on(t.orgId, t.createdAt),
+    index('grants_user_idx').on(t.userId),
+    index('grants_session_idx').on(t.sessionId),
+  ],
+);
+
+/** Outbox of access events (grant created/ended, sync failed/recovered) for later webhook delivery. */
+export const events = pgTable(
+  'events',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => orgs.id),
+    /** `grant.created` | `grant.ended` | `sync.failed` | `sync.recovered`. */
+    type: text('type').notNull(),
+    siteId: uuid('site_id'),
+    knocId: uuid('knoc_id'),
+    grantId: uuid('grant_id'),
+    payload: jsonb('payload').notNull(),
+    createdAt: tz('created_at').notNull().defaultNow(),
+    deliveredAt: tz('delivered_at'),
+  },
+  (t) => [index('events_undelivered_idx').on(t.id).where(sql`${t.deliveredAt} is null`)],
+);
+
+/** One row per EDL fetch, allowed or refused: when, from where, how many entries were served. */
+export const edlFetches = pgTable(
+  'edl_fetches',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    knocId: uuid('knoc_id')
+      .notNull()
+      .references(() => knocs.id, { onDelete: 'cascade' }),
+    sourceIp: text('source_ip').notNull(),
+    status: integer('status').notNull(),
+    entries: integer('entries'),
+    format: text('format').notNull(),
+    fetchedAt: tz('fetched_at').notNull().defaultNow(),
+  },
+  (t) => [index('edl_fetches_knoc_idx').on(t.knocId, t.fetchedAt)],
+);
