@@ -20,24 +20,26 @@ describe('indexed lint = naive reference', () => {
   ])('%s', (_name, options) => {
     const ruleset = generateRuleset(syntheticConfig(options));
     const dead = referenceDeadRules(ruleset);
-    const cellless = new Set(
-      lintRuleset(ruleset)
-        .filter((f) => f.code === 'LINT005')
-        .flatMap((f) => f.ruleIndexes),
-    );
+    const findings = lintRuleset(ruleset);
+    const cellless = new Set(findings.filter((f) => f.code === 'LINT005').flatMap((f) => f.ruleIndexes));
     const members = new Map<string, number[]>();
     for (const rule of ruleset.rules) {
       if (rule.origin.kind !== 'user' || rule.action === 'match') continue;
       members.set(subjectKey(rule), [...(members.get(subjectKey(rule)) ?? []), rule.index]);
     }
+    // GUI rules whose matchable pf rules are all dead (matching nothing at all is LINT005), with their deciders.
     const expected = [...members.values()]
-      // All matchable members dead (a subject matching nothing at all is LINT005, not shadowed).
       .filter((indexes) => indexes.every((i) => dead.has(i)) && !indexes.every((i) => cellless.has(i)))
-      .map((indexes) => indexes[0])
-      .sort((a, b) => (a ?? 0) - (b ?? 0));
-    const reported = lintRuleset(ruleset)
+      .map((indexes) => ({
+        index: indexes[0],
+        deciders: [...new Set(indexes.flatMap((i) => dead.get(i) ?? []))].sort((a, b) => a - b),
+      }));
+    const reported = findings
       .filter((f) => (f.code === 'LINT001' || f.code === 'LINT002') && f.rule.kind === 'user')
-      .map((f) => f.rule.index);
+      .map((f) => ({
+        index: f.rule.index,
+        deciders: f.related.map((r) => r.index).sort((a, b) => (a ?? 0) - (b ?? 0)),
+      }));
     expect(expected.length).toBeGreaterThan(100);
     expect(reported).toEqual(expected);
   });
