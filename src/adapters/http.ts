@@ -6,6 +6,7 @@
  * Failures below HTTP come out as `TransportError` with a `kind` the vendor adapter maps to its own codes.
  * Nothing here ever puts a header value (credentials) into an error or a log line.
  */
+import type { LookupFunction } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import {
   BrokenCircuitError,
@@ -159,8 +160,8 @@ export function classifyTransportError(err: unknown): TransportError {
 
 type Connector = buildConnector.connector;
 
-function makeConnector(trust: TlsTrust, connectMs: number): Connector {
-  const common = { timeout: connectMs };
+function makeConnector(trust: TlsTrust, connectMs: number, lookup?: LookupFunction): Connector {
+  const common = { timeout: connectMs, ...(lookup ? { lookup } : {}) };
   if (trust.mode === 'system') return buildConnector({ ...common });
   if (trust.mode === 'ca') return buildConnector({ ...common, ca: trust.caPem });
   if (trust.mode === 'insecure') return buildConnector({ ...common, rejectUnauthorized: false });
@@ -212,6 +213,8 @@ export interface GatewayHttpOptions {
   breaker?: Partial<BreakerOptions>;
   /** A stable id of the gateway: adapters built for the same key share one circuit breaker. */
   gatewayKey?: string;
+  /** Name resolution for connections, e.g. `guardedLookup` (src/net/ssrf.ts) to re-check resolved addresses. */
+  lookup?: LookupFunction;
 }
 
 export class GatewayHttpClient {
@@ -231,7 +234,7 @@ export class GatewayHttpClient {
     this.basePath = url.pathname.replace(/\/+$/, '');
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
     this.agent = new Agent({
-      connect: makeConnector(opts.tls, this.timeouts.connectMs),
+      connect: makeConnector(opts.tls, this.timeouts.connectMs, opts.lookup),
       headersTimeout: this.timeouts.headersMs,
       bodyTimeout: this.timeouts.bodyMs,
       connections: 4,

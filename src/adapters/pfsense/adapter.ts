@@ -86,6 +86,7 @@ export class PfSenseAdapter implements FirewallAdapter {
       ...(opts.retry ? { retry: opts.retry } : {}),
       ...(opts.breaker ? { breaker: opts.breaker } : {}),
       ...(opts.gatewayKey ? { gatewayKey: opts.gatewayKey } : {}),
+      ...(opts.lookup ? { lookup: opts.lookup } : {}),
     });
     this.applyOptions = { ...DEFAULT_APPLY, ...opts.apply };
     this.logger = opts.logger;

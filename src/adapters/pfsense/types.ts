@@ -1,6 +1,7 @@
 /**
  * @module pfSense adapter types: connection options and the typed results of its pfSense-specific reads.
  */
+import type { LookupFunction } from 'node:net';
 import type { BreakerOptions, HttpTimeouts, RetryOptions, TlsTrust } from '../http.ts';
 import type { DeviceAlias } from '../types.ts';
 
@@ -33,6 +34,8 @@ export interface PfSenseAdapterOptions {
   /** Whether `createAlias` may create a missing alias (needs `api-v2-firewall-alias-post`). Default true. */
   allowCreateAlias?: boolean;
   logger?: AdapterLogger;
+  /** Name resolution for connections (e.g. the SSRF-guarded lookup). */
+  lookup?: LookupFunction;
 }
 
 /** An alias as listed, with its current position id (valid only until the next write on the gateway). */
