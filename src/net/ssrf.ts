@@ -78,9 +78,28 @@ function forbiddenNameReason(name: string): string | null {
 export interface HostAllowList {
   names: ReadonlySet<string>;
   ranges: readonly Cidr[];
+  /**
+   * Exact `address:port` endpoints (IPv6 in brackets) let through internally — the emulated lab's own
+   * loopback emulator — without opening the whole host. Never read from the environment.
+   */
+  endpoints?: ReadonlySet<string>;
 }
 
 export const EMPTY_ALLOW_LIST: HostAllowList = { names: new Set(), ranges: [] };
+
+/** `allow` plus the one endpoint `host:port` (an address literal). */
+export function withAllowedEndpoint(allow: HostAllowList, host: string, port: number): HostAllowList {
+  return { ...allow, endpoints: new Set([...(allow.endpoints ?? []), endpointKey(host, port)]) };
+}
+
+function endpointKey(host: string, port: number): string {
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+function urlPort(url: URL): number {
+  if (url.port !== '') return Number(url.port);
+  return url.protocol === 'https:' ? 443 : 80;
+}
 
 function normalizeHostName(name: string): string {
   const lower = name.toLowerCase();
@@ -185,6 +204,9 @@ export async function checkGatewayHost(
   // WHATWG URL parsing already turned every IPv4 spelling (`2130706433`, `0x7f.1`) into dotted quad.
   const literal = parseIp(host);
   if (literal !== null) {
+    if (allow.endpoints?.has(endpointKey(host, urlPort(url)))) {
+      return { url, host, addresses: [host], allowListed: true };
+    }
     if (!isAllowedAddress(literal, allow)) {
       const reason = forbiddenAddressReason(literal);
       if (reason !== null)
