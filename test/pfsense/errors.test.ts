@@ -218,6 +218,44 @@ const rows: Row[] = [
     call: (a) => a.version(),
     mentions: 'not JSON',
   },
+  {
+    name: 'PFS400 JSON without the envelope',
+    code: 'PFS400',
+    setup: () => {
+      emu.injectFault({ kind: 'raw', body: '{"version":"2.8.1-RELEASE"}' });
+      return adapterFor(emu, quick);
+    },
+    call: (a) => a.version(),
+    mentions: 'JSON without the pfRest envelope',
+  },
+  {
+    name: 'PFS400 envelope with data of the wrong shape',
+    code: 'PFS400',
+    setup: () => {
+      emu.injectFault({
+        kind: 'raw',
+        path: '/api/v2/firewall/aliases',
+        body: '{"code":200,"status":"ok","response_id":"SUCCESS","message":"","data":{"id":0}}',
+      });
+      return adapterFor(emu, quick);
+    },
+    call: (a) => a.getAlias('anything'),
+    mentions: 'data is not a list',
+  },
+  {
+    name: 'PFS005 a login page (200 HTML) instead of the API',
+    code: 'PFS005',
+    setup: () => {
+      emu.injectFault({
+        kind: 'raw',
+        contentType: 'text/html; charset=utf-8',
+        body: '<!DOCTYPE html><html><title>pfSense - Login</title></html>',
+      });
+      return adapterFor(emu, quick);
+    },
+    call: (a) => a.version(),
+    mentions: 'HTTP 200',
+  },
 ];
 
 describe('PFS error codes', () => {

@@ -2,6 +2,7 @@
  * @module Public entry of the pfRest emulator: `startPfRestEmulator()` and its types.
  */
 export {
+  FAULT_KINDS,
   type FaultKind,
   type FaultSpec,
   type PfRestEmulator,

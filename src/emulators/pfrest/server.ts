@@ -57,14 +57,26 @@ export interface PfRestEmulatorOptions {
   certificate?: EmulatorCertificate;
 }
 
-export type FaultKind = 'status' | 'hang' | 'drop' | 'non-json' | 'package-absent' | 'key-auth-disabled';
+export const FAULT_KINDS = [
+  'status',
+  'hang',
+  'drop',
+  'non-json',
+  'package-absent',
+  'key-auth-disabled',
+  'raw',
+] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export interface FaultSpec {
   kind: FaultKind;
   /** How many matching requests it affects; default 1. */
   times?: number;
-  /** For `status`: the HTTP status of the enveloped error (default 500). */
+  /** For `status`: the HTTP status of the enveloped error (default 500); for `raw`: the status line (default 200). */
   status?: number;
+  /** For `raw`: the exact body and content type to answer with (e.g. JSON without the envelope, a login page). */
+  body?: string;
+  contentType?: string;
   /** Only requests whose path starts with this (e.g. `/api/v2/firewall/alias`). */
   path?: string;
   /** Only requests with this method. */
@@ -827,6 +839,12 @@ export async function startPfRestEmulator(opts: PfRestEmulatorOptions = {}): Pro
       req.socket.destroy();
       return;
     }
+    if (fault?.kind === 'raw') {
+      record.status = fault.status ?? 200;
+      res.writeHead(record.status, { 'content-type': fault.contentType ?? 'application/json' });
+      res.end(fault.body ?? '');
+      return;
+    }
     if (fault?.kind === 'non-json') {
       record.status = 200;
       res.writeHead(200, { 'content-type': 'text/plain' });
@@ -998,16 +1016,8 @@ export async function startPfRestEmulator(opts: PfRestEmulatorOptions = {}): Pro
           return reply(200, { ok: true });
         case 'POST /__emulator/faults': {
           const fault = input() as unknown as FaultSpec;
-          const kinds: FaultKind[] = [
-            'status',
-            'hang',
-            'drop',
-            'non-json',
-            'package-absent',
-            'key-auth-disabled',
-          ];
-          if (!kinds.includes(fault.kind))
-            return reply(400, { error: `kind must be one of ${kinds.join(', ')}` });
+          if (!FAULT_KINDS.includes(fault.kind))
+            return reply(400, { error: `kind must be one of ${FAULT_KINDS.join(', ')}` });
           api.injectFault(fault);
           return reply(200, { ok: true });
         }
