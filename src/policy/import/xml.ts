@@ -28,20 +28,23 @@ interface XmlObject {
   [tag: string]: XmlNode | XmlNode[] | undefined;
 }
 
-/** Elements that may repeat; kept as arrays even when there is one. */
+/**
+ * Elements that may repeat, by tag name; kept as arrays even when there is one. Names are unambiguous in a pfSense
+ * backup (`rule` repeats under `<filter>` and `<nat>` alike), so no path matching is needed (it is the parser's
+ * slowest option on large alias tables).
+ */
 const REPEATED = new Set([
-  'pfsense.filter.rule',
-  'pfsense.aliases.alias',
-  'pfsense.ifgroups.ifgroupentry',
-  'pfsense.virtualip.vip',
-  'pfsense.openvpn.openvpn-server',
-  'pfsense.openvpn.openvpn-client',
-  'pfsense.ipsec.phase1',
-  'pfsense.pppoes.pppoe',
-  'pfsense.gateways.gateway_item',
-  'pfsense.nat.rule',
-  'pfsense.schedules.schedule',
-  'pfsense.aliases.alias.aliasurl',
+  'rule',
+  'alias',
+  'ifgroupentry',
+  'vip',
+  'openvpn-server',
+  'openvpn-client',
+  'phase1',
+  'pppoe',
+  'gateway_item',
+  'schedule',
+  'aliasurl',
 ]);
 
 const ALIAS_TYPES: readonly AliasType[] = [
@@ -133,7 +136,8 @@ export function importConfigXml(text: string): { config: PolicyConfig; warnings:
     parseTagValue: false,
     trimValues: true,
     processEntities: true,
-    isArray: (_name, jPath) => REPEATED.has(String(jPath)),
+    jPath: false,
+    isArray: (name) => REPEATED.has(name),
   });
   let document: XmlObject;
   try {
