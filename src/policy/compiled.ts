@@ -77,9 +77,9 @@ export interface CompiledRule {
 
 /** A fact the ruleset cannot know: "address X is in dynamic set S", "port P is in dynamic alias A", a schedule. */
 export interface UnknownFact {
-  key: string;
-  /** Words for the explanation: `8.8.8.8 is in <blocklist>`. */
-  text: string;
+  readonly key: string;
+  /** Words for the explanation: `whether 8.8.8.8 is in <blocklist> …`. */
+  readonly text: string;
 }
 
 /** Known values for unknown facts (by key), used to explore each possibility. */
@@ -302,11 +302,19 @@ export function staticMismatch(rule: CompiledRule, facts: PacketFacts): string |
   return null;
 }
 
-function addressFact(operand: Operand, address: IpAddress): UnknownFact {
-  return {
-    key: `addr:${operand.id}:${formatIp(address)}`,
-    text: `whether ${formatIp(address)} is in ${operand.text} (contents known only at run time)`,
-  };
+/** "Address X is in dynamic set S": the key is cheap (numeric value); the words are built only when shown. */
+class AddressFact implements UnknownFact {
+  readonly key: string;
+  constructor(
+    private readonly operand: Operand,
+    private readonly address: IpAddress,
+  ) {
+    this.key = `addr:${operand.id}:${address.value}`;
+  }
+
+  get text(): string {
+    return `whether ${formatIp(this.address)} is in ${this.operand.text} (contents known only at run time)`;
+  }
 }
 
 function matchAddress(
@@ -321,7 +329,7 @@ function matchAddress(
   const operand = compiled.operands[spec.operand] as Operand;
   let member = compiled.index.classHas(classId, spec.operand);
   if (!member && (address.family === 4 ? operand.dynamic4 : operand.dynamic6)) {
-    const fact = addressFact(operand, address);
+    const fact = new AddressFact(operand, address);
     const known = assignment?.get(fact.key);
     if (known === undefined) return { kind: 'depends', fact };
     member = known;

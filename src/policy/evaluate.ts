@@ -268,13 +268,24 @@ function addressBits(
 type Decision = { ruleIndex: number } | { depends: UnknownFact };
 
 /** Fast first-match decision through the bucket bitsets; `depends` sends the caller to the exploring path. */
-function decideFast(compiled: CompiledRuleset, buckets: Map<string, Bucket>, ctx: PacketContext): Decision {
+function decideFast(
+  compiled: CompiledRuleset,
+  buckets: Map<string, Bucket[]>,
+  ctx: PacketContext,
+  assignment: FactAssignment | null,
+): Decision {
   const { facts } = ctx;
-  const key = `${facts.interface}|${facts.direction}|${facts.family}|${facts.proto}`;
-  let bucket = buckets.get(key);
+  let perInterface = buckets.get(facts.interface);
+  if (perInterface === undefined) {
+    perInterface = [];
+    buckets.set(facts.interface, perInterface);
+  }
+  // One slot per (direction, family, protocol number).
+  const slot = ((facts.direction === 'in' ? 0 : 2) + (facts.family === 4 ? 0 : 1)) * 256 + facts.proto;
+  let bucket = perInterface[slot];
   if (bucket === undefined) {
     bucket = createBucket(compiled, facts);
-    buckets.set(key, bucket);
+    perInterface[slot] = bucket;
   }
   const src = addressBits(compiled, bucket, facts.family, ctx.srcClass, 'from');
   const dst = addressBits(compiled, bucket, facts.family, ctx.dstClass, 'to');
@@ -289,7 +300,7 @@ function decideFast(compiled: CompiledRuleset, buckets: Map<string, Bucket>, ctx
     while (m !== 0) {
       const low = m & -m;
       const rule = bucket.rules[w * 32 + 31 - Math.clz32(low)] as CompiledRule;
-      const result = matchRule(compiled, rule, ctx, null);
+      const result = matchRule(compiled, rule, ctx, assignment);
       if (result.kind === 'match') return { ruleIndex: rule.index };
       if (result.kind === 'depends') return { depends: result.fact };
       m ^= low;
@@ -320,24 +331,6 @@ interface Explored {
   assuming: Array<[UnknownFact, boolean]>;
 }
 
-/**
- * First-match decision over all rules under an assignment: only rules before the deciding one are looked at, so
- * only the facts that can change the outcome are branched on (valid when no rule tests tags).
- */
-function decideFirstMatch(
-  compiled: CompiledRuleset,
-  order: readonly CompiledRule[],
-  ctx: PacketContext,
-  assignment: FactAssignment,
-): Decision {
-  for (const rule of order) {
-    const result = matchRule(compiled, rule, ctx, assignment);
-    if (result.kind === 'match') return { ruleIndex: rule.index };
-    if (result.kind === 'depends') return { depends: result.fact };
-  }
-  return { ruleIndex: -1 };
-}
-
 /** pf's decision as a first-match list: quick rules in order, then non-quick rules reversed; `match` rules out. */
 function firstMatchOrder(rules: readonly CompiledRule[]): CompiledRule[] {
   const deciding = rules.filter((r) => r.rule.action !== 'match');
@@ -347,7 +340,7 @@ function firstMatchOrder(rules: readonly CompiledRule[]): CompiledRule[] {
 /** Explores every assignment of the unknown facts the decision depends on (depth-first, bounded). */
 function explore(
   ctx: PacketContext,
-  decideUnder: (ctx: PacketContext, assignment: FactAssignment) => Decision,
+  decideUnder: (ctx: PacketContext, assignment: FactAssignment | null) => Decision,
 ): Explored[] | null {
   const results: Explored[] = [];
   const stack: Array<Array<[UnknownFact, boolean]>> = [[]];
@@ -458,7 +451,7 @@ function explain(
 export function createEvaluator(ruleset: PfRuleset | CompiledRuleset): Evaluator {
   const compiled = 'index' in ruleset && 'operands' in ruleset ? ruleset : compileRuleset(ruleset);
   const states = new StateTable(compiled.source.statePolicy === 'if-bound');
-  const buckets = new Map<string, Bucket>();
+  const buckets = new Map<string, Bucket[]>();
 
   const contextOf = (packet: Packet): PacketContext => {
     const facts = packetFacts(packet);
@@ -471,19 +464,28 @@ export function createEvaluator(ruleset: PfRuleset | CompiledRuleset): Evaluator
     };
   };
 
-  const order = firstMatchOrder(compiled.rules);
-  const decideUnder = (ctx: PacketContext, assignment: FactAssignment): Decision =>
+  const verdictOfIndex = (ruleIndex: number): Exclude<Verdict, 'unknown'> =>
+    ruleIndex < 0 ? 'pass' : verdictOf((compiled.rules[ruleIndex] as CompiledRule).rule.action);
+  // Tags make rule order matter beyond first-match order; otherwise the bucketed first-match path decides.
+  const decideUnder = (ctx: PacketContext, assignment: FactAssignment | null): Decision =>
     compiled.usesTags
-      ? decideInOrder(compiled, ctx, assignment)
-      : decideFirstMatch(compiled, order, ctx, assignment);
-  const decide = (ctx: PacketContext): Decision =>
-    compiled.usesTags ? decideInOrder(compiled, ctx, new Map()) : decideFast(compiled, buckets, ctx);
+      ? decideInOrder(compiled, ctx, assignment ?? new Map())
+      : decideFast(compiled, buckets, ctx, assignment);
 
   const verdict = (packet: Packet): Verdict => {
     const ctx = contextOf(packet);
     if (states.lookup(ctx.facts) !== undefined) return 'pass';
-    const decision = decide(ctx);
-    if ('depends' in decision) return evaluate(packet, { trace: false }).verdict;
+    const decision = decideUnder(ctx, null);
+    if ('depends' in decision) {
+      const explored = explore(ctx, decideUnder);
+      const verdicts = new Set(explored?.map((e) => verdictOfIndex(e.ruleIndex)) ?? []);
+      if (verdicts.size !== 1) return 'unknown';
+      const only = explored?.[0] as Explored;
+      if (explored?.every((e) => e.ruleIndex === only.ruleIndex) && only.ruleIndex >= 0) {
+        maybeCreateState(ctx.facts, only.ruleIndex);
+      }
+      return [...verdicts][0] as Verdict;
+    }
     const verdictNow =
       decision.ruleIndex < 0
         ? 'pass'
@@ -499,7 +501,7 @@ export function createEvaluator(ruleset: PfRuleset | CompiledRuleset): Evaluator
       ruleIndex,
       interface: facts.interface,
       direction: facts.direction,
-      createdBy: formatPacket(facts),
+      facts,
     });
   };
 
@@ -524,12 +526,16 @@ export function createEvaluator(ruleset: PfRuleset | CompiledRuleset): Evaluator
         trace: [],
         skippedRules: 0,
         stateCreated: false,
-        state: { createdBy: state.createdBy, interface: state.interface, direction: state.direction },
+        state: {
+          createdBy: formatPacket(state.facts),
+          interface: state.interface,
+          direction: state.direction,
+        },
       });
     }
 
     const traced = withTrace ? traceRules(compiled, ctx) : { trace: [], skipped: 0 };
-    const decision = decide(ctx);
+    const decision = decideUnder(ctx, null);
     if (!('depends' in decision)) {
       const ruleIndex = decision.ruleIndex;
       const rule = ruleIndex < 0 ? null : (compiled.rules[ruleIndex] as CompiledRule).rule;

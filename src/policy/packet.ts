@@ -96,6 +96,8 @@ const PROTOCOL_NUMBERS: Record<string, number> = {
 /** Protocol number for a pf name or a decimal number; -1 when unknown. */
 export function protocolNumber(name: string | number): number {
   if (typeof name === 'number') return Number.isInteger(name) && name >= 0 && name <= 255 ? name : -1;
+  const known = PROTOCOL_NUMBERS[name];
+  if (known !== undefined) return known;
   const lower = name.toLowerCase();
   if (/^\d{1,3}$/.test(lower)) return protocolNumber(Number(lower));
   return PROTOCOL_NUMBERS[lower] ?? -1;
@@ -172,6 +174,8 @@ const ICMP_ALIASES: Record<string, string> = { 'echo-request': 'echoreq', 'echo-
 /** ICMP type number for a pf name or number in the given family; -1 when unknown. */
 export function icmpTypeNumber(family: 4 | 6, name: string | number): number {
   if (typeof name === 'number') return Number.isInteger(name) && name >= 0 && name <= 255 ? name : -1;
+  const known = (family === 4 ? ICMP4_TYPES : ICMP6_TYPES)[name];
+  if (known !== undefined) return known;
   const lower = name.toLowerCase();
   if (/^\d{1,3}$/.test(lower)) return icmpTypeNumber(family, Number(lower));
   const canonical = ICMP_ALIASES[lower] ?? lower;
@@ -202,6 +206,8 @@ export function tcpFlagLetters(bits: number): string {
 }
 
 const EPHEMERAL_PORT = 49152;
+/** Shared empty list: most packets need no assumption, and the throughput path should not allocate one. */
+const NO_ASSUMPTIONS: string[] = [];
 
 function checkPort(field: string, value: unknown): number | null {
   if (value === undefined || value === null) return null;
@@ -261,7 +267,7 @@ export function packetFacts(input: unknown): PacketFacts {
   // `icmp` on an IPv6 packet means ICMPv6, as pfSense's GUI does (pf-semantics.md §1.3).
   if (proto === PROTO_ICMP && family === 6) proto = PROTO_ICMP6;
   if (proto === PROTO_ICMP6 && family === 4) throw new PacketError('proto', 'ICMPv6 needs IPv6 addresses');
-  const assumptions: string[] = [];
+  let assumptions: string[] = NO_ASSUMPTIONS;
   let srcPort = checkPort('srcPort', p.srcPort);
   let dstPort = checkPort('dstPort', p.dstPort);
   const hasPorts = proto === PROTO_TCP || proto === PROTO_UDP;
@@ -270,7 +276,7 @@ export function packetFacts(input: unknown): PacketFacts {
       throw new PacketError('dstPort', `a ${protocolName(proto)} packet needs a destination port`);
     if (srcPort === null) {
       srcPort = EPHEMERAL_PORT;
-      assumptions.push(`source port ${EPHEMERAL_PORT} assumed`);
+      assumptions = [...assumptions, `source port ${EPHEMERAL_PORT} assumed`];
     }
   } else {
     if (srcPort !== null || dstPort !== null) {
@@ -295,7 +301,7 @@ export function packetFacts(input: unknown): PacketFacts {
     tcpFlags = bits;
   } else if (proto === PROTO_TCP) {
     tcpFlags = 2;
-    assumptions.push('TCP flags S assumed (a connection attempt)');
+    assumptions = [...assumptions, 'TCP flags S assumed (a connection attempt)'];
   }
   let icmpType = -1;
   const isIcmp = proto === PROTO_ICMP || proto === PROTO_ICMP6;
@@ -312,7 +318,7 @@ export function packetFacts(input: unknown): PacketFacts {
       );
   } else if (isIcmp) {
     icmpType = ICMP_ECHO[family].request;
-    assumptions.push('ICMP echo request assumed');
+    assumptions = [...assumptions, 'ICMP echo request assumed'];
   }
   return {
     interface: p.interface,

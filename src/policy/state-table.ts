@@ -10,9 +10,14 @@
  * part of our packet. States are floating (any interface) unless the ruleset says `if-bound`. No timeouts and
  * no TCP window tracking: a state lives for the whole session.
  */
-import { formatIp } from '../net/ip.ts';
 import type { PacketFacts } from './packet.ts';
 import { PROTO_ICMP, PROTO_ICMP6, PROTO_TCP, PROTO_UDP } from './packet.ts';
+
+// Module-local copies: imported bindings can cost a getter call per use under the TS loader on the hot path.
+const TCP = PROTO_TCP;
+const UDP = PROTO_UDP;
+const ICMP = PROTO_ICMP;
+const ICMP6 = PROTO_ICMP6;
 
 /** ICMP query types → [pair id, is reply] (pf.c `pf_icmp_mapping`); other types are errors or one-off. */
 const ICMP_QUERIES: Record<4 | 6, ReadonlyMap<number, readonly [number, boolean]>> = {
@@ -50,29 +55,36 @@ const ICMP_ERRORS: Record<4 | 6, ReadonlySet<number>> = {
 
 /** Whether a packet can take part in state matching at all (not an ICMP error). */
 export function canUseState(facts: PacketFacts): boolean {
-  const isIcmp = facts.proto === PROTO_ICMP || facts.proto === PROTO_ICMP6;
+  const isIcmp = facts.proto === ICMP || facts.proto === ICMP6;
   return !(isIcmp && ICMP_ERRORS[facts.family].has(facts.icmpType));
 }
 
 /**
- * The direction-folded key of a packet. `ifBound` adds the interface. For ICMP the "ports" are the query pair
- * and which end asked, so a reply matches its request's state and not a request in the opposite direction.
+ * The direction-folded key of a packet as three parts, so lookups use number/bigint map keys instead of building
+ * strings where possible: the near end `a`, the far end `b` (IPv4 as its number, IPv6 as hex text — V8 hashes a
+ * bigint map key by its low 64 bits only, so `2001:db8:x::5` keys would all collide; the two key types also keep
+ * the families apart) and a number holding protocol and ports. For ICMP the "ports" are
+ * the query pair and which end asked, so a reply matches its request's state and not a request the other way.
  */
-export function stateKey(facts: PacketFacts, ifBound: boolean): string {
+export function stateKey(facts: PacketFacts): [a: number | string, b: number | string, rest: number] {
   const inbound = facts.direction === 'in';
-  const a = inbound ? facts.src : facts.dst;
-  const b = inbound ? facts.dst : facts.src;
-  let ports = '';
-  if (facts.proto === PROTO_TCP || facts.proto === PROTO_UDP) {
-    ports = inbound ? `${facts.srcPort}>${facts.dstPort}` : `${facts.dstPort}>${facts.srcPort}`;
-  } else if (facts.proto === PROTO_ICMP || facts.proto === PROTO_ICMP6) {
+  const a = addressKey(inbound ? facts.src.value : facts.dst.value);
+  const b = addressKey(inbound ? facts.dst.value : facts.src.value);
+  let ports = 0;
+  if (facts.proto === TCP || facts.proto === UDP) {
+    ports = inbound ? facts.srcPort * 65536 + facts.dstPort : facts.dstPort * 65536 + facts.srcPort;
+  } else if (facts.proto === ICMP || facts.proto === ICMP6) {
     const query = ICMP_QUERIES[facts.family].get(facts.icmpType);
-    const [pair, reply] = query ?? [facts.icmpType, false];
+    const pair = query === undefined ? facts.icmpType : query[0];
+    const reply = query === undefined ? false : query[1];
     // The asking end is the source of a request and the destination of a reply.
-    ports = `icmp${pair}:${inbound !== reply ? 'a' : 'b'}`;
+    ports = pair * 2 + (inbound !== reply ? 0 : 1);
   }
-  const where = ifBound ? `@${facts.interface}` : '';
-  return `${facts.family}|${facts.proto}|${formatIp(a)}|${formatIp(b)}|${ports}${where}`;
+  return [a, b, facts.proto * 2 ** 32 + ports];
+}
+
+function addressKey(value: number | bigint): number | string {
+  return typeof value === 'number' ? value : value.toString(16);
 }
 
 export interface StateEntry {
@@ -81,36 +93,60 @@ export interface StateEntry {
   /** Interface and direction of the creating packet. */
   interface: string;
   direction: 'in' | 'out';
-  /** One-line text of the creating packet. */
-  createdBy: string;
+  /** The creating packet (formatted only when a result shows it). */
+  facts: PacketFacts;
 }
 
-/** States of one session, keyed by `stateKey`. */
+type Level = Map<number | string, Map<number | string, Map<number, StateEntry>>>;
+
+/** States of one session: per interface when if-bound (one shared level when floating), then a → b → rest. */
 export class StateTable {
-  private readonly states = new Map<string, StateEntry>();
+  private readonly byInterface = new Map<string, Level>();
+  private count = 0;
   constructor(readonly ifBound: boolean) {}
 
   get size(): number {
-    return this.states.size;
+    return this.count;
+  }
+
+  private level(facts: PacketFacts, create: boolean): Level | undefined {
+    const where = this.ifBound ? facts.interface : '';
+    let level = this.byInterface.get(where);
+    if (level === undefined && create) {
+      level = new Map();
+      this.byInterface.set(where, level);
+    }
+    return level;
   }
 
   lookup(facts: PacketFacts): StateEntry | undefined {
-    if (this.states.size === 0 || !canUseState(facts)) return undefined;
-    return this.states.get(stateKey(facts, this.ifBound));
+    if (this.count === 0 || !canUseState(facts)) return undefined;
+    const [a, b, rest] = stateKey(facts);
+    return this.level(facts, false)?.get(a)?.get(b)?.get(rest);
   }
 
   /** Records the state a passing stateful rule creates; ICMP errors create none. */
   create(facts: PacketFacts, entry: StateEntry): boolean {
     if (!canUseState(facts)) return false;
-    this.states.set(stateKey(facts, this.ifBound), entry);
+    const [a, b, rest] = stateKey(facts);
+    const level = this.level(facts, true) as Level;
+    let byB = level.get(a);
+    if (byB === undefined) {
+      byB = new Map();
+      level.set(a, byB);
+    }
+    let byRest = byB.get(b);
+    if (byRest === undefined) {
+      byRest = new Map();
+      byB.set(b, byRest);
+    }
+    if (!byRest.has(rest)) this.count++;
+    byRest.set(rest, entry);
     return true;
   }
 
-  entries(): Array<[string, StateEntry]> {
-    return [...this.states.entries()];
-  }
-
   clear(): void {
-    this.states.clear();
+    this.byInterface.clear();
+    this.count = 0;
   }
 }

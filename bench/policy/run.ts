@@ -1,0 +1,165 @@
+/**
+ * @module Benchmark: the packet evaluator on the seeded synthetic config (test/policy/fixtures/synthetic.ts: 5,000
+ * user rules across 8 interfaces, address aliases totalling 200,000 CIDRs), rendered as config.xml.
+ *
+ * Prints: time to import + generate the ruleset and to compile/index it (goal < 2 s together); verdicts per second
+ * on one core for `verdict()` (the throughput path) and `evaluate()` with a full trace; the reference evaluator
+ * (linear walk, CIDR scans) on the same packets in the same run and the speed ratio (goal ≥ 1,000,000 verdicts/s
+ * and ≥ 50×); agreement of the two on the compared packets; peak RSS.
+ *
+ *   npx tsx bench/policy/run.ts [seconds-per-measurement=3] [packets=100000]
+ */
+import { compileRuleset } from '../../src/policy/compiled.ts';
+import { createEvaluator } from '../../src/policy/evaluate.ts';
+import { loadPolicy } from '../../src/policy/import/index.ts';
+import type { Packet } from '../../src/policy/packet.ts';
+import { ReferenceEvaluator } from '../../src/policy/reference-evaluator.ts';
+import { syntheticConfigXml } from '../../test/policy/fixtures/synthetic.ts';
+
+const seconds = Number(process.argv[2] ?? 3);
+const packetCount = Number(process.argv[3] ?? 100_000);
+
+/** mulberry32, seeded: the same packets every run. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const xml = syntheticConfigXml();
+const loadStart = performance.now();
+const { config, ruleset } = loadPolicy(xml);
+const loadMs = performance.now() - loadStart;
+const compileStart = performance.now();
+const compiled = compileRuleset(ruleset);
+const compileMs = performance.now() - compileStart;
+
+// Packets: half the addresses drawn from alias entries (hits), the rest from interface subnets and the internet.
+const random = prng(7);
+const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
+const aliasHosts4: string[] = [];
+const aliasHosts6: string[] = [];
+for (const alias of config.aliases) {
+  for (const entry of alias.entries.slice(0, 200)) {
+    if (/^\d+\.\d+\.\d+\.\d+(\/\d+)?$/.test(entry)) aliasHosts4.push(entry.split('/')[0] as string);
+    else if (entry.includes(':'))
+      aliasHosts6.push(`${entry.split('::')[0]}::${Math.floor(random() * 65535).toString(16)}`);
+  }
+}
+const leaves = [...compiled.leaves.keys()].filter((key) => key !== 'lo0');
+const subnetHosts = config.interfaces.flatMap((i) =>
+  i.ipv4.address ? [i.ipv4.address.replace(/\.\d+$/, `.${10 + Math.floor(random() * 200)}`)] : [],
+);
+const address4 = () => {
+  const roll = random();
+  if (roll < 0.5) return pick(aliasHosts4);
+  if (roll < 0.75) return pick(subnetHosts);
+  return `${1 + Math.floor(random() * 222)}.${Math.floor(random() * 256)}.${Math.floor(random() * 256)}.${Math.floor(random() * 256)}`;
+};
+const ports = [22, 53, 80, 443, 1500, 3389, 5050, 8080, 25, 993];
+const packets: Packet[] = [];
+for (let i = 0; i < packetCount; i++) {
+  const v6 = random() < 0.1 && aliasHosts6.length > 0;
+  const roll = random();
+  const proto = roll < 0.6 ? 'tcp' : roll < 0.9 ? 'udp' : 'icmp';
+  const packet: Packet = {
+    interface: pick(leaves),
+    direction: random() < 0.8 ? 'in' : 'out',
+    proto,
+    src: v6 ? pick(aliasHosts6) : address4(),
+    dst: v6 ? pick(aliasHosts6) : address4(),
+  };
+  if (proto !== 'icmp') {
+    packet.srcPort = 1024 + Math.floor(random() * 60000);
+    packet.dstPort = random() < 0.8 ? pick(ports) : Math.floor(random() * 65536);
+  }
+  if (proto === 'tcp') packet.tcpFlags = random() < 0.8 ? 'S' : 'A';
+  if (proto === 'icmp') packet.icmpType = 'echoreq';
+  packets.push(packet);
+}
+
+/** Runs `fn` over the packets for about `seconds`, fresh state table each round; returns verdicts per second. */
+function throughput(
+  fn: (packet: Packet) => unknown,
+  reset: () => void,
+  limit = packets.length,
+): { perSecond: number; count: number } {
+  let count = 0;
+  const start = performance.now();
+  const deadline = start + seconds * 1000;
+  while (performance.now() < deadline) {
+    reset();
+    for (let i = 0; i < limit; i++) {
+      fn(packets[i] as Packet);
+      count++;
+      if ((i & 63) === 0 && performance.now() >= deadline) break;
+    }
+  }
+  return { perSecond: count / ((performance.now() - start) / 1000), count };
+}
+
+const fast = createEvaluator(compiled);
+// Warm-up: builds every bucket's lazy indexes once, as a long-running session would.
+for (const packet of packets) fast.verdict(packet);
+const fastRun = throughput(
+  (p) => fast.verdict(p),
+  () => fast.states.clear(),
+);
+const traced = createEvaluator(compiled);
+const tracedRun = throughput(
+  (p) => traced.evaluate(p),
+  () => traced.states.clear(),
+);
+let reference = new ReferenceEvaluator(ruleset);
+const referenceRun = throughput(
+  (p) => reference.evaluate(p),
+  () => {
+    reference = new ReferenceEvaluator(ruleset);
+  },
+);
+
+// Agreement on the packets the reference managed (fresh sessions, same order).
+const checkCount = Math.min(referenceRun.count, packets.length);
+const check = createEvaluator(compiled);
+const checkReference = new ReferenceEvaluator(ruleset);
+let disagreements = 0;
+const verdicts = new Map<string, number>();
+for (const packet of packets.slice(0, checkCount)) {
+  const got = check.verdict(packet);
+  const expected = checkReference.evaluate(packet).verdict;
+  verdicts.set(got, (verdicts.get(got) ?? 0) + 1);
+  if (got !== expected) disagreements++;
+}
+
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+const peakMb = process.resourceUsage().maxRSS / 1024;
+console.log(
+  `node ${process.version}; synthetic config: ${config.rules.length} user rules → ${ruleset.rules.length} pf rules, ` +
+    `${config.interfaces.length} interfaces, ${compiled.operands.length} address operands, ` +
+    `${compiled.index.intervalCount.toLocaleString('en-US')} elementary intervals, ${compiled.index.classCount} classes`,
+);
+console.log(
+  `load (import config.xml ${(xml.length / 1e6).toFixed(1)} MB + generate): ${loadMs.toFixed(0)} ms; ` +
+    `compile + index: ${compileMs.toFixed(0)} ms; total ${(loadMs + compileMs).toFixed(0)} ms (goal < 2000 ms)`,
+);
+console.log(
+  `verdict():            ${fmt(fastRun.perSecond)} verdicts/s (${fmt(fastRun.count)} in ~${seconds}s, one core; goal ≥ 1,000,000)`,
+);
+console.log(`evaluate() + trace:   ${fmt(tracedRun.perSecond)} verdicts/s`);
+console.log(
+  `reference evaluator:  ${fmt(referenceRun.perSecond)} verdicts/s (${fmt(referenceRun.count)} packets)`,
+);
+console.log(
+  `ratio verdict()/reference: ${(fastRun.perSecond / referenceRun.perSecond).toFixed(0)}× (goal ≥ 50×)`,
+);
+console.log(
+  `agreement on ${fmt(checkCount)} packets: ${disagreements === 0 ? 'all equal' : `${disagreements} DISAGREE`}; ` +
+    `verdict mix ${JSON.stringify(Object.fromEntries(verdicts))}`,
+);
+console.log(`peak RSS: ${peakMb.toFixed(0)} MB`);
+if (disagreements > 0) process.exitCode = 1;
