@@ -136,6 +136,16 @@ const rows: Row[] = [
     mentions: 'UND_ERR_HEADERS_TIMEOUT',
   },
   {
+    name: 'PFS004 headers arrive, then the body stalls',
+    code: 'PFS004',
+    setup: () => {
+      emu.injectFault({ kind: 'stall-body' });
+      return adapterFor(emu, quick);
+    },
+    call: (a) => a.version(),
+    mentions: 'UND_ERR_BODY_TIMEOUT',
+  },
+  {
     name: 'PFS005 pfRest package absent (nginx HTML 404)',
     code: 'PFS005',
     setup: () => {

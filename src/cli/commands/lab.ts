@@ -35,7 +35,7 @@ export function registerLabCommands(program: Command): void {
     .addHelpText(
       'after',
       '\nTest hooks (no credentials, outside /api/v2): GET /__emulator/state, GET|DELETE /__emulator/requests,\n' +
-        'POST /__emulator/reset, POST|DELETE /__emulator/faults {"kind":"status|hang|drop|non-json|package-absent|key-auth-disabled|raw","times":N},\n' +
+        'POST /__emulator/reset, POST|DELETE /__emulator/faults {"kind":"status|hang|stall-body|drop|non-json|package-absent|key-auth-disabled|raw","times":N},\n' +
         'POST /__emulator/keys {"privileges":[...]}, PUT /__emulator/states {"states":[...]}, PATCH /__emulator/settings.\n' +
         'BasicAuth user: admin / pfsense. See docs/pfsense.md.',
     )

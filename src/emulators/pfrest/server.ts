@@ -60,6 +60,7 @@ export interface PfRestEmulatorOptions {
 export const FAULT_KINDS = [
   'status',
   'hang',
+  'stall-body',
   'drop',
   'non-json',
   'package-absent',
@@ -837,6 +838,13 @@ export async function startPfRestEmulator(opts: PfRestEmulatorOptions = {}): Pro
     if (fault?.kind === 'hang') return;
     if (fault?.kind === 'drop') {
       req.socket.destroy();
+      return;
+    }
+    if (fault?.kind === 'stall-body') {
+      // Headers and the start of the envelope, then nothing: the client's body timeout must fire.
+      record.status = 200;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"code":200,"status":"ok",');
       return;
     }
     if (fault?.kind === 'raw') {
