@@ -76,7 +76,10 @@ function databaseUrl(raw: string | undefined): string | undefined {
 }
 
 /** Reads the configuration; `overrides` (CLI flags) win over the environment. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<ServerConfig> = {}): ServerConfig {
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: Partial<ServerConfig> = {},
+): ServerConfig {
   const logLevel = (env.PORTCULLIS_LOG_LEVEL ?? 'info') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new ConfigError('PORTCULLIS_LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);

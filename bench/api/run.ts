@@ -18,13 +18,13 @@ import autocannonModule from 'autocannon';
 import pg from 'pg';
 import { loadConfig } from '../../src/config.ts';
 import { ensureOwner } from '../../src/identity/bootstrap.ts';
+import { serviceContext } from '../../src/identity/context.ts';
+import { createSite } from '../../src/identity/sites.ts';
 import { createApiToken } from '../../src/identity/tokens.ts';
 import { Keyring } from '../../src/secrets/keyring.ts';
 import { buildApp } from '../../src/server/app.ts';
 import { type OpenedStore, openStore } from '../../src/store/index.ts';
 import { DEFAULT_ORG_ID } from '../../src/store/schema/tenancy.ts';
-import { serviceContext } from '../../src/identity/context.ts';
-import { createSite } from '../../src/identity/sites.ts';
 
 interface CannonResult {
   requests: { average: number };
@@ -38,7 +38,11 @@ interface CannonOptions {
   duration: number;
   method?: string;
   headers?: Record<string, string>;
-  requests?: Array<{ method?: string; path?: string; setupRequest?: (req: Record<string, unknown>) => Record<string, unknown> }>;
+  requests?: Array<{
+    method?: string;
+    path?: string;
+    setupRequest?: (req: Record<string, unknown>) => Record<string, unknown>;
+  }>;
 }
 const autocannon = autocannonModule as unknown as (options: CannonOptions) => Promise<CannonResult>;
 
@@ -61,7 +65,9 @@ interface Row {
   failures: number;
 }
 
-async function openBenchStore(kind: string): Promise<{ store: OpenedStore; drop: () => Promise<void> } | null> {
+async function openBenchStore(
+  kind: string,
+): Promise<{ store: OpenedStore; drop: () => Promise<void> } | null> {
   if (kind === 'pglite') return { store: await openStore({ memory: true }), drop: async () => {} };
   const base = process.env.PORTCULLIS_BENCH_DATABASE_URL ?? process.env.PORTCULLIS_TEST_DATABASE_URL;
   if (!base) {
@@ -92,12 +98,21 @@ async function benchStore(kind: string): Promise<Row[]> {
   if (!opened) return [];
   const { store, drop } = opened;
   const keyring = Keyring.ephemeral();
-  const boot = await ensureOwner({ db: store.db, keyring, env: { PORTCULLIS_BOOTSTRAP_ADMIN: 'bench:bench-password-123' } });
+  const boot = await ensureOwner({
+    db: store.db,
+    keyring,
+    env: { PORTCULLIS_BOOTSTRAP_ADMIN: 'bench:bench-password-123' },
+  });
   if (!boot.created) throw new Error('bench store was not empty');
   const ctx = serviceContext(store.db, keyring, { orgId: DEFAULT_ORG_ID });
   for (let i = 0; i < 20; i++) await createSite(ctx, { name: `site-${i}` });
   const { token } = await createApiToken(ctx, { userId: boot.userId, name: 'bench' });
-  const app = await buildApp({ store, keyring, config: loadConfig({}, { logLevel: 'silent' }), logger: false });
+  const app = await buildApp({
+    store,
+    keyring,
+    config: loadConfig({}, { logLevel: 'silent' }),
+    logger: false,
+  });
   const base = await app.listen({ host: '127.0.0.1', port: 0 });
   const auth = { authorization: `Bearer ${token}` };
   let counter = 0;
@@ -105,19 +120,32 @@ async function benchStore(kind: string): Promise<Row[]> {
     // Warm-up: JIT, connection pool and prepared statements, not counted.
     await autocannon({ url: base, connections, duration: 2, ...options });
     const r = await autocannon({ url: base, connections, duration, ...options });
-    return { store: kind, endpoint, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, failures: r.non2xx + r.errors };
+    return {
+      store: kind,
+      endpoint,
+      rps: r.requests.average,
+      p50: r.latency.p50,
+      p99: r.latency.p99,
+      failures: r.non2xx + r.errors,
+    };
   };
   try {
     return [
       await run('GET /healthz (baseline, no auth)', { requests: [{ method: 'GET', path: '/healthz' }] }),
-      await run('GET /api/v1/sites (bearer)', { headers: auth, requests: [{ method: 'GET', path: '/api/v1/sites' }] }),
+      await run('GET /api/v1/sites (bearer)', {
+        headers: auth,
+        requests: [{ method: 'GET', path: '/api/v1/sites' }],
+      }),
       await run('POST /api/v1/groups (bearer)', {
         headers: { ...auth, 'content-type': 'application/json' },
         requests: [
           {
             method: 'POST',
             path: '/api/v1/groups',
-            setupRequest: (req) => ({ ...req, body: JSON.stringify({ name: `g-${process.pid}-${counter++}` }) }),
+            setupRequest: (req) => ({
+              ...req,
+              body: JSON.stringify({ name: `g-${process.pid}-${counter++}` }),
+            }),
           },
         ],
       }),
@@ -133,7 +161,9 @@ const rows: Row[] = [];
 for (const kind of (args.stores ?? '').split(',').filter(Boolean)) rows.push(...(await benchStore(kind)));
 
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
-console.log(`\nMachine: ${cpus().length} × ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`);
+console.log(
+  `\nMachine: ${cpus().length} × ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
+);
 console.log(`autocannon: ${connections} connections, ${duration} s per endpoint after a 2 s warm-up\n`);
 console.log('| Store | Endpoint | req/s | p50 ms | p99 ms | vs baseline | non-2xx/errors |');
 console.log('|---|---|---:|---:|---:|---:|---:|');

@@ -30,7 +30,11 @@ export class ApiClient {
     this.baseUrl = (options.url ?? env.PORTCULLIS_URL ?? 'http://127.0.0.1:8080').replace(/\/+$/, '');
     const token = options.token ?? env.PORTCULLIS_TOKEN;
     if (!token) {
-      throw new CliApiError(0, 'PC_CLI_NO_TOKEN', 'An API token is needed: pass --token or set PORTCULLIS_TOKEN.');
+      throw new CliApiError(
+        0,
+        'PC_CLI_NO_TOKEN',
+        'An API token is needed: pass --token or set PORTCULLIS_TOKEN.',
+      );
     }
     this.#token = token;
   }
@@ -79,9 +83,13 @@ export async function runCli(json: boolean | undefined, action: () => Promise<vo
     await action();
   } catch (err) {
     const e =
-      err instanceof CliApiError ? err : new CliApiError(0, 'PC_CLI_ERROR', err instanceof Error ? err.message : String(err));
+      err instanceof CliApiError
+        ? err
+        : new CliApiError(0, 'PC_CLI_ERROR', err instanceof Error ? err.message : String(err));
     if (json) {
-      process.stderr.write(`${JSON.stringify({ error: { code: e.code, message: e.message, field: e.field } })}\n`);
+      process.stderr.write(
+        `${JSON.stringify({ error: { code: e.code, message: e.message, field: e.field } })}\n`,
+      );
     } else {
       process.stderr.write(`error: ${e.message} (${e.code}${e.field ? `, field ${e.field}` : ''})\n`);
     }

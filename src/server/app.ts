@@ -7,7 +7,7 @@
  * route declaring `config.auth` or `config.permission`) and, for periodic work, a task to
  * `BACKGROUND_TASKS` in `src/server/background.ts`.
  */
-import { TypeBoxValidatorCompiler, registerAjvFormats } from '@fastify/type-provider-typebox';
+import { registerAjvFormats, TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyServerOptions } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { ServerConfig } from '../config.ts';
@@ -44,7 +44,10 @@ declare module 'fastify' {
 
 registerAjvFormats();
 
-function loggerOptions(config: ServerConfig, logger: BuildAppOptions['logger']): FastifyServerOptions['logger'] {
+function loggerOptions(
+  config: ServerConfig,
+  logger: BuildAppOptions['logger'],
+): FastifyServerOptions['logger'] {
   if (logger === false) return false;
   return {
     level: logger?.level ?? config.logLevel,

@@ -57,6 +57,11 @@ export interface ErrorBody {
   error: { code: ErrorCode; message: string; field: string | null; request_id: string };
 }
 
-export function errorBody(code: ErrorCode, message: string, field: string | undefined, requestId: string): ErrorBody {
+export function errorBody(
+  code: ErrorCode,
+  message: string,
+  field: string | undefined,
+  requestId: string,
+): ErrorBody {
   return { error: { code, message, field: field ?? null, request_id: requestId } };
 }

@@ -28,7 +28,9 @@ export async function startServer(
   io: { banner: (text: string) => void } = { banner: (text) => process.stderr.write(text) },
 ): Promise<RunningServer> {
   const keyring = Keyring.load(config.dataDir);
-  const store = await openStore(config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir });
+  const store = await openStore(
+    config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir },
+  );
   let app: FastifyInstance | undefined;
   try {
     const boot = await ensureOwner({ db: store.db, keyring });

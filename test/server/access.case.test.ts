@@ -28,8 +28,10 @@ const isDocsUi = (url: string) => url === '/api/docs' || url.startsWith('/api/do
 
 const concrete = (url: string) => url.replace(/:[A-Za-z]+/g, () => randomUUID());
 /** The error code of a response (HEAD answers carry no body; their status alone is checked). */
-const codeOf = (res: { body: string }) => (res.body ? (JSON.parse(res.body).error?.code as string) : undefined);
-const messageOf = (res: { body: string }) => (res.body ? (JSON.parse(res.body).error?.message as string) : '');
+const codeOf = (res: { body: string }) =>
+  res.body ? (JSON.parse(res.body).error?.code as string) : undefined;
+const messageOf = (res: { body: string }) =>
+  res.body ? (JSON.parse(res.body).error?.message as string) : '';
 
 export function runAccessSuite(kind: StoreKind): void {
   let t: TestApp;
@@ -50,7 +52,10 @@ export function runAccessSuite(kind: StoreKind): void {
           method: 'POST',
           url: '/api/v1/auth/tokens',
           token: t.ownerToken,
-          payload: { name: `all-but-${permission}`, permissions: ALL_PERMISSIONS.filter((p) => p !== permission) },
+          payload: {
+            name: `all-but-${permission}`,
+            permissions: ALL_PERMISSIONS.filter((p) => p !== permission),
+          },
         });
         token = res.json().token as string;
         allBut.set(permission, token);
@@ -62,18 +67,28 @@ export function runAccessSuite(kind: StoreKind): void {
 
     it('finds the whole API in the route table', () => {
       const urls = new Set(routes().map((r) => r.url));
-      for (const url of ['/api/v1/users', '/api/v1/groups/:id/members', '/api/v1/sites/:id', '/api/v1/role-bindings', '/api/v1/audit']) {
+      for (const url of [
+        '/api/v1/users',
+        '/api/v1/groups/:id/members',
+        '/api/v1/sites/:id',
+        '/api/v1/role-bindings',
+        '/api/v1/audit',
+      ]) {
         expect(urls).toContain(url);
       }
     });
 
     it('declares public only the health, metrics, OpenAPI, docs UI and sign-in routes', () => {
       const publicUrls = t.app.declaredRoutes.filter((r) => r.access.auth === 'public').map((r) => r.url);
-      expect([...new Set(publicUrls.filter((url) => !isDocsUi(url)))].sort()).toEqual([...PUBLIC_ROUTES].sort());
+      expect([...new Set(publicUrls.filter((url) => !isDocsUi(url)))].sort()).toEqual(
+        [...PUBLIC_ROUTES].sort(),
+      );
     });
 
-    it('declares permission-free (self-service) only the caller\'s own session, TOTP and token routes', () => {
-      const selfService = t.app.declaredRoutes.filter((r) => r.access.auth === 'authenticated').map((r) => r.url);
+    it("declares permission-free (self-service) only the caller's own session, TOTP and token routes", () => {
+      const selfService = t.app.declaredRoutes
+        .filter((r) => r.access.auth === 'authenticated')
+        .map((r) => r.url);
       expect([...new Set(selfService)].sort()).toEqual([...SELF_SERVICE_ROUTES].sort());
     });
 
@@ -90,23 +105,48 @@ export function runAccessSuite(kind: StoreKind): void {
 
     it('refuses every permission route with 403 to a caller holding every other permission', async () => {
       const failures: string[] = [];
-      const guarded = routes().filter((r): r is DeclaredRoute & { access: { permission: Permission } } => !!r.access.permission);
+      const guarded = routes().filter(
+        (r): r is DeclaredRoute & { access: { permission: Permission } } => !!r.access.permission,
+      );
       expect(guarded.length).toBeGreaterThan(20);
       for (const route of guarded) {
         const url = concrete(route.url);
-        const denied = await t.call({ method: route.method as 'GET', url, token: await tokenWithout(route.access.permission), payload: {} });
-        if (denied.statusCode !== 403 || (route.method !== 'HEAD' && !messageOf(denied).includes(route.access.permission))) {
-          failures.push(`${route.method} ${route.url} without ${route.access.permission} → ${denied.statusCode}`);
+        const denied = await t.call({
+          method: route.method as 'GET',
+          url,
+          token: await tokenWithout(route.access.permission),
+          payload: {},
+        });
+        if (
+          denied.statusCode !== 403 ||
+          (route.method !== 'HEAD' && !messageOf(denied).includes(route.access.permission))
+        ) {
+          failures.push(
+            `${route.method} ${route.url} without ${route.access.permission} → ${denied.statusCode}`,
+          );
         }
         // Control: the owner passes the gate (whatever the handler then answers), so the 403 was the permission's.
-        const allowed = await t.call({ method: route.method as 'GET', url, token: t.ownerToken, payload: {} });
-        if ([401, 403].includes(allowed.statusCode)) failures.push(`${route.method} ${route.url} refused the owner`);
+        const allowed = await t.call({
+          method: route.method as 'GET',
+          url,
+          token: t.ownerToken,
+          payload: {},
+        });
+        if ([401, 403].includes(allowed.statusCode))
+          failures.push(`${route.method} ${route.url} refused the owner`);
       }
       expect(failures).toEqual([]);
     });
 
     it('refuses org-wide routes to a caller holding the permission on one site only', async () => {
-      const site = (await t.call({ method: 'POST', url: '/api/v1/sites', token: t.ownerToken, payload: { name: 'walk-site' } })).json();
+      const site = (
+        await t.call({
+          method: 'POST',
+          url: '/api/v1/sites',
+          token: t.ownerToken,
+          payload: { name: 'walk-site' },
+        })
+      ).json();
       const limited = await t.call({
         method: 'POST',
         url: '/api/v1/roles',
@@ -122,7 +162,12 @@ export function runAccessSuite(kind: StoreKind): void {
       });
       const failures: string[] = [];
       for (const route of routes().filter((r) => r.access.permission && r.access.scope === 'org')) {
-        const res = await t.call({ method: route.method as 'GET', url: concrete(route.url), token: user.token, payload: {} });
+        const res = await t.call({
+          method: route.method as 'GET',
+          url: concrete(route.url),
+          token: user.token,
+          payload: {},
+        });
         if (res.statusCode !== 403) failures.push(`${route.method} ${route.url} → ${res.statusCode}`);
       }
       expect(failures).toEqual([]);
@@ -163,14 +208,17 @@ export function runAccessSuite(kind: StoreKind): void {
 
     beforeAll(async () => {
       const mk = async (name: string) =>
-        (await t.call({ method: 'POST', url: '/api/v1/sites', token: t.ownerToken, payload: { name } })).json().id as string;
+        (
+          await t.call({ method: 'POST', url: '/api/v1/sites', token: t.ownerToken, payload: { name } })
+        ).json().id as string;
       siteA = await mk('scope-a');
       siteB = await mk('scope-b');
       operatorA = await t.makeUser('operator-a', 'operator', [siteA]);
       adminA = await t.makeUser('admin-a', 'admin', [siteA]);
     });
 
-    const who = (name: string) => (name === 'operator-a' ? operatorA.token : name === 'admin-a' ? adminA.token : t.ownerToken);
+    const who = (name: string) =>
+      name === 'operator-a' ? operatorA.token : name === 'admin-a' ? adminA.token : t.ownerToken;
 
     it.each([
       { row: 'operator-a lists only site A', as: 'operator-a', expectIds: ['A'] },
@@ -187,34 +235,67 @@ export function runAccessSuite(kind: StoreKind): void {
     it.each([
       { row: 'operator-a reads site A', as: 'operator-a', method: 'GET', site: 'A', status: 200 },
       { row: 'operator-a cannot see site B (404)', as: 'operator-a', method: 'GET', site: 'B', status: 404 },
-      { row: 'operator-a cannot change site A without the permission (403)', as: 'operator-a', method: 'PATCH', site: 'A', status: 403 },
+      {
+        row: 'operator-a cannot change site A without the permission (403)',
+        as: 'operator-a',
+        method: 'PATCH',
+        site: 'A',
+        status: 403,
+      },
       { row: 'admin-a changes site A', as: 'admin-a', method: 'PATCH', site: 'A', status: 200 },
       { row: 'admin-a cannot change site B (403)', as: 'admin-a', method: 'PATCH', site: 'B', status: 403 },
       { row: 'admin-a cannot delete site B (403)', as: 'admin-a', method: 'DELETE', site: 'B', status: 403 },
       { row: 'admin-a cannot see site B (404)', as: 'admin-a', method: 'GET', site: 'B', status: 404 },
-      { row: 'admin-a cannot create a site (org-wide, 403)', as: 'admin-a', method: 'POST', site: null, status: 403 },
+      {
+        row: 'admin-a cannot create a site (org-wide, 403)',
+        as: 'admin-a',
+        method: 'POST',
+        site: null,
+        status: 403,
+      },
       { row: 'owner changes site B', as: 'owner', method: 'PATCH', site: 'B', status: 200 },
     ])('$row', async ({ as, method, site, status }) => {
       const url = site === null ? '/api/v1/sites' : `/api/v1/sites/${site === 'A' ? siteA : siteB}`;
-      const payload = method === 'PATCH' || method === 'POST' ? { description: `by ${as}`, ...(method === 'POST' ? { name: 'new-site' } : {}) } : undefined;
-      const res = await t.call({ method: method as 'GET', url, token: who(as), ...(payload ? { payload } : {}) });
+      const payload =
+        method === 'PATCH' || method === 'POST'
+          ? { description: `by ${as}`, ...(method === 'POST' ? { name: 'new-site' } : {}) }
+          : undefined;
+      const res = await t.call({
+        method: method as 'GET',
+        url,
+        token: who(as),
+        ...(payload ? { payload } : {}),
+      });
       expect(res.statusCode).toBe(status);
       if (status >= 400) expect(res.json().error.request_id).toBe(res.headers['x-request-id']);
     });
 
     it('writes nothing when a site-limited write is refused', async () => {
-      await t.call({ method: 'PATCH', url: `/api/v1/sites/${siteB}`, token: adminA.token, payload: { description: 'sneaky' } });
+      await t.call({
+        method: 'PATCH',
+        url: `/api/v1/sites/${siteB}`,
+        token: adminA.token,
+        payload: { description: 'sneaky' },
+      });
       const b = await t.call({ method: 'GET', url: `/api/v1/sites/${siteB}`, token: t.ownerToken });
       expect(b.json().description).not.toBe('sneaky');
     });
 
     it("shows a site-limited auditor only their sites' audit entries", async () => {
-      const res = await t.call({ method: 'GET', url: '/api/v1/audit?action=site.*&limit=500', token: adminA.token });
+      const res = await t.call({
+        method: 'GET',
+        url: '/api/v1/audit?action=site.*&limit=500',
+        token: adminA.token,
+      });
       expect(res.statusCode).toBe(200);
       const sites = new Set(res.json().items.map((e: { site_id: string }) => e.site_id));
       expect(sites.has(siteA)).toBe(true);
       expect(sites.has(siteB)).toBe(false);
-      const all = await t.call({ method: 'GET', url: '/api/v1/audit?action=site.*&limit=500', token: t.ownerToken });
+      const all = await t.call({
+        method: 'GET',
+        url: '/api/v1/audit?action=site.*&limit=500',
+        token: t.ownerToken,
+      });
       expect(new Set(all.json().items.map((e: { site_id: string }) => e.site_id)).has(siteB)).toBe(true);
     });
   });

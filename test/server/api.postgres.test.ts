@@ -10,6 +10,10 @@ const postgres = storeKinds().find((k) => k.kind === 'postgres');
 const skipped = postgres?.skipReason ? ` — ${postgres.skipReason}` : '';
 
 describe.skipIf(!postgres?.available)(`HTTP auth on PostgreSQL${skipped}`, () => runAuthSuite('postgres'));
-describe.skipIf(!postgres?.available)(`HTTP access control on PostgreSQL${skipped}`, () => runAccessSuite('postgres'));
-describe.skipIf(!postgres?.available)(`HTTP conventions on PostgreSQL${skipped}`, () => runConventionsSuite('postgres'));
+describe.skipIf(!postgres?.available)(`HTTP access control on PostgreSQL${skipped}`, () =>
+  runAccessSuite('postgres'),
+);
+describe.skipIf(!postgres?.available)(`HTTP conventions on PostgreSQL${skipped}`, () =>
+  runConventionsSuite('postgres'),
+);
 describe.skipIf(!postgres?.available)(`HTTP audit on PostgreSQL${skipped}`, () => runAuditSuite('postgres'));

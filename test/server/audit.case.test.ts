@@ -11,7 +11,10 @@ interface Change {
   action: string;
   targetType: string;
   /** Performs the change; returns the response and the target id. */
-  run(t: TestApp, ids: Record<string, string>): Promise<{ res: { statusCode: number; headers: Record<string, unknown> }; targetId: string }>;
+  run(
+    t: TestApp,
+    ids: Record<string, string>,
+  ): Promise<{ res: { statusCode: number; headers: Record<string, unknown> }; targetId: string }>;
   expectBefore?: boolean;
   expectAfter?: boolean;
 }
@@ -25,7 +28,10 @@ const CHANGES: Change[] = [
     targetType: 'user',
     expectAfter: true,
     async run(t, ids) {
-      const res = await call(t, 'POST', '/api/v1/users', { username: 'audited', password: 'audited-password-1' });
+      const res = await call(t, 'POST', '/api/v1/users', {
+        username: 'audited',
+        password: 'audited-password-1',
+      });
       ids.user = res.json().id;
       return { res, targetId: ids.user as string };
     },
@@ -36,13 +42,19 @@ const CHANGES: Change[] = [
     targetType: 'user',
     expectBefore: true,
     expectAfter: true,
-    run: async (t, ids) => ({ res: await call(t, 'PATCH', `/api/v1/users/${ids.user}`, { display_name: 'Audited' }), targetId: ids.user as string }),
+    run: async (t, ids) => ({
+      res: await call(t, 'PATCH', `/api/v1/users/${ids.user}`, { display_name: 'Audited' }),
+      targetId: ids.user as string,
+    }),
   },
   {
     row: "set a user's password",
     action: 'user.password_change',
     targetType: 'user',
-    run: async (t, ids) => ({ res: await call(t, 'PUT', `/api/v1/users/${ids.user}/password`, { password: 'another-password-2' }), targetId: ids.user as string }),
+    run: async (t, ids) => ({
+      res: await call(t, 'PUT', `/api/v1/users/${ids.user}/password`, { password: 'another-password-2' }),
+      targetId: ids.user as string,
+    }),
   },
   {
     row: 'create a group',
@@ -59,13 +71,19 @@ const CHANGES: Change[] = [
     row: 'add a group member',
     action: 'group.member_add',
     targetType: 'group',
-    run: async (t, ids) => ({ res: await call(t, 'POST', `/api/v1/groups/${ids.group}/members`, { user_id: ids.user }), targetId: ids.group as string }),
+    run: async (t, ids) => ({
+      res: await call(t, 'POST', `/api/v1/groups/${ids.group}/members`, { user_id: ids.user }),
+      targetId: ids.group as string,
+    }),
   },
   {
     row: 'remove a group member',
     action: 'group.member_remove',
     targetType: 'group',
-    run: async (t, ids) => ({ res: await call(t, 'DELETE', `/api/v1/groups/${ids.group}/members/${ids.user}`), targetId: ids.group as string }),
+    run: async (t, ids) => ({
+      res: await call(t, 'DELETE', `/api/v1/groups/${ids.group}/members/${ids.user}`),
+      targetId: ids.group as string,
+    }),
   },
   {
     row: 'create a site',
@@ -82,7 +100,10 @@ const CHANGES: Change[] = [
     action: 'role.create',
     targetType: 'role',
     async run(t, ids) {
-      const res = await call(t, 'POST', '/api/v1/roles', { name: 'audited-role', permissions: ['audit.view'] });
+      const res = await call(t, 'POST', '/api/v1/roles', {
+        name: 'audited-role',
+        permissions: ['audit.view'],
+      });
       ids.role = res.json().id;
       return { res, targetId: ids.role as string };
     },
@@ -92,7 +113,11 @@ const CHANGES: Change[] = [
     action: 'role_binding.create',
     targetType: 'role_binding',
     async run(t, ids) {
-      const res = await call(t, 'POST', '/api/v1/role-bindings', { role_id: ids.role, user_id: ids.user, site_ids: [ids.site] });
+      const res = await call(t, 'POST', '/api/v1/role-bindings', {
+        role_id: ids.role,
+        user_id: ids.user,
+        site_ids: [ids.site],
+      });
       ids.binding = res.json().id;
       return { res, targetId: ids.binding as string };
     },
@@ -102,20 +127,29 @@ const CHANGES: Change[] = [
     action: 'role_binding.delete',
     targetType: 'role_binding',
     expectBefore: true,
-    run: async (t, ids) => ({ res: await call(t, 'DELETE', `/api/v1/role-bindings/${ids.binding}`), targetId: ids.binding as string }),
+    run: async (t, ids) => ({
+      res: await call(t, 'DELETE', `/api/v1/role-bindings/${ids.binding}`),
+      targetId: ids.binding as string,
+    }),
   },
   {
     row: 'delete a role',
     action: 'role.delete',
     targetType: 'role',
     expectBefore: true,
-    run: async (t, ids) => ({ res: await call(t, 'DELETE', `/api/v1/roles/${ids.role}`), targetId: ids.role as string }),
+    run: async (t, ids) => ({
+      res: await call(t, 'DELETE', `/api/v1/roles/${ids.role}`),
+      targetId: ids.role as string,
+    }),
   },
   {
     row: 'delete a site',
     action: 'site.delete',
     targetType: 'site',
-    run: async (t, ids) => ({ res: await call(t, 'DELETE', `/api/v1/sites/${ids.site}`), targetId: ids.site as string }),
+    run: async (t, ids) => ({
+      res: await call(t, 'DELETE', `/api/v1/sites/${ids.site}`),
+      targetId: ids.site as string,
+    }),
   },
   {
     row: 'create an API token',
@@ -131,25 +165,40 @@ const CHANGES: Change[] = [
     row: 'revoke an API token',
     action: 'api_token.revoke',
     targetType: 'api_token',
-    run: async (t, ids) => ({ res: await call(t, 'DELETE', `/api/v1/auth/tokens/${ids.token}`), targetId: ids.token as string }),
+    run: async (t, ids) => ({
+      res: await call(t, 'DELETE', `/api/v1/auth/tokens/${ids.token}`),
+      targetId: ids.token as string,
+    }),
   },
   {
     row: 'delete a group',
     action: 'group.delete',
     targetType: 'group',
-    run: async (t, ids) => ({ res: await call(t, 'DELETE', `/api/v1/groups/${ids.group}`), targetId: ids.group as string }),
+    run: async (t, ids) => ({
+      res: await call(t, 'DELETE', `/api/v1/groups/${ids.group}`),
+      targetId: ids.group as string,
+    }),
   },
   {
     row: 'delete a user',
     action: 'user.delete',
     targetType: 'user',
     expectBefore: true,
-    run: async (t, ids) => ({ res: await call(t, 'DELETE', `/api/v1/users/${ids.user}`), targetId: ids.user as string }),
+    run: async (t, ids) => ({
+      res: await call(t, 'DELETE', `/api/v1/users/${ids.user}`),
+      targetId: ids.user as string,
+    }),
   },
 ];
 
 function call(t: TestApp, method: string, url: string, payload?: Record<string, unknown>) {
-  return t.call({ method: method as 'POST', url, token: t.ownerToken, remoteAddress: IP, ...(payload ? { payload } : {}) });
+  return t.call({
+    method: method as 'POST',
+    url,
+    token: t.ownerToken,
+    remoteAddress: IP,
+    ...(payload ? { payload } : {}),
+  });
 }
 
 export function runAuditSuite(kind: StoreKind): void {
@@ -167,7 +216,11 @@ export function runAuditSuite(kind: StoreKind): void {
       const { res, targetId } = await run(t, ids);
       expect(res.statusCode).toBeLessThan(300);
       const requestId = res.headers['x-request-id'] as string;
-      const page = await t.call({ method: 'GET', url: `/api/v1/audit?action=${action}&target_id=${targetId}`, token: t.ownerToken });
+      const page = await t.call({
+        method: 'GET',
+        url: `/api/v1/audit?action=${action}&target_id=${targetId}`,
+        token: t.ownerToken,
+      });
       const entries = page.json().items.filter((e: { request_id: string }) => e.request_id === requestId);
       expect(entries).toHaveLength(1);
       const [entry] = entries;
@@ -183,24 +236,44 @@ export function runAuditSuite(kind: StoreKind): void {
       expect(entry.actor_name).toContain(OWNER.username);
       if (expectBefore) expect(entry.before).toBeTruthy();
       if (expectAfter) expect(entry.after).toBeTruthy();
-      expect(JSON.stringify(entry)).not.toMatch(/audited-password-1|another-password-2|password_hash|pc_[a-z2-7]{12}_/);
+      expect(JSON.stringify(entry)).not.toMatch(
+        /audited-password-1|another-password-2|password_hash|pc_[a-z2-7]{12}_/,
+      );
     });
 
     it('records a sign-out with the session user as actor', async () => {
       const session = await t.signIn(OWNER.username, OWNER.password);
-      const out = await t.call({ method: 'POST', url: '/api/v1/auth/logout', headers: { cookie: session.cookie, 'x-csrf-token': session.csrf } });
-      const page = await t.call({ method: 'GET', url: '/api/v1/audit?action=auth.logout', token: t.ownerToken });
-      const entry = page.json().items.find((e: { request_id: string }) => e.request_id === out.headers['x-request-id']);
+      const out = await t.call({
+        method: 'POST',
+        url: '/api/v1/auth/logout',
+        headers: { cookie: session.cookie, 'x-csrf-token': session.csrf },
+      });
+      const page = await t.call({
+        method: 'GET',
+        url: '/api/v1/audit?action=auth.logout',
+        token: t.ownerToken,
+      });
+      const entry = page
+        .json()
+        .items.find((e: { request_id: string }) => e.request_id === out.headers['x-request-id']);
       expect(entry).toMatchObject({ actor_type: 'user', actor_id: t.ownerId, actor_name: OWNER.username });
     });
   });
 
   describe('reading the audit log', () => {
     it('filters by actor, target type and outcome, and pages with a cursor', async () => {
-      const byType = await t.call({ method: 'GET', url: '/api/v1/audit?target_type=group', token: t.ownerToken });
+      const byType = await t.call({
+        method: 'GET',
+        url: '/api/v1/audit?target_type=group',
+        token: t.ownerToken,
+      });
       expect(byType.json().items.length).toBeGreaterThan(0);
       expect(byType.json().items.every((e: { target_type: string }) => e.target_type === 'group')).toBe(true);
-      const failures = await t.call({ method: 'GET', url: '/api/v1/audit?outcome=failure', token: t.ownerToken });
+      const failures = await t.call({
+        method: 'GET',
+        url: '/api/v1/audit?outcome=failure',
+        token: t.ownerToken,
+      });
       expect(failures.json().items.every((e: { outcome: string }) => e.outcome === 'failure')).toBe(true);
 
       const seen: number[] = [];

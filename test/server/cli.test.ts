@@ -8,7 +8,10 @@ import { startTestApp, type TestApp } from '../helpers/app.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 
-function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function cli(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const clean = { ...process.env, ...env };
     if (!('PORTCULLIS_TOKEN' in env)) delete clean.PORTCULLIS_TOKEN;
@@ -37,15 +40,34 @@ describe('portcullis users / tokens CLI', () => {
   });
 
   it('creates a user with a role and a generated password (--json)', async () => {
-    const res = await cli(['users', 'create', 'cli-alice', '--role', 'viewer', '--url', url, '--token', t.ownerToken, '--json']);
+    const res = await cli([
+      'users',
+      'create',
+      'cli-alice',
+      '--role',
+      'viewer',
+      '--url',
+      url,
+      '--token',
+      t.ownerToken,
+      '--json',
+    ]);
     expect(res.stderr).toBe('');
     expect(res.code).toBe(0);
     const out = JSON.parse(res.stdout);
     expect(out.user.username).toBe('cli-alice');
     expect(out.password.length).toBeGreaterThanOrEqual(16);
-    const login = await t.call({ method: 'POST', url: '/api/v1/auth/login', payload: { username: 'cli-alice', password: out.password } });
+    const login = await t.call({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { username: 'cli-alice', password: out.password },
+    });
     expect(login.statusCode).toBe(200);
-    const bindings = await t.call({ method: 'GET', url: `/api/v1/role-bindings?user_id=${out.user.id}`, token: t.ownerToken });
+    const bindings = await t.call({
+      method: 'GET',
+      url: `/api/v1/role-bindings?user_id=${out.user.id}`,
+      token: t.ownerToken,
+    });
     expect(bindings.json().items.map((b: { role_name: string }) => b.role_name)).toEqual(['viewer']);
   });
 
@@ -59,8 +81,19 @@ describe('portcullis users / tokens CLI', () => {
 
   it('creates a token limited to permissions, printed once, that works', async () => {
     const res = await cli([
-      'tokens', 'create', '--name', 'cli-ci', '--expires', '7d', '--permission', 'audit.view',
-      '--url', url, '--token', t.ownerToken, '--json',
+      'tokens',
+      'create',
+      '--name',
+      'cli-ci',
+      '--expires',
+      '7d',
+      '--permission',
+      'audit.view',
+      '--url',
+      url,
+      '--token',
+      t.ownerToken,
+      '--json',
     ]);
     expect(res.code).toBe(0);
     const out = JSON.parse(res.stdout);
@@ -82,14 +115,25 @@ describe('portcullis users / tokens CLI', () => {
     const noToken = await cli(['users', 'list', '--url', url]);
     expect(noToken.code).toBe(1);
     expect(noToken.stderr).toMatch(/--token or set PORTCULLIS_TOKEN/);
-    const unreachable = await cli(['users', 'list', '--url', 'http://127.0.0.1:1', '--token', t.ownerToken, '--json']);
+    const unreachable = await cli([
+      'users',
+      'list',
+      '--url',
+      'http://127.0.0.1:1',
+      '--token',
+      t.ownerToken,
+      '--json',
+    ]);
     expect(unreachable.code).toBe(1);
     expect(JSON.parse(unreachable.stderr).error.code).toBe('PC_CLI_UNREACHABLE');
   });
 
-  it.each(['serve', 'users create', 'users list', 'tokens create', 'tokens list', 'tokens revoke'])('has --help for %s', async (cmd) => {
-    const res = await cli([...cmd.split(' '), '--help']);
-    expect(res.code).toBe(0);
-    expect(res.stdout).toMatch(/Usage: portcullis/);
-  });
+  it.each(['serve', 'users create', 'users list', 'tokens create', 'tokens list', 'tokens revoke'])(
+    'has --help for %s',
+    async (cmd) => {
+      const res = await cli([...cmd.split(' '), '--help']);
+      expect(res.code).toBe(0);
+      expect(res.stdout).toMatch(/Usage: portcullis/);
+    },
+  );
 });

@@ -11,8 +11,20 @@ describe('PrincipalCache', () => {
   it.each([
     { row: 'fresh within the TTL', ttl: 5000, expires: null, at: NOW + 4999, hit: true },
     { row: 'stale after the TTL', ttl: 5000, expires: null, at: NOW + 5000, hit: false },
-    { row: 'stale once the credential expires, even inside the TTL', ttl: 5000, expires: new Date(NOW + 1000), at: NOW + 1000, hit: false },
-    { row: 'fresh before the credential expires', ttl: 5000, expires: new Date(NOW + 1000), at: NOW + 999, hit: true },
+    {
+      row: 'stale once the credential expires, even inside the TTL',
+      ttl: 5000,
+      expires: new Date(NOW + 1000),
+      at: NOW + 1000,
+      hit: false,
+    },
+    {
+      row: 'fresh before the credential expires',
+      ttl: 5000,
+      expires: new Date(NOW + 1000),
+      at: NOW + 999,
+      hit: true,
+    },
     { row: 'never stored with TTL 0', ttl: 0, expires: null, at: NOW, hit: false },
   ])('$row', ({ ttl, expires, at, hit }) => {
     const cache = new PrincipalCache<string>(ttl);
@@ -32,7 +44,11 @@ describe('PrincipalCache', () => {
     cache.set('a', 'alice', null, NOW);
     cache.set('b', 'bob', null, NOW);
     cache.set('c', 'carol', null, NOW);
-    expect([cache.get('a', NOW), cache.get('b', NOW), cache.get('c', NOW)]).toEqual([undefined, 'bob', 'carol']);
+    expect([cache.get('a', NOW), cache.get('b', NOW), cache.get('c', NOW)]).toEqual([
+      undefined,
+      'bob',
+      'carol',
+    ]);
   });
 
   it('keys by a hash, never by the credential itself', () => {

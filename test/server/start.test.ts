@@ -25,10 +25,19 @@ interface Started {
 }
 
 async function start(dataDir: string): Promise<Started> {
-  const env: NodeJS.ProcessEnv = { ...process.env, PORTCULLIS_DATA_DIR: dataDir, PORTCULLIS_PORT: '0', PORTCULLIS_LOG_LEVEL: 'info' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PORTCULLIS_DATA_DIR: dataDir,
+    PORTCULLIS_PORT: '0',
+    PORTCULLIS_LOG_LEVEL: 'info',
+  };
   delete env.PORTCULLIS_BOOTSTRAP_ADMIN;
   delete env.PORTCULLIS_DATABASE_URL;
-  const child = spawn(process.execPath, ['bin/portcullis.js', 'serve'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['bin/portcullis.js', 'serve'], {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stdout?.on('data', (chunk) => {

@@ -25,7 +25,8 @@ export function parseExpiry(value: string, now = Date.now()): string {
     return new Date(now + Number(duration[1]) * unit).toISOString();
   }
   const date = new Date(value);
-  if (Number.isNaN(date.getTime())) throw new Error(`--expires must be an ISO time or a duration like 90d, got "${value}".`);
+  if (Number.isNaN(date.getTime()))
+    throw new Error(`--expires must be an ISO time or a duration like 90d, got "${value}".`);
   return date.toISOString();
 }
 
@@ -69,14 +70,24 @@ export function registerTokensCommands(program: Command): void {
     .option('--json', OPTION_HELP.json)
     .action(async (opts) =>
       runCli(opts.json, async () => {
-        const { items } = await new ApiClient(opts).request<{ items: ApiToken[] }>('GET', '/api/v1/auth/tokens');
+        const { items } = await new ApiClient(opts).request<{ items: ApiToken[] }>(
+          'GET',
+          '/api/v1/auth/tokens',
+        );
         if (opts.json) {
           process.stdout.write(`${JSON.stringify(items)}\n`);
           return;
         }
         const table = new Table({ head: ['Name', 'Prefix', 'Permissions', 'Expires', 'Revoked', 'Id'] });
         for (const t of items) {
-          table.push([t.name, t.prefix, t.permissions?.join(' ') ?? '(all of yours)', t.expires_at ?? 'never', t.revoked_at ?? '', t.id]);
+          table.push([
+            t.name,
+            t.prefix,
+            t.permissions?.join(' ') ?? '(all of yours)',
+            t.expires_at ?? 'never',
+            t.revoked_at ?? '',
+            t.id,
+          ]);
         }
         process.stdout.write(`${table.toString()}\n`);
       }),

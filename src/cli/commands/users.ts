@@ -25,7 +25,9 @@ interface Role {
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }
 
 export function registerUsersCommands(program: Command): void {
@@ -52,7 +54,10 @@ export function registerUsersCommands(program: Command): void {
         if (opts.role) {
           const roles = await client.request<{ items: Role[] }>('GET', '/api/v1/roles');
           role = roles.items.find((r) => r.name === opts.role);
-          if (!role) throw new Error(`No role named "${opts.role}" (known: ${roles.items.map((r) => r.name).join(', ')}).`);
+          if (!role)
+            throw new Error(
+              `No role named "${opts.role}" (known: ${roles.items.map((r) => r.name).join(', ')}).`,
+            );
         }
         const user = await client.request<User>('POST', '/api/v1/users', {
           username,
@@ -71,7 +76,9 @@ export function registerUsersCommands(program: Command): void {
           process.stdout.write(`${JSON.stringify({ user, ...(generated ? { password } : {}) })}\n`);
           return;
         }
-        process.stdout.write(`Created user ${user.username} (${user.id})${role ? ` with role ${role.name}` : ''}.\n`);
+        process.stdout.write(
+          `Created user ${user.username} (${user.id})${role ? ` with role ${role.name}` : ''}.\n`,
+        );
         if (generated) process.stdout.write(`Password (shown once): ${password}\n`);
       }),
     );
@@ -84,14 +91,24 @@ export function registerUsersCommands(program: Command): void {
     .option('--json', OPTION_HELP.json)
     .action(async (opts) =>
       runCli(opts.json, async () => {
-        const { items } = await new ApiClient(opts).request<{ items: User[] }>('GET', '/api/v1/users?limit=500');
+        const { items } = await new ApiClient(opts).request<{ items: User[] }>(
+          'GET',
+          '/api/v1/users?limit=500',
+        );
         if (opts.json) {
           process.stdout.write(`${JSON.stringify(items)}\n`);
           return;
         }
         const table = new Table({ head: ['Username', 'Display name', 'Email', 'TOTP', 'Disabled', 'Id'] });
         for (const u of items) {
-          table.push([u.username, u.display_name, u.email ?? '', u.totp_enabled ? 'yes' : 'no', u.disabled ? 'yes' : 'no', u.id]);
+          table.push([
+            u.username,
+            u.display_name,
+            u.email ?? '',
+            u.totp_enabled ? 'yes' : 'no',
+            u.disabled ? 'yes' : 'no',
+            u.id,
+          ]);
         }
         process.stdout.write(`${table.toString()}\n`);
       }),

@@ -38,7 +38,10 @@ export interface AuthBackend {
   /** The principal of a bearer token, or null when it is unknown, expired or revoked. */
   fromToken(token: string): Promise<Principal | null>;
   /** The principal of a session cookie, or null; `csrfValid` says whether the CSRF header matches it. */
-  fromSession(cookie: string, csrfHeader: string | undefined): Promise<{ principal: Principal; csrfValid: boolean } | null>;
+  fromSession(
+    cookie: string,
+    csrfHeader: string | undefined,
+  ): Promise<{ principal: Principal; csrfValid: boolean } | null>;
   /** Called after every successful change, which may have revoked a credential or changed rights. */
   invalidate(): void;
 }
@@ -84,7 +87,9 @@ export function registerAccessControl(app: FastifyInstance, backend: AuthBackend
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     if (!config.auth && !config.permission) {
       if (!(this as unknown as Record<symbol, unknown>)[PUBLIC_BY_DEFAULT]) {
-        throw new Error(`Route ${methods.join(',')} ${route.url} declares neither config.auth nor config.permission`);
+        throw new Error(
+          `Route ${methods.join(',')} ${route.url} declares neither config.auth nor config.permission`,
+        );
       }
       route.config = { ...route.config, auth: 'public' };
     } else if (config.auth && config.permission) {
@@ -117,9 +122,11 @@ async function authenticate(request: FastifyRequest, backend: AuthBackend): Prom
   const header = request.headers.authorization;
   if (header !== undefined) {
     const match = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!match?.[1]) throw new ApiError('PC_ERR_UNAUTHENTICATED', 'Authorization header must be "Bearer <token>".');
+    if (!match?.[1])
+      throw new ApiError('PC_ERR_UNAUTHENTICATED', 'Authorization header must be "Bearer <token>".');
     const principal = await backend.fromToken(match[1]);
-    if (!principal) throw new ApiError('PC_ERR_UNAUTHENTICATED', 'The API token is invalid, expired or revoked.');
+    if (!principal)
+      throw new ApiError('PC_ERR_UNAUTHENTICATED', 'The API token is invalid, expired or revoked.');
     return principal;
   }
   const cookie = request.cookies[SESSION_COOKIE];
@@ -132,7 +139,8 @@ async function authenticate(request: FastifyRequest, backend: AuthBackend): Prom
 }
 
 function authorize(principal: Principal, permission: Permission, scope: 'org' | 'site'): void {
-  const allowed = scope === 'org' ? principal.permissions.can(permission) : principal.permissions.hasAny(permission);
+  const allowed =
+    scope === 'org' ? principal.permissions.can(permission) : principal.permissions.hasAny(permission);
   if (!allowed) {
     const where = scope === 'org' ? ' for the whole organisation' : '';
     throw new ApiError('PC_ERR_FORBIDDEN', `This action needs the permission ${permission}${where}.`);
@@ -161,5 +169,8 @@ export function requireSite(
 ): void {
   if (principalOf(request).permissions.can(permission, siteId)) return;
   if (mode === 'read') throw new ApiError('PC_ERR_NOT_FOUND');
-  throw new ApiError('PC_ERR_FORBIDDEN', `You cannot change objects of this site (needs ${permission} there).`);
+  throw new ApiError(
+    'PC_ERR_FORBIDDEN',
+    `You cannot change objects of this site (needs ${permission} there).`,
+  );
 }

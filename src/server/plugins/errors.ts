@@ -33,7 +33,8 @@ const FASTIFY_ERRORS: Record<string, ErrorCode> = {
 
 export function fromDomainError(err: DomainError): ApiError {
   // Service messages do not always repeat the field; the client should not have to read `field` to see it.
-  const message = err.field && !err.message.includes(err.field) ? `${err.field}: ${err.message}` : err.message;
+  const message =
+    err.field && !err.message.includes(err.field) ? `${err.field}: ${err.message}` : err.message;
   return new ApiError(DOMAIN_ERRORS[err.code], message, {
     ...(err.field !== undefined ? { field: err.field } : {}),
     ...(err instanceof RateLimitedError ? { retryAfter: err.retryAfterSeconds } : {}),
@@ -58,7 +59,8 @@ function toApiError(err: FastifyError): ApiError | null {
 }
 
 export function sendApiError(request: FastifyRequest, reply: FastifyReply, error: ApiError): FastifyReply {
-  if (error.retryAfter !== undefined) reply.header('retry-after', String(Math.max(1, Math.ceil(error.retryAfter))));
+  if (error.retryAfter !== undefined)
+    reply.header('retry-after', String(Math.max(1, Math.ceil(error.retryAfter))));
   return reply.code(error.statusCode).send(errorBody(error.code, error.message, error.field, request.id));
 }
 
@@ -74,6 +76,10 @@ export function registerErrorHandling(app: FastifyInstance): void {
   });
 
   app.setNotFoundHandler((request, reply) =>
-    sendApiError(request, reply, new ApiError('PC_ERR_NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`)),
+    sendApiError(
+      request,
+      reply,
+      new ApiError('PC_ERR_NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`),
+    ),
   );
 }

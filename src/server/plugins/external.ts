@@ -40,7 +40,8 @@ export async function registerDocs(app: FastifyInstance): Promise<void> {
     },
     // Shared schemas keep their `$id` as the component name instead of `def-N` (fastify/fastify-swagger#612).
     refResolver: {
-      buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`),
+      buildLocalReference: (json, _baseUri, _fragment, i) =>
+        typeof json.$id === 'string' ? json.$id : `def-${i}`,
     },
   });
   await app.register(async (docs) => {

@@ -29,7 +29,6 @@ export const LOG_REDACT_PATHS = [
   '*.secret',
   '*.csrf_token',
   '*.totp_code',
-  '*.code',
 ];
 
 export function registerObservability(app: FastifyInstance): Registry {

@@ -14,8 +14,12 @@ import { toApi } from '../views.ts';
 const Query = Type.Object(
   {
     actor_id: Type.Optional(Type.String({ maxLength: 100 })),
-    actor_type: Type.Optional(Type.Union(['user', 'token', 'system', 'anonymous'].map((v) => Type.Literal(v)))),
-    action: Type.Optional(Type.String({ maxLength: 100, description: 'exact action, or a prefix such as user.*' })),
+    actor_type: Type.Optional(
+      Type.Union(['user', 'token', 'system', 'anonymous'].map((v) => Type.Literal(v))),
+    ),
+    action: Type.Optional(
+      Type.String({ maxLength: 100, description: 'exact action, or a prefix such as user.*' }),
+    ),
     target_type: Type.Optional(Type.String({ maxLength: 100 })),
     target_id: Type.Optional(Type.String({ maxLength: 100 })),
     site_id: Type.Optional(Uuid),
@@ -28,7 +32,10 @@ const Query = Type.Object(
   { additionalProperties: false },
 );
 
-const Page = Type.Object({ items: Type.Array(ref('AuditEntry')), next_cursor: Type.Union([Type.Integer(), Type.Null()]) });
+const Page = Type.Object({
+  items: Type.Array(ref('AuditEntry')),
+  next_cursor: Type.Union([Type.Integer(), Type.Null()]),
+});
 
 export const auditRoutes: FastifyPluginAsync = async (root) => {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();

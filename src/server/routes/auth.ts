@@ -50,7 +50,10 @@ function tokenPermissions(principal: Principal, requested: string[] | undefined)
   if (requested === undefined) return [...held];
   const outside = requested.findIndex((code) => !held.has(code));
   if (outside >= 0) {
-    throw new ValidationError(`permissions.${outside}`, `the calling token does not hold ${requested[outside]}`);
+    throw new ValidationError(
+      `permissions.${outside}`,
+      `the calling token does not hold ${requested[outside]}`,
+    );
   }
   return requested;
 }
@@ -88,7 +91,11 @@ export const authRoutes: FastifyPluginAsync = async (root) => {
           { additionalProperties: false },
         ),
         response: {
-          200: Type.Object({ user: ref('User'), csrf_token: Type.String(), expires_at: Type.String({ format: 'date-time' }) }),
+          200: Type.Object({
+            user: ref('User'),
+            csrf_token: Type.String(),
+            expires_at: Type.String({ format: 'date-time' }),
+          }),
           ...ERROR_RESPONSES,
         },
       },
@@ -107,7 +114,11 @@ export const authRoutes: FastifyPluginAsync = async (root) => {
         { sessionTtlSeconds: app.config.sessionTtlSeconds },
       );
       reply.setCookie(SESSION_COOKIE, session.secret, cookieOptions(request, session.expiresAt));
-      return { user: toApi(user), csrf_token: session.csrfToken, expires_at: session.expiresAt.toISOString() };
+      return {
+        user: toApi(user),
+        csrf_token: session.csrfToken,
+        expires_at: session.expiresAt.toISOString(),
+      };
     },
   );
 
@@ -115,7 +126,11 @@ export const authRoutes: FastifyPluginAsync = async (root) => {
     '/api/v1/auth/logout',
     {
       config: authenticated,
-      schema: { tags, summary: 'Sign out (ends the session)', response: { 204: Type.Null(), ...ERROR_RESPONSES } },
+      schema: {
+        tags,
+        summary: 'Sign out (ends the session)',
+        response: { 204: Type.Null(), ...ERROR_RESPONSES },
+      },
     },
     async (request, reply) => {
       const principal = principalOf(request);
@@ -129,7 +144,11 @@ export const authRoutes: FastifyPluginAsync = async (root) => {
     '/api/v1/auth/me',
     {
       config: authenticated,
-      schema: { tags, summary: 'Who am I: user, credential and effective permissions', response: { 200: Me, ...ERROR_RESPONSES } },
+      schema: {
+        tags,
+        summary: 'Who am I: user, credential and effective permissions',
+        response: { 200: Me, ...ERROR_RESPONSES },
+      },
     },
     async (request) => {
       const principal = principalOf(request);
@@ -148,7 +167,10 @@ export const authRoutes: FastifyPluginAsync = async (root) => {
       schema: {
         tags,
         summary: 'Start TOTP enrollment: returns the secret and otpauth:// URI once',
-        response: { 200: Type.Object({ secret: Type.String(), otpauth_uri: Type.String() }), ...ERROR_RESPONSES },
+        response: {
+          200: Type.Object({ secret: Type.String(), otpauth_uri: Type.String() }),
+          ...ERROR_RESPONSES,
+        },
       },
     },
     async (request) => {
@@ -164,7 +186,10 @@ export const authRoutes: FastifyPluginAsync = async (root) => {
       schema: {
         tags,
         summary: 'Activate TOTP with a current code',
-        body: Type.Object({ code: Type.String({ minLength: 1, maxLength: 10 }) }, { additionalProperties: false }),
+        body: Type.Object(
+          { code: Type.String({ minLength: 1, maxLength: 10 }) },
+          { additionalProperties: false },
+        ),
         response: { 204: Type.Null(), ...ERROR_RESPONSES },
       },
     },
@@ -189,7 +214,10 @@ export const authRoutes: FastifyPluginAsync = async (root) => {
           },
           { additionalProperties: false },
         ),
-        response: { 201: Type.Object({ token: Type.String(), api_token: ref('ApiToken') }), ...ERROR_RESPONSES },
+        response: {
+          201: Type.Object({ token: Type.String(), api_token: ref('ApiToken') }),
+          ...ERROR_RESPONSES,
+        },
       },
     },
     async (request, reply) => {
@@ -212,7 +240,10 @@ export const authRoutes: FastifyPluginAsync = async (root) => {
       schema: {
         tags,
         summary: 'List your API tokens (never their secrets)',
-        querystring: Type.Object({ include_revoked: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
+        querystring: Type.Object(
+          { include_revoked: Type.Optional(Type.Boolean()) },
+          { additionalProperties: false },
+        ),
         response: { 200: listOf('ApiToken'), ...ERROR_RESPONSES },
       },
     },

@@ -38,7 +38,10 @@ export const groupRoutes: FastifyPluginAsync = async (root) => {
       schema: {
         tags,
         summary: 'Create a group',
-        body: Type.Object({ name: Name, description: Type.Optional(Description) }, { additionalProperties: false }),
+        body: Type.Object(
+          { name: Name, description: Type.Optional(Description) },
+          { additionalProperties: false },
+        ),
         response: { 201: ref('Group'), ...ERROR_RESPONSES },
       },
     },
@@ -49,7 +52,12 @@ export const groupRoutes: FastifyPluginAsync = async (root) => {
     '/api/v1/groups/:id',
     {
       config: access,
-      schema: { tags, summary: 'Get a group', params: IdParams, response: { 200: ref('Group'), ...ERROR_RESPONSES } },
+      schema: {
+        tags,
+        summary: 'Get a group',
+        params: IdParams,
+        response: { 200: ref('Group'), ...ERROR_RESPONSES },
+      },
     },
     async (request) => toApi(await getGroup(ctxOf(request), request.params.id)),
   );
@@ -76,7 +84,12 @@ export const groupRoutes: FastifyPluginAsync = async (root) => {
     '/api/v1/groups/:id',
     {
       config: access,
-      schema: { tags, summary: 'Delete a group', params: IdParams, response: { 204: Type.Null(), ...ERROR_RESPONSES } },
+      schema: {
+        tags,
+        summary: 'Delete a group',
+        params: IdParams,
+        response: { 204: Type.Null(), ...ERROR_RESPONSES },
+      },
     },
     async (request, reply) => {
       await deleteGroup(ctxOf(request), request.params.id);

@@ -42,7 +42,10 @@ export const healthRoutes: FastifyPluginAsync = async (app) => {
         throw new ApiError('PC_ERR_UNAVAILABLE', 'The store is not reachable.');
       }
       if (applied < EXPECTED_MIGRATIONS) {
-        throw new ApiError('PC_ERR_UNAVAILABLE', `Migrations pending: ${applied} of ${EXPECTED_MIGRATIONS} applied.`);
+        throw new ApiError(
+          'PC_ERR_UNAVAILABLE',
+          `Migrations pending: ${applied} of ${EXPECTED_MIGRATIONS} applied.`,
+        );
       }
       return { status: 'ready', store: app.store.kind, migrations: applied };
     },
@@ -53,5 +56,7 @@ export const healthRoutes: FastifyPluginAsync = async (app) => {
     return app.metricsRegistry.metrics();
   });
 
-  app.get('/api/openapi.json', { config: { auth: 'public' }, schema: { hide: true } }, async () => app.swagger());
+  app.get('/api/openapi.json', { config: { auth: 'public' }, schema: { hide: true } }, async () =>
+    app.swagger(),
+  );
 };

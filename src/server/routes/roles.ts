@@ -38,14 +38,21 @@ export const roleRoutes: FastifyPluginAsync = async (root) => {
     '/api/v1/permissions',
     {
       config: { auth: 'authenticated' },
-      schema: { tags, summary: 'The permission catalog', response: { 200: listOf('Permission'), ...ERROR_RESPONSES } },
+      schema: {
+        tags,
+        summary: 'The permission catalog',
+        response: { 200: listOf('Permission'), ...ERROR_RESPONSES },
+      },
     },
     async () => CATALOG,
   );
 
   app.get(
     '/api/v1/roles',
-    { config: access, schema: { tags, summary: 'List roles', response: { 200: listOf('Role'), ...ERROR_RESPONSES } } },
+    {
+      config: access,
+      schema: { tags, summary: 'List roles', response: { 200: listOf('Role'), ...ERROR_RESPONSES } },
+    },
     async (request) => listBody(await listRoles(ctxOf(request))),
   );
 
@@ -70,7 +77,12 @@ export const roleRoutes: FastifyPluginAsync = async (root) => {
     '/api/v1/roles/:id',
     {
       config: access,
-      schema: { tags, summary: 'Get a role', params: IdParams, response: { 200: ref('Role'), ...ERROR_RESPONSES } },
+      schema: {
+        tags,
+        summary: 'Get a role',
+        params: IdParams,
+        response: { 200: ref('Role'), ...ERROR_RESPONSES },
+      },
     },
     async (request) => toApi(await getRole(ctxOf(request), request.params.id)),
   );
@@ -84,7 +96,11 @@ export const roleRoutes: FastifyPluginAsync = async (root) => {
         summary: 'Change a custom role (409 for built-in roles)',
         params: IdParams,
         body: Type.Object(
-          { name: Type.Optional(RoleName), description: Type.Optional(Description), permissions: Type.Optional(Permissions) },
+          {
+            name: Type.Optional(RoleName),
+            description: Type.Optional(Description),
+            permissions: Type.Optional(Permissions),
+          },
           { additionalProperties: false, minProperties: 1 },
         ),
         response: { 200: ref('Role'), ...ERROR_RESPONSES },
@@ -150,7 +166,9 @@ export const roleRoutes: FastifyPluginAsync = async (root) => {
             role_id: Uuid,
             user_id: Type.Optional(Type.Union([Uuid, Type.Null()])),
             group_id: Type.Optional(Type.Union([Uuid, Type.Null()])),
-            site_ids: Type.Optional(Type.Union([Type.Array(Uuid, { minItems: 1, maxItems: 1000 }), Type.Null()])),
+            site_ids: Type.Optional(
+              Type.Union([Type.Array(Uuid, { minItems: 1, maxItems: 1000 }), Type.Null()]),
+            ),
           },
           { additionalProperties: false },
         ),

@@ -29,7 +29,9 @@ export const siteRoutes: FastifyPluginAsync = async (root) => {
       },
     },
     async (request) =>
-      listBody(await listSites(ctxOf(request), { ...request.query, scope: siteFilter(request, 'gateway.view') })),
+      listBody(
+        await listSites(ctxOf(request), { ...request.query, scope: siteFilter(request, 'gateway.view') }),
+      ),
   );
 
   app.post(
@@ -39,7 +41,10 @@ export const siteRoutes: FastifyPluginAsync = async (root) => {
       schema: {
         tags,
         summary: 'Create a site',
-        body: Type.Object({ name: Name, description: Type.Optional(Description) }, { additionalProperties: false }),
+        body: Type.Object(
+          { name: Name, description: Type.Optional(Description) },
+          { additionalProperties: false },
+        ),
         response: { 201: ref('Site'), ...ERROR_RESPONSES },
       },
     },
@@ -50,7 +55,12 @@ export const siteRoutes: FastifyPluginAsync = async (root) => {
     '/api/v1/sites/:id',
     {
       config: { permission: 'gateway.view' },
-      schema: { tags, summary: 'Get a site', params: IdParams, response: { 200: ref('Site'), ...ERROR_RESPONSES } },
+      schema: {
+        tags,
+        summary: 'Get a site',
+        params: IdParams,
+        response: { 200: ref('Site'), ...ERROR_RESPONSES },
+      },
     },
     async (request) => {
       requireSite(request, 'gateway.view', request.params.id, 'read');
@@ -83,7 +93,12 @@ export const siteRoutes: FastifyPluginAsync = async (root) => {
     '/api/v1/sites/:id',
     {
       config: { permission: 'gateway.manage_topology' },
-      schema: { tags, summary: 'Delete a site', params: IdParams, response: { 204: Type.Null(), ...ERROR_RESPONSES } },
+      schema: {
+        tags,
+        summary: 'Delete a site',
+        params: IdParams,
+        response: { 204: Type.Null(), ...ERROR_RESPONSES },
+      },
     },
     async (request, reply) => {
       requireSite(request, 'gateway.manage_topology', request.params.id, 'write');

@@ -73,7 +73,12 @@ export const userRoutes: FastifyPluginAsync = async (root) => {
     '/api/v1/users/:id',
     {
       config: access,
-      schema: { tags, summary: 'Get a user', params: IdParams, response: { 200: ref('User'), ...ERROR_RESPONSES } },
+      schema: {
+        tags,
+        summary: 'Get a user',
+        params: IdParams,
+        response: { 200: ref('User'), ...ERROR_RESPONSES },
+      },
     },
     async (request) => toApi(await getUser(ctxOf(request), request.params.id)),
   );
