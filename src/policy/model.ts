@@ -460,6 +460,11 @@ export interface PfInterface {
   kind: PfInterfaceKind;
   /** pf interface or interface-group name (`em0`, `openvpn`, `enc0`, `INTERNAL`, `lo0`). */
   device: string;
+  /**
+   * `vpn-tunnel` only: the real devices this leaf stands for, so a packet may name them (`ovpns1`, `ovpnc2` for
+   * unassigned OpenVPN instances; `enc0`).
+   */
+  tunnelDevices?: string[];
   /** pf macro name (`WAN`, `LAN`, `OpenVPN`, `IPsec`, …). */
   descr: string;
   /** For groups: member leaf keys. */

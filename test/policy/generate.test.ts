@@ -320,11 +320,24 @@ describe('order and tiers (pf-semantics.md §0.2, §0.7, §1.4)', () => {
   it('§0.7 the OpenVPN tab covers unassigned tunnels and the assigned OpenVPN interface, so it shadows that tab', () => {
     const tab = userRules(ruleset).find((rule) => rule.origin.tab === 'openvpn');
     expect(tab?.on).toEqual({ interfaces: ['openvpn', 'opt1'], negate: false, group: 'openvpn' });
+    expect(ruleset.interfaces.find((i) => i.key === 'openvpn')?.tunnelDevices).toBeUndefined();
     expect(ruleset.interfaces.find((i) => i.key === 'openvpn')).toMatchObject({
       kind: 'vpn-tunnel',
       descr: 'OpenVPN',
       members: ['openvpn', 'opt1'],
     });
+  });
+
+  it('unassigned OpenVPN instances and enc0 are named as tunnel devices of their tab leaf', () => {
+    const withClient = generate({
+      ...config,
+      vpn: {
+        ...config.vpn,
+        openvpn: [...config.vpn.openvpn, { mode: 'client', vpnid: 2, device: 'ovpnc2', descr: '' }],
+      },
+    });
+    expect(withClient.interfaces.find((i) => i.key === 'openvpn')?.tunnelDevices).toEqual(['ovpnc2']);
+    expect(withClient.interfaces.find((i) => i.key === 'enc0')?.tunnelDevices).toEqual(['enc0']);
   });
 
   it('§1.4 VPN tab macros: $IPsec (enc0), $L2TP, $pppoe', () => {

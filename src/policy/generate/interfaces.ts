@@ -43,6 +43,8 @@ export interface FilterIf {
   vips: VirtualIpConfig[];
   /** Leaf interface keys a rule on this tab applies to. */
   leaves: string[];
+  /** VPN tabs: devices of the service's unassigned tunnels. */
+  tunnelDevices?: string[];
 }
 
 export interface InterfaceModel {
@@ -180,8 +182,18 @@ export function buildInterfaces(config: PolicyConfig, warnings: PolicyWarning[])
             .filter((entry) => entry.kind === 'interface' && /^ovpn[sc]\d+$/.test(entry.device))
             .map((entry) => entry.key)
         : [];
+    const assignedDevices = new Set(filterIfs.map((entry) => entry.device));
+    const tunnelDevices =
+      tab.key === 'openvpn'
+        ? config.vpn.openvpn
+            .map((instance) => instance.device)
+            .filter((device) => !assignedDevices.has(device))
+        : tab.key === 'enc0'
+          ? ['enc0']
+          : [];
     // Tunnel addresses of VPN servers are not modelled: the tab's own addresses are dynamic.
     add({
+      tunnelDevices,
       key: tab.key,
       kind: 'vpn',
       device: tab.key,
@@ -242,6 +254,8 @@ export function buildInterfaces(config: PolicyConfig, warnings: PolicyWarning[])
       hasGateway: entry.config !== undefined && hasGateway(entry.config),
     };
     if (entry.kind !== 'interface') pfInterface.members = entry.leaves;
+    if (entry.tunnelDevices !== undefined && entry.tunnelDevices.length > 0)
+      pfInterface.tunnelDevices = entry.tunnelDevices;
     pfInterfaces.push(pfInterface);
     if (networks.cidrs.length > 0 || networks.dynamic) {
       const name = `${entry.key.toUpperCase()}__NETWORK`;
