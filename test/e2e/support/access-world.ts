@@ -84,3 +84,37 @@ export async function accessWorld(
 export function appliedAddresses(emulator: PfRestEmulator, alias: string): string[] {
   return emulator.state().tables[alias] ?? [];
 }
+
+export interface GrantRow {
+  id: string;
+  knoc_id: string;
+  user_id: string | null;
+  ip: string;
+  expires_at: string;
+  ended_at: string | null;
+  end_reason: string | null;
+  sync_state: string;
+}
+
+/** Every grant matching `query` (e.g. `knoc=<id>`), all pages. */
+export async function listGrants(admin: ApiCaller, query: string): Promise<GrantRow[]> {
+  const rows: GrantRow[] = [];
+  for (let offset = 0; ; offset += 500) {
+    const page = await admin.call<{ items: GrantRow[] }>('GET', `/api/v1/access/grants?${query}&limit=500&offset=${offset}`);
+    rows.push(...page.items);
+    if (page.items.length < 500) return rows;
+  }
+}
+
+export interface KnocStatus {
+  desired_count: number;
+  device_count: number;
+  last_sync_at: string | null;
+  last_apply_at: string | null;
+  pending: number | boolean;
+  error: { code: string; message: string; since: string } | null;
+}
+
+export function knocStatus(admin: ApiCaller, knocId: string): Promise<KnocStatus> {
+  return admin.call<KnocStatus>('GET', `/api/v1/access/knocs/${knocId}/status`);
+}

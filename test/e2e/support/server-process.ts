@@ -120,7 +120,10 @@ export function caller(
   };
 }
 
-/** Signs in with a password (`/api/v1/auth/login` or `/api/v1/portal/login`); returns the cookie and CSRF token. */
+/**
+ * Signs in with a password (`/api/v1/auth/login` or `/api/v1/portal/login`); returns every cookie it set (as one
+ * `Cookie` header), the CSRF token and the response body.
+ */
 export async function signIn(
   baseUrl: string,
   username: string,
@@ -134,12 +137,9 @@ export async function signIn(
   });
   const body = (await response.json()) as Record<string, unknown>;
   if (response.status !== 200) throw new HttpError(response.status, body, `POST ${path}`);
-  const cookie = response.headers
-    .getSetCookie()
-    .map((c) => c.split(';')[0] as string)
-    .find((c) => c.startsWith('pc_session='));
-  if (!cookie) throw new Error(`${path} set no pc_session cookie`);
-  return { cookie, csrf: String(body.csrf_token), body };
+  const cookies = response.headers.getSetCookie().map((c) => c.split(';')[0] as string);
+  if (cookies.length === 0) throw new Error(`${path} set no cookie`);
+  return { cookie: cookies.join('; '), csrf: String(body.csrf_token ?? ''), body };
 }
 
 /** The owner's API token on a freshly started server (signs in, creates a token). */
