@@ -7,7 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { WARNING_CATALOG } from '../../src/policy/warnings.ts';
 
 const docs = readFileSync(new URL('../../docs/policy.md', import.meta.url), 'utf8');
-const documented = new Map([...docs.matchAll(/^\| (POL\d{3}) \| (\w+) \|/gm)].map((m) => [m[1] ?? '', m[2] ?? '']));
+const documented = new Map(
+  [...docs.matchAll(/^\| (POL\d{3}) \| (\w+) \|/gm)].map((m) => [m[1] ?? '', m[2] ?? '']),
+);
 
 const sources = [
   'import/xml.ts',
