@@ -10,7 +10,7 @@
  * relation is computed per (leaf interface, direction, family) cell, exactly on interval sets; dynamic contents
  * (URL tables, FQDNs, DHCP addresses), schedules, tags and unmodelled options never yield a claim, only "cannot
  * tell" (docs/adr/0081-lint-dynamic-aliases.md). A GUI rule (one tab position: its inet46 halves and list
- * expansions) is the unit of a finding.
+ * expansions) is the unit of a finding. The other checks: docs/adr/0083-lint-policy-checks.md.
  */
 import { IntervalStabber } from './lint/intervals.ts';
 import { Cover, certainlyOverlap, covers, type RuleSpace, SpaceBuilder, subjectKey } from './lint/space.ts';
@@ -170,10 +170,15 @@ function finding(
  */
 export function lintRuleset(ruleset: PfRuleset, config?: PolicyConfig): LintFinding[] {
   const analysis = new CoverageAnalysis(ruleset);
+  const coverage = analysis.deadRules();
+  // A rule that never decides cannot override a default or send a reply: those checks skip it.
+  const live = analysis.subjects.filter(
+    (s) => !coverage.some((f) => (f.code === 'LINT001' || f.code === 'LINT002') && f.rule === s.ref),
+  );
   const findings = [
-    ...analysis.deadRules(),
-    ...analysis.floatingOverrides(),
-    ...rejectOnWan(ruleset, analysis.subjects),
+    ...coverage,
+    ...analysis.floatingOverrides(live),
+    ...rejectOnWan(ruleset, live),
     ...leftOutRules(ruleset.warnings, config),
   ];
   const order = (f: LintFinding) => f.rule.index ?? Number.MAX_SAFE_INTEGER;
@@ -393,12 +398,12 @@ class CoverageAnalysis {
    * antispoof, loopback, let-out-anything) BEFORE the floating rules, so for every packet no quick rule decides
    * the floating rule overrides them (pf-semantics.md §0.2, §0.8; PFS-272 l.3388, l.3782).
    */
-  floatingOverrides(): LintFinding[] {
+  floatingOverrides(subjects: readonly Subject[]): LintFinding[] {
     const findings: LintFinding[] = [];
     const defaults = this.spaces.filter(
       (s) => s.rule.origin.kind === 'system' && !s.rule.quick && s.rule.action !== 'match',
     );
-    for (const subject of this.subjects) {
+    for (const subject of subjects) {
       if (subject.ref.kind !== 'user' || subject.ref.tab !== 'floating') continue;
       const members = subject.members.filter((m) => !m.rule.quick && m.rule.action !== 'match');
       const overridden = new Map<number, RuleSpace>();

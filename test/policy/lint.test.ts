@@ -291,6 +291,15 @@ describe('non-quick floating rules overriding defaults (pf-semantics.md §0.2, �
       [r('block in log inet all', SYSTEM), r('pass in inet all flags any')],
       ['LINT001@0', 'LINT011@1'],
     ],
+    [
+      'ADR 0083: a non-quick floating rule that never decides overrides nothing',
+      [
+        r('block in log inet all', SYSTEM),
+        r('pass in on wan inet proto tcp from any to any port 443'),
+        r('block in quick on wan inet proto tcp from any to any port 443 flags S/SA'),
+      ],
+      ['LINT001@1'],
+    ],
   ])('%s', (_name, rules, expected) => {
     expect(codes(rules)).toEqual(expected);
   });
@@ -317,6 +326,14 @@ describe('reject on WAN (pf-semantics.md §2.6)', () => {
       'pf-semantics.md §2.2: an outbound-only reject on WAN answers inside hosts, not scanners',
       [r('reject out quick on wan proto udp from any to any port 137')],
       [],
+    ],
+    [
+      'ADR 0083: a reject that never decides sends nothing; only the shadowing (block ≠ reject) is reported',
+      [
+        r('block in quick on wan proto tcp from any to any port 22 flags S/SA'),
+        r('reject in quick on wan proto tcp from any to any port 22 flags S/SA'),
+      ],
+      ['LINT001@1'],
     ],
   ])('%s', (_name, rules, expected) => {
     expect(codes(rules)).toEqual(expected);
@@ -346,12 +363,12 @@ describe('rules left out of the ruleset (pf-semantics.md §1.3, §1.7)', () => {
 
   it.each([
     [
-      'PFS-272 l.3212: an unresolvable alias leaves the rule out → error with the rule',
+      'pf-semantics.md §1.3 (alias row), §1.7: an unresolvable alias leaves the rule out → error with the rule',
       'LINT020',
       2,
       '1700000001',
     ],
-    ['PFS-272 l.3247: a disabled rule is listed as info', 'LINT030', 3, '1700000002'],
+    ['pf-semantics.md §1.3 (<disabled/> row): a disabled rule is listed as info', 'LINT030', 3, '1700000002'],
   ] as const)('%s', (_name, code, position, tracker) => {
     const f = findings.find((x) => x.code === code);
     expect(f).toMatchObject({ rule: { tab: 'lan', position, tracker, index: null } });
