@@ -134,6 +134,16 @@ describe('config.xml import (pf-semantics.md §1.6)', () => {
     expect(config.interfaces.map((i) => i.descr)).toEqual(['WAN', 'LAN']);
   });
 
+  it('an OpenVPN instance without a vpnid is reported, not dropped silently', () => {
+    const { config, warnings } = importConfigXml(
+      xml(
+        '<openvpn><openvpn-server><vpnid></vpnid><description>broken</description></openvpn-server><openvpn-client><vpnid>3</vpnid></openvpn-client></openvpn>',
+      ),
+    );
+    expect(config.vpn.openvpn).toEqual([{ mode: 'client', vpnid: 3, device: 'ovpnc3', descr: '' }]);
+    expect(warnings.find((w) => w.code === 'POL042')?.message).toContain('broken');
+  });
+
   it('reports sections it does not model', () => {
     const { warnings } = importConfigXml(fixture('office-2.7.xml'));
     expect(warnings.filter((w) => w.code === 'POL040').map((w) => w.message)).toEqual([

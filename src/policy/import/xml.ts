@@ -343,8 +343,18 @@ class XmlImport {
       ['openvpn-client', 'client', 'ovpnc'],
     ] as const) {
       for (const instance of children(openvpn, tag)) {
-        const vpnid = Number(text(instance, 'vpnid'));
-        if (!Number.isInteger(vpnid)) continue;
+        const rawVpnid = text(instance, 'vpnid') ?? '';
+        const vpnid = Number(rawVpnid);
+        if (!/^\d+$/.test(rawVpnid)) {
+          this.warnings.push(
+            policyWarning(
+              'POL042',
+              'config',
+              `openvpn.${tag} "${text(instance, 'description') ?? ''}" has no numeric <vpnid>; left out`,
+            ),
+          );
+          continue;
+        }
         instances.push({
           mode,
           vpnid,
