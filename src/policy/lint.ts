@@ -410,8 +410,22 @@ class CoverageAnalysis {
       for (const member of members) {
         for (const target of defaults) {
           if (target.rule.index > member.rule.index || target.rule.action === member.rule.action) continue;
-          if (overridden.has(target.rule.index) || !shareCell(member, target)) continue;
-          overridden.set(target.rule.index, target);
+          if (overridden.has(target.rule.index)) continue;
+          // Cells where the default would otherwise decide: a later default with the floating rule's action that
+          // covers it there (e.g. "let out anything" after the outbound default deny) already overrides it.
+          const decisiveCells = sharedCells(member, target).filter(
+            ([leaf, direction, family]) =>
+              !defaults.some(
+                (later) =>
+                  later.rule.index > target.rule.index &&
+                  later.rule.index < member.rule.index &&
+                  later.rule.action === member.rule.action &&
+                  (later.directions & (direction === 'in' ? 1 : 2)) !== 0 &&
+                  later.leaves.includes(leaf) &&
+                  covers(later, member, family) === Cover.Certain,
+              ),
+          );
+          if (decisiveCells.length > 0) overridden.set(target.rule.index, target);
         }
       }
       if (overridden.size === 0) continue;
@@ -447,11 +461,15 @@ function cells(space: RuleSpace): Array<[string, 'in' | 'out', 4 | 6]> {
   return out;
 }
 
-function shareCell(a: RuleSpace, b: RuleSpace): boolean {
-  if ((a.directions & b.directions) === 0) return false;
+/** The cells both rules apply to in which they certainly share a packet. */
+function sharedCells(a: RuleSpace, b: RuleSpace): Array<[string, 'in' | 'out', 4 | 6]> {
   const leaves = new Set(b.leaves);
-  if (!a.leaves.some((leaf) => leaves.has(leaf))) return false;
-  return ([4, 6] as const).some((family) => certainlyOverlap(a, b, family));
+  return cells(a).filter(
+    ([leaf, direction, family]) =>
+      leaves.has(leaf) &&
+      (b.directions & (direction === 'in' ? 1 : 2)) !== 0 &&
+      certainlyOverlap(a, b, family),
+  );
 }
 
 function mergeSorted(a: readonly number[], b: readonly number[]): number[] {

@@ -279,6 +279,15 @@ describe('non-quick floating rules overriding defaults (pf-semantics.md §0.2, �
       [],
     ],
     [
+      'pf-semantics.md §0.8: a non-quick floating pass out changes nothing: "let out anything" already overrides the outbound default deny',
+      [
+        r('block out log inet all', SYSTEM),
+        r('pass out inet all keep state', SYSTEM),
+        r('pass out on wan inet proto udp from any to any port 123'),
+      ],
+      [],
+    ],
+    [
       'pf-semantics.md §0.8: a non-quick floating block out overrides "let out anything"',
       [
         r('pass out inet all keep state', SYSTEM),
