@@ -1,0 +1,410 @@
+/**
+ * @module Knocs: access policies (PRODUCT.md §1). CRUD with user/group assignments, pfSense alias-name rules
+ * and source conditions checked before anything is written, passive-mode feed token and key (the key shown
+ * once, stored as its SHA-256) with one-call rotation, and the knocs a person is entitled to
+ * (docs/adr/0092-knocs-and-feeds.md).
+ */
+import { and, asc, eq, inArray, isNull, or, type SQL } from 'drizzle-orm';
+import { record } from '../../audit/record.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../../errors.ts';
+import { inTransaction, type ServiceContext } from '../../identity/context.ts';
+import { requireSiteIds } from '../../identity/sites.ts';
+import { paging } from '../../identity/users.ts';
+import {
+  isUuid,
+  requireBoolean,
+  requireIdOrNotFound,
+  requireName,
+  requireUuid,
+  uniquely,
+} from '../../identity/validate.ts';
+import { normalizeCidr } from '../../net/ip.ts';
+import type { Db } from '../../store/db.ts';
+import { gateways, knocGroups, knocs, knocUsers } from '../../store/schema/access.ts';
+import { groupMembers, groups, users } from '../../store/schema/identity.ts';
+import { checkAliasName } from '../alias-name.ts';
+import { hashFeedKey, newFeedKey, newFeedToken } from '../edl.ts';
+import { validateKnocLifetimes } from '../grant-policy.ts';
+import { compileSourceConditions } from '../source-conditions.ts';
+
+export type KnocMode = 'active' | 'passive';
+
+export interface KnocView {
+  id: string;
+  siteId: string;
+  gatewayId: string;
+  name: string;
+  mode: KnocMode;
+  aliasName: string;
+  createAliasIfMissing: boolean;
+  grantTtlSeconds: number;
+  maxTtlSeconds: number;
+  allowedSources: string[];
+  deniedSources: string[];
+  killStatesOnRevoke: boolean;
+  users: string[];
+  groups: string[];
+  /** Passive knocs: the feed path token (`/edl/<token>.txt`), who may fetch, and the last fetch. */
+  feedToken: string | null;
+  feedAllowedSources: string[];
+  lastFetchAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export type KnocRow = typeof knocs.$inferSelect;
+
+export interface KnocInput {
+  name?: unknown;
+  gateway_id?: unknown;
+  mode?: unknown;
+  alias_name?: unknown;
+  create_alias_if_missing?: unknown;
+  grant_ttl_seconds?: unknown;
+  max_ttl_seconds?: unknown;
+  allowed_sources?: unknown;
+  denied_sources?: unknown;
+  kill_states_on_revoke?: unknown;
+  users?: unknown;
+  groups?: unknown;
+  site_id?: unknown;
+  feed_allowed_sources?: unknown;
+}
+
+/** What a save changed, for the runtime: the reconciler keys to refresh. */
+export interface KnocSaved {
+  knoc: KnocView;
+  /** Shown once: the feed key of a passive knoc created now or switched to passive. */
+  feedKey: string | null;
+  previous: { gatewayId: string; aliasName: string } | null;
+}
+
+const DEFAULT_GRANT_TTL = 3_600;
+const DEFAULT_MAX_TTL = 8 * 3_600;
+
+function modeOf(value: unknown): KnocMode {
+  if (value !== 'active' && value !== 'passive') throw new ValidationError('mode', 'mode must be active or passive');
+  return value;
+}
+
+function aliasNameOf(value: unknown): string {
+  if (typeof value !== 'string' || value === '') throw new ValidationError('alias_name', 'alias_name is required');
+  const check = checkAliasName(value);
+  if (!check.ok) throw new ValidationError('alias_name', `alias_name: ${check.message}`);
+  return value;
+}
+
+function cidrsOf(field: string, value: unknown): string[] {
+  if (!Array.isArray(value)) throw new ValidationError(field, `${field} must be a list of CIDRs`);
+  if (value.length > 1000) throw new ValidationError(field, `${field} must list at most 1000 ranges`);
+  value.forEach((item, i) => {
+    if (typeof item !== 'string') throw new ValidationError(`${field}.${i}`, `${field}[${i}] must be a string`);
+  });
+  const texts = value as string[];
+  if (field === 'feed_allowed_sources') compileSourceConditions(texts, []);
+  else compileSourceConditions(field === 'allowed_sources' ? texts : [], field === 'denied_sources' ? texts : []);
+  return texts.map((text, i) => {
+    const normal = normalizeCidr(text.trim());
+    if (normal === null) throw new ValidationError(`${field}.${i}`, `${field}[${i}] is not a CIDR`);
+    return normal;
+  });
+}
+
+function idListOf(field: string, value: unknown): string[] {
+  if (!Array.isArray(value)) throw new ValidationError(field, `${field} must be a list of ids`);
+  if (value.length > 10_000) throw new ValidationError(field, `${field} must list at most 10,000 ids`);
+  return [...new Set(value.map((item, i) => requireUuid(`${field}.${i}`, item)))];
+}
+
+async function requireLiveIds(db: Db, orgId: string, field: 'users' | 'groups', ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  const found =
+    field === 'users'
+      ? await db.select({ id: users.id }).from(users).where(and(eq(users.orgId, orgId), isNull(users.deletedAt), inArray(users.id, ids)))
+      : await db.select({ id: groups.id }).from(groups).where(and(eq(groups.orgId, orgId), inArray(groups.id, ids)));
+  const known = new Set(found.map((row) => row.id));
+  const missing = ids.findIndex((id) => !known.has(id));
+  if (missing >= 0) throw new ValidationError(`${field}.${missing}`, `${field === 'users' ? 'user' : 'group'} ${ids[missing]} does not exist`);
+}
+
+/** The live gateway of `gateway_id`, or a 400 naming the field (missing or deleted gateway). */
+async function requireLiveGateway(ctx: ServiceContext, value: unknown): Promise<{ id: string; siteId: string }> {
+  const id = requireUuid('gateway_id', value);
+  const [row] = await ctx.db
+    .select({ id: gateways.id, siteId: gateways.siteId, deletedAt: gateways.deletedAt })
+    .from(gateways)
+    .where(and(eq(gateways.orgId, ctx.orgId), eq(gateways.id, id)))
+    .limit(1);
+  if (!row) throw new ValidationError('gateway_id', `gateway ${id} does not exist`);
+  if (row.deletedAt !== null) throw new ValidationError('gateway_id', `gateway ${id} has been deleted`);
+  return row;
+}
+
+async function assignments(db: Db, knocIds: string[]): Promise<{ users: Map<string, string[]>; groups: Map<string, string[]> }> {
+  const byKnoc = () => new Map<string, string[]>(knocIds.map((id) => [id, []]));
+  const out = { users: byKnoc(), groups: byKnoc() };
+  if (knocIds.length === 0) return out;
+  for (const row of await db.select().from(knocUsers).where(inArray(knocUsers.knocId, knocIds))) {
+    out.users.get(row.knocId)?.push(row.userId);
+  }
+  for (const row of await db.select().from(knocGroups).where(inArray(knocGroups.knocId, knocIds))) {
+    out.groups.get(row.knocId)?.push(row.groupId);
+  }
+  return out;
+}
+
+function toView(row: KnocRow, userIds: string[], groupIds: string[]): KnocView {
+  return {
+    id: row.id,
+    siteId: row.siteId,
+    gatewayId: row.gatewayId,
+    name: row.name,
+    mode: row.mode as KnocMode,
+    aliasName: row.aliasName,
+    createAliasIfMissing: row.createAliasIfMissing,
+    grantTtlSeconds: row.grantTtlSeconds,
+    maxTtlSeconds: row.maxTtlSeconds,
+    allowedSources: row.allowedSources,
+    deniedSources: row.deniedSources,
+    killStatesOnRevoke: row.killStatesOnRevoke,
+    users: userIds.sort(),
+    groups: groupIds.sort(),
+    feedToken: row.feedToken,
+    feedAllowedSources: row.feedAllowedSources,
+    lastFetchAt: row.lastFetchAt,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}
+
+async function views(db: Db, rows: KnocRow[]): Promise<KnocView[]> {
+  const found = await assignments(db, rows.map((row) => row.id));
+  return rows.map((row) => toView(row, found.users.get(row.id) ?? [], found.groups.get(row.id) ?? []));
+}
+
+const live = (ctx: ServiceContext, id: string): SQL =>
+  and(eq(knocs.orgId, ctx.orgId), eq(knocs.id, id), isNull(knocs.deletedAt)) as SQL;
+
+export async function getKnocRow(ctx: ServiceContext, id: string): Promise<KnocRow> {
+  requireIdOrNotFound('knoc', id);
+  const [row] = await ctx.db.select().from(knocs).where(live(ctx, id)).limit(1);
+  if (!row) throw new NotFoundError('knoc', id);
+  return row;
+}
+
+export async function getKnoc(ctx: ServiceContext, id: string): Promise<KnocView> {
+  const [view] = await views(ctx.db, [await getKnocRow(ctx, id)]);
+  return view as KnocView;
+}
+
+export async function listKnocs(
+  ctx: ServiceContext,
+  options: { scope: 'all' | string[]; gatewayId?: string; limit?: number; offset?: number },
+): Promise<KnocView[]> {
+  if (options.scope !== 'all' && options.scope.length === 0) return [];
+  const conditions: SQL[] = [eq(knocs.orgId, ctx.orgId), isNull(knocs.deletedAt)];
+  if (options.scope !== 'all') conditions.push(inArray(knocs.siteId, options.scope));
+  if (options.gatewayId) conditions.push(eq(knocs.gatewayId, options.gatewayId));
+  const { limit, offset } = paging(options);
+  const rows = await ctx.db.select().from(knocs).where(and(...conditions)).orderBy(asc(knocs.name)).limit(limit).offset(offset);
+  return views(ctx.db, rows);
+}
+
+async function replaceAssignments(db: Db, knocId: string, userIds?: string[], groupIds?: string[]): Promise<void> {
+  if (userIds !== undefined) {
+    await db.delete(knocUsers).where(eq(knocUsers.knocId, knocId));
+    if (userIds.length > 0) await db.insert(knocUsers).values(userIds.map((userId) => ({ knocId, userId })));
+  }
+  if (groupIds !== undefined) {
+    await db.delete(knocGroups).where(eq(knocGroups.knocId, knocId));
+    if (groupIds.length > 0) await db.insert(knocGroups).values(groupIds.map((groupId) => ({ knocId, groupId })));
+  }
+}
+
+function auditOf(view: KnocView) {
+  return { ...view, feedToken: view.feedToken === null ? null : '[set]' };
+}
+
+export async function createKnoc(ctx: ServiceContext, input: KnocInput): Promise<KnocSaved> {
+  const name = requireName('name', input.name);
+  const gateway = await requireLiveGateway(ctx, input.gateway_id);
+  if (input.site_id !== undefined) {
+    const [siteId] = await requireSiteIds(ctx, 'site_id', [input.site_id]).catch((err: unknown) => {
+      throw err instanceof ValidationError ? new ValidationError('site_id', err.message) : err;
+    });
+    if (siteId !== gateway.siteId) {
+      throw new ValidationError('site_id', 'site_id must be the site of the gateway (or be omitted)');
+    }
+  }
+  const mode = modeOf(input.mode ?? 'active');
+  const aliasName = aliasNameOf(input.alias_name);
+  const grantTtl = input.grant_ttl_seconds ?? DEFAULT_GRANT_TTL;
+  const maxTtl = input.max_ttl_seconds ?? Math.max(DEFAULT_MAX_TTL, typeof grantTtl === 'number' ? grantTtl : 0);
+  validateKnocLifetimes(grantTtl, maxTtl);
+  const allowed = input.allowed_sources === undefined ? [] : cidrsOf('allowed_sources', input.allowed_sources);
+  const denied = input.denied_sources === undefined ? [] : cidrsOf('denied_sources', input.denied_sources);
+  const feedAllowed = input.feed_allowed_sources === undefined ? [] : cidrsOf('feed_allowed_sources', input.feed_allowed_sources);
+  const createAlias = input.create_alias_if_missing === undefined ? false : requireBoolean('create_alias_if_missing', input.create_alias_if_missing);
+  const killStates = input.kill_states_on_revoke === undefined ? true : requireBoolean('kill_states_on_revoke', input.kill_states_on_revoke);
+  const userIds = input.users === undefined ? [] : idListOf('users', input.users);
+  const groupIds = input.groups === undefined ? [] : idListOf('groups', input.groups);
+  await requireLiveIds(ctx.db, ctx.orgId, 'users', userIds);
+  await requireLiveIds(ctx.db, ctx.orgId, 'groups', groupIds);
+  const feedKey = mode === 'passive' ? newFeedKey() : null;
+
+  return inTransaction(ctx, async (tx) => {
+    const [row] = await uniquely('name', `a knoc named ${JSON.stringify(name)} already exists`, () =>
+      tx.db
+        .insert(knocs)
+        .values({
+          orgId: tx.orgId,
+          siteId: gateway.siteId,
+          gatewayId: gateway.id,
+          name,
+          mode,
+          aliasName,
+          createAliasIfMissing: createAlias,
+          grantTtlSeconds: grantTtl as number,
+          maxTtlSeconds: maxTtl as number,
+          allowedSources: allowed,
+          deniedSources: denied,
+          killStatesOnRevoke: killStates,
+          feedToken: mode === 'passive' ? newFeedToken() : null,
+          feedKeyHash: feedKey === null ? null : hashFeedKey(feedKey),
+          feedAllowedSources: feedAllowed,
+        })
+        .returning(),
+    );
+    const knocRow = row as KnocRow;
+    await replaceAssignments(tx.db, knocRow.id, userIds, groupIds);
+    const view = toView(knocRow, userIds, groupIds);
+    await record(tx.db, {
+      orgId: tx.orgId,
+      actor: tx.actor,
+      action: 'knoc.create',
+      targetType: 'knoc',
+      targetId: view.id,
+      siteId: view.siteId,
+      after: auditOf(view),
+    });
+    return { knoc: view, feedKey, previous: null };
+  });
+}
+
+export async function updateKnoc(ctx: ServiceContext, id: string, input: KnocInput): Promise<KnocSaved> {
+  const before = await getKnoc(ctx, id);
+  const set: Partial<typeof knocs.$inferInsert> = {};
+  if (input.name !== undefined) set.name = requireName('name', input.name);
+  if (input.site_id !== undefined) throw new ValidationError('site_id', 'a knoc takes the site of its gateway');
+  if (input.gateway_id !== undefined) {
+    const gateway = await requireLiveGateway(ctx, input.gateway_id);
+    if (gateway.siteId !== before.siteId) {
+      throw new ValidationError('gateway_id', 'the new gateway must be in the same site as the knoc');
+    }
+    set.gatewayId = gateway.id;
+  }
+  if (input.mode !== undefined) set.mode = modeOf(input.mode);
+  if (input.alias_name !== undefined) set.aliasName = aliasNameOf(input.alias_name);
+  if (input.grant_ttl_seconds !== undefined || input.max_ttl_seconds !== undefined) {
+    const grantTtl = input.grant_ttl_seconds ?? before.grantTtlSeconds;
+    const maxTtl = input.max_ttl_seconds ?? before.maxTtlSeconds;
+    validateKnocLifetimes(grantTtl, maxTtl);
+    set.grantTtlSeconds = grantTtl as number;
+    set.maxTtlSeconds = maxTtl as number;
+  }
+  if (input.allowed_sources !== undefined) set.allowedSources = cidrsOf('allowed_sources', input.allowed_sources);
+  if (input.denied_sources !== undefined) set.deniedSources = cidrsOf('denied_sources', input.denied_sources);
+  if (input.feed_allowed_sources !== undefined) set.feedAllowedSources = cidrsOf('feed_allowed_sources', input.feed_allowed_sources);
+  if (input.create_alias_if_missing !== undefined) set.createAliasIfMissing = requireBoolean('create_alias_if_missing', input.create_alias_if_missing);
+  if (input.kill_states_on_revoke !== undefined) set.killStatesOnRevoke = requireBoolean('kill_states_on_revoke', input.kill_states_on_revoke);
+  const userIds = input.users === undefined ? undefined : idListOf('users', input.users);
+  const groupIds = input.groups === undefined ? undefined : idListOf('groups', input.groups);
+  if (userIds) await requireLiveIds(ctx.db, ctx.orgId, 'users', userIds);
+  if (groupIds) await requireLiveIds(ctx.db, ctx.orgId, 'groups', groupIds);
+  let feedKey: string | null = null;
+  if (set.mode === 'passive' && before.feedToken === null) {
+    feedKey = newFeedKey();
+    set.feedToken = newFeedToken();
+    set.feedKeyHash = hashFeedKey(feedKey);
+  }
+  return inTransaction(ctx, async (tx) => {
+    const [row] = await uniquely('name', `a knoc named ${JSON.stringify(set.name)} already exists`, () =>
+      tx.db.update(knocs).set({ ...set, updatedAt: tx.now() }).where(live(tx, id)).returning(),
+    );
+    if (!row) throw new NotFoundError('knoc', id);
+    await replaceAssignments(tx.db, id, userIds, groupIds);
+    const found = await assignments(tx.db, [id]);
+    const view = toView(row, found.users.get(id) ?? [], found.groups.get(id) ?? []);
+    await record(tx.db, {
+      orgId: tx.orgId,
+      actor: tx.actor,
+      action: 'knoc.update',
+      targetType: 'knoc',
+      targetId: id,
+      siteId: view.siteId,
+      before: auditOf(before),
+      after: auditOf(view),
+    });
+    return { knoc: view, feedKey, previous: { gatewayId: before.gatewayId, aliasName: before.aliasName } };
+  });
+}
+
+/** Soft delete. The caller ends the knoc's open grants first (reason `revoked`). */
+export async function deleteKnoc(ctx: ServiceContext, id: string): Promise<KnocView> {
+  const before = await getKnoc(ctx, id);
+  await inTransaction(ctx, async (tx) => {
+    await tx.db.update(knocs).set({ deletedAt: tx.now(), feedToken: null }).where(live(tx, id));
+    await record(tx.db, {
+      orgId: tx.orgId,
+      actor: tx.actor,
+      action: 'knoc.delete',
+      targetType: 'knoc',
+      targetId: id,
+      siteId: before.siteId,
+      before: auditOf(before),
+    });
+  });
+  return before;
+}
+
+/** New feed token and/or key for a passive knoc (one call); the key is returned once. */
+export async function rotateFeed(
+  ctx: ServiceContext,
+  id: string,
+  what: { token: boolean; key: boolean },
+): Promise<{ feedToken: string; feedKey: string | null }> {
+  const before = await getKnocRow(ctx, id);
+  if (before.mode !== 'passive') throw new ConflictError('only a passive knoc has a feed to rotate');
+  if (!what.token && !what.key) throw new ValidationError('key', 'rotate the token, the key, or both');
+  const feedKey = what.key ? newFeedKey() : null;
+  const feedToken = what.token || before.feedToken === null ? newFeedToken() : before.feedToken;
+  await inTransaction(ctx, async (tx) => {
+    await tx.db
+      .update(knocs)
+      .set({ feedToken, ...(feedKey ? { feedKeyHash: hashFeedKey(feedKey) } : {}), updatedAt: tx.now() })
+      .where(live(tx, id));
+    await record(tx.db, {
+      orgId: tx.orgId,
+      actor: tx.actor,
+      action: 'knoc.feed_rotate',
+      targetType: 'knoc',
+      targetId: id,
+      siteId: before.siteId,
+      after: { token_rotated: what.token, key_rotated: what.key },
+    });
+  });
+  return { feedToken, feedKey };
+}
+
+/** Ids of the live knocs assigned to `userId` directly or through one of their groups. */
+export async function entitledKnocIds(db: Db, orgId: string, userId: string): Promise<string[]> {
+  if (!isUuid(userId)) return [];
+  const rows = await db
+    .selectDistinct({ id: knocs.id })
+    .from(knocs)
+    .leftJoin(knocUsers, eq(knocUsers.knocId, knocs.id))
+    .leftJoin(knocGroups, eq(knocGroups.knocId, knocs.id))
+    .leftJoin(groupMembers, eq(groupMembers.groupId, knocGroups.groupId))
+    .where(and(eq(knocs.orgId, orgId), isNull(knocs.deletedAt), or(eq(knocUsers.userId, userId), eq(groupMembers.userId, userId))));
+  return rows.map((row) => row.id);
+}

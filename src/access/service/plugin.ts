@@ -1,0 +1,34 @@
+/**
+ * @module Fastify wiring of the access runtime: decorates `app.access` (visible to every route module), starts
+ * it when the app is ready (reconcilers for every active knoc, expiry tracking, full reconcile) and stops it
+ * when the app closes. `accessRuntimePlugin` reads the settings from the environment; tests and benchmarks use
+ * `accessRuntimePluginWith(settings)` in `buildApp({ routeModules })`.
+ */
+import type { FastifyPluginAsync } from 'fastify';
+import { type AccessSettings, AccessRuntime, accessSettingsFromEnv } from './runtime.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    access: AccessRuntime;
+  }
+}
+
+export function accessRuntimePluginWith(settings: AccessSettings | (() => AccessSettings)): FastifyPluginAsync {
+  const plugin: FastifyPluginAsync = async (app) => {
+    const runtime = new AccessRuntime(
+      app.store,
+      app.keyring,
+      app.log.child({ component: 'access' }),
+      typeof settings === 'function' ? settings() : settings,
+    );
+    app.decorate('access', runtime);
+    app.addHook('onReady', async () => runtime.start());
+    app.addHook('onClose', async () => runtime.stop());
+  };
+  // Like fastify-plugin: the decoration lands on the root instance, not in an encapsulated child.
+  (plugin as unknown as Record<symbol, boolean>)[Symbol.for('skip-override')] = true;
+  return plugin;
+}
+
+/** The production plugin: settings from `PORTCULLIS_*` (a bad value stops the server at start). */
+export const accessRuntimePlugin = accessRuntimePluginWith(() => accessSettingsFromEnv());

@@ -1,0 +1,298 @@
+/**
+ * @module Gateways: the firewall connections (PRODUCT.md §1/§2). CRUD with the API key sealed by the keyring
+ * (`gateways:<id>:api_key_enc`) and never returned (`hasCredentials`), the URL checked by the SSRF guard on
+ * every save, soft delete, site scoping by `site_id`, and every change audited in its transaction
+ * (docs/adr/0090-gateways-and-adapters.md).
+ */
+import { randomUUID } from 'node:crypto';
+import { and, asc, eq, inArray, isNull, type SQL } from 'drizzle-orm';
+import { normalizeFingerprint } from '../adapters/http.ts';
+import { record } from '../audit/record.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
+import { inTransaction, type ServiceContext } from '../identity/context.ts';
+import { requireSiteIds } from '../identity/sites.ts';
+import { paging } from '../identity/users.ts';
+import { requireBoolean, requireIdOrNotFound, requireName, requireString, uniquely } from '../identity/validate.ts';
+import { checkGatewayHost, type HostAllowList, type HostResolver } from '../net/ssrf.ts';
+import { aadForColumn, ENCRYPTED_COLUMNS } from '../secrets/registry.ts';
+import { gateways, knocs } from '../store/schema/access.ts';
+import type { GatewayConnection, Vendor } from './adapter.ts';
+import { VENDORS } from './adapter.ts';
+
+export interface GatewayView {
+  id: string;
+  siteId: string;
+  name: string;
+  vendor: string;
+  url: string;
+  verifySsl: boolean;
+  caPem: string | null;
+  fingerprintSha256: string | null;
+  hasCredentials: true;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface GatewayInput {
+  name?: unknown;
+  vendor?: unknown;
+  url?: unknown;
+  api_key?: unknown;
+  verify_ssl?: unknown;
+  ca_pem?: unknown;
+  fingerprint_sha256?: unknown;
+  site_id?: unknown;
+}
+
+/** Where a gateway may point: the SSRF allow-list (and a resolver, for tests). */
+export interface GatewayPolicy {
+  allowHosts: HostAllowList;
+  resolve?: HostResolver;
+}
+
+const API_KEY_AAD = ENCRYPTED_COLUMNS.find((entry) => entry.column === gateways.apiKeyEnc);
+if (API_KEY_AAD === undefined) throw new Error('gateways.api_key_enc is missing from the encrypted-column registry');
+
+const VIEW = {
+  id: gateways.id,
+  siteId: gateways.siteId,
+  name: gateways.name,
+  vendor: gateways.vendor,
+  url: gateways.url,
+  verifySsl: gateways.verifySsl,
+  caPem: gateways.caPem,
+  fingerprintSha256: gateways.fingerprintSha256,
+  createdAt: gateways.createdAt,
+  updatedAt: gateways.updatedAt,
+};
+
+const toView = (row: Omit<GatewayView, 'hasCredentials'>): GatewayView => ({ ...row, hasCredentials: true });
+
+function sealKey(ctx: ServiceContext, id: string, apiKey: string): string {
+  return ctx.keyring.seal(apiKey, aadForColumn(API_KEY_AAD as NonNullable<typeof API_KEY_AAD>, id));
+}
+
+function vendorOf(value: unknown): Vendor {
+  if (typeof value !== 'string' || !(VENDORS as readonly string[]).includes(value)) {
+    throw new ValidationError('vendor', `vendor must be one of ${VENDORS.join(', ')}`);
+  }
+  return value as Vendor;
+}
+
+function apiKeyOf(value: unknown): string {
+  const key = requireString('api_key', value, { max: 1024 });
+  if (key.trim() === '') throw new ValidationError('api_key', 'api_key must not be blank');
+  return key;
+}
+
+function caPemOf(value: unknown): string | null {
+  if (value === undefined || value === null || value === '') return null;
+  const pem = requireString('ca_pem', value, { max: 64 * 1024 });
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
+    throw new ValidationError('ca_pem', 'ca_pem must be PEM text containing at least one CERTIFICATE block');
+  }
+  return pem;
+}
+
+function fingerprintOf(value: unknown): string | null {
+  if (value === undefined || value === null || value === '') return null;
+  try {
+    return normalizeFingerprint(requireString('fingerprint_sha256', value, { max: 200 }));
+  } catch (err) {
+    if (err instanceof ValidationError) throw err;
+    throw new ValidationError('fingerprint_sha256', (err as Error).message);
+  }
+}
+
+/** Validates the URL (scheme, no credentials, SSRF guard incl. DNS) and returns it as given, trimmed. */
+export async function checkGatewayUrl(value: unknown, policy: GatewayPolicy, field = 'url'): Promise<string> {
+  const url = requireString(field, value, { max: 2048 }).trim();
+  await checkGatewayHost(url, { allowHosts: policy.allowHosts, field, ...(policy.resolve ? { resolve: policy.resolve } : {}) });
+  return url;
+}
+
+/** A full, unsaved connection from a request body (the `/gateways/test` route). */
+export async function connectionFromInput(input: GatewayInput, policy: GatewayPolicy): Promise<GatewayConnection> {
+  return {
+    vendor: vendorOf(input.vendor ?? 'pfsense'),
+    url: await checkGatewayUrl(input.url, policy),
+    apiKey: apiKeyOf(input.api_key),
+    verifySsl: input.verify_ssl === undefined ? true : requireBoolean('verify_ssl', input.verify_ssl),
+    caPem: caPemOf(input.ca_pem),
+    fingerprintSha256: fingerprintOf(input.fingerprint_sha256),
+  };
+}
+
+const live = (ctx: ServiceContext, id: string): SQL =>
+  and(eq(gateways.orgId, ctx.orgId), eq(gateways.id, id), isNull(gateways.deletedAt)) as SQL;
+
+export async function createGateway(ctx: ServiceContext, input: GatewayInput, policy: GatewayPolicy): Promise<GatewayView> {
+  const name = requireName('name', input.name);
+  const conn = await connectionFromInput(input, policy);
+  if (input.site_id === undefined) throw new ValidationError('site_id', 'site_id is required');
+  const [siteId] = await requireSiteIds(ctx, 'site_id', [input.site_id]).catch((err: unknown) => {
+    if (err instanceof ValidationError) throw new ValidationError('site_id', err.message.replace('site_id.0', 'site_id'));
+    throw err;
+  });
+  const id = randomUUID();
+  return inTransaction(ctx, async (tx) => {
+    const [row] = await uniquely('name', `a gateway named ${JSON.stringify(name)} already exists`, () =>
+      tx.db
+        .insert(gateways)
+        .values({
+          id,
+          orgId: tx.orgId,
+          siteId: siteId as string,
+          name,
+          vendor: conn.vendor,
+          url: conn.url,
+          apiKeyEnc: sealKey(tx, id, conn.apiKey),
+          verifySsl: conn.verifySsl,
+          caPem: conn.caPem,
+          fingerprintSha256: conn.fingerprintSha256,
+        })
+        .returning(VIEW),
+    );
+    const view = toView(row as Omit<GatewayView, 'hasCredentials'>);
+    await record(tx.db, {
+      orgId: tx.orgId,
+      actor: tx.actor,
+      action: 'gateway.create',
+      targetType: 'gateway',
+      targetId: id,
+      siteId: view.siteId,
+      after: view,
+    });
+    return view;
+  });
+}
+
+export async function getGateway(ctx: ServiceContext, id: string): Promise<GatewayView> {
+  requireIdOrNotFound('gateway', id);
+  const [row] = await ctx.db.select(VIEW).from(gateways).where(live(ctx, id)).limit(1);
+  if (!row) throw new NotFoundError('gateway', id);
+  return toView(row);
+}
+
+export async function listGateways(
+  ctx: ServiceContext,
+  options: { scope: 'all' | string[]; siteId?: string; limit?: number; offset?: number },
+): Promise<GatewayView[]> {
+  if (options.scope !== 'all' && options.scope.length === 0) return [];
+  const conditions: SQL[] = [eq(gateways.orgId, ctx.orgId), isNull(gateways.deletedAt)];
+  if (options.scope !== 'all') conditions.push(inArray(gateways.siteId, options.scope));
+  if (options.siteId) conditions.push(eq(gateways.siteId, options.siteId));
+  const { limit, offset } = paging(options);
+  const rows = await ctx.db
+    .select(VIEW)
+    .from(gateways)
+    .where(and(...conditions))
+    .orderBy(asc(gateways.name))
+    .limit(limit)
+    .offset(offset);
+  return rows.map(toView);
+}
+
+/** The decrypted connection of a saved gateway (for adapters; never for a response). */
+export async function gatewayConnection(ctx: ServiceContext, id: string): Promise<GatewayConnection> {
+  requireIdOrNotFound('gateway', id);
+  const [row] = await ctx.db.select().from(gateways).where(live(ctx, id)).limit(1);
+  if (!row) throw new NotFoundError('gateway', id);
+  return {
+    id: row.id,
+    vendor: vendorOf(row.vendor),
+    url: row.url,
+    apiKey: ctx.keyring.open(row.apiKeyEnc, aadForColumn(API_KEY_AAD as NonNullable<typeof API_KEY_AAD>, row.id)),
+    verifySsl: row.verifySsl,
+    caPem: row.caPem,
+    fingerprintSha256: row.fingerprintSha256,
+  };
+}
+
+/** A saved connection with the fields of `override` (the `/{id}/test` body) applied, validated like a save. */
+export async function connectionWithOverride(
+  ctx: ServiceContext,
+  id: string,
+  override: GatewayInput,
+  policy: GatewayPolicy,
+): Promise<GatewayConnection> {
+  const saved = await gatewayConnection(ctx, id);
+  return {
+    ...saved,
+    ...(override.vendor !== undefined ? { vendor: vendorOf(override.vendor) } : {}),
+    ...(override.url !== undefined ? { url: await checkGatewayUrl(override.url, policy) } : {}),
+    ...(override.api_key !== undefined ? { apiKey: apiKeyOf(override.api_key) } : {}),
+    ...(override.verify_ssl !== undefined ? { verifySsl: requireBoolean('verify_ssl', override.verify_ssl) } : {}),
+    ...(override.ca_pem !== undefined ? { caPem: caPemOf(override.ca_pem) } : {}),
+    ...(override.fingerprint_sha256 !== undefined ? { fingerprintSha256: fingerprintOf(override.fingerprint_sha256) } : {}),
+  };
+}
+
+export async function updateGateway(
+  ctx: ServiceContext,
+  id: string,
+  input: GatewayInput,
+  policy: GatewayPolicy,
+): Promise<GatewayView> {
+  const before = await getGateway(ctx, id);
+  const set: Partial<typeof gateways.$inferInsert> = {};
+  if (input.name !== undefined) set.name = requireName('name', input.name);
+  if (input.vendor !== undefined) set.vendor = vendorOf(input.vendor);
+  if (input.url !== undefined) set.url = await checkGatewayUrl(input.url, policy);
+  if (input.api_key !== undefined) set.apiKeyEnc = sealKey(ctx, id, apiKeyOf(input.api_key));
+  if (input.verify_ssl !== undefined) set.verifySsl = requireBoolean('verify_ssl', input.verify_ssl);
+  if (input.ca_pem !== undefined) set.caPem = caPemOf(input.ca_pem);
+  if (input.fingerprint_sha256 !== undefined) set.fingerprintSha256 = fingerprintOf(input.fingerprint_sha256);
+  if (input.site_id !== undefined) {
+    throw new ValidationError('site_id', 'a gateway cannot move to another site; create a new one');
+  }
+  return inTransaction(ctx, async (tx) => {
+    const [row] = await uniquely('name', `a gateway named ${JSON.stringify(set.name)} already exists`, () =>
+      tx.db
+        .update(gateways)
+        .set({ ...set, updatedAt: tx.now() })
+        .where(live(tx, id))
+        .returning(VIEW),
+    );
+    if (!row) throw new NotFoundError('gateway', id);
+    const view = toView(row);
+    await record(tx.db, {
+      orgId: tx.orgId,
+      actor: tx.actor,
+      action: 'gateway.update',
+      targetType: 'gateway',
+      targetId: id,
+      siteId: view.siteId,
+      before,
+      after: { ...view, ...(input.api_key !== undefined ? { api_key_changed: true } : {}) },
+    });
+    return view;
+  });
+}
+
+/** Soft delete; refused (409) while a knoc still uses the gateway. */
+export async function deleteGateway(ctx: ServiceContext, id: string): Promise<void> {
+  const before = await getGateway(ctx, id);
+  await inTransaction(ctx, async (tx) => {
+    const using = await tx.db
+      .select({ name: knocs.name })
+      .from(knocs)
+      .where(and(eq(knocs.gatewayId, id), isNull(knocs.deletedAt)))
+      .limit(5);
+    if (using.length > 0) {
+      throw new ConflictError(
+        `gateway ${before.name} is used by knoc(s) ${using.map((k) => k.name).join(', ')}; delete or move them first`,
+      );
+    }
+    await tx.db.update(gateways).set({ deletedAt: tx.now() }).where(live(tx, id));
+    await record(tx.db, {
+      orgId: tx.orgId,
+      actor: tx.actor,
+      action: 'gateway.delete',
+      targetType: 'gateway',
+      targetId: id,
+      siteId: before.siteId,
+      before,
+    });
+  });
+}
