@@ -371,7 +371,7 @@ class CoverageAnalysis {
             'LINT003',
             subject.ref,
             `Cannot tell whether it ever decides a packet: ${maybe.map((m) => describeRef(refOf(m.rule))).join(', ')} would pre-empt it ` +
-              `${cellList(open)} if ${uncertainty(maybe, subject)}; lint never claims shadowing on contents known only at run time (docs/adr/0081).`,
+              `${cellList(open)} if ${uncertainty(maybe, subject)}; lint never claims shadowing that depends on run-time contents or conditions (docs/adr/0081).`,
             unique([...coverers, ...maybe]).map((c) => refOf(c.rule)),
             indexes,
           ),
@@ -525,7 +525,8 @@ function uncertainty(coverers: readonly RuleSpace[], subject: Subject): string {
       }
     }
   }
-  for (const c of coverers) for (const condition of c.conditions) reasons.add(`${condition} holds`);
+  for (const c of coverers)
+    for (const condition of c.conditions) reasons.add(`its condition ${condition} applies`);
   return [...reasons].join(' and ') || 'its run-time contents allow it';
 }
 

@@ -92,7 +92,7 @@ function staticSide(set: Intervals<Num>, key: string, text: string): Side {
 }
 
 /** Leaf interface keys of a ruleset, in order. */
-export function leafKeys(ruleset: PfRuleset): string[] {
+function leafKeys(ruleset: PfRuleset): string[] {
   return ruleset.interfaces.filter((i) => LEAF_KINDS.has(i.kind)).map((i) => i.key);
 }
 
