@@ -137,7 +137,9 @@ export function listOf(id: string, extra: Record<string, TSchema> = {}): TSchema
  */
 export const ERROR_RESPONSES = { '4xx': ref('ErrorEnvelope'), '5xx': ref('ErrorEnvelope') };
 
-export const IdParams = Type.Object({ id: Uuid }, { additionalProperties: false });
+/** A path id. Not checked as a UUID here: an id that cannot exist is a 404 (from the service), not a 400. */
+export const PathId = Type.String({ minLength: 1, maxLength: 100, description: 'UUID' });
+export const IdParams = Type.Object({ id: PathId }, { additionalProperties: false });
 
 export const Paging = {
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),

@@ -155,6 +155,14 @@ const BAD_REQUESTS: BadRequest[] = [
     field: null,
   },
   {
+    row: 'id that is not a UUID',
+    method: 'GET',
+    url: '/api/v1/groups/not-a-uuid',
+    status: 404,
+    code: 'PC_ERR_NOT_FOUND',
+    field: null,
+  },
+  {
     row: 'unknown route',
     method: 'GET',
     url: '/api/v1/nothing-here',

@@ -8,7 +8,17 @@ import { Type } from 'typebox';
 import { createGroup, deleteGroup, getGroup, listGroups, updateGroup } from '../../identity/groups.ts';
 import { addGroupMember, listGroupMembers, removeGroupMember } from '../../identity/users.ts';
 import { ctxOf } from '../context.ts';
-import { Description, ERROR_RESPONSES, IdParams, listOf, Name, Paging, ref, Uuid } from '../schemas.ts';
+import {
+  Description,
+  ERROR_RESPONSES,
+  IdParams,
+  listOf,
+  Name,
+  Paging,
+  PathId,
+  ref,
+  Uuid,
+} from '../schemas.ts';
 import { listBody, toApi } from '../views.ts';
 
 const access = { permission: 'users.manage', scope: 'org' } as const;
@@ -136,7 +146,7 @@ export const groupRoutes: FastifyPluginAsync = async (root) => {
       schema: {
         tags,
         summary: 'Remove a user from a group',
-        params: Type.Object({ id: Uuid, userId: Uuid }, { additionalProperties: false }),
+        params: Type.Object({ id: PathId, userId: PathId }, { additionalProperties: false }),
         response: { 204: Type.Null(), ...ERROR_RESPONSES },
       },
     },
