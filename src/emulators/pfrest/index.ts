@@ -1,6 +1,8 @@
 /**
  * @module Public entry of the pfRest emulator: `startPfRestEmulator()` and its types.
  */
+export { startPfRestEmulator } from './server.ts';
+export type { LiveState, PfRestSettings, PfRestState, StoredAlias } from './state.ts';
 export {
   FAULT_KINDS,
   type FaultKind,
@@ -8,6 +10,4 @@ export {
   type PfRestEmulator,
   type PfRestEmulatorOptions,
   type RequestRecord,
-  startPfRestEmulator,
-} from './server.ts';
-export type { LiveState, PfRestSettings, PfRestState, StoredAlias } from './state.ts';
+} from './types.ts';

@@ -9,11 +9,12 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
-import { privilegeFor } from '../../adapters/pfsense/privileges.ts';
-import { type EmulatorCertificate, generateCertificate } from '../tls.ts';
+import { generateCertificate } from '../tls.ts';
+import { authKind, authorize } from './auth.ts';
 import { Collection, type CollectionModel, type WriteEffects } from './collection.ts';
 import { checkAccept, decodeRequest, type RequestData } from './decode.ts';
 import { type Envelope, errorEnvelope, PfRestError, phpJsonEncode, successEnvelope } from './envelope.ts';
+import { handleHook } from './hooks.ts';
 import {
   ALIAS_FIELDS,
   aliasRepresentation,
@@ -24,14 +25,11 @@ import {
 } from './models.ts';
 import { type Controls, extractControls, readList } from './query.ts';
 import {
-  type EmulatorInterface,
   type EmulatorKey,
   initialState,
   type KeyHashAlgo,
   keyHash,
-  type LiveState,
   loadState,
-  type PfRestSettings,
   type PfRestState,
   type StoredAlias,
   type StoredRule,
@@ -39,90 +37,18 @@ import {
   saveState,
   sha256Hex,
   signJwt,
-  verifyJwt,
 } from './state.ts';
-
-export interface PfRestEmulatorOptions {
-  /** TCP port; 0 (default) picks a free one. */
-  port?: number;
-  /** Bind address; default 127.0.0.1. */
-  host?: string;
-  /** How long a filter reload takes (async apply stays pending meanwhile; sync apply blocks). Default 0. */
-  applyDelayMs?: number;
-  /** The API key to accept (owner: admin, `page-all`); default a random 48-hex-digit key. */
-  apiKey?: string;
-  /** JSON file the configuration survives restarts in. */
-  stateFile?: string;
-  /** TLS material; default a fresh self-signed certificate for localhost, 127.0.0.1 and ::1. */
-  certificate?: EmulatorCertificate;
-}
-
-export const FAULT_KINDS = [
-  'status',
-  'hang',
-  'stall-body',
-  'drop',
-  'non-json',
-  'package-absent',
-  'key-auth-disabled',
-  'raw',
-] as const;
-export type FaultKind = (typeof FAULT_KINDS)[number];
-
-export interface FaultSpec {
-  kind: FaultKind;
-  /** How many matching requests it affects; default 1. */
-  times?: number;
-  /** For `status`: the HTTP status of the enveloped error (default 500); for `raw`: the status line (default 200). */
-  status?: number;
-  /** For `raw`: the exact body and content type to answer with (e.g. JSON without the envelope, a login page). */
-  body?: string;
-  contentType?: string;
-  /** Only requests whose path starts with this (e.g. `/api/v2/firewall/alias`). */
-  path?: string;
-  /** Only requests with this method. */
-  method?: string;
-}
-
-export interface RequestRecord {
-  seq: number;
-  time: string;
-  method: string;
-  path: string;
-  query: string;
-  /** Which credential kind was presented (never the credential itself). */
-  auth: 'key' | 'basic' | 'bearer' | 'none';
-  contentType: string | null;
-  accept: string | null;
-  body: unknown;
-  status: number | null;
-  responseId: string | null;
-  fault: FaultKind | null;
-}
-
-export interface PfRestEmulator {
-  url: string;
-  port: number;
-  apiKey: string;
-  /** SHA-256 certificate fingerprint, `AA:BB:…`. */
-  fingerprint: string;
-  /** PEM that trusts the emulator's certificate (use as a CA bundle). */
-  caPem: string;
-  close(): Promise<void>;
-  /** A deep copy of the emulated box (configured aliases, live tables, pending flags, states…). */
-  state(): PfRestState;
-  requests(): RequestRecord[];
-  injectFault(fault: FaultSpec): void;
-  clearFaults(): void;
-  /** Back to a fresh box; the configured API key stays valid. */
-  reset(): void;
-  /** Issues a key for a new user holding exactly `privileges`; returns the key. */
-  addKey(privileges: string[]): string;
-  /** Replaces the live state table. */
-  setStates(states: LiveState[]): void;
-  /** Changes REST API settings the way an admin would in the GUI (e.g. `enabled: false`, `read_only: true`). */
-  updateSettings(settings: Partial<PfRestSettings>): void;
-}
+import type { FaultSpec, PfRestEmulator, PfRestEmulatorOptions, RequestRecord } from './types.ts';
+import {
+  computeTables,
+  DEFAULT_MAXIMUM_STATES,
+  INTERFACE_STATS_FIELDS,
+  interfaceStats,
+  KEY_FIELDS,
+  keyRepresentation,
+  STATE_FIELDS,
+  stateIp,
+} from './views.ts';
 
 interface Caller {
   user: string;
@@ -167,112 +93,6 @@ const FAULT_STATUS_IDS: Record<number, [string, string]> = {
   503: ['MODEL_WRITE_CONFIG_LOCKED', 'Config write lock could not be obtained.'],
 };
 
-const KEY_FIELDS = ['username', 'hash_algo', 'length_bytes', 'hash', 'descr'] as const;
-
-function keyRepresentation(k: EmulatorKey, id: number): Record<string, unknown> & { id: number } {
-  return {
-    id,
-    username: k.username,
-    hash_algo: k.hash_algo ?? 'sha256',
-    length_bytes: k.length_bytes ?? 24,
-    hash: k.hash,
-    descr: k.descr,
-  };
-}
-
-/** pfSense's default state table size on a small box. */
-const DEFAULT_MAXIMUM_STATES = 396_000;
-
-const INTERFACE_STATS_FIELDS = [
-  'name',
-  'descr',
-  'hwif',
-  'macaddr',
-  'mtu',
-  'enable',
-  'status',
-  'ipaddr',
-  'subnet',
-  'linklocal',
-  'ipaddrv6',
-  'subnetv6',
-  'inerrs',
-  'outerrs',
-  'collisions',
-  'inbytes',
-  'inbytespass',
-  'outbytes',
-  'outbytespass',
-  'inpkts',
-  'inpktspass',
-  'outpkts',
-  'outpktspass',
-  'dhcplink',
-  'media',
-  'gateway',
-  'gatewayv6',
-] as const;
-
-/** `GET /status/interfaces` row (§7.7): live view of a configured interface; counters start at zero. */
-function interfaceStats(i: EmulatorInterface, id: number): Record<string, unknown> & { id: number } {
-  const mac = `58:9c:fc:00:00:${id.toString(16).padStart(2, '0')}`;
-  return {
-    id,
-    name: i.id,
-    descr: i.descr,
-    hwif: i.if,
-    macaddr: mac,
-    mtu: '1500',
-    enable: i.enable,
-    status: i.enable ? 'up' : 'down',
-    ipaddr: i.typev4 === 'static' ? i.ipaddr : '',
-    subnet: i.typev4 === 'static' ? String(i.subnet) : '',
-    linklocal: '',
-    ipaddrv6: '',
-    subnetv6: '',
-    inerrs: 0,
-    outerrs: 0,
-    collisions: 0,
-    inbytes: 0,
-    inbytespass: 0,
-    outbytes: 0,
-    outbytespass: 0,
-    inpkts: 0,
-    inpktspass: 0,
-    outpkts: 0,
-    outpktspass: 0,
-    dhcplink: i.typev4 === 'dhcp' ? 'up' : '',
-    media: 'Ethernet autoselect (1000baseT <full-duplex>)',
-    gateway: '',
-    gatewayv6: '',
-  };
-}
-
-const STATE_FIELDS = [
-  'interface',
-  'protocol',
-  'direction',
-  'source',
-  'destination',
-  'state',
-  'age',
-  'expires_in',
-  'packets_total',
-  'packets_in',
-  'packets_out',
-  'bytes_total',
-  'bytes_in',
-  'bytes_out',
-] as const;
-
-/** The IP part of a state's `source`/`destination` (`1.2.3.4:80`, `[2001:db8::1]:443`, `2001:db8::1[443]`). */
-function stateIp(endpoint: string): string {
-  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(endpoint) ?? /^([0-9a-fA-F:]+)\[\d+\]$/.exec(endpoint);
-  if (bracketed) return bracketed[1] as string;
-  const v4 = /^(\d+\.\d+\.\d+\.\d+)(?::\d+)?$/.exec(endpoint);
-  return v4 ? (v4[1] as string) : endpoint;
-}
-
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -280,14 +100,6 @@ function readBody(req: IncomingMessage): Promise<string> {
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
-}
-
-function authKind(req: IncomingMessage): RequestRecord['auth'] {
-  if (req.headers['x-api-key'] !== undefined) return 'key';
-  const authorization = req.headers.authorization ?? '';
-  if (/^basic /i.test(authorization)) return 'basic';
-  if (/^bearer /i.test(authorization)) return 'bearer';
-  return 'none';
 }
 
 export async function startPfRestEmulator(opts: PfRestEmulatorOptions = {}): Promise<PfRestEmulator> {
@@ -315,22 +127,6 @@ export async function startPfRestEmulator(opts: PfRestEmulatorOptions = {}): Pro
     if (opts.stateFile) saveState(opts.stateFile, box);
   };
   persist();
-
-  /** Live pf tables from a configuration snapshot: nested aliases expanded, port aliases are not tables. */
-  const computeTables = (aliases: StoredAlias[]): Record<string, string[]> => {
-    const byName = new Map(aliases.map((a) => [a.name, a]));
-    const expand = (alias: StoredAlias, seen: Set<string>): string[] =>
-      alias.address.flatMap((entry) => {
-        const nested = byName.get(entry);
-        if (nested === undefined) return [entry];
-        if (seen.has(entry)) return [];
-        return expand(nested, new Set([...seen, entry]));
-      });
-    const tables: Record<string, string[]> = {};
-    for (const alias of aliases)
-      if (alias.type !== 'port') tables[alias.name] = [...new Set(expand(alias, new Set([alias.name])))];
-    return tables;
-  };
 
   /**
    * A filter reload (`filter_configure[_sync]`): reads the configuration when it starts, loads it when it ends,
@@ -732,54 +528,6 @@ export async function startPfRestEmulator(opts: PfRestEmulatorOptions = {}): Pro
     },
   };
 
-  /** Authentication then authorization (§4). Returns the user name. */
-  const authorize = (
-    req: IncomingMessage,
-    url: string,
-    method: string,
-    keyAuthOff: boolean,
-    pinned: readonly string[] | undefined,
-  ): string => {
-    const denied = (basic: boolean) =>
-      new PfRestError(401, 'AUTH_AUTHENTICATION_FAILED', 'Authentication failed.', {
-        headers: basic ? { 'www-authenticate': 'Basic realm="Login for pfSense REST API"' } : {},
-      });
-    const enabled = (pinned ?? box.settings.auth_methods).filter((m) => !(keyAuthOff && m === 'KeyAuth'));
-    const authorization = req.headers.authorization ?? '';
-    const requested = enabled.find((m) =>
-      m === 'KeyAuth'
-        ? req.headers['x-api-key'] !== undefined
-        : m === 'BasicAuth'
-          ? /^basic /i.test(authorization)
-          : /^bearer /i.test(authorization),
-    );
-    let username: string | null = null;
-    if (requested === 'KeyAuth') {
-      const presented = String(req.headers['x-api-key']);
-      username = box.keys.find((k) => k.hash === keyHash(presented, k.hash_algo))?.username ?? null;
-    } else if (requested === 'JWTAuth') {
-      username = verifyJwt(box.jwtSecret, authorization.replace(/^bearer\s+/i, '').trim());
-    } else if (requested === 'BasicAuth') {
-      const decoded = Buffer.from(authorization.slice(6).trim(), 'base64').toString('utf8');
-      const colon = decoded.indexOf(':');
-      const user = box.users.find((u) => u.name === decoded.slice(0, colon));
-      if (colon > 0 && user && user.passwordHash === sha256Hex(decoded.slice(colon + 1)))
-        username = user.name;
-      if (username === null) throw denied(true);
-    }
-    const user = box.users.find((u) => u.name === username);
-    if (!user || user.disabled) throw denied(false);
-    const privilege = privilegeFor(url, method);
-    if (!user.privileges.includes('page-all') && !user.privileges.includes(privilege)) {
-      throw new PfRestError(
-        403,
-        'AUTH_AUTHORIZATION_FAILED',
-        'Authorization failed. You do not have sufficient privileges to access this resource.',
-      );
-    }
-    return user.name;
-  };
-
   const send = (
     res: ServerResponse,
     record: RequestRecord,
@@ -892,7 +640,10 @@ export async function startPfRestEmulator(opts: PfRestEmulatorOptions = {}): Pro
           'RESTAPI\\Models\\RESTAPIAccessListEntry::is_allowed_by_acl(): Argument #2 ($username) must be of type string, null given\n#0 {main}',
         );
       }
-      user = authorize(req, path, method, fault?.kind === 'key-auth-disabled', endpoint.authMethods);
+      user = authorize(box, req, path, method, {
+        keyAuthOff: fault?.kind === 'key-auth-disabled',
+        pinned: endpoint.authMethods,
+      });
       checkAccept(req.headers.accept);
       if (!endpoint.methods.includes(method)) {
         throw new PfRestError(
@@ -960,6 +711,9 @@ export async function startPfRestEmulator(opts: PfRestEmulatorOptions = {}): Pro
       }),
     state: () => structuredClone(box),
     requests: () => structuredClone(log),
+    clearRequests: () => {
+      log.length = 0;
+    },
     injectFault: (fault) => {
       faults.push({ ...fault, times: fault.times ?? 1 });
     },
@@ -999,68 +753,13 @@ export async function startPfRestEmulator(opts: PfRestEmulatorOptions = {}): Pro
     },
   };
 
-  const hooks = async (req: IncomingMessage, res: ServerResponse, url: URL, body: string): Promise<void> => {
-    const reply = (status: number, value: unknown) => {
-      res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(`${JSON.stringify(value)}\n`);
-    };
-    const input = (): Record<string, unknown> =>
-      body.trim() === '' ? {} : (JSON.parse(body) as Record<string, unknown>);
-    const route = `${req.method} ${url.pathname.replace(/\/+$/, '')}`;
-    try {
-      switch (route) {
-        case 'GET /__emulator/state': {
-          // The JWT signing secret stays inside the process even on the lab's open hooks.
-          const { jwtSecret: _secret, ...visible } = api.state();
-          return reply(200, visible);
-        }
-        case 'GET /__emulator/requests':
-          return reply(200, api.requests());
-        case 'DELETE /__emulator/requests':
-          log.length = 0;
-          return reply(200, { ok: true });
-        case 'POST /__emulator/reset':
-          api.reset();
-          return reply(200, { ok: true });
-        case 'POST /__emulator/faults': {
-          const fault = input() as unknown as FaultSpec;
-          if (!FAULT_KINDS.includes(fault.kind))
-            return reply(400, { error: `kind must be one of ${FAULT_KINDS.join(', ')}` });
-          api.injectFault(fault);
-          return reply(200, { ok: true });
-        }
-        case 'DELETE /__emulator/faults':
-          api.clearFaults();
-          return reply(200, { ok: true });
-        case 'POST /__emulator/keys': {
-          const privileges = input().privileges;
-          if (!Array.isArray(privileges) || !privileges.every((p) => typeof p === 'string')) {
-            return reply(400, { error: 'privileges must be a list of strings' });
-          }
-          return reply(200, { key: api.addKey(privileges) });
-        }
-        case 'PATCH /__emulator/settings':
-          api.updateSettings(input() as Partial<PfRestSettings>);
-          return reply(200, box.settings);
-        case 'PUT /__emulator/states': {
-          const states = input().states;
-          if (!Array.isArray(states)) return reply(400, { error: 'states must be a list' });
-          api.setStates(states as LiveState[]);
-          return reply(200, { ok: true });
-        }
-        default:
-          return reply(404, { error: `no test hook ${route}` });
-      }
-    } catch (err) {
-      return reply(400, { error: (err as Error).message });
-    }
-  };
-
   const server: Server = createServer({ cert: certificate.certPem, key: certificate.keyPem }, (req, res) => {
     const url = new URL(req.url ?? '/', 'https://emulator.invalid');
     readBody(req)
       .then((body) =>
-        url.pathname.startsWith('/__emulator/') ? hooks(req, res, url, body) : handleApi(req, res, url, body),
+        url.pathname.startsWith('/__emulator/')
+          ? handleHook(req, res, url, body, api)
+          : handleApi(req, res, url, body),
       )
       .catch(() => res.destroy());
   });
