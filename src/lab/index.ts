@@ -6,6 +6,7 @@
  * emulator back for as long as the lab gateway exists.
  */
 import { and, asc, eq, isNull, sql } from 'drizzle-orm';
+import { createKnoc } from '../access/service/knocs.ts';
 import { SYSTEM_ACTOR } from '../audit/record.ts';
 import type { PfRestEmulator } from '../emulators/pfrest/index.ts';
 import { createGateway, type GatewayPolicy, updateGateway } from '../firewall/gateways.ts';
@@ -32,24 +33,6 @@ export interface LabOptions {
   allowHosts: HostAllowList;
   env?: NodeJS.ProcessEnv;
   log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
-  /** Creates the demo knoc through the knoc service; returns its id. */
-  createDemoKnoc(ctx: ServiceContext, input: DemoKnocInput): Promise<string>;
-}
-
-export interface DemoKnocInput {
-  name: string;
-  gateway_id: string;
-  site_id: string;
-  mode: 'active';
-  alias_name: string;
-  create_alias_if_missing: true;
-  grant_ttl_seconds: number;
-  max_ttl_seconds: number;
-  allowed_sources: string[];
-  denied_sources: string[];
-  kill_states_on_revoke: boolean;
-  users: string[];
-  groups: string[];
 }
 
 export interface RunningLab {
@@ -141,7 +124,7 @@ export async function startLab(options: LabOptions): Promise<RunningLab | null> 
       registered = { ...record, gatewayId: gateway.id };
       writeLabRecord(paths, registered);
       const owner = await ownerUserId(options.db);
-      const knocId = await options.createDemoKnoc(ctx, {
+      const { knoc } = await createKnoc(ctx, {
         name: LAB_KNOC,
         gateway_id: gateway.id,
         site_id: siteId,
@@ -156,6 +139,7 @@ export async function startLab(options: LabOptions): Promise<RunningLab | null> 
         users: owner ? [owner] : [],
         groups: [],
       });
+      const knocId = knoc.id;
       registered = { ...registered, knocId };
       writeLabRecord(paths, registered);
       options.log.info({ gateway: gateway.id, knoc: knocId, url: emulator.url }, 'emulated lab registered');
