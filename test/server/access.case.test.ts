@@ -270,6 +270,16 @@ export function runAccessSuite(kind: StoreKind): void {
       if (status >= 400) expect(res.json().error.request_id).toBe(res.headers['x-request-id']);
     });
 
+    it('applies a removed role binding on the very next request (no stale cached rights)', async () => {
+      const user = await t.makeUser('loses-role', 'viewer');
+      expect((await t.call({ method: 'GET', url: '/api/v1/sites', token: user.token })).statusCode).toBe(200);
+      const bindings = await t.call({ method: 'GET', url: `/api/v1/role-bindings?user_id=${user.id}`, token: t.ownerToken });
+      const [binding] = bindings.json().items;
+      const removed = await t.call({ method: 'DELETE', url: `/api/v1/role-bindings/${binding.id}`, token: t.ownerToken });
+      expect(removed.statusCode).toBe(204);
+      expect((await t.call({ method: 'GET', url: '/api/v1/sites', token: user.token })).statusCode).toBe(403);
+    });
+
     it('writes nothing when a site-limited write is refused', async () => {
       await t.call({
         method: 'PATCH',
