@@ -268,6 +268,7 @@ describe('states', () => {
   it('refuses something that is not an IP address', async () => {
     const adapter = adapterFor(emu);
     await expect(adapter.killStates('1.2.3.4/.*')).rejects.toThrow(TypeError);
+    await expect(adapter.killStates('127.1')).rejects.toThrow(TypeError);
     await adapter.close();
   });
 });

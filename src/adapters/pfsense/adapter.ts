@@ -444,8 +444,11 @@ export class PfSenseAdapter implements FirewallAdapter {
       path,
     );
     let delay = pollIntervalMs;
-    while (!status.applied && mode === 'async' && Date.now() - started + delay <= deadlineMs) {
-      await sleep(delay);
+    while (!status.applied && mode === 'async') {
+      const remaining = deadlineMs - (Date.now() - started);
+      if (remaining <= 0) break;
+      // The last poll lands on the deadline itself.
+      await sleep(Math.min(delay, remaining));
       delay = Math.min(delay * 2, MAX_POLL_DELAY_MS);
       status = await this.pendingStatus();
     }
@@ -459,7 +462,10 @@ export class PfSenseAdapter implements FirewallAdapter {
   }
 
   async killStates(ip: string): Promise<number> {
-    if (!ipaddr.isValid(ip)) throw new TypeError(`killStates needs an IP address, got ${JSON.stringify(ip)}`);
+    // Strict forms only: ipaddr.isValid would also take `127.1` or `0x7f.1`.
+    if (!ipaddr.IPv4.isValidFourPartDecimal(ip) && !ipaddr.IPv6.isValid(ip)) {
+      throw new TypeError(`killStates needs an IP address, got ${JSON.stringify(ip)}`);
+    }
     const canonical = ipaddr.parse(ip).toString();
     const escaped = canonical.replace(/[.]/g, '\\.');
     // A state endpoint reads `1.2.3.4:80`, `[2001:db8::1]:443` or `2001:db8::1[443]`: match the address only.
