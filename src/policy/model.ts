@@ -422,7 +422,7 @@ export interface PfRule {
    * printed verbatim. Matching ignores them (the rule is treated as matching regardless); a POL008 warning says so.
    */
   unmodelledOptions?: string[];
-  /** Raw state options text (`max 100, no-sync`, …) for printing; no verdict effect. */
+  /** State options as filter.inc writes them inside `( … )` (`sloppy max 100`), for printing; no verdict effect. */
   stateOptions?: string;
   allowOpts: boolean;
   /** `tag "x"`: sticky tag set on match (pf-semantics.md §2.8). */

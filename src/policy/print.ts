@@ -1,9 +1,12 @@
 /**
  * @module `PfRuleset` → pf text in the shape of pfSense's `/tmp/rules.debug`: interface macros, tables, port
  * macros, then the rules in evaluation order with their labels and ridentifiers, and a comment for every rule
- * left out. Field order follows filter.inc (pf-semantics.md §1.3); single ports print as pfctl does (`port = 80`).
+ * left out. Field order and port forms follow filter.inc (pf-semantics.md §1.3), so user rules read as in rules.debug.
  */
 import type { AddressSpec, PfInterface, PfRule, PfRuleset, PfTable, PortSpec } from './model.ts';
+
+/** Tables filter.inc refers to directly (`<bogons>`), not through a macro. */
+const SYSTEM_TABLES = new Set(['sshguard', 'snort2c', 'virusprot', 'bogons', 'bogonsv6']);
 
 /** Prints the whole ruleset. */
 export function printRuleset(ruleset: PfRuleset): string {
@@ -50,8 +53,12 @@ function tableLines(table: PfTable): string[] {
   return lines;
 }
 
-/** One rule as pf text. */
+/** One rule as pf text, fields in filter.inc's order (l.3709-3716). */
 export function printRule(rule: PfRule, interfaces: Map<string, PfInterface>): string {
+  const user = rule.origin.kind === 'user';
+  // Options the engine does not model sit where filter.inc writes them: os after the source, tos before the
+  // ridentifier, prio after it, queues and limiters last.
+  const extra = (prefix: RegExp) => (rule.unmodelledOptions ?? []).filter((option) => prefix.test(option));
   const parts: string[] = [rule.action === 'reject' ? 'block return' : rule.action];
   if (rule.direction !== 'any') parts.push(rule.direction);
   if (rule.log) parts.push('log');
@@ -62,27 +69,29 @@ export function printRule(rule: PfRule, interfaces: Map<string, PfInterface>): s
   if (rule.protocols !== null) parts.push(`proto ${list(rule.protocols)}`);
   const anyFrom = rule.from.match.kind === 'any' && rule.fromPort === null;
   const anyTo = rule.to.match.kind === 'any' && rule.toPort === null;
-  if (anyFrom && anyTo) {
+  if (anyFrom && anyTo && !user && rule.protocols === null) {
     parts.push('all');
   } else {
-    parts.push(`from ${addressText(rule.from, interfaces)}${portText(rule.fromPort)}`);
-    parts.push(`to ${addressText(rule.to, interfaces)}${portText(rule.toPort)}`);
+    parts.push(`from ${addressText(rule.from, interfaces)}${portText(rule.fromPort, user)}`);
+    parts.push(...extra(/^os /));
+    parts.push(`to ${addressText(rule.to, interfaces)}${portText(rule.toPort, user)}`);
   }
   if (rule.icmpTypes !== null) {
     const keyword = rule.af === 'inet6' || rule.protocols?.includes('ipv6-icmp') ? 'icmp6-type' : 'icmp-type';
-    parts.push(
-      `${keyword} ${rule.icmpTypes.length === 1 ? rule.icmpTypes[0] : `{${rule.icmpTypes.join(',')}}`}`,
-    );
+    const types = rule.icmpTypes.join(',');
+    parts.push(`${keyword} ${rule.icmpTypes.length === 1 ? types : user ? `{ ${types} }` : `{${types}}`}`);
   }
   if (rule.tag) parts.push(`tag "${rule.tag}"`);
   if (rule.tagged) parts.push(`${rule.tagged.negate ? '! ' : ''}tagged "${rule.tagged.tag}"`);
+  parts.push(...extra(/^tos /));
   if (rule.ridentifier !== null) parts.push(`ridentifier ${rule.ridentifier}`);
-  if (rule.unmodelledOptions) parts.push(...rule.unmodelledOptions);
+  parts.push(...extra(/^(set )?prio /));
   if (rule.allowOpts) parts.push('allow-opts');
   const flags = flagsText(rule);
   if (flags) parts.push(flags);
   const state = stateText(rule);
   if (state) parts.push(state);
+  parts.push(...extra(/^(queue|dnpipe) /));
   if (rule.label !== null) parts.push(`label "${rule.label}"`);
   for (const label of rule.extraLabels) parts.push(`label "${label}"`);
   return parts.join(' ');
@@ -116,7 +125,8 @@ function addressText(spec: AddressSpec, interfaces: Map<string, PfInterface>): s
     case 'cidrs':
       return `${not}${list(match.cidrs.map(hostText))}`;
     case 'table':
-      return `${not}${/__NETWORK$/.test(match.table) ? `$${match.table}` : `<${match.table}>`}`;
+      // rules.debug names alias and interface-network tables through their macro ($NAME = "<NAME>").
+      return `${not}${SYSTEM_TABLES.has(match.table) ? `<${match.table}>` : `$${match.table}`}`;
     case 'self':
       return `${not}(self)`;
     case 'interface-address':
@@ -126,12 +136,13 @@ function addressText(spec: AddressSpec, interfaces: Map<string, PfInterface>): s
   }
 }
 
-function portText(spec: PortSpec | null): string {
+/** User rules print a single port as filter.inc writes it (`port 80`), generated rules as their text (`port = 67`). */
+function portText(spec: PortSpec | null, user: boolean): string {
   if (spec === null) return '';
   if (spec.alias !== undefined) return ` port $${spec.alias}`;
   if (spec.ranges.length === 1 && spec.ranges[0] !== undefined) {
     const { from, to } = spec.ranges[0];
-    if (from === to) return ` port = ${from}`;
+    if (from === to) return user ? ` port ${from}` : ` port = ${from}`;
     if (from <= 1) return ` port <= ${to}`;
     if (to === 65535) return ` port >= ${from}`;
     return ` port ${from - 1} >< ${to + 1}`;

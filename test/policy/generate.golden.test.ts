@@ -46,7 +46,7 @@ const cases: Array<[string, string[]]> = [
     'ha-pair-2.7',
     [
       'block in quick proto carp from (self) to any ridentifier 1000000201',
-      'pass quick proto carp all ridentifier 1000000202 no state',
+      'pass quick proto carp from any to any ridentifier 1000000202 no state',
       'match in on ix1 inet from $LAN__NETWORK to any tag "FROMLAN" ridentifier 1720000001 label "USER_RULE: Tag LAN traffic" label "id:1720000001"',
     ],
   ],

@@ -146,7 +146,7 @@ describe('ports (filter.inc filter_generate_port, pf-semantics.md §1.3)', () =>
   });
 
   it.each<[string, string, string]>([
-    ['= N', '80', 'port = 80'],
+    ['single port as filter.inc writes it', '80', 'port 80'],
     ['range → ><', '1000-2000', 'port 999 >< 2001'],
     ['1-N → <=', '1-1023', 'port <= 1023'],
     ['N-65535 → >=', '1024-65535', 'port >= 1024'],

@@ -440,7 +440,7 @@ class UserRuleTranslator {
         ),
       );
     }
-    return stateParts.length > 0 ? { stateOptions: stateParts.join(', '), unmodelled } : { unmodelled };
+    return stateParts.length > 0 ? { stateOptions: stateParts.join(' '), unmodelled } : { unmodelled };
   }
 }
 
