@@ -23,7 +23,9 @@ const Query = Type.Object(
     target_type: Type.Optional(Type.String({ maxLength: 100 })),
     target_id: Type.Optional(Type.String({ maxLength: 100 })),
     site_id: Type.Optional(Uuid),
-    outcome: Type.Optional(Type.Union(['success', 'failure', 'denied'].map((v) => Type.Literal(v)))),
+    outcome: Type.Optional(
+      Type.Union([Type.Literal('success'), Type.Literal('failure'), Type.Literal('denied')]),
+    ),
     from: Type.Optional(Type.String({ format: 'date-time' })),
     to: Type.Optional(Type.String({ format: 'date-time' })),
     cursor: Type.Optional(Type.Integer({ minimum: 1 })),
@@ -57,12 +59,12 @@ export const auditRoutes: FastifyPluginAsync = async (root) => {
       const ctx = ctxOf(request);
       const page = await query(ctx.db, ctx.orgId, {
         ...(q.actor_id !== undefined ? { actorId: q.actor_id } : {}),
-        ...(q.actor_type !== undefined ? { actorType: q.actor_type as 'user' } : {}),
+        ...(q.actor_type !== undefined ? { actorType: q.actor_type } : {}),
         ...(q.action !== undefined ? { action: q.action } : {}),
         ...(q.target_type !== undefined ? { targetType: q.target_type } : {}),
         ...(q.target_id !== undefined ? { targetId: q.target_id } : {}),
         ...(q.site_id !== undefined ? { siteId: q.site_id } : {}),
-        ...(q.outcome !== undefined ? { outcome: q.outcome as 'success' } : {}),
+        ...(q.outcome !== undefined ? { outcome: q.outcome } : {}),
         ...(q.from !== undefined ? { from: new Date(q.from) } : {}),
         ...(q.to !== undefined ? { to: new Date(q.to) } : {}),
         ...(q.cursor !== undefined ? { cursor: q.cursor } : {}),
