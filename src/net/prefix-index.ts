@@ -161,6 +161,8 @@ export class MultiPrefixIndex {
   private readonly words: number;
   private readonly classBits: Uint32Array;
   private readonly v4: ClassIntervals<Float64Array>;
+  /** For each /16, the first IPv4 interval index to search from, so a lookup scans a short slice (cache-friendly). */
+  private readonly v4Slices: Int32Array;
   private readonly v6: ClassIntervals<bigint[]>;
 
   constructor(sets: ReadonlyArray<Iterable<Cidr>>) {
@@ -176,6 +178,7 @@ export class MultiPrefixIndex {
       per6.push(mergeIntervals(v6, nextBigint));
     }
     this.v4 = sweepV4(per4, table);
+    this.v4Slices = sliceStarts(this.v4.starts);
     this.v6 = sweepV6(per6, table);
     this.classBits = Uint32Array.from(table.rows);
   }
@@ -191,7 +194,17 @@ export class MultiPrefixIndex {
   }
 
   classOfV4(value: number): number {
-    return this.v4.classes[floorIndexNumber(this.v4.starts, value)] as number;
+    const starts = this.v4.starts;
+    const high = Math.floor(value / 65536);
+    // The interval holding `value` starts at or before the first interval of its /16 slice (or is the one before).
+    let lo = Math.max(0, (this.v4Slices[high] as number) - 1);
+    let hi = (this.v4Slices[high + 1] as number) - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if ((starts[mid] as number) <= value) lo = mid;
+      else hi = mid - 1;
+    }
+    return this.v4.classes[lo] as number;
   }
 
   classOfV6(value: bigint): number {
@@ -218,6 +231,17 @@ export class MultiPrefixIndex {
   has(address: IpAddress, setIndex: number): boolean {
     return this.classHas(this.classOf(address), setIndex);
   }
+}
+
+/** `slices[p]` = index of the first interval starting at or after `p * 65536`, for p in 0…65536. */
+function sliceStarts(starts: Float64Array): Int32Array {
+  const slices = new Int32Array(65537);
+  let i = 0;
+  for (let p = 0; p <= 65536; p++) {
+    while (i < starts.length && (starts[i] as number) < p * 65536) i++;
+    slices[p] = i;
+  }
+  return slices;
 }
 
 /**

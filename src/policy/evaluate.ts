@@ -118,6 +118,9 @@ export interface Evaluator {
   readonly states: StateTable;
 }
 
+/** Packets start untagged; rule-by-rule evaluation tracks tags in its own set. */
+const NO_TAGS: ReadonlySet<string> = new Set();
+
 /** Above this many explored possibilities the answer is `unknown` without listing them (docs/adr/0053). */
 const MAX_POSSIBILITIES = 256;
 
@@ -159,6 +162,8 @@ interface Bucket {
   dstMemo: Array<Uint32Array | undefined>;
   srcPorts: PortIndex | null;
   dstPorts: PortIndex | null;
+  /** Candidate bits per TCP flags byte (TCP buckets) or ICMP type (ICMP buckets), built on first use. */
+  detailMemo: Array<Uint32Array | undefined>;
 }
 
 /** Elementary port intervals starting at `starts[i]`, each with a candidate bitset. */
@@ -235,7 +240,30 @@ function createBucket(compiled: CompiledRuleset, facts: PacketFacts): Bucket {
     dstMemo: [],
     srcPorts: hasPorts ? buildPortIndex(rules, words, 'fromPorts') : null,
     dstPorts: hasPorts ? buildPortIndex(rules, words, 'toPorts') : null,
+    detailMemo: [],
   };
+}
+
+/**
+ * Candidate bits for the packet's TCP flags (a stateful rule's `flags S/SA` rejects a bare ACK) or ICMP type; null
+ * for other protocols. Filtering these here keeps mid-stream TCP packets from testing every rule one by one.
+ */
+function detailBits(bucket: Bucket, facts: PacketFacts): Uint32Array | null {
+  const tcp = facts.proto === PROTO_TCP;
+  if (!tcp && facts.icmpType < 0) return null;
+  const key = tcp ? facts.tcpFlags : facts.icmpType;
+  const cached = bucket.detailMemo[key];
+  if (cached !== undefined) return cached;
+  const bits = new Uint32Array(bucket.words);
+  bucket.rules.forEach((rule, j) => {
+    const types = facts.family === 4 ? rule.icmp4 : rule.icmp6;
+    const candidate = tcp
+      ? !rule.hasFlags || (facts.tcpFlags & rule.flagsMask) === rule.flagsSet
+      : types === null || types.has(facts.icmpType);
+    if (candidate) bits[j >>> 5] = (bits[j >>> 5] as number) | (1 << (j & 31));
+  });
+  bucket.detailMemo[key] = bits;
+  return bits;
 }
 
 /** Candidate bits of a bucket's rules for an address class on one side. */
@@ -293,8 +321,10 @@ function decideFast(
   const dp = bucket.dstPorts;
   const spOffset = sp === null ? 0 : floorIndex(sp.starts, facts.srcPort) * bucket.words;
   const dpOffset = dp === null ? 0 : floorIndex(dp.starts, facts.dstPort) * bucket.words;
+  const detail = detailBits(bucket, facts);
   for (let w = 0; w < bucket.words; w++) {
     let m = (src[w] as number) & (dst[w] as number);
+    if (detail !== null) m &= detail[w] as number;
     if (sp !== null) m &= sp.bits[spOffset + w] as number;
     if (dp !== null) m &= dp.bits[dpOffset + w] as number;
     while (m !== 0) {
@@ -460,7 +490,7 @@ export function createEvaluator(ruleset: PfRuleset | CompiledRuleset): Evaluator
       facts,
       srcClass: compiled.index.classOf(facts.src),
       dstClass: compiled.index.classOf(facts.dst),
-      tags: new Set(),
+      tags: NO_TAGS,
     };
   };
 

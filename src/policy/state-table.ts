@@ -59,17 +59,20 @@ export function canUseState(facts: PacketFacts): boolean {
   return !(isIcmp && ICMP_ERRORS[facts.family].has(facts.icmpType));
 }
 
+/** Scratch key of the last `writeKey` call: the table's hot path reads it without allocating a tuple. */
+const key: { a: number | string; b: number | string; rest: number } = { a: 0, b: 0, rest: 0 };
+
 /**
- * The direction-folded key of a packet as three parts, so lookups use number/bigint map keys instead of building
- * strings where possible: the near end `a`, the far end `b` (IPv4 as its number, IPv6 as hex text — V8 hashes a
- * bigint map key by its low 64 bits only, so `2001:db8:x::5` keys would all collide; the two key types also keep
- * the families apart) and a number holding protocol and ports. For ICMP the "ports" are
- * the query pair and which end asked, so a reply matches its request's state and not a request the other way.
+ * Writes the direction-folded key of a packet into `key`, as map keys that need no string building for IPv4: the
+ * near end `a`, the far end `b` (IPv4 as its number, IPv6 as hex text — V8 hashes a bigint map key by its low 64
+ * bits only, so `2001:db8:x::5` keys would all collide; the two key types also keep the families apart) and a
+ * number holding protocol and ports. For ICMP the "ports" are the query pair and which end asked, so a reply
+ * matches its request's state and not a request the other way.
  */
-export function stateKey(facts: PacketFacts): [a: number | string, b: number | string, rest: number] {
+function writeKey(facts: PacketFacts): void {
   const inbound = facts.direction === 'in';
-  const a = addressKey(inbound ? facts.src.value : facts.dst.value);
-  const b = addressKey(inbound ? facts.dst.value : facts.src.value);
+  key.a = addressKey(inbound ? facts.src.value : facts.dst.value);
+  key.b = addressKey(inbound ? facts.dst.value : facts.src.value);
   let ports = 0;
   if (facts.proto === TCP || facts.proto === UDP) {
     ports = inbound ? facts.srcPort * 65536 + facts.dstPort : facts.dstPort * 65536 + facts.srcPort;
@@ -80,7 +83,7 @@ export function stateKey(facts: PacketFacts): [a: number | string, b: number | s
     // The asking end is the source of a request and the destination of a reply.
     ports = pair * 2 + (inbound !== reply ? 0 : 1);
   }
-  return [a, b, facts.proto * 2 ** 32 + ports];
+  key.rest = facts.proto * 2 ** 32 + ports;
 }
 
 function addressKey(value: number | bigint): number | string {
@@ -121,14 +124,15 @@ export class StateTable {
 
   lookup(facts: PacketFacts): StateEntry | undefined {
     if (this.count === 0 || !canUseState(facts)) return undefined;
-    const [a, b, rest] = stateKey(facts);
-    return this.level(facts, false)?.get(a)?.get(b)?.get(rest);
+    writeKey(facts);
+    return this.level(facts, false)?.get(key.a)?.get(key.b)?.get(key.rest);
   }
 
   /** Records the state a passing stateful rule creates; ICMP errors create none. */
   create(facts: PacketFacts, entry: StateEntry): boolean {
     if (!canUseState(facts)) return false;
-    const [a, b, rest] = stateKey(facts);
+    writeKey(facts);
+    const { a, b, rest } = key;
     const level = this.level(facts, true) as Level;
     let byB = level.get(a);
     if (byB === undefined) {
