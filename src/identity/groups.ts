@@ -7,6 +7,7 @@ import { record } from '../audit/record.ts';
 import { NotFoundError } from '../errors.ts';
 import { groups } from '../store/schema/identity.ts';
 import { inTransaction, type ServiceContext } from './context.ts';
+import { preservingAnOwner } from './owners.ts';
 import { paging } from './users.ts';
 import { optionalString, requireIdOrNotFound, requireName, requireString, uniquely } from './validate.ts';
 
@@ -110,16 +111,18 @@ export async function updateGroup(
 
 export async function deleteGroup(ctx: ServiceContext, groupId: string): Promise<void> {
   const id = requireIdOrNotFound('group', groupId);
-  await inTransaction(ctx, async (tx) => {
-    const before = await getGroup(tx, id);
-    await tx.db.delete(groups).where(and(eq(groups.id, id), eq(groups.orgId, tx.orgId)));
-    await record(tx.db, {
-      orgId: tx.orgId,
-      actor: tx.actor,
-      action: 'group.delete',
-      targetType: 'group',
-      targetId: id,
-      before,
-    });
-  });
+  await inTransaction(ctx, (tx) =>
+    preservingAnOwner(tx, async () => {
+      const before = await getGroup(tx, id);
+      await tx.db.delete(groups).where(and(eq(groups.id, id), eq(groups.orgId, tx.orgId)));
+      await record(tx.db, {
+        orgId: tx.orgId,
+        actor: tx.actor,
+        action: 'group.delete',
+        targetType: 'group',
+        targetId: id,
+        before,
+      });
+    }),
+  );
 }

@@ -11,6 +11,7 @@ export * from './effective.ts';
 export * from './groups.ts';
 export * from './login.ts';
 export * from './mfa.ts';
+export * from './owners.ts';
 export * from './password.ts';
 export * from './permissions.ts';
 export * from './roles.ts';

@@ -9,6 +9,7 @@ import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import type { Db } from '../store/db.ts';
 import { groups, roleBindings, roles, users } from '../store/schema/identity.ts';
 import { inTransaction, type ServiceContext } from './context.ts';
+import { preservingAnOwner } from './owners.ts';
 import { BUILTIN_ROLES, isPermission, type Permission } from './permissions.ts';
 import { requireSiteIds } from './sites.ts';
 import { liveUser } from './users.ts';
@@ -295,18 +296,20 @@ export async function listRoleBindings(
 
 export async function deleteRoleBinding(ctx: ServiceContext, bindingId: string): Promise<void> {
   const id = requireIdOrNotFound('role binding', bindingId);
-  await inTransaction(ctx, async (tx) => {
-    const before = await getRoleBinding(tx, id);
-    await tx.db.delete(roleBindings).where(eq(roleBindings.id, id));
-    await record(tx.db, {
-      orgId: tx.orgId,
-      actor: tx.actor,
-      action: 'role_binding.delete',
-      targetType: 'role_binding',
-      targetId: id,
-      before,
-    });
-  });
+  await inTransaction(ctx, (tx) =>
+    preservingAnOwner(tx, async () => {
+      const before = await getRoleBinding(tx, id);
+      await tx.db.delete(roleBindings).where(eq(roleBindings.id, id));
+      await record(tx.db, {
+        orgId: tx.orgId,
+        actor: tx.actor,
+        action: 'role_binding.delete',
+        targetType: 'role_binding',
+        targetId: id,
+        before,
+      });
+    }),
+  );
 }
 
 /** Role ids by built-in name, for callers binding a built-in role (bootstrap, CLI). */

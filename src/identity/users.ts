@@ -8,7 +8,8 @@ import { record } from '../audit/record.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { apiTokens, groupMembers, groups, users } from '../store/schema/identity.ts';
 import { inTransaction, type ServiceContext } from './context.ts';
-import { hashPassword, MAX_PASSWORD_LENGTH } from './password.ts';
+import { preservingAnOwner } from './owners.ts';
+import { hashPassword, MAX_PASSWORD_LENGTH, verifyPassword } from './password.ts';
 import { revokeUserSessions } from './sessions.ts';
 import {
   normalizeUsername,
@@ -164,26 +165,28 @@ export async function updateUser(
     changes.displayName = requireString('display_name', input.displayName, { min: 0 });
   if (input.email !== undefined) changes.email = validateEmail(input.email);
   if (input.disabled !== undefined) changes.disabled = requireBoolean('disabled', input.disabled);
-  return inTransaction(ctx, async (tx) => {
-    const before = await getUser(tx, id);
-    const [after] = await tx.db
-      .update(users)
-      .set({ ...changes, updatedAt: tx.now() })
-      .where(liveUser(tx, id))
-      .returning(VIEW);
-    if (!after) throw new NotFoundError('user', userId);
-    if (after.disabled && !before.disabled) await revokeUserSessions(tx.db, id, tx.now());
-    await record(tx.db, {
-      orgId: tx.orgId,
-      actor: tx.actor,
-      action: 'user.update',
-      targetType: 'user',
-      targetId: id,
-      before,
-      after,
-    });
-    return after;
-  });
+  return inTransaction(ctx, (tx) =>
+    preservingAnOwner(tx, async () => {
+      const before = await getUser(tx, id);
+      const [after] = await tx.db
+        .update(users)
+        .set({ ...changes, updatedAt: tx.now() })
+        .where(liveUser(tx, id))
+        .returning(VIEW);
+      if (!after) throw new NotFoundError('user', userId);
+      if (after.disabled && !before.disabled) await revokeUserSessions(tx.db, id, tx.now());
+      await record(tx.db, {
+        orgId: tx.orgId,
+        actor: tx.actor,
+        action: 'user.update',
+        targetType: 'user',
+        targetId: id,
+        before,
+        after,
+      });
+      return after;
+    }),
+  );
 }
 
 export function disableUser(ctx: ServiceContext, userId: string): Promise<UserView> {
@@ -212,29 +215,55 @@ export async function setPassword(ctx: ServiceContext, userId: string, password:
   });
 }
 
+/** A user changing their own password: the current one must be right (`current_password`), then as `setPassword`. */
+export async function changePassword(
+  ctx: ServiceContext,
+  userId: string,
+  currentPassword: string,
+  newPassword: string,
+): Promise<void> {
+  const id = requireIdOrNotFound('user', userId);
+  validatePassword(newPassword);
+  if (typeof currentPassword !== 'string' || currentPassword.length > MAX_PASSWORD_LENGTH) {
+    throw new ValidationError('current_password', 'current_password must be a string');
+  }
+  const [row] = await ctx.db
+    .select({ hash: users.passwordHash })
+    .from(users)
+    .where(liveUser(ctx, id))
+    .limit(1);
+  if (!row) throw new NotFoundError('user', userId);
+  if (!(await verifyPassword(currentPassword, row.hash))) {
+    throw new ValidationError('current_password', 'current_password is not correct');
+  }
+  await setPassword(ctx, id, newPassword);
+}
+
 /** Soft-deletes the user, ends their sessions and revokes their API tokens. */
 export async function deleteUser(ctx: ServiceContext, userId: string): Promise<void> {
   const id = requireIdOrNotFound('user', userId);
-  await inTransaction(ctx, async (tx) => {
-    const before = await getUser(tx, id);
-    if (tx.actor.type === 'user' && tx.actor.id === id) {
-      throw new ConflictError('you cannot delete your own account');
-    }
-    await tx.db.update(users).set({ deletedAt: tx.now(), updatedAt: tx.now() }).where(liveUser(tx, id));
-    await revokeUserSessions(tx.db, id, tx.now());
-    await tx.db
-      .update(apiTokens)
-      .set({ revokedAt: tx.now() })
-      .where(and(eq(apiTokens.userId, id), isNull(apiTokens.revokedAt)));
-    await record(tx.db, {
-      orgId: tx.orgId,
-      actor: tx.actor,
-      action: 'user.delete',
-      targetType: 'user',
-      targetId: id,
-      before,
-    });
-  });
+  await inTransaction(ctx, (tx) =>
+    preservingAnOwner(tx, async () => {
+      const before = await getUser(tx, id);
+      if (tx.actor.type === 'user' && tx.actor.id === id) {
+        throw new ConflictError('you cannot delete your own account');
+      }
+      await tx.db.update(users).set({ deletedAt: tx.now(), updatedAt: tx.now() }).where(liveUser(tx, id));
+      await revokeUserSessions(tx.db, id, tx.now());
+      await tx.db
+        .update(apiTokens)
+        .set({ revokedAt: tx.now() })
+        .where(and(eq(apiTokens.userId, id), isNull(apiTokens.revokedAt)));
+      await record(tx.db, {
+        orgId: tx.orgId,
+        actor: tx.actor,
+        action: 'user.delete',
+        targetType: 'user',
+        targetId: id,
+        before,
+      });
+    }),
+  );
 }
 
 export async function addGroupMember(ctx: ServiceContext, groupId: string, userId: string): Promise<void> {
@@ -264,22 +293,24 @@ export async function addGroupMember(ctx: ServiceContext, groupId: string, userI
 export async function removeGroupMember(ctx: ServiceContext, groupId: string, userId: string): Promise<void> {
   const gid = requireIdOrNotFound('group', groupId);
   const uid = requireIdOrNotFound('user', userId);
-  await inTransaction(ctx, async (tx) => {
-    await requireGroup(tx, gid);
-    const removed = await tx.db
-      .delete(groupMembers)
-      .where(and(eq(groupMembers.groupId, gid), eq(groupMembers.userId, uid)))
-      .returning({ userId: groupMembers.userId });
-    if (!removed[0]) throw new NotFoundError('group member', uid);
-    await record(tx.db, {
-      orgId: tx.orgId,
-      actor: tx.actor,
-      action: 'group.member_remove',
-      targetType: 'group',
-      targetId: gid,
-      before: { user_id: uid },
-    });
-  });
+  await inTransaction(ctx, (tx) =>
+    preservingAnOwner(tx, async () => {
+      await requireGroup(tx, gid);
+      const removed = await tx.db
+        .delete(groupMembers)
+        .where(and(eq(groupMembers.groupId, gid), eq(groupMembers.userId, uid)))
+        .returning({ userId: groupMembers.userId });
+      if (!removed[0]) throw new NotFoundError('group member', uid);
+      await record(tx.db, {
+        orgId: tx.orgId,
+        actor: tx.actor,
+        action: 'group.member_remove',
+        targetType: 'group',
+        targetId: gid,
+        before: { user_id: uid },
+      });
+    }),
+  );
 }
 
 export async function listGroupMembers(ctx: ServiceContext, groupId: string): Promise<UserView[]> {

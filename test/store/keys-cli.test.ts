@@ -33,7 +33,8 @@ const cli = (args: string[], env: NodeJS.ProcessEnv = {}) =>
     }),
   );
 
-describe('portcullis keys', () => {
+// Each case starts a CLI process that opens PGlite from disk: slow on a loaded 2-core machine.
+describe('portcullis keys', { timeout: 120_000 }, () => {
   let dir: string;
   let secret: string;
   let firstKid: string;
@@ -51,7 +52,7 @@ describe('portcullis keys', () => {
     } finally {
       await store.close();
     }
-  });
+  }, 120_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('rotate adds an active key and re-encrypts every secret under it', async () => {

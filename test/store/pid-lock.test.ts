@@ -7,7 +7,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { readMigrationFiles } from 'drizzle-orm/migrator';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MIGRATIONS_FOLDER } from '../../src/store/migrate.ts';
 import { LOCK_FILE, openStore } from '../../src/store/open.ts';
 import { acquirePidLock, StoreLockedError } from '../../src/store/pid-lock.ts';
 import { DEFAULT_ORG_ID, sites } from '../../src/store/schema/tenancy.ts';
@@ -103,10 +105,13 @@ describe('openStore on a data directory', () => {
     expect(existsSync(join(dir, LOCK_FILE))).toBe(false);
     const reopened = await openStore({ dataDir: dir });
     try {
-      expect(reopened.migration).toEqual({ applied: 0, total: 2 });
+      expect(reopened.migration).toEqual({
+        applied: 0,
+        total: readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER }).length,
+      });
       expect(await reopened.query('select name from sites')).toEqual([{ name: 'persisted' }]);
     } finally {
       await reopened.close();
     }
-  });
+  }, 120_000);
 });
