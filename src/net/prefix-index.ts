@@ -131,18 +131,44 @@ export class PrefixSet {
 /** Interns bitsets (as `Uint32Array` rows of `words` words) and hands out dense class ids. */
 class ClassTable {
   readonly rows: number[] = [];
-  private readonly ids = new Map<string, number>();
-  constructor(readonly words: number) {}
+  /** Zobrist hash of a bitset → ids with that hash (verified word by word, so collisions are harmless). */
+  private readonly byHash = new Map<number, number[]>();
+  private count = 0;
+  /** One random 32-bit value per set; a bitset's hash is the XOR of its members' values, updated per toggle. */
+  readonly zobrist: Uint32Array;
 
-  intern(bits: Uint32Array): number {
-    const key = bits.join(',');
-    let id = this.ids.get(key);
-    if (id === undefined) {
-      id = this.ids.size;
-      this.ids.set(key, id);
-      for (const word of bits) this.rows.push(word);
+  constructor(
+    readonly words: number,
+    sets: number,
+  ) {
+    this.zobrist = new Uint32Array(sets);
+    let x = 0x9e3779b9;
+    for (let i = 0; i < sets; i++) {
+      // xorshift32: deterministic, well spread.
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      this.zobrist[i] = x >>> 0;
     }
+  }
+
+  /** The id of `bits` (whose Zobrist hash is `hash`), adding it when new. */
+  intern(bits: Uint32Array, hash: number): number {
+    const candidates = this.byHash.get(hash);
+    if (candidates !== undefined) {
+      for (const id of candidates) if (this.sameRow(id, bits)) return id;
+    }
+    const id = this.count++;
+    for (const word of bits) this.rows.push(word);
+    if (candidates === undefined) this.byHash.set(hash, [id]);
+    else candidates.push(id);
     return id;
+  }
+
+  private sameRow(id: number, bits: Uint32Array): boolean {
+    const base = id * this.words;
+    for (let w = 0; w < this.words; w++) if (this.rows[base + w] !== bits[w]) return false;
+    return true;
   }
 }
 
@@ -168,8 +194,8 @@ export class MultiPrefixIndex {
   constructor(sets: ReadonlyArray<Iterable<Cidr>>) {
     this.setCount = sets.length;
     this.words = Math.max(1, Math.ceil(sets.length / 32));
-    const table = new ClassTable(this.words);
-    table.intern(new Uint32Array(this.words)); // id 0 = in no set
+    const table = new ClassTable(this.words, sets.length);
+    table.intern(new Uint32Array(this.words), 0); // id 0 = in no set
     const per4: Array<Intervals<number>> = [];
     const per6: Array<Intervals<bigint>> = [];
     for (const cidrs of sets) {
@@ -264,6 +290,7 @@ function sweepV4(perSet: Array<Intervals<number>>, table: ClassTable): ClassInte
   });
   const sorted = events.subarray(0, e).sort();
   const bits = new Uint32Array(table.words);
+  let hash = 0;
   const starts: number[] = [0];
   const classes: number[] = [0];
   for (let i = 0; i < sorted.length; ) {
@@ -271,9 +298,10 @@ function sweepV4(perSet: Array<Intervals<number>>, table: ClassTable): ClassInte
     while (i < sorted.length && Math.floor((sorted[i] as number) / 65536) === position) {
       const s = (sorted[i] as number) % 65536;
       bits[s >>> 5] = (bits[s >>> 5] as number) ^ (1 << (s & 31));
+      hash = (hash ^ (table.zobrist[s] as number)) >>> 0;
       i++;
     }
-    pushClass(starts, classes, position, table.intern(bits));
+    pushClass(starts, classes, position, table.intern(bits, hash));
   }
   return { starts: Float64Array.from(starts), classes: Int32Array.from(classes) };
 }
@@ -289,6 +317,7 @@ function sweepV6(perSet: Array<Intervals<bigint>>, table: ClassTable): ClassInte
   });
   events.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1]));
   const bits = new Uint32Array(table.words);
+  let hash = 0;
   const starts: bigint[] = [0n];
   const classes: number[] = [0];
   for (let i = 0; i < events.length; ) {
@@ -296,9 +325,10 @@ function sweepV6(perSet: Array<Intervals<bigint>>, table: ClassTable): ClassInte
     while (i < events.length && (events[i] as [bigint, number])[0] === position) {
       const s = (events[i] as [bigint, number])[1];
       bits[s >>> 5] = (bits[s >>> 5] as number) ^ (1 << (s & 31));
+      hash = (hash ^ (table.zobrist[s] as number)) >>> 0;
       i++;
     }
-    pushClass(starts, classes, position, table.intern(bits));
+    pushClass(starts, classes, position, table.intern(bits, hash));
   }
   return { starts, classes: Int32Array.from(classes) };
 }
