@@ -42,6 +42,8 @@ export interface SchedulePolicy {
   maxBackoffMs: number;
   /** How often the loop asks the server which address it sees, between knocks (0 disables). */
   ipCheckIntervalMs: number;
+  /** A request without an answer by then counts as a retryable failure (`PC_CLI_TIMEOUT`). */
+  requestTimeoutMs: number;
 }
 
 export const DEFAULT_POLICY: SchedulePolicy = {
@@ -50,7 +52,29 @@ export const DEFAULT_POLICY: SchedulePolicy = {
   baseBackoffMs: 1_000,
   maxBackoffMs: 60_000,
   ipCheckIntervalMs: 30_000,
+  requestTimeoutMs: 30_000,
 };
+
+/** `transport` whose calls fail with a retryable `PC_CLI_TIMEOUT` after `ms` (a hung server must not stall the loop). */
+export function withTimeout(transport: Transport, ms: number): Transport {
+  return <T>(method: string, path: string, body?: unknown) =>
+    new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new CliApiError(0, 'PC_CLI_TIMEOUT', `No answer from the server within ${ms / 1000} s.`)),
+        ms,
+      );
+      transport<T>(method, path, body).then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (err: unknown) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      );
+    });
+}
 
 /** One knock; `knoc` limits it to the knoc of that name. */
 export function knock(transport: Transport, knoc?: string): Promise<KnockResponse> {
@@ -88,12 +112,12 @@ export function backoffDelayMs(failures: number, policy: SchedulePolicy = DEFAUL
 }
 
 /**
- * Whether waiting can fix a failure: the server unreachable (status 0 with `PC_CLI_UNREACHABLE`), 408, 429 or
+ * Whether waiting can fix a failure: the server unreachable or silent (`PC_CLI_UNREACHABLE`, `PC_CLI_TIMEOUT`), 408, 429 or
  * 5xx. A bad token (401), a missing permission (403) or an unknown knoc (404) will not fix itself.
  */
 export function isRetryable(err: unknown): boolean {
   if (!(err instanceof CliApiError)) return false;
-  if (err.status === 0) return err.code === 'PC_CLI_UNREACHABLE';
+  if (err.status === 0) return err.code === 'PC_CLI_UNREACHABLE' || err.code === 'PC_CLI_TIMEOUT';
   return err.status === 408 || err.status === 429 || err.status >= 500;
 }
 
@@ -135,7 +159,8 @@ export async function persistKnocking(options: PersistOptions): Promise<void> {
   const policy = options.policy ?? DEFAULT_POLICY;
   const sleep = options.sleep ?? abortableSleep;
   const now = options.now ?? Date.now;
-  const { signal, transport, onEvent } = options;
+  const { signal, onEvent } = options;
+  const transport = withTimeout(options.transport, policy.requestTimeoutMs);
   let failures = 0;
   let lastIp: string | null = null;
   let probeAddresses = policy.ipCheckIntervalMs > 0;

@@ -9,6 +9,8 @@ import {
   isRetryable,
   type KnockResponse,
   nextKnockDelayMs,
+  type Transport,
+  withTimeout,
 } from '../../src/access/knock-client.ts';
 import { CliApiError } from '../../src/cli/client.ts';
 
@@ -59,9 +61,28 @@ describe('backoffDelayMs', () => {
   });
 });
 
+describe('withTimeout', () => {
+  it('turns a call that never answers into a retryable PC_CLI_TIMEOUT', async () => {
+    const silent: Transport = () => new Promise(() => {});
+    const err = await withTimeout(silent, 20)('POST', '/api/v1/portal/knock').catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'PC_CLI_TIMEOUT', status: 0 });
+    expect(isRetryable(err)).toBe(true);
+  });
+
+  it('passes answers and errors through unchanged', async () => {
+    const answer: Transport = async <T>() => ({ ok: 1 }) as T;
+    await expect(withTimeout(answer, 1_000)('GET', '/x')).resolves.toEqual({ ok: 1 });
+    const refusing: Transport = async () => {
+      throw new CliApiError(401, 'PC_ERR_AUTH', 'no');
+    };
+    await expect(withTimeout(refusing, 1_000)('GET', '/x')).rejects.toMatchObject({ status: 401 });
+  });
+});
+
 describe('isRetryable', () => {
   it.each([
     { row: 'server unreachable', err: new CliApiError(0, 'PC_CLI_UNREACHABLE', 'x'), retry: true },
+    { row: 'server silent past the timeout', err: new CliApiError(0, 'PC_CLI_TIMEOUT', 'x'), retry: true },
     { row: 'no token configured', err: new CliApiError(0, 'PC_CLI_NO_TOKEN', 'x'), retry: false },
     { row: '401 bad token', err: new CliApiError(401, 'AUTH_REQUIRED', 'x'), retry: false },
     { row: '403 missing permission', err: new CliApiError(403, 'FORBIDDEN', 'x'), retry: false },

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type PersistEvent, persistKnocking, type Transport } from '../../src/access/knock-client.ts';
+import { DEFAULT_POLICY, type PersistEvent, persistKnocking, type Transport } from '../../src/access/knock-client.ts';
 import { CliApiError } from '../../src/cli/client.ts';
 import { type PfRestEmulator, startPfRestEmulator } from '../../src/emulators/pfrest/index.ts';
 import { type AccessWorld, accessWorld, appliedAddresses, type Person } from './support/access-world.ts';
@@ -176,7 +176,7 @@ describe('portcullis knock against a running server', () => {
       knoc: 'ops',
       signal: stop.signal,
       // A one-hour grant: without the address check the next knock would be 40 minutes away.
-      policy: { renewFraction: 2 / 3, minIntervalMs: 100, baseBackoffMs: 100, maxBackoffMs: 1_000, ipCheckIntervalMs: 100 },
+      policy: { ...DEFAULT_POLICY, minIntervalMs: 100, baseBackoffMs: 100, maxBackoffMs: 1_000, ipCheckIntervalMs: 100 },
       onEvent: (event) => {
         events.push(event);
       },
