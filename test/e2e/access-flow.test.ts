@@ -71,7 +71,7 @@ describe('portal sign-in → alias → sign-out (server process, emulator with a
       'the address in the applied table',
     );
     const [live] = await eventually(async () => {
-      const rows = await listGrants(world.admin, `knoc=${knocId}`);
+      const rows = await listGrants(world.admin, `knoc_id=${knocId}`);
       return rows.every((g) => g.sync_state === 'live') && rows.length > 0 ? rows : undefined;
     }, 'the grant live');
     expect(live).toMatchObject({ ip: '127.0.0.1', user_id: bob.id, ended_at: null });
@@ -98,7 +98,7 @@ describe('portal sign-in → alias → sign-out (server process, emulator with a
     );
     expect(appliedAddresses(emulator, ALIAS)).toContain(MANUAL.address);
     const ended = await eventually(async () => {
-      const [row] = await listGrants(world.admin, `knoc=${knocId}`);
+      const [row] = await listGrants(world.admin, `knoc_id=${knocId}`);
       return row?.sync_state === 'removed' ? row : undefined;
     }, 'the grant removed');
     expect(ended).toMatchObject({ end_reason: 'logout' });

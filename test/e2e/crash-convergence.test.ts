@@ -86,7 +86,7 @@ describe('convergence after kill -9 mid-storm (server process, emulator with a 5
     const admin = caller(server.url, { token });
     const settled = await eventually(
       async () => {
-        const rows = await listGrants(admin, `knoc=${knoc.id}`);
+        const rows = await listGrants(admin, `knoc_id=${knoc.id}`);
         const live = rows.filter((g) => g.ended_at === null && Date.parse(g.expires_at) > Date.now());
         const want = new Set(live.map((g) => g.ip));
         const have = new Set(appliedAddresses(emulator, ALIAS));

@@ -71,7 +71,7 @@ describe('device outage → PFS code on the knoc → recovery (server process, e
     }, `status error ${code}`, { timeoutMs: 90_000, everyMs: 100 });
     expect(failing.error?.message).toContain(code);
     expect(Number.isNaN(Date.parse(failing.error?.since ?? ''))).toBe(false);
-    const pending = (await listGrants(world.admin, `knoc=${knocId}`)).find((g) => g.id === created.id);
+    const pending = (await listGrants(world.admin, `knoc_id=${knocId}`)).find((g) => g.id === created.id);
     expect(pending?.sync_state).toBe('pending');
     expect(appliedAddresses(emulator, ALIAS)).not.toContain(address);
 
@@ -79,7 +79,7 @@ describe('device outage → PFS code on the knoc → recovery (server process, e
     await eventually(
       async () => {
         const status = await knocStatus(world.admin, knocId);
-        const row = (await listGrants(world.admin, `knoc=${knocId}`)).find((g) => g.id === created.id);
+        const row = (await listGrants(world.admin, `knoc_id=${knocId}`)).find((g) => g.id === created.id);
         return status.error === null && row?.sync_state === 'live' && appliedAddresses(emulator, ALIAS).includes(address)
           ? true
           : undefined;

@@ -96,7 +96,7 @@ export interface GrantRow {
   sync_state: string;
 }
 
-/** Every grant matching `query` (e.g. `knoc=<id>`), all pages. */
+/** Every grant matching `query` (e.g. `knoc_id=<id>`), all pages. */
 export async function listGrants(admin: ApiCaller, query: string): Promise<GrantRow[]> {
   const rows: GrantRow[] = [];
   for (let offset = 0; ; offset += 500) {
