@@ -168,10 +168,32 @@ export interface VpnConfig {
   }>;
   /** IPsec enabled (`<ipsec><enable/>` or any enabled phase 1): creates the `enc0` tab. */
   ipsec: boolean;
+  /**
+   * Enabled IPsec phase 1 peers, for the IKE / NAT-T / ESP / AH passes pfSense adds after the user rules
+   * (filter.inc `filter_generate_ipsec_rules`). Absent = none known.
+   */
+  ipsecPeers?: IpsecPeerConfig[];
+  /** `<system><disablevpnrules/>`: pfSense adds no IPsec service rules. */
+  disableVpnRules?: boolean;
   /** L2TP server enabled (`<l2tp><mode>server`). */
   l2tp: boolean;
   /** PPPoE servers enabled (`<pppoes><pppoe><mode>server`). */
   pppoeServer: boolean;
+}
+
+/** One enabled IPsec phase 1 (`<ipsec><phase1>`) with the protocols of its phase 2 entries. */
+export interface IpsecPeerConfig {
+  descr: string;
+  /** Interface key the tunnel is bound to (`<interface>`, a VIP reference is resolved by the importer). */
+  interface: string;
+  /** Remote gateway IP address; absent for mobile (road-warrior) phase 1s. */
+  remoteGateway?: string;
+  mobile: boolean;
+  /** Protocols used by its phase 2 entries. */
+  protocols: Array<'esp' | 'ah'>;
+  /** `<ikeport>` / `<nattport>` of the peer (defaults 500 / 4500). */
+  ikePort?: number;
+  nattPort?: number;
 }
 
 /** System settings that add or shape generated rules. */
@@ -372,6 +394,7 @@ export type SystemRuleKey =
   | 'let-out-anything'
   | 'let-out-route-to'
   | 'ipsec-internal'
+  | 'ipsec-service'
   | 'anti-lockout'
   | 'nat-reflection';
 

@@ -95,6 +95,11 @@ export const WARNING_CATALOG = {
     severity: 'warning',
     meaning: 'value in config.xml is malformed; the element is left out or defaulted',
   },
+  POL043: {
+    severity: 'warning',
+    meaning:
+      'IPsec peer cannot be placed (DNS name or unknown interface); its IKE/ESP service rules are left out',
+  },
 } as const satisfies Record<string, { severity: WarningSeverity; meaning: string }>;
 
 export type WarningCode = keyof typeof WARNING_CATALOG;

@@ -639,6 +639,105 @@ describe('generated system rules (pf-semantics.md §1.2, §1.7)', () => {
     expect(systemRules(ruleset, 'dhcp-server')).toHaveLength(3);
   });
 
+  it.each<[string, NonNullable<PolicyConfig['vpn']['ipsecPeers']>[number], string[]]>([
+    [
+      'a fixed peer with ESP: IKE, NAT-T and ESP both ways',
+      { descr: 'B', interface: 'wan', remoteGateway: '93.184.216.34', mobile: false, protocols: ['esp'] },
+      [
+        'out udp self→93.184.216.34/32:500',
+        'in udp 93.184.216.34/32→self:500',
+        'out udp self→93.184.216.34/32:4500',
+        'in udp 93.184.216.34/32→self:4500',
+        'out esp self→93.184.216.34/32:',
+        'in esp 93.184.216.34/32→self:',
+      ],
+    ],
+    [
+      'a mobile phase 1: inbound only, from any',
+      { descr: 'M', interface: 'wan', mobile: true, protocols: [] },
+      ['in udp any→self:500', 'in udp any→self:4500'],
+    ],
+    [
+      'a custom IKE port applies to the outbound rule',
+      {
+        descr: 'P',
+        interface: 'wan',
+        remoteGateway: '93.184.216.34',
+        mobile: false,
+        protocols: [],
+        ikePort: 1500,
+      },
+      [
+        'out udp self→93.184.216.34/32:1500',
+        'in udp 93.184.216.34/32→self:500',
+        'out udp self→93.184.216.34/32:4500',
+        'in udp 93.184.216.34/32→self:4500',
+      ],
+    ],
+  ])(
+    'IPsec service rules after the user rules (filter_generate_ipsec_rules): %s',
+    (_name, peer, expected) => {
+      const ruleset = generate(
+        baseConfig({
+          vpn: { openvpn: [], ipsec: true, l2tp: false, pppoeServer: false, ipsecPeers: [peer] },
+        }),
+      );
+      const rules = systemRules(ruleset, 'ipsec-service');
+      const where = (spec: PfRule['from']) =>
+        spec.match.kind === 'cidrs' ? spec.match.cidrs[0] : spec.match.kind;
+      expect(
+        rules.map(
+          (r) =>
+            `${r.direction} ${r.protocols?.[0]} ${where(r.from)}→${where(r.to)}:${r.toPort?.ranges[0]?.from ?? ''}`,
+        ),
+      ).toEqual(expected);
+      expect(rules.every((r) => !r.quick && r.action === 'pass')).toBe(true);
+      expect(rules.filter((r) => r.direction === 'in').every((r) => r.on?.interfaces[0] === 'wan')).toBe(
+        true,
+      );
+      expect(Math.min(...rules.map((r) => r.index))).toBeGreaterThan(
+        Math.max(...userRules(ruleset).map((r) => r.index), -1),
+      );
+    },
+  );
+
+  it.each<[string, Partial<PolicyConfig['vpn']>, string | null]>([
+    [
+      'a peer known only by DNS name is reported',
+      {
+        ipsecPeers: [
+          { descr: 'D', interface: 'wan', remoteGateway: 'vpn.example.net', mobile: false, protocols: [] },
+        ],
+      },
+      'POL043',
+    ],
+    [
+      'a peer on a missing interface is reported',
+      {
+        ipsecPeers: [
+          { descr: 'X', interface: 'opt9', remoteGateway: '93.184.216.34', mobile: false, protocols: [] },
+        ],
+      },
+      'POL043',
+    ],
+    [
+      'disablevpnrules removes them',
+      {
+        disableVpnRules: true,
+        ipsecPeers: [
+          { descr: 'B', interface: 'wan', remoteGateway: '93.184.216.34', mobile: false, protocols: [] },
+        ],
+      },
+      null,
+    ],
+  ])('no IPsec service rules: %s', (_name, vpn, code) => {
+    const ruleset = generate(
+      baseConfig({ vpn: { openvpn: [], ipsec: true, l2tp: false, pppoeServer: false, ...vpn } }),
+    );
+    expect(systemRules(ruleset, 'ipsec-service')).toHaveLength(0);
+    if (code) expect(ruleset.warnings.map((w) => w.code)).toContain(code);
+  });
+
   it('NAT reflection adds the tagged PFREFLECT pass', () => {
     expect(systemRules(generate(baseConfig({ natReflection: true })), 'nat-reflection')).toMatchObject([
       { action: 'pass', direction: 'in', quick: false, tagged: { tag: 'PFREFLECT', negate: false } },

@@ -69,6 +69,23 @@ describe('config.xml import (pf-semantics.md §1.6)', () => {
     expect(office.vpn).toEqual({
       openvpn: [{ mode: 'server', vpnid: 1, device: 'ovpns1', descr: 'Road warriors' }],
       ipsec: true,
+      ipsecPeers: [
+        {
+          descr: 'Branch',
+          interface: 'wan',
+          remoteGateway: '93.184.216.34',
+          mobile: false,
+          protocols: ['esp'],
+        },
+        { descr: 'Mobile clients', interface: 'wan', mobile: true, protocols: [] },
+        {
+          descr: 'Partner by name',
+          interface: 'wan',
+          remoteGateway: 'vpn.partner.example',
+          mobile: false,
+          protocols: [],
+        },
+      ],
       l2tp: true,
       pppoeServer: true,
     });

@@ -87,12 +87,14 @@ export function generateRuleset(config: PolicyConfig, options: GenerateOptions =
     });
   };
   const system = generateSystemRules(config, ifs, warnings);
-  for (const [i, draft] of system.entries()) place(draft, i + 1);
+  for (const [i, draft] of system.before.entries()) place(draft, i + 1);
   notes.push({ beforeIndex: rules.length, text: 'User-defined rules follow' });
   for (const item of generateUserRules(config, ifs, aliases, warnings)) {
     if ('note' in item) notes.push({ beforeIndex: rules.length, text: item.note });
     else place(item.rule, item.rule.origin.position);
   }
+  if (system.after.length > 0) notes.push({ beforeIndex: rules.length, text: 'VPN Rules' });
+  for (const [i, draft] of system.after.entries()) place(draft, system.before.length + i + 1);
 
   return {
     target: 'pfsense-2.7.2',

@@ -1,13 +1,15 @@
 /**
- * @module The rules pfSense 2.7.2 generates before the user rules (filter.inc `filter_rules_generate`,
- * l.3720-4166), in its order and with its tracker numbering (docs/adr/0033, 0034, 0035). Scrub, NAT, anchors,
- * captive portal and package rules are not generated; the importer reports the sections that would add them.
+ * @module The rules pfSense 2.7.2 generates around the user rules (filter.inc `filter_rules_generate`,
+ * l.3720-4240, and `filter_generate_ipsec_rules`, l.4659-4824), in its order and with its tracker numbering
+ * (docs/adr/0033, 0034, 0035). Scrub, NAT, anchors, captive portal, static-route bypass and package rules are not
+ * generated; the importer reports the sections that would add them.
  */
+import { formatCidr, parseCidr } from '../../net/ip.ts';
 import type { AddressSpec, PfRule, PolicyConfig, PolicyWarning, SystemRuleKey } from '../model.ts';
 import { policyWarning } from '../warnings.ts';
 import type { FilterIf, InterfaceModel } from './interfaces.ts';
 import { vipCidrs } from './interfaces.ts';
-import { cidrs, type DraftRule, draftRule, type RuleFields, systemOrigin, table } from './rule.ts';
+import { ANY, cidrs, type DraftRule, draftRule, type RuleFields, systemOrigin, table } from './rule.ts';
 
 /** filter.inc `TRACKER_DEFAULT` and the fixed tracker ranges (l.113-140). */
 const TRACKER_DEFAULT = 1_000_000_000;
@@ -41,8 +43,10 @@ export function generateSystemRules(
   config: PolicyConfig,
   ifs: InterfaceModel,
   warnings: PolicyWarning[],
-): DraftRule[] {
-  return new SystemRules(config, ifs, warnings).generate();
+): { before: DraftRule[]; after: DraftRule[] } {
+  const system = new SystemRules(config, ifs, warnings);
+  const before = system.generate();
+  return { before, after: system.afterUserRules() };
 }
 
 class SystemRules {
@@ -272,13 +276,6 @@ class SystemRules {
         on: this.on(this.ifs.byKey.get('enc0')?.leaves ?? ['enc0'], 'enc0'),
         label: 'IPsec internal host to host',
       });
-      this.warnings.push(
-        policyWarning(
-          'POL040',
-          'config',
-          'IPsec is enabled: the IPsec service rules pfSense adds after the user rules (IKE, NAT-T, ESP, AH to the peers) are not modelled',
-        ),
-      );
     }
 
     this.step(10);
@@ -295,6 +292,94 @@ class SystemRules {
       });
     }
     return this.out;
+  }
+
+  /**
+   * The generated rules after the user rules: the IPsec service passes of `filter_generate_ipsec_rules`
+   * (l.4659-4824), all non-quick: IKE and NAT-T in from each peer to `(self)` and out to it, ESP/AH when a phase 2
+   * uses them. Mobile and 0.0.0.0 peers get the inbound rules from any and no outbound ones. Static-route bypass,
+   * tftp-proxy and miniupnpd are not generated.
+   */
+  afterUserRules(): DraftRule[] {
+    const out: DraftRule[] = [];
+    this.step(10); // captive portal
+    this.step(100); // static-route bypass
+    this.step(100_000);
+    const peers = this.config.vpn.ipsecPeers ?? [];
+    if (!this.config.vpn.ipsec || this.config.vpn.disableVpnRules || peers.length === 0) return out;
+    const pass = { action: 'pass', log: this.logPass } as const;
+    const self: AddressSpec = { match: { kind: 'self' }, negate: false };
+    for (const peer of peers) {
+      this.tracker += 10;
+      const entry = this.ifs.byKey.get(peer.interface);
+      if (entry === undefined || entry.kind !== 'interface') {
+        this.warnings.push(
+          policyWarning(
+            'POL043',
+            'config',
+            `IPsec peer "${peer.descr}" is bound to "${peer.interface}", which is not an enabled interface; its service rules are left out`,
+          ),
+        );
+        continue;
+      }
+      let remote: AddressSpec = ANY;
+      let passOut = !peer.mobile;
+      if (!peer.mobile) {
+        const cidr = peer.remoteGateway === undefined ? null : parseCidr(peer.remoteGateway);
+        if (cidr === null) {
+          this.warnings.push(
+            policyWarning(
+              'POL043',
+              'config',
+              `IPsec peer "${peer.descr}" has remote gateway "${peer.remoteGateway ?? ''}", resolved by DNS at run time; its service rules are left out`,
+            ),
+          );
+          continue;
+        }
+        const text = formatCidr(cidr);
+        passOut = text !== '0.0.0.0/32' && text !== '::/128';
+        remote = cidrs([passOut ? text : text.includes(':') ? '::/0' : '0.0.0.0/0']);
+      }
+      const descr = (peer.descr || (peer.remoteGateway ?? 'any')).slice(0, 35);
+      const iface = entry.config;
+      const gateway =
+        remote.match.kind === 'cidrs' && remote.match.cidrs[0]?.includes(':')
+          ? iface?.ipv6.gateway
+          : iface?.ipv4.gateway;
+      const routeTo = gateway ? `route-to ( ${entry.device} ${gateway} )` : undefined;
+      const replyTo = gateway ? `reply-to ( ${entry.device} ${gateway} )` : undefined;
+      const rule = (direction: 'in' | 'out', protocol: string, port: number | null, what: string) => {
+        const inbound = direction === 'in';
+        const label = `IPsec: ${descr} - ${inbound ? 'inbound' : 'outbound'} ${what}`;
+        this.tracker += 1;
+        out.push(
+          draftRule({
+            ...pass,
+            direction,
+            ...(inbound ? { on: this.on(entry.leaves) } : {}),
+            ...((inbound ? replyTo : routeTo) ? { routing: (inbound ? replyTo : routeTo) as string } : {}),
+            protocols: [protocol],
+            from: inbound ? remote : self,
+            to: inbound ? self : remote,
+            ...(port === null ? {} : { toPort: { ranges: [{ from: port, to: port }] } }),
+            label,
+            origin: systemOrigin('ipsec-service', label),
+            tracker: String(this.tracker),
+            ridentifier: String(this.tracker),
+          }),
+        );
+      };
+      if (passOut) rule('out', 'udp', peer.ikePort ?? 500, 'isakmp');
+      rule('in', 'udp', 500, 'isakmp');
+      if (passOut) rule('out', 'udp', peer.nattPort ?? 4500, 'nat-t');
+      rule('in', 'udp', 4500, 'nat-t');
+      for (const protocol of ['esp', 'ah'] as const) {
+        if (!peer.protocols.includes(protocol)) continue;
+        if (passOut) rule('out', protocol, null, `${protocol} proto`);
+        rule('in', protocol, null, `${protocol} proto`);
+      }
+    }
+    return out;
   }
 
   private on(interfaces: string[], group?: string, negate = false): NonNullable<PfRule['on']> {

@@ -159,6 +159,23 @@ export const PolicyConfigSchema = Type.Object(
           ),
         ),
         ipsec: Bool,
+        ipsecPeers: Type.Optional(
+          Type.Array(
+            Type.Object(
+              {
+                descr: Str,
+                interface: Str,
+                remoteGateway: Type.Optional(Str),
+                mobile: Bool,
+                protocols: Type.Array(Type.Enum(['esp', 'ah'])),
+                ikePort: Type.Optional(Port),
+                nattPort: Type.Optional(Port),
+              },
+              strict,
+            ),
+          ),
+        ),
+        disableVpnRules: Type.Optional(Bool),
         l2tp: Bool,
         pppoeServer: Bool,
       },

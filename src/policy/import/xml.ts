@@ -10,6 +10,7 @@ import type {
   AliasType,
   InterfaceConfig,
   InterfaceGroupConfig,
+  IpsecPeerConfig,
   Ipv4Mode,
   Ipv6Mode,
   PolicyConfig,
@@ -41,6 +42,7 @@ const REPEATED = new Set([
   'openvpn-server',
   'openvpn-client',
   'phase1',
+  'phase2',
   'pppoe',
   'gateway_item',
   'schedule',
@@ -365,14 +367,56 @@ class XmlImport {
       }
     }
     const ipsecNode = child(this.root, 'ipsec');
+    const ipsecPeers = this.ipsecPeers(ipsecNode);
     return {
       openvpn: instances,
       ipsec: children(ipsecNode, 'phase1').some((phase1) => !has(phase1, 'disabled')),
+      ...(ipsecPeers.length > 0 ? { ipsecPeers } : {}),
+      ...(has(child(this.root, 'system'), 'disablevpnrules') ? { disableVpnRules: true } : {}),
       l2tp: text(child(this.root, 'l2tp'), 'mode') === 'server',
       pppoeServer: children(child(this.root, 'pppoes'), 'pppoe').some(
         (server) => text(server, 'mode') === 'server',
       ),
     };
+  }
+
+  /** Enabled phase 1 entries with their phase 2 protocols; the interface of a VIP reference is looked up. */
+  private ipsecPeers(ipsecNode: XmlObject | undefined): IpsecPeerConfig[] {
+    const vipInterface = new Map<string, string>();
+    for (const vip of children(child(this.root, 'virtualip'), 'vip')) {
+      const uniqid = text(vip, 'uniqid');
+      const iface = text(vip, 'interface');
+      if (uniqid && iface) vipInterface.set(`_vip${uniqid}`, iface);
+    }
+    const phase2 = children(ipsecNode, 'phase2');
+    const peers: IpsecPeerConfig[] = [];
+    for (const phase1 of children(ipsecNode, 'phase1')) {
+      if (has(phase1, 'disabled')) continue;
+      const ikeid = text(phase1, 'ikeid') ?? '';
+      let iface = text(phase1, 'interface') ?? 'wan';
+      // A VIP may sit on another VIP (IP alias on CARP): follow at most two hops, as filter.inc does.
+      for (let hop = 0; hop < 2 && iface.startsWith('_vip'); hop++) iface = vipInterface.get(iface) ?? iface;
+      const protocols = new Set<'esp' | 'ah'>();
+      for (const entry of phase2) {
+        const protocol = text(entry, 'protocol');
+        if (text(entry, 'ikeid') === ikeid && (protocol === 'esp' || protocol === 'ah'))
+          protocols.add(protocol);
+      }
+      const mobile = has(phase1, 'mobile');
+      const remote = text(phase1, 'remote-gateway');
+      const ikePort = this.port(text(phase1, 'ikeport'), `ipsec.phase1[${ikeid}].ikeport`);
+      const nattPort = this.port(text(phase1, 'nattport'), `ipsec.phase1[${ikeid}].nattport`);
+      peers.push({
+        descr: text(phase1, 'descr') ?? '',
+        interface: iface,
+        ...(!mobile && remote ? { remoteGateway: remote } : {}),
+        mobile,
+        protocols: [...protocols],
+        ...(ikePort === null ? {} : { ikePort }),
+        ...(nattPort === null ? {} : { nattPort }),
+      });
+    }
+    return peers;
   }
 
   private rules(): RuleConfig[] {
