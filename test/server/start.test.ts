@@ -57,7 +57,8 @@ async function start(dataDir: string): Promise<Started> {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   child.kill('SIGKILL');
-  throw new Error(`not ready within ${READY_DEADLINE_MS} ms\nstdout:\n${out}\nstderr:\n${err}`);
+  const how = child.exitCode !== null || child.signalCode ? `exited (${child.exitCode ?? child.signalCode})` : 'still starting';
+  throw new Error(`not ready within ${READY_DEADLINE_MS} ms, ${how}\nstdout:\n${out}\nstderr:\n${err}`);
 }
 
 function interrupt(child: ChildProcess): Promise<number | null> {
