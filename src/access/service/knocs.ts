@@ -225,9 +225,13 @@ function auditOf(view: KnocView) {
   return { ...view, feedToken: view.feedToken === null ? null : '[set]' };
 }
 
-export async function createKnoc(ctx: ServiceContext, input: KnocInput): Promise<KnocSaved> {
+/** Called with the site a write lands in, before anything is written (the route's site check). */
+export type AuthorizeSite = (siteId: string) => void;
+
+export async function createKnoc(ctx: ServiceContext, input: KnocInput, authorizeSite: AuthorizeSite = () => {}): Promise<KnocSaved> {
   const name = requireName('name', input.name);
   const gateway = await requireLiveGateway(ctx, input.gateway_id);
+  authorizeSite(gateway.siteId);
   if (input.site_id !== undefined) {
     const [siteId] = await requireSiteIds(ctx, 'site_id', [input.site_id]).catch((err: unknown) => {
       throw err instanceof ValidationError ? new ValidationError('site_id', err.message) : err;
@@ -291,8 +295,14 @@ export async function createKnoc(ctx: ServiceContext, input: KnocInput): Promise
   });
 }
 
-export async function updateKnoc(ctx: ServiceContext, id: string, input: KnocInput): Promise<KnocSaved> {
+export async function updateKnoc(
+  ctx: ServiceContext,
+  id: string,
+  input: KnocInput,
+  authorizeSite: AuthorizeSite = () => {},
+): Promise<KnocSaved> {
   const before = await getKnoc(ctx, id);
+  authorizeSite(before.siteId);
   const set: Partial<typeof knocs.$inferInsert> = {};
   if (input.name !== undefined) set.name = requireName('name', input.name);
   if (input.site_id !== undefined) throw new ValidationError('site_id', 'a knoc takes the site of its gateway');

@@ -286,7 +286,13 @@ export class AccessRuntime implements GrantNotifier {
         ),
       );
     if (rows.length === 0) {
-      if (this.keys.delete(key)) await this.pool.remove(key);
+      const info = this.keys.get(key);
+      if (info === undefined) return;
+      // Drain: one last run with an empty desired set takes our entries off the alias before it is dropped.
+      info.knocIds = [];
+      if (!this.stopped) await this.pool.get(key).reconcileNow();
+      this.keys.delete(key);
+      await this.pool.remove(key);
       return;
     }
     const known = this.keys.has(key);
@@ -325,7 +331,7 @@ export class AccessRuntime implements GrantNotifier {
   /** Ends the key's expired grants, then reads the open ones: the desired set of this run. */
   private async desired(key: string): Promise<DesiredEntry[]> {
     const info = this.keys.get(key);
-    if (info === undefined) return [];
+    if (info === undefined || info.knocIds.length === 0) return [];
     const expired = await expireDue(this.systemContext(info.orgId), info.knocIds);
     this.events.emit(expired.events);
     const now = Date.now();
@@ -389,7 +395,7 @@ export class AccessRuntime implements GrantNotifier {
 
   private async recordOutcome(key: string, outcome: ReconcileOutcome): Promise<void> {
     const info = this.keys.get(key);
-    if (info === undefined) return;
+    if (info === undefined || info.knocIds.length === 0) return;
     const db = this.store.db;
     const at = new Date(outcome.at);
     const live = [...outcome.liveGrantIds];

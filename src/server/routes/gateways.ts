@@ -6,7 +6,7 @@
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { Type } from 'typebox';
+import { type TSchema, Type } from 'typebox';
 import { testGateway } from '../../firewall/adapter.ts';
 import {
   connectionFromInput,
@@ -25,9 +25,9 @@ import { ERROR_RESPONSES, IdParams, Name, Paging, Uuid } from '../schemas.ts';
 import { toApi } from '../views.ts';
 
 const tags = ['gateways'];
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
-  Type.Union([schema, Type.Null()]);
-const Timestamp = Type.String({ format: 'date-time' });
+export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+/** Dates leave as ISO strings (the serializer formats `Date`s). */
+export const Timestamp = Type.Unsafe<Date | string>({ type: 'string', format: 'date-time' });
 
 export const GatewaySchema = Type.Object({
   id: Uuid,

@@ -4,7 +4,13 @@
  * (src/server/plugins/access.ts), or the server refuses to start.
  */
 import type { FastifyPluginAsync } from 'fastify';
+import { accessRuntimePlugin } from '../../access/service/plugin.ts';
 import { auditRoutes } from './audit.ts';
+import { edlRoutes } from './edl.ts';
+import { gatewayRoutes } from './gateways.ts';
+import { grantRoutes } from './grants.ts';
+import { knocRoutes } from './knocs.ts';
+import { portalRoutes } from './portal.ts';
 import { authRoutes } from './auth.ts';
 import { groupRoutes } from './groups.ts';
 import { healthRoutes } from './health.ts';
@@ -20,4 +26,11 @@ export const ROUTE_MODULES: readonly FastifyPluginAsync[] = [
   siteRoutes,
   roleRoutes,
   auditRoutes,
+  // Decorates `app.access` on the root (skip-override), so it must precede the access routes.
+  accessRuntimePlugin,
+  gatewayRoutes,
+  knocRoutes,
+  grantRoutes,
+  portalRoutes,
+  edlRoutes,
 ];

@@ -1,0 +1,86 @@
+/**
+ * @module The portal's grant logic: grant a person's client address on every knoc they are entitled to
+ * (assigned directly or through a group) whose source conditions allow it, and report the refusals with
+ * their reason. Used by sign-in, click-to-grant and the machine client (docs/adr/0095-portal.md).
+ */
+import { inArray } from 'drizzle-orm';
+import { NotFoundError } from '../../errors.ts';
+import type { ServiceContext } from '../../identity/context.ts';
+import { knocs } from '../../store/schema/access.ts';
+import { planSignInGrants } from '../grant-policy.ts';
+import { createGrants, type GrantMethod, type GrantNotifier, grantKnocs, type GrantKnoc, type NewGrant } from './grants.ts';
+import { entitledKnocIds } from './knocs.ts';
+
+export interface PortalGrantResult {
+  ip: string;
+  granted: { knoc_id: string; knoc_name: string; grant_id: string; expires_at: string; seconds_left: number }[];
+  refused: { knoc_id: string; knoc_name: string; reason: string; message: string }[];
+}
+
+export interface PortalGrantRequest {
+  userId: string;
+  ip: string;
+  method: GrantMethod;
+  /** Only these knocs (click-to-grant, `knock --knoc`); default every entitled knoc. */
+  only?: (knoc: GrantKnoc) => boolean;
+  ttlSeconds?: number;
+  sessionId?: string | null;
+  tokenId?: string | null;
+}
+
+/** The live knocs `userId` is entitled to. */
+export async function entitledKnocs(ctx: ServiceContext, userId: string): Promise<GrantKnoc[]> {
+  const ids = await entitledKnocIds(ctx.db, ctx.orgId, userId);
+  return ids.length === 0 ? [] : grantKnocs(ctx.db, ctx.orgId, inArray(knocs.id, ids));
+}
+
+/**
+ * Grants `ip` on the entitled knocs (one transaction; the user's previous grant on each is `replaced`).
+ * `only` narrowing to nothing is a 404 on `notFoundField`.
+ */
+export async function grantEntitled(
+  ctx: ServiceContext,
+  request: PortalGrantRequest,
+  notifier: GrantNotifier,
+  notFound?: { resource: string; id: string },
+): Promise<PortalGrantResult> {
+  let list = await entitledKnocs(ctx, request.userId);
+  if (request.only) list = list.filter(request.only);
+  if (notFound && list.length === 0) throw new NotFoundError(notFound.resource, notFound.id);
+  const now = ctx.now();
+  const ttlFor = (knoc: GrantKnoc) =>
+    request.ttlSeconds === undefined ? knoc.grantTtlSeconds : Math.min(request.ttlSeconds, knoc.maxTtlSeconds);
+  const plan = planSignInGrants(
+    list.map((knoc) => ({ ...knoc, grantTtlSeconds: ttlFor(knoc) })),
+    request.ip,
+    now.getTime(),
+  );
+  const byId = new Map(list.map((knoc) => [knoc.id, knoc]));
+  const specs: NewGrant[] = plan.granted.map((planned) => ({
+    knoc: byId.get(planned.knocId) as GrantKnoc,
+    userId: request.userId,
+    ip: planned.ip,
+    expiresAt: new Date(planned.expiresAt),
+    method: request.method,
+    sessionId: request.sessionId ?? null,
+    tokenId: request.tokenId ?? null,
+    replacePrevious: true,
+  }));
+  const rows = await createGrants(ctx, specs, notifier);
+  return {
+    ip: plan.granted[0]?.ip ?? request.ip,
+    granted: rows.map((row) => ({
+      knoc_id: row.knocId,
+      knoc_name: byId.get(row.knocId)?.name ?? '',
+      grant_id: row.id,
+      expires_at: row.expiresAt.toISOString(),
+      seconds_left: Math.max(0, Math.ceil((row.expiresAt.getTime() - now.getTime()) / 1_000)),
+    })),
+    refused: plan.refused.map((refusal) => ({
+      knoc_id: refusal.knocId,
+      knoc_name: refusal.knoc,
+      reason: refusal.reason,
+      message: refusal.message,
+    })),
+  };
+}

@@ -1,0 +1,261 @@
+/**
+ * @module `/api/v1/portal`: the person-facing side of just-in-time access (ADR 0095). Signing in here (same
+ * password/TOTP checks, throttling, audit and session cookie as `/api/v1/auth/login`) grants the client
+ * address on every knoc assigned to the person or their groups whose source conditions allow it; the admin
+ * console's sign-in never grants. The client address is the socket peer, or `X-Forwarded-For` from a proxy
+ * listed in `PORTCULLIS_TRUST_PROXY`. Entitlement is the knoc assignment, so these routes need no permission
+ * beyond being signed in; `/knock` is the machine client's call (API token), with the sign-in's answer shape.
+ */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { and, eq, gt, isNull, type SQL } from 'drizzle-orm';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { endGrants, grantView } from '../../access/service/grants.ts';
+import { grantEntitled } from '../../access/service/portal.ts';
+import { login } from '../../identity/login.ts';
+import { revokeSession } from '../../identity/sessions.ts';
+import { getUser } from '../../identity/users.ts';
+import { resolveClientAddress } from '../../net/client-ip.ts';
+import { grants, knocs } from '../../store/schema/access.ts';
+import { ctxOf } from '../context.ts';
+import { principalOf, SESSION_COOKIE } from '../plugins/access.ts';
+import { ERROR_RESPONSES, Password, Uuid } from '../schemas.ts';
+
+const tags = ['portal'];
+const authenticated = { auth: 'authenticated' } as const;
+
+const Granted = Type.Object({
+  knoc_id: Uuid,
+  knoc_name: Type.String(),
+  grant_id: Uuid,
+  expires_at: Type.String(),
+  seconds_left: Type.Integer(),
+});
+const Refused = Type.Object({ knoc_id: Uuid, knoc_name: Type.String(), reason: Type.String(), message: Type.String() });
+const GrantResult = {
+  ip: Type.String(),
+  granted: Type.Array(Granted),
+  refused: Type.Array(Refused),
+};
+const PortalUser = Type.Object({ id: Uuid, username: Type.String(), display_name: Type.String() });
+
+function clientIp(request: FastifyRequest): string {
+  return resolveClientAddress(
+    { socketAddress: request.socket.remoteAddress, forwardedFor: request.headers['x-forwarded-for'] },
+    request.server.access.settings.trustedProxies,
+  ).ip;
+}
+
+export const portalRoutes: FastifyPluginAsync = async (root) => {
+  const app = root.withTypeProvider<TypeBoxTypeProvider>();
+
+  app.post(
+    '/api/v1/portal/login',
+    {
+      config: { auth: 'public' },
+      schema: {
+        tags,
+        summary: 'Sign in to the portal and get access from this address on your knocs',
+        body: Type.Object(
+          {
+            username: Type.String({ minLength: 1, maxLength: 200 }),
+            password: Password,
+            totp_code: Type.Optional(Type.String({ maxLength: 10 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            ...GrantResult,
+            user: PortalUser,
+            csrf_token: Type.String(),
+            expires_at: Type.String({ format: 'date-time' }),
+          }),
+          ...ERROR_RESPONSES,
+        },
+      },
+    },
+    async (request, reply) => {
+      const ip = clientIp(request);
+      const { username, password, totp_code } = request.body;
+      const ctx = ctxOf(request);
+      const { user, session } = await login(
+        ctx,
+        {
+          username,
+          password,
+          ...(totp_code !== undefined ? { totpCode: totp_code } : {}),
+          sourceIp: request.ip,
+          userAgent: request.headers['user-agent'] ?? null,
+        },
+        { sessionTtlSeconds: app.config.sessionTtlSeconds },
+      );
+      const actorCtx = { ...ctx, actor: { ...ctx.actor, type: 'user' as const, id: user.id, name: user.username } };
+      const result = await grantEntitled(
+        actorCtx,
+        { userId: user.id, ip, method: 'login', sessionId: session.id },
+        app.access,
+      );
+      reply.setCookie(SESSION_COOKIE, session.secret, {
+        httpOnly: true,
+        sameSite: 'strict',
+        path: '/',
+        secure: app.config.secureCookies || request.protocol === 'https',
+        expires: session.expiresAt,
+      });
+      return {
+        ...result,
+        user: { id: user.id, username: user.username, display_name: user.displayName },
+        csrf_token: session.csrfToken,
+        expires_at: session.expiresAt.toISOString(),
+      };
+    },
+  );
+
+  app.get(
+    '/api/v1/portal/me',
+    {
+      config: authenticated,
+      schema: {
+        tags,
+        summary: 'The address we see, and your live grants with seconds left',
+        response: {
+          200: Type.Object({
+            ip: Type.String(),
+            user: PortalUser,
+            grants: Type.Array(
+              Type.Object({
+                grant_id: Uuid,
+                knoc_id: Uuid,
+                knoc_name: Type.String(),
+                ip: Type.String(),
+                method: Type.String(),
+                expires_at: Type.String(),
+                seconds_left: Type.Integer(),
+                sync_state: Type.String(),
+              }),
+            ),
+          }),
+          ...ERROR_RESPONSES,
+        },
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      const ctx = ctxOf(request);
+      const user = await getUser(ctx, principal.userId);
+      const now = ctx.now();
+      const rows = await app.store.db
+        .select({ row: grants, knocName: knocs.name })
+        .from(grants)
+        .innerJoin(knocs, eq(knocs.id, grants.knocId))
+        .where(and(eq(grants.userId, principal.userId), isNull(grants.endedAt), gt(grants.expiresAt, now)))
+        .orderBy(knocs.name);
+      return {
+        ip: clientIp(request),
+        user: { id: user.id, username: user.username, display_name: user.displayName },
+        grants: rows.map(({ row, knocName }) => {
+          const view = grantView(row, knocName, user.username, now);
+          return {
+            grant_id: view.id,
+            knoc_id: view.knocId,
+            knoc_name: view.knocName,
+            ip: view.ip,
+            method: view.method,
+            expires_at: view.expiresAt.toISOString(),
+            seconds_left: view.secondsLeft,
+            sync_state: view.syncState,
+          };
+        }),
+      };
+    },
+  );
+
+  app.post(
+    '/api/v1/portal/grants/:knoc_id',
+    {
+      config: authenticated,
+      schema: {
+        tags,
+        summary: 'Click-to-grant: access from this address on one of your knocs',
+        params: Type.Object({ knoc_id: Uuid }, { additionalProperties: false }),
+        body: Type.Optional(
+          Type.Object({ ttl_seconds: Type.Optional(Type.Integer({ minimum: 1 })) }, { additionalProperties: false }),
+        ),
+        response: { 200: Type.Object(GrantResult), ...ERROR_RESPONSES },
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      const { knoc_id } = request.params;
+      const ttl = request.body?.ttl_seconds;
+      return grantEntitled(
+        ctxOf(request),
+        {
+          userId: principal.userId,
+          ip: clientIp(request),
+          method: 'click',
+          only: (knoc) => knoc.id === knoc_id,
+          ...(ttl !== undefined ? { ttlSeconds: ttl } : {}),
+          ...(principal.kind === 'session' ? { sessionId: principal.credentialId } : { tokenId: principal.credentialId }),
+        },
+        app.access,
+        { resource: 'knoc', id: knoc_id },
+      );
+    },
+  );
+
+  app.post(
+    '/api/v1/portal/logout',
+    {
+      config: authenticated,
+      schema: {
+        tags,
+        summary: 'Sign out of the portal: the grants of this session (or token) end',
+        response: { 200: Type.Object({ revoked: Type.Integer() }), ...ERROR_RESPONSES },
+      },
+    },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      const ctx = ctxOf(request);
+      const mine = principal.kind === 'session' ? eq(grants.sessionId, principal.credentialId) : eq(grants.tokenId, principal.credentialId);
+      const ended = await endGrants(ctx, and(eq(grants.userId, principal.userId), mine) as SQL, 'logout', app.access);
+      if (principal.kind === 'session') {
+        await revokeSession(ctx, principal.credentialId);
+        reply.clearCookie(SESSION_COOKIE, { path: '/' });
+      }
+      return { revoked: ended.length };
+    },
+  );
+
+  app.post(
+    '/api/v1/portal/knock',
+    {
+      config: authenticated,
+      schema: {
+        tags,
+        summary: 'Machine client: grant the caller’s address on its knocs (or the one named), with an API token',
+        body: Type.Optional(
+          Type.Object({ knoc: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })) }, { additionalProperties: false }),
+        ),
+        response: { 200: Type.Object(GrantResult), ...ERROR_RESPONSES },
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      const name = request.body?.knoc;
+      return grantEntitled(
+        ctxOf(request),
+        {
+          userId: principal.userId,
+          ip: clientIp(request),
+          method: 'client',
+          ...(name !== undefined ? { only: (knoc) => knoc.name === name } : {}),
+          ...(principal.kind === 'token' ? { tokenId: principal.credentialId } : { sessionId: principal.credentialId }),
+        },
+        app.access,
+        name !== undefined ? { resource: 'knoc', id: name } : undefined,
+      );
+    },
+  );
+};
