@@ -169,7 +169,7 @@ export interface VpnConfig {
   /** IPsec enabled (`<ipsec><enable/>` or any enabled phase 1): creates the `enc0` tab. */
   ipsec: boolean;
   /**
-   * Enabled IPsec phase 1 peers, for the IKE / NAT-T / ESP / AH passes pfSense adds after the user rules
+   * IPsec phase 1 peers in config order, for the IKE / NAT-T / ESP / AH passes pfSense adds after the user rules
    * (filter.inc `filter_generate_ipsec_rules`). Absent = none known.
    */
   ipsecPeers?: IpsecPeerConfig[];
@@ -181,7 +181,7 @@ export interface VpnConfig {
   pppoeServer: boolean;
 }
 
-/** One enabled IPsec phase 1 (`<ipsec><phase1>`) with the protocols of its phase 2 entries. */
+/** One IPsec phase 1 (`<ipsec><phase1>`) with the protocols of its phase 2 entries. */
 export interface IpsecPeerConfig {
   descr: string;
   /** Interface key the tunnel is bound to (`<interface>`, a VIP reference is resolved by the importer). */
@@ -191,6 +191,8 @@ export interface IpsecPeerConfig {
   mobile: boolean;
   /** Protocols used by its phase 2 entries. */
   protocols: Array<'esp' | 'ah'>;
+  /** `<disabled/>`: no rules, but it still advances pfSense's tracker numbering. */
+  disabled?: boolean;
   /** `<ikeport>` / `<nattport>` of the peer (defaults 500 / 4500). */
   ikePort?: number;
   nattPort?: number;

@@ -721,6 +721,22 @@ describe('generated system rules (pf-semantics.md §1.2, §1.7)', () => {
       'POL043',
     ],
     [
+      'a disabled phase 1 has none',
+      {
+        ipsecPeers: [
+          {
+            descr: 'B',
+            interface: 'wan',
+            remoteGateway: '93.184.216.34',
+            mobile: false,
+            protocols: [],
+            disabled: true,
+          },
+        ],
+      },
+      null,
+    ],
+    [
       'disablevpnrules removes them',
       {
         disableVpnRules: true,
@@ -736,6 +752,28 @@ describe('generated system rules (pf-semantics.md §1.2, §1.7)', () => {
     );
     expect(systemRules(ruleset, 'ipsec-service')).toHaveLength(0);
     if (code) expect(ruleset.warnings.map((w) => w.code)).toContain(code);
+  });
+
+  it('a disabled phase 1 still advances the IPsec trackers by 10 (filter.inc l.4680)', () => {
+    const peer = {
+      descr: 'B',
+      interface: 'wan',
+      remoteGateway: '93.184.216.34',
+      mobile: false,
+      protocols: [],
+    };
+    const first = (peers: NonNullable<PolicyConfig['vpn']['ipsecPeers']>) =>
+      Number(
+        systemRules(
+          generate(
+            baseConfig({
+              vpn: { openvpn: [], ipsec: true, l2tp: false, pppoeServer: false, ipsecPeers: peers },
+            }),
+          ),
+          'ipsec-service',
+        )[0]?.ridentifier,
+      );
+    expect(first([{ ...peer, disabled: true }, peer])).toBe(first([peer]) + 10);
   });
 
   it('NAT reflection adds the tagged PFREFLECT pass', () => {

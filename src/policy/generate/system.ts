@@ -311,6 +311,7 @@ class SystemRules {
     const self: AddressSpec = { match: { kind: 'self' }, negate: false };
     for (const peer of peers) {
       this.tracker += 10;
+      if (peer.disabled) continue;
       const entry = this.ifs.byKey.get(peer.interface);
       if (entry === undefined || entry.kind !== 'interface') {
         this.warnings.push(

@@ -168,6 +168,7 @@ export const PolicyConfigSchema = Type.Object(
                 remoteGateway: Type.Optional(Str),
                 mobile: Bool,
                 protocols: Type.Array(Type.Enum(['esp', 'ah'])),
+                disabled: Type.Optional(Bool),
                 ikePort: Type.Optional(Port),
                 nattPort: Type.Optional(Port),
               },

@@ -380,7 +380,7 @@ class XmlImport {
     };
   }
 
-  /** Enabled phase 1 entries with their phase 2 protocols; the interface of a VIP reference is looked up. */
+  /** Phase 1 entries with their phase 2 protocols; the interface of a VIP reference is looked up. */
   private ipsecPeers(ipsecNode: XmlObject | undefined): IpsecPeerConfig[] {
     const vipInterface = new Map<string, string>();
     for (const vip of children(child(this.root, 'virtualip'), 'vip')) {
@@ -391,7 +391,6 @@ class XmlImport {
     const phase2 = children(ipsecNode, 'phase2');
     const peers: IpsecPeerConfig[] = [];
     for (const phase1 of children(ipsecNode, 'phase1')) {
-      if (has(phase1, 'disabled')) continue;
       const ikeid = text(phase1, 'ikeid') ?? '';
       let iface = text(phase1, 'interface') ?? 'wan';
       // A VIP may sit on another VIP (IP alias on CARP): follow at most two hops, as filter.inc does.
@@ -412,6 +411,7 @@ class XmlImport {
         ...(!mobile && remote ? { remoteGateway: remote } : {}),
         mobile,
         protocols: [...protocols],
+        ...(has(phase1, 'disabled') ? { disabled: true } : {}),
         ...(ikePort === null ? {} : { ikePort }),
         ...(nattPort === null ? {} : { nattPort }),
       });
