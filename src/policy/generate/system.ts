@@ -7,7 +7,7 @@
 import { formatCidr, parseCidr } from '../../net/ip.ts';
 import type { AddressSpec, PfRule, PolicyConfig, PolicyWarning, SystemRuleKey } from '../model.ts';
 import { policyWarning } from '../warnings.ts';
-import type { FilterIf, InterfaceModel } from './interfaces.ts';
+import type { FamilyAddress, FilterIf, InterfaceModel } from './interfaces.ts';
 import { vipCidrs } from './interfaces.ts';
 import { ANY, cidrs, type DraftRule, draftRule, type RuleFields, systemOrigin, table } from './rule.ts';
 
@@ -568,8 +568,8 @@ class SystemRules {
       }
     }
     this.step(10);
-    if (v6Mode === '6to4' && entry.ipv4 !== null && entry.ipv4 !== 'dynamic') {
-      const own = cidrs([entry.ipv4.address]);
+    if (v6Mode === '6to4' && entry.ipv4 !== null) {
+      const own = ownAddress(entry, entry.ipv4);
       this.next('proto-41', fixRuleLabel(`Allow 6in4 traffic in for 6to4 on ${name}`), {
         ...pass,
         direction: 'in',
@@ -622,8 +622,8 @@ class SystemRules {
         to: cidrs(['fe80::/10']),
         toPort: port(547),
       });
-      if (entry.ipv6 !== null && entry.ipv6 !== 'dynamic') {
-        const own = cidrs([entry.ipv6.address]);
+      if (entry.ipv6 !== null) {
+        const own = ownAddress(entry, entry.ipv6);
         this.next('dhcpv6-server', label, {
           ...dhcp6,
           direction: 'in',
@@ -787,6 +787,13 @@ class SystemRules {
       this.antilockoutTracker,
     );
   }
+}
+
+/** The interface's own address in a generated rule: literal when known, `(if)` when assigned at run time. */
+function ownAddress(entry: FilterIf, family: FamilyAddress): AddressSpec {
+  return family === 'dynamic' || family === null
+    ? { match: { kind: 'interface-address', interface: entry.key }, negate: false }
+    : cidrs([family.address]);
 }
 
 function port(n: number) {
