@@ -527,12 +527,7 @@ export function createEvaluator(ruleset: PfRuleset | CompiledRuleset): Evaluator
   const maybeCreateState = (facts: PacketFacts, ruleIndex: number): boolean => {
     const rule = (compiled.rules[ruleIndex] as CompiledRule).rule;
     if (!createsState(rule)) return false;
-    return states.create(facts, {
-      ruleIndex,
-      interface: facts.interface,
-      direction: facts.direction,
-      facts,
-    });
+    return states.create(facts, ruleIndex);
   };
 
   const evaluate = (packet: Packet, options: EvaluateOptions = {}): EvaluationResult => {
@@ -558,8 +553,8 @@ export function createEvaluator(ruleset: PfRuleset | CompiledRuleset): Evaluator
         stateCreated: false,
         state: {
           createdBy: formatPacket(state.facts),
-          interface: state.interface,
-          direction: state.direction,
+          interface: state.facts.interface,
+          direction: state.facts.direction,
         },
       });
     }
