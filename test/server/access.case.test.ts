@@ -13,7 +13,16 @@ import type { StoreKind } from '../../src/store/db.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 
 /** The only routes anyone may call without credentials. */
-const PUBLIC_ROUTES = ['/healthz', '/readyz', '/metrics', '/api/openapi.json', '/api/v1/auth/login'];
+const PUBLIC_ROUTES = [
+  '/healthz',
+  '/readyz',
+  '/metrics',
+  '/api/openapi.json',
+  '/api/v1/auth/login',
+  // Portal sign-in (same checks as /auth/login) and the EDL feed (opened by its feed key).
+  '/api/v1/portal/login',
+  '/edl/:file',
+];
 /** Routes any signed-in caller may use for themselves, whatever their permissions. */
 const SELF_SERVICE_ROUTES = [
   '/api/v1/auth/logout',
@@ -23,6 +32,11 @@ const SELF_SERVICE_ROUTES = [
   '/api/v1/auth/tokens',
   '/api/v1/auth/tokens/:id',
   '/api/v1/permissions',
+  // The portal: entitlement is the knoc assignment, not a permission.
+  '/api/v1/portal/me',
+  '/api/v1/portal/grants/:knocId',
+  '/api/v1/portal/logout',
+  '/api/v1/portal/knock',
 ];
 const isDocsUi = (url: string) => url === '/api/docs' || url.startsWith('/api/docs/');
 

@@ -172,13 +172,13 @@ export const portalRoutes: FastifyPluginAsync = async (root) => {
   );
 
   app.post(
-    '/api/v1/portal/grants/:knoc_id',
+    '/api/v1/portal/grants/:knocId',
     {
       config: authenticated,
       schema: {
         tags,
         summary: 'Click-to-grant: access from this address on one of your knocs',
-        params: Type.Object({ knoc_id: Uuid }, { additionalProperties: false }),
+        params: Type.Object({ knocId: Uuid }, { additionalProperties: false }),
         body: Type.Optional(
           Type.Object({ ttl_seconds: Type.Optional(Type.Integer({ minimum: 1 })) }, { additionalProperties: false }),
         ),
@@ -187,7 +187,7 @@ export const portalRoutes: FastifyPluginAsync = async (root) => {
     },
     async (request) => {
       const principal = principalOf(request);
-      const { knoc_id } = request.params;
+      const { knocId } = request.params;
       const ttl = request.body?.ttl_seconds;
       return grantEntitled(
         ctxOf(request),
@@ -195,12 +195,12 @@ export const portalRoutes: FastifyPluginAsync = async (root) => {
           userId: principal.userId,
           ip: clientIp(request),
           method: 'click',
-          only: (knoc) => knoc.id === knoc_id,
+          only: (knoc) => knoc.id === knocId,
           ...(ttl !== undefined ? { ttlSeconds: ttl } : {}),
           ...(principal.kind === 'session' ? { sessionId: principal.credentialId } : { tokenId: principal.credentialId }),
         },
         app.access,
-        { resource: 'knoc', id: knoc_id },
+        { resource: 'knoc', id: knocId },
       );
     },
   );
