@@ -154,7 +154,7 @@ describe('portcullis knock against a running server', () => {
 
   it('the persist loop follows an address change (two loopback source addresses, real HTTP)', async () => {
     let source = '127.0.0.1';
-    const agents = new Map(['127.0.0.1', '127.0.0.2'].map((a) => [a, new Agent({ connect: { localAddress: a } })]));
+    const agents = new Map(['127.0.0.1', '127.0.0.2'].map((a) => [a, new Agent({ localAddress: a })]));
     const transport: Transport = async <T>(method: string, path: string, body?: unknown) => {
       const response = await undiciFetch(`${server.url}${path}`, {
         method,
