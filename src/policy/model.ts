@@ -274,6 +274,12 @@ export interface AddressSet {
    * the evaluator (docs/adr/0053).
    */
   dynamicFamilies?: AddressFamily[];
+  /**
+   * When `dynamic`: CIDRs known to hold no run-time member (the static subnets of the firewall's other interfaces,
+   * loopback): an address outside `cidrs` but inside `excludes` is NOT in the set. A DHCP WAN address or a VPN
+   * tunnel address cannot lie inside the LAN's subnet (docs/adr/0038). Absent = nothing excluded. Additive field.
+   */
+  excludes?: string[];
 }
 
 /** A pf table (`table <NAME> { … }`), generated for an alias, an interface network or a system list. */

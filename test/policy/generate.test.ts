@@ -265,12 +265,30 @@ describe('addresses (filter.inc filter_generate_address, pf-semantics.md §1.3)'
       match: { kind: 'interface-address', interface: 'wan' },
       negate: false,
     });
-    expect(ruleset.interfaces.find((i) => i.key === 'wan')?.addresses).toEqual({
+    expect(ruleset.interfaces.find((i) => i.key === 'wan')?.addresses).toMatchObject({
       cidrs: [],
       dynamic: true,
       dynamicFamilies: ['inet'],
     });
     expect(ruleset.self.dynamic).toBe(true);
+  });
+
+  it("ADR 0038: a run-time address cannot lie in another interface's static subnet (excludes)", () => {
+    const config = baseConfig();
+    const wan = config.interfaces[0];
+    if (wan) wan.ipv4 = { mode: 'dhcp' };
+    const ruleset = generate(config);
+    const wanInterface = ruleset.interfaces.find((i) => i.key === 'wan');
+    expect(wanInterface?.addresses.excludes).toEqual([
+      '127.0.0.0/8',
+      '::1/128',
+      '192.168.1.0/24',
+      '2001:db8:1::/64',
+    ]);
+    expect(ruleset.tables.WAN__NETWORK?.excludes).toEqual(wanInterface?.addresses.excludes);
+    expect(ruleset.self.excludes).toEqual(expect.arrayContaining(['192.168.1.0/24']));
+    expect(ruleset.self.cidrs).toContain('192.168.1.1/32');
+    expect(ruleset.interfaces.find((i) => i.key === 'lan')?.addresses.excludes).toBeUndefined();
   });
 });
 

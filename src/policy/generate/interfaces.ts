@@ -233,13 +233,23 @@ export function buildInterfaces(config: PolicyConfig, warnings: PolicyWarning[])
     });
   }
 
+  // Known static subnets per interface: run-time addresses of other interfaces and VPN tunnels cannot lie inside them.
+  const staticNetworks = new Map<string, string[]>();
+  for (const entry of filterIfs) {
+    if (entry.kind === 'interface') staticNetworks.set(entry.key, entryNetworks(entry, byKey).cidrs);
+  }
+  const othersThan = (own: readonly string[]): string[] => [
+    ...LOOPBACK.networks.cidrs,
+    ...[...staticNetworks].filter(([key]) => !own.includes(key)).flatMap(([, cidrs]) => cidrs),
+  ];
   const pfInterfaces: PfInterface[] = [];
   const networkTables: PfTable[] = [];
   const selfCidrs: string[] = [];
   const selfDynamic = new Set<AddressFamily>();
   for (const entry of filterIfs) {
-    const addresses = entryAddresses(entry);
-    const networks = entryNetworks(entry, byKey);
+    const excludes = othersThan(entry.leaves);
+    const addresses = withExcludes(entryAddresses(entry), excludes);
+    const networks = withExcludes(entryNetworks(entry, byKey), excludes);
     if (entry.kind !== 'group') {
       selfCidrs.push(...addresses.cidrs);
       addDynamicFamilies(selfDynamic, addresses);
@@ -264,6 +274,7 @@ export function buildInterfaces(config: PolicyConfig, warnings: PolicyWarning[])
         cidrs: networks.cidrs,
         dynamic: networks.dynamic,
         ...(networks.dynamicFamilies !== undefined ? { dynamicFamilies: networks.dynamicFamilies } : {}),
+        ...(networks.excludes !== undefined ? { excludes: networks.excludes } : {}),
         source: 'interface-network',
       });
     }
@@ -275,7 +286,7 @@ export function buildInterfaces(config: PolicyConfig, warnings: PolicyWarning[])
     byKey,
     pfInterfaces,
     networkTables,
-    self: addressSet([...new Set(selfCidrs)], selfDynamic),
+    self: withExcludes(addressSet([...new Set(selfCidrs)], selfDynamic), othersThan([])),
     configuredCount: config.interfaces.length,
   };
 }
@@ -367,6 +378,11 @@ function entryNetworks(entry: FilterIf, byKey: Map<string, FilterIf>): AddressSe
 function addressSet(cidrs: string[], dynamicFamilies: ReadonlySet<AddressFamily>): AddressSet {
   if (dynamicFamilies.size === 0) return { cidrs, dynamic: false };
   return { cidrs, dynamic: true, dynamicFamilies: [...dynamicFamilies].sort() };
+}
+
+/** A dynamic set with the subnets its run-time members cannot be in (ADR 0038); static sets stay as they are. */
+function withExcludes(set: AddressSet, excludes: string[]): AddressSet {
+  return set.dynamic && excludes.length > 0 ? { ...set, excludes: [...new Set(excludes)] } : set;
 }
 
 /** Adds the families in which `set` is dynamic (both when it does not say). */
