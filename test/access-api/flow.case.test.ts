@@ -54,5 +54,48 @@ export function runFlowSuite(kind: StoreKind): void {
       await h.call({ method: 'DELETE', url: `/api/v1/access/knocs/${knoc.id}`, token: h.ownerToken });
       await h.settled();
     });
+
+    it('two people behind one address: it stays until the last of them signs out', async () => {
+      const bob = await h.makeUser('bob');
+      const carol = await h.makeUser('carol');
+      const knoc = await h.knoc({ gateway_id: gatewayId, alias_name: 'pc_shared', users: [bob.id, carol.id] });
+      const b = await signIn('bob', bob.password);
+      const c = await signIn('carol', carol.password);
+      await h.settled();
+      expect(h.applied('pc_shared')).toEqual(['127.0.0.1']);
+      await h.call({ method: 'POST', url: '/api/v1/portal/logout', headers: { cookie: b.cookie, 'x-csrf-token': b.csrf } });
+      await h.settled();
+      expect(h.applied('pc_shared')).toEqual(['127.0.0.1']);
+      await h.call({ method: 'POST', url: '/api/v1/portal/logout', headers: { cookie: c.cookie, 'x-csrf-token': c.csrf } });
+      await h.settled();
+      expect(h.applied('pc_shared')).toEqual([]);
+      const status = await h.call({ method: 'GET', url: `/api/v1/access/knocs/${knoc.id}/status`, token: h.ownerToken });
+      expect(status.json()).toMatchObject({ desired_count: 0, device_count: 0, pending: false, error: null });
+    });
+
+    it('a restarted server converges the device to the store (grants made while it was down are applied)', async () => {
+      const knoc = await h.knoc({ gateway_id: gatewayId, alias_name: 'pc_restart' });
+      const grant = await h.call({
+        method: 'POST',
+        url: '/api/v1/access/grants',
+        token: h.ownerToken,
+        payload: { knoc_id: knoc.id, ip: '192.0.2.200', reason: 'restart' },
+      });
+      await h.settled();
+      // The device loses the alias (a restore, a hand edit); a new runtime on the same store repairs it at start.
+      h.emulator.reset();
+      expect(h.applied('pc_restart')).toEqual([]);
+      await h.app.access.stop();
+      const { AccessRuntime } = await import('../../src/access/service/runtime.ts');
+      const fresh = new AccessRuntime(h.store, h.keyring, h.app.log, h.app.access.settings);
+      await fresh.start();
+      try {
+        await fresh.settled();
+        expect(h.applied('pc_restart')).toEqual(['192.0.2.200']);
+        expect(grant.statusCode).toBe(201);
+      } finally {
+        await fresh.stop();
+      }
+    });
   });
 }

@@ -7,14 +7,24 @@
  * per source IP (429 + Retry-After) and audited, success or not, by the login service.
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { and, eq } from 'drizzle-orm';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { NotFoundError, ValidationError } from '../../errors.ts';
 import { login } from '../../identity/login.ts';
 import { beginTotpEnrollment, confirmTotpEnrollment } from '../../identity/mfa.ts';
+import { verifyPassword } from '../../identity/password.ts';
 import { revokeSession } from '../../identity/sessions.ts';
+import {
+  assertNotThrottled,
+  clearFailures,
+  DEFAULT_THROTTLE,
+  recordFailure,
+  userKey,
+} from '../../identity/throttle.ts';
 import { createApiToken, getApiToken, listApiTokens, revokeApiToken } from '../../identity/tokens.ts';
-import { getUser } from '../../identity/users.ts';
+import { getUser, setPassword } from '../../identity/users.ts';
+import { users } from '../../store/schema/identity.ts';
 import { ctxOf } from '../context.ts';
 import { type Principal, principalOf, SESSION_COOKIE } from '../plugins/access.ts';
 import { ERROR_RESPONSES, IdParams, listOf, Name, Password, PermissionCode, ref } from '../schemas.ts';
@@ -157,6 +167,42 @@ export const authRoutes: FastifyPluginAsync = async (root) => {
         credential: principal.kind,
         permissions: principal.permissions.toJSON(),
       };
+    },
+  );
+
+  app.put(
+    '/api/v1/auth/password',
+    {
+      config: authenticated,
+      schema: {
+        tags,
+        summary: 'Change your own password (ends all your sessions)',
+        body: Type.Object(
+          { current_password: Password, new_password: Password },
+          { additionalProperties: false },
+        ),
+        response: { 204: Type.Null(), ...ERROR_RESPONSES },
+      },
+    },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      const ctx = ctxOf(request);
+      // Wrong current passwords count against the sign-in budget, so a stolen session cannot guess it.
+      const key = userKey(principal.orgId, principal.username);
+      const now = new Date();
+      await assertNotThrottled(ctx.db, [{ key, limit: DEFAULT_THROTTLE.perUser }], DEFAULT_THROTTLE, now);
+      const [row] = await ctx.db
+        .select({ hash: users.passwordHash })
+        .from(users)
+        .where(and(eq(users.id, principal.userId), eq(users.orgId, principal.orgId)));
+      if (!row || !(await verifyPassword(request.body.current_password, row.hash))) {
+        await recordFailure(ctx.db, [key], DEFAULT_THROTTLE, now);
+        throw new ValidationError('current_password', 'current_password is not your current password');
+      }
+      await clearFailures(ctx.db, key);
+      await setPassword(ctx, principal.userId, request.body.new_password);
+      clearSessionCookie(reply);
+      return reply.code(204).send(null);
     },
   );
 

@@ -43,6 +43,13 @@ export const GatewaySchema = Type.Object({
   updated_at: Timestamp,
 });
 
+/** Lets a POST with an optional body arrive without one: no body validates as `{}`. */
+export const emptyBodyIsObject = {
+  preValidation: async (request: FastifyRequest) => {
+    request.body ??= {};
+  },
+};
+
 const Connection = {
   vendor: Type.Optional(Type.Literal('pfsense')),
   url: Type.String({ minLength: 1, maxLength: 2048 }),
@@ -202,6 +209,7 @@ export const gatewayRoutes: FastifyPluginAsync = async (root) => {
   app.post(
     '/api/v1/firewall/gateways/:id/test',
     {
+      ...emptyBodyIsObject,
       config: { permission: 'gateway.manage_topology' },
       schema: {
         tags,

@@ -25,7 +25,7 @@ import { ctxOf } from '../context.ts';
 import { requireSite, siteFilter } from '../plugins/access.ts';
 import { ERROR_RESPONSES, IdParams, Name, Paging, Uuid } from '../schemas.ts';
 import { toApi } from '../views.ts';
-import { Nullable, Timestamp } from './gateways.ts';
+import { emptyBodyIsObject, Nullable, Timestamp } from './gateways.ts';
 
 const tags = ['access'];
 const Cidrs = Type.Array(Type.String({ maxLength: 64 }), { maxItems: 1000 });
@@ -216,6 +216,7 @@ export const knocRoutes: FastifyPluginAsync = async (root) => {
   app.post(
     '/api/v1/access/knocs/:id/feed/rotate',
     {
+      ...emptyBodyIsObject,
       config: { permission: 'access.admin_grant' },
       schema: {
         tags,

@@ -20,6 +20,7 @@ import { grants, knocs } from '../../store/schema/access.ts';
 import { ctxOf } from '../context.ts';
 import { principalOf, SESSION_COOKIE } from '../plugins/access.ts';
 import { ERROR_RESPONSES, Password, Uuid } from '../schemas.ts';
+import { emptyBodyIsObject } from './gateways.ts';
 
 const tags = ['portal'];
 const authenticated = { auth: 'authenticated' } as const;
@@ -174,6 +175,7 @@ export const portalRoutes: FastifyPluginAsync = async (root) => {
   app.post(
     '/api/v1/portal/grants/:knocId',
     {
+      ...emptyBodyIsObject,
       config: authenticated,
       schema: {
         tags,
@@ -231,6 +233,7 @@ export const portalRoutes: FastifyPluginAsync = async (root) => {
   app.post(
     '/api/v1/portal/knock',
     {
+      ...emptyBodyIsObject,
       config: authenticated,
       schema: {
         tags,

@@ -1,0 +1,7 @@
+/** @module The access flow suite on PostgreSQL (skipped, with the reason in the suite name, when none is running). */
+import { describe } from 'vitest';
+import { storeKinds } from '../helpers/store.ts';
+import { runFlowSuite } from './flow.case.test.ts';
+
+const postgres = storeKinds().find((entry) => entry.kind === 'postgres');
+describe.skipIf(!postgres?.available)(`postgres ${postgres?.skipReason ?? ''}`, () => runFlowSuite('postgres'));
