@@ -9,6 +9,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ServerConfig } from '../config.ts';
 import { ensureOwner } from '../identity/bootstrap.ts';
+import { type RunningLab, startLab } from '../lab/index.ts';
 import { Keyring } from '../secrets/keyring.ts';
 import { type OpenedStore, openStore } from '../store/index.ts';
 import { buildApp } from './app.ts';
@@ -32,6 +33,7 @@ export async function startServer(
     config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir },
   );
   let app: FastifyInstance | undefined;
+  let lab: RunningLab | null = null;
   try {
     const boot = await ensureOwner({ db: store.db, keyring });
     if (boot.created && boot.generatedPassword) {
@@ -47,6 +49,20 @@ export async function startServer(
       );
     }
     app = await buildApp({ store, config, keyring });
+    // The emulated lab (ADR 0101) registers before the access runtime starts, so its first reconcile sees it.
+    if (!config.databaseUrl) {
+      lab = await startLab({
+        db: store.db,
+        keyring,
+        dataDir: config.dataDir,
+        allowHosts: app.access.settings.allowHosts,
+        log: app.log,
+      });
+      if (lab) {
+        app.access.settings.allowHosts = lab.allowHosts;
+        io.banner(lab.banner);
+      }
+    }
     const address = await app.listen({ host: config.host, port: config.port });
     const stopBackground = await startBackground({ store, config, log: app.log });
     let stopping: Promise<void> | undefined;
@@ -59,6 +75,7 @@ export async function startServer(
         stopping ??= (async () => {
           await stopBackground();
           await running.close();
+          await lab?.close();
           await store.close();
         })();
         return stopping;
@@ -66,6 +83,7 @@ export async function startServer(
     };
   } catch (err) {
     await app?.close();
+    await lab?.close();
     await store.close();
     throw err;
   }
