@@ -31,6 +31,7 @@ const SELF_SERVICE_ROUTES = [
   '/api/v1/auth/totp/verify',
   '/api/v1/auth/tokens',
   '/api/v1/auth/tokens/:id',
+  '/api/v1/auth/password',
   '/api/v1/permissions',
   // The portal: entitlement is the knoc assignment, not a permission.
   '/api/v1/portal/me',
@@ -287,9 +288,17 @@ export function runAccessSuite(kind: StoreKind): void {
     it('applies a removed role binding on the very next request (no stale cached rights)', async () => {
       const user = await t.makeUser('loses-role', 'viewer');
       expect((await t.call({ method: 'GET', url: '/api/v1/sites', token: user.token })).statusCode).toBe(200);
-      const bindings = await t.call({ method: 'GET', url: `/api/v1/role-bindings?user_id=${user.id}`, token: t.ownerToken });
+      const bindings = await t.call({
+        method: 'GET',
+        url: `/api/v1/role-bindings?user_id=${user.id}`,
+        token: t.ownerToken,
+      });
       const [binding] = bindings.json().items;
-      const removed = await t.call({ method: 'DELETE', url: `/api/v1/role-bindings/${binding.id}`, token: t.ownerToken });
+      const removed = await t.call({
+        method: 'DELETE',
+        url: `/api/v1/role-bindings/${binding.id}`,
+        token: t.ownerToken,
+      });
       expect(removed.statusCode).toBe(204);
       expect((await t.call({ method: 'GET', url: '/api/v1/sites', token: user.token })).statusCode).toBe(403);
     });

@@ -236,6 +236,32 @@ export function runAuthSuite(kind: StoreKind): void {
       expect(viaToken.statusCode).toBe(401);
     });
 
+    it('lets a user change their own password, checking the current one, and ends their sessions', async () => {
+      const user = await t.makeUser('changes-password', 'viewer');
+      const session = await t.signIn(user.username, user.password);
+      const headers = { cookie: session.cookie, 'x-csrf-token': session.csrf };
+      const change = (current: string) =>
+        t.call({
+          method: 'PUT',
+          url: '/api/v1/auth/password',
+          headers,
+          payload: { current_password: current, new_password: 'a-brand-new-password-1' },
+        });
+      const wrong = await change('not-my-password');
+      expect(wrong.statusCode).toBe(400);
+      expect(wrong.json().error.field).toBe('current_password');
+      expect((await change(user.password)).statusCode).toBe(204);
+      const me = await t.call({ method: 'GET', url: '/api/v1/auth/me', headers: { cookie: session.cookie } });
+      expect(me.statusCode).toBe(401);
+      const old = await login({ username: user.username, password: user.password }, '198.51.100.80');
+      expect(old.statusCode).toBe(401);
+      const fresh = await login(
+        { username: user.username, password: 'a-brand-new-password-1' },
+        '198.51.100.81',
+      );
+      expect(fresh.statusCode).toBe(200);
+    });
+
     it('rejects a disabled user at sign-in with the same answer as a wrong password', async () => {
       const user = await t.makeUser('disabled-user', 'viewer');
       await t.call({
