@@ -96,6 +96,11 @@ export interface EvaluationResult {
   stateCreated: boolean;
   /** For `decidedBy: 'state'`: the state that matched. */
   state?: { createdBy: string; interface: string; direction: 'in' | 'out' };
+  /**
+   * False when unknown facts leave the deciding rule open although the verdict is known: `rule` is then the one
+   * deciding under the known contents of the dynamic sets, and `possibilities` lists the others.
+   */
+  ruleCertain?: boolean;
   /** Present when unknown facts were involved: every possible outcome. */
   possibilities?: PossibleOutcome[];
   /** Defaults applied to the packet (`TCP flags S assumed`). */
@@ -356,6 +361,14 @@ function decideInOrder(compiled: CompiledRuleset, ctx: PacketContext, assignment
   return { ruleIndex: decisive };
 }
 
+interface Settled {
+  verdict: Verdict;
+  /** Rule index to report (-1 = default pass), null when the verdict is unknown. */
+  shown: number | null;
+  certain: boolean;
+  createsState: boolean;
+}
+
 interface Explored {
   ruleIndex: number;
   assuming: Array<[UnknownFact, boolean]>;
@@ -453,7 +466,7 @@ function explain(
   if (result.decidedBy === 'state' && result.rule !== null && result.state !== undefined) {
     return `${head} matches an existing state created by ${describeRule(result.rule)} for "${result.state.createdBy}", so it passes without any rule being evaluated (states are checked first).`;
   }
-  if (result.possibilities !== undefined && (result.verdict === 'unknown' || result.rule === null)) {
+  if (result.possibilities !== undefined && (result.verdict === 'unknown' || result.ruleCertain === false)) {
     const options = result.possibilities
       .map(
         (p) =>
@@ -463,7 +476,9 @@ function explain(
     const lead =
       result.verdict === 'unknown'
         ? 'the verdict cannot be known from the configuration alone'
-        : `the verdict is ${result.verdict} either way but the deciding rule is not known`;
+        : `the verdict is ${result.verdict} either way; the deciding rule depends on run-time contents (shown: ${
+            result.rule ? describeRule(result.rule) : 'the default pass'
+          }, as the dynamic sets' known entries say)`;
     return `${head}: ${lead} — ${options}.`;
   }
   if (result.decidedBy === 'default' || result.rule === null) {
@@ -496,6 +511,30 @@ export function createEvaluator(ruleset: PfRuleset | CompiledRuleset): Evaluator
 
   const verdictOfIndex = (ruleIndex: number): Exclude<Verdict, 'unknown'> =>
     ruleIndex < 0 ? 'pass' : verdictOf((compiled.rules[ruleIndex] as CompiledRule).rule.action);
+  /**
+   * Settles explored possibilities (docs/adr/0053): the verdict if they agree; the rule to show — the one every
+   * leaf shares, or, when only the verdict agrees, the one under the known contents (every unknown fact false);
+   * and whether a state is created (a known pass where every possible deciding rule keeps state).
+   */
+  const settle = (explored: Explored[]): Settled => {
+    const verdicts = new Set(explored.map((e) => verdictOfIndex(e.ruleIndex)));
+    const first = explored[0] as Explored;
+    const certain = explored.every((e) => e.ruleIndex === first.ruleIndex);
+    if (verdicts.size !== 1) return { verdict: 'unknown', shown: null, certain: false, createsState: false };
+    const shown = certain
+      ? first
+      : (explored.find((e) => e.assuming.every(([, value]) => !value)) as Explored);
+    const createsStateEverywhere = explored.every(
+      (e) => e.ruleIndex >= 0 && createsState((compiled.rules[e.ruleIndex] as CompiledRule).rule),
+    );
+    return {
+      verdict: [...verdicts][0] as Verdict,
+      shown: shown.ruleIndex,
+      certain,
+      createsState: createsStateEverywhere,
+    };
+  };
+
   // Tags make rule order matter beyond first-match order; otherwise the bucketed first-match path decides.
   const decideUnder = (ctx: PacketContext, assignment: FactAssignment | null): Decision =>
     compiled.usesTags
@@ -508,13 +547,10 @@ export function createEvaluator(ruleset: PfRuleset | CompiledRuleset): Evaluator
     const decision = decideUnder(ctx, null);
     if ('depends' in decision) {
       const explored = explore(ctx, decideUnder);
-      const verdicts = new Set(explored?.map((e) => verdictOfIndex(e.ruleIndex)) ?? []);
-      if (verdicts.size !== 1) return 'unknown';
-      const only = explored?.[0] as Explored;
-      if (explored?.every((e) => e.ruleIndex === only.ruleIndex) && only.ruleIndex >= 0) {
-        maybeCreateState(ctx.facts, only.ruleIndex);
-      }
-      return [...verdicts][0] as Verdict;
+      if (explored === null) return 'unknown';
+      const settled = settle(explored);
+      if (settled.createsState && settled.shown !== null) maybeCreateState(ctx.facts, settled.shown);
+      return settled.verdict;
     }
     const verdictNow =
       decision.ruleIndex < 0
@@ -602,21 +638,21 @@ export function createEvaluator(ruleset: PfRuleset | CompiledRuleset): Evaluator
         ),
       };
     });
-    const first = explored[0] as Explored;
-    const sameRule = explored.every((e) => e.ruleIndex === first.ruleIndex);
-    const verdicts = new Set(possibilities.map((p) => p.verdict));
-    const verdictNow: Verdict = verdicts.size === 1 ? ([...verdicts][0] as Verdict) : 'unknown';
-    const rule =
-      sameRule && first.ruleIndex >= 0 ? (compiled.rules[first.ruleIndex] as CompiledRule).rule : null;
+    const settled = settle(explored);
+    const shown =
+      settled.shown === null || settled.shown < 0
+        ? null
+        : (compiled.rules[settled.shown] as CompiledRule).rule;
     return finish({
       ...base,
-      verdict: verdictNow,
-      decidedBy: sameRule && first.ruleIndex < 0 ? 'default' : 'rule',
-      rule: rule === null ? null : ruleRef(rule),
-      reply: replyFor(verdictNow, facts),
+      verdict: settled.verdict,
+      decidedBy: settled.shown !== null && settled.shown < 0 ? 'default' : 'rule',
+      rule: shown === null ? null : ruleRef(shown),
+      ruleCertain: settled.certain,
+      reply: replyFor(settled.verdict, facts),
       trace: traced.trace,
       skippedRules: traced.skipped,
-      stateCreated: sameRule && first.ruleIndex >= 0 && maybeCreateState(facts, first.ruleIndex),
+      stateCreated: settled.createsState && settled.shown !== null && maybeCreateState(facts, settled.shown),
       possibilities,
     });
   };

@@ -243,30 +243,35 @@ export class ReferenceEvaluator {
       return { verdict: 'unknown', decidedBy: 'rule', ruleIndex: null, reply: null, stateCreated: false };
     }
     const names = [...unknown];
-    const outcomes = new Set<number>();
+    const outcomes: number[] = [];
     for (let bits = 0; bits < 2 ** names.length; bits++) {
       const facts = new Map(names.map((name, i) => [name, ((bits >> i) & 1) === 1]));
-      outcomes.add(this.decide(p, facts));
+      outcomes.push(this.decide(p, facts));
     }
     const verdictOf = (index: number) => {
       const action = index < 0 ? 'pass' : (this.ruleset.rules[index] as PfRule).action;
       return action === 'pass' ? 'pass' : action === 'reject' ? 'reject' : 'block';
     };
-    const verdicts = new Set([...outcomes].map(verdictOf));
-    const verdict = verdicts.size === 1 ? ([...verdicts][0] as 'pass' | 'block' | 'reject') : 'unknown';
+    const verdicts = new Set(outcomes.map(verdictOf));
+    if (verdicts.size !== 1) {
+      return { verdict: 'unknown', decidedBy: 'rule', ruleIndex: null, reply: null, stateCreated: false };
+    }
+    // The rule shown is the outcome with every unknown fact false (bits = 0): the sets' known contents.
+    const index = outcomes[0] as number;
+    const verdict = verdictOf(index);
     let reply: ReferenceResult['reply'] = null;
     if (verdict === 'reject') {
       if (p.proto === 6) reply = p.tcpFlags & 4 ? null : 'tcp-rst';
       else if (!isIcmp(p)) reply = 'icmp-unreach-port';
     }
-    if (outcomes.size !== 1)
-      return { verdict, decidedBy: 'rule', ruleIndex: null, reply, stateCreated: false };
-    const index = [...outcomes][0] as number;
     if (index < 0) return { verdict, decidedBy: 'default', ruleIndex: null, reply, stateCreated: false };
-    const rule = this.ruleset.rules[index] as PfRule;
+    const keepsState = (i: number) => {
+      const rule = this.ruleset.rules[i];
+      return rule !== undefined && rule.action === 'pass' && rule.state !== null && rule.state !== 'none';
+    };
     const isIcmpError = isIcmp(p) && ICMP_ERRORS[p.family].includes(p.icmpType);
-    const stateCreated =
-      rule.action === 'pass' && rule.state !== null && rule.state !== 'none' && !isIcmpError;
+    // A state exists afterwards only if every possible deciding rule would have created one.
+    const stateCreated = outcomes.every((i) => i >= 0 && keepsState(i)) && !isIcmpError;
     if (stateCreated) this.states.push({ packet: p, ruleIndex: index });
     return { verdict, decidedBy: 'rule', ruleIndex: index, reply, stateCreated };
   }

@@ -507,13 +507,15 @@ describe('unknown: dynamic aliases and schedules (docs/adr/0053)', () => {
     expect(result.possibilities).toBeUndefined();
   });
 
-  it('same verdict either way: the verdict is known, the deciding rule is not', () => {
+  it('same verdict either way: the verdict is known; the rule shown is the one under the known contents', () => {
     const result = evaluate(
       [...defaultDeny(), r('block in quick on lan from any to <dynBlock>')],
       pkt('lan', 'in', 'udp', '192.168.1.5:5000', '8.8.8.8:53'),
     );
-    expect(result).toMatchObject({ verdict: 'block', rule: null });
-    expect(result.possibilities).toHaveLength(2);
+    expect(result).toMatchObject({ verdict: 'block', decidedBy: 'rule', ruleCertain: false });
+    expect(result.rule?.index).toBe(0);
+    expect(result.possibilities?.map((p) => p.rule?.index).sort()).toEqual([0, 4]);
+    expect(result.explanation).toContain('either way');
   });
 
   it('a negated dynamic alias is unknown outside its known entries', () => {
