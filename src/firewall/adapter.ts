@@ -39,14 +39,19 @@ export interface AdapterSettings {
 }
 
 /** A pinned fingerprint wins, then a CA bundle, then "do not verify", else the system CAs. */
-export function tlsTrustOf(conn: Pick<GatewayConnection, 'verifySsl' | 'caPem' | 'fingerprintSha256'>): TlsTrust {
+export function tlsTrustOf(
+  conn: Pick<GatewayConnection, 'verifySsl' | 'caPem' | 'fingerprintSha256'>,
+): TlsTrust {
   if (conn.fingerprintSha256) return { mode: 'fingerprint', sha256: conn.fingerprintSha256 };
   if (conn.caPem) return { mode: 'ca', caPem: conn.caPem };
   if (!conn.verifySsl) return { mode: 'insecure' };
   return { mode: 'system' };
 }
 
-export function buildAdapter(conn: GatewayConnection, settings: AdapterSettings): FirewallAdapter & { close(): Promise<void> } {
+export function buildAdapter(
+  conn: GatewayConnection,
+  settings: AdapterSettings,
+): FirewallAdapter & { close(): Promise<void> } {
   const tuning = settings.tuning ?? {};
   return new PfSenseAdapter({
     url: conn.url,
@@ -73,7 +78,10 @@ export interface GatewayTestResult {
  * (PFS000…) and a message that never contains the key. The host is re-checked first (the allow-list may
  * have changed since the gateway was saved, and an address literal never goes through `guardedLookup`).
  */
-export async function testGateway(conn: GatewayConnection, settings: AdapterSettings): Promise<GatewayTestResult> {
+export async function testGateway(
+  conn: GatewayConnection,
+  settings: AdapterSettings,
+): Promise<GatewayTestResult> {
   await checkGatewayHost(conn.url, { allowHosts: settings.allowHosts });
   const adapter = buildAdapter(conn, settings);
   try {

@@ -12,7 +12,13 @@ import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { inTransaction, type ServiceContext } from '../identity/context.ts';
 import { requireSiteIds } from '../identity/sites.ts';
 import { paging } from '../identity/users.ts';
-import { requireBoolean, requireIdOrNotFound, requireName, requireString, uniquely } from '../identity/validate.ts';
+import {
+  requireBoolean,
+  requireIdOrNotFound,
+  requireName,
+  requireString,
+  uniquely,
+} from '../identity/validate.ts';
 import { checkGatewayHost, type HostAllowList, type HostResolver } from '../net/ssrf.ts';
 import { aadForColumn, ENCRYPTED_COLUMNS } from '../secrets/registry.ts';
 import { gateways, knocs } from '../store/schema/access.ts';
@@ -51,7 +57,8 @@ export interface GatewayPolicy {
 }
 
 const API_KEY_AAD = ENCRYPTED_COLUMNS.find((entry) => entry.column === gateways.apiKeyEnc);
-if (API_KEY_AAD === undefined) throw new Error('gateways.api_key_enc is missing from the encrypted-column registry');
+if (API_KEY_AAD === undefined)
+  throw new Error('gateways.api_key_enc is missing from the encrypted-column registry');
 
 const VIEW = {
   id: gateways.id,
@@ -107,12 +114,19 @@ function fingerprintOf(value: unknown): string | null {
 /** Validates the URL (scheme, no credentials, SSRF guard incl. DNS) and returns it as given, trimmed. */
 export async function checkGatewayUrl(value: unknown, policy: GatewayPolicy, field = 'url'): Promise<string> {
   const url = requireString(field, value, { max: 2048 }).trim();
-  await checkGatewayHost(url, { allowHosts: policy.allowHosts, field, ...(policy.resolve ? { resolve: policy.resolve } : {}) });
+  await checkGatewayHost(url, {
+    allowHosts: policy.allowHosts,
+    field,
+    ...(policy.resolve ? { resolve: policy.resolve } : {}),
+  });
   return url;
 }
 
 /** A full, unsaved connection from a request body (the `/gateways/test` route). */
-export async function connectionFromInput(input: GatewayInput, policy: GatewayPolicy): Promise<GatewayConnection> {
+export async function connectionFromInput(
+  input: GatewayInput,
+  policy: GatewayPolicy,
+): Promise<GatewayConnection> {
   return {
     vendor: vendorOf(input.vendor ?? 'pfsense'),
     url: await checkGatewayUrl(input.url, policy),
@@ -126,12 +140,17 @@ export async function connectionFromInput(input: GatewayInput, policy: GatewayPo
 const live = (ctx: ServiceContext, id: string): SQL =>
   and(eq(gateways.orgId, ctx.orgId), eq(gateways.id, id), isNull(gateways.deletedAt)) as SQL;
 
-export async function createGateway(ctx: ServiceContext, input: GatewayInput, policy: GatewayPolicy): Promise<GatewayView> {
+export async function createGateway(
+  ctx: ServiceContext,
+  input: GatewayInput,
+  policy: GatewayPolicy,
+): Promise<GatewayView> {
   const name = requireName('name', input.name);
   const conn = await connectionFromInput(input, policy);
   if (input.site_id === undefined) throw new ValidationError('site_id', 'site_id is required');
   const [siteId] = await requireSiteIds(ctx, 'site_id', [input.site_id]).catch((err: unknown) => {
-    if (err instanceof ValidationError) throw new ValidationError('site_id', err.message.replace('site_id.0', 'site_id'));
+    if (err instanceof ValidationError)
+      throw new ValidationError('site_id', err.message.replace('site_id.0', 'site_id'));
     throw err;
   });
   const id = randomUUID();
@@ -202,7 +221,10 @@ export async function gatewayConnection(ctx: ServiceContext, id: string): Promis
     id: row.id,
     vendor: vendorOf(row.vendor),
     url: row.url,
-    apiKey: ctx.keyring.open(row.apiKeyEnc, aadForColumn(API_KEY_AAD as NonNullable<typeof API_KEY_AAD>, row.id)),
+    apiKey: ctx.keyring.open(
+      row.apiKeyEnc,
+      aadForColumn(API_KEY_AAD as NonNullable<typeof API_KEY_AAD>, row.id),
+    ),
     verifySsl: row.verifySsl,
     caPem: row.caPem,
     fingerprintSha256: row.fingerprintSha256,
@@ -222,9 +244,13 @@ export async function connectionWithOverride(
     ...(override.vendor !== undefined ? { vendor: vendorOf(override.vendor) } : {}),
     ...(override.url !== undefined ? { url: await checkGatewayUrl(override.url, policy) } : {}),
     ...(override.api_key !== undefined ? { apiKey: apiKeyOf(override.api_key) } : {}),
-    ...(override.verify_ssl !== undefined ? { verifySsl: requireBoolean('verify_ssl', override.verify_ssl) } : {}),
+    ...(override.verify_ssl !== undefined
+      ? { verifySsl: requireBoolean('verify_ssl', override.verify_ssl) }
+      : {}),
     ...(override.ca_pem !== undefined ? { caPem: caPemOf(override.ca_pem) } : {}),
-    ...(override.fingerprint_sha256 !== undefined ? { fingerprintSha256: fingerprintOf(override.fingerprint_sha256) } : {}),
+    ...(override.fingerprint_sha256 !== undefined
+      ? { fingerprintSha256: fingerprintOf(override.fingerprint_sha256) }
+      : {}),
   };
 }
 

@@ -34,11 +34,17 @@ async function until(check: () => boolean | Promise<boolean>, what: string, limi
 }
 
 const owner = () => h.ownerToken;
-const post = (url: string, payload: unknown, token = owner()) => h.call({ method: 'POST', url, payload: payload as object, token });
+const post = (url: string, payload: unknown, token = owner()) =>
+  h.call({ method: 'POST', url, payload: payload as object, token });
 const get = (url: string, token = owner()) => h.call({ method: 'GET', url, token });
 
 async function adminGrant(knocId: string, ip: string, extra: Record<string, unknown> = {}) {
-  const res = await post('/api/v1/access/grants', { knoc_id: knocId, ip, reason: 'break-glass test', ...extra });
+  const res = await post('/api/v1/access/grants', {
+    knoc_id: knocId,
+    ip,
+    reason: 'break-glass test',
+    ...extra,
+  });
   expect(res.statusCode, res.body).toBe(201);
   return res.json() as { id: string; ip: string; expires_at: string; sync_state: string };
 }
@@ -75,19 +81,36 @@ describe('admin grants, revoke and extend', () => {
     expect(listed.json().items.map((g: { sync_state: string }) => g.sync_state)).toEqual(['live', 'live']);
 
     const audit = await get(`/api/v1/audit?action=grant.create&target_id=${v4.id}`);
-    expect(audit.json().items[0]).toMatchObject({ action: 'grant.create', after: { reason: 'break-glass test', ip: '198.51.100.7' } });
+    expect(audit.json().items[0]).toMatchObject({
+      action: 'grant.create',
+      after: { reason: 'break-glass test', ip: '198.51.100.7' },
+    });
 
-    expect((await h.call({ method: 'DELETE', url: `/api/v1/access/grants/${v4.id}`, token: owner() })).statusCode).toBe(204);
+    expect(
+      (await h.call({ method: 'DELETE', url: `/api/v1/access/grants/${v4.id}`, token: owner() })).statusCode,
+    ).toBe(204);
     await h.settled();
     expect(h.applied(alias)).toEqual(['2001:db8::7']);
     const ended = await get(`/api/v1/access/grants/${v4.id}`);
-    expect(ended.json()).toMatchObject({ status: 'ended', end_reason: 'revoked', sync_state: 'removed', method: 'admin' });
+    expect(ended.json()).toMatchObject({
+      status: 'ended',
+      end_reason: 'revoked',
+      sync_state: 'removed',
+      method: 'admin',
+    });
     // Revoking twice is a conflict, not a second end.
-    expect((await h.call({ method: 'DELETE', url: `/api/v1/access/grants/${v4.id}`, token: owner() })).statusCode).toBe(409);
+    expect(
+      (await h.call({ method: 'DELETE', url: `/api/v1/access/grants/${v4.id}`, token: owner() })).statusCode,
+    ).toBe(409);
   });
 
   it('extend moves expires_at up to the knoc maximum; over it is a 400 naming ttl_seconds and changes nothing', async () => {
-    const knoc = await h.knoc({ gateway_id: gatewayId, alias_name: nextAlias(), grant_ttl_seconds: 60, max_ttl_seconds: 600 });
+    const knoc = await h.knoc({
+      gateway_id: gatewayId,
+      alias_name: nextAlias(),
+      grant_ttl_seconds: 60,
+      max_ttl_seconds: 600,
+    });
     const grant = await adminGrant(knoc.id, '198.51.100.8');
     const ok = await post(`/api/v1/access/grants/${grant.id}/extend`, { ttl_seconds: 600 });
     expect(ok.statusCode, ok.body).toBe(200);
@@ -106,8 +129,16 @@ describe('admin grants, revoke and extend', () => {
     await until(() => !h.applied(alias).includes('198.51.100.9'), 'the expired address to leave');
     await h.settled();
     const row = (await get(`/api/v1/access/grants/${grant.id}`)).json();
-    expect(row).toMatchObject({ status: 'ended', end_reason: 'expired', ended_at: grant.expires_at, sync_state: 'removed' });
-    const events = await h.store.query<{ type: string }>(`select type from events where grant_id = $1 order by id`, [grant.id]);
+    expect(row).toMatchObject({
+      status: 'ended',
+      end_reason: 'expired',
+      ended_at: grant.expires_at,
+      sync_state: 'removed',
+    });
+    const events = await h.store.query<{ type: string }>(
+      `select type from events where grant_id = $1 order by id`,
+      [grant.id],
+    );
     expect(events.map((e) => e.type)).toEqual(['grant.created', 'grant.ended']);
   });
 });
@@ -137,13 +168,24 @@ describe('what the alias keeps', () => {
     expect(stored).toBeDefined();
     const res = await fetch(`${h.emulator.url}/api/v2/firewall/alias`, {
       method: 'PATCH',
-      headers: { 'x-api-key': h.emulator.apiKey, 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify({ id: h.emulator.state().aliases.findIndex((x) => x.name === alias), address: ['10.9.9.9', ...(stored?.address ?? [])], detail: ['jump host', ...(stored?.detail ?? [])] }),
+      headers: {
+        'x-api-key': h.emulator.apiKey,
+        'content-type': 'application/json',
+        accept: 'application/json',
+      },
+      body: JSON.stringify({
+        id: h.emulator.state().aliases.findIndex((x) => x.name === alias),
+        address: ['10.9.9.9', ...(stored?.address ?? [])],
+        detail: ['jump host', ...(stored?.detail ?? [])],
+      }),
       // @ts-expect-error undici option: trust the emulator's self-signed certificate for this one call
       dispatcher: new (await import('undici')).Agent({ connect: { ca: h.emulator.caPem } }),
     });
     expect(res.status).toBe(200);
-    h.emulator.setStates([liveState('198.51.100.30:50000', '192.168.1.10:22'), liveState('198.51.100.99:40000', '192.168.1.10:22')]);
+    h.emulator.setStates([
+      liveState('198.51.100.30:50000', '192.168.1.10:22'),
+      liveState('198.51.100.99:40000', '192.168.1.10:22'),
+    ]);
     await h.call({ method: 'DELETE', url: `/api/v1/access/grants/${first.id}`, token: owner() });
     await h.settled();
     const after = h.emulator.state().aliases.find((x) => x.name === alias);
@@ -157,7 +199,9 @@ describe('what the alias keeps', () => {
     const grant = await adminGrant(knoc.id, '198.51.100.40');
     await h.settled();
     expect(h.applied(alias)).toEqual(['198.51.100.40']);
-    expect((await h.call({ method: 'DELETE', url: `/api/v1/access/knocs/${knoc.id}`, token: owner() })).statusCode).toBe(204);
+    expect(
+      (await h.call({ method: 'DELETE', url: `/api/v1/access/knocs/${knoc.id}`, token: owner() })).statusCode,
+    ).toBe(204);
     await h.settled();
     expect(h.applied(alias)).toEqual([]);
     expect((await get(`/api/v1/access/grants/${grant.id}`)).json()).toMatchObject({ end_reason: 'revoked' });
@@ -169,7 +213,11 @@ describe('device failures: the PFS code on the knoc, grants pending, convergence
     { name: '401 bad key', fault: { kind: 'status' as const, status: 401 }, code: 'PFS001' },
     { name: '403 missing privilege', fault: { kind: 'status' as const, status: 403 }, code: 'PFS002' },
     { name: 'pfRest absent', fault: { kind: 'package-absent' as const }, code: 'PFS005' },
-    { name: '500 on alias read', fault: { kind: 'status' as const, status: 500, path: '/api/v2/firewall/alias' }, code: 'PFS100' },
+    {
+      name: '500 on alias read',
+      fault: { kind: 'status' as const, status: 500, path: '/api/v2/firewall/alias' },
+      code: 'PFS100',
+    },
     { name: 'hang', fault: { kind: 'hang' as const }, code: 'PFS004' },
   ])('$name → $code', async ({ fault, code }) => {
     const alias = nextAlias();
@@ -178,7 +226,10 @@ describe('device failures: the PFS code on the knoc, grants pending, convergence
     h.emulator.injectFault({ ...fault, times: 1_000_000 });
     const grant = await adminGrant(knoc.id, '198.51.100.50');
     try {
-      await until(async () => (await get(`/api/v1/access/knocs/${knoc.id}/status`)).json().error?.code === code, `error ${code}`);
+      await until(
+        async () => (await get(`/api/v1/access/knocs/${knoc.id}/status`)).json().error?.code === code,
+        `error ${code}`,
+      );
       const status = (await get(`/api/v1/access/knocs/${knoc.id}/status`)).json();
       expect(status).toMatchObject({ pending: true, error: { code } });
       expect(status.error.message).not.toContain(h.emulator.apiKey);
@@ -187,9 +238,18 @@ describe('device failures: the PFS code on the knoc, grants pending, convergence
       h.emulator.clearFaults();
     }
     await until(() => h.applied(alias).includes('198.51.100.50'), 'convergence after recovery');
-    await until(async () => (await get(`/api/v1/access/knocs/${knoc.id}/status`)).json().error === null, 'the error to clear');
-    await until(async () => (await get(`/api/v1/access/grants/${grant.id}`)).json().sync_state === 'live', 'the grant to turn live');
-    const events = await h.store.query<{ type: string }>(`select type from events where knoc_id = $1 and type like 'sync.%' order by id`, [knoc.id]);
+    await until(
+      async () => (await get(`/api/v1/access/knocs/${knoc.id}/status`)).json().error === null,
+      'the error to clear',
+    );
+    await until(
+      async () => (await get(`/api/v1/access/grants/${grant.id}`)).json().sync_state === 'live',
+      'the grant to turn live',
+    );
+    const events = await h.store.query<{ type: string }>(
+      `select type from events where knoc_id = $1 and type like 'sync.%' order by id`,
+      [knoc.id],
+    );
     expect(events.map((e) => e.type)).toEqual(['sync.failed', 'sync.recovered']);
   });
 
@@ -205,8 +265,16 @@ describe('device failures: the PFS code on the knoc, grants pending, convergence
     const alias = nextAlias();
     const knoc = await h.knoc({ gateway_id: broken.json().id, alias_name: alias });
     await adminGrant(knoc.id, '198.51.100.60');
-    await until(async () => (await get(`/api/v1/access/knocs/${knoc.id}/status`)).json().error?.code === 'PFS000', 'PFS000');
-    const fixed = await h.call({ method: 'PATCH', url: `/api/v1/firewall/gateways/${broken.json().id}`, token: owner(), payload: { url: h.emulator.url } });
+    await until(
+      async () => (await get(`/api/v1/access/knocs/${knoc.id}/status`)).json().error?.code === 'PFS000',
+      'PFS000',
+    );
+    const fixed = await h.call({
+      method: 'PATCH',
+      url: `/api/v1/firewall/gateways/${broken.json().id}`,
+      token: owner(),
+      payload: { url: h.emulator.url },
+    });
     expect(fixed.statusCode, fixed.body).toBe(200);
     await until(() => h.applied(alias).includes('198.51.100.60'), 'convergence on the fixed gateway');
   });
@@ -217,38 +285,67 @@ describe('gateways', () => {
     const res = await get(`/api/v1/firewall/gateways/${gatewayId}`);
     expect(res.json()).toMatchObject({ id: gatewayId, has_credentials: true });
     expect(res.body).not.toContain(h.emulator.apiKey);
-    const [row] = await h.store.query<{ api_key_enc: string }>('select api_key_enc from gateways where id = $1', [gatewayId]);
+    const [row] = await h.store.query<{ api_key_enc: string }>(
+      'select api_key_enc from gateways where id = $1',
+      [gatewayId],
+    );
     expect(row?.api_key_enc).not.toContain(h.emulator.apiKey);
 
     const saved = await post(`/api/v1/firewall/gateways/${gatewayId}/test`, {});
     expect(saved.json()).toMatchObject({ ok: true, error: null });
     expect(saved.json().version).toEqual(expect.any(String));
-    const wrongKey = await post(`/api/v1/firewall/gateways/${gatewayId}/test`, { api_key: 'not-the-key-0000' });
+    const wrongKey = await post(`/api/v1/firewall/gateways/${gatewayId}/test`, {
+      api_key: 'not-the-key-0000',
+    });
     expect(wrongKey.json()).toMatchObject({ ok: false, version: null, error: { code: 'PFS001' } });
     expect(wrongKey.body).not.toContain('not-the-key-0000');
-    const unsaved = await post('/api/v1/firewall/gateways/test', { url: h.emulator.url, api_key: h.emulator.apiKey, fingerprint_sha256: h.emulator.fingerprint });
+    const unsaved = await post('/api/v1/firewall/gateways/test', {
+      url: h.emulator.url,
+      api_key: h.emulator.apiKey,
+      fingerprint_sha256: h.emulator.fingerprint,
+    });
     expect(unsaved.json()).toMatchObject({ ok: true });
-    const badTls = await post('/api/v1/firewall/gateways/test', { url: h.emulator.url, api_key: h.emulator.apiKey });
+    const badTls = await post('/api/v1/firewall/gateways/test', {
+      url: h.emulator.url,
+      api_key: h.emulator.apiKey,
+    });
     expect(badTls.json()).toMatchObject({ ok: false, error: { code: 'PFS003' } });
   });
 
   it('a PATCH with a new key replaces the stored one (the old key stops being used)', async () => {
     const id = await h.gateway(siteId);
-    const patched = await h.call({ method: 'PATCH', url: `/api/v1/firewall/gateways/${id}`, token: owner(), payload: { api_key: 'wrong-key-1234' } });
+    const patched = await h.call({
+      method: 'PATCH',
+      url: `/api/v1/firewall/gateways/${id}`,
+      token: owner(),
+      payload: { api_key: 'wrong-key-1234' },
+    });
     expect(patched.statusCode).toBe(200);
     expect((await post(`/api/v1/firewall/gateways/${id}/test`, {})).json().error.code).toBe('PFS001');
-    await h.call({ method: 'PATCH', url: `/api/v1/firewall/gateways/${id}`, token: owner(), payload: { api_key: h.emulator.apiKey } });
+    await h.call({
+      method: 'PATCH',
+      url: `/api/v1/firewall/gateways/${id}`,
+      token: owner(),
+      payload: { api_key: h.emulator.apiKey },
+    });
     expect((await post(`/api/v1/firewall/gateways/${id}/test`, {})).json().ok).toBe(true);
   });
 
   it('soft delete: gone from the list, refused while a knoc uses it', async () => {
     const id = await h.gateway(siteId);
     const knoc = await h.knoc({ gateway_id: id, alias_name: nextAlias() });
-    expect((await h.call({ method: 'DELETE', url: `/api/v1/firewall/gateways/${id}`, token: owner() })).statusCode).toBe(409);
+    expect(
+      (await h.call({ method: 'DELETE', url: `/api/v1/firewall/gateways/${id}`, token: owner() })).statusCode,
+    ).toBe(409);
     await h.call({ method: 'DELETE', url: `/api/v1/access/knocs/${knoc.id}`, token: owner() });
-    expect((await h.call({ method: 'DELETE', url: `/api/v1/firewall/gateways/${id}`, token: owner() })).statusCode).toBe(204);
+    expect(
+      (await h.call({ method: 'DELETE', url: `/api/v1/firewall/gateways/${id}`, token: owner() })).statusCode,
+    ).toBe(204);
     expect((await get(`/api/v1/firewall/gateways/${id}`)).statusCode).toBe(404);
-    const [row] = await h.store.query<{ deleted_at: Date | null }>('select deleted_at from gateways where id = $1', [id]);
+    const [row] = await h.store.query<{ deleted_at: Date | null }>(
+      'select deleted_at from gateways where id = $1',
+      [id],
+    );
     expect(row?.deleted_at).not.toBeNull();
   });
 });

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StoreKind } from '../../src/store/db.ts';
-import { ALIAS, type AccessHarness, startAccessHarness } from './harness.ts';
+import { type AccessHarness, ALIAS, startAccessHarness } from './harness.ts';
 
 export function runFlowSuite(kind: StoreKind): void {
   let h: AccessHarness;
@@ -21,7 +21,11 @@ export function runFlowSuite(kind: StoreKind): void {
   });
 
   async function signIn(username: string, password: string) {
-    const res = await h.call({ method: 'POST', url: '/api/v1/portal/login', payload: { username, password } });
+    const res = await h.call({
+      method: 'POST',
+      url: '/api/v1/portal/login',
+      payload: { username, password },
+    });
     expect(res.statusCode, res.body).toBe(200);
     const cookie = res.cookies.find((c) => c.name === 'pc_session');
     return { body: res.json(), cookie: `pc_session=${cookie?.value}`, csrf: res.json().csrf_token as string };
@@ -45,12 +49,22 @@ export function runFlowSuite(kind: StoreKind): void {
       expect(me.json().grants).toMatchObject([{ grant_id: body.granted[0].grant_id, sync_state: 'live' }]);
       expect(me.json().grants[0].seconds_left).toBeGreaterThan(0);
 
-      const out = await h.call({ method: 'POST', url: '/api/v1/portal/logout', headers: { cookie, 'x-csrf-token': csrf } });
+      const out = await h.call({
+        method: 'POST',
+        url: '/api/v1/portal/logout',
+        headers: { cookie, 'x-csrf-token': csrf },
+      });
       expect(out.json()).toEqual({ revoked: 1 });
       await h.settled();
       expect(h.applied()).toEqual([]);
-      const list = await h.call({ method: 'GET', url: `/api/v1/access/grants?knoc_id=${knoc.id}`, token: h.ownerToken });
-      expect(list.json().items).toMatchObject([{ status: 'ended', end_reason: 'logout', method: 'login', sync_state: 'removed' }]);
+      const list = await h.call({
+        method: 'GET',
+        url: `/api/v1/access/grants?knoc_id=${knoc.id}`,
+        token: h.ownerToken,
+      });
+      expect(list.json().items).toMatchObject([
+        { status: 'ended', end_reason: 'logout', method: 'login', sync_state: 'removed' },
+      ]);
       await h.call({ method: 'DELETE', url: `/api/v1/access/knocs/${knoc.id}`, token: h.ownerToken });
       await h.settled();
     });
@@ -58,18 +72,34 @@ export function runFlowSuite(kind: StoreKind): void {
     it('two people behind one address: it stays until the last of them signs out', async () => {
       const bob = await h.makeUser('bob');
       const carol = await h.makeUser('carol');
-      const knoc = await h.knoc({ gateway_id: gatewayId, alias_name: 'pc_shared', users: [bob.id, carol.id] });
+      const knoc = await h.knoc({
+        gateway_id: gatewayId,
+        alias_name: 'pc_shared',
+        users: [bob.id, carol.id],
+      });
       const b = await signIn('bob', bob.password);
       const c = await signIn('carol', carol.password);
       await h.settled();
       expect(h.applied('pc_shared')).toEqual(['127.0.0.1']);
-      await h.call({ method: 'POST', url: '/api/v1/portal/logout', headers: { cookie: b.cookie, 'x-csrf-token': b.csrf } });
+      await h.call({
+        method: 'POST',
+        url: '/api/v1/portal/logout',
+        headers: { cookie: b.cookie, 'x-csrf-token': b.csrf },
+      });
       await h.settled();
       expect(h.applied('pc_shared')).toEqual(['127.0.0.1']);
-      await h.call({ method: 'POST', url: '/api/v1/portal/logout', headers: { cookie: c.cookie, 'x-csrf-token': c.csrf } });
+      await h.call({
+        method: 'POST',
+        url: '/api/v1/portal/logout',
+        headers: { cookie: c.cookie, 'x-csrf-token': c.csrf },
+      });
       await h.settled();
       expect(h.applied('pc_shared')).toEqual([]);
-      const status = await h.call({ method: 'GET', url: `/api/v1/access/knocs/${knoc.id}/status`, token: h.ownerToken });
+      const status = await h.call({
+        method: 'GET',
+        url: `/api/v1/access/knocs/${knoc.id}/status`,
+        token: h.ownerToken,
+      });
       expect(status.json()).toMatchObject({ desired_count: 0, device_count: 0, pending: false, error: null });
     });
 

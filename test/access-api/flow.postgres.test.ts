@@ -4,4 +4,6 @@ import { storeKinds } from '../helpers/store.ts';
 import { runFlowSuite } from './flow.case.test.ts';
 
 const postgres = storeKinds().find((entry) => entry.kind === 'postgres');
-describe.skipIf(!postgres?.available)(`postgres ${postgres?.skipReason ?? ''}`, () => runFlowSuite('postgres'));
+describe.skipIf(!postgres?.available)(`postgres ${postgres?.skipReason ?? ''}`, () =>
+  runFlowSuite('postgres'),
+);

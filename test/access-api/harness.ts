@@ -7,7 +7,7 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fas
 import { accessRuntimePlugin, accessRuntimePluginWith } from '../../src/access/service/plugin.ts';
 import type { AccessSettings } from '../../src/access/service/runtime.ts';
 import { loadConfig } from '../../src/config.ts';
-import { startPfRestEmulator, type PfRestEmulator } from '../../src/emulators/pfrest/index.ts';
+import { type PfRestEmulator, startPfRestEmulator } from '../../src/emulators/pfrest/index.ts';
 import { ensureOwner } from '../../src/identity/bootstrap.ts';
 import { builtinRoleIds, createRoleBinding } from '../../src/identity/roles.ts';
 import { createApiToken } from '../../src/identity/tokens.ts';
@@ -47,7 +47,11 @@ export interface AccessHarness {
   emulator: PfRestEmulator;
   ownerToken: string;
   call(options: InjectOptions & { token?: string }): Promise<LightMyRequestResponse>;
-  makeUser(username: string, role?: 'viewer' | 'operator' | 'admin' | 'owner', siteIds?: string[]): Promise<{ id: string; username: string; password: string; token: string }>;
+  makeUser(
+    username: string,
+    role?: 'viewer' | 'operator' | 'admin' | 'owner',
+    siteIds?: string[],
+  ): Promise<{ id: string; username: string; password: string; token: string }>;
   site(name?: string): Promise<string>;
   gateway(siteId: string, name?: string): Promise<string>;
   knoc(body: Record<string, unknown>): Promise<Record<string, unknown> & { id: string }>;
@@ -62,7 +66,8 @@ export async function startAccessHarness(
   settings: Partial<AccessSettings> = {},
   options: { applyDelayMs?: number; listen?: boolean; emulator?: PfRestEmulator } = {},
 ): Promise<AccessHarness> {
-  const emulator = options.emulator ?? (await startPfRestEmulator({ applyDelayMs: options.applyDelayMs ?? 20 }));
+  const emulator =
+    options.emulator ?? (await startPfRestEmulator({ applyDelayMs: options.applyDelayMs ?? 20 }));
   const store = kind === 'pglite' ? await freshPglite() : await freshPostgres();
   const keyring = Keyring.ephemeral();
   const boot = await ensureOwner({
@@ -85,7 +90,10 @@ export async function startAccessHarness(
   const ownerToken = (await createApiToken(ctx, { userId: boot.userId, name: 'test-owner' })).token;
   const roleIds = await builtinRoleIds(store.db, DEFAULT_ORG_ID);
   const call: AccessHarness['call'] = ({ token, ...rest }) =>
-    app.inject({ ...rest, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(rest.headers ?? {}) } });
+    app.inject({
+      ...rest,
+      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(rest.headers ?? {}) },
+    });
   let counter = 0;
   const expectStatus = (res: LightMyRequestResponse, status: number) => {
     if (res.statusCode !== status) throw new Error(`expected ${status}, got ${res.statusCode}: ${res.body}`);
@@ -102,19 +110,34 @@ export async function startAccessHarness(
     async makeUser(username, role, siteIds) {
       const password = `${username}-password-123`;
       const user = await createUser(ctx, { username, password });
-      if (role) await createRoleBinding(ctx, { roleId: roleIds.get(role) as string, userId: user.id, siteIds: siteIds ?? null });
+      if (role)
+        await createRoleBinding(ctx, {
+          roleId: roleIds.get(role) as string,
+          userId: user.id,
+          siteIds: siteIds ?? null,
+        });
       const { token } = await createApiToken(ctx, { userId: user.id, name: `${username}-token` });
       return { id: user.id, username: user.username, password, token };
     },
     async site(name = `site-${++counter}`) {
-      return expectStatus(await call({ method: 'POST', url: '/api/v1/sites', token: ownerToken, payload: { name } }), 201).id;
+      return expectStatus(
+        await call({ method: 'POST', url: '/api/v1/sites', token: ownerToken, payload: { name } }),
+        201,
+      ).id;
     },
     async gateway(siteId, name = `gw-${++counter}`) {
       const res = await call({
         method: 'POST',
         url: '/api/v1/firewall/gateways',
         token: ownerToken,
-        payload: { name, site_id: siteId, vendor: 'pfsense', url: emulator.url, api_key: emulator.apiKey, ca_pem: emulator.caPem },
+        payload: {
+          name,
+          site_id: siteId,
+          vendor: 'pfsense',
+          url: emulator.url,
+          api_key: emulator.apiKey,
+          ca_pem: emulator.caPem,
+        },
       });
       return expectStatus(res, 201).id;
     },

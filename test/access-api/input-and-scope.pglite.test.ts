@@ -21,10 +21,16 @@ afterAll(async () => {
   await h?.close();
 });
 
-const count = async (table: string) => (await h.store.query<{ n: number }>(`select count(*)::int as n from ${table}`))[0]?.n;
+const count = async (table: string) =>
+  (await h.store.query<{ n: number }>(`select count(*)::int as n from ${table}`))[0]?.n;
 
 describe('bad input: 400 naming the field, nothing written', () => {
-  const gatewayBody = () => ({ name: `g-${++n}`, site_id: siteId, url: h.emulator.url, api_key: 'k'.repeat(20) });
+  const gatewayBody = () => ({
+    name: `g-${++n}`,
+    site_id: siteId,
+    url: h.emulator.url,
+    api_key: 'k'.repeat(20),
+  });
   it.each([
     { name: 'URL without scheme', patch: { url: '127.0.0.1:8443' }, field: 'url' },
     { name: 'metadata address', patch: { url: 'https://169.254.169.254' }, field: 'url' },
@@ -36,7 +42,12 @@ describe('bad input: 400 naming the field, nothing written', () => {
     { name: 'unknown site', patch: { site_id: '00000000-0000-4000-8000-0000000000ff' }, field: 'site_id' },
   ])('gateway: $name → 400 on $field', async ({ patch, field }) => {
     const before = await count('gateways');
-    const res = await h.call({ method: 'POST', url: '/api/v1/firewall/gateways', token: h.ownerToken, payload: { ...gatewayBody(), ...patch } });
+    const res = await h.call({
+      method: 'POST',
+      url: '/api/v1/firewall/gateways',
+      token: h.ownerToken,
+      payload: { ...gatewayBody(), ...patch },
+    });
     expect(res.statusCode, res.body).toBe(400);
     expect(res.json().error.field).toBe(field);
     expect(await count('gateways')).toBe(before);
@@ -47,9 +58,17 @@ describe('bad input: 400 naming the field, nothing written', () => {
     { name: 'alias name a pf keyword', patch: { alias_name: 'table' }, field: 'alias_name' },
     { name: 'alias name too long', patch: { alias_name: 'a'.repeat(32) }, field: 'alias_name' },
     { name: 'alias name a service', patch: { alias_name: 'ssh' }, field: 'alias_name' },
-    { name: 'bad allowed CIDR', patch: { allowed_sources: ['10.0.0.0/8', '10.0.0.0/33'] }, field: 'allowed_sources.1' },
+    {
+      name: 'bad allowed CIDR',
+      patch: { allowed_sources: ['10.0.0.0/8', '10.0.0.0/33'] },
+      field: 'allowed_sources.1',
+    },
     { name: 'bad denied CIDR', patch: { denied_sources: ['nope'] }, field: 'denied_sources.0' },
-    { name: 'ttl over max', patch: { grant_ttl_seconds: 7200, max_ttl_seconds: 3600 }, field: 'grant_ttl_seconds' },
+    {
+      name: 'ttl over max',
+      patch: { grant_ttl_seconds: 7200, max_ttl_seconds: 3600 },
+      field: 'grant_ttl_seconds',
+    },
     { name: 'unknown user', patch: { users: ['00000000-0000-4000-8000-0000000000aa'] }, field: 'users.0' },
     { name: 'bad mode', patch: { mode: 'sometimes' }, field: 'mode' },
   ])('knoc: $name → 400 on $field', async ({ patch, field }) => {
@@ -69,9 +88,22 @@ describe('bad input: 400 naming the field, nothing written', () => {
     const doomed = await h.gateway(siteId);
     const knoc = await h.knoc({ gateway_id: doomed, alias_name: alias() });
     // Move the knoc away, delete the gateway, then point at it again.
-    await h.call({ method: 'PATCH', url: `/api/v1/access/knocs/${knoc.id}`, token: h.ownerToken, payload: { gateway_id: gatewayId } });
-    expect((await h.call({ method: 'DELETE', url: `/api/v1/firewall/gateways/${doomed}`, token: h.ownerToken })).statusCode).toBe(204);
-    const res = await h.call({ method: 'POST', url: '/api/v1/access/knocs', token: h.ownerToken, payload: { name: `k-${++n}`, gateway_id: doomed, alias_name: alias() } });
+    await h.call({
+      method: 'PATCH',
+      url: `/api/v1/access/knocs/${knoc.id}`,
+      token: h.ownerToken,
+      payload: { gateway_id: gatewayId },
+    });
+    expect(
+      (await h.call({ method: 'DELETE', url: `/api/v1/firewall/gateways/${doomed}`, token: h.ownerToken }))
+        .statusCode,
+    ).toBe(204);
+    const res = await h.call({
+      method: 'POST',
+      url: '/api/v1/access/knocs',
+      token: h.ownerToken,
+      payload: { name: `k-${++n}`, gateway_id: doomed, alias_name: alias() },
+    });
     expect(res.statusCode).toBe(400);
     expect(res.json().error.field).toBe('gateway_id');
   });
@@ -83,9 +115,19 @@ describe('bad input: 400 naming the field, nothing written', () => {
     { name: 'in a denied range', ip: '10.1.2.3', field: 'ip' },
     { name: 'ttl over the maximum', ip: '192.168.1.5', ttl_seconds: 999_999, field: 'ttl_seconds' },
   ])('admin grant: $name → 400 on $field', async ({ name: _case, ip, field, ...extra }) => {
-    const knoc = await h.knoc({ gateway_id: gatewayId, alias_name: alias(), allowed_sources: ['192.168.0.0/16', '10.0.0.0/8'], denied_sources: ['10.1.0.0/16'] });
+    const knoc = await h.knoc({
+      gateway_id: gatewayId,
+      alias_name: alias(),
+      allowed_sources: ['192.168.0.0/16', '10.0.0.0/8'],
+      denied_sources: ['10.1.0.0/16'],
+    });
     const before = await count('grants');
-    const res = await h.call({ method: 'POST', url: '/api/v1/access/grants', token: h.ownerToken, payload: { knoc_id: knoc.id, ip, reason: 'x', ...extra } });
+    const res = await h.call({
+      method: 'POST',
+      url: '/api/v1/access/grants',
+      token: h.ownerToken,
+      payload: { knoc_id: knoc.id, ip, reason: 'x', ...extra },
+    });
     expect(res.statusCode, res.body).toBe(400);
     expect(res.json().error.field).toBe(field);
     expect(await count('grants')).toBe(before);
@@ -98,21 +140,45 @@ describe('site scoping', () => {
     const otherGateway = await h.gateway(otherSite);
     const mine = await h.knoc({ gateway_id: gatewayId, alias_name: alias() });
     const theirs = await h.knoc({ gateway_id: otherGateway, alias_name: alias() });
-    const theirGrant = await h.call({ method: 'POST', url: '/api/v1/access/grants', token: h.ownerToken, payload: { knoc_id: theirs.id, ip: '198.51.100.77', reason: 'x' } });
+    const theirGrant = await h.call({
+      method: 'POST',
+      url: '/api/v1/access/grants',
+      token: h.ownerToken,
+      payload: { knoc_id: theirs.id, ip: '198.51.100.77', reason: 'x' },
+    });
     const op = await h.makeUser(`op${++n}`, 'operator', [siteId]);
-    const gws = (await h.call({ method: 'GET', url: '/api/v1/firewall/gateways', token: op.token })).json().items.map((g: { id: string }) => g.id);
+    const gws = (await h.call({ method: 'GET', url: '/api/v1/firewall/gateways', token: op.token }))
+      .json()
+      .items.map((g: { id: string }) => g.id);
     expect(gws).toContain(gatewayId);
     expect(gws).not.toContain(otherGateway);
-    const knocs = (await h.call({ method: 'GET', url: '/api/v1/access/knocs', token: op.token })).json().items.map((k: { id: string }) => k.id);
+    const knocs = (await h.call({ method: 'GET', url: '/api/v1/access/knocs', token: op.token }))
+      .json()
+      .items.map((k: { id: string }) => k.id);
     expect(knocs).toContain(mine.id);
     expect(knocs).not.toContain(theirs.id);
-    const grants = (await h.call({ method: 'GET', url: '/api/v1/access/grants?status=all', token: op.token })).json().items;
+    const grants = (
+      await h.call({ method: 'GET', url: '/api/v1/access/grants?status=all', token: op.token })
+    ).json().items;
     expect(grants.every((g: { site_id: string }) => g.site_id === siteId)).toBe(true);
-    expect((await h.call({ method: 'GET', url: `/api/v1/firewall/gateways/${otherGateway}`, token: op.token })).statusCode).toBe(404);
-    expect((await h.call({ method: 'GET', url: `/api/v1/access/knocs/${theirs.id}`, token: op.token })).statusCode).toBe(404);
-    expect((await h.call({ method: 'GET', url: `/api/v1/access/grants/${theirGrant.json().id}`, token: op.token })).statusCode).toBe(404);
+    expect(
+      (await h.call({ method: 'GET', url: `/api/v1/firewall/gateways/${otherGateway}`, token: op.token }))
+        .statusCode,
+    ).toBe(404);
+    expect(
+      (await h.call({ method: 'GET', url: `/api/v1/access/knocs/${theirs.id}`, token: op.token })).statusCode,
+    ).toBe(404);
+    expect(
+      (await h.call({ method: 'GET', url: `/api/v1/access/grants/${theirGrant.json().id}`, token: op.token }))
+        .statusCode,
+    ).toBe(404);
     // An operator may not make break-glass grants at all.
-    const denied = await h.call({ method: 'POST', url: '/api/v1/access/grants', token: op.token, payload: { knoc_id: mine.id, ip: '198.51.100.78', reason: 'x' } });
+    const denied = await h.call({
+      method: 'POST',
+      url: '/api/v1/access/grants',
+      token: op.token,
+      payload: { knoc_id: mine.id, ip: '198.51.100.78', reason: 'x' },
+    });
     expect(denied.statusCode).toBe(403);
   });
 });
@@ -120,18 +186,47 @@ describe('site scoping', () => {
 describe('portal', () => {
   it('grants only allowed knocs at sign-in, refusing the others with the reason; the admin console sign-in grants nothing', async () => {
     const user = await h.makeUser(`pat${++n}`);
-    const groupRes = await h.call({ method: 'POST', url: '/api/v1/groups', token: h.ownerToken, payload: { name: `grp${n}` } });
+    const groupRes = await h.call({
+      method: 'POST',
+      url: '/api/v1/groups',
+      token: h.ownerToken,
+      payload: { name: `grp${n}` },
+    });
     const groupId = groupRes.json().id;
-    await h.call({ method: 'POST', url: `/api/v1/groups/${groupId}/members`, token: h.ownerToken, payload: { user_id: user.id } });
+    await h.call({
+      method: 'POST',
+      url: `/api/v1/groups/${groupId}/members`,
+      token: h.ownerToken,
+      payload: { user_id: user.id },
+    });
     const open = await h.knoc({ gateway_id: gatewayId, alias_name: alias(), groups: [groupId] });
-    const lan = await h.knoc({ gateway_id: gatewayId, alias_name: alias(), users: [user.id], allowed_sources: ['10.0.0.0/8'] });
+    const lan = await h.knoc({
+      gateway_id: gatewayId,
+      alias_name: alias(),
+      users: [user.id],
+      allowed_sources: ['10.0.0.0/8'],
+    });
     await h.knoc({ gateway_id: gatewayId, alias_name: alias() }); // not assigned
 
-    const admin = await h.call({ method: 'POST', url: '/api/v1/auth/login', payload: { username: user.username, password: user.password }, remoteAddress: '203.0.113.50' });
+    const admin = await h.call({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { username: user.username, password: user.password },
+      remoteAddress: '203.0.113.50',
+    });
     expect(admin.statusCode).toBe(200);
-    expect((await h.call({ method: 'GET', url: `/api/v1/access/grants?user_id=${user.id}`, token: h.ownerToken })).json().items).toEqual([]);
+    expect(
+      (
+        await h.call({ method: 'GET', url: `/api/v1/access/grants?user_id=${user.id}`, token: h.ownerToken })
+      ).json().items,
+    ).toEqual([]);
 
-    const res = await h.call({ method: 'POST', url: '/api/v1/portal/login', payload: { username: user.username, password: user.password }, remoteAddress: '203.0.113.50' });
+    const res = await h.call({
+      method: 'POST',
+      url: '/api/v1/portal/login',
+      payload: { username: user.username, password: user.password },
+      remoteAddress: '203.0.113.50',
+    });
     expect(res.statusCode, res.body).toBe(200);
     const body = res.json();
     expect(body.ip).toBe('203.0.113.50');
@@ -140,8 +235,19 @@ describe('portal', () => {
     await h.settled();
 
     // Signing in again replaces the grant instead of stacking a second one.
-    const again = await h.call({ method: 'POST', url: '/api/v1/portal/login', payload: { username: user.username, password: user.password }, remoteAddress: '203.0.113.51' });
-    const grants = (await h.call({ method: 'GET', url: `/api/v1/access/grants?user_id=${user.id}&status=all`, token: h.ownerToken })).json().items;
+    const again = await h.call({
+      method: 'POST',
+      url: '/api/v1/portal/login',
+      payload: { username: user.username, password: user.password },
+      remoteAddress: '203.0.113.51',
+    });
+    const grants = (
+      await h.call({
+        method: 'GET',
+        url: `/api/v1/access/grants?user_id=${user.id}&status=all`,
+        token: h.ownerToken,
+      })
+    ).json().items;
     expect(grants.map((g: { end_reason: string | null; ip: string }) => [g.ip, g.end_reason])).toEqual([
       ['203.0.113.51', null],
       ['203.0.113.50', 'replaced'],
@@ -152,10 +258,19 @@ describe('portal', () => {
     // Click-to-grant on the LAN knoc from an allowed address; unassigned knocs are 404.
     const cookie = `pc_session=${again.cookies.find((c) => c.name === 'pc_session')?.value}`;
     const csrf = again.json().csrf_token;
-    const click = await h.call({ method: 'POST', url: `/api/v1/portal/grants/${lan.id}`, headers: { cookie, 'x-csrf-token': csrf }, remoteAddress: '10.20.30.40' });
+    const click = await h.call({
+      method: 'POST',
+      url: `/api/v1/portal/grants/${lan.id}`,
+      headers: { cookie, 'x-csrf-token': csrf },
+      remoteAddress: '10.20.30.40',
+    });
     expect(click.statusCode, click.body).toBe(200);
     expect(click.json().granted).toMatchObject([{ knoc_id: lan.id }]);
-    const stranger = await h.call({ method: 'POST', url: `/api/v1/portal/grants/${open.id.replace(/.$/, '0')}`, headers: { cookie, 'x-csrf-token': csrf } });
+    const stranger = await h.call({
+      method: 'POST',
+      url: `/api/v1/portal/grants/${open.id.replace(/.$/, '0')}`,
+      headers: { cookie, 'x-csrf-token': csrf },
+    });
     expect(stranger.statusCode).toBe(404);
   });
 
@@ -163,14 +278,42 @@ describe('portal', () => {
     const bot = await h.makeUser(`bot${++n}`);
     const a = await h.knoc({ gateway_id: gatewayId, alias_name: alias(), users: [bot.id] });
     const b = await h.knoc({ gateway_id: gatewayId, alias_name: alias(), users: [bot.id] });
-    const all = await h.call({ method: 'POST', url: '/api/v1/portal/knock', token: bot.token, payload: {}, remoteAddress: '2001:db8::42' });
+    const all = await h.call({
+      method: 'POST',
+      url: '/api/v1/portal/knock',
+      token: bot.token,
+      payload: {},
+      remoteAddress: '2001:db8::42',
+    });
     expect(all.statusCode, all.body).toBe(200);
     expect(all.json()).toMatchObject({ ip: '2001:db8::42', refused: [] });
-    expect(all.json().granted.map((g: { knoc_name: string }) => g.knoc_name).sort()).toEqual([a.name, b.name].sort());
-    const one = await h.call({ method: 'POST', url: '/api/v1/portal/knock', token: bot.token, payload: { knoc: a.name }, remoteAddress: '2001:db8::43' });
+    expect(
+      all
+        .json()
+        .granted.map((g: { knoc_name: string }) => g.knoc_name)
+        .sort(),
+    ).toEqual([a.name, b.name].sort());
+    const one = await h.call({
+      method: 'POST',
+      url: '/api/v1/portal/knock',
+      token: bot.token,
+      payload: { knoc: a.name },
+      remoteAddress: '2001:db8::43',
+    });
     expect(one.json().granted).toMatchObject([{ knoc_id: a.id, knoc_name: a.name }]);
-    expect(Object.keys(one.json().granted[0]).sort()).toEqual(['expires_at', 'grant_id', 'knoc_id', 'knoc_name', 'seconds_left']);
-    const missing = await h.call({ method: 'POST', url: '/api/v1/portal/knock', token: bot.token, payload: { knoc: 'nope' } });
+    expect(Object.keys(one.json().granted[0]).sort()).toEqual([
+      'expires_at',
+      'grant_id',
+      'knoc_id',
+      'knoc_name',
+      'seconds_left',
+    ]);
+    const missing = await h.call({
+      method: 'POST',
+      url: '/api/v1/portal/knock',
+      token: bot.token,
+      payload: { knoc: 'nope' },
+    });
     expect(missing.statusCode).toBe(404);
     await h.settled();
     expect(h.applied(a.alias_name as string)).toEqual(['2001:db8::43']);
@@ -180,14 +323,32 @@ describe('portal', () => {
 
 describe('EDL feed', () => {
   it('serves the live addresses with the key; 401 without or with a wrong key; 403 from a disallowed source; fetches logged', async () => {
-    const created = await h.knoc({ gateway_id: gatewayId, alias_name: alias(), mode: 'passive', feed_allowed_sources: ['192.0.2.0/24'] });
+    const created = await h.knoc({
+      gateway_id: gatewayId,
+      alias_name: alias(),
+      mode: 'passive',
+      feed_allowed_sources: ['192.0.2.0/24'],
+    });
     const key = created.feed_key as string;
     const token = created.feed_token as string;
     expect(key).toMatch(/^[0-9a-f]{64}$/);
-    const [row] = await h.store.query<{ feed_key_hash: string }>('select feed_key_hash from knocs where id = $1', [created.id]);
+    const [row] = await h.store.query<{ feed_key_hash: string }>(
+      'select feed_key_hash from knocs where id = $1',
+      [created.id],
+    );
     expect(row?.feed_key_hash).not.toBe(key);
-    await h.call({ method: 'POST', url: '/api/v1/access/grants', token: h.ownerToken, payload: { knoc_id: created.id, ip: '198.51.100.1', reason: 'x' } });
-    await h.call({ method: 'POST', url: '/api/v1/access/grants', token: h.ownerToken, payload: { knoc_id: created.id, ip: '2001:db8::1', reason: 'x' } });
+    await h.call({
+      method: 'POST',
+      url: '/api/v1/access/grants',
+      token: h.ownerToken,
+      payload: { knoc_id: created.id, ip: '198.51.100.1', reason: 'x' },
+    });
+    await h.call({
+      method: 'POST',
+      url: '/api/v1/access/grants',
+      token: h.ownerToken,
+      payload: { knoc_id: created.id, ip: '2001:db8::1', reason: 'x' },
+    });
 
     const fetchFeed = (path: string, headers: Record<string, string> = {}, remoteAddress = '192.0.2.10') =>
       h.call({ method: 'GET', url: path, headers, remoteAddress });
@@ -203,22 +364,41 @@ describe('EDL feed', () => {
     // Nothing is pushed to the device for a passive knoc.
     expect(h.applied(created.alias_name as string)).toEqual([]);
 
-    const fetches = (await h.call({ method: 'GET', url: `/api/v1/access/knocs/${created.id}/fetches`, token: h.ownerToken })).json().items;
-    expect(fetches.map((f: { status: number; entries: number | null; source_ip: string }) => [f.status, f.entries, f.source_ip])).toEqual([
+    const fetches = (
+      await h.call({ method: 'GET', url: `/api/v1/access/knocs/${created.id}/fetches`, token: h.ownerToken })
+    ).json().items;
+    expect(
+      fetches.map((f: { status: number; entries: number | null; source_ip: string }) => [
+        f.status,
+        f.entries,
+        f.source_ip,
+      ]),
+    ).toEqual([
       [403, null, '203.0.113.1'],
       [401, null, '192.0.2.10'],
       [401, null, '192.0.2.10'],
       [200, 2, '192.0.2.10'],
       [200, 2, '192.0.2.10'],
     ]);
-    const knoc = (await h.call({ method: 'GET', url: `/api/v1/access/knocs/${created.id}`, token: h.ownerToken })).json();
+    const knoc = (
+      await h.call({ method: 'GET', url: `/api/v1/access/knocs/${created.id}`, token: h.ownerToken })
+    ).json();
     expect(knoc.last_fetch_at).not.toBeNull();
 
     // One call rotates token and key; the old ones stop working.
-    const rotated = (await h.call({ method: 'POST', url: `/api/v1/access/knocs/${created.id}/feed/rotate`, token: h.ownerToken, payload: {} })).json();
+    const rotated = (
+      await h.call({
+        method: 'POST',
+        url: `/api/v1/access/knocs/${created.id}/feed/rotate`,
+        token: h.ownerToken,
+        payload: {},
+      })
+    ).json();
     expect(rotated.feed_token).not.toBe(token);
     expect((await fetchFeed(`/edl/${token}.txt`, { 'x-api-key': key })).statusCode).toBe(404);
     expect((await fetchFeed(`/edl/${rotated.feed_token}.txt`, { 'x-api-key': key })).statusCode).toBe(401);
-    expect((await fetchFeed(`/edl/${rotated.feed_token}.txt`, { 'x-api-key': rotated.feed_key })).statusCode).toBe(200);
+    expect(
+      (await fetchFeed(`/edl/${rotated.feed_token}.txt`, { 'x-api-key': rotated.feed_key })).statusCode,
+    ).toBe(200);
   });
 });

@@ -17,7 +17,12 @@ import { canonicalAddress } from '../../net/client-ip.ts';
 import type { Db } from '../../store/db.ts';
 import { gateways, grants, knocs } from '../../store/schema/access.ts';
 import { users } from '../../store/schema/identity.ts';
-import { checkGrantSource, extendedExpiry, type KnocGrantPolicy, resolveTtlSeconds } from '../grant-policy.ts';
+import {
+  checkGrantSource,
+  extendedExpiry,
+  type KnocGrantPolicy,
+  resolveTtlSeconds,
+} from '../grant-policy.ts';
 import { compileSourceConditions } from '../source-conditions.ts';
 import { type AccessEvent, storeEvents } from './events.ts';
 
@@ -108,7 +113,11 @@ export async function grantKnocs(db: Db, orgId: string, where?: SQL): Promise<Gr
 }
 
 /** One knoc able to take grants; 404 when missing or deleted, 400 on `field` when its gateway is deleted. */
-export async function requireGrantKnoc(ctx: ServiceContext, knocId: string, field = 'knoc_id'): Promise<GrantKnoc> {
+export async function requireGrantKnoc(
+  ctx: ServiceContext,
+  knocId: string,
+  field = 'knoc_id',
+): Promise<GrantKnoc> {
   if (!isUuid(knocId)) throw new ValidationError(field, `${field} must be a UUID`);
   const [row] = await ctx.db
     .select({ ...KNOC_FIELDS, gatewayDeletedAt: gateways.deletedAt })
@@ -118,7 +127,10 @@ export async function requireGrantKnoc(ctx: ServiceContext, knocId: string, fiel
     .limit(1);
   if (!row) throw new NotFoundError('knoc', knocId);
   if (row.gatewayDeletedAt !== null) {
-    throw new ValidationError(field, `knoc ${row.name} is on a deleted gateway; point it at a live gateway first`);
+    throw new ValidationError(
+      field,
+      `knoc ${row.name} is on a deleted gateway; point it at a live gateway first`,
+    );
   }
   return toGrantKnoc(row);
 }
@@ -317,7 +329,12 @@ export async function extendGrant(
   const knoc = await requireGrantKnoc(ctx, before.knocId, 'id');
   const now = ctx.now();
   const expiresAt = new Date(
-    extendedExpiry({ endedAt: before.endedAt?.getTime() ?? null, expiresAt: before.expiresAt.getTime() }, ttlSeconds, knoc, now.getTime()),
+    extendedExpiry(
+      { endedAt: before.endedAt?.getTime() ?? null, expiresAt: before.expiresAt.getTime() },
+      ttlSeconds,
+      knoc,
+      now.getTime(),
+    ),
   );
   const row = await inTransaction(ctx, async (tx) => {
     const [updated] = await tx.db
@@ -409,7 +426,8 @@ export async function listGrants(ctx: ServiceContext, options: ListGrantsOptions
     conditions.push(eq(grants.ip, ip));
   }
   if (options.status === 'live') conditions.push(openAt(now));
-  if (options.status === 'ended') conditions.push(or(sql`${grants.endedAt} is not null`, lte(grants.expiresAt, now)));
+  if (options.status === 'ended')
+    conditions.push(or(sql`${grants.endedAt} is not null`, lte(grants.expiresAt, now)));
   const { limit, offset } = paging(options);
   const rows = await ctx.db
     .select(GRANT_VIEW)

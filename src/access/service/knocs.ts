@@ -83,12 +83,14 @@ const DEFAULT_GRANT_TTL = 3_600;
 const DEFAULT_MAX_TTL = 8 * 3_600;
 
 function modeOf(value: unknown): KnocMode {
-  if (value !== 'active' && value !== 'passive') throw new ValidationError('mode', 'mode must be active or passive');
+  if (value !== 'active' && value !== 'passive')
+    throw new ValidationError('mode', 'mode must be active or passive');
   return value;
 }
 
 function aliasNameOf(value: unknown): string {
-  if (typeof value !== 'string' || value === '') throw new ValidationError('alias_name', 'alias_name is required');
+  if (typeof value !== 'string' || value === '')
+    throw new ValidationError('alias_name', 'alias_name is required');
   const check = checkAliasName(value);
   if (!check.ok) throw new ValidationError('alias_name', `alias_name: ${check.message}`);
   return value;
@@ -98,11 +100,16 @@ function cidrsOf(field: string, value: unknown): string[] {
   if (!Array.isArray(value)) throw new ValidationError(field, `${field} must be a list of CIDRs`);
   if (value.length > 1000) throw new ValidationError(field, `${field} must list at most 1000 ranges`);
   value.forEach((item, i) => {
-    if (typeof item !== 'string') throw new ValidationError(`${field}.${i}`, `${field}[${i}] must be a string`);
+    if (typeof item !== 'string')
+      throw new ValidationError(`${field}.${i}`, `${field}[${i}] must be a string`);
   });
   const texts = value as string[];
   if (field === 'feed_allowed_sources') compileSourceConditions(texts, []);
-  else compileSourceConditions(field === 'allowed_sources' ? texts : [], field === 'denied_sources' ? texts : []);
+  else
+    compileSourceConditions(
+      field === 'allowed_sources' ? texts : [],
+      field === 'denied_sources' ? texts : [],
+    );
   return texts.map((text, i) => {
     const normal = normalizeCidr(text.trim());
     if (normal === null) throw new ValidationError(`${field}.${i}`, `${field}[${i}] is not a CIDR`);
@@ -116,19 +123,37 @@ function idListOf(field: string, value: unknown): string[] {
   return [...new Set(value.map((item, i) => requireUuid(`${field}.${i}`, item)))];
 }
 
-async function requireLiveIds(db: Db, orgId: string, field: 'users' | 'groups', ids: string[]): Promise<void> {
+async function requireLiveIds(
+  db: Db,
+  orgId: string,
+  field: 'users' | 'groups',
+  ids: string[],
+): Promise<void> {
   if (ids.length === 0) return;
   const found =
     field === 'users'
-      ? await db.select({ id: users.id }).from(users).where(and(eq(users.orgId, orgId), isNull(users.deletedAt), inArray(users.id, ids)))
-      : await db.select({ id: groups.id }).from(groups).where(and(eq(groups.orgId, orgId), inArray(groups.id, ids)));
+      ? await db
+          .select({ id: users.id })
+          .from(users)
+          .where(and(eq(users.orgId, orgId), isNull(users.deletedAt), inArray(users.id, ids)))
+      : await db
+          .select({ id: groups.id })
+          .from(groups)
+          .where(and(eq(groups.orgId, orgId), inArray(groups.id, ids)));
   const known = new Set(found.map((row) => row.id));
   const missing = ids.findIndex((id) => !known.has(id));
-  if (missing >= 0) throw new ValidationError(`${field}.${missing}`, `${field === 'users' ? 'user' : 'group'} ${ids[missing]} does not exist`);
+  if (missing >= 0)
+    throw new ValidationError(
+      `${field}.${missing}`,
+      `${field === 'users' ? 'user' : 'group'} ${ids[missing]} does not exist`,
+    );
 }
 
 /** The live gateway of `gateway_id`, or a 400 naming the field (missing or deleted gateway). */
-async function requireLiveGateway(ctx: ServiceContext, value: unknown): Promise<{ id: string; siteId: string }> {
+async function requireLiveGateway(
+  ctx: ServiceContext,
+  value: unknown,
+): Promise<{ id: string; siteId: string }> {
   const id = requireUuid('gateway_id', value);
   const [row] = await ctx.db
     .select({ id: gateways.id, siteId: gateways.siteId, deletedAt: gateways.deletedAt })
@@ -140,7 +165,10 @@ async function requireLiveGateway(ctx: ServiceContext, value: unknown): Promise<
   return row;
 }
 
-async function assignments(db: Db, knocIds: string[]): Promise<{ users: Map<string, string[]>; groups: Map<string, string[]> }> {
+async function assignments(
+  db: Db,
+  knocIds: string[],
+): Promise<{ users: Map<string, string[]>; groups: Map<string, string[]> }> {
   const byKnoc = () => new Map<string, string[]>(knocIds.map((id) => [id, []]));
   const out = { users: byKnoc(), groups: byKnoc() };
   if (knocIds.length === 0) return out;
@@ -178,7 +206,10 @@ function toView(row: KnocRow, userIds: string[], groupIds: string[]): KnocView {
 }
 
 async function views(db: Db, rows: KnocRow[]): Promise<KnocView[]> {
-  const found = await assignments(db, rows.map((row) => row.id));
+  const found = await assignments(
+    db,
+    rows.map((row) => row.id),
+  );
   return rows.map((row) => toView(row, found.users.get(row.id) ?? [], found.groups.get(row.id) ?? []));
 }
 
@@ -206,18 +237,30 @@ export async function listKnocs(
   if (options.scope !== 'all') conditions.push(inArray(knocs.siteId, options.scope));
   if (options.gatewayId) conditions.push(eq(knocs.gatewayId, options.gatewayId));
   const { limit, offset } = paging(options);
-  const rows = await ctx.db.select().from(knocs).where(and(...conditions)).orderBy(asc(knocs.name)).limit(limit).offset(offset);
+  const rows = await ctx.db
+    .select()
+    .from(knocs)
+    .where(and(...conditions))
+    .orderBy(asc(knocs.name))
+    .limit(limit)
+    .offset(offset);
   return views(ctx.db, rows);
 }
 
-async function replaceAssignments(db: Db, knocId: string, userIds?: string[], groupIds?: string[]): Promise<void> {
+async function replaceAssignments(
+  db: Db,
+  knocId: string,
+  userIds?: string[],
+  groupIds?: string[],
+): Promise<void> {
   if (userIds !== undefined) {
     await db.delete(knocUsers).where(eq(knocUsers.knocId, knocId));
     if (userIds.length > 0) await db.insert(knocUsers).values(userIds.map((userId) => ({ knocId, userId })));
   }
   if (groupIds !== undefined) {
     await db.delete(knocGroups).where(eq(knocGroups.knocId, knocId));
-    if (groupIds.length > 0) await db.insert(knocGroups).values(groupIds.map((groupId) => ({ knocId, groupId })));
+    if (groupIds.length > 0)
+      await db.insert(knocGroups).values(groupIds.map((groupId) => ({ knocId, groupId })));
   }
 }
 
@@ -228,7 +271,11 @@ function auditOf(view: KnocView) {
 /** Called with the site a write lands in, before anything is written (the route's site check). */
 export type AuthorizeSite = (siteId: string) => void;
 
-export async function createKnoc(ctx: ServiceContext, input: KnocInput, authorizeSite: AuthorizeSite = () => {}): Promise<KnocSaved> {
+export async function createKnoc(
+  ctx: ServiceContext,
+  input: KnocInput,
+  authorizeSite: AuthorizeSite = () => {},
+): Promise<KnocSaved> {
   const name = requireName('name', input.name);
   const gateway = await requireLiveGateway(ctx, input.gateway_id);
   authorizeSite(gateway.siteId);
@@ -243,13 +290,24 @@ export async function createKnoc(ctx: ServiceContext, input: KnocInput, authoriz
   const mode = modeOf(input.mode ?? 'active');
   const aliasName = aliasNameOf(input.alias_name);
   const grantTtl = input.grant_ttl_seconds ?? DEFAULT_GRANT_TTL;
-  const maxTtl = input.max_ttl_seconds ?? Math.max(DEFAULT_MAX_TTL, typeof grantTtl === 'number' ? grantTtl : 0);
+  const maxTtl =
+    input.max_ttl_seconds ?? Math.max(DEFAULT_MAX_TTL, typeof grantTtl === 'number' ? grantTtl : 0);
   validateKnocLifetimes(grantTtl, maxTtl);
-  const allowed = input.allowed_sources === undefined ? [] : cidrsOf('allowed_sources', input.allowed_sources);
+  const allowed =
+    input.allowed_sources === undefined ? [] : cidrsOf('allowed_sources', input.allowed_sources);
   const denied = input.denied_sources === undefined ? [] : cidrsOf('denied_sources', input.denied_sources);
-  const feedAllowed = input.feed_allowed_sources === undefined ? [] : cidrsOf('feed_allowed_sources', input.feed_allowed_sources);
-  const createAlias = input.create_alias_if_missing === undefined ? false : requireBoolean('create_alias_if_missing', input.create_alias_if_missing);
-  const killStates = input.kill_states_on_revoke === undefined ? true : requireBoolean('kill_states_on_revoke', input.kill_states_on_revoke);
+  const feedAllowed =
+    input.feed_allowed_sources === undefined
+      ? []
+      : cidrsOf('feed_allowed_sources', input.feed_allowed_sources);
+  const createAlias =
+    input.create_alias_if_missing === undefined
+      ? false
+      : requireBoolean('create_alias_if_missing', input.create_alias_if_missing);
+  const killStates =
+    input.kill_states_on_revoke === undefined
+      ? true
+      : requireBoolean('kill_states_on_revoke', input.kill_states_on_revoke);
   const userIds = input.users === undefined ? [] : idListOf('users', input.users);
   const groupIds = input.groups === undefined ? [] : idListOf('groups', input.groups);
   await requireLiveIds(ctx.db, ctx.orgId, 'users', userIds);
@@ -305,7 +363,8 @@ export async function updateKnoc(
   authorizeSite(before.siteId);
   const set: Partial<typeof knocs.$inferInsert> = {};
   if (input.name !== undefined) set.name = requireName('name', input.name);
-  if (input.site_id !== undefined) throw new ValidationError('site_id', 'a knoc takes the site of its gateway');
+  if (input.site_id !== undefined)
+    throw new ValidationError('site_id', 'a knoc takes the site of its gateway');
   if (input.gateway_id !== undefined) {
     const gateway = await requireLiveGateway(ctx, input.gateway_id);
     if (gateway.siteId !== before.siteId) {
@@ -322,11 +381,15 @@ export async function updateKnoc(
     set.grantTtlSeconds = grantTtl as number;
     set.maxTtlSeconds = maxTtl as number;
   }
-  if (input.allowed_sources !== undefined) set.allowedSources = cidrsOf('allowed_sources', input.allowed_sources);
+  if (input.allowed_sources !== undefined)
+    set.allowedSources = cidrsOf('allowed_sources', input.allowed_sources);
   if (input.denied_sources !== undefined) set.deniedSources = cidrsOf('denied_sources', input.denied_sources);
-  if (input.feed_allowed_sources !== undefined) set.feedAllowedSources = cidrsOf('feed_allowed_sources', input.feed_allowed_sources);
-  if (input.create_alias_if_missing !== undefined) set.createAliasIfMissing = requireBoolean('create_alias_if_missing', input.create_alias_if_missing);
-  if (input.kill_states_on_revoke !== undefined) set.killStatesOnRevoke = requireBoolean('kill_states_on_revoke', input.kill_states_on_revoke);
+  if (input.feed_allowed_sources !== undefined)
+    set.feedAllowedSources = cidrsOf('feed_allowed_sources', input.feed_allowed_sources);
+  if (input.create_alias_if_missing !== undefined)
+    set.createAliasIfMissing = requireBoolean('create_alias_if_missing', input.create_alias_if_missing);
+  if (input.kill_states_on_revoke !== undefined)
+    set.killStatesOnRevoke = requireBoolean('kill_states_on_revoke', input.kill_states_on_revoke);
   const userIds = input.users === undefined ? undefined : idListOf('users', input.users);
   const groupIds = input.groups === undefined ? undefined : idListOf('groups', input.groups);
   if (userIds) await requireLiveIds(ctx.db, ctx.orgId, 'users', userIds);
@@ -339,7 +402,11 @@ export async function updateKnoc(
   }
   return inTransaction(ctx, async (tx) => {
     const [row] = await uniquely('name', `a knoc named ${JSON.stringify(set.name)} already exists`, () =>
-      tx.db.update(knocs).set({ ...set, updatedAt: tx.now() }).where(live(tx, id)).returning(),
+      tx.db
+        .update(knocs)
+        .set({ ...set, updatedAt: tx.now() })
+        .where(live(tx, id))
+        .returning(),
     );
     if (!row) throw new NotFoundError('knoc', id);
     await replaceAssignments(tx.db, id, userIds, groupIds);
@@ -415,6 +482,12 @@ export async function entitledKnocIds(db: Db, orgId: string, userId: string): Pr
     .leftJoin(knocUsers, eq(knocUsers.knocId, knocs.id))
     .leftJoin(knocGroups, eq(knocGroups.knocId, knocs.id))
     .leftJoin(groupMembers, eq(groupMembers.groupId, knocGroups.groupId))
-    .where(and(eq(knocs.orgId, orgId), isNull(knocs.deletedAt), or(eq(knocUsers.userId, userId), eq(groupMembers.userId, userId))));
+    .where(
+      and(
+        eq(knocs.orgId, orgId),
+        isNull(knocs.deletedAt),
+        or(eq(knocUsers.userId, userId), eq(groupMembers.userId, userId)),
+      ),
+    );
   return rows.map((row) => row.id);
 }

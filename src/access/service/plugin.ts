@@ -5,7 +5,7 @@
  * `accessRuntimePluginWith(settings)` in `buildApp({ routeModules })`.
  */
 import type { FastifyPluginAsync } from 'fastify';
-import { type AccessSettings, AccessRuntime, accessSettingsFromEnv } from './runtime.ts';
+import { AccessRuntime, type AccessSettings, accessSettingsFromEnv } from './runtime.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -13,7 +13,9 @@ declare module 'fastify' {
   }
 }
 
-export function accessRuntimePluginWith(settings: AccessSettings | (() => AccessSettings)): FastifyPluginAsync {
+export function accessRuntimePluginWith(
+  settings: AccessSettings | (() => AccessSettings),
+): FastifyPluginAsync {
   const plugin: FastifyPluginAsync = async (app) => {
     const runtime = new AccessRuntime(
       app.store,

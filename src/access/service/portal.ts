@@ -8,12 +8,25 @@ import { NotFoundError } from '../../errors.ts';
 import type { ServiceContext } from '../../identity/context.ts';
 import { knocs } from '../../store/schema/access.ts';
 import { planSignInGrants } from '../grant-policy.ts';
-import { createGrants, type GrantMethod, type GrantNotifier, grantKnocs, type GrantKnoc, type NewGrant } from './grants.ts';
+import {
+  createGrants,
+  type GrantKnoc,
+  type GrantMethod,
+  type GrantNotifier,
+  grantKnocs,
+  type NewGrant,
+} from './grants.ts';
 import { entitledKnocIds } from './knocs.ts';
 
 export interface PortalGrantResult {
   ip: string;
-  granted: { knoc_id: string; knoc_name: string; grant_id: string; expires_at: string; seconds_left: number }[];
+  granted: {
+    knoc_id: string;
+    knoc_name: string;
+    grant_id: string;
+    expires_at: string;
+    seconds_left: number;
+  }[];
   refused: { knoc_id: string; knoc_name: string; reason: string; message: string }[];
 }
 
@@ -49,7 +62,9 @@ export async function grantEntitled(
   if (notFound && list.length === 0) throw new NotFoundError(notFound.resource, notFound.id);
   const now = ctx.now();
   const ttlFor = (knoc: GrantKnoc) =>
-    request.ttlSeconds === undefined ? knoc.grantTtlSeconds : Math.min(request.ttlSeconds, knoc.maxTtlSeconds);
+    request.ttlSeconds === undefined
+      ? knoc.grantTtlSeconds
+      : Math.min(request.ttlSeconds, knoc.maxTtlSeconds);
   const plan = planSignInGrants(
     list.map((knoc) => ({ ...knoc, grantTtlSeconds: ttlFor(knoc) })),
     request.ip,

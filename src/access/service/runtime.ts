@@ -13,14 +13,15 @@
  * - Adapters are built from the gateway row on demand (SSRF guard re-checked) and rebuilt after a gateway
  *   changes. Their errors never carry the key (adapter contract).
  */
-import type { FastifyBaseLogger } from 'fastify';
+
 import { and, eq, gt, inArray, isNull, notInArray, sql } from 'drizzle-orm';
+import type { FastifyBaseLogger } from 'fastify';
 import { AdapterError, type AliasTarget, type FirewallAdapter } from '../../adapters/types.ts';
 import { record, SYSTEM_ACTOR } from '../../audit/record.ts';
 import { DomainError } from '../../errors.ts';
-import { type ServiceContext, serviceContext } from '../../identity/context.ts';
-import { buildAdapter, type AdapterTuning } from '../../firewall/adapter.ts';
+import { type AdapterTuning, buildAdapter } from '../../firewall/adapter.ts';
 import { gatewayConnection } from '../../firewall/gateways.ts';
+import { type ServiceContext, serviceContext } from '../../identity/context.ts';
 import { parseTrustedProxies } from '../../net/client-ip.ts';
 import type { Cidr } from '../../net/ip.ts';
 import { checkGatewayHost, type HostAllowList, parseHostAllowList } from '../../net/ssrf.ts';
@@ -54,7 +55,9 @@ export function accessSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): Acc
   let reconcileIntervalMs: number | null = 300_000;
   if (rawInterval !== undefined && rawInterval !== '') {
     if (!/^\d+$/.test(rawInterval) || Number(rawInterval) > 86_400) {
-      throw new Error('PORTCULLIS_RECONCILE_INTERVAL_SECONDS: must be a whole number of seconds, 0 (off) to 86400');
+      throw new Error(
+        'PORTCULLIS_RECONCILE_INTERVAL_SECONDS: must be a whole number of seconds, 0 (off) to 86400',
+      );
     }
     reconcileIntervalMs = Number(rawInterval) === 0 ? null : Number(rawInterval) * 1_000;
   }
@@ -62,7 +65,11 @@ export function accessSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): Acc
   return {
     allowHosts: parseHostAllowList(env.PORTCULLIS_ALLOW_GATEWAY_HOSTS),
     trustedProxies:
-      proxies === 'true' ? parseTrustedProxies('0.0.0.0/0,::/0') : proxies === 'false' ? [] : parseTrustedProxies(proxies),
+      proxies === 'true'
+        ? parseTrustedProxies('0.0.0.0/0,::/0')
+        : proxies === 'false'
+          ? []
+          : parseTrustedProxies(proxies),
     reconcileIntervalMs,
   };
 }
@@ -167,7 +174,10 @@ export class AccessRuntime implements GrantNotifier {
   }
 
   /** A knoc was created, changed or deleted: refresh its old and new keys and re-track its open grants. */
-  async knocChanged(knocId: string, previous: { gatewayId: string; aliasName: string } | null): Promise<void> {
+  async knocChanged(
+    knocId: string,
+    previous: { gatewayId: string; aliasName: string } | null,
+  ): Promise<void> {
     this.knocLocations.delete(knocId);
     const location = await this.locate(knocId);
     if (previous !== null) {
@@ -203,9 +213,16 @@ export class AccessRuntime implements GrantNotifier {
       error:
         knoc.syncErrorCode === null
           ? null
-          : { code: knoc.syncErrorCode, message: knoc.syncErrorMessage ?? '', since: iso(knoc.syncErrorSince) ?? '' },
+          : {
+              code: knoc.syncErrorCode,
+              message: knoc.syncErrorMessage ?? '',
+              since: iso(knoc.syncErrorSince) ?? '',
+            },
     };
-    const key = knoc.mode === 'active' && knoc.deletedAt === null ? reconcilerKey(knoc.gatewayId, knoc.aliasName) : null;
+    const key =
+      knoc.mode === 'active' && knoc.deletedAt === null
+        ? reconcilerKey(knoc.gatewayId, knoc.aliasName)
+        : null;
     const live = key !== null && this.keys.has(key) ? this.pool.status(key) : undefined;
     if (live !== undefined) {
       return {
@@ -214,7 +231,10 @@ export class AccessRuntime implements GrantNotifier {
         last_sync_at: iso(live.lastSyncAt) ?? persisted.last_sync_at,
         last_apply_at: iso(live.lastApplyAt) ?? persisted.last_apply_at,
         pending: live.pending,
-        error: live.error === null ? null : { code: live.error.code, message: live.error.message, since: iso(live.error.since) as string },
+        error:
+          live.error === null
+            ? null
+            : { code: live.error.code, message: live.error.message, since: iso(live.error.since) as string },
       };
     }
     const [count] = await this.store.db
@@ -245,13 +265,22 @@ export class AccessRuntime implements GrantNotifier {
     const cached = this.knocLocations.get(knocId);
     if (cached) return cached;
     const [row] = await this.store.db
-      .select({ orgId: knocs.orgId, mode: knocs.mode, gatewayId: knocs.gatewayId, aliasName: knocs.aliasName, deletedAt: knocs.deletedAt })
+      .select({
+        orgId: knocs.orgId,
+        mode: knocs.mode,
+        gatewayId: knocs.gatewayId,
+        aliasName: knocs.aliasName,
+        deletedAt: knocs.deletedAt,
+      })
       .from(knocs)
       .where(eq(knocs.id, knocId))
       .limit(1);
     const location: KnocLocation = {
       orgId: row?.orgId ?? '',
-      key: row && row.mode === 'active' && row.deletedAt === null ? reconcilerKey(row.gatewayId, row.aliasName) : null,
+      key:
+        row && row.mode === 'active' && row.deletedAt === null
+          ? reconcilerKey(row.gatewayId, row.aliasName)
+          : null,
     };
     this.knocLocations.set(knocId, location);
     return location;
@@ -273,7 +302,12 @@ export class AccessRuntime implements GrantNotifier {
   private async refreshKey(key: string): Promise<void> {
     const [gatewayId, aliasName] = key.split('\u0000') as [string, string];
     const rows = await this.store.db
-      .select({ id: knocs.id, orgId: knocs.orgId, createAlias: knocs.createAliasIfMissing, kill: knocs.killStatesOnRevoke })
+      .select({
+        id: knocs.id,
+        orgId: knocs.orgId,
+        createAlias: knocs.createAliasIfMissing,
+        kill: knocs.killStatesOnRevoke,
+      })
       .from(knocs)
       .innerJoin(gateways, eq(gateways.id, knocs.gatewayId))
       .where(
@@ -338,7 +372,13 @@ export class AccessRuntime implements GrantNotifier {
     const rows = await this.store.db
       .select({ id: grants.id, ip: grants.ip, expiresAt: grants.expiresAt })
       .from(grants)
-      .where(and(inArray(grants.knocId, info.knocIds), isNull(grants.endedAt), gt(grants.expiresAt, new Date(now))));
+      .where(
+        and(
+          inArray(grants.knocId, info.knocIds),
+          isNull(grants.endedAt),
+          gt(grants.expiresAt, new Date(now)),
+        ),
+      );
     return computeDesiredSet(
       rows.map((row) => ({ id: row.id, ip: row.ip, expiresAt: row.expiresAt.getTime() })),
       now,
@@ -346,10 +386,20 @@ export class AccessRuntime implements GrantNotifier {
   }
 
   private async expirePassive(grantIds: string[]): Promise<void> {
-    const [row] = await this.store.db.select({ knocId: grants.knocId, orgId: grants.orgId }).from(grants).where(inArray(grants.id, grantIds)).limit(1);
+    const [row] = await this.store.db
+      .select({ knocId: grants.knocId, orgId: grants.orgId })
+      .from(grants)
+      .where(inArray(grants.id, grantIds))
+      .limit(1);
     if (!row) return;
-    const rows = await this.store.db.selectDistinct({ knocId: grants.knocId }).from(grants).where(inArray(grants.id, grantIds));
-    const expired = await expireDue(this.systemContext(row.orgId), rows.map((r) => r.knocId));
+    const rows = await this.store.db
+      .selectDistinct({ knocId: grants.knocId })
+      .from(grants)
+      .where(inArray(grants.id, grantIds));
+    const expired = await expireDue(
+      this.systemContext(row.orgId),
+      rows.map((r) => r.knocId),
+    );
     this.events.emit(expired.events);
   }
 
@@ -376,12 +426,21 @@ export class AccessRuntime implements GrantNotifier {
     return adapter;
   }
 
-  private async buildGatewayAdapter(gatewayId: string): Promise<FirewallAdapter & { close(): Promise<void> }> {
-    const [row] = await this.store.db.select({ orgId: gateways.orgId }).from(gateways).where(eq(gateways.id, gatewayId)).limit(1);
+  private async buildGatewayAdapter(
+    gatewayId: string,
+  ): Promise<FirewallAdapter & { close(): Promise<void> }> {
+    const [row] = await this.store.db
+      .select({ orgId: gateways.orgId })
+      .from(gateways)
+      .where(eq(gateways.id, gatewayId))
+      .limit(1);
     try {
       const conn = await gatewayConnection(this.systemContext(row?.orgId ?? ''), gatewayId);
       await checkGatewayHost(conn.url, { allowHosts: this.settings.allowHosts });
-      return buildAdapter(conn, { allowHosts: this.settings.allowHosts, ...(this.settings.adapter ? { tuning: this.settings.adapter } : {}) });
+      return buildAdapter(conn, {
+        allowHosts: this.settings.allowHosts,
+        ...(this.settings.adapter ? { tuning: this.settings.adapter } : {}),
+      });
     } catch (err) {
       if (err instanceof DomainError) {
         throw new AdapterError('pfsense', 'PFS000', `gateway ${gatewayId} cannot be used: ${err.message}`);
@@ -408,7 +467,10 @@ export class AccessRuntime implements GrantNotifier {
     if (outcome.synced) {
       await db
         .update(grants)
-        .set({ syncState: sql`case when ${grants.syncState} = 'live' then 'removed' else 'failed' end`, syncedAt: at })
+        .set({
+          syncState: sql`case when ${grants.syncState} = 'live' then 'removed' else 'failed' end`,
+          syncedAt: at,
+        })
         .where(
           and(
             inArray(grants.knocId, info.knocIds),
@@ -438,12 +500,21 @@ export class AccessRuntime implements GrantNotifier {
       );
       if (!this.failing.has(key)) {
         this.failing.add(key);
-        await this.syncEvent(info, 'sync.failed', { ...where, code: outcome.error.code, message: outcome.error.message });
+        await this.syncEvent(info, 'sync.failed', {
+          ...where,
+          code: outcome.error.code,
+          message: outcome.error.message,
+        });
       }
     } else if (outcome.ok) {
       if (outcome.wrote || outcome.removedIps.length > 0) {
         this.log.info(
-          { ...where, desired: outcome.desiredIps.length, removed: outcome.removedIps.length, killed: outcome.killed.length },
+          {
+            ...where,
+            desired: outcome.desiredIps.length,
+            removed: outcome.removedIps.length,
+            killed: outcome.killed.length,
+          },
           `alias ${info.aliasName} reconciled`,
         );
       }
@@ -451,7 +522,11 @@ export class AccessRuntime implements GrantNotifier {
     }
   }
 
-  private async syncEvent(info: KeyInfo, type: 'sync.failed' | 'sync.recovered', payload: Record<string, unknown>): Promise<void> {
+  private async syncEvent(
+    info: KeyInfo,
+    type: 'sync.failed' | 'sync.recovered',
+    payload: Record<string, unknown>,
+  ): Promise<void> {
     const list: AccessEvent[] = info.knocIds.map((knocId) => ({
       type,
       orgId: info.orgId,

@@ -26,7 +26,10 @@ export const edlRoutes: FastifyPluginAsync = async (app) => {
         tags: ['access'],
         summary: 'EDL feed of a passive knoc (text: one address per line; JSON); needs the feed key',
         params: Type.Object({ file: Type.String({ maxLength: 120 }) }, { additionalProperties: false }),
-        querystring: Type.Object({ key: Type.Optional(Type.String({ maxLength: 200 })) }, { additionalProperties: false }),
+        querystring: Type.Object(
+          { key: Type.Optional(Type.String({ maxLength: 200 })) },
+          { additionalProperties: false },
+        ),
       },
     },
     async (request, reply) => {
@@ -45,15 +48,27 @@ export const edlRoutes: FastifyPluginAsync = async (app) => {
         app.access.settings.trustedProxies,
       ).ip;
       const decision = checkFeedAccess(
-        { headerKey: request.headers['x-api-key'], queryKey: (request.query as { key?: string }).key, clientIp: sourceIp },
+        {
+          headerKey: request.headers['x-api-key'],
+          queryKey: (request.query as { key?: string }).key,
+          clientIp: sourceIp,
+        },
         knoc.keyHash,
         compileSourceConditions(knoc.allowed, []),
       );
       const now = new Date();
       if (!decision.ok) {
-        await app.store.db.insert(edlFetches).values({ knocId: knoc.id, sourceIp, status: decision.status, format, fetchedAt: now });
-        request.log.info({ knoc_id: knoc.id, source_ip: sourceIp, status: decision.status }, `EDL fetch refused: ${decision.reason}`);
-        throw new ApiError(decision.status === 403 ? 'PC_ERR_FORBIDDEN' : 'PC_ERR_UNAUTHENTICATED', decision.reason);
+        await app.store.db
+          .insert(edlFetches)
+          .values({ knocId: knoc.id, sourceIp, status: decision.status, format, fetchedAt: now });
+        request.log.info(
+          { knoc_id: knoc.id, source_ip: sourceIp, status: decision.status },
+          `EDL fetch refused: ${decision.reason}`,
+        );
+        throw new ApiError(
+          decision.status === 403 ? 'PC_ERR_FORBIDDEN' : 'PC_ERR_UNAUTHENTICATED',
+          decision.reason,
+        );
       }
       const rows = await app.store.db
         .select({ id: grants.id, ip: grants.ip, expiresAt: grants.expiresAt })
@@ -64,10 +79,20 @@ export const edlRoutes: FastifyPluginAsync = async (app) => {
         now.getTime(),
       );
       await app.store.db.transaction(async (tx) => {
-        await tx.insert(edlFetches).values({ knocId: knoc.id, sourceIp, status: 200, entries: desired.length, format, fetchedAt: now });
+        await tx.insert(edlFetches).values({
+          knocId: knoc.id,
+          sourceIp,
+          status: 200,
+          entries: desired.length,
+          format,
+          fetchedAt: now,
+        });
         await tx.update(knocs).set({ lastFetchAt: now }).where(eq(knocs.id, knoc.id));
       });
-      request.log.info({ knoc_id: knoc.id, source_ip: sourceIp, entries: desired.length }, 'EDL fetch served');
+      request.log.info(
+        { knoc_id: knoc.id, source_ip: sourceIp, entries: desired.length },
+        'EDL fetch served',
+      );
       reply.header('cache-control', 'no-store');
       if (format === 'json') return reply.type('application/json').send(renderEdlJson(desired, now));
       return reply.type('text/plain; charset=utf-8').send(renderEdlText(desired));

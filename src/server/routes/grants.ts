@@ -22,8 +22,8 @@ import {
 import { ValidationError } from '../../errors.ts';
 import { grants } from '../../store/schema/access.ts';
 import { users } from '../../store/schema/identity.ts';
-import { ApiError } from '../errors.ts';
 import { ctxOf } from '../context.ts';
+import { ApiError } from '../errors.ts';
 import { principalOf, requireSite, siteFilter } from '../plugins/access.ts';
 import { ERROR_RESPONSES, IdParams, Paging, Uuid } from '../schemas.ts';
 import { toApi } from '../views.ts';
@@ -54,7 +54,10 @@ export const GrantSchema = Type.Object({
 async function requireGrantWrite(request: FastifyRequest, id: string) {
   const row = await getGrantRow(ctxOf(request), id);
   const principal = principalOf(request);
-  if (!principal.permissions.can('access.view', row.siteId) && !principal.permissions.can('access.grant', row.siteId)) {
+  if (
+    !principal.permissions.can('access.view', row.siteId) &&
+    !principal.permissions.can('access.grant', row.siteId)
+  ) {
     throw new ApiError('PC_ERR_NOT_FOUND');
   }
   if (row.userId !== principal.userId) requireSite(request, 'access.admin_grant', row.siteId, 'write');
@@ -77,7 +80,9 @@ export const grantRoutes: FastifyPluginAsync = async (root) => {
             knoc_id: Type.Optional(Uuid),
             user_id: Type.Optional(Uuid),
             ip: Type.Optional(Type.String({ maxLength: 64 })),
-            status: Type.Optional(Type.Union([Type.Literal('live'), Type.Literal('ended'), Type.Literal('all')])),
+            status: Type.Optional(
+              Type.Union([Type.Literal('live'), Type.Literal('ended'), Type.Literal('all')]),
+            ),
             ...Paging,
           },
           { additionalProperties: false },
@@ -128,7 +133,11 @@ export const grantRoutes: FastifyPluginAsync = async (root) => {
       const expiresAt = newGrantExpiry(knoc, body.ttl_seconds, ctx.now());
       const userId = body.user_id ?? null;
       if (userId !== null) {
-        const [user] = await app.store.db.select({ id: users.id }).from(users).where(eq(users.id, userId)).limit(1);
+        const [user] = await app.store.db
+          .select({ id: users.id })
+          .from(users)
+          .where(eq(users.id, userId))
+          .limit(1);
         if (!user) throw new ValidationError('user_id', `user ${userId} does not exist`);
       }
       const [row] = await createGrants(
@@ -144,7 +153,12 @@ export const grantRoutes: FastifyPluginAsync = async (root) => {
     '/api/v1/access/grants/:id',
     {
       config: { permission: 'access.view' },
-      schema: { tags, summary: 'Get a grant', params: IdParams, response: { 200: GrantSchema, ...ERROR_RESPONSES } },
+      schema: {
+        tags,
+        summary: 'Get a grant',
+        params: IdParams,
+        response: { 200: GrantSchema, ...ERROR_RESPONSES },
+      },
     },
     async (request) => {
       const grant = await getGrant(ctxOf(request), request.params.id);
@@ -159,7 +173,8 @@ export const grantRoutes: FastifyPluginAsync = async (root) => {
       config: { permission: 'access.grant' },
       schema: {
         tags,
-        summary: 'Revoke a grant: the address leaves the alias (and its states are killed when the knoc says so)',
+        summary:
+          'Revoke a grant: the address leaves the alias (and its states are killed when the knoc says so)',
         params: IdParams,
         response: { 204: Type.Null(), ...ERROR_RESPONSES },
       },

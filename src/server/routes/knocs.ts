@@ -104,7 +104,10 @@ export const knocRoutes: FastifyPluginAsync = async (root) => {
       schema: {
         tags,
         summary: 'List the knocs of the sites you can see',
-        querystring: Type.Object({ gateway_id: Type.Optional(Uuid), ...Paging }, { additionalProperties: false }),
+        querystring: Type.Object(
+          { gateway_id: Type.Optional(Uuid), ...Paging },
+          { additionalProperties: false },
+        ),
         response: { 200: Type.Object({ items: Type.Array(KnocSchema) }), ...ERROR_RESPONSES },
       },
     },
@@ -144,7 +147,12 @@ export const knocRoutes: FastifyPluginAsync = async (root) => {
     '/api/v1/access/knocs/:id',
     {
       config: { permission: 'access.view' },
-      schema: { tags, summary: 'Get a knoc', params: IdParams, response: { 200: KnocSchema, ...ERROR_RESPONSES } },
+      schema: {
+        tags,
+        summary: 'Get a knoc',
+        params: IdParams,
+        response: { 200: KnocSchema, ...ERROR_RESPONSES },
+      },
     },
     async (request) => {
       const knoc = await getKnoc(ctxOf(request), request.params.id);
@@ -168,7 +176,12 @@ export const knocRoutes: FastifyPluginAsync = async (root) => {
     async (request) => {
       const knoc = await getKnoc(ctxOf(request), request.params.id);
       requireSite(request, 'access.view', knoc.siteId, 'read');
-      const saved = await updateKnoc(ctxOf(request), request.params.id, request.body, siteCheck(request, 'access.manage_knocs'));
+      const saved = await updateKnoc(
+        ctxOf(request),
+        request.params.id,
+        request.body,
+        siteCheck(request, 'access.manage_knocs'),
+      );
       await app.access.knocChanged(saved.knoc.id, saved.previous);
       return savedBody(saved);
     },
@@ -223,7 +236,10 @@ export const knocRoutes: FastifyPluginAsync = async (root) => {
         summary: 'Rotate a passive knoc’s feed token and/or key (the new key is returned once)',
         params: IdParams,
         body: Type.Optional(
-          Type.Object({ token: Type.Optional(Type.Boolean()), key: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
+          Type.Object(
+            { token: Type.Optional(Type.Boolean()), key: Type.Optional(Type.Boolean()) },
+            { additionalProperties: false },
+          ),
         ),
         response: {
           200: Type.Object({ feed_token: Type.String(), feed_key: Nullable(Type.String()) }),
@@ -235,7 +251,10 @@ export const knocRoutes: FastifyPluginAsync = async (root) => {
       const row = await getKnocRow(ctxOf(request), request.params.id);
       requireSite(request, 'access.admin_grant', row.siteId, 'write');
       const body = request.body ?? {};
-      const rotated = await rotateFeed(ctxOf(request), row.id, { token: body.token ?? true, key: body.key ?? true });
+      const rotated = await rotateFeed(ctxOf(request), row.id, {
+        token: body.token ?? true,
+        key: body.key ?? true,
+      });
       return { feed_token: rotated.feedToken, feed_key: rotated.feedKey };
     },
   );

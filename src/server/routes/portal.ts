@@ -32,7 +32,12 @@ const Granted = Type.Object({
   expires_at: Type.String(),
   seconds_left: Type.Integer(),
 });
-const Refused = Type.Object({ knoc_id: Uuid, knoc_name: Type.String(), reason: Type.String(), message: Type.String() });
+const Refused = Type.Object({
+  knoc_id: Uuid,
+  knoc_name: Type.String(),
+  reason: Type.String(),
+  message: Type.String(),
+});
 const GrantResult = {
   ip: Type.String(),
   granted: Type.Array(Granted),
@@ -91,7 +96,10 @@ export const portalRoutes: FastifyPluginAsync = async (root) => {
         },
         { sessionTtlSeconds: app.config.sessionTtlSeconds },
       );
-      const actorCtx = { ...ctx, actor: { ...ctx.actor, type: 'user' as const, id: user.id, name: user.username } };
+      const actorCtx = {
+        ...ctx,
+        actor: { ...ctx.actor, type: 'user' as const, id: user.id, name: user.username },
+      };
       const result = await grantEntitled(
         actorCtx,
         { userId: user.id, ip, method: 'login', sessionId: session.id },
@@ -182,7 +190,10 @@ export const portalRoutes: FastifyPluginAsync = async (root) => {
         summary: 'Click-to-grant: access from this address on one of your knocs',
         params: Type.Object({ knocId: Uuid }, { additionalProperties: false }),
         body: Type.Optional(
-          Type.Object({ ttl_seconds: Type.Optional(Type.Integer({ minimum: 1 })) }, { additionalProperties: false }),
+          Type.Object(
+            { ttl_seconds: Type.Optional(Type.Integer({ minimum: 1 })) },
+            { additionalProperties: false },
+          ),
         ),
         response: { 200: Type.Object(GrantResult), ...ERROR_RESPONSES },
       },
@@ -199,7 +210,9 @@ export const portalRoutes: FastifyPluginAsync = async (root) => {
           method: 'click',
           only: (knoc) => knoc.id === knocId,
           ...(ttl !== undefined ? { ttlSeconds: ttl } : {}),
-          ...(principal.kind === 'session' ? { sessionId: principal.credentialId } : { tokenId: principal.credentialId }),
+          ...(principal.kind === 'session'
+            ? { sessionId: principal.credentialId }
+            : { tokenId: principal.credentialId }),
         },
         app.access,
         { resource: 'knoc', id: knocId },
@@ -220,8 +233,16 @@ export const portalRoutes: FastifyPluginAsync = async (root) => {
     async (request, reply) => {
       const principal = principalOf(request);
       const ctx = ctxOf(request);
-      const mine = principal.kind === 'session' ? eq(grants.sessionId, principal.credentialId) : eq(grants.tokenId, principal.credentialId);
-      const ended = await endGrants(ctx, and(eq(grants.userId, principal.userId), mine) as SQL, 'logout', app.access);
+      const mine =
+        principal.kind === 'session'
+          ? eq(grants.sessionId, principal.credentialId)
+          : eq(grants.tokenId, principal.credentialId);
+      const ended = await endGrants(
+        ctx,
+        and(eq(grants.userId, principal.userId), mine) as SQL,
+        'logout',
+        app.access,
+      );
       if (principal.kind === 'session') {
         await revokeSession(ctx, principal.credentialId);
         reply.clearCookie(SESSION_COOKIE, { path: '/' });
@@ -237,9 +258,13 @@ export const portalRoutes: FastifyPluginAsync = async (root) => {
       config: authenticated,
       schema: {
         tags,
-        summary: 'Machine client: grant the caller’s address on its knocs (or the one named), with an API token',
+        summary:
+          'Machine client: grant the caller’s address on its knocs (or the one named), with an API token',
         body: Type.Optional(
-          Type.Object({ knoc: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })) }, { additionalProperties: false }),
+          Type.Object(
+            { knoc: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })) },
+            { additionalProperties: false },
+          ),
         ),
         response: { 200: Type.Object(GrantResult), ...ERROR_RESPONSES },
       },
@@ -254,7 +279,9 @@ export const portalRoutes: FastifyPluginAsync = async (root) => {
           ip: clientIp(request),
           method: 'client',
           ...(name !== undefined ? { only: (knoc) => knoc.name === name } : {}),
-          ...(principal.kind === 'token' ? { tokenId: principal.credentialId } : { sessionId: principal.credentialId }),
+          ...(principal.kind === 'token'
+            ? { tokenId: principal.credentialId }
+            : { sessionId: principal.credentialId }),
         },
         app.access,
         name !== undefined ? { resource: 'knoc', id: name } : undefined,
