@@ -251,6 +251,8 @@ export interface PolicyConfig {
   vpn: VpnConfig;
   /** `<filter><rule>` in config order (all tabs interleaved, as stored). Separators are not rules. */
   rules: RuleConfig[];
+  /** Interfaces the DHCP (`<dhcrelay>`) and DHCPv6 (`<dhcrelay6>`) relays listen on, when enabled. Additive. */
+  dhcpRelay?: { ipv4: string[]; ipv6: string[] };
   /** NAT port forwards present with reflection enabled (adds the NAT-reflection pass). */
   natReflection: boolean;
 }
@@ -395,6 +397,7 @@ export type SystemRuleKey =
   | 'antispoof'
   | 'block-private'
   | 'dhcp-server'
+  | 'dhcp-relay'
   | 'dhcpv6-server'
   | 'pptp-client'
   | 'proto-41'

@@ -794,6 +794,21 @@ describe('generated system rules (pf-semantics.md §1.2, §1.7)', () => {
     expect(first([{ ...peer, disabled: true }, peer])).toBe(first([peer]) + 10);
   });
 
+  it('DHCP and DHCPv6 relays add their passes on the listening interfaces (filter.inc l.4036-4048, l.4094)', () => {
+    const ruleset = generate(baseConfig({ dhcpRelay: { ipv4: ['lan'], ipv6: ['lan'] } }));
+    expect(systemRules(ruleset, 'dhcp-relay')).toMatchObject([
+      {
+        direction: 'in',
+        quick: true,
+        on: { interfaces: ['lan'] },
+        to: { match: { kind: 'cidrs', cidrs: ['255.255.255.255/32'] } },
+        label: 'allow access to DHCP relay',
+      },
+    ]);
+    expect(systemRules(ruleset, 'dhcpv6-server').length).toBeGreaterThanOrEqual(4);
+    expect(systemRules(generate(baseConfig()), 'dhcpv6-server')).toHaveLength(0);
+  });
+
   it('NAT reflection adds the tagged PFREFLECT pass', () => {
     expect(systemRules(generate(baseConfig({ natReflection: true })), 'nat-reflection')).toMatchObject([
       { action: 'pass', direction: 'in', quick: false, tagged: { tag: 'PFREFLECT', negate: false } },

@@ -161,6 +161,18 @@ describe('config.xml import (pf-semantics.md §1.6)', () => {
     expect(warnings.find((w) => w.code === 'POL042')?.message).toContain('broken');
   });
 
+  it("reads the DHCP relays' listening interfaces only when enabled", () => {
+    const on = importConfigXml(
+      xml(
+        '<dhcrelay><enable/><interface>lan,opt1</interface></dhcrelay><dhcrelay6><interface>lan</interface></dhcrelay6>',
+      ),
+    ).config;
+    expect(on.dhcpRelay).toEqual({ ipv4: ['lan', 'opt1'], ipv6: [] });
+    expect(
+      importConfigXml(xml('<dhcrelay><interface>lan</interface></dhcrelay>')).config.dhcpRelay,
+    ).toBeUndefined();
+  });
+
   it('reports sections it does not model', () => {
     const { warnings } = importConfigXml(fixture('office-2.7.xml'));
     expect(warnings.filter((w) => w.code === 'POL040').map((w) => w.message)).toEqual([

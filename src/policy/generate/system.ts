@@ -528,44 +528,8 @@ class SystemRules {
     if (v4Mode === 'pptp') {
       const label = fixRuleLabel(`allow PPTP client on ${name}`);
       this.next('pptp-client', label, { ...pass, direction: 'in', on, protocols: ['gre'], label });
-    } else if (v4Mode !== 'pppoe' && v4Mode !== 'none' && entry.kind === 'interface' && iface?.dhcpServer) {
-      const label = 'allow access to DHCP server';
-      this.next('dhcp-server', label, {
-        ...pass,
-        direction: 'in',
-        quick: true,
-        on,
-        protocols: ['udp'],
-        fromPort: port(68),
-        to: cidrs(['255.255.255.255/32']),
-        toPort: port(67),
-        label,
-      });
-      if (entry.ipv4 !== null && entry.ipv4 !== 'dynamic') {
-        const own = cidrs([entry.ipv4.address]);
-        this.next('dhcp-server', label, {
-          ...pass,
-          direction: 'in',
-          quick: true,
-          on,
-          protocols: ['udp'],
-          fromPort: port(68),
-          to: own,
-          toPort: port(67),
-          label,
-        });
-        this.next('dhcp-server', label, {
-          ...pass,
-          direction: 'out',
-          quick: true,
-          on,
-          protocols: ['udp'],
-          from: own,
-          fromPort: port(67),
-          toPort: port(68),
-          label,
-        });
-      }
+    } else if (v4Mode !== 'pppoe' && v4Mode !== 'none') {
+      this.dhcpServerRules(entry, pass, on);
     }
     this.step(10);
     if (v6Mode === '6to4' && entry.ipv4 !== null) {
@@ -595,7 +559,10 @@ class SystemRules {
           { name: entry.key },
         ),
       );
-    } else if (entry.kind === 'interface' && iface?.dhcpv6Server) {
+    } else if (
+      entry.kind === 'interface' &&
+      (iface?.dhcpv6Server || this.config.dhcpRelay?.ipv6.includes(entry.key))
+    ) {
       const label = 'allow access to DHCPv6 server';
       const dhcp6 = { ...pass, quick: true, on, af: 'inet6' as const, protocols: ['udp'], label };
       this.next('dhcpv6-server', label, {
@@ -639,6 +606,67 @@ class SystemRules {
           to: cidrs(['fe80::/10']),
         });
       }
+    }
+  }
+
+  /** DHCP server passes (l.4010-4034) and the DHCP relay pass (l.4036-4048), the default branch of the type switch. */
+  private dhcpServerRules(
+    entry: FilterIf,
+    pass: { action: 'pass'; log: boolean },
+    on: NonNullable<PfRule['on']>,
+  ): void {
+    if (entry.kind === 'interface' && entry.config?.dhcpServer) {
+      const label = 'allow access to DHCP server';
+      this.next('dhcp-server', label, {
+        ...pass,
+        direction: 'in',
+        quick: true,
+        on,
+        protocols: ['udp'],
+        fromPort: port(68),
+        to: cidrs(['255.255.255.255/32']),
+        toPort: port(67),
+        label,
+      });
+      if (entry.ipv4 !== null && entry.ipv4 !== 'dynamic') {
+        const own = cidrs([entry.ipv4.address]);
+        this.next('dhcp-server', label, {
+          ...pass,
+          direction: 'in',
+          quick: true,
+          on,
+          protocols: ['udp'],
+          fromPort: port(68),
+          to: own,
+          toPort: port(67),
+          label,
+        });
+        this.next('dhcp-server', label, {
+          ...pass,
+          direction: 'out',
+          quick: true,
+          on,
+          protocols: ['udp'],
+          from: own,
+          fromPort: port(67),
+          toPort: port(68),
+          label,
+        });
+      }
+    }
+    if (this.config.dhcpRelay?.ipv4.includes(entry.key)) {
+      const label = 'allow access to DHCP relay';
+      this.next('dhcp-relay', label, {
+        ...pass,
+        direction: 'in',
+        quick: true,
+        on,
+        protocols: ['udp'],
+        fromPort: port(68),
+        to: cidrs(['255.255.255.255/32']),
+        toPort: port(67),
+        label,
+      });
     }
   }
 

@@ -183,6 +183,7 @@ export const PolicyConfigSchema = Type.Object(
       strict,
     ),
     rules: Type.Array(Rule),
+    dhcpRelay: Type.Optional(Type.Object({ ipv4: Type.Array(Str), ipv6: Type.Array(Str) }, strict)),
     natReflection: Bool,
   },
   strict,

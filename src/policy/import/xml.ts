@@ -170,6 +170,7 @@ class XmlImport {
       aliases: this.aliases(),
       vpn: this.vpn(),
       rules: this.rules(),
+      ...this.dhcpRelay(),
       natReflection: this.natReflection(),
     };
     this.unmodelledSections();
@@ -488,6 +489,17 @@ class XmlImport {
     return out;
   }
 
+  /** The relays' listening interfaces (`<dhcrelay><enable/><interface>lan,opt1</interface>`, same for v6). */
+  private dhcpRelay(): Pick<PolicyConfig, 'dhcpRelay'> {
+    const listening = (tag: string) => {
+      const relay = child(this.root, tag);
+      return has(relay, 'enable') ? (text(relay, 'interface') ?? '').split(',').filter(Boolean) : [];
+    };
+    const ipv4 = listening('dhcrelay');
+    const ipv6 = listening('dhcrelay6');
+    return ipv4.length > 0 || ipv6.length > 0 ? { dhcpRelay: { ipv4, ipv6 } } : {};
+  }
+
   /** pfSense adds the NAT-reflection pass when any port forward has reflection on (filter.inc l.4152-4163). */
   private natReflection(): boolean {
     const systemDisables = has(child(this.root, 'system'), 'disablenatreflection');
@@ -514,8 +526,6 @@ class XmlImport {
       ['captiveportal', 'captive portal rules'],
       ['installedpackages', 'package rules (pfBlockerNG, Snort, Suricata, miniupnpd, ...)'],
       ['staticroutes', 'static-route bypass rules'],
-      ['dhcrelay', 'DHCP relay rules'],
-      ['dhcrelay6', 'DHCPv6 relay rules'],
     ];
     for (const [tag, what] of sections) {
       const node = this.root[tag];
