@@ -201,7 +201,7 @@ export function iface(
 
 export interface RulesetOptions {
   interfaces?: PfInterface[];
-  /** Table contents; a table whose name starts with `dyn` is dynamic. */
+  /** Table contents; a name starting `dyn` is dynamic (`dyn4`/`dyn6`: in that family only). */
   tables?: Record<string, string[]>;
   self?: string[];
   statePolicy?: 'floating' | 'if-bound';
@@ -222,7 +222,11 @@ export function ruleset(rules: PfRule[], options: RulesetOptions = {}): PfRulese
   const interfaces = options.interfaces ?? [WAN, LAN, DMZ];
   const tables: Record<string, PfTable> = {};
   for (const [name, cidrs] of Object.entries(options.tables ?? {})) {
-    tables[name] = { name, cidrs, dynamic: name.startsWith('dyn'), source: 'alias' };
+    const table: PfTable = { name, cidrs, dynamic: name.startsWith('dyn'), source: 'alias' };
+    // `dyn4…` / `dyn6…`: dynamic in that family only (AddressSet.dynamicFamilies).
+    if (name.startsWith('dyn4')) table.dynamicFamilies = ['inet'];
+    if (name.startsWith('dyn6')) table.dynamicFamilies = ['inet6'];
+    tables[name] = table;
   }
   return {
     target: 'pfsense-2.7.2',

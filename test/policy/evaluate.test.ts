@@ -605,3 +605,23 @@ describe('results, trace and errors', () => {
     expect(e.verdict(pkt('lan', 'out', 'tcp', '8.8.8.8:443', '192.168.1.5:1001', 'SA'))).toBe('block');
   });
 });
+
+describe('per-family dynamic sets (docs/adr/0053)', () => {
+  const tables = { dyn6Lan: ['192.168.1.1/32', '2001:db8:1::1/128'] };
+  const rules = () => [...defaultDeny(), r('pass in quick on lan proto tcp from any to <dyn6Lan> port 443')];
+
+  it('an IPv4 question against a set dynamic only for IPv6 is definite', () => {
+    const result = createEvaluator(ruleset(rules(), { tables })).evaluate(
+      pkt('lan', 'in', 'tcp', '192.168.1.5:1000', '8.8.8.8:443'),
+    );
+    expect(result).toMatchObject({ verdict: 'block', decidedBy: 'rule' });
+    expect(result.possibilities).toBeUndefined();
+  });
+
+  it('an IPv6 question outside its known entries depends on the run-time contents', () => {
+    const result = createEvaluator(ruleset(rules(), { tables })).evaluate(
+      pkt('lan', 'in', 'tcp', '[2001:db8:1::5]:1000', '[2001:db8:9::1]:443'),
+    );
+    expect(result.verdict).toBe('unknown');
+  });
+});
