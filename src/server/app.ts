@@ -17,7 +17,12 @@ import { createAuthBackend } from './auth-backend.ts';
 import { type DeclaredRoute, registerAccessControl } from './plugins/access.ts';
 import { registerErrorHandling } from './plugins/errors.ts';
 import { registerDocs, registerHttpPlugins } from './plugins/external.ts';
-import { genRequestId, LOG_REDACT_PATHS, registerObservability } from './plugins/observability.ts';
+import {
+  genRequestId,
+  LOG_REDACT_PATHS,
+  registerObservability,
+  serializeRequest,
+} from './plugins/observability.ts';
 import { ROUTE_MODULES } from './routes/index.ts';
 import { registerSharedSchemas } from './schemas.ts';
 
@@ -52,6 +57,7 @@ function loggerOptions(
   return {
     level: logger?.level ?? config.logLevel,
     redact: { paths: LOG_REDACT_PATHS, censor: '[redacted]' },
+    serializers: { req: serializeRequest },
     ...(logger?.stream ? { stream: logger.stream } : {}),
   };
 }

@@ -17,6 +17,26 @@ export function genRequestId(req: IncomingMessage): string {
   return typeof incoming === 'string' && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
 }
 
+/** Query parameters that carry a credential (the EDL feed key may be sent as `?key=`). */
+const SECRET_QUERY = /([?&](?:key|api_key|token)=)[^&#]*/gi;
+
+/** Fastify's request log fields, with secret-bearing query values replaced by `[redacted]`. */
+export function serializeRequest(req: {
+  method: string;
+  url: string;
+  host?: string;
+  ip?: string;
+  socket?: { remotePort?: number };
+}): Record<string, unknown> {
+  return {
+    method: req.method,
+    url: req.url.replace(SECRET_QUERY, '$1[redacted]'),
+    host: req.host,
+    remoteAddress: req.ip,
+    remotePort: req.socket?.remotePort,
+  };
+}
+
 /** Paths pino replaces with "[redacted]": credentials in headers and secret-looking body fields. */
 export const LOG_REDACT_PATHS = [
   'req.headers.authorization',
