@@ -57,7 +57,10 @@ async function start(dataDir: string): Promise<Started> {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   child.kill('SIGKILL');
-  const how = child.exitCode !== null || child.signalCode ? `exited (${child.exitCode ?? child.signalCode})` : 'still starting';
+  const how =
+    child.exitCode !== null || child.signalCode
+      ? `exited (${child.exitCode ?? child.signalCode})`
+      : 'still starting';
   throw new Error(`not ready within ${READY_DEADLINE_MS} ms, ${how}\nstdout:\n${out}\nstderr:\n${err}`);
 }
 
