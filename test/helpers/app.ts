@@ -2,6 +2,7 @@
  * @module A real app on a real store for HTTP tests: `startTestApp(kind)` opens a fresh PGlite or PostgreSQL
  * store (test/helpers/store.ts), bootstraps a known owner, builds the app and returns helpers to make users
  * with roles, sign in, and mint tokens. Requests go through `app.inject` (no socket) unless a test listens.
+ * The app logs nothing; set DEBUG_APP=1 to see its error-level log lines while debugging a test.
  */
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { loadConfig, type ServerConfig } from '../../src/config.ts';

@@ -296,6 +296,19 @@ export function runConventionsSuite(kind: StoreKind): void {
       expect(ready.json().migrations).toBeGreaterThan(0);
     });
 
+    it('reports not ready (503) when the store is unreachable', async () => {
+      const down = await startTestApp(kind);
+      await down.store.close();
+      try {
+        const res = await down.call({ method: 'GET', url: '/readyz' });
+        expect(res.statusCode).toBe(503);
+        expect(res.json().error.code).toBe('PC_ERR_UNAVAILABLE');
+        expect((await down.call({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+      } finally {
+        await down.app.close();
+      }
+    });
+
     it('exposes Prometheus metrics with the HTTP histogram by route and status', async () => {
       await t.call({ method: 'GET', url: '/api/v1/users', token: t.ownerToken });
       const res = await t.call({ method: 'GET', url: '/metrics' });
