@@ -219,6 +219,8 @@ describe('device failures: the PFS code on the knoc, grants pending, convergence
       code: 'PFS100',
     },
     { name: 'hang', fault: { kind: 'hang' as const }, code: 'PFS004' },
+    { name: '503 on apply', fault: { kind: 'status' as const, status: 503, path: '/api/v2/firewall/apply' }, code: 'PFS200' },
+    { name: 'answer not JSON', fault: { kind: 'non-json' as const }, code: 'PFS400' },
   ])('$name → $code', async ({ fault, code }) => {
     const alias = nextAlias();
     const knoc = await h.knoc({ gateway_id: gatewayId, alias_name: alias });
