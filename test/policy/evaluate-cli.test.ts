@@ -155,16 +155,32 @@ describe('portcullis policy trace', () => {
     expect(stderr.trim().split('\n').at(-1)).toBe(message);
   });
 
-  it('names the step of a bad packet in a sequence', async () => {
+  it('a bad step in a sequence is reported in its slot, the other steps still run, and the exit code is 2', async () => {
     const steps = file(
       'bad.json',
       JSON.stringify([
         { packet: { interface: 'lan', direction: 'in', proto: 'udp', src: '1.2.3.4', dst: '5.6.7.8' } },
+        {
+          packet: {
+            interface: 'lan',
+            direction: 'in',
+            proto: 'udp',
+            src: '192.168.1.50',
+            srcPort: 5000,
+            dst: '8.8.8.8',
+            dstPort: 53,
+          },
+        },
       ]),
     );
-    const { code, stderr } = await trace('--config', config, '--packets', steps, '--json');
+    const { code, stdout, stderr } = await trace('--config', config, '--packets', steps, '--json');
     expect(code).toBe(2);
     expect(stderr).toContain('error: bad packet (dstPort): step [0]: a udp packet needs a destination port');
+    const results = JSON.parse(stdout);
+    expect(results[0]).toEqual({
+      error: { field: 'dstPort', message: 'step [0]: a udp packet needs a destination port' },
+    });
+    expect(results[1]).toMatchObject({ verdict: 'pass', decidedBy: 'rule' });
   });
 
   it('rejects a --packets file that is not an array of steps with packets', async () => {

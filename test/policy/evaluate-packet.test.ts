@@ -139,6 +139,8 @@ describe('packetFacts', () => {
       { proto: 47 },
     ],
     ['af given and consistent', { ...base, af: 'inet' }, { family: 4 }],
+    ['flag names', { ...base, tcpFlags: 'syn,ack' }, { tcpFlags: 2 | 16 }],
+    ['a quoted port', { ...base, dstPort: '443' as unknown as number }, { dstPort: 443 }],
   ])('%s', (_name, packet, expected) => {
     expect(packetFacts(packet)).toMatchObject(expected);
   });
@@ -179,9 +181,9 @@ describe('packetFacts', () => {
     ],
     [
       'bad flags',
-      { ...base, tcpFlags: 'SYN' },
+      { ...base, tcpFlags: 'XYZ' },
       'tcpFlags',
-      'tcpFlags must be letters of FSRPAUEW (got "SYN")',
+      'tcpFlags must be letters of FSRPAUEW or names like "syn,ack" (got "XYZ")',
     ],
     ['flags on UDP', { ...base, proto: 'udp' }, 'tcpFlags', 'TCP flags are only valid on tcp packets'],
     [

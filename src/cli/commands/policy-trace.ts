@@ -32,7 +32,11 @@ function readPacketSteps(path: string): Packet[] {
   }
   if (!Array.isArray(steps)) fail(`--packets ${path} must hold a JSON array of steps`);
   return steps.map((step, i) => {
-    if (typeof step !== 'object' || step === null || typeof (step as { packet?: unknown }).packet !== 'object') {
+    if (
+      typeof step !== 'object' ||
+      step === null ||
+      typeof (step as { packet?: unknown }).packet !== 'object'
+    ) {
       fail(`--packets ${path}: step [${i}] has no "packet" object`);
     }
     return (step as { packet: Packet }).packet;
@@ -47,7 +51,9 @@ function formatTrace(result: EvaluationResult): string {
     return `  ${mark} [${entry.index}] ${entry.action}${quick} (${where}) ${entry.descr}: ${entry.reason}`;
   });
   if (result.skippedRules > 0) {
-    lines.push(`  (${result.skippedRules} rules on other interfaces, directions or address families not considered)`);
+    lines.push(
+      `  (${result.skippedRules} rules on other interfaces, directions or address families not considered)`,
+    );
   }
   return lines.join('\n');
 }
@@ -66,7 +72,10 @@ export function registerPolicyTrace(policy: Command): void {
     .description('evaluate packets against a config with pf semantics: verdict, deciding rule, trace')
     .requiredOption('--config <file>', 'pfSense config.xml backup, or a JSON policy model')
     .option('--packet <line>', `one packet: ${PACKET_LINE_SYNTAX}`)
-    .option('--packets <file>', 'JSON array of steps, each with a "packet" object, evaluated in order with one state table')
+    .option(
+      '--packets <file>',
+      'JSON array of steps, each with a "packet" object, evaluated in order with one state table',
+    )
     .option('--json', 'print the result (or, with --packets, an array of results) as JSON')
     .addHelpText(
       'after',
@@ -92,19 +101,34 @@ Examples:
           process.stdout.write(options.json ? `${JSON.stringify(result, null, 2)}\n` : formatHuman(result));
           return;
         }
-        const results = packets.map((packet, i) => {
-          try {
-            return evaluator.evaluate(packet);
-          } catch (error) {
-            if (error instanceof PacketError) throw new PacketError(error.field, `step [${i}]: ${error.message}`);
-            throw error;
-          }
-        });
+        // A bad step does not hide the others: its slot holds the error, and the exit code is 2.
+        const failures: string[] = [];
+        const results = packets.map(
+          (packet, i): EvaluationResult | { error: { field: string; message: string } } => {
+            try {
+              return evaluator.evaluate(packet);
+            } catch (error) {
+              if (!(error instanceof PacketError)) throw error;
+              failures.push(`error: bad packet (${error.field}): step [${i}]: ${error.message}`);
+              return { error: { field: error.field, message: `step [${i}]: ${error.message}` } };
+            }
+          },
+        );
         process.stdout.write(
           options.json
             ? `${JSON.stringify(results, null, 2)}\n`
-            : results.map((result, i) => `[${i}] ${result.packet}\n${formatHuman(result)}`).join('\n'),
+            : results
+                .map((result, i) =>
+                  'error' in result
+                    ? `[${i}] ${result.error.message}\n`
+                    : `[${i}] ${result.packet}\n${formatHuman(result)}`,
+                )
+                .join('\n'),
         );
+        if (failures.length > 0) {
+          process.stderr.write(`${failures.join('\n')}\n`);
+          process.exitCode = 2;
+        }
       } catch (error) {
         if (error instanceof PacketError) fail(`bad packet (${error.field}): ${error.message}`);
         throw error;
