@@ -101,7 +101,7 @@ export interface EvaluationResult {
    * deciding under the known contents of the dynamic sets, and `possibilities` lists the others.
    */
   ruleCertain?: boolean;
-  /** Present when unknown facts were involved: every possible outcome. */
+  /** Present when unknown facts leave the verdict or the deciding rule open: every possible outcome. */
   possibilities?: PossibleOutcome[];
   /** Defaults applied to the packet (`TCP flags S assumed`). */
   assumptions: string[];
@@ -653,7 +653,7 @@ export function createEvaluator(ruleset: PfRuleset | CompiledRuleset): Evaluator
       trace: traced.trace,
       skippedRules: traced.skipped,
       stateCreated: settled.createsState && settled.shown !== null && maybeCreateState(facts, settled.shown),
-      possibilities,
+      ...(settled.certain ? {} : { possibilities }),
     });
   };
 
