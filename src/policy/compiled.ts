@@ -73,6 +73,11 @@ export interface CompiledRule {
   flagsSet: number;
   flagsMask: number;
   hasFlags: boolean;
+  /**
+   * Whether a bucket candidate still needs `matchRule`: only rules with a dynamic operand or port alias, a
+   * schedule or a tag test. Bucket bitsets (docs/adr/0050) already decide everything else exactly.
+   */
+  needsExactCheck: boolean;
 }
 
 /** A fact the ruleset cannot know: "address X is in dynamic set S", "port P is in dynamic alias A", a schedule. */
@@ -178,6 +183,19 @@ export function compileRuleset(ruleset: PfRuleset): CompiledRuleset {
   };
 
   const rules = ruleset.rules.map((rule, index) => compileRule(rule, index, operandOf, problems));
+  const isDynamic = (operand: number) => {
+    const o = operands[operand];
+    return o !== undefined && (o.dynamic4 || o.dynamic6);
+  };
+  for (const rule of rules) {
+    rule.needsExactCheck =
+      isDynamic(rule.from.operand) ||
+      isDynamic(rule.to.operand) ||
+      rule.fromPorts?.dynamic === true ||
+      rule.toPorts?.dynamic === true ||
+      rule.rule.schedule !== undefined ||
+      rule.rule.tagged !== undefined;
+  }
   const leaves = new Map<string, PfInterface>();
   for (const iface of ruleset.interfaces) if (LEAF_KINDS.has(iface.kind)) leaves.set(iface.key, iface);
   return {
@@ -259,6 +277,7 @@ function compileRule(
     flagsSet,
     flagsMask,
     hasFlags: rule.tcpFlags !== null && flagsMask !== 0,
+    needsExactCheck: true, // settled once all operands are known (compileRuleset)
   };
 }
 

@@ -335,6 +335,7 @@ function decideFast(
     while (m !== 0) {
       const low = m & -m;
       const rule = bucket.rules[w * 32 + 31 - Math.clz32(low)] as CompiledRule;
+      if (!rule.needsExactCheck) return { ruleIndex: rule.index };
       const result = matchRule(compiled, rule, ctx, assignment);
       if (result.kind === 'match') return { ruleIndex: rule.index };
       if (result.kind === 'depends') return { depends: result.fact };
