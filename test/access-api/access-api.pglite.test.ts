@@ -208,6 +208,38 @@ describe('what the alias keeps', () => {
   });
 });
 
+describe('inactive users', () => {
+  it("a disabled user's grants end (revoked) at the next reconcile of their alias", async () => {
+    const alias = nextAlias();
+    const dave = await h.makeUser('dave');
+    const knoc = await h.knoc({ gateway_id: gatewayId, alias_name: alias, users: [dave.id] });
+    const signIn = await h.call({
+      method: 'POST',
+      url: '/api/v1/portal/login',
+      payload: { username: 'dave', password: dave.password },
+      remoteAddress: '198.51.100.70',
+    });
+    const grantId = signIn.json().granted[0].grant_id;
+    await h.settled();
+    expect(h.applied(alias)).toEqual(['198.51.100.70']);
+    const off = await h.call({
+      method: 'PATCH',
+      url: `/api/v1/users/${dave.id}`,
+      token: owner(),
+      payload: { disabled: true },
+    });
+    expect(off.statusCode, off.body).toBe(200);
+    // Any run of the alias (a poke here; the periodic run otherwise) takes the address off.
+    await adminGrant(knoc.id, '198.51.100.71');
+    await h.settled();
+    expect(h.applied(alias)).toEqual(['198.51.100.71']);
+    expect((await get(`/api/v1/access/grants/${grantId}`)).json()).toMatchObject({
+      end_reason: 'revoked',
+      sync_state: 'removed',
+    });
+  });
+});
+
 describe('device failures: the PFS code on the knoc, grants pending, convergence after recovery', () => {
   it.each([
     { name: '401 bad key', fault: { kind: 'status' as const, status: 401 }, code: 'PFS001' },
@@ -219,7 +251,11 @@ describe('device failures: the PFS code on the knoc, grants pending, convergence
       code: 'PFS100',
     },
     { name: 'hang', fault: { kind: 'hang' as const }, code: 'PFS004' },
-    { name: '503 on apply', fault: { kind: 'status' as const, status: 503, path: '/api/v2/firewall/apply' }, code: 'PFS200' },
+    {
+      name: '503 on apply',
+      fault: { kind: 'status' as const, status: 503, path: '/api/v2/firewall/apply' },
+      code: 'PFS200',
+    },
     { name: 'answer not JSON', fault: { kind: 'non-json' as const }, code: 'PFS400' },
   ])('$name → $code', async ({ fault, code }) => {
     const alias = nextAlias();

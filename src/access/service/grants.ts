@@ -306,6 +306,31 @@ export async function expireDue(ctx: ServiceContext, knocIds?: readonly string[]
   });
 }
 
+/**
+ * Ends (reason `revoked`, audited as the system) the open grants of users who have since been disabled or
+ * deleted, so a reconcile takes their addresses off even though nobody revoked the grants by hand.
+ */
+export async function revokeForInactiveUsers(
+  ctx: ServiceContext,
+  knocIds: readonly string[],
+): Promise<GrantChange> {
+  if (knocIds.length === 0) return { created: [], ended: [], events: [] };
+  return inTransaction(ctx, async (tx) => {
+    const inactive = tx.db
+      .select({ id: users.id })
+      .from(users)
+      .where(or(eq(users.disabled, true), sql`${users.deletedAt} is not null`));
+    const ended = await tx.db
+      .update(grants)
+      .set({ endedAt: tx.now(), endReason: 'revoked' })
+      .where(
+        and(isNull(grants.endedAt), inArray(grants.knocId, [...knocIds]), inArray(grants.userId, inactive)),
+      )
+      .returning();
+    return { created: [], ended, events: await recordEnded(tx, tx.db, ended) };
+  });
+}
+
 /** A grant row of this org; 404 otherwise. */
 export async function getGrantRow(ctx: ServiceContext, id: string): Promise<GrantRow> {
   requireIdOrNotFound('grant', id);

@@ -3,7 +3,8 @@
  * (docs/adr/0094-access-runtime.md).
  *
  * - One reconciler per (gateway, alias) of the active knocs; its desired set is read from the store at every
- *   run, after marking the grants whose `expires_at` has passed as ended (`expired`, at their own instant).
+ *   run, after marking the grants whose `expires_at` has passed as ended (`expired`, at their own instant) and
+ *   revoking those of users disabled or deleted since.
  * - At start: every active key gets its reconciler (full reconcile, then every `reconcileIntervalMs`), every
  *   open grant is tracked for expiry (one timer for the next instant; passive knocs have their own scheduler,
  *   which only ends the grants in the store).
@@ -33,7 +34,13 @@ import { ExpiryScheduler } from '../expiry.ts';
 import { ReconcilerPool, reconcilerKey } from '../pool.ts';
 import { AliasReconciler, type BackoffPolicy, type ReconcileOutcome } from '../reconciler.ts';
 import { type AccessEvent, AccessEventBus, storeEvents } from './events.ts';
-import { expireDue, type GrantChange, type GrantNotifier, type GrantRow } from './grants.ts';
+import {
+  expireDue,
+  type GrantChange,
+  type GrantNotifier,
+  type GrantRow,
+  revokeForInactiveUsers,
+} from './grants.ts';
 
 const PFSENSE_CODES = { aliasNotFound: 'PFS103', aliasUnusable: 'PFS102', verifyMismatch: 'PFS400' };
 
@@ -367,7 +374,9 @@ export class AccessRuntime implements GrantNotifier {
     const info = this.keys.get(key);
     if (info === undefined || info.knocIds.length === 0) return [];
     const expired = await expireDue(this.systemContext(info.orgId), info.knocIds);
-    this.events.emit(expired.events);
+    const revoked = await revokeForInactiveUsers(this.systemContext(info.orgId), info.knocIds);
+    for (const grant of revoked.ended) this.pool.forgetGrant(grant.id);
+    this.events.emit([...expired.events, ...revoked.events]);
     const now = Date.now();
     const rows = await this.store.db
       .select({ id: grants.id, ip: grants.ip, expiresAt: grants.expiresAt })
