@@ -31,7 +31,7 @@ const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
 
 const emulator: PfRestEmulator = await startPfRestEmulator({ applyDelayMs: APPLY_DELAY_MS });
 const dataDir = mkdtempSync(join(tmpdir(), 'portcullis-bench-access-'));
-const serverEnv = { PORTCULLIS_ALLOW_GATEWAY_HOSTS: '127.0.0.1', PORTCULLIS_LAB: 'off', PORTCULLIS_LOG_LEVEL: 'warn' };
+const serverEnv = { PORTCULLIS_ALLOW_GATEWAY_HOSTS: '127.0.0.1', PORTCULLIS_LAB: 'off' };
 let server: ServerProcess = await spawnServer({ dataDir, env: serverEnv });
 
 const table = () => emulator.state().tables[ALIAS] ?? [];
@@ -77,6 +77,7 @@ const token = await ownerToken(server.url);
 const world = await accessWorld(server.url, token, emulator, 'bench');
 const knoc = await world.knoc({ name: 'bench', alias_name: ALIAS, grant_ttl_seconds: 3_600, max_ttl_seconds: 86_400 });
 let admin: ApiCaller = world.admin;
+const rssIdle = rssOf(server.child.pid as number);
 const grant = (address: string, ttlSeconds = 3_600) =>
   admin.call<{ id: string; expires_at: string }>('POST', '/api/v1/access/grants', {
     knoc_id: knoc.id,
@@ -177,7 +178,7 @@ let coalescedPerGrantMs = 0;
 
 // (d) 10,000 live grants on one alias: server RSS, then a full reconcile after a restart with the alias emptied.
 {
-  const rss0 = rssOf(server.child.pid as number);
+  const rssAfterStorm = rssOf(server.child.pid as number);
   const more = Array.from({ length: MANY - STORM }, (_, i) => ip(STORM + i + 1));
   const t0 = Date.now();
   await pooled(
@@ -206,8 +207,8 @@ let coalescedPerGrantMs = 0;
     `/api/v1/access/knocs/${knoc.id}/status`,
   );
   console.log(
-    `(d) ${MANY} live grants: created through the API in ${fmt(loaded)}; server RSS ${mb(rss0)} before → ${mb(rss1)} with ${MANY} grants ` +
-      `(${mb(rss2)} after a restart); full reconcile after restart with the alias emptied on the box: ready ${fmt(readyAt - spawnAt)} ` +
+    `(d) ${MANY} live grants: created through the API in ${fmt(loaded)}; server RSS ${mb(rssIdle)} idle with no grant, ` +
+      `${mb(rssAfterStorm)} after the storm, ${mb(rss1)} with ${MANY} grants, ${mb(rss2)} after a restart holding them; full reconcile after restart with the alias emptied on the box: ready ${fmt(readyAt - spawnAt)} ` +
       `after spawn, device converged ${fmt(converged - readyAt)} after ready (incl. the ${APPLY_DELAY_MS} ms apply); ` +
       `status desired ${status.desired_count}, device ${status.device_count}`,
   );
