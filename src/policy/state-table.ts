@@ -99,9 +99,9 @@ export interface StateEntry {
 }
 
 /**
- * Floating IPv4 states in an open-addressing hash table over typed arrays: no string or object per state, which
- * keeps the throughput path off the garbage collector (a Map of 100 k string keys cost about two thirds of the
- * verdict time in bench/policy).
+ * Floating IPv4 states in an open-addressing hash table over typed arrays. The creating packet is kept as numbers
+ * (interface index, direction, TCP flags, ICMP type; addresses and ports are in the key) and rebuilt only when a
+ * state is hit, so holding 100 k states costs no objects and keeps the throughput path off the garbage collector.
  */
 class Ipv4StateTable {
   private capacity = 0;
@@ -109,7 +109,10 @@ class Ipv4StateTable {
   private keyB = new Uint32Array(0);
   private keyRest = new Float64Array(0);
   private rule = new Int32Array(0);
-  private creators: Array<PacketFacts | undefined> = [];
+  /** bit 0: out; bits 1-8: TCP flags; bits 9-17: ICMP type + 1 (0 = none); bits 18-31: interface index. */
+  private origin = new Uint32Array(0);
+  private readonly interfaces: string[] = [];
+  private readonly interfaceIndex = new Map<string, number>();
   size = 0;
 
   constructor() {
@@ -122,7 +125,7 @@ class Ipv4StateTable {
     this.keyB = new Uint32Array(capacity);
     this.keyRest = new Float64Array(capacity);
     this.rule = new Int32Array(capacity).fill(-1); // -1 = empty slot
-    this.creators = new Array(capacity);
+    this.origin = new Uint32Array(capacity);
     this.size = 0;
   }
 
@@ -141,10 +144,50 @@ class Ipv4StateTable {
   get(a: number, b: number, rest: number): StateEntry | undefined {
     const i = this.slot(a, b, rest);
     const ruleIndex = this.rule[i] as number;
-    return ruleIndex < 0 ? undefined : { ruleIndex, facts: this.creators[i] as PacketFacts };
+    if (ruleIndex < 0) return undefined;
+    return { ruleIndex, facts: this.creator(a, b, rest, this.origin[i] as number) };
+  }
+
+  /** Rebuilds the creating packet from the key and its origin bits. */
+  private creator(a: number, b: number, rest: number, origin: number): PacketFacts {
+    const inbound = (origin & 1) === 0;
+    const proto = Math.floor(rest / 2 ** 32);
+    const ports = rest % 2 ** 32;
+    const hasPorts = proto === TCP || proto === UDP;
+    const near = hasPorts ? Math.floor(ports / 65536) : 0;
+    const far = hasPorts ? ports % 65536 : 0;
+    return {
+      interface: this.interfaces[origin >>> 18] as string,
+      direction: inbound ? 'in' : 'out',
+      family: 4,
+      proto,
+      src: { family: 4, value: inbound ? a : b },
+      dst: { family: 4, value: inbound ? b : a },
+      srcPort: inbound ? near : far,
+      dstPort: inbound ? far : near,
+      tcpFlags: (origin >>> 1) & 0xff,
+      icmpType: ((origin >>> 9) & 0x1ff) - 1,
+      assumptions: [],
+    };
   }
 
   set(a: number, b: number, rest: number, ruleIndex: number, facts: PacketFacts): void {
+    let index = this.interfaceIndex.get(facts.interface);
+    if (index === undefined) {
+      index = this.interfaces.length;
+      this.interfaces.push(facts.interface);
+      this.interfaceIndex.set(facts.interface, index);
+    }
+    const origin =
+      ((index << 18) |
+        ((facts.icmpType + 1) << 9) |
+        (facts.tcpFlags << 1) |
+        (facts.direction === 'in' ? 0 : 1)) >>>
+      0;
+    this.put(a, b, rest, ruleIndex, origin);
+  }
+
+  private put(a: number, b: number, rest: number, ruleIndex: number, origin: number): void {
     if ((this.size + 1) * 2 > this.capacity) this.grow();
     const i = this.slot(a, b, rest);
     if (this.rule[i] === -1) this.size++;
@@ -152,22 +195,17 @@ class Ipv4StateTable {
     this.keyB[i] = b;
     this.keyRest[i] = rest;
     this.rule[i] = ruleIndex;
-    this.creators[i] = facts;
+    this.origin[i] = origin;
   }
 
   private grow(): void {
-    const { keyA, keyB, keyRest, rule, creators, capacity } = this;
+    const { keyA, keyB, keyRest, rule, origin, capacity } = this;
     this.allocate(capacity * 2);
     for (let i = 0; i < capacity; i++) {
       const ruleIndex = rule[i] as number;
-      if (ruleIndex >= 0)
-        this.set(
-          keyA[i] as number,
-          keyB[i] as number,
-          keyRest[i] as number,
-          ruleIndex,
-          creators[i] as PacketFacts,
-        );
+      if (ruleIndex >= 0) {
+        this.put(keyA[i] as number, keyB[i] as number, keyRest[i] as number, ruleIndex, origin[i] as number);
+      }
     }
   }
 
