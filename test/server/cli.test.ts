@@ -11,6 +11,7 @@ const root = new URL('../../', import.meta.url).pathname;
 function cli(
   args: string[],
   env: Record<string, string> = {},
+  stdin?: string,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const clean = { ...process.env, ...env };
@@ -24,6 +25,7 @@ function cli(
     child.stderr.on('data', (c) => {
       stderr += c;
     });
+    child.stdin.end(stdin ?? '');
     child.on('exit', (code) => resolve({ code, stdout, stderr }));
   });
 }
@@ -69,6 +71,24 @@ describe('portcullis users / tokens CLI', () => {
       token: t.ownerToken,
     });
     expect(bindings.json().items.map((b: { role_name: string }) => b.role_name)).toEqual(['viewer']);
+  });
+
+  it('takes the password from stdin and never echoes it', async () => {
+    const password = 'piped-password-1234';
+    const res = await cli(
+      ['users', 'create', 'cli-bob', '--password-stdin', '--url', url, '--token', t.ownerToken],
+      {},
+      `${password}\n`,
+    );
+    expect(res.code).toBe(0);
+    expect(res.stdout).toMatch(/Created user cli-bob/);
+    expect(res.stdout).not.toContain(password);
+    const login = await t.call({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { username: 'cli-bob', password },
+    });
+    expect(login.statusCode).toBe(200);
   });
 
   it('lists users as a table, reading the token from PORTCULLIS_TOKEN', async () => {
