@@ -1,30 +1,35 @@
 /**
  * @module The `portcullis` command line. Each area registers its own subcommands from `commands/`.
+ *
+ * Only the module of the command being run is loaded (tsx compiles every imported file at start, and the
+ * policy engine or the emulator are heavy); `--help` and unknown commands load them all to list them.
  */
 import { Command } from '@commander-js/extra-typings';
-import { registerGatewayCommands } from './commands/gateway.ts';
-import { registerKeysCommands } from './commands/keys.ts';
-import { registerKnockCommand } from './commands/knock.ts';
-import { registerLabCommands } from './commands/lab.ts';
-import { registerMigrateCommand } from './commands/migrate.ts';
-import { registerPolicyCommands } from './commands/policy.ts';
-import { registerServeCommand } from './commands/serve.ts';
-import { registerTokensCommands } from './commands/tokens.ts';
-import { registerUsersCommands } from './commands/users.ts';
+
+type Registrar = (program: Command) => void;
+
+const COMMAND_MODULES: Record<string, () => Promise<Registrar>> = {
+  serve: async () => (await import('./commands/serve.ts')).registerServeCommand,
+  migrate: async () => (await import('./commands/migrate.ts')).registerMigrateCommand,
+  users: async () => (await import('./commands/users.ts')).registerUsersCommands,
+  tokens: async () => (await import('./commands/tokens.ts')).registerTokensCommands,
+  keys: async () => (await import('./commands/keys.ts')).registerKeysCommands,
+  lab: async () => (await import('./commands/lab.ts')).registerLabCommands,
+  gateway: async () => (await import('./commands/gateway.ts')).registerGatewayCommands,
+  policy: async () => (await import('./commands/policy.ts')).registerPolicyCommands,
+  knock: async () => (await import('./commands/knock.ts')).registerKnockCommand,
+};
 
 const program = new Command('portcullis')
   .description('Portcullis firewall control plane')
   .version('0.1.0')
   .showHelpAfterError();
 
-registerServeCommand(program);
-registerMigrateCommand(program);
-registerUsersCommands(program);
-registerTokensCommands(program);
-registerKeysCommands(program);
-registerLabCommands(program);
-registerGatewayCommands(program);
-registerPolicyCommands(program);
-registerKnockCommand(program);
+const requested = process.argv[2];
+const names = requested !== undefined && requested in COMMAND_MODULES ? [requested] : Object.keys(COMMAND_MODULES);
+for (const name of names) {
+  const load = COMMAND_MODULES[name];
+  if (load) (await load())(program);
+}
 
 await program.parseAsync(process.argv);
