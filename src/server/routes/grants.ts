@@ -5,16 +5,18 @@
  * on the grant's site.
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { eq } from 'drizzle-orm';
+import { and, eq, isNull } from 'drizzle-orm';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import {
   createGrants,
   endGrants,
   extendGrant,
+  type GrantRow,
   getGrant,
   getGrantRow,
   grantAddress,
+  grantView,
   listGrants,
   newGrantExpiry,
   requireGrantKnoc,
@@ -132,20 +134,22 @@ export const grantRoutes: FastifyPluginAsync = async (root) => {
       const ip = grantAddress(knoc, body.ip);
       const expiresAt = newGrantExpiry(knoc, body.ttl_seconds, ctx.now());
       const userId = body.user_id ?? null;
+      let username: string | null = null;
       if (userId !== null) {
         const [user] = await app.store.db
-          .select({ id: users.id })
+          .select({ username: users.username })
           .from(users)
-          .where(eq(users.id, userId))
+          .where(and(eq(users.id, userId), eq(users.orgId, ctx.orgId), isNull(users.deletedAt)))
           .limit(1);
         if (!user) throw new ValidationError('user_id', `user ${userId} does not exist`);
+        username = user.username;
       }
       const [row] = await createGrants(
         ctx,
         [{ knoc, userId, ip, expiresAt, method: 'admin', reason: body.reason, replacePrevious: false }],
         app.access,
       );
-      return reply.code(201).send(toApi(await getGrant(ctx, (row as { id: string }).id)));
+      return reply.code(201).send(toApi(grantView(row as GrantRow, knoc.name, username, ctx.now())));
     },
   );
 
