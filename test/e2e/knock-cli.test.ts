@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY, type PersistEvent, persistKnocking, type Transport } from '../../src/access/knock-client.ts';
 import { CliApiError } from '../../src/cli/client.ts';
 import { type PfRestEmulator, startPfRestEmulator } from '../../src/emulators/pfrest/index.ts';
-import { type AccessWorld, accessWorld, appliedAddresses, type Person } from './support/access-world.ts';
+import { type AccessWorld, accessWorld, appliedAddresses, listGrants, type Person } from './support/access-world.ts';
 import { eventually, ownerToken, type ServerProcess, spawnServer } from './support/server-process.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
@@ -50,6 +50,7 @@ describe('portcullis knock against a running server', () => {
   let server: ServerProcess;
   let world: AccessWorld;
   let alice: Person;
+  let opsId: string;
 
   beforeAll(async () => {
     emulator = await startPfRestEmulator({ applyDelayMs: 50 });
@@ -59,7 +60,7 @@ describe('portcullis knock against a running server', () => {
     });
     world = await accessWorld(server.url, await ownerToken(server.url), emulator);
     alice = await world.person('alice');
-    await world.knoc({ name: 'ops', alias_name: 'pc_ops', users: [alice.id] });
+    opsId = (await world.knoc({ name: 'ops', alias_name: 'pc_ops', users: [alice.id] })).id;
     await world.knoc({ name: 'short', alias_name: 'pc_short', grant_ttl_seconds: 3, users: [alice.id] });
     await world.knoc({ name: 'office_only', alias_name: 'pc_office', allowed_sources: ['10.0.0.0/8'], users: [alice.id] });
   }, 150_000);
@@ -193,9 +194,17 @@ describe('portcullis knock against a running server', () => {
     const knocked = events.filter((e): e is Extract<PersistEvent, { kind: 'knocked' }> => e.kind === 'knocked');
     expect(knocked.map((e) => e.response.ip)).toEqual(['127.0.0.1', '127.0.0.2']);
     expect(events).toContainEqual({ kind: 'ip-changed', from: '127.0.0.1', to: '127.0.0.2' });
+    // The server ends the old address's grant as `replaced`; only the new address stays on the alias.
     await eventually(
-      () => (appliedAddresses(emulator, 'pc_ops').includes('127.0.0.2') ? true : undefined),
-      'the new address applied',
+      () => {
+        const applied = appliedAddresses(emulator, 'pc_ops');
+        return applied.includes('127.0.0.2') && !applied.includes('127.0.0.1') ? true : undefined;
+      },
+      'the new address applied and the old one gone',
     );
+    const old = (await listGrants(world.admin, `knoc_id=${opsId}&user_id=${alice.id}`)).filter((g) => g.ip === '127.0.0.1');
+    expect(old.length).toBeGreaterThan(0);
+    expect(old.every((g) => g.ended_at !== null)).toBe(true);
+    expect(old.map((g) => g.end_reason)).toContain('replaced');
   }, 90_000);
 });
