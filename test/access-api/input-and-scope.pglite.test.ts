@@ -4,6 +4,7 @@
  * PGlite, real emulator on loopback; the portal's client address is set per request (`remoteAddress`).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { totpCode } from '../../src/identity/totp.ts';
 import { type AccessHarness, startAccessHarness } from './harness.ts';
 
 let h: AccessHarness;
@@ -318,6 +319,53 @@ describe('portal', () => {
     await h.settled();
     expect(h.applied(a.alias_name as string)).toEqual(['2001:db8::43']);
     expect(h.applied(b.alias_name as string)).toEqual(['2001:db8::42']);
+  });
+});
+
+describe('portal sign-in checks', () => {
+  it('a TOTP account gets no grant without a valid code, and its grants with one', async () => {
+    const user = await h.makeUser(`totp${++n}`);
+    const knoc = await h.knoc({ gateway_id: gatewayId, alias_name: alias(), users: [user.id] });
+    const session = await h.call({ method: 'POST', url: '/api/v1/auth/login', payload: { username: user.username, password: user.password } });
+    const cookie = `pc_session=${session.cookies.find((c) => c.name === 'pc_session')?.value}`;
+    const headers = { cookie, 'x-csrf-token': session.json().csrf_token };
+    const enrolled = (await h.call({ method: 'POST', url: '/api/v1/auth/totp/enroll', headers })).json();
+    const verify = await h.call({ method: 'POST', url: '/api/v1/auth/totp/verify', headers, payload: { code: totpCode(enrolled.secret, new Date()) } });
+    expect(verify.statusCode, verify.body).toBe(204);
+    const credentials = { username: user.username, password: user.password };
+    const missing = await h.call({ method: 'POST', url: '/api/v1/portal/login', payload: credentials });
+    expect(missing.json().error.code).toBe('PC_ERR_TOTP_REQUIRED');
+    const wrong = await h.call({ method: 'POST', url: '/api/v1/portal/login', payload: { ...credentials, totp_code: '000000' } });
+    expect(wrong.statusCode).toBe(401);
+    const grants = () => h.call({ method: 'GET', url: `/api/v1/access/grants?knoc_id=${knoc.id}&status=all`, token: h.ownerToken });
+    expect((await grants()).json().items).toEqual([]);
+    // The enrolment consumed this step's code; the next step's is accepted (window ±1).
+    const next = totpCode(enrolled.secret, new Date(Date.now() + 30_000));
+    const ok = await h.call({ method: 'POST', url: '/api/v1/portal/login', payload: { ...credentials, totp_code: next } });
+    expect(ok.statusCode, ok.body).toBe(200);
+    expect((await grants()).json().items).toHaveLength(1);
+  });
+});
+
+describe('grant listing', () => {
+  it('filters by knoc, user, ip and status, newest first, with paging', async () => {
+    const knoc = await h.knoc({ gateway_id: gatewayId, alias_name: alias() });
+    const user = await h.makeUser(`lst${++n}`);
+    const ids: string[] = [];
+    for (const ip of ['192.0.2.61', '192.0.2.62', '2001:db8::63']) {
+      const res = await h.call({ method: 'POST', url: '/api/v1/access/grants', token: h.ownerToken, payload: { knoc_id: knoc.id, ip, reason: 'list', user_id: user.id } });
+      ids.push(res.json().id);
+    }
+    await h.call({ method: 'DELETE', url: `/api/v1/access/grants/${ids[0]}`, token: h.ownerToken });
+    const list = async (query: string) =>
+      (await h.call({ method: 'GET', url: `/api/v1/access/grants?knoc_id=${knoc.id}&${query}`, token: h.ownerToken })).json().items.map((g: { id: string }) => g.id);
+    expect(await list('status=all')).toEqual([...ids].reverse());
+    expect(await list('status=live')).toEqual([ids[2], ids[1]]);
+    expect(await list('status=ended')).toEqual([ids[0]]);
+    expect(await list(`user_id=${user.id}&ip=2001:0db8::63`)).toEqual([ids[2]]);
+    expect(await list('status=all&limit=1&offset=1')).toEqual([ids[1]]);
+    const bad = await h.call({ method: 'GET', url: '/api/v1/access/grants?ip=nope', token: h.ownerToken });
+    expect(bad.json().error.field).toBe('ip');
   });
 });
 
