@@ -225,6 +225,49 @@ describe('system rules (pf-semantics.md §1.2, §1.7)', () => {
   });
 });
 
+describe('IPv6 and link-local system rules (pf-semantics.md §1.2)', () => {
+  const rules = [
+    userRule({ descr: 'allow lan', source: { kind: 'network', value: 'lan', not: false } }),
+    userRule({ descr: 'allow lan v6', ipprotocol: 'inet6', source: { kind: 'network', value: 'lan', not: false } }),
+  ];
+  const noIpv6 = withRules(rules);
+  noIpv6.system.ipv6Allow = false;
+  it.each<[string, PolicyConfig, string, string]>([
+    [
+      '§1.2 neighbour discovery passes by "IPv6 ICMP required for operation" (quick, before user rules)',
+      withRules(rules),
+      'lan in icmp6 fe80::1 -> fe80::2 type neighbrsol',
+      'pass by system "IPv6 ICMP required for operation"',
+    ],
+    [
+      '§1.2 with IPv6 allowed, the LAN IPv6 rule passes IPv6',
+      withRules(rules),
+      'lan in tcp [2001:db8:1::50]:40000 -> [2a00::1]:443 flags S',
+      'pass by lan#2 "allow lan v6"',
+    ],
+    [
+      '§1.2 ipv6allow off: "Block all IPv6" (quick) precedes the user rules',
+      noIpv6,
+      'lan in tcp [2001:db8:1::50]:40000 -> [2a00::1]:443 flags S',
+      'block by system "Block all IPv6"',
+    ],
+    [
+      '§1.2 IPv4 link-local sources are blocked before anything else',
+      withRules(rules),
+      'wan in udp 169.254.1.1:5000 -> 85.10.20.2:53',
+      'block by system "Block IPv4 link-local"',
+    ],
+    [
+      '§1.2 blockpriv also blocks ULA sources on WAN (verdict certain; <bogonsv6> is dynamic, ADR 0053)',
+      withRules(rules),
+      'wan in tcp [fd00::1]:40000 -> [2001:db8:1::50]:443 flags S',
+      'block by system "Block ULA networks from WAN block fc00::/7"',
+    ],
+  ])('%s', (_name, config, line, expected) => {
+    expect(summary(trace(config, line))).toBe(expected);
+  });
+});
+
 describe('addresses, reject, inet46 (pf-semantics.md §1.3, §1.5, §2.6)', () => {
   const mixed = [
     { name: 'SERVERS', type: 'host' as const, entries: ['192.168.1.10', '2001:db8:1::10'], descr: '' },
