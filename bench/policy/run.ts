@@ -13,7 +13,7 @@ import { loadavg } from 'node:os';
 import { compileRuleset } from '../../src/policy/compiled.ts';
 import { createEvaluator } from '../../src/policy/evaluate.ts';
 import { loadPolicy } from '../../src/policy/import/index.ts';
-import type { Packet } from '../../src/policy/packet.ts';
+import { type Packet, type PacketFacts, packetFacts } from '../../src/policy/packet.ts';
 import { ReferenceEvaluator } from '../../src/policy/reference-evaluator.ts';
 import { syntheticConfigXml } from '../../test/policy/fixtures/synthetic.ts';
 
@@ -122,6 +122,16 @@ const fastRun = throughput(
   (p) => fast.verdict(p),
   () => fast.states.clear(),
 );
+const preparedFacts = packets.map((packet) => packetFacts(packet));
+const prepared = createEvaluator(compiled);
+let cursor = 0;
+const preparedRun = throughput(
+  () => prepared.verdictOfFacts(preparedFacts[cursor++ % preparedFacts.length] as PacketFacts),
+  () => {
+    prepared.states.clear();
+    cursor = 0;
+  },
+);
 const traced = createEvaluator(compiled);
 const tracedRun = throughput(
   (p) => traced.evaluate(p),
@@ -173,6 +183,9 @@ console.log(
 );
 console.log(
   `verdict():            ${fmt(fastRun.perSecond)} verdicts per CPU-second (${fmt(fastRun.count)} packets; goal ≥ 1,000,000)`,
+);
+console.log(
+  `verdictOfFacts():     ${fmt(preparedRun.perSecond)} verdicts per CPU-second (pre-validated packets, what-if replays)`,
 );
 console.log(`evaluate() + trace:   ${fmt(tracedRun.perSecond)} verdicts per CPU-second`);
 console.log(

@@ -120,6 +120,11 @@ export interface Evaluator {
   evaluate(packet: Packet, options?: EvaluateOptions): EvaluationResult;
   /** Verdict only, for throughput: no trace, no explanation. */
   verdict(packet: Packet): Verdict;
+  /**
+   * `verdict()` for a packet already validated with `packetFacts` — for what-if runs that ask the same flows again
+   * (a diff of two rulesets, a replayed capture) and should not pay for parsing each time.
+   */
+  verdictOfFacts(facts: PacketFacts): Verdict;
   readonly states: StateTable;
 }
 
@@ -499,8 +504,8 @@ export function createEvaluator(ruleset: PfRuleset | CompiledRuleset): Evaluator
   const states = new StateTable(compiled.source.statePolicy === 'if-bound');
   const buckets = new Map<string, Bucket[]>();
 
-  const contextOf = (packet: Packet): PacketContext => {
-    const facts = packetFacts(packet);
+  const contextOf = (packet: Packet): PacketContext => contextOfFacts(packetFacts(packet));
+  const contextOfFacts = (facts: PacketFacts): PacketContext => {
     facts.interface = resolveInterface(compiled, facts.interface);
     return {
       facts,
@@ -542,8 +547,9 @@ export function createEvaluator(ruleset: PfRuleset | CompiledRuleset): Evaluator
       ? decideInOrder(compiled, ctx, assignment ?? new Map())
       : decideFast(compiled, buckets, ctx, assignment);
 
-  const verdict = (packet: Packet): Verdict => {
-    const ctx = contextOf(packet);
+  const verdict = (packet: Packet): Verdict => verdictOfFacts(packetFacts(packet));
+  const verdictOfFacts = (facts: PacketFacts): Verdict => {
+    const ctx = contextOfFacts(facts);
     if (states.lookup(ctx.facts) !== undefined) return 'pass';
     const decision = decideUnder(ctx, null);
     if ('depends' in decision) {
@@ -658,7 +664,7 @@ export function createEvaluator(ruleset: PfRuleset | CompiledRuleset): Evaluator
     });
   };
 
-  return { compiled, evaluate, verdict, states };
+  return { compiled, evaluate, verdict, verdictOfFacts, states };
 }
 
 /** Evaluates one packet with a fresh state table. */

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { createEvaluator, type EvaluationResult } from '../../src/policy/evaluate.ts';
 import type { PfRule } from '../../src/policy/model.ts';
-import { PacketError, parsePacketLine } from '../../src/policy/packet.ts';
+import { PacketError, packetFacts, parsePacketLine } from '../../src/policy/packet.ts';
 import { pkt, r, ruleset } from './evaluate-helpers.ts';
 
 type Row = [
@@ -596,6 +596,20 @@ describe('results, trace and errors', () => {
     expect(() => e.evaluate(pkt('opt9', 'in', 'udp', '1.1.1.1:1', '8.8.8.8:53'))).toThrowError(
       new PacketError('interface', 'unknown interface "opt9" (known: wan, lan, opt1)'),
     );
+  });
+
+  it('verdictOfFacts() answers pre-validated packets like verdict()', () => {
+    const set = ruleset([...defaultDeny(), r('pass in quick on lan from any to any')]);
+    const byFacts = createEvaluator(set);
+    const byPacket = createEvaluator(set);
+    for (const packet of [
+      pkt('lan', 'in', 'tcp', '192.168.1.5:1000', '8.8.8.8:443', 'S'),
+      pkt('lan', 'out', 'tcp', '8.8.8.8:443', '192.168.1.5:1000', 'SA'),
+      pkt('wan', 'in', 'udp', '8.8.8.8:53', '198.51.100.2:5353'),
+    ]) {
+      expect(byFacts.verdictOfFacts(packetFacts(packet))).toBe(byPacket.verdict(packet));
+    }
+    expect(byFacts.states.size).toBe(1);
   });
 
   it('verdict() agrees with evaluate() and keeps state', () => {
