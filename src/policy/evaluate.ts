@@ -666,12 +666,3 @@ export function createEvaluator(ruleset: PfRuleset | CompiledRuleset): Evaluator
 
   return { compiled, evaluate, verdict, verdictOfFacts, states };
 }
-
-/** Evaluates one packet with a fresh state table. */
-export function evaluatePacket(
-  ruleset: PfRuleset | CompiledRuleset,
-  packet: Packet,
-  options?: EvaluateOptions,
-): EvaluationResult {
-  return createEvaluator(ruleset).evaluate(packet, options);
-}
