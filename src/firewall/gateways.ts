@@ -17,6 +17,7 @@ import {
   requireIdOrNotFound,
   requireName,
   requireString,
+  requireUuid,
   uniquely,
 } from '../identity/validate.ts';
 import { checkGatewayHost, type HostAllowList, type HostResolver } from '../net/ssrf.ts';
@@ -56,9 +57,10 @@ export interface GatewayPolicy {
   resolve?: HostResolver;
 }
 
-const API_KEY_AAD = ENCRYPTED_COLUMNS.find((entry) => entry.column === gateways.apiKeyEnc);
-if (API_KEY_AAD === undefined)
+const registered = ENCRYPTED_COLUMNS.find((entry) => entry.column === gateways.apiKeyEnc);
+if (registered === undefined)
   throw new Error('gateways.api_key_enc is missing from the encrypted-column registry');
+const API_KEY_COLUMN = registered;
 
 const VIEW = {
   id: gateways.id,
@@ -76,7 +78,7 @@ const VIEW = {
 const toView = (row: Omit<GatewayView, 'hasCredentials'>): GatewayView => ({ ...row, hasCredentials: true });
 
 function sealKey(ctx: ServiceContext, id: string, apiKey: string): string {
-  return ctx.keyring.seal(apiKey, aadForColumn(API_KEY_AAD as NonNullable<typeof API_KEY_AAD>, id));
+  return ctx.keyring.seal(apiKey, aadForColumn(API_KEY_COLUMN, id));
 }
 
 function vendorOf(value: unknown): Vendor {
@@ -147,11 +149,10 @@ export async function createGateway(
 ): Promise<GatewayView> {
   const name = requireName('name', input.name);
   const conn = await connectionFromInput(input, policy);
-  if (input.site_id === undefined) throw new ValidationError('site_id', 'site_id is required');
-  const [siteId] = await requireSiteIds(ctx, 'site_id', [input.site_id]).catch((err: unknown) => {
-    if (err instanceof ValidationError)
-      throw new ValidationError('site_id', err.message.replace('site_id.0', 'site_id'));
-    throw err;
+  const siteId = requireUuid('site_id', input.site_id);
+  await requireSiteIds(ctx, 'site_id', [siteId]).catch((err: unknown) => {
+    // requireSiteIds names the list entry (`site_id.0`); here the input is a single id.
+    throw err instanceof ValidationError ? new ValidationError('site_id', err.message) : err;
   });
   const id = randomUUID();
   return inTransaction(ctx, async (tx) => {
@@ -161,7 +162,7 @@ export async function createGateway(
         .values({
           id,
           orgId: tx.orgId,
-          siteId: siteId as string,
+          siteId,
           name,
           vendor: conn.vendor,
           url: conn.url,
@@ -223,7 +224,7 @@ export async function gatewayConnection(ctx: ServiceContext, id: string): Promis
     url: row.url,
     apiKey: ctx.keyring.open(
       row.apiKeyEnc,
-      aadForColumn(API_KEY_AAD as NonNullable<typeof API_KEY_AAD>, row.id),
+      aadForColumn(API_KEY_COLUMN, row.id),
     ),
     verifySsl: row.verifySsl,
     caPem: row.caPem,

@@ -18,14 +18,13 @@ import {
   requireUuid,
   uniquely,
 } from '../../identity/validate.ts';
-import { normalizeCidr } from '../../net/ip.ts';
+import { formatCidr, parseCidrResult } from '../../net/ip.ts';
 import type { Db } from '../../store/db.ts';
 import { gateways, knocGroups, knocs, knocUsers } from '../../store/schema/access.ts';
 import { groupMembers, groups, users } from '../../store/schema/identity.ts';
 import { checkAliasName } from '../alias-name.ts';
 import { hashFeedKey, newFeedKey, newFeedToken } from '../edl.ts';
 import { validateKnocLifetimes } from '../grant-policy.ts';
-import { compileSourceConditions } from '../source-conditions.ts';
 
 export type KnocMode = 'active' | 'passive';
 
@@ -96,24 +95,14 @@ function aliasNameOf(value: unknown): string {
   return value;
 }
 
+/** A list of CIDRs (or addresses) from input, stored normalized; a bad entry is a 400 on `<field>.<i>`. */
 function cidrsOf(field: string, value: unknown): string[] {
   if (!Array.isArray(value)) throw new ValidationError(field, `${field} must be a list of CIDRs`);
   if (value.length > 1000) throw new ValidationError(field, `${field} must list at most 1000 ranges`);
-  value.forEach((item, i) => {
-    if (typeof item !== 'string')
-      throw new ValidationError(`${field}.${i}`, `${field}[${i}] must be a string`);
-  });
-  const texts = value as string[];
-  if (field === 'feed_allowed_sources') compileSourceConditions(texts, []);
-  else
-    compileSourceConditions(
-      field === 'allowed_sources' ? texts : [],
-      field === 'denied_sources' ? texts : [],
-    );
-  return texts.map((text, i) => {
-    const normal = normalizeCidr(text.trim());
-    if (normal === null) throw new ValidationError(`${field}.${i}`, `${field}[${i}] is not a CIDR`);
-    return normal;
+  return value.map((item, i) => {
+    const result = typeof item === 'string' ? parseCidrResult(item.trim()) : { ok: false as const, reason: 'must be a string' };
+    if (!result.ok) throw new ValidationError(`${field}.${i}`, `${field}[${i}]: ${result.reason}`);
+    return formatCidr(result.cidr);
   });
 }
 

@@ -395,21 +395,14 @@ export class AccessRuntime implements GrantNotifier {
   }
 
   private async expirePassive(grantIds: string[]): Promise<void> {
-    const [row] = await this.store.db
-      .select({ knocId: grants.knocId, orgId: grants.orgId })
-      .from(grants)
-      .where(inArray(grants.id, grantIds))
-      .limit(1);
-    if (!row) return;
     const rows = await this.store.db
-      .selectDistinct({ knocId: grants.knocId })
+      .selectDistinct({ knocId: grants.knocId, orgId: grants.orgId })
       .from(grants)
       .where(inArray(grants.id, grantIds));
-    const expired = await expireDue(
-      this.systemContext(row.orgId),
-      rows.map((r) => r.knocId),
-    );
-    this.events.emit(expired.events);
+    for (const orgId of new Set(rows.map((row) => row.orgId))) {
+      const knocIds = rows.filter((row) => row.orgId === orgId).map((row) => row.knocId);
+      this.events.emit((await expireDue(this.systemContext(orgId), knocIds)).events);
+    }
   }
 
   /** An `AliasTarget` that resolves the gateway's adapter at every call, so a gateway edit takes effect. */
