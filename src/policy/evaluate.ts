@@ -506,7 +506,8 @@ export function createEvaluator(ruleset: PfRuleset | CompiledRuleset): Evaluator
 
   const contextOf = (packet: Packet): PacketContext => contextOfFacts(packetFacts(packet));
   const contextOfFacts = (facts: PacketFacts): PacketContext => {
-    facts.interface = resolveInterface(compiled, facts.interface);
+    const key = resolveInterface(compiled, facts.interface);
+    if (key !== facts.interface) facts.interface = key;
     return {
       facts,
       srcClass: compiled.index.classOf(facts.src),
