@@ -1,6 +1,6 @@
 /**
  * @module The packet evaluator: would this packet pass, and which rule decides? pf semantics over a generated
- * `PfRuleset` (pf-semantics.md §0, §2; docs/adr/0050-evaluation-order.md … 0056):
+ * `PfRuleset` (pf-semantics.md §0, §2; docs/adr/0050-evaluation-first-match-buckets.md … 0056):
  *
  * 1. The session's state table is consulted first; a packet matching a state passes with no rule evaluated.
  * 2. Otherwise the rules are evaluated in order: the first matching `quick` rule decides, else the last matching
@@ -152,7 +152,7 @@ function verdictOf(action: PfRule['action']): Exclude<Verdict, 'unknown'> {
   return action === 'pass' ? 'pass' : action === 'reject' ? 'reject' : 'block';
 }
 
-/** pf `block return` (pf-semantics.md §2.6): RST for TCP (not in answer to a RST), ICMP unreachable for non-ICMP. */
+/** pf `block return` (pf-semantics.md §2.6, docs/adr/0055): RST for TCP (not to a RST), ICMP unreachable for non-ICMP. */
 export function replyFor(verdict: Verdict, facts: PacketFacts): Reply {
   if (verdict !== 'reject') return null;
   if (facts.proto === PROTO_TCP) return facts.tcpFlags & 4 ? null : 'tcp-rst';
@@ -350,7 +350,7 @@ function decideFast(
   return { ruleIndex: -1 };
 }
 
-/** Rule-by-rule pf evaluation under an assignment of unknown facts (tags need this order). */
+/** Rule-by-rule pf evaluation under an assignment of unknown facts (tags need this order, docs/adr/0056). */
 function decideInOrder(compiled: CompiledRuleset, ctx: PacketContext, assignment: FactAssignment): Decision {
   const tags = new Set<string>();
   const local: PacketContext = { ...ctx, tags };

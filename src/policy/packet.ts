@@ -3,7 +3,7 @@
  * (`lan in tcp 192.168.1.50:40000 -> 8.8.8.8:443 flags S`), validation into `PacketFacts` (numbers ready for
  * matching), and the protocol / ICMP-type / TCP-flag vocabularies pf uses. Pure; no I/O.
  *
- * Defaults, applied only when a field is absent (docs/adr/0054-packet-defaults.md): a TCP packet without flags
+ * Defaults, applied only when a field is absent (docs/adr/0054-packet-input.md): a TCP packet without flags
  * is a connection attempt (`S`); an ICMP packet without a type is an echo request; a TCP/UDP packet without a
  * source port uses the ephemeral port 49152. A missing destination port is an error.
  */
