@@ -256,6 +256,7 @@ describe('device failures: the PFS code on the knoc, grants pending, convergence
       fault: { kind: 'status' as const, status: 503, path: '/api/v2/firewall/apply' },
       code: 'PFS200',
     },
+    { name: '404 on alias read', fault: { kind: 'status' as const, status: 404, path: '/api/v2/firewall/alias' }, code: 'PFS100' },
     { name: 'answer not JSON', fault: { kind: 'non-json' as const }, code: 'PFS400' },
   ])('$name → $code', async ({ fault, code }) => {
     const alias = nextAlias();
