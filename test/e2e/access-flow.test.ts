@@ -53,7 +53,7 @@ describe('portal sign-in → alias → sign-out (server process, emulator with a
     world = await accessWorld(server.url, await ownerToken(server.url), emulator);
     bob = await world.person('bob');
     knocId = (await world.knoc({ name: 'flow', alias_name: ALIAS, users: [bob.id], kill_states_on_revoke: true })).id;
-  }, 150_000);
+  }, 300_000);
 
   afterAll(async () => {
     await server?.stop('SIGTERM');

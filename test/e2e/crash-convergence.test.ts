@@ -25,7 +25,7 @@ describe('convergence after kill -9 mid-storm (server process, emulator with a 5
   beforeAll(async () => {
     emulator = await startPfRestEmulator({ applyDelayMs: 500 });
     server = await spawnServer({ dataDir, env: ENV });
-  }, 150_000);
+  }, 300_000);
 
   afterAll(async () => {
     await server?.stop('SIGKILL');

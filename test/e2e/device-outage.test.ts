@@ -46,7 +46,7 @@ describe('device outage → PFS code on the knoc → recovery (server process, e
     server = await spawnServer({ dataDir, env: { PORTCULLIS_ALLOW_GATEWAY_HOSTS: '127.0.0.1', PORTCULLIS_LAB: 'off' } });
     world = await accessWorld(server.url, await ownerToken(server.url), emulator);
     knocId = (await world.knoc({ name: 'outage', alias_name: ALIAS })).id;
-  }, 150_000);
+  }, 300_000);
 
   afterAll(async () => {
     await server?.stop('SIGTERM');

@@ -63,7 +63,7 @@ describe('portcullis knock against a running server', () => {
     opsId = (await world.knoc({ name: 'ops', alias_name: 'pc_ops', users: [alice.id] })).id;
     await world.knoc({ name: 'short', alias_name: 'pc_short', grant_ttl_seconds: 3, users: [alice.id] });
     await world.knoc({ name: 'office_only', alias_name: 'pc_office', allowed_sources: ['10.0.0.0/8'], users: [alice.id] });
-  }, 150_000);
+  }, 300_000);
 
   afterAll(async () => {
     await server?.stop('SIGTERM');

@@ -10,7 +10,7 @@ const root = new URL('../../../', import.meta.url).pathname;
 export const E2E_OWNER = { username: 'owner', password: 'e2e owner password 1234' };
 
 /** A hang guard only (cold PGlite start on a shared 2-core machine), not a performance claim. */
-const READY_DEADLINE_MS = 90_000;
+const READY_DEADLINE_MS = 180_000;
 
 export interface ServerProcess {
   child: ChildProcess;
