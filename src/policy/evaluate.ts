@@ -303,7 +303,8 @@ function addressBits(
   return bits;
 }
 
-type Decision = { ruleIndex: number } | { depends: UnknownFact };
+/** A rule index (-1 = default pass), or the unknown fact the decision depends on. A number needs no allocation. */
+type Decision = number | UnknownFact;
 
 /** Fast first-match decision through the bucket bitsets; `depends` sends the caller to the exploring path. */
 function decideFast(
@@ -340,14 +341,14 @@ function decideFast(
     while (m !== 0) {
       const low = m & -m;
       const rule = bucket.rules[w * 32 + 31 - Math.clz32(low)] as CompiledRule;
-      if (!rule.needsExactCheck) return { ruleIndex: rule.index };
+      if (!rule.needsExactCheck) return rule.index;
       const result = matchRule(compiled, rule, ctx, assignment);
-      if (result.kind === 'match') return { ruleIndex: rule.index };
-      if (result.kind === 'depends') return { depends: result.fact };
+      if (result.kind === 'match') return rule.index;
+      if (result.kind === 'depends') return result.fact;
       m ^= low;
     }
   }
-  return { ruleIndex: -1 };
+  return -1;
 }
 
 /** Rule-by-rule pf evaluation under an assignment of unknown facts (tags need this order, docs/adr/0056). */
@@ -357,14 +358,14 @@ function decideInOrder(compiled: CompiledRuleset, ctx: PacketContext, assignment
   let decisive = -1;
   for (const rule of compiled.rules) {
     const result = matchRule(compiled, rule, local, assignment);
-    if (result.kind === 'depends') return { depends: result.fact };
+    if (result.kind === 'depends') return result.fact;
     if (result.kind === 'no') continue;
     if (rule.rule.tag !== undefined) tags.add(rule.rule.tag);
     if (rule.rule.action === 'match') continue;
     decisive = rule.index;
     if (rule.rule.quick) break;
   }
-  return { ruleIndex: decisive };
+  return decisive;
 }
 
 interface Settled {
@@ -397,11 +398,11 @@ function explore(
     const assuming = stack.pop() as Array<[UnknownFact, boolean]>;
     const assignment = new Map(assuming.map(([fact, value]) => [fact.key, value]));
     const decision = decideUnder(ctx, assignment);
-    if ('depends' in decision) {
+    if (typeof decision !== 'number') {
       if (results.length + stack.length >= MAX_POSSIBILITIES) return null;
-      stack.push([...assuming, [decision.depends, false]], [...assuming, [decision.depends, true]]);
+      stack.push([...assuming, [decision, false]], [...assuming, [decision, true]]);
     } else {
-      results.push({ ruleIndex: decision.ruleIndex, assuming });
+      results.push({ ruleIndex: decision, assuming });
     }
   }
   return results;
@@ -504,17 +505,18 @@ export function createEvaluator(ruleset: PfRuleset | CompiledRuleset): Evaluator
   const states = new StateTable(compiled.source.statePolicy === 'if-bound');
   const buckets = new Map<string, Bucket[]>();
 
-  const contextOf = (packet: Packet): PacketContext => contextOfFacts(packetFacts(packet));
-  const contextOfFacts = (facts: PacketFacts): PacketContext => {
+  /** Fills `into` (a fresh object, or the session's scratch one on the throughput path) for one packet. */
+  const contextOfFacts = (facts: PacketFacts, into: PacketContext): PacketContext => {
     const key = resolveInterface(compiled, facts.interface);
     if (key !== facts.interface) facts.interface = key;
-    return {
-      facts,
-      srcClass: compiled.index.classOf(facts.src),
-      dstClass: compiled.index.classOf(facts.dst),
-      tags: NO_TAGS,
-    };
+    into.facts = facts;
+    into.srcClass = compiled.index.classOf(facts.src);
+    into.dstClass = compiled.index.classOf(facts.dst);
+    return into;
   };
+  const newContext = (): PacketContext => ({ facts: undefined as unknown as PacketFacts, srcClass: 0, dstClass: 0, tags: NO_TAGS });
+  // Evaluation is synchronous, so one scratch context per session is never shared by two packets at once.
+  const scratch = newContext();
 
   const verdictOfIndex = (ruleIndex: number): Exclude<Verdict, 'unknown'> =>
     ruleIndex < 0 ? 'pass' : verdictOf((compiled.rules[ruleIndex] as CompiledRule).rule.action);
@@ -550,22 +552,18 @@ export function createEvaluator(ruleset: PfRuleset | CompiledRuleset): Evaluator
 
   const verdict = (packet: Packet): Verdict => verdictOfFacts(packetFacts(packet));
   const verdictOfFacts = (facts: PacketFacts): Verdict => {
-    const ctx = contextOfFacts(facts);
+    const ctx = contextOfFacts(facts, scratch);
     if (states.lookup(ctx.facts) !== undefined) return 'pass';
     const decision = decideUnder(ctx, null);
-    if ('depends' in decision) {
+    if (typeof decision !== 'number') {
       const explored = explore(ctx, decideUnder);
       if (explored === null) return 'unknown';
       const settled = settle(explored);
       if (settled.createsState && settled.shown !== null) maybeCreateState(ctx.facts, settled.shown);
       return settled.verdict;
     }
-    const verdictNow =
-      decision.ruleIndex < 0
-        ? 'pass'
-        : verdictOf((compiled.rules[decision.ruleIndex] as CompiledRule).rule.action);
-    if (decision.ruleIndex >= 0) maybeCreateState(ctx.facts, decision.ruleIndex);
-    return verdictNow;
+    if (decision >= 0) maybeCreateState(ctx.facts, decision);
+    return verdictOfIndex(decision);
   };
 
   const maybeCreateState = (facts: PacketFacts, ruleIndex: number): boolean => {
@@ -576,7 +574,7 @@ export function createEvaluator(ruleset: PfRuleset | CompiledRuleset): Evaluator
 
   const evaluate = (packet: Packet, options: EvaluateOptions = {}): EvaluationResult => {
     const withTrace = options.trace !== false;
-    const ctx = contextOf(packet);
+    const ctx = contextOfFacts(packetFacts(packet), newContext());
     const { facts } = ctx;
     const base = { packet: formatPacket(facts), assumptions: facts.assumptions };
     const finish = (result: Omit<EvaluationResult, 'explanation'>): EvaluationResult => ({
@@ -605,8 +603,8 @@ export function createEvaluator(ruleset: PfRuleset | CompiledRuleset): Evaluator
 
     const traced = withTrace ? traceRules(compiled, ctx) : { trace: [], skipped: 0 };
     const decision = decideUnder(ctx, null);
-    if (!('depends' in decision)) {
-      const ruleIndex = decision.ruleIndex;
+    if (typeof decision === 'number') {
+      const ruleIndex = decision;
       const rule = ruleIndex < 0 ? null : (compiled.rules[ruleIndex] as CompiledRule).rule;
       const verdictNow = rule === null ? 'pass' : verdictOf(rule.action);
       return finish({
