@@ -22,7 +22,7 @@ export const EXIT_NOTHING_GRANTED = 3;
 function seconds(flag: string) {
   return (value: string): number => {
     if (!/^\d+(\.\d+)?$/.test(value) || Number(value) <= 0 || Number(value) > 86_400) {
-      throw new InvalidArgumentError(`${flag} must be a number of seconds between 0 and 86400, got "${value}"`);
+      throw new InvalidArgumentError(`${flag} must be a number of seconds above 0 and at most 86400, got "${value}"`);
     }
     return Number(value);
   };
