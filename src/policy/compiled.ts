@@ -28,6 +28,8 @@ export interface Operand {
   /** Whether IPv4 / IPv6 contents are known only at run time (`AddressSet.dynamicFamilies`). */
   dynamic4: boolean;
   dynamic6: boolean;
+  /** Prefix-index set of `AddressSet.excludes` (addresses known not to be members), or -1. */
+  excludeSet: number;
 }
 
 /** Whether an address set's contents in a family are known only at run time. */
@@ -138,6 +140,7 @@ export function compileRuleset(ruleset: PfRuleset): CompiledRuleset {
   const operandIds = new Map<string, number>();
   const operands: Operand[] = [];
   const operandCidrs: Cidr[][] = [];
+  const excludeCidrs: Array<[operand: Operand, cidrs: Cidr[]]> = [];
   const interfaces = new Map(ruleset.interfaces.map((i) => [i.key, i]));
 
   const addOperand = (key: string, text: string, set: AddressSet | undefined): number => {
@@ -146,8 +149,18 @@ export function compileRuleset(ruleset: PfRuleset): CompiledRuleset {
     id = operands.length;
     operandIds.set(key, id);
     if (set === undefined) problems.push(`${text}: not defined in the ruleset; treated as unknown contents`);
-    operands.push({ id, text, dynamic4: isDynamicIn(set, 4), dynamic6: isDynamicIn(set, 6) });
+    const operand: Operand = {
+      id,
+      text,
+      dynamic4: isDynamicIn(set, 4),
+      dynamic6: isDynamicIn(set, 6),
+      excludeSet: -1,
+    };
+    operands.push(operand);
     operandCidrs.push(set === undefined ? [] : parseCidrs(set.cidrs, problems, text));
+    if (set?.dynamic && set.excludes !== undefined && set.excludes.length > 0) {
+      excludeCidrs.push([operand, parseCidrs(set.excludes, problems, `${text} excludes`)]);
+    }
     return id;
   };
 
@@ -196,13 +209,19 @@ export function compileRuleset(ruleset: PfRuleset): CompiledRuleset {
       rule.rule.schedule !== undefined ||
       rule.rule.tagged !== undefined;
   }
+  // Exclusion sets go after the operands' sets, so operand ids stay equal to their set index.
+  const sets = [...operandCidrs];
+  for (const [operand, cidrs] of excludeCidrs) {
+    operand.excludeSet = sets.length;
+    sets.push(cidrs);
+  }
   const leaves = new Map<string, PfInterface>();
   for (const iface of ruleset.interfaces) if (LEAF_KINDS.has(iface.kind)) leaves.set(iface.key, iface);
   return {
     source: ruleset,
     rules,
     operands,
-    index: new MultiPrefixIndex(operandCidrs),
+    index: new MultiPrefixIndex(sets),
     leaves,
     usesTags: ruleset.rules.some((r) => r.tagged !== undefined),
     problems,
@@ -347,7 +366,8 @@ function matchAddress(
   if (spec.operand < 0) return spec.negate ? { kind: 'no', reason: `${side} is ! any` } : MATCH;
   const operand = compiled.operands[spec.operand] as Operand;
   let member = compiled.index.classHas(classId, spec.operand);
-  if (!member && (address.family === 4 ? operand.dynamic4 : operand.dynamic6)) {
+  const excluded = operand.excludeSet >= 0 && compiled.index.classHas(classId, operand.excludeSet);
+  if (!member && !excluded && (address.family === 4 ? operand.dynamic4 : operand.dynamic6)) {
     const fact = new AddressFact(operand, address);
     const known = assignment?.get(fact.key);
     if (known === undefined) return { kind: 'depends', fact };

@@ -295,7 +295,8 @@ function addressBits(
     else if (compiled.index.classHas(classId, spec.operand)) candidate = !spec.negate;
     else {
       const operand = compiled.operands[spec.operand] as Operand;
-      candidate = spec.negate || (family === 4 ? operand.dynamic4 : operand.dynamic6);
+      const excluded = operand.excludeSet >= 0 && compiled.index.classHas(classId, operand.excludeSet);
+      candidate = spec.negate || (!excluded && (family === 4 ? operand.dynamic4 : operand.dynamic6));
     }
     if (candidate) bits[j >>> 5] = (bits[j >>> 5] as number) | (1 << (j & 31));
   });

@@ -159,7 +159,12 @@ export class ReferenceEvaluator {
       set.source === undefined ||
       (set.source.dynamic &&
         (set.source.dynamicFamilies === undefined || set.source.dynamicFamilies.includes(family)));
-    if (!inside && unknownHere) return { fact: `addr:${set.key}:${formatIp(address)}`, negate };
+    // `excludes` lists addresses known not to be members even though the set is dynamic.
+    const excluded = (set.source?.excludes ?? []).some((text) => {
+      const cidr = parseCidr(text);
+      return cidr !== null && cidrContains(cidr, address);
+    });
+    if (!inside && unknownHere && !excluded) return { fact: `addr:${set.key}:${formatIp(address)}`, negate };
     return inside !== negate;
   }
 

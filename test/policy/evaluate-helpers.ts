@@ -203,6 +203,8 @@ export interface RulesetOptions {
   interfaces?: PfInterface[];
   /** Table contents; a name starting `dyn` is dynamic (`dyn4`/`dyn6`: in that family only). */
   tables?: Record<string, string[]>;
+  /** `AddressSet.excludes` of dynamic tables, by table name. */
+  excludes?: Record<string, string[]>;
   self?: string[];
   statePolicy?: 'floating' | 'if-bound';
 }
@@ -226,6 +228,8 @@ export function ruleset(rules: PfRule[], options: RulesetOptions = {}): PfRulese
     // `dyn4…` / `dyn6…`: dynamic in that family only (AddressSet.dynamicFamilies).
     if (name.startsWith('dyn4')) table.dynamicFamilies = ['inet'];
     if (name.startsWith('dyn6')) table.dynamicFamilies = ['inet6'];
+    const excludes = options.excludes?.[name];
+    if (excludes !== undefined) table.excludes = excludes;
     tables[name] = table;
   }
   return {

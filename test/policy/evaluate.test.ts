@@ -518,6 +518,16 @@ describe('unknown: dynamic aliases and schedules (docs/adr/0053)', () => {
     expect(result.explanation).toContain('either way');
   });
 
+  it('an address in the set\'s excludes is definitely not a member (AddressSet.excludes)', () => {
+    const result = createEvaluator(ruleset(
+      [...defaultDeny(), r('block in quick on lan from any to <dynBlock>'), r('pass in quick on lan from any to any')],
+      { tables, excludes: { dynBlock: ['8.8.8.0/24'] } },
+    )).evaluate(pkt('lan', 'in', 'udp', '192.168.1.5:5000', '8.8.8.8:53'));
+    expect(result).toMatchObject({ verdict: 'pass', decidedBy: 'rule' });
+    expect(result.rule?.index).toBe(5);
+    expect(result.possibilities).toBeUndefined();
+  });
+
   it('a negated dynamic alias is unknown outside its known entries', () => {
     const result = evaluate(
       [r('block in quick on lan from any to !<dynBlock>'), r('pass in quick all')],
