@@ -43,21 +43,29 @@ export interface AuditEntry {
 }
 
 export async function record(db: Db, entry: AuditEntry): Promise<void> {
-  await db.insert(auditLog).values({
-    orgId: entry.orgId,
-    actorType: entry.actor.type,
-    actorId: entry.actor.id,
-    actorName: entry.actor.name,
-    action: entry.action,
-    targetType: entry.targetType ?? null,
-    targetId: entry.targetId ?? null,
-    siteId: entry.siteId ?? null,
-    before: entry.before === undefined ? null : toJson(redact(entry.before)),
-    after: entry.after === undefined ? null : toJson(redact(entry.after)),
-    sourceIp: entry.actor.sourceIp,
-    requestId: entry.actor.requestId,
-    outcome: entry.outcome ?? 'success',
-  });
+  await recordAll(db, [entry]);
+}
+
+/** Writes several entries in one multi-row insert, in order (ids follow the list). */
+export async function recordAll(db: Db, entries: readonly AuditEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  await db.insert(auditLog).values(
+    entries.map((entry) => ({
+      orgId: entry.orgId,
+      actorType: entry.actor.type,
+      actorId: entry.actor.id,
+      actorName: entry.actor.name,
+      action: entry.action,
+      targetType: entry.targetType ?? null,
+      targetId: entry.targetId ?? null,
+      siteId: entry.siteId ?? null,
+      before: entry.before === undefined ? null : toJson(redact(entry.before)),
+      after: entry.after === undefined ? null : toJson(redact(entry.after)),
+      sourceIp: entry.actor.sourceIp,
+      requestId: entry.actor.requestId,
+      outcome: entry.outcome ?? 'success',
+    })),
+  );
 }
 
 /** JSON round trip so Dates become ISO strings the same way on both drivers. */

@@ -5,8 +5,9 @@
  *
  * Resolved principals are cached for a few seconds (ADR 0013), keyed by a hash of the credential:
  * - an entry never outlives its credential's own expiry;
- * - every successful change made through this process (sign-out, revocation, user or role change…)
- *   empties the cache, so on a single node a revoked credential fails on the very next request;
+ * - every successful change made through this process that can alter authentication or rights (sign-out,
+ *   revocation, user, group, role or site change…) empties the cache, so on a single node a revoked credential
+ *   fails on the very next request; other writes (grants, knocs…) keep it (ADR 0096);
  * - other nodes of a cluster see a revocation within the TTL (`PORTCULLIS_AUTH_CACHE_TTL`, 0 disables).
  */
 import { createHash } from 'node:crypto';
@@ -77,7 +78,7 @@ interface SessionHit {
 }
 
 export interface CachingAuthBackend extends AuthBackend {
-  /** Forget every cached principal (called after each successful change). */
+  /** Forget every cached principal (called after a change to authentication or rights). */
   invalidate(): void;
 }
 

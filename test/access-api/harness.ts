@@ -6,7 +6,7 @@
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { accessRuntimePlugin, accessRuntimePluginWith } from '../../src/access/service/plugin.ts';
 import type { AccessSettings } from '../../src/access/service/runtime.ts';
-import { loadConfig } from '../../src/config.ts';
+import { loadConfig, type ServerConfig } from '../../src/config.ts';
 import { type PfRestEmulator, startPfRestEmulator } from '../../src/emulators/pfrest/index.ts';
 import { ensureOwner } from '../../src/identity/bootstrap.ts';
 import { builtinRoleIds, createRoleBinding } from '../../src/identity/roles.ts';
@@ -64,7 +64,12 @@ export interface AccessHarness {
 export async function startAccessHarness(
   kind: StoreKind = 'pglite',
   settings: Partial<AccessSettings> = {},
-  options: { applyDelayMs?: number; listen?: boolean; emulator?: PfRestEmulator } = {},
+  options: {
+    applyDelayMs?: number;
+    listen?: boolean;
+    emulator?: PfRestEmulator;
+    config?: Partial<ServerConfig>;
+  } = {},
 ): Promise<AccessHarness> {
   const emulator =
     options.emulator ?? (await startPfRestEmulator({ applyDelayMs: options.applyDelayMs ?? 20 }));
@@ -78,7 +83,7 @@ export async function startAccessHarness(
   if (!boot.created) throw new Error('test store already had users');
   const app = await buildApp({
     store,
-    config: loadConfig({}, { logLevel: 'silent' }),
+    config: loadConfig({}, { logLevel: 'silent', ...options.config }),
     keyring,
     logger: process.env.DEBUG_APP ? { level: 'debug' } : false,
     routeModules: ROUTE_MODULES.map((module) =>

@@ -7,8 +7,9 @@
  * store's `expires_at` is authoritative at read: a grant past it is reported expired even before the
  * runtime has written `ended_at`.
  */
+import { randomUUID } from 'node:crypto';
 import { and, desc, eq, gt, inArray, isNull, lte, or, type SQL, sql } from 'drizzle-orm';
-import { record } from '../../audit/record.ts';
+import { type Actor, record, recordAll } from '../../audit/record.ts';
 import { NotFoundError, ValidationError } from '../../errors.ts';
 import { inTransaction, type ServiceContext } from '../../identity/context.ts';
 import { paging } from '../../identity/users.ts';
@@ -179,87 +180,145 @@ const auditView = (row: GrantRow) => ({
 });
 
 /** Writes the audit entries and outbox events of ended grants on `db`; returns the events. */
-async function recordEnded(ctx: ServiceContext, db: Db, rows: GrantRow[]): Promise<AccessEvent[]> {
+async function recordEnded(
+  ctx: ServiceContext,
+  db: Db,
+  rows: GrantRow[],
+  actorOf: (row: GrantRow) => Actor = () => ctx.actor,
+): Promise<AccessEvent[]> {
   const list = rows.map((row) => grantEvent('grant.ended', row));
-  for (const row of rows) {
-    await record(db, {
+  await recordAll(
+    db,
+    rows.map((row) => ({
       orgId: row.orgId,
-      actor: ctx.actor,
+      actor: actorOf(row),
       action: row.endReason === 'expired' ? 'grant.expire' : 'grant.end',
       targetType: 'grant',
       targetId: row.id,
       siteId: row.siteId,
       after: auditView(row),
-    });
-  }
+    })),
+  );
   await storeEvents(db, list);
   return list;
 }
 
 const openAt = (now: Date): SQL => and(isNull(grants.endedAt), gt(grants.expiresAt, now)) as SQL;
 
-/** Creates grants (one transaction), then notifies. */
+/** One caller's grants: written together with other callers' in one transaction by `writeGrants`. */
+export interface GrantSubmission {
+  /** Who asks (the audit actor and `created_by`). */
+  actor: Actor;
+  specs: readonly NewGrant[];
+}
+
+/** The (knoc, user) whose previous grants `spec` replaces, or null. */
+export function replacementKey(spec: NewGrant): string | null {
+  return spec.replacePrevious && spec.userId !== null ? `${spec.knoc.id}\u0000${spec.userId}` : null;
+}
+
+/**
+ * Writes the grants of several submissions on `tx` with multi-row statements — one update ending the grants
+ * they replace, one insert each for the grants, their audit entries and their outbox events — and returns the
+ * change plus each submission's created rows in its own order. Two submissions must not replace the same
+ * (knoc, user): the caller keeps those in separate transactions so the later one replaces the earlier.
+ */
+export async function writeGrants(
+  tx: ServiceContext,
+  submissions: readonly GrantSubmission[],
+): Promise<{ change: GrantChange; perSubmission: GrantRow[][] }> {
+  const now = tx.now();
+  const replacer = new Map<string, Actor>();
+  for (const submission of submissions) {
+    for (const spec of submission.specs) {
+      const key = replacementKey(spec);
+      if (key !== null) replacer.set(key, submission.actor);
+    }
+  }
+  const ended: GrantRow[] = [];
+  if (replacer.size > 0) {
+    const pairs = submissions.flatMap((s) =>
+      s.specs.filter((spec) => replacementKey(spec) !== null),
+    );
+    ended.push(
+      ...(await tx.db
+        .update(grants)
+        .set({ endedAt: now, endReason: 'replaced' })
+        .where(
+          and(
+            or(
+              ...pairs.map((spec) =>
+                and(eq(grants.knocId, spec.knoc.id), eq(grants.userId, spec.userId as string)),
+              ),
+            ),
+            inArray(grants.method, ['login', 'click', 'client']),
+            openAt(now),
+          ),
+        )
+        .returning()),
+    );
+  }
+  // Ids are chosen here so each caller's rows are matched by id, whatever order the database returns them in.
+  const planned = submissions.map((submission) =>
+    submission.specs.map((spec) => ({ id: randomUUID(), spec, actor: submission.actor })),
+  );
+  const flat = planned.flat();
+  const inserted = await tx.db
+    .insert(grants)
+    .values(
+      flat.map(({ id, spec, actor }) => ({
+        id,
+        orgId: spec.knoc.orgId,
+        siteId: spec.knoc.siteId,
+        knocId: spec.knoc.id,
+        userId: spec.userId,
+        ip: spec.ip,
+        method: spec.method,
+        reason: spec.reason ?? null,
+        sessionId: spec.sessionId ?? null,
+        tokenId: spec.tokenId ?? null,
+        createdBy: actor.id,
+        createdAt: now,
+        expiresAt: spec.expiresAt,
+      })),
+    )
+    .returning();
+  const byId = new Map(inserted.map((row) => [row.id, row]));
+  const created = flat.map(({ id }) => byId.get(id) as GrantRow);
+  const endedEvents = await recordEnded(tx, tx.db, ended, (row) =>
+    replacer.get(`${row.knocId}\u0000${row.userId}`) ?? tx.actor,
+  );
+  await recordAll(
+    tx.db,
+    flat.map(({ actor }, i) => {
+      const grant = created[i] as GrantRow;
+      return {
+        orgId: grant.orgId,
+        actor,
+        action: 'grant.create',
+        targetType: 'grant',
+        targetId: grant.id,
+        siteId: grant.siteId,
+        after: auditView(grant),
+      };
+    }),
+  );
+  const createdEvents = created.map((row) => grantEvent('grant.created', row));
+  await storeEvents(tx.db, createdEvents);
+  return {
+    change: { created, ended, events: [...endedEvents, ...createdEvents] },
+    perSubmission: planned.map((list) => list.map(({ id }) => byId.get(id) as GrantRow)),
+  };
+}
+
+/** Creates grants (one transaction), then notifies. Concurrent request paths go through `GrantBatcher`. */
 export async function createGrants(
   ctx: ServiceContext,
   specs: readonly NewGrant[],
   notifier: GrantNotifier,
 ): Promise<GrantRow[]> {
   if (specs.length === 0) return [];
-  const change = await inTransaction(ctx, async (tx) => {
-    const now = tx.now();
-    const created: GrantRow[] = [];
-    const ended: GrantRow[] = [];
-    for (const spec of specs) {
-      if (spec.replacePrevious && spec.userId !== null) {
-        ended.push(
-          ...(await tx.db
-            .update(grants)
-            .set({ endedAt: now, endReason: 'replaced' })
-            .where(
-              and(
-                eq(grants.knocId, spec.knoc.id),
-                eq(grants.userId, spec.userId),
-                inArray(grants.method, ['login', 'click', 'client']),
-                openAt(now),
-              ),
-            )
-            .returning()),
-        );
-      }
-      const [row] = await tx.db
-        .insert(grants)
-        .values({
-          orgId: spec.knoc.orgId,
-          siteId: spec.knoc.siteId,
-          knocId: spec.knoc.id,
-          userId: spec.userId,
-          ip: spec.ip,
-          method: spec.method,
-          reason: spec.reason ?? null,
-          sessionId: spec.sessionId ?? null,
-          tokenId: spec.tokenId ?? null,
-          createdBy: tx.actor.id,
-          createdAt: now,
-          expiresAt: spec.expiresAt,
-        })
-        .returning();
-      const grant = row as GrantRow;
-      created.push(grant);
-      await record(tx.db, {
-        orgId: grant.orgId,
-        actor: tx.actor,
-        action: 'grant.create',
-        targetType: 'grant',
-        targetId: grant.id,
-        siteId: grant.siteId,
-        after: auditView(grant),
-      });
-    }
-    const events = await recordEnded(tx, tx.db, ended);
-    const createdEvents = created.map((row) => grantEvent('grant.created', row));
-    await storeEvents(tx.db, createdEvents);
-    return { created, ended, events: [...events, ...createdEvents] };
-  });
+  const { change } = await inTransaction(ctx, (tx) => writeGrants(tx, [{ actor: tx.actor, specs }]));
   await notifier.grantsChanged(change);
   return change.created;
 }

@@ -8,14 +8,8 @@ import { NotFoundError } from '../../errors.ts';
 import type { ServiceContext } from '../../identity/context.ts';
 import { knocs } from '../../store/schema/access.ts';
 import { planSignInGrants } from '../grant-policy.ts';
-import {
-  createGrants,
-  type GrantKnoc,
-  type GrantMethod,
-  type GrantNotifier,
-  grantKnocs,
-  type NewGrant,
-} from './grants.ts';
+import type { GrantBatcher } from './grant-batcher.ts';
+import { type GrantKnoc, type GrantMethod, grantKnocs, type NewGrant } from './grants.ts';
 import { entitledKnocIds } from './knocs.ts';
 
 export interface PortalGrantResult {
@@ -48,13 +42,14 @@ export async function entitledKnocs(ctx: ServiceContext, userId: string): Promis
 }
 
 /**
- * Grants `ip` on the entitled knocs (one transaction; the user's previous grant on each is `replaced`).
+ * Grants `ip` on the entitled knocs (together, in one transaction; the user's previous grant on each is
+ * `replaced`).
  * `only` narrowing to nothing is a 404 on `notFoundField`.
  */
 export async function grantEntitled(
   ctx: ServiceContext,
   request: PortalGrantRequest,
-  notifier: GrantNotifier,
+  writer: Pick<GrantBatcher, 'create'>,
   notFound?: { resource: string; id: string },
 ): Promise<PortalGrantResult> {
   let list = await entitledKnocs(ctx, request.userId);
@@ -81,7 +76,7 @@ export async function grantEntitled(
     tokenId: request.tokenId ?? null,
     replacePrevious: true,
   }));
-  const rows = await createGrants(ctx, specs, notifier);
+  const rows = await writer.create(ctx, specs);
   return {
     ip: plan.granted[0]?.ip ?? request.ip,
     granted: rows.map((row) => ({

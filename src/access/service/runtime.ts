@@ -34,6 +34,7 @@ import { ExpiryScheduler } from '../expiry.ts';
 import { ReconcilerPool, reconcilerKey } from '../pool.ts';
 import { AliasReconciler, type BackoffPolicy, type ReconcileOutcome } from '../reconciler.ts';
 import { type AccessEvent, AccessEventBus, storeEvents } from './events.ts';
+import { GrantBatcher } from './grant-batcher.ts';
 import {
   expireDue,
   type GrantChange,
@@ -107,6 +108,8 @@ const iso = (value: Date | number | null | undefined): string | null =>
 
 export class AccessRuntime implements GrantNotifier {
   readonly events = new AccessEventBus();
+  /** Where request paths create grants: concurrent callers share one transaction (ADR 0096). */
+  readonly grantWriter: GrantBatcher;
   private readonly pool: ReconcilerPool;
   private readonly passiveExpiry: ExpiryScheduler<string>;
   private readonly keys = new Map<string, KeyInfo>();
@@ -123,6 +126,7 @@ export class AccessRuntime implements GrantNotifier {
     private readonly log: FastifyBaseLogger,
     readonly settings: AccessSettings,
   ) {
+    this.grantWriter = new GrantBatcher(store.db, this);
     this.pool = new ReconcilerPool((key) => this.createReconciler(key));
     this.passiveExpiry = new ExpiryScheduler<string>((ids) => this.background(this.expirePassive(ids)));
   }

@@ -12,11 +12,16 @@
  * never expose a route. Third-party plugins that only serve static documentation run inside a scope marked
  * with `declarePublicByDefault()`; nothing else is exempt, and no decision looks at the URL.
  *
+ * Cached principals are dropped after a successful change that can alter who someone is or what they may do
+ * (users, groups, roles and bindings, sites, sessions, tokens, passwords, TOTP): the route modules doing such
+ * changes are wrapped in `changesPrincipals()`, single routes elsewhere declare `invalidatesPrincipals: true`.
+ * Other writes (grants, knocs, gateways) keep the cache (ADR 0096).
+ *
  * Credentials: `Authorization: Bearer pc_…` (API token) or the `pc_session` cookie. Cookie-authenticated
  * mutating requests must carry the session's CSRF token in `X-CSRF-Token`; bearer requests need none
  * (a browser never attaches them by itself).
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { EffectivePermissions } from '../../identity/effective.ts';
 import { isPermission, type Permission } from '../../identity/permissions.ts';
 import { ApiError } from '../errors.ts';
@@ -42,7 +47,7 @@ export interface AuthBackend {
     cookie: string,
     csrfHeader: string | undefined,
   ): Promise<{ principal: Principal; csrfValid: boolean } | null>;
-  /** Called after every successful change, which may have revoked a credential or changed rights. */
+  /** Called after a successful change that may have revoked a credential or changed rights. */
   invalidate(): void;
 }
 
@@ -55,6 +60,8 @@ declare module 'fastify' {
     auth?: 'public' | 'authenticated';
     permission?: Permission;
     scope?: 'org' | 'site';
+    /** A successful non-GET call may change authentication or rights: drop the cached principals. */
+    invalidatesPrincipals?: boolean;
   }
   interface FastifyRequest {
     /** Set for every route that is not public; null on public ones. */
@@ -69,6 +76,21 @@ const PUBLIC_BY_DEFAULT = Symbol('portcullis.publicByDefault');
 /** Marks a plugin scope whose routes (e.g. the docs UI's static files) are public without a declaration. */
 export function declarePublicByDefault(scope: FastifyInstance): void {
   scope.decorate(PUBLIC_BY_DEFAULT, true);
+}
+
+/**
+ * Wraps a route module whose writes can change authentication or rights (identity, roles, sites): each of its
+ * routes declares `invalidatesPrincipals: true`, so a route added there later cannot forget it.
+ */
+export function changesPrincipals(routes: FastifyPluginAsync): FastifyPluginAsync {
+  const wrapped: FastifyPluginAsync = async (scope, options) => {
+    scope.addHook('onRoute', (route) => {
+      route.config = { ...route.config, invalidatesPrincipals: true };
+    });
+    await routes(scope, options);
+  };
+  Object.defineProperty(wrapped, 'name', { value: routes.name });
+  return wrapped;
 }
 
 export interface DeclaredRoute {
@@ -104,7 +126,13 @@ export function registerAccessControl(app: FastifyInstance, backend: AuthBackend
   });
 
   app.addHook('onSend', async (request, reply) => {
-    if (!SAFE_METHODS.has(request.method) && reply.statusCode < 400) backend.invalidate();
+    if (
+      request.routeOptions.config.invalidatesPrincipals === true &&
+      !SAFE_METHODS.has(request.method) &&
+      reply.statusCode < 400
+    ) {
+      backend.invalidate();
+    }
   });
 
   app.addHook('onRequest', async (request) => {

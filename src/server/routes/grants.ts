@@ -9,7 +9,6 @@ import { and, eq, isNull } from 'drizzle-orm';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import {
-  createGrants,
   endGrants,
   extendGrant,
   type GrantRow,
@@ -144,11 +143,9 @@ export const grantRoutes: FastifyPluginAsync = async (root) => {
         if (!user) throw new ValidationError('user_id', `user ${userId} does not exist`);
         username = user.username;
       }
-      const [row] = await createGrants(
-        ctx,
-        [{ knoc, userId, ip, expiresAt, method: 'admin', reason: body.reason, replacePrevious: false }],
-        app.access,
-      );
+      const [row] = await app.access.grantWriter.create(ctx, [
+        { knoc, userId, ip, expiresAt, method: 'admin', reason: body.reason, replacePrevious: false },
+      ]);
       return reply.code(201).send(toApi(grantView(row as GrantRow, knoc.name, username, ctx.now())));
     },
   );

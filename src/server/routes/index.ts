@@ -1,10 +1,12 @@
 /**
  * @module The route modules the server registers, in order. A new domain (access, firewall, gateways)
  * appends its module here; each of its routes must declare `config.auth` or `config.permission`
- * (src/server/plugins/access.ts), or the server refuses to start.
+ * (src/server/plugins/access.ts), or the server refuses to start. Modules whose writes change who someone is or
+ * what they may do are wrapped in `changesPrincipals` so those writes drop the cached principals (ADR 0096).
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { accessRuntimePlugin } from '../../access/service/plugin.ts';
+import { changesPrincipals } from '../plugins/access.ts';
 import { auditRoutes } from './audit.ts';
 import { edlRoutes } from './edl.ts';
 import { gatewayRoutes } from './gateways.ts';
@@ -20,11 +22,11 @@ import { userRoutes } from './users.ts';
 
 export const ROUTE_MODULES: readonly FastifyPluginAsync[] = [
   healthRoutes,
-  authRoutes,
-  userRoutes,
-  groupRoutes,
-  siteRoutes,
-  roleRoutes,
+  changesPrincipals(authRoutes),
+  changesPrincipals(userRoutes),
+  changesPrincipals(groupRoutes),
+  changesPrincipals(siteRoutes),
+  changesPrincipals(roleRoutes),
   auditRoutes,
   // Decorates `app.access` on the root (skip-override), so it must precede the access routes.
   accessRuntimePlugin,

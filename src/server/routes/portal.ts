@@ -103,7 +103,7 @@ export const portalRoutes: FastifyPluginAsync = async (root) => {
       const result = await grantEntitled(
         actorCtx,
         { userId: user.id, ip, method: 'login', sessionId: session.id },
-        app.access,
+        app.access.grantWriter,
       );
       reply.setCookie(SESSION_COOKIE, session.secret, {
         httpOnly: true,
@@ -214,7 +214,7 @@ export const portalRoutes: FastifyPluginAsync = async (root) => {
             ? { sessionId: principal.credentialId }
             : { tokenId: principal.credentialId }),
         },
-        app.access,
+        app.access.grantWriter,
         { resource: 'knoc', id: knocId },
       );
     },
@@ -223,7 +223,7 @@ export const portalRoutes: FastifyPluginAsync = async (root) => {
   app.post(
     '/api/v1/portal/logout',
     {
-      config: authenticated,
+      config: { ...authenticated, invalidatesPrincipals: true },
       schema: {
         tags,
         summary: 'Sign out of the portal: the grants of this session (or token) end',
@@ -283,7 +283,7 @@ export const portalRoutes: FastifyPluginAsync = async (root) => {
             ? { tokenId: principal.credentialId }
             : { sessionId: principal.credentialId }),
         },
-        app.access,
+        app.access.grantWriter,
         name !== undefined ? { resource: 'knoc', id: name } : undefined,
       );
     },
