@@ -238,18 +238,20 @@ export async function listKnocs(
 
 async function replaceAssignments(
   db: Db,
+  orgId: string,
   knocId: string,
   userIds?: string[],
   groupIds?: string[],
 ): Promise<void> {
   if (userIds !== undefined) {
     await db.delete(knocUsers).where(eq(knocUsers.knocId, knocId));
-    if (userIds.length > 0) await db.insert(knocUsers).values(userIds.map((userId) => ({ knocId, userId })));
+    if (userIds.length > 0)
+      await db.insert(knocUsers).values(userIds.map((userId) => ({ orgId, knocId, userId })));
   }
   if (groupIds !== undefined) {
     await db.delete(knocGroups).where(eq(knocGroups.knocId, knocId));
     if (groupIds.length > 0)
-      await db.insert(knocGroups).values(groupIds.map((groupId) => ({ knocId, groupId })));
+      await db.insert(knocGroups).values(groupIds.map((groupId) => ({ orgId, knocId, groupId })));
   }
 }
 
@@ -327,7 +329,7 @@ export async function createKnoc(
         .returning(),
     );
     const knocRow = row as KnocRow;
-    await replaceAssignments(tx.db, knocRow.id, userIds, groupIds);
+    await replaceAssignments(tx.db, tx.orgId, knocRow.id, userIds, groupIds);
     const view = toView(knocRow, userIds, groupIds);
     await record(tx.db, {
       orgId: tx.orgId,
@@ -398,7 +400,7 @@ export async function updateKnoc(
         .returning(),
     );
     if (!row) throw new NotFoundError('knoc', id);
-    await replaceAssignments(tx.db, id, userIds, groupIds);
+    await replaceAssignments(tx.db, tx.orgId, id, userIds, groupIds);
     const found = await assignments(tx.db, [id]);
     const view = toView(row, found.users.get(id) ?? [], found.groups.get(id) ?? []);
     await record(tx.db, {

@@ -37,7 +37,12 @@ export const edlRoutes: FastifyPluginAsync = async (app) => {
       if (!match) throw new ApiError('PC_ERR_NOT_FOUND');
       const [, token, format] = match as unknown as [string, string, 'txt' | 'json'];
       const [knoc] = await app.store.db
-        .select({ id: knocs.id, keyHash: knocs.feedKeyHash, allowed: knocs.feedAllowedSources })
+        .select({
+          id: knocs.id,
+          orgId: knocs.orgId,
+          keyHash: knocs.feedKeyHash,
+          allowed: knocs.feedAllowedSources,
+        })
         .from(knocs)
         .innerJoin(gateways, eq(gateways.id, knocs.gatewayId))
         .where(and(eq(knocs.feedToken, token), eq(knocs.mode, 'passive'), isNull(knocs.deletedAt)))
@@ -58,9 +63,14 @@ export const edlRoutes: FastifyPluginAsync = async (app) => {
       );
       const now = new Date();
       if (!decision.ok) {
-        await app.store.db
-          .insert(edlFetches)
-          .values({ knocId: knoc.id, sourceIp, status: decision.status, format, fetchedAt: now });
+        await app.store.db.insert(edlFetches).values({
+          orgId: knoc.orgId,
+          knocId: knoc.id,
+          sourceIp,
+          status: decision.status,
+          format,
+          fetchedAt: now,
+        });
         request.log.info(
           { knoc_id: knoc.id, source_ip: sourceIp, status: decision.status },
           `EDL fetch refused: ${decision.reason}`,
@@ -80,6 +90,7 @@ export const edlRoutes: FastifyPluginAsync = async (app) => {
       );
       await app.store.db.transaction(async (tx) => {
         await tx.insert(edlFetches).values({
+          orgId: knoc.orgId,
           knocId: knoc.id,
           sourceIp,
           status: 200,

@@ -102,6 +102,9 @@ export const knocs = pgTable(
 export const knocUsers = pgTable(
   'knoc_users',
   {
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => orgs.id),
     knocId: uuid('knoc_id')
       .notNull()
       .references(() => knocs.id, { onDelete: 'cascade' }),
@@ -115,6 +118,9 @@ export const knocUsers = pgTable(
 export const knocGroups = pgTable(
   'knoc_groups',
   {
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => orgs.id),
     knocId: uuid('knoc_id')
       .notNull()
       .references(() => knocs.id, { onDelete: 'cascade' }),
@@ -191,6 +197,9 @@ export const edlFetches = pgTable(
   'edl_fetches',
   {
     id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => orgs.id),
     knocId: uuid('knoc_id')
       .notNull()
       .references(() => knocs.id, { onDelete: 'cascade' }),
