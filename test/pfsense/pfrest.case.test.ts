@@ -575,6 +575,8 @@ export function runPfRestContract(opts: ContractOptions): void {
         ['reserved table sshguard (test 1)', 'sshguard', 'FILTER_NAME_VALIDATOR_RESERVED_NAME_USED'],
         ['reserved IPsec (test 1)', 'IPsec', 'FILTER_NAME_VALIDATOR_RESERVED_NAME_USED'],
         ['pf keyword pass', 'pass', 'FILTER_NAME_VALIDATOR_RESERVED_NAME_USED'],
+        ['pf keyword syncookies', 'syncookies', 'FILTER_NAME_VALIDATOR_RESERVED_NAME_USED'],
+        ['pf fuzzy token returnicmp6', 'returnicmp6', 'FILTER_NAME_VALIDATOR_RESERVED_NAME_USED'],
         ['interface id upper-cased', 'WAN', 'FILTER_NAME_VALIDATOR_RESERVED_NAME_USED'],
         ['interface network name', 'LAN__NETWORK', 'FILTER_NAME_VALIDATOR_RESERVED_NAME_USED'],
         ['pkg_ prefix (test 1)', 'pkg_anything', 'FILTER_NAME_VALIDATOR_CANNOT_START_WITH_PKG'],
@@ -593,8 +595,17 @@ export function runPfRestContract(opts: ContractOptions): void {
       it.each([
         ['31 characters', 'a'.repeat(31)],
         ['mixed case with digits and underscore', 'Jit_Users_2'],
+        ['const (not in $pf_reserved_keywords)', 'const'],
+        ['persist (not in $pf_reserved_keywords)', 'persist'],
+        ['self (not in $pf_reserved_keywords)', 'self'],
+        ['enc0 (an interface name, not a reserved word)', 'enc0'],
       ])('§8 accepted: %s', async (_label, name) => {
         expect((await createAlias({ name, type: 'host' })).status).toBe(200);
+      });
+
+      it('§6 is_validaliasname runs after the other fields: a bad type is reported before a service name', async () => {
+        const r = await createAlias({ name: 'https', type: 'url' });
+        expect([r.status, r.body.response_id]).toEqual([400, 'FIELD_INVALID_CHOICE']);
       });
     });
 

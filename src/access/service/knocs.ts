@@ -22,7 +22,7 @@ import { formatCidr, parseCidrResult } from '../../net/ip.ts';
 import type { Db } from '../../store/db.ts';
 import { gateways, knocGroups, knocs, knocUsers } from '../../store/schema/access.ts';
 import { groupMembers, groups, users } from '../../store/schema/identity.ts';
-import { checkAliasName } from '../alias-name.ts';
+import { checkAliasName } from '../../adapters/pfsense/alias-name.ts';
 import { hashFeedKey, newFeedKey, newFeedToken } from '../edl.ts';
 import { validateKnocLifetimes } from '../grant-policy.ts';
 

@@ -2,17 +2,13 @@
  * @module The FirewallAlias (pfrest-contract.md §8) and FirewallRule (§9) models: field validation in pfRest's
  * order (first failure wins), defaults, and the representations with pfRest's key order.
  */
-import { PfRestError } from './envelope.ts';
 import {
-  isFqdn,
-  isIpAddr,
-  isPhpNumeric,
-  isPort,
-  isPortRange,
-  isSubnet,
-  isValidAliasName,
-  PF_RESERVED,
-} from './names.ts';
+  type AliasNameCheck,
+  type AliasNameErrorId,
+  checkAliasName,
+} from '../../adapters/pfsense/alias-name.ts';
+import { PfRestError } from './envelope.ts';
+import { isFqdn, isIpAddr, isPort, isPortRange, isSubnet } from './names.ts';
 import type { EmulatorInterface, StoredAlias, StoredRule } from './state.ts';
 
 export const ALIAS_FIELDS = ['name', 'type', 'descr', 'address', 'detail'] as const;
@@ -60,46 +56,20 @@ function notEditable(field: string, value: unknown, original: unknown): void {
   }
 }
 
-/** FilterNameValidator (§8 name checks 1–5), shared with interface descriptions. */
-function filterName(field: string, name: string, interfaces: readonly EmulatorInterface[]): void {
-  if (!/^[A-Za-z0-9_]+$/.test(name)) {
-    throw new PfRestError(
-      400,
-      'FILTER_NAME_VALIDATOR_INVALID_CHARACTERS',
-      `Field '${field}' may only contain letters, numbers and underscores.`,
-    );
-  }
-  const reserved =
-    PF_RESERVED.has(name) ||
-    interfaces.some((i) => name === i.id.toUpperCase() || name === `${i.id.toUpperCase()}__NETWORK`);
-  if (reserved) {
-    throw new PfRestError(
-      400,
-      'FILTER_NAME_VALIDATOR_RESERVED_NAME_USED',
-      `Field '${field}' cannot use reserved name '${name}'.`,
-    );
-  }
-  if (name.startsWith('pkg_')) {
-    throw new PfRestError(
-      400,
-      'FILTER_NAME_VALIDATOR_CANNOT_START_WITH_PKG',
-      `Field '${field}' cannot start with 'pkg_'.`,
-    );
-  }
-  if (isPhpNumeric(name)) {
-    throw new PfRestError(
-      400,
-      'FILTER_NAME_VALIDATOR_CANNOT_BE_NUMERICAL',
-      `Field '${field}' cannot be numerical.`,
-    );
-  }
-  if (interfaces.some((i) => i.id === name)) {
-    throw new PfRestError(
-      400,
-      'FILTER_NAME_VALIDATOR_NAME_IN_USE_BY_INTERFACE',
-      `Field '${field}' is in use by interface '${name}'.`,
-    );
-  }
+/** The emulator's wording for each alias-name failure (the rules themselves are in checkAliasName). */
+const NAME_MESSAGES: Record<AliasNameErrorId, (name: string) => string> = {
+  FILTER_NAME_VALIDATOR_INVALID_CHARACTERS: () =>
+    "Field 'name' may only contain letters, numbers and underscores.",
+  FILTER_NAME_VALIDATOR_RESERVED_NAME_USED: (name) => `Field 'name' cannot use reserved name '${name}'.`,
+  FILTER_NAME_VALIDATOR_CANNOT_START_WITH_PKG: () => "Field 'name' cannot start with 'pkg_'.",
+  FILTER_NAME_VALIDATOR_CANNOT_BE_NUMERICAL: () => "Field 'name' cannot be numerical.",
+  FILTER_NAME_VALIDATOR_NAME_IN_USE_BY_INTERFACE: (name) => `Field 'name' is in use by interface '${name}'.`,
+  LENGTH_VALIDATOR_MAXIMUM_CONSTRAINT: () => "Field 'name' exceeds the maximum length of 31.",
+  INVALID_FIREWALL_ALIAS_NAME: (name) => `Invalid firewall alias name '${name}'.`,
+};
+
+function nameError(check: Extract<AliasNameCheck, { ok: false }>, name: string): PfRestError {
+  return new PfRestError(400, check.id, NAME_MESSAGES[check.id](name));
 }
 
 const ADDRESS_RULES: Record<
@@ -149,14 +119,10 @@ export function validateAlias(
       `Field 'name' must be unique. Value is in use by object with ID '${clash}'.`,
     );
   }
-  filterName('name', name, ctx.interfaces);
-  if (name.length > 31) {
-    throw new PfRestError(
-      400,
-      'LENGTH_VALIDATOR_MAXIMUM_CONSTRAINT',
-      "Field 'name' exceeds the maximum length of 31.",
-    );
-  }
+  const nameCheck = checkAliasName(name, { interfaceIds: ctx.interfaces.map((i) => i.id) });
+  // `is_validaliasname` (INVALID_FIREWALL_ALIAS_NAME) is the model's validate_name(), which runs after every
+  // field's own checks (contract §6); every other name failure is the name field's own and fails here.
+  if (!nameCheck.ok && nameCheck.id !== 'INVALID_FIREWALL_ALIAS_NAME') throw nameError(nameCheck, name);
   required('type', candidate.type);
   const type = choice('type', candidate.type, ALIAS_TYPES);
   const descr = candidate.descr ?? '';
@@ -170,8 +136,7 @@ export function validateAlias(
   }
   const address = stringList('address', candidate.address);
   const detail = stringList('detail', candidate.detail);
-  if (!isValidAliasName(name))
-    throw new PfRestError(400, 'INVALID_FIREWALL_ALIAS_NAME', `Invalid firewall alias name '${name}'.`);
+  if (!nameCheck.ok) throw nameError(nameCheck, name);
   const rule = ADDRESS_RULES[type] as (typeof ADDRESS_RULES)[string];
   const others = ctx.aliases.filter((_, i) => i !== ctx.selfIndex);
   for (const entry of address) {

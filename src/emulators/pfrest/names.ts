@@ -1,24 +1,10 @@
 /**
- * @module pfSense name and address predicates the alias model relies on (pfrest-contract.md §8): reserved pf
- * words, `is_validaliasname`, `is_ipaddr`, `is_fqdn`, `is_subnet`, `is_port`, `is_portrange`.
+ * @module pfSense address predicates the alias model relies on (pfrest-contract.md §8): `is_ipaddr`, `is_fqdn`,
+ * `is_subnet`, `is_port`, `is_portrange`. Alias-name rules live in src/adapters/pfsense/alias-name.ts.
  *
- * The reserved list is pf's grammar keywords plus pfSense's reserved tables and VPN names; the emulator adds the
- * interface ids (upper-cased, and `<ID>__NETWORK`) at check time. Service and protocol names are the common
- * entries of FreeBSD's /etc/services and /etc/protocols (getservbyname / getprotobyname).
+ * Service names for `is_port` are the common entries of FreeBSD's /etc/services (getservbyname).
  */
 import ipaddr from 'ipaddr.js';
-
-const PF_KEYWORDS = `all any anchor antispoof binat binat-anchor bitmask block block-policy const debug drop dup-to
- fastroute file flags for fragment from group hostid icmp-type icmp6-type in inet inet6 keep label limit load log
- loginterface max-mss max-src-conn max-src-conn-rate max-src-nodes max-src-states min-ttl modulate nat nat-anchor no
- no-df no-route on optimization os out pass persist port prio priority proto queue quick random random-id rdr
- rdr-anchor reassemble return return-icmp return-icmp6 return-rst round-robin route-to reply-to rule
- ruleset-optimization scrub self set skip source-hash source-track state state-policy static-port sticky-address
- synproxy table tag tagged timeout to tos urpf-failed user allow-opts altq cbq hfsc priq codelq bandwidth
- qlimit tbrsize ether IPsec OpenVPN L2TP pppoe pptp enc0 openvpn ipsec l2tp
- bogons bogonsv6 sshguard snort2c virusprot vpn_networks negate_networks tonatsubnets`;
-
-export const PF_RESERVED: ReadonlySet<string> = new Set(PF_KEYWORDS.split(/\s+/).filter(Boolean));
 
 const SERVICES = `echo discard daytime ftp-data ftp ssh telnet smtp time domain whois tftp gopher finger http www
  kerberos pop2 pop3 sunrpc auth nntp ntp netbios-ns netbios-dgm netbios-ssn imap snmp snmptrap bgp irc ldap https
@@ -26,30 +12,9 @@ const SERVICES = `echo discard daytime ftp-data ftp ssh telnet smtp time domain 
  radius-acct nfsd pptp l2tp mysql postgresql rdp sip sips xmpp-client xmpp-server http-alt squid`;
 const SERVICE_NAMES: ReadonlySet<string> = new Set(SERVICES.split(/\s+/).filter(Boolean));
 
-const PROTOCOLS = `ip icmp igmp ggp ipencap st tcp egp pup udp hmp xns-idp rdp iso-tp4 xtp ddp idpr-cmtp ipv6
- ipv6-route ipv6-frag idrp rsvp gre esp ah ipv6-icmp ipv6-nonxt ipv6-opts ospf pim carp pfsync sctp vrrp l2tp
- mobility-header udplite`;
-const PROTOCOL_NAMES: ReadonlySet<string> = new Set(PROTOCOLS.split(/\s+/).filter(Boolean));
-
 /** getservbyname for tcp/udp (case-sensitive, as in libc). */
 export function isServiceName(name: string): boolean {
   return SERVICE_NAMES.has(name);
-}
-
-/** getprotobyname: official lower-case names and their upper-case aliases (FreeBSD /etc/protocols). */
-export function isProtocolName(name: string): boolean {
-  return PROTOCOL_NAMES.has(name) || (PROTOCOL_NAMES.has(name.toLowerCase()) && name === name.toUpperCase());
-}
-
-/** pfSense `is_validaliasname`: false for only-underscores, protocol names and service names. */
-export function isValidAliasName(name: string): boolean {
-  if (/^_+$/.test(name) || isProtocolName(name) || isServiceName(name)) return false;
-  return /^[A-Za-z0-9_]+$/.test(name) && name.length < 32;
-}
-
-/** PHP `is_numeric` for strings: optional sign, digits with optional decimals and exponent, surrounding space. */
-export function isPhpNumeric(value: string): boolean {
-  return /^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$/.test(value);
 }
 
 export function isIpv4(value: string): boolean {

@@ -1,6 +1,6 @@
 /** @module pfSense alias-name rules in pfRest's order (docs/adr/0072-alias-name-validation.md). */
 import { describe, expect, it } from 'vitest';
-import { type AliasNameContext, checkAliasName } from '../../src/access/alias-name.ts';
+import { type AliasNameContext, checkAliasName } from '../../src/adapters/pfsense/alias-name.ts';
 
 const services: ReadonlySet<string> = new Set(['http', 'ssh', 'tcp', 'udp', 'icmp']);
 
