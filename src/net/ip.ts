@@ -167,6 +167,11 @@ export function parseIp(text: string): IpAddress | null {
   return parseIpv6(text);
 }
 
+/** An IPv4 address as its unsigned 32-bit value, or -1 when `text` is not one (no allocation). */
+export function parseIpv4Value(text: string): number {
+  return parseIpv4Range(text, 0, text.length);
+}
+
 /** Parses an IPv4 address, or returns null. */
 export function parseIpv4(text: string): Ipv4Address | null {
   const v4 = parseIpv4Range(text, 0, text.length);

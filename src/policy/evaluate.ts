@@ -35,7 +35,9 @@ import {
   PROTO_ICMP6,
   PROTO_TCP,
   PROTO_UDP,
+  createPacketScratch,
   packetFacts,
+  packetFactsInto,
   protocolName,
 } from './packet.ts';
 import { type StateEntry, StateTable } from './state-table.ts';
@@ -551,10 +553,12 @@ export function createEvaluator(ruleset: PfRuleset | CompiledRuleset): Evaluator
       ? decideInOrder(compiled, ctx, assignment ?? new Map())
       : decideFast(compiled, buckets, ctx, assignment);
 
-  const verdict = (packet: Packet): Verdict => verdictOfFacts(packetFacts(packet));
+  // The throughput path validates each packet into one reused facts object (states keep copies).
+  const packetScratch = createPacketScratch();
+  const verdict = (packet: Packet): Verdict => verdictOfFacts(packetFactsInto(packet, packetScratch));
   const verdictOfFacts = (facts: PacketFacts): Verdict => {
     const ctx = contextOfFacts(facts, scratch);
-    if (states.lookup(ctx.facts) !== undefined) return 'pass';
+    if (states.has(ctx.facts)) return 'pass';
     const decision = decideUnder(ctx, null);
     if (typeof decision !== 'number') {
       const explored = explore(ctx, decideUnder);

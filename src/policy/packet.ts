@@ -7,7 +7,7 @@
  * is a connection attempt (`S`); an ICMP packet without a type is an echo request; a TCP/UDP packet without a
  * source port uses the ephemeral port 49152. A missing destination port is an error.
  */
-import { formatIp, type IpAddress, parseIp } from '../net/ip.ts';
+import { formatIp, type IpAddress, parseIp, parseIpv4Value } from '../net/ip.ts';
 
 export type Direction = 'in' | 'out';
 export type PacketFamily = 'inet' | 'inet6';
@@ -246,15 +246,89 @@ function checkPort(field: string, value: unknown): number | null {
   return value;
 }
 
-function checkAddress(field: 'src' | 'dst', value: unknown): IpAddress {
+/** An IPv4 address the throughput path overwrites in place instead of allocating one per packet. */
+interface MutableIpv4 {
+  family: 4;
+  value: number;
+}
+
+/**
+ * Reusable storage for `packetFactsInto`: one facts object and one IPv4 address per side, filled anew for each
+ * packet (one per evaluator session; evaluation is synchronous, so two packets never share it at once).
+ */
+export interface PacketScratch {
+  readonly facts: PacketFacts;
+  readonly src4: MutableIpv4;
+  readonly dst4: MutableIpv4;
+  /** Parsed IPv6 addresses by text (immutable, so shared): a flow's addresses recur, and bigint parsing is slow. */
+  readonly ipv6: Map<string, IpAddress>;
+}
+
+/** Bound on `PacketScratch.ipv6`; when full it starts over (cheap, and a scan of many addresses stays bounded). */
+const IPV6_CACHE_SIZE = 4096;
+
+export function createPacketScratch(): PacketScratch {
+  const src4: MutableIpv4 = { family: 4, value: 0 };
+  const dst4: MutableIpv4 = { family: 4, value: 0 };
+  return {
+    facts: {
+      interface: '',
+      direction: 'in',
+      family: 4,
+      proto: 0,
+      src: src4,
+      dst: dst4,
+      srcPort: 0,
+      dstPort: 0,
+      tcpFlags: 0,
+      icmpType: -1,
+      assumptions: NO_ASSUMPTIONS,
+    },
+    src4,
+    dst4,
+    ipv6: new Map(),
+  };
+}
+
+/**
+ * Parses an address. With scratch (the throughput path), an IPv4 address goes into the side's slot and an IPv6
+ * one comes from the scratch cache when seen recently; without, it is always a new object.
+ */
+function checkAddress(field: 'src' | 'dst', value: unknown, scratch: PacketScratch | null): IpAddress {
   if (typeof value !== 'string') throw new PacketError(field, `${field} must be an IP address string`);
+  if (scratch !== null) {
+    const v4 = parseIpv4Value(value);
+    if (v4 >= 0) {
+      const slot = field === 'src' ? scratch.src4 : scratch.dst4;
+      slot.value = v4;
+      return slot;
+    }
+    const cached = scratch.ipv6.get(value);
+    if (cached !== undefined) return cached;
+  }
   const address = parseIp(value);
   if (address === null) throw new PacketError(field, `${field} "${value}" is not an IPv4 or IPv6 address`);
+  if (scratch !== null) {
+    if (scratch.ipv6.size >= IPV6_CACHE_SIZE) scratch.ipv6.clear();
+    scratch.ipv6.set(value, address);
+  }
   return address;
 }
 
 /** Validates a packet (from JSON or the line parser) and resolves it to numbers. Throws `PacketError`. */
 export function packetFacts(input: unknown): PacketFacts {
+  return readPacket(input, null);
+}
+
+/**
+ * `packetFacts` into reusable storage: the result is `scratch.facts`, valid until the next call with the same
+ * scratch. For the evaluator's throughput path; anything kept beyond that (a state) must be copied.
+ */
+export function packetFactsInto(input: unknown, scratch: PacketScratch): PacketFacts {
+  return readPacket(input, scratch);
+}
+
+function readPacket(input: unknown, scratch: PacketScratch | null): PacketFacts {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw new PacketError('packet', 'packet must be an object');
   }
@@ -268,8 +342,8 @@ export function packetFacts(input: unknown): PacketFacts {
       `direction must be "in" or "out" (got ${JSON.stringify(p.direction)})`,
     );
   }
-  const src = checkAddress('src', p.src);
-  const dst = checkAddress('dst', p.dst);
+  const src = checkAddress('src', p.src, scratch);
+  const dst = checkAddress('dst', p.dst, scratch);
   if (src.family !== dst.family) {
     throw new PacketError(
       'dst',
@@ -349,19 +423,34 @@ export function packetFacts(input: unknown): PacketFacts {
     icmpType = ICMP_ECHO[family].request;
     assumptions = [...assumptions, 'ICMP echo request assumed'];
   }
-  return {
-    interface: p.interface,
-    direction: p.direction,
-    family,
-    proto,
-    src,
-    dst,
-    srcPort,
-    dstPort,
-    tcpFlags,
-    icmpType,
-    assumptions,
-  };
+  if (scratch === null) {
+    return {
+      interface: p.interface,
+      direction: p.direction,
+      family,
+      proto,
+      src,
+      dst,
+      srcPort,
+      dstPort,
+      tcpFlags,
+      icmpType,
+      assumptions,
+    };
+  }
+  const facts = scratch.facts;
+  facts.interface = p.interface;
+  facts.direction = p.direction;
+  facts.family = family;
+  facts.proto = proto;
+  facts.src = src;
+  facts.dst = dst;
+  facts.srcPort = srcPort;
+  facts.dstPort = dstPort;
+  facts.tcpFlags = tcpFlags;
+  facts.icmpType = icmpType;
+  facts.assumptions = assumptions;
+  return facts;
 }
 
 /** Splits `host[:port]`: `1.2.3.4:80`, `1.2.3.4`, `[2001:db8::1]:443`, `2001:db8::1`. */

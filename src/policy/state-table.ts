@@ -59,8 +59,11 @@ export function canUseState(facts: PacketFacts): boolean {
   return !(isIcmp && ICMP_ERRORS[facts.family].has(facts.icmpType));
 }
 
-/** Scratch parts of the last `writeKey` call (read immediately; avoids allocating a tuple per packet). */
-const key = { a: 0 as number | bigint, b: 0 as number | bigint, rest: 0 };
+/**
+ * Scratch parts of the last `writeKey` call (read immediately; avoids allocating a tuple per packet). IPv4 ends
+ * and IPv6 ends have fields of their own so each field keeps one representation (no boxing of IPv4 numbers).
+ */
+const key = { a4: 0, b4: 0, a6: 0n, b6: 0n, rest: 0 };
 
 /**
  * The direction-folded key of a packet: the near end `a`, the far end `b` and `rest`, a number holding protocol
@@ -69,8 +72,15 @@ const key = { a: 0 as number | bigint, b: 0 as number | bigint, rest: 0 };
  */
 function writeKey(facts: PacketFacts): void {
   const inbound = facts.direction === 'in';
-  key.a = inbound ? facts.src.value : facts.dst.value;
-  key.b = inbound ? facts.dst.value : facts.src.value;
+  const near = inbound ? facts.src : facts.dst;
+  const far = inbound ? facts.dst : facts.src;
+  if (facts.family === 4) {
+    key.a4 = near.value as number;
+    key.b4 = far.value as number;
+  } else {
+    key.a6 = near.value as bigint;
+    key.b6 = far.value as bigint;
+  }
   let ports = 0;
   if (facts.proto === TCP || facts.proto === UDP) {
     ports = inbound ? facts.srcPort * 65536 + facts.dstPort : facts.dstPort * 65536 + facts.srcPort;
@@ -86,9 +96,17 @@ function writeKey(facts: PacketFacts): void {
 
 /** The key as text, for IPv6 and if-bound states (IPv6 as hex, so it cannot collide with IPv4 decimals). */
 function textKey(facts: PacketFacts, ifBound: boolean): string {
-  const { a, b, rest } = key;
-  const text = `${typeof a === 'number' ? a : a.toString(16)}|${typeof b === 'number' ? b : b.toString(16)}|${rest}`;
+  const { rest } = key;
+  const text =
+    facts.family === 4
+      ? `${key.a4}|${key.b4}|${rest}`
+      : `${key.a6.toString(16)}|${key.b6.toString(16)}|${rest}`;
   return ifBound ? `${text}@${facts.interface}` : text;
+}
+
+/** A copy of a packet to keep in a state: callers may reuse theirs (the evaluator's scratch packet). */
+function snapshot(facts: PacketFacts): PacketFacts {
+  return { ...facts, src: { ...facts.src }, dst: { ...facts.dst } };
 }
 
 export interface StateEntry {
@@ -146,6 +164,10 @@ class Ipv4StateTable {
     const ruleIndex = this.rule[i] as number;
     if (ruleIndex < 0) return undefined;
     return { ruleIndex, facts: this.creator(a, b, rest, this.origin[i] as number) };
+  }
+
+  has(a: number, b: number, rest: number): boolean {
+    return (this.rule[this.slot(a, b, rest)] as number) >= 0;
   }
 
   /** Rebuilds the creating packet from the key and its origin bits. */
@@ -209,8 +231,11 @@ class Ipv4StateTable {
     }
   }
 
+  /** Empties the table but keeps its capacity: a session that filled it once will likely fill it again. */
   clear(): void {
-    if (this.size > 0) this.allocate(1024);
+    if (this.size === 0) return;
+    this.rule.fill(-1);
+    this.size = 0;
   }
 }
 
@@ -227,17 +252,24 @@ export class StateTable {
   lookup(facts: PacketFacts): StateEntry | undefined {
     if (this.size === 0 || !canUseState(facts)) return undefined;
     writeKey(facts);
-    if (!this.ifBound && typeof key.a === 'number') return this.v4.get(key.a, key.b as number, key.rest);
+    if (!this.ifBound && facts.family === 4) return this.v4.get(key.a4, key.b4, key.rest);
     return this.others.get(textKey(facts, this.ifBound));
+  }
+
+  /** Whether a state matches (`lookup` without building the entry: the verdict-only path). */
+  has(facts: PacketFacts): boolean {
+    if (this.size === 0 || !canUseState(facts)) return false;
+    writeKey(facts);
+    if (!this.ifBound && facts.family === 4) return this.v4.has(key.a4, key.b4, key.rest);
+    return this.others.has(textKey(facts, this.ifBound));
   }
 
   /** Records the state a passing stateful rule creates; ICMP errors create none. */
   create(facts: PacketFacts, ruleIndex: number): boolean {
     if (!canUseState(facts)) return false;
     writeKey(facts);
-    if (!this.ifBound && typeof key.a === 'number')
-      this.v4.set(key.a, key.b as number, key.rest, ruleIndex, facts);
-    else this.others.set(textKey(facts, this.ifBound), { ruleIndex, facts });
+    if (!this.ifBound && facts.family === 4) this.v4.set(key.a4, key.b4, key.rest, ruleIndex, facts);
+    else this.others.set(textKey(facts, this.ifBound), { ruleIndex, facts: snapshot(facts) });
     return true;
   }
 

@@ -3,10 +3,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
+  createPacketScratch,
   formatPacket,
   type Packet,
   PacketError,
   packetFacts,
+  packetFactsInto,
   parsePacketLine,
 } from '../../src/policy/packet.ts';
 
@@ -94,6 +96,9 @@ describe('packetFacts', () => {
     tcpFlags: 'SA',
   };
 
+  /** Shared by the table rows below on purpose: each row must overwrite everything the previous one left. */
+  const scratch = createPacketScratch();
+
   it('resolves numbers: protocol, flags, ports', () => {
     expect(packetFacts(base)).toMatchObject({
       family: 4,
@@ -143,6 +148,8 @@ describe('packetFacts', () => {
     ['a quoted port', { ...base, dstPort: '443' as unknown as number }, { dstPort: 443 }],
   ])('%s', (_name, packet, expected) => {
     expect(packetFacts(packet)).toMatchObject(expected);
+    // The throughput path (reused storage) resolves the same facts, whatever the scratch held before.
+    expect(packetFactsInto(packet, scratch)).toEqual(packetFacts(packet));
   });
 
   it.each<[string, unknown, string, string]>([
@@ -194,11 +201,30 @@ describe('packetFacts', () => {
     ],
   ])('rejects %s naming the field', (_name, packet, field, message) => {
     expect(() => packetFacts(packet)).toThrowError(new PacketError(field, message));
+    expect(() => packetFactsInto(packet, scratch)).toThrowError(new PacketError(field, message));
     try {
       packetFacts(packet);
     } catch (error) {
       expect((error as PacketError).field).toBe(field);
     }
+  });
+
+  it('packetFactsInto reuses its storage across families and repeats IPv6 addresses correctly', () => {
+    const into = createPacketScratch();
+    const v6 = parsePacketLine('opt1 in udp [2001:db8::5]:5000 -> [2001:db8::1]:53');
+    const v4 = parsePacketLine('lan out tcp 10.0.0.1:1 -> 198.51.100.7:22 flags A');
+    const lines: string[] = [];
+    for (const packet of [v6, v4, v6, { ...v6, src: '2001:db8::1', dst: '2001:db8::5' }, v4]) {
+      lines.push(formatPacket(packetFactsInto(packet, into)));
+    }
+    expect(lines).toEqual([
+      'opt1 in udp [2001:db8::5]:5000 -> [2001:db8::1]:53',
+      'lan out tcp 10.0.0.1:1 -> 198.51.100.7:22 flags A',
+      'opt1 in udp [2001:db8::5]:5000 -> [2001:db8::1]:53',
+      'opt1 in udp [2001:db8::1]:5000 -> [2001:db8::5]:53',
+      'lan out tcp 10.0.0.1:1 -> 198.51.100.7:22 flags A',
+    ]);
+    expect(packetFactsInto(v4, into)).toBe(into.facts);
   });
 
   it('formatPacket writes the line form back', () => {

@@ -628,6 +628,28 @@ describe('results, trace and errors', () => {
     expect(e.verdict(pkt('lan', 'out', 'tcp', '8.8.8.8:443', '192.168.1.5:1000', 'SA'))).toBe('pass');
     expect(e.verdict(pkt('lan', 'out', 'tcp', '8.8.8.8:443', '192.168.1.5:1001', 'SA'))).toBe('block');
   });
+
+  it.each(['floating', 'if-bound'] as const)(
+    'states created by verdict() keep their own copy of the packet (%s, both families)',
+    (statePolicy) => {
+      // verdict() validates every packet into one reused object; a state must not change with the next packet.
+      const e = createEvaluator(
+        ruleset([...defaultDeny(), r('pass in quick on lan from any to any')], { statePolicy }),
+      );
+      const v6 = pkt('lan', 'in', 'udp', '[2001:db8:1::5]:1000', '[2001:db8:9::1]:53');
+      const v4 = pkt('lan', 'in', 'udp', '192.168.1.5:1000', '8.8.8.8:53');
+      expect(e.verdict(v6)).toBe('pass');
+      expect(e.verdict(v4)).toBe('pass');
+      expect(e.verdict(pkt('lan', 'in', 'udp', '[2001:db8:1::7]:2000', '[2001:db8:9::2]:123'))).toBe('pass');
+      expect(e.states.lookup(packetFacts(v6))?.facts).toEqual(packetFacts(v6));
+      expect(e.states.lookup(packetFacts(v4))?.facts).toEqual(packetFacts(v4));
+      const reply6 = pkt('lan', 'out', 'udp', '[2001:db8:9::1]:53', '[2001:db8:1::5]:1000');
+      expect(e.evaluate(reply6)).toMatchObject({
+        decidedBy: 'state',
+        state: { createdBy: 'lan in udp [2001:db8:1::5]:1000 -> [2001:db8:9::1]:53' },
+      });
+    },
+  );
 });
 
 describe('per-family dynamic sets (docs/adr/0053)', () => {

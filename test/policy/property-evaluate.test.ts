@@ -279,10 +279,17 @@ it('the agreement property exercised every kind of outcome', () => {
   }
 });
 
-test.prop([fc.array(rule, { maxLength: 14 }), sequence], { numRuns: 300 })(
+test.prop([fc.array(rule, { maxLength: 14 }), sequence, fc.constantFrom('floating', 'if-bound')], {
+  numRuns: 300,
+})(
   'verdict() (the throughput path) agrees with evaluate()',
-  (rules, steps) => {
-    const set = ruleset(rules, { interfaces: [WAN, LAN, DMZ], tables: TABLES, excludes: EXCLUDES });
+  (rules, steps, statePolicy) => {
+    const set = ruleset(rules, {
+      interfaces: [WAN, LAN, DMZ],
+      tables: TABLES,
+      excludes: EXCLUDES,
+      statePolicy: statePolicy as 'floating' | 'if-bound',
+    });
     const quick = createEvaluator(set);
     const full = createEvaluator(set);
     for (const p of steps.flat()) expect(quick.verdict(p)).toBe(full.evaluate(p).verdict);
