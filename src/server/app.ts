@@ -8,8 +8,16 @@
  * `BACKGROUND_TASKS` in `src/server/background.ts`.
  */
 import { registerAjvFormats, TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyServerOptions } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyPluginAsync,
+  type FastifyServerOptions,
+} from 'fastify';
+import { pino } from 'pino';
 import type { Registry } from 'prom-client';
+import { accessRuntimePlugin, accessRuntimePluginWith } from '../access/service/plugin.ts';
+import type { AccessSettings } from '../access/service/runtime.ts';
 import type { ServerConfig } from '../config.ts';
 import type { Keyring } from '../secrets/keyring.ts';
 import type { Store } from '../store/index.ts';
@@ -31,8 +39,12 @@ export interface BuildAppOptions {
   config: ServerConfig;
   /** Opens and seals secrets at rest (TOTP seeds); `Keyring.load(dataDir)` in production. */
   keyring: Keyring;
-  /** false silences logging (tests); an object is merged into the pino options. */
+  /** false silences logging (tests); an object is merged into the pino options; ignored with `loggerInstance`. */
   logger?: false | { level?: string; stream?: NodeJS.WritableStream };
+  /** A logger made earlier by `createServerLogger` (serve() logs start-up work through it before the app exists). */
+  loggerInstance?: FastifyBaseLogger;
+  /** The access runtime's settings; without them the access plugin reads `PORTCULLIS_*` from the environment. */
+  accessSettings?: AccessSettings;
   /** Replaces the default route modules (tests of the access machinery). */
   routeModules?: readonly FastifyPluginAsync[];
 }
@@ -49,23 +61,47 @@ declare module 'fastify' {
 
 registerAjvFormats();
 
-function loggerOptions(
-  config: ServerConfig,
-  logger: BuildAppOptions['logger'],
-): FastifyServerOptions['logger'] {
-  if (logger === false) return false;
+function loggerOptions(config: ServerConfig): pino.LoggerOptions {
   return {
-    level: logger?.level ?? config.logLevel,
+    level: config.logLevel,
     redact: { paths: LOG_REDACT_PATHS, censor: '[redacted]' },
     serializers: { req: serializeRequest },
-    ...(logger?.stream ? { stream: logger.stream } : {}),
   };
+}
+
+/** The server's pino logger (redaction, request serializer), for work that logs before `buildApp`. */
+export function createServerLogger(config: ServerConfig): FastifyBaseLogger {
+  return pino(loggerOptions(config));
+}
+
+function fastifyLogging(
+  config: ServerConfig,
+  options: BuildAppOptions,
+): Pick<FastifyServerOptions, 'logger' | 'loggerInstance'> {
+  if (options.loggerInstance) return { loggerInstance: options.loggerInstance };
+  const { logger } = options;
+  if (logger === false) return { logger: false };
+  return {
+    logger: {
+      ...loggerOptions(config),
+      ...(logger?.level ? { level: logger.level } : {}),
+      ...(logger?.stream ? { stream: logger.stream } : {}),
+    },
+  };
+}
+
+/** The route modules, with the access runtime built from `accessSettings` when they are given. */
+function routeModulesOf(options: BuildAppOptions): readonly FastifyPluginAsync[] {
+  const modules = options.routeModules ?? ROUTE_MODULES;
+  const { accessSettings } = options;
+  if (!accessSettings) return modules;
+  return modules.map((m) => (m === accessRuntimePlugin ? accessRuntimePluginWith(accessSettings) : m));
 }
 
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
   const { store, config } = options;
   const app = Fastify({
-    logger: loggerOptions(config, options.logger),
+    ...fastifyLogging(config, options),
     genReqId: genRequestId,
     trustProxy: config.trustProxy,
     bodyLimit: config.bodyLimit,
@@ -89,6 +125,6 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   registerSharedSchemas(app);
   await registerDocs(app);
 
-  for (const module of options.routeModules ?? ROUTE_MODULES) await app.register(module);
+  for (const module of routeModulesOf(options)) await app.register(module);
   return app;
 }

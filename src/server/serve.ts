@@ -7,12 +7,13 @@
  * logger, so it cannot end up in a log pipeline as a structured field.
  */
 import type { FastifyInstance } from 'fastify';
+import { accessSettingsFromEnv } from '../access/service/runtime.ts';
 import type { ServerConfig } from '../config.ts';
 import { ensureOwner } from '../identity/bootstrap.ts';
 import { type RunningLab, startLab } from '../lab/index.ts';
 import { Keyring } from '../secrets/keyring.ts';
 import { type OpenedStore, openStore } from '../store/index.ts';
-import { buildApp } from './app.ts';
+import { buildApp, createServerLogger } from './app.ts';
 import { startBackground } from './background.ts';
 
 export interface RunningServer {
@@ -48,21 +49,27 @@ export async function startServer(
         ].join('\n'),
       );
     }
-    app = await buildApp({ store, config, keyring });
-    // The emulated lab (ADR 0101) registers before the access runtime starts, so its first reconcile sees it.
+    const log = createServerLogger(config);
+    const accessSettings = accessSettingsFromEnv();
+    // The emulated lab (ADR 0101) registers before the app is built, so the access runtime is built with the
+    // lab endpoint in its allow-list and its first reconcile sees the lab gateway.
     if (!config.databaseUrl) {
       lab = await startLab({
         db: store.db,
         keyring,
         dataDir: config.dataDir,
-        allowHosts: app.access.settings.allowHosts,
-        log: app.log,
+        allowHosts: accessSettings.allowHosts,
+        log,
       });
-      if (lab) {
-        app.access.settings.allowHosts = lab.allowHosts;
-        io.banner(lab.banner);
-      }
+      if (lab) io.banner(lab.banner);
     }
+    app = await buildApp({
+      store,
+      config,
+      keyring,
+      loggerInstance: log,
+      accessSettings: lab ? { ...accessSettings, allowHosts: lab.allowHosts } : accessSettings,
+    });
     const address = await app.listen({ host: config.host, port: config.port });
     const stopBackground = await startBackground({ store, config, log: app.log });
     let stopping: Promise<void> | undefined;

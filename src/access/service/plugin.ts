@@ -1,8 +1,8 @@
 /**
  * @module Fastify wiring of the access runtime: decorates `app.access` (visible to every route module), starts
  * it when the app is ready (reconcilers for every active knoc, expiry tracking, full reconcile) and stops it
- * when the app closes. `accessRuntimePlugin` reads the settings from the environment; tests and benchmarks use
- * `accessRuntimePluginWith(settings)` in `buildApp({ routeModules })`.
+ * when the app closes. `accessRuntimePlugin` reads the settings from the environment; `buildApp({ accessSettings })`
+ * (serve() with the lab endpoint) and tests swap in `accessRuntimePluginWith(settings)`.
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { AccessRuntime, type AccessSettings, accessSettingsFromEnv } from './runtime.ts';
