@@ -2,7 +2,7 @@
  * @module Runs the vendor-neutral AliasTarget contract against the pfSense adapter and the pfRest emulator.
  */
 import { startPfRestEmulator } from '../../src/emulators/pfrest/index.ts';
-import { runAliasTargetContract } from './alias-target.case.test.ts';
+import { runAliasTargetContract } from '../contract/alias-target.case.test.ts';
 import { adapterFor, liveState } from './helpers.ts';
 
 runAliasTargetContract({

@@ -1,7 +1,7 @@
 /**
  * @module The vendor-neutral `AliasTarget` conformance suite (style-anchors §5.8): what the access reconciler
  * relies on from any firewall adapter, run against each vendor's adapter + emulator by a short file
- * (`pfsense-alias-target.test.ts` for pfSense). Vendor-neutral on purpose; it can move to `test/contract/`.
+ * (`test/pfsense/pfsense-alias-target.test.ts` for pfSense).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdapterError, type AliasTarget } from '../../src/adapters/types.ts';
