@@ -18,8 +18,8 @@ interface Intervals<T extends number | bigint> {
   ends: T[];
 }
 
-/** Sorts and merges overlapping or adjacent intervals. */
-function mergeIntervals<T extends number | bigint>(
+/** Sorts (in place) and merges overlapping or adjacent `[first, last]` pairs; shared with the policy lint. */
+export function mergeIntervals<T extends number | bigint>(
   pairs: Array<[T, T]>,
   successor: (value: T) => T,
 ): Intervals<T> {

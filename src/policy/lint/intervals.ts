@@ -4,6 +4,7 @@
  * `covers(A, B) ⇔ B − A = ∅`, i.e. `isSubset(B, A)` (docs/adr/0080-lint-coverage.md). Pure.
  */
 import { type Cidr, cidrBounds, IPV4_MAX, IPV6_MAX, parseCidr } from '../../net/ip.ts';
+import { mergeIntervals } from '../../net/prefix-index.ts';
 
 /** One ordered value space: its bounds and successor/predecessor. */
 export interface Space<T extends number | bigint> {
@@ -20,20 +21,10 @@ export const PORT_SPACE: Space<number> = { min: 0, max: 65535, succ: (v) => v + 
 /** Flat merged intervals. */
 export type Intervals<T extends number | bigint> = readonly T[];
 
-/** Sorts and merges overlapping or adjacent `[first, last]` pairs. */
+/** Sorts and merges overlapping or adjacent `[first, last]` pairs (src/net/prefix-index.ts), flattened. */
 export function merge<T extends number | bigint>(pairs: Array<[T, T]>, space: Space<T>): T[] {
-  pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  const out: T[] = [];
-  for (const [first, last] of pairs) {
-    const n = out.length - 1;
-    const previousEnd = out[n];
-    if (previousEnd !== undefined && (previousEnd === space.max || first <= space.succ(previousEnd))) {
-      if (last > previousEnd) out[n] = last;
-    } else {
-      out.push(first, last);
-    }
-  }
-  return out;
+  const { starts, ends } = mergeIntervals(pairs, space.succ);
+  return starts.flatMap((start, i) => [start, ends[i] as T]);
 }
 
 /** The whole space as one interval. */
