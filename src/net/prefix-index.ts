@@ -7,7 +7,8 @@
  *   bitset of the sets that contain it. `classOf(address)` then `classHas(class, set)` answers membership in any
  *   of the sets with one search; the policy evaluator memoises per class which rules can match.
  *
- * IPv4 bounds live in `Float64Array`s (exact for 0…2^32), IPv6 bounds in plain `bigint` arrays. Families never
+ * IPv4 bounds live in `Float64Array`s (exact for 0…2^32; the multi-set index uses a `Uint32Array` of interval
+ * starts, half the memory, so lookups miss the cache less), IPv6 bounds in plain `bigint` arrays. Families never
  * mix: an IPv4 prefix never contains an IPv6 address (v4-mapped included).
  */
 import { type Cidr, cidrBounds, IPV4_MAX, IPV6_MAX, type IpAddress } from './ip.ts';
@@ -186,7 +187,7 @@ export class MultiPrefixIndex {
   readonly setCount: number;
   private readonly words: number;
   private readonly classBits: Uint32Array;
-  private readonly v4: ClassIntervals<Float64Array>;
+  private readonly v4: ClassIntervals<Uint32Array>;
   /** For each /16, the first IPv4 interval index to search from, so a lookup scans a short slice (cache-friendly). */
   private readonly v4Slices: Int32Array;
   private readonly v6: ClassIntervals<bigint[]>;
@@ -260,7 +261,7 @@ export class MultiPrefixIndex {
 }
 
 /** `slices[p]` = index of the first interval starting at or after `p * 65536`, for p in 0…65536. */
-function sliceStarts(starts: Float64Array): Int32Array {
+function sliceStarts(starts: Uint32Array): Int32Array {
   const slices = new Int32Array(65537);
   let i = 0;
   for (let p = 0; p <= 65536; p++) {
@@ -275,7 +276,7 @@ function sliceStarts(starts: Float64Array): Int32Array {
  * and records the class in force from each event position on. Event positions are packed as
  * `position * 2^16 + set` in a Float64Array (exact below 2^53) so a numeric sort orders them.
  */
-function sweepV4(perSet: Array<Intervals<number>>, table: ClassTable): ClassIntervals<Float64Array> {
+function sweepV4(perSet: Array<Intervals<number>>, table: ClassTable): ClassIntervals<Uint32Array> {
   if (perSet.length > 0xffff) throw new RangeError('MultiPrefixIndex supports at most 65535 sets');
   let eventCount = 0;
   for (const set of perSet) eventCount += set.starts.length * 2;
@@ -303,7 +304,7 @@ function sweepV4(perSet: Array<Intervals<number>>, table: ClassTable): ClassInte
     }
     pushClass(starts, classes, position, table.intern(bits, hash));
   }
-  return { starts: Float64Array.from(starts), classes: Int32Array.from(classes) };
+  return { starts: Uint32Array.from(starts), classes: Int32Array.from(classes) };
 }
 
 function sweepV6(perSet: Array<Intervals<bigint>>, table: ClassTable): ClassIntervals<bigint[]> {

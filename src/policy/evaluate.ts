@@ -232,6 +232,17 @@ function floorIndex(sorted: Int32Array, value: number): number {
   return lo;
 }
 
+/**
+ * A dense array of `length` empty slots. Memo arrays are filled in whatever order packets arrive; a first write
+ * far past the end of a plain `[]` would turn it into a slow dictionary-backed array.
+ */
+function emptySlots<T>(length: number): Array<T | undefined> {
+  return new Array<T | undefined>(length).fill(undefined);
+}
+
+/** Buckets per interface: 2 directions × 2 families × 256 protocol numbers. */
+const BUCKET_SLOTS = 4 * 256;
+
 function createBucket(compiled: CompiledRuleset, facts: PacketFacts): Bucket {
   const hasPorts = facts.proto === PROTO_TCP || facts.proto === PROTO_UDP;
   const isIcmp = facts.proto === PROTO_ICMP || facts.proto === PROTO_ICMP6;
@@ -248,11 +259,11 @@ function createBucket(compiled: CompiledRuleset, facts: PacketFacts): Bucket {
   return {
     rules,
     words,
-    srcMemo: [],
-    dstMemo: [],
+    srcMemo: emptySlots(compiled.index.classCount),
+    dstMemo: emptySlots(compiled.index.classCount),
     srcPorts: hasPorts ? buildPortIndex(rules, words, 'fromPorts') : null,
     dstPorts: hasPorts ? buildPortIndex(rules, words, 'toPorts') : null,
-    detailMemo: [],
+    detailMemo: emptySlots(256),
   };
 }
 
@@ -312,17 +323,17 @@ type Decision = number | UnknownFact;
 /** Fast first-match decision through the bucket bitsets; `depends` sends the caller to the exploring path. */
 function decideFast(
   compiled: CompiledRuleset,
-  buckets: Map<string, Bucket[]>,
+  buckets: Map<string, Array<Bucket | undefined>>,
   ctx: PacketContext,
   assignment: FactAssignment | null,
 ): Decision {
   const { facts } = ctx;
   let perInterface = buckets.get(facts.interface);
   if (perInterface === undefined) {
-    perInterface = [];
+    perInterface = emptySlots(BUCKET_SLOTS);
     buckets.set(facts.interface, perInterface);
   }
-  // One slot per (direction, family, protocol number).
+  // One slot per (direction, family, protocol number): BUCKET_SLOTS.
   const slot = ((facts.direction === 'in' ? 0 : 2) + (facts.family === 4 ? 0 : 1)) * 256 + facts.proto;
   let bucket = perInterface[slot];
   if (bucket === undefined) {
@@ -506,7 +517,7 @@ function explain(
 export function createEvaluator(ruleset: PfRuleset | CompiledRuleset): Evaluator {
   const compiled = 'index' in ruleset && 'operands' in ruleset ? ruleset : compileRuleset(ruleset);
   const states = new StateTable(compiled.source.statePolicy === 'if-bound');
-  const buckets = new Map<string, Bucket[]>();
+  const buckets = new Map<string, Array<Bucket | undefined>>();
 
   /** Fills `into` (a fresh object, or the session's scratch one on the throughput path) for one packet. */
   const contextOfFacts = (facts: PacketFacts, into: PacketContext): PacketContext => {
@@ -521,8 +532,11 @@ export function createEvaluator(ruleset: PfRuleset | CompiledRuleset): Evaluator
   // Evaluation is synchronous, so one scratch context per session is never shared by two packets at once.
   const scratch = newContext();
 
+  // Per rule index, so a decision does not visit the (large, scattered) model rule objects.
+  const ruleVerdicts = compiled.rules.map((r) => verdictOf(r.rule.action));
+  const ruleKeepsState = compiled.rules.map((r) => createsState(r.rule));
   const verdictOfIndex = (ruleIndex: number): Exclude<Verdict, 'unknown'> =>
-    ruleIndex < 0 ? 'pass' : verdictOf((compiled.rules[ruleIndex] as CompiledRule).rule.action);
+    ruleIndex < 0 ? 'pass' : (ruleVerdicts[ruleIndex] as Exclude<Verdict, 'unknown'>);
   /**
    * Settles explored possibilities (docs/adr/0053): the verdict if they agree; the rule to show — the one every
    * leaf shares, or, when only the verdict agrees, the one under the known contents (every unknown fact false);
@@ -536,9 +550,7 @@ export function createEvaluator(ruleset: PfRuleset | CompiledRuleset): Evaluator
     const shown = certain
       ? first
       : (explored.find((e) => e.assuming.every(([, value]) => !value)) as Explored);
-    const createsStateEverywhere = explored.every(
-      (e) => e.ruleIndex >= 0 && createsState((compiled.rules[e.ruleIndex] as CompiledRule).rule),
-    );
+    const createsStateEverywhere = explored.every((e) => e.ruleIndex >= 0 && ruleKeepsState[e.ruleIndex] === true);
     return {
       verdict: [...verdicts][0] as Verdict,
       shown: shown.ruleIndex,
@@ -571,11 +583,8 @@ export function createEvaluator(ruleset: PfRuleset | CompiledRuleset): Evaluator
     return verdictOfIndex(decision);
   };
 
-  const maybeCreateState = (facts: PacketFacts, ruleIndex: number): boolean => {
-    const rule = (compiled.rules[ruleIndex] as CompiledRule).rule;
-    if (!createsState(rule)) return false;
-    return states.create(facts, ruleIndex);
-  };
+  const maybeCreateState = (facts: PacketFacts, ruleIndex: number): boolean =>
+    ruleKeepsState[ruleIndex] === true && states.create(facts, ruleIndex);
 
   const evaluate = (packet: Packet, options: EvaluateOptions = {}): EvaluationResult => {
     const withTrace = options.trace !== false;

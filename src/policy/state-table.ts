@@ -63,12 +63,12 @@ export function canUseState(facts: PacketFacts): boolean {
  * Scratch parts of the last `writeKey` call (read immediately; avoids allocating a tuple per packet). IPv4 ends
  * and IPv6 ends have fields of their own so each field keeps one representation (no boxing of IPv4 numbers).
  */
-const key = { a4: 0, b4: 0, a6: 0n, b6: 0n, rest: 0 };
+const key = { a4: 0, b4: 0, a6: 0n, b6: 0n, proto: 0, ports: 0 };
 
 /**
- * The direction-folded key of a packet: the near end `a`, the far end `b` and `rest`, a number holding protocol
- * and ports. For ICMP the "ports" are the query pair and which end asked, so a reply matches its request's state
- * and not a request the other way.
+ * The direction-folded key of a packet: the near end `a`, the far end `b`, the protocol and `ports`, one
+ * unsigned 32-bit number (near port × 65536 + far port). For ICMP the "ports" are the query pair and which end
+ * asked, so a reply matches its request's state and not a request the other way.
  */
 function writeKey(facts: PacketFacts): void {
   const inbound = facts.direction === 'in';
@@ -91,16 +91,17 @@ function writeKey(facts: PacketFacts): void {
     // The asking end is the source of a request and the destination of a reply.
     ports = pair * 2 + (inbound !== reply ? 0 : 1);
   }
-  key.rest = facts.proto * 2 ** 32 + ports;
+  key.proto = facts.proto;
+  key.ports = ports;
 }
 
 /** The key as text, for IPv6 and if-bound states (IPv6 as hex, so it cannot collide with IPv4 decimals). */
 function textKey(facts: PacketFacts, ifBound: boolean): string {
-  const { rest } = key;
+  const { proto, ports } = key;
   const text =
     facts.family === 4
-      ? `${key.a4}|${key.b4}|${rest}`
-      : `${key.a6.toString(16)}|${key.b6.toString(16)}|${rest}`;
+      ? `${key.a4}|${key.b4}|${proto}|${ports}`
+      : `${key.a6.toString(16)}|${key.b6.toString(16)}|${proto}|${ports}`;
   return ifBound ? `${text}@${facts.interface}` : text;
 }
 
@@ -117,18 +118,26 @@ export interface StateEntry {
 }
 
 /**
- * Floating IPv4 states in an open-addressing hash table over typed arrays. The creating packet is kept as numbers
- * (interface index, direction, TCP flags, ICMP type; addresses and ports are in the key) and rebuilt only when a
- * state is hit, so holding 100 k states costs no objects and keeps the throughput path off the garbage collector.
+ * Words per slot of `Ipv4StateTable`: a, b, proto, ports, rule index + 1 (0 = empty), origin (bit 0: out;
+ * bits 1-8: TCP flags; bits 9-17: ICMP type + 1, 0 = none; bits 18-31: interface index).
+ */
+const STRIDE = 6;
+const A = 0;
+const B = 1;
+const PROTO = 2;
+const PORTS = 3;
+const RULE = 4;
+const ORIGIN = 5;
+
+/**
+ * Floating IPv4 states in an open-addressing hash table (linear probing) over one typed array, a slot's words
+ * side by side so a probe touches one cache line. The creating packet is kept as numbers (interface index,
+ * direction, TCP flags, ICMP type; addresses and ports are in the key) and rebuilt only when a state is hit, so
+ * holding 100 k states costs no objects and keeps the throughput path off the garbage collector.
  */
 class Ipv4StateTable {
   private capacity = 0;
-  private keyA = new Uint32Array(0);
-  private keyB = new Uint32Array(0);
-  private keyRest = new Float64Array(0);
-  private rule = new Int32Array(0);
-  /** bit 0: out; bits 1-8: TCP flags; bits 9-17: ICMP type + 1 (0 = none); bits 18-31: interface index. */
-  private origin = new Uint32Array(0);
+  private slots = new Uint32Array(0);
   private readonly interfaces: string[] = [];
   private readonly interfaceIndex = new Map<string, number>();
   size = 0;
@@ -139,42 +148,41 @@ class Ipv4StateTable {
 
   private allocate(capacity: number): void {
     this.capacity = capacity;
-    this.keyA = new Uint32Array(capacity);
-    this.keyB = new Uint32Array(capacity);
-    this.keyRest = new Float64Array(capacity);
-    this.rule = new Int32Array(capacity).fill(-1); // -1 = empty slot
-    this.origin = new Uint32Array(capacity);
+    this.slots = new Uint32Array(capacity * STRIDE);
     this.size = 0;
   }
 
-  /** The slot holding (a, b, rest), or the empty slot where it would go. */
-  private slot(a: number, b: number, rest: number): number {
+  /** The word offset of the slot holding the key, or of the empty slot where it would go. */
+  private slot(a: number, b: number, proto: number, ports: number): number {
+    const slots = this.slots;
     let h =
-      Math.imul(a ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(b, 0xc2b2ae35) ^ Math.imul(rest >>> 0, 0x27d4eb2f);
+      Math.imul(a ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(b, 0xc2b2ae35) ^ Math.imul(ports ^ proto, 0x27d4eb2f);
     h ^= h >>> 15;
     const mask = this.capacity - 1;
     for (let i = h & mask; ; i = (i + 1) & mask) {
-      if (this.rule[i] === -1) return i;
-      if (this.keyA[i] === a && this.keyB[i] === b && this.keyRest[i] === rest) return i;
+      const at = i * STRIDE;
+      if (slots[at + RULE] === 0) return at;
+      const same =
+        slots[at + A] === a && slots[at + B] === b && slots[at + PORTS] === ports && slots[at + PROTO] === proto;
+      if (same) return at;
     }
   }
 
-  get(a: number, b: number, rest: number): StateEntry | undefined {
-    const i = this.slot(a, b, rest);
-    const ruleIndex = this.rule[i] as number;
-    if (ruleIndex < 0) return undefined;
-    return { ruleIndex, facts: this.creator(a, b, rest, this.origin[i] as number) };
+  get(a: number, b: number, proto: number, ports: number): StateEntry | undefined {
+    const at = this.slot(a, b, proto, ports);
+    const stored = this.slots[at + RULE] as number;
+    if (stored === 0) return undefined;
+    const origin = this.slots[at + ORIGIN] as number;
+    return { ruleIndex: stored - 1, facts: this.creator(a, b, proto, ports, origin) };
   }
 
-  has(a: number, b: number, rest: number): boolean {
-    return (this.rule[this.slot(a, b, rest)] as number) >= 0;
+  has(a: number, b: number, proto: number, ports: number): boolean {
+    return this.slots[this.slot(a, b, proto, ports) + RULE] !== 0;
   }
 
   /** Rebuilds the creating packet from the key and its origin bits. */
-  private creator(a: number, b: number, rest: number, origin: number): PacketFacts {
+  private creator(a: number, b: number, proto: number, ports: number, origin: number): PacketFacts {
     const inbound = (origin & 1) === 0;
-    const proto = Math.floor(rest / 2 ** 32);
-    const ports = rest % 2 ** 32;
     const hasPorts = proto === TCP || proto === UDP;
     const near = hasPorts ? Math.floor(ports / 65536) : 0;
     const far = hasPorts ? ports % 65536 : 0;
@@ -193,7 +201,7 @@ class Ipv4StateTable {
     };
   }
 
-  set(a: number, b: number, rest: number, ruleIndex: number, facts: PacketFacts): void {
+  set(a: number, b: number, proto: number, ports: number, ruleIndex: number, facts: PacketFacts): void {
     let index = this.interfaceIndex.get(facts.interface);
     if (index === undefined) {
       index = this.interfaces.length;
@@ -206,27 +214,36 @@ class Ipv4StateTable {
         (facts.tcpFlags << 1) |
         (facts.direction === 'in' ? 0 : 1)) >>>
       0;
-    this.put(a, b, rest, ruleIndex, origin);
+    this.put(a, b, proto, ports, ruleIndex + 1, origin);
   }
 
-  private put(a: number, b: number, rest: number, ruleIndex: number, origin: number): void {
+  private put(a: number, b: number, proto: number, ports: number, stored: number, origin: number): void {
     if ((this.size + 1) * 2 > this.capacity) this.grow();
-    const i = this.slot(a, b, rest);
-    if (this.rule[i] === -1) this.size++;
-    this.keyA[i] = a;
-    this.keyB[i] = b;
-    this.keyRest[i] = rest;
-    this.rule[i] = ruleIndex;
-    this.origin[i] = origin;
+    const at = this.slot(a, b, proto, ports);
+    const slots = this.slots;
+    if (slots[at + RULE] === 0) this.size++;
+    slots[at + A] = a;
+    slots[at + B] = b;
+    slots[at + PROTO] = proto;
+    slots[at + PORTS] = ports;
+    slots[at + RULE] = stored;
+    slots[at + ORIGIN] = origin;
   }
 
   private grow(): void {
-    const { keyA, keyB, keyRest, rule, origin, capacity } = this;
-    this.allocate(capacity * 2);
-    for (let i = 0; i < capacity; i++) {
-      const ruleIndex = rule[i] as number;
-      if (ruleIndex >= 0) {
-        this.put(keyA[i] as number, keyB[i] as number, keyRest[i] as number, ruleIndex, origin[i] as number);
+    const old = this.slots;
+    this.allocate(this.capacity * 2);
+    for (let at = 0; at < old.length; at += STRIDE) {
+      const stored = old[at + RULE] as number;
+      if (stored !== 0) {
+        this.put(
+          old[at + A] as number,
+          old[at + B] as number,
+          old[at + PROTO] as number,
+          old[at + PORTS] as number,
+          stored,
+          old[at + ORIGIN] as number,
+        );
       }
     }
   }
@@ -234,7 +251,7 @@ class Ipv4StateTable {
   /** Empties the table but keeps its capacity: a session that filled it once will likely fill it again. */
   clear(): void {
     if (this.size === 0) return;
-    this.rule.fill(-1);
+    this.slots.fill(0);
     this.size = 0;
   }
 }
@@ -252,7 +269,7 @@ export class StateTable {
   lookup(facts: PacketFacts): StateEntry | undefined {
     if (this.size === 0 || !canUseState(facts)) return undefined;
     writeKey(facts);
-    if (!this.ifBound && facts.family === 4) return this.v4.get(key.a4, key.b4, key.rest);
+    if (!this.ifBound && facts.family === 4) return this.v4.get(key.a4, key.b4, key.proto, key.ports);
     return this.others.get(textKey(facts, this.ifBound));
   }
 
@@ -260,7 +277,7 @@ export class StateTable {
   has(facts: PacketFacts): boolean {
     if (this.size === 0 || !canUseState(facts)) return false;
     writeKey(facts);
-    if (!this.ifBound && facts.family === 4) return this.v4.has(key.a4, key.b4, key.rest);
+    if (!this.ifBound && facts.family === 4) return this.v4.has(key.a4, key.b4, key.proto, key.ports);
     return this.others.has(textKey(facts, this.ifBound));
   }
 
@@ -268,7 +285,7 @@ export class StateTable {
   create(facts: PacketFacts, ruleIndex: number): boolean {
     if (!canUseState(facts)) return false;
     writeKey(facts);
-    if (!this.ifBound && facts.family === 4) this.v4.set(key.a4, key.b4, key.rest, ruleIndex, facts);
+    if (!this.ifBound && facts.family === 4) this.v4.set(key.a4, key.b4, key.proto, key.ports, ruleIndex, facts);
     else this.others.set(textKey(facts, this.ifBound), { ruleIndex, facts: snapshot(facts) });
     return true;
   }
