@@ -7,17 +7,12 @@ import { record } from '../audit/record.ts';
 import { NotFoundError } from '../errors.ts';
 import { groups } from '../store/schema/identity.ts';
 import { inTransaction, type ServiceContext } from './context.ts';
+import { createNamed, type NamedChanges, type NamedKind, type NamedView, updateNamed } from './named.ts';
 import { preservingAnOwner } from './owners.ts';
 import { paging } from './users.ts';
-import { optionalString, requireIdOrNotFound, requireName, requireString, uniquely } from './validate.ts';
+import { requireIdOrNotFound } from './validate.ts';
 
-export interface GroupView {
-  id: string;
-  name: string;
-  description: string;
-  createdAt: Date;
-  updatedAt: Date;
-}
+export type GroupView = NamedView;
 
 const VIEW = {
   id: groups.id,
@@ -27,29 +22,24 @@ const VIEW = {
   updatedAt: groups.updatedAt,
 };
 
-const taken = (name: string) => `a group named ${JSON.stringify(name)} already exists`;
+const GROUPS: NamedKind = {
+  type: 'group',
+  auditsAsSite: false,
+  insert: (tx, values) => tx.db.insert(groups).values({ orgId: tx.orgId, ...values }).returning(VIEW),
+  update: (tx, id, changes) =>
+    tx.db
+      .update(groups)
+      .set({ ...changes, updatedAt: tx.now() })
+      .where(and(eq(groups.id, id), eq(groups.orgId, tx.orgId)))
+      .returning(VIEW),
+  get: (tx, id) => getGroup(tx, id),
+};
 
-export async function createGroup(
+export function createGroup(
   ctx: ServiceContext,
   input: { name: string; description?: string },
 ): Promise<GroupView> {
-  const name = requireName('name', input.name);
-  const description = optionalString('description', input.description, 1000) ?? '';
-  return inTransaction(ctx, async (tx) => {
-    const [group] = await uniquely('name', taken(name), () =>
-      tx.db.insert(groups).values({ orgId: tx.orgId, name, description }).returning(VIEW),
-    );
-    const view = group as GroupView;
-    await record(tx.db, {
-      orgId: tx.orgId,
-      actor: tx.actor,
-      action: 'group.create',
-      targetType: 'group',
-      targetId: view.id,
-      after: view,
-    });
-    return view;
-  });
+  return createNamed(ctx, GROUPS, input);
 }
 
 export async function getGroup(ctx: ServiceContext, groupId: string): Promise<GroupView> {
@@ -77,36 +67,8 @@ export async function listGroups(
     .offset(offset);
 }
 
-export async function updateGroup(
-  ctx: ServiceContext,
-  groupId: string,
-  input: { name?: string; description?: string },
-): Promise<GroupView> {
-  const id = requireIdOrNotFound('group', groupId);
-  const changes: Partial<typeof groups.$inferInsert> = {};
-  if (input.name !== undefined) changes.name = requireName('name', input.name);
-  if (input.description !== undefined)
-    changes.description = requireString('description', input.description, { min: 0, max: 1000 });
-  return inTransaction(ctx, async (tx) => {
-    const before = await getGroup(tx, id);
-    const [after] = await uniquely('name', taken(changes.name ?? ''), () =>
-      tx.db
-        .update(groups)
-        .set({ ...changes, updatedAt: tx.now() })
-        .where(and(eq(groups.id, id), eq(groups.orgId, tx.orgId)))
-        .returning(VIEW),
-    );
-    await record(tx.db, {
-      orgId: tx.orgId,
-      actor: tx.actor,
-      action: 'group.update',
-      targetType: 'group',
-      targetId: id,
-      before,
-      after,
-    });
-    return after as GroupView;
-  });
+export function updateGroup(ctx: ServiceContext, groupId: string, input: NamedChanges): Promise<GroupView> {
+  return updateNamed(ctx, GROUPS, groupId, input);
 }
 
 export async function deleteGroup(ctx: ServiceContext, groupId: string): Promise<void> {

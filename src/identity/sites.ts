@@ -7,23 +7,11 @@ import { record } from '../audit/record.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import { sites } from '../store/schema/tenancy.ts';
 import { inTransaction, type ServiceContext } from './context.ts';
+import { createNamed, type NamedChanges, type NamedKind, type NamedView, updateNamed } from './named.ts';
 import { paging } from './users.ts';
-import {
-  optionalString,
-  requireIdOrNotFound,
-  requireName,
-  requireString,
-  requireUuid,
-  uniquely,
-} from './validate.ts';
+import { requireIdOrNotFound, requireUuid } from './validate.ts';
 
-export interface SiteView {
-  id: string;
-  name: string;
-  description: string;
-  createdAt: Date;
-  updatedAt: Date;
-}
+export type SiteView = NamedView;
 
 const VIEW = {
   id: sites.id,
@@ -33,8 +21,6 @@ const VIEW = {
   updatedAt: sites.updatedAt,
 };
 
-const taken = (name: string) => `a site named ${JSON.stringify(name)} already exists`;
-
 export interface ListSitesOptions {
   limit?: number;
   offset?: number;
@@ -42,28 +28,21 @@ export interface ListSitesOptions {
   scope?: 'all' | readonly string[];
 }
 
-export async function createSite(
-  ctx: ServiceContext,
-  input: { name: string; description?: string },
-): Promise<SiteView> {
-  const name = requireName('name', input.name);
-  const description = optionalString('description', input.description, 1000) ?? '';
-  return inTransaction(ctx, async (tx) => {
-    const [site] = await uniquely('name', taken(name), () =>
-      tx.db.insert(sites).values({ orgId: tx.orgId, name, description }).returning(VIEW),
-    );
-    const view = site as SiteView;
-    await record(tx.db, {
-      orgId: tx.orgId,
-      actor: tx.actor,
-      action: 'site.create',
-      targetType: 'site',
-      targetId: view.id,
-      siteId: view.id,
-      after: view,
-    });
-    return view;
-  });
+const SITES: NamedKind = {
+  type: 'site',
+  auditsAsSite: true,
+  insert: (tx, values) => tx.db.insert(sites).values({ orgId: tx.orgId, ...values }).returning(VIEW),
+  update: (tx, id, changes) =>
+    tx.db
+      .update(sites)
+      .set({ ...changes, updatedAt: tx.now() })
+      .where(and(eq(sites.id, id), eq(sites.orgId, tx.orgId), isNull(sites.deletedAt)))
+      .returning(VIEW),
+  get: (tx, id) => getSite(tx, id),
+};
+
+export function createSite(ctx: ServiceContext, input: { name: string; description?: string }): Promise<SiteView> {
+  return createNamed(ctx, SITES, input);
 }
 
 export async function getSite(ctx: ServiceContext, siteId: string): Promise<SiteView> {
@@ -96,37 +75,8 @@ export async function listSites(ctx: ServiceContext, options: ListSitesOptions =
     .offset(offset);
 }
 
-export async function updateSite(
-  ctx: ServiceContext,
-  siteId: string,
-  input: { name?: string; description?: string },
-): Promise<SiteView> {
-  const id = requireIdOrNotFound('site', siteId);
-  const changes: Partial<typeof sites.$inferInsert> = {};
-  if (input.name !== undefined) changes.name = requireName('name', input.name);
-  if (input.description !== undefined)
-    changes.description = requireString('description', input.description, { min: 0, max: 1000 });
-  return inTransaction(ctx, async (tx) => {
-    const before = await getSite(tx, id);
-    const [after] = await uniquely('name', taken(changes.name ?? ''), () =>
-      tx.db
-        .update(sites)
-        .set({ ...changes, updatedAt: tx.now() })
-        .where(and(eq(sites.id, id), eq(sites.orgId, tx.orgId), isNull(sites.deletedAt)))
-        .returning(VIEW),
-    );
-    await record(tx.db, {
-      orgId: tx.orgId,
-      actor: tx.actor,
-      action: 'site.update',
-      targetType: 'site',
-      targetId: id,
-      siteId: id,
-      before,
-      after,
-    });
-    return after as SiteView;
-  });
+export function updateSite(ctx: ServiceContext, siteId: string, input: NamedChanges): Promise<SiteView> {
+  return updateNamed(ctx, SITES, siteId, input);
 }
 
 export async function deleteSite(ctx: ServiceContext, siteId: string): Promise<void> {
