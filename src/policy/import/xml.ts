@@ -59,7 +59,32 @@ const ALIAS_TYPES: readonly AliasType[] = [
   'urltable_ports',
 ];
 
-/** Rule child elements that are read into `RuleConfig` or are GUI bookkeeping with no filter effect. */
+/** Rule options kept verbatim in `RuleConfig.extra` (printed as pfSense would, not modelled for verdicts). */
+const RULE_EXTRA_TAGS = [
+  'os',
+  'max',
+  'max-src-nodes',
+  'max-src-conn',
+  'max-src-states',
+  'max-src-conn-rate',
+  'max-src-conn-rates',
+  'statetimeout',
+  'nopfsync',
+  'disablereplyto',
+  'dscp',
+  'vlanprio',
+  'vlanprioset',
+  'dnpipe',
+  'pdnpipe',
+  'defaultqueue',
+  'ackqueue',
+  'source-track',
+] as const;
+
+/**
+ * Rule child elements that are read into `RuleConfig` (the extras included) or are GUI bookkeeping with no filter
+ * effect.
+ */
 const RULE_KNOWN_TAGS = new Set([
   'tracker',
   'type',
@@ -89,47 +114,8 @@ const RULE_KNOWN_TAGS = new Set([
   'updated',
   'id',
   'associated-rule-id',
-  'os',
-  'max',
-  'max-src-nodes',
-  'max-src-conn',
-  'max-src-states',
-  'max-src-conn-rate',
-  'max-src-conn-rates',
-  'statetimeout',
-  'nopfsync',
-  'disablereplyto',
-  'dscp',
-  'vlanprio',
-  'vlanprioset',
-  'dnpipe',
-  'pdnpipe',
-  'defaultqueue',
-  'ackqueue',
-  'source-track',
+  ...RULE_EXTRA_TAGS,
 ]);
-
-/** Rule options kept verbatim in `RuleConfig.extra` (printed as pfSense would, not modelled for verdicts). */
-const RULE_EXTRA_TAGS = [
-  'os',
-  'max',
-  'max-src-nodes',
-  'max-src-conn',
-  'max-src-states',
-  'max-src-conn-rate',
-  'max-src-conn-rates',
-  'statetimeout',
-  'nopfsync',
-  'disablereplyto',
-  'dscp',
-  'vlanprio',
-  'vlanprioset',
-  'dnpipe',
-  'pdnpipe',
-  'defaultqueue',
-  'ackqueue',
-  'source-track',
-] as const;
 
 /** Parses the text of a pfSense backup. Throws `PolicyInputError` when it is not one. */
 export function importConfigXml(text: string): { config: PolicyConfig; warnings: PolicyWarning[] } {
