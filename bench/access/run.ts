@@ -6,10 +6,16 @@
  * and the naive baseline (one write + apply per grant, real adapter, same emulator) with the ratio.
  *
  *   npx tsx bench/access/run.ts                  (reconciler alone, without HTTP/store: bench/access/reconciler.ts)
+ *   PORTCULLIS_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npx tsx bench/access/run.ts
+ *                                                (PostgreSQL: a fresh database on that server, dropped at the end)
+ *
+ * The server runs with its default principal cache (PORTCULLIS_AUTH_CACHE_TTL unset), as deployed.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { PfSenseAdapter } from '../../src/adapters/pfsense/index.ts';
 import { type PfRestEmulator, startPfRestEmulator } from '../../src/emulators/pfrest/index.ts';
 import { accessWorld } from '../../test/e2e/support/access-world.ts';
@@ -29,9 +35,37 @@ const stats = (xs: number[]) => {
 };
 const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
 
+/** A fresh PostgreSQL database on the server of `PORTCULLIS_BENCH_DATABASE_URL`, or null for embedded PGlite. */
+async function benchDatabase(): Promise<{ url: string; drop(): Promise<void> } | null> {
+  const base = process.env.PORTCULLIS_BENCH_DATABASE_URL;
+  if (!base) return null;
+  const name = `portcullis_bench_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: base });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const client = new pg.Client({ connectionString: base });
+      await client.connect();
+      await client.query(`drop database if exists ${name} with (force)`);
+      await client.end();
+    },
+  };
+}
+
 const emulator: PfRestEmulator = await startPfRestEmulator({ applyDelayMs: APPLY_DELAY_MS });
 const dataDir = mkdtempSync(join(tmpdir(), 'portcullis-bench-access-'));
-const serverEnv = { PORTCULLIS_ALLOW_GATEWAY_HOSTS: '127.0.0.1', PORTCULLIS_LAB: 'off' };
+const database = await benchDatabase();
+const serverEnv = {
+  PORTCULLIS_ALLOW_GATEWAY_HOSTS: '127.0.0.1',
+  PORTCULLIS_LAB: 'off',
+  PORTCULLIS_AUTH_CACHE_TTL: undefined,
+  ...(database ? { PORTCULLIS_DATABASE_URL: database.url } : {}),
+};
 let server: ServerProcess = await spawnServer({ dataDir, env: serverEnv });
 
 const table = () => emulator.state().tables[ALIAS] ?? [];
@@ -87,7 +121,7 @@ const grant = (address: string, ttlSeconds = 3_600) =>
   });
 
 console.log(
-  `access benchmark — server process (PGlite) over HTTP, pfRest emulator apply delay ${APPLY_DELAY_MS} ms; ` +
+  `access benchmark — server process (${database ? 'PostgreSQL' : 'PGlite'}) over HTTP, pfRest emulator apply delay ${APPLY_DELAY_MS} ms; ` +
     `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}\n`,
 );
 
@@ -216,4 +250,5 @@ let coalescedPerGrantMs = 0;
 
 await server.stop('SIGTERM');
 await emulator.close();
+await database?.drop();
 rmSync(dataDir, { recursive: true, force: true });

@@ -113,20 +113,31 @@ export async function grantKnocs(db: Db, orgId: string, where?: SQL): Promise<Gr
   return rows.map(toGrantKnoc);
 }
 
-/** One knoc able to take grants; 404 when missing or deleted, 400 on `field` when its gateway is deleted. */
-export async function requireGrantKnoc(
-  ctx: ServiceContext,
-  knocId: string,
-  field = 'knoc_id',
-): Promise<GrantKnoc> {
-  if (!isUuid(knocId)) throw new ValidationError(field, `${field} must be a UUID`);
-  const [row] = await ctx.db
+/** Knocs as `loadGrantKnocs` reads them: with the org they belong to and whether their gateway is deleted. */
+export type LoadedKnocs = ReadonlyMap<string, KnocFields & { gatewayDeletedAt: Date | null }>;
+
+/** Reads the knocs with these ids (any org, not deleted) in one query; ids that are not UUIDs are skipped. */
+export async function loadGrantKnocs(db: Db, knocIds: readonly string[]): Promise<LoadedKnocs> {
+  const ids = [...new Set(knocIds)].filter(isUuid);
+  if (ids.length === 0) return new Map();
+  const rows = await db
     .select({ ...KNOC_FIELDS, gatewayDeletedAt: gateways.deletedAt })
     .from(knocs)
     .innerJoin(gateways, eq(gateways.id, knocs.gatewayId))
-    .where(and(eq(knocs.orgId, ctx.orgId), eq(knocs.id, knocId), isNull(knocs.deletedAt)))
-    .limit(1);
-  if (!row) throw new NotFoundError('knoc', knocId);
+    .where(and(inArray(knocs.id, ids), isNull(knocs.deletedAt)));
+  return new Map(rows.map((row) => [row.id, row]));
+}
+
+/** One knoc of `ctx`'s org able to take grants; 404 when missing or deleted, 400 on `field` when its gateway is. */
+export function requireLoadedKnoc(
+  ctx: ServiceContext,
+  loaded: LoadedKnocs,
+  knocId: string,
+  field = 'knoc_id',
+): GrantKnoc {
+  if (!isUuid(knocId)) throw new ValidationError(field, `${field} must be a UUID`);
+  const row = loaded.get(knocId);
+  if (!row || row.orgId !== ctx.orgId) throw new NotFoundError('knoc', knocId);
   if (row.gatewayDeletedAt !== null) {
     throw new ValidationError(
       field,
@@ -134,6 +145,15 @@ export async function requireGrantKnoc(
     );
   }
   return toGrantKnoc(row);
+}
+
+/** One knoc able to take grants; 404 when missing or deleted, 400 on `field` when its gateway is deleted. */
+export async function requireGrantKnoc(
+  ctx: ServiceContext,
+  knocId: string,
+  field = 'knoc_id',
+): Promise<GrantKnoc> {
+  return requireLoadedKnoc(ctx, await loadGrantKnocs(ctx.db, [knocId]), knocId, field);
 }
 
 export interface NewGrant {

@@ -11,6 +11,7 @@ import { Type } from 'typebox';
 import {
   endGrants,
   extendGrant,
+  type GrantKnoc,
   type GrantRow,
   getGrant,
   getGrantRow,
@@ -18,8 +19,9 @@ import {
   grantView,
   listGrants,
   newGrantExpiry,
-  requireGrantKnoc,
+  requireLoadedKnoc,
 } from '../../access/service/grants.ts';
+import type { ServiceContext } from '../../identity/context.ts';
 import { ValidationError } from '../../errors.ts';
 import { grants } from '../../store/schema/access.ts';
 import { users } from '../../store/schema/identity.ts';
@@ -64,6 +66,17 @@ async function requireGrantWrite(request: FastifyRequest, id: string) {
   if (row.userId !== principal.userId) requireSite(request, 'access.admin_grant', row.siteId, 'write');
   else requireSite(request, 'access.grant', row.siteId, 'write');
   return row;
+}
+
+/** The username of a live user of the org; 400 on `user_id` otherwise. */
+async function existingUsername(ctx: ServiceContext, userId: string): Promise<string> {
+  const [user] = await ctx.db
+    .select({ username: users.username })
+    .from(users)
+    .where(and(eq(users.id, userId), eq(users.orgId, ctx.orgId), isNull(users.deletedAt)))
+    .limit(1);
+  if (!user) throw new ValidationError('user_id', `user ${userId} does not exist`);
+  return user.username;
 }
 
 export const grantRoutes: FastifyPluginAsync = async (root) => {
@@ -128,25 +141,23 @@ export const grantRoutes: FastifyPluginAsync = async (root) => {
     async (request, reply) => {
       const ctx = ctxOf(request);
       const body = request.body;
-      const knoc = await requireGrantKnoc(ctx, body.knoc_id);
-      requireSite(request, 'access.admin_grant', knoc.siteId, 'write');
-      const ip = grantAddress(knoc, body.ip);
-      const expiresAt = newGrantExpiry(knoc, body.ttl_seconds, ctx.now());
       const userId = body.user_id ?? null;
+      let knoc: GrantKnoc | undefined;
       let username: string | null = null;
-      if (userId !== null) {
-        const [user] = await app.store.db
-          .select({ username: users.username })
-          .from(users)
-          .where(and(eq(users.id, userId), eq(users.orgId, ctx.orgId), isNull(users.deletedAt)))
-          .limit(1);
-        if (!user) throw new ValidationError('user_id', `user ${userId} does not exist`);
-        username = user.username;
-      }
-      const [row] = await app.access.grantWriter.create(ctx, [
-        { knoc, userId, ip, expiresAt, method: 'admin', reason: body.reason, replacePrevious: false },
-      ]);
-      return reply.code(201).send(toApi(grantView(row as GrantRow, knoc.name, username, ctx.now())));
+      // The knoc is read with the rest of the batch (one query for all concurrent grants, ADR 0096).
+      const [row] = await app.access.grantWriter.submit(ctx, {
+        knocIds: [body.knoc_id],
+        build: async (knocs) => {
+          knoc = requireLoadedKnoc(ctx, knocs, body.knoc_id);
+          requireSite(request, 'access.admin_grant', knoc.siteId, 'write');
+          const ip = grantAddress(knoc, body.ip);
+          const expiresAt = newGrantExpiry(knoc, body.ttl_seconds, ctx.now());
+          if (userId !== null) username = await existingUsername(ctx, userId);
+          return [{ knoc, userId, ip, expiresAt, method: 'admin', reason: body.reason, replacePrevious: false }];
+        },
+      });
+      const granted = knoc as GrantKnoc;
+      return reply.code(201).send(toApi(grantView(row as GrantRow, granted.name, username, ctx.now())));
     },
   );
 
