@@ -325,7 +325,11 @@ export function vipCidrs(vip: VirtualIpConfig): { host: string; network: string 
   return { host: formatCidr(hostCidr(ip)), network: formatCidr(network) };
 }
 
-function entryAddresses(entry: FilterIf): AddressSet {
+/** The interface's own IPv4/IPv6 address or network (as picked), and the families that are dynamic. */
+function familyCidrs(
+  entry: FilterIf,
+  pick: 'address' | 'network',
+): { cidrs: string[]; dynamic: Set<AddressFamily> } {
   const cidrs: string[] = [];
   const dynamic = new Set<AddressFamily>();
   for (const [af, family] of [
@@ -333,8 +337,13 @@ function entryAddresses(entry: FilterIf): AddressSet {
     ['inet6', entry.ipv6],
   ] as const) {
     if (family === 'dynamic') dynamic.add(af);
-    else if (family !== null) cidrs.push(family.address);
+    else if (family !== null) cidrs.push(family[pick]);
   }
+  return { cidrs, dynamic };
+}
+
+function entryAddresses(entry: FilterIf): AddressSet {
+  const { cidrs, dynamic } = familyCidrs(entry, 'address');
   for (const vip of entry.vips) {
     // Proxy-ARP and "other" VIPs are not configured on the interface, so they are not firewall addresses.
     if (vip.mode === 'proxyarp' || vip.mode === 'other') continue;
@@ -358,15 +367,7 @@ function entryNetworks(entry: FilterIf, byKey: Map<string, FilterIf>): AddressSe
     return addressSet([...new Set(cidrs)], dynamic);
   }
   if (entry.kind === 'vpn') return { cidrs: [], dynamic: entry.key !== 'enc0' && entry.key !== 'openvpn' };
-  const cidrs: string[] = [];
-  const dynamic = new Set<AddressFamily>();
-  for (const [af, family] of [
-    ['inet', entry.ipv4],
-    ['inet6', entry.ipv6],
-  ] as const) {
-    if (family === 'dynamic') dynamic.add(af);
-    else if (family !== null) cidrs.push(family.network);
-  }
+  const { cidrs, dynamic } = familyCidrs(entry, 'network');
   for (const vip of entry.vips) {
     const parsed = vipCidrs(vip);
     if (parsed !== null && !cidrs.includes(parsed.network)) cidrs.push(parsed.network);
