@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LiveState } from '../../src/emulators/pfrest/index.ts';
+import { liveState } from '../pfsense/helpers.ts';
 import { type AccessHarness, startAccessHarness } from './harness.ts';
 
 let h: AccessHarness;
@@ -47,25 +47,6 @@ async function adminGrant(knocId: string, ip: string, extra: Record<string, unkn
   });
   expect(res.statusCode, res.body).toBe(201);
   return res.json() as { id: string; ip: string; expires_at: string; sync_state: string };
-}
-
-function liveState(source: string, destination: string): LiveState {
-  return {
-    interface: 'wan',
-    protocol: 'tcp',
-    direction: 'in',
-    source,
-    destination,
-    state: 'ESTABLISHED:ESTABLISHED',
-    age: '00:01:00',
-    expires_in: '23:59:00',
-    packets_total: 1,
-    packets_in: 1,
-    packets_out: 0,
-    bytes_total: 60,
-    bytes_in: 60,
-    bytes_out: 0,
-  };
 }
 
 describe('admin grants, revoke and extend', () => {

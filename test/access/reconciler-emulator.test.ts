@@ -8,12 +8,8 @@ import { computeDesiredSet, type GrantSnapshot } from '../../src/access/desired-
 import { ExpiryScheduler } from '../../src/access/expiry.ts';
 import { AliasReconciler, type ReconcileOutcome } from '../../src/access/reconciler.ts';
 import { PfSenseAdapter } from '../../src/adapters/pfsense/index.ts';
-import {
-  type FaultSpec,
-  type LiveState,
-  type PfRestEmulator,
-  startPfRestEmulator,
-} from '../../src/emulators/pfrest/index.ts';
+import { type FaultSpec, type PfRestEmulator, startPfRestEmulator } from '../../src/emulators/pfrest/index.ts';
+import { liveState } from '../pfsense/helpers.ts';
 
 const ALIAS = 'portcullis_jit';
 const PFSENSE_CODES = { aliasNotFound: 'PFS103', aliasUnusable: 'PFS102', verifyMismatch: 'PFS400' };
@@ -85,25 +81,6 @@ const aliasWrites = () =>
 const applies = () =>
   emulator.requests().filter((r) => r.method === 'POST' && r.path.startsWith('/api/v2/firewall/apply'));
 
-function state(source: string, destination: string): LiveState {
-  return {
-    interface: 'wan',
-    protocol: 'tcp',
-    direction: 'in',
-    source,
-    destination,
-    state: 'ESTABLISHED:ESTABLISHED',
-    age: '00:01:00',
-    expires_in: '23:59:00',
-    packets_total: 10,
-    packets_in: 5,
-    packets_out: 5,
-    bytes_total: 1000,
-    bytes_in: 500,
-    bytes_out: 500,
-  };
-}
-
 async function createAlias(entries: { address: string; detail: string }[]): Promise<void> {
   const admin = adapter();
   await admin.createAlias(ALIAS, 'host', 'JIT access');
@@ -132,10 +109,10 @@ describe('reconciler against the pfRest emulator', () => {
     grant('g2', '2001:db8::10');
     await reconciler.idle();
     emulator.setStates([
-      state('203.0.113.10:50000', '192.168.1.10:22'),
-      state('192.168.1.10:22', '203.0.113.10:50000'),
-      state('203.0.113.77:40000', '192.168.1.10:22'),
-      state('[2001:db8::10]:40001', '[2001:db8:1::10]:443'),
+      liveState('203.0.113.10:50000', '192.168.1.10:22'),
+      liveState('192.168.1.10:22', '203.0.113.10:50000'),
+      liveState('203.0.113.77:40000', '192.168.1.10:22'),
+      liveState('[2001:db8::10]:40001', '[2001:db8:1::10]:443'),
     ]);
     revoke('g1');
     await reconciler.idle();
@@ -159,7 +136,7 @@ describe('reconciler against the pfRest emulator', () => {
     const { grant, revoke, reconciler } = harness({ killStates: false });
     grant('g1', '203.0.113.10');
     await reconciler.idle();
-    emulator.setStates([state('203.0.113.10:50000', '192.168.1.10:22')]);
+    emulator.setStates([liveState('203.0.113.10:50000', '192.168.1.10:22')]);
     revoke('g1');
     await reconciler.idle();
     expect(applied()).toEqual([]);

@@ -9,28 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PfSenseAdapter } from '../../src/adapters/pfsense/index.ts';
-import { type LiveState, type PfRestEmulator, startPfRestEmulator } from '../../src/emulators/pfrest/index.ts';
+import { type PfRestEmulator, startPfRestEmulator } from '../../src/emulators/pfrest/index.ts';
+import { liveState } from '../pfsense/helpers.ts';
 import { type AccessWorld, accessWorld, appliedAddresses, listGrants, type Person } from './support/access-world.ts';
 import { caller, eventually, ownerToken, type ServerProcess, signIn, spawnServer } from './support/server-process.ts';
 
 const ALIAS = 'pc_flow';
-
-const connection = (source: string, destination: string): LiveState => ({
-  interface: 'wan',
-  protocol: 'tcp',
-  direction: 'in',
-  source,
-  destination,
-  state: 'ESTABLISHED:ESTABLISHED',
-  age: '00:01:00',
-  expires_in: '24:00:00',
-  packets_total: 10,
-  packets_in: 5,
-  packets_out: 5,
-  bytes_total: 1000,
-  bytes_in: 500,
-  bytes_out: 500,
-});
 const MANUAL = { address: '192.0.2.10', detail: 'office printer (by hand)' };
 
 describe('portal sign-in → alias → sign-out (server process, emulator with a 300 ms apply)', () => {
@@ -88,7 +72,10 @@ describe('portal sign-in → alias → sign-out (server process, emulator with a
     expect(me.grants[0]?.seconds_left).toBeGreaterThan(0);
 
     // An open connection from the address; sign-out must not let it outlive the grant.
-    emulator.setStates([connection('127.0.0.1:50000', '198.51.100.5:22'), connection('198.51.100.77:40000', '198.51.100.5:443')]);
+    emulator.setStates([
+      liveState('127.0.0.1:50000', '198.51.100.5:22'),
+      liveState('198.51.100.77:40000', '198.51.100.5:443'),
+    ]);
 
     await caller(server.url, session).call('POST', '/api/v1/portal/logout', {});
 
