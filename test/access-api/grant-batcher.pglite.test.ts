@@ -1,6 +1,7 @@
 /**
  * @module Group commit of grants (ADR 0096) on a real PGlite store: concurrent callers share one transaction,
- * each gets its own rows in its own order, a failing batch writes nothing and falls back to one transaction
+ * each gets its own rows in its own order, a request failing validation on the batch's knocs is refused
+ * alone, a failing batch writes nothing and falls back to one transaction
  * per caller so only the faulty caller sees an error, and two sign-ins replacing the same (knoc, user) stay
  * in order. Transactions are counted on the real database handle; changes go on to the real access runtime.
  */
@@ -13,8 +14,10 @@ import {
   type GrantKnoc,
   type NewGrant,
   requireGrantKnoc,
+  requireLoadedKnoc,
 } from '../../src/access/service/grants.ts';
 import type { Actor } from '../../src/audit/record.ts';
+import { NotFoundError } from '../../src/errors.ts';
 import type { ServiceContext } from '../../src/identity/context.ts';
 import type { Db } from '../../src/store/db.ts';
 import { events, grants } from '../../src/store/schema/access.ts';
@@ -153,6 +156,25 @@ describe('GrantBatcher', () => {
     expect(written.created.map((row) => row.ip).sort()).toEqual([...good].sort());
     expect(written.audits).toHaveLength(good.length);
     expect(written.outbox).toHaveLength(good.length);
+  });
+
+  it('reads the knocs of a batch once and refuses a request whose knoc is missing alone', async () => {
+    const { batcher, transactions } = setUp();
+    const ips = [nextAddress(), nextAddress(), nextAddress()];
+    const onKnoc = (knocId: string, ip: string) =>
+      batcher.submit(caller(ip), {
+        knocIds: [knocId],
+        build: (knocs) => [spec(ip, { knoc: requireLoadedKnoc(ctx, knocs, knocId) })],
+      });
+    const outcomes = await Promise.allSettled([
+      onKnoc(knoc.id, ips[0] as string),
+      onKnoc(randomUUID(), ips[1] as string),
+      onKnoc(knoc.id, ips[2] as string),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((outcomes[1] as PromiseRejectedResult).reason).toBeInstanceOf(NotFoundError);
+    expect(transactions()).toBe(1);
+    expect((await rowsFor(ips)).created.map((row) => row.ip).sort()).toEqual([ips[0], ips[2]].sort());
   });
 
   it('keeps two sign-ins replacing the same (knoc, user) in separate transactions, the later one winning', async () => {
