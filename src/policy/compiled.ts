@@ -99,6 +99,8 @@ export type RuleMatch =
   | { kind: 'depends'; fact: UnknownFact };
 
 const MATCH: RuleMatch = { kind: 'match' };
+/** "No" without the reason, for callers that only need the outcome. */
+const NO: RuleMatch = { kind: 'no', reason: '' };
 
 /** The per-packet context matchers need: the packet and its address classes in the prefix index. */
 export interface PacketContext {
@@ -329,6 +331,15 @@ export function resolveInterface(compiled: CompiledRuleset, name: string): strin
   throw new PacketError('interface', `unknown interface "${name}" (known: ${known})`);
 }
 
+/** Whether a rule's interface, direction and family admit the packet (`staticMismatch` without the words). */
+function staticMatch(rule: CompiledRule, facts: PacketFacts): boolean {
+  return (
+    (rule.directions & (facts.direction === 'in' ? 1 : 2)) !== 0 &&
+    (rule.interfaces === null || rule.interfaces.has(facts.interface) !== rule.interfacesNegate) &&
+    (rule.family === 0 || rule.family === facts.family)
+  );
+}
+
 /** Static checks that do not depend on the packet's addresses or ports: interface, direction, family, protocol. */
 export function staticMismatch(rule: CompiledRule, facts: PacketFacts): string | null {
   if ((rule.directions & (facts.direction === 'in' ? 1 : 2)) === 0)
@@ -362,8 +373,12 @@ function matchAddress(
   classId: number,
   assignment: FactAssignment | null,
   side: 'source' | 'destination',
+  explain: boolean,
 ): RuleMatch {
-  if (spec.operand < 0) return spec.negate ? { kind: 'no', reason: `${side} is ! any` } : MATCH;
+  if (spec.operand < 0) {
+    if (!spec.negate) return MATCH;
+    return explain ? { kind: 'no', reason: `${side} is ! any` } : NO;
+  }
   const operand = compiled.operands[spec.operand] as Operand;
   let member = compiled.index.classHas(classId, spec.operand);
   const excluded = operand.excludeSet >= 0 && compiled.index.classHas(classId, operand.excludeSet);
@@ -374,6 +389,7 @@ function matchAddress(
     member = known;
   }
   if (member !== spec.negate) return MATCH;
+  if (!explain) return NO;
   const where = `${side} ${formatIp(address)}`;
   return {
     kind: 'no',
@@ -388,6 +404,7 @@ function matchPorts(
   port: number,
   assignment: FactAssignment | null,
   side: 'source' | 'destination',
+  explain: boolean,
 ): RuleMatch {
   const { ranges } = ports;
   for (let i = 0; i < ranges.length; i += 2) {
@@ -402,25 +419,31 @@ function matchPorts(
     if (known === undefined) return { kind: 'depends', fact };
     if (known) return MATCH;
   }
-  return { kind: 'no', reason: `${side} port ${port} is not ${ports.text}` };
+  return explain ? { kind: 'no', reason: `${side} port ${port} is not ${ports.text}` } : NO;
 }
 
 /**
  * Exact match of one rule against a packet (pf-semantics.md §1.3, §2): static conditions first, then addresses,
  * ports, ICMP type, TCP flags, tags and schedule. Facts not in `assignment` that the outcome depends on are
  * returned as `depends` only after every known condition holds, so the caller explores just the facts that matter.
+ * With `explain` false a "no" carries no reason (the verdict-only paths: no string building per candidate).
  */
 export function matchRule(
   compiled: CompiledRuleset,
   rule: CompiledRule,
   ctx: PacketContext,
   assignment: FactAssignment | null,
+  explain = true,
 ): RuleMatch {
   const { facts } = ctx;
-  const staticReason = staticMismatch(rule, facts);
-  if (staticReason !== null) return { kind: 'no', reason: staticReason };
+  if (!explain) {
+    if (!staticMatch(rule, facts)) return NO;
+  } else {
+    const staticReason = staticMismatch(rule, facts);
+    if (staticReason !== null) return { kind: 'no', reason: staticReason };
+  }
   if (rule.protocols !== null && !rule.protocols.has(facts.proto)) {
-    return { kind: 'no', reason: `protocol is not ${rule.rule.protocols?.join('/')}` };
+    return explain ? { kind: 'no', reason: `protocol is not ${rule.rule.protocols?.join('/')}` } : NO;
   }
   const hasPorts = facts.proto === PROTO_TCP || facts.proto === PROTO_UDP;
   if ((rule.fromPorts !== null || rule.toPorts !== null) && !hasPorts) {
@@ -431,10 +454,12 @@ export function matchRule(
   if (icmpTypes !== null) {
     if (!isIcmp) return { kind: 'no', reason: 'rule has an ICMP type; packet is not ICMP' };
     if (!icmpTypes.has(facts.icmpType)) {
+      if (!explain) return NO;
       return { kind: 'no', reason: `ICMP type ${facts.icmpType} is not ${rule.rule.icmpTypes?.join(',')}` };
     }
   }
   if (rule.hasFlags && facts.proto === PROTO_TCP && (facts.tcpFlags & rule.flagsMask) !== rule.flagsSet) {
+    if (!explain) return NO;
     const f = rule.rule.tcpFlags;
     return {
       kind: 'no',
@@ -443,20 +468,28 @@ export function matchRule(
   }
   const tagged = rule.rule.tagged;
   if (tagged !== undefined && ctx.tags.has(tagged.tag) === tagged.negate) {
+    if (!explain) return NO;
     return { kind: 'no', reason: `packet is ${tagged.negate ? '' : 'not '}tagged "${tagged.tag}"` };
   }
   // Address and port conditions may depend on unknown facts: a definite "no" anywhere wins over "depends".
-  const from = matchAddress(compiled, rule.from, facts.src, ctx.srcClass, assignment, 'source');
+  const from = matchAddress(compiled, rule.from, facts.src, ctx.srcClass, assignment, 'source', explain);
   if (from.kind === 'no') return from;
   const fromPort =
-    rule.fromPorts === null ? MATCH : matchPorts(rule.fromPorts, facts.srcPort, assignment, 'source');
+    rule.fromPorts === null
+      ? MATCH
+      : matchPorts(rule.fromPorts, facts.srcPort, assignment, 'source', explain);
   if (fromPort.kind === 'no') return fromPort;
-  const to = matchAddress(compiled, rule.to, facts.dst, ctx.dstClass, assignment, 'destination');
+  const to = matchAddress(compiled, rule.to, facts.dst, ctx.dstClass, assignment, 'destination', explain);
   if (to.kind === 'no') return to;
   const toPort =
-    rule.toPorts === null ? MATCH : matchPorts(rule.toPorts, facts.dstPort, assignment, 'destination');
+    rule.toPorts === null
+      ? MATCH
+      : matchPorts(rule.toPorts, facts.dstPort, assignment, 'destination', explain);
   if (toPort.kind === 'no') return toPort;
-  for (const result of [from, fromPort, to, toPort]) if (result.kind === 'depends') return result;
+  if (from.kind === 'depends') return from;
+  if (fromPort.kind === 'depends') return fromPort;
+  if (to.kind === 'depends') return to;
+  if (toPort.kind === 'depends') return toPort;
   const schedule = rule.rule.schedule;
   if (schedule !== undefined) {
     const fact = {
@@ -465,7 +498,7 @@ export function matchRule(
     };
     const known = assignment?.get(fact.key);
     if (known === undefined) return { kind: 'depends', fact };
-    if (!known) return { kind: 'no', reason: `schedule "${schedule}" is not active` };
+    if (!known) return explain ? { kind: 'no', reason: `schedule "${schedule}" is not active` } : NO;
   }
   return MATCH;
 }

@@ -356,7 +356,7 @@ function decideFast(
       const low = m & -m;
       const rule = bucket.rules[w * 32 + 31 - Math.clz32(low)] as CompiledRule;
       if (!rule.needsExactCheck) return rule.index;
-      const result = matchRule(compiled, rule, ctx, assignment);
+      const result = matchRule(compiled, rule, ctx, assignment, false);
       if (result.kind === 'match') return rule.index;
       if (result.kind === 'depends') return result.fact;
       m ^= low;
@@ -371,7 +371,7 @@ function decideInOrder(compiled: CompiledRuleset, ctx: PacketContext, assignment
   const local: PacketContext = { ...ctx, tags };
   let decisive = -1;
   for (const rule of compiled.rules) {
-    const result = matchRule(compiled, rule, local, assignment);
+    const result = matchRule(compiled, rule, local, assignment, false);
     if (result.kind === 'depends') return result.fact;
     if (result.kind === 'no') continue;
     if (rule.rule.tag !== undefined) tags.add(rule.rule.tag);
