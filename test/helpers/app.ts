@@ -5,6 +5,7 @@
  * The app logs nothing; set DEBUG_APP=1 to see its error-level log lines while debugging a test.
  */
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import type { AccessSettings } from '../../src/access/service/runtime.ts';
 import { loadConfig, type ServerConfig } from '../../src/config.ts';
 import { ensureOwner } from '../../src/identity/bootstrap.ts';
 import { builtinRoleIds, createRoleBinding } from '../../src/identity/roles.ts';
@@ -42,6 +43,12 @@ export interface TestApp {
 export async function startTestApp(
   kind: StoreKind = 'pglite',
   configOverrides: Partial<ServerConfig> = {},
+  options: {
+    /** The access runtime's settings (default: from the environment, as in production). */
+    accessSettings?: AccessSettings;
+    /** The level DEBUG_APP=1 logs at (default `error`). */
+    debugLevel?: string;
+  } = {},
 ): Promise<TestApp> {
   const store = kind === 'pglite' ? await freshPglite() : await freshPostgres();
   const keyring = Keyring.ephemeral();
@@ -56,7 +63,8 @@ export async function startTestApp(
     store,
     config,
     keyring,
-    logger: process.env.DEBUG_APP ? { level: 'error' } : false,
+    logger: process.env.DEBUG_APP ? { level: options.debugLevel ?? 'error' } : false,
+    ...(options.accessSettings ? { accessSettings: options.accessSettings } : {}),
   });
   await app.ready();
   const ctx = testContext(store, { keyring });
