@@ -5,14 +5,12 @@
  */
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { accessRuntimePlugin, accessRuntimePluginWith } from '../../src/access/service/plugin.ts';
 import { loadConfig } from '../../src/config.ts';
 import { type PfRestEmulator, startPfRestEmulator } from '../../src/emulators/pfrest/index.ts';
 import { ensureOwner } from '../../src/identity/bootstrap.ts';
 import { createApiToken } from '../../src/identity/tokens.ts';
 import { Keyring } from '../../src/secrets/keyring.ts';
 import { buildApp } from '../../src/server/app.ts';
-import { ROUTE_MODULES } from '../../src/server/routes/index.ts';
 import type { OpenedStore } from '../../src/store/open.ts';
 import { freshPglite, testContext } from '../helpers/store.ts';
 import { testSettings } from './harness.ts';
@@ -45,9 +43,7 @@ beforeAll(async () => {
     keyring,
     config: loadConfig({}, { logLevel: 'trace' }),
     logger: { level: 'trace', stream: sink },
-    routeModules: ROUTE_MODULES.map((m) =>
-      m === accessRuntimePlugin ? accessRuntimePluginWith(testSettings()) : m,
-    ),
+    accessSettings: testSettings(),
   });
   await app.ready();
 });
