@@ -107,6 +107,12 @@ export interface PacketContext {
   facts: PacketFacts;
   srcClass: number;
   dstClass: number;
+  /**
+   * The packet's source / destination address as fact-key text, built on first need (absent or null until then): exploring
+   * unknowns asks about the same address for many rules, and turning a large number or a bigint into text is slow.
+   */
+  srcKey?: string | null;
+  dstKey?: string | null;
   /** Tags set by earlier matching rules in this evaluation (pf tags are sticky, pf-semantics.md §2.8). */
   tags: ReadonlySet<string>;
 }
@@ -353,28 +359,36 @@ export function staticMismatch(rule: CompiledRule, facts: PacketFacts): string |
 
 /** "Address X is in dynamic set S": the key is cheap (numeric value); the words are built only when shown. */
 class AddressFact implements UnknownFact {
-  readonly key: string;
   constructor(
+    readonly key: string,
     private readonly operand: Operand,
     private readonly address: IpAddress,
-  ) {
-    this.key = `addr:${operand.id}:${address.value}`;
-  }
+  ) {}
 
   get text(): string {
     return `whether ${formatIp(this.address)} is in ${this.operand.text} (contents known only at run time)`;
   }
 }
 
+/** The fact key of "this packet's `side` address is in `operand`". */
+function addressFactKey(ctx: PacketContext, side: 'source' | 'destination', operand: Operand): string {
+  const text =
+    side === 'source'
+      ? (ctx.srcKey ??= String(ctx.facts.src.value))
+      : (ctx.dstKey ??= String(ctx.facts.dst.value));
+  return `addr:${operand.id}:${text}`;
+}
+
 function matchAddress(
   compiled: CompiledRuleset,
   spec: CompiledAddress,
-  address: IpAddress,
-  classId: number,
+  ctx: PacketContext,
   assignment: FactAssignment | null,
   side: 'source' | 'destination',
   explain: boolean,
 ): RuleMatch {
+  const address = side === 'source' ? ctx.facts.src : ctx.facts.dst;
+  const classId = side === 'source' ? ctx.srcClass : ctx.dstClass;
   if (spec.operand < 0) {
     if (!spec.negate) return MATCH;
     return explain ? { kind: 'no', reason: `${side} is ! any` } : NO;
@@ -383,9 +397,9 @@ function matchAddress(
   let member = compiled.index.classHas(classId, spec.operand);
   const excluded = operand.excludeSet >= 0 && compiled.index.classHas(classId, operand.excludeSet);
   if (!member && !excluded && (address.family === 4 ? operand.dynamic4 : operand.dynamic6)) {
-    const fact = new AddressFact(operand, address);
-    const known = assignment?.get(fact.key);
-    if (known === undefined) return { kind: 'depends', fact };
+    const key = addressFactKey(ctx, side, operand);
+    const known = assignment?.get(key);
+    if (known === undefined) return { kind: 'depends', fact: new AddressFact(key, operand, address) };
     member = known;
   }
   if (member !== spec.negate) return MATCH;
@@ -472,14 +486,14 @@ export function matchRule(
     return { kind: 'no', reason: `packet is ${tagged.negate ? '' : 'not '}tagged "${tagged.tag}"` };
   }
   // Address and port conditions may depend on unknown facts: a definite "no" anywhere wins over "depends".
-  const from = matchAddress(compiled, rule.from, facts.src, ctx.srcClass, assignment, 'source', explain);
+  const from = matchAddress(compiled, rule.from, ctx, assignment, 'source', explain);
   if (from.kind === 'no') return from;
   const fromPort =
     rule.fromPorts === null
       ? MATCH
       : matchPorts(rule.fromPorts, facts.srcPort, assignment, 'source', explain);
   if (fromPort.kind === 'no') return fromPort;
-  const to = matchAddress(compiled, rule.to, facts.dst, ctx.dstClass, assignment, 'destination', explain);
+  const to = matchAddress(compiled, rule.to, ctx, assignment, 'destination', explain);
   if (to.kind === 'no') return to;
   const toPort =
     rule.toPorts === null

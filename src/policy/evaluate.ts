@@ -526,9 +526,18 @@ export function createEvaluator(ruleset: PfRuleset | CompiledRuleset): Evaluator
     into.facts = facts;
     into.srcClass = compiled.index.classOf(facts.src);
     into.dstClass = compiled.index.classOf(facts.dst);
+    into.srcKey = null;
+    into.dstKey = null;
     return into;
   };
-  const newContext = (): PacketContext => ({ facts: undefined as unknown as PacketFacts, srcClass: 0, dstClass: 0, tags: NO_TAGS });
+  const newContext = (): PacketContext => ({
+    facts: undefined as unknown as PacketFacts,
+    srcClass: 0,
+    dstClass: 0,
+    srcKey: null,
+    dstKey: null,
+    tags: NO_TAGS,
+  });
   // Evaluation is synchronous, so one scratch context per session is never shared by two packets at once.
   const scratch = newContext();
 
