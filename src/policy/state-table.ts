@@ -10,6 +10,7 @@
  * part of our packet. States are floating (any interface) unless the ruleset says `if-bound`. No timeouts and
  * no TCP window tracking: a state lives for the whole session.
  */
+import type { IpAddress } from '../net/ip.ts';
 import type { PacketFacts } from './packet.ts';
 import { PROTO_ICMP, PROTO_ICMP6, PROTO_TCP, PROTO_UDP } from './packet.ts';
 
@@ -59,11 +60,37 @@ export function canUseState(facts: PacketFacts): boolean {
   return !(isIcmp && ICMP_ERRORS[facts.family].has(facts.icmpType));
 }
 
+/** Placeholder IPv6 end of `key` before the first IPv6 packet. */
+const NO_ADDRESS: IpAddress = { family: 6, value: 0n };
+
+/**
+ * IPv6 addresses as key text (hex), per address object: the evaluator's throughput path hands out one object per
+ * recently seen address text (addresses are immutable), and `bigint.toString(16)` on every lookup was most of an
+ * IPv6 packet's cost.
+ */
+const hexOf = new WeakMap<IpAddress, string>();
+
+function hexText(address: IpAddress): string {
+  let text = hexOf.get(address);
+  if (text === undefined) {
+    text = address.value.toString(16);
+    hexOf.set(address, text);
+  }
+  return text;
+}
+
 /**
  * Scratch parts of the last `writeKey` call (read immediately; avoids allocating a tuple per packet). IPv4 ends
  * and IPv6 ends have fields of their own so each field keeps one representation (no boxing of IPv4 numbers).
  */
-const key = { a4: 0, b4: 0, a6: 0n, b6: 0n, proto: 0, ports: 0 };
+const key: { a4: number; b4: number; a6: IpAddress; b6: IpAddress; proto: number; ports: number } = {
+  a4: 0,
+  b4: 0,
+  a6: NO_ADDRESS,
+  b6: NO_ADDRESS,
+  proto: 0,
+  ports: 0,
+};
 
 /**
  * The direction-folded key of a packet: the near end `a`, the far end `b`, the protocol and `ports`, one
@@ -78,8 +105,8 @@ function writeKey(facts: PacketFacts): void {
     key.a4 = near.value as number;
     key.b4 = far.value as number;
   } else {
-    key.a6 = near.value as bigint;
-    key.b6 = far.value as bigint;
+    key.a6 = near;
+    key.b6 = far;
   }
   let ports = 0;
   if (facts.proto === TCP || facts.proto === UDP) {
@@ -101,7 +128,7 @@ function textKey(facts: PacketFacts, ifBound: boolean): string {
   const text =
     facts.family === 4
       ? `${key.a4}|${key.b4}|${proto}|${ports}`
-      : `${key.a6.toString(16)}|${key.b6.toString(16)}|${proto}|${ports}`;
+      : `${hexText(key.a6)}|${hexText(key.b6)}|${proto}|${ports}`;
   return ifBound ? `${text}@${facts.interface}` : text;
 }
 
