@@ -3,6 +3,7 @@
  * entitlement and source conditions, the machine-client knock, and the EDL feed's key and source rules.
  * PGlite, real emulator on loopback; the portal's client address is set per request (`remoteAddress`).
  */
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { totpCode } from '../../src/identity/totp.ts';
 import { type AccessHarness, startAccessHarness } from './harness.ts';
@@ -269,7 +270,7 @@ describe('portal', () => {
     expect(click.json().granted).toMatchObject([{ knoc_id: lan.id }]);
     const stranger = await h.call({
       method: 'POST',
-      url: `/api/v1/portal/grants/${open.id.replace(/.$/, '0')}`,
+      url: `/api/v1/portal/grants/${randomUUID()}`,
       headers: { cookie, 'x-csrf-token': csrf },
     });
     expect(stranger.statusCode).toBe(404);
