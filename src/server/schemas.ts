@@ -17,6 +17,16 @@ export const Username = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A
 export const Name = Type.String({ minLength: 1, maxLength: 100 });
 export const Description = Type.String({ maxLength: 1000 });
 export const Password = Type.String({ minLength: 1, maxLength: 1024 });
+
+/** The sign-in body shared by the admin console and the portal. */
+export const LoginBody = Type.Object(
+  {
+    username: Type.String({ minLength: 1, maxLength: 200 }),
+    password: Password,
+    totp_code: Type.Optional(Type.String({ maxLength: 10 })),
+  },
+  { additionalProperties: false },
+);
 export const PermissionCode = Type.String({ minLength: 1, maxLength: 64, pattern: '^[a-z_]+\\.[a-z_]+$' });
 
 export const ErrorEnvelope = Type.Object(

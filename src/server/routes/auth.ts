@@ -27,7 +27,7 @@ import { getUser, setPassword } from '../../identity/users.ts';
 import { users } from '../../store/schema/identity.ts';
 import { ctxOf } from '../context.ts';
 import { type Principal, principalOf, SESSION_COOKIE } from '../plugins/access.ts';
-import { ERROR_RESPONSES, IdParams, listOf, Name, Password, PermissionCode, ref } from '../schemas.ts';
+import { ERROR_RESPONSES, IdParams, listOf, LoginBody, Name, Password, PermissionCode, ref } from '../schemas.ts';
 import { listBody, toApi } from '../views.ts';
 
 const tags = ['auth'];
@@ -92,14 +92,7 @@ export const authRoutes: FastifyPluginAsync = async (root) => {
       schema: {
         tags,
         summary: 'Sign in with username, password and (when enabled) a TOTP code',
-        body: Type.Object(
-          {
-            username: Type.String({ minLength: 1, maxLength: 200 }),
-            password: Password,
-            totp_code: Type.Optional(Type.String({ maxLength: 10 })),
-          },
-          { additionalProperties: false },
-        ),
+        body: LoginBody,
         response: {
           200: Type.Object({
             user: ref('User'),

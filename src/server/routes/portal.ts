@@ -19,7 +19,7 @@ import { resolveClientAddress } from '../../net/client-ip.ts';
 import { grants, knocs } from '../../store/schema/access.ts';
 import { ctxOf } from '../context.ts';
 import { principalOf, SESSION_COOKIE } from '../plugins/access.ts';
-import { ERROR_RESPONSES, Password, Uuid } from '../schemas.ts';
+import { ERROR_RESPONSES, LoginBody, Uuid } from '../schemas.ts';
 import { emptyBodyIsObject } from './gateways.ts';
 
 const tags = ['portal'];
@@ -62,14 +62,7 @@ export const portalRoutes: FastifyPluginAsync = async (root) => {
       schema: {
         tags,
         summary: 'Sign in to the portal and get access from this address on your knocs',
-        body: Type.Object(
-          {
-            username: Type.String({ minLength: 1, maxLength: 200 }),
-            password: Password,
-            totp_code: Type.Optional(Type.String({ maxLength: 10 })),
-          },
-          { additionalProperties: false },
-        ),
+        body: LoginBody,
         response: {
           200: Type.Object({
             ...GrantResult,
