@@ -16,23 +16,19 @@ import {
   pgTable,
   primaryKey,
   text,
-  timestamp,
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
 import { groups, users } from './identity.ts';
-import { orgs, sites, timestamps } from './tenancy.ts';
+import { orgRef, sites, timestamps, tz } from './tenancy.ts';
 
-const tz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 const cidrList = (name: string) => text(name).array().notNull().default(sql`'{}'::text[]`);
 
 export const gateways = pgTable(
   'gateways',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    orgId: uuid('org_id')
-      .notNull()
-      .references(() => orgs.id),
+    orgId: orgRef(),
     siteId: uuid('site_id')
       .notNull()
       .references(() => sites.id),
@@ -58,9 +54,7 @@ export const knocs = pgTable(
   'knocs',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    orgId: uuid('org_id')
-      .notNull()
-      .references(() => orgs.id),
+    orgId: orgRef(),
     siteId: uuid('site_id')
       .notNull()
       .references(() => sites.id),
@@ -102,9 +96,7 @@ export const knocs = pgTable(
 export const knocUsers = pgTable(
   'knoc_users',
   {
-    orgId: uuid('org_id')
-      .notNull()
-      .references(() => orgs.id),
+    orgId: orgRef(),
     knocId: uuid('knoc_id')
       .notNull()
       .references(() => knocs.id, { onDelete: 'cascade' }),
@@ -118,9 +110,7 @@ export const knocUsers = pgTable(
 export const knocGroups = pgTable(
   'knoc_groups',
   {
-    orgId: uuid('org_id')
-      .notNull()
-      .references(() => orgs.id),
+    orgId: orgRef(),
     knocId: uuid('knoc_id')
       .notNull()
       .references(() => knocs.id, { onDelete: 'cascade' }),
@@ -135,9 +125,7 @@ export const grants = pgTable(
   'grants',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    orgId: uuid('org_id')
-      .notNull()
-      .references(() => orgs.id),
+    orgId: orgRef(),
     siteId: uuid('site_id')
       .notNull()
       .references(() => sites.id),
@@ -177,9 +165,7 @@ export const events = pgTable(
   'events',
   {
     id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
-    orgId: uuid('org_id')
-      .notNull()
-      .references(() => orgs.id),
+    orgId: orgRef(),
     /** `grant.created` | `grant.ended` | `sync.failed` | `sync.recovered`. */
     type: text('type').notNull(),
     siteId: uuid('site_id'),
@@ -197,9 +183,7 @@ export const edlFetches = pgTable(
   'edl_fetches',
   {
     id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
-    orgId: uuid('org_id')
-      .notNull()
-      .references(() => orgs.id),
+    orgId: orgRef(),
     knocId: uuid('knoc_id')
       .notNull()
       .references(() => knocs.id, { onDelete: 'cascade' }),

@@ -3,16 +3,14 @@
  * `src/audit/record.ts`, which redacts `before`/`after` first.
  */
 import { bigint, index, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
-import { orgs } from './tenancy.ts';
+import { orgRef } from './tenancy.ts';
 
 export const auditLog = pgTable(
   'audit_log',
   {
     /** Monotonic, so it doubles as the paging cursor. */
     id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
-    orgId: uuid('org_id')
-      .notNull()
-      .references(() => orgs.id),
+    orgId: orgRef(),
     /** `user` | `token` | `system` | `anonymous`. */
     actorType: text('actor_type').notNull(),
     actorId: text('actor_id'),

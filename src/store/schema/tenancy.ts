@@ -8,11 +8,17 @@ import { index, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/
 /** The single org of a fresh install (inserted by migration 0001_default_org.sql). */
 export const DEFAULT_ORG_ID = '00000000-0000-4000-8000-000000000001';
 
+/** A `timestamptz` column read as a Date. */
+export const tz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
 /** `created_at` / `updated_at` pair used by every mutable table. */
 export const timestamps = {
-  createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
-  updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  createdAt: tz('created_at').notNull().defaultNow(),
+  updatedAt: tz('updated_at').notNull().defaultNow(),
 };
+
+/** The `org_id` column every tenant table carries (the reference is resolved lazily, after `orgs`). */
+export const orgRef = () => uuid('org_id').notNull().references(() => orgs.id);
 
 export const orgs = pgTable('orgs', {
   id: uuid('id').primaryKey().defaultRandom(),
@@ -24,9 +30,7 @@ export const sites = pgTable(
   'sites',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    orgId: uuid('org_id')
-      .notNull()
-      .references(() => orgs.id),
+    orgId: orgRef(),
     name: text('name').notNull(),
     description: text('description').notNull().default(''),
     ...timestamps,
