@@ -1,5 +1,5 @@
 /**
- * @module Gateways: the firewall connections (PRODUCT.md §1/§2). CRUD with the API key sealed by the keyring
+ * @module Gateways: the firewall connections (docs/product.md §1/§2). CRUD with the API key sealed by the keyring
  * (`gateways:<id>:api_key_enc`) and never returned (`hasCredentials`), the URL checked by the SSRF guard on
  * every save, soft delete, site scoping by `site_id`, and every change audited in its transaction
  * (docs/adr/0090-gateways-and-adapters.md).

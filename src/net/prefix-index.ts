@@ -1,6 +1,6 @@
 /**
  * @module Membership indexes over CIDR sets, both families, built once and queried in O(log n) by binary search
- * (docs/adr/0052-prefix-index.md; measured designs in reference stack.md §3.5).
+ * (docs/adr/0052-prefix-index.md; measured designs in docs/reference/stack.md §3.5).
  *
  * - `PrefixSet`: one set of prefixes → sorted disjoint merged intervals. `has(address)`.
  * - `MultiPrefixIndex`: many sets at once → elementary intervals, each labelled with an interned "class": the

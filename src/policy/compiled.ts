@@ -113,7 +113,7 @@ export interface PacketContext {
    */
   srcKey?: string | null;
   dstKey?: string | null;
-  /** Tags set by earlier matching rules in this evaluation (pf tags are sticky, pf-semantics.md §2.8). */
+  /** Tags set by earlier matching rules in this evaluation (pf tags are sticky, docs/reference/pf-semantics.md §2.8). */
   tags: ReadonlySet<string>;
 }
 
@@ -437,7 +437,7 @@ function matchPorts(
 }
 
 /**
- * Exact match of one rule against a packet (pf-semantics.md §1.3, §2): static conditions first, then addresses,
+ * Exact match of one rule against a packet (docs/reference/pf-semantics.md §1.3, §2): static conditions first, then addresses,
  * ports, ICMP type, TCP flags, tags and schedule. Facts not in `assignment` that the outcome depends on are
  * returned as `depends` only after every known condition holds, so the caller explores just the facts that matter.
  * With `explain` false a "no" carries no reason (the verdict-only paths: no string building per candidate).

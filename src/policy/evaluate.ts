@@ -1,6 +1,6 @@
 /**
  * @module The packet evaluator: would this packet pass, and which rule decides? pf semantics over a generated
- * `PfRuleset` (pf-semantics.md §0, §2; docs/adr/0050-evaluation-first-match-buckets.md … 0056):
+ * `PfRuleset` (docs/reference/pf-semantics.md §0, §2; docs/adr/0050-evaluation-first-match-buckets.md … 0056):
  *
  * 1. The session's state table is consulted first; a packet matching a state passes with no rule evaluated.
  * 2. Otherwise the rules are evaluated in order: the first matching `quick` rule decides, else the last matching
@@ -10,7 +10,7 @@
  *    possibility is explored; if they disagree on the verdict the answer is `unknown`, never a guess.
  *
  * Speed: the compiled ruleset is split lazily into buckets per (interface, direction, family, protocol) holding
- * the candidate rules in first-match order (quick rules in order, then non-quick rules reversed, pf-semantics.md
+ * the candidate rules in first-match order (quick rules in order, then non-quick rules reversed, docs/reference/pf-semantics.md
  * §4.2); per bucket, bitsets of the rules each address class / port interval can match are intersected and the
  * first candidate that matches exactly decides. Rule-by-rule evaluation is used for traces, tags and unknowns.
  */
@@ -154,7 +154,7 @@ function verdictOf(action: PfRule['action']): Exclude<Verdict, 'unknown'> {
   return action === 'pass' ? 'pass' : action === 'reject' ? 'reject' : 'block';
 }
 
-/** pf `block return` (pf-semantics.md §2.6, docs/adr/0055): RST for TCP (not to a RST), ICMP unreachable for non-ICMP. */
+/** pf `block return` (docs/reference/pf-semantics.md §2.6, docs/adr/0055): RST for TCP (not to a RST), ICMP unreachable for non-ICMP. */
 export function replyFor(verdict: Verdict, facts: PacketFacts): Reply {
   if (verdict !== 'reject') return null;
   if (facts.proto === PROTO_TCP) return facts.tcpFlags & 4 ? null : 'tcp-rst';
@@ -253,7 +253,7 @@ function createBucket(compiled: CompiledRuleset, facts: PacketFacts): Bucket {
       (hasPorts || (r.fromPorts === null && r.toPorts === null)) &&
       (isIcmp || (facts.family === 4 ? r.icmp4 : r.icmp6) === null),
   );
-  // First-match order equivalent to pf's last-match-with-quick (pf-semantics.md §4.2).
+  // First-match order equivalent to pf's last-match-with-quick (docs/reference/pf-semantics.md §4.2).
   const rules = firstMatchOrder(applicable);
   const words = Math.max(1, Math.ceil(rules.length / 32));
   return {

@@ -5,7 +5,7 @@
  * the rules involved and a human "why". Pure and deterministic; no I/O.
  *
  * Semantics (docs/adr/0080-lint-coverage.md): pf decides with the first matching quick rule, else the last
- * matching rule (pf-semantics.md §2.1). So a quick rule R never decides when an EARLIER quick rule matches every
+ * matching rule (docs/reference/pf-semantics.md §2.1). So a quick rule R never decides when an EARLIER quick rule matches every
  * packet R could match; a non-quick rule never decides when ANY quick rule or a LATER non-quick rule does. The
  * relation is computed per (leaf interface, direction, family) cell, exactly on interval sets; dynamic contents
  * (URL tables, FQDNs, DHCP addresses), schedules, tags and unmodelled options never yield a claim, only "cannot
@@ -303,7 +303,7 @@ class CoverageAnalysis {
     return { always, tree: new IntervalStabber(items) };
   }
 
-  /** What decides `space`'s packets in one cell instead of it (pf-semantics.md §2.1 closed form). */
+  /** What decides `space`'s packets in one cell instead of it (docs/reference/pf-semantics.md §2.1 closed form). */
   private cell(space: RuleSpace, leaf: string, direction: 'in' | 'out', family: 4 | 6): CellResult {
     const result: CellResult = { leaf, direction, family, certain: null, possible: null };
     const self = this.subjectOf[space.rule.index];
@@ -396,7 +396,7 @@ class CoverageAnalysis {
   /**
    * LINT011: a non-quick floating user rule is last-match, and pfSense puts its non-quick defaults (default deny,
    * antispoof, loopback, let-out-anything) BEFORE the floating rules, so for every packet no quick rule decides
-   * the floating rule overrides them (pf-semantics.md §0.2, §0.8; PFS-272 l.3388, l.3782).
+   * the floating rule overrides them (docs/reference/pf-semantics.md §0.2, §0.8; PFS-272 l.3388, l.3782).
    */
   floatingOverrides(subjects: readonly Subject[]): LintFinding[] {
     const findings: LintFinding[] = [];
@@ -437,7 +437,7 @@ class CoverageAnalysis {
           subject.ref,
           `This floating rule is not quick, so pf applies it as the last matching rule: for packets no quick rule decides it overrides ` +
             `${unique(targets.map((t) => `${describeRef(refOf(t.rule))} (${t.rule.action} ${t.rule.direction === 'any' ? 'in/out' : t.rule.direction})`)).join(', ')}, which pfSense emits earlier and without quick ` +
-            `(pf-semantics.md §0.2, §0.8). ${action === 'pass' ? 'Traffic no interface rule allows passes.' : 'Traffic pfSense lets through by default is blocked.'} ` +
+            `(docs/reference/pf-semantics.md §0.2, §0.8). ${action === 'pass' ? 'Traffic no interface rule allows passes.' : 'Traffic pfSense lets through by default is blocked.'} ` +
             `Tick "quick" to make it decide at once, or scope it so it no longer overlaps the defaults.`,
           targets.map((t) => refOf(t.rule)),
           subject.members.map((m) => m.rule.index),
@@ -510,7 +510,7 @@ function explainCover(subject: Subject, covered: readonly CellResult[]): string 
   const rule = quick
     ? 'the first matching quick rule decides'
     : 'pf uses the last matching rule unless a quick rule matches';
-  return `${parts.join('; ')}, and ${rule} (pf-semantics.md §2.1).`;
+  return `${parts.join('; ')}, and ${rule} (docs/reference/pf-semantics.md §2.1).`;
 }
 
 /** Why a possible coverage is uncertain: dynamic operands of either side, or the coverer's conditions. */
@@ -536,7 +536,7 @@ function neverMatches(subject: Subject, indexes: number[]): LintFinding {
     subject.ref,
     'It can match no packet: after alias expansion an address or port set is empty for every family the rule ' +
       'applies to (e.g. an inet rule on an alias holding only IPv6 entries; pf restricts a mixed table to the ' +
-      "rule's family, pf-semantics.md §1.5).",
+      "rule's family, docs/reference/pf-semantics.md §1.5).",
     [],
     indexes,
   );
@@ -559,7 +559,7 @@ function rejectOnWan(ruleset: PfRuleset, subjects: readonly Subject[]): LintFind
         'LINT010',
         subject.ref,
         `Reject is pf "block return": every matching packet arriving on ${leaves.join(', ')} (an interface with a gateway, i.e. facing the Internet) ` +
-          `is answered with ${replies} (pf-semantics.md §2.6). Scanners get a reply that confirms the address is live and filtered, and each probe ` +
+          `is answered with ${replies} (docs/reference/pf-semantics.md §2.6). Scanners get a reply that confirms the address is live and filtered, and each probe ` +
           `costs an outgoing packet; "block" drops silently. Use block on WAN interfaces; keep reject for internal ones where a fast failure helps.`,
         [],
         subject.members.map((m) => m.rule.index),
@@ -612,10 +612,10 @@ function leftOutRules(warnings: readonly PolicyWarning[], config: PolicyConfig |
     };
     const why =
       code === 'LINT030'
-        ? 'The rule is disabled, so pfSense leaves it out of the ruleset (pf-semantics.md §1.3); it has no effect until enabled.'
+        ? 'The rule is disabled, so pfSense leaves it out of the ruleset (docs/reference/pf-semantics.md §1.3); it has no effect until enabled.'
         : `${warning.message}. pfSense replaces the whole rule with a comment, so its traffic is not ${
             source?.type === 'pass' ? 'passed' : 'blocked'
-          } by it but falls through to the next matching rule (pf-semantics.md §1.3, §1.7).`;
+          } by it but falls through to the next matching rule (docs/reference/pf-semantics.md §1.3, §1.7).`;
     findings.push(finding(code, ref, why));
   }
   return findings;

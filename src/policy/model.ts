@@ -17,7 +17,7 @@
 export type AddressFamily = 'inet' | 'inet6';
 
 // ---------------------------------------------------------------------------------------------------------------
-// INPUT: PolicyConfig — the equivalent of the filter-relevant parts of a pfSense config.xml (pf-semantics.md §1.6)
+// INPUT: PolicyConfig — the equivalent of the filter-relevant parts of a pfSense config.xml (docs/reference/pf-semantics.md §1.6)
 // ---------------------------------------------------------------------------------------------------------------
 
 /** IPv4 configuration type of an interface (`<ipaddr>`: a literal address means `static`). */
@@ -153,7 +153,7 @@ export interface RuleConfig {
   extra?: Record<string, string>;
 }
 
-/** The VPN services that create rules tabs (interface groups behind the scenes, pf-semantics.md §1.4). */
+/** The VPN services that create rules tabs (interface groups behind the scenes, docs/reference/pf-semantics.md §1.4). */
 export interface VpnConfig {
   /**
    * OpenVPN server/client instances (disabled ones too: any instance creates the OpenVPN tab); device
@@ -314,7 +314,7 @@ export type AddressMatch =
   | { kind: 'interface-address'; interface: string }
   | { kind: 'interface-network'; interface: string };
 
-/** `from`/`to` address with negation (`! <table>` matches every address NOT in the set; pf-semantics.md §2.3). */
+/** `from`/`to` address with negation (`! <table>` matches every address NOT in the set; docs/reference/pf-semantics.md §2.3). */
 export interface AddressSpec {
   match: AddressMatch;
   negate: boolean;
@@ -350,7 +350,7 @@ export type StateType = 'keep' | 'modulate' | 'synproxy' | 'sloppy' | 'none';
 
 /**
  * The action as pf loads it. `reject` is pf `block return`: TCP gets RST|ACK, UDP and other non-ICMP protocols an
- * ICMP(v6) port unreachable, ICMP nothing (pf-semantics.md §2.6). `match` never changes the verdict.
+ * ICMP(v6) port unreachable, ICMP nothing (docs/reference/pf-semantics.md §2.6). `match` never changes the verdict.
  */
 export type RuleAction = 'pass' | 'block' | 'reject' | 'match';
 
@@ -446,7 +446,7 @@ export interface PfRule {
   /**
    * Effective TCP flags test; applies to TCP packets only. null = no test (`flags any`, or a stateless rule
    * without explicit flags). pfSense writes `flags S/SA` on every rule whose protocol is exactly tcp (block rules
-   * too) and pfctl adds it to every stateful pass (pf-semantics.md §1.3, §2.4).
+   * too) and pfctl adds it to every stateful pass (docs/reference/pf-semantics.md §1.3, §2.4).
    */
   tcpFlags: TcpFlags | null;
   /** State created when this `pass` rule decides: null for non-pass rules. */
@@ -459,7 +459,7 @@ export interface PfRule {
   /** State options as filter.inc writes them inside `( … )` (`sloppy max 100`), for printing; no verdict effect. */
   stateOptions?: string;
   allowOpts: boolean;
-  /** `tag "x"`: sticky tag set on match (pf-semantics.md §2.8). */
+  /** `tag "x"`: sticky tag set on match (docs/reference/pf-semantics.md §2.8). */
   tag?: string;
   /** `tagged "x"` (or `! tagged "x"` with negate): matches only packets carrying the tag. */
   tagged?: { tag: string; negate: boolean };
@@ -486,7 +486,7 @@ export type PfInterfaceKind = 'interface' | 'group' | 'vpn-group' | 'vpn-tunnel'
  * on; `group` entries list their leaf `members`. `vpn-tunnel` entries (`openvpn`, `enc0`, `l2tp`, `pppoe`) stand
  * for the tunnels of a VPN service that are not assigned as interfaces; they are also that service's rules tab, and
  * their `members` list the leaves the tab covers: the entry itself plus the assigned VPN interfaces (e.g. `opt2` on
- * `ovpns1`), so both tabs apply to those (pf-semantics.md §1.4). `vpn-group` is reserved (not emitted).
+ * `ovpns1`), so both tabs apply to those (docs/reference/pf-semantics.md §1.4). `vpn-group` is reserved (not emitted).
  */
 export interface PfInterface {
   /** Config key (`wan`, `opt2`), group name, VPN tab key, or `lo0`. Packets name their interface by this key. */

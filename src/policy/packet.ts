@@ -367,7 +367,7 @@ function readPacket(input: unknown, scratch: PacketScratch | null): PacketFacts 
   }
   let proto = protocolNumber(p.proto);
   if (proto < 0) throw new PacketError('proto', `unknown protocol ${JSON.stringify(p.proto)}`);
-  // `icmp` on an IPv6 packet means ICMPv6, as pfSense's GUI does (pf-semantics.md §1.3).
+  // `icmp` on an IPv6 packet means ICMPv6, as pfSense's GUI does (docs/reference/pf-semantics.md §1.3).
   if (proto === PROTO_ICMP && family === 6) proto = PROTO_ICMP6;
   if (proto === PROTO_ICMP6 && family === 4) throw new PacketError('proto', 'ICMPv6 needs IPv6 addresses');
   let assumptions: string[] = NO_ASSUMPTIONS;

@@ -1,7 +1,7 @@
 /**
  * @module `PfRuleset` → pf text in the shape of pfSense's `/tmp/rules.debug`: interface macros, tables, port
  * macros, then the rules in evaluation order with their labels and ridentifiers, and a comment for every rule
- * left out. Field order and port forms follow filter.inc (pf-semantics.md §1.3), so user rules read as in rules.debug.
+ * left out. Field order and port forms follow filter.inc (docs/reference/pf-semantics.md §1.3), so user rules read as in rules.debug.
  */
 import type { AddressSpec, PfInterface, PfRule, PfRuleset, PfTable, PortSpec } from './model.ts';
 

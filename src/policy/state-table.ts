@@ -5,7 +5,7 @@
  * `(src, sport) → (dst, dport)`, for an `out` packet the two ends swapped (FreeBSD pf.c `pf_test_state_tcp/udp`,
  * `key.addr[pd->sidx]`), so a state created by an inbound packet matches later inbound packets of the same flow
  * and the replies leaving the other way, and a forwarded connection holds two states (one per leg,
- * pf-semantics.md §2.4). UDP keys use ports, other protocols addresses only; ICMP queries pair with their
+ * docs/reference/pf-semantics.md §2.4). UDP keys use ports, other protocols addresses only; ICMP queries pair with their
  * replies (echo request ↔ reply, …) and ICMP errors never match a state here because the quoted header is not
  * part of our packet. States are floating (any interface) unless the ruleset says `if-bound`. No timeouts and
  * no TCP window tracking: a state lives for the whole session.

@@ -1,5 +1,5 @@
 /**
- * @module The vendor-neutral `AliasTarget` conformance suite (style-anchors §5.8): what the access reconciler
+ * @module The vendor-neutral `AliasTarget` conformance suite (docs/reference/prior-art.md §5.8): what the access reconciler
  * relies on from any firewall adapter, run against each vendor's adapter + emulator by a short file
  * (`test/pfsense/pfsense-alias-target.test.ts` for pfSense).
  */

@@ -178,7 +178,7 @@ describe('least privilege (REQUIRED_PRIVILEGES)', () => {
   });
 });
 
-describe('request shape (pfrest-contract.md §1, §12)', () => {
+describe('request shape (docs/reference/pfrest-contract.md §1, §12)', () => {
   it('sends X-API-Key and Accept: application/json; no Content-Type on GET/DELETE; JSON on writes', async () => {
     const adapter = adapterFor(emu);
     await adapter.createAlias('shape', 'host', '');

@@ -1,6 +1,6 @@
 /**
  * @module Keeps the PFS error catalog and the error table of docs/pfsense.md in sync, both directions
- * (style-anchors §5.11): same codes, same titles.
+ * (docs/reference/prior-art.md §5.11): same codes, same titles.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -62,7 +62,7 @@ afterAll(async () => {
 });
 afterEach(() => emu.reset());
 
-describe('asynchronous apply (pfrest-contract.md §7.3)', () => {
+describe('asynchronous apply (docs/reference/pfrest-contract.md §7.3)', () => {
   /** Polls GET /firewall/apply until applied (the reload takes 1 s here); returns how many polls said pending. */
   async function untilApplied(): Promise<number> {
     let pendingPolls = 0;
@@ -108,7 +108,7 @@ describe('asynchronous apply (pfrest-contract.md §7.3)', () => {
   });
 });
 
-describe('states (pfrest-contract.md §7.6)', () => {
+describe('states (docs/reference/pfrest-contract.md §7.6)', () => {
   it('lists 100 by default and kills by query, taking the same source/destination pair along', async () => {
     emu.setStates(
       Array.from({ length: 120 }, (_, i) =>

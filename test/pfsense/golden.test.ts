@@ -1,6 +1,6 @@
 /**
- * @module Golden files (style-anchors §5.7) for the emulator's exact response bytes in the scenarios of
- * pfrest-contract.md §2.2: envelope key order, `\/` escaping, backticks, trailing newline.
+ * @module Golden files (docs/reference/prior-art.md §5.7) for the emulator's exact response bytes in the scenarios of
+ * docs/reference/pfrest-contract.md §2.2: envelope key order, `\/` escaping, backticks, trailing newline.
  * `UPDATE_GOLDEN=1` rewrites them; a mismatch writes a gitignored `<case>.actual` beside the golden file.
  */
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -52,7 +52,7 @@ function matchGolden(name: string, actual: string): void {
   expect(actual).toBe(expected);
 }
 
-describe('golden responses (pfrest-contract.md §2.2)', () => {
+describe('golden responses (docs/reference/pfrest-contract.md §2.2)', () => {
   it.each([
     [
       'alias-get-success',

@@ -1,6 +1,6 @@
 /**
- * @module The shared pfRest v2 conformance suite (style-anchors §5.8): every test states the contract section it
- * checks (`pfrest-contract.md §n`). Run it against an implementation with `runPfRestContract({ name, start })`
+ * @module The shared pfRest v2 conformance suite (docs/reference/prior-art.md §5.8): every test states the contract section it
+ * checks (`docs/reference/pfrest-contract.md §n`). Run it against an implementation with `runPfRestContract({ name, start })`
  * from a short per-implementation file; a real pfSense can run it too, skipping the tests that need lab hooks.
  */
 import { Agent, request } from 'undici';

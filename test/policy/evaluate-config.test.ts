@@ -1,6 +1,6 @@
 /**
  * @module End-to-end truth tables: a pfSense config (built with the shared fixtures) → the generated 2.7.2 ruleset
- * → the evaluator. Each row is a documented pfSense behaviour, citing pf-semantics.md (PFS-272 = filter.inc,
+ * → the evaluator. Each row is a documented pfSense behaviour, citing docs/reference/pf-semantics.md (PFS-272 = filter.inc,
  * PFS-DOC / NG-DOC = pfSense docs as summarised there). Expected rules are named as the GUI shows them.
  */
 import { readFileSync } from 'node:fs';
@@ -48,7 +48,7 @@ const vpnConfig = baseConfig({
   groups: [{ name: 'INSIDE', members: ['lan'], descr: '' }],
 });
 
-describe('pfSense rule tabs and order (pf-semantics.md §0, §1.4)', () => {
+describe('pfSense rule tabs and order (docs/reference/pf-semantics.md §0, §1.4)', () => {
   it.each<[string, PolicyConfig, string[], string]>([
     [
       '§0.2 LAN default allow passes LAN → internet',
@@ -166,7 +166,7 @@ describe('pfSense rule tabs and order (pf-semantics.md §0, §1.4)', () => {
   });
 });
 
-describe('system rules (pf-semantics.md §1.2, §1.7)', () => {
+describe('system rules (docs/reference/pf-semantics.md §1.2, §1.7)', () => {
   it.each<[string, PolicyConfig, string[], string]>([
     [
       '§1.7 anti-lockout precedes user rules: the GUI stays reachable from LAN despite a block-all',
@@ -225,7 +225,7 @@ describe('system rules (pf-semantics.md §1.2, §1.7)', () => {
   });
 });
 
-describe('IPv6 and link-local system rules (pf-semantics.md §1.2)', () => {
+describe('IPv6 and link-local system rules (docs/reference/pf-semantics.md §1.2)', () => {
   const rules = [
     userRule({ descr: 'allow lan', source: { kind: 'network', value: 'lan', not: false } }),
     userRule({ descr: 'allow lan v6', ipprotocol: 'inet6', source: { kind: 'network', value: 'lan', not: false } }),
@@ -268,7 +268,7 @@ describe('IPv6 and link-local system rules (pf-semantics.md §1.2)', () => {
   });
 });
 
-describe('addresses, reject, inet46 (pf-semantics.md §1.3, §1.5, §2.6)', () => {
+describe('addresses, reject, inet46 (docs/reference/pf-semantics.md §1.3, §1.5, §2.6)', () => {
   const mixed = [
     { name: 'SERVERS', type: 'host' as const, entries: ['192.168.1.10', '2001:db8:1::10'], descr: '' },
   ];
@@ -393,7 +393,7 @@ describe('addresses, reject, inet46 (pf-semantics.md §1.3, §1.5, §2.6)', () =
   });
 });
 
-describe('stateful return traffic (pf-semantics.md §0.4, §2.4)', () => {
+describe('stateful return traffic (docs/reference/pf-semantics.md §0.4, §2.4)', () => {
   const config = withRules([
     userRule({ descr: 'allow lan', source: { kind: 'network', value: 'lan', not: false } }),
   ]);

@@ -2,7 +2,7 @@
  * @module Test helpers for the evaluator: a tiny pf-rule reader so truth tables read like `rules.debug`
  * (`pass in quick on lan inet proto tcp from <LAN__NETWORK> to any port 443`), a ruleset builder, and `pkt()`.
  *
- * Grammar (subset of pf.conf, pf-semantics.md §1.2): `pass|block|reject|match [in|out] [log] [quick]
+ * Grammar (subset of pf.conf, docs/reference/pf-semantics.md §1.2): `pass|block|reject|match [in|out] [log] [quick]
  * [on [!]if[,if]] [inet|inet6] [proto p[,p]] from [!]ADDR [port P] to [!]ADDR [port P] [icmp-type t[,t]]
  * [flags S/SA|flags any] [keep state|no state|sloppy state] [tag x] [tagged [!]x] [schedule s] [label "…"]`
  * where ADDR is `any`, `<table>`, `(self)`, `(if)`, `(if:network)` or CIDRs joined by commas, and P is

@@ -1,7 +1,7 @@
 /**
  * @module Truth tables for the evaluator at the pf level (rules written like `rules.debug`). Every row names the
- * source it encodes: FBSD-MAN = FreeBSD pf.conf(5) as quoted in pf-semantics.md §2, PFS-272 = pfSense 2.7.2
- * filter.inc (pf-semantics.md §1), ADR = docs/adr/<n>.
+ * source it encodes: FBSD-MAN = FreeBSD pf.conf(5) as quoted in docs/reference/pf-semantics.md §2, PFS-272 = pfSense 2.7.2
+ * filter.inc (docs/reference/pf-semantics.md §1), ADR = docs/adr/<n>.
  */
 import { describe, expect, it } from 'vitest';
 import { createEvaluator, type EvaluationResult } from '../../src/policy/evaluate.ts';
@@ -28,7 +28,7 @@ function run(
 
 const lanNet = { LAN__NETWORK: ['192.168.1.0/24'], MIXED: ['192.168.1.0/24', '2001:db8:1::/64'] };
 
-describe('rule order: last match wins unless quick (FBSD-MAN §2.1, pf-semantics.md §0.1)', () => {
+describe('rule order: last match wins unless quick (FBSD-MAN §2.1, docs/reference/pf-semantics.md §0.1)', () => {
   it.each<Row>([
     [
       'FBSD-MAN §2.1: the last matching rule decides',
@@ -52,28 +52,28 @@ describe('rule order: last match wins unless quick (FBSD-MAN §2.1, pf-semantics
       null,
     ],
     [
-      'pf-semantics.md §4.2 (verified with nft): port 9000 → r2',
+      'docs/reference/pf-semantics.md §4.2 (verified with nft): port 9000 → r2',
       nftCase(),
       pkt('lan', 'in', 'udp', '192.168.1.5:5000', '10.0.0.9:9000'),
       'pass',
       1,
     ],
     [
-      'pf-semantics.md §4.2: port 9001 → r4 (later non-quick block)',
+      'docs/reference/pf-semantics.md §4.2: port 9001 → r4 (later non-quick block)',
       nftCase(),
       pkt('lan', 'in', 'udp', '192.168.1.5:5000', '10.0.0.9:9001'),
       'block',
       3,
     ],
     [
-      'pf-semantics.md §4.2: port 9005 → r3 (quick block)',
+      'docs/reference/pf-semantics.md §4.2: port 9005 → r3 (quick block)',
       nftCase(),
       pkt('lan', 'in', 'udp', '192.168.1.5:5000', '10.0.0.9:9005'),
       'block',
       2,
     ],
     [
-      'pf-semantics.md §4.2: port 9020 → r1 (only the catch-all)',
+      'docs/reference/pf-semantics.md §4.2: port 9020 → r1 (only the catch-all)',
       nftCase(),
       pkt('lan', 'in', 'udp', '192.168.1.5:5000', '10.0.0.9:9020'),
       'block',
@@ -101,7 +101,7 @@ describe('rule order: last match wins unless quick (FBSD-MAN §2.1, pf-semantics
       4,
     ],
     [
-      'pf-semantics.md §1.7: non-quick antispoof block loses to the later quick LAN pass',
+      'docs/reference/pf-semantics.md §1.7: non-quick antispoof block loses to the later quick LAN pass',
       [
         ...defaultDeny(),
         r('block in log inet from 192.168.1.1 to any', { kind: 'system', tab: 'system', descr: 'antispoof' }),
@@ -112,7 +112,7 @@ describe('rule order: last match wins unless quick (FBSD-MAN §2.1, pf-semantics
       5,
     ],
     [
-      'pf-semantics.md §0.9: a spoofed source with no quick pass is decided by the antispoof rule',
+      'docs/reference/pf-semantics.md §0.9: a spoofed source with no quick pass is decided by the antispoof rule',
       [
         ...defaultDeny(),
         r('block in log on !lan inet from 192.168.1.0/24 to any', {
@@ -208,7 +208,7 @@ describe('matching conditions', () => {
       4,
     ],
     [
-      'pf-semantics.md §1.5: a mixed-family alias in an inet rule matches only IPv4 — IPv6 half',
+      'docs/reference/pf-semantics.md §1.5: a mixed-family alias in an inet rule matches only IPv4 — IPv6 half',
       [
         ...defaultDeny(),
         r('pass in quick on opt1 inet from <MIXED> to any'),
@@ -230,7 +230,7 @@ describe('matching conditions', () => {
       4,
     ],
     [
-      'pf-semantics.md §1.5: an address of the wrong family in the alias does not match',
+      'docs/reference/pf-semantics.md §1.5: an address of the wrong family in the alias does not match',
       [...defaultDeny(), r('pass in quick on opt1 inet6 from <MIXED> to any')],
       pkt('opt1', 'in', 'udp', '[2001:db8:2::5]:5000', '[2001:db8:9::1]:53'),
       'block',
@@ -335,7 +335,7 @@ describe('matching conditions', () => {
   });
 });
 
-describe('reject = block return (pf-semantics.md §2.6, PFCTL pf_return)', () => {
+describe('reject = block return (docs/reference/pf-semantics.md §2.6, PFCTL pf_return)', () => {
   const rules = () => [r('reject in quick on wan all')];
   it.each([
     ['TCP gets RST', pkt('wan', 'in', 'tcp', '8.8.8.8:5000', '198.51.100.2:22', 'S'), 'tcp-rst'],
@@ -374,7 +374,7 @@ describe('reject = block return (pf-semantics.md §2.6, PFCTL pf_return)', () =>
   });
 });
 
-describe('state table (FBSD-MAN §2.4, pf-semantics.md §0.4; docs/adr/0051)', () => {
+describe('state table (FBSD-MAN §2.4, docs/reference/pf-semantics.md §0.4; docs/adr/0051)', () => {
   const rules = () => [...defaultDeny(), r('pass in quick on lan inet from <LAN__NETWORK> to any')];
   const session = (statePolicy: 'floating' | 'if-bound' = 'floating') =>
     createEvaluator(ruleset(rules(), { tables: lanNet, statePolicy }));

@@ -1,6 +1,6 @@
 /**
  * @module rules.debug lines that pfrest's in-situ tests read back from real pfSense boxes
- * (pfrest/pfSense-pkg-RESTAPI `Tests/APIModelsFirewallRuleTestCase.inc`, pf-semantics.md §3 C6): the same rule
+ * (pfrest/pfSense-pkg-RESTAPI `Tests/APIModelsFirewallRuleTestCase.inc`, docs/reference/pf-semantics.md §3 C6): the same rule
  * configured here must print the same line, whitespace-normalised as those tests compare it.
  */
 import { describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * @module Generator truth tables: each row is one fact from pf-semantics.md (the reading of pfSense 2.7.2
+ * @module Generator truth tables: each row is one fact from docs/reference/pf-semantics.md (the reading of pfSense 2.7.2
  * `src/etc/inc/filter.inc`) or the pfSense docs, cited in its name.
  */
 import { describe, expect, it } from 'vitest';
@@ -22,7 +22,7 @@ const only = (ruleset: PfRuleset): PfRule => {
 const text = (ruleset: PfRuleset, rule: PfRule) =>
   printRule(rule, new Map(ruleset.interfaces.map((i) => [i.key, i])));
 
-describe('rule shape (pf-semantics.md §1.3)', () => {
+describe('rule shape (docs/reference/pf-semantics.md §1.3)', () => {
   it.each<[string, Partial<RuleConfig>, Partial<PfRule>]>([
     [
       '§1.3 interface-tab rules are always "in quick"',
@@ -95,7 +95,7 @@ describe('rule shape (pf-semantics.md §1.3)', () => {
   });
 });
 
-describe('TCP flags (pf-semantics.md §1.3, §2.4, §1.7 last trap)', () => {
+describe('TCP flags (docs/reference/pf-semantics.md §1.3, §2.4, §1.7 last trap)', () => {
   it.each<[string, Partial<RuleConfig>, PfRule['tcpFlags']]>([
     ['tcp pass gets explicit flags S/SA', { protocol: 'tcp' }, { set: 'S', outOf: 'SA', implicit: false }],
     [
@@ -131,7 +131,7 @@ describe('TCP flags (pf-semantics.md §1.3, §2.4, §1.7 last trap)', () => {
   });
 });
 
-describe('ports (filter.inc filter_generate_port, pf-semantics.md §1.3)', () => {
+describe('ports (filter.inc filter_generate_port, docs/reference/pf-semantics.md §1.3)', () => {
   const ports = (port: string, protocol = 'tcp') =>
     only(withRules(userRule({ protocol, destination: { kind: 'any', port, not: false } }))).toPort;
   it.each<[string, string, string, PfRule['toPort']]>([
@@ -156,7 +156,7 @@ describe('ports (filter.inc filter_generate_port, pf-semantics.md §1.3)', () =>
   });
 });
 
-describe('addresses (filter.inc filter_generate_address, pf-semantics.md §1.3)', () => {
+describe('addresses (filter.inc filter_generate_address, docs/reference/pf-semantics.md §1.3)', () => {
   const from = (
     source: RuleConfig['source'],
     ipprotocol: RuleConfig['ipprotocol'] = 'inet',
@@ -292,7 +292,7 @@ describe('addresses (filter.inc filter_generate_address, pf-semantics.md §1.3)'
   });
 });
 
-describe('order and tiers (pf-semantics.md §0.2, §0.7, §1.4)', () => {
+describe('order and tiers (docs/reference/pf-semantics.md §0.2, §0.7, §1.4)', () => {
   const config = baseConfig({
     interfaces: [
       ...baseConfig().interfaces,
@@ -403,7 +403,7 @@ describe('order and tiers (pf-semantics.md §0.2, §0.7, §1.4)', () => {
   });
 });
 
-describe('inet46 (pf-semantics.md §0.6)', () => {
+describe('inet46 (docs/reference/pf-semantics.md §0.6)', () => {
   it('is two rules, inet then inet6, same tracker and labels, adjacent in the same tier', () => {
     const config = baseConfig({
       aliases: [{ name: 'MIXED', type: 'host', entries: ['10.0.0.5', '2001:db8::5'], descr: '' }],
@@ -424,7 +424,7 @@ describe('inet46 (pf-semantics.md §0.6)', () => {
   });
 });
 
-describe('generated system rules (pf-semantics.md §1.2, §1.7)', () => {
+describe('generated system rules (docs/reference/pf-semantics.md §1.2, §1.7)', () => {
   const antiLockout = (mutate: (config: PolicyConfig) => void) => {
     const config = baseConfig();
     mutate(config);
@@ -816,7 +816,7 @@ describe('generated system rules (pf-semantics.md §1.2, §1.7)', () => {
   });
 });
 
-describe('aliases (pf-semantics.md §1.5)', () => {
+describe('aliases (docs/reference/pf-semantics.md §1.5)', () => {
   const tables = (aliases: PolicyConfig['aliases']) => generate(baseConfig({ aliases }));
   it.each<[string, PolicyConfig['aliases'], string, { cidrs: string[]; dynamic: boolean }]>([
     [
@@ -936,7 +936,7 @@ describe('aliases (pf-semantics.md §1.5)', () => {
   });
 });
 
-describe('left out, never silently (pf-semantics.md §1.3, §1.7)', () => {
+describe('left out, never silently (docs/reference/pf-semantics.md §1.3, §1.7)', () => {
   it.each<[string, RuleConfig, string]>([
     ['disabled rule', userRule({ disabled: true }), 'POL001'],
     ['rule on a missing interface', userRule({ interface: 'opt5' }), 'POL002'],

@@ -1,5 +1,5 @@
 /**
- * @module config.xml and JSON model import: presence booleans, the filter-relevant schema of pf-semantics.md §1.6,
+ * @module config.xml and JSON model import: presence booleans, the filter-relevant schema of docs/reference/pf-semantics.md §1.6,
  * front-end equivalence (XML and its JSON model give byte-identical rulesets) and input errors that name the field.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -26,7 +26,7 @@ const xml = (
 ) =>
   `<?xml version="1.0"?><pfsense><system><hostname>x</hostname></system><interfaces>${interfaces}</interfaces>${body}</pfsense>`;
 
-describe('config.xml import (pf-semantics.md §1.6)', () => {
+describe('config.xml import (docs/reference/pf-semantics.md §1.6)', () => {
   const office = importConfigXml(fixture('office-2.7.xml')).config;
 
   it('reads interfaces in config order with their keys, devices and addressing', () => {

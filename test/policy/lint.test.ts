@@ -1,7 +1,7 @@
 /**
  * @module Truth tables for the policy lint. Rules are written like `rules.debug` (test/policy/evaluate-helpers.ts);
- * every row names its source: FBSD-MAN = FreeBSD pf.conf(5) as quoted in pf-semantics.md §2, PFS-272 = pfSense
- * 2.7.2 filter.inc (pf-semantics.md §1), ADR = docs/adr/<n>. Expected findings are `CODE@ruleIndex` for the rules
+ * every row names its source: FBSD-MAN = FreeBSD pf.conf(5) as quoted in docs/reference/pf-semantics.md §2, PFS-272 = pfSense
+ * 2.7.2 filter.inc (docs/reference/pf-semantics.md §1), ADR = docs/adr/<n>. Expected findings are `CODE@ruleIndex` for the rules
  * a finding names (its first pf rule).
  */
 import { describe, expect, it } from 'vitest';
@@ -96,7 +96,7 @@ describe('shadowed and redundant rules (exact coverage per interface, direction,
       [],
     ],
     [
-      'pf-semantics.md §2.4: implicit flags S/SA on a stateful pass does not cover non-SYN TCP of a later rule',
+      'docs/reference/pf-semantics.md §2.4: implicit flags S/SA on a stateful pass does not cover non-SYN TCP of a later rule',
       [r('block in on lan proto tcp from any to any port 22'), r('pass in on lan all')],
       [],
     ],
@@ -106,7 +106,7 @@ describe('shadowed and redundant rules (exact coverage per interface, direction,
       [],
     ],
     [
-      'pf-semantics.md §1.3: an inet rule does not cover an inet6 rule',
+      'docs/reference/pf-semantics.md §1.3: an inet rule does not cover an inet6 rule',
       [r('pass in quick on opt1 inet all flags any'), r('block in quick on opt1 inet6 all')],
       [],
     ],
@@ -116,7 +116,7 @@ describe('shadowed and redundant rules (exact coverage per interface, direction,
       ['LINT004@1'],
     ],
     [
-      'pf-semantics.md §1.3: a tcp rule does not cover a udp rule',
+      'docs/reference/pf-semantics.md §1.3: a tcp rule does not cover a udp rule',
       [
         r('pass in quick on lan proto tcp from any to any port 53 flags any'),
         r('block in quick on lan proto udp from any to any port 53'),
@@ -124,7 +124,7 @@ describe('shadowed and redundant rules (exact coverage per interface, direction,
       [],
     ],
     [
-      'pf-semantics.md §1.3 tcp/udp: a { tcp udp } rule covers a udp rule',
+      'docs/reference/pf-semantics.md §1.3 tcp/udp: a { tcp udp } rule covers a udp rule',
       [
         r('pass in quick on lan proto tcp,udp from any to any port 53 flags any'),
         r('block in quick on lan proto udp from any to any port 53'),
@@ -132,7 +132,7 @@ describe('shadowed and redundant rules (exact coverage per interface, direction,
       ['LINT001@1'],
     ],
     [
-      'pf-semantics.md §1.3 icmp-type: an echoreq-only pass does not cover all ICMP',
+      'docs/reference/pf-semantics.md §1.3 icmp-type: an echoreq-only pass does not cover all ICMP',
       [
         r('pass in quick on lan inet proto icmp from any to any icmp-type echoreq'),
         r('block in quick on lan inet proto icmp from any to any'),
@@ -140,7 +140,7 @@ describe('shadowed and redundant rules (exact coverage per interface, direction,
       [],
     ],
     [
-      'pf-semantics.md §2.3: ! 10.0.0.0/8 covers 192.168.0.0/16',
+      'docs/reference/pf-semantics.md §2.3: ! 10.0.0.0/8 covers 192.168.0.0/16',
       [
         r('pass in quick on lan inet from !10.0.0.0/8 to any flags any'),
         r('block in quick on lan inet from 192.168.0.0/16 to any'),
@@ -148,7 +148,7 @@ describe('shadowed and redundant rules (exact coverage per interface, direction,
       ['LINT001@1'],
     ],
     [
-      'pf-semantics.md §2.3: ! 192.168.0.0/16 does not cover 192.168.1.0/24',
+      'docs/reference/pf-semantics.md §2.3: ! 192.168.0.0/16 does not cover 192.168.1.0/24',
       [
         r('pass in quick on lan inet from !192.168.0.0/16 to any flags any'),
         r('block in quick on lan inet from 192.168.1.0/24 to any'),
@@ -156,7 +156,7 @@ describe('shadowed and redundant rules (exact coverage per interface, direction,
       [],
     ],
     [
-      'pf-semantics.md §1.5: a mixed-family alias covers a literal of each family',
+      'docs/reference/pf-semantics.md §1.5: a mixed-family alias covers a literal of each family',
       [
         r('pass in quick on opt1 from <MIXED> to any flags any'),
         r('block in quick on opt1 inet6 from 2001:db8:1::5 to any'),
@@ -209,7 +209,7 @@ describe('shadowed and redundant rules (exact coverage per interface, direction,
       ['LINT003@1'],
     ],
     [
-      'pf-semantics.md §0.7, §1.4: a VPN-tab (group) pass shadows the assigned VPN interface block',
+      'docs/reference/pf-semantics.md §0.7, §1.4: a VPN-tab (group) pass shadows the assigned VPN interface block',
       [
         r('pass in quick on opt2 all flags any', { tab: 'openvpn' }),
         r('block in quick on opt2 proto tcp from any to any port 3389', { tab: 'opt2' }),
@@ -222,7 +222,7 @@ describe('shadowed and redundant rules (exact coverage per interface, direction,
       [],
     ],
     [
-      'pf-semantics.md §1.5: a user rule on a private source behind block-private never decides',
+      'docs/reference/pf-semantics.md §1.5: a user rule on a private source behind block-private never decides',
       [
         r('block in quick on wan inet from 10.0.0.0/8 to any', SYSTEM),
         r('pass in quick on wan inet proto tcp from 10.1.2.3 to any port 22'),
@@ -230,7 +230,7 @@ describe('shadowed and redundant rules (exact coverage per interface, direction,
       ['LINT001@1'],
     ],
     [
-      'pf-semantics.md §1.5: an inet rule on an IPv6-only alias can match nothing',
+      'docs/reference/pf-semantics.md §1.5: an inet rule on an IPv6-only alias can match nothing',
       [r('pass in quick on lan inet from <V6ONLY> to any')],
       ['LINT005@0'],
       { V6ONLY: ['2001:db8::/32'] },
@@ -261,25 +261,25 @@ describe('shadowed and redundant rules (exact coverage per interface, direction,
   });
 });
 
-describe('non-quick floating rules overriding defaults (pf-semantics.md §0.2, §0.8)', () => {
+describe('non-quick floating rules overriding defaults (docs/reference/pf-semantics.md §0.2, §0.8)', () => {
   it.each<Row>([
     [
-      'pf-semantics.md §0.2: a non-quick floating pass after the non-quick default deny overrides it',
+      'docs/reference/pf-semantics.md §0.2: a non-quick floating pass after the non-quick default deny overrides it',
       [r('block in log inet all', SYSTEM), r('pass in on wan inet proto tcp from any to any port 443')],
       ['LINT011@1'],
     ],
     [
-      'pf-semantics.md §0.2: a quick floating pass is not flagged (it decides at once, by design)',
+      'docs/reference/pf-semantics.md §0.2: a quick floating pass is not flagged (it decides at once, by design)',
       [r('block in log inet all', SYSTEM), r('pass in quick on wan inet proto tcp from any to any port 443')],
       [],
     ],
     [
-      'pf-semantics.md §0.2: a non-quick floating block does not override the default deny (same action)',
+      'docs/reference/pf-semantics.md §0.2: a non-quick floating block does not override the default deny (same action)',
       [r('block in log inet all', SYSTEM), r('block in on wan inet proto tcp from any to any port 443')],
       [],
     ],
     [
-      'pf-semantics.md §0.8: a non-quick floating pass out changes nothing: "let out anything" already overrides the outbound default deny',
+      'docs/reference/pf-semantics.md §0.8: a non-quick floating pass out changes nothing: "let out anything" already overrides the outbound default deny',
       [
         r('block out log inet all', SYSTEM),
         r('pass out inet all keep state', SYSTEM),
@@ -288,7 +288,7 @@ describe('non-quick floating rules overriding defaults (pf-semantics.md §0.2, �
       [],
     ],
     [
-      'pf-semantics.md §0.8: a non-quick floating block out overrides "let out anything"',
+      'docs/reference/pf-semantics.md §0.8: a non-quick floating block out overrides "let out anything"',
       [
         r('pass out inet all keep state', SYSTEM),
         r('block out on wan inet proto udp from any to any port 53'),
@@ -296,7 +296,7 @@ describe('non-quick floating rules overriding defaults (pf-semantics.md §0.2, �
       ['LINT011@1'],
     ],
     [
-      'pf-semantics.md §0.2: a non-quick pass over everything leaves the default deny dead (LINT001) and overrides it',
+      'docs/reference/pf-semantics.md §0.2: a non-quick pass over everything leaves the default deny dead (LINT001) and overrides it',
       [r('block in log inet all', SYSTEM), r('pass in inet all flags any')],
       ['LINT001@0', 'LINT011@1'],
     ],
@@ -314,25 +314,25 @@ describe('non-quick floating rules overriding defaults (pf-semantics.md §0.2, �
   });
 });
 
-describe('reject on WAN (pf-semantics.md §2.6)', () => {
+describe('reject on WAN (docs/reference/pf-semantics.md §2.6)', () => {
   it.each<Row>([
     [
-      'pf-semantics.md §2.6: reject inbound on the WAN (has a gateway) answers scanners',
+      'docs/reference/pf-semantics.md §2.6: reject inbound on the WAN (has a gateway) answers scanners',
       [r('reject in quick on wan proto tcp from any to any port 22 flags S/SA')],
       ['LINT010@0'],
     ],
     [
-      'pf-semantics.md §2.6: reject on LAN is fine',
+      'docs/reference/pf-semantics.md §2.6: reject on LAN is fine',
       [r('reject in quick on lan proto tcp from any to any port 22 flags S/SA')],
       [],
     ],
     [
-      'pf-semantics.md §2.2: a floating reject without "on" applies to the WAN too',
+      'docs/reference/pf-semantics.md §2.2: a floating reject without "on" applies to the WAN too',
       [r('reject in quick proto udp from any to any port 137')],
       ['LINT010@0'],
     ],
     [
-      'pf-semantics.md §2.2: an outbound-only reject on WAN answers inside hosts, not scanners',
+      'docs/reference/pf-semantics.md §2.2: an outbound-only reject on WAN answers inside hosts, not scanners',
       [r('reject out quick on wan proto udp from any to any port 137')],
       [],
     ],
@@ -348,14 +348,14 @@ describe('reject on WAN (pf-semantics.md §2.6)', () => {
     expect(codes(rules)).toEqual(expected);
   });
 
-  it('says what is sent back: RST for TCP, port unreachable for UDP (pf-semantics.md §2.6)', () => {
+  it('says what is sent back: RST for TCP, port unreachable for UDP (docs/reference/pf-semantics.md §2.6)', () => {
     const [f] = lint([r('reject in quick on wan proto tcp,udp from any to any port 137 flags S/SA')]);
     expect(f?.why).toContain('TCP RST');
     expect(f?.why).toContain('port unreachable');
   });
 });
 
-describe('rules left out of the ruleset (pf-semantics.md §1.3, §1.7)', () => {
+describe('rules left out of the ruleset (docs/reference/pf-semantics.md §1.3, §1.7)', () => {
   const config = baseConfig({
     aliases: [{ name: 'WEB', type: 'host', entries: ['192.168.1.10'], descr: '' }],
     rules: [
@@ -372,12 +372,12 @@ describe('rules left out of the ruleset (pf-semantics.md §1.3, §1.7)', () => {
 
   it.each([
     [
-      'pf-semantics.md §1.3 (alias row), §1.7: an unresolvable alias leaves the rule out → error with the rule',
+      'docs/reference/pf-semantics.md §1.3 (alias row), §1.7: an unresolvable alias leaves the rule out → error with the rule',
       'LINT020',
       2,
       '1700000001',
     ],
-    ['pf-semantics.md §1.3 (<disabled/> row): a disabled rule is listed as info', 'LINT030', 3, '1700000002'],
+    ['docs/reference/pf-semantics.md §1.3 (<disabled/> row): a disabled rule is listed as info', 'LINT030', 3, '1700000002'],
   ] as const)('%s', (_name, code, position, tracker) => {
     const f = findings.find((x) => x.code === code);
     expect(f).toMatchObject({ rule: { tab: 'lan', position, tracker, index: null } });

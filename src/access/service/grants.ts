@@ -1,6 +1,6 @@
 /**
  * @module Grants: one (user, knoc, source IP) with its lifetime, how it was made and how it ended, kept after
- * it ends (PRODUCT.md §1, docs/adr/0091-grants-and-sync-state.md).
+ * it ends (docs/product.md §1, docs/adr/0091-grants-and-sync-state.md).
  *
  * Every change runs in one transaction with its audit entries and outbox events; after the commit the
  * `GrantNotifier` (the access runtime) tracks expiries, pokes the reconcilers and emits the events. The

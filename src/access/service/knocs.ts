@@ -1,5 +1,5 @@
 /**
- * @module Knocs: access policies (PRODUCT.md §1). CRUD with user/group assignments, pfSense alias-name rules
+ * @module Knocs: access policies (docs/product.md §1). CRUD with user/group assignments, pfSense alias-name rules
  * and source conditions checked before anything is written, passive-mode feed token and key (the key shown
  * once, stored as its SHA-256) with one-call rotation, and the knocs a person is entitled to
  * (docs/adr/0092-knocs-and-feeds.md).

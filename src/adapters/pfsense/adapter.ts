@@ -1,5 +1,5 @@
 /**
- * @module The pfSense adapter over the pfRest v2 API (pfrest-contract.md). Requests are shaped the way pfRest
+ * @module The pfSense adapter over the pfRest v2 API (docs/reference/pfrest-contract.md). Requests are shaped the way pfRest
  * wants them (§1, §12): `X-API-Key`, `Accept: application/json` (never a list), no Content-Type and the
  * parameters in the query string on GET/DELETE, JSON bodies on writes. Every failure is a `PfSenseError`.
  *

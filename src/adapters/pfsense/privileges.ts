@@ -1,5 +1,5 @@
 /**
- * @module pfRest privilege names (pfrest-contract.md §4): the endpoint URL with `/` and `_` turned into `-`, the
+ * @module pfRest privilege names (docs/reference/pfrest-contract.md §4): the endpoint URL with `/` and `_` turned into `-`, the
  * leading `-` dropped, plus `-<method>`. Shared by the adapter (to name a missing privilege) and the emulator.
  */
 

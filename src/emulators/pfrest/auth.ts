@@ -1,5 +1,5 @@
 /**
- * @module Emulated pfRest authentication and authorization (pfrest-contract.md §4): the first enabled method
+ * @module Emulated pfRest authentication and authorization (docs/reference/pfrest-contract.md §4): the first enabled method
  * whose credentials are present is the only one tried (KeyAuth, BasicAuth, JWTAuth); then the user needs
  * `page-all` or the privilege of the requested endpoint and method.
  */

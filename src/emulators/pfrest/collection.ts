@@ -1,5 +1,5 @@
 /**
- * @module Generic config-list CRUD with pfRest semantics (pfrest-contract.md §6): ids are list positions that
+ * @module Generic config-list CRUD with pfRest semantics (docs/reference/pfrest-contract.md §6): ids are list positions that
  * shift, POST appends then honours `placement` and `sort_by`, PATCH merges at field level with `append`/`remove`
  * on array fields, PUT replaces all atomically, DELETE plural needs a query or `all=true`.
  */

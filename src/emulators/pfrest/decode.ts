@@ -1,5 +1,5 @@
 /**
- * @module Request decoding and response negotiation as pfRest's ContentHandlers do it (pfrest-contract.md §1):
+ * @module Request decoding and response negotiation as pfRest's ContentHandlers do it (docs/reference/pfrest-contract.md §1):
  * handler chosen by Content-Type (default by method), the query string winning over the body for urlencoded
  * requests, PHP-style type inference, and the exact-match `Accept` rule that answers 406 to a list.
  */

@@ -1,5 +1,5 @@
 /**
- * @module The pfRest response envelope and error type (pfrest-contract.md §2): one shape for every success and
+ * @module The pfRest response envelope and error type (docs/reference/pfrest-contract.md §2): one shape for every success and
  * error, HTTP 200 for all successes, quotes in messages turned into backticks, PHP `json_encode` escaping.
  */
 

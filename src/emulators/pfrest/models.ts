@@ -1,5 +1,5 @@
 /**
- * @module The FirewallAlias (pfrest-contract.md §8) and FirewallRule (§9) models: field validation in pfRest's
+ * @module The FirewallAlias (docs/reference/pfrest-contract.md §8) and FirewallRule (§9) models: field validation in pfRest's
  * order (first failure wins), defaults, and the representations with pfRest's key order.
  */
 import {

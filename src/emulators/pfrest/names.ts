@@ -1,5 +1,5 @@
 /**
- * @module pfSense address predicates the alias model relies on (pfrest-contract.md §8): `is_ipaddr`, `is_fqdn`,
+ * @module pfSense address predicates the alias model relies on (docs/reference/pfrest-contract.md §8): `is_ipaddr`, `is_fqdn`,
  * `is_subnet`, `is_port`, `is_portrange`. Alias-name rules live in src/adapters/pfsense/alias-name.ts.
  *
  * Service names for `is_port` are the common entries of FreeBSD's /etc/services (getservbyname).

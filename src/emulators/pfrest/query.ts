@@ -1,5 +1,5 @@
 /**
- * @module Control parameters, query filters, sorting and paging of pfRest list reads (pfrest-contract.md §5).
+ * @module Control parameters, query filters, sorting and paging of pfRest list reads (docs/reference/pfrest-contract.md §5).
  *
  * Order with a query or `sort_by`: query → sort (ids kept) → offset/limit → reverse. Without either, the list
  * is reversed before offset/limit (`Model::read_all`). ids are always the original list positions.

@@ -1,6 +1,6 @@
 /**
  * @module The pfRest v2 emulator: an HTTPS server on loopback that answers like pfSense with the pfRest package
- * (pfrest-contract.md), plus test hooks under `/__emulator/` (state, request log, reset, faults, keys, states).
+ * (docs/reference/pfrest-contract.md), plus test hooks under `/__emulator/` (state, request log, reset, faults, keys, states).
  *
  * Request pipeline in pfRest's order (§3): nginx 404 for unknown paths → API enabled (503) → auth (401/403) →
  * Accept (406) → method (405) → decode (415/400) → control parameters → model operation.

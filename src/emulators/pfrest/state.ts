@@ -1,7 +1,7 @@
 /**
  * @module The emulated pfSense box: configuration (aliases, rules, interfaces, REST API settings, users, keys),
  * pending subsystems, the live pf tables loaded by the last completed filter reload, and the live state table.
- * Configured and applied alias contents are kept apart on purpose (pfrest-contract.md §6.1).
+ * Configured and applied alias contents are kept apart on purpose (docs/reference/pfrest-contract.md §6.1).
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';

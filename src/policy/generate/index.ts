@@ -13,7 +13,7 @@ import { generateSystemRules } from './system.ts';
 import { generateUserRules } from './user.ts';
 
 /**
- * The bogons file pfSense ships (`src/etc/bogons`, pf-semantics.md §1.5); RFC1918 is stripped on update.
+ * The bogons file pfSense ships (`src/etc/bogons`, docs/reference/pf-semantics.md §1.5); RFC1918 is stripped on update.
  * `<bogonsv6>` is the downloaded Team Cymru full list, not in the repository: dynamic (docs/adr/0038).
  */
 export const SHIPPED_BOGONS_V4 = [

@@ -22,7 +22,7 @@ export function table(name: string, negate = false): AddressSpec {
 }
 
 /**
- * pfctl's implicit `flags S/SA` on every stateful rule that can match TCP (pf-semantics.md §2.4): a pass with a
+ * pfctl's implicit `flags S/SA` on every stateful rule that can match TCP (docs/reference/pf-semantics.md §2.4): a pass with a
  * state and either no protocol or tcp among its protocols, and no flags clause of its own.
  */
 export function implicitFlags(

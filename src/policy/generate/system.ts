@@ -671,7 +671,7 @@ class SystemRules {
   }
 
   /**
-   * `antispoof log for $IF` expanded as pfctl loads it (pf-semantics.md §2.7): per interface network
+   * `antispoof log for $IF` expanded as pfctl loads it (docs/reference/pf-semantics.md §2.7): per interface network
    * `block in log on ! IF from NET`, per interface address `block in log from ADDR` — all non-quick. IPv6
    * link-local addresses are unknown to a config and left out (POL033).
    */

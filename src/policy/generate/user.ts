@@ -282,7 +282,7 @@ class UserRuleTranslator {
 
   /**
    * filter.inc `filter_generate_address` for one side; several specs only for a negated list, which pf expands
-   * into one rule per element (`{ !a !b }` = not a OR not b, pf-semantics.md §2.3).
+   * into one rule per element (`{ !a !b }` = not a OR not b, docs/reference/pf-semantics.md §2.3).
    */
   private address(endpoint: RuleEndpoint, rule: RuleConfig, af: AddressFamily): AddressSpec[] | Skip {
     const side = endpoint === rule.source ? 'source' : 'destination';

@@ -1,6 +1,6 @@
 /**
  * @module pfSense `config.xml` (a Diagnostics > Backup file) → `PolicyConfig`. Reads only the filter-relevant
- * parts (pf-semantics.md §1.6); sections that change the ruleset but are not modelled are reported (POL040).
+ * parts (docs/reference/pf-semantics.md §1.6); sections that change the ruleset but are not modelled are reported (POL040).
  * Boolean tags are booleans by presence, as pfSense's `isset()` reads them (docs/adr/0031).
  */
 import { XMLParser } from 'fast-xml-parser';

@@ -1,7 +1,7 @@
 /**
  * @module The slow, obviously-correct dead-rule relation the lint's indexed search must agree with: for every
  * decisive pf rule and every (leaf, direction, family) cell it applies to, scan ALL other rules for the one that
- * certainly covers it and decides instead, by pf's closed form (pf-semantics.md §2.1): for a quick rule the
+ * certainly covers it and decides instead, by pf's closed form (docs/reference/pf-semantics.md §2.1): for a quick rule the
  * first earlier quick coverer; for a non-quick rule the first quick coverer anywhere, else the last later
  * non-quick coverer. No buckets, no indexes. Used by the equivalence test and as the benchmark baseline. Pure.
  */

@@ -1,6 +1,6 @@
 /**
  * @module Access tables: gateways (firewall connections), knocs (access policies), their user/group
- * assignments, grants (kept after they end), the event outbox and the EDL fetch log (PRODUCT.md §1,
+ * assignments, grants (kept after they end), the event outbox and the EDL fetch log (docs/product.md §1,
  * docs/access.md, ADR 0090).
  *
  * The gateway API key is a keyring ciphertext (`api_key_enc`, AAD `gateways:<id>:api_key_enc`, registered in
