@@ -191,7 +191,7 @@ console.log(
   console.log(
     `(d) 10,000 grants: full reconcile writing all ${fmt(firstMs)} (incl. ${APPLY_DELAY_MS} ms apply), unchanged ${fmt(steadyMs)} ` +
       `(read + read-back), desired set ${desiredMs.toFixed(1)} ms for ${desired.length} addresses; heap +${(heapDelta / 1048576).toFixed(1)} MB ` +
-      `(grants, scheduler, emulator copy of the alias${gc ? '' : '; run with --expose-gc for a steadier figure'}); rss ${(process.memoryUsage().rss / 1048576).toFixed(0)} MB`,
+      `(grants, scheduler, emulator copy of the alias${gc ? '' : '; run with --expose-gc for a steadier figure'}); peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`,
   );
   console.log(
     `    applied table holds ${appliedTable().length} addresses; writes ${writes()}, applies ${applies()}`,

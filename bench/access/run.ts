@@ -87,10 +87,15 @@ async function until(test: () => boolean, timeoutMs = 300_000): Promise<number> 
   return Date.now();
 }
 
-function rssOf(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+/**
+ * A field of the server child's `/proc/<pid>/status` in bytes: `VmRSS` (resident now) or `VmHWM` (its peak so far,
+ * the child's own `process.resourceUsage().maxRSS`, which this process cannot call).
+ */
+function memoryOf(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith(`${field}:`));
   return Number(/(\d+)/.exec(line ?? '')?.[1] ?? 0) * 1024;
 }
+const rssOf = (pid: number): number => memoryOf(pid, 'VmRSS');
 
 /** Runs `jobs` with at most `width` in flight. */
 async function pooled<T>(jobs: Array<() => Promise<T>>, width: number): Promise<T[]> {
@@ -223,6 +228,7 @@ let coalescedPerGrantMs = 0;
   await until(() => inTable(all));
   const loaded = Date.now() - t0;
   const rss1 = rssOf(server.child.pid as number);
+  const peak1 = memoryOf(server.child.pid as number, 'VmHWM');
 
   // Drift while the server is down: every Portcullis entry deleted by hand on the box.
   await server.stop('SIGTERM');
@@ -235,6 +241,7 @@ let coalescedPerGrantMs = 0;
   const readyAt = Date.now();
   const converged = await until(() => inTable(all));
   const rss2 = rssOf(server.child.pid as number);
+  const peak2 = memoryOf(server.child.pid as number, 'VmHWM');
   admin = caller(server.url, { token });
   const status = await admin.call<{ desired_count: number; device_count: number }>(
     'GET',
@@ -242,7 +249,7 @@ let coalescedPerGrantMs = 0;
   );
   console.log(
     `(d) ${MANY} live grants: created through the API in ${fmt(loaded)}; server RSS ${mb(rssIdle)} idle with no grant, ` +
-      `${mb(rssAfterStorm)} after the storm, ${mb(rss1)} with ${MANY} grants, ${mb(rss2)} after a restart holding them; full reconcile after restart with the alias emptied on the box: ready ${fmt(readyAt - spawnAt)} ` +
+      `${mb(rssAfterStorm)} after the storm, ${mb(rss1)} with ${MANY} grants, ${mb(rss2)} after a restart holding them; peak RSS ${mb(peak1)} up to then, ${mb(peak2)} of the restarted server; full reconcile after restart with the alias emptied on the box: ready ${fmt(readyAt - spawnAt)} ` +
       `after spawn, device converged ${fmt(converged - readyAt)} after ready (incl. the ${APPLY_DELAY_MS} ms apply); ` +
       `status desired ${status.desired_count}, device ${status.device_count}`,
   );
