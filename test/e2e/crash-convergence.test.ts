@@ -1,9 +1,11 @@
 /**
- * @module `kill -9` mid-storm, restart, converge: a server process takes a storm of admin grants and revocations
- * and is SIGKILLed while requests and a device write/apply are in flight. A new process on the same data directory
- * must bring the device to exactly the desired set: every grant the store holds as live is on the applied alias
- * (and `live`), every ended one is gone, and every grant the API confirmed before the crash is there — nothing
- * lost. Only the store is trusted; requests that died with the process may or may not have been committed.
+ * @module `kill -9` mid-apply, restart, converge: a server process takes a storm of admin grants and revocations
+ * and is SIGKILLed while API requests are in flight and its apply request is open on the device: the emulator holds
+ * the storm's first `POST /api/v2/firewall/apply` unanswered, and the kill waits until the emulator has received
+ * it. A new process on the same data directory must bring the device to exactly the desired set: every grant the
+ * store holds as live is on the applied alias (and `live`), every ended one is gone, and every grant the API
+ * confirmed before the crash is there — nothing lost. Only the store is trusted; requests that died with the
+ * process may or may not have been committed.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,7 +19,9 @@ const ALIAS = 'pc_storm';
 const ENV = { PORTCULLIS_ALLOW_GATEWAY_HOSTS: '127.0.0.1', PORTCULLIS_LAB: 'off' };
 const ip = (n: number) => `10.77.${n >> 8}.${n & 255}`;
 
-describe('convergence after kill -9 mid-storm (server process, emulator with a 500 ms apply)', () => {
+const APPLY_PATH = '/api/v2/firewall/apply';
+
+describe('convergence after kill -9 during an apply (server process, emulator with a 500 ms apply)', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'portcullis-e2e-crash-'));
   let emulator: PfRestEmulator;
   let server: ServerProcess;
@@ -33,7 +37,7 @@ describe('convergence after kill -9 mid-storm (server process, emulator with a 5
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('converges to the store: confirmed live grants applied, ended ones gone, nothing lost', async () => {
+  it('killed while its apply is open on the device and grants are being confirmed, a restart converges to the store: confirmed live grants applied, ended ones gone, nothing lost', async () => {
     const token = await ownerToken(server.url);
     const world = await accessWorld(server.url, token, emulator);
     const knoc = await world.knoc({ name: 'storm', alias_name: ALIAS });
@@ -71,16 +75,28 @@ describe('convergence after kill -9 mid-storm (server process, emulator with a 5
     });
     // One revocation after every 15 grants, so both kinds are in flight when the process dies.
     const jobs = storm.flatMap((job, i) => (i % 15 === 0 && revocations[i / 15] ? [job, revocations[i / 15] as () => Promise<void>] : [job]));
+    // The first apply of the storm stays open on the device until the process dies (one request only: the restarted
+    // server's applies are answered).
+    emulator.injectFault({ kind: 'hang', method: 'POST', path: APPLY_PATH });
     let next = 0;
     const workers = Promise.all(
       Array.from({ length: 16 }, async () => {
         while (next < jobs.length) await (jobs[next++] as () => Promise<void>)();
       }),
     );
-    // Kill while the storm is under way and the device has a write or apply in flight.
-    await eventually(() => (stormResponses >= 100 ? true : undefined), '100 storm grants confirmed', { everyMs: 5 });
+    // Kill mid-apply: the emulator has received the storm's apply and never answers it, and the API is still
+    // confirming grants.
+    const heldApply = () =>
+      emulator.requests().find((r) => r.method === 'POST' && r.path.startsWith(APPLY_PATH) && r.fault === 'hang');
+    await eventually(
+      () => (stormResponses >= 100 && heldApply() ? true : undefined),
+      'the apply held open on the device and 100 storm grants confirmed',
+      { everyMs: 5 },
+    );
     expect(await server.stop('SIGKILL')).toBe('SIGKILL');
     await workers;
+    // The held apply was never answered: the process died with it open.
+    expect(heldApply()?.status).toBeNull();
 
     server = await spawnServer({ dataDir, env: ENV });
     const admin = caller(server.url, { token });
