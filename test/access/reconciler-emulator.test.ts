@@ -236,7 +236,7 @@ describe('reconciler against the pfRest emulator', () => {
     expect(expiry.has('long')).toBe(true);
   });
 
-  it('killed mid-storm and restarted: every grant of the store ends up applied', async () => {
+  it('stopped during a storm (the in-flight run finishes, later pokes are lost) and restarted: every grant of the store ends up applied', async () => {
     const first = harness();
     for (let i = 0; i < 200; i++) first.grant(`a${i}`, `10.3.0.${i + 1}`);
     await new Promise((resolve) => setTimeout(resolve, 30)); // first write + apply in flight
@@ -253,7 +253,7 @@ describe('reconciler against the pfRest emulator', () => {
     expect(second.outcomes.at(-1)?.liveGrantIds).toHaveLength(500);
   });
 
-  it('a restart converges: a write left unapplied by a crash is applied, missed revocations are removed', async () => {
+  it('a restart converges: a write left unapplied by failing applies before shutdown is applied, missed revocations are removed', async () => {
     const first = harness();
     first.grant('g1', '203.0.113.60');
     first.grant('g2', '203.0.113.61');

@@ -392,7 +392,7 @@ describe('TLS trust modes', () => {
     await adapter.close();
   });
 
-  it('insecure mode works and is reported as a warning', async () => {
+  it('insecure TLS mode reads the version without verifying the certificate and warns that verification is off', async () => {
     const adapter = adapterFor(emu, { tls: { mode: 'insecure' } });
     expect((await adapter.version()).product).toBe('2.8.1-RELEASE');
     expect(adapter.warnings.join(' ')).toMatch(/verification is disabled/);

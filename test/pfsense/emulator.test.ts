@@ -202,7 +202,7 @@ describe('fault injection', () => {
     expect(absent.text).toContain('nginx');
   });
 
-  it('key-auth-disabled answers 401 to a valid key while BasicAuth still works', async () => {
+  it('key-auth-disabled answers 401 to a valid key while BasicAuth still authenticates', async () => {
     emu.injectFault({ kind: 'key-auth-disabled', times: 2 });
     expect((await call(emu, 'GET', '/api/v2/system/version')).body.response_id).toBe(
       'AUTH_AUTHENTICATION_FAILED',

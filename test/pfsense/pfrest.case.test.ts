@@ -255,7 +255,7 @@ export function runPfRestContract(opts: ContractOptions): void {
         expect((await call('GET', '/api/v2/system/version', { auth: 'badtoken' })).status).toBe(401);
       });
 
-      test('§4 BasicAuth with the local admin works; a wrong password → 401 with WWW-Authenticate', async () => {
+      test('§4 BasicAuth with the local admin authenticates; a wrong password → 401 with WWW-Authenticate', async () => {
         expect((await call('GET', '/api/v2/system/version', { auth: 'basic' })).status).toBe(200);
         const r = await call('GET', '/api/v2/system/version', {
           auth: 'none',

@@ -209,7 +209,7 @@ describe('packetFacts', () => {
     }
   });
 
-  it('packetFactsInto reuses its storage across families and repeats IPv6 addresses correctly', () => {
+  it('packetFactsInto reuses one facts object across families and keeps repeated and swapped IPv6 addresses exact', () => {
     const into = createPacketScratch();
     const v6 = parsePacketLine('opt1 in udp [2001:db8::5]:5000 -> [2001:db8::1]:53');
     const v4 = parsePacketLine('lan out tcp 10.0.0.1:1 -> 198.51.100.7:22 flags A');

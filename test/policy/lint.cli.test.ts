@@ -63,7 +63,7 @@ describe('portcullis policy lint', () => {
     expect(stderr).toContain('--config /nonexistent/config.xml');
   });
 
-  it('has --help', async () => {
+  it('--help exits 0 and lists --config and --json', async () => {
     const { code, stdout } = await lint('--help');
     expect(code).toBe(0);
     expect(stdout).toContain('--config <file>');

@@ -99,7 +99,7 @@ describe('portcullis users / tokens CLI', () => {
     expect(res.stdout).toMatch(/owner/);
   });
 
-  it('creates a token limited to permissions, printed once, that works', async () => {
+  it('creates a 7-day token limited to audit.view: it reads /audit (200) and is refused /users (403)', async () => {
     const res = await cli([
       'tokens',
       'create',

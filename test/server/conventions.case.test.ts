@@ -343,7 +343,7 @@ export function runConventionsSuite(kind: StoreKind): void {
       ).toBe(false);
     });
 
-    it('serves the docs UI', async () => {
+    it('serves the docs UI as HTML at /api/docs/', async () => {
       const res = await t.call({ method: 'GET', url: '/api/docs/' });
       expect(res.statusCode).toBe(200);
       expect(res.headers['content-type']).toMatch(/text\/html/);

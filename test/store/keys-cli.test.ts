@@ -109,7 +109,7 @@ describe('portcullis keys', { timeout: 120_000 }, () => {
     expect(result.stdout + result.stderr).not.toContain(key);
   });
 
-  it('has --help', async () => {
+  it('keys rotate --help lists --data-dir and --json', async () => {
     const result = await cli(['keys', 'rotate', '--help']);
     expect(result.stdout).toContain('--data-dir');
     expect(result.stdout).toContain('--json');

@@ -127,7 +127,7 @@ describe('redact', () => {
     expect(redact({ note: value, list: [value] })).toEqual({ note: REDACTED, list: [REDACTED] });
   });
 
-  it('handles cycles and non-objects', () => {
+  it('replaces a cycle with [circular] and returns strings, numbers and null unchanged', () => {
     const cyclic: Record<string, unknown> = { name: 'a' };
     cyclic.self = cyclic;
     expect(redact(cyclic)).toEqual({ name: 'a', self: '[circular]' });
