@@ -6,7 +6,7 @@ import { ALL_PERMISSIONS, BUILTIN_ROLES, PERMISSIONS } from '../../src/identity/
 import { ENCRYPTED_COLUMNS } from '../../src/secrets/registry.ts';
 import * as schema from '../../src/store/schema/index.ts';
 
-// docs/product.md §2 (the seed's codes) plus the access/users/audit codes of issue 2.
+// docs/reference/freesdn-firewall-module.md §20 (the seed's codes) plus the access/users/audit codes of issue 2.
 const REQUIRED = [
   'firewall.view',
   'firewall.manage_rules',
