@@ -1,8 +1,9 @@
 /**
  * @module The permission catalog and the built-in roles. Codes are stable API: never rename or reuse one.
  * The firewall and gateway codes are the seed module's (docs/reference/freesdn-firewall-module.md §20);
- * `access.*`, `users.manage` and `audit.view` are Portcullis's own. Built-in roles are defined here and synced into every org's `roles`
- * table at start (`ensureBuiltinRoles`), so a new code reaches them without a migration. See ADR 0005.
+ * `access.*`, `users.manage` and `audit.view` are Portcullis's own. Built-in roles are defined here and synced
+ * into every org's `roles` table at start (`ensureBuiltinRoles`), so a new code reaches them without a
+ * migration. See ADR 0005.
  */
 
 export const PERMISSIONS = {
