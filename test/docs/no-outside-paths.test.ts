@@ -1,8 +1,8 @@
 /**
  * @module Nothing in the repository cites a path outside it, and every citation of a reference document names a
- * file and a section that exist: `src`, `test`, `docs`, `bench` and `README.md` may not name the shared folder
- * beside the repository, the shared workspace root, a home directory, or a Markdown link leaving the repository;
- * each `docs/reference/<file>.md §N` must resolve to that file and to a section `§N` in it (a heading or bold
+ * file and a section that exist: `src`, `test`, `docs`, `bench`, `bin`, `.ci`, `README.md` and `package.json` may
+ * not name the shared folder beside the repository, the shared workspace root, a home directory, or a Markdown
+ * link leaving the repository; each `docs/reference/<file>.md §N` must resolve to that file and to a section `§N` in it (a heading or bold
  * label, or the N-th numbered item under the parent section); a reference document named without its folder is
  * refused too. Samples below are assembled from parts so this file does not trip its own scan.
  */
@@ -12,14 +12,15 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const SCANNED = ['src', 'test', 'docs', 'bench', 'README.md'];
+const SCANNED = ['src', 'test', 'docs', 'bench', 'bin', '.ci', 'README.md', 'package.json'];
 const TEXT = /\.(ts|tsx|js|mjs|cjs|md|json|xml|ya?ml|txt|sql|html|css|hujson)$/;
 const REFERENCE_DIR = 'docs/reference';
 
 function walk(path: string): string[] {
   const full = join(ROOT, path);
   if (!existsSync(full)) return [];
-  if (statSync(full).isFile()) return TEXT.test(path) ? [path] : [];
+  // CI scripts carry no extension.
+  if (statSync(full).isFile()) return TEXT.test(path) || path.startsWith('.ci/') ? [path] : [];
   return readdirSync(full).flatMap((name) => (name === 'node_modules' ? [] : walk(join(path, name))));
 }
 
@@ -110,7 +111,7 @@ const readRepo = (path: string): string | null => (existsSync(join(ROOT, path)) 
 const files = SCANNED.flatMap(walk);
 
 describe('paths and citations stay inside the repository', () => {
-  it('scans a real tree (src, test, docs, bench, README.md)', () => {
+  it('scans a real tree (src, test, docs, bench, bin, .ci, README.md, package.json)', () => {
     expect(files).toContain('README.md');
     expect(files).toContain('docs/reference/pf-semantics.md');
     expect(files.length).toBeGreaterThan(100);
