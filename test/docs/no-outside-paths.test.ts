@@ -1,10 +1,11 @@
 /**
  * @module Nothing in the repository cites a path outside it, and every citation of a reference document names a
- * file and a section that exist: `src`, `test`, `docs`, `bench`, `bin`, `.ci`, `README.md` and `package.json` may
+ * file and a section that exist. `src`, `test`, `docs`, `bench`, `bin`, `.ci`, `README.md` and `package.json` may
  * not name the shared folder beside the repository, the shared workspace root, a home directory, or a Markdown
- * link leaving the repository; each `docs/reference/<file>.md §N` must resolve to that file and to a section `§N` in it (a heading or bold
- * label, or the N-th numbered item under the parent section); a reference document named without its folder is
- * refused too. Samples below are assembled from parts so this file does not trip its own scan.
+ * link leaving the repository. Each `docs/reference/<file>.md §N` must resolve to that file and to a section `§N`
+ * in it (a heading or bold label, or the N-th numbered item under the parent section); a reference document named
+ * without its folder is refused too. Samples below are assembled from parts so this file does not trip its own
+ * scan.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
