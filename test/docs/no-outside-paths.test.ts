@@ -94,21 +94,25 @@ function badCitations(file: string, text: string, read: (path: string) => string
       continue;
     }
     for (const s of (m[2] as string).matchAll(/§\s?([0-9]+[a-z]?(?:\.[0-9]+)*)/g)) {
-      if (!hasSection(target, s[1] as string)) problems.push(`${file}: cites ${REFERENCE_DIR}/${name} §${s[1]}, no such section`);
+      if (!hasSection(target, s[1] as string)) {
+        problems.push(`${file}: cites ${REFERENCE_DIR}/${name} §${s[1]}, no such section`);
+      }
     }
   }
   if (!file.startsWith(`${REFERENCE_DIR}/`)) {
     const names = readdirSync(join(ROOT, REFERENCE_DIR)).filter((n) => n.endsWith('.md') && n !== 'README.md');
     for (const n of names) {
       for (const m of text.matchAll(new RegExp(`(^|[^/\\w-])${n.replace('.', '\\.')}`, 'gm'))) {
-        problems.push(`${file}: names ${n} without its folder (${REFERENCE_DIR}/${n}) near "${text.slice(m.index, m.index + 40).trim()}"`);
+        const near = text.slice(m.index, m.index + 40).trim();
+        problems.push(`${file}: names ${n} without its folder (${REFERENCE_DIR}/${n}) near "${near}"`);
       }
     }
   }
   return problems;
 }
 
-const readRepo = (path: string): string | null => (existsSync(join(ROOT, path)) ? readFileSync(join(ROOT, path), 'utf8') : null);
+const readRepo = (path: string): string | null =>
+  existsSync(join(ROOT, path)) ? readFileSync(join(ROOT, path), 'utf8') : null;
 const files = SCANNED.flatMap(walk);
 
 describe('paths and citations stay inside the repository', () => {
@@ -116,7 +120,8 @@ describe('paths and citations stay inside the repository', () => {
     expect(files).toContain('README.md');
     expect(files).toContain('docs/reference/pf-semantics.md');
     expect(files.length).toBeGreaterThan(100);
-    const cited = files.reduce((n, f) => n + (readFileSync(join(ROOT, f), 'utf8').match(/docs\/reference\/[\w-]+\.md/g)?.length ?? 0), 0);
+    const citationsIn = (f: string) => readFileSync(join(ROOT, f), 'utf8').match(/docs\/reference\/[\w-]+\.md/g)?.length ?? 0;
+    const cited = files.reduce((n, f) => n + citationsIn(f), 0);
     expect(cited).toBeGreaterThan(150);
   });
 
