@@ -120,7 +120,8 @@ describe('paths and citations stay inside the repository', () => {
     expect(files).toContain('README.md');
     expect(files).toContain('docs/reference/pf-semantics.md');
     expect(files.length).toBeGreaterThan(100);
-    const citationsIn = (f: string) => readFileSync(join(ROOT, f), 'utf8').match(/docs\/reference\/[\w-]+\.md/g)?.length ?? 0;
+    const citationsIn = (f: string) =>
+      readFileSync(join(ROOT, f), 'utf8').match(/docs\/reference\/[\w-]+\.md/g)?.length ?? 0;
     const cited = files.reduce((n, f) => n + citationsIn(f), 0);
     expect(cited).toBeGreaterThan(150);
   });
