@@ -349,7 +349,7 @@ export function runConventionsSuite(kind: StoreKind): void {
       expect(res.headers['content-type']).toMatch(/text\/html/);
     });
 
-    it('sets security headers', async () => {
+    it('sets nosniff and a self-only Content-Security-Policy on every response', async () => {
       const res = await t.call({ method: 'GET', url: '/healthz' });
       expect(res.headers['x-content-type-options']).toBe('nosniff');
       expect(res.headers['content-security-policy']).toContain("default-src 'self'");

@@ -75,7 +75,7 @@ describe('npm start', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'portcullis-start-'));
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-  it('is the serve command', () => {
+  it('is `node bin/portcullis.js serve` in package.json', () => {
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
     expect(pkg.scripts.start).toBe('node bin/portcullis.js serve');
   });
