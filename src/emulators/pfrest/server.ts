@@ -194,6 +194,7 @@ export async function startPfRestEmulator(opts: PfRestEmulatorOptions = {}): Pro
         selfIndex: o.selfIndex,
         original: o.original,
         interfaces: box.interfaces,
+        interfaceGroups: box.interfaceGroups,
       }) as StoredAlias & Record<string, unknown>,
     represent: (item, id) => aliasRepresentation(item, id),
   };

@@ -82,6 +82,8 @@ export interface PfRestState {
   users: EmulatorUser[];
   keys: EmulatorKey[];
   interfaces: EmulatorInterface[];
+  /** Interface group names (`ifgroups/ifgroupentry/ifname`): reserved for alias names (§2). */
+  interfaceGroups: string[];
   aliases: StoredAlias[];
   rules: StoredRule[];
   /** Dirty subsystem flags. */
@@ -127,6 +129,7 @@ export function initialState(): PfRestState {
         subnet: 24,
       },
     ],
+    interfaceGroups: [],
     aliases: [],
     rules: [
       {
