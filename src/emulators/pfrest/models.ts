@@ -213,7 +213,7 @@ const PORT_PROTOCOLS = ['tcp', 'udp', 'tcp/udp'];
 const STATE_TYPES = ['keep state', 'sloppy state', 'synproxy state', 'none'];
 
 /** FilterAddressField (§9.1). */
-function filterAddress(
+export function filterAddress(
   field: string,
   value: string,
   aliases: readonly StoredAlias[],
@@ -242,7 +242,7 @@ function filterAddress(
 }
 
 /** PortField (§9.2): a port, a `low:high` range or a port alias; null = any. */
-function portField(field: string, value: unknown, aliases: readonly StoredAlias[]): string | null {
+export function portField(field: string, value: unknown, aliases: readonly StoredAlias[]): string | null {
   if (value === null || value === undefined) return null;
   mustBeString(field, value);
   if (isPort(value) || isPortRange(value) || aliases.some((a) => a.name === value && a.type === 'port'))

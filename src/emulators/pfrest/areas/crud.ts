@@ -1,0 +1,55 @@
+/**
+ * @module The endpoint pair pfRest gives every config list (pfrest-contract.md §6): the singular URL (GET one,
+ * POST, PATCH, DELETE one) and the plural URL (GET many, PUT all when the upstream endpoint allows it, DELETE many).
+ */
+import type { Collection } from '../collection.ts';
+import type { Endpoint } from '../endpoint.ts';
+import { readList } from '../query.ts';
+import type { Row } from '../spec.ts';
+
+export function crudEndpoints(
+  one: string,
+  many: string,
+  collection: Collection<Row>,
+  o: { put?: boolean } = {},
+): Record<string, Endpoint> {
+  return {
+    [one]: {
+      methods: ['GET', 'POST', 'PATCH', 'DELETE'],
+      fields: collection.fields,
+      handle: (ctx) => {
+        if (ctx.method === 'GET') return collection.readOne(ctx.data);
+        if (ctx.method === 'POST') return collection.create(ctx.data, ctx.controls);
+        if (ctx.method === 'PATCH') return collection.update(ctx.data, ctx.controls);
+        return collection.deleteOne(ctx.data, ctx.controls);
+      },
+    },
+    [many]: {
+      methods: o.put === false ? ['GET', 'DELETE'] : ['GET', 'PUT', 'DELETE'],
+      fields: collection.fields,
+      handle: (ctx) => {
+        if (ctx.method === 'GET') return collection.readMany(ctx.data, ctx.controls);
+        if (ctx.method === 'PUT') return collection.replaceAll(ctx.list ?? [], ctx.controls);
+        return collection.deleteMany(ctx.data, ctx.controls);
+      },
+    },
+  };
+}
+
+/**
+ * A read-only list endpoint over rows the box reports (a status model with an internal callable): each row
+ * represented with its position as `id` and `fields` in order, then pfRest's query, sort and paging.
+ */
+export function listEndpoint(fields: readonly string[], rows: () => readonly Row[]): Endpoint {
+  return {
+    methods: ['GET'],
+    fields,
+    handle: (ctx) => readList(rows().map((row, id) => represent(fields, row, id)), ctx.data, fields, ctx.controls),
+  };
+}
+
+export function represent(fields: readonly string[], row: Row, id: number): Row & { id: number } {
+  const out: Row & { id: number } = { id };
+  for (const field of fields) out[field] = row[field] ?? null;
+  return out;
+}
