@@ -20,10 +20,16 @@ afterAll(async () => {
 });
 beforeEach(() => emu.reset());
 
+type Obj = Record<string, unknown>;
+
 interface Reply {
   status: number;
-  body: { code: number; response_id: string; message: string; data: any };
+  body: { code: number; response_id: string; message: string; data: unknown };
 }
+
+/** The envelope's data as one object, or as a list of objects. */
+const one = (r: Reply): Obj => r.body.data as Obj;
+const rows = (r: Reply): Obj[] => r.body.data as Obj[];
 
 async function call(
   method: string,
@@ -68,14 +74,14 @@ describe('NAT port forwards (§6.1)', () => {
   it('POST stores every model field in pfRest order, stamps the creator and marks natconf pending until apply', async () => {
     const r = await call('POST', '/api/v2/firewall/nat/port_forward', { json: PORT_FORWARD });
     expect(r.status).toBe(200);
-    expect(Object.keys(r.body.data)).toEqual([
+    expect(Object.keys(one(r))).toEqual([
       'id', 'interface', 'ipprotocol', 'protocol', 'source', 'source_port', 'destination', 'destination_port',
       'target', 'local_port', 'disabled', 'nordr', 'nosync', 'descr', 'natreflection', 'associated_rule_id',
       'created_time', 'created_by', 'updated_time', 'updated_by',
     ]);
     expect(r.body.data).toMatchObject({ id: 0, ipprotocol: 'inet', source_port: null, natreflection: null });
-    expect(r.body.data.created_by).toBe('admin@127.0.0.1 (API)');
-    expect((await call('GET', '/api/v2/firewall/apply')).body.data.pending_subsystems).toEqual(['natconf']);
+    expect(one(r).created_by).toBe('admin@127.0.0.1 (API)');
+    expect(one(await call('GET', '/api/v2/firewall/apply')).pending_subsystems).toEqual(['natconf']);
     await call('POST', '/api/v2/firewall/apply');
     expect((await call('GET', '/api/v2/firewall/apply')).body.data).toEqual({ applied: true, pending_subsystems: [] });
   });
@@ -102,16 +108,16 @@ describe('NAT port forwards (§6.1)', () => {
       json: { ...PORT_FORWARD, protocol: 'icmp', local_port: undefined },
     });
     expect(r.status).toBe(200);
-    expect([r.body.data.destination_port, r.body.data.local_port]).toEqual([null, null]);
+    expect([one(r).destination_port, one(r).local_port]).toEqual([null, null]);
   });
 
   it('PATCH merges, keeps created_*, GET plural filters, DELETE removes; PUT replaces all', async () => {
     await call('POST', '/api/v2/firewall/nat/port_forward', { json: PORT_FORWARD });
     await call('POST', '/api/v2/firewall/nat/port_forward', { json: { ...PORT_FORWARD, destination_port: '2222', local_port: '22', descr: 'ssh' } });
     const patched = await call('PATCH', '/api/v2/firewall/nat/port_forward', { json: { id: 1, disabled: true } });
-    expect(patched.body.data).toMatchObject({ id: 1, disabled: true, descr: 'ssh', local_port: '22' });
+    expect(one(patched)).toMatchObject({ id: 1, disabled: true, descr: 'ssh', local_port: '22' });
     const filtered = await call('GET', '/api/v2/firewall/nat/port_forwards', { query: 'descr=ssh' });
-    expect(filtered.body.data.map((f: { id: number }) => f.id)).toEqual([1]);
+    expect(rows(filtered).map((f) => f.id)).toEqual([1]);
     expect((await call('DELETE', '/api/v2/firewall/nat/port_forward', { query: 'id=0' })).status).toBe(200);
     expect(emu.state().nat.portForwards.map((f) => f.descr)).toEqual(['ssh']);
     const put = await call('PUT', '/api/v2/firewall/nat/port_forwards', { json: [PORT_FORWARD] });
@@ -131,7 +137,7 @@ describe('NAT outbound and 1:1 (§6.1)', () => {
       json: { interface: 'wan', source: '192.168.1.0/24', destination: 'any', nonat: true },
     });
     expect(r.status).toBe(200);
-    expect([r.body.data.target, r.body.data.target_subnet, r.body.data.poolopts]).toEqual([null, null, null]);
+    expect([one(r).target, one(r).target_subnet, one(r).poolopts]).toEqual([null, null, null]);
   });
 
   it('an outbound mapping needs a target when it translates; bad target_subnet is a range error', async () => {
@@ -181,7 +187,7 @@ describe('routing (§6.2)', () => {
   });
 
   it('gateways and their live status are listed; a status the box reports is served as set', async () => {
-    expect((await call('GET', '/api/v2/routing/gateways')).body.data[0]).toMatchObject({ id: 0, name: 'WAN_DHCP', interface: 'wan' });
+    expect(rows(await call('GET', '/api/v2/routing/gateways'))[0]).toMatchObject({ id: 0, name: 'WAN_DHCP', interface: 'wan' });
     await hook('PATCH', '/__emulator/live', {
       gatewayStatus: [{ name: 'WAN_DHCP', srcip: '203.0.113.10', monitorip: '203.0.113.1', delay: 0, stddev: 0, loss: 100, status: 'down', substatus: 'highloss' }],
     });
@@ -221,10 +227,10 @@ describe('DHCP static mappings and leases (§6.3)', () => {
   it('a mapping belongs to its DHCP server: parent_id comes first and the list is per interface', async () => {
     const r = await call('POST', '/api/v2/services/dhcp_server/static_mapping', { json: mapping });
     expect(r.status).toBe(200);
-    expect(Object.keys(r.body.data).slice(0, 4)).toEqual(['parent_id', 'id', 'mac', 'ipaddr']);
+    expect(Object.keys(one(r)).slice(0, 4)).toEqual(['parent_id', 'id', 'mac', 'ipaddr']);
     expect(r.body.data).toMatchObject({ parent_id: 'lan', id: 0, defaultleasetime: 7200, maxleasetime: 86400 });
     const all = await call('GET', '/api/v2/services/dhcp_server/static_mappings');
-    expect(all.body.data.map((m: { mac: string }) => m.mac)).toEqual(['52:54:00:aa:bb:cc']);
+    expect(rows(all).map((m) => m.mac)).toEqual(['52:54:00:aa:bb:cc']);
     expect((await call('GET', '/api/v2/services/dhcp_server/apply')).body.data).toEqual({ applied: false });
   });
 
@@ -249,7 +255,7 @@ describe('DHCP static mappings and leases (§6.3)', () => {
 
   it('leases are what the box reports, filterable like any list', async () => {
     const leases = await call('GET', '/api/v2/status/dhcp_server/leases', { query: 'if=lan' });
-    expect(leases.body.data[0]).toMatchObject({ id: 0, ip: '192.168.1.100', mac: '52:54:00:12:34:56', if: 'lan' });
+    expect(rows(leases)[0]).toMatchObject({ id: 0, ip: '192.168.1.100', mac: '52:54:00:12:34:56', if: 'lan' });
     expect((await call('GET', '/api/v2/status/dhcp_server/leases', { query: 'if=wan' })).body.data).toEqual([]);
   });
 });
@@ -257,7 +263,7 @@ describe('DHCP static mappings and leases (§6.3)', () => {
 describe('status (§6.4)', () => {
   it('system status is one object with SystemStatus fields in order', async () => {
     const r = await call('GET', '/api/v2/status/system');
-    expect(Object.keys(r.body.data)).toEqual([
+    expect(Object.keys(one(r))).toEqual([
       'platform', 'serial', 'netgate_id', 'uptime', 'bios_vendor', 'bios_version', 'bios_date', 'kernel_pti',
       'mds_mitigation', 'temp_c', 'temp_f', 'cpu_model', 'cpu_load_avg', 'cpu_count', 'cpu_usage', 'mbuf_usage',
       'mem_usage', 'swap_usage', 'disk_usage',
@@ -272,10 +278,10 @@ describe('status (§6.4)', () => {
 
   it('services are listed; POST /status/service stops and starts one by id', async () => {
     const list = await call('GET', '/api/v2/status/services');
-    const unbound = list.body.data.find((s: { name: string }) => s.name === 'unbound');
+    const unbound = rows(list).find((s) => s.name === 'unbound') as Obj;
     expect(unbound).toMatchObject({ action: null, enabled: true, status: true });
     const stopped = await call('POST', '/api/v2/status/service', { json: { id: unbound.id, name: 'unbound', action: 'stop' } });
-    expect(stopped.body.data).toMatchObject({ id: unbound.id, name: 'unbound', action: 'stop', status: false });
+    expect(one(stopped)).toMatchObject({ id: unbound.id, name: 'unbound', action: 'stop', status: false });
     expect(emu.state().live.services.find((s) => s.name === 'unbound')?.status).toBe(false);
     await call('POST', '/api/v2/status/service', { json: { id: unbound.id, name: 'unbound', action: 'start' } });
     expect(emu.state().live.services.find((s) => s.name === 'unbound')?.status).toBe(true);
@@ -291,16 +297,16 @@ describe('status (§6.4)', () => {
   });
 
   it('ARP entries and VPN status come from the box; a WireGuard preshared key is never represented', async () => {
-    expect((await call('GET', '/api/v2/diagnostics/arp_table')).body.data[0]).toMatchObject({ ip_address: '192.168.1.100' });
+    expect(rows(await call('GET', '/api/v2/diagnostics/arp_table'))[0]).toMatchObject({ ip_address: '192.168.1.100' });
     const set = await hook('PATCH', '/__emulator/live', {
       wireguardPeers: [{ tunnel_device: 'tun_wg0', public_key: 'PUB=', preshared_key: 'SECRET=', endpoint: '198.51.100.9:51820', allowed_ips: '10.6.0.2/32', latest_handshake: 1765000000, transfer_rx: 1, transfer_tx: 2, persistent_keepalive: '25', descr: 'phone' }],
       openvpnServers: [{ name: 'roadwarrior', mode: 'server_user', port: '1194', vpnid: 1, mgmt: 'server1', conns: [], routes: [] }],
     });
     expect(set.status).toBe(200);
     const peers = await call('GET', '/api/v2/status/wireguard/peers');
-    expect(peers.body.data[0]).toMatchObject({ public_key: 'PUB=', descr: 'phone' });
+    expect(rows(peers)[0]).toMatchObject({ public_key: 'PUB=', descr: 'phone' });
     expect(JSON.stringify(peers.body)).not.toContain('SECRET=');
-    expect((await call('GET', '/api/v2/status/openvpn/servers')).body.data[0]).toMatchObject({ name: 'roadwarrior', conns: [] });
+    expect(rows(await call('GET', '/api/v2/status/openvpn/servers'))[0]).toMatchObject({ name: 'roadwarrior', conns: [] });
     expect((await call('GET', '/api/v2/status/ipsec/sas')).body.data).toEqual([]);
     expect((await call('GET', '/api/v2/status/wireguard/tunnels')).body.data).toEqual([]);
     expect((await call('GET', '/api/v2/status/openvpn/clients')).body.data).toEqual([]);
@@ -313,10 +319,10 @@ describe('status (§6.4)', () => {
   it('firewall and system logs are one `text` per line; limit and reverse page them', async () => {
     const all = await call('GET', '/api/v2/status/logs/firewall');
     expect(all.body.data).toHaveLength(2);
-    expect(all.body.data[0].text).toMatch(/filterlog\[\d+\]: 5,,,1000000103,vtnet0,match,block,in,4,/);
+    expect(rows(all)[0]?.text).toMatch(/filterlog\[\d+\]: 5,,,1000000103,vtnet0,match,block,in,4,/);
     const last = await call('GET', '/api/v2/status/logs/firewall', { query: 'limit=1&reverse=true' });
-    expect(last.body.data.map((l: { id: number }) => l.id)).toEqual([1]);
-    expect((await call('GET', '/api/v2/status/logs/system')).body.data[0]).toEqual({ id: 0, text: expect.stringContaining('Filter reload complete') });
+    expect(rows(last).map((l) => l.id)).toEqual([1]);
+    expect(rows(await call('GET', '/api/v2/status/logs/system'))[0]).toEqual({ id: 0, text: expect.stringContaining('Filter reload complete') });
   });
 
   it('reboot answers with empty data, then the box stops answering until it is back', async () => {

@@ -44,7 +44,13 @@ export function listEndpoint(fields: readonly string[], rows: () => readonly Row
   return {
     methods: ['GET'],
     fields,
-    handle: (ctx) => readList(rows().map((row, id) => represent(fields, row, id)), ctx.data, fields, ctx.controls),
+    handle: (ctx) =>
+      readList(
+        rows().map((row, id) => represent(fields, row, id)),
+        ctx.data,
+        fields,
+        ctx.controls,
+      ),
   };
 }
 

@@ -54,6 +54,11 @@ function hostname(name: string, allowEmpty: boolean): FieldSpec {
   };
 }
 
+/** A `many` StringField of servers: empty by default, at most `most` entries of at most `length` characters. */
+function serverList(name: string, most: number, length: number): FieldSpec {
+  return { name, type: 'string', many: true, default: [], allowEmpty: true, manyMaximum: most, maxLength: length };
+}
+
 const MAC = /^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/i;
 
 export function dnsDhcpEndpoints(ctx: AreaContext): Record<string, Endpoint> {
@@ -149,9 +154,9 @@ export function dnsDhcpEndpoints(ctx: AreaContext): Record<string, Endpoint> {
       { name: 'defaultleasetime', type: 'integer', default: 7200, allowNull: true, minimum: 60 },
       { name: 'maxleasetime', type: 'integer', default: 86400, allowNull: true, minimum: 60 },
       { name: 'gateway', type: 'string', default: '', allowEmpty: true, maxLength: 15 },
-      { name: 'dnsserver', type: 'string', many: true, default: [], allowEmpty: true, manyMaximum: 4, maxLength: 15 },
-      { name: 'winsserver', type: 'string', many: true, default: [], allowEmpty: true, manyMaximum: 2, maxLength: 15 },
-      { name: 'ntpserver', type: 'string', many: true, default: [], allowEmpty: true, manyMaximum: 3, maxLength: 256 },
+      serverList('dnsserver', 4, 15),
+      serverList('winsserver', 2, 15),
+      serverList('ntpserver', 3, 256),
       { name: 'arp_table_static_entry', type: 'boolean', default: false },
       { name: 'descr', type: 'string', default: '', allowEmpty: true, maxLength: 255 },
     ],

@@ -62,7 +62,9 @@ function filterLine(
   sport: number,
   dport: number,
 ): string {
-  return `${time} pfSense filterlog[29415]: ${rule},,,${tracker},${iface},match,${action},in,4,0x0,,64,0,0,DF,6,tcp,60,${src},${dst},${sport},${dport},0,S,1000,,64240,,mss;sackOK;TS;nop;wscale`;
+  const ip = `4,0x0,,64,0,0,DF,6,tcp,60,${src},${dst}`;
+  const tcp = `${sport},${dport},0,S,1000,,64240,,mss;sackOK;TS;nop;wscale`;
+  return `${time} pfSense filterlog[29415]: ${rule},,,${tracker},${iface},match,${action},in,${ip},${tcp}`;
 }
 
 export function initialLive(): LiveViews {

@@ -15,6 +15,7 @@ import { isIpAddr, isSubnet } from '../names.ts';
 import { collectionModel, type FieldSpec, type ModelSpec, type Row, validateRow } from '../spec.ts';
 import { crudEndpoints } from './crud.ts';
 
+const NAT = '/api/v2/firewall/nat';
 const PORT_PROTOCOLS = ['tcp', 'udp', 'tcp/udp'] as const;
 
 function fields(ctx: AreaContext) {
@@ -128,7 +129,14 @@ export function natEndpoints(ctx: AreaContext): Record<string, Endpoint> {
       f.address('destination'),
       f.port('destination_port', { always: true }),
       { ...f.target('target'), conditions: { nonat: [false] } },
-      { name: 'target_subnet', type: 'integer', default: 128, minimum: 1, maximum: 128, conditions: { nonat: [false] } },
+      {
+        name: 'target_subnet',
+        type: 'integer',
+        default: 128,
+        minimum: 1,
+        maximum: 128,
+        conditions: { nonat: [false] },
+      },
       {
         name: 'nat_port',
         type: 'string',
@@ -142,10 +150,23 @@ export function natEndpoints(ctx: AreaContext): Record<string, Endpoint> {
         type: 'string',
         default: null,
         allowNull: true,
-        choices: ['round-robin', 'round-robin sticky-address', 'random', 'random sticky-address', 'source-hash', 'bitmask'],
+        choices: [
+          'round-robin',
+          'round-robin sticky-address',
+          'random',
+          'random sticky-address',
+          'source-hash',
+          'bitmask',
+        ],
         conditions: { nonat: [false] },
       },
-      { name: 'source_hash_key', type: 'string', default: '', allowEmpty: true, conditions: { poolopts: ['source-hash'], nonat: [false] } },
+      {
+        name: 'source_hash_key',
+        type: 'string',
+        default: '',
+        allowEmpty: true,
+        conditions: { poolopts: ['source-hash'], nonat: [false] },
+      },
       f.descr,
     ],
   };
@@ -154,7 +175,13 @@ export function natEndpoints(ctx: AreaContext): Record<string, Endpoint> {
       f.iface(),
       f.bool('disabled'),
       f.bool('nobinat'),
-      { name: 'natreflection', type: 'string', default: null, allowNull: true, choices: ['enable', 'disable'] },
+      {
+        name: 'natreflection',
+        type: 'string',
+        default: null,
+        allowNull: true,
+        choices: ['enable', 'disable'],
+      },
       { name: 'ipprotocol', type: 'string', default: 'inet', choices: ['inet', 'inet6'] },
       f.target('external'),
       f.address('source'),
@@ -163,7 +190,9 @@ export function natEndpoints(ctx: AreaContext): Record<string, Endpoint> {
     ],
   };
   const modeSpec: ModelSpec = {
-    fields: [{ name: 'mode', type: 'string', required: true, choices: ['automatic', 'hybrid', 'advanced', 'disabled'] }],
+    fields: [
+      { name: 'mode', type: 'string', required: true, choices: ['automatic', 'hybrid', 'advanced', 'disabled'] },
+    ],
   };
 
   let caller = '';
@@ -216,10 +245,10 @@ export function natEndpoints(ctx: AreaContext): Record<string, Endpoint> {
     );
 
   return {
-    ...withCaller(crudEndpoints('/api/v2/firewall/nat/port_forward', '/api/v2/firewall/nat/port_forwards', portForwards)),
-    ...crudEndpoints('/api/v2/firewall/nat/outbound/mapping', '/api/v2/firewall/nat/outbound/mappings', outbounds),
-    ...crudEndpoints('/api/v2/firewall/nat/one_to_one/mapping', '/api/v2/firewall/nat/one_to_one/mappings', oneToOnes),
-    '/api/v2/firewall/nat/outbound/mode': {
+    ...withCaller(crudEndpoints(`${NAT}/port_forward`, `${NAT}/port_forwards`, portForwards)),
+    ...crudEndpoints(`${NAT}/outbound/mapping`, `${NAT}/outbound/mappings`, outbounds),
+    ...crudEndpoints(`${NAT}/one_to_one/mapping`, `${NAT}/one_to_one/mappings`, oneToOnes),
+    [`${NAT}/outbound/mode`]: {
       methods: ['GET', 'PATCH'],
       fields: ['mode'],
       handle: (r) => {

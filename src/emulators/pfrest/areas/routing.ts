@@ -4,9 +4,11 @@
  *
  * Upstream (pfRest 805c7f0c): `Models/StaticRoute.inc:26-58` (network: SubnetValidator with aliases, normalised
  * to its network address by `validate_network()` `:66-120`; gateway: ForeignModelField to a gateway name, a miss
- * is a 404 `FOREIGN_MODEL_FIELD_VALUE_NOT_FOUND`, `Fields/ForeignModelField.inc:327-332`), `Models/RoutingApply.inc:37-39`,
+ * is a 404 `FOREIGN_MODEL_FIELD_VALUE_NOT_FOUND`, `Fields/ForeignModelField.inc:327-332`),
+ * `Models/RoutingApply.inc:37-39`,
  * `Models/RoutingGateway.inc:44-200`, `Models/RoutingGatewayStatus.inc:23-84`; endpoints
- * `Endpoints/Routing{StaticRoute,StaticRoutes,Apply,Gateways}Endpoint.inc:16`, `Endpoints/StatusGatewaysEndpoint.inc:16`.
+ * `Endpoints/Routing{StaticRoute,StaticRoutes,Apply,Gateways}Endpoint.inc:16`,
+ * `Endpoints/StatusGatewaysEndpoint.inc:16`.
  * pfRest has no endpoint for the kernel routing table.
  */
 import ipaddr from 'ipaddr.js';
@@ -75,7 +77,8 @@ export function routingEndpoints(ctx: AreaContext): Record<string, Endpoint> {
             throw new PfRestError(
               404,
               'FOREIGN_MODEL_FIELD_VALUE_NOT_FOUND',
-              `Field 'gateway' could not locate 'Routing Gateway or Routing Gateway Group' object with 'name' set to '${String(v)}'`,
+              `Field 'gateway' could not locate 'Routing Gateway or Routing Gateway Group' object with ` +
+                `'name' set to '${String(v)}'`,
             );
           }
         },

@@ -6,7 +6,8 @@
  * `Models/CARP.inc:17-38` (GET/PATCH `enable`, `maintenance_mode`), `Models/Service.inc:13-60` and `_create()`
  * `:83-102` (POST `/status/service` with the service `id`, `name` and `action` start|stop|restart, answers the
  * service re-read), `Models/ARPTable.inc:24-78`, `Models/OpenVPNServerStatus.inc:20-86`,
- * `Models/OpenVPNClientStatus.inc:26-148`, `Models/IPsecSAStatus.inc:39-199`, `Models/WireGuardTunnelStatus.inc:29-123`,
+ * `Models/OpenVPNClientStatus.inc:26-148`, `Models/IPsecSAStatus.inc:39-199`,
+ * `Models/WireGuardTunnelStatus.inc:29-123`,
  * `Models/WireGuardPeerStatus.inc:28-119` (`preshared_key` is `sensitive`, hidden unless the package setting
  * `expose_sensitive_fields` is on, `Core/Model.inc:1277-1300`), `Models/FirewallLog.inc:22-33` and
  * `Models/SystemLog.inc:22-33` (one `text` per log line), `Models/SystemReboot.inc`/`SystemHalt.inc:12-16` (no
@@ -49,7 +50,8 @@ const SERVICE_CONTROL: ModelSpec = {
 
 export function statusEndpoints(ctx: AreaContext): Record<string, Endpoint> {
   const live = () => ctx.box().live;
-  const logLines = (lines: () => readonly string[]) => listEndpoint(FIELDS.log, () => lines().map((text) => ({ text })));
+  const logLines = (lines: () => readonly string[]) =>
+    listEndpoint(FIELDS.log, () => lines().map((text) => ({ text })));
   const power = (state: 'rebooting' | 'halted'): Endpoint => ({
     methods: ['POST'],
     fields: [],
@@ -105,10 +107,11 @@ export function statusEndpoints(ctx: AreaContext): Record<string, Endpoint> {
         }
         const row = validateRow(SERVICE_CONTROL, { name: service.name, ...r.data }, [], null, null);
         if (row.name !== service.name) {
+          const owner = services.findIndex((s) => s.name === row.name);
           throw new PfRestError(
             400,
             'FIELD_MUST_BE_UNIQUE',
-            `Field 'name' must be unique. Value is in use by object with ID '${services.findIndex((s) => s.name === row.name)}'.`,
+            `Field 'name' must be unique. Value is in use by object with ID '${owner}'.`,
           );
         }
         service.status = row.action !== 'stop';
