@@ -5,8 +5,9 @@
  *
  * The databases are FreeBSD's, as on pfSense (docs/reference/pfrest-emulator.md §2): every protocol of
  * freebsd/freebsd-src `lib/libc/net/protocols` (commit 9110719c) with its aliases, and the service names and
- * aliases of `usr.sbin/services_mkdb/services` (commit 1b1334b1) for ports 1–212 plus the common higher ones.
- * A subset of the services file: enough for the well-known names an operator might pick as an alias name.
+ * aliases of `usr.sbin/services_mkdb/services` (commit 1b1334b1) for ports 1–212 plus a selection of higher ones
+ * (each checked against that file). A subset of the services file: enough for the well-known names an operator
+ * might pick as an alias name.
  */
 import ipaddr from 'ipaddr.js';
 
@@ -27,7 +28,7 @@ const SERVICES = `tcpmux compressnet rje echo discard sink null systat users day
  aci mumps qft gacp cacp prospero osu-nms srmp irc dn6-nlm-aud dn6-smm-red dls dls-mon smux src at-rtmp at-nbp
  at-3 at-echo at-5 at-zis at-7 at-8 qmtp z39-50 wais 914c-g anet
  ldap https microsoft-ds kpasswd isakmp syslog printer submission ldaps rsync ftps imaps pop3s socks openvpn
- radius radius-acct nfsd pptp l2tp mysql postgresql rdp sip sip-tls xmpp-client xmpp-server http-alt`;
+ radius radacct nfsd nfs pptp l2tp mysql postgresql rdp sip sip-tls xmpp-client xmpp-server http-alt`;
 const SERVICE_NAMES: ReadonlySet<string> = new Set(SERVICES.split(/\s+/).filter(Boolean));
 
 // biome-ignore format: a word table reads better packed
