@@ -312,6 +312,14 @@ describe('status (§6.4)', () => {
     expect((await call('GET', '/api/v2/status/openvpn/clients')).body.data).toEqual([]);
   });
 
+  it('faults injected through the HTTP hook reach the status endpoints: a dropped gateway poll, then a normal one', async () => {
+    const injected = await hook('POST', '/__emulator/faults', { kind: 'drop', path: '/api/v2/status/gateways' });
+    expect(injected.status).toBe(200);
+    await expect(call('GET', '/api/v2/status/gateways')).rejects.toThrow();
+    expect((await call('GET', '/api/v2/status/gateways')).status).toBe(200);
+    expect(emu.requests().map((r) => r.fault)).toEqual(['drop', null]);
+  });
+
   it('the live hook refuses an unknown view with 400', async () => {
     expect((await hook('PATCH', '/__emulator/live', { routingTable: [] })).status).toBe(400);
   });
