@@ -324,13 +324,26 @@ describe('status (§6.4)', () => {
     expect((await hook('PATCH', '/__emulator/live', { routingTable: [] })).status).toBe(400);
   });
 
-  it('firewall and system logs are one `text` per line; limit and reverse page them', async () => {
+  it('firewall and system logs are one `text` per line, oldest first', async () => {
     const all = await call('GET', '/api/v2/status/logs/firewall');
-    expect(all.body.data).toHaveLength(2);
+    expect(rows(all)).toHaveLength(2);
     expect(rows(all)[0]?.text).toMatch(/filterlog\[\d+\]: 5,,,1000000103,vtnet0,match,block,in,4,/);
-    const last = await call('GET', '/api/v2/status/logs/firewall', { query: 'limit=1&reverse=true' });
-    expect(rows(last).map((l) => l.id)).toEqual([1]);
-    expect(rows(await call('GET', '/api/v2/status/logs/system'))[0]).toEqual({ id: 0, text: expect.stringContaining('Filter reload complete') });
+    expect(rows(await call('GET', '/api/v2/status/logs/system'))[0]).toEqual({
+      id: 0,
+      text: expect.stringContaining('Filter reload complete'),
+    });
+  });
+
+  it('log paging follows the log reader: limit takes the newest lines, reverse pages from the oldest', async () => {
+    emu.setLive({ systemLog: ['l0', 'l1', 'l2', 'l3', 'l4'] });
+    const page = async (query: string) =>
+      rows(await call('GET', '/api/v2/status/logs/system', { query })).map((l) => [l.id, l.text]);
+    expect(await page('limit=2')).toEqual([[0, 'l3'], [1, 'l4']]);
+    expect(await page('limit=2&offset=1')).toEqual([[1, 'l2'], [2, 'l3']]);
+    expect(await page('limit=2&reverse=true')).toEqual([[0, 'l1'], [1, 'l0']]);
+    expect(await page('reverse=true')).toEqual([[0, 'l4'], [1, 'l3'], [2, 'l2'], [3, 'l1'], [4, 'l0']]);
+    // A query reads every line: ids are line positions.
+    expect(await page('text__contains=3')).toEqual([[3, 'l3']]);
   });
 
   it('reboot answers with empty data, then the box stops answering until it is back', async () => {

@@ -15,9 +15,10 @@
  * IPsecSAs,WireGuardTunnels,WireGuardPeers,LogsFirewall,LogsSystem}Endpoint.inc:15-16`,
  * `Endpoints/DiagnosticsARPTableEndpoint.inc:15`, `Endpoints/Diagnostics{Reboot,HaltSystem}Endpoint.inc:15`.
  */
-import type { AreaContext, Endpoint } from '../endpoint.ts';
+import type { AreaContext, Endpoint, RequestContext } from '../endpoint.ts';
 import { PfRestError } from '../envelope.ts';
-import { type ModelSpec, validateRow } from '../spec.ts';
+import { readList } from '../query.ts';
+import { type ModelSpec, type Row, validateRow } from '../spec.ts';
 import { listEndpoint, represent } from './crud.ts';
 
 // biome-ignore format: field tables read better packed
@@ -41,6 +42,33 @@ const FIELDS = {
   log: ['text'],
 } as const;
 
+/**
+ * A log read. Without a query or sort, pfRest hands `limit`, `offset` and `reverse` to the log reader
+ * (`Core/Model.inc:2056-2066`, `ModelTraits/LogFileModelTraits.inc:335-383`): `limit` takes the newest lines
+ * after skipping the newest `offset`, in file order; `reverse` pages from the oldest and returns the page newest
+ * first; ids are page positions plus `offset` (`Core/Model.inc:2101-2105`). With a query or sort, every line is read
+ * (ids are line positions) and the usual query → sort → page → reverse applies (`:2160-2175`).
+ */
+function readLog(lines: readonly string[], r: RequestContext): Row[] {
+  const { limit, offset, reverse, sortBy } = r.controls;
+  const queried = Object.keys(r.data).length > 0 || sortBy !== null;
+  if (queried || (limit <= 0 && offset <= 0 && !reverse)) {
+    return readList(
+      lines.map((text, id) => ({ id, text })),
+      r.data,
+      FIELDS.log,
+      r.controls,
+    );
+  }
+  let page: string[];
+  if (limit <= 0 && offset <= 0) page = [...lines].reverse();
+  else if (!reverse) {
+    const end = Math.max(0, lines.length - offset);
+    page = lines.slice(limit > 0 ? Math.max(0, end - limit) : 0, end);
+  } else page = lines.slice(offset, limit > 0 ? offset + limit : undefined).reverse();
+  return page.map((text, i) => ({ id: i + offset, text }));
+}
+
 const SERVICE_CONTROL: ModelSpec = {
   fields: [
     { name: 'name', type: 'string', required: true },
@@ -50,8 +78,11 @@ const SERVICE_CONTROL: ModelSpec = {
 
 export function statusEndpoints(ctx: AreaContext): Record<string, Endpoint> {
   const live = () => ctx.box().live;
-  const logLines = (lines: () => readonly string[]) =>
-    listEndpoint(FIELDS.log, () => lines().map((text) => ({ text })));
+  const logLines = (lines: () => readonly string[]): Endpoint => ({
+    methods: ['GET'],
+    fields: FIELDS.log,
+    handle: (r) => readLog(lines(), r),
+  });
   const power = (state: 'rebooting' | 'halted'): Endpoint => ({
     methods: ['POST'],
     fields: [],
