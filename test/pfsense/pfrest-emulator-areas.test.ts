@@ -260,6 +260,27 @@ describe('DHCP static mappings and leases (§6.3)', () => {
   });
 });
 
+describe('deleting what the box reports (§6.3, §6.4)', () => {
+  it('DELETE a lease by query removes exactly it and answers it; without a query it is refused', async () => {
+    expect(refused(await call('DELETE', '/api/v2/status/dhcp_server/leases'))).toEqual([
+      400,
+      'MODEL_DELETE_MANY_REQUIRES_QUERY_PARAMS',
+    ]);
+    const gone = await call('DELETE', '/api/v2/status/dhcp_server/leases', { query: 'ip=192.168.1.100' });
+    expect(rows(gone).map((l) => l.mac)).toEqual(['52:54:00:12:34:56']);
+    expect(emu.state().live.dhcpLeases).toEqual([]);
+  });
+
+  it('DELETE an ARP entry by address keeps the others; all=true clears the table', async () => {
+    const entry = (ip: string) => ({ ...emu.state().live.arp[0], ip_address: ip });
+    emu.setLive({ arp: [entry('192.168.1.100'), entry('192.168.1.101')] });
+    await call('DELETE', '/api/v2/diagnostics/arp_table', { query: 'ip_address=192.168.1.100' });
+    expect(emu.state().live.arp.map((a) => a.ip_address)).toEqual(['192.168.1.101']);
+    await call('DELETE', '/api/v2/diagnostics/arp_table', { query: 'all=true' });
+    expect(emu.state().live.arp).toEqual([]);
+  });
+});
+
 describe('status (§6.4)', () => {
   it('system status is one object with SystemStatus fields in order', async () => {
     const r = await call('GET', '/api/v2/status/system');

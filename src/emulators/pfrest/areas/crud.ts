@@ -4,7 +4,8 @@
  */
 import type { Collection } from '../collection.ts';
 import type { Endpoint } from '../endpoint.ts';
-import { readList } from '../query.ts';
+import { PfRestError } from '../envelope.ts';
+import { applyQuery, page, readList } from '../query.ts';
 import type { Row } from '../spec.ts';
 
 export function crudEndpoints(
@@ -37,20 +38,34 @@ export function crudEndpoints(
 }
 
 /**
- * A read-only list endpoint over rows the box reports (a status model with an internal callable): each row
- * represented with its position as `id` and `fields` in order, then pfRest's query, sort and paging.
+ * A list endpoint over rows the box reports (a status model with an internal callable): each row represented with
+ * its position as `id` and `fields` in order, then pfRest's query, sort and paging. With `remove`, DELETE takes
+ * the matching rows away as the plural delete does (a query or `all=true` is required) and answers them.
  */
-export function listEndpoint(fields: readonly string[], rows: () => readonly Row[]): Endpoint {
+export function listEndpoint(
+  fields: readonly string[],
+  rows: () => readonly Row[],
+  remove?: (kept: Row[]) => void,
+): Endpoint {
+  const represented = () => rows().map((row, id) => represent(fields, row, id));
   return {
-    methods: ['GET'],
+    methods: remove ? ['GET', 'DELETE'] : ['GET'],
     fields,
-    handle: (ctx) =>
-      readList(
-        rows().map((row, id) => represent(fields, row, id)),
-        ctx.data,
-        fields,
-        ctx.controls,
-      ),
+    handle: (ctx) => {
+      if (ctx.method === 'GET') return readList(represented(), ctx.data, fields, ctx.controls);
+      if (Object.keys(ctx.data).length === 0 && !ctx.controls.all) {
+        throw new PfRestError(
+          400,
+          'MODEL_DELETE_MANY_REQUIRES_QUERY_PARAMS',
+          'At least one query parameter is required to delete many objects.',
+        );
+      }
+      const all = represented();
+      const matched = page(ctx.controls.all ? all : applyQuery(all, ctx.data, fields), ctx.controls);
+      const doomed = new Set(matched.map((r) => r.id));
+      if (!ctx.controls.dryRun) remove?.(rows().filter((_, i) => !doomed.has(i)));
+      return matched;
+    },
   };
 }
 

@@ -240,6 +240,14 @@ export function dnsDhcpEndpoints(ctx: AreaContext): Record<string, Endpoint> {
       },
     },
     '/api/v2/services/dhcp_server/apply': applyEndpoint('dhcpd'),
-    '/api/v2/status/dhcp_server/leases': listEndpoint(LEASE_FIELDS, () => ctx.box().live.dhcpLeases),
+    // `DHCPServerLease::_delete()` removes the lease from the DHCP server (`Models/DHCPServerLease.inc:105-126`).
+    '/api/v2/status/dhcp_server/leases': listEndpoint(
+      LEASE_FIELDS,
+      () => ctx.box().live.dhcpLeases,
+      (kept) => {
+        ctx.box().live.dhcpLeases = kept;
+        ctx.effects.persist();
+      },
+    ),
   };
 }

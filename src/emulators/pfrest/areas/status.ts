@@ -150,7 +150,15 @@ export function statusEndpoints(ctx: AreaContext): Record<string, Endpoint> {
         return represent(FIELDS.service, { ...service, action: row.action }, id as number);
       },
     },
-    '/api/v2/diagnostics/arp_table': listEndpoint(FIELDS.arp, () => live().arp),
+    // `ARPTable::_delete()` runs `arp -d` for the entry (`Models/ARPTable.inc:91-93`).
+    '/api/v2/diagnostics/arp_table': listEndpoint(
+      FIELDS.arp,
+      () => live().arp,
+      (kept) => {
+        live().arp = kept;
+        ctx.effects.persist();
+      },
+    ),
     '/api/v2/status/openvpn/servers': listEndpoint(FIELDS.openvpnServer, () => live().openvpnServers),
     '/api/v2/status/openvpn/clients': listEndpoint(FIELDS.openvpnClient, () => live().openvpnClients),
     '/api/v2/status/ipsec/sas': listEndpoint(FIELDS.ipsecSa, () => live().ipsecSas),
