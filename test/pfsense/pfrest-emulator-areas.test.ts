@@ -253,6 +253,22 @@ describe('DHCP static mappings and leases (§6.3)', () => {
     expect(refused(r)).toEqual([400, 'FIELD_MUST_BE_UNIQUE']);
   });
 
+  it('DELETE on the plural removes the matching mappings of every server and marks dhcpd', async () => {
+    await call('POST', '/api/v2/services/dhcp_server/static_mapping', { json: mapping });
+    await call('POST', '/api/v2/services/dhcp_server/static_mapping', {
+      json: { ...mapping, mac: '52:54:00:aa:bb:cd', ipaddr: '192.168.1.51', hostname: 'scanner' },
+    });
+    await call('POST', '/api/v2/services/dhcp_server/apply');
+    const gone = await call('DELETE', '/api/v2/services/dhcp_server/static_mappings', { query: 'hostname=printer' });
+    expect(rows(gone).map((m) => [m.parent_id, m.id, m.hostname])).toEqual([['lan', 0, 'printer']]);
+    expect(emu.state().dhcpStaticMappings.lan?.map((m) => m.hostname)).toEqual(['scanner']);
+    expect(emu.state().pending).toContain('dhcpd');
+    expect(refused(await call('DELETE', '/api/v2/services/dhcp_server/static_mappings'))).toEqual([
+      400,
+      'MODEL_DELETE_MANY_REQUIRES_QUERY_PARAMS',
+    ]);
+  });
+
   it('leases are what the box reports, filterable like any list', async () => {
     const leases = await call('GET', '/api/v2/status/dhcp_server/leases', { query: 'if=lan' });
     expect(rows(leases)[0]).toMatchObject({ id: 0, ip: '192.168.1.100', mac: '52:54:00:12:34:56', if: 'lan' });

@@ -16,7 +16,7 @@ import { Collection } from '../collection.ts';
 import type { AreaContext, Endpoint, RequestContext } from '../endpoint.ts';
 import { PfRestError } from '../envelope.ts';
 import { isFqdn, isIpAddr, isIpv4 } from '../names.ts';
-import { readList } from '../query.ts';
+import { applyQuery, page, readList } from '../query.ts';
 import { collectionModel, type FieldSpec, type ModelSpec, type Row, representRow } from '../spec.ts';
 import { crudEndpoints, listEndpoint } from './crud.ts';
 
@@ -230,13 +230,32 @@ export function dnsDhcpEndpoints(ctx: AreaContext): Record<string, Endpoint> {
       },
     },
     '/api/v2/services/dhcp_server/static_mappings': {
-      methods: ['GET'],
+      methods: ['GET', 'DELETE'],
       fields: ['parent_id', ...mappingFields],
       handle: (r) => {
-        const rows = Object.entries(ctx.box().dhcpStaticMappings).flatMap(([parent, items]) =>
+        const fields = ['parent_id', ...mappingFields];
+        const all = Object.entries(ctx.box().dhcpStaticMappings).flatMap(([parent, items]) =>
           items.map((item, id) => ({ parent_id: parent, ...representRow(staticMapping(parent), item, id) })),
         );
-        return readList(rows, r.data, ['parent_id', ...mappingFields], r.controls);
+        if (r.method === 'GET') return readList(all, r.data, fields, r.controls);
+        if (Object.keys(r.data).length === 0 && !r.controls.all) {
+          throw new PfRestError(
+            400,
+            'MODEL_DELETE_MANY_REQUIRES_QUERY_PARAMS',
+            'At least one query parameter is required to delete many objects.',
+          );
+        }
+        const matched = page(r.controls.all ? all : applyQuery(all, r.data, fields), r.controls);
+        if (!r.controls.dryRun && matched.length > 0) {
+          const doomed = new Set(matched.map((m) => `${String(m.parent_id)}/${m.id}`));
+          const mappings = ctx.box().dhcpStaticMappings;
+          for (const parent of Object.keys(mappings)) {
+            mappings[parent] = (mappings[parent] ?? []).filter((_, id) => !doomed.has(`${parent}/${id}`));
+          }
+          ctx.effects.markDirty('dhcpd');
+          ctx.effects.persist();
+        }
+        return matched;
       },
     },
     '/api/v2/services/dhcp_server/apply': applyEndpoint('dhcpd'),
