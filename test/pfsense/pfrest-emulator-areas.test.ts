@@ -186,6 +186,17 @@ describe('routing (§6.2)', () => {
     expect(refused(await call('PUT', '/api/v2/routing/static_routes', { json: [] }))).toEqual([405, 'ENDPOINT_METHOD_NOT_ALLOWED']);
   });
 
+  it('a gateway a static route uses cannot be deleted (409, kept); once the route is gone it can', async () => {
+    await call('POST', '/api/v2/routing/static_route', { json: { network: '10.9.0.0/16', gateway: 'WAN_DHCP' } });
+    const refusedDelete = await call('DELETE', '/api/v2/routing/gateways', { query: 'name=WAN_DHCP' });
+    expect(refused(refusedDelete)).toEqual([409, 'MODEL_CANNOT_BE_DELETED_WHILE_REFERENCED']);
+    expect(emu.state().gateways).toHaveLength(1);
+    await call('DELETE', '/api/v2/routing/static_route', { query: 'id=0' });
+    const deleted = await call('DELETE', '/api/v2/routing/gateways', { query: 'name=WAN_DHCP' });
+    expect(rows(deleted).map((g) => g.name)).toEqual(['WAN_DHCP']);
+    expect(emu.state().gateways).toEqual([]);
+  });
+
   it('gateways and their live status are listed; a status the box reports is served as set', async () => {
     expect(rows(await call('GET', '/api/v2/routing/gateways'))[0]).toMatchObject({ id: 0, name: 'WAN_DHCP', interface: 'wan' });
     await hook('PATCH', '/__emulator/live', {

@@ -40,12 +40,13 @@ export function crudEndpoints(
 /**
  * A list endpoint over rows the box reports (a status model with an internal callable): each row represented with
  * its position as `id` and `fields` in order, then pfRest's query, sort and paging. With `remove`, DELETE takes
- * the matching rows away as the plural delete does (a query or `all=true` is required) and answers them.
+ * the matching rows away as the plural delete does (a query or `all=true` is required) and answers them; `remove`
+ * may refuse (throw) before it changes anything.
  */
 export function listEndpoint(
   fields: readonly string[],
   rows: () => readonly Row[],
-  remove?: (kept: Row[]) => void,
+  remove?: (kept: Row[], removed: readonly Row[]) => void,
 ): Endpoint {
   const represented = () => rows().map((row, id) => represent(fields, row, id));
   return {
@@ -63,7 +64,12 @@ export function listEndpoint(
       const all = represented();
       const matched = page(ctx.controls.all ? all : applyQuery(all, ctx.data, fields), ctx.controls);
       const doomed = new Set(matched.map((r) => r.id));
-      if (!ctx.controls.dryRun) remove?.(rows().filter((_, i) => !doomed.has(i)));
+      if (!ctx.controls.dryRun) {
+        remove?.(
+          rows().filter((_, i) => !doomed.has(i)),
+          rows().filter((_, i) => doomed.has(i)),
+        );
+      }
       return matched;
     },
   };

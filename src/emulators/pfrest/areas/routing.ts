@@ -111,7 +111,26 @@ export function routingEndpoints(ctx: AreaContext): Record<string, Endpoint> {
         return { applied: !ctx.box().pending.includes('staticroutes') };
       },
     },
-    '/api/v2/routing/gateways': listEndpoint(GATEWAY_FIELDS, () => ctx.box().gateways),
+    // A gateway named by a static route or a firewall rule cannot go (`Models/RoutingGateway.inc:57`
+    // `referenced_by`, `Core/Model.inc:2565-2572`): 409, nothing deleted.
+    '/api/v2/routing/gateways': listEndpoint(
+      GATEWAY_FIELDS,
+      () => ctx.box().gateways,
+      (kept, removed) => {
+        const names = new Set(removed.map((g) => g.name));
+        const box = ctx.box();
+        if ([...box.staticRoutes, ...box.rules].some((x) => names.has(x.gateway))) {
+          throw new PfRestError(
+            409,
+            'MODEL_CANNOT_BE_DELETED_WHILE_REFERENCED',
+            'Object cannot be deleted because it is referenced by another existing object.',
+          );
+        }
+        box.gateways = kept;
+        ctx.effects.markDirty('staticroutes');
+        ctx.effects.persist();
+      },
+    ),
     '/api/v2/status/gateways': listEndpoint(GATEWAY_STATUS_FIELDS, () => ctx.box().live.gatewayStatus),
   };
 }
