@@ -5,8 +5,8 @@
  * Sources: pfRest v2.10.0 `Validators/FilterNameValidator.inc` and `Models/FirewallAlias.inc` (`name` field:
  * FilterNameValidator, then maximum length 31, then `validate_name` → `is_validaliasname`); pfSense RELENG_2_7_2
  * `globals.inc` (`$pf_reserved_keywords`, `$reserved_table_names`), `pfsense-utils.inc` (`get_pf_reserved`) and
- * `util.inc` (`is_validaliasname`). Each failure carries the pfRest response id; the knoc service and the pfRest
- * emulator both validate with this module.
+ * `util.inc` (`is_validaliasname`). Each failure carries the pfRest response id; the knoc service validates with this
+ * module (the pfRest emulator keeps its own copy of the rules, on purpose).
  */
 import { readFileSync } from 'node:fs';
 

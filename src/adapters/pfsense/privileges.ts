@@ -1,6 +1,6 @@
 /**
  * @module pfRest privilege names (docs/reference/pfrest-contract.md §4): the endpoint URL with `/` and `_` turned into `-`, the
- * leading `-` dropped, plus `-<method>`. Shared by the adapter (to name a missing privilege) and the emulator.
+ * leading `-` dropped, plus `-<method>`. The adapter names a missing privilege with it.
  */
 
 /** `privilegeFor('/api/v2/firewall/alias', 'PATCH')` → `api-v2-firewall-alias-patch`. */

@@ -4,10 +4,20 @@
  * `page-all` or the privilege of the requested endpoint and method.
  */
 import type { IncomingMessage } from 'node:http';
-import { privilegeFor } from '../../adapters/pfsense/privileges.ts';
 import { PfRestError } from './envelope.ts';
 import { keyHash, type PfRestState, sha256Hex, verifyJwt } from './state.ts';
 import type { RequestRecord } from './types.ts';
+
+/**
+ * The privilege pfRest generates for an endpoint and method: pfRest v2.10.0 (805c7f0c) `Core/Endpoint.inc:517-530`
+ * `get_method_priv_name()` — every `/` of the endpoint URL becomes `-`, a `-` is appended, every `_` becomes `-`,
+ * one leading `-` is dropped, then the lower-cased method. `get_default_privs()` (`:542-560`) grants each method
+ * to `page-all` or that name (docs/reference/pfrest-emulator.md §3).
+ */
+export function endpointPrivilege(endpointUrl: string, method: string): string {
+  const prefix = `${endpointUrl.replaceAll('/', '-')}-`.replaceAll('_', '-');
+  return `${prefix.startsWith('-') ? prefix.slice(1) : prefix}${method.toLowerCase()}`;
+}
 
 /** Authentication then authorization (§4). Returns the user name. */
 export function authorize(
@@ -46,7 +56,7 @@ export function authorize(
   }
   const user = box.users.find((u) => u.name === username);
   if (!user || user.disabled) throw denied(false);
-  const privilege = privilegeFor(url, method);
+  const privilege = endpointPrivilege(url, method);
   if (!user.privileges.includes('page-all') && !user.privileges.includes(privilege)) {
     throw new PfRestError(
       403,

@@ -1,6 +1,6 @@
 /**
  * @module The emulator's test hooks under `/__emulator/` (no credentials, outside `/api/v2`): state dump,
- * request log, reset, faults, keys, live states and REST API settings. Bad input gets a 400 naming the field.
+ * request log, reset, faults, keys, live states, live views (status, logs, power) and REST API settings. Bad input gets a 400 naming the field.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LiveState, PfRestSettings } from './state.ts';
@@ -45,6 +45,9 @@ function route(key: string, input: () => Record<string, unknown>, api: PfRestEmu
     case 'PATCH /__emulator/settings':
       api.updateSettings(input() as Partial<PfRestSettings>);
       return [200, api.state().settings];
+    case 'PATCH /__emulator/live':
+      api.setLive(input());
+      return [200, api.state().live];
     case 'PUT /__emulator/states': {
       const states = input().states;
       if (!Array.isArray(states)) return [400, { error: 'states must be a list' }];

@@ -1,6 +1,7 @@
 /**
  * @module Public entry of the pfRest emulator: `startPfRestEmulator()` and its types.
  */
+export type { LiveViews } from './areas/live.ts';
 export { startPfRestEmulator } from './server.ts';
 export type { LiveState, PfRestSettings, PfRestState, StoredAlias } from './state.ts';
 export {

@@ -2,11 +2,7 @@
  * @module The FirewallAlias (docs/reference/pfrest-contract.md §8) and FirewallRule (§9) models: field validation in pfRest's
  * order (first failure wins), defaults, and the representations with pfRest's key order.
  */
-import {
-  type AliasNameCheck,
-  type AliasNameErrorId,
-  checkAliasName,
-} from '../../adapters/pfsense/alias-name.ts';
+import { type AliasNameFailure, aliasNameFailure } from './alias-name.ts';
 import { PfRestError } from './envelope.ts';
 import { isFqdn, isIpAddr, isPort, isPortRange, isSubnet } from './names.ts';
 import type { EmulatorInterface, StoredAlias, StoredRule } from './state.ts';
@@ -56,20 +52,8 @@ function notEditable(field: string, value: unknown, original: unknown): void {
   }
 }
 
-/** The emulator's wording for each alias-name failure (the rules themselves are in checkAliasName). */
-const NAME_MESSAGES: Record<AliasNameErrorId, (name: string) => string> = {
-  FILTER_NAME_VALIDATOR_INVALID_CHARACTERS: () =>
-    "Field 'name' may only contain letters, numbers and underscores.",
-  FILTER_NAME_VALIDATOR_RESERVED_NAME_USED: (name) => `Field 'name' cannot use reserved name '${name}'.`,
-  FILTER_NAME_VALIDATOR_CANNOT_START_WITH_PKG: () => "Field 'name' cannot start with 'pkg_'.",
-  FILTER_NAME_VALIDATOR_CANNOT_BE_NUMERICAL: () => "Field 'name' cannot be numerical.",
-  FILTER_NAME_VALIDATOR_NAME_IN_USE_BY_INTERFACE: (name) => `Field 'name' is in use by interface '${name}'.`,
-  LENGTH_VALIDATOR_MAXIMUM_CONSTRAINT: () => "Field 'name' exceeds the maximum length of 31.",
-  INVALID_FIREWALL_ALIAS_NAME: (name) => `Invalid firewall alias name '${name}'.`,
-};
-
-function nameError(check: Extract<AliasNameCheck, { ok: false }>, name: string): PfRestError {
-  return new PfRestError(400, check.id, NAME_MESSAGES[check.id](name));
+function nameError(failure: AliasNameFailure): PfRestError {
+  return new PfRestError(400, failure.id, failure.message);
 }
 
 const ADDRESS_RULES: Record<
@@ -105,6 +89,7 @@ export function validateAlias(
     selfIndex: number | null;
     original: StoredAlias | null;
     interfaces: readonly EmulatorInterface[];
+    interfaceGroups: readonly string[];
   },
 ): StoredAlias {
   const { name } = candidate;
@@ -119,10 +104,13 @@ export function validateAlias(
       `Field 'name' must be unique. Value is in use by object with ID '${clash}'.`,
     );
   }
-  const nameCheck = checkAliasName(name, { interfaceIds: ctx.interfaces.map((i) => i.id) });
-  // `is_validaliasname` (INVALID_FIREWALL_ALIAS_NAME) is the model's validate_name(), which runs after every
-  // field's own checks (contract §6); every other name failure is the name field's own and fails here.
-  if (!nameCheck.ok && nameCheck.id !== 'INVALID_FIREWALL_ALIAS_NAME') throw nameError(nameCheck, name);
+  const nameCheck = aliasNameFailure(name, {
+    interfaceIds: ctx.interfaces.map((i) => i.id),
+    interfaceGroups: ctx.interfaceGroups,
+  });
+  // validate_name() (is_validaliasname) runs after every field's own checks (contract §6); every other name
+  // failure is the name field's own and fails here.
+  if (nameCheck !== null && !nameCheck.late) throw nameError(nameCheck);
   required('type', candidate.type);
   const type = choice('type', candidate.type, ALIAS_TYPES);
   const descr = candidate.descr ?? '';
@@ -136,7 +124,7 @@ export function validateAlias(
   }
   const address = stringList('address', candidate.address);
   const detail = stringList('detail', candidate.detail);
-  if (!nameCheck.ok) throw nameError(nameCheck, name);
+  if (nameCheck !== null) throw nameError(nameCheck);
   const rule = ADDRESS_RULES[type] as (typeof ADDRESS_RULES)[string];
   const others = ctx.aliases.filter((_, i) => i !== ctx.selfIndex);
   for (const entry of address) {
@@ -225,7 +213,7 @@ const PORT_PROTOCOLS = ['tcp', 'udp', 'tcp/udp'];
 const STATE_TYPES = ['keep state', 'sloppy state', 'synproxy state', 'none'];
 
 /** FilterAddressField (§9.1). */
-function filterAddress(
+export function filterAddress(
   field: string,
   value: string,
   aliases: readonly StoredAlias[],
@@ -254,7 +242,7 @@ function filterAddress(
 }
 
 /** PortField (§9.2): a port, a `low:high` range or a port alias; null = any. */
-function portField(field: string, value: unknown, aliases: readonly StoredAlias[]): string | null {
+export function portField(field: string, value: unknown, aliases: readonly StoredAlias[]): string | null {
   if (value === null || value === undefined) return null;
   mustBeString(field, value);
   if (isPort(value) || isPortRange(value) || aliases.some((a) => a.name === value && a.type === 'port'))

@@ -13,6 +13,12 @@ import { generateCertificate } from '../tls.ts';
 import { authKind, authorize } from './auth.ts';
 import { Collection, type CollectionModel, type WriteEffects } from './collection.ts';
 import { checkAccept, decodeRequest, type RequestData } from './decode.ts';
+import { dnsDhcpEndpoints } from './areas/dns-dhcp.ts';
+import { LIVE_KEYS, type LiveViews } from './areas/live.ts';
+import { natEndpoints } from './areas/nat.ts';
+import { routingEndpoints } from './areas/routing.ts';
+import { statusEndpoints } from './areas/status.ts';
+import type { AreaContext, Caller, Endpoint } from './endpoint.ts';
 import { type Envelope, errorEnvelope, PfRestError, phpJsonEncode, successEnvelope } from './envelope.ts';
 import { handleHook } from './hooks.ts';
 import {
@@ -23,7 +29,7 @@ import {
   validateAlias,
   validateRule,
 } from './models.ts';
-import { type Controls, extractControls, readList } from './query.ts';
+import { extractControls, readList } from './query.ts';
 import {
   type EmulatorKey,
   initialState,
@@ -49,28 +55,6 @@ import {
   STATE_FIELDS,
   stateIp,
 } from './views.ts';
-
-interface Caller {
-  user: string;
-  clientIp: string;
-}
-
-interface RequestContext {
-  method: string;
-  data: RequestData;
-  list: unknown[] | null;
-  controls: Controls;
-  caller: Caller;
-}
-
-interface Endpoint {
-  methods: readonly string[];
-  fields: readonly string[];
-  defaultLimit?: number;
-  /** Auth methods this endpoint pins, whatever the global setting (§4: `/auth/key` is BasicAuth only). */
-  authMethods?: readonly string[];
-  handle(ctx: RequestContext): unknown;
-}
 
 const MAX_LOGGED_REQUESTS = 10_000;
 
@@ -194,6 +178,7 @@ export async function startPfRestEmulator(opts: PfRestEmulatorOptions = {}): Pro
         selfIndex: o.selfIndex,
         original: o.original,
         interfaces: box.interfaces,
+        interfaceGroups: box.interfaceGroups,
       }) as StoredAlias & Record<string, unknown>,
     represent: (item, id) => aliasRepresentation(item, id),
   };
@@ -228,7 +213,21 @@ export async function startPfRestEmulator(opts: PfRestEmulatorOptions = {}): Pro
 
   const stateRows = () => box.states.map((s, id) => ({ id, ...s }));
 
+  const area: AreaContext = {
+    box: () => box,
+    effects,
+    clearSubsystem: (subsystem) => {
+      box.pending = box.pending.filter((s) => s !== subsystem);
+      persist();
+    },
+    now: () => Math.floor(Date.now() / 1000),
+  };
+
   const endpoints: Record<string, Endpoint> = {
+    ...natEndpoints(area),
+    ...routingEndpoints(area),
+    ...dnsDhcpEndpoints(area),
+    ...statusEndpoints(area),
     '/api/v2/system/version': {
       methods: ['GET'],
       fields: ['version', 'base', 'patch', 'buildtime'],
@@ -607,6 +606,11 @@ export async function startPfRestEmulator(opts: PfRestEmulatorOptions = {}): Pro
       res.end('Warning: Undefined array key in /usr/local/pkg/RESTAPI/Core/Endpoint.inc on line 1\n');
       return;
     }
+    if (box.live.power !== 'on') {
+      // Rebooting or halted: nothing listens behind the port any more.
+      req.socket.destroy();
+      return;
+    }
     const path = url.pathname.replace(/\/+$/, '');
     const endpoint = endpoints[path];
     if (fault?.kind === 'package-absent' || endpoint === undefined) {
@@ -749,6 +753,13 @@ export async function startPfRestEmulator(opts: PfRestEmulatorOptions = {}): Pro
     },
     updateSettings: (settings) => {
       box.settings = { ...box.settings, ...settings };
+      persist();
+    },
+    setLive: (live) => {
+      for (const key of Object.keys(live)) {
+        if (!(LIVE_KEYS as readonly string[]).includes(key)) throw new TypeError(`unknown live view ${key}`);
+      }
+      box.live = { ...box.live, ...structuredClone(live) } as LiveViews;
       persist();
     },
   };

@@ -5,6 +5,8 @@
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { initialLive, type LiveViews } from './areas/live.ts';
+import type { Row } from './spec.ts';
 
 export interface StoredAlias {
   name: string;
@@ -82,6 +84,8 @@ export interface PfRestState {
   users: EmulatorUser[];
   keys: EmulatorKey[];
   interfaces: EmulatorInterface[];
+  /** Interface group names (`ifgroups/ifgroupentry/ifname`): reserved for alias names (§2). */
+  interfaceGroups: string[];
   aliases: StoredAlias[];
   rules: StoredRule[];
   /** Dirty subsystem flags. */
@@ -93,6 +97,16 @@ export interface PfRestState {
   jwtSecret: string;
   /** `maximumstates` of `/firewall/states/size`. */
   maximumStates: number;
+  /** Management areas (docs/reference/pfrest-emulator.md §6), rows in pfRest's representation order. */
+  nat: { portForwards: Row[]; outbound: Row[]; outboundMode: string; oneToOne: Row[] };
+  staticRoutes: Row[];
+  /** Configured gateways (`RoutingGateway`). */
+  gateways: Row[];
+  hostOverrides: Row[];
+  /** DHCP static mappings per DHCP server, keyed by its interface id (the parent id). */
+  dhcpStaticMappings: Record<string, Row[]>;
+  /** What the box reports but does not configure (status, logs, power). */
+  live: LiveViews;
 }
 
 export function sha256Hex(text: string): string {
@@ -127,6 +141,7 @@ export function initialState(): PfRestState {
         subnet: 24,
       },
     ],
+    interfaceGroups: [],
     aliases: [],
     rules: [
       {
@@ -168,6 +183,24 @@ export function initialState(): PfRestState {
     pending: [],
     tables: {},
     states: [],
+    nat: { portForwards: [], outbound: [], outboundMode: 'automatic', oneToOne: [] },
+    staticRoutes: [],
+    gateways: [
+      {
+        name: 'WAN_DHCP',
+        descr: 'Interface WAN_DHCP Gateway',
+        disabled: false,
+        ipprotocol: 'inet',
+        interface: 'wan',
+        gateway: 'dynamic',
+        monitor_disable: false,
+        monitor: null,
+        weight: 1,
+      },
+    ],
+    hostOverrides: [],
+    dhcpStaticMappings: { lan: [] },
+    live: initialLive(),
   };
 }
 

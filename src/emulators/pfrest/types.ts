@@ -3,6 +3,7 @@
  * `startPfRestEmulator()` returns.
  */
 import type { EmulatorCertificate } from '../tls.ts';
+import type { LiveViews } from './areas/live.ts';
 import type { LiveState, PfRestSettings, PfRestState } from './state.ts';
 
 export interface PfRestEmulatorOptions {
@@ -86,4 +87,6 @@ export interface PfRestEmulator {
   setStates(states: LiveState[]): void;
   /** Changes REST API settings the way an admin would in the GUI (e.g. `enabled: false`, `read_only: true`). */
   updateSettings(settings: Partial<PfRestSettings>): void;
+  /** Replaces parts of what the box reports (status, leases, ARP, VPN, logs, power); unknown keys throw. */
+  setLive(live: Partial<LiveViews>): void;
 }
