@@ -1,5 +1,5 @@
 /**
- * @module The endpoint pair pfRest gives every config list (pfrest-contract.md §6): the singular URL (GET one,
+ * @module The endpoint pair pfRest gives every config list (docs/reference/pfrest-contract.md §6): the singular URL (GET one,
  * POST, PATCH, DELETE one) and the plural URL (GET many, PUT all when the upstream endpoint allows it, DELETE many).
  */
 import type { Collection } from '../collection.ts';
