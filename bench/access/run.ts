@@ -94,7 +94,7 @@ function rssOf(pid: number): number {
 
 /** Runs `jobs` with at most `width` in flight. */
 async function pooled<T>(jobs: Array<() => Promise<T>>, width: number): Promise<T[]> {
-  const results: T[] = new Array(jobs.length);
+  const results = new Array<T>(jobs.length);
   let next = 0;
   await Promise.all(
     Array.from({ length: width }, async () => {

@@ -281,7 +281,7 @@ export class GatewayHttpClient {
   async send(req: HttpRequest): Promise<HttpResponse> {
     const policy = req.idempotent ? this.readPolicy : this.breaker.policy;
     try {
-      return (await policy.execute(() => this.once(req))) as HttpResponse;
+      return await policy.execute<HttpResponse>(() => this.once(req));
     } catch (err) {
       if (err instanceof BrokenCircuitError) {
         const retryAt = new Date((this.breaker.openedAt || Date.now()) + this.halfOpenAfterMs).toISOString();
