@@ -54,7 +54,7 @@ function resolveRelative(fromFile: string, specifier: string): string | undefine
 }
 
 /** Package name of a bare specifier: `node:fs/promises` → `fs`, `@fastify/cookie/x` → `@fastify/cookie`. */
-export function packageName(specifier: string): string {
+function packageName(specifier: string): string {
   const bare = specifier.replace(/^node:/, '');
   const parts = bare.split('/');
   return bare.startsWith('@') ? parts.slice(0, 2).join('/') : (parts[0] ?? bare);
