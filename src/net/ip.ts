@@ -328,7 +328,7 @@ export function mapIpv4(address: Ipv4Address): Ipv6Address {
   return { family: 6, value: V4_MAPPED_PREFIX | BigInt(address.value) };
 }
 
-function formatIpv4(value: number): string {
+export function formatIpv4(value: number): string {
   return `${value >>> 24}.${(value >>> 16) & 255}.${(value >>> 8) & 255}.${value & 255}`;
 }
 

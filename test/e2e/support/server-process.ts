@@ -7,7 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 
 const root = new URL('../../../', import.meta.url).pathname;
 
-const E2E_OWNER = { username: 'owner', password: 'e2e owner password 1234' };
+export const E2E_OWNER = { username: 'owner', password: 'e2e owner password 1234' };
 
 /** A hang guard only (cold PGlite start on a shared 2-core machine), not a performance claim. */
 const READY_DEADLINE_MS = 180_000;
