@@ -99,7 +99,7 @@ const rssOf = (pid: number): number => memoryOf(pid, 'VmRSS');
 
 /** Runs `jobs` with at most `width` in flight. */
 async function pooled<T>(jobs: Array<() => Promise<T>>, width: number): Promise<T[]> {
-  const results: T[] = new Array(jobs.length);
+  const results = new Array<T>(jobs.length);
   let next = 0;
   await Promise.all(
     Array.from({ length: width }, async () => {

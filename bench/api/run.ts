@@ -44,7 +44,7 @@ interface CannonOptions {
     setupRequest?: (req: Record<string, unknown>) => Record<string, unknown>;
   }>;
 }
-const autocannon = autocannonModule as unknown as (options: CannonOptions) => Promise<CannonResult>;
+const autocannon = autocannonModule as (options: CannonOptions) => Promise<CannonResult>;
 
 const { values: args } = parseArgs({
   options: {

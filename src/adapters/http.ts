@@ -36,7 +36,7 @@ export interface HttpTimeouts {
   bodyMs: number;
 }
 
-export const DEFAULT_TIMEOUTS: HttpTimeouts = { connectMs: 5_000, headersMs: 30_000, bodyMs: 30_000 };
+const DEFAULT_TIMEOUTS: HttpTimeouts = { connectMs: 5_000, headersMs: 30_000, bodyMs: 30_000 };
 
 export interface RetryOptions {
   /** Retries after the first attempt (reads only). */
@@ -45,7 +45,7 @@ export interface RetryOptions {
   maxDelayMs: number;
 }
 
-export const DEFAULT_RETRY: RetryOptions = { maxRetries: 2, initialDelayMs: 200, maxDelayMs: 2_000 };
+const DEFAULT_RETRY: RetryOptions = { maxRetries: 2, initialDelayMs: 200, maxDelayMs: 2_000 };
 
 export interface BreakerOptions {
   /** Consecutive failures (connection, timeout, 5xx) that open the breaker. */
@@ -54,7 +54,7 @@ export interface BreakerOptions {
   halfOpenAfterMs: number;
 }
 
-export const DEFAULT_BREAKER: BreakerOptions = { threshold: 5, halfOpenAfterMs: 30_000 };
+const DEFAULT_BREAKER: BreakerOptions = { threshold: 5, halfOpenAfterMs: 30_000 };
 
 /** Largest response body accepted (a firewall's full rule list is far below this). */
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
@@ -281,7 +281,7 @@ export class GatewayHttpClient {
   async send(req: HttpRequest): Promise<HttpResponse> {
     const policy = req.idempotent ? this.readPolicy : this.breaker.policy;
     try {
-      return (await policy.execute(() => this.once(req))) as HttpResponse;
+      return await policy.execute<HttpResponse>(() => this.once(req));
     } catch (err) {
       if (err instanceof BrokenCircuitError) {
         const retryAt = new Date((this.breaker.openedAt || Date.now()) + this.halfOpenAfterMs).toISOString();

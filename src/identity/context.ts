@@ -42,5 +42,5 @@ export function withActor(ctx: ServiceContext, actor: Actor): ServiceContext {
  * included, commits together or not at all.
  */
 export function inTransaction<T>(ctx: ServiceContext, work: (tx: ServiceContext) => Promise<T>): Promise<T> {
-  return ctx.db.transaction((tx) => work({ ...ctx, db: tx as unknown as Db }));
+  return ctx.db.transaction((tx) => work({ ...ctx, db: tx }));
 }

@@ -122,15 +122,6 @@ export async function getRole(ctx: ServiceContext, roleId: string): Promise<Role
   return role as RoleView;
 }
 
-export async function findRoleByName(ctx: ServiceContext, name: string): Promise<RoleView | null> {
-  const [role] = await ctx.db
-    .select(VIEW)
-    .from(roles)
-    .where(and(eq(roles.orgId, ctx.orgId), eq(roles.name, name)))
-    .limit(1);
-  return (role as RoleView | undefined) ?? null;
-}
-
 export async function listRoles(ctx: ServiceContext): Promise<RoleView[]> {
   return (await ctx.db
     .select(VIEW)

@@ -324,20 +324,6 @@ export async function listGroupMembers(ctx: ServiceContext, groupId: string): Pr
     .orderBy(asc(users.username));
 }
 
-export async function listUserGroups(
-  ctx: ServiceContext,
-  userId: string,
-): Promise<{ id: string; name: string }[]> {
-  const uid = requireIdOrNotFound('user', userId);
-  await getUser(ctx, uid);
-  return ctx.db
-    .select({ id: groups.id, name: groups.name })
-    .from(groupMembers)
-    .innerJoin(groups, eq(groups.id, groupMembers.groupId))
-    .where(eq(groupMembers.userId, uid))
-    .orderBy(asc(groups.name));
-}
-
 async function requireGroup(ctx: ServiceContext, id: string): Promise<void> {
   const [group] = await ctx.db
     .select({ id: groups.id })

@@ -172,12 +172,6 @@ export function parseIpv4Value(text: string): number {
   return parseIpv4Range(text, 0, text.length);
 }
 
-/** Parses an IPv4 address, or returns null. */
-export function parseIpv4(text: string): Ipv4Address | null {
-  const v4 = parseIpv4Range(text, 0, text.length);
-  return v4 >= 0 ? { family: 4, value: v4 } : null;
-}
-
 /** A zone is a non-empty run of letters, digits, `-`, `.` and `:` (interface names such as `em0.10`), as Node's `net.isIPv6` accepts. */
 function isZone(text: string, start: number): boolean {
   if (start >= text.length) return false;
@@ -195,7 +189,7 @@ function isZone(text: string, start: number): boolean {
 }
 
 /** Parses an IPv6 address with optional `%zone`, or returns null. */
-export function parseIpv6(text: string): Ipv6Address | null {
+function parseIpv6(text: string): Ipv6Address | null {
   const percent = text.indexOf('%');
   const end = percent < 0 ? text.length : percent;
   if (percent >= 0 && !isZone(text, percent + 1)) return null;
@@ -400,10 +394,6 @@ export function compareIp(a: IpAddress, b: IpAddress): number {
   if (a.family !== b.family) return a.family - b.family;
   if (a.value === b.value) return 0;
   return a.value < b.value ? -1 : 1;
-}
-
-export function ipEquals(a: IpAddress, b: IpAddress): boolean {
-  return a.family === b.family && a.value === b.value;
 }
 
 /**

@@ -558,4 +558,3 @@ export interface PfRuleset {
 
 /** pfSense's `$vpn_and_ppp_ifs` (globals.inc): rule tabs that are interface groups behind the scenes. */
 export const VPN_TAB_KEYS = ['l2tp', 'pppoe', 'enc0', 'openvpn'] as const;
-export type VpnTabKey = (typeof VPN_TAB_KEYS)[number];

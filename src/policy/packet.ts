@@ -359,8 +359,10 @@ function readPacket(input: unknown, scratch: PacketScratch | null): PacketFacts 
           ? 6
           : 0;
     if (af === 0) throw new PacketError('af', `af must be "inet" or "inet6" (got ${JSON.stringify(p.af)})`);
-    if (af !== family)
-      throw new PacketError('af', `af ${String(p.af)} does not match the IPv${family} addresses`);
+    if (af !== family) {
+      const given = p.af as 'inet' | 'inet6' | 'ipv4' | 'ipv6' | 4 | 6; // af !== 0: one of these spellings
+      throw new PacketError('af', `af ${given} does not match the IPv${family} addresses`);
+    }
   }
   if (typeof p.proto !== 'string' && typeof p.proto !== 'number') {
     throw new PacketError('proto', 'proto must be a protocol name (tcp, udp, icmp, icmp6, esp, …) or number');

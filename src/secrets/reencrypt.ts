@@ -39,7 +39,7 @@ export async function reencryptAll(
           const resealed = keyring.seal(keyring.open(row.value, aad), aad);
           await tx
             .update(entry.table)
-            .set({ [property]: resealed } as never)
+            .set({ [property]: resealed })
             .where(and(eq(entry.id, row.id), eq(entry.column, row.value)));
           count++;
         }

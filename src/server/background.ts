@@ -38,7 +38,8 @@ const sessionPruning: BackgroundTask = {
       }
     };
     await prune();
-    const timer = setInterval(prune, 3_600_000);
+    // prune() logs its own failures, so the promise never rejects.
+    const timer = setInterval(() => void prune(), 3_600_000);
     timer.unref();
     return async () => clearInterval(timer);
   },

@@ -13,5 +13,4 @@ export {
   storeLocation,
 } from './open.ts';
 export { StoreLockedError } from './pid-lock.ts';
-export * as schema from './schema/index.ts';
 export { DEFAULT_ORG_ID } from './schema/tenancy.ts';

@@ -17,7 +17,7 @@ import pg from 'pg';
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL('./migrations', import.meta.url));
 
 /** Advisory-lock key reserved for schema migrations (any constant bigint, shared by every node). */
-export const MIGRATION_LOCK_KEY = 7_305_012_201;
+const MIGRATION_LOCK_KEY = 7_305_012_201;
 
 export interface MigrationReport {
   /** Migrations applied by this call (0 when the schema was already current). */

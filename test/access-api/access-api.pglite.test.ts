@@ -46,7 +46,7 @@ async function adminGrant(knocId: string, ip: string, extra: Record<string, unkn
     ...extra,
   });
   expect(res.statusCode, res.body).toBe(201);
-  return res.json() as { id: string; ip: string; expires_at: string; sync_state: string };
+  return res.json<{ id: string; ip: string; expires_at: string; sync_state: string }>();
 }
 
 describe('admin grants, revoke and extend', () => {

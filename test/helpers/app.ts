@@ -29,7 +29,7 @@ export interface TestApp {
   ownerToken: string;
   close(): Promise<void>;
   /** `app.inject` with an optional bearer token. */
-  call(options: InjectOptions & { token?: string }): Promise<LightMyRequestResponse>;
+  call: (options: InjectOptions & { token?: string }) => Promise<LightMyRequestResponse>;
   /** Creates a user (password = `${username}-password-123`) bound to a built-in role. */
   makeUser(
     username: string,

@@ -49,7 +49,7 @@ export function postgresAvailable(): boolean {
 }
 
 /** URL of `database` on the test server (same credentials and host). */
-export function postgresUrlFor(database: string): string {
+function postgresUrlFor(database: string): string {
   const url = new URL(process.env.PORTCULLIS_TEST_DATABASE_URL as string);
   url.pathname = `/${database}`;
   return url.toString();

@@ -4,6 +4,7 @@
  * check that no error message, serialised error or log line ever contains the API key.
  */
 import { Writable } from 'node:stream';
+import { inspect } from 'node:util';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PFS_CATALOG, type PfSenseAdapter, type PfsCode } from '../../src/adapters/pfsense/index.ts';
@@ -283,7 +284,7 @@ describe('PFS error codes', () => {
     // The key never leaks: not in the message, the serialised error, nor the cause chain.
     expect(err.message).not.toContain(KEY);
     expect(JSON.stringify(err)).not.toContain(KEY);
-    expect(String((err as { cause?: unknown }).cause ?? '')).not.toContain(KEY);
+    expect(inspect((err as { cause?: unknown }).cause, { depth: 5 })).not.toContain(KEY);
   });
 
   it('PFS002 carries the missing privilege as a field', async () => {

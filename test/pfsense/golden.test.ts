@@ -36,7 +36,8 @@ async function raw(
     dispatcher: agent,
     ...(o.json === undefined ? {} : { body: JSON.stringify(o.json) }),
   });
-  return `HTTP ${res.statusCode} ${res.headers['content-type']}\n${(await res.body.text()).replace(/\r\n/g, '\n')}`;
+  const contentType = String(res.headers['content-type']);
+  return `HTTP ${res.statusCode} ${contentType}\n${(await res.body.text()).replace(/\r\n/g, '\n')}`;
 }
 
 function matchGolden(name: string, actual: string): void {

@@ -60,7 +60,8 @@ export function runPfRestContract(opts: ContractOptions): void {
       json?: unknown;
       body?: string;
       headers?: Record<string, string>;
-      auth?: 'key' | 'basic' | 'none' | string;
+      /** `key` (the test key), `basic`, `none`, or any other text: sent as the API key. */
+      auth?: string;
     } = {},
   ): Promise<Call> {
     const headers: Record<string, string> = { ...o.headers };

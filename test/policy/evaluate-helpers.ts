@@ -168,11 +168,10 @@ export function r(line: string, origin: Partial<RuleOrigin> = {}): PfRule {
   if (!explicitFlags && rule.action === 'pass' && rule.state !== 'none') {
     rule.tcpFlags = { set: 'S', outOf: 'SA', implicit: true };
   }
+  const onlyInterface = rule.on?.interfaces.length === 1 ? rule.on.interfaces[0] : undefined;
   const tab =
     origin.tab ??
-    (rule.on?.interfaces.length === 1 && rule.quick && rule.direction === 'in'
-      ? (rule.on.interfaces[0] as string)
-      : 'floating');
+    (onlyInterface !== undefined && rule.quick && rule.direction === 'in' ? onlyInterface : 'floating');
   const key = `${origin.kind ?? 'user'}:${tab}`;
   const position = origin.position ?? (positions.get(key) ?? 0) + 1;
   positions.set(key, position);

@@ -76,11 +76,11 @@ const rule: fc.Arbitrary<PfRule> = fc
     const portsAllowed = g.protocols?.every((p) => p === 'tcp' || p === 'udp') === true;
     const rule: PfRule = {
       ...r('block all'),
-      action: g.action as PfRule['action'],
-      direction: g.direction as PfRule['direction'],
+      action: g.action,
+      direction: g.direction,
       quick: g.quick,
       on: g.on,
-      af: g.af as PfRule['af'],
+      af: g.af,
       protocols: g.protocols,
       from: g.from,
       to: g.to,
@@ -128,7 +128,7 @@ const packet: fc.Arbitrary<Packet> = fc
     const hosts = g.v6 ? V6 : V4;
     const p: Packet = {
       interface: g.interface,
-      direction: g.direction as 'in' | 'out',
+      direction: g.direction,
       proto: g.proto,
       src: hosts[g.src % hosts.length] as string,
       dst: hosts[g.dst % hosts.length] as string,

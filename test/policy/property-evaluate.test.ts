@@ -134,11 +134,11 @@ const rule: fc.Arbitrary<PfRule> = fc
     const icmpAllowed = g.protocols?.[0] === 'icmp' || g.protocols?.[0] === 'ipv6-icmp';
     const rule: PfRule = {
       ...base,
-      action: g.action as PfRule['action'],
-      direction: g.direction as PfRule['direction'],
+      action: g.action,
+      direction: g.direction,
       quick: g.quick,
       on: g.on,
-      af: g.af as PfRule['af'],
+      af: g.af,
       protocols: g.protocols,
       from: g.from,
       to: g.to,
@@ -149,7 +149,7 @@ const rule: fc.Arbitrary<PfRule> = fc
         g.flags === null
           ? null
           : { set: g.flags.split('/')[0] as string, outOf: g.flags.split('/')[1] as string, implicit: false },
-      state: g.action === 'pass' ? (g.state as PfRule['state']) : null,
+      state: g.action === 'pass' ? g.state : null,
     };
     if (g.tag !== undefined) rule.tag = g.tag;
     if (g.tagged !== undefined) rule.tagged = g.tagged;
@@ -174,7 +174,7 @@ const packet: fc.Arbitrary<Packet> = fc
     const hosts = g.v6 ? v6Hosts : v4Hosts;
     const p: Packet = {
       interface: g.interface,
-      direction: g.direction as 'in' | 'out',
+      direction: g.direction,
       proto: g.proto,
       src: hosts[g.src % hosts.length] as string,
       dst: hosts[g.dst % hosts.length] as string,
@@ -210,7 +210,7 @@ const sequence = fc.array(
         dst: p.src,
       };
       if (p.srcPort !== undefined) {
-        reply.srcPort = p.dstPort as number;
+        reply.srcPort = p.dstPort;
         reply.dstPort = p.srcPort;
       }
       if (p.proto === 'tcp') reply.tcpFlags = 'SA';
@@ -232,7 +232,7 @@ test.prop([fc.array(rule, { maxLength: 14 }), sequence, fc.constantFrom('floatin
       interfaces: [WAN, LAN, DMZ],
       tables: TABLES,
       excludes: EXCLUDES,
-      statePolicy: statePolicy as 'floating' | 'if-bound',
+      statePolicy,
     });
     const fast = createEvaluator(set);
     const traced = createEvaluator(set);
@@ -288,7 +288,7 @@ test.prop([fc.array(rule, { maxLength: 14 }), sequence, fc.constantFrom('floatin
       interfaces: [WAN, LAN, DMZ],
       tables: TABLES,
       excludes: EXCLUDES,
-      statePolicy: statePolicy as 'floating' | 'if-bound',
+      statePolicy,
     });
     const quick = createEvaluator(set);
     const full = createEvaluator(set);

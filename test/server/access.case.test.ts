@@ -110,7 +110,7 @@ export function runAccessSuite(kind: StoreKind): void {
     it('refuses every non-public route to an anonymous caller with 401', async () => {
       const failures: string[] = [];
       for (const route of routes().filter((r) => r.access.auth !== 'public')) {
-        const res = await t.call({ method: route.method as 'GET', url: concrete(route.url), payload: {} });
+        const res = await t.call({ method: route.method, url: concrete(route.url), payload: {} });
         if (res.statusCode !== 401 || (route.method !== 'HEAD' && codeOf(res) !== 'PC_ERR_UNAUTHENTICATED')) {
           failures.push(`${route.method} ${route.url} → ${res.statusCode}`);
         }
@@ -127,7 +127,7 @@ export function runAccessSuite(kind: StoreKind): void {
       for (const route of guarded) {
         const url = concrete(route.url);
         const denied = await t.call({
-          method: route.method as 'GET',
+          method: route.method,
           url,
           token: await tokenWithout(route.access.permission),
           payload: {},
@@ -142,7 +142,7 @@ export function runAccessSuite(kind: StoreKind): void {
         }
         // Control: the owner passes the gate (whatever the handler then answers), so the 403 was the permission's.
         const allowed = await t.call({
-          method: route.method as 'GET',
+          method: route.method,
           url,
           token: t.ownerToken,
           payload: {},
@@ -178,7 +178,7 @@ export function runAccessSuite(kind: StoreKind): void {
       const failures: string[] = [];
       for (const route of routes().filter((r) => r.access.permission && r.access.scope === 'org')) {
         const res = await t.call({
-          method: route.method as 'GET',
+          method: route.method,
           url: concrete(route.url),
           token: user.token,
           payload: {},
@@ -276,7 +276,7 @@ export function runAccessSuite(kind: StoreKind): void {
           ? { description: `by ${as}`, ...(method === 'POST' ? { name: 'new-site' } : {}) }
           : undefined;
       const res = await t.call({
-        method: method as 'GET',
+        method,
         url,
         token: who(as),
         ...(payload ? { payload } : {}),

@@ -11,10 +11,10 @@ interface Change {
   action: string;
   targetType: string;
   /** Performs the change; returns the response and the target id. */
-  run(
+  run: (
     t: TestApp,
     ids: Record<string, string>,
-  ): Promise<{ res: { statusCode: number; headers: Record<string, unknown> }; targetId: string }>;
+  ) => Promise<{ res: { statusCode: number; headers: Record<string, unknown> }; targetId: string }>;
   expectBefore?: boolean;
   expectAfter?: boolean;
 }
@@ -193,7 +193,7 @@ const CHANGES: Change[] = [
 
 function call(t: TestApp, method: string, url: string, payload?: Record<string, unknown>) {
   return t.call({
-    method: method as 'POST',
+    method,
     url,
     token: t.ownerToken,
     remoteAddress: IP,

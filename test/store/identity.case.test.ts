@@ -752,8 +752,8 @@ export function runIdentitySuite(open: () => Promise<OpenedStore>): void {
     it('re-encrypts TOTP secrets under the new key; sign-in with TOTP keeps working', async () => {
       const { mkdtempSync, rmSync } = await import('node:fs');
       const { tmpdir } = await import('node:os');
-      const { join } = await import('node:path');
-      const dir = mkdtempSync(join(tmpdir(), 'portcullis-keys-'));
+      const path = await import('node:path');
+      const dir = mkdtempSync(path.join(tmpdir(), 'portcullis-keys-'));
       try {
         const keyring = Keyring.load(dir, {});
         const kctx = { ...ctx, keyring };

@@ -70,7 +70,7 @@ describe('portcullis keys', { timeout: 120_000 }, () => {
     expect(file.active).toBe(output.active_kid);
     expect(Object.keys(file.keys).sort()).toEqual([firstKid, output.active_kid].sort());
     expect(statSync(join(dir, KEY_FILE)).mode & 0o777).toBe(0o600);
-    for (const key of Object.values(file.keys) as string[])
+    for (const key of Object.values<string>(file.keys))
       expect(result.stdout + result.stderr).not.toContain(key);
 
     const store = await openStore({ dataDir: dir });

@@ -543,7 +543,7 @@ export class AccessRuntime implements GrantNotifier {
     }));
     await this.store.db.transaction(async (tx) => {
       for (const event of list) {
-        await record(tx as unknown as Store['db'], {
+        await record(tx, {
           orgId: info.orgId,
           actor: SYSTEM_ACTOR,
           action: type === 'sync.failed' ? 'knoc.sync_failed' : 'knoc.sync_recovered',
@@ -553,7 +553,7 @@ export class AccessRuntime implements GrantNotifier {
           outcome: type === 'sync.failed' ? 'failure' : 'success',
         });
       }
-      await storeEvents(tx as unknown as Store['db'], list);
+      await storeEvents(tx, list);
     });
     this.events.emit(list);
   }

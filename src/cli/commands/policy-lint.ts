@@ -32,7 +32,7 @@ export function registerPolicyLint(policy: Command): void {
 }
 
 /** Human output: one block per severity, each finding with its rule, the rules involved and why. */
-export function formatFindings(findings: readonly LintFinding[]): string {
+function formatFindings(findings: readonly LintFinding[]): string {
   if (findings.length === 0) return 'No findings.\n';
   const lines: string[] = [];
   for (const [severity, group] of groupBySeverity(findings)) {

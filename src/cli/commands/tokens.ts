@@ -18,7 +18,7 @@ interface ApiToken {
 }
 
 /** Accepts an ISO timestamp or a duration such as `90d`, `12h`, `30m`. */
-export function parseExpiry(value: string, now = Date.now()): string {
+function parseExpiry(value: string, now = Date.now()): string {
   const duration = /^(\d+)([mhd])$/.exec(value);
   if (duration) {
     const unit = { m: 60_000, h: 3_600_000, d: 86_400_000 }[duration[2] as 'm' | 'h' | 'd'];

@@ -6,7 +6,7 @@
 
 import type { RequestData } from './decode.ts';
 import { PfRestError } from './envelope.ts';
-import { applyQuery, type Controls, page, readList, sortRows } from './query.ts';
+import { applyQuery, type Controls, page, readList, sortRows, valueText } from './query.ts';
 
 export interface CollectionModel<T extends Record<string, unknown>> {
   fields: readonly string[];
@@ -40,7 +40,7 @@ function resolveId(data: RequestData, count: number, missing: () => PfRestError)
     throw new PfRestError(500, 'MODEL_ID_REQUIRED_FOR_REFRESH', 'An ID is required to refresh this object.');
   const id = data.id;
   if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= count) {
-    throw new PfRestError(404, 'MODEL_OBJECT_NOT_FOUND', `Object with ID '${String(id)}' does not exist.`);
+    throw new PfRestError(404, 'MODEL_OBJECT_NOT_FOUND', `Object with ID '${valueText(id)}' does not exist.`);
   }
   return id;
 }
@@ -114,7 +114,11 @@ export class Collection<T extends Record<string, unknown>> {
       ) {
         // An array equal to the stored one is left untouched (§6 PATCH).
         if (JSON.stringify(sent) === JSON.stringify(stored)) continue;
-        merged[field] = controls.append ? [...stored, ...sent] : stored.filter((v) => !sent.includes(v));
+        const storedItems: unknown[] = stored;
+        const sentItems: unknown[] = sent;
+        merged[field] = controls.append
+          ? [...storedItems, ...sentItems]
+          : storedItems.filter((v) => !sentItems.includes(v));
       } else {
         merged[field] = sent;
       }

@@ -3,7 +3,7 @@
  * request log, reset, faults, keys, live states, live views (status, logs, power) and REST API settings. Bad input gets a 400 naming the field.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { LiveState, PfRestSettings } from './state.ts';
+import type { LiveState } from './state.ts';
 import { FAULT_KINDS, type FaultSpec, type PfRestEmulator } from './types.ts';
 
 type HookReply = [status: number, value: unknown];
@@ -43,7 +43,7 @@ function route(key: string, input: () => Record<string, unknown>, api: PfRestEmu
       return [200, { key: api.addKey(privileges) }];
     }
     case 'PATCH /__emulator/settings':
-      api.updateSettings(input() as Partial<PfRestSettings>);
+      api.updateSettings(input());
       return [200, api.state().settings];
     case 'PATCH /__emulator/live':
       api.setLive(input());

@@ -96,7 +96,7 @@ export function extractControls(
       typeof raw === 'string'
         ? [raw]
         : Array.isArray(raw) && raw.every((v) => typeof v === 'string')
-          ? (raw as string[])
+          ? raw
           : null;
     if (list === null) {
       throw new PfRestError(
@@ -192,6 +192,11 @@ function phpNumeric(v: unknown): boolean {
   );
 }
 
+/** A decoded JSON value as text: scalars as `String()` gives them, arrays and objects as JSON. */
+export function valueText(v: unknown): string {
+  return typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v);
+}
+
 /** PHP 8 loose `==` for the scalar cases a query can meet; strict when either side is null. */
 export function looseEquals(a: unknown, b: unknown): boolean {
   if (a === null || b === null || a === undefined || b === undefined) return a === b;
@@ -200,7 +205,7 @@ export function looseEquals(a: unknown, b: unknown): boolean {
   if (typeof a === 'boolean' || typeof b === 'boolean')
     return Boolean(a === '0' ? false : a) === Boolean(b === '0' ? false : b);
   if (phpNumeric(a) && phpNumeric(b)) return Number(a) === Number(b);
-  return String(a) === String(b);
+  return valueText(a) === valueText(b);
 }
 
 /** Converts a PCRE pattern with delimiters (`/^web_/i`) to a JS RegExp; null when it has no valid delimiters. */
@@ -240,18 +245,20 @@ const FILTERS: Record<string, (f: unknown, v: unknown) => boolean> = {
   exact: looseEquals,
   except: (f, v) => !looseEquals(f, v),
   contains: (f, v) =>
-    Array.isArray(f) ? f.some((x) => looseEquals(x, v)) : String(f ?? '').includes(String(v)),
-  startswith: (f, v) => (Array.isArray(f) ? looseEquals(f[0], v) : String(f ?? '').startsWith(String(v))),
+    Array.isArray(f) ? f.some((x) => looseEquals(x, v)) : valueText(f ?? '').includes(valueText(v)),
+  startswith: (f, v) =>
+    Array.isArray(f) ? looseEquals(f[0], v) : valueText(f ?? '').startsWith(valueText(v)),
   endswith: (f, v) =>
-    Array.isArray(f) ? looseEquals(f[f.length - 1], v) : String(f ?? '').endsWith(String(v)),
-  in: (f, v) => (Array.isArray(v) ? v.some((x) => looseEquals(f, x)) : String(v).includes(String(f ?? ''))),
+    Array.isArray(f) ? looseEquals(f[f.length - 1], v) : valueText(f ?? '').endsWith(valueText(v)),
+  in: (f, v) =>
+    Array.isArray(v) ? v.some((x) => looseEquals(f, x)) : valueText(v).includes(valueText(f ?? '')),
   lt: (f, v) => phpNumeric(f) && phpNumeric(v) && Number(f) < Number(v),
   lte: (f, v) => phpNumeric(f) && phpNumeric(v) && Number(f) <= Number(v),
   gt: (f, v) => phpNumeric(f) && phpNumeric(v) && Number(f) > Number(v),
   gte: (f, v) => phpNumeric(f) && phpNumeric(v) && Number(f) >= Number(v),
   regex: (f, v) => {
     const re = typeof v === 'string' ? pcre(v) : null;
-    return re !== null && f !== null && f !== undefined && re.test(String(f));
+    return re !== null && f !== null && f !== undefined && re.test(valueText(f));
   },
   format: (f, v) => typeof f === 'string' && typeof v === 'string' && (FORMATS[v]?.(f) ?? false),
 };
@@ -282,8 +289,8 @@ function naturalCompare(a: string, b: string, caseless: boolean): number {
 
 /** Compares two field values like PHP's sort flags (regular, numeric, string, natural, case-insensitive). */
 function compareValues(a: unknown, b: unknown, flags: string): number {
-  const sa = Array.isArray(a) ? a.join(' ') : String(a ?? '');
-  const sb = Array.isArray(b) ? b.join(' ') : String(b ?? '');
+  const sa = Array.isArray(a) ? a.join(' ') : valueText(a ?? '');
+  const sb = Array.isArray(b) ? b.join(' ') : valueText(b ?? '');
   switch (flags) {
     case 'SORT_NUMERIC':
       return Number(sa) - Number(sb);

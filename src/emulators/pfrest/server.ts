@@ -29,11 +29,10 @@ import {
   validateAlias,
   validateRule,
 } from './models.ts';
-import { extractControls, readList } from './query.ts';
+import { extractControls, readList, valueText } from './query.ts';
 import {
   type EmulatorKey,
   initialState,
-  type KeyHashAlgo,
   keyHash,
   loadState,
   type PfRestState,
@@ -302,7 +301,7 @@ export async function startPfRestEmulator(opts: PfRestEmulatorOptions = {}): Pro
             throw new PfRestError(
               404,
               'MODEL_OBJECT_NOT_FOUND',
-              `Object with ID '${String(id)}' does not exist.`,
+              `Object with ID '${valueText(id)}' does not exist.`,
             );
           box.keys = box.keys.filter((k) => k !== found);
           persist();
@@ -328,10 +327,9 @@ export async function startPfRestEmulator(opts: PfRestEmulatorOptions = {}): Pro
         if (typeof descr !== 'string')
           throw new PfRestError(400, 'FIELD_INVALID_TYPE', "Field 'descr' must be of type 'string'.");
         const key = randomBytes(lengthBytes).toString('hex');
-        const hashAlgo = algo as KeyHashAlgo;
         const stored: EmulatorKey = {
-          hash: keyHash(key, hashAlgo),
-          hash_algo: hashAlgo,
+          hash: keyHash(key, algo),
+          hash_algo: algo,
           length_bytes: lengthBytes,
           username: ctx.caller.user,
           descr,
@@ -479,7 +477,7 @@ export async function startPfRestEmulator(opts: PfRestEmulatorOptions = {}): Pro
           throw new PfRestError(
             404,
             'MODEL_OBJECT_NOT_FOUND',
-            `Object with ID '${String(ctx.data.id)}' does not exist.`,
+            `Object with ID '${valueText(ctx.data.id)}' does not exist.`,
           );
         return { ...found };
       },
@@ -495,7 +493,7 @@ export async function startPfRestEmulator(opts: PfRestEmulatorOptions = {}): Pro
             'Interfaces cannot be deleted in the emulator.',
           );
         return readList(
-          box.interfaces.map((i) => ({ ...i })) as never,
+          box.interfaces.map((i) => ({ ...i })),
           ctx.data,
           ['if', 'descr', 'enable', 'typev4', 'ipaddr', 'subnet'],
           ctx.controls,
@@ -506,7 +504,7 @@ export async function startPfRestEmulator(opts: PfRestEmulatorOptions = {}): Pro
       methods: ['GET', 'DELETE'],
       fields: ['entries', 'name'],
       handle: (ctx) => {
-        const name = String(ctx.data.id ?? '');
+        const name = valueText(ctx.data.id ?? '');
         const entries = box.tables[name];
         if (entries === undefined)
           throw new PfRestError(404, 'MODEL_OBJECT_NOT_FOUND', `Object with ID '${name}' does not exist.`);
@@ -519,7 +517,7 @@ export async function startPfRestEmulator(opts: PfRestEmulatorOptions = {}): Pro
       fields: ['entries', 'name'],
       handle: (ctx) =>
         readList(
-          Object.entries(box.tables).map(([name, entries]) => ({ id: name, entries, name })) as never,
+          Object.entries(box.tables).map(([name, entries]) => ({ id: name, entries, name })),
           ctx.data,
           ['entries', 'name'],
           ctx.controls,

@@ -174,7 +174,7 @@ function invalidEntry(alias: AliasConfig, entry: string, warnings: PolicyWarning
  * An address alias entry: an address, a CIDR (host bits cleared, as pfctl loads it) or a range `a-b` (split into
  * CIDRs); `'hostname'` for a DNS name; null when invalid.
  */
-export function parseAddressEntry(entry: string): string[] | 'hostname' | null {
+function parseAddressEntry(entry: string): string[] | 'hostname' | null {
   const dash = entry.indexOf('-');
   if (dash > 0 && !entry.includes('/')) {
     const first = parseIp(entry.slice(0, dash));

@@ -358,7 +358,7 @@ class SystemRules {
             ...pass,
             direction,
             ...(inbound ? { on: this.on(entry.leaves) } : {}),
-            ...((inbound ? replyTo : routeTo) ? { routing: (inbound ? replyTo : routeTo) as string } : {}),
+            ...((inbound ? replyTo : routeTo) ? { routing: inbound ? replyTo : routeTo } : {}),
             protocols: [protocol],
             from: inbound ? remote : self,
             to: inbound ? self : remote,

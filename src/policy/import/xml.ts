@@ -467,7 +467,7 @@ class XmlImport {
       }
       for (const tag of Object.keys(node)) {
         if (!RULE_KNOWN_TAGS.has(tag))
-          extra[tag] = typeof node[tag] === 'string' ? (node[tag] as string) : '';
+          extra[tag] = typeof node[tag] === 'string' ? node[tag] : '';
       }
       if (Object.keys(extra).length > 0) rule.extra = extra;
       out.push(rule);

@@ -10,8 +10,8 @@ import { mergeIntervals } from '../../net/prefix-index.ts';
 export interface Space<T extends number | bigint> {
   min: T;
   max: T;
-  succ(value: T): T;
-  pred(value: T): T;
+  succ: (value: T) => T;
+  pred: (value: T) => T;
 }
 
 export const IPV4_SPACE: Space<number> = { min: 0, max: IPV4_MAX, succ: (v) => v + 1, pred: (v) => v - 1 };

@@ -6,7 +6,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, type DomainErrorCode, RateLimitedError } from '../../errors.ts';
 import { ApiError, type ErrorCode, errorBody } from '../errors.ts';
-import { type SchemaError, validationError } from '../validation.ts';
+import { validationError } from '../validation.ts';
 
 /** Domain error codes (src/errors.ts) mapped to catalog codes; the services stay HTTP-free. */
 const DOMAIN_ERRORS: Record<DomainErrorCode, ErrorCode> = {
@@ -44,7 +44,7 @@ export function fromDomainError(err: DomainError): ApiError {
 function toApiError(err: FastifyError): ApiError | null {
   if (err instanceof ApiError) return err;
   if (Array.isArray(err.validation)) {
-    return validationError(err.validation as unknown as SchemaError[], err.validationContext ?? 'body');
+    return validationError(err.validation, err.validationContext ?? 'body');
   }
   if (err instanceof DomainError) return fromDomainError(err);
   const known = err.code ? FASTIFY_ERRORS[err.code] : undefined;

@@ -139,7 +139,8 @@ export async function signIn(
   if (response.status !== 200) throw new HttpError(response.status, body, `POST ${path}`);
   const cookies = response.headers.getSetCookie().map((c) => c.split(';')[0] as string);
   if (cookies.length === 0) throw new Error(`${path} set no cookie`);
-  return { cookie: cookies.join('; '), csrf: String(body.csrf_token ?? ''), body };
+  const csrf = typeof body.csrf_token === 'string' ? body.csrf_token : '';
+  return { cookie: cookies.join('; '), csrf, body };
 }
 
 /** The owner's API token on a freshly started server (signs in, creates a token). */
