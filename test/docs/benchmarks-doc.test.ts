@@ -34,7 +34,7 @@ it('the first table of docs/benchmarks.md is the figure table (figure, goal, res
 const rows = currentTable(text).map((cells) => [cells[0], cells] as const);
 
 it.each(rows)('row "%s" names an existing bench script, a date and a machine', (_figure, cells) => {
-  const [, , result, date, machine, script] = cells as string[];
+  const [, , result, date, machine, script] = cells;
   expect(cells).toHaveLength(6);
   expect(result).not.toBe('');
   const path = /^`(bench\/[\w/.-]+\.ts)`$/.exec(script ?? '')?.[1];

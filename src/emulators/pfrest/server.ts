@@ -14,7 +14,7 @@ import { authKind, authorize } from './auth.ts';
 import { Collection, type CollectionModel, type WriteEffects } from './collection.ts';
 import { checkAccept, decodeRequest, type RequestData } from './decode.ts';
 import { dnsDhcpEndpoints } from './areas/dns-dhcp.ts';
-import { LIVE_KEYS, type LiveViews } from './areas/live.ts';
+import { LIVE_KEYS } from './areas/live.ts';
 import { natEndpoints } from './areas/nat.ts';
 import { routingEndpoints } from './areas/routing.ts';
 import { statusEndpoints } from './areas/status.ts';
@@ -757,7 +757,7 @@ export async function startPfRestEmulator(opts: PfRestEmulatorOptions = {}): Pro
       for (const key of Object.keys(live)) {
         if (!(LIVE_KEYS as readonly string[]).includes(key)) throw new TypeError(`unknown live view ${key}`);
       }
-      box.live = { ...box.live, ...structuredClone(live) } as LiveViews;
+      box.live = { ...box.live, ...structuredClone(live) };
       persist();
     },
   };

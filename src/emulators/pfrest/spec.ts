@@ -137,7 +137,7 @@ export function validateRow(
         throw fail('FIELD_EMPTY_NOT_ALLOWED', `Field '${spec.name}' cannot be empty.`);
       }
       for (const item of value) checkOne(spec, item, row, []);
-      row[spec.name] = [...value];
+      row[spec.name] = [...(value as unknown[])];
     } else {
       checkOne(spec, value, row, others);
     }

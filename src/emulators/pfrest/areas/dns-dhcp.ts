@@ -16,7 +16,7 @@ import { Collection } from '../collection.ts';
 import type { AreaContext, Endpoint, RequestContext } from '../endpoint.ts';
 import { PfRestError } from '../envelope.ts';
 import { isFqdn, isIpAddr, isIpv4 } from '../names.ts';
-import { applyQuery, page, readList } from '../query.ts';
+import { applyQuery, page, readList, valueText } from '../query.ts';
 import { collectionModel, type FieldSpec, type ModelSpec, type Row, representRow } from '../spec.ts';
 import { crudEndpoints, listEndpoint } from './crud.ts';
 
@@ -184,7 +184,7 @@ export function dnsDhcpEndpoints(ctx: AreaContext): Record<string, Endpoint> {
       throw new PfRestError(
         404,
         'MODEL_PARENT_OBJECT_NOT_FOUND',
-        `Parent object with ID '${String(parent)}' does not exist.`,
+        `Parent object with ID '${valueText(parent)}' does not exist.`,
       );
     }
     const spec = staticMapping(parent);

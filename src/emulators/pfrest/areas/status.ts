@@ -17,7 +17,7 @@
  */
 import type { AreaContext, Endpoint, RequestContext } from '../endpoint.ts';
 import { PfRestError } from '../envelope.ts';
-import { readList } from '../query.ts';
+import { readList, valueText } from '../query.ts';
 import { type ModelSpec, type Row, validateRow } from '../spec.ts';
 import { listEndpoint, represent } from './crud.ts';
 
@@ -134,7 +134,7 @@ export function statusEndpoints(ctx: AreaContext): Record<string, Endpoint> {
         if (id === undefined) throw new PfRestError(400, 'MODEL_REQUIRES_ID', "Field 'id' is required.");
         const service = typeof id === 'number' ? services[id] : undefined;
         if (service === undefined) {
-          throw new PfRestError(404, 'MODEL_OBJECT_NOT_FOUND', `Object with ID '${String(id)}' does not exist.`);
+          throw new PfRestError(404, 'MODEL_OBJECT_NOT_FOUND', `Object with ID '${valueText(id)}' does not exist.`);
         }
         const row = validateRow(SERVICE_CONTROL, { name: service.name, ...r.data }, [], null, null);
         if (row.name !== service.name) {
