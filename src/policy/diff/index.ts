@@ -13,7 +13,7 @@
  */
 import { type Cidr, formatCidr, formatIpv4, formatIpv6, rangeToCidrs } from '../../net/ip.ts';
 import { type RuleRef, ruleRef, type Verdict } from '../evaluate.ts';
-import { complement, IPV4_SPACE, IPV6_SPACE, merge, type Space } from '../lint/intervals.ts';
+import { merge, type Space } from '../lint/intervals.ts';
 import type { AddressFamily, PfRuleset } from '../model.ts';
 import { PROTO_ICMP, PROTO_ICMP6, PROTO_TCP, PROTO_UDP, protocolName, tcpFlagLetters } from '../packet.ts';
 import { alignSignatures } from './align.ts';
@@ -131,7 +131,7 @@ interface Group {
 /** A region before formatting: per dimension flat intervals/values (null = all), plus flags text. */
 interface RawRegion {
   group: Group;
-  dims: Array<Array<number | bigint> | null>;
+  dims: Extent[];
   flagsText: string | null;
   outcome: Outcome;
   /** Protocol numbers, -1 = every protocol no rule names. */
@@ -183,11 +183,16 @@ export function diffRulesets(before: PfRuleset, after: PfRuleset): PolicyDiff {
   for (const leaf of leaves) {
     for (const direction of ['in', 'out'] as const) {
       for (const family of [4, 6] as const) {
+        // Interface, direction and family first (one pass over all rules), then the protocol on what is left.
+        const here = (e: Entry) => applicable(e.spec, leaf, direction, family, -1, tagMode);
+        if (!changedEntries.some(here)) continue;
+        const localBefore = entriesBefore.filter(here);
+        const localAfter = entriesAfter.filter(here);
+        const localChanged = changedEntries.filter(here);
         for (const protoClass of other >= 0 ? [...protoClasses, -1] : protoClasses) {
           const proto = protoClass < 0 ? other : protoClass;
-          const group: Group = { leaf, direction, family, proto: protoClass };
           const applies = (e: Entry) => applicable(e.spec, leaf, direction, family, proto, tagMode);
-          if (!changedEntries.some(applies)) continue;
+          if (!localChanged.some(applies)) continue;
           const memoKey = `${family}:${proto}`;
           let memo = memos.get(memoKey);
           if (memo === undefined) {
@@ -197,9 +202,10 @@ export function diffRulesets(before: PfRuleset, after: PfRuleset): PolicyDiff {
           const explorer = new Explorer(universe, family, proto, tagMode, memo, before, after);
           const root = explorer.explore(
             0,
-            explorer.order(entriesBefore.filter(applies)),
-            explorer.order(entriesAfter.filter(applies)),
+            explorer.order(localBefore.filter(applies)),
+            explorer.order(localAfter.filter(applies)),
           );
+          const group: Group = { leaf, direction, family, proto: protoClass };
           if (root !== null) collect(root, group, new Map(), raw, protoClass);
         }
       }
@@ -207,7 +213,7 @@ export function diffRulesets(before: PfRuleset, after: PfRuleset): PolicyDiff {
   }
 
   const classCount = protoClasses.length + (other >= 0 ? 1 : 0);
-  const regions = mergeRegions(raw, universe).map((r) => formatRegion(r, before, after, classCount));
+  const regions = mergeRegions(raw, universe).map((r) => formatRegion(r, before, after, classCount, universe));
   const leafOrder = new Map(leaves.map((k, i) => [k, i]));
   regions.sort(
     (a, b) =>
@@ -262,7 +268,7 @@ function fullMask(universe: DiffUniverse, spec: RuleSpec, family: 4 | 6): number
   return mask;
 }
 
-/** Whether a rule can match packets of this (interface, direction, family, protocol) at all. */
+/** Whether a rule can match packets of this (interface, direction, family, protocol) at all; protocol -1: any. */
 function applicable(
   spec: RuleSpec,
   leaf: string,
@@ -275,14 +281,14 @@ function applicable(
   if ((spec.directions & (direction === 'in' ? 1 : 2)) === 0) return false;
   if (spec.interfaces !== null && spec.interfaces.has(leaf) === spec.interfacesNegate) return false;
   if (spec.family !== 0 && spec.family !== family) return false;
+  if ((spec.src < 0 && spec.srcNegate) || (spec.dst < 0 && spec.dstNegate)) return false;
+  if (proto < 0) return true;
   if (spec.protocols !== null && !spec.protocols.has(proto)) return false;
   if ((spec.srcPorts !== null || spec.dstPorts !== null) && proto !== PROTO_TCP && proto !== PROTO_UDP) {
     return false;
   }
   const icmp = family === 4 ? spec.icmp4 : spec.icmp6;
-  if (icmp !== null && ((proto !== PROTO_ICMP && proto !== PROTO_ICMP6) || icmp.size === 0)) return false;
-  if ((spec.src < 0 && spec.srcNegate) || (spec.dst < 0 && spec.dstNegate)) return false;
-  return true;
+  return icmp === null || ((proto === PROTO_ICMP || proto === PROTO_ICMP6) && icmp.size > 0);
 }
 
 const verdictOf = (action: string): Exclude<Verdict, 'unknown'> =>
@@ -419,7 +425,7 @@ class Explorer {
       else group.classes.push(c);
     };
     for (const c of touched) add(ops.map((op, i) => stateIn(c, op, i)), c);
-    if (touched.length < classes.intervals.size) add(dynamic.map((d) => (d ? MAYBE : NO)), null);
+    if (touched.length < classes.present.length) add(dynamic.map((d) => (d ? MAYBE : NO)), null);
     return [...groups.values()].map((group) => ({
       part: { kind: 'addr', classes: group.classes, untouched: group.untouched, touched },
       state: (c: Cand) => {
@@ -637,41 +643,62 @@ function collect(
   path.delete(node.dim);
 }
 
-function spaceOf(dim: number, family: 4 | 6): Space<number | bigint> {
-  if (dim === DST || dim === SRC) return (family === 4 ? IPV4_SPACE : IPV6_SPACE) as Space<number | bigint>;
+/** Port, flag or ICMP-type space of a value dimension. */
+function valueSpace(dim: number): Space<number> {
   const max = dim === DPORT || dim === SPORT ? 65535 : 255;
-  return { min: 0, max, succ: (v) => (v as number) + 1, pred: (v) => (v as number) - 1 } as Space<number | bigint>;
+  return { min: 0, max, succ: (v) => v + 1, pred: (v) => v - 1 };
 }
 
-function union(
-  lists: ReadonlyArray<ReadonlyArray<number | bigint>>,
-  space: Space<number | bigint>,
-): Array<number | bigint> {
-  const pairs: Array<[number | bigint, number | bigint]> = [];
-  for (const list of lists) for (let i = 0; i < list.length; i += 2) pairs.push([list[i] as number | bigint, list[i + 1] as number | bigint]);
+function unionValues(a: readonly number[], b: readonly number[], space: Space<number>): number[] {
+  const pairs: Array<[number, number]> = [];
+  for (const list of [a, b]) for (let i = 0; i < list.length; i += 2) pairs.push([list[i] as number, list[i + 1] as number]);
   return merge(pairs, space);
 }
 
-const isFull = (flat: ReadonlyArray<number | bigint>, space: Space<number | bigint>) =>
-  flat.length === 2 && flat[0] === space.min && flat[1] === space.max;
+/** A region's extent in one dimension: address classes as a bitset, values as flat ranges; null = everything. */
+type Extent = Uint32Array | number[] | null;
 
-/** Turns parts into intervals, then merges regions that differ in one dimension only, then across protocols. */
+function isFullExtent(extent: Exclude<Extent, null>, dim: number, universe: DiffUniverse, family: 4 | 6): boolean {
+  if (extent instanceof Uint32Array) {
+    const all = universe.families[family].bits;
+    return extent.every((word, w) => word === all[w]);
+  }
+  const space = valueSpace(dim);
+  return extent.length === 2 && extent[0] === space.min && extent[1] === space.max;
+}
+
+/** The classes of address parts as one bitset: listed classes, plus the untouched ones (the family's others). */
+function addressBits(parts: Part[], universe: DiffUniverse, family: 4 | 6, touchedBits: Map<readonly number[], Uint32Array>): Uint32Array {
+  const all = universe.families[family].bits;
+  const bits = new Uint32Array(all.length);
+  for (const part of parts) {
+    if (part.kind !== 'addr') continue;
+    for (const c of part.classes) bits[c >>> 5] = (bits[c >>> 5] as number) | (1 << (c & 31));
+    if (!part.untouched) continue;
+    let touched = touchedBits.get(part.touched);
+    if (touched === undefined) {
+      touched = new Uint32Array(all.length);
+      for (const c of part.touched) touched[c >>> 5] = (touched[c >>> 5] as number) | (1 << (c & 31));
+      touchedBits.set(part.touched, touched);
+    }
+    for (let w = 0; w < bits.length; w++) bits[w] = (bits[w] as number) | ((all[w] as number) & ~(touched[w] as number));
+  }
+  return bits;
+}
+
+/** Turns parts into extents, then merges regions that differ in one dimension only, then across protocols. */
 function mergeRegions(raw: RawRegion[], universe: DiffUniverse): RawRegion[] {
-  const addressCache = new Map<Part[], Array<number | bigint>>();
+  const touchedBits = new Map<readonly number[], Uint32Array>();
   for (const region of raw) {
+    const family = region.group.family;
     for (const [dim, list] of region.parts) {
-      const space = spaceOf(dim, region.group.family);
-      let flat: Array<number | bigint>;
-      if (dim === DST || dim === SRC) {
-        flat = addressCache.get(list) ?? addressIntervals(list, universe, region.group.family, space);
-        addressCache.set(list, flat);
-      } else {
-        flat = union(
-          list.map((p) => (p.kind === 'values' ? p.flat : [])),
-          space,
-        );
+      let extent: Exclude<Extent, null>;
+      if (dim === DST || dim === SRC) extent = addressBits(list, universe, family, touchedBits);
+      else {
+        extent = [];
+        for (const p of list) if (p.kind === 'values') extent = unionValues(extent, p.flat, valueSpace(dim));
       }
-      region.dims[dim] = isFull(flat, space) ? null : flat;
+      region.dims[dim] = isFullExtent(extent, dim, universe, family) ? null : extent;
       if (dim === FLAGS && region.dims[dim] !== null) {
         region.flagsText = [...new Set(list.map((p) => (p.kind === 'values' ? (p.text ?? '') : '')))].join(' or ');
       }
@@ -679,34 +706,12 @@ function mergeRegions(raw: RawRegion[], universe: DiffUniverse): RawRegion[] {
   }
   let regions = raw;
   for (let pass = 0; pass < 2; pass++) {
-    for (let dim = 0; dim < DIM_COUNT; dim++) regions = mergeAlong(regions, dim);
+    for (let dim = 0; dim < DIM_COUNT; dim++) regions = mergeAlong(regions, dim, universe);
   }
   return mergeProtocols(regions);
 }
 
-function addressIntervals(
-  parts: Part[],
-  universe: DiffUniverse,
-  family: 4 | 6,
-  space: Space<number | bigint>,
-): Array<number | bigint> {
-  const { intervals } = universe.families[family];
-  const lists: Array<ReadonlyArray<number | bigint>> = [];
-  for (const part of parts) {
-    if (part.kind !== 'addr') continue;
-    for (const c of part.classes) lists.push(intervals.get(c) ?? []);
-    if (part.untouched) {
-      const touched = union(
-        part.touched.map((c) => intervals.get(c) ?? []),
-        space,
-      );
-      lists.push(complement(touched, space));
-    }
-  }
-  return union(lists, space);
-}
-
-const dimKey = (flat: ReadonlyArray<number | bigint> | null) => (flat === null ? '*' : flat.join(','));
+const dimKey = (extent: Extent) => (extent === null ? '*' : extent.join(','));
 
 function outcomeKey(o: Outcome): string {
   return `${o.change}|${o.before.verdict}|${o.before.index}|${o.before.certain}|${o.after.verdict}|${o.after.index}|${o.after.certain}`;
@@ -717,7 +722,7 @@ function groupKey(r: RawRegion): string {
 }
 
 /** Merges regions equal in every dimension but `dim` (their union along `dim` is again a product). */
-function mergeAlong(regions: RawRegion[], dim: number): RawRegion[] {
+function mergeAlong(regions: RawRegion[], dim: number, universe: DiffUniverse): RawRegion[] {
   const merged = new Map<string, RawRegion>();
   for (const region of regions) {
     const key = `${groupKey(region)}|${region.protocols.join(',')}|${region.dims
@@ -730,9 +735,10 @@ function mergeAlong(regions: RawRegion[], dim: number): RawRegion[] {
     }
     const a = existing.dims[dim] ?? null;
     const b = region.dims[dim] ?? null;
-    const space = spaceOf(dim, region.group.family);
-    const joined = a === null || b === null ? null : union([a, b], space);
-    existing.dims[dim] = joined === null || isFull(joined, space) ? null : joined;
+    let joined: Extent = null;
+    if (a instanceof Uint32Array && b instanceof Uint32Array) joined = a.map((word, w) => word | (b[w] as number));
+    else if (Array.isArray(a) && Array.isArray(b)) joined = unionValues(a, b, valueSpace(dim));
+    existing.dims[dim] = joined === null || isFullExtent(joined, dim, universe, region.group.family) ? null : joined;
     if (dim === FLAGS) {
       existing.flagsText =
         existing.dims[dim] === null ? null : [existing.flagsText, region.flagsText].filter(Boolean).join(' or ');
@@ -753,26 +759,39 @@ function mergeProtocols(regions: RawRegion[]): RawRegion[] {
   return [...merged.values()];
 }
 
-function formatAddresses(flat: ReadonlyArray<number | bigint> | null, family: 4 | 6): string[] | null {
-  if (flat === null) return null;
+/** Address classes as text: one walk over the family's elementary intervals, runs of member classes joined. */
+function formatAddresses(bits: Extent, family: 4 | 6, universe: DiffUniverse): string[] | null {
+  if (!(bits instanceof Uint32Array)) return null;
+  const has = (c: number) => (((bits[c >>> 5] as number) >>> (c & 31)) & 1) === 1;
   const out: string[] = [];
-  for (let i = 0; i < flat.length; i += 2) {
+  const emit = (first: number | bigint, last: number | bigint) => {
     const cidrs: Cidr[] =
-      family === 4
-        ? rangeToCidrs(4, flat[i] as number, flat[i + 1] as number)
-        : rangeToCidrs(6, flat[i] as bigint, flat[i + 1] as bigint);
+      family === 4 ? rangeToCidrs(4, first as number, last as number) : rangeToCidrs(6, first as bigint, last as bigint);
     if (cidrs.length === 1) out.push(formatCidr(cidrs[0] as Cidr));
     else {
-      const host = (value: number | bigint) =>
-        family === 4 ? formatIpv4(value as number) : formatIpv6(value as bigint);
-      out.push(`${host(flat[i] as number | bigint)}-${host(flat[i + 1] as number | bigint)}`);
+      const host = (value: number | bigint) => (family === 4 ? formatIpv4(value as number) : formatIpv6(value as bigint));
+      out.push(`${host(first)}-${host(last)}`);
+    }
+  };
+  const { starts, classes } =
+    family === 4 ? universe.index.elementaryIntervals(4) : universe.index.elementaryIntervals(6);
+  const startAt = (i: number) => (starts as ArrayLike<number | bigint>)[i] as number | bigint;
+  let runStart: number | bigint | null = null;
+  for (let i = 0; i < classes.length; i++) {
+    const inside = has(classes[i] as number);
+    if (inside && runStart === null) runStart = startAt(i);
+    if (!inside && runStart !== null) {
+      const end = startAt(i);
+      emit(runStart, family === 4 ? (end as number) - 1 : (end as bigint) - 1n);
+      runStart = null;
     }
   }
+  if (runStart !== null) emit(runStart, family === 4 ? 0xffffffff : (1n << 128n) - 1n);
   return out;
 }
 
-function formatPorts(flat: ReadonlyArray<number | bigint> | null): string[] | null {
-  if (flat === null) return null;
+function formatPorts(flat: Extent): string[] | null {
+  if (!Array.isArray(flat)) return null;
   const out: string[] = [];
   for (let i = 0; i < flat.length; i += 2) {
     out.push(flat[i] === flat[i + 1] ? String(flat[i]) : `${flat[i]}-${flat[i + 1]}`);
@@ -780,14 +799,20 @@ function formatPorts(flat: ReadonlyArray<number | bigint> | null): string[] | nu
   return out;
 }
 
-function values(flat: ReadonlyArray<number | bigint> | null): number[] | null {
-  if (flat === null) return null;
+function values(flat: Extent): number[] | null {
+  if (!Array.isArray(flat)) return null;
   const out: number[] = [];
   for (let i = 0; i < flat.length; i += 2) for (let v = flat[i] as number; v <= (flat[i + 1] as number); v++) out.push(v);
   return out;
 }
 
-function formatRegion(r: RawRegion, before: PfRuleset, after: PfRuleset, protocolClasses: number): DiffRegion {
+function formatRegion(
+  r: RawRegion,
+  before: PfRuleset,
+  after: PfRuleset,
+  protocolClasses: number,
+  universe: DiffUniverse,
+): DiffRegion {
   const side = (s: Outcome['before'], ruleset: PfRuleset): DiffSide => ({
     verdict: s.verdict,
     rule: s.index === null ? null : ruleRef(ruleset.rules[s.index] as never),
@@ -803,9 +828,9 @@ function formatRegion(r: RawRegion, before: PfRuleset, after: PfRuleset, protoco
       new Set(r.protocols).size === protocolClasses
         ? null
         : r.protocols.map((p) => (p < 0 ? 'other' : protocolName(p))),
-    source: formatAddresses(r.dims[SRC] ?? null, r.group.family),
+    source: formatAddresses(r.dims[SRC] ?? null, r.group.family, universe),
     sourcePorts: formatPorts(r.dims[SPORT] ?? null),
-    destination: formatAddresses(r.dims[DST] ?? null, r.group.family),
+    destination: formatAddresses(r.dims[DST] ?? null, r.group.family, universe),
     destinationPorts: formatPorts(r.dims[DPORT] ?? null),
     tcpFlags:
       flagValues === null ? null : { text: r.flagsText ?? '', values: flagValues },

@@ -63,23 +63,27 @@ export interface RuleSpec {
   tagged?: { tag: string; negate: boolean };
 }
 
-/** Address classes of one family: which classes occur, their intervals, and per operand the classes inside it. */
+/** Address classes of one family: which classes occur, and per operand the classes inside it. */
 export interface FamilyClasses {
   family: 4 | 6;
-  /** Class id → flat inclusive intervals `[s0, e0, s1, e1, …]`. */
-  intervals: Map<number, Array<number | bigint>>;
+  /** The class ids that occur in this family. */
+  present: number[];
   /** Operand id → classes wholly inside its known contents. */
   inside: number[][];
   /** Operand id → classes wholly inside its `excludes`. */
   excluded: number[][];
   /** Operand id → its known contents cover the whole family. */
   full: boolean[];
+  /** Bitset (over every class id) of the classes that occur in this family. */
+  bits: Uint32Array;
 }
 
 export class DiffUniverse {
   readonly operands: AddressOperand[] = [];
   private readonly operandCidrs: Cidr[][] = [];
   private readonly byKey = new Map<string, Array<{ set: AddressSet | undefined; id: number }>>();
+  /** The same set object seen again (every rule naming one table): no content comparison. */
+  private readonly bySet = new Map<AddressSet, { key: string; id: number }>();
   private readonly signatures = new Map<string, number>();
   index!: MultiPrefixIndex;
   families!: { 4: FamilyClasses; 6: FamilyClasses };
@@ -123,6 +127,14 @@ export class DiffUniverse {
   }
 
   private operand(key: string, text: string, set: AddressSet | undefined): number {
+    const seen = set === undefined ? undefined : this.bySet.get(set);
+    if (seen !== undefined && seen.key === key) return seen.id;
+    const id = this.register(key, text, set);
+    if (set !== undefined) this.bySet.set(set, { key, id });
+    return id;
+  }
+
+  private register(key: string, text: string, set: AddressSet | undefined): number {
     const known = this.byKey.get(key) ?? [];
     const same = known.find((k) => sameSet(k.set, set));
     if (same !== undefined) return same.id;
@@ -238,25 +250,14 @@ export class DiffUniverse {
   }
 
   private classesOf(family: 4 | 6): FamilyClasses {
-    const intervals = new Map<number, Array<number | bigint>>();
-    const max = family === 4 ? 0xffffffff : (1n << 128n) - 1n;
-    const { starts, classes } =
-      family === 4 ? this.index.elementaryIntervals(4) : this.index.elementaryIntervals(6);
-    for (let i = 0; i < classes.length; i++) {
-      const start = (starts as ArrayLike<number | bigint>)[i] as number | bigint;
-      const next = (starts as ArrayLike<number | bigint>)[i + 1];
-      const end = next === undefined ? max : family === 4 ? (next as number) - 1 : (next as bigint) - 1n;
-      const c = classes[i] as number;
-      const list = intervals.get(c);
-      if (list === undefined) intervals.set(c, [start, end]);
-      else list.push(start, end);
-    }
+    const { classes } = family === 4 ? this.index.elementaryIntervals(4) : this.index.elementaryIntervals(6);
+    const present = [...new Set(Array.from(classes))];
     const inside: number[][] = this.operands.map(() => []);
     const excluded: number[][] = this.operands.map(() => []);
     const excludeOwner = new Map(
       this.operands.filter((o) => o.excludeSet >= 0).map((o) => [o.excludeSet, o.id]),
     );
-    for (const c of intervals.keys()) {
+    for (const c of present) {
       for (const set of this.index.classMembers(c)) {
         if (set < this.operands.length) (inside[set] as number[]).push(c);
         else {
@@ -265,8 +266,10 @@ export class DiffUniverse {
         }
       }
     }
-    const full = inside.map((list) => list.length === intervals.size);
-    return { family, intervals, inside, excluded, full };
+    const full = inside.map((list) => list.length === present.length);
+    const bits = new Uint32Array(Math.ceil(this.index.classCount / 32));
+    for (const c of present) bits[c >>> 5] = (bits[c >>> 5] as number) | (1 << (c & 31));
+    return { family, present, inside, excluded, full, bits };
   }
 }
 
