@@ -6,7 +6,7 @@
  */
 import { createEvaluator, type EvaluationResult, type RuleRef, type Verdict } from './evaluate.ts';
 import type { PfRuleset } from './model.ts';
-import type { Packet } from './packet.ts';
+import { type Packet, PacketError } from './packet.ts';
 
 /** How Portcullis reaches the gateway's API. */
 export interface ManagementPath {
@@ -70,4 +70,23 @@ export function checkLockout(before: PfRuleset, after: PfRuleset, path: Manageme
           ? 'cut'
           : 'blocked';
   return { status, packet: now.packet, before: side(was), after: side(now) };
+}
+
+/** The one-line form of a management path, for the CLI. */
+export const MANAGEMENT_LINE_SYNTAX = '<interface> <source> -> <address>:<port>  (IPv6 in brackets: [2001:db8::1]:443)';
+
+/** Parses `lan 192.168.1.50 -> 192.168.1.1:443`. Throws `PacketError` naming the part at fault. */
+export function parseManagementLine(line: string): ManagementPath {
+  const match = /^\s*(\S+)\s+(\S+)\s*->\s*(\[[^\]]+\]|[^\s:]+):(\d+)\s*$/.exec(line);
+  if (match === null) throw new PacketError('management', `expected ${MANAGEMENT_LINE_SYNTAX}`);
+  const port = Number(match[4]);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new PacketError('dstPort', `port ${match[4]} is not 1-65535`);
+  }
+  return {
+    interface: match[1] as string,
+    source: match[2] as string,
+    address: (match[3] as string).replace(/^\[|\]$/g, ''),
+    port,
+  };
 }
