@@ -1,7 +1,7 @@
 /**
  * @module Aligns two rule lists by their match signatures: a longest common subsequence found with Myers' O(ND)
  * difference algorithm after stripping the common prefix and suffix. Rules outside the alignment are the
- * "changed" rules of the semantic diff (docs/adr/0120-policy-diff-regions.md). Any common subsequence keeps the
+ * "changed" rules of the semantic diff (docs/adr/0140-policy-diff-regions.md). Any common subsequence keeps the
  * diff exact; a longer one only prunes more, so a very large edit distance falls back to prefix and suffix. Pure.
  */
 

@@ -2,7 +2,7 @@
  * @module The semantic diff of two rulesets: EXACTLY which initial packets (state table empty) change verdict —
  * newly pass, newly block, block ⇄ reject, or may change because of run-time contents — as regions (interface,
  * direction, family, protocols, source/destination ranges, ports, TCP flags, ICMP types) with the deciding rule
- * before and after. Algorithm (docs/adr/0120-policy-diff-regions.md): align the two rule lists by match signature;
+ * before and after. Algorithm (docs/adr/0140-policy-diff-regions.md): align the two rule lists by match signature;
  * only packets matched by a rule outside the alignment can change (pf-semantics.md §2.1: the other rules match in
  * the same order on both sides). Per (interface, direction, family, protocol) the packet space is split one
  * dimension at a time into the classes the candidate rules induce (address classes of one shared prefix index,
