@@ -45,14 +45,15 @@ function changeRule(rule: RuleConfig, n: number): RuleConfig {
 
 /**
  * `count` rules changed, picked among those in the ruleset (not disabled or left out, so each edit counts). One
- * change is the first LAN rule (random rules of this config are mostly shadowed, which would make it trivial).
+ * change is the first quick floating rule: pf evaluates it before every tab, so the change is not shadowed (random
+ * rules of this config mostly are, which would make the case trivial).
  */
 function edited(config: PolicyConfig, loaded: ReadonlySet<number>, count: number, seed: number): PolicyConfig {
   const random = prng(seed);
   const rules = [...config.rules];
   const candidates = [...loaded];
   const picked = new Set<number>();
-  if (count === 1) picked.add(candidates.find((i) => rules[i]?.interface === 'lan' && !rules[i]?.floating) as number);
+  if (count === 1) picked.add(candidates.find((i) => rules[i]?.floating && rules[i]?.quick) as number);
   while (picked.size < count) picked.add(candidates[Math.floor(random() * candidates.length)] as number);
   for (const i of picked) rules[i] = changeRule(rules[i] as RuleConfig, i);
   return { ...config, rules };

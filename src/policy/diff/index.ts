@@ -62,7 +62,7 @@ export interface PolicyDiff {
   changedRules: { before: RuleRef[]; after: RuleRef[] };
   /** Leaf interfaces only one side has (not diffed: no packet can arrive on a missing interface). */
   interfaces: { onlyBefore: string[]; onlyAfter: string[] };
-  /** Protocols no rule names, i.e. what `other` stands for, as "every protocol except …". */
+  /** Protocols some rule names (each compared on its own); the protocol `other` in a region is every protocol else. */
   namedProtocols: string[];
 }
 
