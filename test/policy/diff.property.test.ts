@@ -279,7 +279,7 @@ test.prop([fc.array(rule, { maxLength: 10 }), edit, fc.array(packet, { minLength
       if (certain) expect([was, now]).toEqual([region.before.verdict, region.after.verdict]);
     }
   }
-});
+}, 120_000);
 
 it('the property saw every kind of change', () => {
   for (const kind of ['none', 'newly-pass', 'newly-block', 'reply-changed', 'unknown', 'reference-changed']) {

@@ -14,7 +14,7 @@
 import { type Cidr, formatCidr, formatIpv4, formatIpv6, rangeToCidrs } from '../../net/ip.ts';
 import { type RuleRef, ruleRef, type Verdict } from '../evaluate.ts';
 import { merge, type Space } from '../lint/intervals.ts';
-import type { AddressFamily, PfRuleset } from '../model.ts';
+import type { AddressFamily, PfRule, PfRuleset } from '../model.ts';
 import { PROTO_ICMP, PROTO_ICMP6, PROTO_TCP, PROTO_UDP, protocolName, tcpFlagLetters } from '../packet.ts';
 import { alignSignatures } from './align.ts';
 import { DiffUniverse, type FamilyClasses, type RuleSpec } from './universe.ts';
@@ -89,7 +89,6 @@ interface Entry {
   /** Unique over both sides (memo keys). */
   id: number;
   spec: RuleSpec;
-  side: 0 | 1;
   /** `PfRule.index` in its ruleset. */
   index: number;
   changed: boolean;
@@ -154,16 +153,15 @@ export function diffRulesets(before: PfRuleset, after: PfRuleset): PolicyDiff {
   const alignedBefore = new Set(pairs.map(([i]) => i));
   const alignedAfter = new Set(pairs.map(([, j]) => j));
   let nextId = 0;
-  const entry = (spec: RuleSpec, side: 0 | 1, index: number, changed: boolean): Entry => ({
+  const entry = (spec: RuleSpec, index: number, changed: boolean): Entry => ({
     id: nextId++,
     spec,
-    side,
     index,
     changed,
     full: { 4: fullMask(universe, spec, 4), 6: fullMask(universe, spec, 6) },
   });
-  const entriesBefore = specsBefore.map((s, i) => entry(s, 0, i, !alignedBefore.has(i)));
-  const entriesAfter = specsAfter.map((s, j) => entry(s, 1, j, !alignedAfter.has(j)));
+  const entriesBefore = specsBefore.map((s, i) => entry(s, i, !alignedBefore.has(i)));
+  const entriesAfter = specsAfter.map((s, j) => entry(s, j, !alignedAfter.has(j)));
   const tagMode = [...specsBefore, ...specsAfter].some((s) => s.tagged !== undefined);
 
   const leavesOf = (r: PfRuleset) => r.interfaces.filter((i) => LEAF_KINDS.has(i.kind)).map((i) => i.key);
@@ -232,8 +230,8 @@ export function diffRulesets(before: PfRuleset, after: PfRuleset): PolicyDiff {
     regions,
     counts,
     changedRules: {
-      before: entriesBefore.filter((e) => e.changed).map((e) => ruleRef(before.rules[e.index] as never)),
-      after: entriesAfter.filter((e) => e.changed).map((e) => ruleRef(after.rules[e.index] as never)),
+      before: entriesBefore.filter((e) => e.changed).map((e) => ruleRef(before.rules[e.index] as PfRule)),
+      after: entriesAfter.filter((e) => e.changed).map((e) => ruleRef(after.rules[e.index] as PfRule)),
     },
     interfaces: {
       onlyBefore: leavesBefore.filter((k) => !leavesAfter.includes(k)),
@@ -578,8 +576,8 @@ class Explorer {
       }
       results.push({ b: b as number, a: a as number, assignment });
     }
-    const verdictBefore = (i: number) => (i < 0 ? 'pass' : verdictOf((this.before.rules[i] as { action: string }).action));
-    const verdictAfter = (i: number) => (i < 0 ? 'pass' : verdictOf((this.after.rules[i] as { action: string }).action));
+    const verdictBefore = (i: number) => (i < 0 ? 'pass' : verdictOf((this.before.rules[i] as PfRule).action));
+    const verdictAfter = (i: number) => (i < 0 ? 'pass' : verdictOf((this.after.rules[i] as PfRule).action));
     const kinds = new Set(
       results.map(({ b, a }) => {
         const vb = verdictBefore(b);
@@ -815,7 +813,7 @@ function formatRegion(
 ): DiffRegion {
   const side = (s: Outcome['before'], ruleset: PfRuleset): DiffSide => ({
     verdict: s.verdict,
-    rule: s.index === null ? null : ruleRef(ruleset.rules[s.index] as never),
+    rule: s.index === null ? null : ruleRef(ruleset.rules[s.index] as PfRule),
     certain: s.certain,
   });
   const flagValues = values(r.dims[FLAGS] ?? null);
