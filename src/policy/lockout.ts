@@ -73,7 +73,8 @@ export function checkLockout(before: PfRuleset, after: PfRuleset, path: Manageme
 }
 
 /** The one-line form of a management path, for the CLI. */
-export const MANAGEMENT_LINE_SYNTAX = '<interface> <source> -> <address>:<port>  (IPv6 in brackets: [2001:db8::1]:443)';
+export const MANAGEMENT_LINE_SYNTAX =
+  '<interface> <source> -> <address>:<port>  (IPv6 in brackets: [2001:db8::1]:443)';
 
 /** Parses `lan 192.168.1.50 -> 192.168.1.1:443`. Throws `PacketError` naming the part at fault. */
 export function parseManagementLine(line: string): ManagementPath {

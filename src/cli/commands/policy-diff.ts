@@ -36,7 +36,9 @@ export function describeRule(rule: RuleRef | null): string {
   if (rule === null) return 'the default pass (no rule matches)';
   const tracker = rule.tracker ? ` [tracker ${rule.tracker}]` : '';
   const name = rule.descr || rule.label || '';
-  return rule.kind === 'user' ? `${rule.tab} #${rule.position} "${name}"${tracker}` : `system rule "${name}"${tracker}`;
+  return rule.kind === 'user'
+    ? `${rule.tab} #${rule.position} "${name}"${tracker}`
+    : `system rule "${name}"${tracker}`;
 }
 
 function list(values: readonly string[] | null, any: string): string {
@@ -75,7 +77,8 @@ export function formatDiff(diff: PolicyDiff, lockout: LockoutCheck | null): stri
   for (const key of ['onlyBefore', 'onlyAfter'] as const) {
     const keys = diff.interfaces[key];
     if (keys.length > 0) {
-      lines.push(`Interfaces only ${key === 'onlyBefore' ? 'before' : 'after'} (not compared): ${keys.join(', ')}`, '');
+      const when = key === 'onlyBefore' ? 'before' : 'after';
+      lines.push(`Interfaces only ${when} (not compared): ${keys.join(', ')}`, '');
     }
   }
   for (const change of Object.keys(HEADINGS) as DiffChange[]) {
@@ -83,7 +86,12 @@ export function formatDiff(diff: PolicyDiff, lockout: LockoutCheck | null): stri
     if (regions.length === 0) continue;
     lines.push(`${HEADINGS[change]} (${regions.length})`, '');
     for (const region of regions) {
-      lines.push(`  ${describeRegion(region)}`, `    ${side('before', region.before)}`, `    ${side('after', region.after)}`, '');
+      lines.push(
+        `  ${describeRegion(region)}`,
+        `    ${side('before', region.before)}`,
+        `    ${side('after', region.after)}`,
+        '',
+      );
     }
   }
   if (diff.regions.length === 0) lines.push('No flow changes verdict.', '');

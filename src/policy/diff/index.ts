@@ -62,7 +62,7 @@ export interface PolicyDiff {
   changedRules: { before: RuleRef[]; after: RuleRef[] };
   /** Leaf interfaces only one side has (not diffed: no packet can arrive on a missing interface). */
   interfaces: { onlyBefore: string[]; onlyAfter: string[] };
-  /** Protocols some rule names (each compared on its own); the protocol `other` in a region is every protocol else. */
+  /** Protocols some rule names (each compared on its own); `other` in a region is every protocol else. */
   namedProtocols: string[];
 }
 
@@ -395,7 +395,9 @@ class Explorer {
   private partitionAddresses(dim: number, cands: Cand[]): Array<{ part: Part; state: (c: Cand) => number }> {
     const { classes, universe, family } = this;
     const side = (c: Cand) =>
-      dim === DST ? { op: c.e.spec.dst, negate: c.e.spec.dstNegate } : { op: c.e.spec.src, negate: c.e.spec.srcNegate };
+      dim === DST
+        ? { op: c.e.spec.dst, negate: c.e.spec.dstNegate }
+        : { op: c.e.spec.src, negate: c.e.spec.srcNegate };
     const ops = [...new Set(cands.map((c) => side(c).op).filter((op) => op >= 0))];
     const position = new Map(ops.map((op, i) => [op, i]));
     const dynamic = ops.map((op) => isDynamic(universe, op, family));
@@ -590,7 +592,9 @@ class Explorer {
     );
     if (kinds.size === 1 && kinds.has('same')) return null;
     const change: DiffChange = kinds.size === 1 ? ([...kinds][0] as DiffChange) : 'unknown';
-    const known = results.find((r) => [...r.assignment.values()].every((v) => !v)) ?? (results[0] as (typeof results)[0]);
+    // The possibility under the known contents: every unknown fact false.
+    const known =
+      results.find((r) => [...r.assignment.values()].every((v) => !v)) ?? (results[0] as (typeof results)[0]);
     const side = (pick: (r: (typeof results)[0]) => number, verdict: (i: number) => Verdict) => {
       const verdicts = new Set(results.map((r) => verdict(pick(r))));
       const certain = results.every((r) => pick(r) === pick(known));
@@ -649,7 +653,9 @@ function valueSpace(dim: number): Space<number> {
 
 function unionValues(a: readonly number[], b: readonly number[], space: Space<number>): number[] {
   const pairs: Array<[number, number]> = [];
-  for (const list of [a, b]) for (let i = 0; i < list.length; i += 2) pairs.push([list[i] as number, list[i + 1] as number]);
+  for (const list of [a, b]) {
+    for (let i = 0; i < list.length; i += 2) pairs.push([list[i] as number, list[i + 1] as number]);
+  }
   return merge(pairs, space);
 }
 
@@ -666,7 +672,12 @@ function isFullExtent(extent: Exclude<Extent, null>, dim: number, universe: Diff
 }
 
 /** The classes of address parts as one bitset: listed classes, plus the untouched ones (the family's others). */
-function addressBits(parts: Part[], universe: DiffUniverse, family: 4 | 6, touchedBits: Map<readonly number[], Uint32Array>): Uint32Array {
+function addressBits(
+  parts: Part[],
+  universe: DiffUniverse,
+  family: 4 | 6,
+  touchedBits: Map<readonly number[], Uint32Array>,
+): Uint32Array {
   const all = universe.families[family].bits;
   const bits = new Uint32Array(all.length);
   for (const part of parts) {
@@ -679,7 +690,9 @@ function addressBits(parts: Part[], universe: DiffUniverse, family: 4 | 6, touch
       for (const c of part.touched) touched[c >>> 5] = (touched[c >>> 5] as number) | (1 << (c & 31));
       touchedBits.set(part.touched, touched);
     }
-    for (let w = 0; w < bits.length; w++) bits[w] = (bits[w] as number) | ((all[w] as number) & ~(touched[w] as number));
+    for (let w = 0; w < bits.length; w++) {
+      bits[w] = (bits[w] as number) | ((all[w] as number) & ~(touched[w] as number));
+    }
   }
   return bits;
 }
@@ -712,7 +725,8 @@ function mergeRegions(raw: RawRegion[], universe: DiffUniverse): RawRegion[] {
 const dimKey = (extent: Extent) => (extent === null ? '*' : extent.join(','));
 
 function outcomeKey(o: Outcome): string {
-  return `${o.change}|${o.before.verdict}|${o.before.index}|${o.before.certain}|${o.after.verdict}|${o.after.index}|${o.after.certain}`;
+  const side = (s: Outcome['before']) => `${s.verdict}|${s.index}|${s.certain}`;
+  return `${o.change}|${side(o.before)}|${side(o.after)}`;
 }
 
 function groupKey(r: RawRegion): string {
@@ -764,10 +778,13 @@ function formatAddresses(bits: Extent, family: 4 | 6, universe: DiffUniverse): s
   const out: string[] = [];
   const emit = (first: number | bigint, last: number | bigint) => {
     const cidrs: Cidr[] =
-      family === 4 ? rangeToCidrs(4, first as number, last as number) : rangeToCidrs(6, first as bigint, last as bigint);
+      family === 4
+        ? rangeToCidrs(4, first as number, last as number)
+        : rangeToCidrs(6, first as bigint, last as bigint);
     if (cidrs.length === 1) out.push(formatCidr(cidrs[0] as Cidr));
     else {
-      const host = (value: number | bigint) => (family === 4 ? formatIpv4(value as number) : formatIpv6(value as bigint));
+      const host = (value: number | bigint) =>
+        family === 4 ? formatIpv4(value as number) : formatIpv6(value as bigint);
       out.push(`${host(first)}-${host(last)}`);
     }
   };
@@ -800,7 +817,9 @@ function formatPorts(flat: Extent): string[] | null {
 function values(flat: Extent): number[] | null {
   if (!Array.isArray(flat)) return null;
   const out: number[] = [];
-  for (let i = 0; i < flat.length; i += 2) for (let v = flat[i] as number; v <= (flat[i + 1] as number); v++) out.push(v);
+  for (let i = 0; i < flat.length; i += 2) {
+    for (let v = flat[i] as number; v <= (flat[i + 1] as number); v++) out.push(v);
+  }
   return out;
 }
 
