@@ -258,6 +258,20 @@ export class MultiPrefixIndex {
   has(address: IpAddress, setIndex: number): boolean {
     return this.classHas(this.classOf(address), setIndex);
   }
+
+  /**
+   * The elementary intervals of one family in address order: `starts[i]` up to the next start (or the end of the
+   * family's space) all carry class `classes[i]`. Read-only views, for callers that walk classes as regions (the
+   * policy diff).
+   */
+  elementaryIntervals(family: 4): { starts: ArrayLike<number>; classes: ArrayLike<number> };
+  elementaryIntervals(family: 6): { starts: readonly bigint[]; classes: ArrayLike<number> };
+  elementaryIntervals(family: 4 | 6): {
+    starts: ArrayLike<number> | readonly bigint[];
+    classes: ArrayLike<number>;
+  } {
+    return family === 4 ? this.v4 : this.v6;
+  }
 }
 
 /** `slices[p]` = index of the first interval starting at or after `p * 65536`, for p in 0…65536. */

@@ -136,7 +136,8 @@ const NO_TAGS: ReadonlySet<string> = new Set();
 /** Above this many explored possibilities the answer is `unknown` without listing them (docs/adr/0053). */
 const MAX_POSSIBILITIES = 256;
 
-function ruleRef(rule: PfRule): RuleRef {
+/** The GUI-facing reference of a pf rule (also used by the diff and the lock-out check). */
+export function ruleRef(rule: PfRule): RuleRef {
   return {
     kind: rule.origin.kind,
     tab: rule.origin.tab,

@@ -8,13 +8,14 @@ import { loadPolicy } from '../../policy/import/index.ts';
 import type { PfRuleset, PolicyConfig, PolicyWarning } from '../../policy/model.ts';
 import { printRuleset } from '../../policy/print.ts';
 import { PolicyInputError } from '../../policy/warnings.ts';
+import { registerPolicyDiff } from './policy-diff.ts';
 import { registerPolicyLint } from './policy-lint.ts';
 import { registerPolicyTrace } from './policy-trace.ts';
 
 export function registerPolicyCommands(program: Command): void {
   const policy = program
     .command('policy')
-    .description('understand a pfSense policy: generated ruleset, packet traces, lint');
+    .description('understand a pfSense policy: generated ruleset, packet traces, lint, semantic diff');
 
   policy
     .command('ruleset')
@@ -34,6 +35,7 @@ export function registerPolicyCommands(program: Command): void {
 
   registerPolicyTrace(policy);
   registerPolicyLint(policy);
+  registerPolicyDiff(policy);
 }
 
 /**
@@ -44,14 +46,20 @@ export function loadRulesetOrExit(path: string): PfRuleset {
   return loadPolicyOrExit(path).ruleset;
 }
 
-/** Like `loadRulesetOrExit`, also returning the imported config (lint reads trackers of left-out rules). */
-export function loadPolicyOrExit(path: string): { config: PolicyConfig; ruleset: PfRuleset } {
+/**
+ * Like `loadRulesetOrExit`, also returning the imported config (lint reads trackers of left-out rules). `option`
+ * names the command-line option the file came from in messages.
+ */
+export function loadPolicyOrExit(
+  path: string,
+  option = '--config',
+): { config: PolicyConfig; ruleset: PfRuleset } {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
     process.stderr.write(
-      `error: cannot read --config ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}\n`,
+      `error: cannot read ${option} ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}\n`,
     );
     process.exit(2);
   }
@@ -59,7 +67,7 @@ export function loadPolicyOrExit(path: string): { config: PolicyConfig; ruleset:
     return loadPolicy(text);
   } catch (error) {
     if (error instanceof PolicyInputError) {
-      process.stderr.write(`error: invalid --config ${path}: ${error.message}\n`);
+      process.stderr.write(`error: invalid ${option} ${path}: ${error.message}\n`);
       process.exit(2);
     }
     throw error;

@@ -12,6 +12,7 @@ import { edlRoutes } from './edl.ts';
 import { gatewayRoutes } from './gateways.ts';
 import { grantRoutes } from './grants.ts';
 import { knocRoutes } from './knocs.ts';
+import { policyRoutes } from './policy.ts';
 import { portalRoutes } from './portal.ts';
 import { authRoutes } from './auth.ts';
 import { groupRoutes } from './groups.ts';
@@ -35,4 +36,5 @@ export const ROUTE_MODULES: readonly FastifyPluginAsync[] = [
   grantRoutes,
   portalRoutes,
   edlRoutes,
+  policyRoutes,
 ];
