@@ -2,7 +2,7 @@
  * @module The lock-out check: does Portcullis's own path to the gateway's API (a TCP connection from Portcullis's
  * address, as the gateway sees it, to the API address and port, arriving on one interface) still pass after a
  * change? The connection's first packet (a SYN, state table empty) is evaluated against both rulesets; its replies
- * then pass by state (pf-semantics.md §2.4). Pure; no I/O.
+ * then pass by state (docs/reference/pf-semantics.md §2.4). Pure; no I/O.
  */
 import { createEvaluator, type EvaluationResult, type RuleRef, type Verdict } from './evaluate.ts';
 import type { PfRuleset } from './model.ts';

@@ -84,11 +84,11 @@ const rule: fc.Arbitrary<PfRule> = fc
     const portsAllowed = g.protocols?.every((p) => p === 'tcp' || p === 'udp') === true;
     const out: PfRule = {
       ...r('block all'),
-      action: g.action as PfRule['action'],
-      direction: g.direction as PfRule['direction'],
+      action: g.action,
+      direction: g.direction,
       quick: g.quick,
       on: g.on,
-      af: g.af as PfRule['af'],
+      af: g.af,
       protocols: g.protocols,
       from: g.from,
       to: g.to,
@@ -152,10 +152,10 @@ function applyEdit(rules: PfRule[], e: Edit): { rules: PfRule[]; tables: Record<
       break;
     }
     case 'quick':
-      if (out[at] !== undefined) out[at] = { ...(out[at] as PfRule), quick: !(out[at] as PfRule).quick };
+      if (out[at] !== undefined) out[at] = { ...(out[at]), quick: !(out[at]).quick };
       break;
     case 'action':
-      if (out[at] !== undefined) out[at] = { ...(out[at] as PfRule), action: e.action, state: e.action === 'pass' ? 'keep' : null };
+      if (out[at] !== undefined) out[at] = { ...(out[at]), action: e.action, state: e.action === 'pass' ? 'keep' : null };
       break;
     case 'flip':
       return {
@@ -188,7 +188,7 @@ const packet: fc.Arbitrary<Packet> = fc
     const hosts = g.v6 ? V6 : V4;
     const p: Packet = {
       interface: g.interface,
-      direction: g.direction as 'in' | 'out',
+      direction: g.direction,
       proto: g.proto,
       src: hosts[g.src % hosts.length] as string,
       dst: hosts[g.dst % hosts.length] as string,

@@ -192,7 +192,7 @@ describe('diffRulesets', () => {
     const before = baseConfig({ rules: [tcpTo('10.1.1.0/24', '1000-2000')] });
     const after = baseConfig({ rules: [tcpTo('10.1.1.0/25', '1000-1500')] });
     const { a, b, diff } = diffOf(before, after);
-    const boxes = new Set(diff.regions.map((r: DiffRegion) => `${r.change} ${r.destination} ${r.destinationPorts}`));
+    const boxes = new Set(diff.regions.map((r: DiffRegion) => `${r.change} ${String(r.destination)} ${String(r.destinationPorts)}`));
     expect(boxes).toEqual(new Set(['newly-block 10.1.1.0/25 1501-2000', 'newly-block 10.1.1.128/25 1000-2000']));
     expect(verdicts(a, b, syn('lan', '192.168.1.9', '10.1.1.3', 1501))).toEqual(['pass', 'block']);
     expect(verdicts(a, b, syn('lan', '192.168.1.9', '10.1.1.3', 1500))).toEqual(['pass', 'pass']);

@@ -3,7 +3,7 @@
  * newly pass, newly block, block ⇄ reject, or may change because of run-time contents — as regions (interface,
  * direction, family, protocols, source/destination ranges, ports, TCP flags, ICMP types) with the deciding rule
  * before and after. Algorithm (docs/adr/0140-policy-diff-regions.md): align the two rule lists by match signature;
- * only packets matched by a rule outside the alignment can change (pf-semantics.md §2.1: the other rules match in
+ * only packets matched by a rule outside the alignment can change (docs/reference/pf-semantics.md §2.1: the other rules match in
  * the same order on both sides). Per (interface, direction, family, protocol) the packet space is split one
  * dimension at a time into the classes the candidate rules induce (address classes of one shared prefix index,
  * port intervals, flag and ICMP-type values), dropping rules that cannot match, cutting each first-match list
@@ -565,7 +565,7 @@ class Explorer {
   /** Explores the unknown facts of a box; null when every possibility keeps the verdict. */
   private outcome(before: Cand[], after: Cand[]): Outcome | null {
     const results: Array<{ b: number; a: number; assignment: Map<string, boolean> }> = [];
-    const stack: Array<Map<string, boolean>> = [new Map()];
+    const stack: Array<Map<string, boolean>> = [new Map<string, boolean>()];
     while (stack.length > 0) {
       const assignment = stack.pop() as Map<string, boolean>;
       const b = this.decide(before, assignment);
@@ -593,8 +593,8 @@ class Explorer {
     if (kinds.size === 1 && kinds.has('same')) return null;
     const change: DiffChange = kinds.size === 1 ? ([...kinds][0] as DiffChange) : 'unknown';
     // The possibility under the known contents: every unknown fact false.
-    const known =
-      results.find((r) => [...r.assignment.values()].every((v) => !v)) ?? (results[0] as (typeof results)[0]);
+    const known = results.find((r) => [...r.assignment.values()].every((v) => !v)) ?? results[0];
+    if (known === undefined) throw new Error('no possibility explored');
     const side = (pick: (r: (typeof results)[0]) => number, verdict: (i: number) => Verdict) => {
       const verdicts = new Set(results.map((r) => verdict(pick(r))));
       const certain = results.every((r) => pick(r) === pick(known));

@@ -2,7 +2,7 @@
  * @module The shared vocabulary of a two-ruleset diff: every address operand of both rulesets in ONE prefix index
  * (an alias with the same contents on both sides is one operand; an edited alias is two), the index's address
  * classes per family as regions, and each pf rule reduced to what decides an initial packet (`RuleSpec`) with a
- * signature id, so equal rules align. Matching mirrors `compiled.ts` exactly (pf-semantics.md §2.1-§2.4). Pure.
+ * signature id, so equal rules align. Matching mirrors `compiled.ts` exactly (docs/reference/pf-semantics.md §2.1-§2.4). Pure.
  */
 import { type Cidr, parseCidr } from '../../net/ip.ts';
 import { MultiPrefixIndex } from '../../net/prefix-index.ts';
