@@ -33,6 +33,7 @@ import {
 } from './plugins/observability.ts';
 import { ROUTE_MODULES } from './routes/index.ts';
 import { registerSharedSchemas } from './schemas.ts';
+import { normalizePathIds } from './validation.ts';
 
 export interface BuildAppOptions {
   store: Store;
@@ -118,6 +119,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   app.decorate('keyring', options.keyring);
 
   registerErrorHandling(app);
+  app.addHook('preValidation', async (request) => normalizePathIds(request.params));
   await registerHttpPlugins(app);
   app.decorate('metricsRegistry', registerObservability(app));
   const declared = registerAccessControl(app, createAuthBackend(store, config.authCacheTtlSeconds * 1000));

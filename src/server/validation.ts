@@ -7,6 +7,7 @@
  * `requiredProperties` / `additionalProperties` lists where AJV has `missingProperty` / `additionalProperty`;
  * both spellings are read.
  */
+import { isUuid } from '../identity/validate.ts';
 import { ApiError } from './errors.ts';
 
 export interface SchemaError {
@@ -62,4 +63,16 @@ export function validationError(errors: readonly SchemaError[], part: string): A
   if (!first) return new ApiError('PC_ERR_VALIDATION', `${part} is invalid`, { field: part });
   const { field, message } = describeSchemaError(first, part);
   return new ApiError('PC_ERR_VALIDATION', message, { field });
+}
+
+/**
+ * Lower-cases every UUID-shaped path parameter before validation, so a route keyed by id sees one spelling
+ * whatever the client sent: ids are compared, audited and used as associated data of encrypted columns as text.
+ */
+export function normalizePathIds(params: unknown): void {
+  if (params === null || typeof params !== 'object') return;
+  const record = params as Record<string, unknown>;
+  for (const [key, value] of Object.entries(record)) {
+    if (isUuid(value)) record[key] = value.toLowerCase();
+  }
 }
