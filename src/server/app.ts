@@ -29,11 +29,12 @@ import {
   genRequestId,
   LOG_REDACT_PATHS,
   registerObservability,
+  serializeError,
   serializeRequest,
 } from './plugins/observability.ts';
 import { ROUTE_MODULES } from './routes/index.ts';
 import { registerSharedSchemas } from './schemas.ts';
-import { normalizePathIds } from './validation.ts';
+import { normalizePathIds, rejectNul } from './validation.ts';
 
 export interface BuildAppOptions {
   store: Store;
@@ -66,7 +67,7 @@ function loggerOptions(config: ServerConfig): pino.LoggerOptions {
   return {
     level: config.logLevel,
     redact: { paths: LOG_REDACT_PATHS, censor: '[redacted]' },
-    serializers: { req: serializeRequest },
+    serializers: { req: serializeRequest, err: serializeError },
   };
 }
 
@@ -119,7 +120,10 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   app.decorate('keyring', options.keyring);
 
   registerErrorHandling(app);
-  app.addHook('preValidation', async (request) => normalizePathIds(request.params));
+  app.addHook('preValidation', async (request) => {
+    rejectNul(request);
+    normalizePathIds(request.params);
+  });
   await registerHttpPlugins(app);
   app.decorate('metricsRegistry', registerObservability(app));
   const declared = registerAccessControl(app, createAuthBackend(store, config.authCacheTtlSeconds * 1000));

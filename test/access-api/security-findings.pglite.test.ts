@@ -246,3 +246,75 @@ describe('finding 4: an upper-case id in the path cannot corrupt a gateway key',
     expect(audit.items.map((e) => e.targetId)).toContain(id);
   });
 });
+
+describe('finding 5: NUL, control characters and year-0 dates are 400s naming the field, nothing written', () => {
+  const tables = ['users', 'groups', 'sites', 'grants', 'audit_log', 'api_tokens'];
+  const counts = async () => Object.fromEntries(await Promise.all(tables.map(async (t) => [t, await count(t)])));
+
+  it.each([
+    { name: 'user display_name with NUL', method: 'POST', url: () => '/api/v1/users', payload: () => ({ username: `nul${++n}`, password: 'a-long-password-1', display_name: 'Eve\u0000' }), field: 'display_name' },
+    { name: 'user display_name with a line break', method: 'POST', url: () => '/api/v1/users', payload: () => ({ username: `lf${++n}`, password: 'a-long-password-1', display_name: 'Eve\nforged log line' }), field: 'display_name' },
+    { name: 'user password with NUL', method: 'POST', url: () => '/api/v1/users', payload: () => ({ username: `pw${++n}`, password: 'secret\u0000secret' }), field: 'password' },
+    { name: 'group description with NUL', method: 'POST', url: () => '/api/v1/groups', payload: () => ({ name: `g${++n}`, description: 'x\u0000y' }), field: 'description' },
+    { name: 'site name with ESC', method: 'POST', url: () => '/api/v1/sites', payload: () => ({ name: `s${++n}\u001b[31m` }), field: 'name' },
+    { name: 'token name with NUL', method: 'POST', url: () => '/api/v1/auth/tokens', payload: () => ({ name: 'tok\u0000' }), field: 'name' },
+    { name: 'token expiry in year 0', method: 'POST', url: () => '/api/v1/auth/tokens', payload: () => ({ name: `t${++n}`, expires_at: '0000-01-01T00:00:00Z' }), field: 'expires_at' },
+    { name: 'a key holding NUL', method: 'POST', url: () => '/api/v1/groups', payload: () => ({ name: `k${++n}`, 'x\u0000': 1 }), field: 'x\u0000' },
+  ])('$name → 400 on $field', async ({ method, url, payload, field }) => {
+    const before = await counts();
+    const res = await h.call({ method: method as 'POST', url: url(), token: h.ownerToken, payload: payload() });
+    expect(res.statusCode, res.body).toBe(400);
+    expect(res.json().error).toMatchObject({ code: 'PC_ERR_VALIDATION', field });
+    expect(res.json().error.message).toMatch(/control characters|NUL|1970/);
+    expect(await counts()).toEqual(before);
+  });
+
+  it('grant reason with NUL → 400 on reason, no grant', async () => {
+    const knoc = await h.knoc({ gateway_id: gatewayId, alias_name: `pc_nul${++n}` });
+    const before = await count('grants');
+    const res = await h.call({
+      method: 'POST',
+      url: '/api/v1/access/grants',
+      token: h.ownerToken,
+      payload: { knoc_id: knoc.id, ip: '192.0.2.9', reason: 'because\u0000' },
+    });
+    expect(res.statusCode, res.body).toBe(400);
+    expect(res.json().error.field).toBe('reason');
+    expect(await count('grants')).toBe(before);
+  });
+
+  it('sign-in username with NUL → 400 on username (not a 500, not a counted attempt)', async () => {
+    const res = await h.call({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { username: 'owner\u0000', password: 'whatever-password' },
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.field).toBe('username');
+  });
+
+  it('?search=%00 → 400 on search', async () => {
+    const res = await h.call({ method: 'GET', url: '/api/v1/users?search=%00', token: h.ownerToken });
+    expect(res.statusCode, res.body).toBe(400);
+    expect(res.json().error.field).toBe('search');
+  });
+
+  it.each(['from', 'to'])('/audit?%s=0000-01-01T00:00:00Z → 400 naming %s and the allowed years', async (field) => {
+    const res = await h.call({ method: 'GET', url: `/api/v1/audit?${field}=0000-01-01T00:00:00Z`, token: h.ownerToken });
+    expect(res.statusCode, res.body).toBe(400);
+    expect(res.json().error.field).toBe(field);
+    expect(res.json().error.message).toContain('1970');
+  });
+
+  it('sane dates and plain text still pass', async () => {
+    const audit = await h.call({ method: 'GET', url: '/api/v1/audit?from=2000-01-01T00:00:00Z', token: h.ownerToken });
+    expect(audit.statusCode).toBe(200);
+    const group = await h.call({
+      method: 'POST',
+      url: '/api/v1/groups',
+      token: h.ownerToken,
+      payload: { name: `Ünïcode group ${++n}`, description: 'two\nlines\twith a tab' },
+    });
+    expect(group.statusCode, group.body).toBe(201);
+  });
+});

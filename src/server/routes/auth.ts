@@ -20,7 +20,18 @@ import { createApiToken, getApiToken, listApiTokens, revokeApiToken } from '../.
 import { getUser, setPassword } from '../../identity/users.ts';
 import { ctxOf } from '../context.ts';
 import { type Principal, principalOf, SESSION_COOKIE } from '../plugins/access.ts';
-import { ERROR_RESPONSES, IdParams, listOf, LoginBody, Name, Password, PermissionCode, ref } from '../schemas.ts';
+import {
+  DateTimeInput,
+  ERROR_RESPONSES,
+  IdParams,
+  Line,
+  listOf,
+  LoginBody,
+  Name,
+  Password,
+  PermissionCode,
+  ref,
+} from '../schemas.ts';
 import { listBody, toApi } from '../views.ts';
 
 const tags = ['auth'];
@@ -221,7 +232,7 @@ export const authRoutes: FastifyPluginAsync = async (root) => {
         tags,
         summary: 'Activate TOTP with a current code',
         body: Type.Object(
-          { code: Type.String({ minLength: 1, maxLength: 10 }) },
+          { code: Line({ minLength: 1, maxLength: 10 }) },
           { additionalProperties: false },
         ),
         response: { 204: Type.Null(), ...ERROR_RESPONSES },
@@ -243,7 +254,7 @@ export const authRoutes: FastifyPluginAsync = async (root) => {
         body: Type.Object(
           {
             name: Name,
-            expires_at: Type.Optional(Type.Union([Type.String({ format: 'date-time' }), Type.Null()])),
+            expires_at: Type.Optional(Type.Union([DateTimeInput, Type.Null()])),
             permissions: Type.Optional(Type.Array(PermissionCode, { maxItems: 200 })),
           },
           { additionalProperties: false },

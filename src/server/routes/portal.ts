@@ -20,7 +20,7 @@ import { resolveClientAddress } from '../../net/client-ip.ts';
 import { grants, knocs } from '../../store/schema/access.ts';
 import { ctxOf } from '../context.ts';
 import { principalOf, requirePortalUse, SESSION_COOKIE } from '../plugins/access.ts';
-import { ERROR_RESPONSES, LoginBody, Uuid } from '../schemas.ts';
+import { ERROR_RESPONSES, Line, LoginBody, Uuid } from '../schemas.ts';
 import { emptyBodyIsObject } from './gateways.ts';
 
 const tags = ['portal'];
@@ -260,7 +260,7 @@ export const portalRoutes: FastifyPluginAsync = async (root) => {
           'Machine client: grant the caller’s address on its knocs (or the one named), with an API token',
         body: Type.Optional(
           Type.Object(
-            { knoc: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })) },
+            { knoc: Type.Optional(Line({ minLength: 1, maxLength: 100 })) },
             { additionalProperties: false },
           ),
         ),

@@ -8,11 +8,11 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import { createUser, deleteUser, getUser, listUsers, setPassword, updateUser } from '../../identity/users.ts';
 import { ctxOf } from '../context.ts';
-import { ERROR_RESPONSES, IdParams, listOf, Paging, Password, ref, Username } from '../schemas.ts';
+import { ERROR_RESPONSES, IdParams, Line, listOf, Paging, Password, ref, Username } from '../schemas.ts';
 import { listBody, toApi } from '../views.ts';
 
 const Email = Type.String({ maxLength: 254, format: 'email' });
-const DisplayName = Type.String({ maxLength: 200 });
+const DisplayName = Line({ maxLength: 200 });
 const access = { permission: 'users.manage', scope: 'org' } as const;
 const tags = ['users'];
 
@@ -27,7 +27,7 @@ export const userRoutes: FastifyPluginAsync = async (root) => {
         tags,
         summary: 'List users',
         querystring: Type.Object(
-          { search: Type.Optional(Type.String({ maxLength: 100 })), ...Paging },
+          { search: Type.Optional(Line({ maxLength: 100 })), ...Paging },
           { additionalProperties: false },
         ),
         response: { 200: listOf('User'), ...ERROR_RESPONSES },
