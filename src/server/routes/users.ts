@@ -1,11 +1,12 @@
 /**
- * @module `/api/v1/users`: create, list, read, update, soft-delete, set password. Users are org-wide
+ * @module `/api/v1/users`: create, list, read, update, soft-delete, set password, reset TOTP. Users are org-wide
  * objects, so every route needs `users.manage` on all sites. Each change is audited by the service inside
  * the transaction that makes it.
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
+import { resetTotp } from '../../identity/mfa.ts';
 import { createUser, deleteUser, getUser, listUsers, setPassword, updateUser } from '../../identity/users.ts';
 import { ctxOf } from '../context.ts';
 import { ERROR_RESPONSES, IdParams, Line, listOf, Paging, Password, ref, Username } from '../schemas.ts';
@@ -129,6 +130,20 @@ export const userRoutes: FastifyPluginAsync = async (root) => {
       await setPassword(ctxOf(request), request.params.id, request.body.password);
       return reply.code(204).send(null);
     },
+  );
+
+  app.delete(
+    '/api/v1/users/:id/totp',
+    {
+      config: access,
+      schema: {
+        tags,
+        summary: "Reset a user's TOTP (lost authenticator): password alone until they enrol again",
+        params: IdParams,
+        response: { 200: ref('User'), ...ERROR_RESPONSES },
+      },
+    },
+    async (request) => toApi(await resetTotp(ctxOf(request), request.params.id)),
   );
 
   app.delete(
