@@ -23,7 +23,7 @@ import type { Keyring } from '../secrets/keyring.ts';
 import type { Store } from '../store/index.ts';
 import { createAuthBackend } from './auth-backend.ts';
 import { type DeclaredRoute, registerAccessControl } from './plugins/access.ts';
-import { registerErrorHandling } from './plugins/errors.ts';
+import { frameworkErrors, registerErrorHandling } from './plugins/errors.ts';
 import { registerDocs, registerHttpPlugins } from './plugins/external.ts';
 import {
   genRequestId,
@@ -110,6 +110,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     // Fastify's default AJV strips unknown properties; TypeBox's compiler rejects them and never coerces bodies.
     schemaErrorFormatter: (errors) => new Error(errors[0]?.message ?? 'invalid request'),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    frameworkErrors,
   });
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
   // The API speaks JSON only; a text body is a 415, not a string that fails validation later.
