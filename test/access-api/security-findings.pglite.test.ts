@@ -108,6 +108,17 @@ describe('finding 1: the sign-in throttle holds against parallel attempts', () =
 });
 
 describe('finding 2: an API token cannot change how its owner signs in', () => {
+  it('declares session-only exactly the password change and the TOTP routes of auth.ts', () => {
+    const sessionOnly = h.app.declaredRoutes
+      .filter((r) => (r.access as { credential?: string }).credential === 'session')
+      .map((r) => `${r.method} ${r.url}`);
+    expect([...new Set(sessionOnly)].sort()).toEqual([
+      'POST /api/v1/auth/totp/enroll',
+      'POST /api/v1/auth/totp/verify',
+      'PUT /api/v1/auth/password',
+    ]);
+  });
+
   it('a token limited to access.view gets 403 on TOTP enrol and verify and on the password change', async () => {
     const user = await h.makeUser(`tokentotp${++n}`, 'viewer');
     for (const token of [await limitedToken(user.token, ['access.view']), user.token]) {
