@@ -193,7 +193,7 @@ describe('finding 2: an API token cannot change how its owner signs in', () => {
 });
 
 describe('finding 3: the portal honours a token’s permission limits', () => {
-  it('a token limited to gateway.view gets 403 on knock and click-to-grant; one holding access.grant is served', async () => {
+  it('a token limited to gateway.view gets 403 at knock and click-to-grant; access.grant is served', async () => {
     const user = await h.makeUser(`portaltoken${++n}`, 'viewer');
     const knoc = await h.knoc({ gateway_id: gatewayId, alias_name: `pc_sf${n}`, users: [user.id] });
     const viewOnly = await limitedToken(user.token, ['gateway.view']);
@@ -262,18 +262,54 @@ describe('finding 5: NUL, control characters and year-0 dates are 400s naming th
   const tables = ['users', 'groups', 'sites', 'grants', 'audit_log', 'api_tokens'];
   const counts = async () => Object.fromEntries(await Promise.all(tables.map(async (t) => [t, await count(t)])));
 
+  const password = 'a-long-password-1';
   it.each([
-    { name: 'user display_name with NUL', method: 'POST', url: () => '/api/v1/users', payload: () => ({ username: `nul${++n}`, password: 'a-long-password-1', display_name: 'Eve\u0000' }), field: 'display_name' },
-    { name: 'user display_name with a line break', method: 'POST', url: () => '/api/v1/users', payload: () => ({ username: `lf${++n}`, password: 'a-long-password-1', display_name: 'Eve\nforged log line' }), field: 'display_name' },
-    { name: 'user password with NUL', method: 'POST', url: () => '/api/v1/users', payload: () => ({ username: `pw${++n}`, password: 'secret\u0000secret' }), field: 'password' },
-    { name: 'group description with NUL', method: 'POST', url: () => '/api/v1/groups', payload: () => ({ name: `g${++n}`, description: 'x\u0000y' }), field: 'description' },
-    { name: 'site name with ESC', method: 'POST', url: () => '/api/v1/sites', payload: () => ({ name: `s${++n}\u001b[31m` }), field: 'name' },
-    { name: 'token name with NUL', method: 'POST', url: () => '/api/v1/auth/tokens', payload: () => ({ name: 'tok\u0000' }), field: 'name' },
-    { name: 'token expiry in year 0', method: 'POST', url: () => '/api/v1/auth/tokens', payload: () => ({ name: `t${++n}`, expires_at: '0000-01-01T00:00:00Z' }), field: 'expires_at' },
-    { name: 'a key holding NUL', method: 'POST', url: () => '/api/v1/groups', payload: () => ({ name: `k${++n}`, 'x\u0000': 1 }), field: 'x\u0000' },
-  ])('$name → 400 on $field', async ({ method, url, payload, field }) => {
+    {
+      name: 'user display_name with NUL',
+      url: '/api/v1/users',
+      payload: () => ({ username: `nul${++n}`, password, display_name: 'Eve\u0000' }),
+      field: 'display_name',
+    },
+    {
+      name: 'user display_name with a line break',
+      url: '/api/v1/users',
+      payload: () => ({ username: `lf${++n}`, password, display_name: 'Eve\nforged log line' }),
+      field: 'display_name',
+    },
+    {
+      name: 'user password with NUL',
+      url: '/api/v1/users',
+      payload: () => ({ username: `pw${++n}`, password: 'secret\u0000secret' }),
+      field: 'password',
+    },
+    {
+      name: 'group description with NUL',
+      url: '/api/v1/groups',
+      payload: () => ({ name: `g${++n}`, description: 'x\u0000y' }),
+      field: 'description',
+    },
+    {
+      name: 'site name with ESC',
+      url: '/api/v1/sites',
+      payload: () => ({ name: `s${++n}\u001b[31m` }),
+      field: 'name',
+    },
+    { name: 'token name with NUL', url: '/api/v1/auth/tokens', payload: () => ({ name: 'tok\u0000' }), field: 'name' },
+    {
+      name: 'token expiry in year 0',
+      url: '/api/v1/auth/tokens',
+      payload: () => ({ name: `t${++n}`, expires_at: '0000-01-01T00:00:00Z' }),
+      field: 'expires_at',
+    },
+    {
+      name: 'a key holding NUL',
+      url: '/api/v1/groups',
+      payload: () => ({ name: `k${++n}`, 'x\u0000': 1 }),
+      field: 'x\u0000',
+    },
+  ])('$name → 400 on $field', async ({ url, payload, field }) => {
     const before = await counts();
-    const res = await h.call({ method: method as 'POST', url: url(), token: h.ownerToken, payload: payload() });
+    const res = await h.call({ method: 'POST', url, token: h.ownerToken, payload: payload() });
     expect(res.statusCode, res.body).toBe(400);
     expect(res.json().error).toMatchObject({ code: 'PC_ERR_VALIDATION', field });
     expect(res.json().error.message).toMatch(/control characters|NUL|1970/);
@@ -311,7 +347,8 @@ describe('finding 5: NUL, control characters and year-0 dates are 400s naming th
   });
 
   it.each(['from', 'to'])('/audit?%s=0000-01-01T00:00:00Z → 400 naming %s and the allowed years', async (field) => {
-    const res = await h.call({ method: 'GET', url: `/api/v1/audit?${field}=0000-01-01T00:00:00Z`, token: h.ownerToken });
+    const url = `/api/v1/audit?${field}=0000-01-01T00:00:00Z`;
+    const res = await h.call({ method: 'GET', url, token: h.ownerToken });
     expect(res.statusCode, res.body).toBe(400);
     expect(res.json().error.field).toBe(field);
     expect(res.json().error.message).toContain('1970');

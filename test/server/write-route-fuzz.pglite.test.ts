@@ -38,6 +38,10 @@ type JsonSchema = {
   minimum?: number;
   maximum?: number;
 };
+interface Operation {
+  parameters?: { in: string; name: string }[];
+  requestBody?: { content?: Record<string, { schema?: JsonSchema }> };
+}
 interface WriteRoute {
   method: Uppercase<(typeof WRITE_METHODS)[number]>;
   /** OpenAPI form, `/api/v1/users/{id}`. */
@@ -149,9 +153,7 @@ function writeRoutes(doc: { paths: Record<string, Record<string, unknown>> }): W
   const routes: WriteRoute[] = [];
   for (const [path, item] of Object.entries(doc.paths)) {
     for (const method of WRITE_METHODS) {
-      const op = item[method] as
-        | { parameters?: { in: string; name: string }[]; requestBody?: { content?: Record<string, { schema?: JsonSchema }> } }
-        | undefined;
+      const op = item[method] as Operation | undefined;
       if (!op) continue;
       routes.push({
         method: method.toUpperCase() as WriteRoute['method'],
@@ -191,19 +193,19 @@ beforeAll(async () => {
   fixtures.set('users', user.id);
   fixtures.set('userId', user.id);
   fixtures.set('knocs', knoc.id);
-  fixtures.set('grants', knoc.id); // replaced below by a real grant
+  fixtures.set('knocId', knoc.id);
   fixtures.set('roles', roleId);
   fixtures.set('groups', await expectCreated(await post('/api/v1/groups', { name: 'fuzz-group' })));
-  fixtures.set('role-bindings', await expectCreated(await post('/api/v1/role-bindings', { role_id: roleId, user_id: user.id })));
-  fixtures.set(
-    'grants',
-    await expectCreated(await post('/api/v1/access/grants', { knoc_id: knoc.id, ip: '192.0.2.10', reason: 'fuzz fixture' })),
-  );
+  const binding = await post('/api/v1/role-bindings', { role_id: roleId, user_id: user.id });
+  fixtures.set('role-bindings', await expectCreated(binding));
+  const grant = await post('/api/v1/access/grants', { knoc_id: knoc.id, ip: '192.0.2.10', reason: 'fuzz fixture' });
+  fixtures.set('grants', await expectCreated(grant));
   fixtures.set('tokens', await expectCreated(await post('/api/v1/auth/tokens', { name: 'fuzz-token' })));
   session = await h.signIn(OWNER.username, OWNER.password);
   tableNames = (
     await h.store.query<{ name: string }>(
-      "select table_name as name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE' order by 1",
+      `select table_name as name from information_schema.tables
+       where table_schema = 'public' and table_type = 'BASE TABLE' order by 1`,
     )
   ).map((r) => r.name);
 }, 120_000);
@@ -252,7 +254,10 @@ function casesFor(route: WriteRoute, seed: number): Case[] {
   }
   if (body) {
     for (const [label, raw] of BAD_BODIES) cases.push(withBody(label, realUrl, raw));
-    cases.push(withBody('prototype keys beside a plausible body', realUrl, `${base?.slice(0, -1) ?? '{'}${base && base !== '{}' ? ',' : ''}"__proto__":{"x":1},"constructor":{"prototype":{"x":1}}}`));
+    // Written as text: an object literal's `__proto__` would set its prototype, not send the key.
+    const poisoned = '"__proto__":{"x":1},"constructor":{"prototype":{"x":1}}';
+    const open = base && base !== '{}' ? `${base.slice(0, -1)},` : '{';
+    cases.push(withBody('prototype keys beside a plausible body', realUrl, `${open}${poisoned}}`));
     cases.push(withBody('unknown key', realUrl, json({ ...baseBody(body), unknown_field_zz: 1 })));
     for (const name of body.required ?? []) {
       const { [name]: _dropped, ...rest } = baseBody(body);
@@ -283,7 +288,8 @@ function casesFor(route: WriteRoute, seed: number): Case[] {
 }
 
 describe('every write route from the OpenAPI document, fuzzed', () => {
-  it('answers generated bad input with 4xx (never 5xx) and writes nothing when it refuses', { timeout: 300_000 }, async () => {
+  const title = 'answers generated bad input with 4xx (never 5xx) and writes nothing when it refuses';
+  it(title, { timeout: 300_000 }, async () => {
     const doc = (await h.call({ method: 'GET', url: '/api/openapi.json' })).json();
     const all = writeRoutes(doc);
     expect(all.length).toBeGreaterThan(30);
@@ -319,7 +325,9 @@ describe('every write route from the OpenAPI document, fuzzed', () => {
           } else if (res.statusCode >= 400) {
             const changed = Object.keys(after).filter((t) => after[t] !== before[t]);
             if (changed.length > 0) failures.push(`${where} → ${res.statusCode} but wrote to ${changed.join(', ')}`);
-            if (res.json().error?.code === undefined) failures.push(`${where} → ${res.statusCode} outside the error envelope`);
+            if (res.json().error?.code === undefined) {
+              failures.push(`${where} → ${res.statusCode} outside the error envelope`);
+            }
           }
         }
       }
