@@ -262,11 +262,13 @@ export async function updateGateway(
   policy: GatewayPolicy,
 ): Promise<GatewayView> {
   const before = await getGateway(ctx, id);
+  // The stored id, not the request's spelling of it: it is the key's associated data, fixed for good.
+  const gatewayId = before.id;
   const set: Partial<typeof gateways.$inferInsert> = {};
   if (input.name !== undefined) set.name = requireName('name', input.name);
   if (input.vendor !== undefined) set.vendor = vendorOf(input.vendor);
   if (input.url !== undefined) set.url = await checkGatewayUrl(input.url, policy);
-  if (input.api_key !== undefined) set.apiKeyEnc = sealKey(ctx, id, apiKeyOf(input.api_key));
+  if (input.api_key !== undefined) set.apiKeyEnc = sealKey(ctx, gatewayId, apiKeyOf(input.api_key));
   if (input.verify_ssl !== undefined) set.verifySsl = requireBoolean('verify_ssl', input.verify_ssl);
   if (input.ca_pem !== undefined) set.caPem = caPemOf(input.ca_pem);
   if (input.fingerprint_sha256 !== undefined) set.fingerprintSha256 = fingerprintOf(input.fingerprint_sha256);
@@ -278,17 +280,17 @@ export async function updateGateway(
       tx.db
         .update(gateways)
         .set({ ...set, updatedAt: tx.now() })
-        .where(live(tx, id))
+        .where(live(tx, gatewayId))
         .returning(VIEW),
     );
-    if (!row) throw new NotFoundError('gateway', id);
+    if (!row) throw new NotFoundError('gateway', gatewayId);
     const view = toView(row);
     await record(tx.db, {
       orgId: tx.orgId,
       actor: tx.actor,
       action: 'gateway.update',
       targetType: 'gateway',
-      targetId: id,
+      targetId: gatewayId,
       siteId: view.siteId,
       before,
       after: { ...view, ...(input.api_key !== undefined ? { api_key_changed: true } : {}) },
@@ -317,7 +319,7 @@ export async function deleteGateway(ctx: ServiceContext, id: string): Promise<vo
       actor: tx.actor,
       action: 'gateway.delete',
       targetType: 'gateway',
-      targetId: id,
+      targetId: before.id,
       siteId: before.siteId,
       before,
     });

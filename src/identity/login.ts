@@ -1,7 +1,8 @@
 /**
  * @module Password (+ TOTP) sign-in. One answer — `AuthenticationError('invalid_credentials')` — for an unknown
  * user, a wrong password, and a disabled account, with comparable timing (unknown users are checked against a
- * dummy scrypt hash). Attempts are throttled per user and per source IP in the store (throttle.ts). Every
+ * dummy scrypt hash). Attempts are counted per user and per source IP in the store before the password is
+ * hashed, and throttled there (throttle.ts); hashing itself is bounded (password.ts). Every
  * attempt is audited as `auth.login`; failures are written outside any transaction so they persist.
  */
 
@@ -14,11 +15,11 @@ import { consumeTotpCode } from './mfa.ts';
 import { MAX_PASSWORD_LENGTH, verifyAgainstDummy, verifyPassword } from './password.ts';
 import { createSession, type NewSession } from './sessions.ts';
 import {
-  assertNotThrottled,
+  claimAttempt,
   clearFailures,
   DEFAULT_THROTTLE,
   ipKey,
-  recordFailure,
+  releaseAttempt,
   type ThrottleLimits,
   userKey,
 } from './throttle.ts';
@@ -91,7 +92,8 @@ export async function login(
     });
 
   try {
-    await assertNotThrottled(ctx.db, keys, limits, now);
+    // Counted before the hash: a parallel burst cannot pass the check before any attempt is counted.
+    await claimAttempt(ctx.db, keys, limits, now);
   } catch (err) {
     if (err instanceof RateLimitedError) await audit('denied', null, 'rate_limited');
     throw err;
@@ -107,21 +109,21 @@ export async function login(
     .from(users)
     .where(and(eq(users.orgId, ctx.orgId), eq(users.username, username), isNull(users.deletedAt)))
     .limit(1);
-  const passwordOk = candidate
-    ? await verifyPassword(input.password, candidate.passwordHash)
-    : await verifyAgainstDummy(input.password);
+  let passwordOk: boolean;
+  try {
+    passwordOk = candidate
+      ? await verifyPassword(input.password, candidate.passwordHash)
+      : await verifyAgainstDummy(input.password);
+  } catch (err) {
+    if (err instanceof RateLimitedError) await audit('denied', null, 'busy');
+    throw err;
+  }
 
   const fail = async (
     code: 'invalid_credentials' | 'invalid_totp',
     userId: string | null,
     reason: string,
   ) => {
-    await recordFailure(
-      ctx.db,
-      keys.map((k) => k.key),
-      limits,
-      now,
-    );
     await audit('failure', userId, reason);
     return new AuthenticationError(
       code,
@@ -137,6 +139,11 @@ export async function login(
   }
   if (candidate.totpEnabled) {
     if (input.totpCode === undefined || input.totpCode === '') {
+      // The right password without its code is the first half of a sign-in, not a failed guess.
+      await releaseAttempt(
+        ctx.db,
+        keys.map((k) => k.key),
+      );
       await audit('failure', candidate.id, 'totp_required');
       throw new AuthenticationError(
         'totp_required',
@@ -148,7 +155,12 @@ export async function login(
     }
   }
 
-  await clearFailures(ctx.db, keys[0]?.key as string);
+  const [user, ...others] = keys;
+  await clearFailures(ctx.db, user?.key as string);
+  await releaseAttempt(
+    ctx.db,
+    others.map((k) => k.key),
+  );
   const session = await createSession(ctx, candidate.id, {
     sourceIp,
     userAgent: input.userAgent ?? null,
@@ -156,4 +168,28 @@ export async function login(
   });
   await audit('success', candidate.id);
   return { user: await getUser(ctx, candidate.id), session };
+}
+
+/**
+ * Re-authentication before a security change of one's own account (password, TOTP): checks `password`
+ * against the user's current one, counted on the user's sign-in budget before hashing so a stolen session
+ * cannot guess it. A wrong password is a `ValidationError` on `field`.
+ */
+export async function confirmCurrentPassword(
+  ctx: ServiceContext,
+  user: { id: string; username: string },
+  password: string,
+  field = 'current_password',
+  limits: ThrottleLimits = DEFAULT_THROTTLE,
+): Promise<void> {
+  const key = userKey(ctx.orgId, user.username);
+  await claimAttempt(ctx.db, [{ key, limit: limits.perUser }], limits, ctx.now());
+  const [row] = await ctx.db
+    .select({ hash: users.passwordHash })
+    .from(users)
+    .where(and(eq(users.id, user.id), eq(users.orgId, ctx.orgId), isNull(users.deletedAt)));
+  if (!row || !(await verifyPassword(password, row.hash))) {
+    throw new ValidationError(field, `${field} is not your current password`);
+  }
+  await clearFailures(ctx.db, key);
 }

@@ -1,7 +1,8 @@
 /**
  * @module TOTP enrollment. `beginTotpEnrollment` stores a fresh secret (keyring-encrypted, AAD
  * `users:<id>:totp_secret_enc`) and returns it with its `otpauth://` URI once; `confirmTotpEnrollment` turns it
- * on after one valid code, which also becomes the last used step (no replay of that code at sign-in).
+ * on after one valid code, which also becomes the last used step (no replay of that code at sign-in);
+ * `resetTotp` is the recovery when the authenticator is lost.
  */
 import { and, isNull, lt, or } from 'drizzle-orm';
 import { record } from '../audit/record.ts';
@@ -10,7 +11,7 @@ import { aadForColumn } from '../secrets/registry.ts';
 import { users } from '../store/schema/identity.ts';
 import { inTransaction, type ServiceContext } from './context.ts';
 import { generateTotpSecret, otpauthUri, verifyTotp } from './totp.ts';
-import { getUser, liveUser } from './users.ts';
+import { getUser, liveUser, type UserView } from './users.ts';
 
 const TOTP_COLUMN = { table: users, column: users.totpSecretEnc };
 
@@ -73,8 +74,13 @@ export async function confirmTotpEnrollment(
   });
 }
 
-export async function disableTotp(ctx: ServiceContext, userId: string): Promise<void> {
-  await inTransaction(ctx, async (tx) => {
+/**
+ * Recovery for a lost authenticator: turns TOTP off and forgets the secret (and any enrolment in progress),
+ * so the user signs in with the password alone and may enrol again. For an admin (`users.manage`) or the
+ * owner on the store (`portcullis users reset-totp`); audited as `user.totp_reset` with who did it.
+ */
+export async function resetTotp(ctx: ServiceContext, userId: string): Promise<UserView> {
+  return inTransaction(ctx, async (tx) => {
     const user = await getUser(tx, userId);
     await tx.db
       .update(users)
@@ -83,10 +89,13 @@ export async function disableTotp(ctx: ServiceContext, userId: string): Promise<
     await record(tx.db, {
       orgId: tx.orgId,
       actor: tx.actor,
-      action: 'user.totp_disable',
+      action: 'user.totp_reset',
       targetType: 'user',
       targetId: user.id,
+      before: { totp_enabled: user.totpEnabled },
+      after: { totp_enabled: false },
     });
+    return getUser(tx, user.id);
   });
 }
 

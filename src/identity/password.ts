@@ -4,8 +4,13 @@
  *
  * Default cost follows OWASP's scrypt minimum (N = 2^17, r = 8, p = 1). `PORTCULLIS_SCRYPT_LOG_N` (14–20)
  * lowers or raises N for new hashes, e.g. to 14 in the test suite; verification always uses the stored ones.
+ *
+ * Verifications (the part a stranger can trigger) pass a `HashGate`: a few hash at once, a few more wait, and
+ * the rest are refused at once with `RateLimitedError`, so a burst can neither pin every CPU nor exhaust memory
+ * (each scrypt at the default cost takes 128 MiB).
  */
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { RateLimitedError } from '../errors.ts';
 
 export interface ScryptParams {
   logN: number;
@@ -65,11 +70,47 @@ function parseHash(stored: string): { params: ScryptParams; salt: Buffer; key: B
   };
 }
 
-/** Constant-time check of `password` against a stored hash; `false` (never a throw) for a malformed hash. */
+/** Bounds concurrent work: `maxActive` run at once, `maxWaiting` queue, any more are refused at once. */
+export class HashGate {
+  #active = 0;
+  readonly #waiting: (() => void)[] = [];
+
+  constructor(
+    readonly maxActive: number,
+    readonly maxWaiting: number,
+  ) {}
+
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.#active >= this.maxActive) {
+      if (this.#waiting.length >= this.maxWaiting) {
+        throw new RateLimitedError('The server is busy checking other sign-ins; retry in a moment', 1);
+      }
+      // The releasing run hands its slot over directly, so `#active` stays counted for us.
+      await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    } else {
+      this.#active++;
+    }
+    try {
+      return await work();
+    } finally {
+      const next = this.#waiting.shift();
+      if (next) next();
+      else this.#active--;
+    }
+  }
+}
+
+/** Password verifications of this process: two hash at once (each holds a libuv worker), eight may wait. */
+export const PASSWORD_CHECKS = new HashGate(2, 8);
+
+/**
+ * Constant-time check of `password` against a stored hash; `false` (never a throw) for a malformed hash.
+ * Throws `RateLimitedError` when too many checks are already running or waiting.
+ */
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
   const parsed = parseHash(stored);
   if (!parsed || parsed.key.length !== KEY_BYTES) return false;
-  const candidate = await derive(password, parsed.salt, parsed.params);
+  const candidate = await PASSWORD_CHECKS.run(() => derive(password, parsed.salt, parsed.params));
   return timingSafeEqual(candidate, parsed.key);
 }
 

@@ -28,6 +28,8 @@ export function requireString(
   { min = 1, max = 200, pattern, hint }: { min?: number; max?: number; pattern?: RegExp; hint?: string } = {},
 ): string {
   if (typeof value !== 'string') throw new ValidationError(field, `${field} must be a string`);
+  // PostgreSQL stores NUL in neither text nor jsonb; refusing it here keeps it a 400, never a failed query.
+  if (value.includes('\u0000')) throw new ValidationError(field, `${field} must not contain NUL characters`);
   if (value.length < min) {
     throw new ValidationError(
       field,

@@ -3,7 +3,8 @@
  *
  * A gateway URL must be absolute http(s) without credentials, and its host must not be — by literal, by name,
  * or by any address it resolves to — loopback, unspecified/`0.0.0.0/8`, link-local, or a cloud metadata
- * endpoint, IPv4-mapped and NAT64 forms included. A deployment lets lab hosts through explicitly with
+ * endpoint, including every IPv6 form that embeds such an IPv4 address (mapped, SIIT, compatible, NAT64
+ * well-known and local-use, 6to4, Teredo). A deployment lets lab hosts through explicitly with
  * `PORTCULLIS_ALLOW_GATEWAY_HOSTS` (hostnames, addresses or CIDRs). `guardedLookup` repeats the address check
  * at connect time, so a name that re-resolves to a forbidden address later (DNS rebinding) is refused too.
  */
@@ -40,12 +41,84 @@ const FORBIDDEN: readonly ForbiddenRange[] = [
   range('fe80::/10', 'a link-local address'),
 ];
 
-/** IPv6 forms that embed an IPv4 address in their low 32 bits and reach it. */
-const EMBEDDING_V4: readonly Cidr[] = [
-  parseCidr('::ffff:0:0/96') as Cidr, // IPv4-mapped
-  parseCidr('64:ff9b::/96') as Cidr, // NAT64 well-known prefix (RFC 6052)
-  parseCidr('::/96') as Cidr, // IPv4-compatible (deprecated; `::127.0.0.1`)
+/** Bits `[start, start + length)` of a 128-bit IPv6 value, counted from the most significant bit. */
+function bitsOf(value: bigint, start: number, length: number): number {
+  return Number((value >> BigInt(128 - start - length)) & ((1n << BigInt(length)) - 1n));
+}
+
+/** The RFC 6052 §2.2 prefix lengths; bits 64–71 (the "u" octet) are never part of the IPv4 address. */
+type Rfc6052Length = 32 | 40 | 48 | 56 | 64 | 96;
+
+/** The IPv4 value after a translation prefix of `length` bits (RFC 6052 §2.2). */
+function rfc6052Ipv4(v: bigint, length: Rfc6052Length): number {
+  switch (length) {
+    case 32:
+      return bitsOf(v, 32, 32);
+    case 40:
+      return ((bitsOf(v, 40, 24) << 8) | bitsOf(v, 72, 8)) >>> 0;
+    case 48:
+      return ((bitsOf(v, 48, 16) << 16) | bitsOf(v, 72, 16)) >>> 0;
+    case 56:
+      return ((bitsOf(v, 56, 8) << 24) | bitsOf(v, 72, 24)) >>> 0;
+    case 64:
+      return bitsOf(v, 72, 32);
+    case 96:
+      return bitsOf(v, 96, 32);
+  }
+}
+
+/** Where the IPv4 address ends for each prefix length; the suffix after it must be zero. */
+const RFC6052_V4_END: Readonly<Record<Rfc6052Length, number>> = { 32: 64, 40: 72, 48: 88, 56: 96, 64: 104, 96: 128 };
+
+/**
+ * The IPv4 value of `v` read with a translation prefix of `length`, or null when `v` is not laid out that way
+ * (non-zero "u" octet or suffix) or carries no address at all (all zero: padding of a longer layout).
+ */
+function rfc6052Layout(v: bigint, length: Rfc6052Length): number | null {
+  const end = RFC6052_V4_END[length];
+  if (length !== 96 && bitsOf(v, 64, 8) !== 0) return null;
+  if (end < 128 && (v & ((1n << BigInt(128 - end)) - 1n)) !== 0n) return null;
+  const value = rfc6052Ipv4(v, length);
+  return value === 0 ? null : value;
+}
+
+const low32 = (v: bigint): number => bitsOf(v, 96, 32);
+
+/**
+ * IPv6 ranges that carry an IPv4 address a packet may end up at, and how to read it. Every candidate is
+ * judged, so in a range whose operator picks the prefix length (local-use NAT64) each consistent layout is.
+ */
+const EMBEDDING_V4: readonly { cidr: Cidr; extract: readonly ((v: bigint) => number | null)[] }[] = [
+  { cidr: parseCidr('::ffff:0:0/96') as Cidr, extract: [low32] }, // IPv4-mapped (RFC 4291 §2.5.5.2)
+  { cidr: parseCidr('::ffff:0:0:0/96') as Cidr, extract: [low32] }, // SIIT IPv4-translated (RFC 6145)
+  { cidr: parseCidr('::/96') as Cidr, extract: [low32] }, // IPv4-compatible (deprecated; `::127.0.0.1`)
+  { cidr: parseCidr('64:ff9b::/96') as Cidr, extract: [low32] }, // NAT64 well-known prefix (RFC 6052)
+  {
+    // Local-use NAT64 (RFC 8215): the operator picks a /48…/96 inside it.
+    cidr: parseCidr('64:ff9b:1::/48') as Cidr,
+    extract: ([48, 56, 64, 96] as const).map((length) => (v: bigint) => rfc6052Layout(v, length)),
+  },
+  { cidr: parseCidr('2002::/16') as Cidr, extract: [(v) => bitsOf(v, 16, 32)] }, // 6to4 (RFC 3056)
+  {
+    // Teredo (RFC 4380): server IPv4 in bits 32–63, client IPv4 in the low 32 bits, inverted.
+    cidr: parseCidr('2001::/32') as Cidr,
+    extract: [(v) => bitsOf(v, 32, 32), (v) => ~bitsOf(v, 96, 32) >>> 0],
+  },
 ];
+
+/** Every IPv4 address `address` embeds by a standard IPv6 transition form (none for an IPv4 address). */
+export function embeddedIpv4(address: IpAddress): number[] {
+  if (address.family !== 6) return [];
+  const found: number[] = [];
+  for (const { cidr, extract } of EMBEDDING_V4) {
+    if (!cidrContains(cidr, address)) continue;
+    for (const read of extract) {
+      const value = read(address.value);
+      if (value !== null) found.push(value);
+    }
+  }
+  return found;
+}
 
 /** Names that reach metadata services or the local host without ever being resolved by public DNS. */
 const FORBIDDEN_NAMES: ReadonlyMap<string, string> = new Map([
@@ -61,9 +134,8 @@ const FORBIDDEN_NAMES: ReadonlyMap<string, string> = new Map([
 /** Why `address` may not be a gateway, or null when it may. */
 export function forbiddenAddressReason(address: IpAddress): string | null {
   for (const entry of FORBIDDEN) if (cidrContains(entry.cidr, address)) return entry.label;
-  if (address.family === 6 && EMBEDDING_V4.some((prefix) => cidrContains(prefix, address))) {
-    const embedded: IpAddress = { family: 4, value: Number(address.value & 0xffffffffn) };
-    const reason = forbiddenAddressReason(embedded);
+  for (const value of embeddedIpv4(address)) {
+    const reason = forbiddenAddressReason({ family: 4, value });
     if (reason !== null) return `${reason} in IPv6 form`;
   }
   return null;

@@ -23,16 +23,18 @@ import type { Keyring } from '../secrets/keyring.ts';
 import type { Store } from '../store/index.ts';
 import { createAuthBackend } from './auth-backend.ts';
 import { type DeclaredRoute, registerAccessControl } from './plugins/access.ts';
-import { registerErrorHandling } from './plugins/errors.ts';
+import { frameworkErrors, registerErrorHandling } from './plugins/errors.ts';
 import { registerDocs, registerHttpPlugins } from './plugins/external.ts';
 import {
   genRequestId,
   LOG_REDACT_PATHS,
   registerObservability,
+  serializeError,
   serializeRequest,
 } from './plugins/observability.ts';
 import { ROUTE_MODULES } from './routes/index.ts';
 import { registerSharedSchemas } from './schemas.ts';
+import { normalizePathIds, rejectNul } from './validation.ts';
 
 export interface BuildAppOptions {
   store: Store;
@@ -65,7 +67,7 @@ function loggerOptions(config: ServerConfig): pino.LoggerOptions {
   return {
     level: config.logLevel,
     redact: { paths: LOG_REDACT_PATHS, censor: '[redacted]' },
-    serializers: { req: serializeRequest },
+    serializers: { req: serializeRequest, err: serializeError },
   };
 }
 
@@ -108,6 +110,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     // Fastify's default AJV strips unknown properties; TypeBox's compiler rejects them and never coerces bodies.
     schemaErrorFormatter: (errors) => new Error(errors[0]?.message ?? 'invalid request'),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    frameworkErrors,
   });
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
   // The API speaks JSON only; a text body is a 415, not a string that fails validation later.
@@ -118,6 +121,10 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   app.decorate('keyring', options.keyring);
 
   registerErrorHandling(app);
+  app.addHook('preValidation', async (request) => {
+    rejectNul(request);
+    normalizePathIds(request.params);
+  });
   await registerHttpPlugins(app);
   app.decorate('metricsRegistry', registerObservability(app));
   const declared = registerAccessControl(app, createAuthBackend(store, config.authCacheTtlSeconds * 1000));

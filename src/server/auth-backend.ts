@@ -103,6 +103,7 @@ export function createAuthBackend(store: Store, cacheTtlMs: number): CachingAuth
           username: user.username,
           credentialId: token.id,
           tokenName: token.name,
+          tokenPermissions: token.permissions,
           permissions,
         };
         tokens.set(key, principal, token.expiresAt);

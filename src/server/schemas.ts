@@ -12,18 +12,38 @@ const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null
 const Timestamp = Type.String({ format: 'date-time' });
 export const Uuid = Type.String({ format: 'uuid' });
 
+/*
+ * One validator per kind of input text. Control characters (C0, DEL, C1) never belong in names, reasons or
+ * search terms: NUL cannot even be stored by PostgreSQL, and the others forge log lines and terminal output.
+ * `validation.ts` turns a failure of these patterns into "must not contain control characters".
+ */
+/** One line of text: no control character at all. */
+export const ONE_LINE_PATTERN = '^[^\\u0000-\\u001f\\u007f-\\u009f]*$';
+/** Several lines (descriptions, PEM): tab, LF and CR allowed, no other control character. */
+export const LINES_PATTERN = '^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f]*$';
+/** Input timestamps: RFC 3339 in the years 1970–9999 (year 0 and the like are not dates anyone means). */
+export const DATE_TIME_INPUT_PATTERN = '^(19[7-9][0-9]|[2-9][0-9]{3})-';
+
+type StringLimits = { minLength?: number; maxLength?: number; description?: string };
+/** A one-line text input (names, reasons, search terms, filters). */
+export const Line = (limits: StringLimits = {}) => Type.String({ ...limits, pattern: ONE_LINE_PATTERN });
+/** A multi-line text input (descriptions, certificates). */
+export const Lines = (limits: StringLimits = {}) => Type.String({ ...limits, pattern: LINES_PATTERN });
+/** A timestamp input (`expires_at`, `from`, `to`). */
+export const DateTimeInput = Type.String({ format: 'date-time', pattern: DATE_TIME_INPUT_PATTERN });
+
 /** Usernames: lower-case letters, digits and `._-`, starting with a letter or digit. */
 export const Username = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' });
-export const Name = Type.String({ minLength: 1, maxLength: 100 });
-export const Description = Type.String({ maxLength: 1000 });
+export const Name = Line({ minLength: 1, maxLength: 100 });
+export const Description = Lines({ maxLength: 1000 });
 export const Password = Type.String({ minLength: 1, maxLength: 1024 });
 
 /** The sign-in body shared by the admin console and the portal. */
 export const LoginBody = Type.Object(
   {
-    username: Type.String({ minLength: 1, maxLength: 200 }),
+    username: Line({ minLength: 1, maxLength: 200 }),
     password: Password,
-    totp_code: Type.Optional(Type.String({ maxLength: 10 })),
+    totp_code: Type.Optional(Line({ maxLength: 10 })),
   },
   { additionalProperties: false },
 );

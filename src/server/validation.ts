@@ -7,7 +7,9 @@
  * `requiredProperties` / `additionalProperties` lists where AJV has `missingProperty` / `additionalProperty`;
  * both spellings are read.
  */
+import { isUuid } from '../identity/validate.ts';
 import { ApiError } from './errors.ts';
+import { DATE_TIME_INPUT_PATTERN, LINES_PATTERN, ONE_LINE_PATTERN } from './schemas.ts';
 
 export interface SchemaError {
   keyword: string;
@@ -15,6 +17,15 @@ export interface SchemaError {
   params: Record<string, unknown>;
   message?: string;
 }
+
+const DATE_TIME_MESSAGE = 'must be an RFC 3339 date-time in the years 1970–9999, e.g. 2030-01-31T12:00:00Z';
+
+/** The shared field kinds' patterns (schemas.ts), said in words. */
+const PATTERN_MESSAGES: ReadonlyMap<string, string> = new Map([
+  [ONE_LINE_PATTERN, 'must not contain control characters (including line breaks)'],
+  [LINES_PATTERN, 'must not contain control characters other than tab and line breaks'],
+  [DATE_TIME_INPUT_PATTERN, DATE_TIME_MESSAGE],
+]);
 
 function pointerToField(pointer: string): string {
   return pointer
@@ -53,7 +64,11 @@ export function describeSchemaError(error: SchemaError, part: string): { field: 
     return { field: at, message: `${at} is not a known field` };
   }
   const field = at || part;
-  return { field, message: `${field} ${error.message ?? 'is invalid'}` };
+  const friendly = error.keyword === 'pattern' ? PATTERN_MESSAGES.get(String(error.params.pattern)) : undefined;
+  if (error.keyword === 'format' && error.params.format === 'date-time') {
+    return { field, message: `${field} ${DATE_TIME_MESSAGE}` };
+  }
+  return { field, message: `${field} ${friendly ?? error.message ?? 'is invalid'}` };
 }
 
 /** Builds the client error for a failed validation (Fastify sets `validation` and `validationContext`). */
@@ -62,4 +77,43 @@ export function validationError(errors: readonly SchemaError[], part: string): A
   if (!first) return new ApiError('PC_ERR_VALIDATION', `${part} is invalid`, { field: part });
   const { field, message } = describeSchemaError(first, part);
   return new ApiError('PC_ERR_VALIDATION', message, { field });
+}
+
+/**
+ * Lower-cases every UUID-shaped path parameter before validation, so a route keyed by id sees one spelling
+ * whatever the client sent: ids are compared, audited and used as associated data of encrypted columns as text.
+ */
+export function normalizePathIds(params: unknown): void {
+  if (params === null || typeof params !== 'object') return;
+  const record = params as Record<string, unknown>;
+  for (const [key, value] of Object.entries(record)) {
+    if (isUuid(value)) record[key] = value.toLowerCase();
+  }
+}
+
+/**
+ * The dotted path of the first string (or key) holding a NUL character in a request part, or null. PostgreSQL
+ * can store NUL neither in text nor in jsonb, so it is refused for every field, whatever its schema says.
+ */
+export function fieldWithNul(value: unknown, path = '', depth = 0): string | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : null;
+  if (value === null || typeof value !== 'object' || depth > 32) return null;
+  for (const [key, child] of Object.entries(value)) {
+    const at = path ? `${path}.${key}` : key;
+    if (key.includes('\u0000')) return at;
+    const found = fieldWithNul(child, at, depth + 1);
+    if (found !== null) return found;
+  }
+  return null;
+}
+
+/** Refuses a NUL character anywhere in the params, query string or body (400 naming the field). */
+export function rejectNul(parts: { params: unknown; query: unknown; body: unknown }): void {
+  for (const part of ['params', 'query', 'body'] as const) {
+    const field = fieldWithNul(parts[part]);
+    if (field !== null) {
+      const name = field || (part === 'query' ? 'querystring' : part);
+      throw new ApiError('PC_ERR_VALIDATION', `${name} must not contain NUL characters`, { field: name });
+    }
+  }
 }

@@ -330,7 +330,7 @@ describe('portal sign-in checks', () => {
     const session = await h.call({ method: 'POST', url: '/api/v1/auth/login', payload: { username: user.username, password: user.password } });
     const cookie = `pc_session=${session.cookies.find((c) => c.name === 'pc_session')?.value}`;
     const headers = { cookie, 'x-csrf-token': session.json().csrf_token };
-    const enrolled = (await h.call({ method: 'POST', url: '/api/v1/auth/totp/enroll', headers })).json();
+    const enrolled = (await h.call({ method: 'POST', url: '/api/v1/auth/totp/enroll', headers, payload: { current_password: user.password } })).json();
     const verify = await h.call({ method: 'POST', url: '/api/v1/auth/totp/verify', headers, payload: { code: totpCode(enrolled.secret, new Date()) } });
     expect(verify.statusCode, verify.body).toBe(204);
     const credentials = { username: user.username, password: user.password };

@@ -2,8 +2,10 @@
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src/errors.ts';
+import { formatIpv4, type IpAddress, parseIp } from '../../src/net/ip.ts';
 import {
   checkGatewayHost,
+  embeddedIpv4,
   guardedLookup,
   type HostResolver,
   parseHostAllowList,
@@ -26,6 +28,7 @@ const resolve = tableResolver({
   'mapped.example.net': ['::ffff:127.0.0.1'],
   'lab.example.net': ['127.0.0.1'],
   'empty.example.net': [],
+  'sixtofour.example.net': ['2002:a9fe:a9fe::1'],
 });
 
 async function rejection(
@@ -77,6 +80,42 @@ describe('checkGatewayHost rejects', () => {
       reason: /metadata address in IPv6 form/,
     },
     { name: 'NAT64 loopback', url: 'https://[64:ff9b::7f00:1]/', reason: /loopback address in IPv6 form/ },
+    // Every IPv6 transition form that embeds 169.254.169.254 (a9fe:a9fe) reaches the metadata service.
+    { name: 'NAT64 metadata', url: 'http://[64:ff9b::a9fe:a9fe]/', reason: /metadata address in IPv6 form/ },
+    {
+      name: 'local-use NAT64 /48 metadata (RFC 8215, u octet skipped)',
+      url: 'http://[64:ff9b:1:a9fe:a9:fe00::]/',
+      reason: /metadata address in IPv6 form/,
+    },
+    {
+      name: 'local-use NAT64 /64 metadata',
+      url: 'http://[64:ff9b:1:0:a9:fea9:fe00:0]/',
+      reason: /metadata address in IPv6 form/,
+    },
+    {
+      name: 'local-use NAT64 /96 metadata',
+      url: 'http://[64:ff9b:1::a9fe:a9fe]/',
+      reason: /metadata address in IPv6 form/,
+    },
+    { name: '6to4 metadata', url: 'http://[2002:a9fe:a9fe::1]/', reason: /metadata address in IPv6 form/ },
+    { name: '6to4 loopback', url: 'http://[2002:7f00:1::]/', reason: /loopback address in IPv6 form/ },
+    { name: 'SIIT metadata', url: 'http://[::ffff:0:a9fe:a9fe]/', reason: /metadata address in IPv6 form/ },
+    {
+      name: 'IPv4-compatible metadata',
+      url: 'http://[::169.254.169.254]/',
+      reason: /metadata address in IPv6 form/,
+    },
+    {
+      name: 'Teredo with an obfuscated metadata client address',
+      url: 'http://[2001:0:4136:e378:8000:63bf:5601:5601]/',
+      reason: /metadata address in IPv6 form/,
+    },
+    { name: 'Teredo with a loopback server', url: 'http://[2001:0:7f00:1::1]/', reason: /loopback address in IPv6 form/ },
+    {
+      name: 'a name resolving to a 6to4 metadata address',
+      url: 'https://sixtofour.example.net/',
+      reason: /metadata address in IPv6 form/,
+    },
     {
       name: 'metadata name',
       url: 'http://metadata.google.internal/computeMetadata/v1/',
@@ -142,6 +181,14 @@ describe('checkGatewayHost accepts', () => {
     expect(checked.addresses).toEqual(['198.51.100.1', '2001:db8::1']);
   });
 
+  it.each([
+    { name: '6to4 of a public address', url: 'https://[2002:c633:6401::1]/' },
+    { name: 'Teredo with public server and client', url: 'https://[2001:0:4136:e378:8000:63bf:39cc:9bfe]/' },
+    { name: 'NAT64 of a private firewall address', url: 'https://[64:ff9b::c0a8:101]/' },
+  ])('an IPv6 transition form embedding an allowed address: $name', async ({ url }) => {
+    await expect(checkGatewayHost(url, { resolve })).resolves.toMatchObject({ allowListed: false });
+  });
+
   it('an IPv6 literal without brackets in the result', async () => {
     await expect(checkGatewayHost('https://[2001:db8::9]/', { resolve })).resolves.toMatchObject({
       host: '2001:db8::9',
@@ -182,6 +229,26 @@ describe('checkGatewayHost accepts', () => {
       allowHosts: parseHostAllowList('localhost'),
     });
     expect(allowed.allowListed).toBe(true);
+  });
+});
+
+describe('embeddedIpv4', () => {
+  const v4 = (text: string) => embeddedIpv4(parseIp(text) as IpAddress).map(formatIpv4);
+  it('reads the IPv4 address of each transition form', () => {
+    expect(v4('::ffff:198.51.100.7')).toEqual(['198.51.100.7']);
+    expect(v4('::ffff:0:198.51.100.7')).toEqual(['198.51.100.7']);
+    expect(v4('64:ff9b::198.51.100.7')).toEqual(['198.51.100.7']);
+    expect(v4('2002:c633:6407::')).toEqual(['198.51.100.7']);
+    // Teredo: server 65.54.227.120, client 198.51.100.7 stored inverted.
+    expect(v4('2001:0:4136:e378:8000:63bf:39cc:9bf8')).toEqual(['65.54.227.120', '198.51.100.7']);
+  });
+  it('reads a local-use NAT64 address at every prefix length the operator may use', () => {
+    expect(v4('64:ff9b:1:c633:64:700::')).toContain('198.51.100.7');
+    expect(v4('64:ff9b:1::c633:6407')).toContain('198.51.100.7');
+  });
+  it('finds nothing in a plain IPv6 or IPv4 address', () => {
+    expect(v4('2001:db8::1')).toEqual([]);
+    expect(v4('198.51.100.7')).toEqual([]);
   });
 });
 

@@ -115,7 +115,12 @@ export function runAuthSuite(kind: StoreKind): void {
       const user = await t.makeUser('totp-user', 'viewer');
       const session = await t.signIn(user.username, user.password);
       const headers = { cookie: session.cookie, 'x-csrf-token': session.csrf };
-      const enroll = await t.call({ method: 'POST', url: '/api/v1/auth/totp/enroll', headers });
+      const enroll = await t.call({
+        method: 'POST',
+        url: '/api/v1/auth/totp/enroll',
+        headers,
+        payload: { current_password: user.password },
+      });
       expect(enroll.statusCode).toBe(200);
       const { secret, otpauth_uri } = enroll.json();
       expect(otpauth_uri).toMatch(/^otpauth:\/\/totp\/.*secret=/);

@@ -1,8 +1,11 @@
 /** @module scrypt password hashing: self-describing hash strings, verification, malformed input. */
 import { describe, expect, it } from 'vitest';
+import { RateLimitedError } from '../../src/errors.ts';
 import {
   currentScryptParams,
+  HashGate,
   hashPassword,
+  PASSWORD_CHECKS,
   verifyAgainstDummy,
   verifyPassword,
 } from '../../src/identity/password.ts';
@@ -49,5 +52,63 @@ describe('password hashing', () => {
 
   it('the dummy check for unknown users always fails', async () => {
     expect(await verifyAgainstDummy('whatever')).toBe(false);
+  });
+});
+
+describe('HashGate (bounded concurrent hashing)', () => {
+  /** Work that finishes when the test says so, recording how many run at once. */
+  function controlled() {
+    let running = 0;
+    let peak = 0;
+    const releases: (() => void)[] = [];
+    const work = () =>
+      new Promise<string>((resolve) => {
+        running++;
+        peak = Math.max(peak, running);
+        releases.push(() => {
+          running--;
+          resolve('done');
+        });
+      });
+    return { work, releases, peak: () => peak };
+  }
+  const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+  it('runs at most maxActive at once, queues maxWaiting, and refuses the rest at once with 429', async () => {
+    const gate = new HashGate(2, 1);
+    const c = controlled();
+    const runs = [gate.run(c.work), gate.run(c.work), gate.run(c.work)];
+    const refused = await gate.run(c.work).then(
+      () => null,
+      (err: unknown) => err,
+    );
+    expect(refused).toBeInstanceOf(RateLimitedError);
+    expect((refused as RateLimitedError).retryAfterSeconds).toBe(1);
+    await tick();
+    expect(c.releases).toHaveLength(2); // the third waits
+    c.releases[0]?.();
+    await tick();
+    expect(c.releases).toHaveLength(3); // it got the freed slot
+    for (const release of c.releases.slice(1)) release();
+    expect(await Promise.all(runs)).toEqual(['done', 'done', 'done']);
+    expect(c.peak()).toBe(2);
+  });
+
+  it('frees the slot when the work fails, so a failure never shrinks the gate', async () => {
+    const gate = new HashGate(1, 0);
+    await expect(gate.run(() => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    await expect(gate.run(async () => 'again')).resolves.toBe('again');
+  });
+
+  it('password verification goes through the process gate: a burst past it is refused, not queued forever', async () => {
+    const hash = await hashPassword('burst password', FAST);
+    const limit = PASSWORD_CHECKS.maxActive + PASSWORD_CHECKS.maxWaiting;
+    const results = await Promise.allSettled(
+      Array.from({ length: limit + 5 }, () => verifyPassword('burst password', hash)),
+    );
+    const refused = results.filter((r) => r.status === 'rejected');
+    expect(refused).toHaveLength(5);
+    expect(refused.every((r) => r.status === 'rejected' && r.reason instanceof RateLimitedError)).toBe(true);
+    expect(results.filter((r) => r.status === 'fulfilled' && r.value === true)).toHaveLength(limit);
   });
 });

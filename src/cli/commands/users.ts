@@ -1,10 +1,18 @@
 /**
  * @module `portcullis users create|list`: manages users through a running server's API (needs a token with
- * `users.manage`). Human tables by default, `--json` for scripts.
+ * `users.manage`). Human tables by default, `--json` for scripts. `users reset-totp` works directly on the
+ * store instead (like `keys` and `migrate`): it is the owner's way back in when their authenticator is lost
+ * and no admin can sign in.
  */
 import { randomBytes } from 'node:crypto';
 import type { Command } from '@commander-js/extra-typings';
 import Table from 'cli-table3';
+import { SYSTEM_ACTOR } from '../../audit/record.ts';
+import { serviceContext } from '../../identity/context.ts';
+import { resetTotp } from '../../identity/mfa.ts';
+import { findUserByUsername } from '../../identity/users.ts';
+import { Keyring } from '../../secrets/keyring.ts';
+import { describeLocation, openStore, storeLocation } from '../../store/open.ts';
 import { ApiClient, OPTION_HELP, runCli } from '../client.ts';
 
 interface User {
@@ -31,7 +39,9 @@ async function readStdin(): Promise<string> {
 }
 
 export function registerUsersCommands(program: Command): void {
-  const users = program.command('users').description('Manage users on a running server');
+  const users = program
+    .command('users')
+    .description('Manage users on a running server (reset-totp: directly on the store)');
 
   users
     .command('create')
@@ -113,4 +123,60 @@ export function registerUsersCommands(program: Command): void {
         process.stdout.write(`${table.toString()}\n`);
       }),
     );
+
+  registerResetTotp(users);
+}
+
+/** Turns off the TOTP of `username` directly on the store; audited as the system, naming the command. */
+async function resetTotpOnStore(
+  username: string,
+  opts: { dataDir?: string; databaseUrl?: string; json?: true },
+): Promise<void> {
+  const location = storeLocation(opts);
+  const store = await openStore(
+    location.url ? { url: location.url, poolSize: 1 } : { dataDir: location.dataDir },
+  );
+  try {
+    const ctx = serviceContext(store.db, Keyring.load(location.dataDir), {
+      actor: { ...SYSTEM_ACTOR, name: 'portcullis users reset-totp' },
+    });
+    const user = await findUserByUsername(ctx, username);
+    if (!user) throw new Error(`no user named ${JSON.stringify(username)} in ${describeLocation(location)}`);
+    const reset = await resetTotp(ctx, user.id);
+    if (opts.json) {
+      process.stdout.write(`${JSON.stringify({ id: reset.id, username: reset.username, totp_enabled: false })}\n`);
+    } else {
+      process.stdout.write(
+        `TOTP reset for ${reset.username}: they sign in with their password and may enrol again.\n`,
+      );
+    }
+  } finally {
+    await store.close();
+  }
+}
+
+function registerResetTotp(users: Command): void {
+  users
+    .command('reset-totp')
+    .description('Turn off a user’s TOTP after a lost authenticator (direct store access; audited)')
+    .argument('<username>', 'login name')
+    .option(
+      '--data-dir <dir>',
+      'data directory with keys.json and the embedded store (default $PORTCULLIS_DATA_DIR or ./data)',
+    )
+    .option(
+      '--database-url <url>',
+      'PostgreSQL URL instead of the embedded store (default $PORTCULLIS_DATABASE_URL)',
+    )
+    .option('--json', 'print the result as JSON')
+    .action(async (username, opts) => {
+      try {
+        await resetTotpOnStore(username, opts);
+      } catch (err) {
+        process.stderr.write(
+          `portcullis users reset-totp: ${err instanceof Error ? err.message : String(err)}\n`,
+        );
+        process.exitCode = 1;
+      }
+    });
 }

@@ -3,7 +3,8 @@
  *
  * Each route states its access in `config`:
  * - `{ auth: 'public' }` — anyone;
- * - `{ auth: 'authenticated' }` — any signed-in user or token (e.g. `/auth/me`);
+ * - `{ auth: 'authenticated' }` — any signed-in user or token (e.g. `/auth/me`); with `credential: 'session'`
+ *   a session only, never an API token (changes to how one signs in: password, TOTP);
  * - `{ permission: 'users.manage', scope?: 'org' | 'site' }` — the permission is required; with
  *   `scope: 'org'` it must hold for every site (org-wide objects such as users and roles); with the default
  *   `'site'` holding it on at least one site lets the request in, and the handler narrows lists with
@@ -35,6 +36,8 @@ export interface Principal {
   credentialId: string;
   /** The token's name, for audit labels (bearer only). */
   tokenName?: string;
+  /** The token's own permission list, `null` when it acts with all its owner's rights (bearer only). */
+  tokenPermissions?: readonly string[] | null;
   /** What the principal may do, and where (a token's rights are already narrowed to its list). */
   permissions: EffectivePermissions;
 }
@@ -60,6 +63,8 @@ declare module 'fastify' {
     auth?: 'public' | 'authenticated';
     permission?: Permission;
     scope?: 'org' | 'site';
+    /** `'session'`: an authenticated route an API token may never call (changes to how one signs in). */
+    credential?: 'session';
     /** A successful non-GET call may change authentication or rights: drop the cached principals. */
     invalidatesPrincipals?: boolean;
   }
@@ -105,7 +110,12 @@ export function registerAccessControl(app: FastifyInstance, backend: AuthBackend
   app.decorateRequest('principal', null);
 
   app.addHook('onRoute', function (route) {
-    const config = (route.config ?? {}) as { auth?: string; permission?: string; scope?: string };
+    const config = (route.config ?? {}) as {
+      auth?: string;
+      permission?: string;
+      scope?: string;
+      credential?: string;
+    };
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     if (!config.auth && !config.permission) {
       if (!(this as unknown as Record<symbol, unknown>)[PUBLIC_BY_DEFAULT]) {
@@ -120,6 +130,8 @@ export function registerAccessControl(app: FastifyInstance, backend: AuthBackend
       throw new Error(`Route ${route.url} declares unknown permission "${config.permission}"`);
     } else if (config.auth && config.auth !== 'public' && config.auth !== 'authenticated') {
       throw new Error(`Route ${route.url} has unknown config.auth "${config.auth}"`);
+    } else if (config.credential !== undefined && (config.credential !== 'session' || config.auth !== 'authenticated')) {
+      throw new Error(`Route ${route.url}: config.credential 'session' goes with auth 'authenticated' only`);
     }
     const access = route.config as RouteAccess;
     for (const method of methods) declared.push({ method, url: route.url, access });
@@ -140,6 +152,12 @@ export function registerAccessControl(app: FastifyInstance, backend: AuthBackend
     // Unmatched URLs go to the not-found handler, which reveals nothing.
     if (!request.routeOptions.url || config.auth === 'public') return;
     request.principal = await authenticate(request, backend);
+    if (config.credential === 'session' && request.principal.kind !== 'session') {
+      throw new ApiError(
+        'PC_ERR_FORBIDDEN',
+        'This action needs a signed-in session; an API token cannot change how its owner signs in.',
+      );
+    }
     if (config.permission) authorize(request.principal, config.permission, config.scope ?? 'site');
   });
 
@@ -200,5 +218,20 @@ export function requireSite(
   throw new ApiError(
     'PC_ERR_FORBIDDEN',
     `You cannot change objects of this site (needs ${permission} there).`,
+  );
+}
+
+/**
+ * A portal call (the person-facing grant routes) by an API token limited to a permission list needs
+ * `access.grant` in that list: a token made for other work (say `gateway.view`) must not open the firewall.
+ * Sessions and unlimited tokens act as their owner, whose entitlement is the knoc assignment.
+ */
+export function requirePortalUse(request: FastifyRequest): void {
+  const principal = principalOf(request);
+  if (principal.kind !== 'token' || !principal.tokenPermissions) return;
+  if (principal.tokenPermissions.includes('access.grant')) return;
+  throw new ApiError(
+    'PC_ERR_FORBIDDEN',
+    'This API token is limited to other permissions; the portal needs a token holding access.grant.',
   );
 }

@@ -64,6 +64,19 @@ export function sendApiError(request: FastifyRequest, reply: FastifyReply, error
   return reply.code(error.statusCode).send(errorBody(error.code, error.message, error.field, request.id));
 }
 
+/**
+ * Fastify's router refusals, which happen before any route or hook (a path parameter over `maxParamLength`,
+ * a URL that does not decode): the one envelope, never Fastify's own body (it echoes the path).
+ */
+export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const apiError =
+    error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? new ApiError('PC_ERR_NOT_FOUND', 'Not found: a path parameter is longer than any id.')
+      : new ApiError('PC_ERR_BAD_REQUEST', 'The request URL is not valid.');
+  request.log.info({ code: apiError.code }, 'request rejected');
+  sendApiError(request, reply, apiError);
+}
+
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const apiError = toApiError(err);

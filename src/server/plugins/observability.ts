@@ -37,6 +37,39 @@ export function serializeRequest(req: {
   };
 }
 
+/** A PostgreSQL error code (SQLSTATE): five digits or capitals. */
+const SQLSTATE = /^[0-9A-Z]{5}$/;
+
+/** How deep `serializeError` follows `cause` (a driver error wrapped by the ORM wrapped by a service). */
+const MAX_CAUSES = 5;
+
+/** The stack's frames only: its first line repeats the message, which may carry what we scrub below. */
+function framesOf(stack: unknown): string | undefined {
+  if (typeof stack !== 'string') return undefined;
+  const frames = stack.split('\n').filter((line) => line.startsWith('    at '));
+  return frames.length > 0 ? frames.join('\n') : undefined;
+}
+
+/**
+ * The `err` of a log line: type, message, SQLSTATE/errno code and stack frames, for the error and its causes.
+ * Never a failed query's parameters (Drizzle puts them in the message and on `params`; they can be a password
+ * hash or a key), nor a database error's `detail` or the values its message quotes.
+ */
+export function serializeError(err: unknown, depth = 0): Record<string, unknown> {
+  if (!(err instanceof Error)) return { type: typeof err, message: 'non-error value thrown' };
+  const code = (err as { code?: unknown }).code;
+  const fromDatabase = typeof code === 'string' && SQLSTATE.test(code);
+  const text = err.message.split('\nparams:')[0] ?? '';
+  // A database message quotes the offending value (`invalid input syntax for type integer: "…"`).
+  const message = fromDatabase ? text.replace(/"[^"]*"/g, '"…"') : text;
+  const out: Record<string, unknown> = { type: err.name, message };
+  if (typeof code === 'string' || typeof code === 'number') out.code = code;
+  const stack = framesOf(err.stack);
+  if (stack) out.stack = stack;
+  if (err.cause !== undefined && depth < MAX_CAUSES) out.cause = serializeError(err.cause, depth + 1);
+  return out;
+}
+
 /** Paths pino replaces with "[redacted]": credentials in headers and secret-looking body fields. */
 export const LOG_REDACT_PATHS = [
   'req.headers.authorization',

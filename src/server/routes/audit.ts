@@ -8,26 +8,26 @@ import { Type } from 'typebox';
 import { query } from '../../audit/query.ts';
 import { ctxOf } from '../context.ts';
 import { siteFilter } from '../plugins/access.ts';
-import { ERROR_RESPONSES, ref, Uuid } from '../schemas.ts';
+import { DateTimeInput, ERROR_RESPONSES, Line, ref, Uuid } from '../schemas.ts';
 import { toApi } from '../views.ts';
 
 const Query = Type.Object(
   {
-    actor_id: Type.Optional(Type.String({ maxLength: 100 })),
+    actor_id: Type.Optional(Line({ maxLength: 100 })),
     actor_type: Type.Optional(
       Type.Union(['user', 'token', 'system', 'anonymous'].map((v) => Type.Literal(v))),
     ),
     action: Type.Optional(
-      Type.String({ maxLength: 100, description: 'exact action, or a prefix such as user.*' }),
+      Line({ maxLength: 100, description: 'exact action, or a prefix such as user.*' }),
     ),
-    target_type: Type.Optional(Type.String({ maxLength: 100 })),
-    target_id: Type.Optional(Type.String({ maxLength: 100 })),
+    target_type: Type.Optional(Line({ maxLength: 100 })),
+    target_id: Type.Optional(Line({ maxLength: 100 })),
     site_id: Type.Optional(Uuid),
     outcome: Type.Optional(
       Type.Union([Type.Literal('success'), Type.Literal('failure'), Type.Literal('denied')]),
     ),
-    from: Type.Optional(Type.String({ format: 'date-time' })),
-    to: Type.Optional(Type.String({ format: 'date-time' })),
+    from: Type.Optional(DateTimeInput),
+    to: Type.Optional(DateTimeInput),
     cursor: Type.Optional(Type.Integer({ minimum: 1 })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
   },

@@ -5,33 +5,39 @@
  * configured) and returns the CSRF token once; the client echoes it in `X-CSRF-Token` on every change.
  * Unknown user, wrong password and disabled account get the same 401; attempts are throttled per user and
  * per source IP (429 + Retry-After) and audited, success or not, by the login service.
+ *
+ * Changing how the caller signs in (password, TOTP) needs a session, never an API token (a leaked or limited
+ * token must not be able to lock its owner out), and re-entering the current password where a change starts.
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { and, eq } from 'drizzle-orm';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { NotFoundError, ValidationError } from '../../errors.ts';
-import { login } from '../../identity/login.ts';
+import { confirmCurrentPassword, login } from '../../identity/login.ts';
 import { beginTotpEnrollment, confirmTotpEnrollment } from '../../identity/mfa.ts';
-import { verifyPassword } from '../../identity/password.ts';
 import { revokeSession } from '../../identity/sessions.ts';
-import {
-  assertNotThrottled,
-  clearFailures,
-  DEFAULT_THROTTLE,
-  recordFailure,
-  userKey,
-} from '../../identity/throttle.ts';
 import { createApiToken, getApiToken, listApiTokens, revokeApiToken } from '../../identity/tokens.ts';
 import { getUser, setPassword } from '../../identity/users.ts';
-import { users } from '../../store/schema/identity.ts';
 import { ctxOf } from '../context.ts';
 import { type Principal, principalOf, SESSION_COOKIE } from '../plugins/access.ts';
-import { ERROR_RESPONSES, IdParams, listOf, LoginBody, Name, Password, PermissionCode, ref } from '../schemas.ts';
+import {
+  DateTimeInput,
+  ERROR_RESPONSES,
+  IdParams,
+  Line,
+  listOf,
+  LoginBody,
+  Name,
+  Password,
+  PermissionCode,
+  ref,
+} from '../schemas.ts';
 import { listBody, toApi } from '../views.ts';
 
 const tags = ['auth'];
 const authenticated = { auth: 'authenticated' } as const;
+/** Changes to how the caller signs in: a session only (never an API token, limited or not), see access.ts. */
+const sessionOnly = { auth: 'authenticated', credential: 'session' } as const;
 
 const Me = Type.Object({
   user: ref('User'),
@@ -166,7 +172,7 @@ export const authRoutes: FastifyPluginAsync = async (root) => {
   app.put(
     '/api/v1/auth/password',
     {
-      config: authenticated,
+      config: sessionOnly,
       schema: {
         tags,
         summary: 'Change your own password (ends all your sessions)',
@@ -180,19 +186,11 @@ export const authRoutes: FastifyPluginAsync = async (root) => {
     async (request, reply) => {
       const principal = principalOf(request);
       const ctx = ctxOf(request);
-      // Wrong current passwords count against the sign-in budget, so a stolen session cannot guess it.
-      const key = userKey(principal.orgId, principal.username);
-      const now = new Date();
-      await assertNotThrottled(ctx.db, [{ key, limit: DEFAULT_THROTTLE.perUser }], DEFAULT_THROTTLE, now);
-      const [row] = await ctx.db
-        .select({ hash: users.passwordHash })
-        .from(users)
-        .where(and(eq(users.id, principal.userId), eq(users.orgId, principal.orgId)));
-      if (!row || !(await verifyPassword(request.body.current_password, row.hash))) {
-        await recordFailure(ctx.db, [key], DEFAULT_THROTTLE, now);
-        throw new ValidationError('current_password', 'current_password is not your current password');
-      }
-      await clearFailures(ctx.db, key);
+      await confirmCurrentPassword(
+        ctx,
+        { id: principal.userId, username: principal.username },
+        request.body.current_password,
+      );
       await setPassword(ctx, principal.userId, request.body.new_password);
       clearSessionCookie(reply);
       return reply.code(204).send(null);
@@ -202,10 +200,11 @@ export const authRoutes: FastifyPluginAsync = async (root) => {
   app.post(
     '/api/v1/auth/totp/enroll',
     {
-      config: authenticated,
+      config: sessionOnly,
       schema: {
         tags,
-        summary: 'Start TOTP enrollment: returns the secret and otpauth:// URI once',
+        summary: 'Start TOTP enrollment (session and current password): returns the secret and URI once',
+        body: Type.Object({ current_password: Password }, { additionalProperties: false }),
         response: {
           200: Type.Object({ secret: Type.String(), otpauth_uri: Type.String() }),
           ...ERROR_RESPONSES,
@@ -213,7 +212,14 @@ export const authRoutes: FastifyPluginAsync = async (root) => {
       },
     },
     async (request) => {
-      const { secret, otpauthUri } = await beginTotpEnrollment(ctxOf(request), principalOf(request).userId);
+      const principal = principalOf(request);
+      const ctx = ctxOf(request);
+      await confirmCurrentPassword(
+        ctx,
+        { id: principal.userId, username: principal.username },
+        request.body.current_password,
+      );
+      const { secret, otpauthUri } = await beginTotpEnrollment(ctx, principal.userId);
       return { secret, otpauth_uri: otpauthUri };
     },
   );
@@ -221,12 +227,12 @@ export const authRoutes: FastifyPluginAsync = async (root) => {
   app.post(
     '/api/v1/auth/totp/verify',
     {
-      config: authenticated,
+      config: sessionOnly,
       schema: {
         tags,
         summary: 'Activate TOTP with a current code',
         body: Type.Object(
-          { code: Type.String({ minLength: 1, maxLength: 10 }) },
+          { code: Line({ minLength: 1, maxLength: 10 }) },
           { additionalProperties: false },
         ),
         response: { 204: Type.Null(), ...ERROR_RESPONSES },
@@ -248,7 +254,7 @@ export const authRoutes: FastifyPluginAsync = async (root) => {
         body: Type.Object(
           {
             name: Name,
-            expires_at: Type.Optional(Type.Union([Type.String({ format: 'date-time' }), Type.Null()])),
+            expires_at: Type.Optional(Type.Union([DateTimeInput, Type.Null()])),
             permissions: Type.Optional(Type.Array(PermissionCode, { maxItems: 200 })),
           },
           { additionalProperties: false },

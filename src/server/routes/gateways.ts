@@ -21,7 +21,7 @@ import {
 import { isUuid } from '../../identity/validate.ts';
 import { ctxOf } from '../context.ts';
 import { requireSite, siteFilter } from '../plugins/access.ts';
-import { ERROR_RESPONSES, IdParams, Name, Paging, Uuid } from '../schemas.ts';
+import { ERROR_RESPONSES, IdParams, Line, Lines, Name, Paging, Uuid } from '../schemas.ts';
 import { toApi } from '../views.ts';
 
 const tags = ['gateways'];
@@ -52,11 +52,11 @@ export const emptyBodyIsObject = {
 
 const Connection = {
   vendor: Type.Optional(Type.Literal('pfsense')),
-  url: Type.String({ minLength: 1, maxLength: 2048 }),
-  api_key: Type.String({ minLength: 1, maxLength: 1024 }),
+  url: Line({ minLength: 1, maxLength: 2048 }),
+  api_key: Line({ minLength: 1, maxLength: 1024 }),
   verify_ssl: Type.Optional(Type.Boolean()),
-  ca_pem: Type.Optional(Nullable(Type.String({ maxLength: 65_536 }))),
-  fingerprint_sha256: Type.Optional(Nullable(Type.String({ maxLength: 200 }))),
+  ca_pem: Type.Optional(Nullable(Lines({ maxLength: 65_536 }))),
+  fingerprint_sha256: Type.Optional(Nullable(Line({ maxLength: 200 }))),
 };
 
 const TestResult = Type.Object({

@@ -28,7 +28,7 @@ import { users } from '../../store/schema/identity.ts';
 import { ctxOf } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { principalOf, requireSite, siteFilter } from '../plugins/access.ts';
-import { ERROR_RESPONSES, IdParams, Paging, Uuid } from '../schemas.ts';
+import { ERROR_RESPONSES, IdParams, Line, Paging, Uuid } from '../schemas.ts';
 import { toApi } from '../views.ts';
 import { Nullable, Timestamp } from './gateways.ts';
 
@@ -93,7 +93,7 @@ export const grantRoutes: FastifyPluginAsync = async (root) => {
           {
             knoc_id: Type.Optional(Uuid),
             user_id: Type.Optional(Uuid),
-            ip: Type.Optional(Type.String({ maxLength: 64 })),
+            ip: Type.Optional(Line({ maxLength: 64 })),
             status: Type.Optional(
               Type.Union([Type.Literal('live'), Type.Literal('ended'), Type.Literal('all')]),
             ),
@@ -128,10 +128,10 @@ export const grantRoutes: FastifyPluginAsync = async (root) => {
         body: Type.Object(
           {
             knoc_id: Uuid,
-            ip: Type.String({ minLength: 1, maxLength: 64 }),
+            ip: Line({ minLength: 1, maxLength: 64 }),
             ttl_seconds: Type.Optional(Type.Integer({ minimum: 1 })),
             user_id: Type.Optional(Nullable(Uuid)),
-            reason: Type.String({ minLength: 1, maxLength: 500 }),
+            reason: Line({ minLength: 1, maxLength: 500 }),
           },
           { additionalProperties: false },
         ),

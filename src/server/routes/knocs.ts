@@ -23,12 +23,12 @@ import type { Permission } from '../../identity/permissions.ts';
 import { edlFetches, grants } from '../../store/schema/access.ts';
 import { ctxOf } from '../context.ts';
 import { requireSite, siteFilter } from '../plugins/access.ts';
-import { ERROR_RESPONSES, IdParams, Name, Paging, Uuid } from '../schemas.ts';
+import { ERROR_RESPONSES, IdParams, Line, Name, Paging, Uuid } from '../schemas.ts';
 import { toApi } from '../views.ts';
 import { emptyBodyIsObject, Nullable, Timestamp } from './gateways.ts';
 
 const tags = ['access'];
-const Cidrs = Type.Array(Type.String({ maxLength: 64 }), { maxItems: 1000 });
+const Cidrs = Type.Array(Line({ maxLength: 64 }), { maxItems: 1000 });
 const Ttl = Type.Integer({ minimum: 1, maximum: 31_536_000 });
 
 export const KnocSchema = Type.Object({
@@ -59,7 +59,7 @@ const KnocFields = {
   name: Name,
   gateway_id: Uuid,
   mode: Type.Union([Type.Literal('active'), Type.Literal('passive')]),
-  alias_name: Type.String({ minLength: 1, maxLength: 64 }),
+  alias_name: Line({ minLength: 1, maxLength: 64 }),
   create_alias_if_missing: Type.Boolean(),
   grant_ttl_seconds: Ttl,
   max_ttl_seconds: Ttl,

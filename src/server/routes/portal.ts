@@ -4,7 +4,8 @@
  * address on every knoc assigned to the person or their groups whose source conditions allow it; the admin
  * console's sign-in never grants. The client address is the socket peer, or `X-Forwarded-For` from a proxy
  * listed in `PORTCULLIS_TRUST_PROXY`. Entitlement is the knoc assignment, so these routes need no permission
- * beyond being signed in; `/knock` is the machine client's call (API token), with the sign-in's answer shape.
+ * beyond being signed in — except that an API token limited to a permission list must hold `access.grant`
+ * there; `/knock` is the machine client's call (API token), with the sign-in's answer shape.
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { and, eq, gt, isNull, type SQL } from 'drizzle-orm';
@@ -18,8 +19,8 @@ import { getUser } from '../../identity/users.ts';
 import { resolveClientAddress } from '../../net/client-ip.ts';
 import { grants, knocs } from '../../store/schema/access.ts';
 import { ctxOf } from '../context.ts';
-import { principalOf, SESSION_COOKIE } from '../plugins/access.ts';
-import { ERROR_RESPONSES, LoginBody, Uuid } from '../schemas.ts';
+import { principalOf, requirePortalUse, SESSION_COOKIE } from '../plugins/access.ts';
+import { ERROR_RESPONSES, Line, LoginBody, Uuid } from '../schemas.ts';
 import { emptyBodyIsObject } from './gateways.ts';
 
 const tags = ['portal'];
@@ -54,6 +55,10 @@ function clientIp(request: FastifyRequest): string {
 
 export const portalRoutes: FastifyPluginAsync = async (root) => {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
+  // Runs after authentication (the root's onRequest): a limited token needs access.grant for any portal call.
+  app.addHook('onRequest', async (request) => {
+    if (request.principal) requirePortalUse(request);
+  });
 
   app.post(
     '/api/v1/portal/login',
@@ -255,7 +260,7 @@ export const portalRoutes: FastifyPluginAsync = async (root) => {
           'Machine client: grant the caller’s address on its knocs (or the one named), with an API token',
         body: Type.Optional(
           Type.Object(
-            { knoc: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })) },
+            { knoc: Type.Optional(Line({ minLength: 1, maxLength: 100 })) },
             { additionalProperties: false },
           ),
         ),

@@ -1,18 +1,19 @@
 /**
- * @module `/api/v1/users`: create, list, read, update, soft-delete, set password. Users are org-wide
+ * @module `/api/v1/users`: create, list, read, update, soft-delete, set password, reset TOTP. Users are org-wide
  * objects, so every route needs `users.manage` on all sites. Each change is audited by the service inside
  * the transaction that makes it.
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
+import { resetTotp } from '../../identity/mfa.ts';
 import { createUser, deleteUser, getUser, listUsers, setPassword, updateUser } from '../../identity/users.ts';
 import { ctxOf } from '../context.ts';
-import { ERROR_RESPONSES, IdParams, listOf, Paging, Password, ref, Username } from '../schemas.ts';
+import { ERROR_RESPONSES, IdParams, Line, listOf, Paging, Password, ref, Username } from '../schemas.ts';
 import { listBody, toApi } from '../views.ts';
 
 const Email = Type.String({ maxLength: 254, format: 'email' });
-const DisplayName = Type.String({ maxLength: 200 });
+const DisplayName = Line({ maxLength: 200 });
 const access = { permission: 'users.manage', scope: 'org' } as const;
 const tags = ['users'];
 
@@ -27,7 +28,7 @@ export const userRoutes: FastifyPluginAsync = async (root) => {
         tags,
         summary: 'List users',
         querystring: Type.Object(
-          { search: Type.Optional(Type.String({ maxLength: 100 })), ...Paging },
+          { search: Type.Optional(Line({ maxLength: 100 })), ...Paging },
           { additionalProperties: false },
         ),
         response: { 200: listOf('User'), ...ERROR_RESPONSES },
@@ -129,6 +130,20 @@ export const userRoutes: FastifyPluginAsync = async (root) => {
       await setPassword(ctxOf(request), request.params.id, request.body.password);
       return reply.code(204).send(null);
     },
+  );
+
+  app.delete(
+    '/api/v1/users/:id/totp',
+    {
+      config: access,
+      schema: {
+        tags,
+        summary: "Reset a user's TOTP (lost authenticator): password alone until they enrol again",
+        params: IdParams,
+        response: { 200: ref('User'), ...ERROR_RESPONSES },
+      },
+    },
+    async (request) => toApi(await resetTotp(ctxOf(request), request.params.id)),
   );
 
   app.delete(
