@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Db } from '../../store/db.ts';
-import { events } from '../../store/schema/access.ts';
+import { events } from '../../store/schema/events.ts';
 
 export type AccessEventType = 'grant.created' | 'grant.ended' | 'sync.failed' | 'sync.recovered';
 
