@@ -68,5 +68,6 @@ export const NAT_RULES: ObjectKind<NatRuleRow> = {
     }
   },
   defaults: async (ctx, device) => ({ ruleOrder: await nextOrder(ctx, firewallNatRules, device.id) }),
+  filters: { nat_type: firewallNatRules.natType, is_enabled: firewallNatRules.isEnabled },
   orderBy: [asc(firewallNatRules.deviceId), asc(firewallNatRules.ruleOrder)],
 };

@@ -55,6 +55,8 @@ export interface ObjectKind<Row> {
   check?(row: Row): void;
   /** Fills what a create may leave out and that depends on the device (e.g. the next `rule_order`). */
   defaults?(ctx: ServiceContext, device: Device): Promise<Partial<Row>>;
+  /** List filters beyond `device_id` and `site_id`: API query name → column compared for equality. */
+  filters: Readonly<Record<string, PgColumn>>;
   /** List order. */
   orderBy: readonly SQL[] | readonly PgColumn[];
 }
@@ -146,12 +148,18 @@ export async function getObject<Row extends ObjectBase>(
 export async function listObjects<Row extends ObjectBase>(
   ctx: ServiceContext,
   kind: ObjectKind<Row>,
-  options: { scope: SiteScope; where?: readonly (SQL | undefined)[]; limit?: number; offset?: number },
+  options: { scope: SiteScope; filters?: Record<string, unknown>; limit?: number; offset?: number },
 ): Promise<Array<Omit<Row, 'orgId' | 'deletedAt'>>> {
   if (options.scope !== 'all' && options.scope.length === 0) return [];
   const t = kind.table;
-  const conditions: (SQL | undefined)[] = [eq(t.orgId, ctx.orgId), isNull(t.deletedAt), ...(options.where ?? [])];
+  const conditions: (SQL | undefined)[] = [eq(t.orgId, ctx.orgId), isNull(t.deletedAt)];
   if (options.scope !== 'all') conditions.push(inArray(t.siteId, [...options.scope]));
+  const columns: Record<string, PgColumn> = { device_id: t.deviceId, site_id: t.siteId, ...kind.filters };
+  for (const [name, value] of Object.entries(options.filters ?? {})) {
+    const column = columns[name];
+    if (column === undefined) throw new ValidationError(name, `${name} is not a filter of ${kind.resource}s`);
+    if (value !== undefined) conditions.push(eq(column, value));
+  }
   const { limit, offset } = paging(options);
   const rows = (await ctx.db
     .select()

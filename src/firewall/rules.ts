@@ -63,6 +63,7 @@ export const RULES: ObjectKind<FirewallRuleRow> = {
   check: (row) =>
     checkPortsFitProtocol(row.protocol ?? 'any', { source_port: row.sourcePort, dest_port: row.destPort }),
   defaults: async (ctx, device) => ({ ruleOrder: await nextOrder(ctx, firewallRules, device.id) }),
+  filters: { action: firewallRules.action, is_enabled: firewallRules.isEnabled },
   orderBy: [asc(firewallRules.deviceId), asc(firewallRules.ruleOrder)],
 };
 

@@ -43,6 +43,7 @@ export const VPN_TUNNELS: ObjectKind<VpnTunnelRow> = {
     vendor_tunnel_id: { key: 'vendorTunnelId', parse: vendorId },
   },
   required: ['name', 'vpn_type'],
+  filters: { vpn_type: firewallVpnTunnels.vpnType, vpn_status: firewallVpnTunnels.vpnStatus },
   orderBy: [asc(firewallVpnTunnels.name)],
 };
 

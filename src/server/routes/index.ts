@@ -9,6 +9,7 @@ import { accessRuntimePlugin } from '../../access/service/plugin.ts';
 import { changesPrincipals } from '../plugins/access.ts';
 import { auditRoutes } from './audit.ts';
 import { edlRoutes } from './edl.ts';
+import { firewallRoutes } from './firewall.ts';
 import { gatewayRoutes } from './gateways.ts';
 import { grantRoutes } from './grants.ts';
 import { knocRoutes } from './knocs.ts';
@@ -35,4 +36,5 @@ export const ROUTE_MODULES: readonly FastifyPluginAsync[] = [
   grantRoutes,
   portalRoutes,
   edlRoutes,
+  firewallRoutes,
 ];
