@@ -10,6 +10,7 @@ import { changesPrincipals } from '../plugins/access.ts';
 import { auditRoutes } from './audit.ts';
 import { edlRoutes } from './edl.ts';
 import { firewallRoutes } from './firewall.ts';
+import { firewallSettingsRoutes } from './firewall-settings.ts';
 import { gatewayRoutes } from './gateways.ts';
 import { grantRoutes } from './grants.ts';
 import { knocRoutes } from './knocs.ts';
@@ -37,4 +38,5 @@ export const ROUTE_MODULES: readonly FastifyPluginAsync[] = [
   portalRoutes,
   edlRoutes,
   firewallRoutes,
+  firewallSettingsRoutes,
 ];
