@@ -33,8 +33,9 @@ export async function startFirewallHarness(kind: StoreKind = 'pglite'): Promise<
     async gateway(siteId, name = `gw-${++counter}`) {
       const gw = await createGateway(
         ctx,
-        { name, site_id: siteId, url: 'https://127.0.0.1:9', api_key: `key-${name}` },
-        { allowHosts: parseHostAllowList('127.0.0.1') },
+        // A documentation address: passes the SSRF guard without an allow-list and is never contacted here.
+        { name, site_id: siteId, url: `https://192.0.2.${(counter % 250) + 1}`, api_key: `key-${name}` },
+        { allowHosts: parseHostAllowList('') },
       );
       return gw.id;
     },

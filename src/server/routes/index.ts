@@ -12,6 +12,7 @@ import { edlRoutes } from './edl.ts';
 import { eventsPlugin } from '../../events/plugin.ts';
 import { eventRoutes } from './events.ts';
 import { firewallRoutes } from './firewall.ts';
+import { firewallBackupRoutes } from './firewall-backup.ts';
 import { firewallSettingsRoutes } from './firewall-settings.ts';
 import { gatewayRoutes } from './gateways.ts';
 import { grantRoutes } from './grants.ts';
@@ -42,6 +43,7 @@ export const ROUTE_MODULES: readonly FastifyPluginAsync[] = [
   edlRoutes,
   firewallRoutes,
   firewallSettingsRoutes,
+  firewallBackupRoutes,
   // Decorates `app.events` / `app.webhooks` on the root; needs `app.access` (above).
   eventsPlugin,
   webhookRoutes,
