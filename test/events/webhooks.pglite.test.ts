@@ -27,7 +27,8 @@ beforeAll(async () => {
   h = await startFirewallHarness('pglite');
   h.app.webhooks.tune({
     allowHosts: parseHostAllowList('127.0.0.1'),
-    timeoutMs: 400,
+    // Generous: a loaded test machine must not turn a prompt 200 into a timeout (and a retry).
+    timeoutMs: 3_000,
     backoffMs: [50],
     pollIntervalMs: 50,
     maxAttempts: 3,
@@ -133,6 +134,20 @@ it('retries with backoff until the receiver accepts, logging each failure', asyn
   expect((await h.ok('GET', `/api/v1/webhooks/${hook.id}`)).consecutive_failures).toBe(0);
 });
 
+it('gives up a delivery after maxAttempts (failed, last error kept) while the webhook stays enabled', async () => {
+  const { receiver, hook } = await receiverHook();
+  receiver.script = [500, 502, 500, 500];
+  await recordSyncOutcome(ctx(), h.app.events, gwA, { ok: true });
+  await receiver.waitFor(3);
+  await h.app.webhooks.idle();
+  await new Promise((r) => setTimeout(r, 300));
+  await h.app.webhooks.idle();
+  expect(receiver.received).toHaveLength(3);
+  const [delivery] = (await h.ok('GET', `/api/v1/webhooks/${hook.id}/deliveries?status=failed`)).items;
+  expect(delivery).toMatchObject({ status: 'failed', attempts: 3, response_status: 500, error: 'http_500' });
+  expect(await h.ok('GET', `/api/v1/webhooks/${hook.id}`)).toMatchObject({ enabled: true, consecutive_failures: 3 });
+});
+
 it('gives up after maxAttempts and disables a webhook after repeated failure until it is enabled again', async () => {
   h.app.webhooks.tune({ disableAfter: 4 });
   try {
@@ -148,7 +163,7 @@ it('gives up after maxAttempts and disables a webhook after repeated failure unt
     expect(after.disabled_reason).toContain('4 consecutive failed deliveries');
     const log = (await h.ok('GET', `/api/v1/webhooks/${hook.id}/deliveries`)).items;
     expect(log.every((d: { status: string }) => d.status === 'failed')).toBe(true);
-    expect(log.map((d: { error: string }) => d.error)).toContain('webhook_disabled; last: http_500');
+    expect(log.some((d: { error: string }) => d.error.startsWith('webhook_disabled; last: '))).toBe(true);
     // Two deliveries run side by side, so one more attempt may have been in flight when it was disabled.
     const sent = receiver.received.length;
     expect(sent).toBeLessThanOrEqual(5);
@@ -164,7 +179,7 @@ it('gives up after maxAttempts and disables a webhook after repeated failure unt
 });
 
 it('a hanging receiver blocks neither the bus nor other webhooks; its attempt times out', async () => {
-  h.app.webhooks.tune({ timeoutMs: 1_500 });
+  h.app.webhooks.tune({ timeoutMs: 2_500 });
   try {
     const { receiver: hang, hook: hangHook } = await receiverHook();
     hang.script = ['hang', 'hang', 'hang'];
@@ -174,7 +189,7 @@ it('a hanging receiver blocks neither the bus nor other webhooks; its attempt ti
     await recordGatewayHealth(ctx(), h.app.events, gwA, { online: false });
     // The changes commit and emit without waiting for any receiver.
     expect(Date.now() - started).toBeLessThan(1_000);
-    await fine.waitFor(2, 1_400);
+    await fine.waitFor(2, 2_400);
     await hang.waitFor(1);
     const row = async () =>
       (await h.store.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.webhookId, hangHook.id)))[0];
@@ -184,10 +199,10 @@ it('a hanging receiver blocks neither the bus nor other webhooks; its attempt ti
     while ((await row())?.error == null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     const delivery = await row();
     expect(delivery).toMatchObject({ error: 'timeout', status: 'pending' });
-    expect(delivery?.durationMs).toBeGreaterThanOrEqual(1_400);
-    expect(delivery?.durationMs).toBeLessThan(3_000);
+    expect(delivery?.durationMs).toBeGreaterThanOrEqual(2_400);
+    expect(delivery?.durationMs).toBeLessThan(5_000);
   } finally {
-    h.app.webhooks.tune({ timeoutMs: 400 });
+    h.app.webhooks.tune({ timeoutMs: 3_000 });
   }
 });
 
