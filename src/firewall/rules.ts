@@ -24,7 +24,8 @@ import { type Device, nextOrder, type ObjectKind } from './objects.ts';
 
 export type FirewallRuleRow = typeof firewallRules.$inferSelect;
 
-const bool = (value: unknown, field: string): boolean => requireBoolean(field, value);
+/** The flag check every table's booleans use (field checks take `(value, field)`). */
+export const bool = (value: unknown, field: string): boolean => requireBoolean(field, value);
 
 /** A vendor's id for an object (pfSense tracker, OPNsense UUID, …): printable, at most 128 characters. */
 export const vendorId = (value: unknown, field: string): string | null => {
@@ -34,9 +35,6 @@ export const vendorId = (value: unknown, field: string): string | null => {
   }
   return value;
 };
-
-/** The `bool` check every table's flags use. */
-export { bool };
 
 export const ORDER_MAX = 1_000_000;
 
