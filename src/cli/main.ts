@@ -18,6 +18,7 @@ const COMMAND_MODULES: Record<string, () => Promise<Registrar>> = {
   gateway: async () => (await import('./commands/gateway.ts')).registerGatewayCommands,
   policy: async () => (await import('./commands/policy.ts')).registerPolicyCommands,
   knock: async () => (await import('./commands/knock.ts')).registerKnockCommand,
+  firewall: async () => (await import('./commands/firewall.ts')).registerFirewallCommands,
 };
 
 const program = new Command('portcullis')

@@ -5,7 +5,7 @@
  * (docs/adr/0090-gateways-and-adapters.md).
  */
 import { randomUUID } from 'node:crypto';
-import { and, asc, eq, inArray, isNull, type SQL } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, type SQL, sql } from 'drizzle-orm';
 import { normalizeFingerprint } from '../adapters/http.ts';
 import { record } from '../audit/record.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
@@ -35,7 +35,8 @@ export interface GatewayView {
   verifySsl: boolean;
   caPem: string | null;
   fingerprintSha256: string | null;
-  hasCredentials: true;
+  /** False only for a gateway restored from a backup whose API key has not been set again. */
+  hasCredentials: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -71,11 +72,12 @@ const VIEW = {
   verifySsl: gateways.verifySsl,
   caPem: gateways.caPem,
   fingerprintSha256: gateways.fingerprintSha256,
+  hasCredentials: sql<boolean>`${gateways.apiKeyEnc} is not null`,
   createdAt: gateways.createdAt,
   updatedAt: gateways.updatedAt,
 };
 
-const toView = (row: Omit<GatewayView, 'hasCredentials'>): GatewayView => ({ ...row, hasCredentials: true });
+const toView = (row: GatewayView): GatewayView => ({ ...row, hasCredentials: Boolean(row.hasCredentials) });
 
 function sealKey(ctx: ServiceContext, id: string, apiKey: string): string {
   return ctx.keyring.seal(apiKey, aadForColumn(API_KEY_COLUMN, id));
@@ -173,7 +175,7 @@ export async function createGateway(
         })
         .returning(VIEW),
     );
-    const view = toView(row as Omit<GatewayView, 'hasCredentials'>);
+    const view = toView(row as GatewayView);
     await record(tx.db, {
       orgId: tx.orgId,
       actor: tx.actor,
@@ -218,6 +220,9 @@ export async function gatewayConnection(ctx: ServiceContext, id: string): Promis
   requireIdOrNotFound('gateway', id);
   const [row] = await ctx.db.select().from(gateways).where(live(ctx, id)).limit(1);
   if (!row) throw new NotFoundError('gateway', id);
+  if (row.apiKeyEnc === null) {
+    throw new ValidationError('api_key', `gateway ${row.name} has no API key (restored from a backup); set one first`);
+  }
   return {
     id: row.id,
     vendor: vendorOf(row.vendor),

@@ -1,30 +1,24 @@
 /**
  * @module The permission catalog and the built-in roles. Codes are stable API: never rename or reuse one.
  * The firewall and gateway codes are the seed module's (docs/reference/freesdn-firewall-module.md §20);
- * `access.*`, `users.manage` and `audit.view` are Portcullis's own. Built-in roles are defined here and synced
- * into every org's `roles` table at start (`ensureBuiltinRoles`), so a new code reaches them without a
- * migration. See ADR 0005.
+ * `access.*`, `users.manage` and `audit.view` are Portcullis's own. The catalog lists only codes some route
+ * checks: a new code arrives with the route that needs it (a test walks the declared routes and the catalog
+ * both ways, ADR 0123). Built-in roles are defined here and synced into every org's `roles` table at start
+ * (`ensureBuiltinRoles`), so a new code reaches them without a migration. See ADR 0005.
  */
 
 export const PERMISSIONS = {
   'firewall.view': 'See firewall rules, NAT rules, VPN tunnels, IDS alerts and live device state',
   'firewall.manage_rules':
-    'Create, change, reorder and delete firewall rules (staged or, when allowed, live)',
+    'Create, change, reorder and delete firewall rules, and create, change, test and delete gateways',
   'firewall.manage_nat': 'Create, change and delete NAT rules (SNAT, DNAT, masquerade, redirect)',
   'firewall.manage_vpn': 'Create, change and delete VPN tunnels',
-  'firewall.manage_ids': 'Acknowledge IDS alerts and change IDS settings',
+  'firewall.manage_ids': 'Acknowledge IDS alerts',
   'firewall.view_logs': 'Read firewall traffic logs',
   'firewall.admin':
-    'Apply pending changes, live writes, service control, reboot/halt and gateway credentials',
-  'gateway.view': 'See gateways, their health, sites and the orchestration dashboard',
-  'gateway.manage_topology': 'Create and change gateways and the site role map (brain, limbs, authority)',
-  'gateway.manage_vlans': 'Change canonical VLANs',
-  'gateway.manage_dhcp': 'Change canonical DHCP scopes and reservations',
-  'gateway.manage_dns': 'Change canonical DNS records and overrides',
-  'gateway.distribute': 'Run distributions of canonical configuration to a site',
-  'gateway.import': 'Run the brownfield import wizard and reconciliation',
-  'gateway.drift': 'See drift, manage suppressions and resolve drift',
-  'gateway.diagnostics': 'Run diagnostics (ping, traceroute, DNS lookup) from gateways',
+    'Change the firewall module settings, manage webhooks, back up and restore the module (reboot/halt later)',
+  'gateway.view': 'See sites (the topology gateways belong to)',
+  'gateway.manage_topology': 'Create, change and delete sites',
   'access.view': 'See knocs, grants and EDL feed fetches',
   'access.manage_knocs': 'Create, change and delete knocs and their user/group assignments',
   'access.grant': 'Create, extend and revoke own grants on assigned knocs',
@@ -63,11 +57,6 @@ const OPERATOR: readonly Permission[] = [
   'firewall.manage_nat',
   'firewall.manage_vpn',
   'firewall.manage_ids',
-  'gateway.manage_vlans',
-  'gateway.manage_dhcp',
-  'gateway.manage_dns',
-  'gateway.drift',
-  'gateway.diagnostics',
 ];
 
 export const BUILTIN_ROLES: readonly BuiltinRole[] = [
@@ -78,13 +67,13 @@ export const BUILTIN_ROLES: readonly BuiltinRole[] = [
   },
   {
     name: 'operator',
-    description: 'Day-to-day changes: rules, NAT, VPN, IDS, VLAN/DHCP/DNS, drift and diagnostics (staged)',
+    description: 'Day-to-day changes: gateways, rules, NAT, VPN and IDS alerts',
     permissions: OPERATOR,
   },
   {
     name: 'admin',
     description:
-      'Everything except managing users and roles: apply/live writes, topology, distribution, import, access, audit',
+      'Everything except managing users and roles: module settings, webhooks, backup, sites, knocs, audit',
     permissions: ALL_PERMISSIONS.filter((p) => p !== 'users.manage'),
   },
   {

@@ -6,6 +6,8 @@
 import { getTableName } from 'drizzle-orm';
 import type { AnyPgColumn, PgTable } from 'drizzle-orm/pg-core';
 import { gateways } from '../store/schema/access.ts';
+import { webhooks } from '../store/schema/events.ts';
+import { pendingChanges } from '../store/schema/firewall.ts';
 import { users } from '../store/schema/identity.ts';
 import { aadFor } from './keyring.ts';
 
@@ -19,6 +21,8 @@ export interface EncryptedColumn {
 export const ENCRYPTED_COLUMNS: readonly EncryptedColumn[] = [
   { table: users, id: users.id, column: users.totpSecretEnc },
   { table: gateways, id: gateways.id, column: gateways.apiKeyEnc },
+  { table: webhooks, id: webhooks.id, column: webhooks.secretEnc },
+  { table: pendingChanges, id: pendingChanges.id, column: pendingChanges.payloadSecretsEnc },
 ];
 
 /** The AAD binding a secret to `table:rowId:column` (SQL names), e.g. `users:<uuid>:totp_secret_enc`. */

@@ -3,7 +3,7 @@
  * believed only from `PORTCULLIS_TRUST_PROXY` proxies, and access events on the in-process bus.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { AccessEvent } from '../../src/access/service/events.ts';
+import type { StoredEvent } from '../../src/events/types.ts';
 import { parseTrustedProxies } from '../../src/net/client-ip.ts';
 import { type AccessHarness, startAccessHarness } from './harness.ts';
 
@@ -23,7 +23,7 @@ afterAll(async () => {
 it('a knock over TCP grants the socket peer and emits grant.created on the bus', async () => {
   const bot = await h.makeUser('tcpbot');
   const knoc = await h.knoc({ gateway_id: gatewayId, alias_name: 'pc_tcp', users: [bot.id] });
-  const seen: AccessEvent[] = [];
+  const seen: StoredEvent[] = [];
   const off = h.app.access.events.on((event) => seen.push(event));
   try {
     const res = await fetch(`${url}/api/v1/portal/knock`, {

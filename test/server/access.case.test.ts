@@ -38,6 +38,8 @@ const SELF_SERVICE_ROUTES = [
   '/api/v1/portal/grants/:knocId',
   '/api/v1/portal/logout',
   '/api/v1/portal/knock',
+  // Each event is filtered by the permission its type needs on its site (src/events/types.ts).
+  '/api/v1/events/stream',
 ];
 const isDocsUi = (url: string) => url === '/api/docs' || url.startsWith('/api/docs/');
 
@@ -91,6 +93,11 @@ export function runAccessSuite(kind: StoreKind): void {
       ]) {
         expect(urls).toContain(url);
       }
+    });
+
+    it('has in the permission catalog exactly the codes routes declare (new codes arrive with their routes)', () => {
+      const declared = new Set(routes().flatMap((r) => (r.access.permission ? [r.access.permission] : [])));
+      expect([...declared].sort()).toEqual([...ALL_PERMISSIONS].sort());
     });
 
     it('declares public only the health, metrics, OpenAPI, docs UI and sign-in routes', () => {

@@ -6,7 +6,9 @@ import { ALL_PERMISSIONS, BUILTIN_ROLES, PERMISSIONS } from '../../src/identity/
 import { ENCRYPTED_COLUMNS } from '../../src/secrets/registry.ts';
 import * as schema from '../../src/store/schema/index.ts';
 
-// docs/reference/freesdn-firewall-module.md §20 (the seed's codes) plus the access/users/audit codes of issue 2.
+// The seed's firewall codes that routes check (docs/reference/freesdn-firewall-module.md §20), the site codes,
+// and the access/users/audit codes of issue 2. Codes no route checks are not in the catalog (issue 8;
+// test/server/access.case.test.ts).
 const REQUIRED = [
   'firewall.view',
   'firewall.manage_rules',
@@ -17,13 +19,6 @@ const REQUIRED = [
   'firewall.admin',
   'gateway.view',
   'gateway.manage_topology',
-  'gateway.manage_vlans',
-  'gateway.manage_dhcp',
-  'gateway.manage_dns',
-  'gateway.distribute',
-  'gateway.import',
-  'gateway.drift',
-  'gateway.diagnostics',
   'access.view',
   'access.manage_knocs',
   'access.grant',

@@ -1,6 +1,7 @@
 /**
- * @module `/api/v1/firewall/gateways`: firewall connections. Reading needs `gateway.view`; creating, changing,
- * deleting and testing need `gateway.manage_topology` on the gateway's site (ADR 0090). The API key is
+ * @module `/api/v1/firewall/gateways`: firewall connections. Reading needs `firewall.view`; creating, changing,
+ * deleting and testing need `firewall.manage_rules` on the gateway's site, as FreeSDN's spec has it (ADR 0090,
+ * ADR 0123). The API key is
  * write-only: responses say `has_credentials: true`, never the key. URLs pass the SSRF guard unless
  * `PORTCULLIS_ALLOW_GATEWAY_HOSTS` lists the host.
  */
@@ -80,7 +81,7 @@ export const gatewayRoutes: FastifyPluginAsync = async (root) => {
   app.get(
     '/api/v1/firewall/gateways',
     {
-      config: { permission: 'gateway.view' },
+      config: { permission: 'firewall.view' },
       schema: {
         tags,
         summary: 'List the gateways of the sites you can see',
@@ -96,7 +97,7 @@ export const gatewayRoutes: FastifyPluginAsync = async (root) => {
       const items = await listGateways(ctxOf(request), {
         ...page,
         ...(site_id ? { siteId: site_id } : {}),
-        scope: siteFilter(request, 'gateway.view'),
+        scope: siteFilter(request, 'firewall.view'),
       });
       return { items: items.map(toApi) };
     },
@@ -105,7 +106,7 @@ export const gatewayRoutes: FastifyPluginAsync = async (root) => {
   app.post(
     '/api/v1/firewall/gateways',
     {
-      config: { permission: 'gateway.manage_topology' },
+      config: { permission: 'firewall.manage_rules' },
       schema: {
         tags,
         summary: 'Add a gateway (the API key is stored encrypted and never returned)',
@@ -115,7 +116,7 @@ export const gatewayRoutes: FastifyPluginAsync = async (root) => {
     },
     async (request, reply) => {
       if (isUuid(request.body.site_id))
-        requireSite(request, 'gateway.manage_topology', request.body.site_id, 'write');
+        requireSite(request, 'firewall.manage_rules', request.body.site_id, 'write');
       const gateway = await createGateway(ctxOf(request), request.body, policyOf(request));
       return reply.code(201).send(toApi(gateway));
     },
@@ -124,7 +125,7 @@ export const gatewayRoutes: FastifyPluginAsync = async (root) => {
   app.post(
     '/api/v1/firewall/gateways/test',
     {
-      config: { permission: 'gateway.manage_topology' },
+      config: { permission: 'firewall.manage_rules' },
       schema: {
         tags,
         summary: 'Test an unsaved connection: reads the device version',
@@ -139,7 +140,7 @@ export const gatewayRoutes: FastifyPluginAsync = async (root) => {
   app.get(
     '/api/v1/firewall/gateways/:id',
     {
-      config: { permission: 'gateway.view' },
+      config: { permission: 'firewall.view' },
       schema: {
         tags,
         summary: 'Get a gateway',
@@ -149,7 +150,7 @@ export const gatewayRoutes: FastifyPluginAsync = async (root) => {
     },
     async (request) => {
       const gateway = await getGateway(ctxOf(request), request.params.id);
-      requireSite(request, 'gateway.view', gateway.siteId, 'read');
+      requireSite(request, 'firewall.view', gateway.siteId, 'read');
       return toApi(gateway);
     },
   );
@@ -157,7 +158,7 @@ export const gatewayRoutes: FastifyPluginAsync = async (root) => {
   app.patch(
     '/api/v1/firewall/gateways/:id',
     {
-      config: { permission: 'gateway.manage_topology' },
+      config: { permission: 'firewall.manage_rules' },
       schema: {
         tags,
         summary: 'Change a gateway (a new api_key replaces the stored one)',
@@ -179,7 +180,7 @@ export const gatewayRoutes: FastifyPluginAsync = async (root) => {
     },
     async (request) => {
       const before = await getGateway(ctxOf(request), request.params.id);
-      requireSite(request, 'gateway.manage_topology', before.siteId, 'write');
+      requireSite(request, 'firewall.manage_rules', before.siteId, 'write');
       const gateway = await updateGateway(ctxOf(request), request.params.id, request.body, policyOf(request));
       await app.access.gatewayChanged(gateway.id);
       return toApi(gateway);
@@ -189,7 +190,7 @@ export const gatewayRoutes: FastifyPluginAsync = async (root) => {
   app.delete(
     '/api/v1/firewall/gateways/:id',
     {
-      config: { permission: 'gateway.manage_topology' },
+      config: { permission: 'firewall.manage_rules' },
       schema: {
         tags,
         summary: 'Delete a gateway (soft; refused while a knoc uses it)',
@@ -199,7 +200,7 @@ export const gatewayRoutes: FastifyPluginAsync = async (root) => {
     },
     async (request, reply) => {
       const before = await getGateway(ctxOf(request), request.params.id);
-      requireSite(request, 'gateway.manage_topology', before.siteId, 'write');
+      requireSite(request, 'firewall.manage_rules', before.siteId, 'write');
       await deleteGateway(ctxOf(request), request.params.id);
       await app.access.gatewayChanged(before.id);
       return reply.code(204).send(null);
@@ -210,7 +211,7 @@ export const gatewayRoutes: FastifyPluginAsync = async (root) => {
     '/api/v1/firewall/gateways/:id/test',
     {
       ...emptyBodyIsObject,
-      config: { permission: 'gateway.manage_topology' },
+      config: { permission: 'firewall.manage_rules' },
       schema: {
         tags,
         summary: 'Test a saved gateway, optionally with some fields overridden (nothing is saved)',
@@ -233,7 +234,7 @@ export const gatewayRoutes: FastifyPluginAsync = async (root) => {
     },
     async (request) => {
       const before = await getGateway(ctxOf(request), request.params.id);
-      requireSite(request, 'gateway.manage_topology', before.siteId, 'write');
+      requireSite(request, 'firewall.manage_rules', before.siteId, 'write');
       const conn = await connectionWithOverride(
         ctxOf(request),
         request.params.id,

@@ -9,6 +9,11 @@ import { accessRuntimePlugin } from '../../access/service/plugin.ts';
 import { changesPrincipals } from '../plugins/access.ts';
 import { auditRoutes } from './audit.ts';
 import { edlRoutes } from './edl.ts';
+import { eventsPlugin } from '../../events/plugin.ts';
+import { eventRoutes } from './events.ts';
+import { firewallRoutes } from './firewall.ts';
+import { firewallBackupRoutes } from './firewall-backup.ts';
+import { firewallSettingsRoutes } from './firewall-settings.ts';
 import { gatewayRoutes } from './gateways.ts';
 import { grantRoutes } from './grants.ts';
 import { knocRoutes } from './knocs.ts';
@@ -20,6 +25,7 @@ import { healthRoutes } from './health.ts';
 import { roleRoutes } from './roles.ts';
 import { siteRoutes } from './sites.ts';
 import { userRoutes } from './users.ts';
+import { webhookRoutes } from './webhooks.ts';
 
 export const ROUTE_MODULES: readonly FastifyPluginAsync[] = [
   healthRoutes,
@@ -37,4 +43,11 @@ export const ROUTE_MODULES: readonly FastifyPluginAsync[] = [
   portalRoutes,
   edlRoutes,
   policyRoutes,
+  firewallRoutes,
+  firewallSettingsRoutes,
+  firewallBackupRoutes,
+  // Decorates `app.events` / `app.webhooks` on the root; needs `app.access` (above).
+  eventsPlugin,
+  webhookRoutes,
+  eventRoutes,
 ];

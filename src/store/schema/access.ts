@@ -1,7 +1,7 @@
 /**
  * @module Access tables: gateways (firewall connections), knocs (access policies), their user/group
- * assignments, grants (kept after they end), the event outbox and the EDL fetch log (docs/product.md §1,
- * docs/access.md, ADR 0090).
+ * assignments, grants (kept after they end) and the EDL fetch log (docs/product.md §1, docs/access.md, ADR 0090);
+ * the event outbox is in events.ts.
  *
  * The gateway API key is a keyring ciphertext (`api_key_enc`, AAD `gateways:<id>:api_key_enc`, registered in
  * src/secrets/registry.ts); the EDL feed key is stored as its SHA-256 only.
@@ -36,11 +36,21 @@ export const gateways = pgTable(
     /** `pfsense` (the only vendor with an adapter today). */
     vendor: text('vendor').notNull(),
     url: text('url').notNull(),
-    /** Keyring ciphertext of the API key. */
-    apiKeyEnc: text('api_key_enc').notNull(),
+    /** Keyring ciphertext of the API key; null for a gateway restored from a backup until a key is set. */
+    apiKeyEnc: text('api_key_enc'),
     verifySsl: boolean('verify_ssl').notNull().default(true),
     caPem: text('ca_pem'),
     fingerprintSha256: text('fingerprint_sha256'),
+    /** Reachability as the health poll last saw it (null: never polled); transitions become events. */
+    isOnline: boolean('is_online'),
+    lastSeenAt: tz('last_seen_at'),
+    /** Last health snapshot (per subsystem, WAN state) the poll diffs against to emit transition events. */
+    health: jsonb('health'),
+    /** `never` | `syncing` | `ok` | `failed`. */
+    syncStatus: text('sync_status').notNull().default('never'),
+    lastSyncAt: tz('last_sync_at'),
+    syncErrorCode: text('sync_error_code'),
+    syncErrorMessage: text('sync_error_message'),
     ...timestamps,
     deletedAt: tz('deleted_at'),
   },
@@ -158,24 +168,6 @@ export const grants = pgTable(
     index('grants_user_idx').on(t.userId),
     index('grants_session_idx').on(t.sessionId),
   ],
-);
-
-/** Outbox of access events (grant created/ended, sync failed/recovered) for later webhook delivery. */
-export const events = pgTable(
-  'events',
-  {
-    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
-    orgId: orgRef(),
-    /** `grant.created` | `grant.ended` | `sync.failed` | `sync.recovered`. */
-    type: text('type').notNull(),
-    siteId: uuid('site_id'),
-    knocId: uuid('knoc_id'),
-    grantId: uuid('grant_id'),
-    payload: jsonb('payload').notNull(),
-    createdAt: tz('created_at').notNull().defaultNow(),
-    deliveredAt: tz('delivered_at'),
-  },
-  (t) => [index('events_undelivered_idx').on(t.id).where(sql`${t.deliveredAt} is null`)],
 );
 
 /** One row per EDL fetch, allowed or refused: when, from where, how many entries were served. */

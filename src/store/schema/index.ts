@@ -4,5 +4,7 @@
  */
 export * from './access.ts';
 export * from './audit.ts';
+export * from './events.ts';
+export * from './firewall.ts';
 export * from './identity.ts';
 export * from './tenancy.ts';
