@@ -9,9 +9,9 @@ import { and, asc, eq, inArray, isNull, type SQL } from 'drizzle-orm';
 import { normalizeFingerprint } from '../adapters/http.ts';
 import { record } from '../audit/record.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
-import { inTransaction, type ServiceContext } from '../identity/context.ts';
+import { inTransaction, type ServiceContext } from '../core/context.ts';
 import { requireSiteIds } from '../identity/sites.ts';
-import { paging } from '../identity/users.ts';
+import { paging } from '../core/paging.ts';
 import {
   requireBoolean,
   requireIdOrNotFound,
@@ -19,7 +19,7 @@ import {
   requireString,
   requireUuid,
   uniquely,
-} from '../identity/validate.ts';
+} from '../core/validate.ts';
 import { checkGatewayHost, type HostAllowList, type HostResolver } from '../net/ssrf.ts';
 import { aadForColumn, ENCRYPTED_COLUMNS } from '../secrets/registry.ts';
 import { gateways, knocs } from '../store/schema/access.ts';

@@ -11,7 +11,7 @@ import type { Keyring } from '../secrets/keyring.ts';
 import type { Db } from '../store/db.ts';
 import { users } from '../store/schema/identity.ts';
 import { DEFAULT_ORG_ID } from '../store/schema/tenancy.ts';
-import { inTransaction, serviceContext } from './context.ts';
+import { inTransaction, serviceContext } from '../core/context.ts';
 import { builtinRoleIds, createRoleBinding, ensureBuiltinRoles } from './roles.ts';
 import { createUser } from './users.ts';
 

@@ -10,7 +10,7 @@ import { createKnoc } from '../access/service/knocs.ts';
 import { SYSTEM_ACTOR } from '../audit/record.ts';
 import type { PfRestEmulator } from '../emulators/pfrest/index.ts';
 import { createGateway, type GatewayPolicy, updateGateway } from '../firewall/gateways.ts';
-import { serviceContext, type ServiceContext } from '../identity/context.ts';
+import { serviceContext, type ServiceContext } from '../core/context.ts';
 import { createSite } from '../identity/sites.ts';
 import { type HostAllowList, withAllowedEndpoint } from '../net/ssrf.ts';
 import type { Keyring } from '../secrets/keyring.ts';

@@ -5,7 +5,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import type { Actor } from '../audit/record.ts';
-import { type ServiceContext, serviceContext } from '../identity/context.ts';
+import { type ServiceContext, serviceContext } from '../core/context.ts';
 import { DEFAULT_ORG_ID } from '../store/index.ts';
 
 declare module 'fastify' {

@@ -7,9 +7,9 @@
 import { and, asc, eq, inArray, isNull, or, type SQL } from 'drizzle-orm';
 import { record } from '../../audit/record.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.ts';
-import { inTransaction, type ServiceContext } from '../../identity/context.ts';
+import { inTransaction, type ServiceContext } from '../../core/context.ts';
 import { requireSiteIds } from '../../identity/sites.ts';
-import { paging } from '../../identity/users.ts';
+import { paging } from '../../core/paging.ts';
 import {
   isUuid,
   requireBoolean,
@@ -17,7 +17,7 @@ import {
   requireName,
   requireUuid,
   uniquely,
-} from '../../identity/validate.ts';
+} from '../../core/validate.ts';
 import { formatCidr, parseCidrResult } from '../../net/ip.ts';
 import type { Db } from '../../store/db.ts';
 import { gateways, knocGroups, knocs, knocUsers } from '../../store/schema/access.ts';

@@ -5,7 +5,7 @@
  */
 import { inArray } from 'drizzle-orm';
 import { NotFoundError } from '../../errors.ts';
-import type { ServiceContext } from '../../identity/context.ts';
+import type { ServiceContext } from '../../core/context.ts';
 import { knocs } from '../../store/schema/access.ts';
 import { planSignInGrants } from '../grant-policy.ts';
 import type { GrantBatcher } from './grant-batcher.ts';

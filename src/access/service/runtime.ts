@@ -22,7 +22,7 @@ import { record, SYSTEM_ACTOR } from '../../audit/record.ts';
 import { DomainError } from '../../errors.ts';
 import { type AdapterTuning, buildAdapter } from '../../firewall/adapter.ts';
 import { gatewayConnection } from '../../firewall/gateways.ts';
-import { type ServiceContext, serviceContext } from '../../identity/context.ts';
+import { type ServiceContext, serviceContext } from '../../core/context.ts';
 import { parseTrustedProxies } from '../../net/client-ip.ts';
 import type { Cidr } from '../../net/ip.ts';
 import { checkGatewayHost, type HostAllowList, parseHostAllowList } from '../../net/ssrf.ts';

@@ -18,7 +18,7 @@ import {
   listGateways,
   updateGateway,
 } from '../../firewall/gateways.ts';
-import { isUuid } from '../../identity/validate.ts';
+import { isUuid } from '../../core/validate.ts';
 import { ctxOf } from '../context.ts';
 import { requireSite, siteFilter } from '../plugins/access.ts';
 import { ERROR_RESPONSES, IdParams, Name, Paging, Uuid } from '../schemas.ts';
