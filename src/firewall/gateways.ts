@@ -23,8 +23,15 @@ import {
 import { checkGatewayHost, type HostAllowList, type HostResolver } from '../net/ssrf.ts';
 import { aadForColumn, ENCRYPTED_COLUMNS } from '../secrets/registry.ts';
 import { gateways, knocs } from '../store/schema/access.ts';
-import type { GatewayConnection, Vendor } from './adapter.ts';
-import { VENDORS } from './adapter.ts';
+import type { CredentialField } from '../adapters/registry.ts';
+import { DEFAULT_VENDOR_ID } from '../adapters/vendors.ts';
+import { type GatewayConnection, requireVendor } from './adapter.ts';
+import {
+  credentialsFromInput,
+  decodeCredentials,
+  encodeCredentials,
+  hasCredentialInput,
+} from './credentials.ts';
 
 export interface GatewayView {
   id: string;
@@ -40,16 +47,15 @@ export interface GatewayView {
   updatedAt: Date;
 }
 
-export interface GatewayInput {
+export type GatewayInput = {
   name?: unknown;
   vendor?: unknown;
   url?: unknown;
-  api_key?: unknown;
   verify_ssl?: unknown;
   ca_pem?: unknown;
   fingerprint_sha256?: unknown;
   site_id?: unknown;
-}
+} & { [field in CredentialField]?: unknown };
 
 /** Where a gateway may point: the SSRF allow-list (and a resolver, for tests). */
 export interface GatewayPolicy {
@@ -77,21 +83,12 @@ const VIEW = {
 
 const toView = (row: Omit<GatewayView, 'hasCredentials'>): GatewayView => ({ ...row, hasCredentials: true });
 
-function sealKey(ctx: ServiceContext, id: string, apiKey: string): string {
-  return ctx.keyring.seal(apiKey, aadForColumn(API_KEY_COLUMN, id));
-}
-
-function vendorOf(value: unknown): Vendor {
-  if (typeof value !== 'string' || !(VENDORS as readonly string[]).includes(value)) {
-    throw new ValidationError('vendor', `vendor must be one of ${VENDORS.join(', ')}`);
-  }
-  return value as Vendor;
-}
-
-function apiKeyOf(value: unknown): string {
-  const key = requireString('api_key', value, { max: 1024 });
-  if (key.trim() === '') throw new ValidationError('api_key', 'api_key must not be blank');
-  return key;
+/** Seals a connection's credentials in the vendor's storage form (src/firewall/credentials.ts). */
+function sealCredentials(ctx: ServiceContext, id: string, conn: Pick<GatewayConnection, 'vendor' | 'credentials'>): string {
+  return ctx.keyring.seal(
+    encodeCredentials(requireVendor(conn.vendor), conn.credentials),
+    aadForColumn(API_KEY_COLUMN, id),
+  );
 }
 
 function caPemOf(value: unknown): string | null {
@@ -129,10 +126,11 @@ export async function connectionFromInput(
   input: GatewayInput,
   policy: GatewayPolicy,
 ): Promise<GatewayConnection> {
+  const vendor = requireVendor(input.vendor ?? DEFAULT_VENDOR_ID);
   return {
-    vendor: vendorOf(input.vendor ?? 'pfsense'),
+    vendor: vendor.id,
     url: await checkGatewayUrl(input.url, policy),
-    apiKey: apiKeyOf(input.api_key),
+    credentials: credentialsFromInput(vendor, input),
     verifySsl: input.verify_ssl === undefined ? true : requireBoolean('verify_ssl', input.verify_ssl),
     caPem: caPemOf(input.ca_pem),
     fingerprintSha256: fingerprintOf(input.fingerprint_sha256),
@@ -166,7 +164,7 @@ export async function createGateway(
           name,
           vendor: conn.vendor,
           url: conn.url,
-          apiKeyEnc: sealKey(tx, id, conn.apiKey),
+          apiKeyEnc: sealCredentials(tx, id, conn),
           verifySsl: conn.verifySsl,
           caPem: conn.caPem,
           fingerprintSha256: conn.fingerprintSha256,
@@ -218,13 +216,14 @@ export async function gatewayConnection(ctx: ServiceContext, id: string): Promis
   requireIdOrNotFound('gateway', id);
   const [row] = await ctx.db.select().from(gateways).where(live(ctx, id)).limit(1);
   if (!row) throw new NotFoundError('gateway', id);
+  const vendor = requireVendor(row.vendor);
   return {
     id: row.id,
-    vendor: vendorOf(row.vendor),
+    vendor: vendor.id,
     url: row.url,
-    apiKey: ctx.keyring.open(
-      row.apiKeyEnc,
-      aadForColumn(API_KEY_COLUMN, row.id),
+    credentials: decodeCredentials(
+      vendor,
+      ctx.keyring.open(row.apiKeyEnc, aadForColumn(API_KEY_COLUMN, row.id)),
     ),
     verifySsl: row.verifySsl,
     caPem: row.caPem,
@@ -240,11 +239,14 @@ export async function connectionWithOverride(
   policy: GatewayPolicy,
 ): Promise<GatewayConnection> {
   const saved = await gatewayConnection(ctx, id);
+  const vendor = requireVendor(override.vendor ?? saved.vendor);
   return {
     ...saved,
-    ...(override.vendor !== undefined ? { vendor: vendorOf(override.vendor) } : {}),
+    vendor: vendor.id,
     ...(override.url !== undefined ? { url: await checkGatewayUrl(override.url, policy) } : {}),
-    ...(override.api_key !== undefined ? { apiKey: apiKeyOf(override.api_key) } : {}),
+    ...(override.vendor !== undefined || hasCredentialInput(override)
+      ? { credentials: credentialsFromInput(vendor, override, saved.credentials) }
+      : {}),
     ...(override.verify_ssl !== undefined
       ? { verifySsl: requireBoolean('verify_ssl', override.verify_ssl) }
       : {}),
@@ -264,9 +266,18 @@ export async function updateGateway(
   const before = await getGateway(ctx, id);
   const set: Partial<typeof gateways.$inferInsert> = {};
   if (input.name !== undefined) set.name = requireName('name', input.name);
-  if (input.vendor !== undefined) set.vendor = vendorOf(input.vendor);
   if (input.url !== undefined) set.url = await checkGatewayUrl(input.url, policy);
-  if (input.api_key !== undefined) set.apiKeyEnc = sealKey(ctx, id, apiKeyOf(input.api_key));
+  const credentialsChanged = hasCredentialInput(input);
+  if (input.vendor !== undefined || credentialsChanged) {
+    // A new vendor may take another credential shape: the saved fields fill in only what it shares.
+    const saved = await gatewayConnection(ctx, id);
+    const vendor = requireVendor(input.vendor ?? saved.vendor);
+    set.vendor = vendor.id;
+    set.apiKeyEnc = sealCredentials(ctx, id, {
+      vendor: vendor.id,
+      credentials: credentialsFromInput(vendor, input, saved.credentials),
+    });
+  }
   if (input.verify_ssl !== undefined) set.verifySsl = requireBoolean('verify_ssl', input.verify_ssl);
   if (input.ca_pem !== undefined) set.caPem = caPemOf(input.ca_pem);
   if (input.fingerprint_sha256 !== undefined) set.fingerprintSha256 = fingerprintOf(input.fingerprint_sha256);
@@ -291,7 +302,7 @@ export async function updateGateway(
       targetId: id,
       siteId: view.siteId,
       before,
-      after: { ...view, ...(input.api_key !== undefined ? { api_key_changed: true } : {}) },
+      after: { ...view, ...(credentialsChanged ? { api_key_changed: true } : {}) },
     });
     return view;
   });

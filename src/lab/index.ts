@@ -8,6 +8,7 @@
 import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import { createKnoc } from '../access/service/knocs.ts';
 import { SYSTEM_ACTOR } from '../audit/record.ts';
+import { envValue } from '../config.ts';
 import type { PfRestEmulator } from '../emulators/pfrest/index.ts';
 import { createGateway, type GatewayPolicy, updateGateway } from '../firewall/gateways.ts';
 import { serviceContext, type ServiceContext } from '../core/context.ts';
@@ -31,6 +32,8 @@ export interface LabOptions {
   dataDir: string;
   /** The deployment's own SSRF allow-list (`PORTCULLIS_ALLOW_GATEWAY_HOSTS`); the lab adds its endpoint to it. */
   allowHosts: HostAllowList;
+  /** `PORTCULLIS_LAB` as the server's config parsed it; otherwise read from `env`. */
+  enabled?: boolean;
   env?: NodeJS.ProcessEnv;
   log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
 }
@@ -47,7 +50,7 @@ export interface RunningLab {
 
 /** Whether the lab is switched off (`PORTCULLIS_LAB=off|false|0|no`). */
 export function labDisabled(env: NodeJS.ProcessEnv): boolean {
-  return ['off', 'false', '0', 'no'].includes((env.PORTCULLIS_LAB ?? '').trim().toLowerCase());
+  return !envValue('PORTCULLIS_LAB', env);
 }
 
 async function liveGatewayIds(db: Db): Promise<string[]> {
@@ -84,8 +87,7 @@ async function labSiteId(ctx: ServiceContext): Promise<string> {
  * Returns null when the lab stays off.
  */
 export async function startLab(options: LabOptions): Promise<RunningLab | null> {
-  const env = options.env ?? process.env;
-  if (labDisabled(env)) return null;
+  if (!(options.enabled ?? !labDisabled(options.env ?? process.env))) return null;
   const paths = labPaths(options.dataDir);
   const previous = readLabRecord(paths);
   const live = await liveGatewayIds(options.db);

@@ -14,9 +14,10 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { envValue } from '../config.ts';
 
 export const KEY_FILE = 'keys.json';
-export const SECRET_KEYS_ENV = 'PORTCULLIS_SECRET_KEYS';
+export const SECRET_KEYS_ENV = 'PORTCULLIS_SECRET_KEYS' as const;
 
 const VERSION = 'v1';
 const IV_BYTES = 12;
@@ -113,8 +114,8 @@ export class Keyring {
    * created (mode 0600, one random key) when missing. An existing file readable by others is tightened to 0600.
    */
   static load(dataDir: string, env: NodeJS.ProcessEnv = process.env): Keyring {
-    const fromEnv = env[SECRET_KEYS_ENV];
-    if (fromEnv !== undefined && fromEnv.trim() !== '') return Keyring.fromJson(fromEnv);
+    const fromEnv = envValue(SECRET_KEYS_ENV, env);
+    if (fromEnv !== null) return Keyring.fromJson(fromEnv);
     const file = join(dataDir, KEY_FILE);
     if (!existsSync(file)) {
       const kid = newKid({});

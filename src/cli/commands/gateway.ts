@@ -8,6 +8,7 @@ import type { TlsTrust } from '../../adapters/http.ts';
 import { normalizeFingerprint } from '../../adapters/http.ts';
 import { PfSenseAdapter } from '../../adapters/pfsense/index.ts';
 import { AdapterError, type VersionInfo } from '../../adapters/types.ts';
+import { cliEnvironment } from '../../config.ts';
 
 interface TestOutcome {
   ok: boolean;
@@ -103,7 +104,7 @@ export function registerGatewayCommands(program: Command): void {
     .option('--timeout-ms <ms>', 'connect, headers and body timeout each', timeout, 10_000)
     .option('--json', 'print {"ok", "version", "warnings", "error": {"code", "message"}} as JSON')
     .action(async (opts) => {
-      const apiKey = opts.apiKey ?? process.env.PORTCULLIS_GATEWAY_API_KEY ?? '';
+      const apiKey = opts.apiKey ?? cliEnvironment().gatewayApiKey ?? '';
       const fail = (message: string): never => {
         if (opts.json)
           process.stdout.write(
