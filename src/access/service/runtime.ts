@@ -20,6 +20,7 @@ import { gateways, grants, knocs } from '../../store/schema/access.ts';
 import { ExpiryScheduler } from '../expiry.ts';
 import { reconcilerKey } from '../pool.ts';
 import { AccessEventBus } from './events.ts';
+import { RefusedFetchLimiter } from './feed.ts';
 import { GatewayAdapters } from './gateway-adapters.ts';
 import { GrantBatcher } from './grant-batcher.ts';
 import { expireDue, type GrantChange, type GrantNotifier, type GrantRow } from './grants.ts';
@@ -35,6 +36,8 @@ export class AccessRuntime implements GrantNotifier {
   /** Where request paths create grants: concurrent callers share one transaction (ADR 0096). */
   readonly grantWriter: GrantBatcher;
   readonly adapters: GatewayAdapters;
+  /** Bounds the rows refused EDL fetches write (src/access/service/feed.ts). */
+  readonly refusedFeedFetches = new RefusedFetchLimiter();
   private readonly reconcilers: AccessReconcilers;
   private readonly passiveExpiry: ExpiryScheduler<string>;
   private readonly knocLocations = new Map<string, KnocLocation>();

@@ -8,7 +8,7 @@
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { and, eq } from 'drizzle-orm';
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { NotFoundError, ValidationError } from '../../errors.ts';
 import { login } from '../../identity/login.ts';
@@ -25,8 +25,10 @@ import {
 import { createApiToken, getApiToken, listApiTokens, revokeApiToken } from '../../identity/tokens.ts';
 import { getUser, setPassword } from '../../identity/users.ts';
 import { users } from '../../store/schema/identity.ts';
+import { clientAddress } from '../client-address.ts';
 import { ctxOf } from '../context.ts';
-import { type Principal, principalOf, SESSION_COOKIE } from '../plugins/access.ts';
+import { type Principal, principalOf } from '../plugins/access.ts';
+import { clearSessionCookie, setSessionCookie } from '../session-cookie.ts';
 import { ERROR_RESPONSES, IdParams, listOf, LoginBody, Name, Password, PermissionCode, ref } from '../schemas.ts';
 import { listBody, toApi } from '../views.ts';
 
@@ -39,16 +41,6 @@ const Me = Type.Object({
   /** Permission code → "all" or the site ids it is limited to. */
   permissions: Type.Record(Type.String(), Type.Union([Type.Literal('all'), Type.Array(Type.String())])),
 });
-
-function cookieOptions(request: FastifyRequest, expires: Date) {
-  return {
-    httpOnly: true,
-    sameSite: 'strict' as const,
-    path: '/',
-    secure: request.server.config.secureCookies || request.protocol === 'https',
-    expires,
-  };
-}
 
 /**
  * The permission list of a new token. A token acting for its owner may never mint one that does more than
@@ -76,10 +68,6 @@ async function ownToken(request: FastifyRequest, id: string) {
     throw new NotFoundError('api token', id);
   }
   return token;
-}
-
-function clearSessionCookie(reply: FastifyReply): void {
-  reply.clearCookie(SESSION_COOKIE, { path: '/' });
 }
 
 export const authRoutes: FastifyPluginAsync = async (root) => {
@@ -111,12 +99,12 @@ export const authRoutes: FastifyPluginAsync = async (root) => {
           username,
           password,
           ...(totp_code !== undefined ? { totpCode: totp_code } : {}),
-          sourceIp: request.ip,
+          sourceIp: clientAddress(request),
           userAgent: request.headers['user-agent'] ?? null,
         },
         { sessionTtlSeconds: app.config.sessionTtlSeconds },
       );
-      reply.setCookie(SESSION_COOKIE, session.secret, cookieOptions(request, session.expiresAt));
+      setSessionCookie(request, reply, session);
       return {
         user: toApi(user),
         csrf_token: session.csrfToken,

@@ -8,17 +8,18 @@
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { and, eq, gt, isNull, type SQL } from 'drizzle-orm';
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import { endGrants, grantView } from '../../access/service/grants.ts';
 import { grantEntitled } from '../../access/service/portal.ts';
 import { login } from '../../identity/login.ts';
 import { revokeSession } from '../../identity/sessions.ts';
 import { getUser } from '../../identity/users.ts';
-import { resolveClientAddress } from '../../net/client-ip.ts';
 import { grants, knocs } from '../../store/schema/access.ts';
+import { clientAddress } from '../client-address.ts';
 import { ctxOf } from '../context.ts';
-import { principalOf, SESSION_COOKIE } from '../plugins/access.ts';
+import { principalOf } from '../plugins/access.ts';
+import { clearSessionCookie, setSessionCookie } from '../session-cookie.ts';
 import { ERROR_RESPONSES, LoginBody, Uuid } from '../schemas.ts';
 import { emptyBodyIsObject } from './gateways.ts';
 
@@ -45,13 +46,6 @@ const GrantResult = {
 };
 const PortalUser = Type.Object({ id: Uuid, username: Type.String(), display_name: Type.String() });
 
-function clientIp(request: FastifyRequest): string {
-  return resolveClientAddress(
-    { socketAddress: request.socket.remoteAddress, forwardedFor: request.headers['x-forwarded-for'] },
-    request.server.access.settings.trustedProxies,
-  ).ip;
-}
-
 export const portalRoutes: FastifyPluginAsync = async (root) => {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
 
@@ -75,7 +69,7 @@ export const portalRoutes: FastifyPluginAsync = async (root) => {
       },
     },
     async (request, reply) => {
-      const ip = clientIp(request);
+      const ip = clientAddress(request);
       const { username, password, totp_code } = request.body;
       const ctx = ctxOf(request);
       const { user, session } = await login(
@@ -84,7 +78,7 @@ export const portalRoutes: FastifyPluginAsync = async (root) => {
           username,
           password,
           ...(totp_code !== undefined ? { totpCode: totp_code } : {}),
-          sourceIp: request.ip,
+          sourceIp: ip,
           userAgent: request.headers['user-agent'] ?? null,
         },
         { sessionTtlSeconds: app.config.sessionTtlSeconds },
@@ -98,13 +92,7 @@ export const portalRoutes: FastifyPluginAsync = async (root) => {
         { userId: user.id, ip, method: 'login', sessionId: session.id },
         app.access.grantWriter,
       );
-      reply.setCookie(SESSION_COOKIE, session.secret, {
-        httpOnly: true,
-        sameSite: 'strict',
-        path: '/',
-        secure: app.config.secureCookies || request.protocol === 'https',
-        expires: session.expiresAt,
-      });
+      setSessionCookie(request, reply, session);
       return {
         ...result,
         user: { id: user.id, username: user.username, display_name: user.displayName },
@@ -154,7 +142,7 @@ export const portalRoutes: FastifyPluginAsync = async (root) => {
         .where(and(eq(grants.userId, principal.userId), isNull(grants.endedAt), gt(grants.expiresAt, now)))
         .orderBy(knocs.name);
       return {
-        ip: clientIp(request),
+        ip: clientAddress(request),
         user: { id: user.id, username: user.username, display_name: user.displayName },
         grants: rows.map(({ row, knocName }) => {
           const view = grantView(row, knocName, user.username, now);
@@ -199,7 +187,7 @@ export const portalRoutes: FastifyPluginAsync = async (root) => {
         ctxOf(request),
         {
           userId: principal.userId,
-          ip: clientIp(request),
+          ip: clientAddress(request),
           method: 'click',
           only: (knoc) => knoc.id === knocId,
           ...(ttl !== undefined ? { ttlSeconds: ttl } : {}),
@@ -238,7 +226,7 @@ export const portalRoutes: FastifyPluginAsync = async (root) => {
       );
       if (principal.kind === 'session') {
         await revokeSession(ctx, principal.credentialId);
-        reply.clearCookie(SESSION_COOKIE, { path: '/' });
+        clearSessionCookie(reply);
       }
       return { revoked: ended.length };
     },
@@ -269,7 +257,7 @@ export const portalRoutes: FastifyPluginAsync = async (root) => {
         ctxOf(request),
         {
           userId: principal.userId,
-          ip: clientIp(request),
+          ip: clientAddress(request),
           method: 'client',
           ...(name !== undefined ? { only: (knoc) => knoc.name === name } : {}),
           ...(principal.kind === 'token'
