@@ -126,8 +126,10 @@ export type ClosableAdapter = FirewallAdapter & { close(): Promise<void> };
 export interface VendorDescriptor {
   /** Stable id stored on the gateway row (`gateways.vendor`). Lower case, `[a-z0-9_]`. */
   id: string;
-  /** Display name. */
+  /** Display name of the product, e.g. "pfSense". */
   name: string;
+  /** The management API it is reached through, e.g. "pfRest v2". */
+  api: string;
   maturity: Maturity;
   capabilities: CapabilityFlags;
   credentials: CredentialShape;

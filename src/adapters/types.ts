@@ -36,7 +36,7 @@ export interface AliasTarget {
   createAlias(name: string, type: 'host' | 'network', description: string): Promise<void>;
   /** Replaces the whole entry list in one write (addresses and details together). */
   setAliasEntries(name: string, entries: AliasEntry[]): Promise<void>;
-  /** Makes pending changes live and confirms it; throws (PFS200 on pfSense) when they stay pending. */
+  /** Makes pending changes live and confirms it; throws the vendor's apply-failed code when they stay pending. */
   apply(): Promise<ApplyResult>;
   /** Drops the open connections (states) of one address; returns how many were killed. */
   killStates(ip: string): Promise<number>;

@@ -89,7 +89,7 @@ export interface GatewayTestResult {
 
 /**
  * Connects and runs the vendor's connection test. Never throws for a device problem: the answer carries the
- * vendor code (its family, e.g. PFS000…) and a message that never contains a credential. The host is re-checked
+ * vendor's code (of its error-code family) and a message that never contains a credential. The host is re-checked
  * first (the allow-list may have changed since the gateway was saved, and an address literal never goes
  * through `guardedLookup`).
  */

@@ -7,6 +7,7 @@
  */
 import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import { createKnoc } from '../access/service/knocs.ts';
+import { pfsenseVendor } from '../adapters/pfsense/vendor.ts';
 import { SYSTEM_ACTOR } from '../audit/record.ts';
 import { envValue } from '../config.ts';
 import type { PfRestEmulator } from '../emulators/pfrest/index.ts';
@@ -114,7 +115,7 @@ export async function startLab(options: LabOptions): Promise<RunningLab | null> 
         ctx,
         {
           name: LAB_GATEWAY,
-          vendor: 'pfsense',
+          vendor: pfsenseVendor.id,
           url: emulator.url,
           api_key: emulator.apiKey,
           fingerprint_sha256: emulator.fingerprint,

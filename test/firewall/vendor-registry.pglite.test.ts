@@ -30,7 +30,8 @@ const ON: ReadonlySet<Capability> = new Set<Capability>(['alias.read', 'alias.wr
 
 const fakeVendor: VendorDescriptor = {
   id: 'fakewall',
-  name: 'Fakewall (test)',
+  name: 'Fakewall',
+  api: 'fake REST',
   maturity: 'preview',
   capabilities: Object.fromEntries(CAPABILITIES.map((flag) => [flag, ON.has(flag)])) as Record<
     Capability,

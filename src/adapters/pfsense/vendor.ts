@@ -19,7 +19,8 @@ const SUPPORTED: ReadonlySet<Capability> = new Set<Capability>([
 
 export const pfsenseVendor: VendorDescriptor = {
   id: 'pfsense',
-  name: 'pfSense (pfRest v2)',
+  name: 'pfSense',
+  api: 'pfRest',
   maturity: 'beta',
   capabilities: Object.fromEntries(CAPABILITIES.map((flag) => [flag, SUPPORTED.has(flag)])) as Record<
     Capability,

@@ -75,7 +75,7 @@ const Credentials = Object.fromEntries(
 
 const Connection = {
   vendor: Type.Optional(
-    Type.String({ pattern: '^[a-z0-9_]{1,40}$', description: 'A vendor id of GET /api/v1/firewall/vendors (default pfSense).' }),
+    Type.String({ pattern: '^[a-z0-9_]{1,40}$', description: 'A vendor id of GET /api/v1/firewall/vendors (default: the first built-in vendor).' }),
   ),
   url: Type.String({ minLength: 1, maxLength: 2048 }),
   ...Credentials,
@@ -103,6 +103,7 @@ const VendorSchema = Type.Object(
   {
     id: Type.String(),
     name: Type.String(),
+    api: Type.String(),
     maturity: Type.Union([Type.Literal('production'), Type.Literal('beta'), Type.Literal('preview')]),
     capabilities: Type.Object(Object.fromEntries(CAPABILITIES.map((flag) => [flag, Type.Boolean()]))),
     credentials: Type.Object({
@@ -118,6 +119,7 @@ const VendorSchema = Type.Object(
 const vendorView = (vendor: VendorDescriptor) => ({
   id: vendor.id,
   name: vendor.name,
+  api: vendor.api,
   maturity: vendor.maturity,
   capabilities: vendor.capabilities,
   credentials: { shape: vendor.credentials, fields: [...CREDENTIAL_SHAPES[vendor.credentials]] },
