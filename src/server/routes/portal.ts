@@ -11,7 +11,7 @@ import { and, eq, gt, isNull, type SQL } from 'drizzle-orm';
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import { endGrants, grantView } from '../../access/service/grants.ts';
-import { grantEntitled } from '../../access/service/portal.ts';
+import { grantEntitled, type PortalGrantResult } from '../../access/service/portal.ts';
 import { login } from '../../identity/login.ts';
 import { revokeSession } from '../../identity/sessions.ts';
 import { getUser } from '../../identity/users.ts';
@@ -45,6 +45,26 @@ const GrantResult = {
   refused: Type.Array(Refused),
 };
 const PortalUser = Type.Object({ id: Uuid, username: Type.String(), display_name: Type.String() });
+
+/** The API body of a portal grant result (sign-in, click-to-grant, knock). */
+function grantResultBody(result: PortalGrantResult) {
+  return {
+    ip: result.ip,
+    granted: result.granted.map((g) => ({
+      knoc_id: g.knocId,
+      knoc_name: g.knocName,
+      grant_id: g.grantId,
+      expires_at: g.expiresAt.toISOString(),
+      seconds_left: g.secondsLeft,
+    })),
+    refused: result.refused.map((r) => ({
+      knoc_id: r.knocId,
+      knoc_name: r.knocName,
+      reason: r.reason,
+      message: r.message,
+    })),
+  };
+}
 
 export const portalRoutes: FastifyPluginAsync = async (root) => {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
@@ -94,7 +114,7 @@ export const portalRoutes: FastifyPluginAsync = async (root) => {
       );
       setSessionCookie(request, reply, session);
       return {
-        ...result,
+        ...grantResultBody(result),
         user: { id: user.id, username: user.username, display_name: user.displayName },
         csrf_token: session.csrfToken,
         expires_at: session.expiresAt.toISOString(),
@@ -183,7 +203,7 @@ export const portalRoutes: FastifyPluginAsync = async (root) => {
       const principal = principalOf(request);
       const { knocId } = request.params;
       const ttl = request.body?.ttl_seconds;
-      return grantEntitled(
+      const result = await grantEntitled(
         ctxOf(request),
         {
           userId: principal.userId,
@@ -198,6 +218,7 @@ export const portalRoutes: FastifyPluginAsync = async (root) => {
         app.access.grantWriter,
         { resource: 'knoc', id: knocId },
       );
+      return grantResultBody(result);
     },
   );
 
@@ -253,7 +274,7 @@ export const portalRoutes: FastifyPluginAsync = async (root) => {
     async (request) => {
       const principal = principalOf(request);
       const name = request.body?.knoc;
-      return grantEntitled(
+      const result = await grantEntitled(
         ctxOf(request),
         {
           userId: principal.userId,
@@ -267,6 +288,7 @@ export const portalRoutes: FastifyPluginAsync = async (root) => {
         app.access.grantWriter,
         name !== undefined ? { resource: 'knoc', id: name } : undefined,
       );
+      return grantResultBody(result);
     },
   );
 };
