@@ -114,8 +114,12 @@ export class Keyring {
    * created (mode 0600, one random key) when missing. An existing file readable by others is tightened to 0600.
    */
   static load(dataDir: string, env: NodeJS.ProcessEnv = process.env): Keyring {
-    const fromEnv = envValue(SECRET_KEYS_ENV, env);
-    if (fromEnv !== null) return Keyring.fromJson(fromEnv);
+    return Keyring.fromConfig(dataDir, envValue(SECRET_KEYS_ENV, env));
+  }
+
+  /** `load` with `PORTCULLIS_SECRET_KEYS` already parsed (the server passes its config's). */
+  static fromConfig(dataDir: string, secretKeys: string | null): Keyring {
+    if (secretKeys !== null) return Keyring.fromJson(secretKeys);
     const file = join(dataDir, KEY_FILE);
     if (!existsSync(file)) {
       const kid = newKid({});

@@ -28,7 +28,7 @@ export async function startServer(
   config: ServerConfig,
   io: { banner: (text: string) => void } = { banner: (text) => process.stderr.write(text) },
 ): Promise<RunningServer> {
-  const keyring = Keyring.load(config.dataDir, { PORTCULLIS_SECRET_KEYS: config.secretKeys ?? '' });
+  const keyring = Keyring.fromConfig(config.dataDir, config.secretKeys);
   const store = await openStore(
     config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir },
   );
