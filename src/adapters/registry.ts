@@ -147,7 +147,9 @@ const registry = new Map<string, VendorDescriptor>();
 
 /** Adds a vendor; a second descriptor for the same id is refused (one descriptor per vendor). */
 export function registerVendor(descriptor: VendorDescriptor): void {
-  if (!/^[a-z0-9_]{1,40}$/.test(descriptor.id)) throw new Error(`vendor id ${JSON.stringify(descriptor.id)} is invalid`);
+  if (!/^[a-z0-9_]{1,40}$/.test(descriptor.id)) {
+    throw new Error(`vendor id ${JSON.stringify(descriptor.id)} is invalid`);
+  }
   if (registry.has(descriptor.id)) throw new Error(`vendor ${descriptor.id} is already registered`);
   const missing = CAPABILITIES.filter((flag) => typeof descriptor.capabilities[flag] !== 'boolean');
   if (missing.length > 0) throw new Error(`vendor ${descriptor.id} does not declare ${missing.join(', ')}`);

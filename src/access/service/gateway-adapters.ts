@@ -41,7 +41,7 @@ export class GatewayAdapters {
     return serviceContext(this.store.db, this.keyring, { orgId, actor: SYSTEM_ACTOR });
   }
 
-  /** The vendor and adapter of a gateway; a failed build (gateway gone, host refused) is retried next call. */
+  /** The vendor and adapter of a gateway; a failed build (gateway gone, host refused) is retried later. */
   get(gatewayId: string): Promise<Built> {
     let entry = this.built.get(gatewayId);
     if (entry === undefined) {
@@ -68,7 +68,8 @@ export class GatewayAdapters {
     const get = () => this.get(gatewayId);
     return {
       getAlias: async (name) => (await get()).adapter.getAlias(name),
-      createAlias: async (name, type, description) => (await get()).adapter.createAlias(name, type, description),
+      createAlias: async (name, type, description) =>
+        (await get()).adapter.createAlias(name, type, description),
       setAliasEntries: async (name, entries) => (await get()).adapter.setAliasEntries(name, entries),
       apply: async () => {
         const { vendor, adapter } = await get();

@@ -1,8 +1,8 @@
 /**
- * @module Knocs: access policies (PRODUCT.md §1). CRUD with user/group assignments, the gateway vendor's
- * list-name rules and capability flags and source conditions checked before anything is written, passive-mode feed token and key (the key shown
- * once, stored as its SHA-256) with one-call rotation, and the knocs a person is entitled to
- * (docs/adr/0092-knocs-and-feeds.md).
+ * @module Knocs: access policies (PRODUCT.md §1). CRUD with user/group assignments; the gateway vendor's
+ * list-name rules and capability flags and the source conditions are checked before anything is written;
+ * passive-mode feed token and key (the key shown once, stored as its SHA-256) with one-call rotation; and the
+ * knocs a person is entitled to (docs/adr/0092-knocs-and-feeds.md, docs/adr/0111-vendor-registry.md).
  */
 import { and, asc, eq, inArray, isNull, or, type SQL } from 'drizzle-orm';
 import { record } from '../../audit/record.ts';
@@ -162,7 +162,12 @@ async function requireLiveGateway(
 ): Promise<{ id: string; siteId: string; vendor: VendorDescriptor }> {
   const id = requireUuid('gateway_id', value);
   const [row] = await ctx.db
-    .select({ id: gateways.id, siteId: gateways.siteId, vendor: gateways.vendor, deletedAt: gateways.deletedAt })
+    .select({
+      id: gateways.id,
+      siteId: gateways.siteId,
+      vendor: gateways.vendor,
+      deletedAt: gateways.deletedAt,
+    })
     .from(gateways)
     .where(and(eq(gateways.orgId, ctx.orgId), eq(gateways.id, id)))
     .limit(1);

@@ -133,7 +133,10 @@ export class AccessReconcilers {
     const first = rows[0] as (typeof rows)[number];
     const vendor = findVendor(first.vendor);
     if (vendor === undefined) {
-      this.log.error({ gateway_id: gatewayId, vendor: first.vendor }, 'gateway has an unknown vendor; not reconciled');
+      this.log.error(
+        { gateway_id: gatewayId, vendor: first.vendor },
+        'gateway has an unknown vendor; not reconciled',
+      );
       return;
     }
     const known = this.keys.has(key);

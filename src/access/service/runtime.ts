@@ -180,7 +180,9 @@ export class AccessRuntime implements GrantNotifier {
       return null;
     }
     if (!this.reconcilers.has(location.key)) await this.reconcilers.refresh(location.key);
-    if (this.reconcilers.has(location.key)) this.reconcilers.pool.trackGrant(grant.id, location.key, grant.expiresAt.getTime());
+    if (this.reconcilers.has(location.key)) {
+      this.reconcilers.pool.trackGrant(grant.id, location.key, grant.expiresAt.getTime());
+    }
     return location.key;
   }
 
