@@ -1,13 +1,33 @@
 /**
- * @module Server configuration from the environment (`PORTCULLIS_*`), validated once at start.
+ * @module The one configuration module: every `PORTCULLIS_*` environment variable is listed in `ENV_VARS`
+ * and parsed there, once, typed and validated (docs/adr/0112-one-source-per-setting.md). Nothing else reads
+ * `process.env`; modules get their values from `loadConfig` (the server) or `cliEnvironment` (CLI commands).
  *
- * Every variable is optional; a bad value fails fast with a message naming the variable, never the value
- * of a secret-bearing one (the database URL may carry a password). `PORTCULLIS_BOOTSTRAP_ADMIN` and
- * `PORTCULLIS_SECRET_KEYS` are read by the bootstrap and the keyring themselves.
+ * Every variable is optional; a bad value fails fast with a `ConfigError` naming the variable, never echoing
+ * the value of a secret-bearing one (the database URL may carry a password, the keyring JSON is the keys).
+ * docs/api.md lists the same variables (test/server/config.test.ts checks both directions).
  */
 import path from 'node:path';
+import type { AdapterTuning } from './adapters/registry.ts';
+import type { BackoffPolicy } from './access/reconciler.ts';
+import { parseTrustedProxies } from './net/client-ip.ts';
+import type { Cidr } from './net/ip.ts';
+import { type HostAllowList, parseHostAllowList } from './net/ssrf.ts';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/** The access runtime's settings. */
+export interface AccessSettings {
+  /** `PORTCULLIS_ALLOW_GATEWAY_HOSTS`. */
+  allowHosts: HostAllowList;
+  /** `PORTCULLIS_TRUST_PROXY` as CIDRs (`true` trusts every peer). */
+  trustedProxies: Cidr[];
+  /** `PORTCULLIS_RECONCILE_INTERVAL_SECONDS` × 1000 (default 5 min); null disables the periodic run. */
+  reconcileIntervalMs: number | null;
+  /** Retry backoff of failed runs (tests shorten it). */
+  backoff?: Partial<BackoffPolicy>;
+  adapter?: AdapterTuning;
+}
 
 export interface ServerConfig {
   host: string;
@@ -17,7 +37,7 @@ export interface ServerConfig {
   /** `postgres://…` selects PostgreSQL instead of the embedded PGlite. */
   databaseUrl: string | undefined;
   logLevel: LogLevel;
-  /** Fastify's `trustProxy`: false (default), true, or a comma-separated list of proxy addresses/CIDRs. */
+  /** Fastify's `trustProxy`, from the same parse as `access.trustedProxies`: false, true, or the CIDRs. */
   trustProxy: boolean | string[];
   /** Mark the session cookie `Secure` even when this process serves plain HTTP (TLS terminated in front). */
   secureCookies: boolean;
@@ -27,6 +47,15 @@ export interface ServerConfig {
   sessionTtlSeconds: number;
   /** How long a resolved session/token may be reused without a store lookup (0 disables; ADR 0013). */
   authCacheTtlSeconds: number;
+  access: AccessSettings;
+  /** `PORTCULLIS_SCRYPT_LOG_N`: scrypt cost of new password hashes. */
+  scryptLogN: number;
+  /** `PORTCULLIS_LAB`: whether the emulated lab may start. */
+  labEnabled: boolean;
+  /** `PORTCULLIS_BOOTSTRAP_ADMIN`: the first owner's login, or null for `admin` with a random password. */
+  bootstrapAdmin: { username: string; password: string } | null;
+  /** `PORTCULLIS_SECRET_KEYS`: keyring JSON (checked by the keyring), or null to use `<dataDir>/keys.json`. */
+  secretKeys: string | null;
 }
 
 export class ConfigError extends Error {
@@ -41,60 +70,180 @@ export class ConfigError extends Error {
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
-function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
-  const value = Number(raw);
-  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}`);
-  return value;
+type Raw = string | undefined;
+const unset = (raw: Raw): raw is undefined | '' => raw === undefined || raw === '';
+
+function integer(name: string, fallback: number, min: number, max: number) {
+  return (raw: Raw): number => {
+    if (unset(raw)) return fallback;
+    if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
+    const value = Number(raw);
+    if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}`);
+    return value;
+  };
 }
 
-function boolean(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
-  const raw = env[name]?.toLowerCase();
-  if (raw === undefined || raw === '') return fallback;
-  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
-  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
-  throw new ConfigError(name, 'must be true or false');
+function boolean(name: string, fallback: boolean) {
+  return (raw: Raw): boolean => {
+    const value = raw?.trim().toLowerCase();
+    if (unset(value)) return fallback;
+    if (['1', 'true', 'yes', 'on'].includes(value)) return true;
+    if (['0', 'false', 'no', 'off'].includes(value)) return false;
+    throw new ConfigError(name, 'must be true or false');
+  };
 }
 
-function trustProxy(raw: string | undefined): ServerConfig['trustProxy'] {
-  if (raw === undefined || raw === '' || raw === 'false') return false;
-  if (raw === 'true') return true;
-  return raw
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
+/** Wraps a parser that throws plain `Error`s ("VARIABLE: …") into a `ConfigError`. */
+function named<T>(name: string, parse: (raw: Raw) => T) {
+  return (raw: Raw): T => {
+    try {
+      return parse(raw);
+    } catch (err) {
+      if (err instanceof ConfigError) throw err;
+      const message = (err as Error).message;
+      throw new ConfigError(name, message.startsWith(`${name}: `) ? message.slice(name.length + 2) : message);
+    }
+  };
 }
 
-function databaseUrl(raw: string | undefined): string | undefined {
-  if (raw === undefined || raw === '') return undefined;
-  if (!/^postgres(ql)?:\/\//.test(raw)) {
-    throw new ConfigError('PORTCULLIS_DATABASE_URL', 'must start with postgres:// or postgresql://');
-  }
-  return raw;
+/** `true` trusts every peer, `false`/unset none, else a comma list of CIDRs or addresses. */
+function trustedProxies(raw: Raw): { cidrs: Cidr[]; fastify: boolean | string[] } {
+  if (unset(raw) || raw === 'false') return { cidrs: [], fastify: false };
+  if (raw === 'true') return { cidrs: parseTrustedProxies('0.0.0.0/0,::/0'), fastify: true };
+  const cidrs = parseTrustedProxies(raw);
+  return {
+    cidrs,
+    fastify: raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  };
 }
 
-/** Reads the configuration; `overrides` (CLI flags) win over the environment. */
+/** Every variable with its one parser; `cli` ones are read only by CLI commands. */
+export const ENV_VARS = {
+  PORTCULLIS_HOST: { scope: 'server', parse: (raw: Raw) => (unset(raw) ? '127.0.0.1' : raw) },
+  PORTCULLIS_PORT: { scope: 'server', parse: integer('PORTCULLIS_PORT', 8080, 0, 65535) },
+  PORTCULLIS_DATA_DIR: { scope: 'server', parse: (raw: Raw) => path.resolve(unset(raw) ? './data' : raw) },
+  PORTCULLIS_DATABASE_URL: {
+    scope: 'server',
+    parse: (raw: Raw): string | undefined => {
+      if (unset(raw)) return undefined;
+      if (!/^postgres(ql)?:\/\//.test(raw)) {
+        throw new ConfigError('PORTCULLIS_DATABASE_URL', 'must start with postgres:// or postgresql://');
+      }
+      return raw;
+    },
+  },
+  PORTCULLIS_LOG_LEVEL: {
+    scope: 'server',
+    parse: (raw: Raw): LogLevel => {
+      const level = (unset(raw) ? 'info' : raw) as LogLevel;
+      if (!LOG_LEVELS.includes(level)) {
+        throw new ConfigError('PORTCULLIS_LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
+      }
+      return level;
+    },
+  },
+  PORTCULLIS_TRUST_PROXY: { scope: 'server', parse: named('PORTCULLIS_TRUST_PROXY', trustedProxies) },
+  PORTCULLIS_SECURE_COOKIES: { scope: 'server', parse: boolean('PORTCULLIS_SECURE_COOKIES', false) },
+  PORTCULLIS_BODY_LIMIT: {
+    scope: 'server',
+    parse: integer('PORTCULLIS_BODY_LIMIT', 1024 * 1024, 1024, 64 * 1024 * 1024),
+  },
+  PORTCULLIS_SESSION_TTL: {
+    scope: 'server',
+    parse: integer('PORTCULLIS_SESSION_TTL', 12 * 3600, 60, 30 * 24 * 3600),
+  },
+  PORTCULLIS_AUTH_CACHE_TTL: { scope: 'server', parse: integer('PORTCULLIS_AUTH_CACHE_TTL', 5, 0, 300) },
+  PORTCULLIS_ALLOW_GATEWAY_HOSTS: {
+    scope: 'server',
+    parse: named('PORTCULLIS_ALLOW_GATEWAY_HOSTS', (raw: Raw) => parseHostAllowList(raw)),
+  },
+  PORTCULLIS_RECONCILE_INTERVAL_SECONDS: {
+    scope: 'server',
+    parse: (raw: Raw): number | null => {
+      if (unset(raw)) return 300_000;
+      if (!/^\d+$/.test(raw) || Number(raw) > 86_400) {
+        throw new ConfigError(
+          'PORTCULLIS_RECONCILE_INTERVAL_SECONDS',
+          'must be a whole number of seconds, 0 (off) to 86400',
+        );
+      }
+      return Number(raw) === 0 ? null : Number(raw) * 1_000;
+    },
+  },
+  PORTCULLIS_SCRYPT_LOG_N: { scope: 'server', parse: integer('PORTCULLIS_SCRYPT_LOG_N', 17, 14, 20) },
+  PORTCULLIS_LAB: { scope: 'server', parse: boolean('PORTCULLIS_LAB', true) },
+  PORTCULLIS_BOOTSTRAP_ADMIN: {
+    scope: 'server',
+    parse: (raw: Raw): { username: string; password: string } | null => {
+      if (unset(raw)) return null;
+      const colon = raw.indexOf(':');
+      if (colon <= 0 || colon === raw.length - 1) {
+        throw new ConfigError('PORTCULLIS_BOOTSTRAP_ADMIN', 'must be "username:password"');
+      }
+      return { username: raw.slice(0, colon), password: raw.slice(colon + 1) };
+    },
+  },
+  PORTCULLIS_SECRET_KEYS: {
+    scope: 'server',
+    parse: (raw: Raw): string | null => (raw === undefined || raw.trim() === '' ? null : raw),
+  },
+  PORTCULLIS_URL: {
+    scope: 'cli',
+    parse: (raw: Raw) => (unset(raw) ? 'http://127.0.0.1:8080' : raw).replace(/\/+$/, ''),
+  },
+  PORTCULLIS_TOKEN: { scope: 'cli', parse: (raw: Raw): string | null => (unset(raw) ? null : raw) },
+  PORTCULLIS_GATEWAY_API_KEY: { scope: 'cli', parse: (raw: Raw): string | null => (unset(raw) ? null : raw) },
+} as const;
+
+export type EnvVarName = keyof typeof ENV_VARS;
+export const ENV_VAR_NAMES = Object.keys(ENV_VARS) as EnvVarName[];
+
+/** One variable, parsed by its one parser (for modules that take an `env` in tests). */
+export function envValue<N extends EnvVarName>(
+  name: N,
+  env: NodeJS.ProcessEnv = process.env,
+): ReturnType<(typeof ENV_VARS)[N]['parse']> {
+  return ENV_VARS[name].parse(env[name]) as ReturnType<(typeof ENV_VARS)[N]['parse']>;
+}
+
+/** Reads the server configuration; `overrides` (CLI flags) win over the environment. */
 export function loadConfig(
   env: NodeJS.ProcessEnv = process.env,
   overrides: Partial<ServerConfig> = {},
 ): ServerConfig {
-  const logLevel = (env.PORTCULLIS_LOG_LEVEL ?? 'info') as LogLevel;
-  if (!LOG_LEVELS.includes(logLevel)) {
-    throw new ConfigError('PORTCULLIS_LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
-  }
+  const proxies = envValue('PORTCULLIS_TRUST_PROXY', env);
   const config: ServerConfig = {
-    host: env.PORTCULLIS_HOST || '127.0.0.1',
-    port: integer(env, 'PORTCULLIS_PORT', 8080, 0, 65535),
-    dataDir: path.resolve(env.PORTCULLIS_DATA_DIR || './data'),
-    databaseUrl: databaseUrl(env.PORTCULLIS_DATABASE_URL),
-    logLevel,
-    trustProxy: trustProxy(env.PORTCULLIS_TRUST_PROXY),
-    secureCookies: boolean(env, 'PORTCULLIS_SECURE_COOKIES', false),
-    bodyLimit: integer(env, 'PORTCULLIS_BODY_LIMIT', 1024 * 1024, 1024, 64 * 1024 * 1024),
-    sessionTtlSeconds: integer(env, 'PORTCULLIS_SESSION_TTL', 12 * 3600, 60, 30 * 24 * 3600),
-    authCacheTtlSeconds: integer(env, 'PORTCULLIS_AUTH_CACHE_TTL', 5, 0, 300),
+    host: envValue('PORTCULLIS_HOST', env),
+    port: envValue('PORTCULLIS_PORT', env),
+    dataDir: envValue('PORTCULLIS_DATA_DIR', env),
+    databaseUrl: envValue('PORTCULLIS_DATABASE_URL', env),
+    logLevel: envValue('PORTCULLIS_LOG_LEVEL', env),
+    trustProxy: proxies.fastify,
+    secureCookies: envValue('PORTCULLIS_SECURE_COOKIES', env),
+    bodyLimit: envValue('PORTCULLIS_BODY_LIMIT', env),
+    sessionTtlSeconds: envValue('PORTCULLIS_SESSION_TTL', env),
+    authCacheTtlSeconds: envValue('PORTCULLIS_AUTH_CACHE_TTL', env),
+    access: {
+      allowHosts: envValue('PORTCULLIS_ALLOW_GATEWAY_HOSTS', env),
+      trustedProxies: proxies.cidrs,
+      reconcileIntervalMs: envValue('PORTCULLIS_RECONCILE_INTERVAL_SECONDS', env),
+    },
+    scryptLogN: envValue('PORTCULLIS_SCRYPT_LOG_N', env),
+    labEnabled: envValue('PORTCULLIS_LAB', env),
+    bootstrapAdmin: envValue('PORTCULLIS_BOOTSTRAP_ADMIN', env),
+    secretKeys: envValue('PORTCULLIS_SECRET_KEYS', env),
   };
   return { ...config, ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) };
+}
+
+/** What CLI commands that talk to a server or a gateway read from the environment. */
+export function cliEnvironment(env: NodeJS.ProcessEnv = process.env) {
+  return {
+    url: envValue('PORTCULLIS_URL', env),
+    token: envValue('PORTCULLIS_TOKEN', env),
+    gatewayApiKey: envValue('PORTCULLIS_GATEWAY_API_KEY', env),
+  };
 }

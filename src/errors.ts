@@ -11,6 +11,7 @@
  * | `ForbiddenError`      | 403      | `forbidden`                                                  | —       |
  * | `NotFoundError`       | 404      | `not_found`                                                  | —       |
  * | `ConflictError`       | 409      | `conflict`                                                   | maybe   |
+ * | `CapabilityError`     | 422      | `capability_unsupported` (+ `capability`)                    | maybe   |
  * | `RateLimitedError`    | 429      | `rate_limited` (+ `retryAfterSeconds`)                       | —       |
  *
  * Messages are safe to show to the client: they never contain a secret or a password.
@@ -27,6 +28,7 @@ export type DomainErrorCode =
   | 'forbidden'
   | 'not_found'
   | 'conflict'
+  | 'capability_unsupported'
   | 'rate_limited';
 
 /** Base class: an expected failure with an HTTP status, a stable code and, when one input is at fault, its field. */
@@ -86,6 +88,16 @@ export class ConflictError extends DomainError {
   readonly status = 409;
   constructor(message: string, field?: string) {
     super('conflict', message, field);
+  }
+}
+
+/** The gateway's vendor lacks the operation (its descriptor's capability flag is off); `field` when an input asked for it. */
+export class CapabilityError extends DomainError {
+  readonly status = 422;
+  readonly capability: string;
+  constructor(message: string, capability: string, field?: string) {
+    super('capability_unsupported', message, field);
+    this.capability = capability;
   }
 }
 

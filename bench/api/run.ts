@@ -18,7 +18,7 @@ import autocannonModule from 'autocannon';
 import pg from 'pg';
 import { loadConfig } from '../../src/config.ts';
 import { ensureOwner } from '../../src/identity/bootstrap.ts';
-import { serviceContext } from '../../src/identity/context.ts';
+import { serviceContext } from '../../src/core/context.ts';
 import { createSite } from '../../src/identity/sites.ts';
 import { createApiToken } from '../../src/identity/tokens.ts';
 import { Keyring } from '../../src/secrets/keyring.ts';

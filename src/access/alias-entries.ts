@@ -27,7 +27,7 @@ export function isAddressAliasType(type: string): type is AddressAliasType {
 
 /** The `detail` tag of an entry serving `grantId`. */
 export function tagFor(grantId: string): string {
-  // pfSense stores details `||`-joined, so `||` inside one would split it on the next read.
+  // Some devices store details `||`-joined, so a tag holding `||` would split on the next read.
   if (grantId.length === 0 || grantId.includes('||'))
     throw new TypeError(`grant id ${JSON.stringify(grantId)} cannot be used in a tag`);
   return TAG_PREFIX + grantId;

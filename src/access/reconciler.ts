@@ -16,13 +16,16 @@ import { AdapterError, type AliasTarget } from '../adapters/types.ts';
 import { aliasHostAddresses, isAddressAliasType, planAliasEntries } from './alias-entries.ts';
 import type { DesiredEntry } from './desired-set.ts';
 
-/** Vendor codes the reconciler itself raises (adapter failures keep the adapter's own code). */
+/**
+ * Vendor codes the reconciler itself raises (adapter failures keep the adapter's own code); the runtime takes
+ * them from the vendor's descriptor (`VendorErrorCodes`, src/adapters/registry.ts).
+ */
 export interface ReconcilerCodes {
-  /** The alias is missing and creating it is not allowed (pfSense: PFS103). */
+  /** The alias is missing and creating it is not allowed. */
   aliasNotFound: string;
-  /** The alias exists but cannot hold addresses, e.g. a port or URL alias (pfSense: PFS102). */
+  /** The alias exists but cannot hold addresses, e.g. a port or URL alias. */
   aliasUnusable: string;
-  /** The read-back after apply does not show the written addresses (pfSense: PFS400). */
+  /** The read-back after apply does not show the written addresses. */
   verifyMismatch: string;
 }
 

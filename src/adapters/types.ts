@@ -3,7 +3,7 @@
  * `FirewallAdapter`; the access reconciler only needs the `AliasTarget` part of it.
  *
  * An adapter knows its vendor's API and nothing of our database. Failures are `AdapterError`s carrying a
- * stable vendor code family (pfSense: PFSnnn, see docs/pfsense.md).
+ * stable vendor code family named by the vendor's descriptor (src/adapters/registry.ts).
  */
 
 /** One entry of a firewall alias (address list / set): the address and its per-entry description. */
@@ -36,23 +36,21 @@ export interface AliasTarget {
   createAlias(name: string, type: 'host' | 'network', description: string): Promise<void>;
   /** Replaces the whole entry list in one write (addresses and details together). */
   setAliasEntries(name: string, entries: AliasEntry[]): Promise<void>;
-  /** Makes pending changes live and confirms it; throws (PFS200 on pfSense) when they stay pending. */
+  /** Makes pending changes live and confirms it; throws the vendor's apply-failed code when they stay pending. */
   apply(): Promise<ApplyResult>;
   /** Drops the open connections (states) of one address; returns how many were killed. */
   killStates(ip: string): Promise<number>;
 }
 
-/** Capability flags: what a vendor adapter can do, so callers never assume. */
-export interface AdapterCapabilities {
-  aliases: boolean;
-  createAlias: boolean;
-  killStates: boolean;
-  /** The device expires address-list entries by itself (MikroTik timeout, nft element timeout). */
-  nativeExpiry: boolean;
-  rules: boolean;
+/** How an adapter waits for staged changes to go live (vendors with the `apply` capability). */
+export interface ApplyOptions {
+  /** `async` (default): start the apply, then poll until applied; `sync`: one blocking call (docs/adr/0020). */
+  mode: 'async' | 'sync';
+  /** How long to wait for the changes to be live before the vendor's apply-failed code. */
+  deadlineMs: number;
+  /** First poll delay; doubles up to 2 s. */
+  pollIntervalMs: number;
 }
-
-export type Maturity = 'production' | 'beta' | 'preview';
 
 export interface VersionInfo {
   /** Firmware/product version, e.g. pfSense "2.7.2-RELEASE". */
@@ -63,15 +61,14 @@ export interface VersionInfo {
 }
 
 export interface FirewallAdapter extends AliasTarget {
+  /** The vendor id of its descriptor (src/adapters/registry.ts), which holds the tier and capability flags. */
   readonly vendor: string;
-  readonly maturity: Maturity;
-  readonly capabilities: AdapterCapabilities;
   version(): Promise<VersionInfo>;
   /** Warnings about the connection itself (e.g. TLS verification disabled). */
   readonly warnings: string[];
 }
 
-/** A typed adapter failure: `code` is the stable vendor code (PFS000…PFS400). Never carries credentials. */
+/** A typed adapter failure: `code` is the stable vendor code of its family. Never carries credentials. */
 export class AdapterError extends Error {
   readonly code: string;
   readonly vendor: string;

@@ -5,6 +5,7 @@
  * API errors come back as `CliApiError` carrying the server's stable code; `runCli()` prints them as one
  * line on stderr (or the JSON envelope with `--json`) and exits 1, so scripts can rely on both.
  */
+import { cliEnvironment } from '../config.ts';
 export interface ConnectionOptions {
   url?: string;
   token?: string;
@@ -27,8 +28,9 @@ export class ApiClient {
   readonly #token: string;
 
   constructor(options: ConnectionOptions, env: NodeJS.ProcessEnv = process.env) {
-    this.baseUrl = (options.url ?? env.PORTCULLIS_URL ?? 'http://127.0.0.1:8080').replace(/\/+$/, '');
-    const token = options.token ?? env.PORTCULLIS_TOKEN;
+    const fromEnv = cliEnvironment(env);
+    this.baseUrl = options.url?.replace(/\/+$/, '') ?? fromEnv.url;
+    const token = options.token ?? fromEnv.token;
     if (!token) {
       throw new CliApiError(
         0,

@@ -1,41 +1,62 @@
 /**
- * @module Builds a vendor adapter from a gateway's connection: TLS trust from `verify_ssl` / `ca_pem` /
- * `fingerprint_sha256`, the SSRF guard on every connection (`guardedLookup`, plus a re-check of the URL's
- * host), and the connection test behind `/gateways/test` (docs/adr/0090-gateways-and-adapters.md).
+ * @module Builds a vendor adapter from a gateway's connection through the vendor registry
+ * (src/adapters/registry.ts): TLS trust from `verify_ssl` / `ca_pem` / `fingerprint_sha256`, the SSRF guard on
+ * every connection (`guardedLookup`, plus a re-check of the URL's host), capability checks, and the connection
+ * test behind `/gateways/test` (docs/adr/0090-gateways-and-adapters.md, docs/adr/0111-vendor-registry.md).
  */
-import type { HttpTimeouts, TlsTrust } from '../adapters/http.ts';
-import { PfSenseAdapter } from '../adapters/pfsense/index.ts';
-import type { ApplyOptions } from '../adapters/pfsense/types.ts';
-import { AdapterError, type FirewallAdapter } from '../adapters/types.ts';
-import { DomainError } from '../errors.ts';
+import type { TlsTrust } from '../adapters/http.ts';
+import type {
+  AdapterTuning,
+  Capability,
+  ClosableAdapter,
+  Credentials,
+  VendorDescriptor,
+} from '../adapters/registry.ts';
+import { AdapterError } from '../adapters/types.ts';
+import { findVendor, listVendors } from '../adapters/vendors.ts';
+import { CapabilityError, DomainError, ValidationError } from '../errors.ts';
 import { checkGatewayHost, guardedLookup, type HostAllowList } from '../net/ssrf.ts';
 
-export const VENDORS = ['pfsense'] as const;
-export type Vendor = (typeof VENDORS)[number];
+export type { AdapterTuning };
 
-/** What an adapter needs to reach one gateway; `apiKey` is plaintext and lives only in memory. */
+/** What an adapter needs to reach one gateway; `credentials` are plaintext and live only in memory. */
 export interface GatewayConnection {
   /** The saved gateway's id (shares one circuit breaker across adapters); absent for an unsaved test. */
   id?: string;
-  vendor: Vendor;
+  vendor: string;
   url: string;
-  apiKey: string;
+  credentials: Credentials;
   verifySsl: boolean;
   caPem: string | null;
   fingerprintSha256: string | null;
 }
 
-/** Knobs for tests and benchmarks; production uses the adapter defaults. */
-export interface AdapterTuning {
-  timeouts?: Partial<HttpTimeouts>;
-  apply?: Partial<ApplyOptions>;
-  retries?: number;
-  breakerThreshold?: number;
-}
-
 export interface AdapterSettings {
   allowHosts: HostAllowList;
   tuning?: AdapterTuning;
+}
+
+/** The registered vendor of `id`, or a 400 naming `field` that lists the known vendors. */
+export function requireVendor(id: unknown, field = 'vendor'): VendorDescriptor {
+  const vendor = typeof id === 'string' ? findVendor(id) : undefined;
+  if (vendor === undefined) {
+    throw new ValidationError(field, `${field} must be one of ${listVendors().map((v) => v.id).join(', ')}`);
+  }
+  return vendor;
+}
+
+/**
+ * Refuses an operation the vendor lacks (`PC_ERR_CAPABILITY_UNSUPPORTED`, naming `field` when an input asked
+ * for it), so no caller ever answers with empty data instead.
+ */
+export function requireCapability(vendor: VendorDescriptor, capability: Capability, field?: string): void {
+  if (!vendor.capabilities[capability]) {
+    throw new CapabilityError(
+      `vendor ${vendor.id} (${vendor.name}) does not support ${capability}`,
+      capability,
+      field,
+    );
+  }
 }
 
 /** A pinned fingerprint wins, then a CA bundle, then "do not verify", else the system CAs. */
@@ -48,21 +69,14 @@ export function tlsTrustOf(
   return { mode: 'system' };
 }
 
-export function buildAdapter(
-  conn: GatewayConnection,
-  settings: AdapterSettings,
-): FirewallAdapter & { close(): Promise<void> } {
-  const tuning = settings.tuning ?? {};
-  return new PfSenseAdapter({
+export function buildAdapter(conn: GatewayConnection, settings: AdapterSettings): ClosableAdapter {
+  return requireVendor(conn.vendor).createAdapter({
     url: conn.url,
-    apiKey: conn.apiKey,
+    credentials: conn.credentials,
     tls: tlsTrustOf(conn),
     lookup: guardedLookup(settings.allowHosts),
     ...(conn.id ? { gatewayKey: conn.id } : {}),
-    ...(tuning.timeouts ? { timeouts: tuning.timeouts } : {}),
-    ...(tuning.apply ? { apply: tuning.apply } : {}),
-    ...(tuning.retries !== undefined ? { retry: { maxRetries: tuning.retries } } : {}),
-    ...(tuning.breakerThreshold !== undefined ? { breaker: { threshold: tuning.breakerThreshold } } : {}),
+    ...(settings.tuning ? { tuning: settings.tuning } : {}),
   });
 }
 
@@ -74,23 +88,24 @@ export interface GatewayTestResult {
 }
 
 /**
- * Connects and reads the version. Never throws for a device problem: the answer carries the vendor code
- * (PFS000…) and a message that never contains the key. The host is re-checked first (the allow-list may
- * have changed since the gateway was saved, and an address literal never goes through `guardedLookup`).
+ * Connects and runs the vendor's connection test. Never throws for a device problem: the answer carries the
+ * vendor's code (of its error-code family) and a message that never contains a credential. The host is re-checked
+ * first (the allow-list may have changed since the gateway was saved, and an address literal never goes
+ * through `guardedLookup`).
  */
 export async function testGateway(
   conn: GatewayConnection,
   settings: AdapterSettings,
 ): Promise<GatewayTestResult> {
   await checkGatewayHost(conn.url, { allowHosts: settings.allowHosts });
+  const vendor = requireVendor(conn.vendor);
   const adapter = buildAdapter(conn, settings);
   try {
-    const version = await adapter.version();
+    const version = await vendor.testConnection(adapter);
     return { ok: true, version: version.product, api_version: version.api, error: null };
   } catch (err) {
     if (err instanceof AdapterError || err instanceof DomainError) {
-      const code = err instanceof AdapterError ? err.code : err.code;
-      return { ok: false, version: null, api_version: null, error: { code, message: err.message } };
+      return { ok: false, version: null, api_version: null, error: { code: err.code, message: err.message } };
     }
     throw err;
   } finally {

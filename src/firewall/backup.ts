@@ -15,12 +15,12 @@ import { and, asc, eq, inArray, isNull } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import { record } from '../audit/record.ts';
 import { ConflictError, ValidationError } from '../errors.ts';
-import { inTransaction, type ServiceContext } from '../identity/context.ts';
-import { isUuid, requireBoolean } from '../identity/validate.ts';
+import { inTransaction, type ServiceContext } from '../core/context.ts';
+import { isUuid, requireBoolean } from '../core/validate.ts';
 import { gateways } from '../store/schema/access.ts';
 import { firewallNatRules, firewallRules, firewallVpnTunnels } from '../store/schema/firewall.ts';
 import { sites } from '../store/schema/tenancy.ts';
-import { VENDORS } from './adapter.ts';
+import { requireVendor } from './adapter.ts';
 import { checkGatewayUrl, type GatewayPolicy } from './gateways.ts';
 import { NAT_RULES } from './nat.ts';
 import type { ObjectKind } from './objects.ts';
@@ -165,13 +165,6 @@ function textAt(field: string, value: unknown, max: number, nullable = false): s
   return value;
 }
 
-function oneOf(field: string, value: unknown, allowed: readonly string[]): string {
-  if (typeof value !== 'string' || !allowed.includes(value)) {
-    throw new ValidationError(field, `${field} must be one of ${allowed.join(', ')}`);
-  }
-  return value;
-}
-
 function intAt(field: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
     throw new ValidationError(field, `${field} must be a non-negative integer`);
@@ -257,7 +250,7 @@ export async function restoreBackup(ctx: ServiceContext, doc: unknown, policy: G
       id: uuidAt(at('id'), item.id),
       siteId: uuidAt(at('site_id'), item.site_id),
       name: textAt(at('name'), item.name, 100) as string,
-      vendor: oneOf(at('vendor'), item.vendor, VENDORS),
+      vendor: requireVendor(item.vendor, at('vendor')).id,
       url: await checkGatewayUrl(item.url, policy, at('url')),
       verifySsl: requireBoolean(at('verify_ssl'), item.verify_ssl),
       caPem: textAt(at('ca_pem'), item.ca_pem ?? null, 65_536, true),

@@ -9,9 +9,9 @@ import { and, asc, eq, inArray, isNull, type SQL, sql } from 'drizzle-orm';
 import { normalizeFingerprint } from '../adapters/http.ts';
 import { record } from '../audit/record.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
-import { inTransaction, type ServiceContext } from '../identity/context.ts';
+import { inTransaction, type ServiceContext } from '../core/context.ts';
 import { requireSiteIds } from '../identity/sites.ts';
-import { paging } from '../identity/users.ts';
+import { paging } from '../core/paging.ts';
 import {
   requireBoolean,
   requireIdOrNotFound,
@@ -19,12 +19,19 @@ import {
   requireString,
   requireUuid,
   uniquely,
-} from '../identity/validate.ts';
+} from '../core/validate.ts';
 import { checkGatewayHost, type HostAllowList, type HostResolver } from '../net/ssrf.ts';
 import { aadForColumn, ENCRYPTED_COLUMNS } from '../secrets/registry.ts';
 import { gateways, knocs } from '../store/schema/access.ts';
-import type { GatewayConnection, Vendor } from './adapter.ts';
-import { VENDORS } from './adapter.ts';
+import { CREDENTIAL_SHAPES, type CredentialField, type Credentials } from '../adapters/registry.ts';
+import { DEFAULT_VENDOR_ID } from '../adapters/vendors.ts';
+import { type GatewayConnection, requireVendor } from './adapter.ts';
+import {
+  credentialsFromInput,
+  decodeCredentials,
+  encodeCredentials,
+  hasCredentialInput,
+} from './credentials.ts';
 
 export interface GatewayView {
   id: string;
@@ -41,16 +48,15 @@ export interface GatewayView {
   updatedAt: Date;
 }
 
-export interface GatewayInput {
+export type GatewayInput = {
   name?: unknown;
   vendor?: unknown;
   url?: unknown;
-  api_key?: unknown;
   verify_ssl?: unknown;
   ca_pem?: unknown;
   fingerprint_sha256?: unknown;
   site_id?: unknown;
-}
+} & { [field in CredentialField]?: unknown };
 
 /** Where a gateway may point: the SSRF allow-list (and a resolver, for tests). */
 export interface GatewayPolicy {
@@ -79,21 +85,12 @@ const VIEW = {
 
 const toView = (row: GatewayView): GatewayView => ({ ...row, hasCredentials: Boolean(row.hasCredentials) });
 
-function sealKey(ctx: ServiceContext, id: string, apiKey: string): string {
-  return ctx.keyring.seal(apiKey, aadForColumn(API_KEY_COLUMN, id));
-}
-
-function vendorOf(value: unknown): Vendor {
-  if (typeof value !== 'string' || !(VENDORS as readonly string[]).includes(value)) {
-    throw new ValidationError('vendor', `vendor must be one of ${VENDORS.join(', ')}`);
-  }
-  return value as Vendor;
-}
-
-function apiKeyOf(value: unknown): string {
-  const key = requireString('api_key', value, { max: 1024 });
-  if (key.trim() === '') throw new ValidationError('api_key', 'api_key must not be blank');
-  return key;
+/** Seals a connection's credentials in the vendor's storage form (src/firewall/credentials.ts). */
+function sealCredentials(ctx: ServiceContext, id: string, conn: Pick<GatewayConnection, 'vendor' | 'credentials'>): string {
+  return ctx.keyring.seal(
+    encodeCredentials(requireVendor(conn.vendor), conn.credentials),
+    aadForColumn(API_KEY_COLUMN, id),
+  );
 }
 
 function caPemOf(value: unknown): string | null {
@@ -131,10 +128,11 @@ export async function connectionFromInput(
   input: GatewayInput,
   policy: GatewayPolicy,
 ): Promise<GatewayConnection> {
+  const vendor = requireVendor(input.vendor ?? DEFAULT_VENDOR_ID);
   return {
-    vendor: vendorOf(input.vendor ?? 'pfsense'),
+    vendor: vendor.id,
     url: await checkGatewayUrl(input.url, policy),
-    apiKey: apiKeyOf(input.api_key),
+    credentials: credentialsFromInput(vendor, input),
     verifySsl: input.verify_ssl === undefined ? true : requireBoolean('verify_ssl', input.verify_ssl),
     caPem: caPemOf(input.ca_pem),
     fingerprintSha256: fingerprintOf(input.fingerprint_sha256),
@@ -168,7 +166,7 @@ export async function createGateway(
           name,
           vendor: conn.vendor,
           url: conn.url,
-          apiKeyEnc: sealKey(tx, id, conn.apiKey),
+          apiKeyEnc: sealCredentials(tx, id, conn),
           verifySsl: conn.verifySsl,
           caPem: conn.caPem,
           fingerprintSha256: conn.fingerprintSha256,
@@ -215,26 +213,41 @@ export async function listGateways(
   return rows.map(toView);
 }
 
-/** The decrypted connection of a saved gateway (for adapters; never for a response). */
-export async function gatewayConnection(ctx: ServiceContext, id: string): Promise<GatewayConnection> {
+/**
+ * A saved gateway's connection with its decrypted credentials; `credentials` is null for a gateway restored
+ * from a backup, which has none until they are set.
+ */
+async function savedConnection(
+  ctx: ServiceContext,
+  id: string,
+): Promise<Omit<GatewayConnection, 'credentials'> & { name: string; credentials: Credentials | null }> {
   requireIdOrNotFound('gateway', id);
   const [row] = await ctx.db.select().from(gateways).where(live(ctx, id)).limit(1);
   if (!row) throw new NotFoundError('gateway', id);
-  if (row.apiKeyEnc === null) {
-    throw new ValidationError('api_key', `gateway ${row.name} has no API key (restored from a backup); set one first`);
-  }
+  const vendor = requireVendor(row.vendor);
   return {
     id: row.id,
-    vendor: vendorOf(row.vendor),
+    name: row.name,
+    vendor: vendor.id,
     url: row.url,
-    apiKey: ctx.keyring.open(
-      row.apiKeyEnc,
-      aadForColumn(API_KEY_COLUMN, row.id),
-    ),
+    credentials:
+      row.apiKeyEnc === null
+        ? null
+        : decodeCredentials(vendor, ctx.keyring.open(row.apiKeyEnc, aadForColumn(API_KEY_COLUMN, row.id))),
     verifySsl: row.verifySsl,
     caPem: row.caPem,
     fingerprintSha256: row.fingerprintSha256,
   };
+}
+
+/** The decrypted connection of a saved gateway (for adapters; never for a response). */
+export async function gatewayConnection(ctx: ServiceContext, id: string): Promise<GatewayConnection> {
+  const { name, credentials, ...conn } = await savedConnection(ctx, id);
+  if (credentials === null) {
+    const field = CREDENTIAL_SHAPES[requireVendor(conn.vendor).credentials][0] ?? 'api_key';
+    throw new ValidationError(field, `gateway ${name} has no credentials (restored from a backup); set them first`);
+  }
+  return { ...conn, credentials };
 }
 
 /** A saved connection with the fields of `override` (the `/{id}/test` body) applied, validated like a save. */
@@ -245,11 +258,14 @@ export async function connectionWithOverride(
   policy: GatewayPolicy,
 ): Promise<GatewayConnection> {
   const saved = await gatewayConnection(ctx, id);
+  const vendor = requireVendor(override.vendor ?? saved.vendor);
   return {
     ...saved,
-    ...(override.vendor !== undefined ? { vendor: vendorOf(override.vendor) } : {}),
+    vendor: vendor.id,
     ...(override.url !== undefined ? { url: await checkGatewayUrl(override.url, policy) } : {}),
-    ...(override.api_key !== undefined ? { apiKey: apiKeyOf(override.api_key) } : {}),
+    ...(override.vendor !== undefined || hasCredentialInput(override)
+      ? { credentials: credentialsFromInput(vendor, override, saved.credentials) }
+      : {}),
     ...(override.verify_ssl !== undefined
       ? { verifySsl: requireBoolean('verify_ssl', override.verify_ssl) }
       : {}),
@@ -271,9 +287,18 @@ export async function updateGateway(
   const gatewayId = before.id;
   const set: Partial<typeof gateways.$inferInsert> = {};
   if (input.name !== undefined) set.name = requireName('name', input.name);
-  if (input.vendor !== undefined) set.vendor = vendorOf(input.vendor);
   if (input.url !== undefined) set.url = await checkGatewayUrl(input.url, policy);
-  if (input.api_key !== undefined) set.apiKeyEnc = sealKey(ctx, gatewayId, apiKeyOf(input.api_key));
+  const credentialsChanged = hasCredentialInput(input);
+  if (input.vendor !== undefined || credentialsChanged) {
+    // A new vendor may take another credential shape: the saved fields fill in only what it shares.
+    const saved = await savedConnection(ctx, gatewayId);
+    const vendor = requireVendor(input.vendor ?? saved.vendor);
+    set.vendor = vendor.id;
+    set.apiKeyEnc = sealCredentials(ctx, gatewayId, {
+      vendor: vendor.id,
+      credentials: credentialsFromInput(vendor, input, saved.credentials ?? undefined),
+    });
+  }
   if (input.verify_ssl !== undefined) set.verifySsl = requireBoolean('verify_ssl', input.verify_ssl);
   if (input.ca_pem !== undefined) set.caPem = caPemOf(input.ca_pem);
   if (input.fingerprint_sha256 !== undefined) set.fingerprintSha256 = fingerprintOf(input.fingerprint_sha256);
@@ -298,7 +323,7 @@ export async function updateGateway(
       targetId: gatewayId,
       siteId: view.siteId,
       before,
-      after: { ...view, ...(input.api_key !== undefined ? { api_key_changed: true } : {}) },
+      after: { ...view, ...(credentialsChanged ? { api_key_changed: true } : {}) },
     });
     return view;
   });

@@ -19,7 +19,7 @@ import { NotFoundError } from '../errors.ts';
 import type { EventBus } from '../events/bus.ts';
 import { storeEvents } from '../events/bus.ts';
 import type { BusEvent, StoredEvent } from '../events/types.ts';
-import { inTransaction, type ServiceContext } from '../identity/context.ts';
+import { inTransaction, type ServiceContext } from '../core/context.ts';
 import { gateways } from '../store/schema/access.ts';
 
 export interface HealthObservation {

@@ -6,9 +6,9 @@
 import { and, count, desc, eq, gte, inArray, lt, type SQL } from 'drizzle-orm';
 import { record } from '../audit/record.ts';
 import { NotFoundError } from '../errors.ts';
-import { inTransaction, type ServiceContext } from '../identity/context.ts';
-import { paging } from '../identity/users.ts';
-import { requireIdOrNotFound } from '../identity/validate.ts';
+import { inTransaction, type ServiceContext } from '../core/context.ts';
+import { paging } from '../core/paging.ts';
+import { requireIdOrNotFound } from '../core/validate.ts';
 import { firewallIdsAlerts } from '../store/schema/firewall.ts';
 import { IDS_SEVERITIES } from './fields.ts';
 import type { Device, SiteScope } from './objects.ts';

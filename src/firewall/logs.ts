@@ -4,8 +4,8 @@
  * org's `log_retention_days` (`pruneLogs`). Logs are never changed through the API.
  */
 import { and, desc, eq, gte, inArray, lt, type SQL } from 'drizzle-orm';
-import type { ServiceContext } from '../identity/context.ts';
-import { paging } from '../identity/users.ts';
+import type { ServiceContext } from '../core/context.ts';
+import { paging } from '../core/paging.ts';
 import { firewallLogs } from '../store/schema/firewall.ts';
 import type { LOG_ACTIONS } from './fields.ts';
 import type { Device, SiteScope } from './objects.ts';

@@ -12,9 +12,9 @@ import { and, asc, eq, inArray, isNull, max, type SQL } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import { record } from '../audit/record.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
-import { inTransaction, type ServiceContext } from '../identity/context.ts';
-import { paging } from '../identity/users.ts';
-import { isUuid, requireIdOrNotFound } from '../identity/validate.ts';
+import { inTransaction, type ServiceContext } from '../core/context.ts';
+import { paging } from '../core/paging.ts';
+import { isUuid, requireIdOrNotFound } from '../core/validate.ts';
 import { gateways } from '../store/schema/access.ts';
 
 /** Where a list may look: every site, or these. */

@@ -6,8 +6,8 @@
 import { and, asc, eq, inArray, isNull } from 'drizzle-orm';
 import { record } from '../audit/record.ts';
 import { ValidationError } from '../errors.ts';
-import { inTransaction, type ServiceContext } from '../identity/context.ts';
-import { isUuid, requireBoolean } from '../identity/validate.ts';
+import { inTransaction, type ServiceContext } from '../core/context.ts';
+import { isUuid, requireBoolean } from '../core/validate.ts';
 import { firewallRules } from '../store/schema/firewall.ts';
 import {
   checkPortsFitProtocol,

@@ -7,7 +7,7 @@
 import { eq } from 'drizzle-orm';
 import { record } from '../audit/record.ts';
 import { ValidationError } from '../errors.ts';
-import { inTransaction, type ServiceContext } from '../identity/context.ts';
+import { inTransaction, type ServiceContext } from '../core/context.ts';
 import type { Db } from '../store/db.ts';
 import { firewallSettings } from '../store/schema/firewall.ts';
 

@@ -4,7 +4,7 @@
  */
 import { and, asc, count, eq, inArray, isNull, type SQL } from 'drizzle-orm';
 import { ValidationError } from '../errors.ts';
-import type { ServiceContext } from '../identity/context.ts';
+import type { ServiceContext } from '../core/context.ts';
 import { firewallVpnTunnels } from '../store/schema/firewall.ts';
 import {
   requireDescription,

@@ -7,15 +7,16 @@
 import { randomBytes } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import { SYSTEM_ACTOR } from '../audit/record.ts';
+import { envValue } from '../config.ts';
 import type { Keyring } from '../secrets/keyring.ts';
 import type { Db } from '../store/db.ts';
 import { users } from '../store/schema/identity.ts';
 import { DEFAULT_ORG_ID } from '../store/schema/tenancy.ts';
-import { inTransaction, serviceContext } from './context.ts';
+import { inTransaction, serviceContext } from '../core/context.ts';
 import { builtinRoleIds, createRoleBinding, ensureBuiltinRoles } from './roles.ts';
 import { createUser } from './users.ts';
 
-export const BOOTSTRAP_ENV = 'PORTCULLIS_BOOTSTRAP_ADMIN';
+export const BOOTSTRAP_ENV = 'PORTCULLIS_BOOTSTRAP_ADMIN' as const;
 const BOOTSTRAP_LOCK_KEY = 7_305_012_202;
 export const DEFAULT_OWNER_USERNAME = 'admin';
 
@@ -36,24 +37,19 @@ export class BootstrapConfigError extends Error {
   }
 }
 
-/** Parses `username:password` (the password may itself contain colons). */
-export function parseBootstrapAdmin(value: string): { username: string; password: string } {
-  const colon = value.indexOf(':');
-  if (colon <= 0 || colon === value.length - 1) {
-    throw new BootstrapConfigError(`${BOOTSTRAP_ENV} must be "username:password"`);
-  }
-  return { username: value.slice(0, colon), password: value.slice(colon + 1) };
-}
-
 export async function ensureOwner(options: {
   db: Db;
   keyring: Keyring;
   orgId?: string;
+  /** The parsed `PORTCULLIS_BOOTSTRAP_ADMIN` (the server passes its config's); otherwise read from `env`. */
+  bootstrapAdmin?: { username: string; password: string } | null;
   env?: NodeJS.ProcessEnv;
 }): Promise<BootstrapResult> {
   const orgId = options.orgId ?? DEFAULT_ORG_ID;
-  const env = options.env ?? process.env;
-  const configured = env[BOOTSTRAP_ENV] ? parseBootstrapAdmin(env[BOOTSTRAP_ENV]) : null;
+  const configured =
+    options.bootstrapAdmin !== undefined
+      ? options.bootstrapAdmin
+      : envValue(BOOTSTRAP_ENV, options.env ?? process.env);
   const ctx = serviceContext(options.db, options.keyring, { orgId, actor: SYSTEM_ACTOR });
   return inTransaction(ctx, async (tx) => {
     await tx.db.execute(sql`select pg_advisory_xact_lock(${BOOTSTRAP_LOCK_KEY})`);

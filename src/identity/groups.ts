@@ -6,11 +6,11 @@ import { and, asc, eq } from 'drizzle-orm';
 import { record } from '../audit/record.ts';
 import { NotFoundError } from '../errors.ts';
 import { groups } from '../store/schema/identity.ts';
-import { inTransaction, type ServiceContext } from './context.ts';
+import { inTransaction, type ServiceContext } from '../core/context.ts';
 import { createNamed, type NamedChanges, type NamedKind, type NamedView, updateNamed } from './named.ts';
 import { preservingAnOwner } from './owners.ts';
-import { paging } from './users.ts';
-import { requireIdOrNotFound } from './validate.ts';
+import { paging } from '../core/paging.ts';
+import { requireIdOrNotFound } from '../core/validate.ts';
 
 export type GroupView = NamedView;
 

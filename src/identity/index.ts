@@ -6,7 +6,6 @@
  */
 export * from './base32.ts';
 export * from './bootstrap.ts';
-export * from './context.ts';
 export * from './effective.ts';
 export * from './groups.ts';
 export * from './login.ts';
@@ -21,4 +20,7 @@ export * from './throttle.ts';
 export * from './tokens.ts';
 export * from './totp.ts';
 export * from './users.ts';
-export { isUuid } from './validate.ts';
+export * from './username.ts';
+export * from '../core/context.ts';
+export { paging } from '../core/paging.ts';
+export { isUuid } from '../core/validate.ts';

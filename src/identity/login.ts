@@ -10,7 +10,7 @@ import { and, eq, isNull } from 'drizzle-orm';
 import { record } from '../audit/record.ts';
 import { AuthenticationError, RateLimitedError, ValidationError } from '../errors.ts';
 import { users } from '../store/schema/identity.ts';
-import type { ServiceContext } from './context.ts';
+import type { ServiceContext } from '../core/context.ts';
 import { consumeTotpCode } from './mfa.ts';
 import { MAX_PASSWORD_LENGTH, verifyAgainstDummy, verifyPassword } from './password.ts';
 import { createSession, type NewSession } from './sessions.ts';

@@ -9,7 +9,7 @@ import { record } from '../audit/record.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { aadForColumn } from '../secrets/registry.ts';
 import { users } from '../store/schema/identity.ts';
-import { inTransaction, type ServiceContext } from './context.ts';
+import { inTransaction, type ServiceContext } from '../core/context.ts';
 import { generateTotpSecret, otpauthUri, verifyTotp } from './totp.ts';
 import { getUser, liveUser, type UserView } from './users.ts';
 

@@ -4,8 +4,8 @@
  * and audit under their own id as site; groups are not).
  */
 import { record } from '../audit/record.ts';
-import { inTransaction, type ServiceContext } from './context.ts';
-import { optionalString, requireIdOrNotFound, requireName, requireString, uniquely } from './validate.ts';
+import { inTransaction, type ServiceContext } from '../core/context.ts';
+import { optionalString, requireIdOrNotFound, requireName, requireString, uniquely } from '../core/validate.ts';
 
 export interface NamedView {
   id: string;

@@ -6,7 +6,7 @@ import { and, countDistinct, eq, isNull, or } from 'drizzle-orm';
 import { ConflictError } from '../errors.ts';
 import type { Db } from '../store/db.ts';
 import { groupMembers, roleBindings, roles, users } from '../store/schema/identity.ts';
-import type { ServiceContext } from './context.ts';
+import type { ServiceContext } from '../core/context.ts';
 
 /** Live, enabled users holding the built-in owner role on all sites, directly or through a group. */
 export async function countActiveOwners(db: Db, orgId: string): Promise<number> {

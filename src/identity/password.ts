@@ -3,13 +3,15 @@
  * `scrypt$<logN>$<r>$<p>$<salt b64url>$<key b64url>` — so the cost can rise later without breaking old hashes.
  *
  * Default cost follows OWASP's scrypt minimum (N = 2^17, r = 8, p = 1). `PORTCULLIS_SCRYPT_LOG_N` (14–20)
- * lowers or raises N for new hashes, e.g. to 14 in the test suite; verification always uses the stored ones.
+ * lowers or raises N for new hashes, e.g. to 14 in the test suite (a value outside 14–20 stops the server at
+ * start); verification always uses the stored ones.
  *
  * Verifications (the part a stranger can trigger) pass a `HashGate`: a few hash at once, a few more wait, and
  * the rest are refused at once with `RateLimitedError`, so a burst can neither pin every CPU nor exhaust memory
  * (each scrypt at the default cost takes 128 MiB).
  */
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { envValue } from '../config.ts';
 import { RateLimitedError } from '../errors.ts';
 
 export interface ScryptParams {
@@ -23,8 +25,7 @@ const SALT_BYTES = 16;
 export const MAX_PASSWORD_LENGTH = 1024;
 
 export function currentScryptParams(env: NodeJS.ProcessEnv = process.env): ScryptParams {
-  const logN = Number(env.PORTCULLIS_SCRYPT_LOG_N ?? 17);
-  return { logN: Number.isInteger(logN) && logN >= 14 && logN <= 20 ? logN : 17, r: 8, p: 1 };
+  return { logN: envValue('PORTCULLIS_SCRYPT_LOG_N', env), r: 8, p: 1 };
 }
 
 function derive(password: string, salt: Buffer, { logN, r, p }: ScryptParams): Promise<Buffer> {

@@ -8,12 +8,12 @@ import { record } from '../audit/record.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import type { Db } from '../store/db.ts';
 import { groups, roleBindings, roles, users } from '../store/schema/identity.ts';
-import { inTransaction, type ServiceContext } from './context.ts';
+import { inTransaction, type ServiceContext } from '../core/context.ts';
 import { preservingAnOwner } from './owners.ts';
 import { BUILTIN_ROLES, isPermission, type Permission } from './permissions.ts';
 import { requireSiteIds } from './sites.ts';
 import { liveUser } from './users.ts';
-import { optionalString, requireIdOrNotFound, requireString, requireUuid, uniquely } from './validate.ts';
+import { optionalString, requireIdOrNotFound, requireString, requireUuid, uniquely } from '../core/validate.ts';
 
 export interface RoleView {
   id: string;

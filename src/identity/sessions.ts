@@ -9,8 +9,8 @@ import { record } from '../audit/record.ts';
 import { AuthenticationError } from '../errors.ts';
 import type { Db } from '../store/db.ts';
 import { sessions, users } from '../store/schema/identity.ts';
-import type { ServiceContext } from './context.ts';
-import { requireIdOrNotFound } from './validate.ts';
+import type { ServiceContext } from '../core/context.ts';
+import { requireIdOrNotFound } from '../core/validate.ts';
 
 export const DEFAULT_SESSION_TTL_SECONDS = 12 * 60 * 60;
 /** `last_seen_at` is written at most this often, so authenticated reads rarely cost a write. */

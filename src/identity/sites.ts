@@ -6,10 +6,10 @@ import { and, asc, eq, inArray, isNull } from 'drizzle-orm';
 import { record } from '../audit/record.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import { sites } from '../store/schema/tenancy.ts';
-import { inTransaction, type ServiceContext } from './context.ts';
+import { inTransaction, type ServiceContext } from '../core/context.ts';
 import { createNamed, type NamedChanges, type NamedKind, type NamedView, updateNamed } from './named.ts';
-import { paging } from './users.ts';
-import { requireIdOrNotFound, requireUuid } from './validate.ts';
+import { paging } from '../core/paging.ts';
+import { requireIdOrNotFound, requireUuid } from '../core/validate.ts';
 
 export type SiteView = NamedView;
 

@@ -11,13 +11,13 @@ import { AuthenticationError, NotFoundError, ValidationError } from '../errors.t
 import type { Db } from '../store/db.ts';
 import { apiTokens, users } from '../store/schema/identity.ts';
 import { base32Encode } from './base32.ts';
-import { inTransaction, type ServiceContext } from './context.ts';
+import { inTransaction, type ServiceContext } from '../core/context.ts';
 import { type EffectivePermissions, resolvePermissions } from './effective.ts';
 import type { Permission } from './permissions.ts';
 import { requirePermissions } from './roles.ts';
 import { randomSecret, sha256Hex } from './sessions.ts';
 import { getUser } from './users.ts';
-import { requireDate, requireIdOrNotFound, requireName } from './validate.ts';
+import { requireDate, requireIdOrNotFound, requireName } from '../core/validate.ts';
 
 const TOKEN_PATTERN = /^pc_([a-z2-7]{12})_([A-Za-z0-9_-]{43})$/;
 /** `last_used_at` is written at most this often per token. */

@@ -7,19 +7,20 @@ import { and, asc, eq, ilike, isNull, or, type SQL } from 'drizzle-orm';
 import { record } from '../audit/record.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { apiTokens, groupMembers, groups, users } from '../store/schema/identity.ts';
-import { inTransaction, type ServiceContext } from './context.ts';
+import { inTransaction, type ServiceContext } from '../core/context.ts';
 import { preservingAnOwner } from './owners.ts';
 import { hashPassword, MAX_PASSWORD_LENGTH, verifyPassword } from './password.ts';
 import { revokeUserSessions } from './sessions.ts';
+import { normalizeUsername } from './username.ts';
+import { paging } from '../core/paging.ts';
 import {
-  normalizeUsername,
   optionalString,
   requireBoolean,
   requireIdOrNotFound,
   requireString,
   requireUuid,
   uniquely,
-} from './validate.ts';
+} from '../core/validate.ts';
 
 export const MIN_PASSWORD_LENGTH = 12;
 
@@ -141,17 +142,6 @@ export async function listUsers(ctx: ServiceContext, options: ListUsersOptions =
     .orderBy(asc(users.username))
     .limit(limit)
     .offset(offset);
-}
-
-export function paging(options: { limit?: number; offset?: number }): { limit: number; offset: number } {
-  const limit = options.limit ?? 100;
-  const offset = options.offset ?? 0;
-  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
-    throw new ValidationError('limit', 'limit must be an integer from 1 to 1000');
-  }
-  if (!Number.isInteger(offset) || offset < 0)
-    throw new ValidationError('offset', 'offset must be a non-negative integer');
-  return { limit, offset };
 }
 
 export async function updateUser(

@@ -7,10 +7,12 @@
  */
 import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import { createKnoc } from '../access/service/knocs.ts';
+import { pfsenseVendor } from '../adapters/pfsense/vendor.ts';
 import { SYSTEM_ACTOR } from '../audit/record.ts';
+import { envValue } from '../config.ts';
 import type { PfRestEmulator } from '../emulators/pfrest/index.ts';
 import { createGateway, type GatewayPolicy, updateGateway } from '../firewall/gateways.ts';
-import { serviceContext, type ServiceContext } from '../identity/context.ts';
+import { serviceContext, type ServiceContext } from '../core/context.ts';
 import { createSite } from '../identity/sites.ts';
 import { type HostAllowList, withAllowedEndpoint } from '../net/ssrf.ts';
 import type { Keyring } from '../secrets/keyring.ts';
@@ -31,6 +33,8 @@ export interface LabOptions {
   dataDir: string;
   /** The deployment's own SSRF allow-list (`PORTCULLIS_ALLOW_GATEWAY_HOSTS`); the lab adds its endpoint to it. */
   allowHosts: HostAllowList;
+  /** `PORTCULLIS_LAB` as the server's config parsed it; otherwise read from `env`. */
+  enabled?: boolean;
   env?: NodeJS.ProcessEnv;
   log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
 }
@@ -47,7 +51,7 @@ export interface RunningLab {
 
 /** Whether the lab is switched off (`PORTCULLIS_LAB=off|false|0|no`). */
 export function labDisabled(env: NodeJS.ProcessEnv): boolean {
-  return ['off', 'false', '0', 'no'].includes((env.PORTCULLIS_LAB ?? '').trim().toLowerCase());
+  return !envValue('PORTCULLIS_LAB', env);
 }
 
 async function liveGatewayIds(db: Db): Promise<string[]> {
@@ -84,8 +88,7 @@ async function labSiteId(ctx: ServiceContext): Promise<string> {
  * Returns null when the lab stays off.
  */
 export async function startLab(options: LabOptions): Promise<RunningLab | null> {
-  const env = options.env ?? process.env;
-  if (labDisabled(env)) return null;
+  if (!(options.enabled ?? !labDisabled(options.env ?? process.env))) return null;
   const paths = labPaths(options.dataDir);
   const previous = readLabRecord(paths);
   const live = await liveGatewayIds(options.db);
@@ -112,7 +115,7 @@ export async function startLab(options: LabOptions): Promise<RunningLab | null> 
         ctx,
         {
           name: LAB_GATEWAY,
-          vendor: 'pfsense',
+          vendor: pfsenseVendor.id,
           url: emulator.url,
           api_key: emulator.apiKey,
           fingerprint_sha256: emulator.fingerprint,

@@ -14,9 +14,10 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { envValue } from '../config.ts';
 
 export const KEY_FILE = 'keys.json';
-export const SECRET_KEYS_ENV = 'PORTCULLIS_SECRET_KEYS';
+export const SECRET_KEYS_ENV = 'PORTCULLIS_SECRET_KEYS' as const;
 
 const VERSION = 'v1';
 const IV_BYTES = 12;
@@ -113,8 +114,12 @@ export class Keyring {
    * created (mode 0600, one random key) when missing. An existing file readable by others is tightened to 0600.
    */
   static load(dataDir: string, env: NodeJS.ProcessEnv = process.env): Keyring {
-    const fromEnv = env[SECRET_KEYS_ENV];
-    if (fromEnv !== undefined && fromEnv.trim() !== '') return Keyring.fromJson(fromEnv);
+    return Keyring.fromConfig(dataDir, envValue(SECRET_KEYS_ENV, env));
+  }
+
+  /** `load` with `PORTCULLIS_SECRET_KEYS` already parsed (the server passes its config's). */
+  static fromConfig(dataDir: string, secretKeys: string | null): Keyring {
+    if (secretKeys !== null) return Keyring.fromJson(secretKeys);
     const file = join(dataDir, KEY_FILE);
     if (!existsSync(file)) {
       const kid = newKid({});

@@ -17,8 +17,7 @@ import Fastify, {
 import { pino } from 'pino';
 import type { Registry } from 'prom-client';
 import { accessRuntimePlugin, accessRuntimePluginWith } from '../access/service/plugin.ts';
-import type { AccessSettings } from '../access/service/runtime.ts';
-import type { ServerConfig } from '../config.ts';
+import type { AccessSettings, ServerConfig } from '../config.ts';
 import type { Keyring } from '../secrets/keyring.ts';
 import type { Store } from '../store/index.ts';
 import { createAuthBackend } from './auth-backend.ts';
@@ -45,7 +44,7 @@ export interface BuildAppOptions {
   logger?: false | { level?: string; stream?: NodeJS.WritableStream };
   /** A logger made earlier by `createServerLogger` (serve() logs start-up work through it before the app exists). */
   loggerInstance?: FastifyBaseLogger;
-  /** The access runtime's settings; without them the access plugin reads `PORTCULLIS_*` from the environment. */
+  /** The access runtime's settings; without them the access plugin takes `config.access`. */
   accessSettings?: AccessSettings;
   /** Replaces the default route modules (tests of the access machinery). */
   routeModules?: readonly FastifyPluginAsync[];

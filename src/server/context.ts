@@ -5,8 +5,9 @@
  */
 import type { FastifyRequest } from 'fastify';
 import type { Actor } from '../audit/record.ts';
-import { type ServiceContext, serviceContext } from '../identity/context.ts';
+import { type ServiceContext, serviceContext } from '../core/context.ts';
 import { DEFAULT_ORG_ID } from '../store/index.ts';
+import { clientAddress } from './client-address.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -16,12 +17,12 @@ declare module 'fastify' {
 
 export function actorOf(request: FastifyRequest): Actor {
   const p = request.principal;
-  if (!p) return { type: 'anonymous', id: null, name: null, sourceIp: request.ip, requestId: request.id };
+  if (!p) return { type: 'anonymous', id: null, name: null, sourceIp: clientAddress(request), requestId: request.id };
   return {
     type: p.kind === 'token' ? 'token' : 'user',
     id: p.userId,
     name: p.kind === 'token' ? `${p.username} (token ${p.tokenName ?? p.credentialId})` : p.username,
-    sourceIp: request.ip,
+    sourceIp: clientAddress(request),
     requestId: request.id,
   };
 }

@@ -24,6 +24,10 @@ export const ERROR_CATALOG = {
   PC_ERR_CSRF: { status: 403, message: 'Missing or invalid X-CSRF-Token header.' },
   PC_ERR_NOT_FOUND: { status: 404, message: 'Not found.' },
   PC_ERR_CONFLICT: { status: 409, message: 'The request conflicts with the current state.' },
+  PC_ERR_CAPABILITY_UNSUPPORTED: {
+    status: 422,
+    message: "The gateway's vendor does not support this operation.",
+  },
   PC_ERR_PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is too large.' },
   PC_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Unsupported Content-Type; send application/json.' },
   PC_ERR_RATE_LIMITED: { status: 429, message: 'Too many requests; retry later.' },

@@ -7,6 +7,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { type TSchema, Type } from 'typebox';
+import { USERNAME_MAX_LENGTH, USERNAME_PATTERN } from '../identity/username.ts';
 
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 const Timestamp = Type.String({ format: 'date-time' });
@@ -32,8 +33,12 @@ export const Lines = (limits: StringLimits = {}) => Type.String({ ...limits, pat
 /** A timestamp input (`expires_at`, `from`, `to`). */
 export const DateTimeInput = Type.String({ format: 'date-time', pattern: DATE_TIME_INPUT_PATTERN });
 
-/** Usernames: lower-case letters, digits and `._-`, starting with a letter or digit. */
-export const Username = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' });
+/** Usernames: the one rule of src/identity/username.ts (letters, digits and `._@-`). */
+export const Username = Type.String({
+  minLength: 1,
+  maxLength: USERNAME_MAX_LENGTH,
+  pattern: USERNAME_PATTERN.source,
+});
 export const Name = Line({ minLength: 1, maxLength: 100 });
 export const Description = Lines({ maxLength: 1000 });
 export const Password = Type.String({ minLength: 1, maxLength: 1024 });

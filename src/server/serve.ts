@@ -7,7 +7,6 @@
  * logger, so it cannot end up in a log pipeline as a structured field.
  */
 import type { FastifyInstance } from 'fastify';
-import { accessSettingsFromEnv } from '../access/service/runtime.ts';
 import type { ServerConfig } from '../config.ts';
 import { ensureOwner } from '../identity/bootstrap.ts';
 import { type RunningLab, startLab } from '../lab/index.ts';
@@ -29,14 +28,14 @@ export async function startServer(
   config: ServerConfig,
   io: { banner: (text: string) => void } = { banner: (text) => process.stderr.write(text) },
 ): Promise<RunningServer> {
-  const keyring = Keyring.load(config.dataDir);
+  const keyring = Keyring.fromConfig(config.dataDir, config.secretKeys);
   const store = await openStore(
     config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir },
   );
   let app: FastifyInstance | undefined;
   let lab: RunningLab | null = null;
   try {
-    const boot = await ensureOwner({ db: store.db, keyring });
+    const boot = await ensureOwner({ db: store.db, keyring, bootstrapAdmin: config.bootstrapAdmin });
     if (boot.created && boot.generatedPassword) {
       io.banner(
         [
@@ -50,11 +49,12 @@ export async function startServer(
       );
     }
     const log = createServerLogger(config);
-    const accessSettings = accessSettingsFromEnv();
+    const accessSettings = config.access;
     // The emulated lab (ADR 0101) registers before the app is built, so the access runtime is built with the
     // lab endpoint in its allow-list and its first reconcile sees the lab gateway.
     if (!config.databaseUrl) {
       lab = await startLab({
+        enabled: config.labEnabled,
         db: store.db,
         keyring,
         dataDir: config.dataDir,

@@ -7,7 +7,7 @@
  * `requiredProperties` / `additionalProperties` lists where AJV has `missingProperty` / `additionalProperty`;
  * both spellings are read.
  */
-import { isUuid } from '../identity/validate.ts';
+import { isUuid } from '../core/validate.ts';
 import { ApiError } from './errors.ts';
 import { DATE_TIME_INPUT_PATTERN, LINES_PATTERN, ONE_LINE_PATTERN } from './schemas.ts';
 

@@ -8,6 +8,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import pg from 'pg';
+import { envValue } from '../config.ts';
 import type { Db, Store } from './db.ts';
 import { type MigrationReport, migratePglite, migratePostgres } from './migrate.ts';
 import { acquirePidLock } from './pid-lock.ts';
@@ -112,11 +113,11 @@ export function storeLocation(
   flags: { dataDir?: string | undefined; databaseUrl?: string | undefined },
   env: NodeJS.ProcessEnv = process.env,
 ): { dataDir: string; url: string | null } {
-  const dataDir = resolve(flags.dataDir ?? (env.PORTCULLIS_DATA_DIR || 'data'));
-  const url = flags.databaseUrl ?? (env.PORTCULLIS_DATABASE_URL || null);
-  if (url !== null && !/^postgres(ql)?:\/\//.test(url)) {
-    throw new Error('--database-url / PORTCULLIS_DATABASE_URL must start with postgres:// or postgresql://');
+  const dataDir = flags.dataDir !== undefined ? resolve(flags.dataDir) : envValue('PORTCULLIS_DATA_DIR', env);
+  if (flags.databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(flags.databaseUrl)) {
+    throw new Error('--database-url must start with postgres:// or postgresql://');
   }
+  const url = flags.databaseUrl ?? envValue('PORTCULLIS_DATABASE_URL', env) ?? null;
   return { dataDir, url };
 }
 

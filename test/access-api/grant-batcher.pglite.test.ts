@@ -18,7 +18,7 @@ import {
 } from '../../src/access/service/grants.ts';
 import type { Actor } from '../../src/audit/record.ts';
 import { NotFoundError } from '../../src/errors.ts';
-import type { ServiceContext } from '../../src/identity/context.ts';
+import type { ServiceContext } from '../../src/core/context.ts';
 import type { Db } from '../../src/store/db.ts';
 import { events } from '../../src/store/schema/events.ts';
 import { grants } from '../../src/store/schema/access.ts';

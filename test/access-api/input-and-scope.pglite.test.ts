@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REFUSED_ROWS_PER_WINDOW } from '../../src/access/service/feed.ts';
 import { totpCode } from '../../src/identity/totp.ts';
 import { type AccessHarness, startAccessHarness } from './harness.ts';
 
@@ -449,5 +450,34 @@ describe('EDL feed', () => {
     expect(
       (await fetchFeed(`/edl/${rotated.feed_token}.txt`, { 'x-api-key': rotated.feed_key })).statusCode,
     ).toBe(200);
+  });
+
+  it('a flood of wrong keys writes at most REFUSED_ROWS_PER_WINDOW rows; every fetch is still refused (security finding 6)', async () => {
+    const created = await h.knoc({ gateway_id: gatewayId, alias_name: alias(), mode: 'passive' });
+    const refusedRows = async () =>
+      (
+        await h.store.query<{ n: number }>(
+          'select count(*)::int as n from edl_fetches where knoc_id = $1 and status <> 200',
+          [created.id],
+        )
+      )[0]?.n;
+    const statuses = [];
+    for (let i = 0; i < REFUSED_ROWS_PER_WINDOW + 15; i++) {
+      const res = await h.call({
+        method: 'GET',
+        url: `/edl/${created.feed_token as string}.txt`,
+        headers: { 'x-api-key': `wrong-${i}` },
+      });
+      statuses.push(res.statusCode);
+    }
+    expect(new Set(statuses)).toEqual(new Set([401]));
+    expect(await refusedRows()).toBe(REFUSED_ROWS_PER_WINDOW);
+    // The right key is still served and recorded.
+    const ok = await h.call({
+      method: 'GET',
+      url: `/edl/${created.feed_token as string}.txt`,
+      headers: { 'x-api-key': created.feed_key as string },
+    });
+    expect(ok.statusCode).toBe(200);
   });
 });

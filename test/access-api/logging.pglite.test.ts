@@ -102,7 +102,14 @@ it('keeps the gateway key and the feed key out of every line; failures carry (er
     ).statusCode,
   ).toBe(200);
 
+  // Security finding 6: a percent-encoded query name still opens the feed, and its value is still redacted.
+  for (const name of ['%6bey', '%6B%65%79', 'k%65y']) {
+    const encoded = await app.inject({ method: 'GET', url: `/edl/${passive.feed_token}.txt?${name}=${passive.feed_key}` });
+    expect(encoded.statusCode, name).toBe(200);
+  }
+
   const all = lines.join('\n');
+  expect(all).toContain('?%6bey=[redacted]');
   expect(all).toContain('(error PFS103)');
   expect(all).toContain('?key=[redacted]');
   expect(all).not.toContain(emulator.apiKey);

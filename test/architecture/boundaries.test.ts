@@ -73,20 +73,6 @@ const RULES: BoundaryRule[] = [
   },
 ];
 
-/**
- * TEMPORARY: edges that break a rule today and that another change of issue 8 removes. Each entry names that
- * change; the coordinator empties this list when the changes are merged (and the stale-entry test below fails for
- * any entry whose import is gone).
- */
-const TEMPORARY_EXCEPTIONS: BoundaryException[] = [
-  {
-    rule: 'domain code reaches no server or CLI',
-    from: 'src/access/knock-client.ts',
-    target: 'src/cli/client.ts',
-    reason: 'issue 8 item 2 (helper `core`) moves knock-client.ts to src/cli',
-  },
-];
-
 describe('import boundaries of src', () => {
   const graph = buildImportGraph(ROOT, ['src']);
 
@@ -96,17 +82,8 @@ describe('import boundaries of src', () => {
   });
 
   it.each(RULES.map((rule) => [rule.name, rule]))('%s', (_name, rule) => {
-    expect(formatViolations(findViolations(graph, [rule], TEMPORARY_EXCEPTIONS))).toEqual([]);
+    expect(formatViolations(findViolations(graph, [rule]))).toEqual([]);
   });
-
-  it.each(TEMPORARY_EXCEPTIONS.map((e) => [`${e.from} → ${e.target}`, e]))(
-    'temporary exception %s is still needed (remove it once its import is gone)',
-    (_name, exception) => {
-      const edges = graph.files.get(exception.from) ?? [];
-      expect(edges.map((edge) => edge.target)).toContain(exception.target);
-      expect(RULES.map((rule) => rule.name)).toContain(exception.rule);
-    },
-  );
 
   it('no file the policy engine reaches reads the environment, the process or the network', () => {
     const engine = reachableFiles(

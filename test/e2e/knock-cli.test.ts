@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_POLICY, type PersistEvent, persistKnocking, type Transport } from '../../src/access/knock-client.ts';
+import { DEFAULT_POLICY, type PersistEvent, persistKnocking, type Transport } from '../../src/cli/knock-client.ts';
 import { CliApiError } from '../../src/cli/client.ts';
 import { type PfRestEmulator, startPfRestEmulator } from '../../src/emulators/pfrest/index.ts';
 import { type AccessWorld, accessWorld, appliedAddresses, listGrants, type Person } from './support/access-world.ts';

@@ -16,7 +16,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { Actor } from '../../src/audit/record.ts';
-import { type ServiceContext, serviceContext } from '../../src/identity/context.ts';
+import { type ServiceContext, serviceContext } from '../../src/core/context.ts';
 import { ensureBuiltinRoles } from '../../src/identity/roles.ts';
 import { Keyring } from '../../src/secrets/keyring.ts';
 import type { StoreKind } from '../../src/store/db.ts';

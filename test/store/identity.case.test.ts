@@ -672,7 +672,7 @@ export function runIdentitySuite(open: () => Promise<OpenedStore>): void {
     it('rejects a malformed or weak bootstrap admin clearly', async () => {
       await expect(
         ensureOwner({ db: store.db, keyring: ctx.keyring, env: { PORTCULLIS_BOOTSTRAP_ADMIN: 'nocolon' } }),
-      ).rejects.toThrow('PORTCULLIS_BOOTSTRAP_ADMIN must be "username:password"');
+      ).rejects.toThrow('PORTCULLIS_BOOTSTRAP_ADMIN: must be "username:password"');
       await expect(
         ensureOwner({ db: store.db, keyring: ctx.keyring, env: { PORTCULLIS_BOOTSTRAP_ADMIN: 'x:short' } }),
       ).rejects.toThrow(/PORTCULLIS_BOOTSTRAP_ADMIN: password must be at least/);

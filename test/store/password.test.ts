@@ -43,11 +43,13 @@ describe('password hashing', () => {
     expect(await verifyPassword('anything', hash)).toBe(false);
   });
 
-  it('reads the cost for new hashes from PORTCULLIS_SCRYPT_LOG_N within 14–20, else OWASP N=2^17', () => {
+  it('reads the cost for new hashes from PORTCULLIS_SCRYPT_LOG_N (default OWASP N=2^17), refusing values outside 14–20', () => {
     expect(currentScryptParams({})).toEqual({ logN: 17, r: 8, p: 1 });
     expect(currentScryptParams({ PORTCULLIS_SCRYPT_LOG_N: '14' }).logN).toBe(14);
-    expect(currentScryptParams({ PORTCULLIS_SCRYPT_LOG_N: '3' }).logN).toBe(17);
-    expect(currentScryptParams({ PORTCULLIS_SCRYPT_LOG_N: 'x' }).logN).toBe(17);
+    expect(() => currentScryptParams({ PORTCULLIS_SCRYPT_LOG_N: '3' })).toThrow(
+      'PORTCULLIS_SCRYPT_LOG_N: must be between 14 and 20',
+    );
+    expect(() => currentScryptParams({ PORTCULLIS_SCRYPT_LOG_N: 'x' })).toThrow(/PORTCULLIS_SCRYPT_LOG_N/);
   });
 
   it('the dummy check for unknown users always fails', async () => {

@@ -9,8 +9,8 @@
  * refused alone). Should a batch's transaction still fail, nothing of it is written and each of its
  * submissions is retried in a transaction of its own, so the error reaches only the caller that caused it.
  */
-import type { ServiceContext } from '../../identity/context.ts';
-import { inTransaction } from '../../identity/context.ts';
+import type { ServiceContext } from '../../core/context.ts';
+import { inTransaction } from '../../core/context.ts';
 import type { Db } from '../../store/db.ts';
 import {
   createGrants,

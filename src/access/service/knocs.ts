@@ -1,15 +1,17 @@
 /**
- * @module Knocs: access policies (docs/product.md §1). CRUD with user/group assignments, pfSense alias-name rules
- * and source conditions checked before anything is written, passive-mode feed token and key (the key shown
- * once, stored as its SHA-256) with one-call rotation, and the knocs a person is entitled to
- * (docs/adr/0092-knocs-and-feeds.md).
+ * @module Knocs: access policies (docs/product.md §1). CRUD with user/group assignments; the gateway vendor's
+ * list-name rules and capability flags and the source conditions are checked before anything is written;
+ * passive-mode feed token and key (the key shown once, stored as its SHA-256) with one-call rotation; and the
+ * knocs a person is entitled to (docs/adr/0092-knocs-and-feeds.md, docs/adr/0111-vendor-registry.md).
  */
 import { and, asc, eq, inArray, isNull, or, type SQL } from 'drizzle-orm';
 import { record } from '../../audit/record.ts';
+import type { VendorDescriptor } from '../../adapters/registry.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.ts';
-import { inTransaction, type ServiceContext } from '../../identity/context.ts';
+import { requireCapability, requireVendor } from '../../firewall/adapter.ts';
+import { inTransaction, type ServiceContext } from '../../core/context.ts';
 import { requireSiteIds } from '../../identity/sites.ts';
-import { paging } from '../../identity/users.ts';
+import { paging } from '../../core/paging.ts';
 import {
   isUuid,
   requireBoolean,
@@ -17,12 +19,11 @@ import {
   requireName,
   requireUuid,
   uniquely,
-} from '../../identity/validate.ts';
+} from '../../core/validate.ts';
 import { formatCidr, parseCidrResult } from '../../net/ip.ts';
 import type { Db } from '../../store/db.ts';
 import { gateways, knocGroups, knocs, knocUsers } from '../../store/schema/access.ts';
 import { groupMembers, groups, users } from '../../store/schema/identity.ts';
-import { checkAliasName } from '../../adapters/pfsense/alias-name.ts';
 import { hashFeedKey, newFeedKey, newFeedToken } from '../edl.ts';
 import { validateKnocLifetimes } from '../grant-policy.ts';
 
@@ -87,12 +88,28 @@ function modeOf(value: unknown): KnocMode {
   return value;
 }
 
-function aliasNameOf(value: unknown): string {
+/** A list name the gateway's vendor accepts (its descriptor's naming rules). */
+function aliasNameOf(value: unknown, vendor: VendorDescriptor): string {
   if (typeof value !== 'string' || value === '')
     throw new ValidationError('alias_name', 'alias_name is required');
-  const check = checkAliasName(value);
+  const check = vendor.listNaming.check(value);
   if (!check.ok) throw new ValidationError('alias_name', `alias_name: ${check.message}`);
   return value;
+}
+
+/**
+ * What the knoc asks of its gateway's vendor: an active knoc reads and writes the list; creating a missing
+ * list and killing states are refused (naming the field) when the vendor lacks them.
+ */
+function requireKnocCapabilities(
+  vendor: VendorDescriptor,
+  knoc: { mode: KnocMode; createAliasIfMissing: boolean; killStatesOnRevoke: boolean },
+): void {
+  if (knoc.mode !== 'active') return;
+  requireCapability(vendor, 'alias.read', 'mode');
+  requireCapability(vendor, 'alias.write', 'mode');
+  if (knoc.createAliasIfMissing) requireCapability(vendor, 'alias.create', 'create_alias_if_missing');
+  if (knoc.killStatesOnRevoke) requireCapability(vendor, 'kill_states', 'kill_states_on_revoke');
 }
 
 /** A list of CIDRs (or addresses) from input, stored normalized; a bad entry is a 400 on `<field>.<i>`. */
@@ -142,16 +159,21 @@ async function requireLiveIds(
 async function requireLiveGateway(
   ctx: ServiceContext,
   value: unknown,
-): Promise<{ id: string; siteId: string }> {
+): Promise<{ id: string; siteId: string; vendor: VendorDescriptor }> {
   const id = requireUuid('gateway_id', value);
   const [row] = await ctx.db
-    .select({ id: gateways.id, siteId: gateways.siteId, deletedAt: gateways.deletedAt })
+    .select({
+      id: gateways.id,
+      siteId: gateways.siteId,
+      vendor: gateways.vendor,
+      deletedAt: gateways.deletedAt,
+    })
     .from(gateways)
     .where(and(eq(gateways.orgId, ctx.orgId), eq(gateways.id, id)))
     .limit(1);
   if (!row) throw new ValidationError('gateway_id', `gateway ${id} does not exist`);
   if (row.deletedAt !== null) throw new ValidationError('gateway_id', `gateway ${id} has been deleted`);
-  return row;
+  return { id: row.id, siteId: row.siteId, vendor: requireVendor(row.vendor, 'gateway_id') };
 }
 
 async function assignments(
@@ -279,7 +301,7 @@ export async function createKnoc(
     }
   }
   const mode = modeOf(input.mode ?? 'active');
-  const aliasName = aliasNameOf(input.alias_name);
+  const aliasName = aliasNameOf(input.alias_name, gateway.vendor);
   const grantTtl = input.grant_ttl_seconds ?? DEFAULT_GRANT_TTL;
   const maxTtl =
     input.max_ttl_seconds ?? Math.max(DEFAULT_MAX_TTL, typeof grantTtl === 'number' ? grantTtl : 0);
@@ -295,10 +317,16 @@ export async function createKnoc(
     input.create_alias_if_missing === undefined
       ? false
       : requireBoolean('create_alias_if_missing', input.create_alias_if_missing);
+  // Unset, a knoc kills the states of revoked addresses where its vendor can.
   const killStates =
     input.kill_states_on_revoke === undefined
-      ? true
+      ? gateway.vendor.capabilities.kill_states
       : requireBoolean('kill_states_on_revoke', input.kill_states_on_revoke);
+  requireKnocCapabilities(gateway.vendor, {
+    mode,
+    createAliasIfMissing: createAlias,
+    killStatesOnRevoke: killStates,
+  });
   const userIds = input.users === undefined ? [] : idListOf('users', input.users);
   const groupIds = input.groups === undefined ? [] : idListOf('groups', input.groups);
   await requireLiveIds(ctx.db, ctx.orgId, 'users', userIds);
@@ -356,15 +384,15 @@ export async function updateKnoc(
   if (input.name !== undefined) set.name = requireName('name', input.name);
   if (input.site_id !== undefined)
     throw new ValidationError('site_id', 'a knoc takes the site of its gateway');
+  const gateway = await requireLiveGateway(ctx, input.gateway_id ?? before.gatewayId);
   if (input.gateway_id !== undefined) {
-    const gateway = await requireLiveGateway(ctx, input.gateway_id);
     if (gateway.siteId !== before.siteId) {
       throw new ValidationError('gateway_id', 'the new gateway must be in the same site as the knoc');
     }
     set.gatewayId = gateway.id;
   }
   if (input.mode !== undefined) set.mode = modeOf(input.mode);
-  if (input.alias_name !== undefined) set.aliasName = aliasNameOf(input.alias_name);
+  if (input.alias_name !== undefined) set.aliasName = aliasNameOf(input.alias_name, gateway.vendor);
   if (input.grant_ttl_seconds !== undefined || input.max_ttl_seconds !== undefined) {
     const grantTtl = input.grant_ttl_seconds ?? before.grantTtlSeconds;
     const maxTtl = input.max_ttl_seconds ?? before.maxTtlSeconds;
@@ -381,6 +409,11 @@ export async function updateKnoc(
     set.createAliasIfMissing = requireBoolean('create_alias_if_missing', input.create_alias_if_missing);
   if (input.kill_states_on_revoke !== undefined)
     set.killStatesOnRevoke = requireBoolean('kill_states_on_revoke', input.kill_states_on_revoke);
+  requireKnocCapabilities(gateway.vendor, {
+    mode: (set.mode as KnocMode | undefined) ?? before.mode,
+    createAliasIfMissing: set.createAliasIfMissing ?? before.createAliasIfMissing,
+    killStatesOnRevoke: set.killStatesOnRevoke ?? before.killStatesOnRevoke,
+  });
   const userIds = input.users === undefined ? undefined : idListOf('users', input.users);
   const groupIds = input.groups === undefined ? undefined : idListOf('groups', input.groups);
   if (userIds) await requireLiveIds(ctx.db, ctx.orgId, 'users', userIds);

@@ -1,11 +1,13 @@
 /**
  * @module Fastify wiring of the access runtime: decorates `app.access` (visible to every route module), starts
  * it when the app is ready (reconcilers for every active knoc, expiry tracking, full reconcile) and stops it
- * when the app closes. `accessRuntimePlugin` reads the settings from the environment; `buildApp({ accessSettings })`
- * (serve() with the lab endpoint) and tests swap in `accessRuntimePluginWith(settings)`.
+ * when the app closes. `accessRuntimePlugin` takes the settings of the app's configuration (src/config.ts);
+ * `buildApp({ accessSettings })` (serve() with the lab endpoint) and tests swap in
+ * `accessRuntimePluginWith(settings)`.
  */
 import type { FastifyPluginAsync } from 'fastify';
-import { AccessRuntime, type AccessSettings, accessSettingsFromEnv } from './runtime.ts';
+import type { AccessSettings } from '../../config.ts';
+import { AccessRuntime } from './runtime.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -13,15 +15,13 @@ declare module 'fastify' {
   }
 }
 
-export function accessRuntimePluginWith(
-  settings: AccessSettings | (() => AccessSettings),
-): FastifyPluginAsync {
+export function accessRuntimePluginWith(settings?: AccessSettings): FastifyPluginAsync {
   const plugin: FastifyPluginAsync = async (app) => {
     const runtime = new AccessRuntime(
       app.store,
       app.keyring,
       app.log.child({ component: 'access' }),
-      typeof settings === 'function' ? settings() : settings,
+      settings ?? app.config.access,
     );
     app.decorate('access', runtime);
     app.addHook('onReady', async () => runtime.start());
@@ -32,5 +32,5 @@ export function accessRuntimePluginWith(
   return plugin;
 }
 
-/** The production plugin: settings from `PORTCULLIS_*` (a bad value stops the server at start). */
-export const accessRuntimePlugin = accessRuntimePluginWith(() => accessSettingsFromEnv());
+/** The production plugin: the settings of the app's configuration. */
+export const accessRuntimePlugin = accessRuntimePluginWith();

@@ -5,7 +5,7 @@
  */
 import { inArray } from 'drizzle-orm';
 import { NotFoundError } from '../../errors.ts';
-import type { ServiceContext } from '../../identity/context.ts';
+import type { ServiceContext } from '../../core/context.ts';
 import { knocs } from '../../store/schema/access.ts';
 import { planSignInGrants } from '../grant-policy.ts';
 import type { GrantBatcher } from './grant-batcher.ts';
@@ -14,14 +14,8 @@ import { entitledKnocIds } from './knocs.ts';
 
 export interface PortalGrantResult {
   ip: string;
-  granted: {
-    knoc_id: string;
-    knoc_name: string;
-    grant_id: string;
-    expires_at: string;
-    seconds_left: number;
-  }[];
-  refused: { knoc_id: string; knoc_name: string; reason: string; message: string }[];
+  granted: { knocId: string; knocName: string; grantId: string; expiresAt: Date; secondsLeft: number }[];
+  refused: { knocId: string; knocName: string; reason: string; message: string }[];
 }
 
 export interface PortalGrantRequest {
@@ -80,15 +74,15 @@ export async function grantEntitled(
   return {
     ip: plan.granted[0]?.ip ?? request.ip,
     granted: rows.map((row) => ({
-      knoc_id: row.knocId,
-      knoc_name: byId.get(row.knocId)?.name ?? '',
-      grant_id: row.id,
-      expires_at: row.expiresAt.toISOString(),
-      seconds_left: Math.max(0, Math.ceil((row.expiresAt.getTime() - now.getTime()) / 1_000)),
+      knocId: row.knocId,
+      knocName: byId.get(row.knocId)?.name ?? '',
+      grantId: row.id,
+      expiresAt: row.expiresAt,
+      secondsLeft: Math.max(0, Math.ceil((row.expiresAt.getTime() - now.getTime()) / 1_000)),
     })),
     refused: plan.refused.map((refusal) => ({
-      knoc_id: refusal.knocId,
-      knoc_name: refusal.knoc,
+      knocId: refusal.knocId,
+      knocName: refusal.knoc,
       reason: refusal.reason,
       message: refusal.message,
     })),

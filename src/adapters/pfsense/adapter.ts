@@ -9,12 +9,10 @@
 import ipaddr from 'ipaddr.js';
 import { GatewayHttpClient, type HttpResponse, redact, type TlsTrust, TransportError } from '../http.ts';
 import type {
-  AdapterCapabilities,
   AliasEntry,
   ApplyResult,
   DeviceAlias,
   FirewallAdapter,
-  Maturity,
   VersionInfo,
 } from '../types.ts';
 import { PfSenseError, type PfsCode } from './errors.ts';
@@ -66,14 +64,13 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 export class PfSenseAdapter implements FirewallAdapter {
   readonly vendor = 'pfsense';
-  readonly maturity: Maturity = 'beta';
-  readonly capabilities: AdapterCapabilities;
   readonly warnings: string[] = [];
   private readonly http: GatewayHttpClient;
   private readonly apiKey: string;
   private readonly tls: TlsTrust;
   private readonly applyOptions: ApplyOptions;
   private readonly logger: AdapterLogger | undefined;
+  private readonly allowCreateAlias: boolean;
 
   constructor(opts: PfSenseAdapterOptions) {
     if (opts.apiKey.trim() === '') throw new TypeError('apiKey must not be empty');
@@ -90,14 +87,7 @@ export class PfSenseAdapter implements FirewallAdapter {
     });
     this.applyOptions = { ...DEFAULT_APPLY, ...opts.apply };
     this.logger = opts.logger;
-    const allowCreate = opts.allowCreateAlias ?? true;
-    this.capabilities = {
-      aliases: true,
-      createAlias: allowCreate,
-      killStates: true,
-      nativeExpiry: false,
-      rules: true,
-    };
+    this.allowCreateAlias = opts.allowCreateAlias ?? true;
     if (this.tls.mode === 'insecure') {
       this.warnings.push(
         'TLS certificate verification is disabled for this gateway (insecure mode): anyone on the network path can impersonate it and read the API key. Pin the SHA-256 fingerprint or trust its CA instead.',
@@ -365,7 +355,7 @@ export class PfSenseAdapter implements FirewallAdapter {
 
   async createAlias(name: string, type: 'host' | 'network', description: string): Promise<void> {
     const op: Operation = { code: 'PFS101', what: `create alias \`${name}\`` };
-    if (!this.capabilities.createAlias) {
+    if (!this.allowCreateAlias) {
       throw new PfSenseError(
         'PFS101',
         `Creating alias \`${name}\` is not allowed for this gateway (allowCreateAlias is off).`,

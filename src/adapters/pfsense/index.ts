@@ -2,6 +2,7 @@
  * @module Public entry of the pfSense adapter.
  */
 export { PfSenseAdapter } from './adapter.ts';
+export { pfsenseVendor } from './vendor.ts';
 export { PFS_CATALOG, PfSenseError, type PfsCode } from './errors.ts';
 export { privilegeFor, REQUIRED_PRIVILEGES } from './privileges.ts';
 export type {

@@ -3,20 +3,13 @@
  */
 import type { LookupFunction } from 'node:net';
 import type { BreakerOptions, HttpTimeouts, RetryOptions, TlsTrust } from '../http.ts';
-import type { DeviceAlias } from '../types.ts';
+import type { ApplyOptions, DeviceAlias } from '../types.ts';
+
+export type { ApplyOptions };
 
 export interface AdapterLogger {
   debug(obj: Record<string, unknown>, msg: string): void;
   warn(obj: Record<string, unknown>, msg: string): void;
-}
-
-export interface ApplyOptions {
-  /** `async` (default): POST then poll GET until applied; `sync`: POST `{"async": false}` (docs/adr/0020). */
-  mode: 'async' | 'sync';
-  /** How long to wait for `applied: true` before PFS200. */
-  deadlineMs: number;
-  /** First poll delay; doubles up to 2 s. */
-  pollIntervalMs: number;
 }
 
 export interface PfSenseAdapterOptions {

@@ -2,12 +2,15 @@
  * @module `portcullis gateway test`: connects to a firewall with the given credentials and TLS trust, prints
  * its versions or the error code and message, and exits non-zero on failure.
  */
+import { lookup as dnsLookup } from 'node:dns';
 import { readFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from '@commander-js/extra-typings';
 import type { TlsTrust } from '../../adapters/http.ts';
 import { normalizeFingerprint } from '../../adapters/http.ts';
-import { PfSenseAdapter } from '../../adapters/pfsense/index.ts';
+import type { ClosableAdapter, VendorDescriptor } from '../../adapters/registry.ts';
 import { AdapterError, type VersionInfo } from '../../adapters/types.ts';
+import { findVendor, listVendors } from '../../adapters/vendors.ts';
+import { cliEnvironment } from '../../config.ts';
 
 interface TestOutcome {
   ok: boolean;
@@ -31,31 +34,38 @@ function fingerprint(value: string): string {
   }
 }
 
-async function testPfSense(opts: {
+/** Builds the vendor's adapter and runs its connection test; invalid settings answer the vendor's connect code. */
+async function testConnection(opts: {
+  vendor: VendorDescriptor;
   url: string;
   apiKey: string;
   tls: TlsTrust;
   timeoutMs: number;
 }): Promise<TestOutcome> {
-  let adapter: PfSenseAdapter;
+  const { vendor } = opts;
+  let adapter: ClosableAdapter;
   try {
-    adapter = new PfSenseAdapter({
+    adapter = vendor.createAdapter({
       url: opts.url,
-      apiKey: opts.apiKey,
+      credentials: { api_key: opts.apiKey },
       tls: opts.tls,
-      timeouts: { connectMs: opts.timeoutMs, headersMs: opts.timeoutMs, bodyMs: opts.timeoutMs },
-      retry: { maxRetries: 0 },
+      lookup: dnsLookup,
+      tuning: {
+        timeouts: { connectMs: opts.timeoutMs, headersMs: opts.timeoutMs, bodyMs: opts.timeoutMs },
+        retries: 0,
+      },
     });
   } catch (err) {
+    const code = vendor.errors.connect;
     return {
       ok: false,
       version: null,
       warnings: [],
-      error: { code: 'PFS000', message: `PFS000 invalid connection settings: ${(err as Error).message}` },
+      error: { code, message: `${code} invalid connection settings: ${(err as Error).message}` },
     };
   }
   try {
-    const version = await adapter.version();
+    const version = await vendor.testConnection(adapter);
     return {
       ok: true,
       version: { product: version.product, api: version.api },
@@ -63,7 +73,7 @@ async function testPfSense(opts: {
       error: null,
     };
   } catch (err) {
-    const code = err instanceof AdapterError ? err.code : 'PFS400';
+    const code = err instanceof AdapterError ? err.code : vendor.errors.verifyMismatch;
     return {
       ok: false,
       version: null,
@@ -81,7 +91,9 @@ export function registerGatewayCommands(program: Command): void {
     .command('test')
     .description('Test a connection to a firewall: prints its versions, or the error code and what to check')
     .addOption(
-      new Option('--vendor <vendor>', 'firewall vendor').choices(['pfsense'] as const).makeOptionMandatory(),
+      new Option('--vendor <vendor>', 'firewall vendor (one whose credential is an API key)')
+        .choices(listVendors().filter((v) => v.credentials === 'api_key').map((v) => v.id))
+        .makeOptionMandatory(),
     )
     .requiredOption('--url <url>', 'base URL with scheme, e.g. https://fw.example.net')
     .option(
@@ -103,7 +115,7 @@ export function registerGatewayCommands(program: Command): void {
     .option('--timeout-ms <ms>', 'connect, headers and body timeout each', timeout, 10_000)
     .option('--json', 'print {"ok", "version", "warnings", "error": {"code", "message"}} as JSON')
     .action(async (opts) => {
-      const apiKey = opts.apiKey ?? process.env.PORTCULLIS_GATEWAY_API_KEY ?? '';
+      const apiKey = opts.apiKey ?? cliEnvironment().gatewayApiKey ?? '';
       const fail = (message: string): never => {
         if (opts.json)
           process.stdout.write(
@@ -123,11 +135,13 @@ export function registerGatewayCommands(program: Command): void {
           fail(`cannot read --ca ${opts.ca}: ${(err as Error).message}`);
         }
       }
-      const outcome = await testPfSense({ url: opts.url, apiKey, tls, timeoutMs: opts.timeoutMs });
+      const vendor = findVendor(opts.vendor);
+      if (vendor === undefined) return fail(`unknown --vendor ${opts.vendor}`);
+      const outcome = await testConnection({ vendor, url: opts.url, apiKey, tls, timeoutMs: opts.timeoutMs });
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(outcome)}\n`);
       } else if (outcome.ok && outcome.version) {
-        process.stdout.write(`OK  pfSense ${outcome.version.product}, pfRest ${outcome.version.api}\n`);
+        process.stdout.write(`OK  ${vendor.name} ${outcome.version.product}, ${vendor.api} ${outcome.version.api}\n`);
       } else if (outcome.error) {
         process.stderr.write(`FAILED  ${outcome.error.message}\n`);
       }

@@ -14,7 +14,7 @@ import {
   type PersistEvent,
   persistKnocking,
   type Transport,
-} from '../../access/knock-client.ts';
+} from '../knock-client.ts';
 import { ApiClient, OPTION_HELP, runCli } from '../client.ts';
 
 export const EXIT_NOTHING_GRANTED = 3;

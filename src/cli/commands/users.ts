@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { Command } from '@commander-js/extra-typings';
 import Table from 'cli-table3';
 import { SYSTEM_ACTOR } from '../../audit/record.ts';
-import { serviceContext } from '../../identity/context.ts';
+import { serviceContext } from '../../core/context.ts';
 import { resetTotp } from '../../identity/mfa.ts';
 import { findUserByUsername } from '../../identity/users.ts';
 import { Keyring } from '../../secrets/keyring.ts';

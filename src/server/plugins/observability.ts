@@ -18,7 +18,38 @@ export function genRequestId(req: IncomingMessage): string {
 }
 
 /** Query parameters that carry a credential (the EDL feed key may be sent as `?key=`). */
-const SECRET_QUERY = /([?&](?:key|api_key|token)=)[^&#]*/gi;
+const SECRET_QUERY_NAMES = new Set(['key', 'api_key', 'token']);
+
+/** A query name as the query-string parser reads it: `+` is a space, `%XX` decoded (malformed left as is). */
+function decodedName(raw: string): string {
+  const spaced = raw.replace(/\+/g, ' ');
+  try {
+    return decodeURIComponent(spaced).trim().toLowerCase();
+  } catch {
+    return spaced.trim().toLowerCase();
+  }
+}
+
+/**
+ * The URL with the value of every secret-bearing query parameter replaced by `[redacted]`. Names are compared
+ * after decoding, as the parser that hands the value to the route decodes them: `?%6bey=` is `?key=`.
+ */
+export function redactUrl(url: string): string {
+  const question = url.indexOf('?');
+  if (question < 0) return url;
+  const hash = url.indexOf('#', question);
+  const end = hash < 0 ? url.length : hash;
+  const query = url
+    .slice(question + 1, end)
+    .split('&')
+    .map((part) => {
+      const eq = part.indexOf('=');
+      if (eq < 0 || !SECRET_QUERY_NAMES.has(decodedName(part.slice(0, eq)))) return part;
+      return `${part.slice(0, eq)}=[redacted]`;
+    })
+    .join('&');
+  return `${url.slice(0, question + 1)}${query}${url.slice(end)}`;
+}
 
 /** Fastify's request log fields, with secret-bearing query values replaced by `[redacted]`. */
 export function serializeRequest(req: {
@@ -30,7 +61,7 @@ export function serializeRequest(req: {
 }): Record<string, unknown> {
   return {
     method: req.method,
-    url: req.url.replace(SECRET_QUERY, '$1[redacted]'),
+    url: redactUrl(req.url),
     host: req.host,
     remoteAddress: req.ip,
     remotePort: req.socket?.remotePort,

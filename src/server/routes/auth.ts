@@ -10,7 +10,7 @@
  * token must not be able to lock its owner out), and re-entering the current password where a change starts.
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { NotFoundError, ValidationError } from '../../errors.ts';
 import { confirmCurrentPassword, login } from '../../identity/login.ts';
@@ -18,8 +18,10 @@ import { beginTotpEnrollment, confirmTotpEnrollment } from '../../identity/mfa.t
 import { revokeSession } from '../../identity/sessions.ts';
 import { createApiToken, getApiToken, listApiTokens, revokeApiToken } from '../../identity/tokens.ts';
 import { getUser, setPassword } from '../../identity/users.ts';
+import { clientAddress } from '../client-address.ts';
 import { ctxOf } from '../context.ts';
-import { type Principal, principalOf, SESSION_COOKIE } from '../plugins/access.ts';
+import { type Principal, principalOf } from '../plugins/access.ts';
+import { clearSessionCookie, setSessionCookie } from '../session-cookie.ts';
 import {
   DateTimeInput,
   ERROR_RESPONSES,
@@ -45,16 +47,6 @@ const Me = Type.Object({
   /** Permission code → "all" or the site ids it is limited to. */
   permissions: Type.Record(Type.String(), Type.Union([Type.Literal('all'), Type.Array(Type.String())])),
 });
-
-function cookieOptions(request: FastifyRequest, expires: Date) {
-  return {
-    httpOnly: true,
-    sameSite: 'strict' as const,
-    path: '/',
-    secure: request.server.config.secureCookies || request.protocol === 'https',
-    expires,
-  };
-}
 
 /**
  * The permission list of a new token. A token acting for its owner may never mint one that does more than
@@ -82,10 +74,6 @@ async function ownToken(request: FastifyRequest, id: string) {
     throw new NotFoundError('api token', id);
   }
   return token;
-}
-
-function clearSessionCookie(reply: FastifyReply): void {
-  reply.clearCookie(SESSION_COOKIE, { path: '/' });
 }
 
 export const authRoutes: FastifyPluginAsync = async (root) => {
@@ -117,12 +105,12 @@ export const authRoutes: FastifyPluginAsync = async (root) => {
           username,
           password,
           ...(totp_code !== undefined ? { totpCode: totp_code } : {}),
-          sourceIp: request.ip,
+          sourceIp: clientAddress(request),
           userAgent: request.headers['user-agent'] ?? null,
         },
         { sessionTtlSeconds: app.config.sessionTtlSeconds },
       );
-      reply.setCookie(SESSION_COOKIE, session.secret, cookieOptions(request, session.expiresAt));
+      setSessionCookie(request, reply, session);
       return {
         user: toApi(user),
         csrf_token: session.csrfToken,

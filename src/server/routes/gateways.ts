@@ -1,13 +1,21 @@
 /**
  * @module `/api/v1/firewall/gateways`: firewall connections. Reading needs `firewall.view`; creating, changing,
  * deleting and testing need `firewall.manage_rules` on the gateway's site, as FreeSDN's spec has it (ADR 0090,
- * ADR 0123). The API key is
- * write-only: responses say `has_credentials: true`, never the key. URLs pass the SSRF guard unless
+ * ADR 0123). Credentials are write-only: responses say `has_credentials`, never a secret. Which credential
+ * fields a gateway takes depends on its vendor (`GET /api/v1/firewall/vendors`, ADR 0111). URLs pass the SSRF guard unless
  * `PORTCULLIS_ALLOW_GATEWAY_HOSTS` lists the host.
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { type TSchema, Type } from 'typebox';
+import {
+  CAPABILITIES,
+  CREDENTIAL_FIELDS,
+  CREDENTIAL_SHAPES,
+  type CredentialField,
+  type VendorDescriptor,
+} from '../../adapters/registry.ts';
+import { listVendors } from '../../adapters/vendors.ts';
 import { testGateway } from '../../firewall/adapter.ts';
 import {
   connectionFromInput,
@@ -19,7 +27,7 @@ import {
   listGateways,
   updateGateway,
 } from '../../firewall/gateways.ts';
-import { isUuid } from '../../identity/validate.ts';
+import { isUuid } from '../../core/validate.ts';
 import { ctxOf } from '../context.ts';
 import { requireSite, siteFilter } from '../plugins/access.ts';
 import { ERROR_RESPONSES, IdParams, Line, Lines, Name, Paging, Uuid } from '../schemas.ts';
@@ -51,10 +59,26 @@ export const emptyBodyIsObject = {
   },
 };
 
+/** Credential fields of every shape; which ones a gateway needs depends on its vendor (checked per vendor). */
+const Credentials = Object.fromEntries(
+  CREDENTIAL_FIELDS.map((field) => [
+    field,
+    Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: field === 'ssh_private_key' ? 16_384 : 1024,
+        description: 'Write-only. Needed by vendors whose credential shape lists it (GET /api/v1/firewall/vendors).',
+      }),
+    ),
+  ]),
+) as Record<CredentialField, ReturnType<typeof Type.Optional<ReturnType<typeof Type.String>>>>;
+
 const Connection = {
-  vendor: Type.Optional(Type.Literal('pfsense')),
+  vendor: Type.Optional(
+    Type.String({ pattern: '^[a-z0-9_]{1,40}$', description: 'A vendor id of GET /api/v1/firewall/vendors (default: the first built-in vendor).' }),
+  ),
   url: Line({ minLength: 1, maxLength: 2048 }),
-  api_key: Line({ minLength: 1, maxLength: 1024 }),
+  ...Credentials,
   verify_ssl: Type.Optional(Type.Boolean()),
   ca_pem: Type.Optional(Nullable(Lines({ maxLength: 65_536 }))),
   fingerprint_sha256: Type.Optional(Nullable(Line({ maxLength: 200 }))),
@@ -75,8 +99,49 @@ const adapterSettings = (request: FastifyRequest) => {
   return { allowHosts, ...(adapter ? { tuning: adapter } : {}) };
 };
 
+const VendorSchema = Type.Object(
+  {
+    id: Type.String(),
+    name: Type.String(),
+    api: Type.String(),
+    maturity: Type.Union([Type.Literal('production'), Type.Literal('beta'), Type.Literal('preview')]),
+    capabilities: Type.Object(Object.fromEntries(CAPABILITIES.map((flag) => [flag, Type.Boolean()]))),
+    credentials: Type.Object({
+      shape: Type.Union(Object.keys(CREDENTIAL_SHAPES).map((shape) => Type.Literal(shape))),
+      fields: Type.Array(Type.String()),
+    }),
+    error_code_family: Type.String(),
+    list_naming: Type.Object({ noun: Type.String(), max_length: Type.Integer() }),
+  },
+  { title: 'Vendor' },
+);
+
+const vendorView = (vendor: VendorDescriptor) => ({
+  id: vendor.id,
+  name: vendor.name,
+  api: vendor.api,
+  maturity: vendor.maturity,
+  capabilities: vendor.capabilities,
+  credentials: { shape: vendor.credentials, fields: [...CREDENTIAL_SHAPES[vendor.credentials]] },
+  error_code_family: vendor.errors.family,
+  list_naming: { noun: vendor.listNaming.noun, max_length: vendor.listNaming.maxLength },
+});
+
 export const gatewayRoutes: FastifyPluginAsync = async (root) => {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
+
+  app.get(
+    '/api/v1/firewall/vendors',
+    {
+      config: { permission: 'gateway.view' },
+      schema: {
+        tags: ['vendors'],
+        summary: 'List the firewall vendors: maturity tier, capability flags, credential shape',
+        response: { 200: Type.Object({ items: Type.Array(VendorSchema) }), ...ERROR_RESPONSES },
+      },
+    },
+    async () => ({ items: listVendors().map(vendorView) }),
+  );
 
   app.get(
     '/api/v1/firewall/gateways',
@@ -168,7 +233,7 @@ export const gatewayRoutes: FastifyPluginAsync = async (root) => {
             name: Type.Optional(Name),
             vendor: Connection.vendor,
             url: Type.Optional(Connection.url),
-            api_key: Type.Optional(Connection.api_key),
+            ...Credentials,
             verify_ssl: Connection.verify_ssl,
             ca_pem: Connection.ca_pem,
             fingerprint_sha256: Connection.fingerprint_sha256,
@@ -221,7 +286,7 @@ export const gatewayRoutes: FastifyPluginAsync = async (root) => {
             {
               vendor: Connection.vendor,
               url: Type.Optional(Connection.url),
-              api_key: Type.Optional(Connection.api_key),
+              ...Credentials,
               verify_ssl: Connection.verify_ssl,
               ca_pem: Connection.ca_pem,
               fingerprint_sha256: Connection.fingerprint_sha256,

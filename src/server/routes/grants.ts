@@ -21,7 +21,7 @@ import {
   newGrantExpiry,
   requireLoadedKnoc,
 } from '../../access/service/grants.ts';
-import type { ServiceContext } from '../../identity/context.ts';
+import type { ServiceContext } from '../../core/context.ts';
 import { ValidationError } from '../../errors.ts';
 import { grants } from '../../store/schema/access.ts';
 import { users } from '../../store/schema/identity.ts';

@@ -1,7 +1,7 @@
 /**
  * @module `/api/v1/access/knocs`: access policies. Reading needs `access.view`, changing
  * `access.manage_knocs`, rotating a passive knoc's feed token/key `access.admin_grant` — each on the knoc's
- * site (ADR 0092). Alias names are checked with pfSense's rules and source ranges parsed before anything is
+ * site (ADR 0092). Alias names are checked with the gateway vendor's rules and source ranges parsed before anything is
  * written; the feed key of a passive knoc is returned once, when it is made.
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -222,7 +222,19 @@ export const knocRoutes: FastifyPluginAsync = async (root) => {
     async (request) => {
       const row = await getKnocRow(ctxOf(request), request.params.id);
       requireSite(request, 'access.view', row.siteId, 'read');
-      return { ...(await app.access.status(row)), last_fetch_at: row.lastFetchAt };
+      const status = await app.access.status(row);
+      return {
+        desired_count: status.desiredCount,
+        device_count: status.deviceCount,
+        last_sync_at: status.lastSyncAt?.toISOString() ?? null,
+        last_apply_at: status.lastApplyAt?.toISOString() ?? null,
+        last_fetch_at: row.lastFetchAt,
+        pending: status.pending,
+        error:
+          status.error === null
+            ? null
+            : { ...status.error, since: status.error.since?.toISOString() ?? '' },
+      };
     },
   );
 

@@ -9,17 +9,18 @@
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { and, eq, gt, isNull, type SQL } from 'drizzle-orm';
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import { endGrants, grantView } from '../../access/service/grants.ts';
-import { grantEntitled } from '../../access/service/portal.ts';
+import { grantEntitled, type PortalGrantResult } from '../../access/service/portal.ts';
 import { login } from '../../identity/login.ts';
 import { revokeSession } from '../../identity/sessions.ts';
 import { getUser } from '../../identity/users.ts';
-import { resolveClientAddress } from '../../net/client-ip.ts';
 import { grants, knocs } from '../../store/schema/access.ts';
+import { clientAddress } from '../client-address.ts';
 import { ctxOf } from '../context.ts';
-import { principalOf, requirePortalUse, SESSION_COOKIE } from '../plugins/access.ts';
+import { principalOf, requirePortalUse } from '../plugins/access.ts';
+import { clearSessionCookie, setSessionCookie } from '../session-cookie.ts';
 import { ERROR_RESPONSES, Line, LoginBody, Uuid } from '../schemas.ts';
 import { emptyBodyIsObject } from './gateways.ts';
 
@@ -46,11 +47,24 @@ const GrantResult = {
 };
 const PortalUser = Type.Object({ id: Uuid, username: Type.String(), display_name: Type.String() });
 
-function clientIp(request: FastifyRequest): string {
-  return resolveClientAddress(
-    { socketAddress: request.socket.remoteAddress, forwardedFor: request.headers['x-forwarded-for'] },
-    request.server.access.settings.trustedProxies,
-  ).ip;
+/** The API body of a portal grant result (sign-in, click-to-grant, knock). */
+function grantResultBody(result: PortalGrantResult) {
+  return {
+    ip: result.ip,
+    granted: result.granted.map((g) => ({
+      knoc_id: g.knocId,
+      knoc_name: g.knocName,
+      grant_id: g.grantId,
+      expires_at: g.expiresAt.toISOString(),
+      seconds_left: g.secondsLeft,
+    })),
+    refused: result.refused.map((r) => ({
+      knoc_id: r.knocId,
+      knoc_name: r.knocName,
+      reason: r.reason,
+      message: r.message,
+    })),
+  };
 }
 
 export const portalRoutes: FastifyPluginAsync = async (root) => {
@@ -80,7 +94,7 @@ export const portalRoutes: FastifyPluginAsync = async (root) => {
       },
     },
     async (request, reply) => {
-      const ip = clientIp(request);
+      const ip = clientAddress(request);
       const { username, password, totp_code } = request.body;
       const ctx = ctxOf(request);
       const { user, session } = await login(
@@ -89,7 +103,7 @@ export const portalRoutes: FastifyPluginAsync = async (root) => {
           username,
           password,
           ...(totp_code !== undefined ? { totpCode: totp_code } : {}),
-          sourceIp: request.ip,
+          sourceIp: ip,
           userAgent: request.headers['user-agent'] ?? null,
         },
         { sessionTtlSeconds: app.config.sessionTtlSeconds },
@@ -103,15 +117,9 @@ export const portalRoutes: FastifyPluginAsync = async (root) => {
         { userId: user.id, ip, method: 'login', sessionId: session.id },
         app.access.grantWriter,
       );
-      reply.setCookie(SESSION_COOKIE, session.secret, {
-        httpOnly: true,
-        sameSite: 'strict',
-        path: '/',
-        secure: app.config.secureCookies || request.protocol === 'https',
-        expires: session.expiresAt,
-      });
+      setSessionCookie(request, reply, session);
       return {
-        ...result,
+        ...grantResultBody(result),
         user: { id: user.id, username: user.username, display_name: user.displayName },
         csrf_token: session.csrfToken,
         expires_at: session.expiresAt.toISOString(),
@@ -159,7 +167,7 @@ export const portalRoutes: FastifyPluginAsync = async (root) => {
         .where(and(eq(grants.userId, principal.userId), isNull(grants.endedAt), gt(grants.expiresAt, now)))
         .orderBy(knocs.name);
       return {
-        ip: clientIp(request),
+        ip: clientAddress(request),
         user: { id: user.id, username: user.username, display_name: user.displayName },
         grants: rows.map(({ row, knocName }) => {
           const view = grantView(row, knocName, user.username, now);
@@ -200,11 +208,11 @@ export const portalRoutes: FastifyPluginAsync = async (root) => {
       const principal = principalOf(request);
       const { knocId } = request.params;
       const ttl = request.body?.ttl_seconds;
-      return grantEntitled(
+      const result = await grantEntitled(
         ctxOf(request),
         {
           userId: principal.userId,
-          ip: clientIp(request),
+          ip: clientAddress(request),
           method: 'click',
           only: (knoc) => knoc.id === knocId,
           ...(ttl !== undefined ? { ttlSeconds: ttl } : {}),
@@ -215,6 +223,7 @@ export const portalRoutes: FastifyPluginAsync = async (root) => {
         app.access.grantWriter,
         { resource: 'knoc', id: knocId },
       );
+      return grantResultBody(result);
     },
   );
 
@@ -243,7 +252,7 @@ export const portalRoutes: FastifyPluginAsync = async (root) => {
       );
       if (principal.kind === 'session') {
         await revokeSession(ctx, principal.credentialId);
-        reply.clearCookie(SESSION_COOKIE, { path: '/' });
+        clearSessionCookie(reply);
       }
       return { revoked: ended.length };
     },
@@ -270,11 +279,11 @@ export const portalRoutes: FastifyPluginAsync = async (root) => {
     async (request) => {
       const principal = principalOf(request);
       const name = request.body?.knoc;
-      return grantEntitled(
+      const result = await grantEntitled(
         ctxOf(request),
         {
           userId: principal.userId,
-          ip: clientIp(request),
+          ip: clientAddress(request),
           method: 'client',
           ...(name !== undefined ? { only: (knoc) => knoc.name === name } : {}),
           ...(principal.kind === 'token'
@@ -284,6 +293,7 @@ export const portalRoutes: FastifyPluginAsync = async (root) => {
         app.access.grantWriter,
         name !== undefined ? { resource: 'knoc', id: name } : undefined,
       );
+      return grantResultBody(result);
     },
   );
 };

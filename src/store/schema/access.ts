@@ -33,10 +33,13 @@ export const gateways = pgTable(
       .notNull()
       .references(() => sites.id),
     name: text('name').notNull(),
-    /** `pfsense` (the only vendor with an adapter today). */
+    /** A vendor id of the registry (src/adapters/vendors.ts). */
     vendor: text('vendor').notNull(),
     url: text('url').notNull(),
-    /** Keyring ciphertext of the API key; null for a gateway restored from a backup until a key is set. */
+    /**
+     * Keyring ciphertext of the credentials, in the vendor's shape (src/firewall/credentials.ts); null for a
+     * gateway restored from a backup until credentials are set.
+     */
     apiKeyEnc: text('api_key_enc'),
     verifySsl: boolean('verify_ssl').notNull().default(true),
     caPem: text('ca_pem'),

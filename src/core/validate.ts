@@ -1,5 +1,5 @@
 /**
- * @module Input checks shared by the services. Each failure is a `ValidationError` naming the API field
+ * @module Input checks shared by the services (identity, access, firewall). Each failure is a `ValidationError` naming the API field
  * (snake_case, as the HTTP API spells it).
  */
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
@@ -57,15 +57,6 @@ export function requireDate(field: string, value: unknown): Date {
     throw new ValidationError(field, `${field} must be a valid date-time`);
   }
   return value;
-}
-
-/** Lower-case login name: letters, digits and `. _ @ -`, 1–64 characters, starting with a letter or digit. */
-export function normalizeUsername(value: unknown, field = 'username'): string {
-  return requireString(field, value, {
-    max: 64,
-    pattern: /^[A-Za-z0-9][A-Za-z0-9._@-]*$/,
-    hint: 'may contain only letters, digits and . _ @ - and must start with a letter or digit',
-  }).toLowerCase();
 }
 
 /** Human-facing names (groups, sites, roles, tokens): 1–100 printable characters, trimmed. */

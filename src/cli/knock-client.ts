@@ -6,7 +6,7 @@
  * The schedule is pure (`nextKnockDelayMs`, `backoffDelayMs`, `isRetryable`) so its rules are tested as tables;
  * the loop takes its transport, sleeper and clock from the caller so tests drive it against a real server.
  */
-import { CliApiError } from '../cli/client.ts';
+import { CliApiError } from './client.ts';
 
 export interface GrantedKnoc {
   knoc_id: string;

@@ -11,7 +11,7 @@ import {
   nextKnockDelayMs,
   type Transport,
   withTimeout,
-} from '../../src/access/knock-client.ts';
+} from '../../src/cli/knock-client.ts';
 import { CliApiError } from '../../src/cli/client.ts';
 
 const granted = (...secondsLeft: number[]): KnockResponse => ({

@@ -1,0 +1,60 @@
+/**
+ * @module The pfSense (pfRest v2) vendor descriptor: what the registry (src/adapters/registry.ts) knows of it.
+ * Capability flags are on only for operations the adapter implements today (docs/pfsense.md).
+ */
+import { CAPABILITIES, type Capability, type VendorDescriptor } from '../registry.ts';
+import { PfSenseAdapter } from './adapter.ts';
+import { checkAliasName } from './alias-name.ts';
+
+const SUPPORTED: ReadonlySet<Capability> = new Set<Capability>([
+  'alias.read',
+  'alias.write',
+  'alias.create',
+  'apply',
+  'kill_states',
+  'read.aliases',
+  'read.rules',
+  'read.interfaces',
+]);
+
+export const pfsenseVendor: VendorDescriptor = {
+  id: 'pfsense',
+  name: 'pfSense',
+  api: 'pfRest',
+  maturity: 'beta',
+  capabilities: Object.fromEntries(CAPABILITIES.map((flag) => [flag, SUPPORTED.has(flag)])) as Record<
+    Capability,
+    boolean
+  >,
+  credentials: 'api_key',
+  errors: {
+    family: 'PFS',
+    connect: 'PFS000',
+    aliasNotFound: 'PFS103',
+    aliasUnusable: 'PFS102',
+    verifyMismatch: 'PFS400',
+  },
+  listNaming: {
+    noun: 'alias',
+    maxLength: 31,
+    check: (name) => {
+      const check = checkAliasName(name);
+      return check.ok ? check : { ok: false, id: check.id, message: check.message };
+    },
+  },
+  createAdapter: (conn) => {
+    const tuning = conn.tuning ?? {};
+    return new PfSenseAdapter({
+      url: conn.url,
+      apiKey: conn.credentials.api_key ?? '',
+      tls: conn.tls,
+      lookup: conn.lookup,
+      ...(conn.gatewayKey ? { gatewayKey: conn.gatewayKey } : {}),
+      ...(tuning.timeouts ? { timeouts: tuning.timeouts } : {}),
+      ...(tuning.apply ? { apply: tuning.apply } : {}),
+      ...(tuning.retries !== undefined ? { retry: { maxRetries: tuning.retries } } : {}),
+      ...(tuning.breakerThreshold !== undefined ? { breaker: { threshold: tuning.breakerThreshold } } : {}),
+    });
+  },
+  testConnection: (adapter) => adapter.version(),
+};

@@ -1,0 +1,172 @@
+/**
+ * @module The vendor registry: every `src/adapters/<vendor>/` describes itself with ONE `VendorDescriptor`
+ * (id, maturity tier, capability flags, credential shape, error-code family, alias/list naming rules, how to
+ * build an adapter and test a connection). Callers look a vendor up here and read its flags; nothing outside
+ * the vendor's folder names a vendor (docs/adr/0111-vendor-registry.md).
+ *
+ * The built-in vendors are listed in `src/adapters/vendors.ts`; `registerVendor` adds one at run time (tests).
+ */
+import type { LookupFunction } from 'node:net';
+import type { HttpTimeouts, TlsTrust } from './http.ts';
+import type { ApplyOptions, FirewallAdapter, VersionInfo } from './types.ts';
+
+export type Maturity = 'production' | 'beta' | 'preview';
+
+/**
+ * What a vendor adapter can do. Each flag is one operation a caller may need; a caller checks the flag before
+ * it relies on the operation and answers `PC_ERR_CAPABILITY_UNSUPPORTED` when it is off — never empty data.
+ */
+export const CAPABILITIES = [
+  /** Read one address list / alias by name (`getAlias`). */
+  'alias.read',
+  /** Replace an address list's entries (`setAliasEntries`). */
+  'alias.write',
+  /** Create a missing address list (`createAlias`). */
+  'alias.create',
+  /** Writes are staged until an explicit apply (`apply` confirms them live); off: writes are live at once. */
+  'apply',
+  /** Drop the open connections of one address (`killStates`). */
+  'kill_states',
+  /** The device expires list entries by itself (RouterOS `timeout`, nft element timeouts). */
+  'native_expiry',
+  // Live reads (issue 9): each is one read route under /firewall/gateways/{id}/…
+  'read.status',
+  'read.aliases',
+  'read.rules',
+  'read.nat',
+  'read.interfaces',
+  'read.routes',
+  'read.dhcp_leases',
+  'read.arp',
+  'read.vpn',
+  'read.states',
+  'read.services',
+  'read.ha_status',
+  'read.logs',
+  // Live writes (issue 9), applied through pending changes.
+  'write.rules',
+  'write.nat',
+  'write.aliases',
+  'write.routes',
+  'write.services',
+  /** Several staged writes go live with one apply (one filter reload). */
+  'write.batch_apply',
+] as const;
+export type Capability = (typeof CAPABILITIES)[number];
+export type CapabilityFlags = Readonly<Record<Capability, boolean>>;
+
+/** The credential shapes vendors use; each names the request fields it is given in. */
+export const CREDENTIAL_SHAPES = {
+  /** One API key (pfSense pfRest `X-API-Key`). */
+  api_key: ['api_key'],
+  /** Key and secret (OPNsense: HTTP Basic key:secret). */
+  key_secret: ['api_key', 'api_secret'],
+  /** Username and password (RouterOS REST Basic, OpenWrt ubus session login). */
+  username_password: ['username', 'password'],
+  /** SSH login with a private key (nftables hosts). */
+  ssh_key: ['username', 'ssh_private_key'],
+} as const satisfies Record<string, readonly string[]>;
+export type CredentialShape = keyof typeof CREDENTIAL_SHAPES;
+export type CredentialField = (typeof CREDENTIAL_SHAPES)[CredentialShape][number];
+/** Every credential field any shape uses (the gateway request bodies accept these). */
+export const CREDENTIAL_FIELDS: readonly CredentialField[] = [
+  ...new Set(Object.values(CREDENTIAL_SHAPES).flat()),
+] as CredentialField[];
+
+/** Plaintext credentials of one gateway, keyed by field; only in memory, never in a response or a log. */
+export type Credentials = Readonly<Partial<Record<CredentialField, string>>>;
+
+/** The vendor codes access code needs; the adapter's own failures carry their codes themselves. */
+export interface VendorErrorCodes {
+  /** Family prefix, e.g. `PFS` (docs list the catalog per vendor). */
+  family: string;
+  /** The gateway cannot be reached or used (bad host, missing gateway, refused by the SSRF guard). */
+  connect: string;
+  /** The list is missing and creating it is not allowed. */
+  aliasNotFound: string;
+  /** The list exists but cannot hold addresses. */
+  aliasUnusable: string;
+  /** A read-back after a write does not show what was written. */
+  verifyMismatch: string;
+}
+
+/** A failed name check; `id` is the vendor's own error id when it has one. */
+export type ListNameCheck = { ok: true } | { ok: false; id?: string; message: string };
+
+/** How the vendor names address lists (pfSense aliases, RouterOS address-lists, nft sets). */
+export interface ListNaming {
+  /** What the vendor calls a list, for messages ("alias", "address list", "set"). */
+  noun: string;
+  maxLength: number;
+  check(name: string): ListNameCheck;
+}
+
+/** Knobs for tests and benchmarks; production uses the adapter defaults. */
+export interface AdapterTuning {
+  timeouts?: Partial<HttpTimeouts>;
+  apply?: Partial<ApplyOptions>;
+  retries?: number;
+  breakerThreshold?: number;
+}
+
+/** What a vendor needs to build an adapter for one gateway. */
+export interface AdapterConnection {
+  url: string;
+  credentials: Credentials;
+  tls: TlsTrust;
+  /** Name resolution for every connection (the SSRF-guarded lookup). */
+  lookup: LookupFunction;
+  /** Stable gateway id (adapters of one gateway share a circuit breaker); absent for an unsaved test. */
+  gatewayKey?: string;
+  tuning?: AdapterTuning;
+}
+
+export type ClosableAdapter = FirewallAdapter & { close(): Promise<void> };
+
+export interface VendorDescriptor {
+  /** Stable id stored on the gateway row (`gateways.vendor`). Lower case, `[a-z0-9_]`. */
+  id: string;
+  /** Display name of the product, e.g. "pfSense". */
+  name: string;
+  /** The management API it is reached through, e.g. "pfRest v2". */
+  api: string;
+  maturity: Maturity;
+  capabilities: CapabilityFlags;
+  credentials: CredentialShape;
+  /** Vendor-specific credential checks beyond "present, a string, not blank": `{field, message}` or null. */
+  checkCredentials?(credentials: Credentials): { field: CredentialField; message: string } | null;
+  errors: VendorErrorCodes;
+  listNaming: ListNaming;
+  /** Builds an adapter (throws a `TypeError` for settings it cannot use). */
+  createAdapter(connection: AdapterConnection): ClosableAdapter;
+  /** The connection test: reads the versions (throws the vendor's `AdapterError` on failure). */
+  testConnection(adapter: ClosableAdapter): Promise<VersionInfo>;
+}
+
+const registry = new Map<string, VendorDescriptor>();
+
+/** Adds a vendor; a second descriptor for the same id is refused (one descriptor per vendor). */
+export function registerVendor(descriptor: VendorDescriptor): void {
+  if (!/^[a-z0-9_]{1,40}$/.test(descriptor.id)) {
+    throw new Error(`vendor id ${JSON.stringify(descriptor.id)} is invalid`);
+  }
+  if (registry.has(descriptor.id)) throw new Error(`vendor ${descriptor.id} is already registered`);
+  const missing = CAPABILITIES.filter((flag) => typeof descriptor.capabilities[flag] !== 'boolean');
+  if (missing.length > 0) throw new Error(`vendor ${descriptor.id} does not declare ${missing.join(', ')}`);
+  registry.set(descriptor.id, descriptor);
+}
+
+/** Removes a vendor registered at run time (tests clean up after themselves). */
+export function unregisterVendor(id: string): void {
+  registry.delete(id);
+}
+
+/** The vendor of `id`, or undefined when none is registered. */
+export function findVendor(id: string): VendorDescriptor | undefined {
+  return registry.get(id);
+}
+
+/** Every registered vendor, by id. */
+export function listVendors(): VendorDescriptor[] {
+  return [...registry.values()].sort((a, b) => a.id.localeCompare(b.id));
+}
