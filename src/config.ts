@@ -48,6 +48,8 @@ export interface ServerConfig {
   /** How long a resolved session/token may be reused without a store lookup (0 disables; ADR 0013). */
   authCacheTtlSeconds: number;
   access: AccessSettings;
+  /** `PORTCULLIS_ALLOW_WEBHOOK_HOSTS`: hosts/CIDRs the SSRF guard lets through as webhook receivers. */
+  webhookAllowHosts: HostAllowList;
   /** `PORTCULLIS_SCRYPT_LOG_N`: scrypt cost of new password hashes. */
   scryptLogN: number;
   /** `PORTCULLIS_LAB`: whether the emulated lab may start. */
@@ -160,6 +162,10 @@ export const ENV_VARS = {
     scope: 'server',
     parse: named('PORTCULLIS_ALLOW_GATEWAY_HOSTS', (raw: Raw) => parseHostAllowList(raw)),
   },
+  PORTCULLIS_ALLOW_WEBHOOK_HOSTS: {
+    scope: 'server',
+    parse: named('PORTCULLIS_ALLOW_WEBHOOK_HOSTS', (raw: Raw) => parseHostAllowList(raw)),
+  },
   PORTCULLIS_RECONCILE_INTERVAL_SECONDS: {
     scope: 'server',
     parse: (raw: Raw): number | null => {
@@ -231,6 +237,7 @@ export function loadConfig(
       trustedProxies: proxies.cidrs,
       reconcileIntervalMs: envValue('PORTCULLIS_RECONCILE_INTERVAL_SECONDS', env),
     },
+    webhookAllowHosts: envValue('PORTCULLIS_ALLOW_WEBHOOK_HOSTS', env),
     scryptLogN: envValue('PORTCULLIS_SCRYPT_LOG_N', env),
     labEnabled: envValue('PORTCULLIS_LAB', env),
     bootstrapAdmin: envValue('PORTCULLIS_BOOTSTRAP_ADMIN', env),

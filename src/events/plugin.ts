@@ -4,7 +4,6 @@
  * ready and stopped when it closes). Must be registered after the access runtime plugin.
  */
 import type { FastifyPluginAsync } from 'fastify';
-import { parseHostAllowList } from '../net/ssrf.ts';
 import type { EventBus } from './bus.ts';
 import { WebhookDispatcher } from './delivery.ts';
 
@@ -18,7 +17,7 @@ declare module 'fastify' {
 export const eventsPlugin: FastifyPluginAsync = async (app) => {
   const bus = app.access.events;
   const dispatcher = new WebhookDispatcher(app.store.db, app.keyring, app.log.child({ component: 'webhooks' }), {
-    allowHosts: parseHostAllowList(process.env.PORTCULLIS_ALLOW_WEBHOOK_HOSTS, 'PORTCULLIS_ALLOW_WEBHOOK_HOSTS'),
+    allowHosts: app.config.webhookAllowHosts,
   });
   app.decorate('events', bus);
   app.decorate('webhooks', dispatcher);

@@ -1,11 +1,12 @@
 /**
  * @module Field checks of the normalized firewall tables (rules, NAT, VPN). Each failure is a
  * `ValidationError` naming the API field. Addresses are `any`, an IP address, a CIDR prefix (host bits must be
- * zero) or a pfSense alias name, each optionally negated with `!`; addresses and prefixes are stored in
- * canonical text (RFC 5952 for IPv6). Ports are `any`, a port, a range `low-high` or an alias name, and only
- * make sense for TCP/UDP (docs/firewall.md, ADR 0120).
+ * zero) or an alias name, each optionally negated with `!`; addresses and prefixes are stored in canonical
+ * text (RFC 5952 for IPv6). Ports are `any`, a port, a range `low-high` or an alias name, and only make sense
+ * for TCP/UDP (docs/firewall.md, ADR 0120). The normalized tables know no vendor: an alias name here only has
+ * the shape every vendor accepts; the device's own naming rules (its descriptor's `listNaming`) apply when a
+ * rule is deployed to it.
  */
-import { checkAliasName } from '../adapters/pfsense/alias-name.ts';
 import { ValidationError } from '../errors.ts';
 import { formatCidr, normalizeIp, parseCidrResult } from '../net/ip.ts';
 
@@ -15,7 +16,7 @@ export const VPN_TYPES = ['ipsec', 'openvpn', 'wireguard', 'l2tp'] as const;
 export const VPN_STATUSES = ['up', 'down', 'error'] as const;
 export const IDS_SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'] as const;
 export const LOG_ACTIONS = ['pass', 'block', 'reject'] as const;
-/** Protocols pfSense's rule editor offers (RELENG_2_7_2 firewall_rules_edit.php), lower-case. */
+/** Protocols a normalized rule may name (the rule editors' list, docs/firewall.md), lower-case. */
 export const PROTOCOLS = [
   'any', 'tcp', 'udp', 'tcp/udp', 'icmp', 'icmpv6', 'esp', 'ah', 'gre', 'etherip', 'ipv6', 'igmp', 'pim',
   'ospf', 'sctp', 'carp', 'pfsync',
@@ -42,11 +43,14 @@ export function requireDescription(field: string, value: unknown): string {
   return text(field, value, 1000);
 }
 
-/** pfSense's interface network / address keywords (`lan`, `lanip`, `opt2ip`) and `(self)`. */
+/** Interface network / address keywords (`lan`, `lanip`, `opt2ip`) and `(self)`. */
 const INTERFACE_TOKEN = /^(?:(?:wan|lan|opt\d{1,3})(?:ip)?|\(self\))$/;
 
+/** A name every vendor's alias / address-list rules accept: letters, digits and `_`, not all digits. */
+const NEUTRAL_ALIAS_NAME = /^(?![0-9]+$)[A-Za-z0-9_]{1,31}$/;
+
 function isAliasName(name: string): boolean {
-  return checkAliasName(name).ok;
+  return NEUTRAL_ALIAS_NAME.test(name);
 }
 
 /** `any` | [!]address | [!]prefix | [!]alias → canonical text. */

@@ -24,7 +24,7 @@ import { gateways } from '../store/schema/access.ts';
 
 export interface HealthObservation {
   online: boolean;
-  /** WAN gateways by name → up (pfSense gateway status), when the poll could read them. */
+  /** WAN gateways by name → up (the device's gateway status), when the poll could read them. */
   wan?: Record<string, boolean>;
 }
 

@@ -27,7 +27,7 @@ export type FirewallRuleRow = typeof firewallRules.$inferSelect;
 /** The flag check every table's booleans use (field checks take `(value, field)`). */
 export const bool = (value: unknown, field: string): boolean => requireBoolean(field, value);
 
-/** A vendor's id for an object (pfSense tracker, OPNsense UUID, …): printable, at most 128 characters. */
+/** A vendor's id for an object (a rule tracker, a UUID, …): printable, at most 128 characters. */
 export const vendorId = (value: unknown, field: string): string | null => {
   if (value === null) return null;
   if (typeof value !== 'string' || value.length === 0 || value.length > 128 || /[\p{Cc}\s]/u.test(value)) {

@@ -19,12 +19,12 @@ import { ERROR_RESPONSES } from '../schemas.ts';
 
 const tags = ['policy'];
 
-/** Two pfSense backups of several MB each fit; the server-wide limit (1 MiB by default) does not apply here. */
+/** Two configuration backups of several MB each fit; the server-wide limit (1 MiB by default) does not apply here. */
 export const POLICY_BODY_LIMIT = 32 * 1024 * 1024;
 
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 const Config = Type.Union([Type.String({ minLength: 1 }), Type.Object({}, { additionalProperties: true })], {
-  description: 'A pfSense config.xml as text, or the JSON policy model (an object, or its JSON text)',
+  description: 'A config.xml backup as text, or the JSON policy model (an object, or its JSON text)',
 });
 const Texts = Nullable(Type.Array(Type.String()));
 const Verdict = Type.Union(['pass', 'block', 'reject', 'unknown'].map((v) => Type.Literal(v)));
