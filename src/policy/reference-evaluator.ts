@@ -253,9 +253,11 @@ export class ReferenceEvaluator {
       const facts = new Map(names.map((name, i) => [name, ((bits >> i) & 1) === 1]));
       outcomes.push(this.decide(p, facts));
     }
+    // A reject that sends nothing back (ICMP, a TCP RST) is a block in effect (docs/adr/0121).
+    const silent = isIcmp(p) || (p.proto === 6 && (p.tcpFlags & 4) !== 0);
     const verdictOf = (index: number) => {
       const action = index < 0 ? 'pass' : (this.ruleset.rules[index] as PfRule).action;
-      return action === 'pass' ? 'pass' : action === 'reject' ? 'reject' : 'block';
+      return action === 'pass' ? 'pass' : action === 'reject' && !silent ? 'reject' : 'block';
     };
     const verdicts = new Set(outcomes.map(verdictOf));
     if (verdicts.size !== 1) {
