@@ -26,7 +26,8 @@ import {
   staticMismatch,
   type UnknownFact,
 } from './compiled.ts';
-import type { PfRule, PfRuleset } from './model.ts';
+import type { PfRule, PfRuleset, PolicyWarning } from './model.ts';
+import { canChangeVerdict } from './warnings.ts';
 import {
   formatPacket,
   type Packet,
@@ -107,6 +108,11 @@ export interface EvaluationResult {
   possibilities?: PossibleOutcome[];
   /** Defaults applied to the packet (`TCP flags S assumed`). */
   assumptions: string[];
+  /**
+   * Import/generation warnings that can change this answer: those about the packet's interface, its groups and
+   * floating rules, and those about no tab in particular (docs/adr/0122). Empty when none; filled by `evaluate()`.
+   */
+  warnings: PolicyWarning[];
   /** The decision in one readable paragraph. */
   explanation: string;
 }
@@ -554,6 +560,20 @@ export function createEvaluator(ruleset: PfRuleset | CompiledRuleset): Evaluator
   // Evaluation is synchronous, so one scratch context per session is never shared by two packets at once.
   const scratch = newContext();
 
+  const caveatMemo = new Map<string, PolicyWarning[]>();
+  const caveatsFor = (iface: string): PolicyWarning[] => {
+    let found = caveatMemo.get(iface);
+    if (found === undefined) {
+      const tabs = new Set(['floating', iface]);
+      for (const entry of compiled.source.interfaces) if (entry.members?.includes(iface)) tabs.add(entry.key);
+      found = compiled.source.warnings.filter(
+        (w) => canChangeVerdict(w) && (w.ref?.tab === undefined || tabs.has(w.ref.tab)),
+      );
+      caveatMemo.set(iface, found);
+    }
+    return found;
+  };
+
   // Per rule index, so a decision does not visit the (large, scattered) model rule objects.
   const ruleVerdicts = compiled.rules.map((r) => verdictOf(r.rule.action));
   const ruleKeepsState = compiled.rules.map((r) => createsState(r.rule));
@@ -613,7 +633,11 @@ export function createEvaluator(ruleset: PfRuleset | CompiledRuleset): Evaluator
     const withTrace = options.trace !== false;
     const ctx = contextOfFacts(packetFacts(packet), newContext());
     const { facts } = ctx;
-    const base = { packet: formatPacket(facts), assumptions: facts.assumptions };
+    const base = {
+      packet: formatPacket(facts),
+      assumptions: facts.assumptions,
+      warnings: withTrace ? caveatsFor(facts.interface) : [],
+    };
     const finish = (result: Omit<EvaluationResult, 'explanation'>): EvaluationResult => ({
       ...result,
       explanation: withTrace ? explain(result, facts, compiled) : '',

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from '@commander-js/extra-typings';
+import type { RuntimeFacts } from '../../policy/facts.ts';
 import { loadPolicy } from '../../policy/import/index.ts';
 import type { PfRuleset, PolicyConfig, PolicyWarning } from '../../policy/model.ts';
 import { printRuleset } from '../../policy/print.ts';
@@ -44,8 +45,14 @@ export function loadRulesetOrExit(path: string): PfRuleset {
   return loadPolicyOrExit(path).ruleset;
 }
 
-/** Like `loadRulesetOrExit`, also returning the imported config (lint reads trackers of left-out rules). */
-export function loadPolicyOrExit(path: string): { config: PolicyConfig; ruleset: PfRuleset } {
+/**
+ * Like `loadRulesetOrExit`, also returning the imported config (lint reads trackers of left-out rules); `facts`
+ * are run-time facts applied to it (`--facts`).
+ */
+export function loadPolicyOrExit(
+  path: string,
+  facts?: RuntimeFacts,
+): { config: PolicyConfig; ruleset: PfRuleset; factsApplied: string[] } {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -56,10 +63,11 @@ export function loadPolicyOrExit(path: string): { config: PolicyConfig; ruleset:
     process.exit(2);
   }
   try {
-    return loadPolicy(text);
+    return loadPolicy(text, facts === undefined ? {} : { facts });
   } catch (error) {
     if (error instanceof PolicyInputError) {
-      process.stderr.write(`error: invalid --config ${path}: ${error.message}\n`);
+      const option = error.field.startsWith('facts') ? '--facts' : `--config ${path}`;
+      process.stderr.write(`error: invalid ${option}: ${error.message}\n`);
       process.exit(2);
     }
     throw error;

@@ -87,6 +87,7 @@ export function generateRuleset(config: PolicyConfig, options: GenerateOptions =
     });
   };
   const system = generateSystemRules(config, ifs, warnings);
+  for (const t of system.tables) addTable(t);
   for (const [i, draft] of system.before.entries()) place(draft, i + 1);
   notes.push({ beforeIndex: rules.length, text: 'User-defined rules follow' });
   for (const item of generateUserRules(config, ifs, aliases, warnings)) {

@@ -3,7 +3,7 @@
  * parts (docs/reference/pf-semantics.md §1.6); sections that change the ruleset but are not modelled are reported (POL040).
  * Boolean tags are booleans by presence, as pfSense's `isset()` reads them (docs/adr/0031).
  */
-import { XMLParser } from 'fast-xml-parser';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { isIp, isIpv4, isIpv6 } from '../../net/ip.ts';
 import type {
   AliasConfig,
@@ -127,17 +127,65 @@ export function importConfigXml(text: string): { config: PolicyConfig; warnings:
     jPath: false,
     isArray: (name) => REPEATED.has(name),
   });
+  // The parser accepts a truncated document silently; the validator finds the first error with its position.
+  const valid = XMLValidator.validate(text);
+  if (valid !== true) {
+    const { line, col, msg } = valid.err;
+    throw new PolicyInputError('config', `not well-formed XML at line ${line}, column ${col}: ${msg}`);
+  }
   let document: XmlObject;
   try {
     document = parser.parse(text) as XmlObject;
   } catch (error) {
     throw new PolicyInputError('config', `not well-formed XML (${(error as Error).message})`);
   }
+  if (document.opnsense !== undefined) {
+    throw new PolicyInputError(
+      'opnsense',
+      'an OPNsense config.xml: this engine reproduces pfSense 2.7.2 only (OPNsense generates its ruleset differently)',
+    );
+  }
   const root = document.pfsense;
   if (root === undefined || typeof root !== 'object' || Array.isArray(root)) {
     throw new PolicyInputError('pfsense', 'not a pfSense config.xml: the <pfsense> root element is missing');
   }
-  return new XmlImport(root).run();
+  const imported = new XmlImport(root).run();
+  const version = configVersionWarning(typeof root.version === 'string' ? root.version : undefined);
+  if (version !== null) imported.warnings.unshift(version);
+  return imported;
+}
+
+/** `$g['latest_config']` of pfSense 2.7.2 (globals.inc l.85, commit ec956d34): the config version it writes. */
+export const TARGET_CONFIG_VERSION = '23.3';
+
+/**
+ * A config written by an older release is migrated by pfSense's upgrade code before use; the engine reads it as
+ * is, so what the migration would change is not reproduced (docs/adr/0122). A newer one may use what 2.7.2 lacks.
+ */
+function configVersionWarning(version: string | undefined): PolicyWarning | null {
+  if (version === undefined || version === '') {
+    return policyWarning('POL044', 'config', 'config.xml has no <version>; read as pfSense 2.7.2 (config version 23.3)');
+  }
+  const compare = compareVersions(version, TARGET_CONFIG_VERSION);
+  if (compare === 0) return null;
+  return policyWarning(
+    'POL044',
+    'config',
+    compare < 0
+      ? `config.xml version ${version} is older than pfSense 2.7.2 (config version ${TARGET_CONFIG_VERSION}); pfSense would migrate it on restore and the engine does not, so answers may differ`
+      : `config.xml version ${version} is newer than pfSense 2.7.2 (config version ${TARGET_CONFIG_VERSION}); settings added later are not modelled`,
+  );
+}
+
+function compareVersions(a: string, b: string): number {
+  const pa = a.split('.').map(Number);
+  const pb = b.split('.').map(Number);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (Number.isNaN(d)) return a < b ? -1 : 1;
+    if (d !== 0) return Math.sign(d);
+  }
+  return 0;
 }
 
 /** Reading helpers over the parsed tree; each method owns one section. */
