@@ -6,6 +6,8 @@
 import type { AddressSpec, PfInterface, PfRule, PfRuleset, PfTable, PortSpec } from './model.ts';
 
 /** Tables filter.inc refers to directly (`<bogons>`), not through a macro. */
+import { DNS_PEER_TABLE_PREFIX } from './generate/system.ts';
+
 const SYSTEM_TABLES = new Set(['sshguard', 'snort2c', 'virusprot', 'bogons', 'bogonsv6']);
 
 /** Prints the whole ruleset. */
@@ -126,7 +128,8 @@ function addressText(spec: AddressSpec, interfaces: Map<string, PfInterface>): s
       return `${not}${list(match.cidrs.map(hostText))}`;
     case 'table':
       // rules.debug names alias and interface-network tables through their macro ($NAME = "<NAME>").
-      return `${not}${SYSTEM_TABLES.has(match.table) ? `<${match.table}>` : `$${match.table}`}`;
+      // A DNS-named IPsec peer: pfSense writes the address resolved at reload; the engine names its run-time table.
+      return `${not}${SYSTEM_TABLES.has(match.table) || match.table.startsWith(DNS_PEER_TABLE_PREFIX) ? `<${match.table}>` : `$${match.table}`}`;
     case 'self':
       return `${not}(self)`;
     case 'interface-address':

@@ -52,8 +52,10 @@ export function generateSystemRules(
 
 /** The run-time table standing for an IPsec peer given by DNS name (printed `<ipsec_peer_vpn.example.com>`). */
 export function dnsPeerTable(hostname: string): string {
-  return `ipsec_peer_${hostname.toLowerCase()}`;
+  return `${DNS_PEER_TABLE_PREFIX}${hostname.toLowerCase()}`;
 }
+
+export const DNS_PEER_TABLE_PREFIX = 'ipsec_peer_';
 
 function isHostname(value: string): boolean {
   return /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i.test(value);
