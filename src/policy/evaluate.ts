@@ -26,6 +26,7 @@ import {
   staticMismatch,
   type UnknownFact,
 } from './compiled.ts';
+import { type TranslationStep, withNat } from './evaluate-nat.ts';
 import type { PfRule, PfRuleset, PolicyWarning } from './model.ts';
 import { canChangeVerdict } from './warnings.ts';
 import {
@@ -44,7 +45,8 @@ import {
 import { type StateEntry, StateTable } from './state-table.ts';
 
 export type Verdict = 'pass' | 'block' | 'reject' | 'unknown';
-export type DecidedBy = 'rule' | 'state' | 'default';
+/** `nat`: an `rdr pass` passed the packet without filter rules (docs/adr/0120). */
+export type DecidedBy = 'rule' | 'state' | 'default' | 'nat';
 export type Reply = 'tcp-rst' | 'icmp-unreach-port' | null;
 
 /** The rule that decided (or created the state that decided), as a person finds it in the GUI. */
@@ -115,6 +117,8 @@ export interface EvaluationResult {
   warnings: PolicyWarning[];
   /** The decision in one readable paragraph. */
   explanation: string;
+  /** NAT translations applied, in order, each with the rule that made it (docs/adr/0120). Absent = none. */
+  translations?: TranslationStep[];
 }
 
 export interface EvaluateOptions {
@@ -724,5 +728,7 @@ export function createEvaluator(ruleset: PfRuleset | CompiledRuleset): Evaluator
     });
   };
 
-  return { compiled, evaluate, verdict, verdictOfFacts, states };
+  const filter: Evaluator = { compiled, evaluate, verdict, verdictOfFacts, states };
+  // Translation rules put pf's NAT step in front of the filter; rulesets without any pay nothing (docs/adr/0120).
+  return compiled.source.nat !== undefined && compiled.source.nat.length > 0 ? withNat(filter, compiled.source) : filter;
 }

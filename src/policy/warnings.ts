@@ -104,6 +104,10 @@ export const WARNING_CATALOG = {
     severity: 'warning',
     meaning: 'config.xml version differs from pfSense 2.7.2 (23.3); migrations pfSense would apply are not reproduced',
   },
+  POL045: {
+    severity: 'error',
+    meaning: 'NAT entry cannot be resolved or modelled (interface, address, alias target); left out, or its answers are unknown',
+  },
 } as const satisfies Record<string, { severity: WarningSeverity; meaning: string }>;
 
 export type WarningCode = keyof typeof WARNING_CATALOG;

@@ -8,6 +8,7 @@ import type { PfRule, PfRuleset, PfTable, PolicyConfig, PolicyWarning, RulesetNo
 import { policyWarning } from '../warnings.ts';
 import { resolveAliases } from './aliases.ts';
 import { buildInterfaces } from './interfaces.ts';
+import { generateNatRules } from './nat.ts';
 import type { DraftRule } from './rule.ts';
 import { generateSystemRules } from './system.ts';
 import { generateUserRules } from './user.ts';
@@ -97,6 +98,8 @@ export function generateRuleset(config: PolicyConfig, options: GenerateOptions =
   if (system.after.length > 0) notes.push({ beforeIndex: rules.length, text: 'VPN Rules' });
   for (const [i, draft] of system.after.entries()) place(draft, system.before.length + i + 1);
 
+  const nat = generateNatRules(config, ifs, aliases, warnings);
+
   return {
     target: 'pfsense-2.7.2',
     statePolicy: 'floating',
@@ -107,6 +110,7 @@ export function generateRuleset(config: PolicyConfig, options: GenerateOptions =
     rules,
     notes,
     warnings: dedupe(warnings),
+    ...(nat.length > 0 ? { nat } : {}),
   };
 }
 

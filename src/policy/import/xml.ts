@@ -11,6 +11,11 @@ import type {
   InterfaceConfig,
   InterfaceGroupConfig,
   IpsecPeerConfig,
+  NatConfig,
+  NatReflectionMode,
+  OneToOneConfig,
+  OutboundNatConfig,
+  PortForwardConfig,
   Ipv4Mode,
   Ipv6Mode,
   PolicyConfig,
@@ -47,6 +52,7 @@ const REPEATED = new Set([
   'gateway_item',
   'schedule',
   'aliasurl',
+  'onetoone',
 ]);
 
 const ALIAS_TYPES: readonly AliasType[] = [
@@ -206,6 +212,7 @@ class XmlImport {
       rules: this.rules(),
       ...this.dhcpRelay(),
       natReflection: this.natReflection(),
+      ...this.nat(),
     };
     this.unmodelledSections();
     return { config, warnings: this.warnings };
@@ -543,18 +550,108 @@ class XmlImport {
     });
   }
 
+  /**
+   * `<nat>`: port forwards (`<rule>`), `<outbound>` mode and rules, `<onetoone>`, and the `<system>` reflection
+   * switches (docs/reference/pfsense-nat.md §N1). Absent when the config has no `<nat>` and outbound NAT is automatic
+   * by default — pfSense still generates automatic outbound rules then, so `nat` is always returned.
+   */
+  private nat(): { nat: NatConfig } {
+    const nat = child(this.root, 'nat');
+    const system = child(this.root, 'system');
+    const reflection = (node: XmlObject): NatReflectionMode | undefined => {
+      const mode = text(node, 'natreflection');
+      return mode === 'enable' || mode === 'purenat' || mode === 'disable' ? mode : undefined;
+    };
+    const family = (node: XmlObject): 'inet' | 'inet6' => (text(node, 'ipprotocol') === 'inet6' ? 'inet6' : 'inet');
+    const portForwards: PortForwardConfig[] = children(nat, 'rule').map((node) => {
+      const natReflection = reflection(node);
+      const localPort = text(node, 'local-port');
+      const associated = text(node, 'associated-rule-id');
+      return {
+        interface: text(node, 'interface') || 'wan',
+        ipprotocol: family(node),
+        protocol: (text(node, 'protocol') ?? 'any').toLowerCase(),
+        source: endpoint(child(node, 'source')),
+        destination: endpoint(child(node, 'destination')),
+        target: text(node, 'target') ?? '',
+        ...(localPort ? { localPort } : {}),
+        ...(associated ? { associatedRuleId: associated } : {}),
+        noRdr: has(node, 'nordr'),
+        disabled: has(node, 'disabled'),
+        ...(natReflection ? { natReflection } : {}),
+        descr: text(node, 'descr') ?? '',
+      };
+    });
+    const outboundNode = child(nat, 'outbound');
+    const rawMode = text(outboundNode, 'mode') ?? 'automatic';
+    const mode = (['automatic', 'hybrid', 'advanced', 'disabled'] as const).find((m) => m === rawMode);
+    if (mode === undefined) {
+      this.warnings.push(
+        policyWarning('POL042', 'config', `nat.outbound.mode "${rawMode}" is unknown; pfSense generates no outbound NAT rules for it`),
+      );
+    }
+    const rules: OutboundNatConfig[] = children(outboundNode, 'rule').map((node) => {
+      const source = child(node, 'source');
+      const destination = child(node, 'destination');
+      const ipprotocol = text(node, 'ipprotocol');
+      const protocol = text(node, 'protocol');
+      const sourcePort = text(node, 'sourceport');
+      const destinationPort = text(node, 'dstport');
+      const subnet = Number(text(node, 'target_subnet'));
+      const natPort = text(node, 'natport');
+      return {
+        interface: text(node, 'interface') ?? '',
+        ...(ipprotocol === 'inet' || ipprotocol === 'inet6' ? { ipprotocol } : {}),
+        ...(protocol && protocol !== 'any' ? { protocol: protocol.toLowerCase() } : {}),
+        source: has(source, 'any') ? 'any' : (text(source, 'network') ?? 'any'),
+        ...(sourcePort ? { sourcePort } : {}),
+        destination: has(destination, 'any') ? 'any' : (text(destination, 'network') ?? 'any'),
+        destinationNot: has(destination, 'not'),
+        ...(destinationPort ? { destinationPort } : {}),
+        target: text(node, 'target') ?? '',
+        ...(Number.isInteger(subnet) && text(node, 'target_subnet') ? { targetSubnet: subnet } : {}),
+        ...(natPort ? { natPort } : {}),
+        staticPort: has(node, 'staticnatport'),
+        noNat: has(node, 'nonat'),
+        disabled: has(node, 'disabled'),
+        descr: text(node, 'descr') ?? '',
+      };
+    });
+    const oneToOne: OneToOneConfig[] = children(nat, 'onetoone').map((node) => {
+      const natReflection = reflection(node);
+      return {
+        interface: text(node, 'interface') || 'wan',
+        ipprotocol: family(node),
+        external: text(node, 'external') ?? '',
+        source: endpoint(child(node, 'source')),
+        destination: endpoint(child(node, 'destination')),
+        noBinat: has(node, 'nobinat'),
+        disabled: has(node, 'disabled'),
+        ...(natReflection ? { natReflection } : {}),
+        descr: text(node, 'descr') ?? '',
+      };
+    });
+    return {
+      nat: {
+        portForwards,
+        // An unknown mode generates nothing (filter.inc switch default, l.2544); modelled as disabled.
+        outbound: { mode: mode ?? 'disabled', rules },
+        oneToOne,
+        reflection: {
+          disabled: has(system, 'disablenatreflection'),
+          pureNat: has(system, 'enablenatreflectionpurenat'),
+          binat: has(system, 'enablebinatreflection'),
+          helper: has(system, 'enablenatreflectionhelper'),
+        },
+      },
+    };
+  }
+
   /** Sections that add rules pfSense-side but are not modelled: reported, not dropped silently. */
   private unmodelledSections(): void {
     const nat = child(this.root, 'nat');
-    const natRules = children(nat, 'rule').length;
-    if (natRules > 0) {
-      this.warnings.push(
-        policyWarning(
-          'POL040',
-          'config',
-          `${natRules} NAT port forward(s) are not modelled: packets are evaluated as they arrive, without rdr/NAT translation`,
-        ),
-      );
+    if (children(nat, 'npt').length > 0) {
+      this.warnings.push(policyWarning('POL040', 'config', 'NPt (IPv6 network prefix translation) entries are not modelled'));
     }
     const sections: Array<[string, string]> = [
       ['captiveportal', 'captive portal rules'],
