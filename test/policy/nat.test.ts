@@ -2,6 +2,7 @@
  * @module NAT as pfSense 2.7.2 generates it and pf applies it (issue 12 item 1): truth tables citing
  * docs/reference/pfsense-nat.md and docs/reference/pf-semantics.md §2.2 (translation before filtering).
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createEvaluator, type EvaluationResult } from '../../src/policy/evaluate.ts';
 import { parseRuntimeFacts } from '../../src/policy/facts.ts';
@@ -253,5 +254,44 @@ describe('NAT reflection settings (pfsense-nat.md §N5)', () => {
 describe('configs without NAT keep the plain evaluator', () => {
   it('no nat section: no translation rules in the ruleset', () => {
     expect(generateRuleset(baseConfig()).nat).toBeUndefined();
+  });
+});
+
+describe('nat-2.7.xml: config.xml <nat> import and expected traces', () => {
+  const text = readFileSync(new URL('./fixtures/nat-2.7.xml', import.meta.url), 'utf8');
+
+  it('imports port forwards with their association, hybrid outbound rules, 1:1 and the reflection switch', () => {
+    const { config } = loadPolicy(text);
+    expect(config.nat?.portForwards.map((f) => [f.descr, f.associatedRuleId, f.localPort, f.natReflection ?? null])).toEqual([
+      ['Web server', 'nat_5f1a', '443', null],
+      ['SSH for the office', 'pass', '22', 'disable'],
+    ]);
+    expect(config.nat?.outbound.mode).toBe('hybrid');
+    expect(config.nat?.outbound.rules.map((r) => [r.descr, r.noNat, r.target])).toEqual([
+      ['VPN provider without NAT', true, ''],
+      ['Guests via .6', false, '85.10.20.6'],
+    ]);
+    expect(config.nat?.oneToOne[0]).toMatchObject({ external: '85.10.20.5', interface: 'wan' });
+    expect(config.nat?.reflection).toEqual({ disabled: false, pureNat: true, binat: false, helper: false });
+  });
+
+  it.each<[string, string[], string, string | null]>([
+    ['web forward passes by its linked rule', ['wan in tcp 93.184.216.34:40000 -> 85.10.20.2:8443 flags S'], 'pass by wan "NAT Web server"', '192.168.1.10:443'],
+    ['SSH forward from the office passes by rdr pass', ['wan in tcp 81.2.69.142:40000 -> 85.10.20.2:2222 flags S'], 'pass by nat', '192.168.1.11:22'],
+    ['SSH forward from elsewhere is not redirected and is blocked', ['wan in tcp 93.184.216.34:40000 -> 85.10.20.2:2222 flags S'], 'block by system', null],
+    ['1:1 inbound SMTP passes by the rule on the internal address', ['wan in tcp 93.184.216.34:40000 -> 85.10.20.5:25 flags S'], 'pass by wan "SMTP to the mail host"', '192.168.1.20:25'],
+    ['a guest leaves as .6 (manual rule before automatic)', ['lan in tcp 192.168.1.200:40000 -> 8.8.8.8:443 flags S', 'wan out tcp 192.168.1.200:40000 -> 8.8.8.8:443 flags S'], 'pass by system', '85.10.20.6:40000'],
+    ['a staff host leaves as the WAN address (automatic)', ['wan out tcp 192.168.1.50:40000 -> 8.8.8.8:443 flags S'], 'pass by system', '85.10.20.2:40000'],
+    ['"no nat" to the VPN provider keeps the source', ['wan out tcp 192.168.1.50:40000 -> 198.18.0.9:443 flags S'], 'pass by system', null],
+    ['the mail host leaves as its 1:1 address', ['wan out tcp 192.168.1.20:40000 -> 8.8.8.8:443 flags S'], 'pass by system', '85.10.20.5:40000'],
+    ['pure-NAT reflection: a LAN client reaches the web server by the public address', ['lan in tcp 192.168.1.50:40000 -> 85.10.20.2:8443 flags S'], 'pass by lan "Default allow LAN to any rule"', '192.168.1.10:443'],
+  ])('%s', (_name, lines, summary, after) => {
+    const evaluator = createEvaluator(loadPolicy(text).ruleset);
+    let result: EvaluationResult | undefined;
+    for (const line of lines) result = evaluator.evaluate(parsePacketLine(line));
+    const r = result as EvaluationResult;
+    const by = r.decidedBy === 'nat' ? 'nat' : r.rule === null ? r.decidedBy : r.rule.kind === 'user' ? `${r.rule.tab} "${r.rule.descr}"` : 'system';
+    expect(`${r.verdict} by ${by}`).toBe(summary);
+    expect(r.translations?.at(-1)?.after ?? null).toBe(after);
   });
 });
