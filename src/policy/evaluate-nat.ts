@@ -42,13 +42,17 @@ function key(f: Pick<PacketFacts, 'proto' | 'src' | 'dst' | 'srcPort' | 'dstPort
   return `${f.proto}|${formatIp(f.src)}|${f.srcPort}|${formatIp(f.dst)}|${f.dstPort}`;
 }
 
+function ported(f: PacketFacts): boolean {
+  return f.proto === 6 || f.proto === 17;
+}
+
 function reverseKey(f: PacketFacts): string {
   return key({ proto: f.proto, src: f.dst, dst: f.src, srcPort: f.dstPort, dstPort: f.srcPort });
 }
 
-function endpoint(ip: IpAddress, port: number): string {
+function endpoint(ip: IpAddress, port: number | null): string {
   const text = formatIp(ip);
-  if (port === 0) return text;
+  if (port === null) return text;
   return ip.family === 6 ? `[${text}]:${port}` : `${text}:${port}`;
 }
 
@@ -58,9 +62,9 @@ function toPacket(f: PacketFacts): Packet {
     direction: f.direction,
     proto: f.proto,
     src: formatIp(f.src),
-    srcPort: f.srcPort === 0 ? null : f.srcPort,
+    srcPort: f.proto === 6 || f.proto === 17 ? f.srcPort : null,
     dst: formatIp(f.dst),
-    dstPort: f.dstPort === 0 ? null : f.dstPort,
+    dstPort: f.proto === 6 || f.proto === 17 ? f.dstPort : null,
     ...(f.proto === 6 ? { tcpFlags: tcpFlagLetters(f.tcpFlags) } : {}),
     ...(f.icmpType >= 0 ? { icmpType: f.icmpType } : {}),
   };
@@ -160,14 +164,14 @@ export function withNat(inner: Evaluator, ruleset: PfRuleset): Evaluator {
     let before: string;
     if (rule.kind === 'rdr' || (rule.kind === 'binat' && f.direction === 'in')) {
       field = 'destination';
-      before = endpoint(f.dst, f.dstPort);
+      before = endpoint(f.dst, ported(f) ? f.dstPort : null);
       const target = rule.kind === 'binat' ? cidr(rule.from.match.kind === 'cidrs' ? (rule.from.match.cidrs[0] as string) : '') : rule.target?.kind === 'cidr' ? cidr(rule.target.cidr) : null;
       if (target === null) return null;
       next.dst = mapInto(target, f.dst);
-      if (rule.targetPort !== null && f.dstPort !== 0) next.dstPort = rule.targetPort + (f.dstPort - (rule.toPort?.ranges[0]?.from ?? f.dstPort));
+      if (rule.targetPort !== null && (f.proto === 6 || f.proto === 17)) next.dstPort = rule.targetPort + (f.dstPort - (rule.toPort?.ranges[0]?.from ?? f.dstPort));
     } else {
       field = 'source';
-      before = endpoint(f.src, f.srcPort);
+      before = endpoint(f.src, ported(f) ? f.srcPort : null);
       let target: Cidr | null = null;
       if (rule.target?.kind === 'cidr') target = cidr(rule.target.cidr);
       else if (rule.target?.kind === 'interface') {
@@ -178,15 +182,17 @@ export function withNat(inner: Evaluator, ruleset: PfRuleset): Evaluator {
       }
       if (target === null) return null;
       next.src = mapInto(target, f.src);
-      if (rule.kind === 'nat' && f.srcPort !== 0) {
+      if (rule.kind === 'nat' && (f.proto === 6 || f.proto === 17)) {
         if (rule.targetPort !== null) next.srcPort = rule.targetPort;
         else if (!rule.staticPort) {
           note = `pf picks a source port in 1024-65535; the engine keeps ${f.srcPort} so replies can be traced`;
-          if (f.srcPort < 1024) next.srcPort = 1024;
         }
       }
     }
-    const after = field === 'destination' ? endpoint(next.dst, next.dstPort) : endpoint(next.src, next.srcPort);
+    const after =
+      field === 'destination'
+        ? endpoint(next.dst, ported(f) ? next.dstPort : null)
+        : endpoint(next.src, ported(f) ? next.srcPort : null);
     return { facts: next, step: { stage: 'translate', kind: rule.kind, rule: ref, field, before, after, ...(note ? { note } : {}) } };
   };
 
@@ -227,7 +233,7 @@ export function withNat(inner: Evaluator, ruleset: PfRuleset): Evaluator {
     f.interface = resolveInterface(inner.compiled, f.interface);
     // States first: a reply of a translated connection (in its translated form) matches and is translated back.
     const state = natStates.get(key(f));
-    if (state !== undefined) {
+    if (state !== undefined && (state.passByNat || inner.states.has(f))) {
       const { step } = state;
       const back: TranslationStep = {
         ...step,

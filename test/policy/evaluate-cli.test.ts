@@ -234,4 +234,20 @@ describe('portcullis policy trace', () => {
     expect(code).toBe(2);
     expect(stderr).toMatch(/invalid --config .*: config: not well-formed XML at line \d+, column \d+/);
   });
+
+  it('a port forward is traced with its translation step in text and JSON (issue 12 item 1)', async () => {
+    const natConfig = fileURLToPath(new URL('./fixtures/nat-2.7.xml', import.meta.url));
+    const line = 'wan in tcp 93.184.216.34:40000 -> 85.10.20.2:8443 flags S';
+    const text = await trace('--config', natConfig, '--packet', line);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(
+      /^Translated before filtering by rdr rule \d+ \(port forward "Web server"\): destination 85\.10\.20\.2:8443 -> 192\.168\.1\.10:443\. PASS: tcp 93\.184\.216\.34:40000 -> 192\.168\.1\.10:443/,
+    );
+    const json = JSON.parse((await trace('--config', natConfig, '--json', '--packet', line)).stdout);
+    expect(json.translations[0]).toMatchObject({
+      kind: 'rdr',
+      rule: { text: 'rdr on igb0 inet proto tcp from any to 85.10.20.2 port 8443 -> 192.168.1.10 port 443' },
+    });
+    expect(json.rule.descr).toBe('NAT Web server');
+  });
 });
