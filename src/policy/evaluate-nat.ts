@@ -1,7 +1,7 @@
 /**
  * @module NAT in front of the filter: pf's translation step for a packet that matches no state
  * (docs/reference/pfsense-nat.md §N2, docs/adr/0120). For each new packet pf looks up the translation rules of its
- * interface and direction — binat first, then rdr (inbound) or nat (outbound); the first match decides, a `no` rule
+ * interface and direction — outbound binat then nat, inbound rdr then binat; the first match decides, a `no` rule
  * means "do not translate" — rewrites the packet, and only then evaluates the filter rules, which therefore see the
  * translated addresses in both directions (docs/reference/pf-semantics.md §2.2). `rdr pass` skips the filter rules.
  * The state created records both sides, so a reply in its translated form matches and is translated back.
@@ -144,10 +144,12 @@ export function withNat(inner: Evaluator, ruleset: PfRuleset): Evaluator {
     );
   };
 
-  /** The first matching rule: binat rules first, then rdr/nat (pf_get_translation). */
+  // pf_get_translation (pfsense-nat.md §N2): outbound binat before nat, inbound rdr before binat.
+  const outboundOrder = [...rules.filter((r) => r.kind === 'binat'), ...rules.filter((r) => r.kind === 'nat')];
+  const inboundOrder = [...rules.filter((r) => r.kind === 'rdr'), ...rules.filter((r) => r.kind === 'binat')];
+  /** The first matching rule, or null. */
   const lookup = (f: PacketFacts): { rule: PfNatRule; certain: boolean } | null => {
-    const ordered = [...rules.filter((r) => r.kind === 'binat'), ...rules.filter((r) => r.kind !== 'binat')];
-    for (const rule of ordered) {
+    for (const rule of f.direction === 'out' ? outboundOrder : inboundOrder) {
       const m = matches(rule, f);
       if (m === false) continue;
       return { rule, certain: m === true };

@@ -231,7 +231,7 @@ export class ReferenceEvaluator {
 
   /**
    * NAT, plainly (docs/reference/pfsense-nat.md §N2): for a packet without a state, the first translation rule on
-   * its interface and direction — binat rules before rdr/nat — rewrites it, and the filter then sees the rewritten
+   * its interface and direction — out: binat then nat; in: rdr then binat — rewrites it, and the filter then sees the rewritten
    * packet. Static address sets only; `rdr pass` is not modelled here.
    */
   private translate(p: PacketFacts): { packet: PacketFacts; text: string } | null {
@@ -244,7 +244,8 @@ export class ReferenceEvaluator {
       (this.address(spec.match, spec.negate, ip) as boolean) === true;
     const portOk = (spec: PortSpec | null, port: number) =>
       spec === null || ((p.proto === 6 || p.proto === 17) && spec.ranges.some((r) => r.from <= port && port <= r.to));
-    for (const rule of [...nat.filter((r) => r.kind === 'binat'), ...nat.filter((r) => r.kind !== 'binat')]) {
+    const order: Array<PfNatRule['kind']> = p.direction === 'out' ? ['binat', 'nat'] : ['rdr', 'binat'];
+    for (const rule of order.flatMap((kind) => nat.filter((r) => r.kind === kind))) {
       if (!rule.on.interfaces.includes(p.interface) || (rule.af === 'inet' ? 4 : 6) !== p.family) continue;
       if (rule.protocols !== null && !rule.protocols.map(protocolNumber).includes(p.proto)) continue;
       const target = rule.target?.kind === 'cidr' ? rule.target.cidr : null;

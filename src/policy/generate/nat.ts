@@ -339,16 +339,16 @@ class NatGenerator {
         // The proxy handles TCP only; filter.inc writes no reflection for other protocols in proxy mode.
         continue;
       }
+      // l.2865: the reflected rdr keeps "rdr pass" when the forward has it.
       const reflected: DraftNat = {
         ...base,
-        pass: false,
         on: { interfaces: list.map((e) => e.key), negate: false },
         target: type === 'proxy' ? null : base.target,
         origin: { ...origin, kind: 'reflection' },
         text:
           type === 'proxy'
             ? `# NAT reflection (NAT + proxy) for "${rule.descr}" on { ${list.map((e) => e.device).join(' ')} }: redirected to a proxy on 127.0.0.1 (not modelled)`
-            : `rdr on { ${list.map((e) => e.device).join(' ')} } ${af}${protoText} from ${src} to ${dst}${arrow}`,
+            : `rdr ${pass ? 'pass ' : ''}on { ${list.map((e) => e.device).join(' ')} } ${af}${protoText} from ${src} to ${dst}${arrow}`,
       };
       out.push(reflected);
     }
