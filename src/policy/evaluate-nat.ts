@@ -12,7 +12,15 @@ import { type Cidr, cidrContains, formatIp, type IpAddress, parseCidr } from '..
 import { resolveInterface } from './compiled.ts';
 import type { EvaluateOptions, EvaluationResult, Evaluator, Verdict } from './evaluate.ts';
 import type { AddressSet, AddressSpec, PfNatRule, PfRuleset, PortSpec } from './model.ts';
-import { type Packet, type PacketFacts, packetFacts, protocolNumber, tcpFlagLetters } from './packet.ts';
+import {
+  createPacketScratch,
+  type Packet,
+  type PacketFacts,
+  packetFacts,
+  packetFactsInto,
+  protocolNumber,
+  tcpFlagLetters,
+} from './packet.ts';
 
 /** One translation applied to the packet, and the rule that made it. */
 export interface TranslationStep {
@@ -31,8 +39,6 @@ export interface TranslationStep {
 interface NatState {
   /** The state of an `rdr pass`: no filter rule created it. */
   passByNat: boolean;
-  original: PacketFacts;
-  translated: PacketFacts;
   step: TranslationStep;
 }
 
@@ -147,9 +153,20 @@ export function withNat(inner: Evaluator, ruleset: PfRuleset): Evaluator {
   // pf_get_translation (pfsense-nat.md §N2): outbound binat before nat, inbound rdr before binat.
   const outboundOrder = [...rules.filter((r) => r.kind === 'binat'), ...rules.filter((r) => r.kind === 'nat')];
   const inboundOrder = [...rules.filter((r) => r.kind === 'rdr'), ...rules.filter((r) => r.kind === 'binat')];
+  // Candidates per interface and direction, so most packets (no translation rule where they are) skip NAT at once.
+  const candidateMemo = new Map<string, PfNatRule[]>();
+  const candidates = (f: PacketFacts): PfNatRule[] => {
+    const memoKey = `${f.interface}|${f.direction}`;
+    let list = candidateMemo.get(memoKey);
+    if (list === undefined) {
+      list = (f.direction === 'out' ? outboundOrder : inboundOrder).filter((r) => r.on.interfaces.includes(f.interface));
+      candidateMemo.set(memoKey, list);
+    }
+    return list;
+  };
   /** The first matching rule, or null. */
   const lookup = (f: PacketFacts): { rule: PfNatRule; certain: boolean } | null => {
-    for (const rule of f.direction === 'out' ? outboundOrder : inboundOrder) {
+    for (const rule of candidates(f)) {
       const m = matches(rule, f);
       if (m === false) continue;
       return { rule, certain: m === true };
@@ -199,6 +216,8 @@ export function withNat(inner: Evaluator, ruleset: PfRuleset): Evaluator {
   };
 
   const natStates = new Map<string, NatState>();
+  /** How many `rdr pass` states exist (the throughput path looks them up only when there are any). */
+  let passStates = 0;
 
   const describe = (step: TranslationStep): string => {
     const what = step.rule.origin.kind === 'port-forward' ? 'port forward' : step.rule.origin.kind === 'one-to-one' ? '1:1 mapping' : step.rule.origin.kind === 'reflection' ? 'NAT reflection' : 'outbound NAT';
@@ -272,7 +291,8 @@ export function withNat(inner: Evaluator, ruleset: PfRuleset): Evaluator {
     }
     if (found.rule.pass) {
       const result = inner.evaluate(toPacket(translated), { trace: false });
-      natStates.set(reverseKey(translated), { passByNat: true, original: f, translated, step });
+      natStates.set(reverseKey(translated), { passByNat: true, step });
+      passStates++;
       const passed: EvaluationResult = {
         ...result,
         verdict: 'pass' as Verdict,
@@ -287,16 +307,35 @@ export function withNat(inner: Evaluator, ruleset: PfRuleset): Evaluator {
       return decorate(passed, [step], withTrace);
     }
     const result = inner.evaluate(toPacket(translated), options);
-    if (result.stateCreated) natStates.set(reverseKey(translated), { passByNat: false, original: f, translated, step });
+    if (result.stateCreated) natStates.set(reverseKey(translated), { passByNat: false, step });
     return decorate(result, [step], withTrace);
   };
 
-  const verdict = (packet: Packet): Verdict => evaluate(packet, { trace: false }).verdict;
+  /**
+   * The throughput path: packets with no translation rule on their interface and direction, and packets of an
+   * existing filter state, go straight to the filter's `verdictOfFacts`; a plain translation is applied here; the
+   * rest (rdr pass, run-time-dependent or unmodelled translations, reply steps) takes `evaluate()`.
+   */
+  const verdictOfFacts = (f: PacketFacts): Verdict => {
+    f.interface = resolveInterface(inner.compiled, f.interface);
+    if (passStates > 0 && natStates.get(key(f))?.passByNat === true) return 'pass';
+    if (candidates(f).length === 0 || inner.states.has(f)) return inner.verdictOfFacts(f);
+    const found = lookup(f);
+    if (found === null || found.rule.no) return inner.verdictOfFacts(f);
+    const applied = found.certain && !found.rule.pass && found.rule.target !== null ? apply(found.rule, f) : null;
+    if (applied === null) return evaluate(toPacket(f), { trace: false }).verdict;
+    const result = inner.verdictOfFacts(applied.facts);
+    if (result === 'pass' && inner.states.has(applied.facts)) {
+      natStates.set(reverseKey(applied.facts), { passByNat: false, step: applied.step });
+    }
+    return result;
+  };
+  const packetScratch = createPacketScratch();
   return {
     compiled: inner.compiled,
     evaluate,
-    verdict,
-    verdictOfFacts: (facts) => verdict(toPacket(facts)),
+    verdict: (packet) => verdictOfFacts(packetFactsInto(packet, packetScratch)),
+    verdictOfFacts,
     states: inner.states,
   };
 }

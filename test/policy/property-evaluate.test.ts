@@ -349,13 +349,15 @@ const natSeen = new Map<string, number>();
 
 test.prop([fc.array(rule, { maxLength: 10 }), fc.array(natRule, { minLength: 1, maxLength: 6 }), sequence], {
   numRuns: 250,
-})('with NAT rules, the evaluator agrees with the reference evaluator, translations included', (rules, nat, steps) => {
+})('with NAT rules, evaluate() and verdict() agree with the reference evaluator, translations included', (rules, nat, steps) => {
   const set = { ...ruleset(rules, { interfaces: [WAN, LAN, DMZ], tables: TABLES, excludes: EXCLUDES }), nat: nat.map((r, index) => ({ ...r, index })) };
   const evaluator = createEvaluator(set);
+  const quick = createEvaluator(set);
   const reference = new ReferenceEvaluator(set);
   for (const p of steps.flat()) {
     const expected = reference.evaluate(p);
     const got = evaluator.evaluate(p);
+    expect(quick.verdict(p), 'verdict() with NAT').toBe(got.verdict);
     const translation = got.translations?.find((t) => t.stage === 'translate');
     natSeen.set(expected.translated === undefined ? 'plain' : 'translated', (natSeen.get(expected.translated === undefined ? 'plain' : 'translated') ?? 0) + 1);
     expect({
