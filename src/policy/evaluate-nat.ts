@@ -39,13 +39,18 @@ export interface TranslationStep {
 interface NatState {
   /** The state of an `rdr pass`: no filter rule created it. */
   passByNat: boolean;
-  step: TranslationStep;
+  /** The translation that created it, built when a trace shows the reply. */
+  step: () => TranslationStep;
 }
 
 type Tri = boolean | 'unknown';
 
 function key(f: Pick<PacketFacts, 'proto' | 'src' | 'dst' | 'srcPort' | 'dstPort'>): string {
   return `${f.proto}|${formatIp(f.src)}|${f.srcPort}|${formatIp(f.dst)}|${f.dstPort}`;
+}
+
+function copyIp(ip: IpAddress): IpAddress {
+  return ip.family === 4 ? { family: 4, value: ip.value } : ip;
 }
 
 function ported(f: PacketFacts): boolean {
@@ -154,13 +159,13 @@ export function withNat(inner: Evaluator, ruleset: PfRuleset): Evaluator {
   const outboundOrder = [...rules.filter((r) => r.kind === 'binat'), ...rules.filter((r) => r.kind === 'nat')];
   const inboundOrder = [...rules.filter((r) => r.kind === 'rdr'), ...rules.filter((r) => r.kind === 'binat')];
   // Candidates per interface and direction, so most packets (no translation rule where they are) skip NAT at once.
-  const candidateMemo = new Map<string, PfNatRule[]>();
+  const candidateMemo = { in: new Map<string, PfNatRule[]>(), out: new Map<string, PfNatRule[]>() };
   const candidates = (f: PacketFacts): PfNatRule[] => {
-    const memoKey = `${f.interface}|${f.direction}`;
-    let list = candidateMemo.get(memoKey);
+    const memo = candidateMemo[f.direction];
+    let list = memo.get(f.interface);
     if (list === undefined) {
       list = (f.direction === 'out' ? outboundOrder : inboundOrder).filter((r) => r.on.interfaces.includes(f.interface));
-      candidateMemo.set(memoKey, list);
+      memo.set(f.interface, list);
     }
     return list;
   };
@@ -175,44 +180,56 @@ export function withNat(inner: Evaluator, ruleset: PfRuleset): Evaluator {
   };
 
   /** Rewrites `f` by `rule`; null when the rule translates to something the engine cannot know. */
-  const apply = (rule: PfNatRule, f: PacketFacts): { facts: PacketFacts; step: TranslationStep } | null => {
-    const ref = { index: rule.index, text: rule.text, origin: rule.origin };
-    const next: PacketFacts = { ...f, assumptions: [...f.assumptions] };
-    let note: string | undefined;
-    let field: TranslationStep['field'];
-    let before: string;
+  /** Rewrites `f` by `rule` (a new object; `f` is untouched); null when the target is not known. */
+  const apply = (rule: PfNatRule, f: PacketFacts): PacketFacts | null => {
+    const next: PacketFacts = { ...f, src: copyIp(f.src), dst: copyIp(f.dst), assumptions: [...f.assumptions] };
     if (rule.kind === 'rdr' || (rule.kind === 'binat' && f.direction === 'in')) {
-      field = 'destination';
-      before = endpoint(f.dst, ported(f) ? f.dstPort : null);
-      const target = rule.kind === 'binat' ? cidr(rule.from.match.kind === 'cidrs' ? (rule.from.match.cidrs[0] as string) : '') : rule.target?.kind === 'cidr' ? cidr(rule.target.cidr) : null;
+      const target =
+        rule.kind === 'binat'
+          ? cidr(rule.from.match.kind === 'cidrs' ? (rule.from.match.cidrs[0] as string) : '')
+          : rule.target?.kind === 'cidr'
+            ? cidr(rule.target.cidr)
+            : null;
       if (target === null) return null;
       next.dst = mapInto(target, f.dst);
-      if (rule.targetPort !== null && (f.proto === 6 || f.proto === 17)) next.dstPort = rule.targetPort + (f.dstPort - (rule.toPort?.ranges[0]?.from ?? f.dstPort));
-    } else {
-      field = 'source';
-      before = endpoint(f.src, ported(f) ? f.srcPort : null);
-      let target: Cidr | null = null;
-      if (rule.target?.kind === 'cidr') target = cidr(rule.target.cidr);
-      else if (rule.target?.kind === 'interface') {
-        const iface = ruleset.interfaces.find((i) => i.key === (rule.target as { interface: string }).interface);
-        const own = iface?.addresses.cidrs.find((c) => c.includes(':') === (f.family === 6));
-        if (own === undefined) return null;
-        target = cidr(own);
+      if (rule.targetPort !== null && ported(f)) {
+        next.dstPort = rule.targetPort + (f.dstPort - (rule.toPort?.ranges[0]?.from ?? f.dstPort));
       }
-      if (target === null) return null;
-      next.src = mapInto(target, f.src);
-      if (rule.kind === 'nat' && (f.proto === 6 || f.proto === 17)) {
-        if (rule.targetPort !== null) next.srcPort = rule.targetPort;
-        else if (!rule.staticPort) {
-          note = `pf picks a source port in 1024-65535; the engine keeps ${f.srcPort} so replies can be traced`;
-        }
-      }
+      return next;
     }
-    const after =
-      field === 'destination'
-        ? endpoint(next.dst, ported(f) ? next.dstPort : null)
-        : endpoint(next.src, ported(f) ? next.srcPort : null);
-    return { facts: next, step: { stage: 'translate', kind: rule.kind, rule: ref, field, before, after, ...(note ? { note } : {}) } };
+    let target: Cidr | null = null;
+    if (rule.target?.kind === 'cidr') target = cidr(rule.target.cidr);
+    else if (rule.target?.kind === 'interface') {
+      const key = rule.target.interface;
+      const own = ruleset.interfaces
+        .find((i) => i.key === key)
+        ?.addresses.cidrs.find((c) => c.includes(':') === (f.family === 6));
+      if (own === undefined) return null;
+      target = cidr(own);
+    }
+    if (target === null) return null;
+    next.src = mapInto(target, f.src);
+    if (rule.kind === 'nat' && rule.targetPort !== null && ported(f)) next.srcPort = rule.targetPort;
+    return next;
+  };
+
+  /** The trace's record of a translation (built only when someone reads it). */
+  const stepOf = (rule: PfNatRule, before: PacketFacts, after: PacketFacts): TranslationStep => {
+    const destination = rule.kind === 'rdr' || (rule.kind === 'binat' && before.direction === 'in');
+    const port = ported(before);
+    const note =
+      rule.kind === 'nat' && port && rule.targetPort === null && !rule.staticPort
+        ? `pf picks a source port in 1024-65535; the engine keeps ${before.srcPort} so replies can be traced`
+        : undefined;
+    return {
+      stage: 'translate',
+      kind: rule.kind,
+      rule: { index: rule.index, text: rule.text, origin: rule.origin },
+      field: destination ? 'destination' : 'source',
+      before: destination ? endpoint(before.dst, port ? before.dstPort : null) : endpoint(before.src, port ? before.srcPort : null),
+      after: destination ? endpoint(after.dst, port ? after.dstPort : null) : endpoint(after.src, port ? after.srcPort : null),
+      ...(note ? { note } : {}),
+    };
   };
 
   const natStates = new Map<string, NatState>();
@@ -255,7 +272,7 @@ export function withNat(inner: Evaluator, ruleset: PfRuleset): Evaluator {
     // States first: a reply of a translated connection (in its translated form) matches and is translated back.
     const state = natStates.get(key(f));
     if (state !== undefined && (state.passByNat || inner.states.has(f))) {
-      const { step } = state;
+      const step = state.step();
       const back: TranslationStep = {
         ...step,
         stage: 'reply',
@@ -281,7 +298,8 @@ export function withNat(inner: Evaluator, ruleset: PfRuleset): Evaluator {
         : `the packet is translated by "${found.rule.text}" to an address known only at run time (give it with --facts); the verdict cannot be known`;
       return unknownResult(f, [{ stage: 'translate', kind: found.rule.kind, rule: ref, field: 'destination', before: '', after: '' }], why, base);
     }
-    const { facts: translated, step } = applied;
+    const translated = applied;
+    const step = stepOf(found.rule, f, translated);
     if (!found.certain) {
       // Whether the rule matches depends on a run-time set: both branches must agree.
       const plain = inner.evaluate(packet, { trace: false });
@@ -291,7 +309,7 @@ export function withNat(inner: Evaluator, ruleset: PfRuleset): Evaluator {
     }
     if (found.rule.pass) {
       const result = inner.evaluate(toPacket(translated), { trace: false });
-      natStates.set(reverseKey(translated), { passByNat: true, step });
+      natStates.set(reverseKey(translated), { passByNat: true, step: () => step });
       passStates++;
       const passed: EvaluationResult = {
         ...result,
@@ -307,7 +325,7 @@ export function withNat(inner: Evaluator, ruleset: PfRuleset): Evaluator {
       return decorate(passed, [step], withTrace);
     }
     const result = inner.evaluate(toPacket(translated), options);
-    if (result.stateCreated) natStates.set(reverseKey(translated), { passByNat: false, step });
+    if (result.stateCreated) natStates.set(reverseKey(translated), { passByNat: false, step: () => step });
     return decorate(result, [step], withTrace);
   };
 
@@ -319,14 +337,17 @@ export function withNat(inner: Evaluator, ruleset: PfRuleset): Evaluator {
   const verdictOfFacts = (f: PacketFacts): Verdict => {
     f.interface = resolveInterface(inner.compiled, f.interface);
     if (passStates > 0 && natStates.get(key(f))?.passByNat === true) return 'pass';
-    if (candidates(f).length === 0 || inner.states.has(f)) return inner.verdictOfFacts(f);
+    if (candidates(f).length === 0) return inner.verdictOfFacts(f);
     const found = lookup(f);
-    if (found === null || found.rule.no) return inner.verdictOfFacts(f);
+    if (found === null || found.rule.no || inner.states.has(f)) return inner.verdictOfFacts(f);
     const applied = found.certain && !found.rule.pass && found.rule.target !== null ? apply(found.rule, f) : null;
     if (applied === null) return evaluate(toPacket(f), { trace: false }).verdict;
-    const result = inner.verdictOfFacts(applied.facts);
-    if (result === 'pass' && inner.states.has(applied.facts)) {
-      natStates.set(reverseKey(applied.facts), { passByNat: false, step: applied.step });
+    // `f` may be the caller's scratch object: keep a copy for the step a later trace may show.
+    const before: PacketFacts = { ...f, src: copyIp(f.src), dst: copyIp(f.dst) };
+    const rule = found.rule;
+    const result = inner.verdictOfFacts(applied);
+    if (result === 'pass' && inner.states.has(applied)) {
+      natStates.set(reverseKey(applied), { passByNat: false, step: () => stepOf(rule, before, applied) });
     }
     return result;
   };
