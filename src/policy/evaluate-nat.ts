@@ -1,6 +1,6 @@
 /**
  * @module NAT in front of the filter: pf's translation step for a packet that matches no state
- * (docs/reference/pfsense-nat.md §N2, docs/adr/0120). For each new packet pf looks up the translation rules of its
+ * (docs/reference/pfsense-nat.md §2, docs/adr/0120). For each new packet pf looks up the translation rules of its
  * interface and direction — outbound binat then nat, inbound rdr then binat; the first match decides, a `no` rule
  * means "do not translate" — rewrites the packet, and only then evaluates the filter rules, which therefore see the
  * translated addresses in both directions (docs/reference/pf-semantics.md §2.2). `rdr pass` skips the filter rules.
@@ -155,7 +155,7 @@ export function withNat(inner: Evaluator, ruleset: PfRuleset): Evaluator {
     );
   };
 
-  // pf_get_translation (pfsense-nat.md §N2): outbound binat before nat, inbound rdr before binat.
+  // pf_get_translation (docs/reference/pfsense-nat.md §2): outbound binat before nat, inbound rdr before binat.
   const outboundOrder = [...rules.filter((r) => r.kind === 'binat'), ...rules.filter((r) => r.kind === 'nat')];
   const inboundOrder = [...rules.filter((r) => r.kind === 'rdr'), ...rules.filter((r) => r.kind === 'binat')];
   // Candidates per interface and direction, so most packets (no translation rule where they are) skip NAT at once.

@@ -601,7 +601,7 @@ export interface PfInterface {
 
 /**
  * One pf translation rule, in the order pfSense writes them (binat, then outbound nat, then rdr). pf consults, per
- * packet, outbound binat then nat, inbound rdr then binat (docs/reference/pfsense-nat.md §N2). Addresses are resolved
+ * packet, outbound binat then nat, inbound rdr then binat (docs/reference/pfsense-nat.md §2). Addresses are resolved
  * like filter rules.
  */
 export interface PfNatRule {

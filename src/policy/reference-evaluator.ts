@@ -230,7 +230,7 @@ export class ReferenceEvaluator {
   }
 
   /**
-   * NAT, plainly (docs/reference/pfsense-nat.md §N2): for a packet without a state, the first translation rule on
+   * NAT, plainly (docs/reference/pfsense-nat.md §2): for a packet without a state, the first translation rule on
    * its interface and direction — out: binat then nat; in: rdr then binat — rewrites it, and the filter then sees the rewritten
    * packet. Static address sets only; `rdr pass` is not modelled here.
    */

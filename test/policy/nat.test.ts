@@ -50,7 +50,7 @@ function session(config: PolicyConfig) {
 
 const inbound = 'wan in tcp 93.184.216.34:40000 -> 85.10.20.2:8443 flags S';
 
-describe('port forwards: rdr before the inbound filter (pfsense-nat.md §N2, pf-semantics.md §2.2)', () => {
+describe('port forwards: rdr before the inbound filter (docs/reference/pfsense-nat.md §2, docs/reference/pf-semantics.md §2.2)', () => {
   it('a forwarded packet is translated, then passed by the associated filter rule on the internal address', () => {
     const result = session(baseConfig({ rules: [linkedRule], nat: nat({ portForwards: [forward()] }) }))(inbound);
     expect(result.verdict).toBe('pass');
@@ -134,7 +134,7 @@ describe('port forwards: rdr before the inbound filter (pfsense-nat.md §N2, pf-
   });
 });
 
-describe('outbound NAT modes (pfsense-nat.md §N3)', () => {
+describe('outbound NAT modes (docs/reference/pfsense-nat.md §3)', () => {
   const out = 'wan out tcp 192.168.1.50:40000 -> 8.8.8.8:443 flags S';
   const manual = {
     interface: 'wan',
@@ -188,7 +188,7 @@ describe('outbound NAT modes (pfsense-nat.md §N3)', () => {
   });
 });
 
-describe('1:1 (binat) both ways (pfsense-nat.md §N4)', () => {
+describe('1:1 (binat) both ways (docs/reference/pfsense-nat.md §4)', () => {
   const config = baseConfig({
     rules: [userRule({ interface: 'wan', destination: { kind: 'address', value: '192.168.1.20', not: false }, descr: 'to the mapped host' })],
     nat: nat({
@@ -221,7 +221,7 @@ describe('1:1 (binat) both ways (pfsense-nat.md §N4)', () => {
   });
 });
 
-describe('NAT reflection settings (pfsense-nat.md §N5)', () => {
+describe('NAT reflection settings (docs/reference/pfsense-nat.md §5)', () => {
   const fromLan = 'lan in tcp 192.168.1.50:40000 -> 85.10.20.2:8443 flags S';
   const reflect = (reflection: NatConfig['reflection'], mode?: PortForwardConfig['natReflection']) =>
     session(baseConfig({ nat: nat({ reflection, portForwards: [forward(mode ? { natReflection: mode } : {})] }) }))(fromLan);

@@ -89,7 +89,7 @@ const Interface = Type.Object(
 const Reflection = Type.Optional(Type.Enum(['enable', 'purenat', 'disable']));
 const Family = Type.Enum(['inet', 'inet6']);
 
-/** `<nat>` (docs/reference/pfsense-nat.md §N1). */
+/** `<nat>` (docs/reference/pfsense-nat.md §1). */
 const Nat = Type.Object(
   {
     portForwards: Type.Array(

@@ -552,7 +552,7 @@ class XmlImport {
 
   /**
    * `<nat>`: port forwards (`<rule>`), `<outbound>` mode and rules, `<onetoone>`, and the `<system>` reflection
-   * switches (docs/reference/pfsense-nat.md §N1). Absent when the config has no `<nat>` and outbound NAT is automatic
+   * switches (docs/reference/pfsense-nat.md §1). Absent when the config has no `<nat>` and outbound NAT is automatic
    * by default — pfSense still generates automatic outbound rules then, so `nat` is always returned.
    */
   private nat(): { nat: NatConfig } {
