@@ -45,6 +45,14 @@ interface NatState {
 
 type Tri = boolean | 'unknown';
 
+const ORIGIN_WORDS: Record<PfNatRule['origin']['kind'], string> = {
+  'port-forward': 'port forward',
+  'one-to-one': '1:1 mapping',
+  reflection: 'NAT reflection',
+  outbound: 'outbound NAT',
+  'outbound-automatic': 'outbound NAT',
+};
+
 function key(f: Pick<PacketFacts, 'proto' | 'src' | 'dst' | 'srcPort' | 'dstPort'>): string {
   return `${f.proto}|${formatIp(f.src)}|${f.srcPort}|${formatIp(f.dst)}|${f.dstPort}`;
 }
@@ -237,10 +245,14 @@ export function withNat(inner: Evaluator, ruleset: PfRuleset): Evaluator {
   let passStates = 0;
 
   const describe = (step: TranslationStep): string => {
-    const what = step.rule.origin.kind === 'port-forward' ? 'port forward' : step.rule.origin.kind === 'one-to-one' ? '1:1 mapping' : step.rule.origin.kind === 'reflection' ? 'NAT reflection' : 'outbound NAT';
+    const what = ORIGIN_WORDS[step.rule.origin.kind];
     const name = step.rule.origin.descr ? ` "${step.rule.origin.descr}"` : '';
-    const lead = step.stage === 'reply' ? 'Reply of a translated connection: pf translates it back' : 'Translated before filtering';
-    return `${lead} by ${step.kind} rule ${step.rule.index} (${what}${name}): ${step.field} ${step.before} -> ${step.after}.${step.note ? ` (${step.note}.)` : ''}`;
+    const lead =
+      step.stage === 'reply'
+        ? 'Reply of a translated connection: pf translates it back'
+        : 'Translated before filtering';
+    const note = step.note ? ` (${step.note}.)` : '';
+    return `${lead} by ${step.kind} rule ${step.rule.index} (${what}${name}): ${step.field} ${step.before} -> ${step.after}.${note}`;
   };
 
   const decorate = (result: EvaluationResult, steps: TranslationStep[], withTrace: boolean): EvaluationResult => {
@@ -282,7 +294,17 @@ export function withNat(inner: Evaluator, ruleset: PfRuleset): Evaluator {
       };
       if (state.passByNat) {
         const result = inner.evaluate(packet, { trace: false });
-        return decorate({ ...result, verdict: 'pass', decidedBy: 'state', rule: null, reply: null, trace: [], stateCreated: false, explanation: `PASS: ${result.packet} matches the state of an rdr pass (no filter rule involved).` }, [back], withTrace);
+        const passed: EvaluationResult = {
+          ...result,
+          verdict: 'pass',
+          decidedBy: 'state',
+          rule: null,
+          reply: null,
+          trace: [],
+          stateCreated: false,
+          explanation: `PASS: ${result.packet} matches the state of an rdr pass (no filter rule involved).`,
+        };
+        return decorate(passed, [back], withTrace);
       }
       return decorate(inner.evaluate(packet, options), [back], withTrace);
     }
@@ -293,10 +315,23 @@ export function withNat(inner: Evaluator, ruleset: PfRuleset): Evaluator {
     if (applied === null || found.rule.target === null) {
       const base = inner.evaluate(packet, { trace: false });
       const ref = { index: found.rule.index, text: found.rule.text, origin: found.rule.origin };
-      const why = found.rule.target === null
-        ? `the packet reaches ${found.rule.origin.kind === 'reflection' ? 'NAT reflection in NAT + proxy mode, which hands it to a proxy on the firewall' : 'a translation the engine does not model'} (${found.rule.text}); the verdict cannot be known`
-        : `the packet is translated by "${found.rule.text}" to an address known only at run time (give it with --facts); the verdict cannot be known`;
-      return unknownResult(f, [{ stage: 'translate', kind: found.rule.kind, rule: ref, field: 'destination', before: '', after: '' }], why, base);
+      const reaches =
+        found.rule.origin.kind === 'reflection'
+          ? 'NAT reflection in NAT + proxy mode, which hands it to a proxy on the firewall'
+          : 'a translation the engine does not model';
+      const why =
+        found.rule.target === null
+          ? `the packet reaches ${reaches} (${found.rule.text}); the verdict cannot be known`
+          : `the packet is translated by "${found.rule.text}" to an address known only at run time (give it with --facts); the verdict cannot be known`;
+      const step: TranslationStep = {
+        stage: 'translate',
+        kind: found.rule.kind,
+        rule: ref,
+        field: 'destination',
+        before: '',
+        after: '',
+      };
+      return unknownResult(f, [step], why, base);
     }
     const translated = applied;
     const step = stepOf(found.rule, f, translated);
@@ -304,8 +339,12 @@ export function withNat(inner: Evaluator, ruleset: PfRuleset): Evaluator {
       // Whether the rule matches depends on a run-time set: both branches must agree.
       const plain = inner.evaluate(packet, { trace: false });
       const other = inner.evaluate(toPacket(translated), options);
-      if (plain.verdict === other.verdict) return decorate(other, [{ ...step, note: `whether ${found.rule.text} applies depends on run-time contents; the verdict is the same either way` }], withTrace);
-      return unknownResult(f, [step], `whether "${found.rule.text}" translates it depends on run-time contents (${plain.verdict} without, ${other.verdict} with the translation)`, other);
+      if (plain.verdict === other.verdict) {
+        const note = `whether ${found.rule.text} applies depends on run-time contents; the verdict is the same either way`;
+        return decorate(other, [{ ...step, note }], withTrace);
+      }
+      const why = `whether "${found.rule.text}" translates it depends on run-time contents (${plain.verdict} without, ${other.verdict} with the translation)`;
+      return unknownResult(f, [step], why, other);
     }
     if (found.rule.pass) {
       const result = inner.evaluate(toPacket(translated), { trace: false });
@@ -320,7 +359,9 @@ export function withNat(inner: Evaluator, ruleset: PfRuleset): Evaluator {
         trace: [],
         skippedRules: 0,
         stateCreated: true,
-        explanation: `PASS: ${result.packet} is passed by "rdr pass" without evaluating any filter rule (filter.inc writes "rdr pass" when the port forward's filter rule association is "Pass").`,
+        explanation:
+          `PASS: ${result.packet} is passed by "rdr pass" without evaluating any filter rule ` +
+          `(filter.inc writes "rdr pass" when the port forward's filter rule association is "Pass").`,
       };
       return decorate(passed, [step], withTrace);
     }
