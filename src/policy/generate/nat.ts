@@ -115,16 +115,37 @@ class NatGenerator {
       const external = parseCidr(rule.external);
       const to = this.address(rule.destination, rule.ipprotocol);
       if (entry === undefined || internal === null || external === null || to === null || internal.family !== external.family) {
-        this.warn(`1:1 "${rule.descr}" (#${configIndex + 1}) has an interface, internal, external or destination address the engine cannot resolve; left out`, rule.descr);
+        this.warn(
+          `1:1 "${rule.descr}" (#${configIndex + 1}) has an interface, internal, external or destination address the engine cannot resolve; left out`,
+          rule.descr,
+        );
         continue;
       }
       const internalText = formatCidr(internal);
       const externalText = formatCidr(parseCidr(`${rule.external}/${internal.prefix}`) ?? external);
       const origin = { kind: 'one-to-one' as const, configIndex, descr: rule.descr };
-      const base = { on: { interfaces: [entry.key], negate: false }, af: rule.ipprotocol, protocols: null, fromPort: null, toPort: null, targetPort: null, staticPort: false, pass: false };
+      const base = {
+        on: { interfaces: [entry.key], negate: false },
+        af: rule.ipprotocol,
+        protocols: null,
+        fromPort: null,
+        toPort: null,
+        targetPort: null,
+        staticPort: false,
+        pass: false,
+      };
       const sn = internal.prefix === (internal.family === 4 ? 32 : 128) ? '' : `/${internal.prefix}`;
       if (rule.noBinat) {
-        out.push({ ...base, kind: 'binat', no: true, from: cidrs([internalText]), to, target: null, origin, text: `no binat on ${entry.device} ${rule.ipprotocol} from ${internalText} to ${specText(to)}` });
+        out.push({
+          ...base,
+          kind: 'binat',
+          no: true,
+          from: cidrs([internalText]),
+          to,
+          target: null,
+          origin,
+          text: `no binat on ${entry.device} ${rule.ipprotocol} from ${internalText} to ${specText(to)}`,
+        });
         continue;
       }
       out.push({
@@ -149,7 +170,9 @@ class NatGenerator {
           to: cidrs([externalText]),
           target: { kind: 'cidr', cidr: internalText },
           origin: { ...origin, kind: 'reflection' },
-          text: `rdr on { ${list.map((e) => e.device).join(' ')} } ${rule.ipprotocol} from ${specText(to)} to ${rule.external}${sn} -> ${hostText(internalText)} bitmask`,
+          text:
+            `rdr on { ${list.map((e) => e.device).join(' ')} } ${rule.ipprotocol} from ${specText(to)} ` +
+            `to ${rule.external}${sn} -> ${hostText(internalText)} bitmask`,
         });
       }
     }
@@ -170,13 +193,24 @@ class NatGenerator {
         const fromPort = this.ports(rule.sourcePort);
         const toPort = this.ports(rule.destinationPort);
         const target = rule.target === '' ? null : parseCidr(rule.targetSubnet === undefined ? rule.target : `${rule.target}/${rule.targetSubnet}`);
-        if (entry === undefined || from === null || to === null || fromPort === 'bad' || toPort === 'bad' || (rule.target !== '' && target === null)) {
-          this.warn(`outbound NAT rule "${rule.descr}" (#${configIndex + 1}) has an interface, address, port or target the engine cannot resolve (aliases as targets are not modelled); left out`, rule.descr);
+        const unresolved =
+          entry === undefined || from === null || to === null || fromPort === 'bad' || toPort === 'bad';
+        if (unresolved || (rule.target !== '' && target === null)) {
+          this.warn(
+            `outbound NAT rule "${rule.descr}" (#${configIndex + 1}) has an interface, address, port or target the engine cannot resolve (aliases as targets are not modelled); left out`,
+            rule.descr,
+          );
           continue;
         }
         const natPort = rule.natPort ? Number(rule.natPort) : null;
         out.push(
-          this.natRule(entry, af, rule.protocol ?? null, from, fromPort, to, toPort, target === null ? null : formatCidr(target), rule.noNat, rule.staticPort, Number.isInteger(natPort) ? natPort : null, origin),
+          this.natRule(entry, af, rule.protocol ?? null, from, fromPort, to, toPort, {
+            target: target === null ? null : formatCidr(target),
+            no: rule.noNat,
+            staticPort: rule.staticPort,
+            natPort: Number.isInteger(natPort) ? natPort : null,
+            origin,
+          }),
         );
       }
     }
@@ -218,7 +252,13 @@ class NatGenerator {
         // The source is a macro, so filter_nat_rules_generate_if writes one rule per family (l.2040-2056).
         for (const af of ['inet', 'inet6'] as const) {
           const family = hosts.filter((h) => h.includes(':') === (af === 'inet6'));
-          const rule = this.natRule(entry, af, null, cidrs(family), null, ANY, dstPort, null, false, staticPort, null, { kind: 'outbound-automatic', descr });
+          const rule = this.natRule(entry, af, null, cidrs(family), null, ANY, dstPort, {
+            target: null,
+            no: false,
+            staticPort,
+            natPort: null,
+            origin: { kind: 'outbound-automatic', descr },
+          });
           out.push({ ...rule, text: definition + rule.text.replace(` from ${specText(cidrs(family))} `, ` from ${macro} `) });
           definition = '';
         }
@@ -236,12 +276,15 @@ class NatGenerator {
     fromPort: PortSpec | null,
     to: AddressSpec,
     toPort: PortSpec | null,
-    target: string | null,
-    no: boolean,
-    staticPort: boolean,
-    natPort: number | null,
-    origin: PfNatRule['origin'],
+    how: {
+      target: string | null;
+      no: boolean;
+      staticPort: boolean;
+      natPort: number | null;
+      origin: PfNatRule['origin'];
+    },
   ): DraftNat {
+    const { target, no, staticPort, natPort, origin } = how;
     const own = af === 'inet' ? entry.ipv4 : entry.ipv6;
     const resolved: PfNatRule['target'] =
       target !== null
@@ -296,7 +339,10 @@ class NatGenerator {
       const localPort = portsApply && rule.localPort ? parsePortEntry(rule.localPort) : null;
       const origin = { kind: 'port-forward' as const, configIndex, descr: rule.descr };
       if (entry === undefined || from === null || to === null || fromPort === 'bad' || toPort === 'bad' || (target === null && !rule.noRdr)) {
-        this.warn(`port forward "${rule.descr}" (#${configIndex + 1}) has an interface, address, port or target the engine cannot resolve; left out`, rule.descr);
+        this.warn(
+          `port forward "${rule.descr}" (#${configIndex + 1}) has an interface, address, port or target the engine cannot resolve; left out`,
+          rule.descr,
+        );
         continue;
       }
       const first = toPort?.ranges[0]?.from ?? null;
@@ -305,7 +351,11 @@ class NatGenerator {
       const protoText = protocols === null ? '' : protocols.length > 1 ? ' proto { tcp udp }' : ` proto ${protocols[0]}`;
       const src = `${specText(from)}${fromPort ? ` port ${portsText(fromPort)}` : ''}`;
       const dst = `${specText(to)}${toPort ? ` port ${portsText(toPort)}` : ''}`;
-      const arrow = rule.noRdr ? '' : ` -> ${hostText(target as string)}${targetPort !== null ? ` port ${targetPort}${toPort && toPort.ranges[0] && toPort.ranges[0].to !== toPort.ranges[0].from ? `:${targetPort + toPort.ranges[0].to - toPort.ranges[0].from}` : ''}` : ''}`;
+      // A range keeps its length: `port 8000:8010 -> … port 9000:9010` (l.2661-2670).
+      const range = toPort?.ranges[0];
+      const end = range && targetPort !== null && range.to !== range.from ? `:${targetPort + range.to - range.from}` : '';
+      const local = targetPort !== null ? ` port ${targetPort}${end}` : '';
+      const arrow = rule.noRdr ? '' : ` -> ${hostText(target as string)}${local}`;
       const base: DraftNat = {
         kind: 'rdr',
         no: rule.noRdr,
@@ -347,7 +397,8 @@ class NatGenerator {
         origin: { ...origin, kind: 'reflection' },
         text:
           type === 'proxy'
-            ? `# NAT reflection (NAT + proxy) for "${rule.descr}" on { ${list.map((e) => e.device).join(' ')} }: redirected to a proxy on 127.0.0.1 (not modelled)`
+            ? `# NAT reflection (NAT + proxy) for "${rule.descr}" on { ${list.map((e) => e.device).join(' ')} }: ` +
+              'redirected to a proxy on 127.0.0.1 (not modelled)'
             : `rdr ${pass ? 'pass ' : ''}on { ${list.map((e) => e.device).join(' ')} } ${af}${protoText} from ${src} to ${dst}${arrow}`,
       };
       out.push(reflected);
