@@ -295,3 +295,31 @@ describe('nat-2.7.xml: config.xml <nat> import and expected traces', () => {
     expect(r.translations?.at(-1)?.after ?? null).toBe(after);
   });
 });
+
+describe('bad NAT input', () => {
+  it('a JSON model with an unknown outbound mode is refused naming the field', () => {
+    const config = { ...baseConfig(), nat: { ...nat(), outbound: { mode: 'manual', rules: [] } } };
+    expect(() => loadPolicy(JSON.stringify(config))).toThrow(expect.objectContaining({ field: 'nat.outbound.mode' }));
+  });
+
+  it('a port forward to an unresolvable target is left out with POL045, not silently dropped', () => {
+    const { ruleset } = loadPolicy(
+      JSON.stringify(baseConfig({ nat: nat({ portForwards: [forward({ target: 'NoSuchAlias' })] }) })),
+    );
+    expect(ruleset.nat?.some((r) => r.kind === 'rdr')).toBe(false);
+    expect(ruleset.warnings.find((w) => w.code === 'POL045')?.message).toContain('port forward "web" (#1)');
+    // The warning travels inside traces on WAN, where the forward would have applied.
+    const result = createEvaluator(ruleset).evaluate(parsePacketLine(inbound));
+    expect(result.warnings.map((w) => w.code)).toContain('POL045');
+  });
+
+  it('an XML outbound mode pfSense does not know generates no outbound NAT and is reported', () => {
+    const xml = readFileSync(new URL('./fixtures/nat-2.7.xml', import.meta.url), 'utf8').replace(
+      '<mode>hybrid</mode>',
+      '<mode>sideways</mode>',
+    );
+    const { ruleset } = loadPolicy(xml);
+    expect(ruleset.nat?.some((r) => r.kind === 'nat')).toBe(false);
+    expect(ruleset.warnings.map((w) => w.message)).toContainEqual(expect.stringContaining('nat.outbound.mode "sideways"'));
+  });
+});

@@ -85,7 +85,6 @@ const Interface = Type.Object(
   strict,
 );
 
-/** The JSON model schema; `version` 1. */
 const Reflection = Type.Optional(Type.Enum(['enable', 'purenat', 'disable']));
 const Family = Type.Enum(['inet', 'inet6']);
 
@@ -160,6 +159,7 @@ const Nat = Type.Object(
   strict,
 );
 
+/** The JSON model schema; `version` 1. */
 export const PolicyConfigSchema = Type.Object(
   {
     version: Type.Literal(1),
