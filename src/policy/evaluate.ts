@@ -26,7 +26,9 @@ import {
   staticMismatch,
   type UnknownFact,
 } from './compiled.ts';
-import type { PfRule, PfRuleset } from './model.ts';
+import { type TranslationStep, withNat } from './evaluate-nat.ts';
+import type { PfRule, PfRuleset, PolicyWarning } from './model.ts';
+import { canChangeVerdict } from './warnings.ts';
 import {
   formatPacket,
   type Packet,
@@ -43,7 +45,8 @@ import {
 import { type StateEntry, StateTable } from './state-table.ts';
 
 export type Verdict = 'pass' | 'block' | 'reject' | 'unknown';
-export type DecidedBy = 'rule' | 'state' | 'default';
+/** `nat`: an `rdr pass` passed the packet without filter rules (docs/adr/0150-nat-before-filtering.md). */
+export type DecidedBy = 'rule' | 'state' | 'default' | 'nat';
 export type Reply = 'tcp-rst' | 'icmp-unreach-port' | null;
 
 /** The rule that decided (or created the state that decided), as a person finds it in the GUI. */
@@ -107,8 +110,15 @@ export interface EvaluationResult {
   possibilities?: PossibleOutcome[];
   /** Defaults applied to the packet (`TCP flags S assumed`). */
   assumptions: string[];
+  /**
+   * Import/generation warnings that can change this answer: those about the packet's interface, its groups and
+   * floating rules, and those about no tab in particular (docs/adr/0152-honest-inputs-and-runtime-facts.md). Empty when none; filled by `evaluate()`.
+   */
+  warnings: PolicyWarning[];
   /** The decision in one readable paragraph. */
   explanation: string;
+  /** NAT translations applied, in order, each with the rule that made it (docs/adr/0150-nat-before-filtering.md). Absent = none. */
+  translations?: TranslationStep[];
 }
 
 export interface EvaluateOptions {
@@ -153,6 +163,14 @@ export function ruleRef(rule: PfRule): RuleRef {
 
 function verdictOf(action: PfRule['action']): Exclude<Verdict, 'unknown'> {
   return action === 'pass' ? 'pass' : action === 'reject' ? 'reject' : 'block';
+}
+
+/**
+ * The verdict names the effect on this packet (docs/adr/0151-verdict-names-the-effect.md): a `reject` rule that sends nothing back (ICMP, or a
+ * TCP RST) drops the packet exactly like `block`, so the verdict is `block`; the trace keeps the rule's action.
+ */
+export function effectOf<V extends Verdict>(verdict: V, facts: PacketFacts): V | 'block' {
+  return verdict === 'reject' && replyFor(verdict, facts) === null ? 'block' : verdict;
 }
 
 /** pf `block return` (docs/reference/pf-semantics.md §2.6, docs/adr/0055): RST for TCP (not to a RST), ICMP unreachable for non-ICMP. */
@@ -488,20 +506,21 @@ function explain(
   if (result.decidedBy === 'state' && result.rule !== null && result.state !== undefined) {
     return `${head} matches an existing state created by ${describeRule(result.rule)} for "${result.state.createdBy}", so it passes without any rule being evaluated (states are checked first).`;
   }
-  if (result.possibilities !== undefined && (result.verdict === 'unknown' || result.ruleCertain === false)) {
+  if (result.possibilities !== undefined && result.verdict !== 'unknown' && result.ruleCertain === false) {
+    // Every possibility ends in the same verdict: one line, not a list (docs/adr/0151-verdict-names-the-effect.md).
+    const count = result.possibilities.length;
+    return `${head} whatever the run-time contents: all ${count} possibilities end in ${result.verdict} (shown: ${
+      result.rule ? describeRule(result.rule) : 'the default pass'
+    }, as the known contents say).${replyText}`;
+  }
+  if (result.possibilities !== undefined && result.verdict === 'unknown') {
     const options = result.possibilities
       .map(
         (p) =>
           `${p.assuming.length > 0 ? `if ${p.assuming.join(' and ')}` : 'otherwise'}: ${p.verdict} by ${p.rule ? describeRule(p.rule) : 'the default pass'}`,
       )
       .join('; ');
-    const lead =
-      result.verdict === 'unknown'
-        ? 'the verdict cannot be known from the configuration alone'
-        : `the verdict is ${result.verdict} either way; the deciding rule depends on run-time contents (shown: ${
-            result.rule ? describeRule(result.rule) : 'the default pass'
-          }, as the dynamic sets' known entries say)`;
-    return `${head}: ${lead} — ${options}.`;
+    return `${head}: the verdict cannot be known from the configuration alone — ${options}.`;
   }
   if (result.decidedBy === 'default' || result.rule === null) {
     return `${head}: no rule matched, and pf passes what no rule matches.`;
@@ -511,7 +530,11 @@ function explain(
     ? 'It is a quick rule, so it decides as soon as it matches'
     : 'It is not quick and it is the last rule that matched, so it decides';
   const state = result.stateCreated ? ' The packet creates a state, so replies will pass by state.' : '';
-  return `${head} is decided by ${describeRule(result.rule)}. ${why}.${state}${replyText}`;
+  const silentReject =
+    rule.action === 'reject' && result.verdict === 'block'
+      ? ' The rule is reject, but pf sends nothing back for this packet (ICMP, or a TCP RST), so it is simply dropped.'
+      : '';
+  return `${head} is decided by ${describeRule(result.rule)}. ${why}.${state}${replyText}${silentReject}`;
 }
 
 /** Creates an evaluation session with its own state table. Accepts a ruleset or an already compiled one. */
@@ -542,6 +565,20 @@ export function createEvaluator(ruleset: PfRuleset | CompiledRuleset): Evaluator
   // Evaluation is synchronous, so one scratch context per session is never shared by two packets at once.
   const scratch = newContext();
 
+  const caveatMemo = new Map<string, PolicyWarning[]>();
+  const caveatsFor = (iface: string): PolicyWarning[] => {
+    let found = caveatMemo.get(iface);
+    if (found === undefined) {
+      const tabs = new Set(['floating', iface]);
+      for (const entry of compiled.source.interfaces) if (entry.members?.includes(iface)) tabs.add(entry.key);
+      found = compiled.source.warnings.filter(
+        (w) => canChangeVerdict(w) && (w.ref?.tab === undefined || tabs.has(w.ref.tab)),
+      );
+      caveatMemo.set(iface, found);
+    }
+    return found;
+  };
+
   // Per rule index, so a decision does not visit the (large, scattered) model rule objects.
   const ruleVerdicts = compiled.rules.map((r) => verdictOf(r.rule.action));
   const ruleKeepsState = compiled.rules.map((r) => createsState(r.rule));
@@ -552,8 +589,8 @@ export function createEvaluator(ruleset: PfRuleset | CompiledRuleset): Evaluator
    * leaf shares, or, when only the verdict agrees, the one under the known contents (every unknown fact false);
    * and whether a state is created (a known pass where every possible deciding rule keeps state).
    */
-  const settle = (explored: Explored[]): Settled => {
-    const verdicts = new Set(explored.map((e) => verdictOfIndex(e.ruleIndex)));
+  const settle = (explored: Explored[], facts: PacketFacts): Settled => {
+    const verdicts = new Set(explored.map((e) => effectOf(verdictOfIndex(e.ruleIndex), facts)));
     const first = explored[0] as Explored;
     const certain = explored.every((e) => e.ruleIndex === first.ruleIndex);
     if (verdicts.size !== 1) return { verdict: 'unknown', shown: null, certain: false, createsState: false };
@@ -585,12 +622,13 @@ export function createEvaluator(ruleset: PfRuleset | CompiledRuleset): Evaluator
     if (typeof decision !== 'number') {
       const explored = explore(ctx, decideUnder);
       if (explored === null) return 'unknown';
-      const settled = settle(explored);
+      const settled = settle(explored, ctx.facts);
       if (settled.createsState && settled.shown !== null) maybeCreateState(ctx.facts, settled.shown);
       return settled.verdict;
     }
     if (decision >= 0) maybeCreateState(ctx.facts, decision);
-    return verdictOfIndex(decision);
+    const decided = verdictOfIndex(decision);
+    return decided === 'reject' ? effectOf(decided, ctx.facts) : decided;
   };
 
   const maybeCreateState = (facts: PacketFacts, ruleIndex: number): boolean =>
@@ -600,7 +638,11 @@ export function createEvaluator(ruleset: PfRuleset | CompiledRuleset): Evaluator
     const withTrace = options.trace !== false;
     const ctx = contextOfFacts(packetFacts(packet), newContext());
     const { facts } = ctx;
-    const base = { packet: formatPacket(facts), assumptions: facts.assumptions };
+    const base = {
+      packet: formatPacket(facts),
+      assumptions: facts.assumptions,
+      warnings: withTrace ? caveatsFor(facts.interface) : [],
+    };
     const finish = (result: Omit<EvaluationResult, 'explanation'>): EvaluationResult => ({
       ...result,
       explanation: withTrace ? explain(result, facts, compiled) : '',
@@ -630,7 +672,7 @@ export function createEvaluator(ruleset: PfRuleset | CompiledRuleset): Evaluator
     if (typeof decision === 'number') {
       const ruleIndex = decision;
       const rule = ruleIndex < 0 ? null : (compiled.rules[ruleIndex] as CompiledRule).rule;
-      const verdictNow = rule === null ? 'pass' : verdictOf(rule.action);
+      const verdictNow = rule === null ? 'pass' : effectOf(verdictOf(rule.action), facts);
       return finish({
         ...base,
         verdict: verdictNow,
@@ -660,7 +702,7 @@ export function createEvaluator(ruleset: PfRuleset | CompiledRuleset): Evaluator
     const possibilities: PossibleOutcome[] = explored.map(({ ruleIndex, assuming }) => {
       const rule = ruleIndex < 0 ? null : (compiled.rules[ruleIndex] as CompiledRule).rule;
       return {
-        verdict: rule === null ? 'pass' : verdictOf(rule.action),
+        verdict: rule === null ? 'pass' : effectOf(verdictOf(rule.action), facts),
         decidedBy: rule === null ? 'default' : 'rule',
         rule: rule === null ? null : ruleRef(rule),
         assuming: assuming.map(
@@ -668,7 +710,7 @@ export function createEvaluator(ruleset: PfRuleset | CompiledRuleset): Evaluator
         ),
       };
     });
-    const settled = settle(explored);
+    const settled = settle(explored, facts);
     const shown =
       settled.shown === null || settled.shown < 0
         ? null
@@ -687,5 +729,7 @@ export function createEvaluator(ruleset: PfRuleset | CompiledRuleset): Evaluator
     });
   };
 
-  return { compiled, evaluate, verdict, verdictOfFacts, states };
+  const filter: Evaluator = { compiled, evaluate, verdict, verdictOfFacts, states };
+  // Translation rules put pf's NAT step in front of the filter; rulesets without any pay nothing (docs/adr/0150-nat-before-filtering.md).
+  return compiled.source.nat !== undefined && compiled.source.nat.length > 0 ? withNat(filter, compiled.source) : filter;
 }

@@ -255,6 +255,94 @@ export interface PolicyConfig {
   dhcpRelay?: { ipv4: string[]; ipv6: string[] };
   /** NAT port forwards present with reflection enabled (adds the NAT-reflection pass). */
   natReflection: boolean;
+  /** `<nat>`: port forwards, 1:1 and outbound NAT (docs/reference/pfsense-nat.md). Absent = no NAT configured. Additive. */
+  nat?: NatConfig;
+}
+
+/** NAT reflection mode of a port forward or 1:1 entry (`<natreflection>`); absent = the system default. */
+export type NatReflectionMode = 'enable' | 'purenat' | 'disable';
+
+/** One port forward (`<nat><rule>`), in config order. */
+export interface PortForwardConfig {
+  /** Interface key (`<interface>`; empty = `wan`). */
+  interface: string;
+  ipprotocol: 'inet' | 'inet6';
+  /** `<protocol>`: `tcp`, `udp`, `tcp/udp`, `icmp`, `any`, … */
+  protocol: string;
+  source: RuleEndpoint;
+  /** The external destination and its port (range `80-90` or a port alias). */
+  destination: RuleEndpoint;
+  /** `<target>`: the internal IP address or host alias. */
+  target: string;
+  /** `<local-port>`: the first internal port (a range maps one to one); empty = same port. */
+  localPort?: string;
+  /** `<associated-rule-id>`: the linked filter rule's id, `pass` for `rdr pass`, empty for none. */
+  associatedRuleId?: string;
+  /** `<nordr/>`: `no rdr` (exclude from redirection). */
+  noRdr: boolean;
+  disabled: boolean;
+  natReflection?: NatReflectionMode;
+  descr: string;
+}
+
+/** Outbound NAT mode (`<nat><outbound><mode>`); absent in XML = `automatic`. */
+export type OutboundNatMode = 'automatic' | 'hybrid' | 'advanced' | 'disabled';
+
+/** One manual outbound NAT rule (`<nat><outbound><rule>`). */
+export interface OutboundNatConfig {
+  interface: string;
+  /** `inet`, `inet6` or absent (both / from the addresses). */
+  ipprotocol?: 'inet' | 'inet6';
+  /** `<protocol>`; absent = any. */
+  protocol?: string;
+  /** `<source><network>`: CIDR, alias or `any`. */
+  source: string;
+  sourcePort?: string;
+  /** `<destination><network>` or `any`; `not` = `<destination><not/>`. */
+  destination: string;
+  destinationNot: boolean;
+  destinationPort?: string;
+  /** `<target>`: empty = the interface address; an IP, a subnet (with `targetSubnet`) or an alias. */
+  target: string;
+  targetSubnet?: number;
+  /** `<natport>`: a fixed translated source port. */
+  natPort?: string;
+  /** `<staticnatport/>`: keep the source port. */
+  staticPort: boolean;
+  /** `<nonat/>`: `no nat` (do not translate). */
+  noNat: boolean;
+  disabled: boolean;
+  descr: string;
+}
+
+/** One 1:1 mapping (`<nat><onetoone>`). */
+export interface OneToOneConfig {
+  interface: string;
+  ipprotocol: 'inet' | 'inet6';
+  /** `<external>`: the external address (the internal `source` subnet's size applies). */
+  external: string;
+  /** `<source>`: the internal address or subnet. */
+  source: RuleEndpoint;
+  /** `<destination>`: which peers the mapping applies to (usually any). */
+  destination: RuleEndpoint;
+  /** `<nobinat/>`: `no binat`. */
+  noBinat: boolean;
+  disabled: boolean;
+  natReflection?: NatReflectionMode;
+  descr: string;
+}
+
+/** `<nat>` plus the system switches that shape it. */
+export interface NatConfig {
+  portForwards: PortForwardConfig[];
+  outbound: { mode: OutboundNatMode; rules: OutboundNatConfig[] };
+  oneToOne: OneToOneConfig[];
+  /**
+   * `<system>` reflection switches: `disablenatreflection` (port forwards default to no reflection),
+   * `enablenatreflectionpurenat` (default mode pure NAT instead of NAT + proxy), `enablebinatreflection` (1:1
+   * reflection), `enablenatreflectionhelper` (automatic outbound NAT for reflection).
+   */
+  reflection: { disabled: boolean; pureNat: boolean; binat: boolean; helper: boolean };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -511,6 +599,45 @@ export interface PfInterface {
   hasGateway: boolean;
 }
 
+/**
+ * One pf translation rule, in the order pfSense writes them (binat, then outbound nat, then rdr). pf consults, per
+ * packet, outbound binat then nat, inbound rdr then binat (docs/reference/pfsense-nat.md §2). Addresses are resolved
+ * like filter rules.
+ */
+export interface PfNatRule {
+  index: number;
+  kind: 'nat' | 'rdr' | 'binat';
+  /** `no nat` / `no rdr` / `no binat`: a match ends the search without translating. */
+  no: boolean;
+  /** `rdr pass`: the redirected packet passes without filter rule evaluation. */
+  pass: boolean;
+  on: InterfaceSpec;
+  af: AddressFamily;
+  protocols: string[] | null;
+  /** For binat: `from` is the internal address (outbound match); inbound packets match `to` = `target`. */
+  from: AddressSpec;
+  fromPort: PortSpec | null;
+  to: AddressSpec;
+  toPort: PortSpec | null;
+  /**
+   * The translation target: an address or subnet (`cidr`; a subnet maps host bits one to one for binat and rdr
+   * `bitmask`), or the interface's current address (`interface`, pf `(em0)`, dynamic when DHCP).
+   */
+  target: { kind: 'cidr'; cidr: string } | { kind: 'interface'; interface: string } | null;
+  /** rdr: first internal port (a range keeps its offset); nat: a fixed port. null = unchanged / pf chooses. */
+  targetPort: number | null;
+  /** nat: `static-port` (source port kept). Without it pf picks a port in 1024-65535. */
+  staticPort: boolean;
+  origin: {
+    kind: 'port-forward' | 'outbound' | 'outbound-automatic' | 'one-to-one' | 'reflection';
+    /** 0-based index in its config list (`<nat><rule>`, `<outbound><rule>`, `<onetoone>`). */
+    configIndex?: number;
+    descr: string;
+  };
+  /** pf text as rules.debug prints it. */
+  text: string;
+}
+
 /** A note line in the generated text (a skipped rule, a section header), placed before rule `beforeIndex`. */
 export interface RulesetNote {
   beforeIndex: number;
@@ -554,6 +681,8 @@ export interface PfRuleset {
   notes: RulesetNote[];
   /** Everything reported while importing and generating. */
   warnings: PolicyWarning[];
+  /** Translation rules (rules.debug's NAT section). Absent = none. Additive. */
+  nat?: PfNatRule[];
 }
 
 /** pfSense's `$vpn_and_ppp_ifs` (globals.inc): rule tabs that are interface groups behind the scenes. */

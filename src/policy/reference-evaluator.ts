@@ -8,7 +8,7 @@
  * Packets must name their interface by its key (no description/device lookup).
  */
 import { type Cidr, cidrContains, formatIp, type IpAddress, parseCidr } from '../net/ip.ts';
-import type { AddressMatch, AddressSet, PfRule, PfRuleset, PortSpec } from './model.ts';
+import type { AddressMatch, AddressSet, PfNatRule, PfRule, PfRuleset, PortSpec } from './model.ts';
 import {
   icmpTypeNumber,
   type Packet,
@@ -25,6 +25,8 @@ export interface ReferenceResult {
   ruleIndex: number | null;
   reply: 'tcp-rst' | 'icmp-unreach-port' | null;
   stateCreated: boolean;
+  /** The packet after NAT (`src:port -> dst:port`) when a translation rule rewrote it; absent otherwise. */
+  translated?: string;
 }
 
 /** Unknown facts beyond this many are not enumerated; the answer is then `unknown`. */
@@ -227,8 +229,80 @@ export class ReferenceEvaluator {
     return decisive;
   }
 
+  /**
+   * NAT, plainly (docs/reference/pfsense-nat.md §2): for a packet without a state, the first translation rule on
+   * its interface and direction — out: binat then nat; in: rdr then binat — rewrites it, and the filter then sees the rewritten
+   * packet. Static address sets only; `rdr pass` is not modelled here.
+   */
+  private translate(p: PacketFacts): { packet: PacketFacts; text: string } | null {
+    const nat = this.ruleset.nat ?? [];
+    const within = (text: string, ip: IpAddress) => {
+      const c = parseCidr(text);
+      return c !== null && cidrContains(c, ip);
+    };
+    const inSpec = (spec: PfNatRule['from'], ip: IpAddress) =>
+      (this.address(spec.match, spec.negate, ip) as boolean) === true;
+    const portOk = (spec: PortSpec | null, port: number) =>
+      spec === null || ((p.proto === 6 || p.proto === 17) && spec.ranges.some((r) => r.from <= port && port <= r.to));
+    const order: Array<PfNatRule['kind']> = p.direction === 'out' ? ['binat', 'nat'] : ['rdr', 'binat'];
+    for (const rule of order.flatMap((kind) => nat.filter((r) => r.kind === kind))) {
+      if (!rule.on.interfaces.includes(p.interface) || (rule.af === 'inet' ? 4 : 6) !== p.family) continue;
+      if (rule.protocols !== null && !rule.protocols.map(protocolNumber).includes(p.proto)) continue;
+      const target = rule.target?.kind === 'cidr' ? rule.target.cidr : null;
+      let hit: boolean;
+      if (rule.kind === 'binat') {
+        hit =
+          p.direction === 'out'
+            ? inSpec(rule.from, p.src) && inSpec(rule.to, p.dst)
+            : target !== null && within(target, p.dst) && inSpec(rule.to, p.src);
+      } else {
+        hit =
+          (rule.kind === 'rdr') === (p.direction === 'in') &&
+          inSpec(rule.from, p.src) &&
+          portOk(rule.fromPort, p.srcPort) &&
+          inSpec(rule.to, p.dst) &&
+          portOk(rule.toPort, p.dstPort);
+      }
+      if (!hit) continue;
+      if (rule.no || target === null) return null;
+      const out: PacketFacts = { ...p };
+      const swapHost = (net: string, ip: IpAddress): IpAddress => {
+        const c = parseCidr(net) as Cidr;
+        const bits = (c.family === 4 ? 32 : 128) - c.prefix;
+        if (c.family === 4 && ip.family === 4) {
+          const host = bits === 32 ? ip.value : ip.value % 2 ** bits;
+          return { family: 4, value: c.network + host };
+        }
+        const value = ip.value as bigint;
+        return { family: 6, value: (c.network as bigint) + (value % 2n ** BigInt(bits)) };
+      };
+      if (rule.kind === 'rdr' || (rule.kind === 'binat' && p.direction === 'in')) {
+        const internal = rule.kind === 'binat' && rule.from.match.kind === 'cidrs' ? (rule.from.match.cidrs[0] as string) : target;
+        out.dst = swapHost(internal, p.dst);
+        if (rule.targetPort !== null && (p.proto === 6 || p.proto === 17)) {
+          out.dstPort = rule.targetPort + p.dstPort - (rule.toPort?.ranges[0]?.from ?? p.dstPort);
+        }
+      } else {
+        out.src = swapHost(target, p.src);
+        if (rule.kind === 'nat' && rule.targetPort !== null && (p.proto === 6 || p.proto === 17)) out.srcPort = rule.targetPort;
+      }
+      const ported = p.proto === 6 || p.proto === 17;
+      const end = (ip: IpAddress, port: number) => (!ported ? formatIp(ip) : ip.family === 6 ? `[${formatIp(ip)}]:${port}` : `${formatIp(ip)}:${port}`);
+      return { packet: out, text: `${end(out.src, out.srcPort)} -> ${end(out.dst, out.dstPort)}` };
+    }
+    return null;
+  }
+
   evaluate(packet: Packet): ReferenceResult {
-    const p = packetFacts(packet);
+    const original = packetFacts(packet);
+    const ifBound = this.ruleset.statePolicy === 'if-bound';
+    if (this.states.some((s) => stateMatches(s.packet, original, ifBound))) return this.evaluateFacts(original);
+    const translated = this.translate(original);
+    if (translated === null) return this.evaluateFacts(original);
+    return { ...this.evaluateFacts(translated.packet), translated: translated.text };
+  }
+
+  private evaluateFacts(p: PacketFacts): ReferenceResult {
     const ifBound = this.ruleset.statePolicy === 'if-bound';
     const state = this.states.find((s) => stateMatches(s.packet, p, ifBound));
     if (state !== undefined) {
@@ -253,9 +327,11 @@ export class ReferenceEvaluator {
       const facts = new Map(names.map((name, i) => [name, ((bits >> i) & 1) === 1]));
       outcomes.push(this.decide(p, facts));
     }
+    // A reject that sends nothing back (ICMP, a TCP RST) is a block in effect (docs/adr/0151-verdict-names-the-effect.md).
+    const silent = isIcmp(p) || (p.proto === 6 && (p.tcpFlags & 4) !== 0);
     const verdictOf = (index: number) => {
       const action = index < 0 ? 'pass' : (this.ruleset.rules[index] as PfRule).action;
-      return action === 'pass' ? 'pass' : action === 'reject' ? 'reject' : 'block';
+      return action === 'pass' ? 'pass' : action === 'reject' && !silent ? 'reject' : 'block';
     };
     const verdicts = new Set(outcomes.map(verdictOf));
     if (verdicts.size !== 1) {

@@ -98,11 +98,30 @@ export const WARNING_CATALOG = {
   POL043: {
     severity: 'warning',
     meaning:
-      'IPsec peer cannot be placed (DNS name or unknown interface); its IKE/ESP service rules are left out',
+      'IPsec peer given by DNS name (its rules use a run-time table, answers unknown) or on an unknown interface (left out)',
+  },
+  POL044: {
+    severity: 'warning',
+    meaning: 'config.xml version differs from pfSense 2.7.2 (23.3); migrations pfSense would apply are not reproduced',
+  },
+  POL045: {
+    severity: 'error',
+    meaning: 'NAT entry cannot be resolved or modelled (interface, address, alias target); left out, or its answers are unknown',
   },
 } as const satisfies Record<string, { severity: WarningSeverity; meaning: string }>;
 
 export type WarningCode = keyof typeof WARNING_CATALOG;
+
+/** Warnings that describe pfSense's own behaviour faithfully (a disabled rule or interface is not loaded). */
+const NEVER_A_CAVEAT: ReadonlySet<string> = new Set(['POL001', 'POL031']);
+
+/**
+ * Whether a warning can change a verdict (something left out, unmodelled or known only at run time); these are
+ * repeated inside every trace result they may concern (docs/adr/0152-honest-inputs-and-runtime-facts.md).
+ */
+export function canChangeVerdict(warning: PolicyWarning): boolean {
+  return !NEVER_A_CAVEAT.has(warning.code);
+}
 
 /** Builds a warning with the catalog severity. */
 export function policyWarning(

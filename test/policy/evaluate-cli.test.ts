@@ -3,7 +3,7 @@
  * and a `--packets` sequence with one state table, human and JSON output, and errors with exit code 2.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -187,5 +187,67 @@ describe('portcullis policy trace', () => {
     const { code, stderr } = await trace('--config', config, '--packets', file('obj.json', '{"packet":{}}'));
     expect(code).toBe(2);
     expect(stderr).toContain('must hold a JSON array of steps');
+  });
+
+  // Issue 12 item 2 (docs/adr/0152-honest-inputs-and-runtime-facts.md): warnings that can change the answer inside the result; --facts resolves them.
+  const wanGui = () =>
+    file(
+      'wan-gui.xml',
+      readFileSync(config, 'utf8').replace(
+        '<filter>',
+        '<filter><rule><type>pass</type><interface>wan</interface><ipprotocol>inet</ipprotocol><protocol>tcp</protocol><source><any/></source><destination><network>wanip</network><port>443</port></destination><descr>GUI from WAN</descr></rule>',
+      ),
+    );
+  const toWan = 'wan in tcp 93.184.216.34:40000 -> 203.0.113.9:443 flags S';
+
+  it('an answer that depends on the DHCP WAN address is unknown and lists the warning in text and JSON', async () => {
+    const path = wanGui();
+    const text = await trace('--config', path, '--packet', toWan);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^UNKNOWN: /);
+    expect(text.stdout).toMatch(/Warnings that can change this answer:\n {2}POL030 interface wan gets its address at run time/);
+    const json = await trace('--config', path, '--json', '--packet', toWan);
+    expect(JSON.parse(json.stdout).warnings.map((w: { code: string }) => w.code)).toContain('POL030');
+  });
+
+  it('--facts gives the WAN address: the answer becomes definite and the applied fact is listed', async () => {
+    const facts = file('facts.json', JSON.stringify({ interfaces: { wan: { ipv4: '203.0.113.9/24' } } }));
+    const { code, stdout, stderr } = await trace('--config', wanGui(), '--facts', facts, '--packet', toWan);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^PASS: .* decided by user rule 1 on the wan tab "GUI from WAN"/);
+    expect(stderr).toContain('fact: interface wan ipv4 is 203.0.113.9/24');
+  });
+
+  it.each([
+    ['not JSON', '{', /--facts .* is not valid JSON/],
+    ['a bad address', JSON.stringify({ tables: { x: ['nope'] } }), /invalid --facts .*: facts\.tables\.x\[0\]: "nope" is not an address or CIDR/],
+    ['an interface the config lacks', JSON.stringify({ interfaces: { opt9: { ipv4: '10.0.0.1/24' } } }), /invalid --facts: facts\.interfaces\.opt9: no interface/],
+  ])('a facts file with %s is refused with exit code 2', async (_name, content, message) => {
+    const { code, stderr } = await trace('--config', config, '--facts', file('bad-facts.json', content), '--packet', toWan);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(message);
+  });
+
+  it('a truncated config is refused with line and column', async () => {
+    const truncated = file('truncated.xml', readFileSync(config, 'utf8').slice(0, 2000));
+    const { code, stderr } = await trace('--config', truncated, '--packet', toWan);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/invalid --config .*: config: not well-formed XML at line \d+, column \d+/);
+  });
+
+  it('a port forward is traced with its translation step in text and JSON (issue 12 item 1)', async () => {
+    const natConfig = fileURLToPath(new URL('./fixtures/nat-2.7.xml', import.meta.url));
+    const line = 'wan in tcp 93.184.216.34:40000 -> 85.10.20.2:8443 flags S';
+    const text = await trace('--config', natConfig, '--packet', line);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(
+      /^Translated before filtering by rdr rule \d+ \(port forward "Web server"\): destination 85\.10\.20\.2:8443 -> 192\.168\.1\.10:443\. PASS: tcp 93\.184\.216\.34:40000 -> 192\.168\.1\.10:443/,
+    );
+    const json = JSON.parse((await trace('--config', natConfig, '--json', '--packet', line)).stdout);
+    expect(json.translations[0]).toMatchObject({
+      kind: 'rdr',
+      rule: { text: 'rdr on igb0 inet proto tcp from any to 85.10.20.2 port 8443 -> 192.168.1.10 port 443' },
+    });
+    expect(json.rule.descr).toBe('NAT Web server');
   });
 });

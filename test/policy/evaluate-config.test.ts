@@ -388,7 +388,9 @@ describe('addresses, reject, inet46 (docs/reference/pf-semantics.md §1.3, §1.5
       withRules([userRule({ descr: 'reject all', interface: 'wan', type: 'reject' })]),
       line,
     );
-    expect(summary(result)).toBe('reject by wan#1 "reject all"');
+    // A reject that sends nothing is a block in effect; the rule keeps its action (docs/adr/0151-verdict-names-the-effect.md).
+    expect(summary(result)).toBe(`${reply === null ? 'block' : 'reject'} by wan#1 "reject all"`);
+    expect(result.rule?.action).toBe('reject');
     expect(result.reply).toBe(reply);
   });
 });

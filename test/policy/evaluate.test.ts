@@ -363,8 +363,16 @@ describe('reject = block return (docs/reference/pf-semantics.md §2.6, PFCTL pf_
     ],
   ])('%s', (_name, packet, reply) => {
     const result = run(rules(), packet);
-    expect(result.verdict).toBe('reject');
+    // The verdict names the effect (docs/adr/0151-verdict-names-the-effect.md): a reject that sends nothing is a block; the rule stays reject.
+    expect(result.verdict).toBe(reply === null ? 'block' : 'reject');
+    expect(result.rule?.action).toBe('reject');
     expect(result.reply).toBe(reply);
+  });
+
+  it('a silent reject explains that the reject rule sends nothing and the packet is dropped', () => {
+    const result = run(rules(), pkt('wan', 'in', 'icmp', '8.8.8.8', '198.51.100.2', 'echoreq'));
+    expect(result.explanation).toMatch(/^BLOCK: .*The rule is reject, but pf sends nothing back/);
+    expect(result.trace.find((t) => t.result === 'match')?.action).toBe('reject');
   });
 
   it('block (drop) sends nothing', () => {
@@ -515,7 +523,10 @@ describe('unknown: dynamic aliases and schedules (docs/adr/0053)', () => {
     expect(result).toMatchObject({ verdict: 'block', decidedBy: 'rule', ruleCertain: false });
     expect(result.rule?.index).toBe(0);
     expect(result.possibilities?.map((p) => p.rule?.index).sort()).toEqual([0, 4]);
-    expect(result.explanation).toContain('either way');
+    // Issue 12 item 3 (docs/adr/0151-verdict-names-the-effect.md): one line saying the verdict holds everywhere, not the list of possibilities.
+    expect(result.explanation).toContain('whatever the run-time contents: all 2 possibilities end in block');
+    expect(result.explanation).not.toContain(' if ');
+    expect(result.explanation.split('\n')).toHaveLength(1);
   });
 
   it('an address in the set\'s excludes is definitely not a member (AddressSet.excludes)', () => {

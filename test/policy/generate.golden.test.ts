@@ -51,6 +51,17 @@ const cases: Array<[string, string[]]> = [
     ],
   ],
   [
+    'nat-2.7',
+    [
+      'binat on igb0 inet from 192.168.1.20 to any -> 85.10.20.5',
+      'no nat on $WAN inet from 192.168.1.0/24 to 198.18.0.0/15 # VPN provider without NAT',
+      'nat on $WAN inet from 192.168.1.128/25 to any -> 85.10.20.6/32 port 1024:65535  # Guests via .6',
+      'rdr on igb0 inet proto tcp from any to 85.10.20.2 port 8443 -> 192.168.1.10 port 443',
+      'rdr on { igb1 } inet proto tcp from any to 85.10.20.2 port 8443 -> 192.168.1.10 port 443',
+      'rdr pass on igb0 inet proto tcp from 81.2.69.142 to 85.10.20.2 port 2222 -> 192.168.1.11 port 22',
+    ],
+  ],
+  [
     'wan-only-2.7',
     [
       'block in log quick inet6 all ridentifier 1000000003 label "Block all IPv6"',

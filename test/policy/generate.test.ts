@@ -719,16 +719,29 @@ describe('generated system rules (docs/reference/pf-semantics.md §1.2, §1.7)',
     },
   );
 
+  it('a peer known only by DNS name gets its rules against a run-time table, and is reported (docs/adr/0152-honest-inputs-and-runtime-facts.md)', () => {
+    const ruleset = generate(
+      baseConfig({
+        vpn: {
+          openvpn: [],
+          ipsec: true,
+          l2tp: false,
+          pppoeServer: false,
+          ipsecPeers: [
+            { descr: 'D', interface: 'wan', remoteGateway: 'vpn.example.net', mobile: false, protocols: ['esp'] },
+          ],
+        },
+      }),
+    );
+    const rules = systemRules(ruleset, 'ipsec-service');
+    expect(rules).toHaveLength(6);
+    const inbound = rules.filter((r) => r.direction === 'in');
+    expect(inbound.every((r) => r.from.match.kind === 'table' && r.from.match.table === 'ipsec_peer_vpn.example.net')).toBe(true);
+    expect(ruleset.tables['ipsec_peer_vpn.example.net']).toMatchObject({ cidrs: [], dynamic: true });
+    expect(ruleset.warnings.map((w) => w.code)).toContain('POL043');
+  });
+
   it.each<[string, Partial<PolicyConfig['vpn']>, string | null]>([
-    [
-      'a peer known only by DNS name is reported',
-      {
-        ipsecPeers: [
-          { descr: 'D', interface: 'wan', remoteGateway: 'vpn.example.net', mobile: false, protocols: [] },
-        ],
-      },
-      'POL043',
-    ],
     [
       'a peer on a missing interface is reported',
       {

@@ -18,6 +18,7 @@ const sources = [
   'generate/system.ts',
   'generate/user.ts',
   'generate/index.ts',
+  'generate/nat.ts',
 ]
   .map((file) => readFileSync(new URL(`../../src/policy/${file}`, import.meta.url), 'utf8'))
   .join('\n');

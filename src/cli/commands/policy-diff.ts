@@ -141,8 +141,8 @@ Examples:
         if (error instanceof PacketError) fail(`bad --management (${error.field}): ${error.message}`);
         throw error;
       }
-      const before = loadPolicyOrExit(options.before, '--before').ruleset;
-      const after = loadPolicyOrExit(options.after, '--after').ruleset;
+      const before = loadPolicyOrExit(options.before, { option: '--before' }).ruleset;
+      const after = loadPolicyOrExit(options.after, { option: '--after' }).ruleset;
       if (!options.json) writeWarnings(after.warnings.filter((w) => w.severity === 'error'));
       const diff = diffRulesets(before, after);
       let lockout: LockoutCheck | null = null;

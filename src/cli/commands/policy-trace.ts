@@ -8,8 +8,10 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from '@commander-js/extra-typings';
 import { createEvaluator, type EvaluationResult } from '../../policy/evaluate.ts';
+import { parseRuntimeFacts, type RuntimeFacts } from '../../policy/facts.ts';
 import { PACKET_LINE_SYNTAX, type Packet, PacketError, parsePacketLine } from '../../policy/packet.ts';
-import { loadRulesetOrExit, writeWarnings } from './policy.ts';
+import { PolicyInputError } from '../../policy/warnings.ts';
+import { loadPolicyOrExit, writeWarnings } from './policy.ts';
 
 function fail(message: string): never {
   process.stderr.write(`error: ${message}\n`);
@@ -58,9 +60,31 @@ function formatTrace(result: EvaluationResult): string {
   return lines.join('\n');
 }
 
+/** Reads and validates `--facts` (docs/adr/0152-honest-inputs-and-runtime-facts.md); a bad file ends the process naming the field. */
+function readFacts(path: string): RuntimeFacts {
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    fail(code ? `cannot read --facts ${path}: ${code}` : `--facts ${path} is not valid JSON (${(error as Error).message})`);
+  }
+  try {
+    return parseRuntimeFacts(value);
+  } catch (error) {
+    if (error instanceof PolicyInputError) fail(`invalid --facts ${path}: ${error.message}`);
+    throw error;
+  }
+}
+
 function formatHuman(result: EvaluationResult): string {
   const parts = [result.explanation];
   if (result.assumptions.length > 0) parts.push(`Assumed: ${result.assumptions.join('; ')}.`);
+  if (result.warnings.length > 0) {
+    parts.push(
+      `Warnings that can change this answer:\n${result.warnings.map((w) => `  ${w.code} ${w.message}`).join('\n')}`,
+    );
+  }
   if (result.trace.length > 0) parts.push(`Trace:\n${formatTrace(result)}`);
   return `${parts.join('\n')}\n`;
 }
@@ -75,6 +99,10 @@ export function registerPolicyTrace(policy: Command): void {
     .option(
       '--packets <file>',
       'JSON array of steps, each with a "packet" object, evaluated in order with one state table',
+    )
+    .option(
+      '--facts <file>',
+      'run-time facts (JSON): {"interfaces":{"wan":{"ipv4":"a/p"}},"names":{"host":["ip"]},"tables":{"t":["cidr"]}}',
     )
     .option('--json', 'print the result (or, with --packets, an array of results) as JSON')
     .addHelpText(
@@ -92,8 +120,12 @@ Examples:
         fail('give exactly one of --packet "<line>" or --packets <file>');
       }
       const packets = options.packets !== undefined ? readPacketSteps(options.packets) : [];
-      const ruleset = loadRulesetOrExit(options.config);
-      if (!options.json) writeWarnings(ruleset.warnings.filter((w) => w.severity === 'error'));
+      const facts = options.facts === undefined ? undefined : readFacts(options.facts);
+      const { ruleset, factsApplied } = loadPolicyOrExit(options.config, { facts });
+      if (!options.json) {
+        writeWarnings(ruleset.warnings.filter((w) => w.severity === 'error'));
+        for (const line of factsApplied) process.stderr.write(`fact: ${line}\n`);
+      }
       const evaluator = createEvaluator(ruleset);
       try {
         if (options.packet !== undefined) {

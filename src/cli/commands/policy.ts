@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from '@commander-js/extra-typings';
+import type { RuntimeFacts } from '../../policy/facts.ts';
 import { loadPolicy } from '../../policy/import/index.ts';
 import type { PfRuleset, PolicyConfig, PolicyWarning } from '../../policy/model.ts';
 import { printRuleset } from '../../policy/print.ts';
@@ -48,12 +49,13 @@ export function loadRulesetOrExit(path: string): PfRuleset {
 
 /**
  * Like `loadRulesetOrExit`, also returning the imported config (lint reads trackers of left-out rules). `option`
- * names the command-line option the file came from in messages.
+ * names the command-line option the file came from in messages; `facts` are run-time facts applied to it
+ * (`--facts`).
  */
 export function loadPolicyOrExit(
   path: string,
-  option = '--config',
-): { config: PolicyConfig; ruleset: PfRuleset } {
+  { option = '--config', facts }: { option?: string; facts?: RuntimeFacts } = {},
+): { config: PolicyConfig; ruleset: PfRuleset; factsApplied: string[] } {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -64,10 +66,12 @@ export function loadPolicyOrExit(
     process.exit(2);
   }
   try {
-    return loadPolicy(text);
+    return loadPolicy(text, facts === undefined ? {} : { facts });
   } catch (error) {
     if (error instanceof PolicyInputError) {
-      process.stderr.write(`error: invalid ${option} ${path}: ${error.message}\n`);
+      const source = error.field.startsWith('facts') ? '--facts' : `${option} ${path}`;
+      process.stderr.write(`error: invalid ${source}: ${error.message}
+`);
       process.exit(2);
     }
     throw error;

@@ -8,6 +8,7 @@ import type { PfRule, PfRuleset, PfTable, PolicyConfig, PolicyWarning, RulesetNo
 import { policyWarning } from '../warnings.ts';
 import { resolveAliases } from './aliases.ts';
 import { buildInterfaces } from './interfaces.ts';
+import { generateNatRules } from './nat.ts';
 import type { DraftRule } from './rule.ts';
 import { generateSystemRules } from './system.ts';
 import { generateUserRules } from './user.ts';
@@ -87,6 +88,7 @@ export function generateRuleset(config: PolicyConfig, options: GenerateOptions =
     });
   };
   const system = generateSystemRules(config, ifs, warnings);
+  for (const t of system.tables) addTable(t);
   for (const [i, draft] of system.before.entries()) place(draft, i + 1);
   notes.push({ beforeIndex: rules.length, text: 'User-defined rules follow' });
   for (const item of generateUserRules(config, ifs, aliases, warnings)) {
@@ -95,6 +97,8 @@ export function generateRuleset(config: PolicyConfig, options: GenerateOptions =
   }
   if (system.after.length > 0) notes.push({ beforeIndex: rules.length, text: 'VPN Rules' });
   for (const [i, draft] of system.after.entries()) place(draft, system.before.length + i + 1);
+
+  const nat = generateNatRules(config, ifs, aliases, warnings);
 
   return {
     target: 'pfsense-2.7.2',
@@ -106,6 +110,7 @@ export function generateRuleset(config: PolicyConfig, options: GenerateOptions =
     rules,
     notes,
     warnings: dedupe(warnings),
+    ...(nat.length > 0 ? { nat } : {}),
   };
 }
 

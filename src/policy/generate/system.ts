@@ -5,7 +5,7 @@
  * generated; the importer reports the sections that would add them.
  */
 import { formatCidr, parseCidr } from '../../net/ip.ts';
-import type { AddressSpec, PfRule, PolicyConfig, PolicyWarning, SystemRuleKey } from '../model.ts';
+import type { AddressSpec, PfRule, PfTable, PolicyConfig, PolicyWarning, SystemRuleKey } from '../model.ts';
 import { policyWarning } from '../warnings.ts';
 import type { FamilyAddress, FilterIf, InterfaceModel } from './interfaces.ts';
 import { vipCidrs } from './interfaces.ts';
@@ -43,14 +43,28 @@ export function generateSystemRules(
   config: PolicyConfig,
   ifs: InterfaceModel,
   warnings: PolicyWarning[],
-): { before: DraftRule[]; after: DraftRule[] } {
+): { before: DraftRule[]; after: DraftRule[]; tables: PfTable[] } {
   const system = new SystemRules(config, ifs, warnings);
   const before = system.generate();
-  return { before, after: system.afterUserRules() };
+  const after = system.afterUserRules();
+  return { before, after, tables: [...system.dynamicTables.values()] };
+}
+
+/** The run-time table standing for an IPsec peer given by DNS name (printed `<ipsec_peer_vpn.example.com>`). */
+export function dnsPeerTable(hostname: string): string {
+  return `${DNS_PEER_TABLE_PREFIX}${hostname.toLowerCase()}`;
+}
+
+export const DNS_PEER_TABLE_PREFIX = 'ipsec_peer_';
+
+function isHostname(value: string): boolean {
+  return /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i.test(value);
 }
 
 class SystemRules {
   private readonly out: DraftRule[] = [];
+  /** Tables the generated rules use whose contents are known only at run time (DNS-named IPsec peers). */
+  readonly dynamicTables = new Map<string, PfTable>();
   private tracker = TRACKER_DEFAULT;
   private saved = TRACKER_DEFAULT;
   private antilockoutTracker = ANTILOCKOUT_TRACKER_START;
@@ -327,19 +341,34 @@ class SystemRules {
       let passOut = !peer.mobile;
       if (!peer.mobile) {
         const cidr = peer.remoteGateway === undefined ? null : parseCidr(peer.remoteGateway);
-        if (cidr === null) {
+        if (cidr === null && peer.remoteGateway !== undefined && isHostname(peer.remoteGateway)) {
+          // pfSense resolves the name at each filter reload and writes the address (ipsec.inc
+          // ipsec_get_phase1_dst): the peer is a run-time set, so answers about it are unknown until a facts
+          // file names the address (docs/adr/0152-honest-inputs-and-runtime-facts.md).
           this.warnings.push(
             policyWarning(
               'POL043',
               'config',
-              `IPsec peer "${peer.descr}" has remote gateway "${peer.remoteGateway ?? ''}", resolved by DNS at run time; its service rules are left out`,
+              `IPsec peer "${peer.descr}" has remote gateway "${peer.remoteGateway}", resolved by DNS at run time; traffic to and from it is unknown unless --facts resolves the name`,
+            ),
+          );
+          const name = dnsPeerTable(peer.remoteGateway);
+          this.dynamicTables.set(name, { name, cidrs: [], dynamic: true, source: 'system', descr: `IPsec peer ${peer.remoteGateway}` });
+          remote = table(name);
+        } else if (cidr === null) {
+          this.warnings.push(
+            policyWarning(
+              'POL043',
+              'config',
+              `IPsec peer "${peer.descr}" has no usable remote gateway "${peer.remoteGateway ?? ''}"; its service rules are left out`,
             ),
           );
           continue;
+        } else {
+          const text = formatCidr(cidr);
+          passOut = text !== '0.0.0.0/32' && text !== '::/128';
+          remote = cidrs([passOut ? text : text.includes(':') ? '::/0' : '0.0.0.0/0']);
         }
-        const text = formatCidr(cidr);
-        passOut = text !== '0.0.0.0/32' && text !== '::/128';
-        remote = cidrs([passOut ? text : text.includes(':') ? '::/0' : '0.0.0.0/0']);
       }
       const descr = (peer.descr || (peer.remoteGateway ?? 'any')).slice(0, 35);
       const iface = entry.config;

@@ -1,6 +1,7 @@
 /**
  * @module Policy input: a pfSense `config.xml` text or the equivalent JSON model, detected by content.
  */
+import { applyConfigFacts, applyTableFacts, type RuntimeFacts } from '../facts.ts';
 import { generateRuleset } from '../generate/index.ts';
 import type { PfRuleset, PolicyConfig, PolicyWarning } from '../model.ts';
 import { PolicyInputError } from '../warnings.ts';
@@ -15,7 +16,14 @@ export { importConfigXml } from './xml.ts';
  * Throws `PolicyInputError` naming the field for anything else or for invalid content.
  */
 export function importPolicyText(text: string): { config: PolicyConfig; warnings: PolicyWarning[] } {
-  const start = text.trimStart()[0];
+  const trimmed = text.trimStart();
+  if (trimmed === '') throw new PolicyInputError('config', 'the file is empty');
+  // pfSense and OPNsense encrypt a backup into an armoured block (pfSense crypt.inc encrypt_data / tagfile_reformat).
+  if (trimmed.startsWith('---- BEGIN config.xml ----')) {
+    const vendor = /^Version:\s*OPNsense/im.test(trimmed) ? 'an encrypted OPNsense backup' : 'an encrypted pfSense backup';
+    throw new PolicyInputError('config', `${vendor}: decrypt it first (Diagnostics > Backup & Restore, or openssl)`);
+  }
+  const start = trimmed[0];
   if (start === '<') return importConfigXml(text);
   if (start === '{') {
     let value: unknown;
@@ -32,8 +40,21 @@ export function importPolicyText(text: string): { config: PolicyConfig; warnings
   );
 }
 
-/** Reads a policy from text and generates its ruleset; import warnings come first in `ruleset.warnings`. */
-export function loadPolicy(text: string): { config: PolicyConfig; ruleset: PfRuleset } {
-  const { config, warnings } = importPolicyText(text);
-  return { config, ruleset: generateRuleset(config, { importWarnings: warnings }) };
+/**
+ * Reads a policy from text and generates its ruleset; import warnings come first in `ruleset.warnings`. Run-time
+ * `facts` (docs/adr/0152-honest-inputs-and-runtime-facts.md) are applied to the config before generation (addresses, names) and to the ruleset after
+ * (table contents); `factsApplied` says what they changed.
+ */
+export function loadPolicy(
+  text: string,
+  options: { facts?: RuntimeFacts } = {},
+): { config: PolicyConfig; ruleset: PfRuleset; factsApplied: string[] } {
+  const { config: imported, warnings } = importPolicyText(text);
+  if (options.facts === undefined) {
+    return { config: imported, ruleset: generateRuleset(imported, { importWarnings: warnings }), factsApplied: [] };
+  }
+  const { config, applied } = applyConfigFacts(imported, options.facts);
+  const generated = generateRuleset(config, { importWarnings: warnings });
+  const tables = applyTableFacts(generated, options.facts);
+  return { config, ruleset: tables.ruleset, factsApplied: [...applied, ...tables.applied] };
 }

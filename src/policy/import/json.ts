@@ -85,6 +85,80 @@ const Interface = Type.Object(
   strict,
 );
 
+const Reflection = Type.Optional(Type.Enum(['enable', 'purenat', 'disable']));
+const Family = Type.Enum(['inet', 'inet6']);
+
+/** `<nat>` (docs/reference/pfsense-nat.md §1). */
+const Nat = Type.Object(
+  {
+    portForwards: Type.Array(
+      Type.Object(
+        {
+          interface: Str,
+          ipprotocol: Family,
+          protocol: Str,
+          source: Endpoint,
+          destination: Endpoint,
+          target: Str,
+          localPort: Type.Optional(Str),
+          associatedRuleId: Type.Optional(Str),
+          noRdr: Bool,
+          disabled: Bool,
+          natReflection: Reflection,
+          descr: Str,
+        },
+        strict,
+      ),
+    ),
+    outbound: Type.Object(
+      {
+        mode: Type.Enum(['automatic', 'hybrid', 'advanced', 'disabled']),
+        rules: Type.Array(
+          Type.Object(
+            {
+              interface: Str,
+              ipprotocol: Type.Optional(Family),
+              protocol: Type.Optional(Str),
+              source: Str,
+              sourcePort: Type.Optional(Str),
+              destination: Str,
+              destinationNot: Bool,
+              destinationPort: Type.Optional(Str),
+              target: Str,
+              targetSubnet: Type.Optional(Type.Integer({ minimum: 0, maximum: 128 })),
+              natPort: Type.Optional(Str),
+              staticPort: Bool,
+              noNat: Bool,
+              disabled: Bool,
+              descr: Str,
+            },
+            strict,
+          ),
+        ),
+      },
+      strict,
+    ),
+    oneToOne: Type.Array(
+      Type.Object(
+        {
+          interface: Str,
+          ipprotocol: Family,
+          external: Str,
+          source: Endpoint,
+          destination: Endpoint,
+          noBinat: Bool,
+          disabled: Bool,
+          natReflection: Reflection,
+          descr: Str,
+        },
+        strict,
+      ),
+    ),
+    reflection: Type.Object({ disabled: Bool, pureNat: Bool, binat: Bool, helper: Bool }, strict),
+  },
+  strict,
+);
+
 /** The JSON model schema; `version` 1. */
 export const PolicyConfigSchema = Type.Object(
   {
@@ -185,6 +259,7 @@ export const PolicyConfigSchema = Type.Object(
     rules: Type.Array(Rule),
     dhcpRelay: Type.Optional(Type.Object({ ipv4: Type.Array(Str), ipv6: Type.Array(Str) }, strict)),
     natReflection: Bool,
+    nat: Type.Optional(Nat),
   },
   strict,
 );

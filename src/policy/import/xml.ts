@@ -3,7 +3,7 @@
  * parts (docs/reference/pf-semantics.md §1.6); sections that change the ruleset but are not modelled are reported (POL040).
  * Boolean tags are booleans by presence, as pfSense's `isset()` reads them (docs/adr/0031).
  */
-import { XMLParser } from 'fast-xml-parser';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { isIp, isIpv4, isIpv6 } from '../../net/ip.ts';
 import type {
   AliasConfig,
@@ -11,6 +11,11 @@ import type {
   InterfaceConfig,
   InterfaceGroupConfig,
   IpsecPeerConfig,
+  NatConfig,
+  NatReflectionMode,
+  OneToOneConfig,
+  OutboundNatConfig,
+  PortForwardConfig,
   Ipv4Mode,
   Ipv6Mode,
   PolicyConfig,
@@ -47,6 +52,7 @@ const REPEATED = new Set([
   'gateway_item',
   'schedule',
   'aliasurl',
+  'onetoone',
 ]);
 
 const ALIAS_TYPES: readonly AliasType[] = [
@@ -127,17 +133,65 @@ export function importConfigXml(text: string): { config: PolicyConfig; warnings:
     jPath: false,
     isArray: (name) => REPEATED.has(name),
   });
+  // The parser accepts a truncated document silently; the validator finds the first error with its position.
+  const valid = XMLValidator.validate(text);
+  if (valid !== true) {
+    const { line, col, msg } = valid.err;
+    throw new PolicyInputError('config', `not well-formed XML at line ${line}, column ${col}: ${msg}`);
+  }
   let document: XmlObject;
   try {
     document = parser.parse(text) as XmlObject;
   } catch (error) {
     throw new PolicyInputError('config', `not well-formed XML (${(error as Error).message})`);
   }
+  if (document.opnsense !== undefined) {
+    throw new PolicyInputError(
+      'opnsense',
+      'an OPNsense config.xml: this engine reproduces pfSense 2.7.2 only (OPNsense generates its ruleset differently)',
+    );
+  }
   const root = document.pfsense;
   if (root === undefined || typeof root !== 'object' || Array.isArray(root)) {
     throw new PolicyInputError('pfsense', 'not a pfSense config.xml: the <pfsense> root element is missing');
   }
-  return new XmlImport(root).run();
+  const imported = new XmlImport(root).run();
+  const version = configVersionWarning(typeof root.version === 'string' ? root.version : undefined);
+  if (version !== null) imported.warnings.unshift(version);
+  return imported;
+}
+
+/** `$g['latest_config']` of pfSense 2.7.2 (globals.inc l.85, commit ec956d34): the config version it writes. */
+export const TARGET_CONFIG_VERSION = '23.3';
+
+/**
+ * A config written by an older release is migrated by pfSense's upgrade code before use; the engine reads it as
+ * is, so what the migration would change is not reproduced (docs/adr/0152-honest-inputs-and-runtime-facts.md). A newer one may use what 2.7.2 lacks.
+ */
+function configVersionWarning(version: string | undefined): PolicyWarning | null {
+  if (version === undefined || version === '') {
+    return policyWarning('POL044', 'config', 'config.xml has no <version>; read as pfSense 2.7.2 (config version 23.3)');
+  }
+  const compare = compareVersions(version, TARGET_CONFIG_VERSION);
+  if (compare === 0) return null;
+  return policyWarning(
+    'POL044',
+    'config',
+    compare < 0
+      ? `config.xml version ${version} is older than pfSense 2.7.2 (config version ${TARGET_CONFIG_VERSION}); pfSense would migrate it on restore and the engine does not, so answers may differ`
+      : `config.xml version ${version} is newer than pfSense 2.7.2 (config version ${TARGET_CONFIG_VERSION}); settings added later are not modelled`,
+  );
+}
+
+function compareVersions(a: string, b: string): number {
+  const pa = a.split('.').map(Number);
+  const pb = b.split('.').map(Number);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (Number.isNaN(d)) return a < b ? -1 : 1;
+    if (d !== 0) return Math.sign(d);
+  }
+  return 0;
 }
 
 /** Reading helpers over the parsed tree; each method owns one section. */
@@ -158,6 +212,7 @@ class XmlImport {
       rules: this.rules(),
       ...this.dhcpRelay(),
       natReflection: this.natReflection(),
+      ...this.nat(),
     };
     this.unmodelledSections();
     return { config, warnings: this.warnings };
@@ -495,18 +550,108 @@ class XmlImport {
     });
   }
 
+  /**
+   * `<nat>`: port forwards (`<rule>`), `<outbound>` mode and rules, `<onetoone>`, and the `<system>` reflection
+   * switches (docs/reference/pfsense-nat.md §1). Absent when the config has no `<nat>` and outbound NAT is automatic
+   * by default — pfSense still generates automatic outbound rules then, so `nat` is always returned.
+   */
+  private nat(): { nat: NatConfig } {
+    const nat = child(this.root, 'nat');
+    const system = child(this.root, 'system');
+    const reflection = (node: XmlObject): NatReflectionMode | undefined => {
+      const mode = text(node, 'natreflection');
+      return mode === 'enable' || mode === 'purenat' || mode === 'disable' ? mode : undefined;
+    };
+    const family = (node: XmlObject): 'inet' | 'inet6' => (text(node, 'ipprotocol') === 'inet6' ? 'inet6' : 'inet');
+    const portForwards: PortForwardConfig[] = children(nat, 'rule').map((node) => {
+      const natReflection = reflection(node);
+      const localPort = text(node, 'local-port');
+      const associated = text(node, 'associated-rule-id');
+      return {
+        interface: text(node, 'interface') || 'wan',
+        ipprotocol: family(node),
+        protocol: (text(node, 'protocol') ?? 'any').toLowerCase(),
+        source: endpoint(child(node, 'source')),
+        destination: endpoint(child(node, 'destination')),
+        target: text(node, 'target') ?? '',
+        ...(localPort ? { localPort } : {}),
+        ...(associated ? { associatedRuleId: associated } : {}),
+        noRdr: has(node, 'nordr'),
+        disabled: has(node, 'disabled'),
+        ...(natReflection ? { natReflection } : {}),
+        descr: text(node, 'descr') ?? '',
+      };
+    });
+    const outboundNode = child(nat, 'outbound');
+    const rawMode = text(outboundNode, 'mode') ?? 'automatic';
+    const mode = (['automatic', 'hybrid', 'advanced', 'disabled'] as const).find((m) => m === rawMode);
+    if (mode === undefined) {
+      this.warnings.push(
+        policyWarning('POL042', 'config', `nat.outbound.mode "${rawMode}" is unknown; pfSense generates no outbound NAT rules for it`),
+      );
+    }
+    const rules: OutboundNatConfig[] = children(outboundNode, 'rule').map((node) => {
+      const source = child(node, 'source');
+      const destination = child(node, 'destination');
+      const ipprotocol = text(node, 'ipprotocol');
+      const protocol = text(node, 'protocol');
+      const sourcePort = text(node, 'sourceport');
+      const destinationPort = text(node, 'dstport');
+      const subnet = Number(text(node, 'target_subnet'));
+      const natPort = text(node, 'natport');
+      return {
+        interface: text(node, 'interface') ?? '',
+        ...(ipprotocol === 'inet' || ipprotocol === 'inet6' ? { ipprotocol } : {}),
+        ...(protocol && protocol !== 'any' ? { protocol: protocol.toLowerCase() } : {}),
+        source: has(source, 'any') ? 'any' : (text(source, 'network') ?? 'any'),
+        ...(sourcePort ? { sourcePort } : {}),
+        destination: has(destination, 'any') ? 'any' : (text(destination, 'network') ?? 'any'),
+        destinationNot: has(destination, 'not'),
+        ...(destinationPort ? { destinationPort } : {}),
+        target: text(node, 'target') ?? '',
+        ...(Number.isInteger(subnet) && text(node, 'target_subnet') ? { targetSubnet: subnet } : {}),
+        ...(natPort ? { natPort } : {}),
+        staticPort: has(node, 'staticnatport'),
+        noNat: has(node, 'nonat'),
+        disabled: has(node, 'disabled'),
+        descr: text(node, 'descr') ?? '',
+      };
+    });
+    const oneToOne: OneToOneConfig[] = children(nat, 'onetoone').map((node) => {
+      const natReflection = reflection(node);
+      return {
+        interface: text(node, 'interface') || 'wan',
+        ipprotocol: family(node),
+        external: text(node, 'external') ?? '',
+        source: endpoint(child(node, 'source')),
+        destination: endpoint(child(node, 'destination')),
+        noBinat: has(node, 'nobinat'),
+        disabled: has(node, 'disabled'),
+        ...(natReflection ? { natReflection } : {}),
+        descr: text(node, 'descr') ?? '',
+      };
+    });
+    return {
+      nat: {
+        portForwards,
+        // An unknown mode generates nothing (filter.inc switch default, l.2544); modelled as disabled.
+        outbound: { mode: mode ?? 'disabled', rules },
+        oneToOne,
+        reflection: {
+          disabled: has(system, 'disablenatreflection'),
+          pureNat: has(system, 'enablenatreflectionpurenat'),
+          binat: has(system, 'enablebinatreflection'),
+          helper: has(system, 'enablenatreflectionhelper'),
+        },
+      },
+    };
+  }
+
   /** Sections that add rules pfSense-side but are not modelled: reported, not dropped silently. */
   private unmodelledSections(): void {
     const nat = child(this.root, 'nat');
-    const natRules = children(nat, 'rule').length;
-    if (natRules > 0) {
-      this.warnings.push(
-        policyWarning(
-          'POL040',
-          'config',
-          `${natRules} NAT port forward(s) are not modelled: packets are evaluated as they arrive, without rdr/NAT translation`,
-        ),
-      );
+    if (children(nat, 'npt').length > 0) {
+      this.warnings.push(policyWarning('POL040', 'config', 'NPt (IPv6 network prefix translation) entries are not modelled'));
     }
     const sections: Array<[string, string]> = [
       ['captiveportal', 'captive portal rules'],
