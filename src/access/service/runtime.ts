@@ -421,7 +421,8 @@ export class AccessRuntime implements GrantNotifier {
     };
   }
 
-  private adapterFor(gatewayId: string): Promise<FirewallAdapter & { close(): Promise<void> }> {
+  /** The cached adapter of a gateway (built on first use, dropped by `gatewayChanged`). */
+  adapterFor(gatewayId: string): Promise<FirewallAdapter & { close(): Promise<void> }> {
     let adapter = this.adapters.get(gatewayId);
     if (adapter === undefined) {
       adapter = this.buildGatewayAdapter(gatewayId);

@@ -20,6 +20,8 @@ const DOMAIN_ERRORS: Record<DomainErrorCode, ErrorCode> = {
   not_found: 'PC_ERR_NOT_FOUND',
   conflict: 'PC_ERR_CONFLICT',
   rate_limited: 'PC_ERR_RATE_LIMITED',
+  capability_unavailable: 'PC_ERR_CAPABILITY_UNAVAILABLE',
+  device_error: 'PC_ERR_DEVICE',
 };
 
 /** Fastify's own client errors (body parser, content type) mapped to catalog codes. */

@@ -9,6 +9,7 @@ import { accessRuntimePlugin } from '../../access/service/plugin.ts';
 import { changesPrincipals } from '../plugins/access.ts';
 import { auditRoutes } from './audit.ts';
 import { edlRoutes } from './edl.ts';
+import { firewallLiveRoutes } from './firewall-live.ts';
 import { gatewayRoutes } from './gateways.ts';
 import { grantRoutes } from './grants.ts';
 import { knocRoutes } from './knocs.ts';
@@ -31,6 +32,7 @@ export const ROUTE_MODULES: readonly FastifyPluginAsync[] = [
   // Decorates `app.access` on the root (skip-override), so it must precede the access routes.
   accessRuntimePlugin,
   gatewayRoutes,
+  firewallLiveRoutes,
   knocRoutes,
   grantRoutes,
   portalRoutes,
