@@ -50,7 +50,10 @@ async function liveFor(
   return liveGateway(vendor, adapter);
 }
 
-const LogKind = Type.Union([Type.Literal('firewall'), Type.Literal('system')], { default: 'firewall' });
+const LogKind = Type.Optional(Type.Union([Type.Literal('firewall'), Type.Literal('system')], { default: 'firewall' }));
+/** An optional integer query value in [minimum, maximum]; the handler applies `fallback` (the documented default). */
+const Int = (minimum: number, maximum: number, fallback: number) =>
+  Type.Optional(Type.Integer({ minimum, maximum, default: fallback }));
 
 export const firewallLiveRoutes: FastifyPluginAsync = async (root) => {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
@@ -101,14 +104,14 @@ export const firewallLiveRoutes: FastifyPluginAsync = async (root) => {
         summary: 'Active pf states (connections), the first `limit` of the table, with its size',
         params: IdParams,
         querystring: Type.Object(
-          { limit: Type.Integer({ minimum: 1, maximum: 1_000, default: 100 }) },
+          { limit: Int(1, 1_000, 100) },
           { additionalProperties: false },
         ),
         response: { 200: LiveAnswer, ...ERROR_RESPONSES },
       },
     },
     async (request) =>
-      (await liveFor(request, request.params.id, 'firewall.view', 'live.connections')).connections(request.query.limit),
+      (await liveFor(request, request.params.id, 'firewall.view', 'live.connections')).connections(request.query.limit ?? 100),
   );
 
   app.get(
@@ -120,14 +123,14 @@ export const firewallLiveRoutes: FastifyPluginAsync = async (root) => {
         summary: 'The newest raw lines of the firewall or system log, oldest first',
         params: IdParams,
         querystring: Type.Object(
-          { type: LogKind, limit: Type.Integer({ minimum: 1, maximum: 1_000, default: 100 }) },
+          { type: LogKind, limit: Int(1, 1_000, 100) },
           { additionalProperties: false },
         ),
         response: { 200: LiveAnswer, ...ERROR_RESPONSES },
       },
     },
     async (request) =>
-      (await liveFor(request, request.params.id, 'firewall.view_logs', 'live.logs')).logs(request.query.type, request.query.limit),
+      (await liveFor(request, request.params.id, 'firewall.view_logs', 'live.logs')).logs(request.query.type ?? 'firewall', request.query.limit ?? 100),
   );
 
   app.get(
@@ -142,9 +145,9 @@ export const firewallLiveRoutes: FastifyPluginAsync = async (root) => {
         querystring: Type.Object(
           {
             type: LogKind,
-            interval_seconds: Type.Integer({ minimum: 1, maximum: 60, default: 2 }),
-            max_seconds: Type.Integer({ minimum: 1, maximum: 3_600, default: 300 }),
-            tail: Type.Integer({ minimum: 0, maximum: 100, default: 0 }),
+            interval_seconds: Int(1, 60, 2),
+            max_seconds: Int(1, 3_600, 300),
+            tail: Int(0, 100, 0),
           },
           { additionalProperties: false },
         ),
@@ -152,7 +155,7 @@ export const firewallLiveRoutes: FastifyPluginAsync = async (root) => {
       },
     },
     async (request, reply) => {
-      const { type, interval_seconds, max_seconds, tail } = request.query;
+      const { type = 'firewall', interval_seconds = 2, max_seconds = 300, tail = 0 } = request.query;
       const live = await liveFor(request, request.params.id, 'firewall.view_logs', 'live.logs');
       if (openStreams >= MAX_LOG_STREAMS) {
         throw new ApiError('PC_ERR_RATE_LIMITED', `At most ${MAX_LOG_STREAMS} log streams may be open.`, {
