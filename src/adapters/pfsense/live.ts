@@ -144,7 +144,7 @@ export class PfSenseLiveReads {
     return this.one('/api/v2/firewall/states/size', 'read the state table size');
   }
 
-  /** The newest `limit` raw lines of a log, oldest first (pfRest's log paging, pfrest-emulator.md §6.4). */
+  /** The newest `limit` raw lines of a log, oldest first (pfRest's log paging, docs/reference/pfrest-emulator.md §6.4). */
   async log(kind: 'firewall' | 'system', limit: number): Promise<string[]> {
     const path = `/api/v2/status/logs/${kind}`;
     const rows = await this.list(path, `read the ${kind} log`, PfSenseLiveReads.limited(limit));
