@@ -59,7 +59,10 @@ export function hasLiveCapability(vendor: Vendor, capability: LiveCapability): b
 export function requireLiveCapability(vendor: Vendor, capability: LiveCapability): void {
   if (hasLiveCapability(vendor, capability)) return;
   const why = UNAVAILABLE_BECAUSE[vendor][capability] ?? 'the vendor API has no endpoint for it';
-  throw new CapabilityUnavailableError(capability, `${capability} is not available for ${vendor} gateways: ${why}.`);
+  throw new CapabilityUnavailableError(
+    capability,
+    `${capability} is not available for ${vendor} gateways: ${why}.`,
+  );
 }
 
 // -------------------------------------------------------------------------------------------------------------
@@ -241,15 +244,18 @@ export type LogKind = 'firewall' | 'system';
 // -------------------------------------------------------------------------------------------------------------
 // Field readers: pfRest values arrive as strings, numbers or booleans depending on the model
 
-const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : null);
+const str = (v: unknown): string | null =>
+  typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : null;
 const num = (v: unknown): number | null => {
   if (typeof v === 'number' && Number.isFinite(v)) return v;
   if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
   return null;
 };
 const bool = (v: unknown): boolean => v === true || v === 'true' || v === 1 || v === '1';
-const strList = (v: unknown): string[] =>
-  Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : typeof v === 'string' && v !== '' ? [v] : [];
+const strList = (v: unknown): string[] => {
+  if (Array.isArray(v)) return v.filter((x): x is string => typeof x === 'string');
+  return typeof v === 'string' && v !== '' ? [v] : [];
+};
 const withPrefix = (address: string | null, prefix: unknown): string | null =>
   address === null ? null : num(prefix) === null ? address : `${address}/${num(prefix)}`;
 
@@ -501,7 +507,11 @@ class PfSenseLiveGateway implements LiveGateway {
   haStatus(): Promise<LiveHaStatus> {
     return guarded(async () => {
       const carp = await this.reads.carp();
-      return { carp_enabled: bool(carp.enable), maintenance_mode: bool(carp.maintenance_mode), vendor_data: carp };
+      return {
+        carp_enabled: bool(carp.enable),
+        maintenance_mode: bool(carp.maintenance_mode),
+        vendor_data: carp,
+      };
     });
   }
 
@@ -613,11 +623,13 @@ class PfSenseLiveGateway implements LiveGateway {
       const checks: HealthCheck[] = [];
       const failed = (name: HealthCheck['name'], err: unknown): HealthCheck => {
         if (!(err instanceof AdapterError)) throw err;
-        return { name, healthy: false, detail: 'read failed', error: { code: err.code, message: err.message } };
+        const error = { code: err.code, message: err.message };
+        return { name, healthy: false, detail: 'read failed', error };
       };
       try {
         const version = await this.reads.version();
-        checks.push({ name: 'reachability', healthy: true, detail: `pfSense ${version.product}, pfRest ${version.api}`, error: null });
+        const detail = `pfSense ${version.product}, pfRest ${version.api}`;
+        checks.push({ name: 'reachability', healthy: true, detail, error: null });
       } catch (err) {
         checks.push(failed('reachability', err));
         for (const name of ['interfaces', 'gateways', 'services', 'carp'] as const) {
@@ -632,29 +644,40 @@ class PfSenseLiveGateway implements LiveGateway {
           return failed(name, err);
         }
       };
-      const down = (items: string[]) => items.join(', ');
+      /** A check over a list: healthy when nothing is `bad`, the detail naming what is. */
+      const verdict = (name: HealthCheck['name'], bad: string[], problem: string, fine: string): HealthCheck => ({
+        name,
+        healthy: bad.length === 0,
+        detail: bad.length === 0 ? fine : `${problem}: ${bad.join(', ')}`,
+        error: null,
+      });
+      const label = (row: PfRestRow) => str(row.name) ?? '?';
       checks.push(
         ...(await Promise.all([
           settle('interfaces', async () => {
-            const stats = await this.reads.interfaceStats();
-            const bad = stats.filter((s) => bool(s.enable) && str(s.status) !== 'up').map((s) => str(s.name) ?? '?');
-            return { name: 'interfaces', healthy: bad.length === 0, detail: bad.length ? `down: ${down(bad)}` : `${stats.filter((s) => bool(s.enable)).length} enabled, all up`, error: null };
+            const enabled = (await this.reads.interfaceStats()).filter((s) => bool(s.enable));
+            const bad = enabled.filter((s) => str(s.status) !== 'up').map(label);
+            return verdict('interfaces', bad, 'down', `${enabled.length} enabled, all up`);
           }),
           settle('gateways', async () => {
             const gateways = await this.reads.gatewayStatus();
-            const bad = gateways.filter((g) => str(g.status) !== 'online').map((g) => `${str(g.name) ?? '?'} (${str(g.status) ?? 'unknown'})`);
-            return { name: 'gateways', healthy: bad.length === 0, detail: bad.length ? `not online: ${down(bad)}` : `${gateways.length} online`, error: null };
+            const bad = gateways
+              .filter((g) => str(g.status) !== 'online')
+              .map((g) => `${label(g)} (${str(g.status) ?? 'unknown'})`);
+            return verdict('gateways', bad, 'not online', `${gateways.length} online`);
           }),
           settle('services', async () => {
-            const services = await this.reads.services();
-            const bad = services.filter((s) => bool(s.enabled) && !bool(s.status)).map((s) => str(s.name) ?? '?');
-            return { name: 'services', healthy: bad.length === 0, detail: bad.length ? `stopped: ${down(bad)}` : `${services.filter((s) => bool(s.enabled)).length} enabled, all running`, error: null };
+            const enabled = (await this.reads.services()).filter((s) => bool(s.enabled));
+            const bad = enabled.filter((s) => !bool(s.status)).map(label);
+            return verdict('services', bad, 'stopped', `${enabled.length} enabled, all running`);
           }),
           settle('carp', async () => {
             const carp = await this.reads.carp();
-            if (!bool(carp.enable)) return { name: 'carp', healthy: null, detail: 'CARP is not configured', error: null };
-            const maintenance = bool(carp.maintenance_mode);
-            return { name: 'carp', healthy: !maintenance, detail: maintenance ? 'in persistent maintenance mode' : 'enabled', error: null };
+            if (!bool(carp.enable)) {
+              return { name: 'carp', healthy: null, detail: 'CARP is not configured', error: null };
+            }
+            const maintenance = bool(carp.maintenance_mode) ? ['persistent maintenance mode'] : [];
+            return verdict('carp', maintenance, 'in', 'enabled');
           }),
         ])),
       );
@@ -675,7 +698,10 @@ class PfSenseLiveGateway implements LiveGateway {
  * largest suffix of `previous` that is a prefix of `batch` is what both saw. No overlap while `previous` had lines
  * means more lines arrived than one window holds, or the log rotated: `gap` is set and the whole batch is new.
  */
-export function newLogLines(previous: readonly string[], batch: readonly string[]): { lines: string[]; gap: boolean } {
+export function newLogLines(
+  previous: readonly string[],
+  batch: readonly string[],
+): { lines: string[]; gap: boolean } {
   for (let skip = 0; skip < previous.length; skip++) {
     const overlap = previous.length - skip;
     if (overlap > batch.length) continue;
