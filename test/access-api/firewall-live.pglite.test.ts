@@ -287,10 +287,43 @@ describe('failures', () => {
     expect(badInterval.json().error.field).toBe('interval_seconds');
   });
 
-  it('without firewall.view_logs the logs are forbidden', async () => {
-    const auditor = await h.makeUser('live-nologs', undefined);
-    const res = await get('logs', auditor.token);
-    expect(res.statusCode).toBe(403);
+  it('firewall.view without firewall.view_logs reads status but not the logs', async () => {
+    const role = await h.call({
+      method: 'POST',
+      url: '/api/v1/roles',
+      token: h.ownerToken,
+      payload: { name: 'fw-view-only', permissions: ['firewall.view'] },
+    });
+    expect(role.statusCode).toBe(201);
+    const user = await h.makeUser('live-nologs');
+    const binding = await h.call({
+      method: 'POST',
+      url: '/api/v1/role-bindings',
+      token: h.ownerToken,
+      payload: { role_id: role.json().id, user_id: user.id, site_ids: [siteId] },
+    });
+    expect(binding.statusCode).toBe(201);
+    expect((await get('status', user.token)).statusCode).toBe(200);
+    const logs = await get('logs', user.token);
+    expect(logs.statusCode).toBe(403);
+    expect(logs.json().error.message).toContain('firewall.view_logs');
+    expect((await get('logs/stream', user.token)).statusCode).toBe(403);
+  });
+
+  it('a gateway PATCH drops the cached adapter: a new wrong key is used at once (PFS001), the right one again after', async () => {
+    const patch = (api_key: string) =>
+      h.call({ method: 'PATCH', url: `/api/v1/firewall/gateways/${gatewayId}`, token: h.ownerToken, payload: { api_key } });
+    expect((await get('arp')).statusCode).toBe(200);
+    expect((await patch('not-the-key-0123456789')).statusCode).toBe(200);
+    try {
+      const res = await get('arp');
+      expect(res.statusCode).toBe(502);
+      expect(res.json().error.message).toMatch(/^PFS001 authentication failed/);
+      expect(res.body).not.toContain('not-the-key-0123456789');
+    } finally {
+      expect((await patch(h.emulator.apiKey)).statusCode).toBe(200);
+    }
+    expect((await get('arp')).statusCode).toBe(200);
   });
 });
 
