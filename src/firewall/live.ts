@@ -10,7 +10,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PfSenseAdapter } from '../adapters/pfsense/adapter.ts';
-import { PfSenseLiveReads, type PfRestRow } from '../adapters/pfsense/live.ts';
+import { type PfRestRow, PfSenseLiveReads } from '../adapters/pfsense/live.ts';
 import { AdapterError, type FirewallAdapter } from '../adapters/types.ts';
 import { CapabilityUnavailableError, DeviceError } from '../errors.ts';
 import { redact } from '../secrets/redact.ts';
