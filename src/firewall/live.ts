@@ -10,11 +10,14 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PfSenseAdapter } from '../adapters/pfsense/adapter.ts';
-import { type PfRestRow, PfSenseLiveReads } from '../adapters/pfsense/live.ts';
+import { MAX_LIVE_LIMIT, type PfRestRow, PfSenseLiveReads } from '../adapters/pfsense/live.ts';
 import { AdapterError, type FirewallAdapter } from '../adapters/types.ts';
 import { CapabilityUnavailableError, DeviceError } from '../errors.ts';
 import { redact } from '../secrets/redact.ts';
 import type { Vendor } from './adapter.ts';
+
+/** Highest `limit` of a states or log read. */
+export const LIVE_LIMIT_MAX = MAX_LIVE_LIMIT;
 
 /** Live-read capabilities, one per read; the adapter registry can adopt these names as capability flags. */
 export const LIVE_CAPABILITIES = [
@@ -715,6 +718,8 @@ export function newLogLines(
 export type LogStreamEvent =
   | { type: 'line'; line: string }
   | { type: 'gap' }
+  /** A poll found nothing new: lets the transport keep an idle connection alive. */
+  | { type: 'idle' }
   | { type: 'error'; code: string; message: string }
   | { type: 'end'; reason: 'lifetime' | 'closed' };
 
@@ -759,6 +764,7 @@ export async function followLog(
       const { lines, gap } = newLogLines(previous, batch);
       if (gap) emit({ type: 'gap' });
       for (const line of lines) emit({ type: 'line', line });
+      if (!gap && lines.length === 0) emit({ type: 'idle' });
       previous = batch;
     } catch (err) {
       if (!(err instanceof DeviceError)) throw err;

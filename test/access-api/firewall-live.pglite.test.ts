@@ -350,6 +350,22 @@ describe('logs/stream (server-sent events)', () => {
     expect(h.emulator.requests().length).toBe(settled);
   });
 
+  it('reports a device fault mid-stream as an `error` event with the vendor code and keeps following', async () => {
+    const address = h.app.server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    await setLive({ firewallLog: ['a'] });
+    const stream = await openStream(
+      `http://127.0.0.1:${port}${url('logs/stream?interval_seconds=1&max_seconds=10')}`,
+      h.ownerToken,
+    );
+    h.emulator.injectFault({ kind: 'status', status: 500, path: '/api/v2/status/logs/firewall' });
+    await waitFor(() => stream.received().includes('event: error'), 5_000);
+    expect(stream.received()).toMatch(/event: error\ndata: \{"code":"PFS300","message":"PFS300 live read failed/);
+    await setLive({ firewallLog: ['a', 'b after the fault'] });
+    await waitFor(() => stream.received().includes('b after the fault'), 5_000);
+    stream.close();
+  });
+
   it('ends with an `end` event when its lifetime is over', async () => {
     const address = h.app.server.address();
     const port = typeof address === 'object' && address ? address.port : 0;

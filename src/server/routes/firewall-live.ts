@@ -16,6 +16,7 @@ import {
   type LiveCapability,
   type LiveGateway,
   type LogStreamEvent,
+  LIVE_LIMIT_MAX,
   liveGateway,
   requireLiveCapability,
 } from '../../firewall/live.ts';
@@ -104,7 +105,7 @@ export const firewallLiveRoutes: FastifyPluginAsync = async (root) => {
         summary: 'Active pf states (connections), the first `limit` of the table, with its size',
         params: IdParams,
         querystring: Type.Object(
-          { limit: Int(1, 1_000, 100) },
+          { limit: Int(1, LIVE_LIMIT_MAX, 100) },
           { additionalProperties: false },
         ),
         response: { 200: LiveAnswer, ...ERROR_RESPONSES },
@@ -123,7 +124,7 @@ export const firewallLiveRoutes: FastifyPluginAsync = async (root) => {
         summary: 'The newest raw lines of the firewall or system log, oldest first',
         params: IdParams,
         querystring: Type.Object(
-          { type: LogKind, limit: Int(1, 1_000, 100) },
+          { type: LogKind, limit: Int(1, LIVE_LIMIT_MAX, 100) },
           { additionalProperties: false },
         ),
         response: { 200: LiveAnswer, ...ERROR_RESPONSES },
@@ -179,6 +180,10 @@ export const firewallLiveRoutes: FastifyPluginAsync = async (root) => {
       });
       const send = (event: LogStreamEvent) => {
         if (raw.writableEnded) return;
+        if (event.type === 'idle') {
+          raw.write(': idle\n\n'); // an SSE comment: keeps proxies from closing a quiet stream
+          return;
+        }
         const { type: name, ...data } = event;
         raw.write(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
       };
