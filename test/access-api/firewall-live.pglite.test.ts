@@ -107,13 +107,29 @@ describe('each live read answers from the device', () => {
   it('dhcp and arp: leases and neighbours as the box reports them', async () => {
     await setLive({
       dhcpLeases: [
-        { ip: '192.168.1.77', mac: '52:54:00:aa:bb:cc', hostname: 'printer', if: 'lan', starts: 's', ends: 'e', active_status: 'active', online_status: 'active/online', descr: '' },
+        {
+          ip: '192.168.1.77',
+          mac: '52:54:00:aa:bb:cc',
+          hostname: 'printer',
+          if: 'lan',
+          starts: 's',
+          ends: 'e',
+          active_status: 'active',
+          online_status: 'active/online',
+          descr: '',
+        },
       ],
     });
     expect((await get('dhcp')).json().items).toEqual([
-      expect.objectContaining({ ip: '192.168.1.77', mac: '52:54:00:aa:bb:cc', hostname: 'printer', interface: 'lan' }),
+      expect.objectContaining({
+        ip: '192.168.1.77',
+        mac: '52:54:00:aa:bb:cc',
+        hostname: 'printer',
+        interface: 'lan',
+      }),
     ]);
-    expect((await get('arp')).json().items[0]).toMatchObject({ ip: '192.168.1.100', mac: '52:54:00:12:34:56', permanent: false });
+    const arp = (await get('arp')).json().items;
+    expect(arp[0]).toMatchObject({ ip: '192.168.1.100', mac: '52:54:00:12:34:56', permanent: false });
   });
 
   it('ha-status: CARP enabled and maintenance mode', async () => {
@@ -152,14 +168,22 @@ describe('each live read answers from the device', () => {
 describe('vpn', () => {
   it('lists OpenVPN, IPsec and WireGuard status with up/down stats', async () => {
     await setLive({
-      openvpnClients: [{ name: 'to-hq', port: '1194', vpnid: 1, mgmt: 'client1', status: 'up', state: 'CONNECTED', remote_host: '198.51.100.9' }],
+      openvpnClients: [
+        { name: 'to-hq', vpnid: 1, status: 'up', state: 'CONNECTED', remote_host: '198.51.100.9' },
+      ],
       ipsecSas: [{ con_id: 'con1', state: 'CONNECTING', remote_host: '198.51.100.10' }],
       wireguardTunnels: [],
       wireguardPeers: [],
     });
     const body = (await get('vpn')).json();
     expect(body.tunnels).toEqual([
-      expect.objectContaining({ vpn_type: 'openvpn', role: 'client', name: 'to-hq', status: 'up', remote_address: '198.51.100.9' }),
+      expect.objectContaining({
+        vpn_type: 'openvpn',
+        role: 'client',
+        name: 'to-hq',
+        status: 'up',
+        remote_address: '198.51.100.9',
+      }),
       expect.objectContaining({ vpn_type: 'ipsec', name: 'con1', status: 'down' }),
     ]);
     expect(body.stats).toEqual({ total: 2, up: 1, down: 1, unknown: 0 });
@@ -203,7 +227,8 @@ describe('health-check', () => {
   it('is healthy with every subsystem fine and CARP skipped when not configured', async () => {
     const body = (await get('health-check')).json();
     expect(body.healthy).toBe(true);
-    expect(body.checks.map((c: { name: string }) => c.name)).toEqual(['reachability', 'interfaces', 'gateways', 'services', 'carp']);
+    const names = body.checks.map((c: { name: string }) => c.name);
+    expect(names).toEqual(['reachability', 'interfaces', 'gateways', 'services', 'carp']);
     expect(body.checks.find((c: { name: string }) => c.name === 'carp').healthy).toBeNull();
   });
 
@@ -267,14 +292,22 @@ describe('failures', () => {
     const otherSite = await h.site('other-site');
     const otherGateway = await h.gateway(otherSite, 'other-gw');
     const viewer = await h.makeUser('live-viewer', 'viewer', [siteId]);
-    const foreign = await h.call({ method: 'GET', url: `/api/v1/firewall/gateways/${otherGateway}/status`, token: viewer.token });
+    const foreign = await h.call({
+      method: 'GET',
+      url: `/api/v1/firewall/gateways/${otherGateway}/status`,
+      token: viewer.token,
+    });
     expect(foreign.statusCode).toBe(404);
     expect(foreign.json().error.code).toBe('PC_ERR_NOT_FOUND');
     expect((await get('status', viewer.token)).statusCode).toBe(200);
   });
 
   it('an unknown gateway is a 404; bad query values are 400s naming the field', async () => {
-    const missing = await h.call({ method: 'GET', url: '/api/v1/firewall/gateways/7f1c1f8e-0000-4000-8000-000000000000/arp', token: h.ownerToken });
+    const missing = await h.call({
+      method: 'GET',
+      url: '/api/v1/firewall/gateways/7f1c1f8e-0000-4000-8000-000000000000/arp',
+      token: h.ownerToken,
+    });
     expect(missing.statusCode).toBe(404);
     const badLimit = await get('diagnostics/connections?limit=0');
     expect(badLimit.statusCode).toBe(400);
@@ -312,7 +345,12 @@ describe('failures', () => {
 
   it('a gateway PATCH drops the cached adapter: a new wrong key is used at once (PFS001), the right one again after', async () => {
     const patch = (api_key: string) =>
-      h.call({ method: 'PATCH', url: `/api/v1/firewall/gateways/${gatewayId}`, token: h.ownerToken, payload: { api_key } });
+      h.call({
+        method: 'PATCH',
+        url: `/api/v1/firewall/gateways/${gatewayId}`,
+        token: h.ownerToken,
+        payload: { api_key },
+      });
     expect((await get('arp')).statusCode).toBe(200);
     expect((await patch('not-the-key-0123456789')).statusCode).toBe(200);
     try {

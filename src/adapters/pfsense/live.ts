@@ -26,7 +26,8 @@ export class PfSenseLiveReads {
   private async list(path: string, what: string, query?: URLSearchParams): Promise<PfRestRow[]> {
     const data = await this.source.read(path, what, query);
     if (!Array.isArray(data) || !data.every(isRow)) {
-      throw new PfSenseError('PFS400', `Unexpected data from ${path} while trying to ${what}: not a list of objects.`);
+      const detail = `Unexpected data from ${path} while trying to ${what}: not a list of objects.`;
+      throw new PfSenseError('PFS400', detail);
     }
     return data;
   }
@@ -144,7 +145,7 @@ export class PfSenseLiveReads {
     return this.one('/api/v2/firewall/states/size', 'read the state table size');
   }
 
-  /** The newest `limit` raw lines of a log, oldest first (pfRest's log paging, docs/reference/pfrest-emulator.md §6.4). */
+  /** The newest `limit` raw lines of a log, oldest first (log paging: docs/reference/pfrest-emulator.md §6.4). */
   async log(kind: 'firewall' | 'system', limit: number): Promise<string[]> {
     const path = `/api/v2/status/logs/${kind}`;
     const rows = await this.list(path, `read the ${kind} log`, PfSenseLiveReads.limited(limit));

@@ -51,7 +51,9 @@ async function liveFor(
   return liveGateway(vendor, adapter);
 }
 
-const LogKind = Type.Optional(Type.Union([Type.Literal('firewall'), Type.Literal('system')], { default: 'firewall' }));
+const LogKind = Type.Optional(
+  Type.Union([Type.Literal('firewall'), Type.Literal('system')], { default: 'firewall' }),
+);
 /** An optional integer query value in [minimum, maximum]; the handler applies `fallback` (the documented default). */
 const Int = (minimum: number, maximum: number, fallback: number) =>
   Type.Optional(Type.Integer({ minimum, maximum, default: fallback }));
@@ -111,8 +113,10 @@ export const firewallLiveRoutes: FastifyPluginAsync = async (root) => {
         response: { 200: LiveAnswer, ...ERROR_RESPONSES },
       },
     },
-    async (request) =>
-      (await liveFor(request, request.params.id, 'firewall.view', 'live.connections')).connections(request.query.limit ?? 100),
+    async (request) => {
+      const live = await liveFor(request, request.params.id, 'firewall.view', 'live.connections');
+      return live.connections(request.query.limit ?? 100);
+    },
   );
 
   app.get(
@@ -130,8 +134,10 @@ export const firewallLiveRoutes: FastifyPluginAsync = async (root) => {
         response: { 200: LiveAnswer, ...ERROR_RESPONSES },
       },
     },
-    async (request) =>
-      (await liveFor(request, request.params.id, 'firewall.view_logs', 'live.logs')).logs(request.query.type ?? 'firewall', request.query.limit ?? 100),
+    async (request) => {
+      const live = await liveFor(request, request.params.id, 'firewall.view_logs', 'live.logs');
+      return live.logs(request.query.type ?? 'firewall', request.query.limit ?? 100);
+    },
   );
 
   app.get(
