@@ -416,6 +416,28 @@ describe('logs/stream (server-sent events)', () => {
   });
 });
 
+describe('server shutdown', () => {
+  it('ends open log streams (`end`, reason closed) instead of waiting out their lifetime', async () => {
+    const own = await startAccessHarness('pglite', {}, { emulator: h.emulator });
+    try {
+      const gateway = await own.gateway(await own.site('shutdown-site'), 'shutdown-gw');
+      const address = await own.app.listen({ port: 0, host: '127.0.0.1' });
+      const stream = await openStream(
+        `${address}/api/v1/firewall/gateways/${gateway}/logs/stream?interval_seconds=1&max_seconds=600`,
+        own.ownerToken,
+      );
+      expect(stream.status).toBe(200);
+      const started = Date.now();
+      await own.app.close();
+      await stream.ended;
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(stream.received()).toContain('event: end\ndata: {"reason":"closed"}');
+    } finally {
+      await own.close().catch(() => undefined);
+    }
+  });
+});
+
 // ---------------------------------------------------------------------------------------------------------------
 
 function liveStateRow(source: string, destination: string) {

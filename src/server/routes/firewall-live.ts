@@ -60,7 +60,12 @@ const Int = (minimum: number, maximum: number, fallback: number) =>
 
 export const firewallLiveRoutes: FastifyPluginAsync = async (root) => {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
-  let openStreams = 0;
+  /** One controller per open log stream: aborted when its client leaves or the server shuts down. */
+  const streams = new Set<AbortController>();
+  // Before the server stops accepting: end every stream, or closing would wait out their lifetimes.
+  app.addHook('preClose', async () => {
+    for (const stream of streams) stream.abort();
+  });
 
   /** A plain live read: `GET {BASE}/{path}` answering `read(live)`. */
   const simple = (
@@ -164,7 +169,7 @@ export const firewallLiveRoutes: FastifyPluginAsync = async (root) => {
     async (request, reply) => {
       const { type = 'firewall', interval_seconds = 2, max_seconds = 300, tail = 0 } = request.query;
       const live = await liveFor(request, request.params.id, 'firewall.view_logs', 'live.logs');
-      if (openStreams >= MAX_LOG_STREAMS) {
+      if (streams.size >= MAX_LOG_STREAMS) {
         throw new ApiError('PC_ERR_RATE_LIMITED', `At most ${MAX_LOG_STREAMS} log streams may be open.`, {
           retryAfter: interval_seconds,
         });
@@ -172,8 +177,8 @@ export const firewallLiveRoutes: FastifyPluginAsync = async (root) => {
       const window = 200;
       // The first read happens before the stream opens, so a device failure is an ordinary 502 answer.
       const initial = (await live.logs(type, window)).items.map((item) => item.line);
-      openStreams++;
       const closed = new AbortController();
+      streams.add(closed);
       reply.hijack();
       const raw = reply.raw;
       raw.on('close', () => closed.abort());
@@ -212,7 +217,7 @@ export const firewallLiveRoutes: FastifyPluginAsync = async (root) => {
         request.log.error({ err }, 'log stream failed');
         send({ type: 'error', code: 'PC_ERR_INTERNAL', message: 'Internal server error.' });
       } finally {
-        openStreams--;
+        streams.delete(closed);
         if (!raw.writableEnded) raw.end();
       }
     },
