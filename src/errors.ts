@@ -13,6 +13,8 @@
  * | `ConflictError`       | 409      | `conflict`                                                   | maybe   |
  * | `CapabilityError`     | 422      | `capability_unsupported` (+ `capability`)                    | maybe   |
  * | `RateLimitedError`    | 429      | `rate_limited` (+ `retryAfterSeconds`)                       | —       |
+ * | `CapabilityUnavailableError` | 501 | `capability_unavailable` (the vendor's API has no way to do it) | —   |
+ * | `DeviceError`         | 502      | `device_error` (+ `vendorCode`, e.g. PFS004)                 | —       |
  *
  * Messages are safe to show to the client: they never contain a secret or a password.
  * Codes are never reused for a different meaning.
@@ -29,7 +31,9 @@ export type DomainErrorCode =
   | 'not_found'
   | 'conflict'
   | 'capability_unsupported'
-  | 'rate_limited';
+  | 'rate_limited'
+  | 'capability_unavailable'
+  | 'device_error';
 
 /** Base class: an expected failure with an HTTP status, a stable code and, when one input is at fault, its field. */
 export abstract class DomainError extends Error {
@@ -107,5 +111,25 @@ export class RateLimitedError extends DomainError {
   constructor(message: string, retryAfterSeconds: number) {
     super('rate_limited', message);
     this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/** The gateway's vendor API offers no way to do this (e.g. pfRest has no routing-table endpoint): never faked. */
+export class CapabilityUnavailableError extends DomainError {
+  readonly status = 501;
+  readonly capability: string;
+  constructor(capability: string, message: string) {
+    super('capability_unavailable', message);
+    this.capability = capability;
+  }
+}
+
+/** The device failed or could not be reached; `vendorCode` is the adapter's stable code (PFS000…), the message safe. */
+export class DeviceError extends DomainError {
+  readonly status = 502;
+  readonly vendorCode: string;
+  constructor(vendorCode: string, message: string) {
+    super('device_error', message);
+    this.vendorCode = vendorCode;
   }
 }

@@ -6,6 +6,7 @@
  *
  * The built-in vendors are listed in `src/adapters/vendors.ts`; `registerVendor` adds one at run time (tests).
  */
+import type { LiveGateway } from './live.ts';
 import type { LookupFunction } from 'node:net';
 import type { HttpTimeouts, TlsTrust } from './http.ts';
 import type { ApplyOptions, FirewallAdapter, VersionInfo } from './types.ts';
@@ -43,6 +44,10 @@ export const CAPABILITIES = [
   'read.services',
   'read.ha_status',
   'read.logs',
+  /** pf status and counters (`pfctl -si`). */
+  'read.pf_info',
+  /** The health check: reachability plus interfaces, gateways, services and CARP where readable. */
+  'read.health',
   // Live writes (issue 9), applied through pending changes.
   'write.rules',
   'write.nat',
@@ -141,6 +146,12 @@ export interface VendorDescriptor {
   createAdapter(connection: AdapterConnection): ClosableAdapter;
   /** The connection test: reads the versions (throws the vendor's `AdapterError` on failure). */
   testConnection(adapter: ClosableAdapter): Promise<VersionInfo>;
+  /** Live reads (src/adapters/live.ts): the view over an adapter this descriptor built; absent = none. */
+  live?: {
+    open(adapter: ClosableAdapter): LiveGateway;
+    /** Why a `read.*` flag is off, for the refusal's message (where the vendor's API was checked). */
+    unavailable: Partial<Record<Capability, string>>;
+  };
 }
 
 const registry = new Map<string, VendorDescriptor>();

@@ -7,6 +7,8 @@
  * safety: a key is secret when its words contain a secret stem (see `SECRET_STEMS`, `SECRET_LAST_WORDS`) unless
  * its last word says it only describes the secret (`token_count`, `totp_enabled`, `password_changed_at`,
  * `api_key_id`, `token_name`, `public_key`). Booleans are never redacted: they cannot carry a secret.
+ * Every key of FreeSDN's strip-list (about 90, docs/reference/freesdn-firewall-module.md §27) is secret in every
+ * spelling too: most fall under the stems, the rest are listed in `LISTED_SECRET_KEYS`.
  * Documented in docs/security.md; the table of decisions lives in test/store/redact.test.ts.
  */
 
@@ -66,6 +68,43 @@ const DESCRIPTIVE_LAST_WORDS = new Set([
 /** Keys that are secret even though their last word is descriptive (a session id *is* the credential). */
 const ALWAYS_SECRET = new Set(['sessionid', 'sessid', 'sid', 'setcookie', 'cookie']);
 
+/**
+ * FreeSDN's strip-list entries (docs/reference/freesdn-firewall-module.md §27) that no stem or last word catches,
+ * in joined form: certificate material, VPN/TLS keys, provisioning blobs, SNMP communities, tickets.
+ */
+const LISTED_SECRET_KEYS = new Set([
+  'privkey',
+  'sshkeys',
+  'tlsauth',
+  'tlscrypt',
+  'cert',
+  'certificate',
+  'ca',
+  'cachain',
+  'crl',
+  'dh',
+  'tlscertificate',
+  'args',
+  'hookscript',
+  'snmpcommunity',
+  'community',
+  'mfabackupcodes',
+  'xxstauthkey',
+  'xxstcrypt',
+  'xauthkey',
+  'xvwirekey',
+  'ciuserdata',
+  'cinetuserdata',
+  'cibootcmd',
+  'ciupgrade',
+  'vncticket',
+  'ticket',
+  'bindpw',
+  'securitykey',
+  'prescript',
+  'postscript',
+]);
+
 /** Keys whose joined form is a public value despite a secret-looking word. */
 const PUBLIC_KEYS = new Set(['publickey', 'pubkey', 'hostkeyfingerprint', 'fingerprint']);
 
@@ -86,7 +125,7 @@ export function isSecretKey(key: string): boolean {
   const words = wordsOf(key);
   const joined = words.join('');
   if (joined === '') return false;
-  if (ALWAYS_SECRET.has(joined)) return true;
+  if (ALWAYS_SECRET.has(joined) || LISTED_SECRET_KEYS.has(joined)) return true;
   if (PUBLIC_KEYS.has(joined)) return false;
   const last = words[words.length - 1] as string;
   if (words.length > 1 && DESCRIPTIVE_LAST_WORDS.has(last)) return false;

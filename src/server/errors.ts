@@ -33,6 +33,11 @@ export const ERROR_CATALOG = {
   PC_ERR_RATE_LIMITED: { status: 429, message: 'Too many requests; retry later.' },
   PC_ERR_INTERNAL: { status: 500, message: 'Internal server error.' },
   PC_ERR_UNAVAILABLE: { status: 503, message: 'The service is not ready.' },
+  PC_ERR_CAPABILITY_UNAVAILABLE: {
+    status: 501,
+    message: "The gateway's vendor API offers no way to do this; nothing was read or invented.",
+  },
+  PC_ERR_DEVICE: { status: 502, message: 'The gateway failed or could not be reached.' },
 } as const satisfies Record<string, CatalogEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;

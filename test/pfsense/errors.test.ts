@@ -7,7 +7,12 @@ import { Writable } from 'node:stream';
 import { inspect } from 'node:util';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PFS_CATALOG, type PfSenseAdapter, type PfsCode } from '../../src/adapters/pfsense/index.ts';
+import {
+  PFS_CATALOG,
+  type PfSenseAdapter,
+  PfSenseLiveReads,
+  type PfsCode,
+} from '../../src/adapters/pfsense/index.ts';
 import { type PfRestEmulator, startPfRestEmulator } from '../../src/emulators/pfrest/index.ts';
 import { generateCertificate } from '../../src/emulators/tls.ts';
 import { adapterFor, closedPort, failure } from './helpers.ts';
@@ -218,6 +223,30 @@ const rows: Row[] = [
       return a.apply();
     },
     mentions: 'still pending',
+  },
+  {
+    name: 'PFS300 a live read answered with an error envelope',
+    code: 'PFS300',
+    setup: () => {
+      emu.injectFault({ kind: 'status', status: 500, path: '/api/v2/status/carp' });
+      return adapterFor(emu, quick);
+    },
+    call: (a) => new PfSenseLiveReads(a).carp(),
+    mentions: 'read the CARP status',
+  },
+  {
+    name: 'PFS400 a live read whose data is not a list of objects',
+    code: 'PFS400',
+    setup: () => {
+      emu.injectFault({
+        kind: 'raw',
+        path: '/api/v2/status/services',
+        body: '{"code":200,"status":"ok","response_id":"SUCCESS","message":"","data":[1,2]}',
+      });
+      return adapterFor(emu, quick);
+    },
+    call: (a) => new PfSenseLiveReads(a).services(),
+    mentions: 'not a list of objects',
   },
   {
     name: 'PFS400 body is not JSON',

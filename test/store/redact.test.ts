@@ -90,6 +90,137 @@ describe('isSecretKey', () => {
   });
 });
 
+/** FreeSDN's strip-list (docs/reference/freesdn-firewall-module.md §27): every name is secret in every spelling. */
+const FREESDN_SECRET_KEYS = [
+  'password',
+  'hashed_password',
+  'secret',
+  'api_key',
+  'apikey',
+  'api_secret',
+  'client_secret',
+  'token',
+  'access_token',
+  'refresh_token',
+  'credential',
+  'credentials',
+  'setup_key',
+  'cookie',
+  'session_token',
+  'encryption_key',
+  'passphrase',
+  'passwd',
+  'private_key',
+  'privkey',
+  'priv_key',
+  'ssh_key',
+  'sshkeys',
+  'psk',
+  'pre_shared_key',
+  'preshared_key',
+  'tls_key',
+  'tls_auth',
+  'tls_crypt',
+  'shared_key',
+  'ca_key',
+  'auth_key',
+  'key_passphrase',
+  'private_key_passphrase',
+  'cert',
+  'certificate',
+  'ca',
+  'ca_chain',
+  'crl',
+  'dh',
+  'tls_certificate',
+  'cipassword',
+  'args',
+  'hookscript',
+  'auth_user_pass',
+  'radius_secret',
+  'snmp_community',
+  'community',
+  'auth_password',
+  'authentication_password',
+  'encryption_password',
+  'mschapv2_password',
+  'shared_secret',
+  'ipsec_secret',
+  'private_key_file',
+  'auth_secret',
+  'mfa_secret',
+  'mfa_backup_codes',
+  'otp_secret',
+  'x_passphrase',
+  'x_iapp_key',
+  'x_xstauthkey',
+  'x_xstcrypt',
+  'x_password',
+  'x_authkey',
+  'x_ssh_password',
+  'ssh_password',
+  'x_vwirekey',
+  'wpa_psk',
+  'wireguard_private_key',
+  'wireguard_psk',
+  'ciuserdata',
+  'cinetuserdata',
+  'cibootcmd',
+  'ciupgrade',
+  'vncticket',
+  'ticket',
+  'csrf_prevention_token',
+  'target_password',
+  'acme_account_key',
+  'registration_password',
+  'bindpw',
+  'bind_password',
+  'bindpassword',
+  'security_key',
+  'securitykey',
+  'presharedkey',
+  'sip_secret',
+  'client_key',
+  'owner_password',
+  'prescript',
+  'postscript',
+];
+
+describe("isSecretKey covers FreeSDN's strip-list in every spelling", () => {
+  const words = (key: string) => key.split('_');
+  const spellings = (key: string): Array<[string, string]> => [
+    ['snake_case', key],
+    ['camelCase', words(key).map((w, i) => (i === 0 ? w : w.charAt(0).toUpperCase() + w.slice(1))).join('')],
+    ['PascalCase', words(key).map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join('')],
+    ['kebab-case', words(key).join('-')],
+    ['UPPER_CASE', key.toUpperCase()],
+  ];
+
+  it('lists the 92 names FreeSDN lists', () => {
+    expect(new Set(FREESDN_SECRET_KEYS).size).toBe(92);
+  });
+
+  it.each(FREESDN_SECRET_KEYS.flatMap((key) => spellings(key).map(([style, spelled]) => [key, style, spelled])))(
+    '%s as %s (%s) is secret',
+    (_key, _style, spelled) => {
+      expect(isSecretKey(spelled)).toBe(true);
+    },
+  );
+
+  it.each([['public_key'], ['publicKey'], ['PUBLIC-KEY'], ['description'], ['cidr'], ['cache'], ['dhcp'], ['certificate_name'], ['ca_id']])(
+    '%s stays visible (public or descriptive)',
+    (key) => {
+      expect(isSecretKey(key)).toBe(false);
+    },
+  );
+
+  it('redacts a WireGuard peer row the way a live read sees it', () => {
+    expect(
+      redact({ public_key: 'pub=', preshared_key: 'psk=', privateKey: 'priv=', endpoint: '198.51.100.1:51820' }),
+    ).toEqual({ public_key: 'pub=', preshared_key: REDACTED, privateKey: REDACTED, endpoint: '198.51.100.1:51820' });
+  });
+});
+
 describe('redact', () => {
   it('deep-copies, redacting nested objects and arrays, keeping booleans and nulls', () => {
     const input = {

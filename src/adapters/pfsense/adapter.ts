@@ -283,6 +283,14 @@ export class PfSenseAdapter implements FirewallAdapter {
   // ---------------------------------------------------------------------------------------------------------
   // Operations
 
+  /**
+   * One GET through the envelope and the failure mapping, for the typed live reads (`live.ts`): the `data` of
+   * the answer; an API-level failure is PFS300, transport and auth failures keep their own codes.
+   */
+  async read(path: string, what: string, query?: URLSearchParams): Promise<unknown> {
+    return this.call({ code: 'PFS300', what }, 'GET', path, query ? { query } : {});
+  }
+
   async version(): Promise<VersionInfo> {
     const op: Operation = { code: 'PFS400', what: 'read the pfSense version' };
     const data = await this.call(op, 'GET', '/api/v2/system/version');

@@ -16,6 +16,7 @@ export type PfsCode =
   | 'PFS102'
   | 'PFS103'
   | 'PFS200'
+  | 'PFS300'
   | 'PFS400';
 
 export interface PfsCatalogEntry {
@@ -91,6 +92,12 @@ export const PFS_CATALOG: Readonly<Record<PfsCode, PfsCatalogEntry>> = {
     check:
       'Check Status > Filter Reload and the system log on the gateway for a failed reload (e.g. a rule that references a missing alias); the changes stay pending until an apply succeeds.',
     retryable: true,
+  },
+  PFS300: {
+    title: 'live read failed',
+    check:
+      "Check the gateway's system log for the failing endpoint and that the API key's user holds its `-get` privilege; retry later if the gateway is busy.",
+    retryable: false,
   },
   PFS400: {
     title: 'invalid or unexpected response',

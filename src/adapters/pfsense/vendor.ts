@@ -2,6 +2,7 @@
  * @module The pfSense (pfRest v2) vendor descriptor: what the registry (src/adapters/registry.ts) knows of it.
  * Capability flags are on only for operations the adapter implements today (docs/pfsense.md).
  */
+import { PFSENSE_LIVE_UNAVAILABLE, pfsenseLiveView } from './live-view.ts';
 import { CAPABILITIES, type Capability, type VendorDescriptor } from '../registry.ts';
 import { PfSenseAdapter } from './adapter.ts';
 import { checkAliasName } from './alias-name.ts';
@@ -12,9 +13,20 @@ const SUPPORTED: ReadonlySet<Capability> = new Set<Capability>([
   'alias.create',
   'apply',
   'kill_states',
+  // Live reads pfRest serves (docs/reference/pfsense-live-reads.md §2); not routes or pf info (§3).
+  'read.status',
   'read.aliases',
   'read.rules',
+  'read.nat',
   'read.interfaces',
+  'read.dhcp_leases',
+  'read.arp',
+  'read.vpn',
+  'read.states',
+  'read.services',
+  'read.ha_status',
+  'read.logs',
+  'read.health',
 ]);
 
 export const pfsenseVendor: VendorDescriptor = {
@@ -57,4 +69,5 @@ export const pfsenseVendor: VendorDescriptor = {
     });
   },
   testConnection: (adapter) => adapter.version(),
+  live: { open: pfsenseLiveView, unavailable: PFSENSE_LIVE_UNAVAILABLE },
 };

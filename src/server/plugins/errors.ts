@@ -21,6 +21,8 @@ const DOMAIN_ERRORS: Record<DomainErrorCode, ErrorCode> = {
   conflict: 'PC_ERR_CONFLICT',
   capability_unsupported: 'PC_ERR_CAPABILITY_UNSUPPORTED',
   rate_limited: 'PC_ERR_RATE_LIMITED',
+  capability_unavailable: 'PC_ERR_CAPABILITY_UNAVAILABLE',
+  device_error: 'PC_ERR_DEVICE',
 };
 
 /** Fastify's own client errors (body parser, content type) mapped to catalog codes. */

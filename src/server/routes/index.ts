@@ -14,6 +14,7 @@ import { eventRoutes } from './events.ts';
 import { firewallRoutes } from './firewall.ts';
 import { firewallBackupRoutes } from './firewall-backup.ts';
 import { firewallSettingsRoutes } from './firewall-settings.ts';
+import { firewallLiveRoutes } from './firewall-live.ts';
 import { gatewayRoutes } from './gateways.ts';
 import { grantRoutes } from './grants.ts';
 import { knocRoutes } from './knocs.ts';
@@ -38,6 +39,7 @@ export const ROUTE_MODULES: readonly FastifyPluginAsync[] = [
   // Decorates `app.access` on the root (skip-override), so it must precede the access routes.
   accessRuntimePlugin,
   gatewayRoutes,
+  firewallLiveRoutes,
   knocRoutes,
   grantRoutes,
   portalRoutes,

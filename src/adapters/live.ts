@@ -1,0 +1,205 @@
+/**
+ * @module The vendor-neutral contract of live reads (docs/reference/freesdn-firewall-module.md §10.2, §10.4, §9):
+ * the result types every vendor's live view returns, snake_case like the rest of the API. A vendor offers live
+ * reads through its descriptor (`VendorDescriptor.live`, src/adapters/registry.ts); which reads it serves are its
+ * `read.*` capability flags. Every result keeps the vendor's own row under `vendor_data`, so nothing the device
+ * said is lost to the normalisation.
+ */
+
+/** Highest `limit` of a states or log read. */
+export const LIVE_LIMIT_MAX = 1_000;
+
+
+type VendorData = Record<string, unknown>;
+
+export interface LiveStatus {
+  product_version: string | null;
+  api_version: string | null;
+  platform: string | null;
+  uptime: string | null;
+  cpu: { model: string | null; count: number | null; usage_percent: number | null; load_avg: number[] };
+  memory_usage_percent: number | null;
+  disk_usage_percent: number | null;
+  temperature_c: number | null;
+  vendor_data: VendorData;
+}
+
+export type RuleAction = 'allow' | 'deny' | 'reject';
+
+export interface LiveRule {
+  vendor_rule_id: string | null;
+  position: number | null;
+  action: RuleAction | null;
+  interfaces: string[];
+  direction: string | null;
+  ip_version: string | null;
+  protocol: string;
+  source_address: string;
+  source_port: string | null;
+  dest_address: string;
+  dest_port: string | null;
+  description: string;
+  is_enabled: boolean;
+  log_enabled: boolean;
+  vendor_data: VendorData;
+}
+
+export interface LiveNatRule {
+  nat_type: 'dnat' | 'snat' | 'binat';
+  vendor_id: number | null;
+  interface: string | null;
+  protocol: string | null;
+  original_address: string | null;
+  original_port: string | null;
+  destination_address: string | null;
+  destination_port: string | null;
+  translated_address: string | null;
+  translated_port: string | null;
+  description: string;
+  is_enabled: boolean;
+  vendor_data: VendorData;
+}
+
+export interface LiveNat {
+  port_forwards: LiveNatRule[];
+  outbound: { mode: string | null; mappings: LiveNatRule[] };
+  one_to_one: LiveNatRule[];
+}
+
+export interface LiveAlias {
+  name: string;
+  type: string;
+  description: string;
+  entries: Array<{ address: string; detail: string }>;
+}
+
+export interface LiveInterface {
+  id: string;
+  device: string | null;
+  description: string;
+  enabled: boolean;
+  status: string | null;
+  mac: string | null;
+  mtu: number | null;
+  ipv4: string | null;
+  ipv6: string | null;
+  media: string | null;
+  gateway: string | null;
+  counters: {
+    in_bytes: number | null;
+    out_bytes: number | null;
+    in_packets: number | null;
+    out_packets: number | null;
+    in_errors: number | null;
+    out_errors: number | null;
+    collisions: number | null;
+  };
+  vendor_data: VendorData;
+}
+
+export interface LiveLease {
+  ip: string | null;
+  mac: string | null;
+  hostname: string | null;
+  interface: string | null;
+  starts: string | null;
+  ends: string | null;
+  state: string | null;
+  online: string | null;
+  vendor_data: VendorData;
+}
+
+export interface LiveArpEntry {
+  ip: string | null;
+  mac: string | null;
+  hostname: string | null;
+  interface: string | null;
+  type: string | null;
+  permanent: boolean;
+  expires: string | null;
+}
+
+export interface LiveService {
+  name: string;
+  description: string;
+  enabled: boolean;
+  running: boolean;
+}
+
+export interface LiveHaStatus {
+  carp_enabled: boolean;
+  maintenance_mode: boolean;
+  vendor_data: VendorData;
+}
+
+export type TunnelStatus = 'up' | 'down' | 'unknown';
+
+export interface LiveTunnel {
+  vpn_type: 'openvpn' | 'ipsec' | 'wireguard';
+  role: 'server' | 'client' | 'sa' | 'tunnel' | 'peer';
+  name: string | null;
+  status: TunnelStatus;
+  remote_address: string | null;
+  vendor_data: VendorData;
+}
+
+export interface LiveVpn {
+  tunnels: LiveTunnel[];
+  stats: { total: number; up: number; down: number; unknown: number };
+}
+
+export interface LiveConnection {
+  interface: string | null;
+  protocol: string | null;
+  direction: string | null;
+  source: string | null;
+  destination: string | null;
+  state: string | null;
+  age: string | null;
+  expires_in: string | null;
+  packets: number | null;
+  bytes: number | null;
+}
+
+export interface LiveConnections {
+  items: LiveConnection[];
+  current: number | null;
+  maximum: number | null;
+}
+
+export interface HealthCheck {
+  name: 'reachability' | 'interfaces' | 'gateways' | 'services' | 'carp';
+  /** `null` when the check was skipped (not configured, or the device is unreachable). */
+  healthy: boolean | null;
+  detail: string;
+  error: { code: string; message: string } | null;
+}
+
+export interface LiveHealth {
+  healthy: boolean;
+  checked_at: string;
+  checks: HealthCheck[];
+}
+
+export type LogKind = 'firewall' | 'system';
+
+/**
+ * Vendor-neutral live reads of one gateway, as a vendor's adapter serves them. Failures are the vendor's
+ * `AdapterError`s; src/firewall/live.ts maps them to `DeviceError`s and redacts every answer.
+ */
+export interface LiveGateway {
+  status(): Promise<LiveStatus>;
+  firewallRules(): Promise<{ items: LiveRule[] }>;
+  natRules(): Promise<LiveNat>;
+  aliases(): Promise<{ items: LiveAlias[] }>;
+  interfaces(): Promise<{ items: LiveInterface[] }>;
+  dhcpLeases(): Promise<{ items: LiveLease[] }>;
+  arp(): Promise<{ items: LiveArpEntry[] }>;
+  healthCheck(): Promise<LiveHealth>;
+  haStatus(): Promise<LiveHaStatus>;
+  vpn(): Promise<LiveVpn>;
+  connections(limit: number): Promise<LiveConnections>;
+  services(): Promise<{ items: LiveService[] }>;
+  logs(kind: LogKind, limit: number): Promise<{ items: Array<{ line: string }> }>;
+}
+
