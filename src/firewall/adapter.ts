@@ -6,6 +6,7 @@
 import type { HttpTimeouts, TlsTrust } from '../adapters/http.ts';
 import { PfSenseAdapter } from '../adapters/pfsense/index.ts';
 import type { ApplyOptions } from '../adapters/pfsense/types.ts';
+import { presentedCertificate, type PresentedCertificate } from '../adapters/tls-peek.ts';
 import { AdapterError, type FirewallAdapter } from '../adapters/types.ts';
 import { DomainError } from '../errors.ts';
 import { checkGatewayHost, guardedLookup, type HostAllowList } from '../net/ssrf.ts';
@@ -66,11 +67,16 @@ export function buildAdapter(
   });
 }
 
+/** The adapters' code for a TLS certificate failure (docs/pfsense.md). */
+const TLS_ERROR_CODE = 'PFS003';
+
 export interface GatewayTestResult {
   ok: boolean;
   version: string | null;
   api_version: string | null;
   error: { code: string; message: string } | null;
+  /** After a TLS failure: the certificate the gateway presented, to pin if the person trusts it. */
+  certificate: PresentedCertificate | null;
 }
 
 /**
@@ -86,11 +92,15 @@ export async function testGateway(
   const adapter = buildAdapter(conn, settings);
   try {
     const version = await adapter.version();
-    return { ok: true, version: version.product, api_version: version.api, error: null };
+    return { ok: true, version: version.product, api_version: version.api, error: null, certificate: null };
   } catch (err) {
     if (err instanceof AdapterError || err instanceof DomainError) {
       const code = err instanceof AdapterError ? err.code : err.code;
-      return { ok: false, version: null, api_version: null, error: { code, message: err.message } };
+      const certificate =
+        err instanceof AdapterError && err.code === TLS_ERROR_CODE
+          ? await presentedCertificate(conn.url, { lookup: guardedLookup(settings.allowHosts) })
+          : null;
+      return { ok: false, version: null, api_version: null, error: { code, message: err.message }, certificate };
     }
     throw err;
   } finally {

@@ -14,7 +14,7 @@ import { NotFoundError, ValidationError } from '../../errors.ts';
 import { login } from '../../identity/login.ts';
 import { beginTotpEnrollment, confirmTotpEnrollment } from '../../identity/mfa.ts';
 import { verifyPassword } from '../../identity/password.ts';
-import { revokeSession } from '../../identity/sessions.ts';
+import { csrfTokenFor, revokeSession } from '../../identity/sessions.ts';
 import {
   assertNotThrottled,
   clearFailures,
@@ -38,6 +38,8 @@ const Me = Type.Object({
   credential: Type.Union([Type.Literal('session'), Type.Literal('token')]),
   /** Permission code → "all" or the site ids it is limited to. */
   permissions: Type.Record(Type.String(), Type.Union([Type.Literal('all'), Type.Array(Type.String())])),
+  /** The session's CSRF token again (session credential only), so a reloaded page keeps it in memory only. */
+  csrf_token: Type.Optional(Type.String()),
 });
 
 function cookieOptions(request: FastifyRequest, expires: Date) {
@@ -155,10 +157,12 @@ export const authRoutes: FastifyPluginAsync = async (root) => {
     },
     async (request) => {
       const principal = principalOf(request);
+      const cookie = request.cookies[SESSION_COOKIE];
       return {
         user: toApi(await getUser(ctxOf(request), principal.userId)),
         credential: principal.kind,
         permissions: principal.permissions.toJSON(),
+        ...(principal.kind === 'session' && cookie ? { csrf_token: csrfTokenFor(cookie) } : {}),
       };
     },
   );
