@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { ApiError } from '../errors.ts';
 import { declarePublicByDefault } from './access.ts';
 
@@ -33,8 +33,9 @@ export async function registerWebApp(app: FastifyInstance, dist = WEB_DIST): Pro
       wildcard: false,
       preCompressed: true,
       cacheControl: false,
-      setHeaders(res, path) {
-        res.setHeader(
+      // @fastify/static 10 passes the Fastify reply (its types still say ServerResponse).
+      setHeaders(reply, path) {
+        (reply as unknown as FastifyReply).header(
           'cache-control',
           path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
         );
