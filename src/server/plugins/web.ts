@@ -13,8 +13,8 @@ import { declarePublicByDefault } from './access.ts';
 
 export const WEB_DIST = fileURLToPath(new URL('../../../web/dist/', import.meta.url));
 
-/** Paths owned by the server itself: an unknown one is the API's 404, never the web page. */
-const SERVER_PATHS = /^\/(api|edl|metrics|healthz|readyz)(\/|$|\?)/;
+/** Paths owned by the server or the build: an unknown one is the API's 404, never the web page. */
+const NOT_PAGES = /^\/(api|edl|metrics|healthz|readyz|assets)(\/|$|\?)/;
 
 export async function registerWebApp(app: FastifyInstance, dist = WEB_DIST): Promise<void> {
   await app.register(async (web) => {
@@ -42,7 +42,7 @@ export async function registerWebApp(app: FastifyInstance, dist = WEB_DIST): Pro
       },
     });
     web.get('/*', { schema: { hide: true } }, async (request, reply) => {
-      if (SERVER_PATHS.test(request.url)) {
+      if (NOT_PAGES.test(request.url)) {
         throw new ApiError('PC_ERR_NOT_FOUND', `No route GET ${request.url.split('?')[0]}`);
       }
       reply.header('cache-control', 'no-cache');
