@@ -2,7 +2,7 @@
  * The console's first page: gateways online/offline, knocs and live grants, device errors with their codes
  * and remedies, recent audit events — and, while the emulated lab's demo knoc is there, a one-click demo grant.
  */
-import { Alert, Badge, Button, Card, Group, SimpleGrid, Stack, Text, Title } from '@mantine/core';
+import { Badge, Button, Card, Group, SimpleGrid, Stack, Text, Title } from '@mantine/core';
 import { useQueries, useQuery } from '@tanstack/react-query';
 import { api, must } from '../../api/client';
 import type { Gateway } from '../../api/types';
@@ -153,8 +153,11 @@ function FirstRun() {
   );
   if (!knoc) return null;
   return (
-    <Alert color="blue" title="Try it on the emulated lab" role="region" aria-label="Demo grant">
+    <Card withBorder padding="lg" component="section" aria-labelledby="demo-heading" bg="var(--mantine-color-blue-light)">
       <Stack gap="xs">
+        <Title order={2} size="h4" id="demo-heading">
+          Try it on the emulated lab: demo grant
+        </Title>
         <Text size="sm">
           This server runs an emulated pfSense with the knoc <b>{LAB_KNOC}</b>. One click puts your address (
           {portal.data?.ip}) on its alias; watch it turn live on the firewall, then revoke it from Grants or sign out.
@@ -175,6 +178,6 @@ function FirstRun() {
         <DeviceError error={knoc.error} />
         <ProblemAlert problem={demo.problem} />
       </Stack>
-    </Alert>
+    </Card>
   );
 }

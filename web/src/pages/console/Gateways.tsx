@@ -180,7 +180,7 @@ function AddGateway({ sites, onDone }: { sites: { value: string; label: string }
     >
       <Stack>
         <TextInput label="Name" required {...form.getInputProps('name')} />
-        <Select label="Site" data={sites} required {...form.getInputProps('site_id')} />
+        <Select label="Site" data={sites} required allowDeselect={false} {...form.getInputProps('site_id')} />
         <Select label="Vendor" data={[{ value: 'pfsense', label: 'pfSense (pfRest v2)' }]} {...form.getInputProps('vendor')} />
         <TextInput label="URL" description="The pfSense web address, e.g. https://fw.example.net" required {...form.getInputProps('url')} />
         <PasswordInput label="API key" description="Stored encrypted; never shown again" required {...form.getInputProps('api_key')} />
