@@ -33,7 +33,7 @@ export function GrantsPage() {
   return (
     <Page
       title="Grants"
-      actions={can(me.data, 'access.admin_grant') ? <Button color="orange" onClick={() => setBreakGlass(true)}>Break-glass grant</Button> : null}
+      actions={can(me.data, 'access.admin_grant') ? <Button color="orange" variant="light" onClick={() => setBreakGlass(true)}>Break-glass grant</Button> : null}
     >
       <Group align="end" wrap="wrap" role="search" aria-label="Filter grants">
         <Select label="Knoc" clearable data={optionsOf(knocs.data?.items, (k) => k.name)} value={filter.knoc_id ?? null} onChange={(v) => set({ knoc_id: v ?? undefined })} />
@@ -150,7 +150,7 @@ function BreakGlass({ onDone }: { onDone: () => void }) {
         <Textarea label="Reason" required {...form.getInputProps('reason')} />
         <ProblemAlert problem={create.problem} />
         <Group>
-          <Button type="submit" color="orange" loading={create.pending}>
+          <Button type="submit" loading={create.pending}>
             Grant now
           </Button>
         </Group>
