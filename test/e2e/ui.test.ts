@@ -69,7 +69,8 @@ describe.skipIf(CHROMIUM_MISSING !== null)(`web UI in Chromium ${CHROMIUM_MISSIN
   });
 
   async function newPage(viewport = { width: 1280, height: 860 }): Promise<Page> {
-    const context = await browser.newContext({ viewport });
+    // Reduced motion: no transitions, so axe never sees a half-faded element.
+    const context = await browser.newContext({ viewport, reducedMotion: 'reduce' });
     const page = await context.newPage();
     current = page;
     page.setDefaultTimeout(20_000);
@@ -281,6 +282,13 @@ describe.skipIf(CHROMIUM_MISSING !== null)(`web UI in Chromium ${CHROMIUM_MISSIN
     await card.getByRole('button', { name: 'Get access' }).waitFor();
     expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
     await visit(page, 'portal-phone-dark');
+    // The header's links fold into a menu that stays on screen.
+    const menu = page.getByRole('button', { name: 'Menu', exact: true });
+    const box = await menu.boundingBox();
+    expect((box?.x ?? 0) + (box?.width ?? 0)).toBeLessThanOrEqual(390);
+    await menu.click();
+    await page.getByRole('menuitem', { name: 'Sign out' }).waitFor();
+    await visit(page, 'portal-phone-menu');
   }, 240_000);
 
   it('a site-limited operator sees only their site’s objects on every console page', async () => {

@@ -10,7 +10,7 @@ import { CONSOLE_PAGES } from './pages/registry';
 const AccountPage = lazy(async () => ({ default: (await import('./pages/Account')).AccountPage }));
 
 function Lazy({ children }: { children: ReactNode }) {
-  return <Suspense fallback={<Loader size="sm" aria-label="Loading" />}>{children}</Suspense>;
+  return <Suspense fallback={<Loader size="sm" role="status" aria-label="Loading" />}>{children}</Suspense>;
 }
 
 const root = createRootRoute({ component: Outlet });

@@ -20,6 +20,8 @@ export const theme = createTheme({
   primaryColor: 'indigo',
   primaryShade: { light: 8, dark: 8 },
   autoContrast: true,
+  // Animations off for people who ask their system for less motion.
+  respectReducedMotion: true,
   defaultRadius: 'md',
   components: {
     // Light badges: dark text on a tint (filled mid-tone colours fail contrast with white or black text).

@@ -26,7 +26,7 @@ export function Loaded<T>({
   children: (data: T) => ReactNode;
 }) {
   if (query.error) return <ProblemAlert problem={toProblem(query.error)} title="Could not load" />;
-  if (query.isPending || query.data === undefined) return <Loader size="sm" aria-label="Loading" />;
+  if (query.isPending || query.data === undefined) return <Loader size="sm" role="status" aria-label="Loading" />;
   return <>{children(query.data)}</>;
 }
 

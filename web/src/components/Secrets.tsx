@@ -1,4 +1,4 @@
-import { ActionIcon, Alert, CopyButton, Group, Stack, TextInput, Tooltip } from '@mantine/core';
+import { Alert, Button, CopyButton, Group, Stack, TextInput } from '@mantine/core';
 
 /** A read-only value with a labelled copy button. */
 export function CopyField({ label, value }: { label: string; value: string }) {
@@ -7,11 +7,9 @@ export function CopyField({ label, value }: { label: string; value: string }) {
       <TextInput label={label} value={value} readOnly style={{ flex: 1 }} ff="monospace" />
       <CopyButton value={value}>
         {({ copied, copy }) => (
-          <Tooltip label={copied ? 'Copied' : 'Copy'}>
-            <ActionIcon variant="light" size="lg" aria-label={`Copy ${label}`} onClick={copy} mb={2}>
-              {copied ? '✓' : '⧉'}
-            </ActionIcon>
-          </Tooltip>
+          <Button variant="light" aria-label={`Copy ${label}`} onClick={copy} mb={1}>
+            {copied ? 'Copied' : 'Copy'}
+          </Button>
         )}
       </CopyButton>
     </Group>
