@@ -266,11 +266,9 @@ describe.skipIf(CHROMIUM_MISSING !== null)(`web UI in Chromium ${CHROMIUM_MISSIN
     await visit(page, 'portal-revoked');
 
     // Nothing secret is kept by the browser: the cookie is HttpOnly, storage holds only the colour scheme.
-    const stored = await page.evaluate(() => ({
-      cookie: document.cookie,
-      local: Object.keys(localStorage),
-      session: Object.keys(sessionStorage),
-    }));
+    const stored = (await page.evaluate(
+      '({ cookie: document.cookie, local: Object.keys(localStorage), session: Object.keys(sessionStorage) })',
+    )) as { cookie: string; local: string[]; session: string[] };
     expect(stored.cookie).not.toContain('pc_session');
     expect(stored.local.filter((k) => k !== 'portcullis-color-scheme')).toEqual([]);
     expect(stored.session).toEqual([]);
@@ -280,7 +278,7 @@ describe.skipIf(CHROMIUM_MISSING !== null)(`web UI in Chromium ${CHROMIUM_MISSIN
     await page.getByRole('button', { name: 'Switch to dark mode' }).click();
     await page.getByRole('button', { name: 'Switch to light mode' }).waitFor();
     await card.getByRole('button', { name: 'Get access' }).waitFor();
-    expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+    expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
     await visit(page, 'portal-phone-dark');
     // The header's links fold into a menu that stays on screen.
     const menu = page.getByRole('button', { name: 'Menu', exact: true });
