@@ -85,6 +85,27 @@ describe('web UI serving', () => {
     expect(res.statusCode).toBe(404);
   });
 
+  it('never serves a file outside the build directory', async () => {
+    writeFileSync(join(dir, '..', `pc-web-secret-${process.pid}.txt`), 'TOP-SECRET-CONTENT');
+    try {
+      for (const url of [
+        `/assets/..%2f..%2fpc-web-secret-${process.pid}.txt`,
+        `/..%2fpc-web-secret-${process.pid}.txt`,
+        `/assets/%2e%2e/%2e%2e/pc-web-secret-${process.pid}.txt`,
+      ]) {
+        const res = await app.inject({ method: 'GET', url });
+        expect(res.statusCode, url).not.toBe(200);
+        expect(res.body, url).not.toContain('TOP-SECRET-CONTENT');
+      }
+    } finally {
+      rmSync(join(dir, '..', `pc-web-secret-${process.pid}.txt`), { force: true });
+    }
+  });
+
+  it('registers the same two hidden routes with or without a build', async () => {
+    expect(app.printRoutes({ commonPrefix: false })).not.toContain('app-1a2b');
+  });
+
   it('without a build, / says how to build the UI', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'pc-web-empty-'));
     const bare = await webApp(`${empty}/`);
