@@ -341,6 +341,28 @@ describe.skipIf(CHROMIUM_MISSING !== null)(`web UI in Chromium ${CHROMIUM_MISSIN
       await page.getByLabel('Loading').waitFor({ state: 'detached' });
       await visit(page, `console-${label.toLowerCase().replace(' ', '-')}`);
     }
+    // A passive knoc: its EDL URL and key are shown once; a fetch by the firewall shows up in the fetch log.
+    await openConsolePage(page, 'Knocs');
+    await page.getByRole('button', { name: 'New knoc' }).click();
+    const knocDialog = page.getByRole('dialog', { name: 'New knoc' });
+    await field(knocDialog, 'Name').fill('feed-e2e');
+    await choose(page, knocDialog, 'Gateway', 'lab-pfsense');
+    await knocDialog.getByText('Passive (firewall reads an EDL feed)').click();
+    await field(knocDialog, 'Alias name').fill('pc_feed_e2e');
+    await knocDialog.getByRole('button', { name: 'Create knoc' }).click();
+    await knocDialog.waitFor({ state: 'hidden' });
+    const feedUrl = await field(page, 'EDL URL').inputValue();
+    const feedKey = await field(page, 'EDL key').inputValue();
+    expect(feedUrl).toMatch(new RegExp(`^${server.url}/edl/[^/]+\\.txt$`));
+    await page.getByRole('button', { name: 'Copy EDL key' }).waitFor();
+    await visit(page, 'console-knoc-feed-once');
+    const fetched = await fetch(feedUrl, { headers: { 'x-api-key': feedKey } });
+    await page.getByRole('button', { name: 'Details of knoc feed-e2e' }).click();
+    const details = page.getByRole('dialog', { name: 'Knoc feed-e2e' });
+    await details.getByRole('cell', { name: String(fetched.status), exact: true }).waitFor();
+    await visit(page, 'console-knoc-feed-details');
+    await page.keyboard.press('Escape');
+
     await openConsolePage(page, 'API tokens');
     await field(page, 'Token name').fill('ci');
     await page.getByRole('button', { name: 'Create token' }).click();
