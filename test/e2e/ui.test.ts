@@ -3,7 +3,7 @@
  * on, plus a pfRest emulator in the test for a gateway an admin adds). What a newcomer and an admin do, found by
  * labels and roles: the first-run demo grant on the lab; adding a gateway (test before save, "trust this
  * certificate?" pins the fingerprint), a site, a user, a role binding and a knoc assigned to the user; the
- * user's portal sign-in with TOTP → grant with countdown → live on the emulated alias → revoke → gone; a
+ * user's portal sign-in with TOTP → grant with countdown → live on the emulated alias → extend → revoke → gone; a
  * site-limited operator seeing only their site; API tokens shown once and nothing secret in browser storage;
  * axe-core finds no serious or critical violation on any page. Screenshots of every page: `.tmp/screenshots/`.
  */
@@ -226,7 +226,7 @@ describe.skipIf(CHROMIUM_MISSING !== null)(`web UI in Chromium ${CHROMIUM_MISSIN
     await visit(page, 'console-knoc-details');
   }, 240_000);
 
-  it('portal: sign-in with TOTP → the grant with a countdown → live on the emulated alias → revoke → gone', async () => {
+  it('portal: sign-in with TOTP → the grant with a countdown → live on the emulated alias → extend → revoke → gone', async () => {
     const page = await newPage();
     // Enrol TOTP in the account page (password-only sign-in before that).
     await signIn(page, 'portal', PAT);
@@ -259,6 +259,12 @@ describe.skipIf(CHROMIUM_MISSING !== null)(`web UI in Chromium ${CHROMIUM_MISSIN
     expect(first).toMatch(/^(59m|1h)/);
     await expect.poll(() => countdown.textContent(), { timeout: 5_000 }).not.toBe(first);
     await visit(page, 'portal-live');
+    // Extend: the choices stop at the knoc maximum (1 d); 4 h moves the expiry to now + 4 h.
+    await field(card, 'Duration').click();
+    expect(await page.getByRole('option').allTextContents()).toEqual(['15 min', '30 min', '1 h', '2 h', '4 h', '8 h', '1 d (maximum)']);
+    await page.getByRole('option', { name: '4 h', exact: true }).click();
+    await card.getByRole('button', { name: 'Extend' }).click();
+    await expect.poll(() => countdown.textContent(), { timeout: 10_000 }).toMatch(/^(3h 59m|4h 00m)/);
 
     await card.getByRole('button', { name: 'Revoke' }).click();
     await card.getByText('No access').waitFor();
