@@ -3,7 +3,8 @@ import { defineConfig } from 'vitest/config';
 // Two cores: two forked workers. PGlite instances are ~300 MB each, so files stay serial inside a worker.
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    // web/: component tests, each file opting into jsdom with `// @vitest-environment jsdom`.
+    include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'web/src/**/*.test.{ts,tsx}'],
     exclude: ['**/*.case.test.ts', 'node_modules/**'],
     pool: 'forks',
     maxWorkers: 2,

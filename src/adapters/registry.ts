@@ -87,6 +87,8 @@ export interface VendorErrorCodes {
   family: string;
   /** The gateway cannot be reached or used (bad host, missing gateway, refused by the SSRF guard). */
   connect: string;
+  /** The gateway's TLS certificate was refused (the connection test then shows the one presented, to pin). */
+  tls: string;
   /** The list is missing and creating it is not allowed. */
   aliasNotFound: string;
   /** The list exists but cannot hold addresses. */

@@ -12,6 +12,7 @@ import type {
   Credentials,
   VendorDescriptor,
 } from '../adapters/registry.ts';
+import { presentedCertificate, type PresentedCertificate } from '../adapters/tls-peek.ts';
 import { AdapterError } from '../adapters/types.ts';
 import { findVendor, listVendors } from '../adapters/vendors.ts';
 import { CapabilityError, DomainError, ValidationError } from '../errors.ts';
@@ -80,11 +81,14 @@ export function buildAdapter(conn: GatewayConnection, settings: AdapterSettings)
   });
 }
 
+
 export interface GatewayTestResult {
   ok: boolean;
   version: string | null;
   api_version: string | null;
   error: { code: string; message: string } | null;
+  /** After a TLS failure: the certificate the gateway presented, to pin if the person trusts it. */
+  certificate: PresentedCertificate | null;
 }
 
 /**
@@ -102,10 +106,14 @@ export async function testGateway(
   const adapter = buildAdapter(conn, settings);
   try {
     const version = await vendor.testConnection(adapter);
-    return { ok: true, version: version.product, api_version: version.api, error: null };
+    return { ok: true, version: version.product, api_version: version.api, error: null, certificate: null };
   } catch (err) {
     if (err instanceof AdapterError || err instanceof DomainError) {
-      return { ok: false, version: null, api_version: null, error: { code: err.code, message: err.message } };
+      const certificate =
+        err instanceof AdapterError && err.code === vendor.errors.tls
+          ? await presentedCertificate(conn.url, { lookup: guardedLookup(settings.allowHosts) })
+          : null;
+      return { ok: false, version: null, api_version: null, error: { code: err.code, message: err.message }, certificate };
     }
     throw err;
   } finally {

@@ -1,9 +1,10 @@
 /**
- * @module Browser sessions. `createSession` returns a random session secret (for the HttpOnly cookie) and a
- * CSRF token (for the `X-CSRF-Token` header), each 256 bits; only their SHA-256 hashes are stored. A session
+ * @module Browser sessions. `createSession` returns a random 256-bit session secret (for the HttpOnly cookie) and a
+ * CSRF token (for the `X-CSRF-Token` header) derived from it by HMAC, so a page reloaded by the browser can get
+ * it again from `GET /api/v1/auth/me` instead of keeping it in storage (ADR 0133); only SHA-256 hashes are stored. A session
  * ends at `expiresAt`, on sign-out, and whenever its user is disabled, deleted or changes password.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { and, eq, isNull } from 'drizzle-orm';
 import { record } from '../audit/record.ts';
 import { AuthenticationError } from '../errors.ts';
@@ -22,6 +23,11 @@ export function sha256Hex(value: string): string {
 
 export function randomSecret(): string {
   return randomBytes(32).toString('base64url');
+}
+
+/** The session's CSRF token: HMAC-SHA256 keyed by the session secret (one-way; reveals nothing of the secret). */
+export function csrfTokenFor(sessionSecret: string): string {
+  return createHmac('sha256', sessionSecret).update('portcullis csrf v1').digest('base64url');
 }
 
 export interface NewSession {
@@ -48,7 +54,7 @@ export async function createSession(
   options: { sourceIp?: string | null; userAgent?: string | null; ttlSeconds?: number } = {},
 ): Promise<NewSession> {
   const secret = randomSecret();
-  const csrfToken = randomSecret();
+  const csrfToken = csrfTokenFor(secret);
   const expiresAt = new Date(
     ctx.now().getTime() + (options.ttlSeconds ?? DEFAULT_SESSION_TTL_SECONDS) * 1000,
   );

@@ -23,6 +23,7 @@ import type { Store } from '../store/index.ts';
 import { createAuthBackend } from './auth-backend.ts';
 import { type DeclaredRoute, registerAccessControl } from './plugins/access.ts';
 import { frameworkErrors, registerErrorHandling } from './plugins/errors.ts';
+import { registerWebApp } from './plugins/web.ts';
 import { registerDocs, registerHttpPlugins } from './plugins/external.ts';
 import {
   genRequestId,
@@ -132,5 +133,6 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await registerDocs(app);
 
   for (const module of routeModulesOf(options)) await app.register(module);
+  await registerWebApp(app);
   return app;
 }

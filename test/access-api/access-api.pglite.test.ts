@@ -330,6 +330,31 @@ describe('gateways', () => {
       api_key: h.emulator.apiKey,
     });
     expect(badTls.json()).toMatchObject({ ok: false, error: { code: 'PFS003' } });
+    expect(unsaved.json().certificate).toBeNull();
+    expect(wrongKey.json().certificate).toBeNull();
+  });
+
+  it('a TLS failure shows the presented certificate; pinning its fingerprint makes the test pass', async () => {
+    const unpinned = await post('/api/v1/firewall/gateways/test', { url: h.emulator.url, api_key: h.emulator.apiKey });
+    const { certificate } = unpinned.json();
+    expect(certificate).toMatchObject({ self_signed: expect.any(Boolean), subject: expect.any(String) });
+    const hex = (f: string) => f.replace(/:/g, '').toLowerCase();
+    expect(hex(certificate.fingerprint_sha256)).toBe(hex(h.emulator.fingerprint));
+    expect(Date.parse(certificate.valid_to)).toBeGreaterThan(Date.now());
+    const pinned = await post('/api/v1/firewall/gateways/test', {
+      url: h.emulator.url,
+      api_key: h.emulator.apiKey,
+      fingerprint_sha256: certificate.fingerprint_sha256,
+    });
+    expect(pinned.json()).toMatchObject({ ok: true, error: null, certificate: null });
+    // A pin of another certificate is refused, and the answer offers the one actually presented.
+    const wrongPin = await post('/api/v1/firewall/gateways/test', {
+      url: h.emulator.url,
+      api_key: h.emulator.apiKey,
+      fingerprint_sha256: 'ab'.repeat(32),
+    });
+    expect(wrongPin.json()).toMatchObject({ ok: false, error: { code: 'PFS003' } });
+    expect(hex(wrongPin.json().certificate.fingerprint_sha256)).toBe(hex(h.emulator.fingerprint));
   });
 
   it('a PATCH with a new key replaces the stored one (the old key stops being used)', async () => {

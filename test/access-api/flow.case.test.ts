@@ -69,6 +69,40 @@ export function runFlowSuite(kind: StoreKind): void {
       await h.settled();
     });
 
+    it('portal/me lists the knocs the person may use, with the firewall refusal code while it refuses', async () => {
+      const dora = await h.makeUser('dora');
+      const knoc = await h.knoc({ gateway_id: gatewayId, alias_name: 'pc_portal_me', users: [dora.id] });
+      await h.knoc({ gateway_id: gatewayId, alias_name: 'pc_not_doras' });
+      const { cookie } = await signIn('dora', dora.password);
+      await h.settled();
+      const me = async () => (await h.call({ method: 'GET', url: '/api/v1/portal/me', headers: { cookie } })).json();
+      expect((await me()).knocs).toEqual([
+        {
+          knoc_id: knoc.id,
+          knoc_name: knoc.name,
+          grant_ttl_seconds: expect.any(Number),
+          max_ttl_seconds: expect.any(Number),
+          error: null,
+        },
+      ]);
+      h.emulator.injectFault({ kind: 'status', status: 401, times: 1_000_000 });
+      try {
+        await signIn('dora', dora.password);
+        const deadline = Date.now() + 15_000;
+        let error: { code: string; message: string } | null = null;
+        while (Date.now() < deadline && error === null) {
+          error = (await me()).knocs[0].error;
+          if (error === null) await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        expect(error).toMatchObject({ code: 'PFS001' });
+        expect(error?.message).toContain('KeyAuth');
+        expect(error?.message).not.toContain(h.emulator.apiKey);
+      } finally {
+        h.emulator.clearFaults();
+      }
+      await h.settled();
+    });
+
     it('two people behind one address: it stays until the last of them signs out', async () => {
       const bob = await h.makeUser('bob');
       const carol = await h.makeUser('carol');

@@ -43,6 +43,7 @@ const fakeVendor: VendorDescriptor = {
   errors: {
     family: 'FAK',
     connect: 'FAK000',
+    tls: 'FAK003',
     aliasNotFound: 'FAK103',
     aliasUnusable: 'FAK102',
     verifyMismatch: 'FAK400',

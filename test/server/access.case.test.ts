@@ -22,6 +22,9 @@ const PUBLIC_ROUTES = [
   // Portal sign-in (same checks as /auth/login) and the EDL feed (opened by its feed key).
   '/api/v1/portal/login',
   '/edl/:file',
+  // The web UI's page and built files (src/server/plugins/web.ts); API paths under /* keep the API's 404.
+  '/',
+  '/*',
 ];
 /** Routes any signed-in caller may use for themselves, whatever their permissions. */
 const SELF_SERVICE_ROUTES = [
@@ -100,7 +103,7 @@ export function runAccessSuite(kind: StoreKind): void {
       expect([...declared].sort()).toEqual([...ALL_PERMISSIONS].sort());
     });
 
-    it('declares public only the health, metrics, OpenAPI, docs UI and sign-in routes', () => {
+    it('declares public only the health, metrics, OpenAPI, docs UI, sign-in and web UI routes', () => {
       const publicUrls = t.app.declaredRoutes.filter((r) => r.access.auth === 'public').map((r) => r.url);
       expect([...new Set(publicUrls.filter((url) => !isDocsUi(url)))].sort()).toEqual(
         [...PUBLIC_ROUTES].sort(),

@@ -174,6 +174,26 @@ export function runAuthSuite(kind: StoreKind): void {
       expect(me.json().permissions['users.manage']).toBeUndefined();
     });
 
+    it('gives a session its CSRF token again at /auth/me (a reloaded page), a token credential none', async () => {
+      const user = await t.makeUser('me-csrf', 'viewer');
+      const session = await t.signIn(user.username, user.password);
+      const me = await t.call({ method: 'GET', url: '/api/v1/auth/me', headers: { cookie: session.cookie } });
+      expect(me.json().csrf_token).toBe(session.csrf);
+      const other = await t.signIn(user.username, user.password);
+      expect(other.csrf).not.toBe(session.csrf);
+      // The token from /me is accepted for a change of that session.
+      const created = await t.call({
+        method: 'POST',
+        url: '/api/v1/auth/tokens',
+        headers: { cookie: session.cookie, 'x-csrf-token': me.json().csrf_token },
+        payload: { name: 'from-me' },
+      });
+      expect(created.statusCode).toBe(201);
+      const viaToken = await t.call({ method: 'GET', url: '/api/v1/auth/me', token: user.token });
+      expect(viaToken.json().credential).toBe('token');
+      expect(viaToken.json()).not.toHaveProperty('csrf_token');
+    });
+
     it('refuses a cookie-authenticated change without or with a wrong X-CSRF-Token, accepts the right one', async () => {
       const session = await t.signIn(OWNER.username, OWNER.password);
       const create = (headers: Record<string, string>, name: string) =>

@@ -42,6 +42,7 @@ export const pfsenseVendor: VendorDescriptor = {
   errors: {
     family: 'PFS',
     connect: 'PFS000',
+    tls: 'PFS003',
     aliasNotFound: 'PFS103',
     aliasUnusable: 'PFS102',
     verifyMismatch: 'PFS400',

@@ -15,12 +15,12 @@ import { Type } from 'typebox';
 import { NotFoundError, ValidationError } from '../../errors.ts';
 import { confirmCurrentPassword, login } from '../../identity/login.ts';
 import { beginTotpEnrollment, confirmTotpEnrollment } from '../../identity/mfa.ts';
-import { revokeSession } from '../../identity/sessions.ts';
+import { csrfTokenFor, revokeSession } from '../../identity/sessions.ts';
 import { createApiToken, getApiToken, listApiTokens, revokeApiToken } from '../../identity/tokens.ts';
 import { getUser, setPassword } from '../../identity/users.ts';
 import { clientAddress } from '../client-address.ts';
 import { ctxOf } from '../context.ts';
-import { type Principal, principalOf } from '../plugins/access.ts';
+import { type Principal, principalOf, SESSION_COOKIE } from '../plugins/access.ts';
 import { clearSessionCookie, setSessionCookie } from '../session-cookie.ts';
 import {
   DateTimeInput,
@@ -46,6 +46,8 @@ const Me = Type.Object({
   credential: Type.Union([Type.Literal('session'), Type.Literal('token')]),
   /** Permission code → "all" or the site ids it is limited to. */
   permissions: Type.Record(Type.String(), Type.Union([Type.Literal('all'), Type.Array(Type.String())])),
+  /** The session's CSRF token again (session credential only), so a reloaded page keeps it in memory only. */
+  csrf_token: Type.Optional(Type.String()),
 });
 
 /**
@@ -149,10 +151,12 @@ export const authRoutes: FastifyPluginAsync = async (root) => {
     },
     async (request) => {
       const principal = principalOf(request);
+      const cookie = request.cookies[SESSION_COOKIE];
       return {
         user: toApi(await getUser(ctxOf(request), principal.userId)),
         credential: principal.kind,
         permissions: principal.permissions.toJSON(),
+        ...(principal.kind === 'session' && cookie ? { csrf_token: csrfTokenFor(cookie) } : {}),
       };
     },
   );

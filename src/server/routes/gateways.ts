@@ -89,6 +89,17 @@ const TestResult = Type.Object({
   version: Nullable(Type.String()),
   api_version: Nullable(Type.String()),
   error: Nullable(Type.Object({ code: Type.String(), message: Type.String() })),
+  /** After a TLS failure (PFS003): the certificate the gateway presented, to pin when the person trusts it. */
+  certificate: Nullable(
+    Type.Object({
+      fingerprint_sha256: Type.String(),
+      subject: Type.String(),
+      issuer: Type.String(),
+      valid_from: Type.String(),
+      valid_to: Type.String(),
+      self_signed: Type.Boolean(),
+    }),
+  ),
 });
 
 const policyOf = (request: FastifyRequest): GatewayPolicy => ({

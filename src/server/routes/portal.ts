@@ -8,11 +8,11 @@
  * there; `/knock` is the machine client's call (API token), with the sign-in's answer shape.
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { and, eq, gt, isNull, type SQL } from 'drizzle-orm';
+import { and, eq, gt, inArray, isNull, type SQL } from 'drizzle-orm';
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import { endGrants, grantView } from '../../access/service/grants.ts';
-import { grantEntitled, type PortalGrantResult } from '../../access/service/portal.ts';
+import { entitledKnocs, grantEntitled, type PortalGrantResult } from '../../access/service/portal.ts';
 import { login } from '../../identity/login.ts';
 import { revokeSession } from '../../identity/sessions.ts';
 import { getUser } from '../../identity/users.ts';
@@ -133,11 +133,24 @@ export const portalRoutes: FastifyPluginAsync = async (root) => {
       config: authenticated,
       schema: {
         tags,
-        summary: 'The address we see, and your live grants with seconds left',
+        summary: 'The address we see, the knocs you may use (with their device error) and your live grants',
         response: {
           200: Type.Object({
             ip: Type.String(),
             user: PortalUser,
+            knocs: Type.Array(
+              Type.Object({
+                knoc_id: Uuid,
+                knoc_name: Type.String(),
+                grant_ttl_seconds: Type.Integer(),
+                max_ttl_seconds: Type.Integer(),
+                /** The firewall's refusal while the knoc's alias cannot be synced (code and remedy), else null. */
+                error: Type.Union([
+                  Type.Object({ code: Type.String(), message: Type.String(), since: Type.String() }),
+                  Type.Null(),
+                ]),
+              }),
+            ),
             grants: Type.Array(
               Type.Object({
                 grant_id: Uuid,
@@ -166,9 +179,26 @@ export const portalRoutes: FastifyPluginAsync = async (root) => {
         .innerJoin(knocs, eq(knocs.id, grants.knocId))
         .where(and(eq(grants.userId, principal.userId), isNull(grants.endedAt), gt(grants.expiresAt, now)))
         .orderBy(knocs.name);
+      const entitled = await entitledKnocs(ctx, principal.userId);
+      const knocRows =
+        entitled.length === 0
+          ? []
+          : await app.store.db.select().from(knocs).where(inArray(knocs.id, entitled.map((k) => k.id)));
+      const errors = new Map(
+        await Promise.all(knocRows.map(async (row) => [row.id, (await app.access.status(row)).error] as const)),
+      );
       return {
         ip: clientAddress(request),
         user: { id: user.id, username: user.username, display_name: user.displayName },
+        knocs: entitled
+          .map((knoc) => ({
+            knoc_id: knoc.id,
+            knoc_name: knoc.name,
+            grant_ttl_seconds: knoc.grantTtlSeconds,
+            max_ttl_seconds: knoc.maxTtlSeconds,
+            error: errors.get(knoc.id) ?? null,
+          }))
+          .sort((a, b) => a.knoc_name.localeCompare(b.knoc_name)),
         grants: rows.map(({ row, knocName }) => {
           const view = grantView(row, knocName, user.username, now);
           return {
