@@ -325,7 +325,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Start TOTP enrollment: returns the secret and otpauth:// URI once */
+        /** Start TOTP enrollment (session and current password): returns the secret and URI once */
         post: {
             parameters: {
                 query?: never;
@@ -333,7 +333,13 @@ export interface paths {
                 path?: never;
                 cookie?: never;
             };
-            requestBody?: never;
+            requestBody: {
+                content: {
+                    "application/json": {
+                        current_password: string;
+                    };
+                };
+            };
             responses: {
                 /** @description Default Response */
                 200: {
@@ -902,6 +908,63 @@ export interface paths {
         };
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{id}/totp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Reset a user's TOTP (lost authenticator): password alone until they enrol again */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["User"];
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
         options?: never;
         head?: never;
         patch?: never;
@@ -2142,6 +2205,105 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/firewall/vendors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the firewall vendors: maturity tier, capability flags, credential shape */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: string;
+                                name: string;
+                                api: string;
+                                maturity: "production" | "beta" | "preview";
+                                capabilities: {
+                                    "alias.read": boolean;
+                                    "alias.write": boolean;
+                                    "alias.create": boolean;
+                                    apply: boolean;
+                                    kill_states: boolean;
+                                    native_expiry: boolean;
+                                    "read.status": boolean;
+                                    "read.aliases": boolean;
+                                    "read.rules": boolean;
+                                    "read.nat": boolean;
+                                    "read.interfaces": boolean;
+                                    "read.routes": boolean;
+                                    "read.dhcp_leases": boolean;
+                                    "read.arp": boolean;
+                                    "read.vpn": boolean;
+                                    "read.states": boolean;
+                                    "read.services": boolean;
+                                    "read.ha_status": boolean;
+                                    "read.logs": boolean;
+                                    "read.pf_info": boolean;
+                                    "read.health": boolean;
+                                    "write.rules": boolean;
+                                    "write.nat": boolean;
+                                    "write.aliases": boolean;
+                                    "write.routes": boolean;
+                                    "write.services": boolean;
+                                    "write.batch_apply": boolean;
+                                };
+                                credentials: {
+                                    shape: "api_key" | "key_secret" | "username_password" | "ssh_key";
+                                    fields: string[];
+                                };
+                                error_code_family: string;
+                                list_naming: {
+                                    noun: string;
+                                    max_length: number;
+                                };
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/firewall/gateways": {
         parameters: {
             query?: never;
@@ -2225,10 +2387,19 @@ export interface paths {
                         name: string;
                         /** Format: uuid */
                         site_id: string;
-                        /** @enum {string} */
-                        vendor?: "pfsense";
+                        /** @description A vendor id of GET /api/v1/firewall/vendors (default: the first built-in vendor). */
+                        vendor?: string;
                         url: string;
-                        api_key: string;
+                        /** @description Write-only. Needed by vendors whose credential shape lists it (GET /api/v1/firewall/vendors). */
+                        api_key?: string;
+                        /** @description Write-only. Needed by vendors whose credential shape lists it (GET /api/v1/firewall/vendors). */
+                        api_secret?: string;
+                        /** @description Write-only. Needed by vendors whose credential shape lists it (GET /api/v1/firewall/vendors). */
+                        username?: string;
+                        /** @description Write-only. Needed by vendors whose credential shape lists it (GET /api/v1/firewall/vendors). */
+                        password?: string;
+                        /** @description Write-only. Needed by vendors whose credential shape lists it (GET /api/v1/firewall/vendors). */
+                        ssh_private_key?: string;
                         verify_ssl?: boolean;
                         ca_pem?: string | null;
                         fingerprint_sha256?: string | null;
@@ -2307,10 +2478,19 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /** @enum {string} */
-                        vendor?: "pfsense";
+                        /** @description A vendor id of GET /api/v1/firewall/vendors (default: the first built-in vendor). */
+                        vendor?: string;
                         url: string;
-                        api_key: string;
+                        /** @description Write-only. Needed by vendors whose credential shape lists it (GET /api/v1/firewall/vendors). */
+                        api_key?: string;
+                        /** @description Write-only. Needed by vendors whose credential shape lists it (GET /api/v1/firewall/vendors). */
+                        api_secret?: string;
+                        /** @description Write-only. Needed by vendors whose credential shape lists it (GET /api/v1/firewall/vendors). */
+                        username?: string;
+                        /** @description Write-only. Needed by vendors whose credential shape lists it (GET /api/v1/firewall/vendors). */
+                        password?: string;
+                        /** @description Write-only. Needed by vendors whose credential shape lists it (GET /api/v1/firewall/vendors). */
+                        ssh_private_key?: string;
                         verify_ssl?: boolean;
                         ca_pem?: string | null;
                         fingerprint_sha256?: string | null;
@@ -2493,10 +2673,19 @@ export interface paths {
                 content: {
                     "application/json": {
                         name?: string;
-                        /** @enum {string} */
-                        vendor?: "pfsense";
+                        /** @description A vendor id of GET /api/v1/firewall/vendors (default: the first built-in vendor). */
+                        vendor?: string;
                         url?: string;
+                        /** @description Write-only. Needed by vendors whose credential shape lists it (GET /api/v1/firewall/vendors). */
                         api_key?: string;
+                        /** @description Write-only. Needed by vendors whose credential shape lists it (GET /api/v1/firewall/vendors). */
+                        api_secret?: string;
+                        /** @description Write-only. Needed by vendors whose credential shape lists it (GET /api/v1/firewall/vendors). */
+                        username?: string;
+                        /** @description Write-only. Needed by vendors whose credential shape lists it (GET /api/v1/firewall/vendors). */
+                        password?: string;
+                        /** @description Write-only. Needed by vendors whose credential shape lists it (GET /api/v1/firewall/vendors). */
+                        ssh_private_key?: string;
                         verify_ssl?: boolean;
                         ca_pem?: string | null;
                         fingerprint_sha256?: string | null;
@@ -2574,10 +2763,19 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /** @enum {string} */
-                        vendor?: "pfsense";
+                        /** @description A vendor id of GET /api/v1/firewall/vendors (default: the first built-in vendor). */
+                        vendor?: string;
                         url?: string;
+                        /** @description Write-only. Needed by vendors whose credential shape lists it (GET /api/v1/firewall/vendors). */
                         api_key?: string;
+                        /** @description Write-only. Needed by vendors whose credential shape lists it (GET /api/v1/firewall/vendors). */
+                        api_secret?: string;
+                        /** @description Write-only. Needed by vendors whose credential shape lists it (GET /api/v1/firewall/vendors). */
+                        username?: string;
+                        /** @description Write-only. Needed by vendors whose credential shape lists it (GET /api/v1/firewall/vendors). */
+                        password?: string;
+                        /** @description Write-only. Needed by vendors whose credential shape lists it (GET /api/v1/firewall/vendors). */
+                        ssh_private_key?: string;
                         verify_ssl?: boolean;
                         ca_pem?: string | null;
                         fingerprint_sha256?: string | null;
@@ -2630,6 +2828,949 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/firewall/gateways/{id}/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Live system status (version, uptime, CPU, memory, disk) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/firewall/gateways/{id}/firewall-rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The device's firewall rules, in order */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/firewall/gateways/{id}/nat-rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The device's port forwards, outbound NAT and 1:1 NAT */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/firewall/gateways/{id}/aliases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The device's aliases (firewall objects) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/firewall/gateways/{id}/interfaces": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Interfaces with link status and counters */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/firewall/gateways/{id}/dhcp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** DHCP leases */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/firewall/gateways/{id}/arp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** ARP table */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/firewall/gateways/{id}/health-check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Health across subsystems: one `healthy` and one result per check */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/firewall/gateways/{id}/ha-status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** CARP / high-availability state */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/firewall/gateways/{id}/vpn": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** OpenVPN, IPsec and WireGuard status (secrets redacted) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/firewall/gateways/{id}/services": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Services and whether they run */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/firewall/gateways/{id}/routes/table": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Kernel routing table (501 where the vendor API has none) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/firewall/gateways/{id}/diagnostics/pf-info": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** pf status and counters (501 where the vendor API has none) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/firewall/gateways/{id}/diagnostics/connections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Active pf states (connections), the first `limit` of the table, with its size */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                };
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/firewall/gateways/{id}/logs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The newest raw lines of the firewall or system log, oldest first */
+        get: {
+            parameters: {
+                query?: {
+                    type?: "firewall" | "system";
+                    limit?: number;
+                };
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/firewall/gateways/{id}/logs/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Server-sent events: new log lines as they appear (polled every interval_seconds; ends after max_seconds) */
+        get: {
+            parameters: {
+                query?: {
+                    type?: "firewall" | "system";
+                    interval_seconds?: number;
+                    max_seconds?: number;
+                    tail?: number;
+                };
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -3995,6 +5136,2543 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/policy/diff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Exact semantic diff of two configurations, with an optional lock-out check */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description A config.xml backup as text, or the JSON policy model (an object, or its JSON text) */
+                        before: string | {
+                            [key: string]: unknown;
+                        };
+                        /** @description A config.xml backup as text, or the JSON policy model (an object, or its JSON text) */
+                        after: string | {
+                            [key: string]: unknown;
+                        };
+                        management?: {
+                            interface: string;
+                            source: string;
+                            address: string;
+                            port: number;
+                            source_port?: number;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Regions of flows whose verdict changes (exact), and the lock-out check when asked */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            diff: {
+                                regions: {
+                                    change: "newly-pass" | "newly-block" | "reply-changed" | "unknown";
+                                    interface: string;
+                                    direction: string;
+                                    family: string;
+                                    protocols: string[] | null;
+                                    source: string[] | null;
+                                    sourcePorts: string[] | null;
+                                    destination: string[] | null;
+                                    destinationPorts: string[] | null;
+                                    tcpFlags: {
+                                        text: string;
+                                        values: number[];
+                                    } | null;
+                                    icmpTypes: number[] | null;
+                                    before: {
+                                        verdict: "pass" | "block" | "reject" | "unknown";
+                                        rule: {
+                                            kind: string;
+                                            tab: string;
+                                            position: number;
+                                            tracker: string | null;
+                                            descr: string;
+                                            label: string | null;
+                                            ridentifier: string | null;
+                                            index: number;
+                                            action: string;
+                                        } | null;
+                                        certain: boolean;
+                                    };
+                                    after: {
+                                        verdict: "pass" | "block" | "reject" | "unknown";
+                                        rule: {
+                                            kind: string;
+                                            tab: string;
+                                            position: number;
+                                            tracker: string | null;
+                                            descr: string;
+                                            label: string | null;
+                                            ridentifier: string | null;
+                                            index: number;
+                                            action: string;
+                                        } | null;
+                                        certain: boolean;
+                                    };
+                                }[];
+                                counts: {
+                                    "newly-pass": number;
+                                    "newly-block": number;
+                                    "reply-changed": number;
+                                    unknown: number;
+                                };
+                                changedRules: {
+                                    before: ({
+                                        kind: string;
+                                        tab: string;
+                                        position: number;
+                                        tracker: string | null;
+                                        descr: string;
+                                        label: string | null;
+                                        ridentifier: string | null;
+                                        index: number;
+                                        action: string;
+                                    } | null)[];
+                                    after: ({
+                                        kind: string;
+                                        tab: string;
+                                        position: number;
+                                        tracker: string | null;
+                                        descr: string;
+                                        label: string | null;
+                                        ridentifier: string | null;
+                                        index: number;
+                                        action: string;
+                                    } | null)[];
+                                };
+                                interfaces: {
+                                    onlyBefore: string[];
+                                    onlyAfter: string[];
+                                };
+                                namedProtocols: string[];
+                            };
+                            lockout: {
+                                status: "passes" | "cut" | "blocked" | "unknown";
+                                packet: string;
+                                before: {
+                                    verdict: "pass" | "block" | "reject" | "unknown";
+                                    rule: {
+                                        kind: string;
+                                        tab: string;
+                                        position: number;
+                                        tracker: string | null;
+                                        descr: string;
+                                        label: string | null;
+                                        ridentifier: string | null;
+                                        index: number;
+                                        action: string;
+                                    } | null;
+                                    explanation: string;
+                                };
+                                after: {
+                                    verdict: "pass" | "block" | "reject" | "unknown";
+                                    rule: {
+                                        kind: string;
+                                        tab: string;
+                                        position: number;
+                                        tracker: string | null;
+                                        descr: string;
+                                        label: string | null;
+                                        ridentifier: string | null;
+                                        index: number;
+                                        action: string;
+                                    } | null;
+                                    explanation: string;
+                                };
+                            } | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/firewall/rules/reorder": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Set rule_order 1..n on exactly the listed rules of a gateway, in the order given */
+        post: {
+            parameters: {
+                query: {
+                    device_id: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": string[];
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            device_id: string;
+                            order: string[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/firewall/rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List firewall rules of the sites you can see */
+        get: {
+            parameters: {
+                query?: {
+                    device_id?: string;
+                    site_id?: string;
+                    action?: "allow" | "deny" | "reject" | "log";
+                    is_enabled?: boolean;
+                    limit?: number;
+                    offset?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** Format: uuid */
+                                id: string;
+                                /** Format: uuid */
+                                device_id: string;
+                                /** Format: uuid */
+                                site_id: string;
+                                /** Format: date-time */
+                                created_at: string;
+                                /** Format: date-time */
+                                updated_at: string;
+                                source_address: string;
+                                source_port: string;
+                                source_zone: string | null;
+                                dest_address: string;
+                                dest_port: string;
+                                dest_zone: string | null;
+                                protocol: "any" | "tcp" | "udp" | "tcp/udp" | "icmp" | "icmpv6" | "esp" | "ah" | "gre" | "etherip" | "ipv6" | "igmp" | "pim" | "ospf" | "sctp" | "carp" | "pfsync";
+                                action: "allow" | "deny" | "reject" | "log";
+                                log_enabled: boolean;
+                                is_enabled: boolean;
+                                rule_order: number;
+                                description: string;
+                                vendor_rule_id: string | null;
+                                hit_count: number;
+                                last_synced_at: string | null;
+                                device_deleted_at: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create a firewall rule on a gateway (stored here; deploying it is a separate step) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        device_id: string;
+                        source_address?: string;
+                        source_port?: string | number;
+                        source_zone?: string | null;
+                        dest_address?: string;
+                        dest_port?: string | number;
+                        dest_zone?: string | null;
+                        protocol?: string;
+                        action: "allow" | "deny" | "reject" | "log";
+                        log_enabled?: boolean;
+                        is_enabled?: boolean;
+                        rule_order?: number;
+                        description?: string;
+                        vendor_rule_id?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            device_id: string;
+                            /** Format: uuid */
+                            site_id: string;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                            source_address: string;
+                            source_port: string;
+                            source_zone: string | null;
+                            dest_address: string;
+                            dest_port: string;
+                            dest_zone: string | null;
+                            protocol: "any" | "tcp" | "udp" | "tcp/udp" | "icmp" | "icmpv6" | "esp" | "ah" | "gre" | "etherip" | "ipv6" | "igmp" | "pim" | "ospf" | "sctp" | "carp" | "pfsync";
+                            action: "allow" | "deny" | "reject" | "log";
+                            log_enabled: boolean;
+                            is_enabled: boolean;
+                            rule_order: number;
+                            description: string;
+                            vendor_rule_id: string | null;
+                            hit_count: number;
+                            last_synced_at: string | null;
+                            device_deleted_at: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/firewall/rules/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get one firewall rule */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            device_id: string;
+                            /** Format: uuid */
+                            site_id: string;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                            source_address: string;
+                            source_port: string;
+                            source_zone: string | null;
+                            dest_address: string;
+                            dest_port: string;
+                            dest_zone: string | null;
+                            protocol: "any" | "tcp" | "udp" | "tcp/udp" | "icmp" | "icmpv6" | "esp" | "ah" | "gre" | "etherip" | "ipv6" | "igmp" | "pim" | "ospf" | "sctp" | "carp" | "pfsync";
+                            action: "allow" | "deny" | "reject" | "log";
+                            log_enabled: boolean;
+                            is_enabled: boolean;
+                            rule_order: number;
+                            description: string;
+                            vendor_rule_id: string | null;
+                            hit_count: number;
+                            last_synced_at: string | null;
+                            device_deleted_at: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete a firewall rule (soft) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change a firewall rule (only its writable fields; device_id, hit_count and other keys are ignored) */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        source_address?: string;
+                        source_port?: string | number;
+                        source_zone?: string | null;
+                        dest_address?: string;
+                        dest_port?: string | number;
+                        dest_zone?: string | null;
+                        protocol?: string;
+                        action?: "allow" | "deny" | "reject" | "log";
+                        log_enabled?: boolean;
+                        is_enabled?: boolean;
+                        rule_order?: number;
+                        description?: string;
+                        vendor_rule_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            device_id: string;
+                            /** Format: uuid */
+                            site_id: string;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                            source_address: string;
+                            source_port: string;
+                            source_zone: string | null;
+                            dest_address: string;
+                            dest_port: string;
+                            dest_zone: string | null;
+                            protocol: "any" | "tcp" | "udp" | "tcp/udp" | "icmp" | "icmpv6" | "esp" | "ah" | "gre" | "etherip" | "ipv6" | "igmp" | "pim" | "ospf" | "sctp" | "carp" | "pfsync";
+                            action: "allow" | "deny" | "reject" | "log";
+                            log_enabled: boolean;
+                            is_enabled: boolean;
+                            rule_order: number;
+                            description: string;
+                            vendor_rule_id: string | null;
+                            hit_count: number;
+                            last_synced_at: string | null;
+                            device_deleted_at: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/firewall/nat": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List NAT rules of the sites you can see */
+        get: {
+            parameters: {
+                query?: {
+                    device_id?: string;
+                    site_id?: string;
+                    nat_type?: "snat" | "dnat" | "masquerade" | "redirect";
+                    is_enabled?: boolean;
+                    limit?: number;
+                    offset?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** Format: uuid */
+                                id: string;
+                                /** Format: uuid */
+                                device_id: string;
+                                /** Format: uuid */
+                                site_id: string;
+                                /** Format: date-time */
+                                created_at: string;
+                                /** Format: date-time */
+                                updated_at: string;
+                                nat_type: "snat" | "dnat" | "masquerade" | "redirect";
+                                interface: string | null;
+                                protocol: "any" | "tcp" | "udp" | "tcp/udp" | "icmp" | "icmpv6" | "esp" | "ah" | "gre" | "etherip" | "ipv6" | "igmp" | "pim" | "ospf" | "sctp" | "carp" | "pfsync";
+                                source_address: string;
+                                source_port: string;
+                                dest_address: string;
+                                dest_port: string;
+                                translated_address: string | null;
+                                translated_port: string | null;
+                                is_enabled: boolean;
+                                log_enabled: boolean;
+                                rule_order: number;
+                                description: string;
+                                vendor_rule_id: string | null;
+                                last_synced_at: string | null;
+                                device_deleted_at: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create a NAT rule on a gateway (stored here; deploying it is a separate step) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        device_id: string;
+                        nat_type: "snat" | "dnat" | "masquerade" | "redirect";
+                        interface?: string | null;
+                        protocol?: string;
+                        source_address?: string;
+                        source_port?: string | number;
+                        dest_address?: string;
+                        dest_port?: string | number;
+                        translated_address?: string | null;
+                        translated_port?: (string | number) | null;
+                        is_enabled?: boolean;
+                        log_enabled?: boolean;
+                        rule_order?: number;
+                        description?: string;
+                        vendor_rule_id?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            device_id: string;
+                            /** Format: uuid */
+                            site_id: string;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                            nat_type: "snat" | "dnat" | "masquerade" | "redirect";
+                            interface: string | null;
+                            protocol: "any" | "tcp" | "udp" | "tcp/udp" | "icmp" | "icmpv6" | "esp" | "ah" | "gre" | "etherip" | "ipv6" | "igmp" | "pim" | "ospf" | "sctp" | "carp" | "pfsync";
+                            source_address: string;
+                            source_port: string;
+                            dest_address: string;
+                            dest_port: string;
+                            translated_address: string | null;
+                            translated_port: string | null;
+                            is_enabled: boolean;
+                            log_enabled: boolean;
+                            rule_order: number;
+                            description: string;
+                            vendor_rule_id: string | null;
+                            last_synced_at: string | null;
+                            device_deleted_at: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/firewall/nat/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get one NAT rule */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            device_id: string;
+                            /** Format: uuid */
+                            site_id: string;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                            nat_type: "snat" | "dnat" | "masquerade" | "redirect";
+                            interface: string | null;
+                            protocol: "any" | "tcp" | "udp" | "tcp/udp" | "icmp" | "icmpv6" | "esp" | "ah" | "gre" | "etherip" | "ipv6" | "igmp" | "pim" | "ospf" | "sctp" | "carp" | "pfsync";
+                            source_address: string;
+                            source_port: string;
+                            dest_address: string;
+                            dest_port: string;
+                            translated_address: string | null;
+                            translated_port: string | null;
+                            is_enabled: boolean;
+                            log_enabled: boolean;
+                            rule_order: number;
+                            description: string;
+                            vendor_rule_id: string | null;
+                            last_synced_at: string | null;
+                            device_deleted_at: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete a NAT rule (soft) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change a NAT rule (only its writable fields; device_id, hit_count and other keys are ignored) */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        nat_type?: "snat" | "dnat" | "masquerade" | "redirect";
+                        interface?: string | null;
+                        protocol?: string;
+                        source_address?: string;
+                        source_port?: string | number;
+                        dest_address?: string;
+                        dest_port?: string | number;
+                        translated_address?: string | null;
+                        translated_port?: (string | number) | null;
+                        is_enabled?: boolean;
+                        log_enabled?: boolean;
+                        rule_order?: number;
+                        description?: string;
+                        vendor_rule_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            device_id: string;
+                            /** Format: uuid */
+                            site_id: string;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                            nat_type: "snat" | "dnat" | "masquerade" | "redirect";
+                            interface: string | null;
+                            protocol: "any" | "tcp" | "udp" | "tcp/udp" | "icmp" | "icmpv6" | "esp" | "ah" | "gre" | "etherip" | "ipv6" | "igmp" | "pim" | "ospf" | "sctp" | "carp" | "pfsync";
+                            source_address: string;
+                            source_port: string;
+                            dest_address: string;
+                            dest_port: string;
+                            translated_address: string | null;
+                            translated_port: string | null;
+                            is_enabled: boolean;
+                            log_enabled: boolean;
+                            rule_order: number;
+                            description: string;
+                            vendor_rule_id: string | null;
+                            last_synced_at: string | null;
+                            device_deleted_at: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/firewall/vpn/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** VPN tunnel counts: total, up, down, error (of the sites you can see) */
+        get: {
+            parameters: {
+                query?: {
+                    site_id?: string;
+                    device_id?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            total: number;
+                            up: number;
+                            down: number;
+                            error: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/firewall/vpn": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List VPN tunnels of the sites you can see */
+        get: {
+            parameters: {
+                query?: {
+                    device_id?: string;
+                    site_id?: string;
+                    vpn_type?: "ipsec" | "openvpn" | "wireguard" | "l2tp";
+                    vpn_status?: "up" | "down" | "error";
+                    limit?: number;
+                    offset?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** Format: uuid */
+                                id: string;
+                                /** Format: uuid */
+                                device_id: string;
+                                /** Format: uuid */
+                                site_id: string;
+                                /** Format: date-time */
+                                created_at: string;
+                                /** Format: date-time */
+                                updated_at: string;
+                                name: string;
+                                vpn_type: "ipsec" | "openvpn" | "wireguard" | "l2tp";
+                                vpn_status: "up" | "down" | "error";
+                                local_address: string | null;
+                                remote_address: string | null;
+                                local_networks: string[];
+                                remote_networks: string[];
+                                is_enabled: boolean;
+                                description: string;
+                                vendor_tunnel_id: string | null;
+                                bytes_in: number;
+                                bytes_out: number;
+                                status_changed_at: string | null;
+                                last_synced_at: string | null;
+                                device_deleted_at: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create a VPN tunnel on a gateway (stored here; deploying it is a separate step) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        device_id: string;
+                        name: string;
+                        vpn_type: "ipsec" | "openvpn" | "wireguard" | "l2tp";
+                        vpn_status?: "up" | "down" | "error";
+                        local_address?: string | null;
+                        remote_address?: string | null;
+                        local_networks?: string[];
+                        remote_networks?: string[];
+                        is_enabled?: boolean;
+                        description?: string;
+                        vendor_tunnel_id?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            device_id: string;
+                            /** Format: uuid */
+                            site_id: string;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                            name: string;
+                            vpn_type: "ipsec" | "openvpn" | "wireguard" | "l2tp";
+                            vpn_status: "up" | "down" | "error";
+                            local_address: string | null;
+                            remote_address: string | null;
+                            local_networks: string[];
+                            remote_networks: string[];
+                            is_enabled: boolean;
+                            description: string;
+                            vendor_tunnel_id: string | null;
+                            bytes_in: number;
+                            bytes_out: number;
+                            status_changed_at: string | null;
+                            last_synced_at: string | null;
+                            device_deleted_at: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/firewall/vpn/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get one VPN tunnel */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            device_id: string;
+                            /** Format: uuid */
+                            site_id: string;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                            name: string;
+                            vpn_type: "ipsec" | "openvpn" | "wireguard" | "l2tp";
+                            vpn_status: "up" | "down" | "error";
+                            local_address: string | null;
+                            remote_address: string | null;
+                            local_networks: string[];
+                            remote_networks: string[];
+                            is_enabled: boolean;
+                            description: string;
+                            vendor_tunnel_id: string | null;
+                            bytes_in: number;
+                            bytes_out: number;
+                            status_changed_at: string | null;
+                            last_synced_at: string | null;
+                            device_deleted_at: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete a VPN tunnel (soft) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change a VPN tunnel (only its writable fields; device_id, hit_count and other keys are ignored) */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name?: string;
+                        vpn_type?: "ipsec" | "openvpn" | "wireguard" | "l2tp";
+                        vpn_status?: "up" | "down" | "error";
+                        local_address?: string | null;
+                        remote_address?: string | null;
+                        local_networks?: string[];
+                        remote_networks?: string[];
+                        is_enabled?: boolean;
+                        description?: string;
+                        vendor_tunnel_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            device_id: string;
+                            /** Format: uuid */
+                            site_id: string;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                            name: string;
+                            vpn_type: "ipsec" | "openvpn" | "wireguard" | "l2tp";
+                            vpn_status: "up" | "down" | "error";
+                            local_address: string | null;
+                            remote_address: string | null;
+                            local_networks: string[];
+                            remote_networks: string[];
+                            is_enabled: boolean;
+                            description: string;
+                            vendor_tunnel_id: string | null;
+                            bytes_in: number;
+                            bytes_out: number;
+                            status_changed_at: string | null;
+                            last_synced_at: string | null;
+                            device_deleted_at: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/firewall/ids/alerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Search IDS alerts (newest first) by severity, time range, acknowledged, site, gateway */
+        get: {
+            parameters: {
+                query?: {
+                    site_id?: string;
+                    device_id?: string;
+                    severity?: "critical" | "high" | "medium" | "low" | "info";
+                    acknowledged?: boolean;
+                    since?: string;
+                    until?: string;
+                    limit?: number;
+                    offset?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** Format: uuid */
+                                id: string;
+                                /** Format: uuid */
+                                device_id: string;
+                                /** Format: uuid */
+                                site_id: string;
+                                vendor_alert_id: string | null;
+                                severity: "critical" | "high" | "medium" | "low" | "info";
+                                signature_id: number | null;
+                                signature: string;
+                                category: string | null;
+                                protocol: string | null;
+                                source_ip: string | null;
+                                source_port: number | null;
+                                dest_ip: string | null;
+                                dest_port: number | null;
+                                action_taken: string;
+                                /** Format: date-time */
+                                occurred_at: string;
+                                acknowledged: boolean;
+                                acknowledged_at: string | null;
+                                acknowledged_by: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/firewall/ids/alerts/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** IDS alert counts by severity and the unacknowledged count */
+        get: {
+            parameters: {
+                query?: {
+                    site_id?: string;
+                    device_id?: string;
+                    severity?: "critical" | "high" | "medium" | "low" | "info";
+                    acknowledged?: boolean;
+                    since?: string;
+                    until?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            total: number;
+                            unacknowledged: number;
+                            by_severity: {
+                                critical: number;
+                                high: number;
+                                medium: number;
+                                low: number;
+                                info: number;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/firewall/ids/alerts/{id}/acknowledge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Acknowledge an IDS alert (again: no change) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            device_id: string;
+                            /** Format: uuid */
+                            site_id: string;
+                            vendor_alert_id: string | null;
+                            severity: "critical" | "high" | "medium" | "low" | "info";
+                            signature_id: number | null;
+                            signature: string;
+                            category: string | null;
+                            protocol: string | null;
+                            source_ip: string | null;
+                            source_port: number | null;
+                            dest_ip: string | null;
+                            dest_port: number | null;
+                            action_taken: string;
+                            /** Format: date-time */
+                            occurred_at: string;
+                            acknowledged: boolean;
+                            acknowledged_at: string | null;
+                            acknowledged_by: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/firewall/logs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Search traffic logs (newest first) by action, source / destination address, time range */
+        get: {
+            parameters: {
+                query?: {
+                    site_id?: string;
+                    device_id?: string;
+                    action?: "pass" | "block" | "reject";
+                    source_ip?: string;
+                    dest_ip?: string;
+                    since?: string;
+                    until?: string;
+                    limit?: number;
+                    offset?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: number;
+                                /** Format: uuid */
+                                device_id: string;
+                                /** Format: uuid */
+                                site_id: string;
+                                /** Format: date-time */
+                                logged_at: string;
+                                action: "pass" | "block" | "reject";
+                                interface: string | null;
+                                direction: string | null;
+                                ip_version: number | null;
+                                protocol: string | null;
+                                source_ip: string | null;
+                                source_port: number | null;
+                                dest_ip: string | null;
+                                dest_port: number | null;
+                                vendor_rule_id: string | null;
+                                reason: string | null;
+                                length: number | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/firewall/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The org's firewall module settings (defaults for keys never set) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Default packet policy for new rules (default deny) */
+                            default_policy: "allow" | "deny";
+                            /** @description Log blocked connections to the firewall logs (default true) */
+                            log_blocked: boolean;
+                            /** @description Enable IDS globally (default true) */
+                            ids_enabled: boolean;
+                            /** @description Detect (log) or prevent (block) (default detect) */
+                            ids_mode: "detect" | "prevent";
+                            /** @description Firewall log retention (default 30) */
+                            log_retention_days: number;
+                            /** @description Gateway sync frequency (default 5) */
+                            sync_interval_minutes: number;
+                            /** @description Drift check frequency (default 15) */
+                            drift_check_interval_minutes: number;
+                            /** @description Max time a distribution lock is held (default 300) */
+                            distribution_lock_ttl_seconds: number;
+                            /** @description Automatically push fixes for detected drift (default false) */
+                            auto_remediate_drift: boolean;
+                            /** @description Import session retention (default 90) */
+                            import_retention_days: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change some settings (the others keep their value); jobs read them at their next run */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        default_policy?: string;
+                        log_blocked?: boolean;
+                        ids_enabled?: boolean;
+                        ids_mode?: string;
+                        log_retention_days?: number;
+                        sync_interval_minutes?: number;
+                        drift_check_interval_minutes?: number;
+                        distribution_lock_ttl_seconds?: number;
+                        auto_remediate_drift?: boolean;
+                        import_retention_days?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Default packet policy for new rules (default deny) */
+                            default_policy: "allow" | "deny";
+                            /** @description Log blocked connections to the firewall logs (default true) */
+                            log_blocked: boolean;
+                            /** @description Enable IDS globally (default true) */
+                            ids_enabled: boolean;
+                            /** @description Detect (log) or prevent (block) (default detect) */
+                            ids_mode: "detect" | "prevent";
+                            /** @description Firewall log retention (default 30) */
+                            log_retention_days: number;
+                            /** @description Gateway sync frequency (default 5) */
+                            sync_interval_minutes: number;
+                            /** @description Drift check frequency (default 15) */
+                            drift_check_interval_minutes: number;
+                            /** @description Max time a distribution lock is held (default 300) */
+                            distribution_lock_ttl_seconds: number;
+                            /** @description Automatically push fixes for detected drift (default false) */
+                            auto_remediate_drift: boolean;
+                            /** @description Import session retention (default 90) */
+                            import_retention_days: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/firewall/backup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Download the firewall module (gateways without credentials, rules, NAT, VPN) as one JSON file */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            format: "portcullis.firewall-backup";
+                            /** @enum {number} */
+                            format_version: 1;
+                            /** Format: date-time */
+                            exported_at: string;
+                            sites: {
+                                [key: string]: unknown;
+                            }[];
+                            gateways: {
+                                [key: string]: unknown;
+                            }[];
+                            firewall_rules: {
+                                [key: string]: unknown;
+                            }[];
+                            nat_rules: {
+                                [key: string]: unknown;
+                            }[];
+                            vpn_tunnels: {
+                                [key: string]: unknown;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/firewall/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Restore a backup (all or nothing; ids must not exist yet; restored gateways need an API key) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        format: string;
+                        format_version: number;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            sites_created: number;
+                            sites_reused: number;
+                            gateways: number;
+                            firewall_rules: number;
+                            nat_rules: number;
+                            vpn_tunnels: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the webhooks of the sites you manage */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    offset?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** Format: uuid */
+                                id: string;
+                                name: string;
+                                url: string;
+                                event_types: string[];
+                                site_ids: string[] | null;
+                                enabled: boolean;
+                                consecutive_failures: number;
+                                disabled_at: string | null;
+                                disabled_reason: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                                /** Format: date-time */
+                                updated_at: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create a webhook; the response carries its signing secret, shown only this once */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                        url: string;
+                        event_types?: ("grant.created" | "grant.ended" | "sync.failed" | "sync.recovered" | "gateway.sync.completed" | "gateway.sync.failed" | "firewall.event.gateway_unreachable" | "firewall.event.gateway_online" | "firewall.event.wan_down" | "firewall.event.wan_up" | "firewall.event.ids_critical" | "firewall.pending.applied" | "firewall.pending.failed")[];
+                        site_ids?: string[] | null;
+                        enabled?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            name: string;
+                            url: string;
+                            event_types: string[];
+                            site_ids: string[] | null;
+                            enabled: boolean;
+                            consecutive_failures: number;
+                            disabled_at: string | null;
+                            disabled_reason: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                            secret: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a webhook */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            name: string;
+                            url: string;
+                            event_types: string[];
+                            site_ids: string[] | null;
+                            enabled: boolean;
+                            consecutive_failures: number;
+                            disabled_at: string | null;
+                            disabled_reason: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete a webhook (soft; pending deliveries are dropped) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change a webhook (enabled=true re-enables one that was disabled after failures) */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name?: string;
+                        url?: string;
+                        event_types?: ("grant.created" | "grant.ended" | "sync.failed" | "sync.recovered" | "gateway.sync.completed" | "gateway.sync.failed" | "firewall.event.gateway_unreachable" | "firewall.event.gateway_online" | "firewall.event.wan_down" | "firewall.event.wan_up" | "firewall.event.ids_critical" | "firewall.pending.applied" | "firewall.pending.failed")[];
+                        site_ids?: string[] | null;
+                        enabled?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            name: string;
+                            url: string;
+                            event_types: string[];
+                            site_ids: string[] | null;
+                            enabled: boolean;
+                            consecutive_failures: number;
+                            disabled_at: string | null;
+                            disabled_reason: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The delivery log of a webhook, newest first (page with before=<id>) */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    before?: number;
+                    status?: "pending" | "succeeded" | "failed";
+                };
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: number;
+                                /** Format: uuid */
+                                webhook_id: string;
+                                event_id: number;
+                                event_type: string;
+                                status: "pending" | "succeeded" | "failed";
+                                attempts: number;
+                                /** Format: date-time */
+                                next_attempt_at: string;
+                                last_attempt_at: string | null;
+                                response_status: number | null;
+                                error: string | null;
+                                duration_ms: number | null;
+                                /** Format: date-time */
+                                created_at: string;
+                                delivered_at: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/events/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Server-sent events of the event types and sites you may read (text/event-stream) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description comma list of event types */
+                    types?: string;
+                    site_id?: string;
+                    after_id?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
                 };
             };
         };
