@@ -184,7 +184,7 @@ export async function updateObject<Row extends ObjectBase>(
   return inTransaction(ctx, async (tx) => {
     const [row] = (await tx.db
       .update(kind.table)
-      .set({ ...fields, updatedAt: tx.now() } as never)
+      .set({ ...fields, updatedAt: tx.now() })
       .where(live(kind, tx, id))
       .returning()) as unknown as Row[];
     if (!row) throw new NotFoundError(kind.resource, id);
@@ -212,7 +212,7 @@ export async function deleteObject<Row extends ObjectBase>(
   await inTransaction(ctx, async (tx) => {
     await tx.db
       .update(kind.table)
-      .set({ deletedAt: tx.now(), updatedAt: tx.now() } as never)
+      .set({ deletedAt: tx.now(), updatedAt: tx.now() })
       .where(live(kind, tx, id));
     await record(tx.db, {
       orgId: tx.orgId,

@@ -124,7 +124,7 @@ export async function updateSettings(
   }
   return inTransaction(ctx, async (tx) => {
     const before = await readSettings(tx.db, tx.orgId);
-    const after = { ...before, ...changes } as FirewallSettings;
+    const after = { ...before, ...changes };
     await tx.db
       .insert(firewallSettings)
       .values({ orgId: tx.orgId, settings: after, updatedAt: tx.now(), updatedBy: tx.actor.id })

@@ -352,7 +352,7 @@ export function withNat(inner: Evaluator, ruleset: PfRuleset): Evaluator {
       passStates++;
       const passed: EvaluationResult = {
         ...result,
-        verdict: 'pass' as Verdict,
+        verdict: 'pass',
         decidedBy: 'nat',
         rule: null,
         reply: null,

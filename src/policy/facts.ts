@@ -58,7 +58,7 @@ export function parseRuntimeFacts(value: unknown): RuntimeFacts {
       if (cidr === null || v6 !== (family === 'ipv6'))
         throw new PolicyInputError(
           `facts.interfaces.${key}.${family}`,
-          `"${String(given)}" is not an ${family === 'ipv4' ? 'IPv4' : 'IPv6'} address/prefix`,
+          `${JSON.stringify(given)} is not an ${family === 'ipv4' ? 'IPv4' : 'IPv6'} address/prefix`,
         );
       out[family] = given as string;
     }

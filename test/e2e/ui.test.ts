@@ -243,7 +243,7 @@ describe.skipIf(CHROMIUM_MISSING !== null)(`web UI in Chromium ${CHROMIUM_MISSIN
     await visit(page, 'account');
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('heading', { name: 'Sign in for access' }).waitFor();
-    await eventually(async () => ((await appliedAddresses(emulator, ALIAS)).includes('127.0.0.1') ? undefined : true), 'sign-out to clear the alias');
+    await eventually(() => (appliedAddresses(emulator, ALIAS).includes('127.0.0.1') ? undefined : true), 'sign-out to clear the alias');
 
     // Password, then the code the server asks for (the next step: the enrolment used this one).
     await signIn(page, 'portal', PAT);
@@ -273,9 +273,9 @@ describe.skipIf(CHROMIUM_MISSING !== null)(`web UI in Chromium ${CHROMIUM_MISSIN
     await visit(page, 'portal-revoked');
 
     // Nothing secret is kept by the browser: the cookie is HttpOnly, storage holds only the colour scheme.
-    const stored = (await page.evaluate(
+    const stored = await page.evaluate<{ cookie: string; local: string[]; session: string[] }>(
       '({ cookie: document.cookie, local: Object.keys(localStorage), session: Object.keys(sessionStorage) })',
-    )) as { cookie: string; local: string[]; session: string[] };
+    );
     expect(stored.cookie).not.toContain('pc_session');
     expect(stored.local.filter((k) => k !== 'portcullis-color-scheme')).toEqual([]);
     expect(stored.session).toEqual([]);

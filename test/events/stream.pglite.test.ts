@@ -69,7 +69,7 @@ function open(token: string, query = '', headers: Record<string, string> = {}) {
       while (frames.length < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
       return frames;
     },
-    close: () => (response as IncomingMessage | null)?.destroy(),
+    close: () => (response)?.destroy(),
   };
 }
 

@@ -41,7 +41,7 @@ export async function startFirewallHarness(kind: StoreKind = 'pglite'): Promise<
     },
     async ok(method, url, payload, status = 200, token = base.ownerToken) {
       return expectStatus(
-        await base.call({ method: method as 'GET', url, token, ...(payload !== undefined ? { payload: payload as object } : {}) }),
+        await base.call({ method: method, url, token, ...(payload !== undefined ? { payload: payload as object } : {}) }),
         status,
       );
     },

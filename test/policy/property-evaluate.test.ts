@@ -317,7 +317,7 @@ const natRule: fc.Arbitrary<Omit<PfNatRule, 'index'>> = fc
     const spec = (text: string): AddressSpec => ({ match: text === 'any' ? { kind: 'any' } : { kind: 'cidrs', cidrs: [text] }, negate: false });
     const binat = g.kind === 'binat';
     return {
-      kind: g.kind as PfNatRule['kind'],
+      kind: g.kind,
       no: g.no,
       pass: false,
       on: { interfaces: [g.iface], negate: false },

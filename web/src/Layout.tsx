@@ -36,9 +36,11 @@ export function SignedInLayout({ console: inConsole }: { console: boolean }) {
     { to: '/account', label: 'Account', active: path === '/account' },
     ...(hasConsole(me.data.permissions) ? [{ to: '/admin', label: 'Console', active: path.startsWith('/admin') }] : []),
   ];
-  const leave = async () => {
-    await signOut();
-    await navigate({ to: '/login' });
+  // Back to the sign-in page even when the server could not be told (the session then simply expires).
+  const leave = () => {
+    void signOut()
+      .catch(() => undefined)
+      .then(() => navigate({ to: '/login' }));
   };
   return (
     <AppShell
@@ -76,7 +78,7 @@ export function SignedInLayout({ console: inConsole }: { console: boolean }) {
               </Menu.Target>
               <Menu.Dropdown>
                 {links.map((l) => (
-                  <Menu.Item key={l.to} onClick={() => navigate({ href: l.to })}>
+                  <Menu.Item key={l.to} onClick={() => void navigate({ href: l.to })}>
                     {l.label}
                   </Menu.Item>
                 ))}

@@ -34,9 +34,9 @@ export const theme = createTheme({
 export const cssVariablesResolver: CSSVariablesResolver = (t) => ({
   variables: {},
   light: {
-    '--mantine-color-dimmed': t.colors.gray[7] as string,
-    '--mantine-color-error': t.colors.red[9] as string,
+    '--mantine-color-dimmed': t.colors.gray[7],
+    '--mantine-color-error': t.colors.red[9],
     ...Object.fromEntries(Object.entries(LIGHT_VARIANT_TEXT).map(([c, v]) => [`--mantine-color-${c}-light-color`, v])),
   },
-  dark: { '--mantine-color-dimmed': t.colors.dark[1] as string },
+  dark: { '--mantine-color-dimmed': t.colors.dark[1] },
 });

@@ -295,7 +295,7 @@ export class AccessReconcilers {
     }));
     await this.store.db.transaction(async (tx) => {
       for (const event of list) {
-        await record(tx as unknown as Store['db'], {
+        await record(tx, {
           orgId: info.orgId,
           actor: SYSTEM_ACTOR,
           action: type === 'sync.failed' ? 'knoc.sync_failed' : 'knoc.sync_recovered',

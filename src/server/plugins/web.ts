@@ -31,7 +31,7 @@ export async function registerWebApp(app: FastifyInstance, dist = WEB_DIST): Pro
         cacheControl: false,
         // @fastify/static 10 passes the Fastify reply (its types still say ServerResponse).
         setHeaders(reply, path) {
-          (reply as unknown as FastifyReply).header(
+          (reply).header(
             'cache-control',
             path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
           );

@@ -31,9 +31,13 @@ describe('time left', () => {
     const clock = screen.getByTestId('countdown');
     expect(clock.textContent).toBe('3s');
     expect(clock.getAttribute('datetime')).toBe('2026-01-01T00:00:03Z');
-    act(() => vi.advanceTimersByTime(1000));
+    act(() => {
+      vi.advanceTimersByTime(1000);
+    });
     expect(clock.textContent).toBe('2s');
-    act(() => vi.advanceTimersByTime(3000));
+    act(() => {
+      vi.advanceTimersByTime(3000);
+    });
     expect(clock.textContent).toBe('expired');
   });
 });

@@ -43,14 +43,14 @@ export function AuditPage() {
           clearable
           data={['user', 'token', 'system', 'anonymous']}
           value={filter.actor_type ?? null}
-          onChange={(v) => set({ actor_type: (v as ActorType | null) ?? undefined })}
+          onChange={(v) => set({ actor_type: (v) ?? undefined })}
         />
         <Select
           label="Outcome"
           clearable
           data={['success', 'failure', 'denied']}
           value={filter.outcome ?? null}
-          onChange={(v) => set({ outcome: (v as Outcome | null) ?? undefined })}
+          onChange={(v) => set({ outcome: (v) ?? undefined })}
         />
         <TextInput label="Target type" onChange={(e) => set({ target_type: e.currentTarget.value.trim() || undefined })} />
         <TextInput label="From day" type="date" onChange={(e) => set({ from: day(e.currentTarget.value, false) })} />
@@ -78,7 +78,7 @@ export function AuditPage() {
             />
             {audit.hasNextPage ? (
               <Group>
-                <Button variant="light" onClick={() => audit.fetchNextPage()} loading={audit.isFetchingNextPage}>
+                <Button variant="light" onClick={() => void audit.fetchNextPage()} loading={audit.isFetchingNextPage}>
                   Load older entries
                 </Button>
               </Group>

@@ -208,7 +208,7 @@ function AddGateway({ sites, onDone }: { sites: { value: string; label: string }
                 {tested.certificate.fingerprint_sha256}
               </Text>
               <Group>
-                <Button size="sm" onClick={() => trust(tested.certificate?.fingerprint_sha256 ?? '')} loading={busy}>
+                <Button size="sm" onClick={() => void trust(tested.certificate?.fingerprint_sha256 ?? '')} loading={busy}>
                   Trust and pin this certificate
                 </Button>
               </Group>
@@ -217,7 +217,7 @@ function AddGateway({ sites, onDone }: { sites: { value: string; label: string }
         ) : null}
         <ProblemAlert problem={problem} />
         <Group>
-          <Button variant="light" onClick={runTest} loading={busy}>
+          <Button variant="light" onClick={() => void runTest()} loading={busy}>
             Test connection
           </Button>
           <Button type="submit" disabled={!tested?.ok} loading={save.isPending}>

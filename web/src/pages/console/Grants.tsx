@@ -53,7 +53,7 @@ export function GrantsPage() {
               { value: 'all', label: 'All' },
             ]}
             value={filter.status ?? 'live'}
-            onChange={(v) => set({ status: v as Status })}
+            onChange={(v) => set({ status: v })}
           />
         </div>
       </Group>
