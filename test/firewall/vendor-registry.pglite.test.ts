@@ -159,7 +159,7 @@ describe('a fake vendor drives a gateway and a knoc', () => {
       username: 'ops',
       password: 'first-password',
     });
-    expect(tested.json()).toEqual({ ok: true, version: 'fakewall 1.0', api_version: 'v1', error: null });
+    expect(tested.json()).toEqual({ ok: true, version: 'fakewall 1.0', api_version: 'v1', error: null, certificate: null });
 
     const created = await post('/api/v1/firewall/gateways', gatewayBody({ username: 'ops', password: 'first-password' }));
     expect(created.statusCode, created.body).toBe(201);

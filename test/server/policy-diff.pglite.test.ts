@@ -92,7 +92,8 @@ describe('POST /api/v1/policy/diff', () => {
   it('answers 400 naming the field for malformed XML, a bad model field, a missing side and a bad path', async () => {
     const cases: Array<[unknown, string]> = [
       [{ before: xml, after: '<pfsense' }, 'after'],
-      [{ before: xml, after: '<pfsense><filter>' }, 'after.pfsense.interfaces'],
+      [{ before: xml, after: '<pfsense><filter>' }, 'after'],
+      [{ before: xml, after: '<pfsense><filter/></pfsense>' }, 'after.pfsense.interfaces'],
       [{ before: 'hello', after: xml }, 'before'],
       [{ before: { ...baseConfig(), rules: [{ ...openPort, type: 'allow' }] }, after: xml }, 'before.rules[0].type'],
       [{ before: xml }, 'after'],

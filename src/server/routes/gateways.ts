@@ -89,7 +89,7 @@ const TestResult = Type.Object({
   version: Nullable(Type.String()),
   api_version: Nullable(Type.String()),
   error: Nullable(Type.Object({ code: Type.String(), message: Type.String() })),
-  /** After a TLS failure (PFS003): the certificate the gateway presented, to pin when the person trusts it. */
+  /** After a TLS failure (the vendor's TLS code): the certificate the gateway presented, to pin when the person trusts it. */
   certificate: Nullable(
     Type.Object({
       fingerprint_sha256: Type.String(),
