@@ -14,7 +14,7 @@ import { parseTrustedProxies } from './net/client-ip.ts';
 import type { Cidr } from './net/ip.ts';
 import { type HostAllowList, parseHostAllowList } from './net/ssrf.ts';
 
-export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 /** The access runtime's settings. */
 export interface AccessSettings {
@@ -123,7 +123,7 @@ function trustedProxies(raw: Raw): { cidrs: Cidr[]; fastify: boolean | string[] 
 }
 
 /** Every variable with its one parser; `cli` ones are read only by CLI commands. */
-export const ENV_VARS = {
+const ENV_VARS = {
   PORTCULLIS_HOST: { scope: 'server', parse: (raw: Raw) => (unset(raw) ? '127.0.0.1' : raw) },
   PORTCULLIS_PORT: { scope: 'server', parse: integer('PORTCULLIS_PORT', 8080, 0, 65535) },
   PORTCULLIS_DATA_DIR: { scope: 'server', parse: (raw: Raw) => path.resolve(unset(raw) ? './data' : raw) },
@@ -204,7 +204,7 @@ export const ENV_VARS = {
   PORTCULLIS_GATEWAY_API_KEY: { scope: 'cli', parse: (raw: Raw): string | null => (unset(raw) ? null : raw) },
 } as const;
 
-export type EnvVarName = keyof typeof ENV_VARS;
+type EnvVarName = keyof typeof ENV_VARS;
 export const ENV_VAR_NAMES = Object.keys(ENV_VARS) as EnvVarName[];
 
 /** One variable, parsed by its one parser (for modules that take an `env` in tests). */

@@ -58,7 +58,7 @@ export class ValidationError extends DomainError {
   }
 }
 
-export type AuthenticationErrorCode =
+type AuthenticationErrorCode =
   | 'invalid_credentials'
   | 'totp_required'
   | 'invalid_totp'

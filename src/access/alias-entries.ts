@@ -16,7 +16,7 @@ import { canonicalAddress } from '../net/client-ip.ts';
 import { formatIp, parseCidr } from '../net/ip.ts';
 import type { DesiredEntry } from './desired-set.ts';
 
-export const TAG_PREFIX = 'portcullis:';
+const TAG_PREFIX = 'portcullis:';
 
 /** Alias types that can hold single addresses, and how each writes one. */
 export type AddressAliasType = 'host' | 'network';
@@ -42,7 +42,7 @@ export function taggedGrantId(detail: string): string | null {
  * The single address an entry holds, canonical, or null (an FQDN, a wider prefix, a nested alias name).
  * A host alias holds bare addresses; a network alias holds `/32` and `/128` prefixes for single hosts.
  */
-export function entryHostAddress(address: string, type: AddressAliasType): string | null {
+function entryHostAddress(address: string, type: AddressAliasType): string | null {
   if (type === 'host') return canonicalAddress(address);
   const cidr = parseCidr(address, { allowBareAddress: false });
   if (cidr === null || cidr.prefix !== (cidr.family === 4 ? 32 : 128)) return null;
@@ -52,12 +52,12 @@ export function entryHostAddress(address: string, type: AddressAliasType): strin
 }
 
 /** How an address is written into an alias of `type`. */
-export function entryAddressFor(ip: string, type: AddressAliasType): string {
+function entryAddressFor(ip: string, type: AddressAliasType): string {
   if (type === 'host') return ip;
   return ip.includes(':') ? `${ip}/128` : `${ip}/32`;
 }
 
-export interface AliasPlan {
+interface AliasPlan {
   /** The complete entry list to write. */
   entries: AliasEntry[];
   /** Whether `entries` differs from the current list (address or detail, order included). */

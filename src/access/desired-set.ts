@@ -30,7 +30,7 @@ export function isGrantLive(grant: GrantSnapshot, now: number): boolean {
 }
 
 /** Canonical text of a grant address; throws on an address that is not an IP (grants are validated on entry). */
-export function canonicalGrantIp(text: string): string {
+function canonicalGrantIp(text: string): string {
   const ip = canonicalAddress(text);
   if (ip === null) throw new TypeError(`grant address ${JSON.stringify(text)} is not an IP address`);
   return ip;

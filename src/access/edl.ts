@@ -29,7 +29,7 @@ export function renderEdlText(desired: readonly DesiredEntry[]): string {
   return desired.map((entry) => `${entry.ip}\n`).join('');
 }
 
-export interface EdlJson {
+interface EdlJson {
   addresses: string[];
   count: number;
   generated_at: string;
@@ -50,7 +50,7 @@ export interface FeedFetch {
   clientIp: string;
 }
 
-export type FeedDecision = { ok: true } | { ok: false; status: 401 | 403; reason: string };
+type FeedDecision = { ok: true } | { ok: false; status: 401 | 403; reason: string };
 
 const first = (value: string | readonly string[] | undefined): string | undefined =>
   typeof value === 'string' ? value : value?.[0];

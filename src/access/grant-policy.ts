@@ -48,9 +48,9 @@ export function resolveTtlSeconds(requested: unknown, knoc: KnocGrantPolicy, fie
   return ttl;
 }
 
-export type SourceRefusal = 'source_denied' | 'source_not_allowed' | 'invalid_address';
+type SourceRefusal = 'source_denied' | 'source_not_allowed' | 'invalid_address';
 
-export interface GrantRefusal {
+interface GrantRefusal {
   knocId: string;
   knoc: string;
   reason: SourceRefusal;
@@ -80,7 +80,7 @@ export function checkGrantSource(knoc: KnocGrantPolicy, ip: string): GrantRefusa
   }
 }
 
-export interface PlannedGrant {
+interface PlannedGrant {
   knocId: string;
   ip: string;
   expiresAt: number;

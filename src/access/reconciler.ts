@@ -20,7 +20,7 @@ import type { DesiredEntry } from './desired-set.ts';
  * Vendor codes the reconciler itself raises (adapter failures keep the adapter's own code); the runtime takes
  * them from the vendor's descriptor (`VendorErrorCodes`, src/adapters/registry.ts).
  */
-export interface ReconcilerCodes {
+interface ReconcilerCodes {
   /** The alias is missing and creating it is not allowed. */
   aliasNotFound: string;
   /** The alias exists but cannot hold addresses, e.g. a port or URL alias. */
@@ -37,8 +37,8 @@ export interface BackoffPolicy {
   jitter: number;
 }
 
-export const DEFAULT_BACKOFF: BackoffPolicy = { initialMs: 1_000, maxMs: 60_000, factor: 2, jitter: 0.2 };
-export const DEFAULT_PERIODIC_MS = 5 * 60_000;
+const DEFAULT_BACKOFF: BackoffPolicy = { initialMs: 1_000, maxMs: 60_000, factor: 2, jitter: 0.2 };
+const DEFAULT_PERIODIC_MS = 5 * 60_000;
 
 export interface ReconcilerOptions {
   aliasName: string;
@@ -61,7 +61,7 @@ export interface ReconcilerOptions {
   random?: () => number;
 }
 
-export interface ReconcileErrorInfo {
+interface ReconcileErrorInfo {
   code: string;
   message: string;
   /** Epoch ms of the first failure with this code in the current failing streak. */
@@ -119,7 +119,7 @@ interface RunProgress {
 }
 
 /** A failure detected by the reconciler itself, with a vendor code from `ReconcilerCodes`. */
-export class ReconcileError extends Error {
+class ReconcileError extends Error {
   constructor(
     readonly code: string,
     message: string,

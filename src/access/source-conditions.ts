@@ -13,7 +13,7 @@ export interface SourceConditions {
   denied: readonly Cidr[];
 }
 
-export type SourceDecision =
+type SourceDecision =
   | { ok: true }
   | { ok: false; reason: 'denied'; range: string }
   | { ok: false; reason: 'not_allowed' }

@@ -59,7 +59,7 @@ const DEFAULT_BREAKER: BreakerOptions = { threshold: 5, halfOpenAfterMs: 30_000 
 /** Largest response body accepted (a firewall's full rule list is far below this). */
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
-export type TransportKind = 'connect' | 'tls' | 'timeout' | 'breaker-open';
+type TransportKind = 'connect' | 'tls' | 'timeout' | 'breaker-open';
 
 /** A failure before an HTTP response was received. `detail` is safe to show (no credentials). */
 export class TransportError extends Error {
@@ -73,7 +73,7 @@ export class TransportError extends Error {
   }
 }
 
-export interface HttpRequest {
+interface HttpRequest {
   method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
   /** Path below the base URL, starting with `/`. */
   path: string;
@@ -205,7 +205,7 @@ function isFailureResult(r: unknown): boolean {
   return (r as HttpResponse).status >= 500;
 }
 
-export interface GatewayHttpOptions {
+interface GatewayHttpOptions {
   baseUrl: string;
   tls: TlsTrust;
   timeouts?: Partial<HttpTimeouts>;

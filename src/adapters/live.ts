@@ -148,7 +148,7 @@ export interface LiveVpn {
   stats: { total: number; up: number; down: number; unknown: number };
 }
 
-export interface LiveConnection {
+interface LiveConnection {
   interface: string | null;
   protocol: string | null;
   direction: string | null;

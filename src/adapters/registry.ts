@@ -11,7 +11,7 @@ import type { LookupFunction } from 'node:net';
 import type { HttpTimeouts, TlsTrust } from './http.ts';
 import type { ApplyOptions, FirewallAdapter, VersionInfo } from './types.ts';
 
-export type Maturity = 'production' | 'beta' | 'preview';
+type Maturity = 'production' | 'beta' | 'preview';
 
 /**
  * What a vendor adapter can do. Each flag is one operation a caller may need; a caller checks the flag before
@@ -58,7 +58,7 @@ export const CAPABILITIES = [
   'write.batch_apply',
 ] as const;
 export type Capability = (typeof CAPABILITIES)[number];
-export type CapabilityFlags = Readonly<Record<Capability, boolean>>;
+type CapabilityFlags = Readonly<Record<Capability, boolean>>;
 
 /** The credential shapes vendors use; each names the request fields it is given in. */
 export const CREDENTIAL_SHAPES = {
@@ -71,7 +71,7 @@ export const CREDENTIAL_SHAPES = {
   /** SSH login with a private key (nftables hosts). */
   ssh_key: ['username', 'ssh_private_key'],
 } as const satisfies Record<string, readonly string[]>;
-export type CredentialShape = keyof typeof CREDENTIAL_SHAPES;
+type CredentialShape = keyof typeof CREDENTIAL_SHAPES;
 export type CredentialField = (typeof CREDENTIAL_SHAPES)[CredentialShape][number];
 /** Every credential field any shape uses (the gateway request bodies accept these). */
 export const CREDENTIAL_FIELDS: readonly CredentialField[] = [
@@ -82,7 +82,7 @@ export const CREDENTIAL_FIELDS: readonly CredentialField[] = [
 export type Credentials = Readonly<Partial<Record<CredentialField, string>>>;
 
 /** The vendor codes access code needs; the adapter's own failures carry their codes themselves. */
-export interface VendorErrorCodes {
+interface VendorErrorCodes {
   /** Family prefix, e.g. `PFS` (docs list the catalog per vendor). */
   family: string;
   /** The gateway cannot be reached or used (bad host, missing gateway, refused by the SSRF guard). */
@@ -98,10 +98,10 @@ export interface VendorErrorCodes {
 }
 
 /** A failed name check; `id` is the vendor's own error id when it has one. */
-export type ListNameCheck = { ok: true } | { ok: false; id?: string; message: string };
+type ListNameCheck = { ok: true } | { ok: false; id?: string; message: string };
 
 /** How the vendor names address lists (pfSense aliases, RouterOS address-lists, nft sets). */
-export interface ListNaming {
+interface ListNaming {
   /** What the vendor calls a list, for messages ("alias", "address list", "set"). */
   noun: string;
   maxLength: number;
@@ -117,7 +117,7 @@ export interface AdapterTuning {
 }
 
 /** What a vendor needs to build an adapter for one gateway. */
-export interface AdapterConnection {
+interface AdapterConnection {
   url: string;
   credentials: Credentials;
   tls: TlsTrust;

@@ -6,7 +6,7 @@
  * line on stderr (or the JSON envelope with `--json`) and exits 1, so scripts can rely on both.
  */
 import { cliEnvironment } from '../config.ts';
-export interface ConnectionOptions {
+interface ConnectionOptions {
   url?: string;
   token?: string;
 }

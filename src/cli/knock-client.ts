@@ -8,7 +8,7 @@
  */
 import { CliApiError } from './client.ts';
 
-export interface GrantedKnoc {
+interface GrantedKnoc {
   knoc_id: string;
   knoc_name: string;
   grant_id: string;
@@ -16,7 +16,7 @@ export interface GrantedKnoc {
   seconds_left: number;
 }
 
-export interface RefusedKnoc {
+interface RefusedKnoc {
   knoc_id: string;
   knoc_name: string;
   reason: string;
@@ -32,7 +32,7 @@ export interface KnockResponse {
 /** How the client reaches the server; `ApiClient.request` in the CLI. */
 export type Transport = <T>(method: string, path: string, body?: unknown) => Promise<T>;
 
-export interface SchedulePolicy {
+interface SchedulePolicy {
   /** Re-knock after this fraction of the shortest remaining lifetime (2/3: a third of the grant is the margin). */
   renewFraction: number;
   /** Never knock more often than this, whatever the lifetimes. */
@@ -85,7 +85,7 @@ export function knock(transport: Transport, knoc?: string): Promise<KnockRespons
  * The address the server sees for this client, from `GET /api/v1/portal/me`; `null` when the server does not
  * answer that for an API token (the loop then follows address changes only at each re-knock).
  */
-export async function seenAddress(transport: Transport): Promise<string | null> {
+async function seenAddress(transport: Transport): Promise<string | null> {
   try {
     const me = await transport<{ ip?: unknown }>('GET', '/api/v1/portal/me');
     return typeof me.ip === 'string' ? me.ip : null;
@@ -127,7 +127,7 @@ export type PersistEvent =
   | { kind: 'failed'; error: CliApiError | Error; retryInMs: number }
   | { kind: 'ip-changed'; from: string; to: string };
 
-export interface PersistOptions {
+interface PersistOptions {
   transport: Transport;
   knoc?: string;
   policy?: SchedulePolicy;
@@ -138,7 +138,7 @@ export interface PersistOptions {
   now?: () => number;
 }
 
-export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve();
     const done = () => {

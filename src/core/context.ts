@@ -32,11 +32,6 @@ export function serviceContext(
   };
 }
 
-/** Same context, another actor (e.g. once a request has authenticated). */
-export function withActor(ctx: ServiceContext, actor: Actor): ServiceContext {
-  return { ...ctx, actor };
-}
-
 /**
  * Runs `work` in a transaction (a savepoint when `ctx.db` already is one): every row it writes, audit entries
  * included, commits together or not at all.

@@ -68,7 +68,7 @@ export function requireName(field: string, value: unknown): string {
 }
 
 /** Whether a database error is a unique-constraint violation (23505), on either driver, wrapped or not. */
-export function isUniqueViolation(err: unknown): boolean {
+function isUniqueViolation(err: unknown): boolean {
   for (let e: unknown = err; e && typeof e === 'object'; e = (e as { cause?: unknown }).cause) {
     if ((e as { code?: unknown }).code === '23505') return true;
   }

@@ -13,7 +13,7 @@ export interface EmulatorCertificate {
   fingerprint256: string;
 }
 
-export interface CertificateOptions {
+interface CertificateOptions {
   commonName?: string;
   /** DNS names in the subjectAltName; default `localhost`. */
   dnsNames?: string[];

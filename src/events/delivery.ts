@@ -30,7 +30,7 @@ import { replayEvents } from './replay.ts';
 import { eventBody } from './types.ts';
 import { SECRET_COLUMN } from './webhooks.ts';
 
-export interface DeliveryOptions {
+interface DeliveryOptions {
   /** Whole attempt (connect + headers + body). */
   timeoutMs: number;
   /** Delay before attempt n+1 after attempt n failed (last entry repeats). */
@@ -46,7 +46,7 @@ export interface DeliveryOptions {
   allowHosts: HostAllowList;
 }
 
-export const DEFAULT_DELIVERY: DeliveryOptions = {
+const DEFAULT_DELIVERY: DeliveryOptions = {
   timeoutMs: 5_000,
   backoffMs: [10_000, 30_000, 120_000, 600_000, 1_800_000, 3_600_000],
   maxAttempts: 8,
@@ -56,11 +56,11 @@ export const DEFAULT_DELIVERY: DeliveryOptions = {
   allowHosts: EMPTY_ALLOW_LIST,
 };
 
-export const SIGNATURE_HEADER = 'x-portcullis-signature';
-export const TIMESTAMP_HEADER = 'x-portcullis-timestamp';
+const SIGNATURE_HEADER = 'x-portcullis-signature';
+const TIMESTAMP_HEADER = 'x-portcullis-timestamp';
 
 /** `v1=<hex>`: HMAC-SHA256 over `<timestamp>.<body>` with the webhook's secret. */
-export function signPayload(secret: string, timestamp: number, body: string): string {
+function signPayload(secret: string, timestamp: number, body: string): string {
   return `v1=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
 }
 

@@ -31,7 +31,7 @@ export interface WebhookPolicy {
   resolve?: HostResolver;
 }
 
-export interface WebhookView {
+interface WebhookView {
   id: string;
   name: string;
   url: string;
@@ -114,7 +114,7 @@ async function siteIdsOf(ctx: ServiceContext, value: unknown): Promise<string[] 
   return [...new Set(await requireSiteIds(ctx, 'site_ids', value))].sort();
 }
 
-export interface WebhookInput {
+interface WebhookInput {
   name?: unknown;
   url?: unknown;
   event_types?: unknown;
@@ -255,7 +255,7 @@ export async function deleteWebhook(ctx: ServiceContext, authority: WebhookAutho
   });
 }
 
-export type DeliveryView = Omit<typeof webhookDeliveries.$inferSelect, 'orgId'>;
+type DeliveryView = Omit<typeof webhookDeliveries.$inferSelect, 'orgId'>;
 
 /** The delivery log of a webhook, newest first; `before` pages by id. */
 export async function listDeliveries(

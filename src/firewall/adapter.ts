@@ -32,7 +32,7 @@ export interface GatewayConnection {
   fingerprintSha256: string | null;
 }
 
-export interface AdapterSettings {
+interface AdapterSettings {
   allowHosts: HostAllowList;
   tuning?: AdapterTuning;
 }
@@ -61,7 +61,7 @@ export function requireCapability(vendor: VendorDescriptor, capability: Capabili
 }
 
 /** A pinned fingerprint wins, then a CA bundle, then "do not verify", else the system CAs. */
-export function tlsTrustOf(
+function tlsTrustOf(
   conn: Pick<GatewayConnection, 'verifySsl' | 'caPem' | 'fingerprintSha256'>,
 ): TlsTrust {
   if (conn.fingerprintSha256) return { mode: 'fingerprint', sha256: conn.fingerprintSha256 };
@@ -82,7 +82,7 @@ export function buildAdapter(conn: GatewayConnection, settings: AdapterSettings)
 }
 
 
-export interface GatewayTestResult {
+interface GatewayTestResult {
   ok: boolean;
   version: string | null;
   api_version: string | null;

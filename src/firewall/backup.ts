@@ -32,7 +32,7 @@ export const BACKUP_FORMAT_VERSION = 1;
 
 type Json = Record<string, unknown>;
 
-export interface FirewallBackup {
+interface FirewallBackup {
   format: typeof BACKUP_FORMAT;
   format_version: typeof BACKUP_FORMAT_VERSION;
   exported_at: string;
@@ -210,7 +210,7 @@ function objectRow<Row>(kind: ObjectKind<Row>, section: string, index: number, i
   return row;
 }
 
-export interface RestoreResult {
+interface RestoreResult {
   sites_created: number;
   sites_reused: number;
   gateways: number;

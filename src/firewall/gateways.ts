@@ -33,7 +33,7 @@ import {
   hasCredentialInput,
 } from './credentials.ts';
 
-export interface GatewayView {
+interface GatewayView {
   id: string;
   siteId: string;
   name: string;
@@ -48,7 +48,7 @@ export interface GatewayView {
   updatedAt: Date;
 }
 
-export type GatewayInput = {
+type GatewayInput = {
   name?: unknown;
   vendor?: unknown;
   url?: unknown;

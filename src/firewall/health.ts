@@ -22,7 +22,7 @@ import type { BusEvent, StoredEvent } from '../events/types.ts';
 import { inTransaction, type ServiceContext } from '../core/context.ts';
 import { gateways } from '../store/schema/access.ts';
 
-export interface HealthObservation {
+interface HealthObservation {
   online: boolean;
   /** WAN gateways by name → up (the device's gateway status), when the poll could read them. */
   wan?: Record<string, boolean>;
@@ -98,7 +98,7 @@ export function recordGatewayHealth(
   });
 }
 
-export type SyncOutcome = { ok: true } | { ok: false; code: string; message: string };
+type SyncOutcome = { ok: true } | { ok: false; code: string; message: string };
 
 /** Stores the outcome of a sync run; returns (and emits) the transition events. */
 export function recordSyncOutcome(

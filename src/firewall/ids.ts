@@ -13,11 +13,11 @@ import { firewallIdsAlerts } from '../store/schema/firewall.ts';
 import { IDS_SEVERITIES } from './fields.ts';
 import type { Device, SiteScope } from './objects.ts';
 
-export type IdsAlertRow = typeof firewallIdsAlerts.$inferSelect;
-export type IdsAlertView = Omit<IdsAlertRow, 'orgId'>;
-export type IdsSeverity = (typeof IDS_SEVERITIES)[number];
+type IdsAlertRow = typeof firewallIdsAlerts.$inferSelect;
+type IdsAlertView = Omit<IdsAlertRow, 'orgId'>;
+type IdsSeverity = (typeof IDS_SEVERITIES)[number];
 
-export interface IdsAlertFilter {
+interface IdsAlertFilter {
   scope: SiteScope;
   siteId?: string;
   deviceId?: string;
@@ -59,7 +59,7 @@ export async function listIdsAlerts(
   return rows.map(view);
 }
 
-export interface IdsAlertStats {
+interface IdsAlertStats {
   total: number;
   unacknowledged: number;
   by_severity: Record<IdsSeverity, number>;
@@ -122,7 +122,7 @@ export async function acknowledgeIdsAlert(ctx: ServiceContext, id: string): Prom
   });
 }
 
-export type IdsAlertInput = Omit<
+type IdsAlertInput = Omit<
   typeof firewallIdsAlerts.$inferInsert,
   'id' | 'orgId' | 'siteId' | 'deviceId' | 'acknowledged' | 'acknowledgedAt' | 'acknowledgedBy' | 'createdAt'
 >;

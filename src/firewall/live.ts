@@ -85,7 +85,7 @@ export type LogStreamEvent =
   | { type: 'error'; code: string; message: string }
   | { type: 'end'; reason: 'lifetime' | 'closed' };
 
-export interface FollowLogOptions {
+interface FollowLogOptions {
   kind: LogKind;
   /** Lines read per poll: more new lines than this between two polls is reported as a `gap`. */
   window: number;

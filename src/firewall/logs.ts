@@ -11,10 +11,10 @@ import type { LOG_ACTIONS } from './fields.ts';
 import type { Device, SiteScope } from './objects.ts';
 import { readSettings } from './settings.ts';
 
-export type FirewallLogRow = typeof firewallLogs.$inferSelect;
-export type FirewallLogView = Omit<FirewallLogRow, 'orgId'>;
+type FirewallLogRow = typeof firewallLogs.$inferSelect;
+type FirewallLogView = Omit<FirewallLogRow, 'orgId'>;
 
-export interface LogFilter {
+interface LogFilter {
   scope: SiteScope;
   siteId?: string;
   deviceId?: string;
@@ -51,7 +51,7 @@ export async function listLogs(ctx: ServiceContext, filter: LogFilter): Promise<
   return rows.map(({ orgId: _org, ...rest }) => rest);
 }
 
-export type LogInput = Omit<typeof firewallLogs.$inferInsert, 'id' | 'orgId' | 'siteId' | 'deviceId' | 'createdAt'>;
+type LogInput = Omit<typeof firewallLogs.$inferInsert, 'id' | 'orgId' | 'siteId' | 'deviceId' | 'createdAt'>;
 
 /** Appends parsed log lines of `device`. */
 export async function appendLogs(ctx: ServiceContext, device: Device, lines: readonly LogInput[]): Promise<number> {

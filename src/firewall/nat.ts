@@ -20,7 +20,7 @@ import {
 import { nextOrder, type ObjectKind } from './objects.ts';
 import { bool, ORDER_MAX, vendorId } from './rules.ts';
 
-export type NatRuleRow = typeof firewallNatRules.$inferSelect;
+type NatRuleRow = typeof firewallNatRules.$inferSelect;
 
 const nullable =
   (parse: (v: unknown, f: string) => string) =>

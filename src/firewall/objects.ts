@@ -26,7 +26,7 @@ export interface Device {
   name: string;
 }
 
-export interface FieldDef {
+interface FieldDef {
   /** The column's property name in the Drizzle table. */
   key: string;
   /** Checks the API value and returns what is stored; `field` is the API name. */

@@ -22,7 +22,7 @@ import {
 } from './fields.ts';
 import { type Device, nextOrder, type ObjectKind } from './objects.ts';
 
-export type FirewallRuleRow = typeof firewallRules.$inferSelect;
+type FirewallRuleRow = typeof firewallRules.$inferSelect;
 
 /** The flag check every table's booleans use (field checks take `(value, field)`). */
 export const bool = (value: unknown, field: string): boolean => requireBoolean(field, value);

@@ -55,7 +55,7 @@ export const SETTINGS_SPEC = {
   import_retention_days: { type: 'int', min: 1, max: 365, default: 90, description: 'Import session retention' },
 } as const satisfies Record<string, Spec>;
 
-export type SettingName = keyof typeof SETTINGS_SPEC;
+type SettingName = keyof typeof SETTINGS_SPEC;
 
 type ValueOf<S> = S extends { type: 'enum'; values: readonly (infer V)[] }
   ? V
@@ -63,7 +63,7 @@ type ValueOf<S> = S extends { type: 'enum'; values: readonly (infer V)[] }
     ? boolean
     : number;
 
-export type FirewallSettings = { -readonly [K in SettingName]: ValueOf<(typeof SETTINGS_SPEC)[K]> };
+type FirewallSettings = { -readonly [K in SettingName]: ValueOf<(typeof SETTINGS_SPEC)[K]> };
 
 export const SETTING_NAMES = Object.keys(SETTINGS_SPEC) as SettingName[];
 

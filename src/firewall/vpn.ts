@@ -17,7 +17,7 @@ import {
 import type { ObjectKind, SiteScope } from './objects.ts';
 import { bool, vendorId } from './rules.ts';
 
-export type VpnTunnelRow = typeof firewallVpnTunnels.$inferSelect;
+type VpnTunnelRow = typeof firewallVpnTunnels.$inferSelect;
 
 function tunnelName(value: unknown, field: string): string {
   const name = requireDescription(field, value);
@@ -47,7 +47,7 @@ export const VPN_TUNNELS: ObjectKind<VpnTunnelRow> = {
   orderBy: [asc(firewallVpnTunnels.name)],
 };
 
-export interface VpnStats {
+interface VpnStats {
   total: number;
   up: number;
   down: number;

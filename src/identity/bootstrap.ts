@@ -16,11 +16,11 @@ import { inTransaction, serviceContext } from '../core/context.ts';
 import { builtinRoleIds, createRoleBinding, ensureBuiltinRoles } from './roles.ts';
 import { createUser } from './users.ts';
 
-export const BOOTSTRAP_ENV = 'PORTCULLIS_BOOTSTRAP_ADMIN' as const;
+const BOOTSTRAP_ENV = 'PORTCULLIS_BOOTSTRAP_ADMIN' as const;
 const BOOTSTRAP_LOCK_KEY = 7_305_012_202;
-export const DEFAULT_OWNER_USERNAME = 'admin';
+const DEFAULT_OWNER_USERNAME = 'admin';
 
-export type BootstrapResult =
+type BootstrapResult =
   | { created: false }
   | {
       created: true;
@@ -30,7 +30,7 @@ export type BootstrapResult =
       generatedPassword: string | null;
     };
 
-export class BootstrapConfigError extends Error {
+class BootstrapConfigError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'BootstrapConfigError';

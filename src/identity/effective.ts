@@ -11,7 +11,7 @@ import type { Db } from '../store/db.ts';
 import { groupMembers, roleBindings, roles, users } from '../store/schema/identity.ts';
 import { isPermission, type Permission } from './permissions.ts';
 
-export type SiteScope = 'all' | ReadonlySet<string>;
+type SiteScope = 'all' | ReadonlySet<string>;
 
 export class EffectivePermissions {
   readonly #grants: ReadonlyMap<Permission, SiteScope>;

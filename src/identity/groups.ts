@@ -12,7 +12,7 @@ import { preservingAnOwner } from './owners.ts';
 import { paging } from '../core/paging.ts';
 import { requireIdOrNotFound } from '../core/validate.ts';
 
-export type GroupView = NamedView;
+type GroupView = NamedView;
 
 const VIEW = {
   id: groups.id,

@@ -25,7 +25,7 @@ import {
 } from './throttle.ts';
 import { getUser, type UserView } from './users.ts';
 
-export interface LoginInput {
+interface LoginInput {
   username: string;
   password: string;
   totpCode?: string;
@@ -33,12 +33,12 @@ export interface LoginInput {
   userAgent?: string | null;
 }
 
-export interface LoginOptions {
+interface LoginOptions {
   throttle?: ThrottleLimits;
   sessionTtlSeconds?: number;
 }
 
-export interface LoginResult {
+interface LoginResult {
   user: UserView;
   session: NewSession;
 }

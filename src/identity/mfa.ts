@@ -15,7 +15,7 @@ import { getUser, liveUser, type UserView } from './users.ts';
 
 const TOTP_COLUMN = { table: users, column: users.totpSecretEnc };
 
-export function totpAad(userId: string): string {
+function totpAad(userId: string): string {
   return aadForColumn(TOTP_COLUMN, userId);
 }
 

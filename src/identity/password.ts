@@ -14,7 +14,7 @@ import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { envValue } from '../config.ts';
 import { RateLimitedError } from '../errors.ts';
 
-export interface ScryptParams {
+interface ScryptParams {
   logN: number;
   r: number;
   p: number;

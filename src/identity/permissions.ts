@@ -35,9 +35,9 @@ export function isPermission(code: string): code is Permission {
   return Object.hasOwn(PERMISSIONS, code);
 }
 
-export type BuiltinRoleName = 'viewer' | 'operator' | 'admin' | 'owner';
+type BuiltinRoleName = 'viewer' | 'operator' | 'admin' | 'owner';
 
-export interface BuiltinRole {
+interface BuiltinRole {
   name: BuiltinRoleName;
   description: string;
   permissions: readonly Permission[];

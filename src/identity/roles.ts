@@ -15,7 +15,7 @@ import { requireSiteIds } from './sites.ts';
 import { liveUser } from './users.ts';
 import { optionalString, requireIdOrNotFound, requireString, requireUuid, uniquely } from '../core/validate.ts';
 
-export interface RoleView {
+interface RoleView {
   id: string;
   name: string;
   description: string;
@@ -25,7 +25,7 @@ export interface RoleView {
   updatedAt: Date;
 }
 
-export interface RoleBindingView {
+interface RoleBindingView {
   id: string;
   roleId: string;
   roleName: string;
@@ -190,7 +190,7 @@ export async function deleteRole(ctx: ServiceContext, roleId: string): Promise<v
   });
 }
 
-export interface CreateRoleBindingInput {
+interface CreateRoleBindingInput {
   roleId: string;
   /** Exactly one of `userId` and `groupId`. */
   userId?: string | null;

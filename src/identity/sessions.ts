@@ -13,7 +13,7 @@ import { sessions, users } from '../store/schema/identity.ts';
 import type { ServiceContext } from '../core/context.ts';
 import { requireIdOrNotFound } from '../core/validate.ts';
 
-export const DEFAULT_SESSION_TTL_SECONDS = 12 * 60 * 60;
+const DEFAULT_SESSION_TTL_SECONDS = 12 * 60 * 60;
 /** `last_seen_at` is written at most this often, so authenticated reads rarely cost a write. */
 const TOUCH_INTERVAL_MS = 60_000;
 
@@ -39,7 +39,7 @@ export interface NewSession {
   expiresAt: Date;
 }
 
-export interface ValidSession {
+interface ValidSession {
   id: string;
   userId: string;
   orgId: string;

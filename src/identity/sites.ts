@@ -11,7 +11,7 @@ import { createNamed, type NamedChanges, type NamedKind, type NamedView, updateN
 import { paging } from '../core/paging.ts';
 import { requireIdOrNotFound, requireUuid } from '../core/validate.ts';
 
-export type SiteView = NamedView;
+type SiteView = NamedView;
 
 const VIEW = {
   id: sites.id,
@@ -21,7 +21,7 @@ const VIEW = {
   updatedAt: sites.updatedAt,
 };
 
-export interface ListSitesOptions {
+interface ListSitesOptions {
   limit?: number;
   offset?: number;
   /** Only these sites (the caller's scope): `'all'` or a list of ids. */

@@ -23,7 +23,7 @@ const TOKEN_PATTERN = /^pc_([a-z2-7]{12})_([A-Za-z0-9_-]{43})$/;
 /** `last_used_at` is written at most this often per token. */
 const TOUCH_INTERVAL_MS = 60_000;
 
-export interface ApiTokenView {
+interface ApiTokenView {
   id: string;
   userId: string;
   name: string;
@@ -48,7 +48,7 @@ const VIEW = {
   createdAt: apiTokens.createdAt,
 };
 
-export interface CreateApiTokenInput {
+interface CreateApiTokenInput {
   /** The owner; the token can never do more than this user. */
   userId: string;
   name: string;
@@ -163,7 +163,7 @@ export async function revokeApiToken(ctx: ServiceContext, tokenId: string): Prom
   });
 }
 
-export interface AuthenticatedToken {
+interface AuthenticatedToken {
   token: ApiTokenView;
   user: { id: string; username: string; orgId: string };
   /** Owner's current rights restricted to the token's list. */

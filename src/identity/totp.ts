@@ -6,12 +6,12 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { base32Decode, base32Encode } from './base32.ts';
 
-export const TOTP_PERIOD_SECONDS = 30;
-export const TOTP_DIGITS = 6;
+const TOTP_PERIOD_SECONDS = 30;
+const TOTP_DIGITS = 6;
 /** Steps accepted either side of the current one (clock skew). */
-export const TOTP_WINDOW = 1;
+const TOTP_WINDOW = 1;
 
-export type HmacAlgorithm = 'sha1' | 'sha256' | 'sha512';
+type HmacAlgorithm = 'sha1' | 'sha256' | 'sha512';
 
 /** A fresh 160-bit secret, base32-encoded (RFC 4226 recommends 160 bits). */
 export function generateTotpSecret(): string {

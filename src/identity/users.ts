@@ -22,7 +22,7 @@ import {
   uniquely,
 } from '../core/validate.ts';
 
-export const MIN_PASSWORD_LENGTH = 12;
+const MIN_PASSWORD_LENGTH = 12;
 
 export interface UserView {
   id: string;
@@ -35,7 +35,7 @@ export interface UserView {
   updatedAt: Date;
 }
 
-export interface CreateUserInput {
+interface CreateUserInput {
   username: string;
   password: string;
   displayName?: string;
@@ -43,13 +43,13 @@ export interface CreateUserInput {
   disabled?: boolean;
 }
 
-export interface UpdateUserInput {
+interface UpdateUserInput {
   displayName?: string;
   email?: string | null;
   disabled?: boolean;
 }
 
-export interface ListUsersOptions {
+interface ListUsersOptions {
   /** Case-insensitive substring of username or display name. */
   search?: string;
   limit?: number;
@@ -69,7 +69,7 @@ const VIEW = {
 
 const EMAIL = /^[^\s@]+@[^\s@]+$/;
 
-export function validatePassword(value: unknown, field = 'password'): string {
+function validatePassword(value: unknown, field = 'password'): string {
   return requireString(field, value, { min: MIN_PASSWORD_LENGTH, max: MAX_PASSWORD_LENGTH });
 }
 

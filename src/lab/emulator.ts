@@ -24,7 +24,7 @@ export interface LabRecord {
   knocId: string | null;
 }
 
-export interface LabPaths {
+interface LabPaths {
   dir: string;
   record: string;
   emulatorState: string;
@@ -52,7 +52,7 @@ export function writeLabRecord(paths: LabPaths, record: LabRecord): void {
   renameSync(tmp, paths.record);
 }
 
-export interface RunningLabEmulator {
+interface RunningLabEmulator {
   emulator: PfRestEmulator;
   record: LabRecord;
   /** The emulator could not get its recorded port back and listens elsewhere now (the gateway URL must follow). */

@@ -22,12 +22,12 @@ import { roleBindings, roles, users } from '../store/schema/identity.ts';
 import { sites } from '../store/schema/tenancy.ts';
 import { LAB_HOST, type LabRecord, labPaths, readLabRecord, startLabEmulator, writeLabRecord } from './emulator.ts';
 
-export const LAB_SITE = 'lab';
+const LAB_SITE = 'lab';
 export const LAB_GATEWAY = 'lab-pfsense';
 export const LAB_KNOC = 'lab-demo';
 export const LAB_ALIAS = 'portcullis_lab';
 
-export interface LabOptions {
+interface LabOptions {
   db: Db;
   keyring: Keyring;
   dataDir: string;
@@ -50,7 +50,7 @@ export interface RunningLab {
 }
 
 /** Whether the lab is switched off (`PORTCULLIS_LAB=off|false|0|no`). */
-export function labDisabled(env: NodeJS.ProcessEnv): boolean {
+function labDisabled(env: NodeJS.ProcessEnv): boolean {
   return !envValue('PORTCULLIS_LAB', env);
 }
 

@@ -35,14 +35,14 @@ export function parseTrustedProxies(text: string | undefined, variable = 'PORTCU
     });
 }
 
-export interface ClientAddressInput {
+interface ClientAddressInput {
   /** `request.socket.remoteAddress`. */
   socketAddress: string | undefined;
   /** The `X-Forwarded-For` header as Node gives it (repeated headers may arrive joined or as a list). */
   forwardedFor?: string | readonly string[] | undefined;
 }
 
-export interface ClientAddress {
+interface ClientAddress {
   ip: string;
   source: 'socket' | 'x-forwarded-for';
 }

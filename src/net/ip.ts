@@ -12,15 +12,15 @@
  * brackets are not accepted here; callers strip them. A v4-mapped IPv6 address stays IPv6 (`unmapIpv4` converts).
  */
 
-export type IpFamily = 4 | 6;
+type IpFamily = 4 | 6;
 
-export interface Ipv4Address {
+interface Ipv4Address {
   readonly family: 4;
   /** Unsigned 32-bit value. */
   readonly value: number;
 }
 
-export interface Ipv6Address {
+interface Ipv6Address {
   readonly family: 6;
   /** Unsigned 128-bit value. */
   readonly value: bigint;
@@ -30,7 +30,7 @@ export interface Ipv6Address {
 
 export type IpAddress = Ipv4Address | Ipv6Address;
 
-export interface Ipv4Cidr {
+interface Ipv4Cidr {
   readonly family: 4;
   /** Network address (host bits zero), unsigned 32-bit. */
   readonly network: number;
@@ -38,7 +38,7 @@ export interface Ipv4Cidr {
   readonly prefix: number;
 }
 
-export interface Ipv6Cidr {
+interface Ipv6Cidr {
   readonly family: 6;
   /** Network address (host bits zero), unsigned 128-bit. */
   readonly network: bigint;
@@ -219,14 +219,14 @@ function ipv6Mask(prefix: number): bigint {
   return prefix === 0 ? 0n : IPV6_MAX ^ ((1n << BigInt(128 - prefix)) - 1n);
 }
 
-export interface ParseCidrOptions {
+interface ParseCidrOptions {
   /** Reject prefixes whose host bits are not zero (`10.0.0.1/8`). Default false: host bits are cleared. */
   readonly strict?: boolean;
   /** Accept a bare address as a host prefix (/32 or /128). Default true. */
   readonly allowBareAddress?: boolean;
 }
 
-export type CidrParseResult = { ok: true; cidr: Cidr } | { ok: false; reason: string };
+type CidrParseResult = { ok: true; cidr: Cidr } | { ok: false; reason: string };
 
 /**
  * Parses `address/prefix` (or a bare address, see options) and explains a failure in words

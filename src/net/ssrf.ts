@@ -132,7 +132,7 @@ const FORBIDDEN_NAMES: ReadonlyMap<string, string> = new Map([
 ]);
 
 /** Why `address` may not be a gateway, or null when it may. */
-export function forbiddenAddressReason(address: IpAddress): string | null {
+function forbiddenAddressReason(address: IpAddress): string | null {
   for (const entry of FORBIDDEN) if (cidrContains(entry.cidr, address)) return entry.label;
   for (const value of embeddedIpv4(address)) {
     const reason = forbiddenAddressReason({ family: 4, value });
@@ -210,21 +210,21 @@ export function parseHostAllowList(
 /** Resolves a name to every address it has (as `dns.lookup(name, {all: true})` does). */
 export type HostResolver = (hostname: string) => Promise<readonly { address: string; family: number }[]>;
 
-export const systemResolver: HostResolver = (hostname) =>
+const systemResolver: HostResolver = (hostname) =>
   new Promise((resolve, reject) => {
     dnsLookup(hostname, { all: true, verbatim: true }, (err, addresses) =>
       err ? reject(err) : resolve(addresses),
     );
   });
 
-export interface GatewayHostOptions {
+interface GatewayHostOptions {
   allowHosts?: HostAllowList;
   resolve?: HostResolver;
   /** The input field named in errors. Default `url`. */
   field?: string;
 }
 
-export interface CheckedGatewayUrl {
+interface CheckedGatewayUrl {
   url: URL;
   /** Host as it appears in the URL, brackets removed for IPv6. */
   host: string;

@@ -39,13 +39,13 @@ export function isDynamicIn(set: AddressSet | undefined, family: 4 | 6): boolean
   return set.dynamicFamilies === undefined || set.dynamicFamilies.includes(family === 4 ? 'inet' : 'inet6');
 }
 
-export interface CompiledAddress {
+interface CompiledAddress {
   /** -1 = any. */
   operand: number;
   negate: boolean;
 }
 
-export interface CompiledPorts {
+interface CompiledPorts {
   /** Flat inclusive [from, to, from, to, …]. */
   ranges: Int32Array;
   dynamic: boolean;
@@ -92,7 +92,7 @@ export interface UnknownFact {
 /** Known values for unknown facts (by key), used to explore each possibility. */
 export type FactAssignment = ReadonlyMap<string, boolean>;
 
-export type RuleMatch =
+type RuleMatch =
   | { kind: 'match' }
   | { kind: 'no'; reason: string }
   /** Every known condition holds; the outcome depends on `fact` (not in the assignment). */

@@ -46,8 +46,8 @@ import { type StateEntry, StateTable } from './state-table.ts';
 
 export type Verdict = 'pass' | 'block' | 'reject' | 'unknown';
 /** `nat`: an `rdr pass` passed the packet without filter rules (docs/adr/0150-nat-before-filtering.md). */
-export type DecidedBy = 'rule' | 'state' | 'default' | 'nat';
-export type Reply = 'tcp-rst' | 'icmp-unreach-port' | null;
+type DecidedBy = 'rule' | 'state' | 'default' | 'nat';
+type Reply = 'tcp-rst' | 'icmp-unreach-port' | null;
 
 /** The rule that decided (or created the state that decided), as a person finds it in the GUI. */
 export interface RuleRef {
@@ -64,7 +64,7 @@ export interface RuleRef {
 }
 
 /** One rule pf considered for this packet (on its interface, direction and family) and what happened. */
-export interface TraceEntry {
+interface TraceEntry {
   index: number;
   kind: 'user' | 'system';
   tab: string;
@@ -78,7 +78,7 @@ export interface TraceEntry {
 }
 
 /** One possible outcome when the verdict depends on unknown facts. */
-export interface PossibleOutcome {
+interface PossibleOutcome {
   verdict: Exclude<Verdict, 'unknown'>;
   decidedBy: 'rule' | 'default';
   rule: RuleRef | null;
@@ -169,12 +169,12 @@ function verdictOf(action: PfRule['action']): Exclude<Verdict, 'unknown'> {
  * The verdict names the effect on this packet (docs/adr/0151-verdict-names-the-effect.md): a `reject` rule that sends nothing back (ICMP, or a
  * TCP RST) drops the packet exactly like `block`, so the verdict is `block`; the trace keeps the rule's action.
  */
-export function effectOf<V extends Verdict>(verdict: V, facts: PacketFacts): V | 'block' {
+function effectOf<V extends Verdict>(verdict: V, facts: PacketFacts): V | 'block' {
   return verdict === 'reject' && replyFor(verdict, facts) === null ? 'block' : verdict;
 }
 
 /** pf `block return` (docs/reference/pf-semantics.md §2.6, docs/adr/0055): RST for TCP (not to a RST), ICMP unreachable for non-ICMP. */
-export function replyFor(verdict: Verdict, facts: PacketFacts): Reply {
+function replyFor(verdict: Verdict, facts: PacketFacts): Reply {
   if (verdict !== 'reject') return null;
   if (facts.proto === PROTO_TCP) return facts.tcpFlags & 4 ? null : 'tcp-rst';
   if (facts.proto === PROTO_ICMP || facts.proto === PROTO_ICMP6) return null;

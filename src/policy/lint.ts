@@ -18,7 +18,7 @@ import type { PfRule, PfRuleset, PolicyConfig, PolicyWarning } from './model.ts'
 import { PROTO_ICMP, PROTO_ICMP6, PROTO_TCP } from './packet.ts';
 
 /** Severity of a lint finding; any `error` makes `portcullis policy lint` exit 1 (docs/policy-lint.md). */
-export type LintSeverity = 'error' | 'warning' | 'info';
+type LintSeverity = 'error' | 'warning' | 'info';
 
 /** Every finding code with its kind, severity and meaning. Codes are never reused. */
 export const LINT_CATALOG = {
@@ -69,11 +69,11 @@ export const LINT_CATALOG = {
   LINT030: { kind: 'disabled-rule', severity: 'info', meaning: 'rule is disabled; it is not in the ruleset' },
 } as const satisfies Record<string, { kind: string; severity: LintSeverity; meaning: string }>;
 
-export type LintCode = keyof typeof LINT_CATALOG;
-export type LintKind = (typeof LINT_CATALOG)[LintCode]['kind'];
+type LintCode = keyof typeof LINT_CATALOG;
+type LintKind = (typeof LINT_CATALOG)[LintCode]['kind'];
 
 /** A rule named by a finding, as a person finds it in the GUI. */
-export interface LintRuleRef {
+interface LintRuleRef {
   kind: 'user' | 'system';
   tab: string;
   position: number;

@@ -9,7 +9,7 @@ import type { PfRuleset } from './model.ts';
 import { type Packet, PacketError } from './packet.ts';
 
 /** How Portcullis reaches the gateway's API. */
-export interface ManagementPath {
+interface ManagementPath {
   /** Interface the connection arrives on (key, description or device: `lan`, `LAN`, `em1`). */
   interface: string;
   /** Portcullis's address as the gateway sees it (after any NAT in front of the gateway). */
@@ -21,7 +21,7 @@ export interface ManagementPath {
   sourcePort?: number;
 }
 
-export interface LockoutSide {
+interface LockoutSide {
   verdict: Verdict;
   rule: RuleRef | null;
   explanation: string;
@@ -39,7 +39,7 @@ export interface LockoutCheck {
 }
 
 /** The connection's first packet. */
-export function managementPacket(path: ManagementPath): Packet {
+function managementPacket(path: ManagementPath): Packet {
   return {
     interface: path.interface,
     direction: 'in',

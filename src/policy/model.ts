@@ -199,7 +199,7 @@ export interface IpsecPeerConfig {
 }
 
 /** System settings that add or shape generated rules. */
-export interface SystemConfig {
+interface SystemConfig {
   hostname: string;
   /** `<system><ipv6allow/>`; when false IPv6 is blocked by quick rules near the top. */
   ipv6Allow: boolean;
@@ -286,7 +286,7 @@ export interface PortForwardConfig {
 }
 
 /** Outbound NAT mode (`<nat><outbound><mode>`); absent in XML = `automatic`. */
-export type OutboundNatMode = 'automatic' | 'hybrid' | 'advanced' | 'disabled';
+type OutboundNatMode = 'automatic' | 'hybrid' | 'advanced' | 'disabled';
 
 /** One manual outbound NAT rule (`<nat><outbound><rule>`). */
 export interface OutboundNatConfig {
@@ -440,7 +440,7 @@ export type StateType = 'keep' | 'modulate' | 'synproxy' | 'sloppy' | 'none';
  * The action as pf loads it. `reject` is pf `block return`: TCP gets RST|ACK, UDP and other non-ICMP protocols an
  * ICMP(v6) port unreachable, ICMP nothing (docs/reference/pf-semantics.md §2.6). `match` never changes the verdict.
  */
-export type RuleAction = 'pass' | 'block' | 'reject' | 'match';
+type RuleAction = 'pass' | 'block' | 'reject' | 'match';
 
 /** Which tab (or generator section) a rule comes from. */
 export interface RuleOrigin {
@@ -567,7 +567,7 @@ export interface PfRule {
 }
 
 /** What kind of rules tab / pf interface an entry of `PfRuleset.interfaces` is. */
-export type PfInterfaceKind = 'interface' | 'group' | 'vpn-group' | 'vpn-tunnel' | 'loopback';
+type PfInterfaceKind = 'interface' | 'group' | 'vpn-group' | 'vpn-tunnel' | 'loopback';
 
 /**
  * An interface as the ruleset sees it. Leaf kinds (`interface`, `vpn-tunnel`, `loopback`) are what packets arrive

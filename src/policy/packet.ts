@@ -9,8 +9,8 @@
  */
 import { formatIp, type IpAddress, parseIp, parseIpv4Value } from '../net/ip.ts';
 
-export type Direction = 'in' | 'out';
-export type PacketFamily = 'inet' | 'inet6';
+type Direction = 'in' | 'out';
+type PacketFamily = 'inet' | 'inet6';
 
 /** A packet as callers describe it (CLI line, `--packets` JSON item, API). */
 export interface Packet {
@@ -183,7 +183,7 @@ export function icmpTypeNumber(family: 4 | 6, name: string | number): number {
 }
 
 /** ICMP echo request and reply types per family (state matching pairs them). */
-export const ICMP_ECHO = { 4: { request: 8, reply: 0 }, 6: { request: 128, reply: 129 } } as const;
+const ICMP_ECHO = { 4: { request: 8, reply: 0 }, 6: { request: 128, reply: 129 } } as const;
 
 const TCP_FLAG_LETTERS = 'FSRPAUEW';
 
@@ -256,7 +256,7 @@ interface MutableIpv4 {
  * Reusable storage for `packetFactsInto`: one facts object and one IPv4 address per side, filled anew for each
  * packet (one per evaluator session; evaluation is synchronous, so two packets never share it at once).
  */
-export interface PacketScratch {
+interface PacketScratch {
   readonly facts: PacketFacts;
   readonly src4: MutableIpv4;
   readonly dst4: MutableIpv4;

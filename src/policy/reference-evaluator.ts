@@ -18,7 +18,7 @@ import {
   tcpFlagBits,
 } from './packet.ts';
 
-export interface ReferenceResult {
+interface ReferenceResult {
   verdict: 'pass' | 'block' | 'reject' | 'unknown';
   decidedBy: 'rule' | 'state' | 'default';
   /** Deciding rule index (`PfRule.index`), or the state's creating rule; null when none or not known. */

@@ -55,7 +55,7 @@ const ICMP_ERRORS: Record<4 | 6, ReadonlySet<number>> = {
 };
 
 /** Whether a packet can take part in state matching at all (not an ICMP error). */
-export function canUseState(facts: PacketFacts): boolean {
+function canUseState(facts: PacketFacts): boolean {
   const isIcmp = facts.proto === ICMP || facts.proto === ICMP6;
   return !(isIcmp && ICMP_ERRORS[facts.family].has(facts.icmpType));
 }

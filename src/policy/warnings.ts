@@ -110,7 +110,7 @@ export const WARNING_CATALOG = {
   },
 } as const satisfies Record<string, { severity: WarningSeverity; meaning: string }>;
 
-export type WarningCode = keyof typeof WARNING_CATALOG;
+type WarningCode = keyof typeof WARNING_CATALOG;
 
 /** Warnings that describe pfSense's own behaviour faithfully (a disabled rule or interface is not loaded). */
 const NEVER_A_CAVEAT: ReadonlySet<string> = new Set(['POL001', 'POL031']);

@@ -36,7 +36,7 @@ import { ROUTE_MODULES } from './routes/index.ts';
 import { registerSharedSchemas } from './schemas.ts';
 import { normalizePathIds, rejectNul } from './validation.ts';
 
-export interface BuildAppOptions {
+interface BuildAppOptions {
   store: Store;
   config: ServerConfig;
   /** Opens and seals secrets at rest (TOTP seeds); `Keyring.load(dataDir)` in production. */

@@ -77,7 +77,7 @@ interface SessionHit {
   csrfHash: string;
 }
 
-export interface CachingAuthBackend extends AuthBackend {
+interface CachingAuthBackend extends AuthBackend {
   /** Forget every cached principal (called after a change to authentication or rights). */
   invalidate(): void;
 }

@@ -9,13 +9,13 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { ServerConfig } from '../config.ts';
 import type { Store } from '../store/index.ts';
 
-export interface BackgroundContext {
+interface BackgroundContext {
   store: Store;
   config: ServerConfig;
   log: FastifyBaseLogger;
 }
 
-export interface BackgroundTask {
+interface BackgroundTask {
   name: string;
   /** Starts the task and returns how to stop it (wait for in-flight work, clear timers). */
   start(ctx: BackgroundContext): Promise<() => Promise<void>>;
@@ -45,7 +45,7 @@ const sessionPruning: BackgroundTask = {
   },
 };
 
-export const BACKGROUND_TASKS: readonly BackgroundTask[] = [sessionPruning];
+const BACKGROUND_TASKS: readonly BackgroundTask[] = [sessionPruning];
 
 export async function startBackground(
   ctx: BackgroundContext,

@@ -15,7 +15,7 @@ declare module 'fastify' {
   }
 }
 
-export function actorOf(request: FastifyRequest): Actor {
+function actorOf(request: FastifyRequest): Actor {
   const p = request.principal;
   if (!p) return { type: 'anonymous', id: null, name: null, sourceIp: clientAddress(request), requestId: request.id };
   return {

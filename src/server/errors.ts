@@ -6,7 +6,7 @@
  * `test/server/errors-catalog.test.ts` (both directions). See ADR 0011.
  */
 
-export interface CatalogEntry {
+interface CatalogEntry {
   status: number;
   /** Default message; callers may give a more specific one (never containing a secret). */
   message: string;
@@ -62,7 +62,7 @@ export class ApiError extends Error {
   }
 }
 
-export interface ErrorBody {
+interface ErrorBody {
   error: { code: ErrorCode; message: string; field: string | null; request_id: string };
 }
 

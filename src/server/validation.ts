@@ -11,7 +11,7 @@ import { isUuid } from '../core/validate.ts';
 import { ApiError } from './errors.ts';
 import { DATE_TIME_INPUT_PATTERN, LINES_PATTERN, ONE_LINE_PATTERN } from './schemas.ts';
 
-export interface SchemaError {
+interface SchemaError {
   keyword: string;
   instancePath: string;
   params: Record<string, unknown>;
@@ -47,7 +47,7 @@ function firstOf(params: Record<string, unknown>, single: string, list: string):
 }
 
 /** The dotted field path and a human message for one schema error; `part` is body / querystring / params. */
-export function describeSchemaError(error: SchemaError, part: string): { field: string; message: string } {
+function describeSchemaError(error: SchemaError, part: string): { field: string; message: string } {
   const at = pointerToField(error.instancePath);
   const missing = firstOf(error.params, 'missingProperty', 'requiredProperties');
   if (error.keyword === 'required' && missing) {
@@ -95,7 +95,7 @@ export function normalizePathIds(params: unknown): void {
  * The dotted path of the first string (or key) holding a NUL character in a request part, or null. PostgreSQL
  * can store NUL neither in text nor in jsonb, so it is refused for every field, whatever its schema says.
  */
-export function fieldWithNul(value: unknown, path = '', depth = 0): string | null {
+function fieldWithNul(value: unknown, path = '', depth = 0): string | null {
   if (typeof value === 'string') return value.includes('\u0000') ? path : null;
   if (value === null || typeof value !== 'object' || depth > 32) return null;
   for (const [key, child] of Object.entries(value)) {

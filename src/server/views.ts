@@ -7,7 +7,7 @@ type SnakeCase<S extends string> = S extends `${infer Head}${infer Tail}`
   ? `${Head extends Lowercase<Head> ? Head : `_${Lowercase<Head>}`}${SnakeCase<Tail>}`
   : S;
 
-export type ApiView<T> = { [K in keyof T as K extends string ? SnakeCase<K> : K]: T[K] };
+type ApiView<T> = { [K in keyof T as K extends string ? SnakeCase<K> : K]: T[K] };
 
 export function toApi<T extends object>(view: T): ApiView<T> {
   const out: Record<string, unknown> = {};

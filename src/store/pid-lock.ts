@@ -17,7 +17,7 @@ export class StoreLockedError extends Error {
   }
 }
 
-export interface PidLock {
+interface PidLock {
   readonly path: string;
   release(): void;
 }

@@ -7,7 +7,7 @@ import type { BusEvent } from '../../events/types.ts';
 
 export { EventBus as AccessEventBus, storeEvents } from '../../events/bus.ts';
 
-export type AccessEventType = 'grant.created' | 'grant.ended' | 'sync.failed' | 'sync.recovered';
+type AccessEventType = 'grant.created' | 'grant.ended' | 'sync.failed' | 'sync.recovered';
 
 export interface AccessEvent extends BusEvent<AccessEventType> {
   knocId: string | null;

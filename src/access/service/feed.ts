@@ -15,7 +15,7 @@ import { checkFeedAccess, type FeedFetch } from '../edl.ts';
 import { compileSourceConditions } from '../source-conditions.ts';
 
 export const REFUSED_ROWS_PER_WINDOW = 20;
-export const REFUSED_WINDOW_MS = 60_000;
+const REFUSED_WINDOW_MS = 60_000;
 
 /** Per-knoc window counts of refused fetches (bounded by the number of passive knocs). */
 export class RefusedFetchLimiter {
@@ -47,7 +47,7 @@ export class RefusedFetchLimiter {
 
 export type FeedFormat = 'txt' | 'json';
 
-export type FeedResult =
+type FeedResult =
   | { kind: 'not_found' }
   | {
       kind: 'refused';

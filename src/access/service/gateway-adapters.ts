@@ -17,7 +17,7 @@ import type { Keyring } from '../../secrets/keyring.ts';
 import type { Store } from '../../store/db.ts';
 import { gateways } from '../../store/schema/access.ts';
 
-export interface GatewayAdapterSettings {
+interface GatewayAdapterSettings {
   allowHosts: HostAllowList;
   adapter?: AdapterTuning;
 }

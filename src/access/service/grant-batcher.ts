@@ -24,7 +24,7 @@ import {
   writeGrants,
 } from './grants.ts';
 
-export interface GrantBatcherOptions {
+interface GrantBatcherOptions {
   /** How long an idle batcher waits for company before writing. */
   windowMs?: number;
   /** At most this many grants per transaction (bounds the statements' parameter count). */
@@ -32,7 +32,7 @@ export interface GrantBatcherOptions {
 }
 
 /** A request whose grants depend on knocs: they are read once per batch for every request in it. */
-export interface GrantRequest {
+interface GrantRequest {
   knocIds: readonly string[];
   /** Validates the request against its knocs and returns its grants; throwing fails this request alone. */
   build(knocs: LoadedKnocs): readonly NewGrant[] | Promise<readonly NewGrant[]>;

@@ -28,8 +28,8 @@ import { compileSourceConditions } from '../source-conditions.ts';
 import { type AccessEvent, storeEvents } from './events.ts';
 
 export type GrantMethod = 'login' | 'click' | 'admin' | 'client';
-export type EndReason = 'logout' | 'revoked' | 'expired' | 'replaced';
-export type SyncState = 'pending' | 'live' | 'removed' | 'failed';
+type EndReason = 'logout' | 'revoked' | 'expired' | 'replaced';
+type SyncState = 'pending' | 'live' | 'removed' | 'failed';
 
 export type GrantRow = typeof grants.$inferSelect;
 
@@ -45,7 +45,7 @@ export interface GrantNotifier {
   grantsChanged(change: GrantChange): Promise<void>;
 }
 
-export interface GrantView {
+interface GrantView {
   id: string;
   knocId: string;
   knocName: string;
@@ -479,7 +479,7 @@ export function newGrantExpiry(knoc: GrantKnoc, ttlSeconds: unknown, now: Date):
   return new Date(now.getTime() + resolveTtlSeconds(ttlSeconds, knoc) * 1_000);
 }
 
-export interface ListGrantsOptions {
+interface ListGrantsOptions {
   scope: 'all' | string[];
   knocId?: string;
   userId?: string;

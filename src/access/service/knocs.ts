@@ -27,9 +27,9 @@ import { groupMembers, groups, users } from '../../store/schema/identity.ts';
 import { hashFeedKey, newFeedKey, newFeedToken } from '../edl.ts';
 import { validateKnocLifetimes } from '../grant-policy.ts';
 
-export type KnocMode = 'active' | 'passive';
+type KnocMode = 'active' | 'passive';
 
-export interface KnocView {
+interface KnocView {
   id: string;
   siteId: string;
   gatewayId: string;
@@ -52,9 +52,9 @@ export interface KnocView {
   updatedAt: Date;
 }
 
-export type KnocRow = typeof knocs.$inferSelect;
+type KnocRow = typeof knocs.$inferSelect;
 
-export interface KnocInput {
+interface KnocInput {
   name?: unknown;
   gateway_id?: unknown;
   mode?: unknown;
@@ -282,7 +282,7 @@ function auditOf(view: KnocView) {
 }
 
 /** Called with the site a write lands in, before anything is written (the route's site check). */
-export type AuthorizeSite = (siteId: string) => void;
+type AuthorizeSite = (siteId: string) => void;
 
 export async function createKnoc(
   ctx: ServiceContext,

@@ -18,7 +18,7 @@ export interface PortalGrantResult {
   refused: { knocId: string; knocName: string; reason: string; message: string }[];
 }
 
-export interface PortalGrantRequest {
+interface PortalGrantRequest {
   userId: string;
   ip: string;
   method: GrantMethod;

@@ -29,7 +29,7 @@ import { type AccessEvent, type AccessEventBus, storeEvents } from './events.ts'
 import type { GatewayAdapters } from './gateway-adapters.ts';
 import { expireDue, revokeForInactiveUsers } from './grants.ts';
 
-export interface ReconcilerSettings {
+interface ReconcilerSettings {
   /** Full reconcile interval; null disables the periodic run. */
   reconcileIntervalMs: number | null;
   /** Retry backoff of failed runs (tests shorten it). */

@@ -10,7 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 
-export type AliasNameErrorId =
+type AliasNameErrorId =
   | 'FILTER_NAME_VALIDATOR_INVALID_CHARACTERS'
   | 'FILTER_NAME_VALIDATOR_RESERVED_NAME_USED'
   | 'FILTER_NAME_VALIDATOR_CANNOT_START_WITH_PKG'

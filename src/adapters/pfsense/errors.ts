@@ -19,7 +19,7 @@ export type PfsCode =
   | 'PFS300'
   | 'PFS400';
 
-export interface PfsCatalogEntry {
+interface PfsCatalogEntry {
   title: string;
   /** What the operator should check, appended to every message of this code. */
   check: string;

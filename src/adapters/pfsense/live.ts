@@ -13,7 +13,7 @@ import { PfSenseError } from './errors.ts';
 export type PfRestRow = Record<string, unknown>;
 
 /** The part of the adapter the live reads use. */
-export type LiveSource = Pick<PfSenseAdapter, 'read' | 'version'>;
+type LiveSource = Pick<PfSenseAdapter, 'read' | 'version'>;
 
 const isRow = (v: unknown): v is PfRestRow => v !== null && typeof v === 'object' && !Array.isArray(v);
 

@@ -17,7 +17,7 @@ import {
 } from '../knock-client.ts';
 import { ApiClient, OPTION_HELP, runCli } from '../client.ts';
 
-export const EXIT_NOTHING_GRANTED = 3;
+const EXIT_NOTHING_GRANTED = 3;
 
 function seconds(flag: string) {
   return (value: string): number => {

@@ -32,7 +32,7 @@ function fail(message: string): never {
 }
 
 /** `lan #3 "Allow web" [tracker 17]`, `system rule "Default deny rule IPv4"`, or pf's default pass. */
-export function describeRule(rule: RuleRef | null): string {
+function describeRule(rule: RuleRef | null): string {
   if (rule === null) return 'the default pass (no rule matches)';
   const tracker = rule.tracker ? ` [tracker ${rule.tracker}]` : '';
   const name = rule.descr || rule.label || '';
@@ -48,7 +48,7 @@ function list(values: readonly string[] | null, any: string): string {
 }
 
 /** One region in words: `lan in inet tcp from any port 1-65535 to 10.0.0.5/32 port 443 flags S/SA`. */
-export function describeRegion(region: DiffRegion): string {
+function describeRegion(region: DiffRegion): string {
   const protocols = region.protocols === null ? 'any protocol' : region.protocols.join(',');
   const ports = (p: readonly string[] | null) => (p === null ? '' : ` port ${list(p, '')}`);
   const parts = [
@@ -67,7 +67,7 @@ function side(label: string, s: DiffRegion['before']): string {
 }
 
 /** Human output: changed rules, then regions grouped by kind, then the lock-out check and a summary. */
-export function formatDiff(diff: PolicyDiff, lockout: LockoutCheck | null): string {
+function formatDiff(diff: PolicyDiff, lockout: LockoutCheck | null): string {
   const lines: string[] = [];
   const changed = [
     ...diff.changedRules.before.map((r) => `  - ${describeRule(r)} (before)`),

@@ -43,7 +43,7 @@ export function registerPolicyCommands(program: Command): void {
  * Reads and generates a ruleset for the CLI; unreadable files and invalid input end the process with exit code 2
  * and a message naming the field.
  */
-export function loadRulesetOrExit(path: string): PfRuleset {
+function loadRulesetOrExit(path: string): PfRuleset {
   return loadPolicyOrExit(path).ruleset;
 }
 

@@ -8,7 +8,7 @@ import { PfRestError } from './envelope.ts';
 export type RequestData = Record<string, unknown>;
 
 /** `URLContentHandler::infer_type`: "true"/"false"/"null", all-digit → int, numeric with "." → float. */
-export function inferType(value: string): unknown {
+function inferType(value: string): unknown {
   if (value === 'true') return true;
   if (value === 'false') return false;
   if (value === 'null') return null;
@@ -18,7 +18,7 @@ export function inferType(value: string): unknown {
 }
 
 /** Parses `a=1&b[]=x&b[]=y&c[k]=v` into typed values (arrays for `[]`, objects for `[key]`). */
-export function parseUrlEncoded(text: string): RequestData {
+function parseUrlEncoded(text: string): RequestData {
   const out: RequestData = {};
   for (const [rawKey, rawValue] of new URLSearchParams(text)) {
     const value = inferType(rawValue);

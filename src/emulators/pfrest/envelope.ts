@@ -4,7 +4,7 @@
  */
 
 /** Lower-case reason phrases pfRest puts in `status` (`HTTP_STATUS_MESSAGES`). */
-export const STATUS_TEXT: Readonly<Record<number, string>> = {
+const STATUS_TEXT: Readonly<Record<number, string>> = {
   200: 'ok',
   400: 'bad request',
   401: 'unauthorized',

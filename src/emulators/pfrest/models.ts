@@ -8,7 +8,7 @@ import { isFqdn, isIpAddr, isPort, isPortRange, isSubnet } from './names.ts';
 import type { EmulatorInterface, StoredAlias, StoredRule } from './state.ts';
 
 export const ALIAS_FIELDS = ['name', 'type', 'descr', 'address', 'detail'] as const;
-export const ALIAS_TYPES = ['host', 'network', 'port'];
+const ALIAS_TYPES = ['host', 'network', 'port'];
 
 function required(field: string, value: unknown): void {
   if (value === undefined || value === null)

@@ -198,7 +198,7 @@ export function valueText(v: unknown): string {
 }
 
 /** PHP 8 loose `==` for the scalar cases a query can meet; strict when either side is null. */
-export function looseEquals(a: unknown, b: unknown): boolean {
+function looseEquals(a: unknown, b: unknown): boolean {
   if (a === null || b === null || a === undefined || b === undefined) return a === b;
   if (Array.isArray(a) || Array.isArray(b))
     return Array.isArray(a) && Array.isArray(b) && JSON.stringify(a) === JSON.stringify(b);

@@ -36,7 +36,7 @@ export interface LiveState {
   bytes_out: number;
 }
 
-export interface EmulatorUser {
+interface EmulatorUser {
   name: string;
   /** sha256 hex of the password (the emulator never needs the plain text back). */
   passwordHash: string;
@@ -44,7 +44,7 @@ export interface EmulatorUser {
   disabled: boolean;
 }
 
-export type KeyHashAlgo = 'sha256' | 'sha384' | 'sha512';
+type KeyHashAlgo = 'sha256' | 'sha384' | 'sha512';
 
 export interface EmulatorKey {
   /** Hex digest of the key with `hash_algo`, as pfRest stores it (the key itself is never kept). */

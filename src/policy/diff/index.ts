@@ -23,7 +23,7 @@ import { DiffUniverse, type FamilyClasses, type RuleSpec } from './universe.ts';
 export type DiffChange = 'newly-pass' | 'newly-block' | 'reply-changed' | 'unknown';
 
 /** One side of a region: the verdict and the rule deciding it (null = pf's default pass, or not known). */
-export interface DiffSide {
+interface DiffSide {
   verdict: Verdict;
   rule: RuleRef | null;
   /** False when run-time contents leave the deciding rule open; `rule` is then the one under the known contents. */

@@ -11,7 +11,7 @@ import type { AddressMatch, AddressSet, PfRule, PfRuleset, PortSpec } from '../m
 import { icmpTypeNumber, protocolNumber, tcpFlagBits } from '../packet.ts';
 
 /** One address operand (a table, a literal list, `(self)`, an interface's address or network). */
-export interface AddressOperand {
+interface AddressOperand {
   id: number;
   /** What it is, independent of its contents: the key of its unknown facts (`table:BLOCKLIST`, `self`). */
   factKey: string;
@@ -24,7 +24,7 @@ export interface AddressOperand {
 }
 
 /** A port position: merged inclusive ranges, flat; `dynamic` = ports outside them are unknown. */
-export interface PortOperand {
+interface PortOperand {
   ranges: number[];
   dynamic: boolean;
   /** Same key ⇔ same operand (alias name or the ranges). */

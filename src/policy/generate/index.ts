@@ -17,7 +17,7 @@ import { generateUserRules } from './user.ts';
  * The bogons file pfSense ships (`src/etc/bogons`, docs/reference/pf-semantics.md §1.5); RFC1918 is stripped on update.
  * `<bogonsv6>` is the downloaded Team Cymru full list, not in the repository: dynamic (docs/adr/0038).
  */
-export const SHIPPED_BOGONS_V4 = [
+const SHIPPED_BOGONS_V4 = [
   '0.0.0.0/8',
   '127.0.0.0/8',
   '169.254.0.0/16',
@@ -30,7 +30,7 @@ export const SHIPPED_BOGONS_V4 = [
   '240.0.0.0/4',
 ];
 
-export interface GenerateOptions {
+interface GenerateOptions {
   /** Warnings from the importer, carried into `PfRuleset.warnings` first. */
   importWarnings?: PolicyWarning[];
 }

@@ -19,7 +19,7 @@ import type {
 import { policyWarning } from '../warnings.ts';
 
 /** A known static address of one family: host address, prefix and network (`192.168.1.0/24`). */
-export interface StaticAddress {
+interface StaticAddress {
   address: string;
   prefixLength: number;
   network: string;

@@ -41,7 +41,7 @@ export function generateNatRules(
 }
 
 /** pfSense `interface_has_gateway`: a gateway is set, or the address comes from DHCP/PPP (which bring one). */
-export function interfaceHasGateway(entry: FilterIf): boolean {
+function interfaceHasGateway(entry: FilterIf): boolean {
   const v4 = entry.config?.ipv4;
   return v4 !== undefined && (v4.gateway !== undefined || ['dhcp', 'pppoe', 'pptp', 'l2tp'].includes(v4.mode));
 }

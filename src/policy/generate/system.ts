@@ -51,7 +51,7 @@ export function generateSystemRules(
 }
 
 /** The run-time table standing for an IPsec peer given by DNS name (printed `<ipsec_peer_vpn.example.com>`). */
-export function dnsPeerTable(hostname: string): string {
+function dnsPeerTable(hostname: string): string {
   return `${DNS_PEER_TABLE_PREFIX}${hostname.toLowerCase()}`;
 }
 

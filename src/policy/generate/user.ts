@@ -27,7 +27,7 @@ import { ANY, cidrs, type DraftRule, draftRule, implicitFlags, table } from './r
 import { fixRuleLabel } from './system.ts';
 
 /** A generated rule or a comment line, in output order. */
-export type UserItem = { rule: DraftRule } | { note: string };
+type UserItem = { rule: DraftRule } | { note: string };
 
 const PORT_PROTOCOLS = new Set(['tcp', 'udp', 'tcp/udp']);
 /** `RuleConfig.extra` tags this translator turns into pf text. */

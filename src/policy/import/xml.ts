@@ -162,7 +162,7 @@ export function importConfigXml(text: string): { config: PolicyConfig; warnings:
 }
 
 /** `$g['latest_config']` of pfSense 2.7.2 (globals.inc l.85, commit ec956d34): the config version it writes. */
-export const TARGET_CONFIG_VERSION = '23.3';
+const TARGET_CONFIG_VERSION = '23.3';
 
 /**
  * A config written by an older release is migrated by pfSense's upgrade code before use; the engine reads it as

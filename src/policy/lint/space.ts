@@ -34,7 +34,7 @@ type Num = number | bigint;
  * One position (an address or a port) as bounds: `lower` is certainly matched, `upper` possibly matched,
  * `optimistic` is what matches if dynamic contents were exactly the known ones. Static: all three are equal.
  */
-export interface Side {
+interface Side {
   lower: Intervals<Num>;
   upper: Intervals<Num>;
   optimistic: Intervals<Num>;
@@ -46,7 +46,7 @@ export interface Side {
 }
 
 /** What a rule matches within one address family. */
-export interface FamilySpace {
+interface FamilySpace {
   /** Effective IP protocol numbers (ports imply tcp/udp, ICMP types imply icmp); null = every protocol. */
   protocols: ReadonlySet<number> | null;
   src: Side;

@@ -54,7 +54,7 @@ export interface AuthBackend {
   invalidate(): void;
 }
 
-export type RouteAccess =
+type RouteAccess =
   | { auth: 'public' | 'authenticated'; permission?: undefined }
   | { auth?: undefined; permission: Permission; scope?: 'org' | 'site' };
 

@@ -34,7 +34,7 @@ const FASTIFY_ERRORS: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'PC_ERR_BAD_REQUEST',
 };
 
-export function fromDomainError(err: DomainError): ApiError {
+function fromDomainError(err: DomainError): ApiError {
   // Service messages do not always repeat the field; the client should not have to read `field` to see it.
   const message =
     err.field && !err.message.includes(err.field) ? `${err.field}: ${err.message}` : err.message;
@@ -61,7 +61,7 @@ function toApiError(err: FastifyError): ApiError | null {
   return null;
 }
 
-export function sendApiError(request: FastifyRequest, reply: FastifyReply, error: ApiError): FastifyReply {
+function sendApiError(request: FastifyRequest, reply: FastifyReply, error: ApiError): FastifyReply {
   if (error.retryAfter !== undefined)
     reply.header('retry-after', String(Math.max(1, Math.ceil(error.retryAfter))));
   return reply.code(error.statusCode).send(errorBody(error.code, error.message, error.field, request.id));

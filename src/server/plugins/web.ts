@@ -12,7 +12,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../errors.ts';
 import { declarePublicByDefault } from './access.ts';
 
-export const WEB_DIST = fileURLToPath(new URL('../../../web/dist/', import.meta.url));
+const WEB_DIST = fileURLToPath(new URL('../../../web/dist/', import.meta.url));
 
 /** Paths owned by the server: an unknown one is the API's 404, never the web page. */
 const SERVER_PATHS = /^\/(api|edl|metrics|healthz|readyz)(\/|$|\?)/;

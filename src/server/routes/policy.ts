@@ -20,7 +20,7 @@ import { ERROR_RESPONSES } from '../schemas.ts';
 const tags = ['policy'];
 
 /** Two configuration backups of several MB each fit; the server-wide limit (1 MiB by default) does not apply here. */
-export const POLICY_BODY_LIMIT = 32 * 1024 * 1024;
+const POLICY_BODY_LIMIT = 32 * 1024 * 1024;
 
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 const Config = Type.Union([Type.String({ minLength: 1 }), Type.Object({}, { additionalProperties: true })], {

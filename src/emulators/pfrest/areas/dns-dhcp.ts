@@ -20,7 +20,7 @@ import { applyQuery, page, readList, valueText } from '../query.ts';
 import { collectionModel, type FieldSpec, type ModelSpec, type Row, representRow } from '../spec.ts';
 import { crudEndpoints, listEndpoint } from './crud.ts';
 
-export const LEASE_FIELDS = [
+const LEASE_FIELDS = [
   'ip',
   'mac',
   'hostname',

@@ -19,7 +19,7 @@ import { isSubnet } from '../names.ts';
 import { collectionModel, type ModelSpec } from '../spec.ts';
 import { crudEndpoints, listEndpoint } from './crud.ts';
 
-export const GATEWAY_FIELDS = [
+const GATEWAY_FIELDS = [
   'name',
   'descr',
   'disabled',
@@ -30,7 +30,7 @@ export const GATEWAY_FIELDS = [
   'monitor',
   'weight',
 ] as const;
-export const GATEWAY_STATUS_FIELDS = [
+const GATEWAY_STATUS_FIELDS = [
   'name',
   'srcip',
   'monitorip',
