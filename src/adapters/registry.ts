@@ -7,6 +7,7 @@
  * The built-in vendors are listed in `src/adapters/vendors.ts`; `registerVendor` adds one at run time (tests).
  */
 import type { LiveGateway } from './live.ts';
+import type { LiveWriter } from './live-write.ts';
 import type { LookupFunction } from 'node:net';
 import type { HttpTimeouts, TlsTrust } from './http.ts';
 import type { ApplyOptions, FirewallAdapter, VersionInfo } from './types.ts';
@@ -154,6 +155,8 @@ export interface VendorDescriptor {
     /** Why a `read.*` flag is off, for the refusal's message (where the vendor's API was checked). */
     unavailable: Partial<Record<Capability, string>>;
   };
+  /** Live writes (src/adapters/live-write.ts) for the kinds its `write.*` flags declare; absent = none. */
+  writes?: { open(adapter: ClosableAdapter): LiveWriter };
 }
 
 const registry = new Map<string, VendorDescriptor>();
