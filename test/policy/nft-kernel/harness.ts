@@ -145,6 +145,9 @@ export class KernelLab {
       'net.ipv4.icmp_ratelimit=0',
       'net.ipv4.icmp_msgs_per_sec=100000',
       'net.ipv4.icmp_msgs_burst=100000',
+      // Reject answers carry the rejected packet's mark, which the compiled output hook lets out (REJECT_MARK).
+      'net.ipv4.fwmark_reflect=1',
+      'net.ipv6.fwmark_reflect=1',
     ];
     run(['ip', 'netns', 'exec', r, 'sysctl', '-qw', ...sysctls]);
     for (const [index, key] of PEERS.entries()) {
