@@ -398,7 +398,6 @@ function tcpFlagsCondition(set: string, outOf: string): string | null {
 function verdicts(rule: PfRule, leg: Leg, variant: Variant): Array<[string[], string]> {
   if (rule.action === 'pass') {
     const keeps = rule.state !== null && rule.state !== 'none';
-    const bit = hex(leg === 'in' ? STATE_MARK_IN : STATE_MARK_OUT);
     // A separate chain, because `ct mark` stops a rule on a packet conntrack does not track (a stray FIN); the
     // chain's end returns to the hook chain just as `return` does.
     return [[[], keeps ? `goto pf_keep_${leg}` : 'return']];

@@ -214,8 +214,15 @@ function describePacket(p: KernelPacket): string {
   return `${p.ingress} -> ${p.egress} ${proto} ${ports}`;
 }
 
-/** Runs the cases through the kernel and the engine and compares every packet. */
-export async function runDifferential(lab: KernelLab, cases: readonly RandomCase[]): Promise<DifferentialReport> {
+/**
+ * Runs the cases through the kernel and the engine and compares every packet. `compile` is the compiler under test
+ * (a test swaps in a broken one to show that disagreements are caught).
+ */
+export async function runDifferential(
+  lab: KernelLab,
+  cases: readonly RandomCase[],
+  compile: (ruleset: PfRuleset) => string = (rs) => compileToNft(rs, { table: 'pcdiff' }).script,
+): Promise<DifferentialReport> {
   const report: DifferentialReport = {
     rulesets: 0,
     packets: 0,
@@ -231,7 +238,7 @@ export async function runDifferential(lab: KernelLab, cases: readonly RandomCase
   for (const c of cases) {
     const rs = caseRuleset(c);
     let started = performance.now();
-    const { script } = compileToNft(rs, { table: 'pcdiff' });
+    const script = compile(rs);
     report.compileMs += performance.now() - started;
     lab.load(script);
     lab.flushConntrack();
