@@ -45,8 +45,8 @@ function chainRules(script: string, chain: string): string[] {
 }
 
 describe('golden nftables output for the fixture configs', () => {
-  it('default-2.7 compiles filter-only (its automatic outbound NAT left to the host)', () => {
-    const compiled = compileToNft(load('default-2.7'), { filterOnly: true });
+  it('default-2.7 compiles with its automatic outbound NAT left to the host', () => {
+    const compiled = compileToNft(load('default-2.7'), { leaveOut: ['nat'] });
     matchGolden('default-2.7.nft', compiled.script);
     expect(compiled.script).toContain(
       'iifname "em1" meta nfproto ipv4 ip saddr @LAN__NETWORK_v4 meta l4proto tcp tcp flags & (syn | ack) == syn goto pf_keep_in comment "pf57 lan #1: Default allow LAN to any rule"',
@@ -55,10 +55,18 @@ describe('golden nftables output for the fixture configs', () => {
     expect(chainRules(compiled.script, 'pf_in').at(-1)).toContain('Default deny rule IPv4');
     expect(chainRules(compiled.script, 'pf_out').at(-1)).toContain('Default deny rule IPv4');
     expect(compiled.runtimeSets).toContain('if_wan_address_v4');
+    expect(compiled.script).toContain('# Left out as asked (the host\'s job): nat (1 use).');
+  });
+
+  it('wan-only-2.7 compiles with NAT and policy routing left to the host; its WAN user rules stay', () => {
+    const compiled = compileToNft(load('wan-only-2.7'), { leaveOut: ['nat', 'route-to', 'reply-to'] });
+    matchGolden('wan-only-2.7.nft', compiled.script);
+    expect(compiled.script).toContain('nat (4 uses), route-to (1 use), reply-to (2 uses)');
+    expect(compiled.script).toMatch(/comment "pf\d+ wan #1: SSH from the office"/);
   });
 
   it.each(['default-2.7', 'wan-only-2.7', 'nat-2.7', 'office-2.7', 'ha-pair-2.7'])(
-    '%s without filter-only is refused, every unsupported use listed',
+    '%s as it is is refused, every unsupported use listed',
     (name) => {
       let error: unknown;
       try {
@@ -160,6 +168,9 @@ describe('compileToNft', () => {
       'state options', 'run-time port alias',
     ]);
     expect(error?.message).toContain('10 unsupported uses');
+    expect(error?.message).toContain('(nat, route-to can be left out to the host: leave out nat,route-to)');
+    // Leaving out what changes only where packets go still refuses what changes verdicts.
+    expect(() => compileToNft(rs, { leaveOut: ['nat', 'route-to'] })).toThrow(/8 unsupported uses/);
     expect(() => compileToNft(ruleset([]), { table: 'bad name' })).toThrow(/invalid nft table name/);
   });
 });
@@ -180,7 +191,7 @@ describe('portcullis policy compile', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pcnft-'));
     try {
       const out = join(dir, 'rules.nft');
-      const ok = await cli('--target', 'nft', '--config', fixture('default-2.7.xml'), '--filter-only', '--device', 'lan=eth1', '-o', out);
+      const ok = await cli('--target', 'nft', '--config', fixture('default-2.7.xml'), '--leave-out', 'nat', '--device', 'lan=eth1', '-o', out);
       expect(ok.code).toBe(0);
       expect(ok.stderr).toContain('note: sets filled at run time by the host');
       expect(readFileSync(out, 'utf8')).toContain('iifname "eth1"');
@@ -192,6 +203,9 @@ describe('portcullis policy compile', () => {
       const bad = await cli('--target', 'nft', '--config', fixture('default-2.7.xml'), '--device', 'lan');
       expect(bad.code).toBe(2);
       expect(bad.stderr).toContain('invalid --device lan');
+      const leave = await cli('--target', 'nft', '--config', fixture('default-2.7.xml'), '--leave-out', 'tag');
+      expect(leave.code).toBe(2);
+      expect(leave.stderr).toContain('invalid --leave-out tag');
       const target = await cli('--target', 'iptables', '--config', fixture('default-2.7.xml'));
       expect(target.code).not.toBe(0);
       expect(target.stderr).toMatch(/iptables/);

@@ -1,12 +1,12 @@
 /**
- * @module `portcullis policy compile --target nft --config config.xml [-o file] [--filter-only] [--device key=dev]`:
+ * @module `portcullis policy compile --target nft --config config.xml [-o file] [--leave-out nat,reply-to] [--device key=dev]`:
  * the generated pf ruleset as an nftables script with the same verdicts (docs/policy.md "Compiling to nftables",
  * docs/adr/0157-nft-compilation.md). Exit code 0 with the script on stdout (or in the file), 1 when the ruleset uses
  * a feature nftables output cannot reproduce (every use listed on stderr), 2 for unreadable or invalid input.
  */
 import { writeFileSync } from 'node:fs';
 import { type Command, Option } from '@commander-js/extra-typings';
-import { compileToNft, NftCompileError } from '../../policy/compile/nft.ts';
+import { compileToNft, LEAVABLE_FEATURES, type LeavableFeature, NftCompileError } from '../../policy/compile/nft.ts';
 import { loadPolicyOrExit, writeWarnings } from './policy.ts';
 
 /** Adds the `compile` subcommand to `portcullis policy`. */
@@ -21,7 +21,10 @@ export function registerPolicyCompile(policy: Command): void {
     .requiredOption('--config <file>', 'pfSense config.xml backup, or a JSON policy model')
     .option('-o, --output <file>', 'write the script to this file instead of stdout')
     .option('--table <name>', 'nftables table name (family inet)', 'portcullis')
-    .option('--filter-only', 'compile the filter rules of a ruleset that also translates (NAT is left to the host)')
+    .option(
+      '--leave-out <features>',
+      `comma list of features to leave to the host instead of refusing the ruleset: ${LEAVABLE_FEATURES.join(', ')}`,
+    )
     .option(
       '--device <key=device...>',
       'Linux device for an interface key, e.g. --device wan=eth0 lan=eth1 (default: the config\'s device names)',
@@ -38,11 +41,17 @@ export function registerPolicyCompile(policy: Command): void {
         }
         devices[match[1] as string] = match[2] as string;
       }
+      const leaveOut = (options.leaveOut ?? '').split(',').filter((f) => f !== '');
+      const unknown = leaveOut.filter((f) => !(LEAVABLE_FEATURES as readonly string[]).includes(f));
+      if (unknown.length > 0) {
+        process.stderr.write(`error: invalid --leave-out ${unknown.join(',')}: expected ${LEAVABLE_FEATURES.join(', ')}\n`);
+        process.exit(2);
+      }
       try {
         const compiled = compileToNft(ruleset, {
           table: options.table,
           devices,
-          filterOnly: options.filterOnly === true,
+          leaveOut: leaveOut as LeavableFeature[],
         });
         if (options.output !== undefined) writeFileSync(options.output, compiled.script);
         else process.stdout.write(compiled.script);
