@@ -36,6 +36,25 @@ describe.skipIf(skipReason !== null)(`nftables differential on the kernel${skipR
     for (const verdict of ['pass', 'block', 'reject'] as const) expect(report.verdicts[verdict]).toBeGreaterThan(0);
   }, 120_000);
 
+  it('a reply deciding a keep-state pass gets a state of its own, which does not pass it on the other leg', async () => {
+    // Found by the random run: the original passes both legs by the default pass (no state); its reply passes `in`
+    // on lan by a keep-state rule and must still meet the `block out` on wan (pf keys states by direction).
+    const packet = {
+      id: 0, ingress: 'wan', egress: 'lan', proto: 17, src: '10.2.0.2', dst: '10.1.0.2', sport: 22, dport: 443,
+      flags: 0, seq: 0, ack: 0, icmpType: 0, icmpId: 0,
+    } as const;
+    const report = await runDifferential(lab, [
+      {
+        lines: ['pass quick on !wan proto udp from any port 443 to any port 22', 'block out proto udp from 10.1.0.2 to 10.2.0.0/24'],
+        tables: { ta: [], tb: [] },
+        packets: [{ ...packet }],
+      },
+    ]);
+    expect(report.replies).toBe(1);
+    expect(report.verdicts).toEqual({ pass: 1, block: 1, reject: 0 });
+    expect(report.disagreements).toEqual([]);
+  }, 30_000);
+
   it('catches a compiler that gets the order wrong (non-quick rules not reversed)', async () => {
     // A deliberately wrong compiler: first match in pf order, which is not pf's last-match semantics.
     const wrong = (rs: Parameters<typeof compileToNft>[0]) =>

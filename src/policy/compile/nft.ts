@@ -17,10 +17,15 @@ import { cidrBounds, formatIp, type IpAddress, parseCidr } from '../../net/ip.ts
 import type { AddressFamily, AddressSet, AddressSpec, PfInterface, PfRule, PfRuleset, PortSpec } from '../model.ts';
 import { icmpTypeNumber, PROTO_ICMP, PROTO_ICMP6, PROTO_TCP, PROTO_UDP, protocolNumber, tcpFlagBits } from '../packet.ts';
 
-/** Connection-mark bit recording a pf state created on the `in` leg of a connection's first packet. */
-export const STATE_MARK_IN = 0x01000000;
-/** Connection-mark bit recording a pf state created on the `out` leg. */
-export const STATE_MARK_OUT = 0x02000000;
+/**
+ * Connection-mark bits recording the pf states of a connection, by the leg that created the state and the
+ * conntrack direction of the packet that created it: a state created by a reply-direction packet (a pass with keep
+ * state deciding a reply that no state covered) matches the other way round.
+ */
+export const STATE_MARKS = {
+  in: { original: 0x01000000, reply: 0x08000000 },
+  out: { original: 0x02000000, reply: 0x10000000 },
+} as const;
 /**
  * Packet-mark bit set on a packet before a reject rule answers it; with `net.ipv4.fwmark_reflect` and
  * `net.ipv6.fwmark_reflect` the kernel copies it onto the RST or ICMP error, which the output hook then lets out
@@ -139,21 +144,24 @@ export function compileToNft(ruleset: PfRuleset, options: NftCompileOptions = {}
     `table inet ${table} {`,
   ];
   for (const declaration of sets.declarations()) out.push(...declaration.map((l) => `\t${l}`));
+  // pf folds the direction into a state's key (docs/reference/pf-semantics.md §2.4): a state created by an inbound
+  // packet matches later inbound packets going the same way and outbound packets going the other way.
   const stateCheck = (leg: Leg): string[] => {
-    const own = leg === 'in' ? STATE_MARK_IN : STATE_MARK_OUT;
-    const other = leg === 'in' ? STATE_MARK_OUT : STATE_MARK_IN;
-    // A state created by an inbound packet matches later inbound packets of the flow and the replies leaving.
-    return [
-      `ct direction original ct mark & ${hex(own)} == ${hex(own)} return comment "pf state"`,
-      `ct direction reply ct mark & ${hex(other)} == ${hex(other)} return comment "pf state"`,
-    ];
+    const other: Leg = leg === 'in' ? 'out' : 'in';
+    return (['original', 'reply'] as const).map((direction) => {
+      const opposite = direction === 'original' ? 'reply' : 'original';
+      const bits = hex(STATE_MARKS[leg][direction] | STATE_MARKS[other][opposite]);
+      return `ct direction ${direction} ct mark & ${bits} != 0x00000000 return comment "pf state"`;
+    });
   };
   for (const leg of ['in', 'out'] as const) {
-    const bit = hex(leg === 'in' ? STATE_MARK_IN : STATE_MARK_OUT);
     out.push(
       '',
       `\tchain pf_keep_${leg} {`,
-      `\t\tct mark set ct mark | ${bit} comment "pass that keeps state: remember the pf state"`,
+      ...(['original', 'reply'] as const).map(
+        (direction) =>
+          `\t\tct direction ${direction} ct mark set ct mark | ${hex(STATE_MARKS[leg][direction])} comment "remember the pf state"`,
+      ),
       '\t}',
       `\tchain pf_${leg} {`,
       ...[...stateCheck(leg), ...chains[leg]].map((l) => `\t\t${l}`),
