@@ -26,14 +26,17 @@ describe.skipIf(skipReason !== null)(`nftables differential on the kernel${skipR
     const report = await runDifferential(lab, randomCases(SEED, RULESETS, 30));
     console.log(
       `nft differential: ${report.agreed}/${report.packets} packets agree (${report.replies} replies) over ` +
-        `${report.rulesets} rulesets; kernel verdicts ${JSON.stringify(report.verdicts)}`,
+        `${report.rulesets} rulesets; kernel verdicts ${JSON.stringify(report.verdicts)}, IPv6 ${JSON.stringify(report.ipv6)}`,
     );
     expect(report.disagreements.slice(0, 5)).toEqual([]);
     expect(report.agreed).toBe(report.packets);
     // The run exercises every outcome, replies (states) included.
     expect(report.packets).toBeGreaterThan(RULESETS * 20);
     expect(report.replies).toBeGreaterThan(0);
-    for (const verdict of ['pass', 'block', 'reject'] as const) expect(report.verdicts[verdict]).toBeGreaterThan(0);
+    for (const verdict of ['pass', 'block', 'reject'] as const) {
+      expect(report.verdicts[verdict]).toBeGreaterThan(0);
+      expect(report.ipv6[verdict]).toBeGreaterThan(0);
+    }
   }, 120_000);
 
   it('a reply deciding a keep-state pass gets a state of its own, which does not pass it on the other leg', async () => {

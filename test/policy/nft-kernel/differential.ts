@@ -15,8 +15,20 @@ import { iface, r, ruleset } from '../evaluate-helpers.ts';
 import { type KernelLab, type KernelPacket, type KernelVerdict, PEERS, type PeerKey, ROUTER_DEVICE } from './harness.ts';
 
 const HOSTS = (n: number) => [`10.${n}.0.1`, `10.${n}.0.2`, `10.${n}.0.5`, `10.${n}.1.1`, `10.${n}.1.2`];
-const CIDRS = [1, 2, 3].flatMap((n) => [`10.${n}.0.0/16`, `10.${n}.0.0/24`, `10.${n}.1.0/24`, `10.${n}.0.0/30`, `10.${n}.0.2`, `10.${n}.1.1`]);
-const WIDE = ['10.0.0.0/8', '10.2.0.0/15', '10.0.0.0/14'];
+const HOSTS6 = (n: number) => [`2001:db8:${n}::1`, `2001:db8:${n}::2`, `2001:db8:${n}::5`, `2001:db8:${n}:1::1`, `2001:db8:${n}:1::2`];
+const CIDRS = [1, 2, 3].flatMap((n) => [
+  `10.${n}.0.0/16`,
+  `10.${n}.0.0/24`,
+  `10.${n}.1.0/24`,
+  `10.${n}.0.0/30`,
+  `10.${n}.0.2`,
+  `10.${n}.1.1`,
+  `2001:db8:${n}::/48`,
+  `2001:db8:${n}::/126`,
+  `2001:db8:${n}:1::/64`,
+  `2001:db8:${n}::2`,
+]);
+const WIDE = ['10.0.0.0/8', '10.2.0.0/15', '10.0.0.0/14', '2001:db8::/32', '2001:db8:2::/47'];
 
 const addressText: fc.Arbitrary<string> = fc
   .tuple(
@@ -39,17 +51,18 @@ const ruleLine: fc.Arbitrary<string> = fc
     quick: fc.boolean(),
     on: fc.constantFrom('', '', 'on lan', 'on wan', 'on opt1', 'on lan,opt1', 'on !wan', 'on !lan,opt1'),
     af: fc.constantFrom('', '', '', 'inet', 'inet6'),
-    proto: fc.constantFrom('', 'proto tcp', 'proto tcp', 'proto udp', 'proto icmp', 'proto tcp,udp'),
+    proto: fc.constantFrom('', 'proto tcp', 'proto tcp', 'proto udp', 'proto icmp', 'proto ipv6-icmp', 'proto tcp,udp'),
     from: addressText,
     fromPort: ports,
     to: addressText,
     toPort: ports,
-    icmpType: fc.constantFrom('', 'icmp-type echoreq', 'icmp-type 8,13'),
+    icmpType: fc.constantFrom('', 'icmp-type echoreq', 'icmp-type 8,13', 'icmp-type 128'),
     flags: fc.constantFrom('', '', 'flags S/SA', 'flags any', 'flags A/A', 'flags S/FSRA'),
     state: fc.constantFrom('', '', 'no state', 'sloppy state'),
   })
   .map((x) => {
-    const hasPorts = x.proto !== 'proto icmp';
+    const icmp = x.proto === 'proto icmp' || x.proto === 'proto ipv6-icmp';
+    const hasPorts = !icmp;
     const parts = [
       x.action,
       x.direction,
@@ -61,8 +74,8 @@ const ruleLine: fc.Arbitrary<string> = fc
       hasPorts ? x.fromPort : '',
       `to ${x.to}`,
       hasPorts ? x.toPort : '',
-      x.proto === 'proto icmp' ? x.icmpType : '',
-      x.proto === 'proto icmp' || x.proto === 'proto udp' ? '' : x.flags,
+      icmp ? x.icmpType : '',
+      icmp || x.proto === 'proto udp' ? '' : x.flags,
       x.action === 'pass' ? x.state : '',
     ];
     return parts.filter((p) => p !== '').join(' ');
@@ -76,6 +89,7 @@ export interface RandomCase {
 
 const packetArb = fc
   .record({
+    six: fc.nat(3).map((n) => n === 0),
     ingress: fc.constantFrom(...PEERS),
     hop: fc.constantFrom(1, 2),
     srcHost: fc.nat(4),
@@ -93,18 +107,21 @@ const packetArb = fc
     const egress = PEERS[(from + x.hop) % 3] as PeerKey;
     const tcp = x.proto === 6;
     const ports = x.proto !== 1;
+    const hosts = x.six ? HOSTS6 : HOSTS;
+    // ICMPv6 echo is 128/129; the other picks (13, 0) are types without meaning there, which conntrack does not track.
+    const icmpType = x.six ? ({ 8: 128, 0: 129 } as Record<number, number>)[x.icmpType] ?? x.icmpType : x.icmpType;
     return {
       ingress: x.ingress,
       egress,
-      proto: x.proto,
-      src: HOSTS(from + 1)[x.srcHost] as string,
-      dst: HOSTS(PEERS.indexOf(egress) + 1)[x.dstHost] as string,
+      proto: x.proto === 1 && x.six ? 58 : x.proto,
+      src: hosts(from + 1)[x.srcHost] as string,
+      dst: hosts(PEERS.indexOf(egress) + 1)[x.dstHost] as string,
       sport: ports ? x.sport : 0,
       dport: ports ? x.dport : 0,
       flags: tcp ? x.flags : 0,
       seq: tcp ? x.seq : 0,
       ack: tcp && (x.flags & 16) !== 0 ? x.seq ^ 0x5a5a : 0,
-      icmpType: x.proto === 1 ? x.icmpType : 0,
+      icmpType: x.proto === 1 ? icmpType : 0,
       icmpId: x.proto === 1 ? x.icmpId : 0,
     };
   });
@@ -145,21 +162,24 @@ export function caseRuleset(c: RandomCase): PfRuleset {
   return ruleset(
     c.lines.map((line) => r(line)),
     {
-      interfaces: PEERS.map((key, i) => iface(key, ROUTER_DEVICE[key], [`192.168.${i + 1}.1/32`], [`192.168.${i + 1}.0/24`])),
+      interfaces: PEERS.map((key, i) =>
+        iface(key, ROUTER_DEVICE[key], [`192.168.${i + 1}.1/32`, `fd00:${i + 1}::1/128`], [`192.168.${i + 1}.0/24`, `fd00:${i + 1}::/64`]),
+      ),
       tables: c.tables,
     },
   );
 }
 
 function enginePacket(p: KernelPacket, at: PeerKey, direction: 'in' | 'out'): Packet {
-  const proto = p.proto === 6 ? 'tcp' : p.proto === 17 ? 'udp' : 'icmp';
+  const proto = p.proto === 6 ? 'tcp' : p.proto === 17 ? 'udp' : p.proto === 58 ? 'icmp6' : 'icmp';
+  const icmp = p.proto === 1 || p.proto === 58;
   return {
     interface: at,
     direction,
     proto,
     src: p.src,
     dst: p.dst,
-    ...(p.proto === 1 ? { icmpType: p.icmpType } : { srcPort: p.sport, dstPort: p.dport }),
+    ...(icmp ? { icmpType: p.icmpType } : { srcPort: p.sport, dstPort: p.dport }),
     ...(p.proto === 6 ? { tcpFlags: tcpFlagLetters(p.flags) } : {}),
   };
 }
@@ -179,8 +199,8 @@ function engineVerdict(evaluator: Evaluator, p: KernelPacket): Verdict {
 function replyOf(p: KernelPacket): KernelPacket | null {
   const swapped = { ...p, ingress: p.egress, egress: p.ingress, src: p.dst, dst: p.src, sport: p.dport, dport: p.sport };
   if (p.proto === 17) return swapped;
-  if (p.proto === 1) {
-    const reply = p.icmpType === 8 ? 0 : p.icmpType === 13 ? 14 : null;
+  if (p.proto === 1 || p.proto === 58) {
+    const reply = p.proto === 58 ? (p.icmpType === 128 ? 129 : null) : p.icmpType === 8 ? 0 : p.icmpType === 13 ? 14 : null;
     return reply === null ? null : { ...swapped, icmpType: reply };
   }
   if (p.flags === 2) return { ...swapped, flags: 18, seq: p.seq ^ 0x1234, ack: (p.seq + 1) >>> 0 };
@@ -202,6 +222,8 @@ export interface DifferentialReport {
   replies: number;
   agreed: number;
   verdicts: Record<KernelVerdict, number>;
+  /** The kernel's verdicts among IPv6 packets (also counted in `verdicts`). */
+  ipv6: Record<KernelVerdict, number>;
   disagreements: Disagreement[];
   compileMs: number;
   engineMs: number;
@@ -209,8 +231,10 @@ export interface DifferentialReport {
 }
 
 function describePacket(p: KernelPacket): string {
-  const proto = p.proto === 6 ? `tcp ${tcpFlagLetters(p.flags)}` : p.proto === 17 ? 'udp' : `icmp type ${p.icmpType}`;
-  const ports = p.proto === 1 ? `${p.src} -> ${p.dst}` : `${p.src}:${p.sport} -> ${p.dst}:${p.dport}`;
+  const proto =
+    p.proto === 6 ? `tcp ${tcpFlagLetters(p.flags)}` : p.proto === 17 ? 'udp' : `icmp${p.proto === 58 ? '6' : ''} type ${p.icmpType}`;
+  const icmp = p.proto === 1 || p.proto === 58;
+  const ports = icmp ? `${p.src} -> ${p.dst}` : `[${p.src}]:${p.sport} -> [${p.dst}]:${p.dport}`;
   return `${p.ingress} -> ${p.egress} ${proto} ${ports}`;
 }
 
@@ -229,6 +253,7 @@ export async function runDifferential(
     replies: 0,
     agreed: 0,
     verdicts: { pass: 0, block: 0, reject: 0 },
+    ipv6: { pass: 0, block: 0, reject: 0 },
     disagreements: [],
     compileMs: 0,
     engineMs: 0,
@@ -255,6 +280,7 @@ export async function runDifferential(
       batch.forEach((p, i) => {
         const kernel = observed[i] as KernelVerdict;
         report.verdicts[kernel]++;
+        if (p.src.includes(':')) report.ipv6[kernel]++;
         if (expected[i] === kernel) report.agreed++;
         else {
           report.disagreements.push({

@@ -1,8 +1,9 @@
 /**
  * @module A real kernel to check compiled nftables against (docs/adr/0157-nft-compilation.md): a router network
  * namespace with three veth interfaces (`rlan`, `rwan`, `ropt1`), each leading to a peer namespace that owns a
- * /16 of sources and destinations (10.1/16, 10.2/16, 10.3/16) routed through it. A Python agent in each peer sends
- * raw IPv4 packets with any source address and captures what arrives (before its own sink table drops it), so a
+ * /16 and a /48 of sources and destinations (10.N/16, 2001:db8:N::/48 for N = 1, 2, 3) routed through it. Neighbours
+ * are static both ways (no ARP or neighbour discovery that a ruleset could block). A Python agent in each peer sends
+ * raw IPv4 and IPv6 packets with any source address and captures what arrives (before its own sink table drops it), so a
  * forwarded packet is observed as delivered, answered by the router (TCP RST or ICMP unreachable) or dropped.
  * Namespaces have unique names and are deleted by `close()`. Needs root, `ip`, `nft`, `conntrack` and python3.
  */
@@ -20,10 +21,12 @@ export const ROUTER_DEVICE: Record<PeerKey, string> = { lan: 'rlan', wan: 'rwan'
 
 /** One packet sent from the `ingress` peer to an address of the `egress` peer. */
 export interface KernelPacket {
+  /** IPv4 id or IPv6 flow label: how the agents recognise the packet and the ICMP errors quoting it. */
   id: number;
   ingress: PeerKey;
   egress: PeerKey;
-  proto: 6 | 17 | 1;
+  /** 6 tcp, 17 udp, 1 icmp (IPv4), 58 ipv6-icmp. */
+  proto: 6 | 17 | 1 | 58;
   src: string;
   dst: string;
   sport: number;
@@ -145,6 +148,8 @@ export class KernelLab {
       'net.ipv4.icmp_ratelimit=0',
       'net.ipv4.icmp_msgs_per_sec=100000',
       'net.ipv4.icmp_msgs_burst=100000',
+      'net.ipv6.conf.all.forwarding=1',
+      'net.ipv6.icmp.ratelimit=0',
       // Reject answers carry the rejected packet's mark, which the compiled output hook lets out (REJECT_MARK).
       'net.ipv4.fwmark_reflect=1',
       'net.ipv6.fwmark_reflect=1',
@@ -163,6 +168,10 @@ export class KernelLab {
       run(['ip', '-n', peer, 'link', 'set', 'p0', 'up']);
       run(['ip', '-n', peer, 'route', 'add', 'default', 'via', `192.168.${n}.1`]);
       run(['ip', '-n', r, 'route', 'add', `10.${n}.0.0/16`, 'via', `192.168.${n}.2`]);
+      run(['ip', '-n', r, 'addr', 'add', `fd00:${n}::1/64`, 'dev', ROUTER_DEVICE[key], 'nodad']);
+      run(['ip', '-n', peer, 'addr', 'add', `fd00:${n}::2/64`, 'dev', 'p0', 'nodad']);
+      run(['ip', '-n', peer, '-6', 'route', 'add', 'default', 'via', `fd00:${n}::1`]);
+      run(['ip', '-n', r, '-6', 'route', 'add', `2001:db8:${n}::/48`, 'via', `fd00:${n}::2`]);
       // The peer only observes: it drops everything arriving (after capture), so it never answers itself.
       run(['ip', 'netns', 'exec', peer, 'nft', '-f', '-'], [
         'table inet sink {',
@@ -180,6 +189,8 @@ export class KernelLab {
       const n = index + 1;
       run(['ip', '-n', r, 'neigh', 'replace', `192.168.${n}.2`, 'dev', ROUTER_DEVICE[key], 'lladdr', macOf(this.peers[key], 'p0')]);
       run(['ip', '-n', this.peers[key], 'neigh', 'replace', `192.168.${n}.1`, 'dev', 'p0', 'lladdr', macOf(r, ROUTER_DEVICE[key])]);
+      run(['ip', '-n', r, 'neigh', 'replace', `fd00:${n}::2`, 'dev', ROUTER_DEVICE[key], 'lladdr', macOf(this.peers[key], 'p0'), 'nud', 'permanent']);
+      run(['ip', '-n', this.peers[key], 'neigh', 'replace', `fd00:${n}::1`, 'dev', 'p0', 'lladdr', macOf(r, ROUTER_DEVICE[key]), 'nud', 'permanent']);
     }
   }
 
@@ -236,6 +247,11 @@ function classify(p: KernelPacket, atIngress: readonly Seen[], atEgress: readonl
       s.dport === p.sport &&
       ((s.flags ?? 0) & 4) !== 0,
   );
-  const unreachable = atIngress.some((s) => s.proto === 1 && s.icmpType === 3 && s.innerId === p.id && s.innerSrc === p.src);
+  const unreachable = atIngress.some(
+    (s) =>
+      ((s.proto === 1 && s.icmpType === 3) || (s.proto === 58 && s.icmpType === 1)) &&
+      s.innerId === p.id &&
+      s.innerSrc === p.src,
+  );
   return reset || unreachable ? 'reject' : 'block';
 }
