@@ -26,7 +26,7 @@ describe.skipIf(skipReason !== null)(`nftables differential on the kernel${skipR
     const report = await runDifferential(lab, randomCases(SEED, RULESETS, 30));
     console.log(
       `nft differential: ${report.agreed}/${report.packets} packets agree (${report.replies} replies) over ` +
-        `${report.rulesets} rulesets; kernel verdicts ${JSON.stringify(report.verdicts)}, IPv6 ${JSON.stringify(report.ipv6)}`,
+        `${report.rulesets} rulesets; kernel verdicts ${JSON.stringify(report.verdicts)}, IPv6 ${JSON.stringify(report.ipv6)}, to the router ${JSON.stringify(report.local)}`,
     );
     expect(report.disagreements.slice(0, 5)).toEqual([]);
     expect(report.agreed).toBe(report.packets);
@@ -36,6 +36,7 @@ describe.skipIf(skipReason !== null)(`nftables differential on the kernel${skipR
     for (const verdict of ['pass', 'block', 'reject'] as const) {
       expect(report.verdicts[verdict]).toBeGreaterThan(0);
       expect(report.ipv6[verdict]).toBeGreaterThan(0);
+      expect(report.local[verdict]).toBeGreaterThan(0);
     }
   }, 120_000);
 
@@ -43,7 +44,7 @@ describe.skipIf(skipReason !== null)(`nftables differential on the kernel${skipR
     // Found by the random run: the original passes both legs by the default pass (no state); its reply passes `in`
     // on lan by a keep-state rule and must still meet the `block out` on wan (pf keys states by direction).
     const packet = {
-      id: 0, ingress: 'wan', egress: 'lan', proto: 17, src: '10.2.0.2', dst: '10.1.0.2', sport: 22, dport: 443,
+      id: 0, local: false, ingress: 'wan', egress: 'lan', proto: 17, src: '10.2.0.2', dst: '10.1.0.2', sport: 22, dport: 443,
       flags: 0, seq: 0, ack: 0, icmpType: 0, icmpId: 0,
     } as const;
     const report = await runDifferential(lab, [

@@ -90,6 +90,7 @@ export interface RandomCase {
 const packetArb = fc
   .record({
     six: fc.nat(3).map((n) => n === 0),
+    local: fc.nat(5).map((n) => n === 0),
     ingress: fc.constantFrom(...PEERS),
     hop: fc.constantFrom(1, 2),
     srcHost: fc.nat(4),
@@ -110,12 +111,16 @@ const packetArb = fc
     const hosts = x.six ? HOSTS6 : HOSTS;
     // ICMPv6 echo is 128/129; the other picks (13, 0) are types without meaning there, which conntrack does not track.
     const icmpType = x.six ? ({ 8: 128, 0: 129 } as Record<number, number>)[x.icmpType] ?? x.icmpType : x.icmpType;
+    const to = PEERS.indexOf(egress) + 1;
+    // A local packet goes to one of the router's own addresses (any interface's), so only pf's `in` leg applies.
+    const routerAddress = x.six ? `fd00:${to}::1` : `192.168.${to}.1`;
     return {
+      local: x.local,
       ingress: x.ingress,
-      egress,
+      egress: x.local ? x.ingress : egress,
       proto: x.proto === 1 && x.six ? 58 : x.proto,
       src: hosts(from + 1)[x.srcHost] as string,
-      dst: hosts(PEERS.indexOf(egress) + 1)[x.dstHost] as string,
+      dst: x.local ? routerAddress : (hosts(to)[x.dstHost] as string),
       sport: ports ? x.sport : 0,
       dport: ports ? x.dport : 0,
       flags: tcp ? x.flags : 0,
@@ -184,10 +189,10 @@ function enginePacket(p: KernelPacket, at: PeerKey, direction: 'in' | 'out'): Pa
   };
 }
 
-/** The engine's verdict for a forwarded packet: the `in` leg, and when it passes, the `out` leg. */
+/** The engine's verdict: the `in` leg, and when a forwarded packet passes it, the `out` leg. */
 function engineVerdict(evaluator: Evaluator, p: KernelPacket): Verdict {
   const inbound = evaluator.evaluate(enginePacket(p, p.ingress, 'in'), { trace: false }).verdict;
-  if (inbound !== 'pass') return inbound;
+  if (inbound !== 'pass' || p.local) return inbound;
   return evaluator.evaluate(enginePacket(p, p.egress, 'out'), { trace: false }).verdict;
 }
 
@@ -197,6 +202,8 @@ function engineVerdict(evaluator: Evaluator, p: KernelPacket): Verdict {
  * always, ICMP echo and timestamp requests.
  */
 function replyOf(p: KernelPacket): KernelPacket | null {
+  // The router's own answers would come from its stack (the output hook), which the lab does not drive.
+  if (p.local) return null;
   const swapped = { ...p, ingress: p.egress, egress: p.ingress, src: p.dst, dst: p.src, sport: p.dport, dport: p.sport };
   if (p.proto === 17) return swapped;
   if (p.proto === 1 || p.proto === 58) {
@@ -222,8 +229,9 @@ export interface DifferentialReport {
   replies: number;
   agreed: number;
   verdicts: Record<KernelVerdict, number>;
-  /** The kernel's verdicts among IPv6 packets (also counted in `verdicts`). */
+  /** The kernel's verdicts among IPv6 packets and among packets to the router itself (also in `verdicts`). */
   ipv6: Record<KernelVerdict, number>;
+  local: Record<KernelVerdict, number>;
   disagreements: Disagreement[];
   compileMs: number;
   engineMs: number;
@@ -235,7 +243,7 @@ function describePacket(p: KernelPacket): string {
     p.proto === 6 ? `tcp ${tcpFlagLetters(p.flags)}` : p.proto === 17 ? 'udp' : `icmp${p.proto === 58 ? '6' : ''} type ${p.icmpType}`;
   const icmp = p.proto === 1 || p.proto === 58;
   const ports = icmp ? `${p.src} -> ${p.dst}` : `[${p.src}]:${p.sport} -> [${p.dst}]:${p.dport}`;
-  return `${p.ingress} -> ${p.egress} ${proto} ${ports}`;
+  return `${p.ingress} -> ${p.local ? 'router' : p.egress} ${proto} ${ports}`;
 }
 
 /**
@@ -254,6 +262,7 @@ export async function runDifferential(
     agreed: 0,
     verdicts: { pass: 0, block: 0, reject: 0 },
     ipv6: { pass: 0, block: 0, reject: 0 },
+    local: { pass: 0, block: 0, reject: 0 },
     disagreements: [],
     compileMs: 0,
     engineMs: 0,
@@ -281,6 +290,7 @@ export async function runDifferential(
         const kernel = observed[i] as KernelVerdict;
         report.verdicts[kernel]++;
         if (p.src.includes(':')) report.ipv6[kernel]++;
+        if (p.local) report.local[kernel]++;
         if (expected[i] === kernel) report.agreed++;
         else {
           report.disagreements.push({

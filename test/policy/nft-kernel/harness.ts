@@ -23,6 +23,8 @@ export const ROUTER_DEVICE: Record<PeerKey, string> = { lan: 'rlan', wan: 'rwan'
 export interface KernelPacket {
   /** IPv4 id or IPv6 flow label: how the agents recognise the packet and the ICMP errors quoting it. */
   id: number;
+  /** Addressed to the router itself (pf `in` only; delivered = seen by the router's input hook after the filter). */
+  local: boolean;
   ingress: PeerKey;
   egress: PeerKey;
   /** 6 tcp, 17 udp, 1 icmp (IPv4), 58 ipv6-icmp. */
@@ -184,6 +186,19 @@ export class KernelLab {
       const ready = JSON.parse(await agent.next()) as { ready?: string };
       if (ready.ready !== 'p0') throw new Error(`packet agent in ${peer} did not start`);
     }
+    // What the router delivers to itself is recorded (IPv4 id, IPv6 flow label) after the compiled filter's input
+    // chain, then dropped, so the router's own stack never answers.
+    run(['ip', 'netns', 'exec', r, 'nft', '-f', '-'], [
+      'table inet observe {',
+      '  set seen4 { typeof ip id; flags dynamic; size 65536; }',
+      '  set seen6 { typeof ip6 flowlabel; flags dynamic; size 65536; }',
+      '  chain input {',
+      '    type filter hook input priority 100; policy drop;',
+      '    meta nfproto ipv4 add @seen4 { ip id }',
+      '    meta nfproto ipv6 add @seen6 { ip6 flowlabel }',
+      '  }',
+      '}',
+    ].join('\n'));
     // Static neighbours both ways, so no packet of a batch waits in (or is dropped from) an ARP queue.
     for (const [index, key] of PEERS.entries()) {
       const n = index + 1;
@@ -209,6 +224,7 @@ export class KernelLab {
   /** Sends a batch and returns what the kernel did with each packet. */
   async send(packets: readonly KernelPacket[], settleMs = 150): Promise<KernelVerdict[]> {
     const agents = PEERS.map((key) => this.agents[key] as Agent);
+    run(['ip', 'netns', 'exec', this.router, 'nft', '-f', '-'], 'flush set inet observe seen4\nflush set inet observe seen6\n');
     await Promise.all(agents.map((agent) => agent.request({ op: 'start' })));
     await Promise.all(
       PEERS.map((key) => {
@@ -222,7 +238,24 @@ export class KernelLab {
       const answer = await (this.agents[key] as Agent).request({ op: 'stop' });
       seen.set(key, answer.seen as Seen[]);
     }
-    return packets.map((p) => classify(p, seen.get(p.ingress) ?? [], seen.get(p.egress) ?? []));
+    const delivered = packets.some((p) => p.local) ? this.deliveredLocally() : new Set<string>();
+    return packets.map((p) =>
+      p.local && delivered.has(`${p.src.includes(':') ? 6 : 4}/${p.id}`)
+        ? 'pass'
+        : classify(p, seen.get(p.ingress) ?? [], p.local ? [] : (seen.get(p.egress) ?? [])),
+    );
+  }
+
+  /** `4/<id>` and `6/<flow label>` of every packet the router's input hook let through since the last flush. */
+  private deliveredLocally(): Set<string> {
+    const found = new Set<string>();
+    for (const family of [4, 6] as const) {
+      const listing = JSON.parse(run(['ip', 'netns', 'exec', this.router, 'nft', '-j', 'list', 'set', 'inet', 'observe', `seen${family}`])) as {
+        nftables: Array<{ set?: { elem?: number[] } }>;
+      };
+      for (const entry of listing.nftables) for (const id of entry.set?.elem ?? []) found.add(`${family}/${id}`);
+    }
+    return found;
   }
 
   close(): void {
