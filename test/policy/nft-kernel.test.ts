@@ -25,7 +25,7 @@ describe.skipIf(skipReason !== null)(`nftables differential on the kernel${skipR
     console.log(`nft differential: seed ${SEED}, ${RULESETS} rulesets`);
     const report = await runDifferential(lab, randomCases(SEED, RULESETS, 30));
     console.log(
-      `nft differential: ${report.agreed}/${report.packets} packets agree (${report.replies} replies) over ` +
+      `nft differential: ${report.agreed}/${report.packets} packets agree (${report.replies} replies; ${report.rerun} cases rerun) over ` +
         `${report.rulesets} rulesets; kernel verdicts ${JSON.stringify(report.verdicts)}, IPv6 ${JSON.stringify(report.ipv6)}, to the router ${JSON.stringify(report.local)}`,
     );
     expect(report.disagreements.slice(0, 5)).toEqual([]);

@@ -233,6 +233,8 @@ export interface DifferentialReport {
   ipv6: Record<KernelVerdict, number>;
   local: Record<KernelVerdict, number>;
   disagreements: Disagreement[];
+  /** Cases that disagreed under the normal settle time and were run again with a long one. */
+  rerun: number;
   compileMs: number;
   engineMs: number;
   kernelMs: number;
@@ -246,6 +248,33 @@ function describePacket(p: KernelPacket): string {
   return `${p.ingress} -> ${p.local ? 'router' : p.egress} ${proto} ${ports}`;
 }
 
+function emptyReport(): DifferentialReport {
+  return {
+    rulesets: 0,
+    packets: 0,
+    replies: 0,
+    agreed: 0,
+    verdicts: { pass: 0, block: 0, reject: 0 },
+    ipv6: { pass: 0, block: 0, reject: 0 },
+    local: { pass: 0, block: 0, reject: 0 },
+    disagreements: [],
+    rerun: 0,
+    compileMs: 0,
+    engineMs: 0,
+    kernelMs: 0,
+  };
+}
+
+function add(into: DifferentialReport, tally: DifferentialReport): void {
+  for (const key of ['rulesets', 'packets', 'replies', 'agreed', 'compileMs', 'engineMs', 'kernelMs'] as const) {
+    into[key] += tally[key];
+  }
+  for (const key of ['verdicts', 'ipv6', 'local'] as const) {
+    for (const verdict of ['pass', 'block', 'reject'] as const) into[key][verdict] += tally[key][verdict];
+  }
+  into.disagreements.push(...tally.disagreements);
+}
+
 /**
  * Runs the cases through the kernel and the engine and compares every packet. `compile` is the compiler under test
  * (a test swaps in a broken one to show that disagreements are caught).
@@ -255,45 +284,35 @@ export async function runDifferential(
   cases: readonly RandomCase[],
   compile: (ruleset: PfRuleset) => string = (rs) => compileToNft(rs, { table: 'pcdiff' }).script,
 ): Promise<DifferentialReport> {
-  const report: DifferentialReport = {
-    rulesets: 0,
-    packets: 0,
-    replies: 0,
-    agreed: 0,
-    verdicts: { pass: 0, block: 0, reject: 0 },
-    ipv6: { pass: 0, block: 0, reject: 0 },
-    local: { pass: 0, block: 0, reject: 0 },
-    disagreements: [],
-    compileMs: 0,
-    engineMs: 0,
-    kernelMs: 0,
-  };
+  const report = emptyReport();
   let nextId = 1;
-  for (const c of cases) {
+  /** One case through the kernel, its counts into a fresh tally; `settleMs` is how long a batch may take. */
+  const runCase = async (c: RandomCase, settleMs: number): Promise<DifferentialReport> => {
+    const tally = emptyReport();
     const rs = caseRuleset(c);
     let started = performance.now();
     const script = compile(rs);
-    report.compileMs += performance.now() - started;
+    tally.compileMs += performance.now() - started;
     lab.load(script);
     lab.flushConntrack();
-    report.rulesets++;
+    tally.rulesets++;
     const evaluator = createEvaluator(rs);
     const compare = async (batch: KernelPacket[]): Promise<KernelPacket[]> => {
-      for (const p of batch) p.id = nextId++ % 65000 + 1;
+      for (const p of batch) p.id = (nextId++ % 65000) + 1;
       started = performance.now();
       const expected = batch.map((p) => engineVerdict(evaluator, p));
-      report.engineMs += performance.now() - started;
+      tally.engineMs += performance.now() - started;
       started = performance.now();
-      const observed = await lab.send(batch);
-      report.kernelMs += performance.now() - started;
+      const observed = await lab.send(batch, settleMs);
+      tally.kernelMs += performance.now() - started;
       batch.forEach((p, i) => {
         const kernel = observed[i] as KernelVerdict;
-        report.verdicts[kernel]++;
-        if (p.src.includes(':')) report.ipv6[kernel]++;
-        if (p.local) report.local[kernel]++;
-        if (expected[i] === kernel) report.agreed++;
+        tally.verdicts[kernel]++;
+        if (p.src.includes(':')) tally.ipv6[kernel]++;
+        if (p.local) tally.local[kernel]++;
+        if (expected[i] === kernel) tally.agreed++;
         else {
-          report.disagreements.push({
+          tally.disagreements.push({
             ruleset: c.lines,
             tables: c.tables,
             packet: describePacket(p),
@@ -305,11 +324,22 @@ export async function runDifferential(
       return batch.filter((_, i) => expected[i] === 'pass');
     };
     const delivered = await compare(c.packets.map((p) => ({ ...p })));
-    report.packets += c.packets.length;
+    tally.packets += c.packets.length;
     const replies = delivered.map(replyOf).filter((p): p is KernelPacket => p !== null);
     if (replies.length > 0) await compare(replies);
-    report.packets += replies.length;
-    report.replies += replies.length;
+    tally.packets += replies.length;
+    tally.replies += replies.length;
+    return tally;
+  };
+  for (const c of cases) {
+    let tally = await runCase(c, 150);
+    // A packet still in flight when a busy machine ends the batch looks dropped: such a case runs once more with
+    // a long settle, and only that run counts. A compiler bug disagrees both times.
+    if (tally.disagreements.length > 0) {
+      report.rerun++;
+      tally = await runCase(c, 1000);
+    }
+    add(report, tally);
   }
   return report;
 }
