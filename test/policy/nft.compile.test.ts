@@ -135,6 +135,14 @@ describe('compileToNft', () => {
     expect(script).toContain('elements = { 10.0.0.0/24, 10.0.1.7 }');
     expect(script).toContain('ip6 saddr != @mixed_v6');
     expect(counts.pfRules).toBe(1);
+    // Table names become valid, distinct nft identifiers.
+    const odd = compileToNft(
+      ruleset([r('block in quick from <a-b> to <a_b>'), r('block in quick from <9x> to any')], {
+        tables: { 'a-b': ['10.0.0.1'], a_b: ['10.0.0.2'], '9x': ['10.0.0.3'] },
+      }),
+    ).script;
+    expect(odd).toContain('ip saddr @a_b_v4 ip daddr @a_b_2_v4');
+    expect(odd).toContain('ip saddr @t_9x_v4');
   });
 
   it('refuses every unsupported use at once, naming each rule', () => {

@@ -502,6 +502,7 @@ function intervals(cidrs: readonly string[], family: Family): string[] {
 /** Named sets (pf tables, run-time interface addresses), one per family, declared on first use. */
 class SetRegistry {
   private readonly sets = new Map<string, { family: Family; cidrs: readonly string[]; source: string; runtime: boolean }>();
+  private readonly names = new Map<string, string>();
   constructor(private readonly ruleset: PfRuleset) {}
 
   /** The set for pf table `name` in one family. */
@@ -513,9 +514,16 @@ class SetRegistry {
     return this.add(name, family, table?.cidrs ?? [], `pf table <${name}>`, runtime);
   }
 
+  /** The set for `source` in one family, named after `base` (made a valid, unused nft identifier). */
   add(base: string, family: Family, cidrs: readonly string[], source: string, runtime: boolean): string {
-    const name = `${base.replace(/[^\w]/g, '_')}_v${family}`;
-    if (!this.sets.has(name)) this.sets.set(name, { family, cidrs, source, runtime });
+    const key = `${source}/${family}`;
+    const known = this.names.get(key);
+    if (known !== undefined) return known;
+    const stem = `${/^[A-Za-z]/.test(base) ? '' : 't_'}${base.replace(/[^\w]/g, '_')}`;
+    let name = `${stem}_v${family}`;
+    for (let n = 2; this.sets.has(name); n++) name = `${stem}_${n}_v${family}`;
+    this.names.set(key, name);
+    this.sets.set(name, { family, cidrs, source, runtime });
     return name;
   }
 
