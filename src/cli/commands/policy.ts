@@ -9,6 +9,7 @@ import { loadPolicy } from '../../policy/import/index.ts';
 import type { PfRuleset, PolicyConfig, PolicyWarning } from '../../policy/model.ts';
 import { printRuleset } from '../../policy/print.ts';
 import { PolicyInputError } from '../../policy/warnings.ts';
+import { registerPolicyCompile } from './policy-compile.ts';
 import { registerPolicyDiff } from './policy-diff.ts';
 import { registerPolicyLint } from './policy-lint.ts';
 import { registerPolicyTrace } from './policy-trace.ts';
@@ -16,7 +17,7 @@ import { registerPolicyTrace } from './policy-trace.ts';
 export function registerPolicyCommands(program: Command): void {
   const policy = program
     .command('policy')
-    .description('understand a pfSense policy: generated ruleset, packet traces, lint, semantic diff');
+    .description('understand a pfSense policy: generated ruleset, packet traces, lint, semantic diff, nftables compilation');
 
   policy
     .command('ruleset')
@@ -37,6 +38,7 @@ export function registerPolicyCommands(program: Command): void {
   registerPolicyTrace(policy);
   registerPolicyLint(policy);
   registerPolicyDiff(policy);
+  registerPolicyCompile(policy);
 }
 
 /**
