@@ -28,6 +28,7 @@ const ruleset = generateRuleset(
       },
     ],
     rules: [
+      userRule({ type: 'block', floating: true, quick: true, interface: 'lan', direction: 'out', protocol: 'tcp', descr: 'No replies from 10.0.0.1', source: { kind: 'address', value: '10.0.0.1', not: false, port: '80' } }),
       userRule({ type: 'reject', interface: 'lan', protocol: 'tcp', tracker: '500', descr: 'No telnet', destination: { kind: 'any', not: false, port: '23' } }),
       userRule({ type: 'block', interface: 'lan', protocol: 'udp', destination: { kind: 'address', value: 'Blocklist', not: false }, descr: 'Blocklist' }),
       userRule({ interface: 'lan', tracker: '501', descr: 'LAN out', source: { kind: 'network', value: 'lan', not: false } }),
@@ -122,13 +123,13 @@ describe('the runner', () => {
   });
 
   it('judges each flow as a new connection: an earlier flow leaves no state behind', () => {
-    // In one session the reply of the LAN connection would pass on WAN by its (floating) state; as a new
-    // connection it meets the WAN default deny.
+    // In one session the reply of the LAN connection would pass by its state; as a new connection the floating
+    // block rule decides.
     const out = { interface: 'lan', source: '192.168.1.50', source_port: 40000, destination: '10.0.0.1', destination_port: 80 };
-    const reply = { interface: 'wan', source: '10.0.0.1', source_port: 80, destination: '192.168.1.50', destination_port: 40000, tcp_flags: 'SA' };
+    const reply = { interface: 'lan', direction: 'out', source: '10.0.0.1', source_port: 80, destination: '192.168.1.50', destination_port: 40000 };
     const [first, second] = run(flow(out), flow({ ...reply, expect: 'block' }));
     expect(first?.ok).toBe(true);
-    expect(second).toMatchObject({ ok: true, verdict: 'block', decidedBy: 'rule' });
+    expect(second).toMatchObject({ ok: true, verdict: 'block', decidedBy: 'rule', rule: { descr: 'No replies from 10.0.0.1' } });
   });
 
   it('an empty file passes', () => {
