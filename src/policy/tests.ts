@@ -162,6 +162,18 @@ function syntaxErrorLine(text: string, message: string): number | null {
   return text.slice(0, Number(byPosition[1])).split('\n').length;
 }
 
+/** The line of `path`, or of the nearest enclosing value that has one (a missing key: the object lacking it). */
+function lineOf(lines: ReadonlyMap<string, number>, path: string): number | null {
+  let at = path;
+  for (;;) {
+    const line = lines.get(at);
+    if (line !== undefined) return line;
+    if (at === '') return null;
+    const parent = at.replace(/(\.[^.[]*|\[\d+\])$/, '');
+    at = parent === at ? '' : parent;
+  }
+}
+
 /** Reads a test file from its JSON text; problems carry line numbers. Throws `PolicyTestFileError`. */
 export function parsePolicyTestsText(text: string): PolicyTestSuite {
   let value: unknown;
@@ -182,7 +194,7 @@ export function parsePolicyTestsText(text: string): PolicyTestSuite {
  */
 export function parsePolicyTests(value: unknown, lines: ReadonlyMap<string, number> = new Map()): PolicyTestSuite {
   const issues: PolicyTestIssue[] = [];
-  const issue = (path: string, message: string) => issues.push({ path, line: lines.get(path) ?? null, message });
+  const issue = (path: string, message: string) => issues.push({ path, line: lineOf(lines, path), message });
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new PolicyTestFileError([{ path: '', line: null, message: 'must be an object {"version": 1, "flows": [...]}' }]);
   }
@@ -233,9 +245,8 @@ export function parsePolicyTests(value: unknown, lines: ReadonlyMap<string, numb
     if (!EXPECTATIONS.includes(expect as Expectation)) {
       issue(`${at}.expect`, `must be "pass", "block" or "reject" (got ${JSON.stringify(expect ?? null)})`);
     }
-    for (const key of ['interface', 'protocol', 'source', 'destination']) {
-      if (flow[key] === undefined) issue(`${at}.${key}`, 'is required');
-    }
+    const missing = ['interface', 'protocol', 'source', 'destination'].filter((key) => flow[key] === undefined);
+    for (const key of missing) issue(`${at}.${key}`, 'is required');
     const packet: Packet = {
       interface: flow.interface as string,
       direction: (flow.direction ?? 'in') as Packet['direction'],
@@ -247,7 +258,7 @@ export function parsePolicyTests(value: unknown, lines: ReadonlyMap<string, numb
       tcpFlags: flow.tcp_flags as string | undefined,
       icmpType: flow.icmp_type as string | undefined,
     };
-    if (issues.length === before) {
+    if (missing.length === 0) {
       try {
         packetFacts(packet);
       } catch (error) {

@@ -159,7 +159,7 @@ describe('the file format', () => {
       { path: 'flows[1].expect', line: 7, message: 'must be "pass", "block" or "reject" (got "allow")' },
       { path: 'flows[2].destination_port', line: 10, message: 'destination_port must be an integer 0-65535 (got 70000)' },
       { path: 'flows[3].expected', line: 12, message: expect.stringContaining('unknown key') },
-      { path: 'flows[3].expect', line: null, message: 'must be "pass", "block" or "reject" (got null)' },
+      { path: 'flows[3].expect', line: 11, message: 'must be "pass", "block" or "reject" (got null)' },
     ]);
     expect(error.field).toBe('flows[1].name');
     expect(error.message).toContain('flows[2].destination_port (line 10): destination_port must be');

@@ -1,5 +1,5 @@
 /**
- * @module `portcullis policy …`: the policy engine's commands. `ruleset` lives here; `trace` and `lint` register
+ * @module `portcullis policy …`: the policy engine's commands. `ruleset` lives here; `trace`, `lint`, `diff` and `test` register
  * from their own files so each can evolve separately.
  */
 import { readFileSync } from 'node:fs';
@@ -11,12 +11,13 @@ import { printRuleset } from '../../policy/print.ts';
 import { PolicyInputError } from '../../policy/warnings.ts';
 import { registerPolicyDiff } from './policy-diff.ts';
 import { registerPolicyLint } from './policy-lint.ts';
+import { registerPolicyTest } from './policy-test.ts';
 import { registerPolicyTrace } from './policy-trace.ts';
 
 export function registerPolicyCommands(program: Command): void {
   const policy = program
     .command('policy')
-    .description('understand a pfSense policy: generated ruleset, packet traces, lint, semantic diff');
+    .description('understand a pfSense policy: generated ruleset, packet traces, lint, semantic diff, policy tests');
 
   policy
     .command('ruleset')
@@ -37,6 +38,7 @@ export function registerPolicyCommands(program: Command): void {
   registerPolicyTrace(policy);
   registerPolicyLint(policy);
   registerPolicyDiff(policy);
+  registerPolicyTest(policy);
 }
 
 /**
