@@ -15,7 +15,7 @@ import {
   saveGatewayPolicyTests,
 } from '../../firewall/policy-tests.ts';
 import { ctxOf } from '../context.ts';
-import { requireSite } from '../plugins/access.ts';
+import { requireSiteObject } from './firewall-scope.ts';
 import { ERROR_RESPONSES, IdParams } from '../schemas.ts';
 import { Nullable, PolicyTestReport, PolicyTestsDocument } from './policy-schemas.ts';
 import { POLICY_BODY_LIMIT, PolicyConfigInput, rulesetWithFacts } from './policy.ts';
@@ -55,7 +55,7 @@ export const firewallPolicyTestRoutes: FastifyPluginAsync = async (root) => {
     },
     async (request) => {
       const gateway = await getGateway(ctxOf(request), request.params.id);
-      requireSite(request, 'firewall.view', gateway.siteId, 'read');
+      requireSiteObject(request, gateway.siteId, 'firewall.view');
       return toApi(await getGatewayPolicyTests(ctxOf(request), gateway.id));
     },
   );
@@ -75,7 +75,7 @@ export const firewallPolicyTestRoutes: FastifyPluginAsync = async (root) => {
     },
     async (request) => {
       const gateway = await getGateway(ctxOf(request), request.params.id);
-      requireSite(request, 'firewall.manage_rules', gateway.siteId, 'write');
+      requireSiteObject(request, gateway.siteId, 'firewall.view', 'firewall.manage_rules');
       return toApi(await saveGatewayPolicyTests(ctxOf(request), gateway.id, request.body));
     },
   );
@@ -101,7 +101,7 @@ export const firewallPolicyTestRoutes: FastifyPluginAsync = async (root) => {
     },
     async (request) => {
       const gateway = await getGateway(ctxOf(request), request.params.id);
-      requireSite(request, 'firewall.view', gateway.siteId, 'read');
+      requireSiteObject(request, gateway.siteId, 'firewall.view');
       const ruleset = rulesetWithFacts(request.body.config, request.body.facts);
       return (await runGatewayPolicyTests(ctxOf(request), gateway.id, ruleset)).report;
     },
