@@ -8,6 +8,7 @@ import { eq } from 'drizzle-orm';
 import { record } from '../audit/record.ts';
 import { inTransaction, type ServiceContext } from '../core/context.ts';
 import { ValidationError } from '../errors.ts';
+import { applyConfigFacts, applyTableFacts, type RuntimeFacts } from '../policy/facts.ts';
 import { generateRuleset } from '../policy/generate/index.ts';
 import type { PfRuleset, PolicyConfig } from '../policy/model.ts';
 import {
@@ -108,20 +109,29 @@ export async function saveGatewayPolicyTests(
   });
 }
 
+/** The ruleset of an after-configuration, with run-time facts applied where they fit (tables only, to a ruleset). */
+function afterRuleset(after: PolicyConfig | PfRuleset, facts: RuntimeFacts | undefined): PfRuleset {
+  if ('statePolicy' in after) return facts === undefined ? after : applyTableFacts(after, facts).ruleset;
+  if (facts === undefined) return generateRuleset(after);
+  return applyTableFacts(generateRuleset(applyConfigFacts(after, facts).config), facts).ruleset;
+}
+
 /**
  * The gate of the pending-change engine: runs the gateway's stored tests against `after` — the configuration
- * the change would leave on the gateway, as the policy model or its generated ruleset. Pure apart from reading
- * the stored tests; the caller decides what a failure means (apply refused unless overridden with a reason).
+ * the change would leave on the gateway, as the policy model or its generated ruleset. `facts` (what the gateway
+ * knows at run time: DHCP addresses, DNS answers, table contents) turn `unknown` flows into definite ones; to a
+ * ruleset only table contents can still be applied. Pure apart from reading the stored tests; the caller decides
+ * what a failure means (apply refused unless overridden with a reason).
  */
 export async function runGatewayPolicyTests(
   ctx: ServiceContext,
   gatewayId: string,
   after: PolicyConfig | PfRuleset,
+  options: { facts?: RuntimeFacts } = {},
 ): Promise<PolicyTestGate> {
   const { document } = await getGatewayPolicyTests(ctx, gatewayId);
   const suite = validated(document);
-  const ruleset = 'statePolicy' in after ? after : generateRuleset(after);
-  const report = runPolicyTests(ruleset, suite);
+  const report = runPolicyTests(afterRuleset(after, options.facts), suite);
   return {
     passed: report.passed,
     tested: report.total,

@@ -10,6 +10,7 @@ import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runGatewayPolicyTests } from '../../src/firewall/policy-tests.ts';
 import { createEvaluator } from '../../src/policy/evaluate.ts';
+import { parseRuntimeFacts } from '../../src/policy/facts.ts';
 import { loadPolicy } from '../../src/policy/import/index.ts';
 import { parsePolicyTests, runPolicyTests } from '../../src/policy/tests.ts';
 import { auditLog } from '../../src/store/schema/audit.ts';
@@ -206,5 +207,22 @@ describe('a gateway\'s stored policy tests', () => {
     expect(bad.failures[0]).toMatchObject({ name: webFromLan.name, status: 'failed', verdict: 'block' });
     // A gateway without tests passes whatever the configuration.
     expect(await runGatewayPolicyTests(ctx, otherGateway, loadPolicy(noLanAllow).ruleset)).toMatchObject({ passed: true, tested: 0 });
+  });
+
+  it('the gate: a flow the config alone cannot decide fails as unknown; run-time facts decide it', async () => {
+    const ctx = testContext(h.store, { keyring: h.keyring });
+    const dhcpGateway = await h.gateway(site);
+    // WAN is DHCP in this config: whether 203.0.113.9 is the WAN address is a run-time fact.
+    const guiFromWan = xml.replace(
+      '<filter>',
+      '<filter><rule><type>pass</type><interface>wan</interface><ipprotocol>inet</ipprotocol><protocol>tcp</protocol><source><any/></source><destination><network>wanip</network><port>443</port></destination><descr>GUI from WAN</descr></rule>',
+    );
+    const flow = { name: 'GUI from WAN', interface: 'wan', protocol: 'tcp', source: '93.184.216.34', destination: '203.0.113.9', destination_port: 443, expect: 'pass' };
+    await h.ok('PUT', url(dhcpGateway), { flows: [flow] });
+    const { config } = loadPolicy(guiFromWan);
+    const unknown = await runGatewayPolicyTests(ctx, dhcpGateway, config);
+    expect(unknown).toMatchObject({ passed: false, failures: [{ name: 'GUI from WAN', status: 'unknown', verdict: 'unknown' }] });
+    const facts = parseRuntimeFacts({ interfaces: { wan: { ipv4: '203.0.113.9/24' } } });
+    expect(await runGatewayPolicyTests(ctx, dhcpGateway, config, { facts })).toMatchObject({ passed: true, failures: [] });
   });
 });
