@@ -116,22 +116,31 @@ function afterRuleset(after: PolicyConfig | PfRuleset, facts: RuntimeFacts | und
   return applyTableFacts(generateRuleset(applyConfigFacts(after, facts).config), facts).ruleset;
 }
 
+/** The configuration a change would leave behind: the policy model or its generated ruleset. */
+type AfterConfig = PolicyConfig | PfRuleset;
+
 /**
  * The gate of the pending-change engine: runs the gateway's stored tests against `after` — the configuration
- * the change would leave on the gateway, as the policy model or its generated ruleset. `facts` (what the gateway
- * knows at run time: DHCP addresses, DNS answers, table contents) turn `unknown` flows into definite ones; to a
- * ruleset only table contents can still be applied. Pure apart from reading the stored tests; the caller decides
- * what a failure means (apply refused unless overridden with a reason).
+ * the change would leave on the gateway. `after` may be a function, called only when the gateway has tests, so a
+ * gateway without any costs no read of its live configuration. `facts` (what the gateway knows at run time: DHCP
+ * addresses, DNS answers, table contents) turn `unknown` flows into definite ones; to a ruleset only table
+ * contents can still be applied. The caller decides what a failure means (apply refused unless overridden with
+ * a reason).
  */
 export async function runGatewayPolicyTests(
   ctx: ServiceContext,
   gatewayId: string,
-  after: PolicyConfig | PfRuleset,
+  after: AfterConfig | (() => Promise<AfterConfig>),
   options: { facts?: RuntimeFacts } = {},
 ): Promise<PolicyTestGate> {
   const { document } = await getGatewayPolicyTests(ctx, gatewayId);
   const suite = validated(document);
-  const report = runPolicyTests(afterRuleset(after, options.facts), suite);
+  if (suite.flows.length === 0) {
+    const report = { passed: true, total: 0, counts: { ok: 0, failed: 0, unknown: 0, error: 0 }, results: [] };
+    return { passed: true, tested: 0, failures: [], report };
+  }
+  const config = typeof after === 'function' ? await after() : after;
+  const report = runPolicyTests(afterRuleset(config, options.facts), suite);
   return {
     passed: report.passed,
     tested: report.total,

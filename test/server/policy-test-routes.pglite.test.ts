@@ -205,8 +205,17 @@ describe('a gateway\'s stored policy tests', () => {
     expect(bad.passed).toBe(false);
     expect(bad.failures).toHaveLength(1);
     expect(bad.failures[0]).toMatchObject({ name: webFromLan.name, status: 'failed', verdict: 'block' });
-    // A gateway without tests passes whatever the configuration.
-    expect(await runGatewayPolicyTests(ctx, otherGateway, loadPolicy(noLanAllow).ruleset)).toMatchObject({ passed: true, tested: 0 });
+    // A lazily read after-configuration is read only when there are tests to run.
+    let reads = 0;
+    const lazily = async () => {
+      reads++;
+      return loadPolicy(noLanAllow).ruleset;
+    };
+    expect(await runGatewayPolicyTests(ctx, gateway, lazily)).toMatchObject({ passed: false, tested: 2 });
+    expect(reads).toBe(1);
+    // A gateway without tests passes whatever the configuration, without reading it.
+    expect(await runGatewayPolicyTests(ctx, otherGateway, lazily)).toMatchObject({ passed: true, tested: 0, failures: [] });
+    expect(reads).toBe(1);
   });
 
   it('the gate: a flow the config alone cannot decide fails as unknown; run-time facts decide it', async () => {
