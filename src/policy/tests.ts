@@ -153,10 +153,12 @@ function jsonValueLines(text: string): Map<string, number> {
   return lines;
 }
 
-/** The line of a JSON syntax error, from V8's message (`at position 42`, or `(line 3 column 5)`). */
+/** The line of a JSON syntax error, from V8's message (`at position 42`, `(line 3 column 5)`, `end of JSON input`). */
 function syntaxErrorLine(text: string, message: string): number | null {
   const byLine = /line (\d+)/.exec(message);
   if (byLine) return Number(byLine[1]);
+  // The text ended inside a value: the problem is on its last line.
+  if (/end of JSON input/.test(message)) return text.split('\n').length;
   const byPosition = /position (\d+)/.exec(message);
   if (!byPosition) return null;
   return text.slice(0, Number(byPosition[1])).split('\n').length;

@@ -93,6 +93,8 @@ describe('POST /api/v1/policy/test', () => {
     expect(res.json().error.message).toContain('tests.flows[1].destination_port');
     const text = await post('/api/v1/policy/test', { config: xml, tests: JSON.stringify(bad, null, 2) });
     expect(text.json().error.message).toMatch(/tests\.flows\[0\]\.expect \(line \d+\): must be "pass"/);
+    const syntax = await post('/api/v1/policy/test', { config: xml, tests: '{\n"flows": [' });
+    expect(syntax.json().error).toMatchObject({ field: 'tests', message: expect.stringMatching(/^tests \(line 2\): not valid JSON/) });
     const cases: Array<[unknown, string]> = [
       [{ config: xml, tests: '{"flows": [' }, 'tests'],
       [{ config: xml, tests: { flows: 'none' } }, 'tests.flows'],

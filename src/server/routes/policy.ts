@@ -146,7 +146,9 @@ export function rulesetWithFacts(value: string | object, facts: object | undefin
 /** A test file that cannot be used: 400 naming the first field, the message listing every problem. */
 function testFileError(error: PolicyTestFileError, prefix: string): ApiError {
   const field = error.field === '' ? prefix : `${prefix}.${error.field}`;
-  const message = error.issues.map((issue) => `${prefix}${issue.path === '' ? '' : '.'}${formatIssue(issue)}`).join('; ');
+  const message = error.issues
+    .map((issue) => formatIssue({ ...issue, path: issue.path === '' ? prefix : `${prefix}.${issue.path}` }))
+    .join('; ');
   return new ApiError('PC_ERR_VALIDATION', message, { field });
 }
 
