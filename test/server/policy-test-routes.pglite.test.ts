@@ -137,6 +137,18 @@ describe('POST /api/v1/policy/trace', () => {
     expect(res.json().possibilities.map((p: { verdict: string }) => p.verdict).sort()).toEqual(['block', 'pass']);
   });
 
+  it('answers a translated packet with its NAT steps, as the library does', async () => {
+    const natXml = readFileSync(new URL('../policy/fixtures/nat-2.7.xml', import.meta.url), 'utf8');
+    const line = 'wan in tcp 93.184.216.34:40000 -> 85.10.20.2:8443 flags S';
+    const res = await post('/api/v1/policy/trace', { config: natXml, packet: line });
+    expect(res.statusCode).toBe(200);
+    const expected = createEvaluator(loadPolicy(natXml).ruleset).evaluate({
+      interface: 'wan', direction: 'in', proto: 'tcp', src: '93.184.216.34', srcPort: 40000, dst: '85.10.20.2', dstPort: 8443, tcpFlags: 'S',
+    });
+    expect(expected.translations?.length).toBeGreaterThan(0);
+    expect(res.json()).toEqual(JSON.parse(JSON.stringify(expected)));
+  });
+
   it('answers 400 naming the packet field', async () => {
     const cases: Array<[unknown, string]> = [
       [{ interface: 'lan', direction: 'in', proto: 'tcp', src: 'x', dst: '8.8.8.8', dstPort: 443 }, 'packet.src'],
