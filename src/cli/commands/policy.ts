@@ -1,5 +1,5 @@
 /**
- * @module `portcullis policy …`: the policy engine's commands. `ruleset` lives here; `trace` and `lint` register
+ * @module `portcullis policy …`: the policy engine's commands. `ruleset` lives here; `trace`, `lint`, `diff` and `test` register
  * from their own files so each can evolve separately.
  */
 import { readFileSync } from 'node:fs';
@@ -12,12 +12,15 @@ import { PolicyInputError } from '../../policy/warnings.ts';
 import { registerPolicyCompile } from './policy-compile.ts';
 import { registerPolicyDiff } from './policy-diff.ts';
 import { registerPolicyLint } from './policy-lint.ts';
+import { registerPolicyTest } from './policy-test.ts';
 import { registerPolicyTrace } from './policy-trace.ts';
 
 export function registerPolicyCommands(program: Command): void {
   const policy = program
     .command('policy')
-    .description('understand a pfSense policy: generated ruleset, packet traces, lint, semantic diff, nftables compilation');
+    .description(
+      'understand a pfSense policy: generated ruleset, packet traces, lint, semantic diff, policy tests, nftables compilation',
+    );
 
   policy
     .command('ruleset')
@@ -39,6 +42,7 @@ export function registerPolicyCommands(program: Command): void {
   registerPolicyLint(policy);
   registerPolicyDiff(policy);
   registerPolicyCompile(policy);
+  registerPolicyTest(policy);
 }
 
 /**
