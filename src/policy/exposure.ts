@@ -366,8 +366,8 @@ function portRanges(ports: readonly string[] | null): Ranges {
   if (ports === null) return full(65535n);
   return normalize(
     ports.map((p) => {
-      const [first, last = first] = p.split('-');
-      return [BigInt(first as string), BigInt(last)];
+      const [first = '', last = first] = p.split('-');
+      return [BigInt(first), BigInt(last)];
     }),
   );
 }

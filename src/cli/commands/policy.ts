@@ -10,13 +10,14 @@ import type { PfRuleset, PolicyConfig, PolicyWarning } from '../../policy/model.
 import { printRuleset } from '../../policy/print.ts';
 import { PolicyInputError } from '../../policy/warnings.ts';
 import { registerPolicyDiff } from './policy-diff.ts';
+import { registerPolicyExposure } from './policy-exposure.ts';
 import { registerPolicyLint } from './policy-lint.ts';
 import { registerPolicyTrace } from './policy-trace.ts';
 
 export function registerPolicyCommands(program: Command): void {
   const policy = program
     .command('policy')
-    .description('understand a pfSense policy: generated ruleset, packet traces, lint, semantic diff');
+    .description('understand a pfSense policy: generated ruleset, packet traces, lint, semantic diff, alias exposure, fixes');
 
   policy
     .command('ruleset')
@@ -37,6 +38,7 @@ export function registerPolicyCommands(program: Command): void {
   registerPolicyTrace(policy);
   registerPolicyLint(policy);
   registerPolicyDiff(policy);
+  registerPolicyExposure(policy);
 }
 
 /**
