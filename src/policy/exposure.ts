@@ -22,6 +22,7 @@ import {
 } from '../net/ip.ts';
 import { type DiffChange, type DiffRegion, diffRulesets, type PolicyDiff } from './diff/index.ts';
 import type { RuleRef, Verdict } from './evaluate.ts';
+import { applyConfigFacts, applyTableFacts, type RuntimeFacts } from './facts.ts';
 import { generateRuleset } from './generate/index.ts';
 import type { AddressSet, PfRuleset, PolicyConfig } from './model.ts';
 import { PROTO_TCP, PROTO_UDP, protocolName, protocolNumber } from './packet.ts';
@@ -77,16 +78,25 @@ export interface ExposureOptions {
    * address, or one inside a network whose baseline differs (a LAN address). Must not already be on the alias.
    */
   representatives?: readonly string[];
+  /** Run-time facts for the config as given (docs/adr/0152-honest-inputs-and-runtime-facts.md). */
+  facts?: RuntimeFacts;
+}
+
+/** Generates rulesets for variants of one config with the same run-time facts applied. */
+export function generatorWith(facts: RuntimeFacts | undefined): (config: PolicyConfig) => PfRuleset {
+  if (facts === undefined) return (config) => generateRuleset(config);
+  return (config) => applyTableFacts(generateRuleset(applyConfigFacts(config, facts).config), facts).ruleset;
 }
 
 /** The exposure of `alias` in `config`: what an address gains by being added to it. */
 export function aliasExposure(config: PolicyConfig, alias: string, options: ExposureOptions = {}): AliasExposure {
-  const without = generateRuleset(config);
+  const generate = generatorWith(options.facts);
+  const without = generate(config);
   const representatives =
     options.representatives === undefined
       ? pickRepresentatives([without])
       : checkRepresentatives(options.representatives);
-  return exposureWith(config, without, alias, representatives);
+  return exposureWith(config, without, alias, representatives, generate);
 }
 
 /** Whether a change widens what an alias opens: the flows opened after the change and not before. */
@@ -105,12 +115,18 @@ export interface ExposureWidening {
  * family that is fresh for both configurations. A region opened after is reduced by everything the alias opened
  * before (an `unknown` one also by `unknown` before), exactly, so a widening names only the new flows.
  */
-export function exposureWidening(before: PolicyConfig, after: PolicyConfig, alias: string): ExposureWidening {
-  const rulesetBefore = generateRuleset(before);
-  const rulesetAfter = generateRuleset(after);
+export function exposureWidening(
+  before: PolicyConfig,
+  after: PolicyConfig,
+  alias: string,
+  options: Pick<ExposureOptions, 'facts'> = {},
+): ExposureWidening {
+  const generate = generatorWith(options.facts);
+  const rulesetBefore = generate(before);
+  const rulesetAfter = generate(after);
   const representatives = pickRepresentatives([rulesetBefore, rulesetAfter]);
-  const exposureBefore = exposureWith(before, rulesetBefore, alias, representatives);
-  const exposureAfter = exposureWith(after, rulesetAfter, alias, representatives);
+  const exposureBefore = exposureWith(before, rulesetBefore, alias, representatives, generate);
+  const exposureAfter = exposureWith(after, rulesetAfter, alias, representatives, generate);
   const opened = (e: AliasExposure, change: DiffChange) =>
     e.regions.filter((r) => r.change === change).map((r) => ({ region: r, box: toBox(r, e.namedProtocols) }));
   const beforePass = opened(exposureBefore, 'newly-pass');
@@ -143,6 +159,7 @@ function exposureWith(
   without: PfRuleset,
   alias: string,
   representatives: readonly string[],
+  generate: (config: PolicyConfig) => PfRuleset,
 ): AliasExposure {
   const entry = config.aliases.find((a) => a.name === alias);
   if (entry === undefined) {
@@ -168,7 +185,7 @@ function exposureWith(
     ...config,
     aliases: config.aliases.map((a) => (a === entry ? { ...a, entries: [...a.entries, ...representatives] } : a)),
   };
-  const diff = diffRulesets(without, generateRuleset(withAddress));
+  const diff = diffRulesets(without, generate(withAddress));
   const regions = representativeRegions(diff.regions, representatives);
   const counts: Record<DiffChange, number> = { 'newly-pass': 0, 'newly-block': 0, 'reply-changed': 0, unknown: 0 };
   for (const region of regions) counts[region.change]++;
@@ -176,9 +193,10 @@ function exposureWith(
 }
 
 /**
- * The diff regions of the alias change that hold the representative of their family, with that address as source.
- * Only the representative changes class, except where the alias has run-time contents (FQDN entries): the diff keys
- * unknown facts by operand, so other sources may show as `unknown` there — they are not the representative's.
+ * The diff regions of the alias change that hold the representative of their family as source, with that address
+ * as source. Only the representative changes class, so every region holds it as source or destination; except
+ * where the alias has run-time contents (FQDN entries): the diff keys unknown facts by operand, so other sources may
+ * show as `unknown` there — they are not the representative's.
  */
 function representativeRegions(regions: readonly DiffRegion[], representatives: readonly string[]): ExposureRegion[] {
   const out: ExposureRegion[] = [];
@@ -192,7 +210,9 @@ function representativeRegions(regions: readonly DiffRegion[], representatives: 
         const range = parseRange(text);
         return range !== null && range[0] <= value && value <= range[1];
       });
-    if (!holds) continue;
+    // A region to the representative itself (the alias used as a destination) is what others reach, not the address.
+    const toItself = region.destination?.length === 1 && sameAddress(region.destination[0] as string, value);
+    if (!holds || toItself) continue;
     out.push({
       change: region.change,
       interface: region.interface,
@@ -210,6 +230,11 @@ function representativeRegions(regions: readonly DiffRegion[], representatives: 
     });
   }
   return out;
+}
+
+function sameAddress(text: string, value: bigint): boolean {
+  const range = parseRange(text);
+  return range !== null && range[0] === value && range[1] === value;
 }
 
 function inAddressSet(set: AddressSet, address: string): boolean {

@@ -9,8 +9,8 @@
 import { formatIp } from '../net/ip.ts';
 import { type DiffRegion, diffRulesets } from './diff/index.ts';
 import { createEvaluator, type EvaluationResult, type RuleRef, type Verdict } from './evaluate.ts';
-import { regionFlowCount } from './exposure.ts';
-import { generateRuleset } from './generate/index.ts';
+import { generatorWith, regionFlowCount } from './exposure.ts';
+import type { RuntimeFacts } from './facts.ts';
 import type { PfRuleset, PolicyConfig, RuleConfig, RuleEndpoint } from './model.ts';
 import { resolveInterface } from './compiled.ts';
 import {
@@ -72,6 +72,8 @@ export interface FixProposal {
 export interface FixOptions {
   /** Fixes returned (default 10). */
   limit?: number;
+  /** Run-time facts for the config as given (docs/adr/0152-honest-inputs-and-runtime-facts.md). */
+  facts?: RuntimeFacts;
 }
 
 /** Candidates verified per kind: each costs one generation, one evaluation and, when it passes, one diff. */
@@ -81,7 +83,8 @@ const KIND_ORDER: Record<PolicyEdit['kind'], number> = { 'add-to-alias': 0, 'ena
 
 /** Proposes the smallest edits that make `packet` pass, each re-verified, ranked by how much else they open. */
 export function proposeFixes(config: PolicyConfig, packet: Packet, options: FixOptions = {}): FixProposal {
-  const ruleset = generateRuleset(config);
+  const generate = generatorWith(options.facts);
+  const ruleset = generate(config);
   const evaluator = createEvaluator(ruleset);
   const result = evaluator.evaluate(packet);
   const facts = packetFacts(packet);
@@ -101,7 +104,7 @@ export function proposeFixes(config: PolicyConfig, packet: Packet, options: FixO
   ];
   const fixes: Array<RankedFix & { size: bigint }> = [];
   for (const edit of candidates) {
-    const fixed = generateRuleset(applyEdit(config, edit));
+    const fixed = generate(applyEdit(config, edit));
     const after = createEvaluator(fixed).evaluate(packet, { trace: false });
     // A fix must make the packet pass under every possibility of the run-time contents.
     if (after.verdict !== 'pass') continue;
@@ -264,15 +267,15 @@ const isVpnTab = (tab: string) => ['openvpn', 'enc0', 'l2tp', 'pppoe'].includes(
 
 /**
  * A pass rule for exactly the flow: source and destination host, protocol, destination port (TCP/UDP), ICMP type.
- * Inbound packets get a rule on the interface's tab, just above the tab rule that blocks them (or at the end of the
- * tab when a later rule or the default deny does); outbound packets a quick floating rule (tab rules are inbound).
+ * Inbound packets get a rule on the interface's tab, just above the first tab rule that matches or may match them
+ * (or at the end of the tab when none does); outbound packets a quick floating rule (tab rules are inbound).
  */
 function insertCandidate(config: PolicyConfig, result: EvaluationResult, facts: PacketFacts, leaf: string): PolicyEdit {
   const inbound = facts.direction === 'in';
   const tab = inbound ? leaf : 'floating';
-  const decider = result.rule;
-  const position =
-    decider !== null && decider.kind === 'user' && decider.tab === tab ? decider.position : tabLength(config, tab) + 1;
+  // Above the first rule of the tab that matches (or may match) the packet: pf stops there or decides there.
+  const first = result.trace.find((e) => e.kind === 'user' && e.tab === tab && e.result !== 'no-match');
+  const position = first?.position ?? tabLength(config, tab) + 1;
   const ports = facts.proto === PROTO_TCP || facts.proto === PROTO_UDP;
   const icmp = facts.proto === PROTO_ICMP || facts.proto === PROTO_ICMP6;
   const src = formatIp(facts.src);

@@ -11,6 +11,7 @@ import { type FixProposal, proposeFixes } from '../../policy/fixes.ts';
 import { PACKET_LINE_SYNTAX, PacketError, parsePacketLine } from '../../policy/packet.ts';
 import { PolicyInputError } from '../../policy/warnings.ts';
 import { describeRule, list } from './policy-diff.ts';
+import { readFacts } from './policy-trace.ts';
 import { loadPolicyOrExit, writeWarnings } from './policy.ts';
 
 function fail(message: string): never {
@@ -88,6 +89,7 @@ export function registerPolicyExposure(policy: Command): void {
       'representative address to add (at most one per family; default: one no rule or alias names)',
       collect,
     )
+    .option('--facts <file>', 'run-time facts (JSON), as `policy trace --facts` reads them')
     .option('--json', 'print the exposure as JSON')
     .addHelpText(
       'after',
@@ -97,11 +99,16 @@ Examples:
   portcullis policy exposure --config config.xml --alias ssh_admins --source 203.0.113.7 --json`,
     )
     .action((options) => {
+      const facts = options.facts === undefined ? undefined : readFacts(options.facts);
+      // Facts are applied by the engine to every variant it generates; the config is read as given.
       const { config, ruleset } = loadPolicyOrExit(options.config);
       if (!options.json) writeWarnings(ruleset.warnings.filter((w) => w.severity === 'error'));
       let exposure: AliasExposure;
       try {
-        exposure = aliasExposure(config, options.alias, options.source === undefined ? {} : { representatives: options.source });
+        exposure = aliasExposure(config, options.alias, {
+          ...(options.source === undefined ? {} : { representatives: options.source }),
+          ...(facts === undefined ? {} : { facts }),
+        });
       } catch (error) {
         if (error instanceof PolicyInputError) {
           const reason = error.message.slice(error.field.length + 2);
@@ -118,6 +125,7 @@ Examples:
     .requiredOption('--config <file>', 'pfSense config.xml backup, or a JSON policy model')
     .requiredOption('--packet <line>', `the blocked packet: ${PACKET_LINE_SYNTAX}`)
     .option('--limit <n>', 'fixes shown (default 10)')
+    .option('--facts <file>', 'run-time facts (JSON), as `policy trace --facts` reads them')
     .option('--json', 'print the proposal as JSON')
     .addHelpText(
       'after',
@@ -128,11 +136,12 @@ Example:
     .action((options) => {
       const limit = options.limit === undefined ? 10 : Number(options.limit);
       if (!Number.isInteger(limit) || limit < 1 || limit > 100) fail('bad --limit: give a whole number from 1 to 100');
+      const facts = options.facts === undefined ? undefined : readFacts(options.facts);
       const { config, ruleset } = loadPolicyOrExit(options.config);
       if (!options.json) writeWarnings(ruleset.warnings.filter((w) => w.severity === 'error'));
       let proposal: FixProposal;
       try {
-        proposal = proposeFixes(config, parsePacketLine(options.packet), { limit });
+        proposal = proposeFixes(config, parsePacketLine(options.packet), { limit, ...(facts === undefined ? {} : { facts }) });
       } catch (error) {
         if (error instanceof PacketError) fail(`bad packet (${error.field}): ${error.message}`);
         throw error;
