@@ -233,7 +233,10 @@ export function exposureOf(
   try {
     return aliasExposure(config, alias, representatives === undefined ? {} : { representatives });
   } catch (error) {
-    throw policyInputToApi(error, 'config', { alias: aliasField, representatives: 'representatives' });
+    // The engine names `alias` and `representatives[.i]`, both request fields; anything else is inside the config.
+    const field = error instanceof PolicyInputError ? error.field : '';
+    const own = field === 'alias' ? aliasField : field.startsWith('representatives') ? field : undefined;
+    throw policyInputToApi(error, 'config', own === undefined ? {} : { [field]: own });
   }
 }
 
