@@ -6,12 +6,12 @@
  * (docs/adr/0140-policy-diff-regions.md): how many flows the edit opens besides the asked one. Ranked smallest
  * first (docs/adr/0142-smallest-fix.md). Pure; no I/O.
  */
-import { formatIp } from '../net/ip.ts';
+import { cidrContains, formatIp, parseCidr } from '../net/ip.ts';
 import { type DiffRegion, diffRulesets } from './diff/index.ts';
 import { createEvaluator, type EvaluationResult, type RuleRef, type Verdict } from './evaluate.ts';
 import { generatorWith, regionFlowCount } from './exposure.ts';
 import type { RuntimeFacts } from './facts.ts';
-import type { PfRuleset, PolicyConfig, RuleConfig, RuleEndpoint } from './model.ts';
+import type { PfRule, PfRuleset, PolicyConfig, RuleConfig, RuleEndpoint } from './model.ts';
 import { resolveInterface } from './compiled.ts';
 import {
   type Packet,
@@ -22,6 +22,8 @@ import {
   PROTO_UDP,
   packetFacts,
   protocolName,
+  protocolNumber,
+  tcpFlagBits,
 } from './packet.ts';
 
 /** An edit of the configuration that a fix proposes; `applyEdit` performs it. */
@@ -98,13 +100,13 @@ export function proposeFixes(config: PolicyConfig, packet: Packet, options: FixO
   if (result.verdict === 'pass') return { ...base, fixes: [], note: 'the packet already passes; nothing to fix' };
 
   const candidates: PolicyEdit[] = [
-    ...aliasCandidates(config, ruleset, facts, leaf),
+    ...aliasCandidates(config, ruleset, result, facts, leaf),
     ...enableCandidates(config, facts, leaf),
     insertCandidate(config, result, facts, leaf),
   ];
   const fixes: Array<RankedFix & { size: bigint }> = [];
   for (const edit of candidates) {
-    const fixed = generate(applyEdit(config, edit));
+    const fixed = edit.kind === 'add-to-alias' ? withTableEntry(config, ruleset, edit) : generate(applyEdit(config, edit));
     const after = createEvaluator(fixed).evaluate(packet, { trace: false });
     // A fix must make the packet pass under every possibility of the run-time contents.
     if (after.verdict !== 'pass') continue;
@@ -139,6 +141,30 @@ export function proposeFixes(config: PolicyConfig, packet: Packet, options: FixO
         ? `blocked by the system rule "${decider.descr}", which pf evaluates before every user rule: no rule edit passes it (change the setting that generates it)`
         : 'no edit of the kinds tried (alias entry, enabling a rule, a new pass rule) makes the packet pass';
   return { ...base, fixes: ranked, note };
+}
+
+/**
+ * The ruleset with an address added to an alias' table and to the tables of every alias nesting it: what
+ * regenerating after `applyEdit` gives (an alias only feeds tables), without paying for a generation per candidate.
+ */
+function withTableEntry(config: PolicyConfig, ruleset: PfRuleset, edit: PolicyEdit & { kind: 'add-to-alias' }): PfRuleset {
+  const affected = new Set([edit.alias]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const alias of config.aliases) {
+      if (!affected.has(alias.name) && alias.entries.some((e) => affected.has(e))) {
+        affected.add(alias.name);
+        grew = true;
+      }
+    }
+  }
+  const host = `${edit.address}/${edit.address.includes(':') ? 128 : 32}`;
+  const tables = { ...ruleset.tables };
+  for (const name of affected) {
+    const table = tables[name];
+    if (table !== undefined) tables[name] = { ...table, cidrs: [...table.cidrs, host] };
+  }
+  return { ...ruleset, tables };
 }
 
 /** The configuration with one edit applied. Throws when the edit names a rule or alias the config lacks. */
@@ -207,13 +233,25 @@ function familyAdmits(rule: RuleConfig, facts: PacketFacts): boolean {
 }
 
 /** Pass rules that name an address alias on the packet's side, on a tab the packet meets: add the address to it. */
-function aliasCandidates(config: PolicyConfig, ruleset: PfRuleset, facts: PacketFacts, leaf: string): PolicyEdit[] {
+function aliasCandidates(
+  config: PolicyConfig,
+  ruleset: PfRuleset,
+  result: EvaluationResult,
+  facts: PacketFacts,
+  leaf: string,
+): PolicyEdit[] {
+  const reached = new Set(result.trace.map((entry) => entry.index));
   const tabs = tabsOf(config, ruleset, leaf);
   const aliases = new Map(config.aliases.filter((a) => a.type === 'host' || a.type === 'network').map((a) => [a.name, a]));
+  const pfRulesOf = new Map<number, PfRule[]>();
+  for (const pf of ruleset.rules) {
+    const index = pf.origin.configIndex;
+    if (pf.origin.kind === 'user' && index !== undefined) pfRulesOf.set(index, [...(pfRulesOf.get(index) ?? []), pf]);
+  }
   const positions = new Map<string, number>();
   const out: PolicyEdit[] = [];
   const seen = new Set<string>();
-  for (const rule of config.rules) {
+  for (const [index, rule] of config.rules.entries()) {
     const tab = tabOf(rule);
     const position = (positions.get(tab) ?? 0) + 1;
     positions.set(tab, position);
@@ -225,6 +263,10 @@ function aliasCandidates(config: PolicyConfig, ruleset: PfRuleset, facts: Packet
       const endpoint: RuleEndpoint = rule[side];
       if (endpoint.kind !== 'address' || endpoint.not || endpoint.value === undefined) continue;
       if (!aliases.has(endpoint.value)) continue;
+      // Verifying costs a compile of the whole ruleset: skip rules pf never reaches for this packet (not in the
+      // trace: another interface or family, or after the quick rule that decides) or that cannot match it anyway.
+      const generated = (pfRulesOf.get(index) ?? []).filter((pf) => reached.has(pf.index));
+      if (!generated.some((pf) => mayMatch(ruleset, pf, facts, leaf, side === 'source' ? 'to' : 'from'))) continue;
       const address = formatIp(side === 'source' ? facts.src : facts.dst);
       const key = `${endpoint.value}|${address}`;
       if (seen.has(key) || inTable(ruleset, endpoint.value, address)) continue;
@@ -239,6 +281,42 @@ function aliasCandidates(config: PolicyConfig, ruleset: PfRuleset, facts: Packet
     }
   }
   return out.slice(0, MAX_CANDIDATES_PER_KIND);
+}
+
+/**
+ * Whether a generated rule may match the packet, judging everything but the alias side (`other` is the address
+ * side still checked): interface, direction, family, protocol, ports, TCP flags, and the other address when it is
+ * `any`, a literal list or a static table. Anything it cannot judge cheaply counts as a possible match.
+ */
+function mayMatch(ruleset: PfRuleset, rule: PfRule, facts: PacketFacts, leaf: string, other: 'from' | 'to'): boolean {
+  if (rule.on !== null && rule.on.interfaces.includes(leaf) === rule.on.negate) return false;
+  if (rule.direction !== 'any' && rule.direction !== facts.direction) return false;
+  if (rule.af !== null && rule.af !== (facts.family === 4 ? 'inet' : 'inet6')) return false;
+  if (rule.protocols !== null && !rule.protocols.some((p) => protocolNumber(p) === facts.proto)) return false;
+  const portOk = (spec: PfRule['toPort'], port: number) =>
+    spec === null || spec.dynamic === true || spec.ranges.some((r) => r.from <= port && port <= r.to);
+  if (!portOk(rule.toPort, facts.dstPort) || !portOk(rule.fromPort, facts.srcPort)) return false;
+  if (facts.proto === PROTO_TCP && rule.tcpFlags !== null) {
+    const set = tcpFlagBits(rule.tcpFlags.set) ?? 0;
+    const outOf = tcpFlagBits(rule.tcpFlags.outOf) ?? 0;
+    if ((facts.tcpFlags & outOf) !== set) return false;
+  }
+  const address = rule[other];
+  const ip = other === 'from' ? facts.src : facts.dst;
+  let cidrs: string[] | null = null;
+  if (address.match.kind === 'any') return !address.negate;
+  if (address.match.kind === 'cidrs') cidrs = address.match.cidrs;
+  if (address.match.kind === 'table') {
+    const table = ruleset.tables[address.match.table];
+    if (table === undefined || table.dynamic) return true;
+    cidrs = table.cidrs;
+  }
+  if (cidrs === null) return true;
+  const inside = cidrs.some((text) => {
+    const cidr = parseCidr(text);
+    return cidr !== null && cidr.family === ip.family && cidrContains(cidr, ip);
+  });
+  return inside !== address.negate;
 }
 
 function inTable(ruleset: PfRuleset, table: string, address: string): boolean {
