@@ -2,7 +2,8 @@
  * @module `/api/v1/access/knocs`: access policies. Reading needs `access.view`, changing
  * `access.manage_knocs`, rotating a passive knoc's feed token/key `access.admin_grant` — each on the knoc's
  * site (ADR 0092). Alias names are checked with the gateway vendor's rules and source ranges parsed before anything is
- * written; the feed key of a passive knoc is returned once, when it is made.
+ * written; the feed key of a passive knoc is returned once, when it is made. `…/exposure`: what a grant opens
+ * (docs/adr/0141-exposure-of-an-alias.md), on a configuration the caller sends until gateway configurations are kept.
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { and, desc, eq } from 'drizzle-orm';
