@@ -78,7 +78,7 @@ export interface FixOptions {
   facts?: RuntimeFacts;
 }
 
-/** Candidates verified per kind: each costs one generation, one evaluation and, when it passes, one diff. */
+/** Candidates verified per kind: each costs a compile and evaluation (and a generation, and a diff when it passes). */
 const MAX_CANDIDATES_PER_KIND = 12;
 
 const KIND_ORDER: Record<PolicyEdit['kind'], number> = { 'add-to-alias': 0, 'enable-rule': 1, 'insert-rule': 2 };
