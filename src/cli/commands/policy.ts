@@ -11,6 +11,7 @@ import { printRuleset } from '../../policy/print.ts';
 import { PolicyInputError } from '../../policy/warnings.ts';
 import { registerPolicyCompile } from './policy-compile.ts';
 import { registerPolicyDiff } from './policy-diff.ts';
+import { registerPolicyExposure } from './policy-exposure.ts';
 import { registerPolicyLint } from './policy-lint.ts';
 import { registerPolicyTest } from './policy-test.ts';
 import { registerPolicyTrace } from './policy-trace.ts';
@@ -19,7 +20,7 @@ export function registerPolicyCommands(program: Command): void {
   const policy = program
     .command('policy')
     .description(
-      'understand a pfSense policy: generated ruleset, packet traces, lint, semantic diff, policy tests, nftables compilation',
+      'understand a pfSense policy: generated ruleset, packet traces, lint, semantic diff, policy tests, alias exposure, fixes, nftables compilation',
     );
 
   policy
@@ -43,6 +44,7 @@ export function registerPolicyCommands(program: Command): void {
   registerPolicyDiff(policy);
   registerPolicyCompile(policy);
   registerPolicyTest(policy);
+  registerPolicyExposure(policy);
 }
 
 /**

@@ -4156,6 +4156,227 @@ export interface paths {
         };
         trace?: never;
     };
+    "/api/v1/access/knocs/{id}/exposure": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What an address on the knoc’s alias gains, from the gateway’s known configuration */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description What an address gains by being on the alias, exactly, with the deciding rule on and off it */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            alias: string;
+                            representatives: string[];
+                            regions: {
+                                change: "newly-pass" | "newly-block" | "reply-changed" | "unknown";
+                                interface: string;
+                                direction: string;
+                                family: string;
+                                source: string;
+                                protocols: string[] | null;
+                                sourcePorts: string[] | null;
+                                destination: string[] | null;
+                                destinationPorts: string[] | null;
+                                tcpFlags: {
+                                    text: string;
+                                    values: number[];
+                                } | null;
+                                icmpTypes: number[] | null;
+                                rule: {
+                                    verdict: "pass" | "block" | "reject" | "unknown";
+                                    rule: {
+                                        kind: string;
+                                        tab: string;
+                                        position: number;
+                                        tracker: string | null;
+                                        descr: string;
+                                        label: string | null;
+                                        ridentifier: string | null;
+                                        index: number;
+                                        action: string;
+                                    } | null;
+                                    certain: boolean;
+                                };
+                                baseline: {
+                                    verdict: "pass" | "block" | "reject" | "unknown";
+                                    rule: {
+                                        kind: string;
+                                        tab: string;
+                                        position: number;
+                                        tracker: string | null;
+                                        descr: string;
+                                        label: string | null;
+                                        ridentifier: string | null;
+                                        index: number;
+                                        action: string;
+                                    } | null;
+                                    certain: boolean;
+                                };
+                            }[];
+                            counts: {
+                                "newly-pass": number;
+                                "newly-block": number;
+                                "reply-changed": number;
+                                unknown: number;
+                            };
+                            namedProtocols: string[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** What an address on the knoc’s alias gains, in an uploaded configuration of its gateway */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description A config.xml backup as text, or the JSON policy model (an object, or its JSON text) */
+                        config: string | {
+                            [key: string]: unknown;
+                        };
+                        /** @description Addresses to put on the alias (one per family); default: one per family that no rule or alias names */
+                        representatives?: string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description What an address gains by being on the alias, exactly, with the deciding rule on and off it */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            alias: string;
+                            representatives: string[];
+                            regions: {
+                                change: "newly-pass" | "newly-block" | "reply-changed" | "unknown";
+                                interface: string;
+                                direction: string;
+                                family: string;
+                                source: string;
+                                protocols: string[] | null;
+                                sourcePorts: string[] | null;
+                                destination: string[] | null;
+                                destinationPorts: string[] | null;
+                                tcpFlags: {
+                                    text: string;
+                                    values: number[];
+                                } | null;
+                                icmpTypes: number[] | null;
+                                rule: {
+                                    verdict: "pass" | "block" | "reject" | "unknown";
+                                    rule: {
+                                        kind: string;
+                                        tab: string;
+                                        position: number;
+                                        tracker: string | null;
+                                        descr: string;
+                                        label: string | null;
+                                        ridentifier: string | null;
+                                        index: number;
+                                        action: string;
+                                    } | null;
+                                    certain: boolean;
+                                };
+                                baseline: {
+                                    verdict: "pass" | "block" | "reject" | "unknown";
+                                    rule: {
+                                        kind: string;
+                                        tab: string;
+                                        position: number;
+                                        tracker: string | null;
+                                        descr: string;
+                                        label: string | null;
+                                        ridentifier: string | null;
+                                        index: number;
+                                        action: string;
+                                    } | null;
+                                    certain: boolean;
+                                };
+                            }[];
+                            counts: {
+                                "newly-pass": number;
+                                "newly-block": number;
+                                "reply-changed": number;
+                                unknown: number;
+                            };
+                            namedProtocols: string[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/access/knocs/{id}/status": {
         parameters: {
             query?: never;
@@ -5574,6 +5795,292 @@ export interface paths {
                                 after: string;
                                 note?: string;
                             }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/policy/exposure": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** What an address gains by being put on an address alias (a knoc grant), exactly */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description A config.xml backup as text, or the JSON policy model (an object, or its JSON text) */
+                        config: string | {
+                            [key: string]: unknown;
+                        };
+                        /** @description Addresses to put on the alias (one per family); default: one per family that no rule or alias names */
+                        representatives?: string[];
+                        alias: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description What an address gains by being on the alias, exactly, with the deciding rule on and off it */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            alias: string;
+                            representatives: string[];
+                            regions: {
+                                change: "newly-pass" | "newly-block" | "reply-changed" | "unknown";
+                                interface: string;
+                                direction: string;
+                                family: string;
+                                source: string;
+                                protocols: string[] | null;
+                                sourcePorts: string[] | null;
+                                destination: string[] | null;
+                                destinationPorts: string[] | null;
+                                tcpFlags: {
+                                    text: string;
+                                    values: number[];
+                                } | null;
+                                icmpTypes: number[] | null;
+                                rule: {
+                                    verdict: "pass" | "block" | "reject" | "unknown";
+                                    rule: {
+                                        kind: string;
+                                        tab: string;
+                                        position: number;
+                                        tracker: string | null;
+                                        descr: string;
+                                        label: string | null;
+                                        ridentifier: string | null;
+                                        index: number;
+                                        action: string;
+                                    } | null;
+                                    certain: boolean;
+                                };
+                                baseline: {
+                                    verdict: "pass" | "block" | "reject" | "unknown";
+                                    rule: {
+                                        kind: string;
+                                        tab: string;
+                                        position: number;
+                                        tracker: string | null;
+                                        descr: string;
+                                        label: string | null;
+                                        ridentifier: string | null;
+                                        index: number;
+                                        action: string;
+                                    } | null;
+                                    certain: boolean;
+                                };
+                            }[];
+                            counts: {
+                                "newly-pass": number;
+                                "newly-block": number;
+                                "reply-changed": number;
+                                unknown: number;
+                            };
+                            namedProtocols: string[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/policy/fix": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Why a packet is blocked, and the smallest edits that make it pass, ranked by what else they open */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description A config.xml backup as text, or the JSON policy model (an object, or its JSON text) */
+                        config: string | {
+                            [key: string]: unknown;
+                        };
+                        packet: {
+                            interface: string;
+                            direction: "in" | "out";
+                            protocol: string | number;
+                            source: string;
+                            destination: string;
+                            source_port?: number;
+                            destination_port?: number;
+                            tcp_flags?: string;
+                            icmp_type?: string | number;
+                        };
+                        limit?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description The verdict as it stands, and the smallest edits that make the packet pass, each re-verified */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            packet: string;
+                            verdict: "pass" | "block" | "reject" | "unknown";
+                            rule: {
+                                kind: string;
+                                tab: string;
+                                position: number;
+                                tracker: string | null;
+                                descr: string;
+                                label: string | null;
+                                ridentifier: string | null;
+                                index: number;
+                                action: string;
+                            } | null;
+                            explanation: string;
+                            fixes: {
+                                edit: {
+                                    kind: "add-to-alias" | "enable-rule" | "insert-rule";
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                                description: string;
+                                verified: {
+                                    verdict: "pass" | "block" | "reject" | "unknown";
+                                    rule: {
+                                        kind: string;
+                                        tab: string;
+                                        position: number;
+                                        tracker: string | null;
+                                        descr: string;
+                                        label: string | null;
+                                        ridentifier: string | null;
+                                        index: number;
+                                        action: string;
+                                    } | null;
+                                };
+                                opens: {
+                                    flows: string;
+                                    beyond: string;
+                                    regions: {
+                                        change: "newly-pass" | "newly-block" | "reply-changed" | "unknown";
+                                        interface: string;
+                                        direction: string;
+                                        family: string;
+                                        protocols: string[] | null;
+                                        source: string[] | null;
+                                        sourcePorts: string[] | null;
+                                        destination: string[] | null;
+                                        destinationPorts: string[] | null;
+                                        tcpFlags: {
+                                            text: string;
+                                            values: number[];
+                                        } | null;
+                                        icmpTypes: number[] | null;
+                                        before: {
+                                            verdict: "pass" | "block" | "reject" | "unknown";
+                                            rule: {
+                                                kind: string;
+                                                tab: string;
+                                                position: number;
+                                                tracker: string | null;
+                                                descr: string;
+                                                label: string | null;
+                                                ridentifier: string | null;
+                                                index: number;
+                                                action: string;
+                                            } | null;
+                                            certain: boolean;
+                                        };
+                                        after: {
+                                            verdict: "pass" | "block" | "reject" | "unknown";
+                                            rule: {
+                                                kind: string;
+                                                tab: string;
+                                                position: number;
+                                                tracker: string | null;
+                                                descr: string;
+                                                label: string | null;
+                                                ridentifier: string | null;
+                                                index: number;
+                                                action: string;
+                                            } | null;
+                                            certain: boolean;
+                                        };
+                                    }[];
+                                    uncertain: number;
+                                };
+                            }[];
+                            note: string | null;
                         };
                     };
                 };
