@@ -215,7 +215,7 @@ function regionJson(region: DiffRegion): PreviewRegion {
   };
 }
 
-/** The four rulesets a preview compares: as assumed, and (for the lock-out check) without an unconfirmed anti-lockout. */
+/** The model and generated ruleset of one side. */
 function rulesets(snapshot: LiveSnapshot, settings: Partial<LiveSystemSettings>): { ruleset: PfRuleset; warnings: PolicyWarning[] } {
   const { config, warnings } = buildPolicyFromLive(snapshot, settings);
   return { ruleset: generateRuleset(config, { importWarnings: warnings }), warnings };
@@ -288,7 +288,7 @@ export function previewChange(snapshot: LiveSnapshot, change: LiveWrite, options
       before: diff.changedRules.before.map((r) => ruleJson(r) as RuleJson),
       after: diff.changedRules.after.map((r) => ruleJson(r) as RuleJson),
     },
-    lockout: lockout(snapshot, after, options, before.ruleset, afterSets.ruleset),
+    lockout: lockout(snapshot, options, before.ruleset, afterSets.ruleset),
     warnings: [...warnings.values()],
   };
 }
@@ -300,7 +300,6 @@ export function previewChange(snapshot: LiveSnapshot, change: LiveWrite, options
  */
 function lockout(
   snapshot: LiveSnapshot,
-  after: LiveSnapshot,
   options: PreviewOptions,
   assumedBefore: PfRuleset,
   assumedAfter: PfRuleset,
@@ -309,11 +308,9 @@ function lockout(
   if (placed.path === null) {
     return { status: 'unknown', path: null, packet: null, before: null, after: null, reason: placed.reason, assumptions: [] };
   }
-  const settings = options.settings ?? {};
-  const unconfirmed = settings.anti_lockout === undefined;
-  const strict = { ...settings, anti_lockout: settings.anti_lockout ?? false };
-  const beforeSet = unconfirmed ? rulesets(snapshot, strict).ruleset : assumedBefore;
-  const afterSet = unconfirmed ? rulesets(after, strict).ruleset : assumedAfter;
+  const unconfirmed = options.settings?.anti_lockout === undefined;
+  const beforeSet = unconfirmed ? withoutAntiLockout(assumedBefore) : assumedBefore;
+  const afterSet = unconfirmed ? withoutAntiLockout(assumedAfter) : assumedAfter;
   const check = checkLockout(beforeSet, afterSet, placed.path);
   const side = (s: LockoutCheck['before']) => ({ verdict: s.verdict, rule: ruleJson(s.rule), explanation: s.explanation });
   return {
@@ -327,6 +324,12 @@ function lockout(
       ? ['the anti-lockout rule is not counted: the live read cannot confirm the setting (give settings.anti_lockout when known)']
       : [],
   };
+}
+
+/** The ruleset as the device would load it with the anti-lockout setting off: the same rules without that section. */
+function withoutAntiLockout(ruleset: PfRuleset): PfRuleset {
+  const rules = ruleset.rules.filter((rule) => rule.origin.systemKey !== 'anti-lockout').map((rule, index) => ({ ...rule, index }));
+  return { ...ruleset, rules, notes: [] };
 }
 
 /**
