@@ -107,6 +107,8 @@ export async function localAddressToward(gatewayUrl: string, timeoutMs = 3000): 
   }
   const port = url.port !== '' ? Number(url.port) : url.protocol === 'http:' ? 80 : 443;
   const host = url.hostname.replace(/^\[|\]$/g, '');
+  // A name would need resolving, and the path needs the API's address anyway (managementPath refuses names).
+  if (!isIp(host)) return null;
   return new Promise((resolve) => {
     const socket = connect({ host, port, timeout: timeoutMs });
     const done = (address: string | null) => {
@@ -291,6 +293,29 @@ export function previewChange(snapshot: LiveSnapshot, change: LiveWrite, options
     lockout: lockout(snapshot, options, before.ruleset, afterSets.ruleset),
     warnings: [...warnings.values()],
   };
+}
+
+/**
+ * The whole preview for a gateway: reads the live snapshot through `live` and previews `change` on it. Without a
+ * `source`, Portcullis's own address toward the gateway is taken (`localAddressToward`: right when no NAT sits
+ * between them). A write that cannot change the filter answers null without contacting the device.
+ */
+export async function previewLiveChange(
+  live: LiveGateway,
+  change: LiveWrite,
+  options: { gatewayUrl: string; source?: string | null; interface?: string; settings?: Partial<LiveSystemSettings> },
+): Promise<ChangePreview | null> {
+  if (policyChange(change) === null) return null;
+  const [snapshot, source] = await Promise.all([
+    readLiveSnapshot(live),
+    options.source === undefined ? localAddressToward(options.gatewayUrl) : Promise.resolve(options.source),
+  ]);
+  const management: ManagementPathInput = { gatewayUrl: options.gatewayUrl, source };
+  if (options.interface !== undefined) management.interface = options.interface;
+  return previewChange(snapshot, change, {
+    management,
+    ...(options.settings !== undefined ? { settings: options.settings } : {}),
+  });
 }
 
 /**

@@ -18,6 +18,7 @@ import {
   localAddressToward,
   managementPath,
   previewChange,
+  previewLiveChange,
   readLiveSnapshot,
 } from '../../src/firewall/preview.ts';
 import { createEvaluator } from '../../src/policy/evaluate.ts';
@@ -453,8 +454,29 @@ describe('the management path', () => {
     expect(() => assertNoLockout(preview ?? null, { override_lockout: false, override_reason: null })).not.toThrow();
   });
 
+  it('previewLiveChange reads the device, takes the local address as the source, and skips writes it cannot preview', async () => {
+    const adapter = adapterFor(emu);
+    try {
+      const live = liveGateway(pfsenseVendor, adapter);
+      const change: LiveWrite = { kind: 'firewall_rule', op: 'delete', target: defaultLanTracker(), body: {} };
+      const preview = await previewLiveChange(live, change, { gatewayUrl: emu.url });
+      expect(preview?.newly_block.length).toBeGreaterThan(0);
+      // Loopback is in no interface's subnet and the lab's WAN reports no gateway: the path cannot be placed.
+      expect(preview?.lockout).toMatchObject({ status: 'unknown', reason: expect.stringContaining('127.0.0.1') });
+      const onLanToo = await previewLiveChange(live, change, { gatewayUrl: 'https://192.168.1.1', source: '192.168.1.100', interface: 'lan' });
+      expect(onLanToo?.lockout.status).toBe('cut');
+      emu.clearRequests();
+      const service: LiveWrite = { kind: 'service', op: 'control', target: 'unbound', body: { name: 'unbound', action: 'restart' } };
+      expect(await previewLiveChange(live, service, { gatewayUrl: emu.url })).toBeNull();
+      expect(emu.requests()).toEqual([]);
+    } finally {
+      await adapter.close();
+    }
+  });
+
   it("Portcullis's own address toward the gateway is the local end of a connection to it", async () => {
     expect(await localAddressToward(emu.url)).toBe('127.0.0.1');
+    expect(await localAddressToward('https://fw.example.com')).toBeNull();
     expect(await localAddressToward(`https://127.0.0.1:${await closedPort()}`)).toBeNull();
     expect(await localAddressToward('::not a url')).toBeNull();
   });
