@@ -26,6 +26,9 @@ export type { ManagementPath } from '../policy/lockout.ts';
 /** Regions listed per change kind; more are counted in `counts` and flagged `truncated`. */
 export const PREVIEW_REGION_LIMIT = 200;
 
+/** Warnings listed (in the engine's order); `warning_count` has them all. */
+export const PREVIEW_WARNING_LIMIT = 100;
+
 /** Version of the stored JSON shape. */
 const PREVIEW_VERSION = 1;
 
@@ -184,8 +187,9 @@ export interface ChangePreview {
   truncated: boolean;
   changed_rules: { before: RuleJson[]; after: RuleJson[] };
   lockout: PreviewLockout;
-  /** What the live read lacked or the engine could not model that can change these answers. */
+  /** What the live read lacked or the engine could not model that can change these answers (the first 100). */
   warnings: Array<{ code: string; severity: string; message: string }>;
+  warning_count: number;
 }
 
 export interface PreviewOptions {
@@ -291,7 +295,8 @@ export function previewChange(snapshot: LiveSnapshot, change: LiveWrite, options
       after: diff.changedRules.after.map((r) => ruleJson(r) as RuleJson),
     },
     lockout: lockout(snapshot, options, before.ruleset, afterSets.ruleset),
-    warnings: [...warnings.values()],
+    warnings: [...warnings.values()].slice(0, PREVIEW_WARNING_LIMIT),
+    warning_count: warnings.size,
   };
 }
 
