@@ -17,7 +17,7 @@ import { generateRuleset } from '../policy/generate/index.ts';
 import { applyLiveChange, type LiveChange } from '../policy/import/live-change.ts';
 import { buildPolicyFromLive, type LiveSnapshot, type LiveSystemSettings } from '../policy/import/live.ts';
 import { checkLockout, type LockoutCheck, type ManagementPath } from '../policy/lockout.ts';
-import type { PfRuleset, PolicyWarning } from '../policy/model.ts';
+import type { PfRuleset } from '../policy/model.ts';
 import { PolicyInputError, canChangeVerdict } from '../policy/warnings.ts';
 
 export type { LiveSnapshot, LiveSystemSettings } from '../policy/import/live.ts';
@@ -198,10 +198,15 @@ export interface PreviewOptions {
   settings?: Partial<LiveSystemSettings>;
 }
 
-const ruleJson = (rule: RuleRef | null): RuleJson | null =>
-  rule === null
-    ? null
-    : { kind: rule.kind, tab: rule.tab, position: rule.position, tracker: rule.tracker, description: rule.descr, action: rule.action };
+const refJson = (rule: RuleRef): RuleJson => ({
+  kind: rule.kind,
+  tab: rule.tab,
+  position: rule.position,
+  tracker: rule.tracker,
+  description: rule.descr,
+  action: rule.action,
+});
+const ruleJson = (rule: RuleRef | null): RuleJson | null => (rule === null ? null : refJson(rule));
 
 function regionJson(region: DiffRegion): PreviewRegion {
   const side = (s: DiffRegion['before']): SideJson => ({ verdict: s.verdict, rule: ruleJson(s.rule), certain: s.certain });
@@ -221,10 +226,10 @@ function regionJson(region: DiffRegion): PreviewRegion {
   };
 }
 
-/** The model and generated ruleset of one side. */
-function rulesets(snapshot: LiveSnapshot, settings: Partial<LiveSystemSettings>): { ruleset: PfRuleset; warnings: PolicyWarning[] } {
+/** One side's generated ruleset; the builder's warnings come first in its `warnings`. */
+function rulesetOf(snapshot: LiveSnapshot, settings: Partial<LiveSystemSettings>): PfRuleset {
   const { config, warnings } = buildPolicyFromLive(snapshot, settings);
-  return { ruleset: generateRuleset(config, { importWarnings: warnings }), warnings };
+  return generateRuleset(config, { importWarnings: warnings });
 }
 
 /** The write kinds that can change what the filter passes. */
@@ -234,8 +239,7 @@ const isPolicyKind = (kind: string): kind is PolicyKind => (POLICY_KINDS as read
 
 /** Narrows a live write to the kinds a preview covers. */
 function policyChange(change: LiveWrite): LiveChange | null {
-  if (!isPolicyKind(change.kind)) return null;
-  if (change.op === 'delete') return { kind: change.kind, op: 'delete', target: change.target };
+  if (change.op === 'delete') return isPolicyKind(change.kind) ? { kind: change.kind, op: 'delete', target: change.target } : null;
   switch (change.kind) {
     case 'firewall_rule':
     case 'port_forward':
@@ -263,9 +267,9 @@ export function previewChange(snapshot: LiveSnapshot, change: LiveWrite, options
     throw err;
   }
   const settings = options.settings ?? {};
-  const before = rulesets(snapshot, settings);
-  const afterSets = rulesets(after, settings);
-  const diff = diffRulesets(before.ruleset, afterSets.ruleset);
+  const before = rulesetOf(snapshot, settings);
+  const afterSet = rulesetOf(after, settings);
+  const diff = diffRulesets(before, afterSet);
   const byChange = (kind: DiffRegion['change']) => diff.regions.filter((r) => r.change === kind);
   const lists = {
     newly_pass: byChange('newly-pass'),
@@ -274,7 +278,7 @@ export function previewChange(snapshot: LiveSnapshot, change: LiveWrite, options
     unknown: byChange('unknown'),
   };
   const warnings = new Map<string, { code: string; severity: string; message: string }>();
-  for (const w of [...afterSets.ruleset.warnings, ...before.ruleset.warnings]) {
+  for (const w of [...afterSet.warnings, ...before.warnings]) {
     if (canChangeVerdict(w)) warnings.set(`${w.code}|${w.message}`, { code: w.code, severity: w.severity, message: w.message });
   }
   return {
@@ -291,10 +295,10 @@ export function previewChange(snapshot: LiveSnapshot, change: LiveWrite, options
     },
     truncated: Object.values(lists).some((list) => list.length > PREVIEW_REGION_LIMIT),
     changed_rules: {
-      before: diff.changedRules.before.map((r) => ruleJson(r) as RuleJson),
-      after: diff.changedRules.after.map((r) => ruleJson(r) as RuleJson),
+      before: diff.changedRules.before.map(refJson),
+      after: diff.changedRules.after.map(refJson),
     },
-    lockout: lockout(snapshot, options, before.ruleset, afterSets.ruleset),
+    lockout: lockout(snapshot, options, before, afterSet),
     warnings: [...warnings.values()].slice(0, PREVIEW_WARNING_LIMIT),
     warning_count: warnings.size,
   };
