@@ -65,6 +65,8 @@ const snapshot: LiveSnapshot = {
     ipv6: i.ipv6.address === undefined ? null : `${i.ipv6.address}/${i.ipv6.prefixLength}`,
     ipv4_mode: i.ipv4.mode,
     ipv6_mode: i.ipv6.mode,
+    block_private: i.blockPrivate,
+    block_bogons: i.blockBogons,
     gateway: i.ipv4.gateway ?? null,
   })),
   nat: { port_forwards: [], outbound: { mode: 'automatic', mappings: [] }, one_to_one: [] },

@@ -103,6 +103,9 @@ export interface LiveInterface {
   ipv4_mode: string | null;
   /** How the IPv6 address is assigned: `static`, `dhcp6`, `slaac`, `track6`, `6rd`, `6to4`, `none`; null = not said. */
   ipv6_mode: string | null;
+  /** The device blocks private (RFC 1918, ULA, loopback) / bogon source addresses arriving here; null = not said. */
+  block_private: boolean | null;
+  block_bogons: boolean | null;
   media: string | null;
   gateway: string | null;
   counters: {

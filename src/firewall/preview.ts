@@ -15,7 +15,12 @@ import { type DiffRegion, diffRulesets } from '../policy/diff/index.ts';
 import type { RuleRef } from '../policy/evaluate.ts';
 import { generateRuleset } from '../policy/generate/index.ts';
 import { applyLiveChange, type LiveChange } from '../policy/import/live-change.ts';
-import { buildPolicyFromLive, type LiveSnapshot, type LiveSystemSettings } from '../policy/import/live.ts';
+import {
+  buildPolicyFromLive,
+  type LiveInterfaceInput,
+  type LiveSnapshot,
+  type LiveSystemSettings,
+} from '../policy/import/live.ts';
 import { checkLockout, type LockoutCheck, type ManagementPath } from '../policy/lockout.ts';
 import type { PfRuleset } from '../policy/model.ts';
 import { PolicyInputError, canChangeVerdict } from '../policy/warnings.ts';
@@ -64,7 +69,7 @@ export interface ManagementPathInput {
  */
 export function managementPath(
   input: ManagementPathInput,
-  snapshot: Pick<LiveSnapshot, 'interfaces'>,
+  snapshot: { interfaces: ReadonlyArray<Pick<LiveInterfaceInput, 'id' | 'enabled' | 'ipv4' | 'ipv6' | 'gateway'>> },
 ): { path: ManagementPath; reason: null } | { path: null; reason: string } {
   let url: URL;
   try {

@@ -37,6 +37,8 @@ const iface = (id: string, ipv4: string, gateway: string | null) => ({
   ipv6: null,
   ipv4_mode: 'static',
   ipv6_mode: 'none',
+  block_private: false,
+  block_bogons: false,
   gateway,
 });
 

@@ -417,7 +417,7 @@ describe('the management path', () => {
   const interfaces = [
     { id: 'wan', enabled: true, ipv4: '203.0.113.2/24', ipv6: null, gateway: '203.0.113.1' },
     { id: 'lan', enabled: true, ipv4: '192.168.1.1/24', ipv6: null, gateway: null },
-  ].map((i) => ({ ...i, device: null, description: '', ipv4_mode: 'static', ipv6_mode: null }));
+  ];
 
   it('takes the API address and port from the gateway URL and the interface from the subnet holding the source', () => {
     expect(managementPath({ gatewayUrl: 'https://192.168.1.1:8443/', source: '192.168.1.7' }, { interfaces })).toEqual({

@@ -26,6 +26,8 @@ const iface = (id: string, ipv4: string | null, extra: Partial<LiveInterfaceInpu
   ipv6: null,
   ipv4_mode: ipv4 === null ? 'dhcp' : 'static',
   ipv6_mode: 'none',
+  block_private: null,
+  block_bogons: null,
   gateway: null,
   ...extra,
 });
@@ -142,6 +144,24 @@ describe('buildPolicyFromLive', () => {
       nat_reflection: true,
     });
     expect(all.warnings.some((w) => w.element === 'system')).toBe(false);
+  });
+
+  it('per-interface private / bogon blocking is taken from the live read where it says, assumed where it does not', () => {
+    const read = snapshot([], {
+      interfaces: [iface('wan', '203.0.113.2/24', { block_private: false, block_bogons: true }), iface('lan', '192.168.1.1/24', { block_private: true, block_bogons: false })],
+    });
+    const { config, warnings } = buildPolicyFromLive(read);
+    expect(config.interfaces.map((i) => [i.key, i.blockPrivate, i.blockBogons])).toEqual([
+      ['wan', false, true],
+      ['lan', true, false],
+    ]);
+    const assumed = warnings.find((w) => w.element === 'system')?.message ?? '';
+    expect(assumed).not.toContain('block_private');
+    expect(assumed).not.toContain('block_bogons');
+    // One interface unread: the factory default applies to it, and the assumption is named.
+    const partly = buildPolicyFromLive(snapshot([], { interfaces: [iface('wan', '203.0.113.2/24'), iface('lan', '192.168.1.1/24', { block_private: true })] }));
+    expect(partly.config.interfaces.map((i) => i.blockPrivate)).toEqual([true, true]);
+    expect(partly.warnings.find((w) => w.element === 'system')?.message).toContain('block_private ["wan"]');
   });
 
   it('aliases: URL types keep their contents run-time, an unknown type is left out with POL026', () => {

@@ -58,14 +58,16 @@ const withPrefix = (address: string | null, prefix: unknown): string | null =>
   address === null ? null : num(prefix) === null ? address : `${address}/${num(prefix)}`;
 
 /**
- * pfRest's `typev4`/`typev6` (`ppp` is a PPP modem: a run-time address like PPPoE); older answers without them
- * give the mode in `ipaddr` itself (`dhcp`, `pppoe`, …, or an address for static).
+ * How an address is assigned, from pfRest's interface row (docs/reference/pfsense-live-reads.md §6): `ipaddr` /
+ * `ipaddrv6` hold the address for static, else the mode keyword (`dhcp`, `pppoe`, `pptp`, `l2tp`, `ppp`, `dhcp6`,
+ * `slaac`, `track6`, ...); `typev4` / `typev6` are derived from them and read `none` for the PPP types, so the
+ * keyword goes first. `ppp` (a modem) gets its address at run time like PPPoE; `staticv6` is `static`.
  */
 function addressMode(type: unknown, address: unknown): string | null {
-  const given = str(type) ?? str(address);
-  if (given === null) return null;
-  if (given === 'ppp') return 'pppoe';
-  return /^[0-9a-f.:]+$/i.test(given) && /[.:]/.test(given) ? 'static' : given;
+  const given = str(address);
+  if (given !== null) return /^[0-9a-f.:]+$/i.test(given) && /[.:]/.test(given) ? 'static' : given === 'ppp' ? 'pppoe' : given;
+  const derived = str(type);
+  return derived === 'staticv6' ? 'static' : derived;
 }
 
 const ACTIONS: Record<string, RuleAction> = { pass: 'allow', block: 'deny', reject: 'reject' };
@@ -244,6 +246,8 @@ class PfSenseLiveGateway implements LiveGateway {
             ipv6: withPrefix(str(s.ipaddrv6), s.subnetv6),
             ipv4_mode: addressMode(c.typev4, c.ipaddr),
             ipv6_mode: addressMode(c.typev6, c.ipaddrv6),
+            block_private: c.blockpriv === undefined || c.blockpriv === null ? null : bool(c.blockpriv),
+            block_bogons: c.blockbogons === undefined || c.blockbogons === null ? null : bool(c.blockbogons),
             media: str(s.media),
             gateway: str(s.gateway),
             counters: {

@@ -80,6 +80,9 @@ export interface LiveInterfaceInput {
   ipv6: string | null;
   ipv4_mode: string | null;
   ipv6_mode: string | null;
+  /** null = not read (the settings' lists, or the factory default, decide). */
+  block_private: boolean | null;
+  block_bogons: boolean | null;
   gateway: string | null;
 }
 
@@ -108,7 +111,7 @@ export interface LiveSystemSettings {
   ssh_enabled: boolean;
   ssh_port: number | null;
   ipv6_allow: boolean;
-  /** Interface ids with "block private networks" / "block bogon networks". */
+  /** Interface ids with "block private networks" / "block bogon networks", where the live read does not say. */
   block_private: string[];
   block_bogons: string[];
   /** Interface ids with a DHCPv4 server. */
@@ -163,8 +166,13 @@ class LiveBuilder {
   ) {
     this.interfaceIds = new Set(snapshot.interfaces.map((i) => i.id));
     this.settings = { ...FACTORY_SETTINGS, ...given };
+    const read = {
+      block_private: snapshot.interfaces.every((i) => i.block_private !== null),
+      block_bogons: snapshot.interfaces.every((i) => i.block_bogons !== null),
+    };
     for (const key of Object.keys(FACTORY_SETTINGS) as Array<keyof LiveSystemSettings>) {
-      if (given[key] === undefined) this.assumed.push(`${key} ${JSON.stringify(FACTORY_SETTINGS[key])}`);
+      const readForAll = (key === 'block_private' || key === 'block_bogons') && read[key];
+      if (given[key] === undefined && !readForAll) this.assumed.push(`${key} ${JSON.stringify(FACTORY_SETTINGS[key])}`);
     }
   }
 
@@ -230,8 +238,8 @@ class LiveBuilder {
         ...(ipv4Gateway !== undefined ? { gateway: ipv4Gateway } : {}),
       },
       ipv6: { mode: v6Mode ?? (v6.address === undefined ? 'none' : 'static'), ...v6 },
-      blockPrivate: this.settings.block_private.includes(live.id),
-      blockBogons: this.settings.block_bogons.includes(live.id),
+      blockPrivate: live.block_private ?? this.settings.block_private.includes(live.id),
+      blockBogons: live.block_bogons ?? this.settings.block_bogons.includes(live.id),
       dhcpServer: this.settings.dhcp_server.includes(live.id),
       dhcpv6Server: false,
     };
