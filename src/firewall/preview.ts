@@ -78,11 +78,16 @@ export function managementPath(
     return { path: null, reason: `the gateway URL ${JSON.stringify(input.gatewayUrl)} is not a URL` };
   }
   const host = url.hostname.replace(/^\[|\]$/g, '');
-  if (!isIp(host)) return { path: null, reason: `the gateway URL names a host (${host}), not an address; the API address is not known` };
+  if (!isIp(host)) {
+    const reason = `the gateway URL names a host (${host}), not an address; the API address is not known`;
+    return { path: null, reason };
+  }
   const port = url.port !== '' ? Number(url.port) : url.protocol === 'http:' ? 80 : 443;
   if (input.source === null) return { path: null, reason: "Portcullis's address as the gateway sees it is not known" };
   const source = parseIp(input.source);
-  if (source === null) return { path: null, reason: `the management source ${JSON.stringify(input.source)} is not an IP address` };
+  if (source === null) {
+    return { path: null, reason: `the management source ${JSON.stringify(input.source)} is not an IP address` };
+  }
   let iface = input.interface;
   if (iface === undefined) {
     const enabled = snapshot.interfaces.filter((i) => i.enabled);
@@ -95,7 +100,8 @@ export function managementPath(
     const withGateway = enabled.filter((i) => i.gateway !== null && i.gateway !== '');
     iface = holding[0]?.id ?? (withGateway.length === 1 ? withGateway[0]?.id : undefined);
     if (iface === undefined) {
-      return { path: null, reason: `no interface's subnet holds ${input.source} and no single interface has a gateway; the arrival interface is not known` };
+      const reason = `no interface's subnet holds ${input.source} and no single interface has a gateway`;
+      return { path: null, reason: `${reason}; the arrival interface is not known` };
     }
   }
   return { path: { interface: iface, source: input.source, address: host, port }, reason: null };
@@ -214,7 +220,11 @@ const refJson = (rule: RuleRef): RuleJson => ({
 const ruleJson = (rule: RuleRef | null): RuleJson | null => (rule === null ? null : refJson(rule));
 
 function regionJson(region: DiffRegion): PreviewRegion {
-  const side = (s: DiffRegion['before']): SideJson => ({ verdict: s.verdict, rule: ruleJson(s.rule), certain: s.certain });
+  const side = (s: DiffRegion['before']): SideJson => ({
+    verdict: s.verdict,
+    rule: ruleJson(s.rule),
+    certain: s.certain,
+  });
   return {
     interface: region.interface,
     direction: region.direction,
@@ -244,7 +254,9 @@ const isPolicyKind = (kind: string): kind is PolicyKind => (POLICY_KINDS as read
 
 /** Narrows a live write to the kinds a preview covers. */
 function policyChange(change: LiveWrite): LiveChange | null {
-  if (change.op === 'delete') return isPolicyKind(change.kind) ? { kind: change.kind, op: 'delete', target: change.target } : null;
+  if (change.op === 'delete') {
+    return isPolicyKind(change.kind) ? { kind: change.kind, op: 'delete', target: change.target } : null;
+  }
   switch (change.kind) {
     case 'firewall_rule':
     case 'port_forward':
@@ -261,7 +273,11 @@ function policyChange(change: LiveWrite): LiveChange | null {
  * change what the filter passes (routes, DNS, DHCP mappings, services, power). Throws `ValidationError` (field
  * `target` or `body.name`) when the change names an object the device does not hold, or creates a taken alias name.
  */
-export function previewChange(snapshot: LiveSnapshot, change: LiveWrite, options: PreviewOptions): ChangePreview | null {
+export function previewChange(
+  snapshot: LiveSnapshot,
+  change: LiveWrite,
+  options: PreviewOptions,
+): ChangePreview | null {
   const policy = policyChange(change);
   if (policy === null) return null;
   let after: LiveSnapshot;
@@ -284,7 +300,8 @@ export function previewChange(snapshot: LiveSnapshot, change: LiveWrite, options
   };
   const warnings = new Map<string, { code: string; severity: string; message: string }>();
   for (const w of [...afterSet.warnings, ...before.warnings]) {
-    if (canChangeVerdict(w)) warnings.set(`${w.code}|${w.message}`, { code: w.code, severity: w.severity, message: w.message });
+    if (!canChangeVerdict(w)) continue;
+    warnings.set(`${w.code}|${w.message}`, { code: w.code, severity: w.severity, message: w.message });
   }
   return {
     version: PREVIEW_VERSION,
@@ -345,13 +362,18 @@ function lockout(
 ): PreviewLockout {
   const placed = managementPath(options.management, snapshot);
   if (placed.path === null) {
-    return { status: 'unknown', path: null, packet: null, before: null, after: null, reason: placed.reason, assumptions: [] };
+    const nothing = { path: null, packet: null, before: null, after: null };
+    return { status: 'unknown', ...nothing, reason: placed.reason, assumptions: [] };
   }
   const unconfirmed = options.settings?.anti_lockout === undefined;
   const beforeSet = unconfirmed ? withoutAntiLockout(assumedBefore) : assumedBefore;
   const afterSet = unconfirmed ? withoutAntiLockout(assumedAfter) : assumedAfter;
   const check = checkLockout(beforeSet, afterSet, placed.path);
-  const side = (s: LockoutCheck['before']) => ({ verdict: s.verdict, rule: ruleJson(s.rule), explanation: s.explanation });
+  const side = (s: LockoutCheck['before']) => ({
+    verdict: s.verdict,
+    rule: ruleJson(s.rule),
+    explanation: s.explanation,
+  });
   return {
     status: check.status,
     path: placed.path,
@@ -360,14 +382,19 @@ function lockout(
     after: side(check.after),
     reason: null,
     assumptions: unconfirmed
-      ? ['the anti-lockout rule is not counted: the live read cannot confirm the setting (give settings.anti_lockout when known)']
+      ? [
+          'the anti-lockout rule is not counted: the live read cannot confirm the setting ' +
+            '(give settings.anti_lockout when known)',
+        ]
       : [],
   };
 }
 
 /** The ruleset as the device would load it with the anti-lockout setting off: the same rules without that section. */
 function withoutAntiLockout(ruleset: PfRuleset): PfRuleset {
-  const rules = ruleset.rules.filter((rule) => rule.origin.systemKey !== 'anti-lockout').map((rule, index) => ({ ...rule, index }));
+  const rules = ruleset.rules
+    .filter((rule) => rule.origin.systemKey !== 'anti-lockout')
+    .map((rule, index) => ({ ...rule, index }));
   return { ...ruleset, rules, notes: [] };
 }
 
@@ -386,9 +413,10 @@ export function assertNoLockout(
   if (preview === null || preview.lockout.status !== 'cut' || override.override_lockout) return;
   const path = preview.lockout.path as ManagementPath;
   const rule = preview.lockout.after?.rule;
+  const where = `${path.source} -> ${path.address}:${path.port} in on ${path.interface}`;
+  const why = rule ? `decided by ${rule.kind} rule "${rule.description}" on ${rule.tab}` : 'no rule passes it any more';
   throw new LockoutError(
-    `the change cuts Portcullis's path to the gateway's API (${path.source} -> ${path.address}:${path.port} in on ${path.interface})` +
-      `${rule ? `: decided by ${rule.kind} rule "${rule.description}" on ${rule.tab}` : ': no rule passes it any more'}; ` +
+    `the change cuts Portcullis's path to the gateway's API (${where}): ${why}; ` +
       'send override_lockout=true with override_reason to apply it anyway',
   );
 }

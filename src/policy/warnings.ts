@@ -111,7 +111,8 @@ export const WARNING_CATALOG = {
   POL046: {
     severity: 'warning',
     meaning:
-      'a live read does not carry something that can change a verdict (a system setting, an interface option, rdr pass); the stated assumption is used',
+      'a live read does not carry something that can change a verdict (a system setting, an interface option, rdr ' +
+      'pass); the stated assumption is used',
   },
 } as const satisfies Record<string, { severity: WarningSeverity; meaning: string }>;
 

@@ -65,7 +65,10 @@ const withPrefix = (address: string | null, prefix: unknown): string | null =>
  */
 function addressMode(type: unknown, address: unknown): string | null {
   const given = str(address);
-  if (given !== null) return /^[0-9a-f.:]+$/i.test(given) && /[.:]/.test(given) ? 'static' : given === 'ppp' ? 'pppoe' : given;
+  if (given !== null) {
+    const address = /^[0-9a-f.:]+$/i.test(given) && /[.:]/.test(given);
+    return address ? 'static' : given === 'ppp' ? 'pppoe' : given;
+  }
   const derived = str(type);
   return derived === 'staticv6' ? 'static' : derived;
 }
@@ -100,7 +103,10 @@ function rule(row: PfRestRow, position: number): LiveRule {
   };
 }
 
-/** Rule fields pfRest returns that change matching or verdicts beyond the neutral fields (docs/reference/pfrest-contract.md §9). */
+/**
+ * Rule fields pfRest returns that change matching or verdicts beyond the neutral fields
+ * (docs/reference/pfrest-contract.md §9).
+ */
 function unmodelledOptions(row: PfRestRow): string[] {
   const out: string[] = [];
   if (bool(row.tcp_flags_any)) out.push('tcp_flags_any');

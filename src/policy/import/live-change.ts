@@ -92,7 +92,8 @@ function indexOf<T>(list: readonly T[], found: (item: T) => boolean, what: strin
   return index;
 }
 
-const natId = (target: string) => (rule: LiveNatRuleInput) => rule.vendor_id !== null && String(rule.vendor_id) === target;
+const natId = (target: string) => (rule: LiveNatRuleInput) =>
+  rule.vendor_id !== null && String(rule.vendor_id) === target;
 
 /**
  * The snapshot after `change`. Throws `PolicyInputError` (field `target`) when an update, toggle or delete names
@@ -109,7 +110,9 @@ export function applyLiveChange(snapshot: LiveSnapshot, change: LiveChange): Liv
     const { target } = change;
     if (change.kind === 'firewall_rule') rules.splice(indexOf(rules, ruleId(target), 'firewall rule', target), 1);
     else if (change.kind === 'alias') aliases.splice(indexOf(aliases, aliasName(target), 'alias', target), 1);
-    else if (change.kind === 'port_forward') forwards.splice(indexOf(forwards, natId(target), 'port forward', target), 1);
+    else if (change.kind === 'port_forward') {
+      forwards.splice(indexOf(forwards, natId(target), 'port forward', target), 1);
+    }
     else mappings.splice(indexOf(mappings, natId(target), 'outbound NAT mapping', target), 1);
   } else if (change.kind === 'firewall_rule') {
     if (change.op === 'create') rules.push(ruleFromBody(change.body, null));
@@ -134,7 +137,9 @@ export function applyLiveChange(snapshot: LiveSnapshot, change: LiveChange): Liv
   } else if (change.kind === 'alias') {
     const alias: LiveAliasInput = { ...change.body, entries: [...change.body.entries] };
     if (change.op === 'create') {
-      if (aliases.some(aliasName(alias.name))) throw new PolicyInputError('body.name', `alias ${alias.name} already exists on the device`);
+      if (aliases.some(aliasName(alias.name))) {
+        throw new PolicyInputError('body.name', `alias ${alias.name} already exists on the device`);
+      }
       aliases.push(alias);
     } else {
       const target = change.target ?? alias.name;

@@ -179,9 +179,15 @@ class LiveBuilder {
   build(): PolicyConfig {
     const { settings } = this;
     if (this.assumed.length > 0) {
-      this.warn('system', `the live read does not carry these settings; pfSense's factory defaults are assumed: ${this.assumed.join(', ')}`);
+      const assumed = this.assumed.join(', ');
+      const message = `the live read does not carry these settings; pfSense's factory defaults are assumed: ${assumed}`;
+      this.warn('system', message);
     }
-    this.warn('config', 'the live read does not carry interface groups, virtual IPs or VPN instances; rules on group or VPN tabs are left out');
+    this.warn(
+      'config',
+      'the live read does not carry interface groups, virtual IPs or VPN instances; ' +
+        'rules on group or VPN tabs are left out',
+    );
     return {
       version: 1,
       system: {
@@ -221,12 +227,19 @@ class LiveBuilder {
     const v6Mode = IPV6_MODES.find((m) => m === live.ipv6_mode);
     // Unsaid: a known address is kept (static-like); without one the IPv4 address is run-time (answers unknown).
     if (v4Mode === undefined) {
-      this.warn('interface', `interface ${live.id}: how its IPv4 address is assigned is not read; ${v4.address === undefined ? 'assumed assigned at run time' : `its current address ${live.ipv4} is used`}`, { name: live.id });
+      const used =
+        v4.address === undefined ? 'assumed assigned at run time' : `its current address ${live.ipv4} is used`;
+      this.warn('interface', `interface ${live.id}: how its IPv4 address is assigned is not read; ${used}`, {
+        name: live.id,
+      });
     }
     if (v6Mode === undefined && v6.address === undefined) {
-      this.warn('interface', `interface ${live.id}: no IPv6 address or mode read; assumed to have no IPv6 address`, { name: live.id });
+      this.warn('interface', `interface ${live.id}: no IPv6 address or mode read; assumed to have no IPv6 address`, {
+        name: live.id,
+      });
     }
-    const ipv4Gateway = live.gateway !== null && isIp(live.gateway) && !live.gateway.includes(':') ? live.gateway : undefined;
+    const ipv4Gateway =
+      live.gateway !== null && isIp(live.gateway) && !live.gateway.includes(':') ? live.gateway : undefined;
     return {
       key: live.id,
       device: live.device ?? live.id,
@@ -250,7 +263,8 @@ class LiveBuilder {
     for (const alias of this.snapshot.aliases) {
       const type = ALIAS_TYPES.find((t) => t === alias.type);
       if (type === undefined) {
-        this.warnings.push(policyWarning('POL026', 'alias', `alias ${alias.name} has type "${alias.type}"; left out`, { name: alias.name }));
+        const message = `alias ${alias.name} has type "${alias.type}"; left out`;
+        this.warnings.push(policyWarning('POL026', 'alias', message, { name: alias.name }));
         continue;
       }
       const addresses = alias.entries.map((e) => e.address);
@@ -284,13 +298,18 @@ class LiveBuilder {
   private rule(live: LiveRuleInput, index: number): RuleConfig {
     const ref = { configIndex: index, descr: live.description };
     if (live.action === null) {
-      this.warnings.push(policyWarning('POL011', 'rule', `rule "${live.description}" has no action the live read names; read as pass (pfSense's legacy default)`, ref));
+      const message =
+        `rule "${live.description}" has no action the live read names; read as pass (pfSense's legacy default)`;
+      this.warnings.push(policyWarning('POL011', 'rule', message, ref));
     }
     if (live.unmodelled_options.length > 0) {
-      this.warnings.push(policyWarning('POL008', 'rule', `rule "${live.description}" sets ${live.unmodelled_options.join(', ')}; the preview ignores them`, ref));
+      const message = `rule "${live.description}" sets ${live.unmodelled_options.join(', ')}; the preview ignores them`;
+      this.warnings.push(policyWarning('POL008', 'rule', message, ref));
     }
     const ipprotocol = live.ip_version === 'inet6' || live.ip_version === 'inet46' ? live.ip_version : 'inet';
-    const direction = live.floating && (live.direction === 'in' || live.direction === 'out') ? live.direction : live.floating ? 'any' : 'in';
+    // Tab rules are inbound; a floating rule without a direction matches both.
+    const floatingDirection = live.direction === 'in' || live.direction === 'out' ? live.direction : 'any';
+    const direction = live.floating ? floatingDirection : 'in';
     const icmp = live.icmp_types?.filter((t) => t !== 'any') ?? [];
     const rule: RuleConfig = {
       type: live.action === 'deny' ? 'block' : live.action === 'reject' ? 'reject' : 'pass',
@@ -321,7 +340,12 @@ class LiveBuilder {
       texts.some((t) => t !== null && t.includes(':') && !/:ip$/.test(t)) ? ('inet6' as const) : ('inet' as const);
     const portForwards = nat.port_forwards.map((live, i): PortForwardConfig => {
       if (live.is_enabled) {
-        this.warn('nat', `port forward "${live.description}": whether it passes without a filter rule (rdr pass) is not read; assumed filtered by the rules`, { configIndex: i, descr: live.description });
+        this.warn(
+          'nat',
+          `port forward "${live.description}": whether it passes without a filter rule (rdr pass) is not read; ` +
+            'assumed filtered by the rules',
+          { configIndex: i, descr: live.description },
+        );
       }
       const forward: PortForwardConfig = {
         interface: live.interface ?? 'wan',
@@ -386,7 +410,10 @@ class LiveBuilder {
   }
 }
 
-/** An outbound target `a.b.c.d/24` as address and subnet size; an interface address name (`wan:ip`) is the interface's own (empty). */
+/**
+ * An outbound target `a.b.c.d/24` as address and subnet size; an interface address name (`wan:ip`) is the
+ * interface's own address (empty in the model).
+ */
 function splitTarget(text: string | null): { target: string; subnet?: number } {
   if (text === null || /:ip$/.test(text)) return { target: '' };
   const cidr = parseCidr(text);
