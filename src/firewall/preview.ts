@@ -29,10 +29,10 @@ export type { LiveSnapshot, LiveSystemSettings } from '../policy/import/live.ts'
 export type { ManagementPath } from '../policy/lockout.ts';
 
 /** Regions listed per change kind; more are counted in `counts` and flagged `truncated`. */
-export const PREVIEW_REGION_LIMIT = 200;
+const PREVIEW_REGION_LIMIT = 200;
 
 /** Warnings listed (in the engine's order); `warning_count` has them all. */
-export const PREVIEW_WARNING_LIMIT = 100;
+const PREVIEW_WARNING_LIMIT = 100;
 
 /** Version of the stored JSON shape. */
 const PREVIEW_VERSION = 1;

@@ -121,7 +121,7 @@ export interface LiveSystemSettings {
 }
 
 /** pfSense's factory defaults (a fresh install's config.xml: WAN blocks private and bogon sources, LAN serves DHCP). */
-export const FACTORY_SETTINGS: LiveSystemSettings = {
+const FACTORY_SETTINGS: LiveSystemSettings = {
   anti_lockout: true,
   webgui_protocol: 'https',
   webgui_port: null,
