@@ -21,7 +21,7 @@ export interface FieldSpec {
   allowEmpty?: boolean;
   choices?: readonly string[];
   readOnly?: boolean;
-  /** `editable: false`: an update sending another value than the stored one is refused (`Core/Field.inc:517-535`). */
+  /** `editable: false`: an update sending another value than the stored one is refused (`Core/Field.inc:517-534`). */
   notEditable?: boolean;
   minimum?: number;
   maximum?: number;
