@@ -282,7 +282,7 @@ const CASES: AnyCase[] = [
       protocol: 'any',
       source_address: '192.168.1.0/24',
       dest_address: 'any',
-      target_address: '203.0.113.5',
+      target_address: 'wan:ip',
       description: 'office egress',
       is_enabled: true,
     },
@@ -387,6 +387,29 @@ describe.each(CASES)('$kind', (c) => {
     expect([err.code, (err as { field?: string }).field]).toEqual(['PFS500', field]);
     expect(err.message).toContain(`\`${field}\``);
     expect(await w.pendingSubsystems()).toEqual([]);
+  });
+});
+
+describe('source NAT targets (docs/reference/pfsense-live-writes.md §1.4)', () => {
+  it.each([
+    ['an IPv4 address (sent with target_subnet 32)', '203.0.113.5', { target: '203.0.113.5', target_subnet: 32, nonat: false }],
+    ['an IPv6 address', '2001:db8::5', { target: '2001:db8::5', target_subnet: 128, nonat: false }],
+    ['an address pool', '203.0.113.8/29', { target: '203.0.113.8', target_subnet: 29, nonat: false }],
+    ['no translation', '', { target: null, nonat: true }],
+  ])('%s reads back as written', async (_name, target, stored) => {
+    const w = open();
+    const body = {
+      interface: 'wan',
+      protocol: 'any' as const,
+      source_address: '192.168.1.0/24',
+      dest_address: 'any',
+      target_address: target,
+      description: '',
+      is_enabled: true,
+    };
+    const key = await writeAndApply(w, { kind: 'source_nat', op: 'create', target: null, body });
+    expect(emu.state().nat.outbound[0]).toMatchObject(stored);
+    expect(await w.read('source_nat', key)).toEqual(body);
   });
 });
 

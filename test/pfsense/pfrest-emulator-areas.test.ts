@@ -146,8 +146,20 @@ describe('NAT outbound and 1:1 (§6.1)', () => {
     expect(
       refused(await call('POST', '/api/v2/firewall/nat/outbound/mapping', { json: { ...base, target: '203.0.113.10', target_subnet: 0 } })),
     ).toEqual([400, 'NUMERIC_RANGE_VALIDATOR_MINIMUM_CONSTRAINT']);
-    const ok = await call('POST', '/api/v2/firewall/nat/outbound/mapping', { json: { ...base, target: '203.0.113.10' } });
-    expect(ok.body.data).toMatchObject({ target: '203.0.113.10', target_subnet: 128, nat_port: '' });
+    // The default target_subnet 128 is too large for an IPv4 target (`Models/OutboundNATMapping.inc:222-240`).
+    expect(
+      refused(await call('POST', '/api/v2/firewall/nat/outbound/mapping', { json: { ...base, target: '203.0.113.10' } })),
+    ).toEqual([400, 'OUTBOUND_NAT_MAPPING_TARGET_SUBNET_TOO_LARGE_FOR_IPV4']);
+    const ok = await call('POST', '/api/v2/firewall/nat/outbound/mapping', { json: { ...base, target: '203.0.113.10', target_subnet: 32 } });
+    expect(ok.body.data).toMatchObject({ target: '203.0.113.10', target_subnet: 32, nat_port: '' });
+    const v6 = await call('POST', '/api/v2/firewall/nat/outbound/mapping', { json: { ...base, target: '2001:db8::10' } });
+    expect(v6.body.data).toMatchObject({ target: '2001:db8::10', target_subnet: 128 });
+    // `<interface>:ip` is a target; a subnet is not (`allow_subnet: false`); target_subnet is dropped for it.
+    const wan = await call('POST', '/api/v2/firewall/nat/outbound/mapping', { json: { ...base, target: 'wan:ip' } });
+    expect(wan.body.data).toMatchObject({ target: 'wan:ip', target_subnet: null });
+    expect(
+      refused(await call('POST', '/api/v2/firewall/nat/outbound/mapping', { json: { ...base, target: '203.0.113.0/24' } })),
+    ).toEqual([400, 'SPECIAL_NETWORK_FIELD_INVALID']);
   });
 
   it('the outbound mode reads and changes; a mode outside the four choices is refused', async () => {
