@@ -86,6 +86,9 @@ describe('firewall rules (target = tracker, docs/reference/pfsense-live-writes.m
     const changed = rule({ action: 'reject', protocol: 'any', dest_port: null, log_enabled: true, description: '' });
     const updated = await w.write({ kind: 'firewall_rule', op: 'update', target, body: changed });
     expect(updated).toEqual({ target, pending: ['filter'] });
+    // The PATCH carries the tracker: a shifted id is refused rather than written to another rule (§2).
+    const patch = emu.requests().find((r) => r.method === 'PATCH');
+    expect(patch?.body).toMatchObject({ tracker: Number(target), type: 'reject', protocol: null, destination_port: null });
     expect(await w.read('firewall_rule', target)).toEqual(changed);
     await w.write({ kind: 'firewall_rule', op: 'toggle', target, body: { is_enabled: false } });
     expect(await w.read('firewall_rule', target)).toEqual({ ...changed, is_enabled: false });
@@ -176,6 +179,61 @@ describe('firewall rules (target = tracker, docs/reference/pfsense-live-writes.m
     );
     expect((err as { responseId?: string }).responseId).toBe('FIELD_VALUE_CHANGED_WHEN_NOT_EDITABLE');
     expect(emu.state().rules[0]?.descr).toBe('Default allow LAN to any rule');
+  });
+});
+
+describe('keys shared on the device', () => {
+  it('refuses to guess between two rules with one tracker (made outside the writer in one second)', async () => {
+    const w = open();
+    const raw = { type: 'pass', interface: ['lan'], ipprotocol: 'inet', source: 'any', destination: 'any' };
+    const trackers: string[] = [];
+    // Two POSTs within one second share `time()`; a second boundary in between just takes one more.
+    while (new Set(trackers).size === trackers.length && trackers.length < 6) {
+      const created = (await adapter.request('PFS500', 'create a rule', 'POST', '/api/v2/firewall/rule', { body: raw })) as { tracker: number };
+      trackers.push(String(created.tracker));
+    }
+    const shared = trackers.find((t, i) => trackers.indexOf(t) !== i) ?? '';
+    const err = await failure(() => w.read('firewall_rule', shared));
+    expect([err.code, (err as { field?: string }).field]).toEqual(['PFS500', 'target']);
+    expect(err.message).toContain('share the key');
+    const del = await failure(() => w.write({ kind: 'firewall_rule', op: 'delete', target: shared, body: {} }));
+    expect(del.code).toBe('PFS500');
+    expect(emu.state().rules).toHaveLength(1 + trackers.length);
+  });
+
+  it('guards a port forward PATCH with created_time', async () => {
+    const w = open();
+    const target = await writeAndApply(w, {
+      kind: 'port_forward',
+      op: 'create',
+      target: null,
+      body: {
+        interface: 'wan',
+        protocol: 'tcp',
+        source_address: 'any',
+        dest_address: 'wan:ip',
+        dest_port: '2222',
+        target_address: '192.168.1.22',
+        target_port: '22',
+        description: 'ssh',
+        is_enabled: true,
+      },
+    });
+    const err = await failure(() =>
+      adapter.request('PFS500', 'update a port forward', 'PATCH', '/api/v2/firewall/nat/port_forward', {
+        body: { id: 0, created_time: Number(target) - 1, descr: 'hijacked' },
+      }),
+    );
+    expect((err as { responseId?: string }).responseId).toBe('FIELD_VALUE_CHANGED_WHEN_NOT_EDITABLE');
+    expect(emu.state().nat.portForwards[0]?.descr).toBe('ssh');
+  });
+
+  it('names `interface` when several are given for a rule that is not floating', async () => {
+    const w = open();
+    const err = await failure(() =>
+      w.write({ kind: 'firewall_rule', op: 'create', target: null, body: rule({ interface: 'lan,wan' }) }),
+    );
+    expect([err.code, (err as { field?: string }).field]).toEqual(['PFS500', 'interface']);
   });
 });
 
@@ -449,7 +507,7 @@ describe('services and power', () => {
 });
 
 describe('faults', () => {
-  it('a hanging write ends in PFS004 within the timeouts, nothing half-done is reported as written', async () => {
+  it('a hanging write ends in PFS004 within the timeouts', async () => {
     const w = open();
     emu.injectFault({ kind: 'hang', path: '/api/v2/firewall/rule', method: 'POST' });
     const started = Date.now();

@@ -172,6 +172,7 @@ const ruleSpec: KindSpec = {
     is_enabled: 'disabled',
     log_enabled: 'log',
   },
+  errorFields: { FIREWALL_RULE_MULTIPLE_INTERFACE_WITHOUT_FLOATING: 'interface' },
   toDevice(raw) {
     const b = new Body('firewall_rule', raw);
     const action = b.oneOf('action', ['allow', 'deny', 'reject'] as const);
