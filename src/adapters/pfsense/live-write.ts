@@ -47,8 +47,8 @@ class Body {
   string(field: string, o: { empty?: boolean } = {}): string {
     const v = this.body[field];
     if (typeof v !== 'string') throw fieldError(this.kind, field, 'must be a string');
+    // No trimming: a description read from the device must write back unchanged (§1).
     if (o.empty !== true && v.trim() === '') throw fieldError(this.kind, field, 'must not be empty');
-    if (v !== v.trim()) throw fieldError(this.kind, field, 'must not start or end with whitespace');
     return v;
   }
 
@@ -119,7 +119,9 @@ const FROM_RULE_TYPE: Record<string, string> = { pass: 'allow', block: 'deny', r
 function ports(kind: LiveWriteKind, protocol: string, values: Record<string, string | null>): void {
   if (PORT_PROTOCOLS.includes(protocol)) return;
   for (const [field, value] of Object.entries(values)) {
-    if (value !== null) throw fieldError(kind, field, `must be null unless protocol is ${PORT_PROTOCOLS.join(', ')}`);
+    if (value !== null) {
+      throw fieldError(kind, field, `must be null unless protocol is ${PORT_PROTOCOLS.join(', ')}`);
+    }
   }
 }
 
@@ -142,7 +144,7 @@ interface KindSpec {
   fromDevice(row: Row): LiveObject;
   /** The stable key of a row (the write's `target`), or null when the row has none. */
   key(row: Row): string | null;
-  /** Fields sent with every PATCH that pfRest refuses to change: a shifted id fails instead of hitting another object. */
+  /** Non-editable fields sent with every PATCH: a shifted id is refused instead of hitting another object. */
   guard(row: Row): Row;
   /** A plural-read query narrowing the rows to `target` (pfRest compares loosely: the match is exact here). */
   query(target: string): URLSearchParams | null;
@@ -212,7 +214,7 @@ const ruleSpec: KindSpec = {
     is_enabled: !bool(row.disabled),
     log_enabled: bool(row.log),
   }),
-  key: (row) => (typeof row.tracker === 'number' || (typeof row.tracker === 'string' && row.tracker !== '') ? String(row.tracker) : null),
+  key: (row) => (typeof row.tracker === 'number' ? String(row.tracker) : strOrNull(row.tracker)),
   guard: (row) => ({ tracker: row.tracker }),
   query: (target) => (/^\d+$/.test(target) ? new URLSearchParams({ tracker: target }) : null),
   stampedKey: 'tracker',
@@ -267,7 +269,10 @@ const aliasSpec: KindSpec = {
   guard: (row) => ({ name: row.name }),
   query: (target) => new URLSearchParams({ name: target }),
   checkUpdate(target, device) {
-    if (device.name !== target) throw fieldError('alias', 'name', `cannot change (\`${target}\`): pfSense alias names are immutable, create the new alias and delete the old one`);
+    if (device.name !== target) {
+      const why = `cannot change (\`${target}\`): alias names are immutable, create the new alias, delete the old`;
+      throw fieldError('alias', 'name', why);
+    }
   },
 };
 
@@ -367,7 +372,8 @@ const sourceNatSpec: KindSpec = {
     if (bits !== undefined) {
       const n = Number(bits);
       if (host === null || !/^\d+$/.test(bits) || n < 1 || n > host) {
-        throw fieldError('source_nat', 'target_address', 'must be an address, address/prefix, alias or interface address');
+        const why = 'must be an address, address/prefix, alias or interface address';
+        throw fieldError('source_nat', 'target_address', why);
       }
       return { ...fields, nonat: false, target: address, target_subnet: n };
     }
@@ -412,14 +418,24 @@ const staticRouteSpec: KindSpec = {
       let canonical: string | null = null;
       try {
         const [address, bits] = ipaddr.parseCIDR(network);
-        const base = address.kind() === 'ipv4' ? ipaddr.IPv4.networkAddressFromCIDR(network) : ipaddr.IPv6.networkAddressFromCIDR(network);
+        const base =
+          address.kind() === 'ipv4'
+            ? ipaddr.IPv4.networkAddressFromCIDR(network)
+            : ipaddr.IPv6.networkAddressFromCIDR(network);
         canonical = `${base.toString()}/${bits}`;
       } catch {
         throw fieldError('static_route', 'network', 'must be a CIDR or an alias');
       }
-      if (canonical !== network) throw fieldError('static_route', 'network', `must be the network address \`${canonical}\``);
+      if (canonical !== network) {
+        throw fieldError('static_route', 'network', `must be the network address \`${canonical}\``);
+      }
     }
-    return { network, gateway: b.string('gateway'), descr: b.string('description', { empty: true }), ...enabled(b) };
+    return {
+      network,
+      gateway: b.string('gateway'),
+      descr: b.string('description', { empty: true }),
+      ...enabled(b),
+    };
   },
   fromDevice: (row) => ({
     network: str(row.network),
@@ -434,7 +450,8 @@ const staticRouteSpec: KindSpec = {
 };
 
 /** `host.domain`, or the domain alone for an override of the bare domain (§2). */
-const fqdn = (host: unknown, domain: unknown): string => (str(host) === '' ? str(domain) : `${str(host)}.${str(domain)}`);
+const fqdn = (host: unknown, domain: unknown): string =>
+  str(host) === '' ? str(domain) : `${str(host)}.${str(domain)}`;
 
 const dnsOverrideSpec: KindSpec = {
   noun: 'DNS host override',
@@ -446,9 +463,19 @@ const dnsOverrideSpec: KindSpec = {
     const b = new Body('dns_override', raw);
     const ip = b.strings('ip');
     if (ip.length === 0) throw fieldError('dns_override', 'ip', 'must list at least one address');
-    return { host: b.string('host', { empty: true }), domain: b.string('domain'), ip, descr: b.string('description', { empty: true }) };
+    return {
+      host: b.string('host', { empty: true }),
+      domain: b.string('domain'),
+      ip,
+      descr: b.string('description', { empty: true }),
+    };
   },
-  fromDevice: (row) => ({ host: str(row.host), domain: str(row.domain), ip: strList(row.ip), description: str(row.descr) }),
+  fromDevice: (row) => ({
+    host: str(row.host),
+    domain: str(row.domain),
+    ip: strList(row.ip),
+    description: str(row.descr),
+  }),
   key: (row) => (str(row.domain) === '' ? null : fqdn(row.host, row.domain)),
   // Overrides are re-sorted by host on every write (contract §7.9): host and domain pin the one meant.
   guard: () => ({}),
@@ -468,7 +495,9 @@ const dhcpMappingSpec: KindSpec = {
   toDevice(raw) {
     const b = new Body('dhcp_static_mapping', raw);
     const mac = b.string('mac');
-    if (!MAC.test(mac)) throw fieldError('dhcp_static_mapping', 'mac', 'must be a MAC address (aa:bb:cc:dd:ee:ff)');
+    if (!MAC.test(mac)) {
+      throw fieldError('dhcp_static_mapping', 'mac', 'must be a MAC address (aa:bb:cc:dd:ee:ff)');
+    }
     const hostname = b.string('hostname', { empty: true });
     return {
       parent_id: b.string('interface'),
@@ -485,7 +514,8 @@ const dhcpMappingSpec: KindSpec = {
     hostname: str(row.hostname),
     description: str(row.descr),
   }),
-  key: (row) => (str(row.parent_id) === '' || str(row.mac) === '' ? null : `${str(row.parent_id)}/${str(row.mac)}`),
+  key: (row) =>
+    str(row.parent_id) === '' || str(row.mac) === '' ? null : `${str(row.parent_id)}/${str(row.mac)}`,
   // `mac` is unique per server: sending it back refuses nothing, but the lookup right before pins the row.
   guard: () => ({}),
   query: (target) => {
@@ -493,7 +523,10 @@ const dhcpMappingSpec: KindSpec = {
     return new URLSearchParams({ parent_id: parent, mac });
   },
   checkUpdate(target, device) {
-    if (target.split('/')[0] !== device.parent_id) throw fieldError('dhcp_static_mapping', 'interface', 'cannot change: a mapping belongs to its interface\'s DHCP server; create it there and delete this one');
+    if (target.split('/')[0] !== device.parent_id) {
+      const why = "cannot change: a mapping belongs to its interface's DHCP server (create there, delete here)";
+      throw fieldError('dhcp_static_mapping', 'interface', why);
+    }
   },
 };
 
@@ -534,7 +567,8 @@ export class PfSenseLiveWriter implements LiveWriter {
 
   private spec(kind: LiveWriteKind): KindSpec {
     if (kind === 'service' || kind === 'power') {
-      throw new PfSenseError('PFS500', `\`${kind}\` has no stored object to read or write as a body.`, { field: 'kind' });
+      const detail = `\`${kind}\` has no stored object to read or write as a body.`;
+      throw new PfSenseError('PFS500', detail, { field: 'kind' });
     }
     return SPECS[kind];
   }
@@ -543,7 +577,8 @@ export class PfSenseLiveWriter implements LiveWriter {
     const what = `list ${spec.noun}s`;
     const data = await this.api.request('PFS300', what, 'GET', spec.many, query ? { query } : {});
     if (!Array.isArray(data) || !data.every(isRow)) {
-      throw new PfSenseError('PFS400', `Unexpected data from ${spec.many} while trying to ${what}: not a list of objects.`);
+      const detail = `Unexpected data from ${spec.many} while trying to ${what}: not a list of objects.`;
+      throw new PfSenseError('PFS400', detail);
     }
     return data;
   }
@@ -554,7 +589,8 @@ export class PfSenseLiveWriter implements LiveWriter {
     if (matches.length > 1) {
       throw new PfSenseError(
         'PFS500',
-        `${matches.length} ${spec.noun}s share the key \`${target}\` (docs/reference/pfsense-live-writes.md §2); change one of them on the gateway first.`,
+        `${matches.length} ${spec.noun}s share the key \`${target}\` (docs/reference/pfsense-live-writes.md §2); ` +
+          'change one of them on the gateway first.',
         { field: 'target' },
       );
     }
@@ -563,19 +599,29 @@ export class PfSenseLiveWriter implements LiveWriter {
 
   private async mustFind(spec: KindSpec, target: string): Promise<Row> {
     const row = await this.find(spec, target);
-    if (row === null) throw new PfSenseError('PFS500', `No ${spec.noun} \`${target}\` on the gateway.`, { field: 'target', httpStatus: 404 });
+    if (row === null) {
+      const detail = `No ${spec.noun} \`${target}\` on the gateway.`;
+      throw new PfSenseError('PFS500', detail, { field: 'target', httpStatus: 404 });
+    }
     return row;
   }
 
   /** One write call; a pfRest validation error names the neutral field as well as pfRest's. */
-  private async send(spec: KindSpec, what: string, method: 'POST' | 'PATCH' | 'DELETE', params: { query?: URLSearchParams; body?: unknown }): Promise<Row> {
+  private async send(
+    spec: KindSpec,
+    what: string,
+    method: 'POST' | 'PATCH' | 'DELETE',
+    params: { query?: URLSearchParams; body?: unknown },
+  ): Promise<Row> {
     let data: unknown;
     try {
       data = await this.api.request('PFS500', what, method, spec.one, params);
     } catch (err) {
       throw this.named(spec, err);
     }
-    if (!isRow(data)) throw new PfSenseError('PFS400', `Unexpected data from ${spec.one} while trying to ${what}: not an object.`);
+    if (!isRow(data)) {
+      throw new PfSenseError('PFS400', `Unexpected data from ${spec.one} while trying to ${what}: not an object.`);
+    }
     return data;
   }
 
@@ -606,7 +652,9 @@ export class PfSenseLiveWriter implements LiveWriter {
   async read(kind: LiveWriteKind, target: string): Promise<LiveObject | null> {
     if (kind === 'service') {
       const service = await this.service(target);
-      return service === null ? null : { name: str(service.name), action: bool(service.status) ? 'start' : 'stop' };
+      if (service === null) return null;
+      // Running reads back as `start` (so does a `restart`), stopped as `stop` (§1.8).
+      return { name: str(service.name), action: bool(service.status) ? 'start' : 'stop' };
     }
     // A power operation leaves nothing to read back: the box goes away (§1.9).
     if (kind === 'power') return null;
@@ -648,7 +696,8 @@ export class PfSenseLiveWriter implements LiveWriter {
         if (spec.key(removed) !== change.target) {
           throw new PfSenseError(
             'PFS500',
-            `Deleting ${spec.noun} \`${change.target}\` removed \`${String(spec.key(removed))}\`: the list changed between the lookup and the delete; restore it on the gateway.`,
+            `Deleting ${spec.noun} \`${change.target}\` removed \`${String(spec.key(removed))}\`: the list ` +
+              'changed between the lookup and the delete; restore it on the gateway.',
           );
         }
         return { target: change.target, pending: this.staged(spec) };
@@ -661,7 +710,8 @@ export class PfSenseLiveWriter implements LiveWriter {
     const what = 'list services';
     const data = await this.api.request('PFS300', what, 'GET', '/api/v2/status/services');
     if (!Array.isArray(data) || !data.every(isRow)) {
-      throw new PfSenseError('PFS400', `Unexpected data from /api/v2/status/services while trying to ${what}: not a list of objects.`);
+      const detail = `Unexpected data from /api/v2/status/services while trying to ${what}: not a list.`;
+      throw new PfSenseError('PFS400', detail);
     }
     return data.find((row) => row.name === name) ?? null;
   }
@@ -672,7 +722,10 @@ export class PfSenseLiveWriter implements LiveWriter {
     const action = b.oneOf('action', ['start', 'stop', 'restart'] as const);
     if (name !== target) throw fieldError('service', 'name', `must be the target \`${target}\``);
     const row = await this.service(name);
-    if (row === null) throw new PfSenseError('PFS500', `No service \`${name}\` on the gateway.`, { field: 'target', httpStatus: 404 });
+    if (row === null) {
+      const detail = `No service \`${name}\` on the gateway.`;
+      throw new PfSenseError('PFS500', detail, { field: 'target', httpStatus: 404 });
+    }
     // `name` goes with the position id: pfRest refuses a name that is not the service's at that id.
     await this.api.request('PFS500', `${action} service \`${name}\``, 'POST', '/api/v2/status/service', {
       body: { id: row.id, name, action },
@@ -702,9 +755,11 @@ export class PfSenseLiveWriter implements LiveWriter {
       if (spec.stampedKey === undefined) return key;
       const twins = (await this.rows(spec, spec.query(key))).filter((row) => spec.key(row) === key);
       if (twins.length <= 1) return key;
-      await this.send(spec, `withdraw the ${spec.noun} whose key \`${key}\` collided`, 'DELETE', { query: this.address(created) });
+      const withdraw = `withdraw the ${spec.noun} whose key \`${key}\` collided`;
+      await this.send(spec, withdraw, 'DELETE', { query: this.address(created) });
       if (attempt >= 2) {
-        throw new PfSenseError('PFS500', `Every new ${spec.noun} got a \`${spec.stampedKey}\` another one already has (\`${key}\`).`, { field: spec.stampedKey });
+        const detail = `Every new ${spec.noun} got a \`${spec.stampedKey}\` another one already has (\`${key}\`).`;
+        throw new PfSenseError('PFS500', detail, { field: spec.stampedKey });
       }
       await sleep(this.collisionWaitMs);
     }
@@ -728,7 +783,8 @@ export class PfSenseLiveWriter implements LiveWriter {
     const what = 'read the pending changes';
     const data = await this.api.request('PFS200', what, 'GET', path);
     if (!isRow(data) || typeof data.applied !== 'boolean') {
-      throw new PfSenseError('PFS400', `Unexpected data from ${path} while trying to ${what}: no \`applied\` boolean.`);
+      const detail = `Unexpected data from ${path} while trying to ${what}: no \`applied\` boolean.`;
+      throw new PfSenseError('PFS400', detail);
     }
     return data.applied;
   }
