@@ -107,9 +107,20 @@ export type LiveObjectKind = keyof LiveBodies;
 /** Kinds whose body has `is_enabled`: they take `toggle`. */
 export type LiveToggleKind = 'firewall_rule' | 'port_forward' | 'source_nat' | 'static_route';
 
+/**
+ * Where a created rule goes: `before` is the target of the rule it is placed in front of (rule order is evaluation
+ * order); absent or null appends it after every rule. To restore a deleted rule's place, pass the target of the
+ * rule that followed it (the live rule list gives the order).
+ */
+interface RulePlacement {
+  before?: string | null;
+}
+
 type StoredWrite = {
   [K in LiveObjectKind]:
-    | { kind: K; op: 'create'; target: null; body: LiveBodies[K] }
+    | ({ kind: K; op: 'create'; target: null; body: LiveBodies[K] } & (K extends 'firewall_rule'
+        ? RulePlacement
+        : unknown))
     | { kind: K; op: 'update'; target: string; body: LiveBodies[K] }
     | { kind: K; op: 'delete'; target: string; body: Record<string, never> };
 }[LiveObjectKind];

@@ -133,6 +133,33 @@ describe('firewall rules (target = tracker, docs/reference/pfsense-live-writes.m
     expect(emu.state().rules.map((r) => r.descr)).toEqual(['Default allow LAN to any rule', 'second, moved up']);
   });
 
+  it('places a created rule before another one, so a deleted rule is restored in its place', async () => {
+    const w = open();
+    const defaultRule = String(emu.state().rules[0]?.tracker);
+    const block = rule({ action: 'deny', description: 'block first' });
+    const first = await writeAndApply(w, { kind: 'firewall_rule', op: 'create', target: null, body: block, before: defaultRule });
+    const last = await writeAndApply(w, { kind: 'firewall_rule', op: 'create', target: null, body: rule({ description: 'last' }) });
+    const order = () => emu.state().rules.map((r) => r.descr);
+    expect(order()).toEqual(['block first', 'Default allow LAN to any rule', 'last']);
+    // Roll the delete of the first rule back: the before-image goes in front of the rule that followed it.
+    const before = await w.read('firewall_rule', first);
+    await w.write({ kind: 'firewall_rule', op: 'delete', target: first, body: {} });
+    const restored = await writeAndApply(w, {
+      kind: 'firewall_rule',
+      op: 'create',
+      target: null,
+      body: before as unknown as LiveRuleBody,
+      before: defaultRule,
+    });
+    expect(order()).toEqual(['block first', 'Default allow LAN to any rule', 'last']);
+    expect(await w.read('firewall_rule', restored)).toEqual(block);
+    const err = await failure(() =>
+      w.write({ kind: 'firewall_rule', op: 'create', target: null, body: rule(), before: '12345' }),
+    );
+    expect([err.code, (err as { field?: string }).field]).toEqual(['PFS500', 'before']);
+    expect(last).not.toBe(restored);
+  });
+
   it('names the field of a body pfSense cannot take, before sending anything', async () => {
     const w = open();
     const cases: Array<[Partial<Record<keyof LiveRuleBody, unknown>>, string]> = [

@@ -672,8 +672,13 @@ export class PfSenseLiveWriter implements LiveWriter {
     }
     const spec = this.spec(change.kind);
     switch (change.op) {
-      case 'create':
-        return { target: await this.create(spec, spec.toDevice(change.body)), pending: this.staged(spec) };
+      case 'create': {
+        const fields = spec.toDevice(change.body);
+        const before = 'before' in change ? change.before : null;
+        // pfRest appends, then moves the object to `placement` (contract §6.4): the position the rule had to precede.
+        const placement = before === null || before === undefined ? {} : { placement: await this.position(spec, before) };
+        return { target: await this.create(spec, { ...fields, ...placement }), pending: this.staged(spec) };
+      }
       case 'update': {
         const fields = spec.toDevice(change.body);
         const row = await this.mustFind(spec, change.target);
@@ -731,6 +736,13 @@ export class PfSenseLiveWriter implements LiveWriter {
       body: { id: row.id, name, action },
     });
     return { target: name, pending: [] };
+  }
+
+  /** The current position of the rule a new one is placed before (§1.1). */
+  private async position(spec: KindSpec, before: string): Promise<unknown> {
+    const row = await this.find(spec, before);
+    if (row === null) throw fieldError('firewall_rule', 'before', `names no rule on the gateway (\`${before}\`)`);
+    return row.id;
   }
 
   /** `id` (and `parent_id`) of a row, as a DELETE query. */
