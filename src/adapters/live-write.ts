@@ -136,7 +136,11 @@ export type LiveWrite =
 export type LiveObject = Record<string, unknown>;
 
 export interface LiveWriteResult {
-  /** The id of the object written, stable across later writes (a created object's new id). */
+  /**
+   * The id of the object written, stable across writes of other objects (a created object's new id). An update or
+   * toggle may return a different one when the vendor's key is part of what changed (e.g. a route's network):
+   * the read-back uses this one.
+   */
   target: string | null;
   /** Subsystems the write left waiting for an apply (empty when the write is live at once). */
   pending: string[];
