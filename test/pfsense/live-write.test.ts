@@ -14,7 +14,12 @@ import type {
   LiveWrite,
   LiveWriter,
 } from '../../src/adapters/live-write.ts';
-import { type PfSenseAdapter, pfsenseVendor } from '../../src/adapters/pfsense/index.ts';
+import {
+  LIVE_WRITE_PRIVILEGES,
+  type PfSenseAdapter,
+  PfSenseLiveWriter,
+  pfsenseVendor,
+} from '../../src/adapters/pfsense/index.ts';
 import { type PfRestEmulator, startPfRestEmulator } from '../../src/emulators/pfrest/index.ts';
 import { adapterFor, failure } from './helpers.ts';
 
@@ -530,6 +535,29 @@ describe('services and power', () => {
     const w = open();
     await w.write({ kind: 'power', op: 'halt', target: null, body: {} });
     expect(emu.state().live.power).toBe('halted');
+  });
+});
+
+describe('privileges (docs/reference/pfsense-live-writes.md §6)', () => {
+  it('a key holding exactly the documented privileges runs a whole rule cycle', async () => {
+    open();
+    await adapter.close();
+    adapter = adapterFor(emu, { apiKey: emu.addKey([...LIVE_WRITE_PRIVILEGES.firewall_rule, ...LIVE_WRITE_PRIVILEGES.apply]) });
+    const least = new PfSenseLiveWriter(adapter);
+    const target = await writeAndApply(least, { kind: 'firewall_rule', op: 'create', target: null, body: rule() });
+    await least.write({ kind: 'firewall_rule', op: 'toggle', target, body: { is_enabled: false } });
+    await writeAndApply(least, { kind: 'firewall_rule', op: 'delete', target, body: {} });
+    expect(await least.read('firewall_rule', target)).toBeNull();
+  });
+
+  it('without one of them the write fails with PFS002 naming it', async () => {
+    open();
+    await adapter.close();
+    const missing = 'api-v2-routing-apply-get';
+    const held = [...LIVE_WRITE_PRIVILEGES.firewall_rule, ...LIVE_WRITE_PRIVILEGES.apply].filter((p) => p !== missing);
+    adapter = adapterFor(emu, { apiKey: emu.addKey(held) });
+    const err = await failure(() => new PfSenseLiveWriter(adapter).pendingSubsystems());
+    expect([err.code, err.privilege]).toEqual(['PFS002', missing]);
   });
 });
 
