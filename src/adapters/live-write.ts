@@ -151,12 +151,19 @@ export interface LiveWriteResult {
  * to `DeviceError`s by the caller like live reads.
  */
 export interface LiveWriter {
-  /** The object a write would touch, in its neutral body shape: the before-image, and the read-back. */
+  /**
+   * The object a write would touch, in its neutral body shape: the before-image, and the read-back. A `service`
+   * reads as `{name, action}` with `start` while it runs and `stop` while it does not (a restart reads back as
+   * `start`); `power` has nothing to read (null).
+   */
   read(kind: LiveWriteKind, target: string): Promise<LiveObject | null>;
   /** Stages one write on the device. */
   write(change: LiveWrite): Promise<LiveWriteResult>;
   /** Makes every staged write live at once (one filter reload for a batch). */
   apply(): Promise<void>;
-  /** Subsystems the device still reports as waiting for an apply (empty after a complete apply). */
+  /**
+   * Subsystems still waiting for an apply (empty after a complete apply): what the device reports, plus writes
+   * this writer staged that the device does not flag — so stage and apply a batch through one writer.
+   */
   pendingSubsystems(): Promise<string[]>;
 }
