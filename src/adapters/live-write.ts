@@ -6,6 +6,13 @@
  * before-image, writes, applies, then reads back to verify — nothing here decides whether a write may happen.
  */
 
+/**
+ * What the device stores for an object beyond its neutral fields (a floating rule's options, a mapping's lease
+ * times…), opaque to callers: a read includes it only when it differs from what a create without it would store,
+ * and writing it back as read restores the object exactly (the before-image round trip).
+ */
+export type LiveVendorData = Record<string, unknown>;
+
 /** The device objects a live write can touch. */
 export type LiveWriteKind =
   | 'firewall_rule'
@@ -33,6 +40,7 @@ export interface LiveRuleBody {
   description: string;
   is_enabled: boolean;
   log_enabled: boolean;
+  vendor_data?: LiveVendorData;
 }
 
 export interface LivePortForwardBody {
@@ -45,6 +53,7 @@ export interface LivePortForwardBody {
   target_port: string;
   description: string;
   is_enabled: boolean;
+  vendor_data?: LiveVendorData;
 }
 
 export interface LiveSourceNatBody {
@@ -56,6 +65,7 @@ export interface LiveSourceNatBody {
   target_address: string;
   description: string;
   is_enabled: boolean;
+  vendor_data?: LiveVendorData;
 }
 
 export interface LiveAliasBody {
@@ -77,6 +87,7 @@ export interface LiveDnsOverrideBody {
   domain: string;
   ip: string[];
   description: string;
+  vendor_data?: LiveVendorData;
 }
 
 export interface LiveDhcpStaticMappingBody {
@@ -85,6 +96,7 @@ export interface LiveDhcpStaticMappingBody {
   ip: string;
   hostname: string;
   description: string;
+  vendor_data?: LiveVendorData;
 }
 
 export interface LiveServiceBody {

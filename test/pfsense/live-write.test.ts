@@ -538,6 +538,112 @@ describe('services and power', () => {
   });
 });
 
+describe('vendor_data: what pfSense keeps beyond the neutral body (docs/reference/pfsense-live-writes.md §1)', () => {
+  /** Creates a row the way another pfRest client would (not through the writer). */
+  async function made(path: string, body: Record<string, unknown>): Promise<void> {
+    await adapter.request('PFS500', 'create it', 'POST', path, { body });
+  }
+
+  it.each([
+    [
+      'a floating rule',
+      'firewall_rule' as const,
+      '/api/v2/firewall/rule',
+      {
+        type: 'block',
+        interface: ['lan', 'wan'],
+        ipprotocol: 'inet',
+        protocol: 'tcp',
+        source: 'any',
+        destination: 'any',
+        destination_port: '25',
+        floating: true,
+        quick: true,
+        direction: 'out',
+        statetype: 'sloppy state',
+        tag: 'smtp',
+      },
+      { floating: true, quick: true, direction: 'out', statetype: 'sloppy state', tag: 'smtp' },
+    ],
+    [
+      'a port forward without a redirect',
+      'port_forward' as const,
+      '/api/v2/firewall/nat/port_forward',
+      {
+        interface: 'wan',
+        protocol: 'tcp',
+        source: 'any',
+        source_port: '1024:65535',
+        destination: 'wan:ip',
+        destination_port: '25',
+        target: '192.168.1.25',
+        local_port: '25',
+        nordr: true,
+      },
+      { source_port: '1024:65535', nordr: true },
+    ],
+    [
+      'a DHCP mapping with its own lease times',
+      'dhcp_static_mapping' as const,
+      '/api/v2/services/dhcp_server/static_mapping',
+      {
+        parent_id: 'lan',
+        mac: '00:11:22:33:44:77',
+        ipaddr: '192.168.1.77',
+        defaultleasetime: 600,
+        maxleasetime: 1200,
+        dnsserver: ['192.168.1.1'],
+      },
+      { defaultleasetime: 600, maxleasetime: 1200, dnsserver: ['192.168.1.1'] },
+    ],
+  ])('%s reads with its extras and is restored exactly from that before-image', async (_name, kind, path, row, extras) => {
+    const w = open();
+    await made(path, row);
+    const target =
+      kind === 'firewall_rule'
+        ? String(emu.state().rules[1]?.tracker)
+        : kind === 'port_forward'
+          ? String(emu.state().nat.portForwards[0]?.created_time)
+          : 'lan/00:11:22:33:44:77';
+    const before = await w.read(kind, target);
+    expect(before?.vendor_data).toEqual(extras);
+    await writeAndApply(w, { kind, op: 'delete', target, body: {} });
+    const restored = await writeAndApply(w, change({ kind } as AnyCase, 'create', null, before));
+    expect(await w.read(kind, restored)).toEqual(before);
+  });
+
+  it('an update with the neutral body alone keeps the extras (PATCH merges)', async () => {
+    const w = open();
+    await made('/api/v2/firewall/rule', {
+      type: 'pass',
+      interface: ['lan'],
+      ipprotocol: 'inet',
+      source: 'any',
+      destination: 'any',
+      floating: true,
+      direction: 'in',
+    });
+    const target = String(emu.state().rules[1]?.tracker);
+    await w.write({ kind: 'firewall_rule', op: 'update', target, body: rule({ description: 'now with a port' }) });
+    expect(await w.read('firewall_rule', target)).toEqual({
+      ...rule({ description: 'now with a port' }),
+      vendor_data: { floating: true, direction: 'in' },
+    });
+  });
+
+  it('refuses a vendor_data field that is neutral or unknown, naming it', async () => {
+    const w = open();
+    for (const name of ['descr', 'bogus']) {
+      const body = { ...rule(), vendor_data: { [name]: 'x' } };
+      const err = await failure(() => w.write({ kind: 'firewall_rule', op: 'create', target: null, body }));
+      expect([err.code, (err as { field?: string }).field]).toEqual(['PFS500', `vendor_data.${name}`]);
+    }
+    const bad = { ...rule(), vendor_data: { statetype: 'no state' } };
+    const refused = await failure(() => w.write({ kind: 'firewall_rule', op: 'create', target: null, body: bad }));
+    expect((refused as { field?: string }).field).toBe('vendor_data.statetype');
+  });
+});
+
 describe('privileges (docs/reference/pfsense-live-writes.md §6)', () => {
   it('a key holding exactly the documented privileges runs a whole rule cycle', async () => {
     open();

@@ -150,6 +150,11 @@ interface KindSpec {
   query(target: string): URLSearchParams | null;
   /** The `parent_id` of a created object (DHCP mappings live under their interface's server). */
   parent?(device: Row): string;
+  /**
+   * pfRest fields outside the neutral body → the values a create without them stores: a read carries the others
+   * as `vendor_data`, and a write takes them back (§1).
+   */
+  extras?: Record<string, readonly unknown[]>;
   /** A key pfRest stamps in whole seconds: two creates in one second collide and the second is redone. */
   stampedKey?: string;
   /** Extra checks of an update against the row it replaces (e.g. an alias name cannot change). */
@@ -175,6 +180,24 @@ const ruleSpec: KindSpec = {
     log_enabled: 'log',
   },
   errorFields: { FIREWALL_RULE_MULTIPLE_INTERFACE_WITHOUT_FLOATING: 'interface' },
+  extras: {
+    floating: [false, null],
+    quick: [false, null],
+    direction: ['any', null],
+    statetype: ['keep state', null],
+    icmptype: [['any'], null],
+    tcp_flags_any: [false, null],
+    tcp_flags_out_of: [null],
+    tcp_flags_set: [null],
+    gateway: [null, ''],
+    sched: [null, ''],
+    tag: ['', null],
+    dscp: ['', null],
+    dnpipe: [null, ''],
+    pdnpipe: [null, ''],
+    defaultqueue: [null, ''],
+    ackqueue: [null, ''],
+  },
   toDevice(raw) {
     const b = new Body('firewall_rule', raw);
     const action = b.oneOf('action', ['allow', 'deny', 'reject'] as const);
@@ -322,6 +345,13 @@ const portForwardSpec: KindSpec = {
     description: str(row.descr),
     is_enabled: !bool(row.disabled),
   }),
+  extras: {
+    ipprotocol: ['inet', null],
+    source_port: [null],
+    nordr: [false, null],
+    nosync: [false, null],
+    natreflection: [null],
+  },
   key: (row) => (typeof row.created_time === 'number' ? String(row.created_time) : null),
   guard: (row) => ({ created_time: row.created_time }),
   query: (target) => (/^\d+$/.test(target) ? new URLSearchParams({ created_time: target }) : null),
@@ -396,6 +426,15 @@ const sourceNatSpec: KindSpec = {
       description: str(row.descr),
       is_enabled: !bool(row.disabled),
     };
+  },
+  extras: {
+    source_port: [null],
+    destination_port: [null],
+    nat_port: ['', null],
+    static_nat_port: [false, null],
+    poolopts: [null],
+    source_hash_key: ['', null],
+    nosync: [false, null],
   },
   key: contentKey,
   // No field of an outbound mapping is immutable: nothing to guard a PATCH with (§2).
@@ -476,6 +515,7 @@ const dnsOverrideSpec: KindSpec = {
     ip: strList(row.ip),
     description: str(row.descr),
   }),
+  extras: { aliases: [[], null] },
   key: (row) => (str(row.domain) === '' ? null : fqdn(row.host, row.domain)),
   // Overrides are re-sorted by host on every write (contract §7.9): host and domain pin the one meant.
   guard: () => ({}),
@@ -514,6 +554,18 @@ const dhcpMappingSpec: KindSpec = {
     hostname: str(row.hostname),
     description: str(row.descr),
   }),
+  extras: {
+    cid: [null, ''],
+    domain: ['', null],
+    domainsearchlist: [[], null],
+    defaultleasetime: [7200, null],
+    maxleasetime: [86400, null],
+    gateway: ['', null],
+    dnsserver: [[], null],
+    winsserver: [[], null],
+    ntpserver: [[], null],
+    arp_table_static_entry: [false, null],
+  },
   key: (row) =>
     str(row.parent_id) === '' || str(row.mac) === '' ? null : `${str(row.parent_id)}/${str(row.mac)}`,
   // `mac` is unique per server: sending it back refuses nothing, but the lookup right before pins the row.
@@ -571,6 +623,29 @@ export class PfSenseLiveWriter implements LiveWriter {
       throw new PfSenseError('PFS500', detail, { field: 'kind' });
     }
     return SPECS[kind];
+  }
+
+  /** The pfRest fields of a body: its neutral fields, then its `vendor_data` as read (§1). */
+  private toDevice(kind: LiveWriteKind, spec: KindSpec, body: unknown): Row {
+    const fields = spec.toDevice(body);
+    const extra = (body as Row).vendor_data;
+    if (extra === undefined) return fields;
+    if (!isRow(extra)) throw fieldError(kind, 'vendor_data', 'must be an object');
+    for (const name of Object.keys(extra)) {
+      if (spec.extras?.[name] === undefined) {
+        throw fieldError(kind, `vendor_data.${name}`, 'is not a field pfSense keeps beyond the neutral ones');
+      }
+    }
+    return { ...fields, ...extra };
+  }
+
+  /** The neutral body of a row, with `vendor_data` holding the extras that differ from a plain create's. */
+  private fromDevice(spec: KindSpec, row: Row): LiveObject {
+    const body = spec.fromDevice(row);
+    const differs = ([field, defaults]: [string, readonly unknown[]]) =>
+      field in row && !defaults.some((d) => JSON.stringify(d) === JSON.stringify(row[field]));
+    const extra = Object.entries(spec.extras ?? {}).filter(differs);
+    return extra.length === 0 ? body : { ...body, vendor_data: Object.fromEntries(extra.map(([f]) => [f, row[f]])) };
   }
 
   private async rows(spec: KindSpec, query: URLSearchParams | null): Promise<Row[]> {
@@ -631,7 +706,8 @@ export class PfSenseLiveWriter implements LiveWriter {
     const id = err.responseId ?? '';
     const byId = Object.entries(spec.errorFields ?? {}).find(([prefix]) => id.startsWith(prefix))?.[1];
     const device = /Field `([a-z_]+)`/.exec(err.message)?.[1];
-    const field = byId ?? Object.entries(spec.fields).find(([, d]) => d === device)?.[0] ?? device;
+    const extra = device !== undefined && spec.extras?.[device] !== undefined ? `vendor_data.${device}` : undefined;
+    const field = byId ?? Object.entries(spec.fields).find(([, d]) => d === device)?.[0] ?? extra ?? device;
     if (field === undefined) return err;
     const said = err.message
       .slice(`PFS500 ${PFS_CATALOG.PFS500.title}: `.length)
@@ -660,7 +736,7 @@ export class PfSenseLiveWriter implements LiveWriter {
     if (kind === 'power') return null;
     const spec = this.spec(kind);
     const row = await this.find(spec, target);
-    return row === null ? null : spec.fromDevice(row);
+    return row === null ? null : this.fromDevice(spec, row);
   }
 
   async write(change: LiveWrite): Promise<LiveWriteResult> {
@@ -673,14 +749,14 @@ export class PfSenseLiveWriter implements LiveWriter {
     const spec = this.spec(change.kind);
     switch (change.op) {
       case 'create': {
-        const fields = spec.toDevice(change.body);
+        const fields = this.toDevice(change.kind, spec, change.body);
         const before = 'before' in change ? change.before : null;
         // pfRest appends, then moves the object to `placement` (contract §6.4): the position the rule had to precede.
         const placement = before === null || before === undefined ? {} : { placement: await this.position(spec, before) };
         return { target: await this.create(spec, { ...fields, ...placement }), pending: this.staged(spec) };
       }
       case 'update': {
-        const fields = spec.toDevice(change.body);
+        const fields = this.toDevice(change.kind, spec, change.body);
         const row = await this.mustFind(spec, change.target);
         spec.checkUpdate?.(change.target, fields);
         const written = await this.patch(spec, row, fields, `update ${spec.noun} \`${change.target}\``);
