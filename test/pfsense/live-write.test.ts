@@ -686,6 +686,35 @@ describe('faults', () => {
     expect((await failure(() => w.write({ kind: 'alias', op: 'create', target: null, body: { name: 'x1', type: 'host', description: '', entries: [] } }))).code).toBe('PFS500');
   });
 
+  it('a failing routing apply is PFS200 and leaves the route pending', async () => {
+    const w = open();
+    await w.write({
+      kind: 'static_route',
+      op: 'create',
+      target: null,
+      body: { network: '10.20.0.0/16', gateway: 'WAN_DHCP', description: '', is_enabled: true },
+    });
+    emu.injectFault({ kind: 'status', status: 500, path: '/api/v2/routing/apply', method: 'POST' });
+    expect((await failure(() => w.apply())).code).toBe('PFS200');
+    expect(await w.pendingSubsystems()).toEqual(['staticroutes']);
+    await w.apply();
+    expect(await w.pendingSubsystems()).toEqual([]);
+  });
+
+  it('a hanging DHCP update ends in PFS004 within the timeouts', async () => {
+    const w = open();
+    const body = { interface: 'lan', mac: '00:11:22:33:44:55', ip: '192.168.1.50', hostname: '', description: '' };
+    const target = await writeAndApply(w, { kind: 'dhcp_static_mapping', op: 'create', target: null, body });
+    emu.injectFault({ kind: 'hang', path: '/api/v2/services/dhcp_server/static_mapping', method: 'PATCH' });
+    const started = Date.now();
+    const err = await failure(() =>
+      w.write({ kind: 'dhcp_static_mapping', op: 'update', target, body: { ...body, ip: '192.168.1.60' } }),
+    );
+    expect(err.code).toBe('PFS004');
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(await w.read('dhcp_static_mapping', target)).toEqual(body);
+  });
+
   it('an apply that cannot reach the box fails with the transport code', async () => {
     const w = open();
     emu.injectFault({ kind: 'drop', path: '/api/v2/firewall/apply', times: 10 });
