@@ -180,10 +180,10 @@ export function ObjectTable<T extends { id: string | number }>(props: ObjectTabl
   );
 }
 
-/** Form values → an API body: trimmed text, empty nullable text as null, lists from comma-separated text. */
+/** Form values → an API body: trimmed text, empty nullable text as null, empty numbers as null. */
 export function bodyOf(fields: readonly FieldSpec[], values: FormValues): FormValues {
   return Object.fromEntries(
-    fields.map((f) => {
+    fields.map((f): [string, FieldValue] => {
       const v = values[f.name] ?? null;
       if (typeof v === 'string') {
         const text = v.trim();

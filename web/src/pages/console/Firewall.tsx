@@ -4,7 +4,7 @@
  * decides per site. Objects are stored here; deploying them to a device is a separate step.
  */
 import { Badge, Button, Card, Group, SimpleGrid, Text } from '@mantine/core';
-import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useQuery } from '@tanstack/react-query';
 import { api, must } from '../../api/client';
 import type { paths } from '../../api/api';
 import type { FirewallRule, NatRule, VpnTunnel } from '../../api/types';
@@ -16,10 +16,7 @@ import { liveKeys } from '../../lib/live';
 import { nameOf, optionsOf, useGateways } from '../../lib/lookups';
 import { can, useMe } from '../../lib/session';
 
-type ListOf<P extends keyof paths> = paths[P] extends { get: { parameters: { query?: infer Q } } } ? NonNullable<Q> : never;
 type CreateOf<P extends keyof paths> = paths[P] extends { post: { requestBody: { content: { 'application/json': infer B } } } } ? B : never;
-type PatchOf<P extends '/api/v1/firewall/rules/{id}' | '/api/v1/firewall/nat/{id}' | '/api/v1/firewall/vpn/{id}'> =
-  paths[P] extends { patch: { requestBody: { content: { 'application/json': infer B } } } } ? B : never;
 
 const choices = (values: readonly string[]) => values.map((v) => ({ value: v, label: v }));
 const yesNo = [
@@ -47,7 +44,6 @@ const ruleKey = [...liveKeys.firewall, 'rules'];
 export function RulesPage() {
   const me = useMe();
   const gw = useGatewayChoices();
-  const client = useQueryClient();
   const reorder = useAction(
     async ({ row, by }: { row: FirewallRule; by: -1 | 1 }) => {
       // Reorder takes every rule of the gateway, so read them all, in their current order, first.
@@ -59,7 +55,7 @@ export function RulesPage() {
       [ids[at], ids[to]] = [ids[to] as string, ids[at] as string];
       return must(api.POST('/api/v1/firewall/rules/reorder', { params: { query: { device_id: row.device_id } }, body: ids }));
     },
-    { onSuccess: () => client.invalidateQueries({ queryKey: ruleKey }) },
+    { invalidate: [ruleKey] },
   );
   const mayWrite = can(me.data, 'firewall.manage_rules');
   return (
@@ -71,7 +67,7 @@ export function RulesPage() {
         empty="No rules match."
         queryKey={ruleKey}
         label={(r) => r.description || `#${r.rule_order}`}
-        list={(q) => must(api.GET('/api/v1/firewall/rules', { params: { query: q as ListOf<'/api/v1/firewall/rules'> } }))}
+        list={(q) => must(api.GET('/api/v1/firewall/rules', { params: { query: q } }))}
         filters={[
           gw.filter,
           { name: 'action', label: 'Action', options: choices(RULE_ACTIONS) },
@@ -106,7 +102,7 @@ export function RulesPage() {
                 defaults: { device_id: gw.first, action: 'allow', protocol: 'any', source_address: 'any', source_port: 'any', dest_address: 'any', dest_port: 'any', description: '', is_enabled: true, log_enabled: false },
                 valuesOf: (r) => ({ ...r }),
                 create: (v) => must(api.POST('/api/v1/firewall/rules', { body: v as CreateOf<'/api/v1/firewall/rules'> })),
-                update: (r, v) => must(api.PATCH('/api/v1/firewall/rules/{id}', { params: { path: { id: r.id } }, body: v as PatchOf<'/api/v1/firewall/rules/{id}'> })),
+                update: (r, v) => must(api.PATCH('/api/v1/firewall/rules/{id}', { params: { path: { id: r.id } }, body: v })),
                 remove: (r) => must(api.DELETE('/api/v1/firewall/rules/{id}', { params: { path: { id: r.id } } })),
               }
             : undefined
@@ -141,7 +137,7 @@ export function NatPage() {
         empty="No NAT rules match."
         queryKey={[...liveKeys.firewall, 'nat']}
         label={(r) => r.description || `${r.nat_type} #${r.rule_order}`}
-        list={(q) => must(api.GET('/api/v1/firewall/nat', { params: { query: q as ListOf<'/api/v1/firewall/nat'> } }))}
+        list={(q) => must(api.GET('/api/v1/firewall/nat', { params: { query: q } }))}
         filters={[gw.filter, { name: 'nat_type', label: 'Type', options: choices(NAT_TYPES) }, { name: 'is_enabled', label: 'State', options: yesNo }]}
         columns={[
           { header: 'Order', cell: (r) => r.rule_order },
@@ -174,7 +170,7 @@ export function NatPage() {
                 defaults: { device_id: gw.first, nat_type: 'dnat', interface: '', protocol: 'tcp', source_address: 'any', dest_address: 'any', dest_port: 'any', translated_address: '', translated_port: '', description: '', is_enabled: true },
                 valuesOf: (r) => ({ ...r }),
                 create: (v) => must(api.POST('/api/v1/firewall/nat', { body: v as CreateOf<'/api/v1/firewall/nat'> })),
-                update: (r, v) => must(api.PATCH('/api/v1/firewall/nat/{id}', { params: { path: { id: r.id } }, body: v as PatchOf<'/api/v1/firewall/nat/{id}'> })),
+                update: (r, v) => must(api.PATCH('/api/v1/firewall/nat/{id}', { params: { path: { id: r.id } }, body: v })),
                 remove: (r) => must(api.DELETE('/api/v1/firewall/nat/{id}', { params: { path: { id: r.id } } })),
               }
             : undefined
@@ -208,7 +204,7 @@ export function VpnPage() {
         empty="No tunnels match."
         queryKey={[...liveKeys.firewall, 'vpn']}
         label={(t) => t.name}
-        list={(q) => must(api.GET('/api/v1/firewall/vpn', { params: { query: q as ListOf<'/api/v1/firewall/vpn'> } }))}
+        list={(q) => must(api.GET('/api/v1/firewall/vpn', { params: { query: q } }))}
         filters={[gw.filter, { name: 'vpn_type', label: 'Type', options: choices(VPN_TYPES) }, { name: 'vpn_status', label: 'Status', options: choices(VPN_STATUSES) }]}
         columns={[
           { header: 'Name', cell: (t) => t.name },
@@ -236,7 +232,7 @@ export function VpnPage() {
                 defaults: { device_id: gw.first, name: '', vpn_type: 'ipsec', local_address: '', remote_address: '', local_networks: [], remote_networks: [], description: '', is_enabled: true },
                 valuesOf: (t): FormValues => ({ ...t }),
                 create: (v) => must(api.POST('/api/v1/firewall/vpn', { body: v as CreateOf<'/api/v1/firewall/vpn'> })),
-                update: (t, v) => must(api.PATCH('/api/v1/firewall/vpn/{id}', { params: { path: { id: t.id } }, body: v as PatchOf<'/api/v1/firewall/vpn/{id}'> })),
+                update: (t, v) => must(api.PATCH('/api/v1/firewall/vpn/{id}', { params: { path: { id: t.id } }, body: v })),
                 remove: (t) => must(api.DELETE('/api/v1/firewall/vpn/{id}', { params: { path: { id: t.id } } })),
               }
             : undefined

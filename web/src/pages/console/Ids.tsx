@@ -1,8 +1,7 @@
 /** IDS alerts: counts by severity, the alerts with filters and paging, and acknowledging one (`firewall.manage_ids`). */
 import { Badge, Button, Card, SimpleGrid, Text } from '@mantine/core';
-import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useQuery } from '@tanstack/react-query';
 import { api, must } from '../../api/client';
-import type { paths } from '../../api/api';
 import type { IdsAlert } from '../../api/types';
 import { ObjectTable } from '../../components/ObjectTable';
 import { Page } from '../../components/Page';
@@ -13,7 +12,6 @@ import { nameOf, optionsOf, useGateways } from '../../lib/lookups';
 import { can, useMe } from '../../lib/session';
 import { formatTime } from '../../lib/time';
 
-type AlertQuery = NonNullable<paths['/api/v1/firewall/ids/alerts']['get']['parameters']['query']>;
 const SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'] as const satisfies readonly IdsAlert['severity'][];
 const SEVERITY_COLOR: Record<IdsAlert['severity'], string> = { critical: 'red', high: 'orange', medium: 'yellow', low: 'blue', info: 'gray' };
 const key = [...liveKeys.firewall, 'ids'];
@@ -21,11 +19,10 @@ const key = [...liveKeys.firewall, 'ids'];
 export function IdsPage() {
   const me = useMe();
   const gateways = useGateways();
-  const client = useQueryClient();
   const stats = useQuery({ queryKey: [...key, 'stats'], ...LIVE, queryFn: () => must(api.GET('/api/v1/firewall/ids/alerts/stats')) });
   const acknowledge = useAction(
     (alert: IdsAlert) => must(api.POST('/api/v1/firewall/ids/alerts/{id}/acknowledge', { params: { path: { id: alert.id } } })),
-    { onSuccess: () => client.invalidateQueries({ queryKey: key }) },
+    { invalidate: [key] },
   );
   return (
     <Page title="IDS alerts">
@@ -43,7 +40,7 @@ export function IdsPage() {
         empty="No alerts match."
         queryKey={[...key, 'list']}
         label={(a) => a.signature}
-        list={(q) => must(api.GET('/api/v1/firewall/ids/alerts', { params: { query: q as AlertQuery } }))}
+        list={(q) => must(api.GET('/api/v1/firewall/ids/alerts', { params: { query: q } }))}
         filters={[
           { name: 'device_id', label: 'Gateway', options: optionsOf(gateways.data?.items, (g) => g.name) },
           { name: 'severity', label: 'Severity', options: SEVERITIES.map((s) => ({ value: s, label: s })) },

@@ -4,7 +4,6 @@
  */
 import { Badge } from '@mantine/core';
 import { api, must } from '../../api/client';
-import type { paths } from '../../api/api';
 import type { TrafficLog } from '../../api/types';
 import { ObjectTable } from '../../components/ObjectTable';
 import { Page } from '../../components/Page';
@@ -12,7 +11,6 @@ import { liveKeys } from '../../lib/live';
 import { nameOf, optionsOf, useGateways } from '../../lib/lookups';
 import { formatTime } from '../../lib/time';
 
-type LogQuery = NonNullable<paths['/api/v1/firewall/logs']['get']['parameters']['query']>;
 const ACTIONS = ['pass', 'block', 'reject'] as const satisfies readonly TrafficLog['action'][];
 const hostPort = (ip: string | null, port: number | null) => (ip ? `${ip}${port ? `:${port}` : ''}` : '—');
 
@@ -26,7 +24,7 @@ export function LogsPage() {
         empty="No log entries match."
         queryKey={[...liveKeys.firewall, 'logs']}
         label={(l) => String(l.id)}
-        list={(q) => must(api.GET('/api/v1/firewall/logs', { params: { query: q as LogQuery } }))}
+        list={(q) => must(api.GET('/api/v1/firewall/logs', { params: { query: q } }))}
         filters={[
           { name: 'device_id', label: 'Gateway', options: optionsOf(gateways.data?.items, (g) => g.name) },
           { name: 'action', label: 'Action', options: ACTIONS.map((a) => ({ value: a, label: a })) },

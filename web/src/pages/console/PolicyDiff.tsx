@@ -23,7 +23,7 @@ export function PolicyDiffPage() {
       before: '',
       after: '',
       check_lockout: false,
-      management: { interface: 'lan', source: '', address: '', port: 443 as number | string },
+      management: { interface: 'lan', source: '', address: '', port: 443 },
     },
   });
   const diff = useApiForm(

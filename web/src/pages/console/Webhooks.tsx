@@ -138,7 +138,7 @@ function Deliveries({ webhook }: { webhook: Webhook }) {
   });
   return (
     <Stack>
-      <Select label="Status" placeholder="All" clearable data={['pending', 'succeeded', 'failed']} value={status} onChange={(v) => setStatus(v as WebhookDelivery['status'] | null)} w={200} />
+      <Select label="Status" placeholder="All" clearable data={['pending', 'succeeded', 'failed']} value={status} onChange={(v) => setStatus(v)} w={200} />
       <Loaded query={deliveries}>
         {(data) => (
           <DataTable<WebhookDelivery>
