@@ -32,8 +32,8 @@ interface JsonSchema {
 
 /** The settings' specs from an OpenAPI document: the 200 schema of `GET /api/v1/firewall/settings`. */
 export function settingSpecsOf(document: unknown): SettingSpec[] {
-  const schema = (document as { paths?: Record<string, { get?: { responses?: Record<string, { content?: Record<string, { schema?: JsonSchema }> }> } }> })
-    .paths?.['/api/v1/firewall/settings']?.get?.responses?.['200']?.content?.['application/json']?.schema;
+  const schema = (document as { paths?: Record<string, { get?: { responses?: Record<string, { content?: Record<string, { schema?: JsonSchema }> }> } }> } | null)
+    ?.paths?.['/api/v1/firewall/settings']?.get?.responses?.['200']?.content?.['application/json']?.schema;
   return Object.entries(schema?.properties ?? {}).map(([name, s]): SettingSpec => {
     const description = s.description ?? '';
     if (s.type === 'boolean') return { name, kind: 'bool', description };
