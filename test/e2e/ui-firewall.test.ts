@@ -10,7 +10,7 @@ import { createServer, type Server } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type AxeViolation, CHROMIUM_MISSING, choose, field, launchChromium, screenshot, seriousA11yViolations } from './support/browser.ts';
 import { type ApiCaller, caller, E2E_OWNER, ownerToken, type ServerProcess, spawnServer } from './support/server-process.ts';
@@ -92,10 +92,10 @@ describe.skipIf(CHROMIUM_MISSING !== null)(`console firewall pages in Chromium $
   }
 
   /** The error text an input is described by (Mantine wires `aria-describedby` to its error). */
-  async function errorOf(page: Page, label: string): Promise<string> {
-    const input = field(page.getByRole('dialog').or(page.getByRole('main')).first(), label);
-    await expect.poll(() => input.getAttribute('aria-invalid')).toBe('true');
-    const ids = (await input.getAttribute('aria-describedby'))?.split(' ') ?? [];
+  async function errorOf(page: Page, scope: Page | Locator, label: string): Promise<string> {
+    const input = field(scope, label);
+    await expect.poll(() => input.getAttribute('aria-invalid'), { timeout: 15_000 }).toBe('true');
+    const ids = (await input.getAttribute('aria-describedby'))?.split(/\s+/).filter(Boolean) ?? [];
     const texts = await Promise.all(ids.map((id) => page.locator(`[id="${id}"]`).textContent()));
     return texts.join(' ');
   }
@@ -115,7 +115,7 @@ describe.skipIf(CHROMIUM_MISSING !== null)(`console firewall pages in Chromium $
         await choose(page, dialog, 'Protocol', 'tcp');
         await field(dialog, 'Destination address').fill('10.0.0.1/8');
         await dialog.getByRole('button', { name: 'Create rule' }).click();
-        expect(await errorOf(page, 'Destination address')).toMatch(/dest_address/);
+        expect(await errorOf(page, dialog, 'Destination address')).toMatch(/dest_address/);
         await visit(page, 'console-firewall-rule-field-error');
         await field(dialog, 'Destination address').fill('10.0.0.0/8');
       } else {
@@ -144,7 +144,7 @@ describe.skipIf(CHROMIUM_MISSING !== null)(`console firewall pages in Chromium $
     const retention = field(page, 'Log retention days');
     await retention.fill('3');
     await page.getByRole('button', { name: 'Save settings' }).click();
-    expect(await errorOf(page, 'Log retention days')).toMatch(/log_retention_days must be an integer from 7 to 365/);
+    expect(await errorOf(page, page, 'Log retention days')).toMatch(/log_retention_days must be an integer from 7 to 365/);
     await visit(page, 'console-firewall-settings-error');
     await retention.fill('45');
     await page.getByRole('button', { name: 'Save settings' }).click();
@@ -238,13 +238,13 @@ describe.skipIf(CHROMIUM_MISSING !== null)(`console firewall pages in Chromium $
     await open(page, 'Traffic logs');
     await field(page, 'Source address').fill('not-an-ip');
     await field(page, 'Source address').press('Enter');
-    expect(await errorOf(page, 'Source address')).toMatch(/source_ip/);
+    expect(await errorOf(page, page, 'Source address')).toMatch(/source_ip/);
     // Policy diff: a side that is not a configuration is refused under that side.
     await open(page, 'Policy diff');
     await field(page, 'Before').fill('not a config');
     await field(page, 'After').fill('{"rules": []}');
     await page.getByRole('button', { name: 'Compare' }).click();
-    expect(await errorOf(page, 'Before')).toMatch(/before/);
+    expect(await errorOf(page, page, 'Before')).toMatch(/before/);
     await visit(page, 'console-policy-diff-error');
   }, 180_000);
 
