@@ -11,13 +11,9 @@ afterEach(cleanup);
 describe('settings form from the OpenAPI document', () => {
   it('reads every setting with its range or choices from the committed API document', () => {
     const specs = settingSpecsOf(openapi);
-    expect(specs.find((s) => s.name === 'log_retention_days')).toEqual({
-      name: 'log_retention_days',
-      kind: 'int',
-      description: expect.stringMatching(/retention/i) as unknown as string,
-      min: 7,
-      max: 365,
-    });
+    const retention = specs.find((s) => s.name === 'log_retention_days');
+    expect(retention).toMatchObject({ kind: 'int', min: 7, max: 365 });
+    expect(retention?.description).toMatch(/retention/i);
     expect(specs.find((s) => s.name === 'default_policy')).toMatchObject({ kind: 'enum', values: ['allow', 'deny'] });
     expect(specs.find((s) => s.name === 'log_blocked')).toMatchObject({ kind: 'bool' });
     expect(specs.length).toBeGreaterThanOrEqual(10);
