@@ -132,10 +132,11 @@ describe.skipIf(CHROMIUM_MISSING !== null)(`console firewall pages in Chromium $
     const before = await orderOf('e2e ssh');
     await page.getByRole('button', { name: 'Move rule e2e ssh up' }).click();
     await expect.poll(() => orderOf('e2e ssh')).toBe((before ?? 0) - 1);
+    await visit(page, 'console-firewall-rules');
     // Filters: "deny" lists none of them.
     await choose(page, page.getByRole('main'), 'Action', 'deny');
     await page.getByText('No rules match.').waitFor();
-    await visit(page, 'console-firewall-rules');
+    await visit(page, 'console-firewall-rules-filtered');
   }, 180_000);
 
   it('settings: a value out of range is refused under its field; a value in range is saved', async () => {
@@ -224,6 +225,9 @@ describe.skipIf(CHROMIUM_MISSING !== null)(`console firewall pages in Chromium $
 
   it('the other new pages open and pass axe', async () => {
     const page = await consolePage();
+    // These pages in dark mode: axe checks their contrast there.
+    await page.getByRole('button', { name: 'Switch to dark mode' }).click();
+    await page.getByRole('button', { name: 'Switch to light mode' }).waitFor();
     for (const [label, heading] of [
       ['NAT', 'NAT'],
       ['VPN', 'VPN tunnels'],
@@ -232,7 +236,7 @@ describe.skipIf(CHROMIUM_MISSING !== null)(`console firewall pages in Chromium $
       ['Policy diff', 'Policy diff'],
     ] as const) {
       await open(page, label, heading);
-      await visit(page, `console-${label.toLowerCase().replace(/\s+/g, '-')}`);
+      await visit(page, `console-${label.toLowerCase().replace(/\s+/g, '-')}-dark`);
     }
     // Logs: a malformed address is refused under its filter.
     await open(page, 'Traffic logs');

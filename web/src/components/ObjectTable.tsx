@@ -149,15 +149,17 @@ export function ObjectTable<T extends { id: string | number }>(props: ObjectTabl
           return (
             <>
               <DataTable<T> caption={props.caption} rows={shown} rowKey={(r) => String(r.id)} empty={props.empty} columns={[...props.columns, ...actions]} />
-              <Group gap="xs" aria-label="Pages" role="group">
-                <Button size="xs" variant="default" disabled={page === 0} onClick={() => setPage((p) => p - 1)}>
-                  Previous page
-                </Button>
-                <span>Page {page + 1}</span>
-                <Button size="xs" variant="default" disabled={data.items.length <= PAGE_SIZE} onClick={() => setPage((p) => p + 1)}>
-                  Next page
-                </Button>
-              </Group>
+              {page > 0 || data.items.length > PAGE_SIZE ? (
+                <Group gap="xs" aria-label="Pages" role="group">
+                  <Button size="xs" variant="default" disabled={page === 0} onClick={() => setPage((p) => p - 1)}>
+                    Previous page
+                  </Button>
+                  <span>Page {page + 1}</span>
+                  <Button size="xs" variant="default" disabled={data.items.length <= PAGE_SIZE} onClick={() => setPage((p) => p + 1)}>
+                    Next page
+                  </Button>
+                </Group>
+              ) : null}
             </>
           );
         }}
