@@ -18,6 +18,8 @@ describe('settings form from the OpenAPI document', () => {
     expect(specs.find((s) => s.name === 'log_blocked')).toMatchObject({ kind: 'bool' });
     expect(specs.length).toBeGreaterThanOrEqual(10);
     expect(labelOf('log_retention_days')).toBe('Log retention days');
+    expect(labelOf('ids_mode')).toBe('IDS mode');
+    expect(labelOf('distribution_lock_ttl_seconds')).toBe('Distribution lock TTL seconds');
   });
 
   it('finds nothing in a document without the settings route (the page then shows an empty form, not a crash)', () => {

@@ -43,8 +43,14 @@ export function settingSpecsOf(document: unknown): SettingSpec[] {
   });
 }
 
-/** `log_retention_days` → `Log retention days`. */
-export const labelOf = (name: string) => name.charAt(0).toUpperCase() + name.slice(1).replace(/_/g, ' ');
+const ACRONYMS: Record<string, string> = { ids: 'IDS', ttl: 'TTL' };
+
+/** `log_retention_days` → `Log retention days`, `ids_mode` → `IDS mode`. */
+export function labelOf(name: string): string {
+  const words = name.split('_').map((w) => ACRONYMS[w] ?? w);
+  const text = words.join(' ');
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
 
 export function SettingsPage() {
   const me = useMe();
