@@ -132,6 +132,14 @@ describe.skipIf(CHROMIUM_MISSING !== null)(`console firewall pages in Chromium $
     const before = await orderOf('e2e ssh');
     await page.getByRole('button', { name: 'Move rule e2e ssh up' }).click();
     await expect.poll(() => orderOf('e2e ssh')).toBe((before ?? 0) - 1);
+    // Edit: the form opens with the rule's values; the change is listed.
+    await page.getByRole('button', { name: 'Edit rule e2e first' }).click();
+    const edit = page.getByRole('dialog', { name: 'Edit rule' });
+    expect(await field(edit, 'Destination port').inputValue()).toBe('22');
+    await field(edit, 'Description').fill('e2e first, edited');
+    await edit.getByRole('button', { name: 'Save rule' }).click();
+    await edit.waitFor({ state: 'hidden' });
+    await page.getByRole('cell', { name: 'e2e first, edited', exact: true }).waitFor();
     await visit(page, 'console-firewall-rules');
     // Filters: "deny" lists none of them.
     await choose(page, page.getByRole('main'), 'Action', 'deny');
