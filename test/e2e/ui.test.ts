@@ -7,8 +7,7 @@
  * site-limited operator seeing only their site; API tokens shown once and nothing secret in browser storage;
  * axe-core finds no serious or critical violation on any page. Screenshots of every page: `.tmp/screenshots/`.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -19,20 +18,11 @@ import { totpCode } from '../../src/identity/totp.ts';
 import { appliedAddresses } from './support/access-world.ts';
 import { type AxeViolation, CHROMIUM_MISSING, choose, field, launchChromium, screenshot, seriousA11yViolations } from './support/browser.ts';
 import { caller, E2E_OWNER, eventually, ownerToken, type ServerProcess, spawnServer } from './support/server-process.ts';
+import { ensureWebBuild } from './support/web-build.ts';
 
-const root = new URL('../../', import.meta.url).pathname;
 const ALIAS = 'pc_ui_e2e';
 const PAT = { username: 'pat', password: 'pat e2e password 1234' };
 const OPAL = { username: 'opal', password: 'opal e2e password 1234' };
-
-/** The build `npm install` makes (prepare → build:web); built here when a checkout has none yet. */
-function ensureWebBuild(): void {
-  if (existsSync(join(root, 'web/dist/index.html'))) return;
-  execFileSync(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'web/vite.config.ts'], {
-    cwd: root,
-    stdio: 'ignore',
-  });
-}
 
 describe.skipIf(CHROMIUM_MISSING !== null)(`web UI in Chromium ${CHROMIUM_MISSING ?? ''}`, () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'portcullis-e2e-ui-'));

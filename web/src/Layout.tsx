@@ -7,8 +7,9 @@ import { useDisclosure } from '@mantine/hooks';
 import { Link, Navigate, Outlet, useNavigate, useRouterState } from '@tanstack/react-router';
 import { ProblemAlert } from './components/ProblemAlert';
 import { toProblem } from './lib/forms';
-import { useMe, useSignOut } from './lib/session';
-import { hasConsole, visiblePages } from './pages/registry';
+import { can, useMe, useSignOut } from './lib/session';
+import { useLiveUpdates } from './lib/live';
+import { hasConsole, navPages } from './pages/registry';
 
 export function ColorSchemeToggle() {
   const { setColorScheme } = useMantineColorScheme();
@@ -27,10 +28,12 @@ export function SignedInLayout({ console: inConsole }: { console: boolean }) {
   const navigate = useNavigate();
   const [opened, { toggle, close }] = useDisclosure();
   const path = useRouterState({ select: (s) => s.location.pathname });
+  // The stream carries only events the person may read; without either permission it would stay silent.
+  useLiveUpdates(can(me.data, 'access.view') || can(me.data, 'firewall.view'));
   if (me.isPending) return <Loader m="xl" role="status" aria-label="Loading" />;
   if (me.error) return <ProblemAlert problem={toProblem(me.error)} title="Could not reach the server" />;
   if (!me.data) return <Navigate to={inConsole ? '/admin/login' : '/login'} />;
-  const pages = visiblePages(me.data.permissions);
+  const pages = navPages(me.data.permissions);
   const links = [
     { to: '/', label: 'Access', active: path === '/' },
     { to: '/account', label: 'Account', active: path === '/account' },

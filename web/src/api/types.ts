@@ -31,3 +31,21 @@ export type CreatedKnoc = Ok<'/api/v1/access/knocs', 'post'>;
 export type KnocStatus = Ok<'/api/v1/access/knocs/{id}/status', 'get'>;
 export type EdlFetch = Item<Ok<'/api/v1/access/knocs/{id}/fetches', 'get'>>;
 export type Grant = Item<Ok<'/api/v1/access/grants', 'get'>>;
+type Body<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] extends { requestBody?: infer B }
+  ? Json<NonNullable<B>>
+  : never;
+
+export type Vendor = Item<Ok<'/api/v1/firewall/vendors', 'get'>>;
+export type FirewallRule = Item<Ok<'/api/v1/firewall/rules', 'get'>>;
+export type NatRule = Item<Ok<'/api/v1/firewall/nat', 'get'>>;
+export type VpnTunnel = Item<Ok<'/api/v1/firewall/vpn', 'get'>>;
+export type VpnStats = Ok<'/api/v1/firewall/vpn/stats', 'get'>;
+export type IdsAlert = Item<Ok<'/api/v1/firewall/ids/alerts', 'get'>>;
+export type IdsStats = Ok<'/api/v1/firewall/ids/alerts/stats', 'get'>;
+export type TrafficLog = Item<Ok<'/api/v1/firewall/logs', 'get'>>;
+export type FirewallSettings = Ok<'/api/v1/firewall/settings', 'get'>;
+export type Webhook = Item<Ok<'/api/v1/webhooks', 'get'>>;
+export type CreatedWebhook = Ok<'/api/v1/webhooks', 'post'>;
+export type WebhookDelivery = Item<Ok<'/api/v1/webhooks/{id}/deliveries', 'get'>>;
+export type EventType = NonNullable<Body<'/api/v1/webhooks', 'post'>['event_types']>[number];
+export type PolicyDiff = Ok<'/api/v1/policy/diff', 'post'>;

@@ -13,6 +13,15 @@ export function toProblem(err: unknown): ApiProblem {
   return new ApiProblem(0, 'PC_ERR_NETWORK', `The server could not be reached (${String(err)}).`, null, null);
 }
 
+/** The field paths of form values: top-level names and, inside plain objects, `parent.child` (not list items). */
+export function fieldPaths(values: Record<string, unknown>, prefix = ''): string[] {
+  return Object.entries(values).flatMap(([key, value]) => {
+    const path = prefix + key;
+    const nested = typeof value === 'object' && value !== null && !Array.isArray(value) ? fieldPaths(value as Record<string, unknown>, `${path}.`) : [];
+    return [path, ...nested];
+  });
+}
+
 export function useApiForm<V extends Record<string, unknown>, R>(
   form: UseFormReturnType<V>,
   send: (values: V) => Promise<R>,
@@ -29,7 +38,7 @@ export function useApiForm<V extends Record<string, unknown>, R>(
     },
     onError: (err) => {
       const p = toProblem(err);
-      const field = p.fieldIn(Object.keys(form.getValues()));
+      const field = p.fieldIn(fieldPaths(form.getValues()));
       if (field) form.setFieldError(field, p.message);
       else setProblem(p);
     },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CONSOLE_PAGES, hasConsole, visiblePages } from './registry';
+import { CONSOLE_PAGES, hasConsole, navPages, visiblePages } from './registry';
 
 describe('console page registry', () => {
   it('shows a page only to holders of its permission; dashboard and tokens to everyone signed in', () => {
@@ -11,6 +11,12 @@ describe('console page registry', () => {
   it('offers the console only when a page needs a permission the person holds', () => {
     expect(hasConsole({})).toBe(false);
     expect(hasConsole({ 'audit.view': 'all' })).toBe(true);
+  });
+
+  it('lists detail pages in no sidebar but routes them for holders of their permission', () => {
+    const reader = { 'firewall.view': 'all' };
+    expect(visiblePages(reader).map((p) => p.path)).toContain('gateways/$id');
+    expect(navPages(reader).map((p) => p.label)).toEqual(['Dashboard', 'Firewall rules', 'NAT', 'VPN', 'IDS alerts', 'Policy diff', 'Firewall settings', 'API tokens']);
   });
 
   it('has unique paths', () => {

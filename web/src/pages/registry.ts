@@ -16,11 +16,20 @@ export interface ConsolePage {
   /** The permission code the page's main list needs (as the API declares it), or null. */
   permission: string | null;
   component: ComponentType;
+  /** False: reached from another page (a detail page), not listed in the sidebar. */
+  nav?: boolean;
 }
 
 export const CONSOLE_PAGES: readonly ConsolePage[] = [
   { path: '', label: 'Dashboard', permission: null, component: page(() => import('./console/Dashboard'), 'DashboardPage') },
   { path: 'gateways', label: 'Gateways', permission: 'gateway.view', component: page(() => import('./console/Gateways'), 'GatewaysPage') },
+  { path: 'gateways/$id', label: 'Gateway', permission: 'firewall.view', nav: false, component: page(() => import('./console/Gateway'), 'GatewayPage') },
+  { path: 'firewall/rules', label: 'Firewall rules', permission: 'firewall.view', component: page(() => import('./console/Firewall'), 'RulesPage') },
+  { path: 'firewall/nat', label: 'NAT', permission: 'firewall.view', component: page(() => import('./console/Firewall'), 'NatPage') },
+  { path: 'firewall/vpn', label: 'VPN', permission: 'firewall.view', component: page(() => import('./console/Firewall'), 'VpnPage') },
+  { path: 'firewall/ids', label: 'IDS alerts', permission: 'firewall.view', component: page(() => import('./console/Ids'), 'IdsPage') },
+  { path: 'firewall/logs', label: 'Traffic logs', permission: 'firewall.view_logs', component: page(() => import('./console/Logs'), 'LogsPage') },
+  { path: 'policy/diff', label: 'Policy diff', permission: 'firewall.view', component: page(() => import('./console/PolicyDiff'), 'PolicyDiffPage') },
   { path: 'knocs', label: 'Knocs', permission: 'access.view', component: page(() => import('./console/Knocs'), 'KnocsPage') },
   { path: 'grants', label: 'Grants', permission: 'access.view', component: page(() => import('./console/Grants'), 'GrantsPage') },
   { path: 'sites', label: 'Sites', permission: 'gateway.view', component: page(() => import('./console/Sites'), 'SitesPage') },
@@ -28,13 +37,20 @@ export const CONSOLE_PAGES: readonly ConsolePage[] = [
   { path: 'groups', label: 'Groups', permission: 'users.manage', component: page(() => import('./console/Groups'), 'GroupsPage') },
   { path: 'roles', label: 'Roles', permission: 'users.manage', component: page(() => import('./console/Roles'), 'RolesPage') },
   { path: 'role-bindings', label: 'Role bindings', permission: 'users.manage', component: page(() => import('./console/Bindings'), 'BindingsPage') },
+  { path: 'webhooks', label: 'Webhooks', permission: 'firewall.admin', component: page(() => import('./console/Webhooks'), 'WebhooksPage') },
+  { path: 'firewall/settings', label: 'Firewall settings', permission: 'firewall.view', component: page(() => import('./console/Settings'), 'SettingsPage') },
   { path: 'tokens', label: 'API tokens', permission: null, component: page(() => import('./console/Tokens'), 'TokensPage') },
   { path: 'audit', label: 'Audit log', permission: 'audit.view', component: page(() => import('./console/Audit'), 'AuditPage') },
 ];
 
-/** The pages `permissions` (from /auth/me) opens. */
+/** The pages `permissions` (from /auth/me) opens (detail pages included). */
 export function visiblePages(permissions: Record<string, unknown> | undefined): ConsolePage[] {
   return CONSOLE_PAGES.filter((p) => p.permission === null || (permissions !== undefined && p.permission in permissions));
+}
+
+/** The sidebar's entries for `permissions`. */
+export function navPages(permissions: Record<string, unknown> | undefined): ConsolePage[] {
+  return visiblePages(permissions).filter((p) => p.nav !== false);
 }
 
 /** Whether the console has anything for this person beyond the dashboard and their own tokens. */

@@ -1,6 +1,6 @@
 /**
  * The console's first page: gateways online/offline, knocs and live grants, device errors with their codes
- * and remedies, recent audit events — and, while the emulated lab's demo knoc is there, a one-click demo grant.
+ * and remedies, recent events (pushed by the events stream) and audit entries — and, while the emulated lab's demo knoc is there, a one-click demo grant.
  */
 import { Badge, Button, Card, Group, SimpleGrid, Stack, Text, Title } from '@mantine/core';
 import { useQueries, useQuery } from '@tanstack/react-query';
@@ -11,7 +11,7 @@ import { DeviceError, SyncBadge } from '../../components/DeviceState';
 import { DataTable, Page } from '../../components/Page';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useAction } from '../../lib/forms';
-import { LIVE, liveKeys } from '../../lib/live';
+import { LIVE, liveKeys, type StreamEvent, useRecentEvents, useStreamUp } from '../../lib/live';
 import { useGateways, useKnocs } from '../../lib/lookups';
 import { can, useMe } from '../../lib/session';
 import { formatTime } from '../../lib/time';
@@ -115,22 +115,44 @@ function GatewayHealth({ gateways }: { gateways: Gateway[] }) {
   );
 }
 
+/**
+ * The events stream's newest events (pushed, no polling), then the last audit entries — re-read whenever the
+ * stream brings an event (the audit key is live).
+ */
 function RecentEvents() {
+  const streamUp = useStreamUp();
+  const events = useRecentEvents();
   const audit = useQuery({
-    queryKey: ['audit', 'recent'],
+    queryKey: [...liveKeys.audit, 'recent'],
     ...LIVE,
     queryFn: () => must(api.GET('/api/v1/audit', { params: { query: { limit: 10 } } })),
   });
   return (
     <Stack gap="xs">
-      <Title order={2} size="h3">
-        Recent events
-      </Title>
+      <Group gap="sm">
+        <Title order={2} size="h3">
+          Recent events
+        </Title>
+        <Badge color={streamUp ? 'green' : 'gray'} variant="light" data-testid="stream-state">
+          {streamUp ? 'live' : 'reconnecting'}
+        </Badge>
+      </Group>
+      <DataTable<StreamEvent>
+        caption="Events since this page opened, newest first"
+        rows={events.slice(0, 10)}
+        rowKey={(e) => String(e.id)}
+        empty="No events since this page opened."
+        columns={[
+          { header: 'When', cell: (e) => formatTime(e.created_at) },
+          { header: 'Event', cell: (e) => <code>{e.type}</code> },
+          { header: 'Details', cell: (e) => eventDetails(e) },
+        ]}
+      />
       <DataTable
         caption="The last ten audit entries"
         rows={audit.data?.items ?? []}
         rowKey={(e) => String(e.id)}
-        empty="No events yet."
+        empty="No audit entries yet."
         columns={[
           { header: 'When', cell: (e) => formatTime(e.created_at) },
           { header: 'Who', cell: (e) => e.actor_name ?? e.actor_type },
@@ -140,6 +162,15 @@ function RecentEvents() {
       />
     </Stack>
   );
+}
+
+/** The payload's plain values (address, code, reason), short. */
+function eventDetails(e: StreamEvent): string {
+  return Object.entries(e.payload)
+    .filter(([, v]) => typeof v === 'string' || typeof v === 'number')
+    .filter(([k]) => !k.endsWith('_id'))
+    .map(([k, v]) => `${k}: ${String(v)}`)
+    .join(' · ');
 }
 
 /** While the lab's demo knoc is assigned to you: one click grants your address and shows it go live. */

@@ -1,10 +1,11 @@
 /**
- * Gateways: the list with a connection test per row, and "Add gateway" that tests before it saves. When the
+ * Gateways: the list (vendor and its maturity tier; the name opens the gateway's live views) with a connection test per row, and "Add gateway" that tests before it saves. When the
  * test fails on the certificate (PFS003) the page shows the certificate the gateway presented and asks
  * "Trust this certificate?"; trusting pins its SHA-256 fingerprint and tests again.
  */
-import { Alert, Badge, Button, Code, Group, Modal, PasswordInput, Select, Stack, Switch, Text, Textarea, TextInput } from '@mantine/core';
+import { Alert, Anchor, Badge, Button, Code, Group, Modal, PasswordInput, Select, Stack, Switch, Text, Textarea, TextInput } from '@mantine/core';
 import { useForm } from '@mantine/form';
+import { Link } from '@tanstack/react-router';
 import { useState } from 'react';
 import { api, must } from '../../api/client';
 import type { Gateway, GatewayTest } from '../../api/types';
@@ -13,11 +14,13 @@ import { ProblemAlert } from '../../components/ProblemAlert';
 import { toProblem, useAction } from '../../lib/forms';
 import { keys, nameOf, optionsOf, useGateways, useSites } from '../../lib/lookups';
 import { can, useMe } from '../../lib/session';
+import { MaturityBadge, useVendors } from './Gateway';
 
 export function GatewaysPage() {
   const me = useMe();
   const gateways = useGateways();
   const sites = useSites();
+  const vendors = useVendors();
   const [adding, setAdding] = useState(false);
   const [results, setResults] = useState<Record<string, GatewayTest>>({});
   const test = useAction(
@@ -39,9 +42,27 @@ export function GatewaysPage() {
             rowKey={(g) => g.id}
             empty="No gateways yet. Add one to start managing a firewall."
             columns={[
-              { header: 'Name', cell: (g) => g.name },
+              {
+                header: 'Name',
+                cell: (g) => (
+                  <Anchor component={Link} to={`/admin/gateways/${g.id}`}>
+                    {g.name}
+                  </Anchor>
+                ),
+              },
               { header: 'Site', cell: (g) => nameOf(sites.data?.items, g.site_id, (s) => s.name) },
-              { header: 'Vendor', cell: (g) => g.vendor },
+              {
+                header: 'Vendor',
+                cell: (g) => {
+                  const vendor = vendors.data?.items.find((v) => v.id === g.vendor);
+                  return (
+                    <Group gap={6} wrap="nowrap">
+                      {vendor?.name ?? g.vendor}
+                      <MaturityBadge vendor={vendor} />
+                    </Group>
+                  );
+                },
+              },
               { header: 'URL', cell: (g) => <Code>{g.url}</Code> },
               { header: 'Certificate', cell: (g) => trustOf(g) },
               {

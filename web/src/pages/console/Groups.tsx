@@ -1,82 +1,39 @@
-/** Groups: create, delete, and their members. */
-import { Button, Drawer, Group as Row, Modal, Select, Stack, TextInput } from '@mantine/core';
-import { useForm } from '@mantine/form';
+/** Groups: create, delete (the shared named-object list), and their members. */
+import { Button, Drawer, Group as Row, Select, Stack } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, must } from '../../api/client';
 import type { Group } from '../../api/types';
-import { DataTable, Loaded, Page } from '../../components/Page';
+import { NamedObjectsPage } from '../../components/NamedObjects';
+import { DataTable, Loaded } from '../../components/Page';
 import { ProblemAlert } from '../../components/ProblemAlert';
-import { useAction, useApiForm } from '../../lib/forms';
+import { useAction } from '../../lib/forms';
 import { keys, optionsOf, useGroups, useUsers } from '../../lib/lookups';
 
 export function GroupsPage() {
   const groups = useGroups();
-  const [creating, setCreating] = useState(false);
   const [open, setOpen] = useState<Group | null>(null);
-  const remove = useAction((g: Group) => must(api.DELETE('/api/v1/groups/{id}', { params: { path: { id: g.id } } })), {
-    invalidate: [keys.groups],
-  });
   return (
-    <Page title="Groups" actions={<Button onClick={() => setCreating(true)}>New group</Button>}>
-      <ProblemAlert problem={remove.problem} />
-      <Loaded query={groups}>
-        {(data) => (
-          <DataTable<Group>
-            caption="Groups of users (knocs and roles can be given to a group)"
-            rows={data.items}
-            rowKey={(g) => g.id}
-            empty="No groups yet."
-            columns={[
-              { header: 'Name', cell: (g) => g.name },
-              { header: 'Description', cell: (g) => g.description },
-              {
-                header: 'Actions',
-                cell: (g) => (
-                  <Row gap="xs" wrap="nowrap">
-                    <Button size="xs" variant="light" onClick={() => setOpen(g)} aria-label={`Members of group ${g.name}`}>
-                      Members
-                    </Button>
-                    <Button size="xs" color="red" variant="subtle" aria-label={`Delete group ${g.name}`} onClick={() => window.confirm(`Delete group ${g.name}?`) && remove.mutate(g)}>
-                      Delete
-                    </Button>
-                  </Row>
-                ),
-              },
-            ]}
-          />
-        )}
-      </Loaded>
-      <Modal opened={creating} onClose={() => setCreating(false)} title="New group">
-        <NewGroup onDone={() => setCreating(false)} />
-      </Modal>
+    <NamedObjectsPage<Group>
+      title="Groups"
+      noun="group"
+      caption="Groups of users (knocs and roles can be given to a group)"
+      empty="No groups yet."
+      query={groups}
+      queryKey={keys.groups}
+      create={(body) => must(api.POST('/api/v1/groups', { body }))}
+      remove={(g) => must(api.DELETE('/api/v1/groups/{id}', { params: { path: { id: g.id } } }))}
+      mayDelete={() => true}
+      rowActions={(g) => (
+        <Button size="xs" variant="light" onClick={() => setOpen(g)} aria-label={`Members of group ${g.name}`}>
+          Members
+        </Button>
+      )}
+    >
       <Drawer opened={open !== null} onClose={() => setOpen(null)} title={`Members of ${open?.name ?? ''}`} position="right">
         {open ? <Members group={open} /> : null}
       </Drawer>
-    </Page>
-  );
-}
-
-function NewGroup({ onDone }: { onDone: () => void }) {
-  const form = useForm({ initialValues: { name: '', description: '' } });
-  const create = useApiForm(
-    form,
-    (v) => must(api.POST('/api/v1/groups', { body: { name: v.name.trim(), ...(v.description ? { description: v.description } : {}) } })),
-    { invalidate: [keys.groups], onSuccess: onDone },
-  );
-  return (
-    <form onSubmit={create.onSubmit} noValidate>
-      <Stack>
-        <TextInput label="Name" required {...form.getInputProps('name')} />
-        <TextInput label="Description" {...form.getInputProps('description')} />
-        <ProblemAlert problem={create.problem} />
-        <Row>
-          <Button type="submit" loading={create.pending}>
-            Create group
-          </Button>
-        </Row>
-      </Stack>
-    </form>
+    </NamedObjectsPage>
   );
 }
 
