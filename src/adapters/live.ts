@@ -60,6 +60,8 @@ export interface LiveRule {
 export interface LiveNatRule {
   nat_type: 'dnat' | 'snat' | 'binat';
   vendor_id: number | null;
+  /** The id a live write takes for this entry (src/adapters/live-write.ts); null where no write reaches it. */
+  write_target: string | null;
   interface: string | null;
   protocol: string | null;
   original_address: string | null;

@@ -257,11 +257,19 @@ function policyChange(change: LiveWrite): LiveChange | null {
   if (change.op === 'delete') {
     return isPolicyKind(change.kind) ? { kind: change.kind, op: 'delete', target: change.target } : null;
   }
+  if (change.op === 'toggle') {
+    const { target, body } = change;
+    if (change.kind === 'firewall_rule') return { kind: 'firewall_rule', op: 'toggle', target, body };
+    if (change.kind === 'port_forward' || change.kind === 'source_nat') {
+      return { kind: change.kind, op: 'toggle', target, body };
+    }
+    return null;
+  }
   switch (change.kind) {
     case 'firewall_rule':
+    case 'alias':
     case 'port_forward':
     case 'source_nat':
-    case 'alias':
       return change;
     default:
       return null;

@@ -7,6 +7,7 @@
 import { request } from 'node:https';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { LiveWrite } from '../../src/adapters/live-write.ts';
+import { pfsenseLiveWriter } from '../../src/adapters/pfsense/index.ts';
 import { pfsenseVendor } from '../../src/adapters/pfsense/vendor.ts';
 import { type PfRestEmulator, startPfRestEmulator } from '../../src/emulators/pfrest/index.ts';
 import { LockoutError, ValidationError } from '../../src/errors.ts';
@@ -384,6 +385,41 @@ describe('previewChange', () => {
     expect(preview.lockout.status).toBe('cut');
     expect(preview.lockout.after?.explanation).toContain('192.168.1.50');
     expect(preview.warnings.some((w) => w.message.includes('rdr pass'))).toBe(true);
+  });
+
+  it("names a port forward by the writer's own target (not its shifting position); a foreign one is a 400", async () => {
+    const adapter = adapterFor(emu);
+    try {
+      const writer = pfsenseLiveWriter(adapter);
+      const { target } = await writer.write({
+        kind: 'port_forward',
+        op: 'create',
+        target: null,
+        body: {
+          interface: 'wan',
+          protocol: 'tcp',
+          source_address: 'any',
+          dest_address: 'wan:ip',
+          dest_port: '2222',
+          target_address: '192.168.1.10',
+          target_port: '22',
+          description: 'ssh to the jump host',
+          is_enabled: true,
+        },
+      });
+      await writer.apply();
+      const snap = await snapshot();
+      const forward = snap.nat.port_forwards.find((f) => f.description === 'ssh to the jump host');
+      expect(forward?.write_target).toBe(target);
+      const off = previewChange(snap, { kind: 'port_forward', op: 'toggle', target: target as string, body: { is_enabled: false } }, { management: onLan });
+      // No filter rule comes with this forward, so the filter diff is empty; it was found, not refused.
+      expect(off).not.toBeNull();
+      const gone = previewChange(snap, { kind: 'port_forward', op: 'delete', target: target as string, body: {} }, { management: onLan });
+      expect(gone?.counts).toEqual(off?.counts);
+      expect(() => previewChange(snap, { kind: 'port_forward', op: 'delete', target: '1', body: {} }, { management: onLan })).toThrow(ValidationError);
+    } finally {
+      await adapter.close();
+    }
   });
 
   it('writes that cannot change the filter have no preview; a change naming a missing object is a 400 on `target`', async () => {

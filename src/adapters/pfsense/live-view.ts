@@ -26,6 +26,7 @@ import type {
 } from '../live.ts';
 import { PfSenseAdapter } from './adapter.ts';
 import { type PfRestRow, PfSenseLiveReads } from './live.ts';
+import { natWriteTarget } from './live-write.ts';
 
 /** Why pfSense cannot serve a read (the reference says where this was checked). */
 export const PFSENSE_LIVE_UNAVAILABLE = {
@@ -123,6 +124,7 @@ function natRule(type: LiveNatRule['nat_type'], row: PfRestRow): LiveNatRule {
   const common = {
     nat_type: type,
     vendor_id: num(row.id),
+    write_target: type === 'binat' ? null : natWriteTarget(type === 'dnat' ? 'port_forward' : 'source_nat', row),
     interface: str(row.interface),
     protocol: str(row.protocol),
     description: str(row.descr) ?? '',

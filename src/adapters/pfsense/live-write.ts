@@ -885,3 +885,11 @@ export class PfSenseLiveWriter implements LiveWriter {
     return [...FIREWALL_SUBSYSTEMS.filter((s) => pending.has(s)), ...alone.flat()];
   }
 }
+
+/**
+ * The target a live write takes for a NAT row as a live read returns it, so a staged change and its preview name
+ * the same entry (docs/reference/pfsense-live-writes.md §2); null when the row has no usable key.
+ */
+export function natWriteTarget(kind: 'port_forward' | 'source_nat', row: Row): string | null {
+  return (kind === 'port_forward' ? portForwardSpec : sourceNatSpec).key(row);
+}

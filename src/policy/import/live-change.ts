@@ -58,7 +58,10 @@ export type LiveChange =
   | { kind: 'firewall_rule'; op: 'update'; target: string; body: RuleBody }
   | { kind: 'firewall_rule'; op: 'toggle'; target: string; body: { is_enabled: boolean } }
   | { kind: 'port_forward'; op: 'create'; target: null; body: PortForwardBody }
+  | { kind: 'port_forward'; op: 'update'; target: string; body: PortForwardBody }
   | { kind: 'source_nat'; op: 'create'; target: null; body: SourceNatBody }
+  | { kind: 'source_nat'; op: 'update'; target: string; body: SourceNatBody }
+  | { kind: 'port_forward' | 'source_nat'; op: 'toggle'; target: string; body: { is_enabled: boolean } }
   | { kind: 'alias'; op: 'create' | 'update'; target: string | null; body: AliasBody }
   | { kind: 'firewall_rule' | 'port_forward' | 'source_nat' | 'alias'; op: 'delete'; target: string };
 
@@ -92,8 +95,11 @@ function indexOf<T>(list: readonly T[], found: (item: T) => boolean, what: strin
   return index;
 }
 
+/** A NAT entry named by the id live writes take for it (the device's position where the read has none). */
 const natId = (target: string) => (rule: LiveNatRuleInput) =>
-  rule.vendor_id !== null && String(rule.vendor_id) === target;
+  rule.write_target !== undefined && rule.write_target !== null
+    ? rule.write_target === target
+    : rule.vendor_id !== null && String(rule.vendor_id) === target;
 
 /**
  * The snapshot after `change`. Throws `PolicyInputError` (field `target`) when an update, toggle or delete names
@@ -145,9 +151,14 @@ export function applyLiveChange(snapshot: LiveSnapshot, change: LiveChange): Liv
       const target = change.target ?? alias.name;
       aliases[indexOf(aliases, aliasName(target), 'alias', target)] = alias;
     }
+  } else if (change.op === 'toggle') {
+    const list = change.kind === 'port_forward' ? forwards : mappings;
+    const noun = change.kind === 'port_forward' ? 'port forward' : 'outbound NAT mapping';
+    const at = indexOf(list, natId(change.target), noun, change.target);
+    list[at] = { ...(list[at] as LiveNatRuleInput), is_enabled: change.body.is_enabled };
   } else if (change.kind === 'port_forward') {
     const body = change.body;
-    forwards.push({
+    const entry: LiveNatRuleInput = {
       vendor_id: null,
       interface: body.interface,
       protocol: body.protocol,
@@ -159,10 +170,15 @@ export function applyLiveChange(snapshot: LiveSnapshot, change: LiveChange): Liv
       translated_port: body.target_port,
       description: body.description,
       is_enabled: body.is_enabled,
-    });
+    };
+    if (change.op === 'create') forwards.push(entry);
+    else {
+      const at = indexOf(forwards, natId(change.target), 'port forward', change.target);
+      forwards[at] = { ...entry, vendor_id: (forwards[at] as LiveNatRuleInput).vendor_id, write_target: change.target };
+    }
   } else {
     const body = change.body;
-    mappings.push({
+    const entry: LiveNatRuleInput = {
       vendor_id: null,
       interface: body.interface,
       protocol: body.protocol,
@@ -174,7 +190,12 @@ export function applyLiveChange(snapshot: LiveSnapshot, change: LiveChange): Liv
       translated_port: null,
       description: body.description,
       is_enabled: body.is_enabled,
-    });
+    };
+    if (change.op === 'create') mappings.push(entry);
+    else {
+      const at = indexOf(mappings, natId(change.target), 'outbound NAT mapping', change.target);
+      mappings[at] = { ...entry, vendor_id: (mappings[at] as LiveNatRuleInput).vendor_id, write_target: change.target };
+    }
   }
   return {
     rules,

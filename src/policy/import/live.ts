@@ -51,6 +51,8 @@ export interface LiveRuleInput {
 /** A NAT entry as the live view reads it. */
 export interface LiveNatRuleInput {
   vendor_id: number | null;
+  /** The id a staged write names this entry by (null for an entry no write can reach). */
+  write_target?: string | null;
   interface: string | null;
   protocol: string | null;
   original_address: string | null;
