@@ -67,6 +67,25 @@ function bossDb(store: JobRunnerOptions<unknown>['store']) {
   };
 }
 
+/**
+ * Creates a task's queue unless it exists. Nodes starting together race to create the same queue (its partition
+ * table): PostgreSQL answers one of them with a deadlock or a duplicate, after which the queue exists — so the
+ * loser retries and finds it.
+ */
+async function ensureQueue(boss: PgBoss, name: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    if (await boss.getQueue(name)) return;
+    try {
+      await boss.createQueue(name, { name, policy: 'singleton', retryLimit: 0 });
+      return;
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      if (attempt >= 5 || (code !== '40P01' && code !== '23505' && code !== '42P07')) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+    }
+  }
+}
+
 export class JobRunner<C> {
   private readonly tasks: JobTask<C>[] = [];
   private boss: PgBoss | null = null;
@@ -103,7 +122,7 @@ export class JobRunner<C> {
     this.boss = boss;
     const polling = this.options.pollingSeconds ?? 2;
     for (const task of this.tasks) {
-      await boss.createQueue(task.name, { name: task.name, policy: 'singleton', retryLimit: 0 });
+      await ensureQueue(boss, task.name);
       for (let i = 0; i < (this.options.concurrency ?? 4); i++) {
         await boss.work<JobKey>(task.name, { pollingIntervalSeconds: polling, batchSize: 1 }, async ([job]) => {
           if (job) await this.runJob(task, job.data);

@@ -34,7 +34,7 @@ async function liveOf(c: JobContext, gatewayId: string): Promise<{ vendor: Vendo
   return { vendor, live: liveGateway(vendor, adapter) };
 }
 
-const gatewaySync: JobTask<JobContext> = {
+export const gatewaySync: JobTask<JobContext> = {
   name: 'gateway-sync',
   per: 'gateway',
   intervalSeconds: (settings) => settings.sync_interval_minutes * 60,
