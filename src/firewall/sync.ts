@@ -174,12 +174,20 @@ type AreaTable = PgTable & {
   deviceDeletedAt: PgColumn;
 };
 
-/** Same content: compared field by field in the order of `incoming` (arrays and objects by their JSON). */
+/** JSON with object keys sorted (jsonb does not keep the order the values were written in). */
+const canonical = (value: unknown): string =>
+  JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Values).sort(([a], [b]) => a.localeCompare(b)))
+      : v,
+  );
+
+/** Same content in the compared fields (those picked from the stored row; the key fields match by lookup). */
 function same(stored: Values, incoming: Values): boolean {
-  for (const [name, value] of Object.entries(incoming)) {
-    const before = stored[name];
+  for (const [name, before] of Object.entries(stored)) {
+    const value = incoming[name] ?? null;
     if (value !== null && typeof value === 'object') {
-      if (JSON.stringify(value) !== JSON.stringify(before)) return false;
+      if (canonical(value) !== canonical(before)) return false;
     } else if ((before ?? null) !== value) return false;
   }
   return true;
@@ -253,13 +261,21 @@ async function reconcileArea(
   return counts;
 }
 
-/** The device objects by key; objects without a key are counted as skipped (a later one with a key wins). */
-function keyed<T>(items: readonly T[], key: (item: T, index: number) => string | null, values: (item: T, index: number) => Values) {
+/**
+ * The device objects by key. Objects without a key, and every object after the first with the same key (a
+ * device can hand out one id twice, e.g. pfSense trackers of rules created in the same second), are counted as
+ * skipped rather than stored under a guessed id.
+ */
+function keyed<T>(
+  items: readonly T[],
+  key: (item: T, index: number) => string | null,
+  values: (item: T, index: number) => Values,
+) {
   const incoming = new Map<string, Values>();
   let skipped = 0;
   items.forEach((item, index) => {
     const k = key(item, index);
-    if (k === null) skipped++;
+    if (k === null || incoming.has(k)) skipped++;
     else incoming.set(k, values(item, index));
   });
   return { incoming, skipped };

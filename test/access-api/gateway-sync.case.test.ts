@@ -100,6 +100,9 @@ export function runGatewaySyncSuite(kind: StoreKind): void {
       expect(report.rules).toMatchObject({ created: 0, updated: 1, deleted: 0 });
       expect(report.rules.unchanged).toBe(h.emulator.state().rules.length - 1);
       expect(report.logs).toEqual({ ingested: 0, unreadable: 0, ignored: 2 });
+      // Nothing else changed on the box: no other row is rewritten.
+      expect(report.interfaces).toMatchObject({ created: 0, updated: 0, unchanged: h.emulator.state().interfaces.length });
+      expect(report.aliases).toMatchObject({ created: 0, updated: 0, unchanged: 1 });
       expect(await rows('select count(*)::int as n from firewall_rules where device_id = $1')).toEqual(before);
       const tracker = String(h.emulator.state().rules[0]?.tracker);
       const [row] = await h.store.query<{ description: string }>(
@@ -122,7 +125,7 @@ export function runGatewaySyncSuite(kind: StoreKind): void {
         descr: 'no telnet',
       });
       expect(created.code).toBe(200);
-      expect((await sync()).rules.created).toBe(1);
+      expect((await sync()).rules).toMatchObject({ created: 1, updated: 0, unchanged: 1 });
       const last = h.emulator.state().rules.length - 1;
       const gone = String(h.emulator.state().rules[last]?.tracker);
       expect((await onDevice('DELETE', `/api/v2/firewall/rule?id=${last}`, null)).code).toBe(200);
