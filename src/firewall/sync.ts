@@ -16,7 +16,7 @@
  * - At most one sync per gateway runs in this process at a time (`SyncBusyError` otherwise); across nodes the
  *   job runner's per-gateway singleton (src/jobs) keeps background syncs apart.
  */
-import { and, desc, eq, inArray, isNull, type SQL } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type {
   LiveAlias,
@@ -226,7 +226,7 @@ async function reconcileArea(
     } else if (full || row.deviceDeletedAt !== null || !same(row.values, values)) {
       await tx.db
         .update(area)
-        .set({ ...values, lastSyncedAt: now, deviceDeletedAt: null, updatedAt: now } as never)
+        .set({ ...values, lastSyncedAt: now, deviceDeletedAt: null, updatedAt: now })
         .where(eq(area.id, row.id));
       counts.updated++;
     } else {
@@ -245,7 +245,7 @@ async function reconcileArea(
   if (stamp.length > 0) {
     await tx.db
       .update(area)
-      .set({ lastSyncedAt: now } as never)
+      .set({ lastSyncedAt: now })
       .where(inArray(area.id, stamp));
   }
   const gone = stored
@@ -254,7 +254,7 @@ async function reconcileArea(
   if (gone.length > 0) {
     await tx.db
       .update(area)
-      .set({ deviceDeletedAt: now, updatedAt: now } as never)
+      .set({ deviceDeletedAt: now, updatedAt: now })
       .where(and(eq(area.deviceId, device.id), inArray(area.id, gone)));
     counts.deleted = gone.length;
   }
@@ -532,7 +532,7 @@ export async function ingestParsedLogs(
     const atNewest = await ctx.db
       .select()
       .from(t)
-      .where(and(eq(t.deviceId, device.id), eq(t.loggedAt, newest.loggedAt)) as SQL);
+      .where(and(eq(t.deviceId, device.id), eq(t.loggedAt, newest.loggedAt)));
     for (const row of atNewest) seenAtNewest.set(fingerprint(row), (seenAtNewest.get(fingerprint(row)) ?? 0) + 1);
   }
   const rows: Array<ReturnType<typeof logRow>> = [];

@@ -5,7 +5,6 @@
  * without starting it, and drive a runner of their own when they test jobs. Must follow the access runtime.
  */
 import type { FastifyPluginAsync } from 'fastify';
-import type { Store } from '../store/db.ts';
 import { JobRunner } from './runner.ts';
 import { type JobContext, JOB_TASKS } from './tasks.ts';
 
@@ -18,7 +17,7 @@ declare module 'fastify' {
 export function jobsPluginWith(options: { start: boolean }): FastifyPluginAsync {
   const plugin: FastifyPluginAsync = async (app) => {
     const runner = new JobRunner<JobContext>({
-      store: app.store as Store,
+      store: app.store,
       log: app.log.child({ component: 'jobs' }),
       context: { store: app.store, keyring: app.keyring, bus: app.access.events, adapters: app.access.adapters },
     });

@@ -31,7 +31,7 @@ export function runJobRunnerSuite(kind: StoreKind): void {
       // A long tick: the test drives ticks itself.
       const r = new JobRunner<C>({ store, log: quiet, context, tickSeconds: 3600, pollingSeconds: 0.5 });
       for (const task of tasks) r.register(task);
-      runners.push(r as JobRunner<unknown>);
+      runners.push(r);
       return r;
     }
 
