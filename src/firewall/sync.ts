@@ -263,7 +263,7 @@ async function reconcileArea(
 
 /**
  * The device objects by key. Objects without a key, and every object after the first with the same key (a
- * device can hand out one id twice, e.g. pfSense trackers of rules created in the same second), are counted as
+ * device can hand out one id twice, e.g. time-based rule ids of rules created in the same second), are counted as
  * skipped rather than stored under a guessed id.
  */
 function keyed<T>(
