@@ -44,7 +44,7 @@ export interface JobRunnerOptions<C> {
   context: C;
   /** How often due jobs are derived; default 30 s. */
   tickSeconds?: number;
-  /** How often an idle worker asks for a job; default 2 s (pg-boss's minimum is 0.5 s). */
+  /** How often a worker asks for a job; default 1 s (pg-boss's minimum is 0.5 s). A worker takes at most one job per poll. */
   pollingSeconds?: number;
   /** Workers per queue in this process (jobs of different gateways run side by side); default 4. */
   concurrency?: number;
@@ -120,7 +120,7 @@ export class JobRunner<C> {
     boss.on('error', (err) => log.warn({ err }, 'job queue error'));
     await boss.start();
     this.boss = boss;
-    const polling = this.options.pollingSeconds ?? 2;
+    const polling = this.options.pollingSeconds ?? 1;
     for (const task of this.tasks) {
       await ensureQueue(boss, task.name);
       for (let i = 0; i < (this.options.concurrency ?? 4); i++) {

@@ -1,6 +1,6 @@
 /**
  * @module The tasks the job runner runs (src/jobs/runner.ts), docs/reference/freesdn-firewall-module.md §23:
- * gateway sync every `sync_interval_minutes`, health poll every 2 minutes, firewall-log ingestion every minute
+ * gateway sync every `sync_interval_minutes`, health poll and firewall-log ingestion every 2 minutes
  * and log retention hourly. To add a task, append a `JobTask` to `JOB_TASKS` (or call `app.jobs.register` before
  * the app is ready): a name, `per` (gateway / org / global), an interval from the org's settings and `run`.
  */
@@ -71,7 +71,7 @@ const healthPoll: JobTask<JobContext> = {
 const logIngestion: JobTask<JobContext> = {
   name: 'gateway-logs',
   per: 'gateway',
-  intervalSeconds: () => 60,
+  intervalSeconds: () => 120,
   expireInSeconds: 300,
   async run(key, c) {
     const gatewayId = key.gatewayId as string;

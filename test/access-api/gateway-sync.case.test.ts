@@ -276,5 +276,18 @@ export function runGatewaySyncSuite(kind: StoreKind): void {
       expect(outside.json().error.field ?? outside.body).toContain('host');
     });
   });
+
+  describe('a gateway PATCH drops the cached adapter', () => {
+    it('the next sync uses the changed URL, and the restored one again', async () => {
+      const patch = (url: string) =>
+        h.call({ method: 'PATCH', url: `/api/v1/firewall/gateways/${gatewayId}`, token: h.ownerToken, payload: { url } });
+      expect((await patch('https://127.0.0.1:9')).statusCode).toBe(200);
+      const failed = await h.call({ method: 'POST', url: `/api/v1/firewall/gateways/${gatewayId}/sync`, token: h.ownerToken });
+      expect(failed.statusCode).toBe(502);
+      expect((await patch(h.emulator.url)).statusCode).toBe(200);
+      expect((await sync()).rules).not.toBeNull();
+    });
+  });
+
   });
 }
