@@ -7,6 +7,7 @@
 import { request as httpsRequest } from 'node:https';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { pollGatewayHealth } from '../../src/firewall/health.ts';
+import { updateSettings } from '../../src/firewall/settings.ts';
 import { liveGateway } from '../../src/firewall/live.ts';
 import type { StoreKind } from '../../src/store/db.ts';
 import { storeKinds, testContext } from '../helpers/store.ts';
@@ -155,6 +156,36 @@ export function runGatewaySyncSuite(kind: StoreKind): void {
       expect((await sync()).logs).toEqual({ ingested: 0, unreadable: 1, ignored: 3 });
       const [v6] = await rows("select ip_version, source_ip from firewall_logs where device_id = $1 and ip_version = 6");
       expect(v6).toEqual({ ip_version: 6, source_ip: '2001:db8::9' });
+    });
+
+    it('entries older than log_retention_days, and blocked ones while log_blocked is off, are not stored', async () => {
+      const ctx = testContext(h.store, { keyring: h.keyring });
+      await updateSettings(ctx, { log_retention_days: 7, log_blocked: false });
+      const log = h.emulator.state().live.firewallLog;
+      const line = (time: string, action: string, port: number) =>
+        `${time} pfSense filterlog[29415]: 9,,,1000000109,vtnet0,match,${action},in,4,0x0,,64,0,0,DF,17,udp,40,198.51.100.20,203.0.113.10,4000,${port},12`;
+      const now = new Date();
+      const stamp = (d: Date) =>
+        `${d.toLocaleString('en-US', { month: 'short', timeZone: 'UTC' })} ${String(d.getUTCDate()).padStart(2, ' ')} ${d.toISOString().slice(11, 19)}`;
+      const recent = new Date(now.getTime() - 60_000);
+      const old = new Date(now.getTime() - 20 * 86_400_000);
+      h.emulator.setLive({
+        firewallLog: [...log, line(stamp(old), 'pass', 1), line(stamp(recent), 'block', 2), line(stamp(recent), 'pass', 3)],
+      });
+      // A gateway with no stored log yet, so only retention and log_blocked decide.
+      const fresh = await h.gateway(siteId, 'sync-gw-retention');
+      try {
+        const res = await h.call({ method: 'POST', url: `/api/v1/firewall/gateways/${fresh}/sync`, token: h.ownerToken });
+        expect(res.statusCode).toBe(200);
+        const stored = await h.store.query(
+          'select dest_port from firewall_logs where device_id = $1 and dest_port in (1, 2, 3)',
+          [fresh],
+        );
+        expect(stored).toEqual([{ dest_port: 3 }]);
+      } finally {
+        await updateSettings(ctx, { log_retention_days: 30, log_blocked: true });
+        await h.call({ method: 'DELETE', url: `/api/v1/firewall/gateways/${fresh}`, token: h.ownerToken });
+      }
     });
 
     it('bad input names the field; another site’s viewer cannot sync; an unknown gateway is a 404', async () => {
