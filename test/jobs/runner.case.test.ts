@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { updateSettings } from '../../src/firewall/settings.ts';
 import { JobRunner, type JobTask } from '../../src/jobs/runner.ts';
-import { gatewaySync, type JobContext } from '../../src/jobs/tasks.ts';
+import { gatewaySync, JOB_TASKS, type JobContext } from '../../src/jobs/tasks.ts';
 import type { StoreKind } from '../../src/store/db.ts';
 import { type OpenedStore, openStore } from '../../src/store/open.ts';
 import { type AccessHarness, startAccessHarness } from '../access-api/harness.ts';
@@ -71,6 +71,24 @@ export function runJobRunnerSuite(kind: StoreKind): void {
       expect(await r.tick()).toBe(0);
       await r.stop();
       expect(r.started).toBe(false);
+    });
+
+    it('the production tasks: health polled, log ingestion and retention run, nothing failed', async () => {
+      const context: JobContext = { store: h.store, keyring: h.keyring, bus: h.app.events, adapters: h.app.access.adapters };
+      const r = runner(context, [...JOB_TASKS]);
+      await r.start();
+      await r.idle();
+      const online = await h.store.query<{ is_online: boolean | null }>('select is_online from gateways order by id');
+      expect(online.map((g) => g.is_online)).toEqual([true, true, true]);
+      const jobs = await h.store.query<{ name: string; state: string; n: number }>(
+        "select name, state, count(*)::int as n from pgboss.job where name in ('gateway-health', 'gateway-logs', 'log-retention') group by name, state order by name",
+      );
+      expect(jobs).toEqual([
+        { name: 'gateway-health', state: 'completed', n: 3 },
+        { name: 'gateway-logs', state: 'completed', n: 3 },
+        { name: 'log-retention', state: 'completed', n: 1 },
+      ]);
+      await r.stop();
     });
 
     it('a settings change alters the interval at the next tick, without a restart', async () => {
