@@ -11,6 +11,7 @@
  * | `ForbiddenError`      | 403      | `forbidden`                                                  | —       |
  * | `NotFoundError`       | 404      | `not_found`                                                  | —       |
  * | `ConflictError`       | 409      | `conflict`                                                   | maybe   |
+ * | `LockoutError`        | 409      | `lockout` (the change cuts Portcullis's path to the gateway)  | always  |
  * | `CapabilityError`     | 422      | `capability_unsupported` (+ `capability`)                    | maybe   |
  * | `RateLimitedError`    | 429      | `rate_limited` (+ `retryAfterSeconds`)                       | —       |
  * | `CapabilityUnavailableError` | 501 | `capability_unavailable` (the vendor's API has no way to do it) | —   |
@@ -30,6 +31,7 @@ export type DomainErrorCode =
   | 'forbidden'
   | 'not_found'
   | 'conflict'
+  | 'lockout'
   | 'capability_unsupported'
   | 'rate_limited'
   | 'capability_unavailable'
@@ -92,6 +94,18 @@ export class ConflictError extends DomainError {
   readonly status = 409;
   constructor(message: string, field?: string) {
     super('conflict', message, field);
+  }
+}
+
+/**
+ * The change would cut Portcullis's own path to the gateway's API (its semantic preview's lock-out check is
+ * `cut`); applying it anyway needs `override_lockout=true` with a reason, which is audited.
+ */
+export class LockoutError extends DomainError {
+  readonly status = 409;
+  declare readonly field: string;
+  constructor(message: string) {
+    super('lockout', message, 'override_lockout');
   }
 }
 

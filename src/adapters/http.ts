@@ -160,6 +160,9 @@ export function classifyTransportError(err: unknown): TransportError {
 
 type Connector = buildConnector.connector;
 
+/** What an HTTP field value may hold (RFC 9110 §5.5: visible ASCII, space, tab, obs-text). */
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
 function makeConnector(trust: TlsTrust, connectMs: number, lookup?: LookupFunction): Connector {
   const common = { timeout: connectMs, ...(lookup ? { lookup } : {}) };
   if (trust.mode === 'system') return buildConnector({ ...common });
@@ -279,6 +282,14 @@ export class GatewayHttpClient {
 
   /** Sends one request through the breaker (and, for idempotent reads, the retry policy). */
   async send(req: HttpRequest): Promise<HttpResponse> {
+    // undici 7.30 refuses such a header but keeps the pool slot it took, so after `connections` refusals every
+    // later request on the agent waits forever: refuse it before undici sees it, outside the breaker (nothing
+    // reached the device), and never show the value.
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (!HEADER_VALUE.test(value)) {
+        throw new TransportError('connect', `the ${name} header holds characters an HTTP header cannot carry`);
+      }
+    }
     const policy = req.idempotent ? this.readPolicy : this.breaker.policy;
     try {
       return await policy.execute<HttpResponse>(() => this.once(req));

@@ -41,6 +41,19 @@ export interface LiveRule {
   description: string;
   is_enabled: boolean;
   log_enabled: boolean;
+  /** A rule of the device's floating set (several interfaces, a direction, `quick` optional), not of one tab. */
+  floating: boolean;
+  /** Floating rules: the first match decides (`quick`); tab rules are always quick. */
+  quick: boolean;
+  /** ICMP types the rule matches (names or numbers); null = any. */
+  icmp_types: string[] | null;
+  /** Name of the time schedule the rule follows (loaded only while it is active); null = always. */
+  schedule: string | null;
+  /**
+   * Matching options set on the rule that the neutral fields above do not carry (TCP flags, a state type other
+   * than keep state, tags, DSCP, limiters...), named; empty when there are none. Semantic previews report them.
+   */
+  unmodelled_options: string[];
   vendor_data: VendorData;
 }
 
@@ -83,6 +96,16 @@ export interface LiveInterface {
   mtu: number | null;
   ipv4: string | null;
   ipv6: string | null;
+  /**
+   * How the IPv4 address is assigned: `static`, `dhcp`, `pppoe`, `pptp`, `l2tp`, `none`; null when the device
+   * does not say. A run-time mode with a known `ipv4` means the current address.
+   */
+  ipv4_mode: string | null;
+  /** How the IPv6 address is assigned: `static`, `dhcp6`, `slaac`, `track6`, `6rd`, `6to4`, `none`; null = not said. */
+  ipv6_mode: string | null;
+  /** The device blocks private (RFC 1918, ULA, loopback) / bogon source addresses arriving here; null = not said. */
+  block_private: boolean | null;
+  block_bogons: boolean | null;
   media: string | null;
   gateway: string | null;
   counters: {

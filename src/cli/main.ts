@@ -19,6 +19,7 @@ const COMMAND_MODULES: Record<string, () => Promise<Registrar>> = {
   policy: async () => (await import('./commands/policy.ts')).registerPolicyCommands,
   knock: async () => (await import('./commands/knock.ts')).registerKnockCommand,
   firewall: async () => (await import('./commands/firewall.ts')).registerFirewallCommands,
+  webhooks: async () => (await import('./commands/webhooks.ts')).registerWebhookCommands,
 };
 
 const program = new Command('portcullis')

@@ -24,9 +24,20 @@ const MAX_LENGTH: Readonly<Record<CredentialField, number>> = {
   ssh_private_key: 16 * 1024,
 };
 
+/** Keys and secrets travel as HTTP header text or tokens: printable ASCII only. */
+const TOKEN_FIELDS: ReadonlySet<CredentialField> = new Set(['api_key', 'api_secret']);
+
 function fieldValue(field: CredentialField, value: unknown): string {
   const text = requireString(field, value, { max: MAX_LENGTH[field] });
   if (text.trim() === '') throw new ValidationError(field, `${field} must not be blank`);
+  // A control character (or, in a key, any non-ASCII one) cannot be sent in a request header; refusing it here
+  // keeps a broken credential from ever being stored (docs/adr/0111-vendor-registry.md).
+  if (TOKEN_FIELDS.has(field) && !/^[\x20-\x7e]+$/.test(text)) {
+    throw new ValidationError(field, `${field} must contain printable ASCII characters only`);
+  }
+  if (field !== 'ssh_private_key' && [...text].some((c) => c < ' ' || c === '\u007f')) {
+    throw new ValidationError(field, `${field} must not contain control characters`);
+  }
   if (field === 'ssh_private_key' && !/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) {
     throw new ValidationError(field, 'ssh_private_key must be a PEM or OpenSSH private key');
   }

@@ -9,7 +9,7 @@ import type { PfRuleset } from './model.ts';
 import { type Packet, PacketError } from './packet.ts';
 
 /** How Portcullis reaches the gateway's API. */
-interface ManagementPath {
+export interface ManagementPath {
   /** Interface the connection arrives on (key, description or device: `lan`, `LAN`, `em1`). */
   interface: string;
   /** Portcullis's address as the gateway sees it (after any NAT in front of the gateway). */
@@ -29,7 +29,8 @@ interface LockoutSide {
 
 export interface LockoutCheck {
   /**
-   * `passes`: the path passes after the change; `cut`: it passed before and no longer does (a lock-out); `blocked`:
+   * `passes`: the path passes after the change (and is not redirected elsewhere by NAT); `cut`: it passed before
+   * and no longer does, or a new redirect sends it to another host (a lock-out); `blocked`:
    * it did not pass before either; `unknown`: run-time contents (a dynamic alias) decide after the change.
    */
   status: 'passes' | 'cut' | 'blocked' | 'unknown';
@@ -61,14 +62,17 @@ export function checkLockout(before: PfRuleset, after: PfRuleset, path: Manageme
   const packet = managementPacket(path);
   const was = createEvaluator(before).evaluate(packet);
   const now = createEvaluator(after).evaluate(packet);
-  const status =
-    now.verdict === 'pass'
-      ? 'passes'
-      : now.verdict === 'unknown'
-        ? 'unknown'
-        : was.verdict === 'pass'
-          ? 'cut'
-          : 'blocked';
+  // A pass that an rdr/binat sent to another address reaches another host, not the API.
+  const reaches = (result: EvaluationResult) =>
+    result.verdict === 'pass' &&
+    !(result.translations ?? []).some((step) => step.stage === 'translate' && step.field === 'destination');
+  const status = reaches(now)
+    ? 'passes'
+    : now.verdict === 'unknown'
+      ? 'unknown'
+      : reaches(was)
+        ? 'cut'
+        : 'blocked';
   return { status, packet: now.packet, before: side(was), after: side(now) };
 }
 

@@ -108,6 +108,12 @@ export const WARNING_CATALOG = {
     severity: 'error',
     meaning: 'NAT entry cannot be resolved or modelled (interface, address, alias target); left out, or its answers are unknown',
   },
+  POL046: {
+    severity: 'warning',
+    meaning:
+      'a live read does not carry something that can change a verdict (a system setting, an interface option, rdr ' +
+      'pass); the stated assumption is used',
+  },
 } as const satisfies Record<string, { severity: WarningSeverity; meaning: string }>;
 
 type WarningCode = keyof typeof WARNING_CATALOG;

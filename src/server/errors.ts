@@ -24,6 +24,10 @@ export const ERROR_CATALOG = {
   PC_ERR_CSRF: { status: 403, message: 'Missing or invalid X-CSRF-Token header.' },
   PC_ERR_NOT_FOUND: { status: 404, message: 'Not found.' },
   PC_ERR_CONFLICT: { status: 409, message: 'The request conflicts with the current state.' },
+  PC_ERR_LOCKOUT: {
+    status: 409,
+    message: "The change would cut Portcullis's path to the gateway's API; override_lockout with a reason is required.",
+  },
   PC_ERR_CAPABILITY_UNSUPPORTED: {
     status: 422,
     message: "The gateway's vendor does not support this operation.",

@@ -54,6 +54,8 @@ describe('each live read answers from the device', () => {
     expect(first.position).toBe(1);
     expect(['allow', 'deny', 'reject']).toContain(first.action);
     expect(first.vendor_data.tracker).toBe(rules[0]?.tracker);
+    // The matching options a semantic preview needs, neutral: the lab's LAN rule is a plain tab rule.
+    expect(first).toMatchObject({ floating: false, quick: true, icmp_types: null, schedule: null, unmodelled_options: [] });
   });
 
   it('nat-rules: a port forward created on the device is listed as dnat; outbound mode is read', async () => {
@@ -92,7 +94,9 @@ describe('each live read answers from the device', () => {
   it('interfaces: configuration merged with link status and counters', async () => {
     const body = (await get('interfaces')).json();
     const wan = body.items.find((i: { id: string }) => i.id === 'wan');
-    expect(wan).toMatchObject({ enabled: true, status: 'up', mtu: 1500 });
+    // The emulator's interface rows carry no blockpriv / blockbogons: not said, never invented.
+    expect(wan).toMatchObject({ enabled: true, status: 'up', mtu: 1500, ipv4_mode: 'dhcp', ipv6_mode: null, block_private: null });
+    expect(body.items.find((i: { id: string }) => i.id === 'lan')).toMatchObject({ ipv4: '192.168.1.1/24', ipv4_mode: 'static' });
     expect(wan.counters).toEqual({
       in_bytes: 0,
       out_bytes: 0,

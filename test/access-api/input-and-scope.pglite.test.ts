@@ -42,6 +42,8 @@ describe('bad input: 400 naming the field, nothing written', () => {
     { name: 'unknown vendor', patch: { vendor: 'opnsense' }, field: 'vendor' },
     { name: 'bad fingerprint', patch: { fingerprint_sha256: 'abcd' }, field: 'fingerprint_sha256' },
     { name: 'ca_pem not PEM', patch: { ca_pem: 'hello' }, field: 'ca_pem' },
+    { name: 'API key with a control character', patch: { api_key: `${'k'.repeat(10)}\u0007k` }, field: 'api_key' },
+    { name: 'API key beyond ASCII', patch: { api_key: `${'k'.repeat(10)}é` }, field: 'api_key' },
     { name: 'unknown site', patch: { site_id: '00000000-0000-4000-8000-0000000000ff' }, field: 'site_id' },
   ])('gateway: $name → 400 on $field', async ({ patch, field }) => {
     const before = await count('gateways');

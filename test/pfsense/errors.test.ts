@@ -323,6 +323,20 @@ describe('PFS error codes', () => {
     await adapter.close();
   });
 
+  it('a key no HTTP header can carry fails every call at once, however many (never a stuck connection pool)', async () => {
+    // undici 7.30 keeps a pool slot per refused header: the fifth request on a 4-connection agent used to wait
+    // forever (found by the write-route fuzz with seed 54755965).
+    const adapter = adapterFor(emu, { ...quick, apiKey: 'k\u0001ey' });
+    emu.clearRequests();
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const err = await failure(() => adapter.version());
+      expect(err.code).toBe('PFS000');
+      expect(err.message).toContain('x-api-key header holds characters an HTTP header cannot carry');
+    }
+    await adapter.close();
+    expect(emu.requests()).toEqual([]);
+  });
+
   it('covers every code of the catalog', () => {
     expect(new Set(rows.map((r) => r.code))).toEqual(new Set(Object.keys(PFS_CATALOG)));
   });

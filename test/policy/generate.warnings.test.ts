@@ -13,6 +13,7 @@ const documented = new Map(
 
 const sources = [
   'import/xml.ts',
+  'import/live.ts',
   'generate/aliases.ts',
   'generate/interfaces.ts',
   'generate/system.ts',

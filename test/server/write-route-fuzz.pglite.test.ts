@@ -21,8 +21,8 @@ import { type AccessHarness, startAccessHarness } from '../access-api/harness.ts
 
 /**
  * A fixed seed by default, so CI is deterministic; `PORTCULLIS_FUZZ_SEED=random` explores. Seeds 54755965 and
- * 990052530 leave a background reconcile run that never finishes (the settle deadline below names it): an open
- * bug, recorded in the issue note, not hidden by a random seed that happens to pass.
+ * 990052530 once left a reconcile run waiting forever: a PATCHed API key no HTTP header can carry (now refused
+ * with a 400, and by the HTTP core before undici, whose pool kept a slot per refused header).
  */
 const SEED =
   process.env.PORTCULLIS_FUZZ_SEED === 'random'

@@ -59,9 +59,28 @@ const strList = (v: unknown): string[] => {
 const withPrefix = (address: string | null, prefix: unknown): string | null =>
   address === null ? null : num(prefix) === null ? address : `${address}/${num(prefix)}`;
 
+/**
+ * How an address is assigned, from pfRest's interface row (docs/reference/pfsense-live-reads.md §6): `ipaddr` /
+ * `ipaddrv6` hold the address for static, else the mode keyword (`dhcp`, `pppoe`, `pptp`, `l2tp`, `ppp`, `dhcp6`,
+ * `slaac`, `track6`, ...); `typev4` / `typev6` are derived from them and read `none` for the PPP types, so the
+ * keyword goes first. `ppp` (a modem) gets its address at run time like PPPoE; `staticv6` is `static`.
+ */
+function addressMode(type: unknown, address: unknown): string | null {
+  const given = str(address);
+  if (given !== null) {
+    const address = /^[0-9a-f.:]+$/i.test(given) && /[.:]/.test(given);
+    return address ? 'static' : given === 'ppp' ? 'pppoe' : given;
+  }
+  const derived = str(type);
+  return derived === 'staticv6' ? 'static' : derived;
+}
+
 const ACTIONS: Record<string, RuleAction> = { pass: 'allow', block: 'deny', reject: 'reject' };
 
 function rule(row: PfRestRow, position: number): LiveRule {
+  // A GUI-made config stores `<floating>yes</floating>`; an API-made one a boolean.
+  const floating = bool(row.floating) || row.floating === 'yes';
+  const icmpTypes = strList(row.icmptype).filter((t) => t !== 'any');
   return {
     vendor_rule_id: str(row.tracker),
     position,
@@ -77,8 +96,29 @@ function rule(row: PfRestRow, position: number): LiveRule {
     description: str(row.descr) ?? '',
     is_enabled: !bool(row.disabled),
     log_enabled: bool(row.log),
+    floating,
+    quick: floating ? bool(row.quick) : true,
+    icmp_types: icmpTypes.length > 0 ? icmpTypes : null,
+    schedule: str(row.sched),
+    unmodelled_options: unmodelledOptions(row),
     vendor_data: row,
   };
+}
+
+/**
+ * Rule fields pfRest returns that change matching or verdicts beyond the neutral fields
+ * (docs/reference/pfrest-contract.md §9).
+ */
+function unmodelledOptions(row: PfRestRow): string[] {
+  const out: string[] = [];
+  if (bool(row.tcp_flags_any)) out.push('tcp_flags_any');
+  if (str(row.tcp_flags_set) !== null || str(row.tcp_flags_out_of) !== null) out.push('tcp_flags');
+  const state = str(row.statetype);
+  if (state !== null && state !== 'keep state') out.push(`statetype ${state}`);
+  for (const field of ['tag', 'dscp', 'dnpipe', 'pdnpipe', 'defaultqueue', 'ackqueue'] as const) {
+    if (str(row[field]) !== null) out.push(field);
+  }
+  return out;
 }
 
 function natRule(type: LiveNatRule['nat_type'], row: PfRestRow): LiveNatRule {
@@ -212,6 +252,10 @@ class PfSenseLiveGateway implements LiveGateway {
             mtu: num(s.mtu),
             ipv4: withPrefix(str(s.ipaddr), s.subnet),
             ipv6: withPrefix(str(s.ipaddrv6), s.subnetv6),
+            ipv4_mode: addressMode(c.typev4, c.ipaddr),
+            ipv6_mode: addressMode(c.typev6, c.ipaddrv6),
+            block_private: c.blockpriv === undefined || c.blockpriv === null ? null : bool(c.blockpriv),
+            block_bogons: c.blockbogons === undefined || c.blockbogons === null ? null : bool(c.blockbogons),
             media: str(s.media),
             gateway: str(s.gateway),
             counters: {

@@ -6,6 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from '@commander-js/extra-typings';
 import { ApiClient, OPTION_HELP, runCli } from '../client.ts';
+import { registerFirewallTableCommands } from './firewall-manage.ts';
 
 interface RestoreResult {
   sites_created: number;
@@ -17,7 +18,10 @@ interface RestoreResult {
 }
 
 export function registerFirewallCommands(program: Command): void {
-  const firewall = program.command('firewall').description('Firewall module backup and restore on a running server');
+  const firewall = program
+    .command('firewall')
+    .description('Firewall module on a running server: tables, settings, backup and restore');
+  registerFirewallTableCommands(firewall);
 
   firewall
     .command('backup')

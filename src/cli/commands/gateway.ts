@@ -1,6 +1,7 @@
 /**
  * @module `portcullis gateway test`: connects to a firewall with the given credentials and TLS trust, prints
- * its versions or the error code and message, and exits non-zero on failure.
+ * its versions or the error code and message, and exits non-zero on failure. `portcullis gateway read`: one
+ * live read of a stored gateway through a running server (JSON, as the API answers it).
  */
 import { lookup as dnsLookup } from 'node:dns';
 import { readFileSync } from 'node:fs';
@@ -11,6 +12,27 @@ import type { ClosableAdapter, VendorDescriptor } from '../../adapters/registry.
 import { AdapterError, type VersionInfo } from '../../adapters/types.ts';
 import { findVendor, listVendors } from '../../adapters/vendors.ts';
 import { cliEnvironment } from '../../config.ts';
+import { ApiClient, OPTION_HELP, runCli } from '../client.ts';
+import { queryString } from '../resources.ts';
+
+/** The live reads of `GET /api/v1/firewall/gateways/{id}/<read>` (docs/firewall.md). */
+const LIVE_READS = [
+  'status',
+  'firewall-rules',
+  'nat-rules',
+  'aliases',
+  'interfaces',
+  'dhcp',
+  'arp',
+  'routes/table',
+  'health-check',
+  'ha-status',
+  'vpn',
+  'services',
+  'diagnostics/connections',
+  'diagnostics/pf-info',
+  'logs',
+] as const;
 
 interface TestOutcome {
   ok: boolean;
@@ -148,4 +170,24 @@ export function registerGatewayCommands(program: Command): void {
       if (!opts.json) for (const w of outcome.warnings) process.stderr.write(`warning: ${w}\n`);
       process.exitCode = outcome.ok ? 0 : 1;
     });
+
+  gateway
+    .command('read')
+    .description('One live read of a stored gateway, through a running server (prints the JSON answer)')
+    .argument('<id>', 'the gateway id')
+    .addOption(new Option('--what <read>', 'which live read').choices(LIVE_READS).default('status' as const))
+    .option('--limit <n>', 'rows of diagnostics/connections or logs (1-1000)')
+    .addOption(new Option('--log <kind>', 'which log, for --what logs').choices(['firewall', 'system'] as const))
+    .option('--url <url>', OPTION_HELP.url)
+    .option('--token <token>', OPTION_HELP.token)
+    .action((id, opts) =>
+      runCli(true, async () => {
+        const query = [
+          ...(opts.limit === undefined ? [] : [`limit=${opts.limit}`]),
+          ...(opts.log === undefined ? [] : [`type=${opts.log}`]),
+        ];
+        const path = `/api/v1/firewall/gateways/${encodeURIComponent(id)}/${opts.what}${queryString(query)}`;
+        process.stdout.write(`${JSON.stringify(await new ApiClient(opts).request('GET', path), null, 2)}\n`);
+      }),
+    );
 }

@@ -32,7 +32,7 @@ function fail(message: string): never {
 }
 
 /** `lan #3 "Allow web" [tracker 17]`, `system rule "Default deny rule IPv4"`, or pf's default pass. */
-function describeRule(rule: RuleRef | null): string {
+export function describeRule(rule: RuleRef | null): string {
   if (rule === null) return 'the default pass (no rule matches)';
   const tracker = rule.tracker ? ` [tracker ${rule.tracker}]` : '';
   const name = rule.descr || rule.label || '';
@@ -41,7 +41,7 @@ function describeRule(rule: RuleRef | null): string {
     : `system rule "${name}"${tracker}`;
 }
 
-function list(values: readonly string[] | null, any: string): string {
+export function list(values: readonly string[] | null, any: string): string {
   if (values === null) return any;
   const shown = values.slice(0, SHOWN_RANGES).join(', ');
   return values.length > SHOWN_RANGES ? `${shown}, … (${values.length - SHOWN_RANGES} more)` : shown;

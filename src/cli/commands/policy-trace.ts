@@ -61,7 +61,7 @@ function formatTrace(result: EvaluationResult): string {
 }
 
 /** Reads and validates `--facts` (docs/adr/0152-honest-inputs-and-runtime-facts.md); a bad file ends the process naming the field. */
-function readFacts(path: string): RuntimeFacts {
+export function readFacts(path: string): RuntimeFacts {
   let value: unknown;
   try {
     value = JSON.parse(readFileSync(path, 'utf8'));

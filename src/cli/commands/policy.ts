@@ -1,5 +1,5 @@
 /**
- * @module `portcullis policy …`: the policy engine's commands. `ruleset` lives here; `trace` and `lint` register
+ * @module `portcullis policy …`: the policy engine's commands. `ruleset` lives here; `trace`, `lint`, `diff` and `test` register
  * from their own files so each can evolve separately.
  */
 import { readFileSync } from 'node:fs';
@@ -9,14 +9,19 @@ import { loadPolicy } from '../../policy/import/index.ts';
 import type { PfRuleset, PolicyConfig, PolicyWarning } from '../../policy/model.ts';
 import { printRuleset } from '../../policy/print.ts';
 import { PolicyInputError } from '../../policy/warnings.ts';
+import { registerPolicyCompile } from './policy-compile.ts';
 import { registerPolicyDiff } from './policy-diff.ts';
+import { registerPolicyExposure } from './policy-exposure.ts';
 import { registerPolicyLint } from './policy-lint.ts';
+import { registerPolicyTest } from './policy-test.ts';
 import { registerPolicyTrace } from './policy-trace.ts';
 
 export function registerPolicyCommands(program: Command): void {
   const policy = program
     .command('policy')
-    .description('understand a pfSense policy: generated ruleset, packet traces, lint, semantic diff');
+    .description(
+      'understand a pfSense policy: generated ruleset, packet traces, lint, semantic diff, policy tests, alias exposure, fixes, nftables compilation',
+    );
 
   policy
     .command('ruleset')
@@ -37,6 +42,9 @@ export function registerPolicyCommands(program: Command): void {
   registerPolicyTrace(policy);
   registerPolicyLint(policy);
   registerPolicyDiff(policy);
+  registerPolicyCompile(policy);
+  registerPolicyTest(policy);
+  registerPolicyExposure(policy);
 }
 
 /**

@@ -16,6 +16,7 @@ import { firewallRoutes } from './firewall.ts';
 import { firewallBackupRoutes } from './firewall-backup.ts';
 import { firewallSettingsRoutes } from './firewall-settings.ts';
 import { firewallLiveRoutes } from './firewall-live.ts';
+import { firewallPolicyTestRoutes } from './firewall-policy-tests.ts';
 import { gatewayRoutes } from './gateways.ts';
 import { grantRoutes } from './grants.ts';
 import { knocRoutes } from './knocs.ts';
@@ -46,6 +47,7 @@ export const ROUTE_MODULES: readonly FastifyPluginAsync[] = [
   portalRoutes,
   edlRoutes,
   policyRoutes,
+  firewallPolicyTestRoutes,
   firewallRoutes,
   firewallSettingsRoutes,
   firewallBackupRoutes,

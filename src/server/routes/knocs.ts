@@ -2,7 +2,8 @@
  * @module `/api/v1/access/knocs`: access policies. Reading needs `access.view`, changing
  * `access.manage_knocs`, rotating a passive knoc's feed token/key `access.admin_grant` — each on the knoc's
  * site (ADR 0092). Alias names are checked with the gateway vendor's rules and source ranges parsed before anything is
- * written; the feed key of a passive knoc is returned once, when it is made.
+ * written; the feed key of a passive knoc is returned once, when it is made. `…/exposure`: what a grant opens
+ * (docs/adr/0141-exposure-of-an-alias.md), on a configuration the caller sends until gateway configurations are kept.
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { and, desc, eq } from 'drizzle-orm';
@@ -22,10 +23,12 @@ import {
 import type { Permission } from '../../identity/permissions.ts';
 import { edlFetches, grants } from '../../store/schema/access.ts';
 import { ctxOf } from '../context.ts';
+import { ApiError } from '../errors.ts';
 import { requireSite, siteFilter } from '../plugins/access.ts';
 import { ERROR_RESPONSES, IdParams, Line, Name, Paging, Uuid } from '../schemas.ts';
 import { toApi } from '../views.ts';
 import { emptyBodyIsObject, Nullable, Timestamp } from './gateways.ts';
+import { ExposureBody, ExposureResponse, exposureOf, POLICY_BODY_LIMIT } from './policy.ts';
 
 const tags = ['access'];
 const Cidrs = Type.Array(Line({ maxLength: 64 }), { maxItems: 1000 });
@@ -205,6 +208,48 @@ export const knocRoutes: FastifyPluginAsync = async (root) => {
       await deleteKnoc(ctxOf(request), knoc.id);
       await app.access.knocChanged(knoc.id, { gatewayId: knoc.gatewayId, aliasName: knoc.aliasName });
       return reply.code(204).send(null);
+    },
+  );
+
+  app.get(
+    '/api/v1/access/knocs/:id/exposure',
+    {
+      config: { permission: 'access.view' },
+      schema: {
+        tags,
+        summary: 'What an address on the knoc’s alias gains, from the gateway’s known configuration',
+        params: IdParams,
+        response: { 200: ExposureResponse, ...ERROR_RESPONSES },
+      },
+    },
+    async (request) => {
+      const knoc = await getKnoc(ctxOf(request), request.params.id);
+      requireSite(request, 'access.view', knoc.siteId, 'read');
+      // No gateway configuration is kept yet (sync does not build a policy model): say so, never guess.
+      throw new ApiError(
+        'PC_ERR_CONFLICT',
+        `no configuration of gateway ${knoc.gatewayId} is known yet; POST its config.xml or JSON model to this path as {"config": …}`,
+      );
+    },
+  );
+
+  app.post(
+    '/api/v1/access/knocs/:id/exposure',
+    {
+      config: { permission: 'access.view' },
+      bodyLimit: POLICY_BODY_LIMIT,
+      schema: {
+        tags,
+        summary: 'What an address on the knoc’s alias gains, in an uploaded configuration of its gateway',
+        params: IdParams,
+        body: Type.Object(ExposureBody, { additionalProperties: false }),
+        response: { 200: ExposureResponse, ...ERROR_RESPONSES },
+      },
+    },
+    async (request) => {
+      const knoc = await getKnoc(ctxOf(request), request.params.id);
+      requireSite(request, 'access.view', knoc.siteId, 'read');
+      return exposureOf(request.body.config, knoc.aliasName, request.body.representatives, 'config');
     },
   );
 

@@ -7,4 +7,5 @@ export * from './audit.ts';
 export * from './events.ts';
 export * from './firewall.ts';
 export * from './identity.ts';
+export * from './policy.ts';
 export * from './tenancy.ts';

@@ -4335,6 +4335,227 @@ export interface paths {
         };
         trace?: never;
     };
+    "/api/v1/access/knocs/{id}/exposure": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What an address on the knoc’s alias gains, from the gateway’s known configuration */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description What an address gains by being on the alias, exactly, with the deciding rule on and off it */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            alias: string;
+                            representatives: string[];
+                            regions: {
+                                change: "newly-pass" | "newly-block" | "reply-changed" | "unknown";
+                                interface: string;
+                                direction: string;
+                                family: string;
+                                source: string;
+                                protocols: string[] | null;
+                                sourcePorts: string[] | null;
+                                destination: string[] | null;
+                                destinationPorts: string[] | null;
+                                tcpFlags: {
+                                    text: string;
+                                    values: number[];
+                                } | null;
+                                icmpTypes: number[] | null;
+                                rule: {
+                                    verdict: "pass" | "block" | "reject" | "unknown";
+                                    rule: {
+                                        kind: string;
+                                        tab: string;
+                                        position: number;
+                                        tracker: string | null;
+                                        descr: string;
+                                        label: string | null;
+                                        ridentifier: string | null;
+                                        index: number;
+                                        action: string;
+                                    } | null;
+                                    certain: boolean;
+                                };
+                                baseline: {
+                                    verdict: "pass" | "block" | "reject" | "unknown";
+                                    rule: {
+                                        kind: string;
+                                        tab: string;
+                                        position: number;
+                                        tracker: string | null;
+                                        descr: string;
+                                        label: string | null;
+                                        ridentifier: string | null;
+                                        index: number;
+                                        action: string;
+                                    } | null;
+                                    certain: boolean;
+                                };
+                            }[];
+                            counts: {
+                                "newly-pass": number;
+                                "newly-block": number;
+                                "reply-changed": number;
+                                unknown: number;
+                            };
+                            namedProtocols: string[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** What an address on the knoc’s alias gains, in an uploaded configuration of its gateway */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description A config.xml backup as text, or the JSON policy model (an object, or its JSON text) */
+                        config: string | {
+                            [key: string]: unknown;
+                        };
+                        /** @description Addresses to put on the alias (one per family); default: one per family that no rule or alias names */
+                        representatives?: string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description What an address gains by being on the alias, exactly, with the deciding rule on and off it */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            alias: string;
+                            representatives: string[];
+                            regions: {
+                                change: "newly-pass" | "newly-block" | "reply-changed" | "unknown";
+                                interface: string;
+                                direction: string;
+                                family: string;
+                                source: string;
+                                protocols: string[] | null;
+                                sourcePorts: string[] | null;
+                                destination: string[] | null;
+                                destinationPorts: string[] | null;
+                                tcpFlags: {
+                                    text: string;
+                                    values: number[];
+                                } | null;
+                                icmpTypes: number[] | null;
+                                rule: {
+                                    verdict: "pass" | "block" | "reject" | "unknown";
+                                    rule: {
+                                        kind: string;
+                                        tab: string;
+                                        position: number;
+                                        tracker: string | null;
+                                        descr: string;
+                                        label: string | null;
+                                        ridentifier: string | null;
+                                        index: number;
+                                        action: string;
+                                    } | null;
+                                    certain: boolean;
+                                };
+                                baseline: {
+                                    verdict: "pass" | "block" | "reject" | "unknown";
+                                    rule: {
+                                        kind: string;
+                                        tab: string;
+                                        position: number;
+                                        tracker: string | null;
+                                        descr: string;
+                                        label: string | null;
+                                        ridentifier: string | null;
+                                        index: number;
+                                        action: string;
+                                    } | null;
+                                    certain: boolean;
+                                };
+                            }[];
+                            counts: {
+                                "newly-pass": number;
+                                "newly-block": number;
+                                "reply-changed": number;
+                                unknown: number;
+                            };
+                            namedProtocols: string[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/access/knocs/{id}/status": {
         parameters: {
             query?: never;
@@ -5489,6 +5710,787 @@ export interface paths {
                                     explanation: string;
                                 };
                             } | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/policy/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Run a policy-test file (flows that must pass or be blocked) against a configuration */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description A config.xml backup as text, or the JSON policy model (an object, or its JSON text) */
+                        config: string | {
+                            [key: string]: unknown;
+                        };
+                        /** @description The policy-test document, or its JSON text (problems then carry line numbers) */
+                        tests: string | {
+                            [key: string]: unknown;
+                        };
+                        /** @description Run-time facts */
+                        facts?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Every flow judged: ok, failed, unknown (run-time contents decide) or error (not in this config) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            passed: boolean;
+                            total: number;
+                            counts: {
+                                ok: number;
+                                failed: number;
+                                unknown: number;
+                                error: number;
+                            };
+                            results: {
+                                name: string;
+                                ok: boolean;
+                                status: "ok" | "failed" | "unknown" | "error";
+                                expected: "pass" | "block" | "reject";
+                                via: string | null;
+                                verdict: ("pass" | "block" | "reject" | "unknown") | null;
+                                decidedBy: string | null;
+                                rule: {
+                                    kind: string;
+                                    tab: string;
+                                    position: number;
+                                    tracker: string | null;
+                                    descr: string;
+                                    label: string | null;
+                                    ridentifier: string | null;
+                                    index: number;
+                                    action: string;
+                                } | null;
+                                packet: string;
+                                why: string;
+                                explanation: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/policy/trace": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Trace one packet through a configuration: verdict, deciding rule, every rule considered */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description A config.xml backup as text, or the JSON policy model (an object, or its JSON text) */
+                        config: string | {
+                            [key: string]: unknown;
+                        };
+                        /** @description The packet: an object, or the CLI line (`lan in tcp 192.168.1.50:40000 -> 8.8.8.8:443`) */
+                        packet: string | {
+                            interface: string;
+                            direction: "in" | "out";
+                            af?: "inet" | "inet6";
+                            proto: string | number;
+                            src: string;
+                            srcPort?: number;
+                            dst: string;
+                            dstPort?: number;
+                            tcpFlags?: string;
+                            icmpType?: string | number;
+                        };
+                        /** @description Run-time facts */
+                        facts?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Verdict, deciding rule, every rule considered and the decision in words */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            packet: string;
+                            verdict: "pass" | "block" | "reject" | "unknown";
+                            decidedBy: "rule" | "state" | "default" | "nat";
+                            rule: {
+                                kind: string;
+                                tab: string;
+                                position: number;
+                                tracker: string | null;
+                                descr: string;
+                                label: string | null;
+                                ridentifier: string | null;
+                                index: number;
+                                action: string;
+                            } | null;
+                            reply: string | null;
+                            trace: {
+                                index: number;
+                                kind: string;
+                                tab: string;
+                                position: number;
+                                descr: string;
+                                action: string;
+                                quick: boolean;
+                                result: "match" | "no-match" | "unknown";
+                                reason: string;
+                            }[];
+                            skippedRules: number;
+                            stateCreated: boolean;
+                            state?: {
+                                createdBy: string;
+                                interface: string;
+                                direction: string;
+                            };
+                            ruleCertain?: boolean;
+                            possibilities?: {
+                                verdict: "pass" | "block" | "reject" | "unknown";
+                                decidedBy: string;
+                                rule: {
+                                    kind: string;
+                                    tab: string;
+                                    position: number;
+                                    tracker: string | null;
+                                    descr: string;
+                                    label: string | null;
+                                    ridentifier: string | null;
+                                    index: number;
+                                    action: string;
+                                } | null;
+                                assuming: string[];
+                            }[];
+                            assumptions: string[];
+                            warnings: {
+                                code: string;
+                                severity: string;
+                                message: string;
+                                element: string;
+                                ref?: {
+                                    tab?: string;
+                                    position?: number;
+                                    configIndex?: number;
+                                    name?: string;
+                                    descr?: string;
+                                };
+                            }[];
+                            explanation: string;
+                            translations?: {
+                                stage: string;
+                                kind: string;
+                                rule: {
+                                    index: number;
+                                    text: string;
+                                    origin: {
+                                        [key: string]: unknown;
+                                    };
+                                };
+                                field: string;
+                                before: string;
+                                after: string;
+                                note?: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/policy/exposure": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** What an address gains by being put on an address alias (a knoc grant), exactly */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description A config.xml backup as text, or the JSON policy model (an object, or its JSON text) */
+                        config: string | {
+                            [key: string]: unknown;
+                        };
+                        /** @description Addresses to put on the alias (one per family); default: one per family that no rule or alias names */
+                        representatives?: string[];
+                        alias: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description What an address gains by being on the alias, exactly, with the deciding rule on and off it */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            alias: string;
+                            representatives: string[];
+                            regions: {
+                                change: "newly-pass" | "newly-block" | "reply-changed" | "unknown";
+                                interface: string;
+                                direction: string;
+                                family: string;
+                                source: string;
+                                protocols: string[] | null;
+                                sourcePorts: string[] | null;
+                                destination: string[] | null;
+                                destinationPorts: string[] | null;
+                                tcpFlags: {
+                                    text: string;
+                                    values: number[];
+                                } | null;
+                                icmpTypes: number[] | null;
+                                rule: {
+                                    verdict: "pass" | "block" | "reject" | "unknown";
+                                    rule: {
+                                        kind: string;
+                                        tab: string;
+                                        position: number;
+                                        tracker: string | null;
+                                        descr: string;
+                                        label: string | null;
+                                        ridentifier: string | null;
+                                        index: number;
+                                        action: string;
+                                    } | null;
+                                    certain: boolean;
+                                };
+                                baseline: {
+                                    verdict: "pass" | "block" | "reject" | "unknown";
+                                    rule: {
+                                        kind: string;
+                                        tab: string;
+                                        position: number;
+                                        tracker: string | null;
+                                        descr: string;
+                                        label: string | null;
+                                        ridentifier: string | null;
+                                        index: number;
+                                        action: string;
+                                    } | null;
+                                    certain: boolean;
+                                };
+                            }[];
+                            counts: {
+                                "newly-pass": number;
+                                "newly-block": number;
+                                "reply-changed": number;
+                                unknown: number;
+                            };
+                            namedProtocols: string[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/policy/fix": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Why a packet is blocked, and the smallest edits that make it pass, ranked by what else they open */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description A config.xml backup as text, or the JSON policy model (an object, or its JSON text) */
+                        config: string | {
+                            [key: string]: unknown;
+                        };
+                        packet: {
+                            interface: string;
+                            direction: "in" | "out";
+                            protocol: string | number;
+                            source: string;
+                            destination: string;
+                            source_port?: number;
+                            destination_port?: number;
+                            tcp_flags?: string;
+                            icmp_type?: string | number;
+                        };
+                        limit?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description The verdict as it stands, and the smallest edits that make the packet pass, each re-verified */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            packet: string;
+                            verdict: "pass" | "block" | "reject" | "unknown";
+                            rule: {
+                                kind: string;
+                                tab: string;
+                                position: number;
+                                tracker: string | null;
+                                descr: string;
+                                label: string | null;
+                                ridentifier: string | null;
+                                index: number;
+                                action: string;
+                            } | null;
+                            explanation: string;
+                            fixes: {
+                                edit: {
+                                    kind: "add-to-alias" | "enable-rule" | "insert-rule";
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                                description: string;
+                                verified: {
+                                    verdict: "pass" | "block" | "reject" | "unknown";
+                                    rule: {
+                                        kind: string;
+                                        tab: string;
+                                        position: number;
+                                        tracker: string | null;
+                                        descr: string;
+                                        label: string | null;
+                                        ridentifier: string | null;
+                                        index: number;
+                                        action: string;
+                                    } | null;
+                                };
+                                opens: {
+                                    flows: string;
+                                    beyond: string;
+                                    regions: {
+                                        change: "newly-pass" | "newly-block" | "reply-changed" | "unknown";
+                                        interface: string;
+                                        direction: string;
+                                        family: string;
+                                        protocols: string[] | null;
+                                        source: string[] | null;
+                                        sourcePorts: string[] | null;
+                                        destination: string[] | null;
+                                        destinationPorts: string[] | null;
+                                        tcpFlags: {
+                                            text: string;
+                                            values: number[];
+                                        } | null;
+                                        icmpTypes: number[] | null;
+                                        before: {
+                                            verdict: "pass" | "block" | "reject" | "unknown";
+                                            rule: {
+                                                kind: string;
+                                                tab: string;
+                                                position: number;
+                                                tracker: string | null;
+                                                descr: string;
+                                                label: string | null;
+                                                ridentifier: string | null;
+                                                index: number;
+                                                action: string;
+                                            } | null;
+                                            certain: boolean;
+                                        };
+                                        after: {
+                                            verdict: "pass" | "block" | "reject" | "unknown";
+                                            rule: {
+                                                kind: string;
+                                                tab: string;
+                                                position: number;
+                                                tracker: string | null;
+                                                descr: string;
+                                                label: string | null;
+                                                ridentifier: string | null;
+                                                index: number;
+                                                action: string;
+                                            } | null;
+                                            certain: boolean;
+                                        };
+                                    }[];
+                                    uncertain: number;
+                                };
+                            }[];
+                            note: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/firewall/gateways/{id}/policy-tests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A gateway's policy tests (an empty document when none were saved) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            gateway_id: string;
+                            document: {
+                                /** @enum {number} */
+                                version: 1;
+                                flows: {
+                                    [key: string]: unknown;
+                                }[];
+                            };
+                            updated_at: string | null;
+                            updated_by: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        /** Replace a gateway's policy tests; every pending change's after-configuration must then pass them */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            /** @description {"version": 1, "flows": [{"name", "interface", "direction"?, "protocol", "source", "source_port"?, "destination", "destination_port"?, "tcp_flags"?, "icmp_type"?, "expect": "pass"|"block"|"reject", "via"?, "comment"?}]} */
+            requestBody: {
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            gateway_id: string;
+                            document: {
+                                /** @enum {number} */
+                                version: 1;
+                                flows: {
+                                    [key: string]: unknown;
+                                }[];
+                            };
+                            updated_at: string | null;
+                            updated_by: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/firewall/gateways/{id}/policy-tests/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Run a gateway's stored policy tests against a configuration (nothing is stored) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description A config.xml backup as text, or the JSON policy model (an object, or its JSON text) */
+                        config: string | {
+                            [key: string]: unknown;
+                        };
+                        /** @description Run-time facts */
+                        facts?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Every flow judged: ok, failed, unknown (run-time contents decide) or error (not in this config) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            passed: boolean;
+                            total: number;
+                            counts: {
+                                ok: number;
+                                failed: number;
+                                unknown: number;
+                                error: number;
+                            };
+                            results: {
+                                name: string;
+                                ok: boolean;
+                                status: "ok" | "failed" | "unknown" | "error";
+                                expected: "pass" | "block" | "reject";
+                                via: string | null;
+                                verdict: ("pass" | "block" | "reject" | "unknown") | null;
+                                decidedBy: string | null;
+                                rule: {
+                                    kind: string;
+                                    tab: string;
+                                    position: number;
+                                    tracker: string | null;
+                                    descr: string;
+                                    label: string | null;
+                                    ridentifier: string | null;
+                                    index: number;
+                                    action: string;
+                                } | null;
+                                packet: string;
+                                why: string;
+                                explanation: string | null;
+                            }[];
                         };
                     };
                 };
