@@ -44,6 +44,14 @@ interface GatewayView {
   fingerprintSha256: string | null;
   /** False only for a gateway restored from a backup whose API key has not been set again. */
   hasCredentials: boolean;
+  /** Reachability as the health poll last saw it (null: never polled) and when it last answered. */
+  isOnline: boolean | null;
+  lastSeenAt: Date | null;
+  /** `never` | `ok` | `failed`: the last sync's outcome (src/firewall/sync.ts). */
+  syncStatus: string;
+  lastSyncAt: Date | null;
+  syncErrorCode: string | null;
+  syncErrorMessage: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -82,6 +90,12 @@ const VIEW = {
   caPem: gateways.caPem,
   fingerprintSha256: gateways.fingerprintSha256,
   hasCredentials: sql<boolean>`${gateways.apiKeyEnc} is not null`,
+  isOnline: gateways.isOnline,
+  lastSeenAt: gateways.lastSeenAt,
+  syncStatus: gateways.syncStatus,
+  lastSyncAt: gateways.lastSyncAt,
+  syncErrorCode: gateways.syncErrorCode,
+  syncErrorMessage: gateways.syncErrorMessage,
   createdAt: gateways.createdAt,
   updatedAt: gateways.updatedAt,
 };

@@ -267,6 +267,9 @@ export function runGatewaySyncSuite(kind: StoreKind): void {
       expect(mine.json()).toEqual({ total: 1, online: 0, offline: 0, unknown: 1, sync: { never: 1, ok: 0, failed: 0 } });
       const bySite = await h.call({ method: 'GET', url: `/api/v1/firewall/gateways/summary?site_id=${siteId}`, token: h.ownerToken });
       expect(bySite.json().total).toBe(1);
+      const one = await h.call({ method: 'GET', url: `/api/v1/firewall/gateways/${gatewayId}`, token: h.ownerToken });
+      expect(one.json()).toMatchObject({ is_online: true, sync_status: 'ok', sync_error_code: null });
+      expect(one.json().last_sync_at).toEqual(expect.any(String));
       const bad = await h.call({ method: 'GET', url: '/api/v1/firewall/gateways/summary?site_id=nope', token: h.ownerToken });
       expect(bad.statusCode).toBe(400);
     });

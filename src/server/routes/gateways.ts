@@ -51,6 +51,12 @@ export const GatewaySchema = Type.Object({
   ca_pem: Nullable(Type.String()),
   fingerprint_sha256: Nullable(Type.String()),
   has_credentials: Type.Boolean(),
+  is_online: Type.Union([Type.Boolean(), Type.Null()], { description: 'As the health poll last saw it; null: never polled.' }),
+  last_seen_at: Type.Union([Timestamp, Type.Null()]),
+  sync_status: Type.String({ description: '`never`, `ok` or `failed`: the outcome of the last sync.' }),
+  last_sync_at: Type.Union([Timestamp, Type.Null()]),
+  sync_error_code: Type.Union([Type.String(), Type.Null()]),
+  sync_error_message: Type.Union([Type.String(), Type.Null()]),
   created_at: Timestamp,
   updated_at: Timestamp,
 });

@@ -2344,6 +2344,14 @@ export interface paths {
                                 ca_pem: string | null;
                                 fingerprint_sha256: string | null;
                                 has_credentials: boolean;
+                                /** @description As the health poll last saw it; null: never polled. */
+                                is_online: boolean | null;
+                                last_seen_at: string | null;
+                                /** @description `never`, `ok` or `failed`: the outcome of the last sync. */
+                                sync_status: string;
+                                last_sync_at: string | null;
+                                sync_error_code: string | null;
+                                sync_error_message: string | null;
                                 /** Format: date-time */
                                 created_at: string;
                                 /** Format: date-time */
@@ -2425,6 +2433,14 @@ export interface paths {
                             ca_pem: string | null;
                             fingerprint_sha256: string | null;
                             has_credentials: boolean;
+                            /** @description As the health poll last saw it; null: never polled. */
+                            is_online: boolean | null;
+                            last_seen_at: string | null;
+                            /** @description `never`, `ok` or `failed`: the outcome of the last sync. */
+                            sync_status: string;
+                            last_sync_at: string | null;
+                            sync_error_code: string | null;
+                            sync_error_message: string | null;
                             /** Format: date-time */
                             created_at: string;
                             /** Format: date-time */
@@ -2762,6 +2778,14 @@ export interface paths {
                             ca_pem: string | null;
                             fingerprint_sha256: string | null;
                             has_credentials: boolean;
+                            /** @description As the health poll last saw it; null: never polled. */
+                            is_online: boolean | null;
+                            last_seen_at: string | null;
+                            /** @description `never`, `ok` or `failed`: the outcome of the last sync. */
+                            sync_status: string;
+                            last_sync_at: string | null;
+                            sync_error_code: string | null;
+                            sync_error_message: string | null;
                             /** Format: date-time */
                             created_at: string;
                             /** Format: date-time */
@@ -2886,6 +2910,14 @@ export interface paths {
                             ca_pem: string | null;
                             fingerprint_sha256: string | null;
                             has_credentials: boolean;
+                            /** @description As the health poll last saw it; null: never polled. */
+                            is_online: boolean | null;
+                            last_seen_at: string | null;
+                            /** @description `never`, `ok` or `failed`: the outcome of the last sync. */
+                            sync_status: string;
+                            last_sync_at: string | null;
+                            sync_error_code: string | null;
+                            sync_error_message: string | null;
                             /** Format: date-time */
                             created_at: string;
                             /** Format: date-time */
