@@ -54,6 +54,8 @@ export interface ServerConfig {
   scryptLogN: number;
   /** `PORTCULLIS_LAB`: whether the emulated lab may start. */
   labEnabled: boolean;
+  /** `PORTCULLIS_JOBS`: whether `serve` runs the background job runner (sync, health poll, logs; src/jobs). */
+  jobsEnabled: boolean;
   /** `PORTCULLIS_BOOTSTRAP_ADMIN`: the first owner's login, or null for `admin` with a random password. */
   bootstrapAdmin: { username: string; password: string } | null;
   /** `PORTCULLIS_SECRET_KEYS`: keyring JSON (checked by the keyring), or null to use `<dataDir>/keys.json`. */
@@ -181,6 +183,7 @@ const ENV_VARS = {
   },
   PORTCULLIS_SCRYPT_LOG_N: { scope: 'server', parse: integer('PORTCULLIS_SCRYPT_LOG_N', 17, 14, 20) },
   PORTCULLIS_LAB: { scope: 'server', parse: boolean('PORTCULLIS_LAB', true) },
+  PORTCULLIS_JOBS: { scope: 'server', parse: boolean('PORTCULLIS_JOBS', true) },
   PORTCULLIS_BOOTSTRAP_ADMIN: {
     scope: 'server',
     parse: (raw: Raw): { username: string; password: string } | null => {
@@ -240,6 +243,7 @@ export function loadConfig(
     webhookAllowHosts: envValue('PORTCULLIS_ALLOW_WEBHOOK_HOSTS', env),
     scryptLogN: envValue('PORTCULLIS_SCRYPT_LOG_N', env),
     labEnabled: envValue('PORTCULLIS_LAB', env),
+    jobsEnabled: envValue('PORTCULLIS_JOBS', env),
     bootstrapAdmin: envValue('PORTCULLIS_BOOTSTRAP_ADMIN', env),
     secretKeys: envValue('PORTCULLIS_SECRET_KEYS', env),
   };

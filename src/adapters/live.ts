@@ -204,9 +204,29 @@ export interface LiveHealth {
   healthy: boolean;
   checked_at: string;
   checks: HealthCheck[];
+  /** Each WAN gateway (upstream router the device monitors) and whether it is up; null when unread. */
+  wan: Array<{ name: string; up: boolean }> | null;
 }
 
 export type LogKind = 'firewall' | 'system';
+
+/** One firewall log entry parsed from the vendor's log format (times ISO 8601, ports null when none). */
+export interface LiveLogEntry {
+  logged_at: string;
+  action: 'pass' | 'block' | 'reject';
+  interface: string | null;
+  direction: 'in' | 'out' | null;
+  ip_version: number;
+  protocol: string | null;
+  source_ip: string;
+  source_port: number | null;
+  dest_ip: string;
+  dest_port: number | null;
+  /** The id of the rule that matched, as the device names it (the rules' `vendor_rule_id`). */
+  vendor_rule_id: string | null;
+  reason: string | null;
+  length: number | null;
+}
 
 /**
  * Vendor-neutral live reads of one gateway, as a vendor's adapter serves them. Failures are the vendor's
@@ -226,5 +246,7 @@ export interface LiveGateway {
   connections(limit: number): Promise<LiveConnections>;
   services(): Promise<{ items: LiveService[] }>;
   logs(kind: LogKind, limit: number): Promise<{ items: Array<{ line: string }> }>;
+  /** The newest `limit` firewall log lines parsed (oldest first); `skipped` counts lines that could not be read. */
+  firewallLog(limit: number): Promise<{ items: LiveLogEntry[]; skipped: number }>;
 }
 

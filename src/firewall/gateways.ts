@@ -44,6 +44,14 @@ interface GatewayView {
   fingerprintSha256: string | null;
   /** False only for a gateway restored from a backup whose API key has not been set again. */
   hasCredentials: boolean;
+  /** Reachability as the health poll last saw it (null: never polled) and when it last answered. */
+  isOnline: boolean | null;
+  lastSeenAt: Date | null;
+  /** `never` | `ok` | `failed`: the last sync's outcome (src/firewall/sync.ts). */
+  syncStatus: string;
+  lastSyncAt: Date | null;
+  syncErrorCode: string | null;
+  syncErrorMessage: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -56,6 +64,9 @@ type GatewayInput = {
   ca_pem?: unknown;
   fingerprint_sha256?: unknown;
   site_id?: unknown;
+  /** Test override only: replaces the host / port of the saved URL. */
+  host?: unknown;
+  port?: unknown;
 } & { [field in CredentialField]?: unknown };
 
 /** Where a gateway may point: the SSRF allow-list (and a resolver, for tests). */
@@ -79,6 +90,12 @@ const VIEW = {
   caPem: gateways.caPem,
   fingerprintSha256: gateways.fingerprintSha256,
   hasCredentials: sql<boolean>`${gateways.apiKeyEnc} is not null`,
+  isOnline: gateways.isOnline,
+  lastSeenAt: gateways.lastSeenAt,
+  syncStatus: gateways.syncStatus,
+  lastSyncAt: gateways.lastSyncAt,
+  syncErrorCode: gateways.syncErrorCode,
+  syncErrorMessage: gateways.syncErrorMessage,
   createdAt: gateways.createdAt,
   updatedAt: gateways.updatedAt,
 };
@@ -250,6 +267,30 @@ export async function gatewayConnection(ctx: ServiceContext, id: string): Promis
   return { ...conn, credentials };
 }
 
+/**
+ * `url` with the override's `host` and / or `port` (the `/{id}/test` body), checked by the SSRF guard like a
+ * saved URL, the failing field named. The stored credentials go to that host: the caller already holds
+ * `firewall.manage_rules` on the gateway's site, which may change the saved URL too (ADR 0177).
+ */
+async function withHostAndPort(url: string, override: GatewayInput, policy: GatewayPolicy): Promise<string> {
+  if (override.host === undefined && override.port === undefined) return url;
+  const target = new URL(url);
+  if (override.host !== undefined) {
+    const host = requireString('host', override.host, { max: 253 }).trim().toLowerCase();
+    target.hostname = host;
+    // The URL setter ignores what is not a host name; so a host that did not take is refused, not dropped.
+    if (target.hostname !== host || host === '') throw new ValidationError('host', 'host must be a host name or an IP address');
+  }
+  if (override.port !== undefined) {
+    const port = override.port;
+    if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65_535) {
+      throw new ValidationError('port', 'port must be an integer from 1 to 65535');
+    }
+    target.port = String(port);
+  }
+  return checkGatewayUrl(target.toString(), policy, override.host !== undefined ? 'host' : 'port');
+}
+
 /** A saved connection with the fields of `override` (the `/{id}/test` body) applied, validated like a save. */
 export async function connectionWithOverride(
   ctx: ServiceContext,
@@ -259,10 +300,11 @@ export async function connectionWithOverride(
 ): Promise<GatewayConnection> {
   const saved = await gatewayConnection(ctx, id);
   const vendor = requireVendor(override.vendor ?? saved.vendor);
+  const url = override.url !== undefined ? await checkGatewayUrl(override.url, policy) : saved.url;
   return {
     ...saved,
     vendor: vendor.id,
-    ...(override.url !== undefined ? { url: await checkGatewayUrl(override.url, policy) } : {}),
+    url: await withHostAndPort(url, override, policy),
     ...(override.vendor !== undefined || hasCredentialInput(override)
       ? { credentials: credentialsFromInput(vendor, override, saved.credentials) }
       : {}),
@@ -354,4 +396,39 @@ export async function deleteGateway(ctx: ServiceContext, id: string): Promise<vo
       before,
     });
   });
+}
+
+export interface GatewaySummary {
+  total: number;
+  /** Reachability as the health poll last saw it (`unknown`: never polled). */
+  online: number;
+  offline: number;
+  unknown: number;
+  sync: { never: number; ok: number; failed: number };
+}
+
+/** Counts of the live gateways in scope by reachability and sync state (`GET /gateways/summary`). */
+export async function gatewaySummary(
+  ctx: ServiceContext,
+  options: { scope: 'all' | readonly string[]; siteId?: string },
+): Promise<GatewaySummary> {
+  const summary: GatewaySummary = { total: 0, online: 0, offline: 0, unknown: 0, sync: { never: 0, ok: 0, failed: 0 } };
+  if (options.scope !== 'all' && options.scope.length === 0) return summary;
+  const conditions: SQL[] = [eq(gateways.orgId, ctx.orgId), isNull(gateways.deletedAt)];
+  if (options.scope !== 'all') conditions.push(inArray(gateways.siteId, [...options.scope]));
+  if (options.siteId) conditions.push(eq(gateways.siteId, options.siteId));
+  const rows = await ctx.db
+    .select({ isOnline: gateways.isOnline, syncStatus: gateways.syncStatus, n: sql<number>`count(*)::int` })
+    .from(gateways)
+    .where(and(...conditions))
+    .groupBy(gateways.isOnline, gateways.syncStatus);
+  for (const row of rows) {
+    summary.total += row.n;
+    if (row.isOnline === true) summary.online += row.n;
+    else if (row.isOnline === false) summary.offline += row.n;
+    else summary.unknown += row.n;
+    const status = row.syncStatus === 'ok' || row.syncStatus === 'failed' ? row.syncStatus : 'never';
+    summary.sync[status] += row.n;
+  }
+  return summary;
 }

@@ -15,7 +15,8 @@
  * | sync never / ok → failed | `gateway.sync.failed` |
  */
 import { and, eq, isNull } from 'drizzle-orm';
-import { NotFoundError } from '../errors.ts';
+import type { LiveGateway } from '../adapters/live.ts';
+import { DeviceError, NotFoundError } from '../errors.ts';
 import type { EventBus } from '../events/bus.ts';
 import { storeEvents } from '../events/bus.ts';
 import type { BusEvent, StoredEvent } from '../events/types.ts';
@@ -127,4 +128,30 @@ export function recordSyncOutcome(
       .where(eq(gateways.id, gw.id));
     return list;
   });
+}
+
+/**
+ * Polls a gateway's health through its live view and stores it: reachable when the device answered, each WAN
+ * gateway up or down as the device monitors it. A device that cannot be reached at all is unreachable.
+ */
+export async function pollGatewayHealth(
+  ctx: ServiceContext,
+  bus: EventBus | null,
+  gatewayId: string,
+  live: Pick<LiveGateway, 'healthCheck'> | null,
+): Promise<StoredEvent[]> {
+  let observed: HealthObservation = { online: false };
+  if (live !== null) {
+    try {
+      const health = await live.healthCheck();
+      const reachable = health.checks.find((check) => check.name === 'reachability')?.healthy === true;
+      observed = {
+        online: reachable,
+        ...(reachable && health.wan ? { wan: Object.fromEntries(health.wan.map((w) => [w.name, w.up])) } : {}),
+      };
+    } catch (err) {
+      if (!(err instanceof DeviceError)) throw err;
+    }
+  }
+  return recordGatewayHealth(ctx, bus, gatewayId, observed);
 }

@@ -52,6 +52,7 @@ export function liveGateway(vendor: VendorDescriptor, adapter: ClosableAdapter):
     connections: (limit) => guarded(() => view.connections(limit)),
     services: () => guarded(() => view.services()),
     logs: (kind: LogKind, limit) => guarded(() => view.logs(kind, limit)),
+    firewallLog: (limit) => guarded(() => view.firewallLog(limit)),
   };
 }
 

@@ -63,7 +63,7 @@ type ValueOf<S> = S extends { type: 'enum'; values: readonly (infer V)[] }
     ? boolean
     : number;
 
-type FirewallSettings = { -readonly [K in SettingName]: ValueOf<(typeof SETTINGS_SPEC)[K]> };
+export type FirewallSettings = { -readonly [K in SettingName]: ValueOf<(typeof SETTINGS_SPEC)[K]> };
 
 export const SETTING_NAMES = Object.keys(SETTINGS_SPEC) as SettingName[];
 

@@ -18,6 +18,7 @@ import { pino } from 'pino';
 import type { Registry } from 'prom-client';
 import { accessRuntimePlugin, accessRuntimePluginWith } from '../access/service/plugin.ts';
 import type { AccessSettings, ServerConfig } from '../config.ts';
+import { jobsPlugin, jobsPluginWith } from '../jobs/plugin.ts';
 import type { Keyring } from '../secrets/keyring.ts';
 import type { Store } from '../store/index.ts';
 import { createAuthBackend } from './auth-backend.ts';
@@ -47,6 +48,8 @@ interface BuildAppOptions {
   loggerInstance?: FastifyBaseLogger;
   /** The access runtime's settings; without them the access plugin takes `config.access`. */
   accessSettings?: AccessSettings;
+  /** Starts the background job runner when the app is ready (serve with `PORTCULLIS_JOBS` on); default false. */
+  startJobs?: boolean;
   /** Replaces the default route modules (tests of the access machinery). */
   routeModules?: readonly FastifyPluginAsync[];
 }
@@ -92,12 +95,15 @@ function fastifyLogging(
   };
 }
 
-/** The route modules, with the access runtime built from `accessSettings` when they are given. */
+/** The route modules, with the access runtime built from `accessSettings` and the job runner started when asked. */
 function routeModulesOf(options: BuildAppOptions): readonly FastifyPluginAsync[] {
   const modules = options.routeModules ?? ROUTE_MODULES;
-  const { accessSettings } = options;
-  if (!accessSettings) return modules;
-  return modules.map((m) => (m === accessRuntimePlugin ? accessRuntimePluginWith(accessSettings) : m));
+  const { accessSettings, startJobs } = options;
+  return modules.map((m) => {
+    if (m === accessRuntimePlugin && accessSettings) return accessRuntimePluginWith(accessSettings);
+    if (m === jobsPlugin && startJobs) return jobsPluginWith({ start: true });
+    return m;
+  });
 }
 
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {

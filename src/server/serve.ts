@@ -69,6 +69,7 @@ export async function startServer(
       keyring,
       loggerInstance: log,
       accessSettings: lab ? { ...accessSettings, allowHosts: lab.allowHosts } : accessSettings,
+      startJobs: config.jobsEnabled,
     });
     const address = await app.listen({ host: config.host, port: config.port });
     const stopBackground = await startBackground({ store, config, log: app.log });

@@ -13,6 +13,7 @@ import type {
   LiveHealth,
   LiveInterface,
   LiveLease,
+  LiveLogEntry,
   LiveNat,
   LiveNatRule,
   LiveRule,
@@ -25,6 +26,7 @@ import type {
   TunnelStatus,
 } from '../live.ts';
 import { PfSenseAdapter } from './adapter.ts';
+import { parseFilterlog } from './filterlog.ts';
 import { type PfRestRow, PfSenseLiveReads } from './live.ts';
 import { natWriteTarget } from './live-write.ts';
 
@@ -413,6 +415,11 @@ class PfSenseLiveGateway implements LiveGateway {
     return (async () => ({ items: (await this.reads.log(kind, limit)).map((line) => ({ line })) }))();
   }
 
+  /** The filter log parsed from pfSense's filterlog format (src/adapters/pfsense/filterlog.ts). */
+  firewallLog(limit: number): Promise<{ items: LiveLogEntry[]; skipped: number }> {
+    return (async () => parseFilterlog(await this.reads.log('firewall', limit), new Date()))();
+  }
+
   /**
    * One `healthy` plus a result per subsystem: reachability (version), enabled interfaces up, gateways online,
    * enabled services running, CARP out of maintenance when configured. When the device is unreachable the other
@@ -435,7 +442,7 @@ class PfSenseLiveGateway implements LiveGateway {
         for (const name of ['interfaces', 'gateways', 'services', 'carp'] as const) {
           checks.push({ name, healthy: null, detail: 'not checked: the device is unreachable', error: null });
         }
-        return { healthy: false, checked_at: new Date().toISOString(), checks };
+        return { healthy: false, checked_at: new Date().toISOString(), checks, wan: null };
       }
       const settle = async (name: HealthCheck['name'], run: () => Promise<HealthCheck>) => {
         try {
@@ -452,6 +459,7 @@ class PfSenseLiveGateway implements LiveGateway {
         error: null,
       });
       const label = (row: PfRestRow) => str(row.name) ?? '?';
+      let wan: LiveHealth['wan'] = null;
       checks.push(
         ...(await Promise.all([
           settle('interfaces', async () => {
@@ -461,6 +469,7 @@ class PfSenseLiveGateway implements LiveGateway {
           }),
           settle('gateways', async () => {
             const gateways = await this.reads.gatewayStatus();
+            wan = gateways.map((g) => ({ name: label(g), up: str(g.status) === 'online' }));
             const bad = gateways
               .filter((g) => str(g.status) !== 'online')
               .map((g) => `${label(g)} (${str(g.status) ?? 'unknown'})`);
@@ -485,6 +494,7 @@ class PfSenseLiveGateway implements LiveGateway {
         healthy: checks.every((c) => c.healthy !== false),
         checked_at: new Date().toISOString(),
         checks,
+        wan,
       };
     })();
   }

@@ -23,10 +23,13 @@ import {
   createGateway,
   deleteGateway,
   type GatewayPolicy,
+  gatewaySummary,
   getGateway,
   listGateways,
   updateGateway,
 } from '../../firewall/gateways.ts';
+import { fromDevice, liveGateway } from '../../firewall/live.ts';
+import { syncGateway } from '../../firewall/sync.ts';
 import { isUuid } from '../../core/validate.ts';
 import { ctxOf } from '../context.ts';
 import { requireSite, siteFilter } from '../plugins/access.ts';
@@ -48,6 +51,12 @@ export const GatewaySchema = Type.Object({
   ca_pem: Nullable(Type.String()),
   fingerprint_sha256: Nullable(Type.String()),
   has_credentials: Type.Boolean(),
+  is_online: Type.Union([Type.Boolean(), Type.Null()], { description: 'As the health poll last saw it; null: never polled.' }),
+  last_seen_at: Type.Union([Timestamp, Type.Null()]),
+  sync_status: Type.String({ description: '`never`, `ok` or `failed`: the outcome of the last sync.' }),
+  last_sync_at: Type.Union([Timestamp, Type.Null()]),
+  sync_error_code: Type.Union([Type.String(), Type.Null()]),
+  sync_error_message: Type.Union([Type.String(), Type.Null()]),
   created_at: Timestamp,
   updated_at: Timestamp,
 });
@@ -101,6 +110,42 @@ const TestResult = Type.Object({
     }),
   ),
 });
+
+const SummarySchema = Type.Object(
+  {
+    total: Type.Integer(),
+    online: Type.Integer(),
+    offline: Type.Integer(),
+    unknown: Type.Integer(),
+    sync: Type.Object({ never: Type.Integer(), ok: Type.Integer(), failed: Type.Integer() }),
+  },
+  { title: 'GatewaySummary' },
+);
+
+const AreaCounts = Nullable(
+  Type.Object({
+    created: Type.Integer(),
+    updated: Type.Integer(),
+    unchanged: Type.Integer(),
+    deleted: Type.Integer(),
+    skipped: Type.Integer(),
+  }),
+);
+
+const SyncReportSchema = Type.Object(
+  {
+    gateway_id: Uuid,
+    full_sync: Type.Boolean(),
+    rules: AreaCounts,
+    nat: AreaCounts,
+    vpn: AreaCounts,
+    interfaces: AreaCounts,
+    aliases: AreaCounts,
+    logs: Nullable(Type.Object({ ingested: Type.Integer(), unreadable: Type.Integer(), ignored: Type.Integer() })),
+    duration_ms: Type.Integer(),
+  },
+  { title: 'GatewaySyncReport' },
+);
 
 const policyOf = (request: FastifyRequest): GatewayPolicy => ({
   allowHosts: request.server.access.settings.allowHosts,
@@ -214,6 +259,60 @@ export const gatewayRoutes: FastifyPluginAsync = async (root) => {
   );
 
   app.get(
+    '/api/v1/firewall/gateways/summary',
+    {
+      config: { permission: 'firewall.view' },
+      schema: {
+        tags,
+        summary: 'Count the gateways you can see by reachability (health poll) and sync state',
+        querystring: Type.Object({ site_id: Type.Optional(Uuid) }, { additionalProperties: false }),
+        response: { 200: SummarySchema, ...ERROR_RESPONSES },
+      },
+    },
+    async (request) =>
+      gatewaySummary(ctxOf(request), {
+        scope: siteFilter(request, 'firewall.view'),
+        ...(request.query.site_id ? { siteId: request.query.site_id } : {}),
+      }),
+  );
+
+  app.post(
+    '/api/v1/firewall/gateways/:id/sync',
+    {
+      ...emptyBodyIsObject,
+      config: { permission: 'firewall.manage_rules' },
+      schema: {
+        tags,
+        summary:
+          'Sync a gateway now: live rules, NAT, VPN status, interfaces, aliases and firewall log into the tables (vendor ids kept; rows gone from the device marked)',
+        params: IdParams,
+        body: Type.Optional(
+          Type.Object(
+            {
+              full_sync: Type.Optional(
+                Type.Boolean({ description: 'Rewrite every row, not only those whose device fields changed (default false).' }),
+              ),
+            },
+            { additionalProperties: false },
+          ),
+        ),
+        response: { 200: SyncReportSchema, ...ERROR_RESPONSES },
+      },
+    },
+    async (request) => {
+      const gateway = await getGateway(ctxOf(request), request.params.id);
+      requireSite(request, 'firewall.manage_rules', gateway.siteId, 'write');
+      const open = async () => {
+        const { vendor, adapter } = await fromDevice(() => app.access.adapters.get(gateway.id));
+        return { vendor, live: liveGateway(vendor, adapter) };
+      };
+      return syncGateway(ctxOf(request), app.access.events, gateway.id, open, {
+        fullSync: request.body?.full_sync ?? false,
+      });
+    },
+  );
+
+  app.get(
     '/api/v1/firewall/gateways/:id',
     {
       config: { permission: 'firewall.view' },
@@ -290,13 +389,20 @@ export const gatewayRoutes: FastifyPluginAsync = async (root) => {
       config: { permission: 'firewall.manage_rules' },
       schema: {
         tags,
-        summary: 'Test a saved gateway, optionally with some fields overridden (nothing is saved)',
+        summary:
+          'Test a saved gateway, optionally with some fields overridden (host, port, verify_ssl, ...) against the stored credentials (nothing is saved)',
         params: IdParams,
         body: Type.Optional(
           Type.Object(
             {
               vendor: Connection.vendor,
               url: Type.Optional(Connection.url),
+              host: Type.Optional(
+                Line({ minLength: 1, maxLength: 253, description: 'Replaces the host of the saved URL (SSRF-checked).' }),
+              ),
+              port: Type.Optional(
+                Type.Integer({ minimum: 1, maximum: 65_535, description: 'Replaces the port of the saved URL.' }),
+              ),
               ...Credentials,
               verify_ssl: Connection.verify_ssl,
               ca_pem: Connection.ca_pem,

@@ -10,6 +10,7 @@ import { changesPrincipals } from '../plugins/access.ts';
 import { auditRoutes } from './audit.ts';
 import { edlRoutes } from './edl.ts';
 import { eventsPlugin } from '../../events/plugin.ts';
+import { jobsPlugin } from '../../jobs/plugin.ts';
 import { eventRoutes } from './events.ts';
 import { firewallRoutes } from './firewall.ts';
 import { firewallBackupRoutes } from './firewall-backup.ts';
@@ -52,6 +53,8 @@ export const ROUTE_MODULES: readonly FastifyPluginAsync[] = [
   firewallBackupRoutes,
   // Decorates `app.events` / `app.webhooks` on the root; needs `app.access` (above).
   eventsPlugin,
+  // Decorates `app.jobs`; uses `app.access` (adapters, bus). Closes before the access runtime.
+  jobsPlugin,
   webhookRoutes,
   eventRoutes,
 ];

@@ -2347,6 +2347,14 @@ export interface paths {
                                 ca_pem: string | null;
                                 fingerprint_sha256: string | null;
                                 has_credentials: boolean;
+                                /** @description As the health poll last saw it; null: never polled. */
+                                is_online: boolean | null;
+                                last_seen_at: string | null;
+                                /** @description `never`, `ok` or `failed`: the outcome of the last sync. */
+                                sync_status: string;
+                                last_sync_at: string | null;
+                                sync_error_code: string | null;
+                                sync_error_message: string | null;
                                 /** Format: date-time */
                                 created_at: string;
                                 /** Format: date-time */
@@ -2428,6 +2436,14 @@ export interface paths {
                             ca_pem: string | null;
                             fingerprint_sha256: string | null;
                             has_credentials: boolean;
+                            /** @description As the health poll last saw it; null: never polled. */
+                            is_online: boolean | null;
+                            last_seen_at: string | null;
+                            /** @description `never`, `ok` or `failed`: the outcome of the last sync. */
+                            sync_status: string;
+                            last_sync_at: string | null;
+                            sync_error_code: string | null;
+                            sync_error_message: string | null;
                             /** Format: date-time */
                             created_at: string;
                             /** Format: date-time */
@@ -2552,6 +2568,181 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/firewall/gateways/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Count the gateways you can see by reachability (health poll) and sync state */
+        get: {
+            parameters: {
+                query?: {
+                    site_id?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            total: number;
+                            online: number;
+                            offline: number;
+                            unknown: number;
+                            sync: {
+                                never: number;
+                                ok: number;
+                                failed: number;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/firewall/gateways/{id}/sync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sync a gateway now: live rules, NAT, VPN status, interfaces, aliases and firewall log into the tables (vendor ids kept; rows gone from the device marked) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Rewrite every row, not only those whose device fields changed (default false). */
+                        full_sync?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            gateway_id: string;
+                            full_sync: boolean;
+                            rules: {
+                                created: number;
+                                updated: number;
+                                unchanged: number;
+                                deleted: number;
+                                skipped: number;
+                            } | null;
+                            nat: {
+                                created: number;
+                                updated: number;
+                                unchanged: number;
+                                deleted: number;
+                                skipped: number;
+                            } | null;
+                            vpn: {
+                                created: number;
+                                updated: number;
+                                unchanged: number;
+                                deleted: number;
+                                skipped: number;
+                            } | null;
+                            interfaces: {
+                                created: number;
+                                updated: number;
+                                unchanged: number;
+                                deleted: number;
+                                skipped: number;
+                            } | null;
+                            aliases: {
+                                created: number;
+                                updated: number;
+                                unchanged: number;
+                                deleted: number;
+                                skipped: number;
+                            } | null;
+                            logs: {
+                                ingested: number;
+                                unreadable: number;
+                                ignored: number;
+                            } | null;
+                            duration_ms: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/firewall/gateways/{id}": {
         parameters: {
             query?: never;
@@ -2590,6 +2781,14 @@ export interface paths {
                             ca_pem: string | null;
                             fingerprint_sha256: string | null;
                             has_credentials: boolean;
+                            /** @description As the health poll last saw it; null: never polled. */
+                            is_online: boolean | null;
+                            last_seen_at: string | null;
+                            /** @description `never`, `ok` or `failed`: the outcome of the last sync. */
+                            sync_status: string;
+                            last_sync_at: string | null;
+                            sync_error_code: string | null;
+                            sync_error_message: string | null;
                             /** Format: date-time */
                             created_at: string;
                             /** Format: date-time */
@@ -2714,6 +2913,14 @@ export interface paths {
                             ca_pem: string | null;
                             fingerprint_sha256: string | null;
                             has_credentials: boolean;
+                            /** @description As the health poll last saw it; null: never polled. */
+                            is_online: boolean | null;
+                            last_seen_at: string | null;
+                            /** @description `never`, `ok` or `failed`: the outcome of the last sync. */
+                            sync_status: string;
+                            last_sync_at: string | null;
+                            sync_error_code: string | null;
+                            sync_error_message: string | null;
                             /** Format: date-time */
                             created_at: string;
                             /** Format: date-time */
@@ -2752,7 +2959,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Test a saved gateway, optionally with some fields overridden (nothing is saved) */
+        /** Test a saved gateway, optionally with some fields overridden (host, port, verify_ssl, ...) against the stored credentials (nothing is saved) */
         post: {
             parameters: {
                 query?: never;
@@ -2769,6 +2976,10 @@ export interface paths {
                         /** @description A vendor id of GET /api/v1/firewall/vendors (default: the first built-in vendor). */
                         vendor?: string;
                         url?: string;
+                        /** @description Replaces the host of the saved URL (SSRF-checked). */
+                        host?: string;
+                        /** @description Replaces the port of the saved URL. */
+                        port?: number;
                         /** @description Write-only. Needed by vendors whose credential shape lists it (GET /api/v1/firewall/vendors). */
                         api_key?: string;
                         /** @description Write-only. Needed by vendors whose credential shape lists it (GET /api/v1/firewall/vendors). */

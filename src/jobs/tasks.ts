@@ -1,0 +1,93 @@
+/**
+ * @module The tasks the job runner runs (src/jobs/runner.ts), docs/reference/freesdn-firewall-module.md §23:
+ * gateway sync every `sync_interval_minutes`, health poll and firewall-log ingestion every 2 minutes
+ * and log retention hourly. To add a task, append a `JobTask` to `JOB_TASKS` (or call `app.jobs.register` before
+ * the app is ready): a name, `per` (gateway / org / global), an interval from the org's settings and `run`.
+ */
+import type { ClosableAdapter, VendorDescriptor } from '../adapters/registry.ts';
+import { type ServiceContext, serviceContext } from '../core/context.ts';
+import { CapabilityUnavailableError, DeviceError } from '../errors.ts';
+import type { EventBus } from '../events/bus.ts';
+import { pollGatewayHealth } from '../firewall/health.ts';
+import { fromDevice, liveGateway } from '../firewall/live.ts';
+import { pruneLogs } from '../firewall/logs.ts';
+import { ingestGatewayLogs, SyncBusyError, syncGateway } from '../firewall/sync.ts';
+import type { LiveGateway } from '../adapters/live.ts';
+import type { Keyring } from '../secrets/keyring.ts';
+import type { Store } from '../store/db.ts';
+import type { JobKey, JobTask } from './runner.ts';
+
+/** What the tasks use: the store, the keyring, the event bus and the cached gateway adapters. */
+export interface JobContext {
+  store: Store;
+  keyring: Keyring;
+  bus: EventBus;
+  adapters: { get(gatewayId: string): Promise<{ vendor: VendorDescriptor; adapter: ClosableAdapter }> };
+}
+
+const systemCtx = (c: JobContext, key: JobKey): ServiceContext =>
+  serviceContext(c.store.db, c.keyring, { orgId: key.orgId });
+
+/** The gateway's vendor and live view; a gateway that cannot be built (no credentials, host refused) throws a `DeviceError`. */
+async function liveOf(c: JobContext, gatewayId: string): Promise<{ vendor: VendorDescriptor; live: LiveGateway }> {
+  const { vendor, adapter } = await fromDevice(() => c.adapters.get(gatewayId));
+  return { vendor, live: liveGateway(vendor, adapter) };
+}
+
+export const gatewaySync: JobTask<JobContext> = {
+  name: 'gateway-sync',
+  per: 'gateway',
+  intervalSeconds: (settings) => settings.sync_interval_minutes * 60,
+  async run(key, c) {
+    try {
+      await syncGateway(systemCtx(c, key), c.bus, key.gatewayId as string, () => liveOf(c, key.gatewayId as string), {
+        fullSync: false,
+      });
+    } catch (err) {
+      // A sync started from the API is running (this interval's work is being done), or the vendor has no live reads.
+      if (!(err instanceof SyncBusyError) && !(err instanceof CapabilityUnavailableError)) throw err;
+    }
+  },
+};
+
+const healthPoll: JobTask<JobContext> = {
+  name: 'gateway-health',
+  per: 'gateway',
+  intervalSeconds: () => 120,
+  expireInSeconds: 300,
+  async run(key, c) {
+    const gatewayId = key.gatewayId as string;
+    let live: LiveGateway | null = null;
+    try {
+      live = (await liveOf(c, gatewayId)).live;
+    } catch (err) {
+      if (err instanceof CapabilityUnavailableError) return;
+      if (!(err instanceof DeviceError)) throw err;
+    }
+    await pollGatewayHealth(systemCtx(c, key), c.bus, gatewayId, live);
+  },
+};
+
+const logIngestion: JobTask<JobContext> = {
+  name: 'gateway-logs',
+  per: 'gateway',
+  intervalSeconds: () => 120,
+  expireInSeconds: 300,
+  async run(key, c) {
+    const gatewayId = key.gatewayId as string;
+    const { vendor, live } = await liveOf(c, gatewayId);
+    if (!vendor.capabilities['read.logs']) return;
+    await ingestGatewayLogs(systemCtx(c, key), gatewayId, live);
+  },
+};
+
+const logRetention: JobTask<JobContext> = {
+  name: 'log-retention',
+  per: 'org',
+  intervalSeconds: () => 3600,
+  async run(key, c) {
+    await pruneLogs(systemCtx(c, key));
+  },
+};
+
+export const JOB_TASKS: readonly JobTask<JobContext>[] = [gatewaySync, healthPoll, logIngestion, logRetention];
