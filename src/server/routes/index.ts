@@ -15,6 +15,7 @@ import { firewallRoutes } from './firewall.ts';
 import { firewallBackupRoutes } from './firewall-backup.ts';
 import { firewallSettingsRoutes } from './firewall-settings.ts';
 import { firewallLiveRoutes } from './firewall-live.ts';
+import { firewallPendingRoutes } from './firewall-pending.ts';
 import { gatewayRoutes } from './gateways.ts';
 import { grantRoutes } from './grants.ts';
 import { knocRoutes } from './knocs.ts';
@@ -52,4 +53,6 @@ export const ROUTE_MODULES: readonly FastifyPluginAsync[] = [
   eventsPlugin,
   webhookRoutes,
   eventRoutes,
+  // Live writes emit their outcomes on `app.events` (above).
+  firewallPendingRoutes,
 ];

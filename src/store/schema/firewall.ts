@@ -295,6 +295,8 @@ export const pendingChanges = pgTable(
     overrideReason: text('override_reason'),
     /** The applied change this one reverts. */
     revertsId: uuid('reverts_id'),
+    /** The normalized rule a deploy compiled this change from; it gets the device's rule id once applied. */
+    sourceRuleId: uuid('source_rule_id').references(() => firewallRules.id),
     errorCode: text('error_code'),
     errorMessage: text('error_message'),
     vendorCode: text('vendor_code'),
