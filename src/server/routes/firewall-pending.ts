@@ -30,7 +30,6 @@ import {
   PENDING_STATUSES,
   type PendingChangeView,
   type PendingDeps,
-  type PendingFilters,
   type PendingStatus,
   requireWriteCapability,
   revertPendingChange,
@@ -299,7 +298,7 @@ export const firewallPendingRoutes: FastifyPluginAsync = async (root) => {
         kind: 'firewall_rule',
         op: 'update',
         target: requireTarget('vendor_rule_id', request.params.vendor_rule_id),
-        body: ruleBody(request.body as Record<string, unknown>),
+        body: ruleBody(request.body),
       })),
   );
 
@@ -363,7 +362,7 @@ export const firewallPendingRoutes: FastifyPluginAsync = async (root) => {
     },
     async (request, reply) =>
       write(request, reply, 'alias', (checkName) => {
-        const created = createWrite('alias', request.body as Record<string, unknown>, checkName);
+        const created = createWrite('alias', request.body, checkName);
         if (created.kind !== 'alias' || created.op !== 'create') throw new Error('unreachable: alias body');
         return { kind: 'alias', op: 'update', target: requireTarget('name', request.params.name), body: created.body };
       }),
@@ -468,7 +467,7 @@ export const firewallPendingRoutes: FastifyPluginAsync = async (root) => {
       const { limit, offset, ...filters } = request.query;
       const items = await listPendingChanges(ctxOf(request), {
         scope: siteFilter(request, 'firewall.view'),
-        filters: filters as PendingFilters,
+        filters: filters,
         ...(limit !== undefined ? { limit } : {}),
         ...(offset !== undefined ? { offset } : {}),
       });
