@@ -92,26 +92,34 @@ export interface LiveServiceBody {
   action: 'start' | 'stop' | 'restart';
 }
 
+/** The neutral body of each kind that stores an object on the device (create / update / read). */
+export interface LiveBodies {
+  firewall_rule: LiveRuleBody;
+  port_forward: LivePortForwardBody;
+  source_nat: LiveSourceNatBody;
+  alias: LiveAliasBody;
+  static_route: LiveStaticRouteBody;
+  dns_override: LiveDnsOverrideBody;
+  dhcp_static_mapping: LiveDhcpStaticMappingBody;
+}
+export type LiveObjectKind = keyof LiveBodies;
+
+/** Kinds whose body has `is_enabled`: they take `toggle`. */
+export type LiveToggleKind = 'firewall_rule' | 'port_forward' | 'source_nat' | 'static_route';
+
+type StoredWrite = {
+  [K in LiveObjectKind]:
+    | { kind: K; op: 'create'; target: null; body: LiveBodies[K] }
+    | { kind: K; op: 'update'; target: string; body: LiveBodies[K] }
+    | { kind: K; op: 'delete'; target: string; body: Record<string, never> };
+}[LiveObjectKind];
+
 /** One write, as the pending-change engine hands it to a vendor. */
 export type LiveWrite =
-  | { kind: 'firewall_rule'; op: 'create'; target: null; body: LiveRuleBody }
-  | { kind: 'firewall_rule'; op: 'update'; target: string; body: LiveRuleBody }
-  | { kind: 'firewall_rule'; op: 'toggle'; target: string; body: { is_enabled: boolean } }
-  | { kind: 'port_forward'; op: 'create'; target: null; body: LivePortForwardBody }
-  | { kind: 'source_nat'; op: 'create'; target: null; body: LiveSourceNatBody }
-  | { kind: 'alias'; op: 'create'; target: null; body: LiveAliasBody }
-  | { kind: 'alias'; op: 'update'; target: string; body: LiveAliasBody }
-  | { kind: 'static_route'; op: 'create'; target: null; body: LiveStaticRouteBody }
-  | { kind: 'dns_override'; op: 'create'; target: null; body: LiveDnsOverrideBody }
-  | { kind: 'dhcp_static_mapping'; op: 'create'; target: null; body: LiveDhcpStaticMappingBody }
+  | StoredWrite
+  | { kind: LiveToggleKind; op: 'toggle'; target: string; body: { is_enabled: boolean } }
   | { kind: 'service'; op: 'control'; target: string; body: LiveServiceBody }
-  | { kind: 'power'; op: 'reboot' | 'halt'; target: null; body: Record<string, never> }
-  | {
-      kind: Exclude<LiveWriteKind, 'service' | 'power'>;
-      op: 'delete';
-      target: string;
-      body: Record<string, never>;
-    };
+  | { kind: 'power'; op: 'reboot' | 'halt'; target: null; body: Record<string, never> };
 
 /** A device object in its neutral body shape (the kind's `Live*Body`), or null when the device has none. */
 export type LiveObject = Record<string, unknown>;

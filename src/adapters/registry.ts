@@ -55,6 +55,12 @@ export const CAPABILITIES = [
   'write.aliases',
   'write.routes',
   'write.services',
+  /** DNS resolver host overrides. */
+  'write.dns',
+  /** DHCP static mappings. */
+  'write.dhcp',
+  /** Reboot and halt. */
+  'write.power',
   /** Several staged writes go live with one apply (one filter reload). */
   'write.batch_apply',
 ] as const;

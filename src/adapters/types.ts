@@ -75,12 +75,14 @@ export class AdapterError extends Error {
   /** Whether retrying later can succeed (connection, timeout, 5xx) as opposed to configuration faults. */
   readonly retryable: boolean;
   readonly httpStatus: number | undefined;
+  /** The field of a written body the device refused (live writes), named so a caller can point at it. */
+  readonly field: string | undefined;
 
   constructor(
     vendor: string,
     code: string,
     message: string,
-    opts: { retryable?: boolean; httpStatus?: number; cause?: unknown } = {},
+    opts: { retryable?: boolean; httpStatus?: number; cause?: unknown; field?: string } = {},
   ) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'AdapterError';
@@ -88,5 +90,6 @@ export class AdapterError extends Error {
     this.code = code;
     this.retryable = opts.retryable ?? false;
     this.httpStatus = opts.httpStatus;
+    this.field = opts.field;
   }
 }

@@ -11,6 +11,7 @@ import {
   PFS_CATALOG,
   type PfSenseAdapter,
   PfSenseLiveReads,
+  PfSenseLiveWriter,
   type PfsCode,
 } from '../../src/adapters/pfsense/index.ts';
 import { type PfRestEmulator, startPfRestEmulator } from '../../src/emulators/pfrest/index.ts';
@@ -233,6 +234,19 @@ const rows: Row[] = [
     },
     call: (a) => new PfSenseLiveReads(a).carp(),
     mentions: 'read the CARP status',
+  },
+  {
+    name: 'PFS500 a live write pfRest refuses',
+    code: 'PFS500',
+    setup: () => adapterFor(emu, quick),
+    call: (a) =>
+      new PfSenseLiveWriter(a).write({
+        kind: 'alias',
+        op: 'create',
+        target: null,
+        body: { name: 'sshguard', type: 'host', description: '', entries: [] },
+      }),
+    mentions: 'FILTER_NAME_VALIDATOR_RESERVED_NAME_USED',
   },
   {
     name: 'PFS400 a live read whose data is not a list of objects',

@@ -291,6 +291,20 @@ export class PfSenseAdapter implements FirewallAdapter {
     return this.call({ code: 'PFS300', what }, 'GET', path, query ? { query } : {});
   }
 
+  /**
+   * One call of a live write (`live-write.ts`): the `data` of the answer; an API-level failure is `code`,
+   * transport and auth failures keep their own codes.
+   */
+  async request(
+    code: PfsCode,
+    what: string,
+    method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+    path: string,
+    params: { query?: URLSearchParams; body?: unknown } = {},
+  ): Promise<unknown> {
+    return this.call({ code, what }, method, path, params);
+  }
+
   async version(): Promise<VersionInfo> {
     const op: Operation = { code: 'PFS400', what: 'read the pfSense version' };
     const data = await this.call(op, 'GET', '/api/v2/system/version');

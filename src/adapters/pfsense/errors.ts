@@ -17,7 +17,8 @@ export type PfsCode =
   | 'PFS103'
   | 'PFS200'
   | 'PFS300'
-  | 'PFS400';
+  | 'PFS400'
+  | 'PFS500';
 
 interface PfsCatalogEntry {
   title: string;
@@ -105,6 +106,12 @@ export const PFS_CATALOG: Readonly<Record<PfsCode, PfsCatalogEntry>> = {
       'Check that the URL points at pfSense with pfRest v2 (no proxy or captive portal in between) and that the package version is supported.',
     retryable: false,
   },
+  PFS500: {
+    title: 'live write failed',
+    check:
+      "Check the named field against what pfSense accepts, that the object still exists (another admin may have changed it), the API key user's write privilege for that endpoint, and the gateway's system log.",
+    retryable: false,
+  },
 };
 
 /** A pfSense adapter failure. `responseId` is pfRest's `response_id` when the gateway answered with one. */
@@ -123,6 +130,7 @@ export class PfSenseError extends AdapterError {
       privilege?: string;
       retryable?: boolean;
       cause?: unknown;
+      field?: string;
     } = {},
   ) {
     const entry = PFS_CATALOG[code];
@@ -130,6 +138,7 @@ export class PfSenseError extends AdapterError {
       retryable: opts.retryable ?? entry.retryable,
       ...(opts.httpStatus === undefined ? {} : { httpStatus: opts.httpStatus }),
       ...(opts.cause === undefined ? {} : { cause: opts.cause }),
+      ...(opts.field === undefined ? {} : { field: opts.field }),
     });
     this.name = 'PfSenseError';
     this.responseId = opts.responseId;

@@ -4,6 +4,7 @@
 export { PfSenseAdapter } from './adapter.ts';
 export { pfsenseVendor } from './vendor.ts';
 export { PFS_CATALOG, PfSenseError, type PfsCode } from './errors.ts';
+export { PfSenseLiveWriter, pfsenseLiveWriter } from './live-write.ts';
 export { MAX_LIVE_LIMIT, type PfRestRow, PfSenseLiveReads } from './live.ts';
 export { privilegeFor, REQUIRED_PRIVILEGES } from './privileges.ts';
 export type {

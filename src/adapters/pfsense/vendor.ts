@@ -6,6 +6,7 @@ import { PFSENSE_LIVE_UNAVAILABLE, pfsenseLiveView } from './live-view.ts';
 import { CAPABILITIES, type Capability, type VendorDescriptor } from '../registry.ts';
 import { PfSenseAdapter } from './adapter.ts';
 import { checkAliasName } from './alias-name.ts';
+import { pfsenseLiveWriter } from './live-write.ts';
 
 const SUPPORTED: ReadonlySet<Capability> = new Set<Capability>([
   'alias.read',
@@ -27,6 +28,16 @@ const SUPPORTED: ReadonlySet<Capability> = new Set<Capability>([
   'read.ha_status',
   'read.logs',
   'read.health',
+  // Live writes (docs/reference/pfsense-live-writes.md §1): every staged kind, one apply per dirty subsystem.
+  'write.rules',
+  'write.nat',
+  'write.aliases',
+  'write.routes',
+  'write.services',
+  'write.dns',
+  'write.dhcp',
+  'write.power',
+  'write.batch_apply',
 ]);
 
 export const pfsenseVendor: VendorDescriptor = {
@@ -71,4 +82,5 @@ export const pfsenseVendor: VendorDescriptor = {
   },
   testConnection: (adapter) => adapter.version(),
   live: { open: pfsenseLiveView, unavailable: PFSENSE_LIVE_UNAVAILABLE },
+  writes: { open: pfsenseLiveWriter },
 };

@@ -21,6 +21,8 @@ export interface FieldSpec {
   allowEmpty?: boolean;
   choices?: readonly string[];
   readOnly?: boolean;
+  /** `editable: false`: an update sending another value than the stored one is refused (`Core/Field.inc:517-535`). */
+  notEditable?: boolean;
   minimum?: number;
   maximum?: number;
   maxLength?: number;
@@ -101,6 +103,12 @@ export function validateRow(
 ): Row {
   const row: Row = {};
   for (const spec of model.fields) {
+    if (spec.notEditable && original !== null && JSON.stringify(candidate[spec.name]) !== JSON.stringify(original[spec.name])) {
+      throw fail(
+        'FIELD_VALUE_CHANGED_WHEN_NOT_EDITABLE',
+        `Field '${spec.name}' is not editable but the requested value differs from its current value.`,
+      );
+    }
     if (spec.readOnly) {
       row[spec.name] = original?.[spec.name] ?? spec.default ?? null;
       continue;

@@ -2261,6 +2261,9 @@ export interface paths {
                                     "write.aliases": boolean;
                                     "write.routes": boolean;
                                     "write.services": boolean;
+                                    "write.dns": boolean;
+                                    "write.dhcp": boolean;
+                                    "write.power": boolean;
                                     "write.batch_apply": boolean;
                                 };
                                 credentials: {

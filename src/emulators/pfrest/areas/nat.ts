@@ -105,7 +105,8 @@ export function natEndpoints(ctx: AreaContext): Record<string, Endpoint> {
         choices: ['enable', 'disable', 'purenat'],
       },
       { name: 'associated_rule_id', type: 'string', default: '', allowEmpty: true },
-      { name: 'created_time', type: 'integer', readOnly: true },
+      // `editable: false` (`Models/PortForward.inc:172-178`): clients send it back to guard a PATCH.
+      { name: 'created_time', type: 'integer', readOnly: true, notEditable: true },
       { name: 'created_by', type: 'string', readOnly: true },
       { name: 'updated_time', type: 'integer', readOnly: true },
       { name: 'updated_by', type: 'string', readOnly: true },

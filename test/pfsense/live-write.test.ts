@@ -1,0 +1,452 @@
+/**
+ * @module The pfSense live writer (src/adapters/pfsense/live-write.ts) against the pfRest emulator over HTTPS on
+ * loopback: for every kind write → pending → apply → read-back equals the body, update/toggle/delete, the
+ * before-image round trip, stable ids across shifting positions, named validation failures, and injected faults.
+ * The field maps and the stable keys under test: docs/reference/pfsense-live-writes.md §1, §2; apply: §3.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type {
+  LiveAliasBody,
+  LiveBodies,
+  LiveObjectKind,
+  LiveRuleBody,
+  LiveToggleKind,
+  LiveWrite,
+  LiveWriter,
+} from '../../src/adapters/live-write.ts';
+import { type PfSenseAdapter, pfsenseVendor } from '../../src/adapters/pfsense/index.ts';
+import { type PfRestEmulator, startPfRestEmulator } from '../../src/emulators/pfrest/index.ts';
+import { adapterFor, failure } from './helpers.ts';
+
+let emu: PfRestEmulator;
+let adapter: PfSenseAdapter;
+let writer: LiveWriter;
+
+beforeAll(async () => {
+  emu = await startPfRestEmulator();
+});
+afterAll(async () => {
+  await emu.close();
+});
+afterEach(async () => {
+  emu.clearFaults();
+  emu.reset();
+  await adapter.close();
+});
+
+/** A writer as the registry hands it out, over a fresh adapter of the emulator. */
+function open(): LiveWriter {
+  adapter = adapterFor(emu);
+  const writes = pfsenseVendor.writes;
+  if (writes === undefined) throw new Error('pfSense declares no writes');
+  writer = writes.open(adapter);
+  return writer;
+}
+
+const rule = (overrides: Partial<LiveRuleBody> = {}): LiveRuleBody => ({
+  action: 'allow',
+  interface: 'lan',
+  ip_version: 'inet',
+  protocol: 'tcp',
+  source_address: 'lan',
+  source_port: null,
+  dest_address: '10.0.0.5',
+  dest_port: '443',
+  description: 'web to the app server',
+  is_enabled: true,
+  log_enabled: false,
+  ...overrides,
+});
+
+/** Writes, checks the pending subsystems, applies, checks none are left; returns the target. */
+async function writeAndApply(w: LiveWriter, change: Parameters<LiveWriter['write']>[0]): Promise<string> {
+  const result = await w.write(change);
+  expect(result.pending.length).toBeGreaterThan(0);
+  expect(await w.pendingSubsystems()).toEqual(expect.arrayContaining(result.pending));
+  await w.apply();
+  expect(await w.pendingSubsystems()).toEqual([]);
+  if (result.target === null) throw new Error('no target');
+  return result.target;
+}
+
+describe('firewall rules (target = tracker, docs/reference/pfsense-live-writes.md §2)', () => {
+  it('creates a rule: pending until applied, then read back equal to the body', async () => {
+    const w = open();
+    const body = rule();
+    const target = await writeAndApply(w, { kind: 'firewall_rule', op: 'create', target: null, body });
+    expect(target).toMatch(/^\d+$/);
+    expect(await w.read('firewall_rule', target)).toEqual(body);
+    // Appended: the default LAN rule stays first.
+    expect(emu.state().rules.map((r) => String(r.tracker))).toEqual([expect.any(String), target]);
+  });
+
+  it('updates, toggles and deletes by tracker', async () => {
+    const w = open();
+    const target = await writeAndApply(w, { kind: 'firewall_rule', op: 'create', target: null, body: rule() });
+    const changed = rule({ action: 'reject', protocol: 'any', dest_port: null, log_enabled: true, description: '' });
+    const updated = await w.write({ kind: 'firewall_rule', op: 'update', target, body: changed });
+    expect(updated).toEqual({ target, pending: ['filter'] });
+    expect(await w.read('firewall_rule', target)).toEqual(changed);
+    await w.write({ kind: 'firewall_rule', op: 'toggle', target, body: { is_enabled: false } });
+    expect(await w.read('firewall_rule', target)).toEqual({ ...changed, is_enabled: false });
+    await w.apply();
+    await w.write({ kind: 'firewall_rule', op: 'delete', target, body: {} });
+    expect(await w.read('firewall_rule', target)).toBeNull();
+    expect(await w.pendingSubsystems()).toEqual(['filter']);
+    await w.apply();
+    expect(emu.state().rules).toHaveLength(1);
+  });
+
+  it('restores a deleted rule from its before-image', async () => {
+    const w = open();
+    const target = await writeAndApply(w, {
+      kind: 'firewall_rule',
+      op: 'create',
+      target: null,
+      body: rule({ action: 'deny', source_port: '1024:65535', ip_version: 'inet46', is_enabled: false }),
+    });
+    const before = await w.read('firewall_rule', target);
+    if (before === null) throw new Error('rule missing');
+    await w.write({ kind: 'firewall_rule', op: 'delete', target, body: {} });
+    const restored = await writeAndApply(w, {
+      kind: 'firewall_rule',
+      op: 'create',
+      target: null,
+      body: before as unknown as LiveRuleBody,
+    });
+    expect(await w.read('firewall_rule', restored)).toEqual(before);
+  });
+
+  it('keeps every target valid when an earlier rule is deleted (positions shift, trackers do not)', async () => {
+    const w = open();
+    const first = await writeAndApply(w, { kind: 'firewall_rule', op: 'create', target: null, body: rule({ description: 'first' }) });
+    // Created in the same second, the second rule would share the first one's tracker: the writer redoes it.
+    const second = await writeAndApply(w, { kind: 'firewall_rule', op: 'create', target: null, body: rule({ description: 'second' }) });
+    expect(second).not.toBe(first);
+    expect(emu.state().rules.map((r) => r.descr)).toEqual(['Default allow LAN to any rule', 'first', 'second']);
+    await w.write({ kind: 'firewall_rule', op: 'delete', target: first, body: {} });
+    expect(await w.read('firewall_rule', second)).toEqual(rule({ description: 'second' }));
+    await w.write({ kind: 'firewall_rule', op: 'update', target: second, body: rule({ description: 'second, moved up' }) });
+    expect(emu.state().rules.map((r) => r.descr)).toEqual(['Default allow LAN to any rule', 'second, moved up']);
+  });
+
+  it('names the field of a body pfSense cannot take, before sending anything', async () => {
+    const w = open();
+    const cases: Array<[Partial<Record<keyof LiveRuleBody, unknown>>, string]> = [
+      [{ action: 'permit' }, 'action'],
+      [{ is_enabled: 'yes' }, 'is_enabled'],
+      [{ protocol: 'icmp', dest_port: '80' }, 'dest_port'],
+      [{ interface: '' }, 'interface'],
+    ];
+    for (const [overrides, field] of cases) {
+      const err = await failure(() =>
+        w.write({ kind: 'firewall_rule', op: 'create', target: null, body: { ...rule(), ...overrides } as LiveRuleBody }),
+      );
+      expect([err.code, (err as { field?: string }).field]).toEqual(['PFS500', field]);
+      expect(err.message).toContain(`\`${field}\``);
+    }
+    expect(emu.requests().filter((r) => r.method !== 'GET')).toEqual([]);
+  });
+
+  it('names the neutral field of a pfRest validation error', async () => {
+    const w = open();
+    const err = await failure(() =>
+      w.write({ kind: 'firewall_rule', op: 'create', target: null, body: rule({ dest_address: 'no such host!' }) }),
+    );
+    expect(err.code).toBe('PFS500');
+    expect((err as { field?: string }).field).toBe('dest_address');
+    expect(err.message).toContain('FILTER_ADDRESS_FIELD_INVALID');
+    expect(err.message).toContain('`dest_address`');
+  });
+
+  it('refuses a missing target and returns null when reading it', async () => {
+    const w = open();
+    expect(await w.read('firewall_rule', '999')).toBeNull();
+    const err = await failure(() => w.write({ kind: 'firewall_rule', op: 'toggle', target: '999', body: { is_enabled: true } }));
+    expect([err.code, (err as { field?: string }).field]).toEqual(['PFS500', 'target']);
+  });
+
+  it('guards a PATCH with the tracker: a shifted id is refused, not written to another rule', async () => {
+    open();
+    const [seeded] = emu.state().rules;
+    const err = await failure(() =>
+      adapter.request('PFS500', 'update a rule', 'PATCH', '/api/v2/firewall/rule', {
+        body: { id: 0, tracker: Number(seeded?.tracker) + 1, descr: 'hijacked' },
+      }),
+    );
+    expect((err as { responseId?: string }).responseId).toBe('FIELD_VALUE_CHANGED_WHEN_NOT_EDITABLE');
+    expect(emu.state().rules[0]?.descr).toBe('Default allow LAN to any rule');
+  });
+});
+
+describe('aliases (target = name)', () => {
+  const alias = (overrides: Partial<LiveAliasBody> = {}): LiveAliasBody => ({
+    name: 'app_servers',
+    type: 'host',
+    description: 'application tier',
+    entries: [
+      { address: '10.0.0.5', detail: 'app1' },
+      { address: '10.0.0.6', detail: '' },
+    ],
+    ...overrides,
+  });
+
+  it('creates, updates and deletes an alias, each pending as `aliases` until applied', async () => {
+    const w = open();
+    const target = await writeAndApply(w, { kind: 'alias', op: 'create', target: null, body: alias() });
+    expect(target).toBe('app_servers');
+    expect(await w.read('alias', target)).toEqual(alias());
+    const changed = alias({ type: 'network', description: '', entries: [{ address: '10.1.0.0/16', detail: 'dc' }] });
+    await writeAndApply(w, { kind: 'alias', op: 'update', target, body: changed });
+    expect(await w.read('alias', target)).toEqual(changed);
+    expect(emu.state().tables.app_servers).toEqual(['10.1.0.0/16']);
+    await writeAndApply(w, { kind: 'alias', op: 'delete', target, body: {} });
+    expect(await w.read('alias', target)).toBeNull();
+  });
+
+  it('restores a deleted alias from its before-image', async () => {
+    const w = open();
+    await writeAndApply(w, { kind: 'alias', op: 'create', target: null, body: alias() });
+    const before = await w.read('alias', 'app_servers');
+    await writeAndApply(w, { kind: 'alias', op: 'delete', target: 'app_servers', body: {} });
+    await writeAndApply(w, { kind: 'alias', op: 'create', target: null, body: before as unknown as LiveAliasBody });
+    expect(await w.read('alias', 'app_servers')).toEqual(before);
+  });
+
+  it('refuses a rename and entries pfSense would split, naming the field', async () => {
+    const w = open();
+    await w.write({ kind: 'alias', op: 'create', target: null, body: alias() });
+    const rename = await failure(() =>
+      w.write({ kind: 'alias', op: 'update', target: 'app_servers', body: alias({ name: 'web_servers' }) }),
+    );
+    expect((rename as { field?: string }).field).toBe('name');
+    const spaced = await failure(() =>
+      w.write({ kind: 'alias', op: 'create', target: null, body: alias({ name: 'other', entries: [{ address: '10.0.0.1 10.0.0.2', detail: '' }] }) }),
+    );
+    expect((spaced as { field?: string }).field).toBe('entries[0].address');
+    const refused = await failure(() =>
+      w.write({ kind: 'alias', op: 'update', target: 'app_servers', body: alias({ entries: [{ address: '10.0.0.0/8', detail: '' }] }) }),
+    );
+    expect(refused.message).toContain('INVALID_HOST_ALIAS_ADDRESS');
+    expect((refused as { field?: string }).field).toBe('entries');
+  });
+});
+
+/** One kind's contract case: two bodies it accepts, its subsystem, and a body pfSense refuses naming a field. */
+interface KindCase<K extends LiveObjectKind> {
+  kind: K;
+  subsystem: string;
+  first: LiveBodies[K];
+  second: LiveBodies[K];
+  bad: Array<[Record<string, unknown>, string]>;
+}
+type AnyCase = { [K in LiveObjectKind]: KindCase<K> }[LiveObjectKind];
+
+const CASES: AnyCase[] = [
+  {
+    kind: 'port_forward',
+    subsystem: 'natconf',
+    first: {
+      interface: 'wan',
+      protocol: 'tcp',
+      source_address: 'any',
+      dest_address: 'wan:ip',
+      dest_port: '8443',
+      target_address: '192.168.1.10',
+      target_port: '443',
+      description: 'app over https',
+      is_enabled: true,
+    },
+    second: {
+      interface: 'wan',
+      protocol: 'tcp/udp',
+      source_address: '198.51.100.0/24',
+      dest_address: 'wan:ip',
+      dest_port: '5000:5010',
+      target_address: '192.168.1.11',
+      target_port: '5000',
+      description: '',
+      is_enabled: true,
+    },
+    bad: [
+      [{ protocol: 'icmp' }, 'protocol'],
+      [{ target_address: 'not an address' }, 'target_address'],
+      [{ interface: 'opt9' }, 'interface'],
+    ],
+  },
+  {
+    kind: 'source_nat',
+    subsystem: 'natconf',
+    first: {
+      interface: 'wan',
+      protocol: 'any',
+      source_address: '192.168.1.0/24',
+      dest_address: 'any',
+      target_address: '203.0.113.5',
+      description: 'office egress',
+      is_enabled: true,
+    },
+    second: {
+      interface: 'wan',
+      protocol: 'udp',
+      source_address: '192.168.1.0/25',
+      dest_address: '!10.0.0.0/8',
+      target_address: '203.0.113.8/30',
+      description: '',
+      is_enabled: true,
+    },
+    bad: [
+      [{ target_address: '203.0.113.8/40' }, 'target_address'],
+      [{ protocol: 'sctp' }, 'protocol'],
+      [{ source_address: 'nowhere!' }, 'source_address'],
+    ],
+  },
+  {
+    kind: 'static_route',
+    subsystem: 'staticroutes',
+    first: { network: '10.20.0.0/16', gateway: 'WAN_DHCP', description: 'data centre', is_enabled: true },
+    second: { network: '10.30.0.0/16', gateway: 'WAN_DHCP', description: '', is_enabled: true },
+    bad: [
+      [{ network: '10.20.1.0/16' }, 'network'],
+      [{ gateway: 'NO_SUCH_GW' }, 'gateway'],
+    ],
+  },
+  {
+    kind: 'dns_override',
+    subsystem: 'unbound',
+    first: { host: 'app', domain: 'example.internal', ip: ['10.0.0.5'], description: 'app server' },
+    second: { host: '', domain: 'printer.example.internal', ip: ['10.0.0.6', 'fd00::6'], description: '' },
+    bad: [
+      [{ ip: [] }, 'ip'],
+      [{ ip: ['10.0.0.999'] }, 'ip'],
+      [{ domain: '' }, 'domain'],
+    ],
+  },
+  {
+    kind: 'dhcp_static_mapping',
+    subsystem: 'dhcpd',
+    first: { interface: 'lan', mac: '00:11:22:33:44:55', ip: '192.168.1.50', hostname: 'printer', description: '2nd floor' },
+    second: { interface: 'lan', mac: '00:11:22:33:44:66', ip: '192.168.1.51', hostname: '', description: '' },
+    bad: [
+      [{ mac: 'zz:11' }, 'mac'],
+      [{ ip: '10.9.9.9' }, 'ip'],
+      [{ interface: 'opt7' }, 'interface'],
+    ],
+  },
+];
+
+const TOGGLES: readonly LiveObjectKind[] = ['firewall_rule', 'port_forward', 'source_nat', 'static_route'];
+
+/** A write of `c`'s kind (the union needs the kind and body to stay paired). */
+const change = (c: AnyCase, op: 'create' | 'update' | 'delete', target: string | null, body: unknown): LiveWrite =>
+  ({ kind: c.kind, op, target, body }) as LiveWrite;
+
+describe.each(CASES)('$kind', (c) => {
+  it('create → pending → apply → read-back; update, toggle, delete; restore from the before-image', async () => {
+    const w = open();
+    const target = await writeAndApply(w, change(c, 'create', null, c.first));
+    expect(await w.read(c.kind, target)).toEqual(c.first);
+
+    const updated = await w.write(change(c, 'update', target, c.second));
+    expect(updated.pending).toEqual([c.subsystem]);
+    expect(await w.pendingSubsystems()).toContain(c.subsystem);
+    await w.apply();
+    expect(await w.pendingSubsystems()).toEqual([]);
+    const current = updated.target ?? '';
+    expect(await w.read(c.kind, current)).toEqual(c.second);
+
+    let latest = current;
+    if (TOGGLES.includes(c.kind)) {
+      const off = await w.write({ kind: c.kind as LiveToggleKind, op: 'toggle', target: current, body: { is_enabled: false } });
+      expect(await w.read(c.kind, off.target ?? '')).toEqual({ ...c.second, is_enabled: false });
+      const on = await w.write({ kind: c.kind as LiveToggleKind, op: 'toggle', target: off.target ?? '', body: { is_enabled: true } });
+      latest = on.target ?? '';
+      expect(await w.read(c.kind, latest)).toEqual(c.second);
+    }
+
+    const before = await w.read(c.kind, latest);
+    await writeAndApply(w, change(c, 'delete', latest, {}));
+    expect(await w.read(c.kind, latest)).toBeNull();
+    const restored = await writeAndApply(w, change(c, 'create', null, before));
+    expect(await w.read(c.kind, restored)).toEqual(before);
+  });
+
+  it('keeps a target valid when an earlier object is deleted', async () => {
+    const w = open();
+    const a = await writeAndApply(w, change(c, 'create', null, c.first));
+    const b = await writeAndApply(w, change(c, 'create', null, c.second));
+    expect(b).not.toBe(a);
+    await writeAndApply(w, change(c, 'delete', a, {}));
+    expect(await w.read(c.kind, a)).toBeNull();
+    expect(await w.read(c.kind, b)).toEqual(c.second);
+  });
+
+  it.each(c.bad)('refuses %j naming `%s`', async (overrides, field) => {
+    const w = open();
+    const err = await failure(() => w.write(change(c, 'create', null, { ...c.first, ...overrides })));
+    expect([err.code, (err as { field?: string }).field]).toEqual(['PFS500', field]);
+    expect(err.message).toContain(`\`${field}\``);
+    expect(await w.pendingSubsystems()).toEqual([]);
+  });
+});
+
+describe('services and power', () => {
+  it('controls a service by name and reads its state back', async () => {
+    const w = open();
+    expect(await w.read('service', 'unbound')).toEqual({ name: 'unbound', action: 'start' });
+    const result = await w.write({ kind: 'service', op: 'control', target: 'unbound', body: { name: 'unbound', action: 'stop' } });
+    expect(result).toEqual({ target: 'unbound', pending: [] });
+    expect(await w.read('service', 'unbound')).toEqual({ name: 'unbound', action: 'stop' });
+    await w.write({ kind: 'service', op: 'control', target: 'unbound', body: { name: 'unbound', action: 'restart' } });
+    expect(await w.read('service', 'unbound')).toEqual({ name: 'unbound', action: 'start' });
+    expect(await w.read('service', 'no_such_daemon')).toBeNull();
+    const missing = await failure(() =>
+      w.write({ kind: 'service', op: 'control', target: 'no_such_daemon', body: { name: 'no_such_daemon', action: 'start' } }),
+    );
+    expect([missing.code, (missing as { field?: string }).field]).toEqual(['PFS500', 'target']);
+    const bad = await failure(() =>
+      w.write({ kind: 'service', op: 'control', target: 'unbound', body: { name: 'unbound', action: 'reload' } as never }),
+    );
+    expect((bad as { field?: string }).field).toBe('action');
+  });
+
+  it('reboots: the request is sent, then the box stops answering', async () => {
+    const w = open();
+    expect(await w.write({ kind: 'power', op: 'reboot', target: null, body: {} })).toEqual({ target: null, pending: [] });
+    expect(emu.state().live.power).toBe('rebooting');
+    expect(await w.read('power', '')).toBeNull();
+    expect((await failure(() => w.pendingSubsystems())).code).toBe('PFS000');
+  });
+
+  it('halts', async () => {
+    const w = open();
+    await w.write({ kind: 'power', op: 'halt', target: null, body: {} });
+    expect(emu.state().live.power).toBe('halted');
+  });
+});
+
+describe('faults', () => {
+  it('a hanging write ends in PFS004 within the timeouts, nothing half-done is reported as written', async () => {
+    const w = open();
+    emu.injectFault({ kind: 'hang', path: '/api/v2/firewall/rule', method: 'POST' });
+    const started = Date.now();
+    const err = await failure(() => w.write({ kind: 'firewall_rule', op: 'create', target: null, body: rule() }));
+    expect(err.code).toBe('PFS004');
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('a 500 on the lookup is a live-read failure, on the write a live-write failure', async () => {
+    const w = open();
+    // Reads are retried (idempotent): the fault outlasts the retries.
+    emu.injectFault({ kind: 'status', status: 500, path: '/api/v2/firewall/rules', method: 'GET', times: 3 });
+    expect((await failure(() => w.read('firewall_rule', '1'))).code).toBe('PFS300');
+    emu.injectFault({ kind: 'status', status: 500, path: '/api/v2/firewall/alias', method: 'POST' });
+    expect((await failure(() => w.write({ kind: 'alias', op: 'create', target: null, body: { name: 'x1', type: 'host', description: '', entries: [] } }))).code).toBe('PFS500');
+  });
+
+  it('an apply that cannot reach the box fails with the transport code', async () => {
+    const w = open();
+    emu.injectFault({ kind: 'drop', path: '/api/v2/firewall/apply', times: 10 });
+    expect((await failure(() => w.apply())).code).toBe('PFS000');
+  });
+});
