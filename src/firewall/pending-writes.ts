@@ -7,6 +7,9 @@
  */
 import type {
   LiveAliasBody,
+  LiveBodies,
+  LiveObjectKind,
+  LiveToggleKind,
   LiveDhcpStaticMappingBody,
   LiveDnsOverrideBody,
   LiveObject,
@@ -39,11 +42,10 @@ export const WRITE_CAPABILITY: Readonly<Record<LiveWriteKind, Capability>> = {
   source_nat: 'write.nat',
   alias: 'write.aliases',
   static_route: 'write.routes',
-  // DNS overrides, DHCP mappings and service control all change a device service's configuration or state.
-  dns_override: 'write.services',
-  dhcp_static_mapping: 'write.services',
+  dns_override: 'write.dns',
+  dhcp_static_mapping: 'write.dhcp',
   service: 'write.services',
-  power: 'write.services',
+  power: 'write.power',
 };
 
 /** Reboot and halt are `firewall.admin`; every other live write `firewall.manage_rules` (§20). */
@@ -263,7 +265,7 @@ function dhcpMappingBody(body: Body): LiveDhcpStaticMappingBody {
 
 /** A create request's body, checked into the neutral write of its kind. */
 export function createWrite(
-  kind: Exclude<LiveWriteKind, 'service' | 'power'>,
+  kind: LiveObjectKind,
   body: Body,
   checkAliasName: (name: string) => string | null,
 ): LiveWrite {
@@ -287,7 +289,7 @@ export function createWrite(
 
 /** A device object's id from a path (a rule tracker, an alias name …): printable, 1–128 characters. */
 export function requireTarget(field: string, value: unknown): string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > 128 || /[\p{Cc}\s/]/u.test(value)) {
+  if (typeof value !== 'string' || value.length === 0 || value.length > 128 || /[\p{Cc}\s]/u.test(value)) {
     throw new ValidationError(field, `${field} must be a device object id of 1-128 printable characters`);
   }
   return value;
@@ -332,7 +334,7 @@ export function verificationDifferences(
 }
 
 /** The keys of a kind's body, to rebuild a body from a before-image (which may carry more). */
-const BODY_KEYS: Readonly<Record<Exclude<LiveWriteKind, 'service' | 'power'>, readonly string[]>> = {
+const BODY_KEYS: { readonly [K in LiveObjectKind]: ReadonlyArray<keyof LiveBodies[K]> } = {
   firewall_rule: [
     'action',
     'interface',
@@ -364,8 +366,26 @@ const BODY_KEYS: Readonly<Record<Exclude<LiveWriteKind, 'service' | 'power'>, re
   dhcp_static_mapping: ['interface', 'mac', 'ip', 'hostname', 'description'],
 };
 
-function bodyOf<T>(kind: Exclude<LiveWriteKind, 'service' | 'power'>, object: LiveObject): T {
-  return Object.fromEntries(BODY_KEYS[kind].map((key) => [key, object[key] ?? null])) as T;
+const OBJECT_KINDS = Object.keys(BODY_KEYS) as LiveObjectKind[];
+const TOGGLE_KINDS: readonly LiveToggleKind[] = ['firewall_rule', 'port_forward', 'source_nat', 'static_route'];
+
+function isObjectKind(kind: string): kind is LiveObjectKind {
+  return (OBJECT_KINDS as readonly string[]).includes(kind);
+}
+
+/** A kind's body rebuilt from a device object (a before-image), its own keys only. */
+function bodyOf(kind: LiveObjectKind, object: LiveObject): Record<string, unknown> {
+  return Object.fromEntries(BODY_KEYS[kind].map((key) => [key, object[key as string] ?? null]));
+}
+
+/** A create or update whose body came from the device itself (a before-image of the same kind). */
+function fromDeviceObject(
+  kind: LiveObjectKind,
+  op: 'create' | 'update',
+  target: string | null,
+  object: LiveObject,
+): LiveWrite {
+  return { kind, op, target, body: bodyOf(kind, object) } as unknown as LiveWrite;
 }
 
 /**
@@ -376,17 +396,16 @@ function bodyOf<T>(kind: Exclude<LiveWriteKind, 'service' | 'power'>, object: Li
 export function inverseOf(write: LiveWrite, before: LiveObject | null, target: string | null): LiveWrite | null {
   switch (write.op) {
     case 'create':
-      return target === null ? null : { kind: write.kind, op: 'delete', target, body: {} };
+      return target === null ? null : ({ kind: write.kind, op: 'delete', target, body: {} } as LiveWrite);
     case 'update':
       if (before === null) return null;
-      return write.kind === 'firewall_rule'
-        ? { kind: write.kind, op: 'update', target: write.target, body: bodyOf<LiveRuleBody>(write.kind, before) }
-        : { kind: write.kind, op: 'update', target: write.target, body: bodyOf<LiveAliasBody>(write.kind, before) };
+      return fromDeviceObject(write.kind, 'update', target ?? write.target, before);
     case 'toggle':
       if (before === null || typeof before.is_enabled !== 'boolean') return null;
       return { kind: write.kind, op: 'toggle', target: write.target, body: { is_enabled: before.is_enabled } };
     case 'delete':
-      return before === null ? null : recreate(write.kind, before);
+      if (before === null) return null;
+      return fromDeviceObject(write.kind, 'create', null, before);
     case 'control': {
       const back = { start: 'stop', stop: 'start', restart: null } as const;
       const action = back[write.body.action];
@@ -398,28 +417,22 @@ export function inverseOf(write: LiveWrite, before: LiveObject | null, target: s
   }
 }
 
-function recreate(kind: Exclude<LiveWriteKind, 'service' | 'power'>, before: LiveObject): LiveWrite {
-  switch (kind) {
-    case 'firewall_rule':
-      return { kind, op: 'create', target: null, body: bodyOf<LiveRuleBody>(kind, before) };
-    case 'port_forward':
-      return { kind, op: 'create', target: null, body: bodyOf<LivePortForwardBody>(kind, before) };
-    case 'source_nat':
-      return { kind, op: 'create', target: null, body: bodyOf<LiveSourceNatBody>(kind, before) };
-    case 'alias':
-      return { kind, op: 'create', target: null, body: bodyOf<LiveAliasBody>(kind, before) };
-    case 'static_route':
-      return { kind, op: 'create', target: null, body: bodyOf<LiveStaticRouteBody>(kind, before) };
-    case 'dns_override':
-      return { kind, op: 'create', target: null, body: bodyOf<LiveDnsOverrideBody>(kind, before) };
-    case 'dhcp_static_mapping':
-      return { kind, op: 'create', target: null, body: bodyOf<LiveDhcpStaticMappingBody>(kind, before) };
-  }
-}
-
 /** Whether `op` needs the object's current state read before it is written (to restore it later). */
 export function readsBeforeImage(op: LiveWriteOp): boolean {
   return op === 'update' || op === 'toggle' || op === 'delete';
+}
+
+/** Whether `kind` / `op` is a write the contract has (src/adapters/live-write.ts `LiveWrite`). */
+function isKnownWrite(kind: string, op: string): boolean {
+  if (isObjectKind(kind)) {
+    return ['create', 'update', 'delete'].includes(op) || (op === 'toggle' && (TOGGLE_KINDS as string[]).includes(kind));
+  }
+  return (kind === 'service' && op === 'control') || (kind === 'power' && (op === 'reboot' || op === 'halt'));
+}
+
+/** Whether `kind` has an enabled flag to toggle. */
+export function isToggleKind(kind: LiveWriteKind): kind is LiveToggleKind {
+  return (TOGGLE_KINDS as readonly string[]).includes(kind);
 }
 
 /** Rebuilds the write a pending-change row describes (columns + payload), checked against the contract's shapes. */
@@ -430,20 +443,9 @@ export function writeFromRow(row: {
   payload: unknown;
 }): LiveWrite {
   const { targetType: kind, operation: op, targetVendorId: target } = row;
-  const body = (row.payload ?? {}) as Record<string, unknown>;
-  const shape = `${kind}:${op}`;
-  const known = new Set([
-    ...Object.keys(BODY_KEYS).flatMap((k) => [`${k}:create`, `${k}:delete`]),
-    'firewall_rule:update',
-    'firewall_rule:toggle',
-    'alias:update',
-    'service:control',
-    'power:reboot',
-    'power:halt',
-  ]);
-  if (!known.has(shape)) throw new Error(`pending change of unknown shape ${shape}`);
+  if (!isKnownWrite(kind, op)) throw new Error(`pending change of unknown shape ${kind}:${op}`);
   if (op !== 'create' && op !== 'reboot' && op !== 'halt' && target === null) {
-    throw new Error(`pending change ${shape} has no target`);
+    throw new Error(`pending change ${kind}:${op} has no target`);
   }
-  return { kind, op, target, body } as LiveWrite;
+  return { kind, op, target, body: row.payload ?? {} } as LiveWrite;
 }

@@ -480,9 +480,9 @@ interface Step {
   result: LiveWriteResult | null;
 }
 
-/** The written object's id: a create's new id, else the write's target. */
+/** The written object's id as the device now keys it (a create's new id; an update may change the key). */
 const targetOf = (step: Step): string | null =>
-  step.write.op === 'create' ? (step.result?.target ?? null) : step.write.target;
+  step.result?.target ?? (step.write.op === 'create' ? null : step.write.target);
 
 /**
  * Undoes the written steps, newest first, and applies once. Never throws: what could not be undone is listed

@@ -16,7 +16,7 @@ import { hostname } from 'node:os';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { type TSchema, Type } from 'typebox';
-import type { LiveWrite, LiveWriteKind } from '../../adapters/live-write.ts';
+import type { LiveObjectKind, LiveWrite, LiveWriteKind } from '../../adapters/live-write.ts';
 import { requireVendor } from '../../firewall/adapter.ts';
 import { getGateway } from '../../firewall/gateways.ts';
 import { fromDevice } from '../../firewall/live.ts';
@@ -37,10 +37,10 @@ import {
 } from '../../firewall/pending.ts';
 import {
   createWrite,
+  isToggleKind,
   permissionFor,
   requireObjectName,
   requireTarget,
-  ruleBody,
 } from '../../firewall/pending-writes.ts';
 import { RULES } from '../../firewall/rules.ts';
 import { ctxOf } from '../context.ts';
@@ -251,122 +251,110 @@ export const firewallPendingRoutes: FastifyPluginAsync = async (root) => {
     );
   }
 
-  /** `POST {BASE}/{path}`: create one object of `kind` from the body. */
-  const createRoute = (
-    path: string,
-    kind: Exclude<LiveWriteKind, 'service' | 'power'>,
-    body: TSchema,
-    summary: string,
-  ) =>
+  /**
+   * The routes of one kind of stored device object under `{BASE}/{path}`: POST creates, PUT `/{param}` replaces,
+   * DELETE `/{param}` deletes (applied only with confirmed=true), and for kinds with an enabled flag
+   * POST `/{param}/toggle?enabled=` enables or disables. `param` is the device's stable id of the object.
+   */
+  function objectRoutes(spec: { path: string; param: string; kind: LiveObjectKind; body: TSchema; noun: string }) {
+    const { path, param, kind, body, noun } = spec;
+    const Params = Type.Object({ id: PathId, [param]: Text(128) }, { additionalProperties: false });
+    const targetOf = (request: FastifyRequest) =>
+      requireTarget(param, (request.params as Record<string, unknown>)[param]);
+    const config = { permission: 'firewall.manage_rules' as const };
+
     app.post(
       `${BASE}/${path}`,
       {
-        config: { permission: 'firewall.manage_rules' },
-        schema: { tags, summary, params: IdParams, querystring: GateQuery, body, response: WriteResponses },
+        config,
+        schema: {
+          tags,
+          summary: `Create a ${noun} on the gateway (staged unless force)`,
+          params: IdParams,
+          querystring: GateQuery,
+          body,
+          response: WriteResponses,
+        },
       },
       async (request, reply) =>
-        write(request, reply, kind, (checkName) =>
-          createWrite(kind, request.body as Record<string, unknown>, checkName),
-        ),
+        write(request, reply, kind, (checkName) => createWrite(kind, request.body as Record<string, unknown>, checkName)),
     );
 
-  createRoute('firewall-rules', 'firewall_rule', RuleBody, 'Push a firewall rule to the gateway (staged unless force)');
-  createRoute('port-forwards', 'port_forward', PortForwardBody, 'Create a port forward (DNAT) on the gateway');
-  createRoute('source-nat', 'source_nat', SourceNatBody, 'Create a source-NAT (outbound) rule on the gateway');
-  createRoute('aliases', 'alias', AliasBody, 'Create an alias (firewall object) on the gateway');
-  createRoute('routes/static', 'static_route', StaticRouteBody, 'Create a static route on the gateway');
-  createRoute('dns/overrides', 'dns_override', DnsOverrideBody, 'Create a DNS host override on the gateway');
-  createRoute('dhcp/static-mappings', 'dhcp_static_mapping', DhcpMappingBody, 'Create a DHCP static mapping');
-
-  const RuleParams = Type.Object({ id: PathId, vendor_rule_id: Text(128) }, { additionalProperties: false });
-
-  app.put(
-    `${BASE}/firewall-rules/:vendor_rule_id`,
-    {
-      config: { permission: 'firewall.manage_rules' },
-      schema: {
-        tags,
-        summary: "Replace a device rule's fields (staged unless force)",
-        params: RuleParams,
-        querystring: GateQuery,
-        body: RuleBody,
-        response: WriteResponses,
+    app.put(
+      `${BASE}/${path}/:${param}`,
+      {
+        config,
+        schema: {
+          tags,
+          summary: `Replace a ${noun}'s fields (staged unless force)`,
+          params: Params,
+          querystring: GateQuery,
+          body,
+          response: WriteResponses,
+        },
       },
-    },
-    async (request, reply) =>
-      write(request, reply, 'firewall_rule', () => ({
-        kind: 'firewall_rule',
-        op: 'update',
-        target: requireTarget('vendor_rule_id', request.params.vendor_rule_id),
-        body: ruleBody(request.body),
-      })),
-  );
+      async (request, reply) =>
+        write(request, reply, kind, (checkName) => {
+          const { body: fields } = createWrite(kind, request.body as Record<string, unknown>, checkName);
+          return { kind, op: 'update', target: targetOf(request), body: fields } as LiveWrite;
+        }),
+    );
 
-  app.post(
-    `${BASE}/firewall-rules/:vendor_rule_id/toggle`,
-    {
-      config: { permission: 'firewall.manage_rules' },
-      schema: {
-        tags,
-        summary: 'Enable (enabled=true, the default) or disable a device rule',
-        params: RuleParams,
-        querystring: Type.Object(
-          { enabled: Type.Optional(Type.Boolean({ default: true })), ...GateFields },
-          { additionalProperties: false },
-        ),
-        response: WriteResponses,
+    app.delete(
+      `${BASE}/${path}/:${param}`,
+      {
+        config,
+        schema: {
+          tags,
+          summary: `Delete a ${noun} (applied only with confirmed=true)`,
+          params: Params,
+          querystring: GateQuery,
+          response: WriteResponses,
+        },
       },
-    },
-    async (request, reply) =>
-      write(request, reply, 'firewall_rule', () => ({
-        kind: 'firewall_rule',
-        op: 'toggle',
-        target: requireTarget('vendor_rule_id', request.params.vendor_rule_id),
-        body: { is_enabled: request.query.enabled ?? true },
-      })),
-  );
+      async (request, reply) =>
+        write(request, reply, kind, () => ({ kind, op: 'delete', target: targetOf(request), body: {} }) as LiveWrite),
+    );
 
-  app.delete(
-    `${BASE}/firewall-rules/:vendor_rule_id`,
-    {
-      config: { permission: 'firewall.manage_rules' },
-      schema: {
-        tags,
-        summary: 'Delete a device rule (applied only with confirmed=true)',
-        params: RuleParams,
-        querystring: GateQuery,
-        response: WriteResponses,
+    if (!isToggleKind(kind)) return;
+    app.post(
+      `${BASE}/${path}/:${param}/toggle`,
+      {
+        config,
+        schema: {
+          tags,
+          summary: `Enable (enabled=true, the default) or disable a ${noun}`,
+          params: Params,
+          querystring: Type.Object(
+            { enabled: Type.Optional(Type.Boolean({ default: true })), ...GateFields },
+            { additionalProperties: false },
+          ),
+          response: WriteResponses,
+        },
       },
-    },
-    async (request, reply) =>
-      write(request, reply, 'firewall_rule', () => ({
-        kind: 'firewall_rule',
-        op: 'delete',
-        target: requireTarget('vendor_rule_id', request.params.vendor_rule_id),
-        body: {},
-      })),
-  );
+      async (request, reply) =>
+        write(request, reply, kind, () => ({
+          kind,
+          op: 'toggle',
+          target: targetOf(request),
+          body: { is_enabled: (request.query as { enabled?: boolean }).enabled ?? true },
+        })),
+    );
+  }
 
-  app.put(
-    `${BASE}/aliases/:name`,
-    {
-      config: { permission: 'firewall.manage_rules' },
-      schema: {
-        tags,
-        summary: "Replace an alias's type, description and entries (staged unless force)",
-        params: Type.Object({ id: PathId, name: Text(64) }, { additionalProperties: false }),
-        querystring: GateQuery,
-        body: AliasBody,
-        response: WriteResponses,
-      },
-    },
-    async (request, reply) =>
-      write(request, reply, 'alias', (checkName) => {
-        const created = createWrite('alias', request.body, checkName);
-        if (created.kind !== 'alias' || created.op !== 'create') throw new Error('unreachable: alias body');
-        return { kind: 'alias', op: 'update', target: requireTarget('name', request.params.name), body: created.body };
-      }),
-  );
+  objectRoutes({ path: 'firewall-rules', param: 'vendor_rule_id', kind: 'firewall_rule', body: RuleBody, noun: 'firewall rule' });
+  objectRoutes({ path: 'port-forwards', param: 'vendor_id', kind: 'port_forward', body: PortForwardBody, noun: 'port forward (DNAT)' });
+  objectRoutes({ path: 'source-nat', param: 'vendor_id', kind: 'source_nat', body: SourceNatBody, noun: 'source-NAT (outbound) rule' });
+  objectRoutes({ path: 'aliases', param: 'name', kind: 'alias', body: AliasBody, noun: 'alias (firewall object)' });
+  objectRoutes({ path: 'routes/static', param: 'vendor_id', kind: 'static_route', body: StaticRouteBody, noun: 'static route' });
+  objectRoutes({ path: 'dns/overrides', param: 'vendor_id', kind: 'dns_override', body: DnsOverrideBody, noun: 'DNS host override' });
+  objectRoutes({
+    path: 'dhcp/static-mappings',
+    param: 'vendor_id',
+    kind: 'dhcp_static_mapping',
+    body: DhcpMappingBody,
+    noun: 'DHCP static mapping',
+  });
 
   app.post(
     `${BASE}/services/:name/control`,
