@@ -406,7 +406,7 @@ function fromDeviceObject(
 export function inverseOf(write: LiveWrite, before: LiveObject | null, target: string | null): LiveWrite | null {
   switch (write.op) {
     case 'create':
-      return target === null ? null : ({ kind: write.kind, op: 'delete', target, body: {} } as LiveWrite);
+      return target === null ? null : ({ kind: write.kind, op: 'delete', target, body: {} });
     case 'update':
       if (before === null) return null;
       return fromDeviceObject(write.kind, 'update', target ?? write.target, before);

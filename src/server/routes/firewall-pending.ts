@@ -313,7 +313,7 @@ export const firewallPendingRoutes: FastifyPluginAsync = async (root) => {
         },
       },
       async (request, reply) =>
-        write(request, reply, kind, () => ({ kind, op: 'delete', target: targetOf(request), body: {} }) as LiveWrite),
+        write(request, reply, kind, () => ({ kind, op: 'delete', target: targetOf(request), body: {} })),
     );
 
     if (!isToggleKind(kind)) return;
@@ -342,15 +342,15 @@ export const firewallPendingRoutes: FastifyPluginAsync = async (root) => {
     );
   }
 
-  objectRoutes({ path: 'firewall-rules', param: 'vendor_rule_id', kind: 'firewall_rule', body: RuleBody, noun: 'firewall rule' });
-  objectRoutes({ path: 'port-forwards', param: 'vendor_id', kind: 'port_forward', body: PortForwardBody, noun: 'port forward (DNAT)' });
-  objectRoutes({ path: 'source-nat', param: 'vendor_id', kind: 'source_nat', body: SourceNatBody, noun: 'source-NAT (outbound) rule' });
+  objectRoutes({ path: 'firewall-rules', param: 'vendorRuleId', kind: 'firewall_rule', body: RuleBody, noun: 'firewall rule' });
+  objectRoutes({ path: 'port-forwards', param: 'vendorId', kind: 'port_forward', body: PortForwardBody, noun: 'port forward (DNAT)' });
+  objectRoutes({ path: 'source-nat', param: 'vendorId', kind: 'source_nat', body: SourceNatBody, noun: 'source-NAT (outbound) rule' });
   objectRoutes({ path: 'aliases', param: 'name', kind: 'alias', body: AliasBody, noun: 'alias (firewall object)' });
-  objectRoutes({ path: 'routes/static', param: 'vendor_id', kind: 'static_route', body: StaticRouteBody, noun: 'static route' });
-  objectRoutes({ path: 'dns/overrides', param: 'vendor_id', kind: 'dns_override', body: DnsOverrideBody, noun: 'DNS host override' });
+  objectRoutes({ path: 'routes/static', param: 'vendorId', kind: 'static_route', body: StaticRouteBody, noun: 'static route' });
+  objectRoutes({ path: 'dns/overrides', param: 'vendorId', kind: 'dns_override', body: DnsOverrideBody, noun: 'DNS host override' });
   objectRoutes({
     path: 'dhcp/static-mappings',
-    param: 'vendor_id',
+    param: 'vendorId',
     kind: 'dhcp_static_mapping',
     body: DhcpMappingBody,
     noun: 'DHCP static mapping',
