@@ -81,11 +81,16 @@ function requireInterface(field: string, value: unknown): string {
   return zone;
 }
 
+/** A port or range as live bodies write it: a range is `low:high` (the devices' own notation). */
+export function livePort(port: string): string {
+  return port.replace(/^(\d+)-(\d+)$/, '$1:$2');
+}
+
 /** A port field of a rule: `any` and absence both mean "no port condition" (null). */
 function optionalPort(body: Body, key: string): string | null {
   if (body[key] === undefined || body[key] === null) return null;
   const port = requirePort(key, body[key]);
-  return port === 'any' ? null : port;
+  return port === 'any' ? null : livePort(port);
 }
 
 function requireIp(field: string, value: unknown): string {
@@ -97,8 +102,14 @@ function requireIp(field: string, value: unknown): string {
 /** A single port or range (never `any` or an alias): what NAT translates to. */
 function requireConcretePort(field: string, value: unknown): string {
   const port = requirePort(field, value);
-  if (!/^\d+(-\d+)?$/.test(port)) throw new ValidationError(field, `${field} must be a port or a range low-high`);
-  return port;
+  if (!/^\d+(-\d+)?$/.test(port)) throw new ValidationError(field, `${field} must be a port or a range low:high`);
+  return livePort(port);
+}
+
+/** An interface's own address (`wan:ip`), else what `requireAddress` accepts. */
+function requireInterfaceAddress(field: string, value: unknown, allowAny: boolean): string {
+  if (typeof value === 'string' && /^[a-z][a-z0-9_]{0,31}:ip$/.test(value)) return value;
+  return requireAddress(field, value, { allowAny });
 }
 
 /** A device object's name (service, route gateway): letters, digits and `_ . -`, 1–64 characters. */
@@ -149,7 +160,7 @@ function portForwardBody(body: Body): LivePortForwardBody {
     interface: requireInterface('interface', body.interface),
     protocol: requireOneOf('protocol', str(body, 'protocol', 'tcp'), ['tcp', 'udp', 'tcp/udp'] as const),
     source_address: requireAddress('source_address', str(body, 'source_address', 'any')),
-    dest_address: requireAddress('dest_address', body.dest_address),
+    dest_address: requireInterfaceAddress('dest_address', body.dest_address, true),
     dest_port: requireConcretePort('dest_port', body.dest_port),
     target_address: requireIp('target_address', body.target_address),
     target_port: requireConcretePort('target_port', body.target_port),
@@ -158,19 +169,13 @@ function portForwardBody(body: Body): LivePortForwardBody {
   };
 }
 
-/** `wan:ip`-style interface addresses, or an address / alias the rule fields accept. */
-function requireTranslation(field: string, value: unknown): string {
-  if (typeof value === 'string' && /^[a-z][a-z0-9_]{0,31}:ip$/.test(value)) return value;
-  return requireAddress(field, value, { allowAny: false });
-}
-
 function sourceNatBody(body: Body): LiveSourceNatBody {
   return {
     interface: requireInterface('interface', body.interface),
     protocol: requireOneOf('protocol', str(body, 'protocol', 'any'), ['any', 'tcp', 'udp', 'tcp/udp'] as const),
     source_address: requireAddress('source_address', body.source_address),
     dest_address: requireAddress('dest_address', str(body, 'dest_address', 'any')),
-    target_address: requireTranslation('target_address', body.target_address),
+    target_address: requireInterfaceAddress('target_address', body.target_address, false),
     description: requireDescription('description', str(body, 'description', '')),
     is_enabled: requireFlag(body, 'is_enabled', true),
   };
@@ -231,8 +236,9 @@ function staticRouteBody(body: Body): LiveStaticRouteBody {
 }
 
 function dnsOverrideBody(body: Body): LiveDnsOverrideBody {
-  if (typeof body.host !== 'string' || !HOST_LABEL.test(body.host)) {
-    throw new ValidationError('host', 'host must be one DNS label (letters, digits, -)');
+  // An empty host overrides the whole domain.
+  if (typeof body.host !== 'string' || (body.host !== '' && !HOST_LABEL.test(body.host))) {
+    throw new ValidationError('host', 'host must be empty or one DNS label (letters, digits, -)');
   }
   if (typeof body.domain !== 'string' || !DNS_NAME.test(body.domain)) {
     throw new ValidationError('domain', 'domain must be a DNS name');

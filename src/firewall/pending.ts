@@ -45,6 +45,7 @@ import { applyGate, semanticPreview } from './pending-gates.ts';
 import {
   hasSemanticPreview,
   inverseOf,
+  livePort,
   needsConfirmation,
   readsBeforeImage,
   type VerificationDifference,
@@ -794,7 +795,7 @@ export function compileRule(rule: NormalizedRule): LiveRuleBody {
   if (protocol === undefined) {
     throw new ValidationError('protocol', `protocol ${rule.protocol} cannot be deployed (only ${protocols.join(', ')})`);
   }
-  const port = (value: string): string | null => (value === 'any' ? null : value);
+  const port = (value: string): string | null => (value === 'any' ? null : livePort(value));
   const v6 = [rule.sourceAddress, rule.destAddress].some((a) => a.includes(':'));
   return {
     action: rule.action as LiveRuleBody['action'],

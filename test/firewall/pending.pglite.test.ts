@@ -163,6 +163,34 @@ describe('gate 2: force applies at once; otherwise the change is staged for revi
     expect(h.emulator.state().aliases.map((a) => a.name)).toContain('pc_batch');
   });
 
+  it('every kind goes through the same path: forced, written, applied and read back equal', async () => {
+    const kinds: Array<[string, Record<string, unknown>]> = [
+      ['firewall-rules', rule({ source_port: '1024-65535', description: 'ranged' })],
+      [
+        'port-forwards',
+        { interface: 'wan', dest_address: 'wan:ip', dest_port: '8443', target_address: '192.168.1.10', target_port: '443' },
+      ],
+      ['source-nat', { interface: 'wan', source_address: '192.168.1.0/24', target_address: '203.0.113.5' }],
+      ['aliases', { name: 'pc_kinds', type: 'network', entries: [{ address: '10.1.0.0/16', detail: 'lab' }] }],
+      ['routes/static', { network: '10.20.0.0/16', gateway: 'WAN_DHCP', description: 'data centre' }],
+      ['dns/overrides', { host: 'app', domain: 'example.internal', ip: ['10.0.0.5', 'FD00::0:6'] }],
+      ['dhcp/static-mappings', { interface: 'lan', mac: '00:11:22:33:44:AA', ip: '192.168.1.50', hostname: 'printer' }],
+    ];
+    for (const [path, body] of kinds) {
+      const change = await ok(h, 'POST', `${gw(path)}?force=true`, body);
+      expect(change.status, `${path}: ${JSON.stringify(change.error)} ${JSON.stringify(change.verification)}`).toBe('applied');
+      expect(change.verification.checked, path).toBe(true);
+    }
+    // Canonical forms on the wire: the range in the devices' notation, IPv6 compressed, the MAC lower-case.
+    const ranged = h.emulator.state().rules.find((r) => r.descr === 'ranged');
+    expect(ranged?.source_port).toBe('1024:65535');
+    const service = await ok(h, 'POST', `${gw('services/unbound/control')}?force=true`, { action: 'stop' });
+    expect(service).toMatchObject({ status: 'applied', verification: { checked: false } });
+    const back = await ok(h, 'POST', `/api/v1/firewall/pending/${service.id}/revert`, undefined, 201);
+    expect(back.payload).toEqual({ name: 'unbound', action: 'start' });
+    await ok(h, 'POST', `/api/v1/firewall/pending/${back.id}/discard`);
+  });
+
   it('refuses a batch across gateways (400 naming ids) and applies nothing', async () => {
     const other = await h.gateway(siteId, 'pending-gw-2');
     const a = await ok(h, 'POST', gw('firewall-rules'), rule({ description: 'gw one' }), 201);

@@ -129,7 +129,7 @@ const StaticRouteBody = Type.Object(
 );
 const DnsOverrideBody = Type.Object(
   {
-    host: Text(63),
+    host: Line({ maxLength: 63 }),
     domain: Text(253),
     ip: Type.Array(Text(64), { minItems: 1, maxItems: 16 }),
     description: Type.Optional(Text(1000)),
