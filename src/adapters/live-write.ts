@@ -6,6 +6,13 @@
  * before-image, writes, applies, then reads back to verify — nothing here decides whether a write may happen.
  */
 
+/**
+ * What the device stores for an object beyond its neutral fields (a floating rule's options, a mapping's lease
+ * times…), opaque to callers: a read includes it only when it differs from what a create without it would store,
+ * and writing it back as read restores the object exactly (the before-image round trip).
+ */
+export type LiveVendorData = Record<string, unknown>;
+
 /** The device objects a live write can touch. */
 export type LiveWriteKind =
   | 'firewall_rule'
@@ -33,6 +40,7 @@ export interface LiveRuleBody {
   description: string;
   is_enabled: boolean;
   log_enabled: boolean;
+  vendor_data?: LiveVendorData;
 }
 
 export interface LivePortForwardBody {
@@ -45,6 +53,7 @@ export interface LivePortForwardBody {
   target_port: string;
   description: string;
   is_enabled: boolean;
+  vendor_data?: LiveVendorData;
 }
 
 export interface LiveSourceNatBody {
@@ -56,6 +65,7 @@ export interface LiveSourceNatBody {
   target_address: string;
   description: string;
   is_enabled: boolean;
+  vendor_data?: LiveVendorData;
 }
 
 export interface LiveAliasBody {
@@ -77,6 +87,7 @@ export interface LiveDnsOverrideBody {
   domain: string;
   ip: string[];
   description: string;
+  vendor_data?: LiveVendorData;
 }
 
 export interface LiveDhcpStaticMappingBody {
@@ -85,6 +96,7 @@ export interface LiveDhcpStaticMappingBody {
   ip: string;
   hostname: string;
   description: string;
+  vendor_data?: LiveVendorData;
 }
 
 export interface LiveServiceBody {
@@ -107,9 +119,20 @@ export type LiveObjectKind = keyof LiveBodies;
 /** Kinds whose body has `is_enabled`: they take `toggle`. */
 export type LiveToggleKind = 'firewall_rule' | 'port_forward' | 'source_nat' | 'static_route';
 
+/**
+ * Where a created rule goes: `before` is the target of the rule it is placed in front of (rule order is evaluation
+ * order); absent or null appends it after every rule. To restore a deleted rule's place, pass the target of the
+ * rule that followed it (the live rule list gives the order).
+ */
+interface RulePlacement {
+  before?: string | null;
+}
+
 type StoredWrite = {
   [K in LiveObjectKind]:
-    | { kind: K; op: 'create'; target: null; body: LiveBodies[K] }
+    | ({ kind: K; op: 'create'; target: null; body: LiveBodies[K] } & (K extends 'firewall_rule'
+        ? RulePlacement
+        : unknown))
     | { kind: K; op: 'update'; target: string; body: LiveBodies[K] }
     | { kind: K; op: 'delete'; target: string; body: Record<string, never> };
 }[LiveObjectKind];
@@ -125,7 +148,11 @@ export type LiveWrite =
 export type LiveObject = Record<string, unknown>;
 
 export interface LiveWriteResult {
-  /** The id of the object written, stable across later writes (a created object's new id). */
+  /**
+   * The id of the object written, stable across writes of other objects (a created object's new id). An update or
+   * toggle may return a different one when the vendor's key is part of what changed (e.g. a route's network):
+   * the read-back uses this one.
+   */
   target: string | null;
   /** Subsystems the write left waiting for an apply (empty when the write is live at once). */
   pending: string[];
@@ -136,12 +163,19 @@ export interface LiveWriteResult {
  * to `DeviceError`s by the caller like live reads.
  */
 export interface LiveWriter {
-  /** The object a write would touch, in its neutral body shape: the before-image, and the read-back. */
+  /**
+   * The object a write would touch, in its neutral body shape: the before-image, and the read-back. A `service`
+   * reads as `{name, action}` with `start` while it runs and `stop` while it does not (a restart reads back as
+   * `start`); `power` has nothing to read (null).
+   */
   read(kind: LiveWriteKind, target: string): Promise<LiveObject | null>;
   /** Stages one write on the device. */
   write(change: LiveWrite): Promise<LiveWriteResult>;
   /** Makes every staged write live at once (one filter reload for a batch). */
   apply(): Promise<void>;
-  /** Subsystems the device still reports as waiting for an apply (empty after a complete apply). */
+  /**
+   * Subsystems still waiting for an apply (empty after a complete apply): what the device reports, plus writes
+   * this writer staged that the device does not flag — so stage and apply a batch through one writer.
+   */
   pendingSubsystems(): Promise<string[]>;
 }

@@ -14,7 +14,12 @@ import type {
   LiveWrite,
   LiveWriter,
 } from '../../src/adapters/live-write.ts';
-import { type PfSenseAdapter, pfsenseVendor } from '../../src/adapters/pfsense/index.ts';
+import {
+  LIVE_WRITE_PRIVILEGES,
+  type PfSenseAdapter,
+  PfSenseLiveWriter,
+  pfsenseVendor,
+} from '../../src/adapters/pfsense/index.ts';
 import { type PfRestEmulator, startPfRestEmulator } from '../../src/emulators/pfrest/index.ts';
 import { adapterFor, failure } from './helpers.ts';
 
@@ -86,6 +91,9 @@ describe('firewall rules (target = tracker, docs/reference/pfsense-live-writes.m
     const changed = rule({ action: 'reject', protocol: 'any', dest_port: null, log_enabled: true, description: '' });
     const updated = await w.write({ kind: 'firewall_rule', op: 'update', target, body: changed });
     expect(updated).toEqual({ target, pending: ['filter'] });
+    // The PATCH carries the tracker: a shifted id is refused rather than written to another rule (§2).
+    const patch = emu.requests().find((r) => r.method === 'PATCH');
+    expect(patch?.body).toMatchObject({ tracker: Number(target), type: 'reject', protocol: null, destination_port: null });
     expect(await w.read('firewall_rule', target)).toEqual(changed);
     await w.write({ kind: 'firewall_rule', op: 'toggle', target, body: { is_enabled: false } });
     expect(await w.read('firewall_rule', target)).toEqual({ ...changed, is_enabled: false });
@@ -128,6 +136,33 @@ describe('firewall rules (target = tracker, docs/reference/pfsense-live-writes.m
     expect(await w.read('firewall_rule', second)).toEqual(rule({ description: 'second' }));
     await w.write({ kind: 'firewall_rule', op: 'update', target: second, body: rule({ description: 'second, moved up' }) });
     expect(emu.state().rules.map((r) => r.descr)).toEqual(['Default allow LAN to any rule', 'second, moved up']);
+  });
+
+  it('places a created rule before another one, so a deleted rule is restored in its place', async () => {
+    const w = open();
+    const defaultRule = String(emu.state().rules[0]?.tracker);
+    const block = rule({ action: 'deny', description: 'block first' });
+    const first = await writeAndApply(w, { kind: 'firewall_rule', op: 'create', target: null, body: block, before: defaultRule });
+    const last = await writeAndApply(w, { kind: 'firewall_rule', op: 'create', target: null, body: rule({ description: 'last' }) });
+    const order = () => emu.state().rules.map((r) => r.descr);
+    expect(order()).toEqual(['block first', 'Default allow LAN to any rule', 'last']);
+    // Roll the delete of the first rule back: the before-image goes in front of the rule that followed it.
+    const before = await w.read('firewall_rule', first);
+    await w.write({ kind: 'firewall_rule', op: 'delete', target: first, body: {} });
+    const restored = await writeAndApply(w, {
+      kind: 'firewall_rule',
+      op: 'create',
+      target: null,
+      body: before as unknown as LiveRuleBody,
+      before: defaultRule,
+    });
+    expect(order()).toEqual(['block first', 'Default allow LAN to any rule', 'last']);
+    expect(await w.read('firewall_rule', restored)).toEqual(block);
+    const err = await failure(() =>
+      w.write({ kind: 'firewall_rule', op: 'create', target: null, body: rule(), before: '12345' }),
+    );
+    expect([err.code, (err as { field?: string }).field]).toEqual(['PFS500', 'before']);
+    expect(last).not.toBe(restored);
   });
 
   it('names the field of a body pfSense cannot take, before sending anything', async () => {
@@ -176,6 +211,61 @@ describe('firewall rules (target = tracker, docs/reference/pfsense-live-writes.m
     );
     expect((err as { responseId?: string }).responseId).toBe('FIELD_VALUE_CHANGED_WHEN_NOT_EDITABLE');
     expect(emu.state().rules[0]?.descr).toBe('Default allow LAN to any rule');
+  });
+});
+
+describe('keys shared on the device', () => {
+  it('refuses to guess between two rules with one tracker (made outside the writer in one second)', async () => {
+    const w = open();
+    const raw = { type: 'pass', interface: ['lan'], ipprotocol: 'inet', source: 'any', destination: 'any' };
+    const trackers: string[] = [];
+    // Two POSTs within one second share `time()`; a second boundary in between just takes one more.
+    while (new Set(trackers).size === trackers.length && trackers.length < 6) {
+      const created = (await adapter.request('PFS500', 'create a rule', 'POST', '/api/v2/firewall/rule', { body: raw })) as { tracker: number };
+      trackers.push(String(created.tracker));
+    }
+    const shared = trackers.find((t, i) => trackers.indexOf(t) !== i) ?? '';
+    const err = await failure(() => w.read('firewall_rule', shared));
+    expect([err.code, (err as { field?: string }).field]).toEqual(['PFS500', 'target']);
+    expect(err.message).toContain('share the key');
+    const del = await failure(() => w.write({ kind: 'firewall_rule', op: 'delete', target: shared, body: {} }));
+    expect(del.code).toBe('PFS500');
+    expect(emu.state().rules).toHaveLength(1 + trackers.length);
+  });
+
+  it('guards a port forward PATCH with created_time', async () => {
+    const w = open();
+    const target = await writeAndApply(w, {
+      kind: 'port_forward',
+      op: 'create',
+      target: null,
+      body: {
+        interface: 'wan',
+        protocol: 'tcp',
+        source_address: 'any',
+        dest_address: 'wan:ip',
+        dest_port: '2222',
+        target_address: '192.168.1.22',
+        target_port: '22',
+        description: 'ssh',
+        is_enabled: true,
+      },
+    });
+    const err = await failure(() =>
+      adapter.request('PFS500', 'update a port forward', 'PATCH', '/api/v2/firewall/nat/port_forward', {
+        body: { id: 0, created_time: Number(target) - 1, descr: 'hijacked' },
+      }),
+    );
+    expect((err as { responseId?: string }).responseId).toBe('FIELD_VALUE_CHANGED_WHEN_NOT_EDITABLE');
+    expect(emu.state().nat.portForwards[0]?.descr).toBe('ssh');
+  });
+
+  it('names `interface` when several are given for a rule that is not floating', async () => {
+    const w = open();
+    const err = await failure(() =>
+      w.write({ kind: 'firewall_rule', op: 'create', target: null, body: rule({ interface: 'lan,wan' }) }),
+    );
+    expect([err.code, (err as { field?: string }).field]).toEqual(['PFS500', 'interface']);
   });
 });
 
@@ -282,7 +372,7 @@ const CASES: AnyCase[] = [
       protocol: 'any',
       source_address: '192.168.1.0/24',
       dest_address: 'any',
-      target_address: '203.0.113.5',
+      target_address: 'wan:ip',
       description: 'office egress',
       is_enabled: true,
     },
@@ -390,6 +480,29 @@ describe.each(CASES)('$kind', (c) => {
   });
 });
 
+describe('source NAT targets (docs/reference/pfsense-live-writes.md §1.4)', () => {
+  it.each([
+    ['an IPv4 address (sent with target_subnet 32)', '203.0.113.5', { target: '203.0.113.5', target_subnet: 32, nonat: false }],
+    ['an IPv6 address', '2001:db8::5', { target: '2001:db8::5', target_subnet: 128, nonat: false }],
+    ['an address pool', '203.0.113.8/29', { target: '203.0.113.8', target_subnet: 29, nonat: false }],
+    ['no translation', '', { target: null, nonat: true }],
+  ])('%s reads back as written', async (_name, target, stored) => {
+    const w = open();
+    const body = {
+      interface: 'wan',
+      protocol: 'any' as const,
+      source_address: '192.168.1.0/24',
+      dest_address: 'any',
+      target_address: target,
+      description: '',
+      is_enabled: true,
+    };
+    const key = await writeAndApply(w, { kind: 'source_nat', op: 'create', target: null, body });
+    expect(emu.state().nat.outbound[0]).toMatchObject(stored);
+    expect(await w.read('source_nat', key)).toEqual(body);
+  });
+});
+
 describe('services and power', () => {
   it('controls a service by name and reads its state back', async () => {
     const w = open();
@@ -425,8 +538,137 @@ describe('services and power', () => {
   });
 });
 
+describe('vendor_data: what pfSense keeps beyond the neutral body (docs/reference/pfsense-live-writes.md §1)', () => {
+  /** Creates a row the way another pfRest client would (not through the writer). */
+  async function made(path: string, body: Record<string, unknown>): Promise<void> {
+    await adapter.request('PFS500', 'create it', 'POST', path, { body });
+  }
+
+  it.each([
+    [
+      'a floating rule',
+      'firewall_rule' as const,
+      '/api/v2/firewall/rule',
+      {
+        type: 'block',
+        interface: ['lan', 'wan'],
+        ipprotocol: 'inet',
+        protocol: 'tcp',
+        source: 'any',
+        destination: 'any',
+        destination_port: '25',
+        floating: true,
+        quick: true,
+        direction: 'out',
+        statetype: 'sloppy state',
+        tag: 'smtp',
+      },
+      { floating: true, quick: true, direction: 'out', statetype: 'sloppy state', tag: 'smtp' },
+    ],
+    [
+      'a port forward without a redirect',
+      'port_forward' as const,
+      '/api/v2/firewall/nat/port_forward',
+      {
+        interface: 'wan',
+        protocol: 'tcp',
+        source: 'any',
+        source_port: '1024:65535',
+        destination: 'wan:ip',
+        destination_port: '25',
+        target: '192.168.1.25',
+        local_port: '25',
+        nordr: true,
+      },
+      { source_port: '1024:65535', nordr: true },
+    ],
+    [
+      'a DHCP mapping with its own lease times',
+      'dhcp_static_mapping' as const,
+      '/api/v2/services/dhcp_server/static_mapping',
+      {
+        parent_id: 'lan',
+        mac: '00:11:22:33:44:77',
+        ipaddr: '192.168.1.77',
+        defaultleasetime: 600,
+        maxleasetime: 1200,
+        dnsserver: ['192.168.1.1'],
+      },
+      { defaultleasetime: 600, maxleasetime: 1200, dnsserver: ['192.168.1.1'] },
+    ],
+  ])('%s reads with its extras and is restored exactly from that before-image', async (_name, kind, path, row, extras) => {
+    const w = open();
+    await made(path, row);
+    const target =
+      kind === 'firewall_rule'
+        ? String(emu.state().rules[1]?.tracker)
+        : kind === 'port_forward'
+          ? String(emu.state().nat.portForwards[0]?.created_time)
+          : 'lan/00:11:22:33:44:77';
+    const before = await w.read(kind, target);
+    expect(before?.vendor_data).toEqual(extras);
+    await writeAndApply(w, { kind, op: 'delete', target, body: {} });
+    const restored = await writeAndApply(w, change({ kind } as AnyCase, 'create', null, before));
+    expect(await w.read(kind, restored)).toEqual(before);
+  });
+
+  it('an update with the neutral body alone keeps the extras (PATCH merges)', async () => {
+    const w = open();
+    await made('/api/v2/firewall/rule', {
+      type: 'pass',
+      interface: ['lan'],
+      ipprotocol: 'inet',
+      source: 'any',
+      destination: 'any',
+      floating: true,
+      direction: 'in',
+    });
+    const target = String(emu.state().rules[1]?.tracker);
+    await w.write({ kind: 'firewall_rule', op: 'update', target, body: rule({ description: 'now with a port' }) });
+    expect(await w.read('firewall_rule', target)).toEqual({
+      ...rule({ description: 'now with a port' }),
+      vendor_data: { floating: true, direction: 'in' },
+    });
+  });
+
+  it('refuses a vendor_data field that is neutral or unknown, naming it', async () => {
+    const w = open();
+    for (const name of ['descr', 'bogus']) {
+      const body = { ...rule(), vendor_data: { [name]: 'x' } };
+      const err = await failure(() => w.write({ kind: 'firewall_rule', op: 'create', target: null, body }));
+      expect([err.code, (err as { field?: string }).field]).toEqual(['PFS500', `vendor_data.${name}`]);
+    }
+    const bad = { ...rule(), vendor_data: { statetype: 'no state' } };
+    const refused = await failure(() => w.write({ kind: 'firewall_rule', op: 'create', target: null, body: bad }));
+    expect((refused as { field?: string }).field).toBe('vendor_data.statetype');
+  });
+});
+
+describe('privileges (docs/reference/pfsense-live-writes.md §6)', () => {
+  it('a key holding exactly the documented privileges runs a whole rule cycle', async () => {
+    open();
+    await adapter.close();
+    adapter = adapterFor(emu, { apiKey: emu.addKey([...LIVE_WRITE_PRIVILEGES.firewall_rule, ...LIVE_WRITE_PRIVILEGES.apply]) });
+    const least = new PfSenseLiveWriter(adapter);
+    const target = await writeAndApply(least, { kind: 'firewall_rule', op: 'create', target: null, body: rule() });
+    await least.write({ kind: 'firewall_rule', op: 'toggle', target, body: { is_enabled: false } });
+    await writeAndApply(least, { kind: 'firewall_rule', op: 'delete', target, body: {} });
+    expect(await least.read('firewall_rule', target)).toBeNull();
+  });
+
+  it('without one of them the write fails with PFS002 naming it', async () => {
+    open();
+    await adapter.close();
+    const missing = 'api-v2-routing-apply-get';
+    const held = [...LIVE_WRITE_PRIVILEGES.firewall_rule, ...LIVE_WRITE_PRIVILEGES.apply].filter((p) => p !== missing);
+    adapter = adapterFor(emu, { apiKey: emu.addKey(held) });
+    const err = await failure(() => new PfSenseLiveWriter(adapter).pendingSubsystems());
+    expect([err.code, err.privilege]).toEqual(['PFS002', missing]);
+  });
+});
+
 describe('faults', () => {
-  it('a hanging write ends in PFS004 within the timeouts, nothing half-done is reported as written', async () => {
+  it('a hanging write ends in PFS004 within the timeouts', async () => {
     const w = open();
     emu.injectFault({ kind: 'hang', path: '/api/v2/firewall/rule', method: 'POST' });
     const started = Date.now();
@@ -442,6 +684,35 @@ describe('faults', () => {
     expect((await failure(() => w.read('firewall_rule', '1'))).code).toBe('PFS300');
     emu.injectFault({ kind: 'status', status: 500, path: '/api/v2/firewall/alias', method: 'POST' });
     expect((await failure(() => w.write({ kind: 'alias', op: 'create', target: null, body: { name: 'x1', type: 'host', description: '', entries: [] } }))).code).toBe('PFS500');
+  });
+
+  it('a failing routing apply is PFS200 and leaves the route pending', async () => {
+    const w = open();
+    await w.write({
+      kind: 'static_route',
+      op: 'create',
+      target: null,
+      body: { network: '10.20.0.0/16', gateway: 'WAN_DHCP', description: '', is_enabled: true },
+    });
+    emu.injectFault({ kind: 'status', status: 500, path: '/api/v2/routing/apply', method: 'POST' });
+    expect((await failure(() => w.apply())).code).toBe('PFS200');
+    expect(await w.pendingSubsystems()).toEqual(['staticroutes']);
+    await w.apply();
+    expect(await w.pendingSubsystems()).toEqual([]);
+  });
+
+  it('a hanging DHCP update ends in PFS004 within the timeouts', async () => {
+    const w = open();
+    const body = { interface: 'lan', mac: '00:11:22:33:44:55', ip: '192.168.1.50', hostname: '', description: '' };
+    const target = await writeAndApply(w, { kind: 'dhcp_static_mapping', op: 'create', target: null, body });
+    emu.injectFault({ kind: 'hang', path: '/api/v2/services/dhcp_server/static_mapping', method: 'PATCH' });
+    const started = Date.now();
+    const err = await failure(() =>
+      w.write({ kind: 'dhcp_static_mapping', op: 'update', target, body: { ...body, ip: '192.168.1.60' } }),
+    );
+    expect(err.code).toBe('PFS004');
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(await w.read('dhcp_static_mapping', target)).toEqual(body);
   });
 
   it('an apply that cannot reach the box fails with the transport code', async () => {

@@ -146,8 +146,20 @@ describe('NAT outbound and 1:1 (§6.1)', () => {
     expect(
       refused(await call('POST', '/api/v2/firewall/nat/outbound/mapping', { json: { ...base, target: '203.0.113.10', target_subnet: 0 } })),
     ).toEqual([400, 'NUMERIC_RANGE_VALIDATOR_MINIMUM_CONSTRAINT']);
-    const ok = await call('POST', '/api/v2/firewall/nat/outbound/mapping', { json: { ...base, target: '203.0.113.10' } });
-    expect(ok.body.data).toMatchObject({ target: '203.0.113.10', target_subnet: 128, nat_port: '' });
+    // The default target_subnet 128 is too large for an IPv4 target (`Models/OutboundNATMapping.inc:222-240`).
+    expect(
+      refused(await call('POST', '/api/v2/firewall/nat/outbound/mapping', { json: { ...base, target: '203.0.113.10' } })),
+    ).toEqual([400, 'OUTBOUND_NAT_MAPPING_TARGET_SUBNET_TOO_LARGE_FOR_IPV4']);
+    const ok = await call('POST', '/api/v2/firewall/nat/outbound/mapping', { json: { ...base, target: '203.0.113.10', target_subnet: 32 } });
+    expect(ok.body.data).toMatchObject({ target: '203.0.113.10', target_subnet: 32, nat_port: '' });
+    const v6 = await call('POST', '/api/v2/firewall/nat/outbound/mapping', { json: { ...base, target: '2001:db8::10' } });
+    expect(v6.body.data).toMatchObject({ target: '2001:db8::10', target_subnet: 128 });
+    // `<interface>:ip` is a target; a subnet is not (`allow_subnet: false`); target_subnet is dropped for it.
+    const wan = await call('POST', '/api/v2/firewall/nat/outbound/mapping', { json: { ...base, target: 'wan:ip' } });
+    expect(wan.body.data).toMatchObject({ target: 'wan:ip', target_subnet: null });
+    expect(
+      refused(await call('POST', '/api/v2/firewall/nat/outbound/mapping', { json: { ...base, target: '203.0.113.0/24' } })),
+    ).toEqual([400, 'SPECIAL_NETWORK_FIELD_INVALID']);
   });
 
   it('the outbound mode reads and changes; a mode outside the four choices is refused', async () => {
@@ -220,6 +232,16 @@ describe('DNS resolver host overrides (§6.3)', () => {
     expect(emu.state().pending).not.toContain('unbound');
   });
 
+  it('every write re-sorts the overrides by host, so ids move (`sort_by` host)', async () => {
+    const post = (host: string) =>
+      call('POST', '/api/v2/services/dns_resolver/host_override', { json: { host, domain: 'home.arpa', ip: ['192.168.1.5'] } });
+    expect((await post('nas')).body.data).toMatchObject({ id: 0, host: 'nas' });
+    expect((await post('app')).body.data).toMatchObject({ id: 0, host: 'app' });
+    const moved = await call('PATCH', '/api/v2/services/dns_resolver/host_override', { json: { id: 0, host: 'zoo' } });
+    expect(moved.body.data).toMatchObject({ id: 1, host: 'zoo' });
+    expect(emu.state().hostOverrides.map((o) => o.host)).toEqual(['nas', 'zoo']);
+  });
+
   it.each([
     ['ip not an address', { ip: ['nas'] }, 'IP_ADDRESS_VALIDATOR_FAILED'],
     ['ip not a list', { ip: '192.168.1.5' }, 'FIELD_INVALID_MANY_VALUE'],
@@ -256,6 +278,15 @@ describe('DHCP static mappings and leases (§6.3)', () => {
     const r = await call('POST', '/api/v2/services/dhcp_server/static_mapping', { json: { ...mapping, ...change } });
     expect(refused(r)).toEqual([status, id]);
     expect(emu.state().dhcpStaticMappings.lan).toEqual([]);
+  });
+
+  it('mappings are kept in natural address order (`sort_by` ipaddr, SORT_NATURAL)', async () => {
+    await call('POST', '/api/v2/services/dhcp_server/static_mapping', { json: { ...mapping, ipaddr: '192.168.1.100' } });
+    const r = await call('POST', '/api/v2/services/dhcp_server/static_mapping', {
+      json: { ...mapping, mac: '52:54:00:aa:bb:cd', ipaddr: '192.168.1.9' },
+    });
+    expect(r.body.data).toMatchObject({ id: 0, ipaddr: '192.168.1.9' });
+    expect(emu.state().dhcpStaticMappings.lan?.map((m) => m.ipaddr)).toEqual(['192.168.1.9', '192.168.1.100']);
   });
 
   it('the same MAC twice on one server is FIELD_MUST_BE_UNIQUE', async () => {

@@ -6,7 +6,7 @@ export { pfsenseVendor } from './vendor.ts';
 export { PFS_CATALOG, PfSenseError, type PfsCode } from './errors.ts';
 export { PfSenseLiveWriter, pfsenseLiveWriter } from './live-write.ts';
 export { MAX_LIVE_LIMIT, type PfRestRow, PfSenseLiveReads } from './live.ts';
-export { privilegeFor, REQUIRED_PRIVILEGES } from './privileges.ts';
+export { LIVE_WRITE_PRIVILEGES, privilegeFor, REQUIRED_PRIVILEGES } from './privileges.ts';
 export type {
   AdapterLogger,
   ApplyOptions,

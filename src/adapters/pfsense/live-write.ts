@@ -47,8 +47,8 @@ class Body {
   string(field: string, o: { empty?: boolean } = {}): string {
     const v = this.body[field];
     if (typeof v !== 'string') throw fieldError(this.kind, field, 'must be a string');
+    // No trimming: a description read from the device must write back unchanged (§1).
     if (o.empty !== true && v.trim() === '') throw fieldError(this.kind, field, 'must not be empty');
-    if (v !== v.trim()) throw fieldError(this.kind, field, 'must not start or end with whitespace');
     return v;
   }
 
@@ -119,7 +119,9 @@ const FROM_RULE_TYPE: Record<string, string> = { pass: 'allow', block: 'deny', r
 function ports(kind: LiveWriteKind, protocol: string, values: Record<string, string | null>): void {
   if (PORT_PROTOCOLS.includes(protocol)) return;
   for (const [field, value] of Object.entries(values)) {
-    if (value !== null) throw fieldError(kind, field, `must be null unless protocol is ${PORT_PROTOCOLS.join(', ')}`);
+    if (value !== null) {
+      throw fieldError(kind, field, `must be null unless protocol is ${PORT_PROTOCOLS.join(', ')}`);
+    }
   }
 }
 
@@ -142,12 +144,17 @@ interface KindSpec {
   fromDevice(row: Row): LiveObject;
   /** The stable key of a row (the write's `target`), or null when the row has none. */
   key(row: Row): string | null;
-  /** Fields sent with every PATCH that pfRest refuses to change: a shifted id fails instead of hitting another object. */
+  /** Non-editable fields sent with every PATCH: a shifted id is refused instead of hitting another object. */
   guard(row: Row): Row;
   /** A plural-read query narrowing the rows to `target` (pfRest compares loosely: the match is exact here). */
   query(target: string): URLSearchParams | null;
   /** The `parent_id` of a created object (DHCP mappings live under their interface's server). */
   parent?(device: Row): string;
+  /**
+   * pfRest fields outside the neutral body → the values a create without them stores: a read carries the others
+   * as `vendor_data`, and a write takes them back (§1).
+   */
+  extras?: Record<string, readonly unknown[]>;
   /** A key pfRest stamps in whole seconds: two creates in one second collide and the second is redone. */
   stampedKey?: string;
   /** Extra checks of an update against the row it replaces (e.g. an alias name cannot change). */
@@ -171,6 +178,25 @@ const ruleSpec: KindSpec = {
     description: 'descr',
     is_enabled: 'disabled',
     log_enabled: 'log',
+  },
+  errorFields: { FIREWALL_RULE_MULTIPLE_INTERFACE_WITHOUT_FLOATING: 'interface' },
+  extras: {
+    floating: [false, null],
+    quick: [false, null],
+    direction: ['any', null],
+    statetype: ['keep state', null],
+    icmptype: [['any'], null],
+    tcp_flags_any: [false, null],
+    tcp_flags_out_of: [null],
+    tcp_flags_set: [null],
+    gateway: [null, ''],
+    sched: [null, ''],
+    tag: ['', null],
+    dscp: ['', null],
+    dnpipe: [null, ''],
+    pdnpipe: [null, ''],
+    defaultqueue: [null, ''],
+    ackqueue: [null, ''],
   },
   toDevice(raw) {
     const b = new Body('firewall_rule', raw);
@@ -211,7 +237,7 @@ const ruleSpec: KindSpec = {
     is_enabled: !bool(row.disabled),
     log_enabled: bool(row.log),
   }),
-  key: (row) => (typeof row.tracker === 'number' || (typeof row.tracker === 'string' && row.tracker !== '') ? String(row.tracker) : null),
+  key: (row) => (typeof row.tracker === 'number' ? String(row.tracker) : strOrNull(row.tracker)),
   guard: (row) => ({ tracker: row.tracker }),
   query: (target) => (/^\d+$/.test(target) ? new URLSearchParams({ tracker: target }) : null),
   stampedKey: 'tracker',
@@ -266,7 +292,10 @@ const aliasSpec: KindSpec = {
   guard: (row) => ({ name: row.name }),
   query: (target) => new URLSearchParams({ name: target }),
   checkUpdate(target, device) {
-    if (device.name !== target) throw fieldError('alias', 'name', `cannot change (\`${target}\`): pfSense alias names are immutable, create the new alias and delete the old one`);
+    if (device.name !== target) {
+      const why = `cannot change (\`${target}\`): alias names are immutable, create the new alias, delete the old`;
+      throw fieldError('alias', 'name', why);
+    }
   },
 };
 
@@ -316,6 +345,13 @@ const portForwardSpec: KindSpec = {
     description: str(row.descr),
     is_enabled: !bool(row.disabled),
   }),
+  extras: {
+    ipprotocol: ['inet', null],
+    source_port: [null],
+    nordr: [false, null],
+    nosync: [false, null],
+    natreflection: [null],
+  },
   key: (row) => (typeof row.created_time === 'number' ? String(row.created_time) : null),
   guard: (row) => ({ created_time: row.created_time }),
   query: (target) => (/^\d+$/.test(target) ? new URLSearchParams({ created_time: target }) : null),
@@ -366,7 +402,8 @@ const sourceNatSpec: KindSpec = {
     if (bits !== undefined) {
       const n = Number(bits);
       if (host === null || !/^\d+$/.test(bits) || n < 1 || n > host) {
-        throw fieldError('source_nat', 'target_address', 'must be an address, address/prefix, alias or interface address');
+        const why = 'must be an address, address/prefix, alias or interface address';
+        throw fieldError('source_nat', 'target_address', why);
       }
       return { ...fields, nonat: false, target: address, target_subnet: n };
     }
@@ -390,6 +427,15 @@ const sourceNatSpec: KindSpec = {
       is_enabled: !bool(row.disabled),
     };
   },
+  extras: {
+    source_port: [null],
+    destination_port: [null],
+    nat_port: ['', null],
+    static_nat_port: [false, null],
+    poolopts: [null],
+    source_hash_key: ['', null],
+    nosync: [false, null],
+  },
   key: contentKey,
   // No field of an outbound mapping is immutable: nothing to guard a PATCH with (§2).
   guard: () => ({}),
@@ -411,14 +457,24 @@ const staticRouteSpec: KindSpec = {
       let canonical: string | null = null;
       try {
         const [address, bits] = ipaddr.parseCIDR(network);
-        const base = address.kind() === 'ipv4' ? ipaddr.IPv4.networkAddressFromCIDR(network) : ipaddr.IPv6.networkAddressFromCIDR(network);
+        const base =
+          address.kind() === 'ipv4'
+            ? ipaddr.IPv4.networkAddressFromCIDR(network)
+            : ipaddr.IPv6.networkAddressFromCIDR(network);
         canonical = `${base.toString()}/${bits}`;
       } catch {
         throw fieldError('static_route', 'network', 'must be a CIDR or an alias');
       }
-      if (canonical !== network) throw fieldError('static_route', 'network', `must be the network address \`${canonical}\``);
+      if (canonical !== network) {
+        throw fieldError('static_route', 'network', `must be the network address \`${canonical}\``);
+      }
     }
-    return { network, gateway: b.string('gateway'), descr: b.string('description', { empty: true }), ...enabled(b) };
+    return {
+      network,
+      gateway: b.string('gateway'),
+      descr: b.string('description', { empty: true }),
+      ...enabled(b),
+    };
   },
   fromDevice: (row) => ({
     network: str(row.network),
@@ -433,7 +489,8 @@ const staticRouteSpec: KindSpec = {
 };
 
 /** `host.domain`, or the domain alone for an override of the bare domain (§2). */
-const fqdn = (host: unknown, domain: unknown): string => (str(host) === '' ? str(domain) : `${str(host)}.${str(domain)}`);
+const fqdn = (host: unknown, domain: unknown): string =>
+  str(host) === '' ? str(domain) : `${str(host)}.${str(domain)}`;
 
 const dnsOverrideSpec: KindSpec = {
   noun: 'DNS host override',
@@ -445,9 +502,20 @@ const dnsOverrideSpec: KindSpec = {
     const b = new Body('dns_override', raw);
     const ip = b.strings('ip');
     if (ip.length === 0) throw fieldError('dns_override', 'ip', 'must list at least one address');
-    return { host: b.string('host', { empty: true }), domain: b.string('domain'), ip, descr: b.string('description', { empty: true }) };
+    return {
+      host: b.string('host', { empty: true }),
+      domain: b.string('domain'),
+      ip,
+      descr: b.string('description', { empty: true }),
+    };
   },
-  fromDevice: (row) => ({ host: str(row.host), domain: str(row.domain), ip: strList(row.ip), description: str(row.descr) }),
+  fromDevice: (row) => ({
+    host: str(row.host),
+    domain: str(row.domain),
+    ip: strList(row.ip),
+    description: str(row.descr),
+  }),
+  extras: { aliases: [[], null] },
   key: (row) => (str(row.domain) === '' ? null : fqdn(row.host, row.domain)),
   // Overrides are re-sorted by host on every write (contract §7.9): host and domain pin the one meant.
   guard: () => ({}),
@@ -467,7 +535,9 @@ const dhcpMappingSpec: KindSpec = {
   toDevice(raw) {
     const b = new Body('dhcp_static_mapping', raw);
     const mac = b.string('mac');
-    if (!MAC.test(mac)) throw fieldError('dhcp_static_mapping', 'mac', 'must be a MAC address (aa:bb:cc:dd:ee:ff)');
+    if (!MAC.test(mac)) {
+      throw fieldError('dhcp_static_mapping', 'mac', 'must be a MAC address (aa:bb:cc:dd:ee:ff)');
+    }
     const hostname = b.string('hostname', { empty: true });
     return {
       parent_id: b.string('interface'),
@@ -484,7 +554,20 @@ const dhcpMappingSpec: KindSpec = {
     hostname: str(row.hostname),
     description: str(row.descr),
   }),
-  key: (row) => (str(row.parent_id) === '' || str(row.mac) === '' ? null : `${str(row.parent_id)}/${str(row.mac)}`),
+  extras: {
+    cid: [null, ''],
+    domain: ['', null],
+    domainsearchlist: [[], null],
+    defaultleasetime: [7200, null],
+    maxleasetime: [86400, null],
+    gateway: ['', null],
+    dnsserver: [[], null],
+    winsserver: [[], null],
+    ntpserver: [[], null],
+    arp_table_static_entry: [false, null],
+  },
+  key: (row) =>
+    str(row.parent_id) === '' || str(row.mac) === '' ? null : `${str(row.parent_id)}/${str(row.mac)}`,
   // `mac` is unique per server: sending it back refuses nothing, but the lookup right before pins the row.
   guard: () => ({}),
   query: (target) => {
@@ -492,7 +575,10 @@ const dhcpMappingSpec: KindSpec = {
     return new URLSearchParams({ parent_id: parent, mac });
   },
   checkUpdate(target, device) {
-    if (target.split('/')[0] !== device.parent_id) throw fieldError('dhcp_static_mapping', 'interface', 'cannot change: a mapping belongs to its interface\'s DHCP server; create it there and delete this one');
+    if (target.split('/')[0] !== device.parent_id) {
+      const why = "cannot change: a mapping belongs to its interface's DHCP server (create there, delete here)";
+      throw fieldError('dhcp_static_mapping', 'interface', why);
+    }
   },
 };
 
@@ -533,16 +619,41 @@ export class PfSenseLiveWriter implements LiveWriter {
 
   private spec(kind: LiveWriteKind): KindSpec {
     if (kind === 'service' || kind === 'power') {
-      throw new PfSenseError('PFS500', `\`${kind}\` has no stored object to read or write as a body.`, { field: 'kind' });
+      const detail = `\`${kind}\` has no stored object to read or write as a body.`;
+      throw new PfSenseError('PFS500', detail, { field: 'kind' });
     }
     return SPECS[kind];
+  }
+
+  /** The pfRest fields of a body: its neutral fields, then its `vendor_data` as read (§1). */
+  private toDevice(kind: LiveWriteKind, spec: KindSpec, body: unknown): Row {
+    const fields = spec.toDevice(body);
+    const extra = (body as Row).vendor_data;
+    if (extra === undefined) return fields;
+    if (!isRow(extra)) throw fieldError(kind, 'vendor_data', 'must be an object');
+    for (const name of Object.keys(extra)) {
+      if (spec.extras?.[name] === undefined) {
+        throw fieldError(kind, `vendor_data.${name}`, 'is not a field pfSense keeps beyond the neutral ones');
+      }
+    }
+    return { ...fields, ...extra };
+  }
+
+  /** The neutral body of a row, with `vendor_data` holding the extras that differ from a plain create's. */
+  private fromDevice(spec: KindSpec, row: Row): LiveObject {
+    const body = spec.fromDevice(row);
+    const differs = ([field, defaults]: [string, readonly unknown[]]) =>
+      field in row && !defaults.some((d) => JSON.stringify(d) === JSON.stringify(row[field]));
+    const extra = Object.entries(spec.extras ?? {}).filter(differs);
+    return extra.length === 0 ? body : { ...body, vendor_data: Object.fromEntries(extra.map(([f]) => [f, row[f]])) };
   }
 
   private async rows(spec: KindSpec, query: URLSearchParams | null): Promise<Row[]> {
     const what = `list ${spec.noun}s`;
     const data = await this.api.request('PFS300', what, 'GET', spec.many, query ? { query } : {});
     if (!Array.isArray(data) || !data.every(isRow)) {
-      throw new PfSenseError('PFS400', `Unexpected data from ${spec.many} while trying to ${what}: not a list of objects.`);
+      const detail = `Unexpected data from ${spec.many} while trying to ${what}: not a list of objects.`;
+      throw new PfSenseError('PFS400', detail);
     }
     return data;
   }
@@ -553,7 +664,8 @@ export class PfSenseLiveWriter implements LiveWriter {
     if (matches.length > 1) {
       throw new PfSenseError(
         'PFS500',
-        `${matches.length} ${spec.noun}s share the key \`${target}\` (docs/reference/pfsense-live-writes.md §2); change one of them on the gateway first.`,
+        `${matches.length} ${spec.noun}s share the key \`${target}\` (docs/reference/pfsense-live-writes.md §2); ` +
+          'change one of them on the gateway first.',
         { field: 'target' },
       );
     }
@@ -562,19 +674,29 @@ export class PfSenseLiveWriter implements LiveWriter {
 
   private async mustFind(spec: KindSpec, target: string): Promise<Row> {
     const row = await this.find(spec, target);
-    if (row === null) throw new PfSenseError('PFS500', `No ${spec.noun} \`${target}\` on the gateway.`, { field: 'target', httpStatus: 404 });
+    if (row === null) {
+      const detail = `No ${spec.noun} \`${target}\` on the gateway.`;
+      throw new PfSenseError('PFS500', detail, { field: 'target', httpStatus: 404 });
+    }
     return row;
   }
 
   /** One write call; a pfRest validation error names the neutral field as well as pfRest's. */
-  private async send(spec: KindSpec, what: string, method: 'POST' | 'PATCH' | 'DELETE', params: { query?: URLSearchParams; body?: unknown }): Promise<Row> {
+  private async send(
+    spec: KindSpec,
+    what: string,
+    method: 'POST' | 'PATCH' | 'DELETE',
+    params: { query?: URLSearchParams; body?: unknown },
+  ): Promise<Row> {
     let data: unknown;
     try {
       data = await this.api.request('PFS500', what, method, spec.one, params);
     } catch (err) {
       throw this.named(spec, err);
     }
-    if (!isRow(data)) throw new PfSenseError('PFS400', `Unexpected data from ${spec.one} while trying to ${what}: not an object.`);
+    if (!isRow(data)) {
+      throw new PfSenseError('PFS400', `Unexpected data from ${spec.one} while trying to ${what}: not an object.`);
+    }
     return data;
   }
 
@@ -584,7 +706,8 @@ export class PfSenseLiveWriter implements LiveWriter {
     const id = err.responseId ?? '';
     const byId = Object.entries(spec.errorFields ?? {}).find(([prefix]) => id.startsWith(prefix))?.[1];
     const device = /Field `([a-z_]+)`/.exec(err.message)?.[1];
-    const field = byId ?? Object.entries(spec.fields).find(([, d]) => d === device)?.[0] ?? device;
+    const extra = device !== undefined && spec.extras?.[device] !== undefined ? `vendor_data.${device}` : undefined;
+    const field = byId ?? Object.entries(spec.fields).find(([, d]) => d === device)?.[0] ?? extra ?? device;
     if (field === undefined) return err;
     const said = err.message
       .slice(`PFS500 ${PFS_CATALOG.PFS500.title}: `.length)
@@ -605,13 +728,15 @@ export class PfSenseLiveWriter implements LiveWriter {
   async read(kind: LiveWriteKind, target: string): Promise<LiveObject | null> {
     if (kind === 'service') {
       const service = await this.service(target);
-      return service === null ? null : { name: str(service.name), action: bool(service.status) ? 'start' : 'stop' };
+      if (service === null) return null;
+      // Running reads back as `start` (so does a `restart`), stopped as `stop` (§1.8).
+      return { name: str(service.name), action: bool(service.status) ? 'start' : 'stop' };
     }
     // A power operation leaves nothing to read back: the box goes away (§1.9).
     if (kind === 'power') return null;
     const spec = this.spec(kind);
     const row = await this.find(spec, target);
-    return row === null ? null : spec.fromDevice(row);
+    return row === null ? null : this.fromDevice(spec, row);
   }
 
   async write(change: LiveWrite): Promise<LiveWriteResult> {
@@ -623,10 +748,15 @@ export class PfSenseLiveWriter implements LiveWriter {
     }
     const spec = this.spec(change.kind);
     switch (change.op) {
-      case 'create':
-        return { target: await this.create(spec, spec.toDevice(change.body)), pending: this.staged(spec) };
+      case 'create': {
+        const fields = this.toDevice(change.kind, spec, change.body);
+        const before = 'before' in change ? change.before : null;
+        // pfRest appends, then moves the object to `placement` (contract §6.4): the position the rule had to precede.
+        const placement = before === null || before === undefined ? {} : { placement: await this.position(spec, before) };
+        return { target: await this.create(spec, { ...fields, ...placement }), pending: this.staged(spec) };
+      }
       case 'update': {
-        const fields = spec.toDevice(change.body);
+        const fields = this.toDevice(change.kind, spec, change.body);
         const row = await this.mustFind(spec, change.target);
         spec.checkUpdate?.(change.target, fields);
         const written = await this.patch(spec, row, fields, `update ${spec.noun} \`${change.target}\``);
@@ -647,7 +777,8 @@ export class PfSenseLiveWriter implements LiveWriter {
         if (spec.key(removed) !== change.target) {
           throw new PfSenseError(
             'PFS500',
-            `Deleting ${spec.noun} \`${change.target}\` removed \`${String(spec.key(removed))}\`: the list changed between the lookup and the delete; restore it on the gateway.`,
+            `Deleting ${spec.noun} \`${change.target}\` removed \`${String(spec.key(removed))}\`: the list ` +
+              'changed between the lookup and the delete; restore it on the gateway.',
           );
         }
         return { target: change.target, pending: this.staged(spec) };
@@ -660,7 +791,8 @@ export class PfSenseLiveWriter implements LiveWriter {
     const what = 'list services';
     const data = await this.api.request('PFS300', what, 'GET', '/api/v2/status/services');
     if (!Array.isArray(data) || !data.every(isRow)) {
-      throw new PfSenseError('PFS400', `Unexpected data from /api/v2/status/services while trying to ${what}: not a list of objects.`);
+      const detail = `Unexpected data from /api/v2/status/services while trying to ${what}: not a list.`;
+      throw new PfSenseError('PFS400', detail);
     }
     return data.find((row) => row.name === name) ?? null;
   }
@@ -671,12 +803,22 @@ export class PfSenseLiveWriter implements LiveWriter {
     const action = b.oneOf('action', ['start', 'stop', 'restart'] as const);
     if (name !== target) throw fieldError('service', 'name', `must be the target \`${target}\``);
     const row = await this.service(name);
-    if (row === null) throw new PfSenseError('PFS500', `No service \`${name}\` on the gateway.`, { field: 'target', httpStatus: 404 });
+    if (row === null) {
+      const detail = `No service \`${name}\` on the gateway.`;
+      throw new PfSenseError('PFS500', detail, { field: 'target', httpStatus: 404 });
+    }
     // `name` goes with the position id: pfRest refuses a name that is not the service's at that id.
     await this.api.request('PFS500', `${action} service \`${name}\``, 'POST', '/api/v2/status/service', {
       body: { id: row.id, name, action },
     });
     return { target: name, pending: [] };
+  }
+
+  /** The current position of the rule a new one is placed before (§1.1). */
+  private async position(spec: KindSpec, before: string): Promise<unknown> {
+    const row = await this.find(spec, before);
+    if (row === null) throw fieldError('firewall_rule', 'before', `names no rule on the gateway (\`${before}\`)`);
+    return row.id;
   }
 
   /** `id` (and `parent_id`) of a row, as a DELETE query. */
@@ -701,9 +843,11 @@ export class PfSenseLiveWriter implements LiveWriter {
       if (spec.stampedKey === undefined) return key;
       const twins = (await this.rows(spec, spec.query(key))).filter((row) => spec.key(row) === key);
       if (twins.length <= 1) return key;
-      await this.send(spec, `withdraw the ${spec.noun} whose key \`${key}\` collided`, 'DELETE', { query: this.address(created) });
+      const withdraw = `withdraw the ${spec.noun} whose key \`${key}\` collided`;
+      await this.send(spec, withdraw, 'DELETE', { query: this.address(created) });
       if (attempt >= 2) {
-        throw new PfSenseError('PFS500', `Every new ${spec.noun} got a \`${spec.stampedKey}\` another one already has (\`${key}\`).`, { field: spec.stampedKey });
+        const detail = `Every new ${spec.noun} got a \`${spec.stampedKey}\` another one already has (\`${key}\`).`;
+        throw new PfSenseError('PFS500', detail, { field: spec.stampedKey });
       }
       await sleep(this.collisionWaitMs);
     }
@@ -727,7 +871,8 @@ export class PfSenseLiveWriter implements LiveWriter {
     const what = 'read the pending changes';
     const data = await this.api.request('PFS200', what, 'GET', path);
     if (!isRow(data) || typeof data.applied !== 'boolean') {
-      throw new PfSenseError('PFS400', `Unexpected data from ${path} while trying to ${what}: no \`applied\` boolean.`);
+      const detail = `Unexpected data from ${path} while trying to ${what}: no \`applied\` boolean.`;
+      throw new PfSenseError('PFS400', detail);
     }
     return data.applied;
   }

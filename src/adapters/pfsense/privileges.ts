@@ -20,3 +20,31 @@ export const REQUIRED_PRIVILEGES = {
   listRules: ['api-v2-firewall-rules-get'],
   listInterfaces: ['api-v2-interfaces-get'],
 } as const;
+
+const crud = (one: string, many: string): string[] => [
+  privilegeFor(many, 'GET'),
+  ...['POST', 'PATCH', 'DELETE'].map((method) => privilegeFor(one, method)),
+];
+
+/** The privileges each kind of live write needs (docs/reference/pfsense-live-writes.md §6). */
+export const LIVE_WRITE_PRIVILEGES = {
+  firewall_rule: crud('/api/v2/firewall/rule', '/api/v2/firewall/rules'),
+  alias: crud('/api/v2/firewall/alias', '/api/v2/firewall/aliases'),
+  port_forward: crud('/api/v2/firewall/nat/port_forward', '/api/v2/firewall/nat/port_forwards'),
+  source_nat: crud('/api/v2/firewall/nat/outbound/mapping', '/api/v2/firewall/nat/outbound/mappings'),
+  static_route: crud('/api/v2/routing/static_route', '/api/v2/routing/static_routes'),
+  dns_override: crud('/api/v2/services/dns_resolver/host_override', '/api/v2/services/dns_resolver/host_overrides'),
+  dhcp_static_mapping: crud(
+    '/api/v2/services/dhcp_server/static_mapping',
+    '/api/v2/services/dhcp_server/static_mappings',
+  ),
+  service: [privilegeFor('/api/v2/status/services', 'GET'), privilegeFor('/api/v2/status/service', 'POST')],
+  power: [privilegeFor('/api/v2/diagnostics/reboot', 'POST'), privilegeFor('/api/v2/diagnostics/halt_system', 'POST')],
+  /** `apply()` and `pendingSubsystems()`: every apply endpoint, read and run. */
+  apply: [
+    '/api/v2/firewall/apply',
+    '/api/v2/routing/apply',
+    '/api/v2/services/dns_resolver/apply',
+    '/api/v2/services/dhcp_server/apply',
+  ].flatMap((path) => [privilegeFor(path, 'GET'), privilegeFor(path, 'POST')]),
+} as const;

@@ -16,6 +16,11 @@ export interface CollectionModel<T extends Record<string, unknown>> {
   subsystem: string | null;
   /** Fewest objects the list may hold (`many_minimum`). */
   minimum: number;
+  /**
+   * The model's own `sort_by` (with `sort_order`, `sort_flags`): every create, update and replace re-sorts the
+   * list by it, moving ids (`Core/Model.inc:1891-1930`, called at `:2242`, `:2330`, `:2497`).
+   */
+  sort?: Pick<Controls, 'sortBy' | 'sortOrder' | 'sortFlags'>;
   items(): T[];
   replace(items: T[]): void;
   /** Validates a full candidate; `selfIndex`/`original` are set on PATCH; `context` is the list it is checked against. */
@@ -76,7 +81,8 @@ export class Collection<T extends Record<string, unknown>> {
       const at = Math.min(Math.max(0, controls.placement), without.length);
       list = [...without.slice(0, at), item, ...without.slice(at)];
     }
-    if (controls.sortBy !== null) list = sortRows(list, controls);
+    const sort = controls.sortBy !== null ? controls : this.model.sort;
+    if (sort !== undefined) list = sortRows(list, sort);
     return { items: list, id: list.indexOf(item) };
   }
 
@@ -171,8 +177,9 @@ export class Collection<T extends Record<string, unknown>> {
       >;
       next.push(this.model.validate(candidate, { selfIndex: null, original: null, context: next }));
     }
-    if (!controls.dryRun) await this.commit(next, { ...controls, apply: false });
-    return next.map((item, id) => this.model.represent(item, id));
+    const sorted = this.model.sort === undefined ? next : sortRows(next, this.model.sort);
+    if (!controls.dryRun) await this.commit(sorted, { ...controls, apply: false });
+    return sorted.map((item, id) => this.model.represent(item, id));
   }
 
   async deleteMany(query: RequestData, controls: Controls): Promise<unknown> {

@@ -304,7 +304,7 @@ export function validateRule(
   const descr = candidate.descr ?? '';
   mustBeString('descr', descr);
   // `tracker` is not editable (`Models/FirewallRule.inc:336`): a PATCH sending another value is refused
-  // (`Core/Field.inc:517-535`), so clients send it to guard against a shifted id.
+  // (`Core/Field.inc:517-534`), so clients send it to guard against a shifted id.
   if (ctx.original !== null) notEditable('tracker', candidate.tracker, ctx.original.tracker);
   const tracker = ctx.original?.tracker ?? now;
   return {

@@ -21,7 +21,7 @@ export interface FieldSpec {
   allowEmpty?: boolean;
   choices?: readonly string[];
   readOnly?: boolean;
-  /** `editable: false`: an update sending another value than the stored one is refused (`Core/Field.inc:517-535`). */
+  /** `editable: false`: an update sending another value than the stored one is refused (`Core/Field.inc:517-534`). */
   notEditable?: boolean;
   minimum?: number;
   maximum?: number;
@@ -169,9 +169,14 @@ export function collectionModel(
     replace: (items: Row[]) => void;
     /** Fills fields the server computes (timestamps, creators) after validation. */
     complete?: (row: Row, original: Row | null) => Row;
+    /** The model's `sort_by` fields and `sort_flags` (ascending, as every emulated model sorts). */
+    sort?: { by: string[]; flags?: string };
   },
 ): CollectionModel<Row> {
   return {
+    ...(o.sort
+      ? { sort: { sortBy: o.sort.by, sortOrder: 'SORT_ASC' as const, sortFlags: o.sort.flags ?? 'SORT_REGULAR' } }
+      : {}),
     fields: model.fields.map((f) => f.name),
     arrayFields: model.fields.filter((f) => f.many).map((f) => f.name),
     subsystem: o.subsystem,

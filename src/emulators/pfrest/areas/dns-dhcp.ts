@@ -88,6 +88,8 @@ export function dnsDhcpEndpoints(ctx: AreaContext): Record<string, Endpoint> {
     {
       ...collectionModel(hostOverride, {
         subsystem: 'unbound',
+        // `sort_by` host (`Models/DNSResolverHostOverride.inc:28-29`): every write re-sorts, ids move.
+        sort: { by: ['host'] },
         items: () => ctx.box().hostOverrides,
         replace: (items) => {
           ctx.box().hostOverrides = items;
@@ -190,6 +192,8 @@ export function dnsDhcpEndpoints(ctx: AreaContext): Record<string, Endpoint> {
     const spec = staticMapping(parent);
     const base = collectionModel(spec, {
       subsystem: 'dhcpd',
+      // `sort_by` ipaddr, `SORT_NATURAL` (`Models/DHCPServerStaticMapping.inc:44-45`).
+      sort: { by: ['ipaddr'], flags: 'SORT_NATURAL' },
       items: () => all[parent] ?? [],
       replace: (items) => {
         all[parent] = items;

@@ -11,7 +11,7 @@ import { Collection } from '../collection.ts';
 import type { AreaContext, Endpoint } from '../endpoint.ts';
 import { PfRestError } from '../envelope.ts';
 import { filterAddress, portField } from '../models.ts';
-import { isIpAddr, isSubnet } from '../names.ts';
+import { isIpAddr, isIpv4 } from '../names.ts';
 import { collectionModel, type FieldSpec, type ModelSpec, type Row, validateRow } from '../spec.ts';
 import { crudEndpoints } from './crud.ts';
 
@@ -45,19 +45,24 @@ function fields(ctx: AreaContext) {
     ...(o.always ? {} : { conditions: { protocol: PORT_PROTOCOLS } }),
     check: (v) => portField(name, v, ctx.box().aliases),
   });
-  /** SpecialNetworkField with allow_alias: an IP, a subnet or a host/network alias. */
-  const target = (name: string): FieldSpec => ({
+  /**
+   * SpecialNetworkField as the NAT models declare it (`allow_subnet: false`, `allow_interface_ip: true`,
+   * `Models/PortForward.inc:104-117`, `Models/OutboundNATMapping.inc:125-139`): an IP address, a host/network alias
+   * where `alias` is allowed, or `<interface>:ip`; `validate_extra()` `Fields/SpecialNetworkField.inc:161-239`.
+   */
+  const target = (name: string, o: { alias: boolean }): FieldSpec => ({
     name,
     type: 'string',
     required: true,
     check: (v) => {
       const value = v as string;
-      const alias = ctx.box().aliases.some((a) => a.name === value && a.type !== 'port');
-      if (!isIpAddr(value) && !isSubnet(value) && !alias) {
+      const alias = o.alias && ctx.box().aliases.some((a) => a.name === value && a.type !== 'port');
+      const interfaceIp = value.endsWith(':ip') && interfaceIds().includes(value.slice(0, -3));
+      if (!isIpAddr(value) && !alias && !interfaceIp) {
         throw new PfRestError(
           400,
           'SPECIAL_NETWORK_FIELD_INVALID',
-          `Field '${name}' value '${value}' is invalid. Valid options are: an IP address, a subnet or an alias.`,
+          `Field '${name}' value '${value}' is invalid. Valid options are: an IP address${o.alias ? ', an alias' : ''} or an interface with the ':ip' modifier.`,
         );
       }
     },
@@ -91,7 +96,7 @@ export function natEndpoints(ctx: AreaContext): Record<string, Endpoint> {
       f.port('source_port'),
       f.address('destination'),
       f.port('destination_port'),
-      f.target('target'),
+      f.target('target', { alias: true }),
       f.port('local_port', { required: true }),
       f.bool('disabled'),
       f.bool('nordr'),
@@ -113,6 +118,16 @@ export function natEndpoints(ctx: AreaContext): Record<string, Endpoint> {
     ],
   };
   const outbound: ModelSpec = {
+    // `validate_target_subnet()` (`Models/OutboundNATMapping.inc:222-240`): at most 32 for an IPv4 target.
+    extra: (row) => {
+      if (typeof row.target === 'string' && isIpv4(row.target) && typeof row.target_subnet === 'number' && row.target_subnet > 32) {
+        throw new PfRestError(
+          400,
+          'OUTBOUND_NAT_MAPPING_TARGET_SUBNET_TOO_LARGE_FOR_IPV4',
+          "Field 'target_subnet' must be 32 or less when 'target' is an IPv4 address.",
+        );
+      }
+    },
     fields: [
       f.iface({ groups: true }),
       {
@@ -129,7 +144,7 @@ export function natEndpoints(ctx: AreaContext): Record<string, Endpoint> {
       f.port('source_port', { always: true }),
       f.address('destination'),
       f.port('destination_port', { always: true }),
-      { ...f.target('target'), conditions: { nonat: [false] } },
+      { ...f.target('target', { alias: true }), conditions: { nonat: [false] } },
       {
         name: 'target_subnet',
         type: 'integer',
@@ -184,7 +199,7 @@ export function natEndpoints(ctx: AreaContext): Record<string, Endpoint> {
         choices: ['enable', 'disable'],
       },
       { name: 'ipprotocol', type: 'string', default: 'inet', choices: ['inet', 'inet6'] },
-      f.target('external'),
+      f.target('external', { alias: false }),
       f.address('source'),
       f.address('destination'),
       f.descr,
@@ -217,6 +232,9 @@ export function natEndpoints(ctx: AreaContext): Record<string, Endpoint> {
       replace: (items) => {
         nat().outbound = items;
       },
+      // `validate_target_subnet()` returns null unless the target is an IP address or an alias (`:236-238`).
+      complete: (row) =>
+        typeof row.target === 'string' && row.target.endsWith(':ip') ? { ...row, target_subnet: null } : row,
     }),
     ctx.effects,
   );
