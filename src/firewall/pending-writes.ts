@@ -389,9 +389,14 @@ function isObjectKind(kind: string): kind is LiveObjectKind {
   return (OBJECT_KINDS as readonly string[]).includes(kind);
 }
 
-/** A kind's body rebuilt from a device object (a before-image), its own keys only. */
+/**
+ * A kind's body rebuilt from a device object (a before-image): its own keys, plus the vendor's opaque
+ * `vendor_data` when the read carried it (what the device keeps beyond the neutral fields), so writing it back
+ * restores the object exactly.
+ */
 function bodyOf(kind: LiveObjectKind, object: LiveObject): Record<string, unknown> {
-  return Object.fromEntries(BODY_KEYS[kind].map((key) => [key, object[key as string] ?? null]));
+  const body = Object.fromEntries(BODY_KEYS[kind].map((key) => [key, object[key as string] ?? null]));
+  return object.vendor_data === undefined ? body : { ...body, vendor_data: object.vendor_data };
 }
 
 /** A create or update whose body came from the device itself (a before-image of the same kind). */
@@ -400,16 +405,23 @@ function fromDeviceObject(
   op: 'create' | 'update',
   target: string | null,
   object: LiveObject,
+  placement: Record<string, unknown> = {},
 ): LiveWrite {
-  return { kind, op, target, body: bodyOf(kind, object) } as unknown as LiveWrite;
+  return { kind, op, target, body: bodyOf(kind, object), ...placement } as unknown as LiveWrite;
 }
 
 /**
  * The write that undoes `write`, given what the device held before (`before`) and the id the write produced
  * (`target`, a created object's new id); null when nothing can undo it (a restart, a reboot) or the
- * before-image is missing. A deleted object comes back as a create: the device gives it a new id.
+ * before-image is missing. A deleted object comes back as a create: the device gives it a new id; a deleted
+ * rule goes back in front of `nextRule`, the rule that followed it (rule order is evaluation order).
  */
-export function inverseOf(write: LiveWrite, before: LiveObject | null, target: string | null): LiveWrite | null {
+export function inverseOf(
+  write: LiveWrite,
+  before: LiveObject | null,
+  target: string | null,
+  nextRule: string | null = null,
+): LiveWrite | null {
   switch (write.op) {
     case 'create':
       return target === null ? null : ({ kind: write.kind, op: 'delete', target, body: {} });
@@ -421,7 +433,7 @@ export function inverseOf(write: LiveWrite, before: LiveObject | null, target: s
       return { kind: write.kind, op: 'toggle', target: write.target, body: { is_enabled: before.is_enabled } };
     case 'delete':
       if (before === null) return null;
-      return fromDeviceObject(write.kind, 'create', null, before);
+      return fromDeviceObject(write.kind, 'create', null, before, write.kind === 'firewall_rule' ? { before: nextRule } : {});
     case 'control': {
       const back = { start: 'stop', stop: 'start', restart: null } as const;
       const action = back[write.body.action];
@@ -457,11 +469,18 @@ export function writeFromRow(row: {
   operation: string;
   targetVendorId: string | null;
   payload: unknown;
+  placeBefore: string | null;
 }): LiveWrite {
   const { targetType: kind, operation: op, targetVendorId: target } = row;
   if (!isKnownWrite(kind, op)) throw new Error(`pending change of unknown shape ${kind}:${op}`);
   if (op !== 'create' && op !== 'reboot' && op !== 'halt' && target === null) {
     throw new Error(`pending change ${kind}:${op} has no target`);
   }
-  return { kind, op, target, body: row.payload ?? {} } as LiveWrite;
+  const placed = kind === 'firewall_rule' && op === 'create' && row.placeBefore !== null;
+  return { kind, op, target, body: row.payload ?? {}, ...(placed ? { before: row.placeBefore } : {}) } as LiveWrite;
+}
+
+/** Where a rule create is placed (the rule it goes in front of), or null. */
+export function placementOf(write: LiveWrite): string | null {
+  return write.kind === 'firewall_rule' && write.op === 'create' ? (write.before ?? null) : null;
 }

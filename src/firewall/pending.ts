@@ -47,6 +47,7 @@ import {
   inverseOf,
   livePort,
   needsConfirmation,
+  placementOf,
   readsBeforeImage,
   type VerificationDifference,
   verificationDifferences,
@@ -108,6 +109,7 @@ export interface PendingChangeView {
   overrideReason: string | null;
   revertsId: string | null;
   sourceRuleId: string | null;
+  placeBefore: string | null;
   error: { code: string; message: string | null; vendor_code: string | null } | null;
   createdBy: string | null;
   createdAt: Date;
@@ -140,6 +142,7 @@ function toView(row: Row): PendingChangeView {
     overrideReason: row.overrideReason,
     revertsId: row.revertsId,
     sourceRuleId: row.sourceRuleId,
+    placeBefore: row.placeBefore,
     error:
       row.errorCode === null
         ? null
@@ -249,6 +252,7 @@ export async function submitWrite(
         overrideReason: request.overrideLockout ? request.overrideReason : null,
         revertsId: request.revertsId ?? null,
         sourceRuleId: request.sourceRuleId ?? null,
+        placeBefore: placementOf(write),
         createdBy: tx.actor.id,
         ...(request.force ? { claimedAt: now, claimedBy: deps.node } : {}),
       })
@@ -456,7 +460,7 @@ interface Failure {
 
 interface Outcome {
   status: Extract<PendingStatus, 'applied' | 'failed' | 'failed_verification'>;
-  beforeImage: { object: LiveObject | null } | null;
+  beforeImage: BeforeImage | null;
   verification: Record<string, unknown> | null;
   /** The id of the object written (a create's new id). */
   target: string | null;
@@ -478,8 +482,21 @@ interface Step {
   row: Row;
   write: LiveWrite;
   before: LiveObject | null;
+  /** For a deleted rule: the rule that followed it, to put it back in its place. */
+  nextRule: string | null;
   result: LiveWriteResult | null;
 }
+
+/** What a row keeps of the device's state before its write. */
+interface BeforeImage {
+  object: LiveObject | null;
+  next_rule?: string | null;
+}
+
+const imageOf = (step: Step): BeforeImage =>
+  step.write.kind === 'firewall_rule' && step.write.op === 'delete'
+    ? { object: step.before, next_rule: step.nextRule }
+    : { object: step.before };
 
 /** The written object's id as the device now keys it (a create's new id; an update may change the key). */
 const targetOf = (step: Step): string | null =>
@@ -493,7 +510,7 @@ async function restore(writer: LiveWriter, steps: readonly Step[]): Promise<{ re
   const errors: string[] = [];
   let pending = false;
   for (const step of [...steps].reverse()) {
-    const inverse = inverseOf(step.write, step.before, targetOf(step));
+    const inverse = inverseOf(step.write, step.before, targetOf(step), step.nextRule);
     if (inverse === null) {
       errors.push(`${step.row.id}: ${step.write.kind} ${step.write.op} cannot be undone`);
       continue;
@@ -540,12 +557,21 @@ const failed = (failure: Failure, extra: Partial<Outcome> = {}): Outcome => ({
 async function deviceRun(ctx: ServiceContext, deps: PendingDeps, rows: readonly Row[]): Promise<Map<string, Outcome>> {
   const gatewayId = (rows[0] as Row).deviceId;
   let writer: LiveWriter;
+  /** The target of the rule after `target` in the device's order (null: the last, or rules cannot be listed). */
+  let ruleAfter: (target: string) => Promise<string | null>;
   try {
     const { vendor, adapter } = await deps.device(gatewayId);
     if (vendor.writes === undefined) {
       throw new CapabilityUnavailableError('write', `${vendor.name} gateways have no live writes.`);
     }
+    // One writer for the batch: it remembers what it staged that the device does not flag.
     writer = vendor.writes.open(adapter);
+    ruleAfter = async (target) => {
+      if (vendor.live === undefined || !vendor.capabilities['read.rules']) return null;
+      const ids = (await liveGateway(vendor, adapter).firewallRules()).items.map((rule) => rule.vendor_rule_id);
+      const at = ids.indexOf(target);
+      return at < 0 ? null : (ids[at + 1] ?? null);
+    };
   } catch (err) {
     const failure = failureOf(err);
     return new Map(rows.map((row) => [row.id, failed(failure)]));
@@ -555,12 +581,13 @@ async function deviceRun(ctx: ServiceContext, deps: PendingDeps, rows: readonly 
   try {
     for (const row of rows) {
       const write = writeOf(ctx, row);
-      const step: Step = { row, write, before: null, result: null };
+      const step: Step = { row, write, before: null, nextRule: null, result: null };
       if (readsBeforeImage(write.op)) {
         step.before = await writer.read(write.kind, write.target as string);
         if (step.before === null) {
           throw new MissingOnDevice(`${write.kind} ${write.target} does not exist on the gateway`);
         }
+        if (write.kind === 'firewall_rule' && write.op === 'delete') step.nextRule = await ruleAfter(write.target);
       }
       steps.push(step);
       step.result = await writer.write(write);
@@ -587,7 +614,7 @@ async function deviceRun(ctx: ServiceContext, deps: PendingDeps, rows: readonly 
                   message: `Not applied: change ${culprit} of the same apply failed (${failure.vendorCode ?? failure.code}).`,
                   vendorCode: null,
                 },
-            { beforeImage: step ? { object: step.before } : null, verification },
+            { beforeImage: step ? imageOf(step) : null, verification },
           ),
         ];
       }),
@@ -632,7 +659,7 @@ async function deviceRun(ctx: ServiceContext, deps: PendingDeps, rows: readonly 
       };
       const outcome: Outcome = {
         status: mismatch ? 'failed_verification' : 'applied',
-        beforeImage: { object: step.before },
+        beforeImage: imageOf(step),
         verification,
         target: targetOf(step),
         failure: mismatch
@@ -752,8 +779,8 @@ export async function revertPendingChange(
   if (row.status !== 'applied') {
     throw new ConflictError(`pending change ${row.id} is ${row.status}; only an applied change can be reverted`);
   }
-  const before = (row.beforeImage as { object?: LiveObject | null } | null)?.object ?? null;
-  const inverse = inverseOf(writeOf(ctx, row), before, row.targetVendorId);
+  const image = row.beforeImage as BeforeImage | null;
+  const inverse = inverseOf(writeOf(ctx, row), image?.object ?? null, row.targetVendorId, image?.next_rule ?? null);
   if (inverse === null) {
     throw new ConflictError(`pending change ${row.id} (${row.targetType} ${row.operation}) cannot be undone`);
   }

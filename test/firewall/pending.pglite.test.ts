@@ -358,6 +358,22 @@ describe('revert and deploy', () => {
     expect((await ok(h, 'GET', `/api/v1/firewall/pending/${created.id}`)).status).toBe('reverted');
   });
 
+  it('revert of a delete puts the rule back where it was (in front of the rule that followed it)', async () => {
+    const made: string[] = [];
+    for (const name of ['order a', 'order b', 'order c']) {
+      made.push((await ok(h, 'POST', `${gw('firewall-rules')}?force=true`, rule({ description: name }))).target_vendor_id);
+    }
+    const order = () => rulesOnBox().map((r) => r.descr).filter((d) => d.startsWith('order '));
+    const deleted = await ok(h, 'DELETE', `${gw(`firewall-rules/${made[1]}`)}?force=true&confirmed=true`);
+    expect(deleted).toMatchObject({ status: 'applied', before_image: { next_rule: made[2] } });
+    expect(order()).toEqual(['order a', 'order c']);
+    const back = await ok(h, 'POST', `/api/v1/firewall/pending/${deleted.id}/revert`, undefined, 201);
+    expect(back).toMatchObject({ operation: 'create', place_before: made[2] });
+    const restored = await ok(h, 'POST', `/api/v1/firewall/pending/${back.id}/apply`);
+    expect(restored.status).toBe('applied');
+    expect(order()).toEqual(['order a', 'order b', 'order c']);
+  });
+
   it('revert of a toggle stages the rule back to its before-image', async () => {
     const created = await ok(h, 'POST', `${gw('firewall-rules')}?force=true`, rule({ description: 'toggled' }));
     const tracker = created.target_vendor_id as string;

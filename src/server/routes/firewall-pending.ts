@@ -183,6 +183,7 @@ const PendingChange = Type.Object({
   override_reason: Nullable(Type.String()),
   reverts_id: Nullable(Uuid),
   source_rule_id: Nullable(Uuid),
+  place_before: Nullable(Type.String()),
   error: Nullable(
     Type.Object({ code: Type.String(), message: Nullable(Type.String()), vendor_code: Nullable(Type.String()) }),
   ),

@@ -3009,6 +3009,7 @@ export interface paths {
                             override_reason: string | null;
                             reverts_id: string | null;
                             source_rule_id: string | null;
+                            place_before: string | null;
                             error: {
                                 code: string;
                                 message: string | null;
@@ -3052,6 +3053,7 @@ export interface paths {
                             override_reason: string | null;
                             reverts_id: string | null;
                             source_rule_id: string | null;
+                            place_before: string | null;
                             error: {
                                 code: string;
                                 message: string | null;
@@ -3262,6 +3264,7 @@ export interface paths {
                             override_reason: string | null;
                             reverts_id: string | null;
                             source_rule_id: string | null;
+                            place_before: string | null;
                             error: {
                                 code: string;
                                 message: string | null;
@@ -3305,6 +3308,7 @@ export interface paths {
                             override_reason: string | null;
                             reverts_id: string | null;
                             source_rule_id: string | null;
+                            place_before: string | null;
                             error: {
                                 code: string;
                                 message: string | null;
@@ -8031,6 +8035,7 @@ export interface paths {
                             override_reason: string | null;
                             reverts_id: string | null;
                             source_rule_id: string | null;
+                            place_before: string | null;
                             error: {
                                 code: string;
                                 message: string | null;
@@ -8074,6 +8079,7 @@ export interface paths {
                             override_reason: string | null;
                             reverts_id: string | null;
                             source_rule_id: string | null;
+                            place_before: string | null;
                             error: {
                                 code: string;
                                 message: string | null;
@@ -8157,6 +8163,7 @@ export interface paths {
                             override_reason: string | null;
                             reverts_id: string | null;
                             source_rule_id: string | null;
+                            place_before: string | null;
                             error: {
                                 code: string;
                                 message: string | null;
@@ -8200,6 +8207,7 @@ export interface paths {
                             override_reason: string | null;
                             reverts_id: string | null;
                             source_rule_id: string | null;
+                            place_before: string | null;
                             error: {
                                 code: string;
                                 message: string | null;
@@ -8297,6 +8305,7 @@ export interface paths {
                             override_reason: string | null;
                             reverts_id: string | null;
                             source_rule_id: string | null;
+                            place_before: string | null;
                             error: {
                                 code: string;
                                 message: string | null;
@@ -8340,6 +8349,7 @@ export interface paths {
                             override_reason: string | null;
                             reverts_id: string | null;
                             source_rule_id: string | null;
+                            place_before: string | null;
                             error: {
                                 code: string;
                                 message: string | null;
@@ -8450,6 +8460,7 @@ export interface paths {
                             override_reason: string | null;
                             reverts_id: string | null;
                             source_rule_id: string | null;
+                            place_before: string | null;
                             error: {
                                 code: string;
                                 message: string | null;
@@ -8493,6 +8504,7 @@ export interface paths {
                             override_reason: string | null;
                             reverts_id: string | null;
                             source_rule_id: string | null;
+                            place_before: string | null;
                             error: {
                                 code: string;
                                 message: string | null;
@@ -8603,6 +8615,7 @@ export interface paths {
                             override_reason: string | null;
                             reverts_id: string | null;
                             source_rule_id: string | null;
+                            place_before: string | null;
                             error: {
                                 code: string;
                                 message: string | null;
@@ -8646,6 +8659,7 @@ export interface paths {
                             override_reason: string | null;
                             reverts_id: string | null;
                             source_rule_id: string | null;
+                            place_before: string | null;
                             error: {
                                 code: string;
                                 message: string | null;
@@ -8729,6 +8743,7 @@ export interface paths {
                             override_reason: string | null;
                             reverts_id: string | null;
                             source_rule_id: string | null;
+                            place_before: string | null;
                             error: {
                                 code: string;
                                 message: string | null;
@@ -8772,6 +8787,7 @@ export interface paths {
                             override_reason: string | null;
                             reverts_id: string | null;
                             source_rule_id: string | null;
+                            place_before: string | null;
                             error: {
                                 code: string;
                                 message: string | null;
@@ -8869,6 +8885,7 @@ export interface paths {
                             override_reason: string | null;
                             reverts_id: string | null;
                             source_rule_id: string | null;
+                            place_before: string | null;
                             error: {
                                 code: string;
                                 message: string | null;
@@ -8912,6 +8929,7 @@ export interface paths {
                             override_reason: string | null;
                             reverts_id: string | null;
                             source_rule_id: string | null;
+                            place_before: string | null;
                             error: {
                                 code: string;
                                 message: string | null;
@@ -9020,6 +9038,7 @@ export interface paths {
                             override_reason: string | null;
                             reverts_id: string | null;
                             source_rule_id: string | null;
+                            place_before: string | null;
                             error: {
                                 code: string;
                                 message: string | null;
@@ -9063,6 +9082,7 @@ export interface paths {
                             override_reason: string | null;
                             reverts_id: string | null;
                             source_rule_id: string | null;
+                            place_before: string | null;
                             error: {
                                 code: string;
                                 message: string | null;
@@ -9171,6 +9191,7 @@ export interface paths {
                             override_reason: string | null;
                             reverts_id: string | null;
                             source_rule_id: string | null;
+                            place_before: string | null;
                             error: {
                                 code: string;
                                 message: string | null;
@@ -9214,6 +9235,7 @@ export interface paths {
                             override_reason: string | null;
                             reverts_id: string | null;
                             source_rule_id: string | null;
+                            place_before: string | null;
                             error: {
                                 code: string;
                                 message: string | null;
@@ -9297,6 +9319,7 @@ export interface paths {
                             override_reason: string | null;
                             reverts_id: string | null;
                             source_rule_id: string | null;
+                            place_before: string | null;
                             error: {
                                 code: string;
                                 message: string | null;
@@ -9340,6 +9363,7 @@ export interface paths {
                             override_reason: string | null;
                             reverts_id: string | null;
                             source_rule_id: string | null;
+                            place_before: string | null;
                             error: {
                                 code: string;
                                 message: string | null;
@@ -9437,6 +9461,7 @@ export interface paths {
                             override_reason: string | null;
                             reverts_id: string | null;
                             source_rule_id: string | null;
+                            place_before: string | null;
                             error: {
                                 code: string;
                                 message: string | null;
@@ -9480,6 +9505,7 @@ export interface paths {
                             override_reason: string | null;
                             reverts_id: string | null;
                             source_rule_id: string | null;
+                            place_before: string | null;
                             error: {
                                 code: string;
                                 message: string | null;
@@ -9588,6 +9614,7 @@ export interface paths {
                             override_reason: string | null;
                             reverts_id: string | null;
                             source_rule_id: string | null;
+                            place_before: string | null;
                             error: {
                                 code: string;
                                 message: string | null;
@@ -9631,6 +9658,7 @@ export interface paths {
                             override_reason: string | null;
                             reverts_id: string | null;
                             source_rule_id: string | null;
+                            place_before: string | null;
                             error: {
                                 code: string;
                                 message: string | null;
@@ -9714,6 +9742,7 @@ export interface paths {
                             override_reason: string | null;
                             reverts_id: string | null;
                             source_rule_id: string | null;
+                            place_before: string | null;
                             error: {
                                 code: string;
                                 message: string | null;
@@ -9757,6 +9786,7 @@ export interface paths {
                             override_reason: string | null;
                             reverts_id: string | null;
                             source_rule_id: string | null;
+                            place_before: string | null;
                             error: {
                                 code: string;
                                 message: string | null;
@@ -9861,6 +9891,7 @@ export interface paths {
                             override_reason: string | null;
                             reverts_id: string | null;
                             source_rule_id: string | null;
+                            place_before: string | null;
                             error: {
                                 code: string;
                                 message: string | null;
@@ -9904,6 +9935,7 @@ export interface paths {
                             override_reason: string | null;
                             reverts_id: string | null;
                             source_rule_id: string | null;
+                            place_before: string | null;
                             error: {
                                 code: string;
                                 message: string | null;
@@ -10009,6 +10041,7 @@ export interface paths {
                             override_reason: string | null;
                             reverts_id: string | null;
                             source_rule_id: string | null;
+                            place_before: string | null;
                             error: {
                                 code: string;
                                 message: string | null;
@@ -10052,6 +10085,7 @@ export interface paths {
                             override_reason: string | null;
                             reverts_id: string | null;
                             source_rule_id: string | null;
+                            place_before: string | null;
                             error: {
                                 code: string;
                                 message: string | null;
@@ -10135,6 +10169,7 @@ export interface paths {
                             override_reason: string | null;
                             reverts_id: string | null;
                             source_rule_id: string | null;
+                            place_before: string | null;
                             error: {
                                 code: string;
                                 message: string | null;
@@ -10178,6 +10213,7 @@ export interface paths {
                             override_reason: string | null;
                             reverts_id: string | null;
                             source_rule_id: string | null;
+                            place_before: string | null;
                             error: {
                                 code: string;
                                 message: string | null;
@@ -10275,6 +10311,7 @@ export interface paths {
                             override_reason: string | null;
                             reverts_id: string | null;
                             source_rule_id: string | null;
+                            place_before: string | null;
                             error: {
                                 code: string;
                                 message: string | null;
@@ -10318,6 +10355,7 @@ export interface paths {
                             override_reason: string | null;
                             reverts_id: string | null;
                             source_rule_id: string | null;
+                            place_before: string | null;
                             error: {
                                 code: string;
                                 message: string | null;
@@ -10423,6 +10461,7 @@ export interface paths {
                             override_reason: string | null;
                             reverts_id: string | null;
                             source_rule_id: string | null;
+                            place_before: string | null;
                             error: {
                                 code: string;
                                 message: string | null;
@@ -10466,6 +10505,7 @@ export interface paths {
                             override_reason: string | null;
                             reverts_id: string | null;
                             source_rule_id: string | null;
+                            place_before: string | null;
                             error: {
                                 code: string;
                                 message: string | null;
@@ -10571,6 +10611,7 @@ export interface paths {
                             override_reason: string | null;
                             reverts_id: string | null;
                             source_rule_id: string | null;
+                            place_before: string | null;
                             error: {
                                 code: string;
                                 message: string | null;
@@ -10614,6 +10655,7 @@ export interface paths {
                             override_reason: string | null;
                             reverts_id: string | null;
                             source_rule_id: string | null;
+                            place_before: string | null;
                             error: {
                                 code: string;
                                 message: string | null;
@@ -10697,6 +10739,7 @@ export interface paths {
                             override_reason: string | null;
                             reverts_id: string | null;
                             source_rule_id: string | null;
+                            place_before: string | null;
                             error: {
                                 code: string;
                                 message: string | null;
@@ -10740,6 +10783,7 @@ export interface paths {
                             override_reason: string | null;
                             reverts_id: string | null;
                             source_rule_id: string | null;
+                            place_before: string | null;
                             error: {
                                 code: string;
                                 message: string | null;
@@ -10845,6 +10889,7 @@ export interface paths {
                             override_reason: string | null;
                             reverts_id: string | null;
                             source_rule_id: string | null;
+                            place_before: string | null;
                             error: {
                                 code: string;
                                 message: string | null;
@@ -10888,6 +10933,7 @@ export interface paths {
                             override_reason: string | null;
                             reverts_id: string | null;
                             source_rule_id: string | null;
+                            place_before: string | null;
                             error: {
                                 code: string;
                                 message: string | null;
@@ -10994,6 +11040,7 @@ export interface paths {
                             override_reason: string | null;
                             reverts_id: string | null;
                             source_rule_id: string | null;
+                            place_before: string | null;
                             error: {
                                 code: string;
                                 message: string | null;
@@ -11037,6 +11084,7 @@ export interface paths {
                             override_reason: string | null;
                             reverts_id: string | null;
                             source_rule_id: string | null;
+                            place_before: string | null;
                             error: {
                                 code: string;
                                 message: string | null;
@@ -11120,6 +11168,7 @@ export interface paths {
                             override_reason: string | null;
                             reverts_id: string | null;
                             source_rule_id: string | null;
+                            place_before: string | null;
                             error: {
                                 code: string;
                                 message: string | null;
@@ -11163,6 +11212,7 @@ export interface paths {
                             override_reason: string | null;
                             reverts_id: string | null;
                             source_rule_id: string | null;
+                            place_before: string | null;
                             error: {
                                 code: string;
                                 message: string | null;
@@ -11265,6 +11315,7 @@ export interface paths {
                             override_reason: string | null;
                             reverts_id: string | null;
                             source_rule_id: string | null;
+                            place_before: string | null;
                             error: {
                                 code: string;
                                 message: string | null;
@@ -11308,6 +11359,7 @@ export interface paths {
                             override_reason: string | null;
                             reverts_id: string | null;
                             source_rule_id: string | null;
+                            place_before: string | null;
                             error: {
                                 code: string;
                                 message: string | null;
@@ -11404,6 +11456,7 @@ export interface paths {
                             override_reason: string | null;
                             reverts_id: string | null;
                             source_rule_id: string | null;
+                            place_before: string | null;
                             error: {
                                 code: string;
                                 message: string | null;
@@ -11447,6 +11500,7 @@ export interface paths {
                             override_reason: string | null;
                             reverts_id: string | null;
                             source_rule_id: string | null;
+                            place_before: string | null;
                             error: {
                                 code: string;
                                 message: string | null;
@@ -11543,6 +11597,7 @@ export interface paths {
                             override_reason: string | null;
                             reverts_id: string | null;
                             source_rule_id: string | null;
+                            place_before: string | null;
                             error: {
                                 code: string;
                                 message: string | null;
@@ -11586,6 +11641,7 @@ export interface paths {
                             override_reason: string | null;
                             reverts_id: string | null;
                             source_rule_id: string | null;
+                            place_before: string | null;
                             error: {
                                 code: string;
                                 message: string | null;
@@ -11682,6 +11738,7 @@ export interface paths {
                             override_reason: string | null;
                             reverts_id: string | null;
                             source_rule_id: string | null;
+                            place_before: string | null;
                             error: {
                                 code: string;
                                 message: string | null;
@@ -11725,6 +11782,7 @@ export interface paths {
                             override_reason: string | null;
                             reverts_id: string | null;
                             source_rule_id: string | null;
+                            place_before: string | null;
                             error: {
                                 code: string;
                                 message: string | null;
@@ -11820,6 +11878,7 @@ export interface paths {
                                 override_reason: string | null;
                                 reverts_id: string | null;
                                 source_rule_id: string | null;
+                                place_before: string | null;
                                 error: {
                                     code: string;
                                     message: string | null;
@@ -11912,6 +11971,7 @@ export interface paths {
                             override_reason: string | null;
                             reverts_id: string | null;
                             source_rule_id: string | null;
+                            place_before: string | null;
                             error: {
                                 code: string;
                                 message: string | null;
@@ -12007,6 +12067,7 @@ export interface paths {
                             override_reason: string | null;
                             reverts_id: string | null;
                             source_rule_id: string | null;
+                            place_before: string | null;
                             error: {
                                 code: string;
                                 message: string | null;
@@ -12104,6 +12165,7 @@ export interface paths {
                                 override_reason: string | null;
                                 reverts_id: string | null;
                                 source_rule_id: string | null;
+                                place_before: string | null;
                                 error: {
                                     code: string;
                                     message: string | null;
@@ -12196,6 +12258,7 @@ export interface paths {
                             override_reason: string | null;
                             reverts_id: string | null;
                             source_rule_id: string | null;
+                            place_before: string | null;
                             error: {
                                 code: string;
                                 message: string | null;
@@ -12287,6 +12350,7 @@ export interface paths {
                             override_reason: string | null;
                             reverts_id: string | null;
                             source_rule_id: string | null;
+                            place_before: string | null;
                             error: {
                                 code: string;
                                 message: string | null;
