@@ -325,20 +325,24 @@ const same = (a: unknown, b: unknown): boolean => canonical(a) === canonical(b);
 
 /**
  * What the device's read-back shows differently from the write: every written field for a create or update,
- * `is_enabled` for a toggle, the object's absence for a delete. Null when the operation has nothing to read back
- * (service control, power).
+ * `is_enabled` for a toggle, the object's absence for a delete, whether a controlled service runs (a restart reads
+ * back as `start`). Null when there is nothing to read back (reboot, halt).
  */
 export function verificationDifferences(
   write: LiveWrite,
   readBack: LiveObject | null,
 ): VerificationDifference[] | null {
   switch (write.op) {
-    case 'control':
     case 'reboot':
     case 'halt':
       return null;
     case 'delete':
       return readBack === null ? [] : [{ field: 'object', expected: null, actual: 'still present' }];
+    case 'control': {
+      const expected = write.body.action === 'restart' ? 'start' : write.body.action;
+      const actual = readBack?.action ?? null;
+      return actual === expected ? [] : [{ field: 'action', expected, actual }];
+    }
     default: {
       if (readBack === null) return [{ field: 'object', expected: 'present', actual: null }];
       const expected = write.body as Record<string, unknown>;

@@ -625,6 +625,10 @@ async function deviceRun(ctx: ServiceContext, deps: PendingDeps, rows: readonly 
   const differences = new Map<string, VerificationDifference[] | null>();
   for (const step of steps) {
     const target = targetOf(step);
+    if (step.write.kind === 'power') {
+      differences.set(step.row.id, null); // the device is going down: nothing to read
+      continue;
+    }
     try {
       const readBack = target === null ? null : await writer.read(step.write.kind, target);
       differences.set(step.row.id, verificationDifferences(step.write, readBack));
@@ -708,7 +712,12 @@ async function finish(
         })
         .where(and(eq(pendingChanges.id, row.id), eq(pendingChanges.status, 'applying')))
         .returning();
-      if (!updated) continue; // reaped meanwhile: the reaper recorded it
+      if (!updated) {
+        // Reaped meanwhile: the reaper recorded its outcome; answer with the row as it is.
+        const [current] = await tx.db.select().from(pendingChanges).where(eq(pendingChanges.id, row.id));
+        if (current) views.push(toView(current));
+        continue;
+      }
       if (applied && row.sourceRuleId !== null && outcome.target !== null) {
         await tx.db
           .update(firewallRules)

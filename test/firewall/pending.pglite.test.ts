@@ -185,7 +185,7 @@ describe('gate 2: force applies at once; otherwise the change is staged for revi
     const ranged = h.emulator.state().rules.find((r) => r.descr === 'ranged');
     expect(ranged?.source_port).toBe('1024:65535');
     const service = await ok(h, 'POST', `${gw('services/unbound/control')}?force=true`, { action: 'stop' });
-    expect(service).toMatchObject({ status: 'applied', verification: { checked: false } });
+    expect(service).toMatchObject({ status: 'applied', verification: { checked: true, differences: [] } });
     const back = await ok(h, 'POST', `/api/v1/firewall/pending/${service.id}/revert`, undefined, 201);
     expect(back.payload).toEqual({ name: 'unbound', action: 'start' });
     await ok(h, 'POST', `/api/v1/firewall/pending/${back.id}/discard`);
@@ -363,7 +363,7 @@ describe('revert and deploy', () => {
     for (const name of ['order a', 'order b', 'order c']) {
       made.push((await ok(h, 'POST', `${gw('firewall-rules')}?force=true`, rule({ description: name }))).target_vendor_id);
     }
-    const order = () => rulesOnBox().map((r) => r.descr).filter((d) => d.startsWith('order '));
+    const order = () => rulesOnBox().map((r) => String(r.descr)).filter((d) => d.startsWith('order '));
     const deleted = await ok(h, 'DELETE', `${gw(`firewall-rules/${made[1]}`)}?force=true&confirmed=true`);
     expect(deleted).toMatchObject({ status: 'applied', before_image: { next_rule: made[2] } });
     expect(order()).toEqual(['order a', 'order c']);
