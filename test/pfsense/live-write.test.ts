@@ -233,6 +233,23 @@ describe('keys shared on the device', () => {
     expect(emu.state().rules).toHaveLength(1 + trackers.length);
   });
 
+  it('redoes a create whose tracker another rule already has (created in the same second)', async () => {
+    const w = open();
+    const raw = { type: 'pass', interface: ['lan'], ipprotocol: 'inet', source: 'any', destination: 'any' };
+    const withdrawn = () =>
+      emu.requests().filter((r) => r.method === 'DELETE' && r.path === '/api/v2/firewall/rule').length;
+    let target = '';
+    // Normally the first round collides; a second boundary between the two POSTs just takes another round.
+    for (let round = 0; round < 5 && withdrawn() === 0; round++) {
+      await adapter.request('PFS500', 'create a rule', 'POST', '/api/v2/firewall/rule', { body: raw });
+      target = (await w.write({ kind: 'firewall_rule', op: 'create', target: null, body: rule() })).target ?? '';
+    }
+    expect(withdrawn()).toBe(1);
+    const trackers = emu.state().rules.map((r) => String(r.tracker));
+    expect(trackers.filter((t) => t === target)).toHaveLength(1);
+    expect(await w.read('firewall_rule', target)).toEqual(rule());
+  });
+
   it('guards a port forward PATCH with created_time', async () => {
     const w = open();
     const target = await writeAndApply(w, {

@@ -26,6 +26,8 @@ type WriteSource = Pick<PfSenseAdapter, 'request' | 'apply' | 'pendingStatus'>;
 
 const isRow = (v: unknown): v is Row => v !== null && typeof v === 'object' && !Array.isArray(v);
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** How long to wait before redoing a create whose whole-second key collided: the next second (§2). */
+const COLLISION_WAIT_MS = 1_000;
 
 /** A neutral body field pfSense cannot take: PFS500 naming the field. */
 function fieldError(kind: LiveWriteKind, field: string, problem: string): PfSenseError {
@@ -611,11 +613,7 @@ export class PfSenseLiveWriter implements LiveWriter {
   /** Rule writes leave no dirty flag on the device (contract §6.1): remembered here until the next apply. */
   private rulesStaged = false;
 
-  constructor(
-    private readonly api: WriteSource,
-    /** How long to wait before redoing a create whose whole-second key collided (§2). */
-    private readonly collisionWaitMs = 1_000,
-  ) {}
+  constructor(private readonly api: WriteSource) {}
 
   private spec(kind: LiveWriteKind): KindSpec {
     if (kind === 'service' || kind === 'power') {
@@ -849,7 +847,7 @@ export class PfSenseLiveWriter implements LiveWriter {
         const detail = `Every new ${spec.noun} got a \`${spec.stampedKey}\` another one already has (\`${key}\`).`;
         throw new PfSenseError('PFS500', detail, { field: spec.stampedKey });
       }
-      await sleep(this.collisionWaitMs);
+      await sleep(COLLISION_WAIT_MS);
     }
   }
 
