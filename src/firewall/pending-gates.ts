@@ -6,8 +6,9 @@
  *   newly blocks against the gateway's live configuration, and whether it cuts the management path (lock-out
  *   `cut`, refused unless `override_lockout` with a reason). Until the policy engine's change preview is wired
  *   in here it answers "unavailable" with the reason, and the change is stored with `preview: null`.
- * - `applyGate` runs before a claimed change is sent to the device (issue 12's policy tests): it throws a
- *   `DomainError` to refuse the apply; until policy tests are wired in it lets every change through.
+ * - `applyGate` runs before changes are claimed for an apply, and before a forced write is stored (issue 12's
+ *   policy tests): it throws a `DomainError` to refuse, and then nothing is claimed, stored or sent; until
+ *   policy tests are wired in it lets every change through.
  */
 import type { LiveGateway } from '../adapters/live.ts';
 import type { LiveWrite } from '../adapters/live-write.ts';
@@ -43,7 +44,7 @@ export async function semanticPreview(_input: PreviewInput): Promise<PreviewOutc
 interface ApplyGateInput {
   ctx: ServiceContext;
   gatewayId: string;
-  /** The claimed changes, in the order they will be written. */
+  /** The changes about to be claimed (or the one forced write), in the order they will be written. */
   changes: ReadonlyArray<{ id: string; write: LiveWrite }>;
 }
 

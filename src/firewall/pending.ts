@@ -215,6 +215,8 @@ export async function submitWrite(
     );
   }
   const id = randomUUID();
+  // A forced write passes the same apply-time gate as an applied pending change, before anything is stored.
+  if (request.force) await applyGate({ ctx, gatewayId: gateway.id, changes: [{ id, write }] });
   const body = write.body as Record<string, unknown>;
   const redacted = redact(body);
   const hasSecrets = JSON.stringify(redacted) !== JSON.stringify(body);
