@@ -45,10 +45,10 @@ import {
 import { RULES } from '../../firewall/rules.ts';
 import { ctxOf } from '../context.ts';
 import { siteFilter } from '../plugins/access.ts';
-import { ERROR_RESPONSES, IdParams, Line, Paging, PathId, Uuid } from '../schemas.ts';
+import { ERROR_RESPONSES, IdParams, Line, Paging, PathId, ref, Uuid } from '../schemas.ts';
 import { toApi } from '../views.ts';
 import { requireSiteObject } from './firewall-scope.ts';
-import { Nullable, Timestamp } from './gateways.ts';
+import { Nullable } from './gateways.ts';
 
 const tags = ['firewall-pending'];
 const BASE = '/api/v1/firewall/gateways/:id';
@@ -166,34 +166,7 @@ const ConfirmQuery = Type.Object(
 type Gates = { force?: boolean; confirmed?: boolean; override_lockout?: boolean; override_reason?: string };
 
 const Status = Type.Unsafe<PendingStatus>({ type: 'string', enum: [...PENDING_STATUSES] });
-const PendingChange = Type.Object({
-  id: Uuid,
-  site_id: Uuid,
-  device_id: Uuid,
-  target_type: Type.String(),
-  operation: Type.String(),
-  target_vendor_id: Nullable(Type.String()),
-  status: Status,
-  payload: Type.Unknown(),
-  requires_confirmation: Type.Boolean(),
-  preview: Type.Unknown(),
-  before_image: Type.Unknown(),
-  verification: Type.Unknown(),
-  override_lockout: Type.Boolean(),
-  override_reason: Nullable(Type.String()),
-  reverts_id: Nullable(Uuid),
-  source_rule_id: Nullable(Uuid),
-  place_before: Nullable(Type.String()),
-  error: Nullable(
-    Type.Object({ code: Type.String(), message: Nullable(Type.String()), vendor_code: Nullable(Type.String()) }),
-  ),
-  created_by: Nullable(Uuid),
-  created_at: Timestamp,
-  updated_at: Timestamp,
-  claimed_at: Nullable(Timestamp),
-  applied_at: Nullable(Timestamp),
-  applied_by: Nullable(Uuid),
-});
+const PendingChange = ref('PendingChange');
 const WriteResponses = { 200: PendingChange, 201: PendingChange, ...ERROR_RESPONSES };
 
 function depsOf(request: FastifyRequest): PendingDeps {

@@ -2988,42 +2988,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            site_id: string;
-                            /** Format: uuid */
-                            device_id: string;
-                            target_type: string;
-                            operation: string;
-                            target_vendor_id: string | null;
-                            /** @enum {string} */
-                            status: "pending" | "applying" | "applied" | "failed" | "failed_verification" | "discarded" | "reverted";
-                            payload: unknown;
-                            requires_confirmation: boolean;
-                            preview: unknown;
-                            before_image: unknown;
-                            verification: unknown;
-                            override_lockout: boolean;
-                            override_reason: string | null;
-                            reverts_id: string | null;
-                            source_rule_id: string | null;
-                            place_before: string | null;
-                            error: {
-                                code: string;
-                                message: string | null;
-                                vendor_code: string | null;
-                            } | null;
-                            created_by: string | null;
-                            /** Format: date-time */
-                            created_at: string;
-                            /** Format: date-time */
-                            updated_at: string;
-                            claimed_at: string | null;
-                            applied_at: string | null;
-                            applied_by: string | null;
-                        };
+                        "application/json": components["schemas"]["PendingChange"];
                     };
                 };
                 /** @description Default Response */
@@ -3032,42 +2997,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            site_id: string;
-                            /** Format: uuid */
-                            device_id: string;
-                            target_type: string;
-                            operation: string;
-                            target_vendor_id: string | null;
-                            /** @enum {string} */
-                            status: "pending" | "applying" | "applied" | "failed" | "failed_verification" | "discarded" | "reverted";
-                            payload: unknown;
-                            requires_confirmation: boolean;
-                            preview: unknown;
-                            before_image: unknown;
-                            verification: unknown;
-                            override_lockout: boolean;
-                            override_reason: string | null;
-                            reverts_id: string | null;
-                            source_rule_id: string | null;
-                            place_before: string | null;
-                            error: {
-                                code: string;
-                                message: string | null;
-                                vendor_code: string | null;
-                            } | null;
-                            created_by: string | null;
-                            /** Format: date-time */
-                            created_at: string;
-                            /** Format: date-time */
-                            updated_at: string;
-                            claimed_at: string | null;
-                            applied_at: string | null;
-                            applied_by: string | null;
-                        };
+                        "application/json": components["schemas"]["PendingChange"];
                     };
                 };
                 /** @description Default Response */
@@ -3243,42 +3173,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            site_id: string;
-                            /** Format: uuid */
-                            device_id: string;
-                            target_type: string;
-                            operation: string;
-                            target_vendor_id: string | null;
-                            /** @enum {string} */
-                            status: "pending" | "applying" | "applied" | "failed" | "failed_verification" | "discarded" | "reverted";
-                            payload: unknown;
-                            requires_confirmation: boolean;
-                            preview: unknown;
-                            before_image: unknown;
-                            verification: unknown;
-                            override_lockout: boolean;
-                            override_reason: string | null;
-                            reverts_id: string | null;
-                            source_rule_id: string | null;
-                            place_before: string | null;
-                            error: {
-                                code: string;
-                                message: string | null;
-                                vendor_code: string | null;
-                            } | null;
-                            created_by: string | null;
-                            /** Format: date-time */
-                            created_at: string;
-                            /** Format: date-time */
-                            updated_at: string;
-                            claimed_at: string | null;
-                            applied_at: string | null;
-                            applied_by: string | null;
-                        };
+                        "application/json": components["schemas"]["PendingChange"];
                     };
                 };
                 /** @description Default Response */
@@ -3287,42 +3182,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            site_id: string;
-                            /** Format: uuid */
-                            device_id: string;
-                            target_type: string;
-                            operation: string;
-                            target_vendor_id: string | null;
-                            /** @enum {string} */
-                            status: "pending" | "applying" | "applied" | "failed" | "failed_verification" | "discarded" | "reverted";
-                            payload: unknown;
-                            requires_confirmation: boolean;
-                            preview: unknown;
-                            before_image: unknown;
-                            verification: unknown;
-                            override_lockout: boolean;
-                            override_reason: string | null;
-                            reverts_id: string | null;
-                            source_rule_id: string | null;
-                            place_before: string | null;
-                            error: {
-                                code: string;
-                                message: string | null;
-                                vendor_code: string | null;
-                            } | null;
-                            created_by: string | null;
-                            /** Format: date-time */
-                            created_at: string;
-                            /** Format: date-time */
-                            updated_at: string;
-                            claimed_at: string | null;
-                            applied_at: string | null;
-                            applied_by: string | null;
-                        };
+                        "application/json": components["schemas"]["PendingChange"];
                     };
                 };
                 /** @description Default Response */
@@ -8014,42 +7874,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            site_id: string;
-                            /** Format: uuid */
-                            device_id: string;
-                            target_type: string;
-                            operation: string;
-                            target_vendor_id: string | null;
-                            /** @enum {string} */
-                            status: "pending" | "applying" | "applied" | "failed" | "failed_verification" | "discarded" | "reverted";
-                            payload: unknown;
-                            requires_confirmation: boolean;
-                            preview: unknown;
-                            before_image: unknown;
-                            verification: unknown;
-                            override_lockout: boolean;
-                            override_reason: string | null;
-                            reverts_id: string | null;
-                            source_rule_id: string | null;
-                            place_before: string | null;
-                            error: {
-                                code: string;
-                                message: string | null;
-                                vendor_code: string | null;
-                            } | null;
-                            created_by: string | null;
-                            /** Format: date-time */
-                            created_at: string;
-                            /** Format: date-time */
-                            updated_at: string;
-                            claimed_at: string | null;
-                            applied_at: string | null;
-                            applied_by: string | null;
-                        };
+                        "application/json": components["schemas"]["PendingChange"];
                     };
                 };
                 /** @description Default Response */
@@ -8058,42 +7883,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            site_id: string;
-                            /** Format: uuid */
-                            device_id: string;
-                            target_type: string;
-                            operation: string;
-                            target_vendor_id: string | null;
-                            /** @enum {string} */
-                            status: "pending" | "applying" | "applied" | "failed" | "failed_verification" | "discarded" | "reverted";
-                            payload: unknown;
-                            requires_confirmation: boolean;
-                            preview: unknown;
-                            before_image: unknown;
-                            verification: unknown;
-                            override_lockout: boolean;
-                            override_reason: string | null;
-                            reverts_id: string | null;
-                            source_rule_id: string | null;
-                            place_before: string | null;
-                            error: {
-                                code: string;
-                                message: string | null;
-                                vendor_code: string | null;
-                            } | null;
-                            created_by: string | null;
-                            /** Format: date-time */
-                            created_at: string;
-                            /** Format: date-time */
-                            updated_at: string;
-                            claimed_at: string | null;
-                            applied_at: string | null;
-                            applied_by: string | null;
-                        };
+                        "application/json": components["schemas"]["PendingChange"];
                     };
                 };
                 /** @description Default Response */
@@ -8142,42 +7932,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            site_id: string;
-                            /** Format: uuid */
-                            device_id: string;
-                            target_type: string;
-                            operation: string;
-                            target_vendor_id: string | null;
-                            /** @enum {string} */
-                            status: "pending" | "applying" | "applied" | "failed" | "failed_verification" | "discarded" | "reverted";
-                            payload: unknown;
-                            requires_confirmation: boolean;
-                            preview: unknown;
-                            before_image: unknown;
-                            verification: unknown;
-                            override_lockout: boolean;
-                            override_reason: string | null;
-                            reverts_id: string | null;
-                            source_rule_id: string | null;
-                            place_before: string | null;
-                            error: {
-                                code: string;
-                                message: string | null;
-                                vendor_code: string | null;
-                            } | null;
-                            created_by: string | null;
-                            /** Format: date-time */
-                            created_at: string;
-                            /** Format: date-time */
-                            updated_at: string;
-                            claimed_at: string | null;
-                            applied_at: string | null;
-                            applied_by: string | null;
-                        };
+                        "application/json": components["schemas"]["PendingChange"];
                     };
                 };
                 /** @description Default Response */
@@ -8186,42 +7941,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            site_id: string;
-                            /** Format: uuid */
-                            device_id: string;
-                            target_type: string;
-                            operation: string;
-                            target_vendor_id: string | null;
-                            /** @enum {string} */
-                            status: "pending" | "applying" | "applied" | "failed" | "failed_verification" | "discarded" | "reverted";
-                            payload: unknown;
-                            requires_confirmation: boolean;
-                            preview: unknown;
-                            before_image: unknown;
-                            verification: unknown;
-                            override_lockout: boolean;
-                            override_reason: string | null;
-                            reverts_id: string | null;
-                            source_rule_id: string | null;
-                            place_before: string | null;
-                            error: {
-                                code: string;
-                                message: string | null;
-                                vendor_code: string | null;
-                            } | null;
-                            created_by: string | null;
-                            /** Format: date-time */
-                            created_at: string;
-                            /** Format: date-time */
-                            updated_at: string;
-                            claimed_at: string | null;
-                            applied_at: string | null;
-                            applied_by: string | null;
-                        };
+                        "application/json": components["schemas"]["PendingChange"];
                     };
                 };
                 /** @description Default Response */
@@ -8284,42 +8004,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            site_id: string;
-                            /** Format: uuid */
-                            device_id: string;
-                            target_type: string;
-                            operation: string;
-                            target_vendor_id: string | null;
-                            /** @enum {string} */
-                            status: "pending" | "applying" | "applied" | "failed" | "failed_verification" | "discarded" | "reverted";
-                            payload: unknown;
-                            requires_confirmation: boolean;
-                            preview: unknown;
-                            before_image: unknown;
-                            verification: unknown;
-                            override_lockout: boolean;
-                            override_reason: string | null;
-                            reverts_id: string | null;
-                            source_rule_id: string | null;
-                            place_before: string | null;
-                            error: {
-                                code: string;
-                                message: string | null;
-                                vendor_code: string | null;
-                            } | null;
-                            created_by: string | null;
-                            /** Format: date-time */
-                            created_at: string;
-                            /** Format: date-time */
-                            updated_at: string;
-                            claimed_at: string | null;
-                            applied_at: string | null;
-                            applied_by: string | null;
-                        };
+                        "application/json": components["schemas"]["PendingChange"];
                     };
                 };
                 /** @description Default Response */
@@ -8328,42 +8013,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            site_id: string;
-                            /** Format: uuid */
-                            device_id: string;
-                            target_type: string;
-                            operation: string;
-                            target_vendor_id: string | null;
-                            /** @enum {string} */
-                            status: "pending" | "applying" | "applied" | "failed" | "failed_verification" | "discarded" | "reverted";
-                            payload: unknown;
-                            requires_confirmation: boolean;
-                            preview: unknown;
-                            before_image: unknown;
-                            verification: unknown;
-                            override_lockout: boolean;
-                            override_reason: string | null;
-                            reverts_id: string | null;
-                            source_rule_id: string | null;
-                            place_before: string | null;
-                            error: {
-                                code: string;
-                                message: string | null;
-                                vendor_code: string | null;
-                            } | null;
-                            created_by: string | null;
-                            /** Format: date-time */
-                            created_at: string;
-                            /** Format: date-time */
-                            updated_at: string;
-                            claimed_at: string | null;
-                            applied_at: string | null;
-                            applied_by: string | null;
-                        };
+                        "application/json": components["schemas"]["PendingChange"];
                     };
                 };
                 /** @description Default Response */
@@ -8439,42 +8089,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            site_id: string;
-                            /** Format: uuid */
-                            device_id: string;
-                            target_type: string;
-                            operation: string;
-                            target_vendor_id: string | null;
-                            /** @enum {string} */
-                            status: "pending" | "applying" | "applied" | "failed" | "failed_verification" | "discarded" | "reverted";
-                            payload: unknown;
-                            requires_confirmation: boolean;
-                            preview: unknown;
-                            before_image: unknown;
-                            verification: unknown;
-                            override_lockout: boolean;
-                            override_reason: string | null;
-                            reverts_id: string | null;
-                            source_rule_id: string | null;
-                            place_before: string | null;
-                            error: {
-                                code: string;
-                                message: string | null;
-                                vendor_code: string | null;
-                            } | null;
-                            created_by: string | null;
-                            /** Format: date-time */
-                            created_at: string;
-                            /** Format: date-time */
-                            updated_at: string;
-                            claimed_at: string | null;
-                            applied_at: string | null;
-                            applied_by: string | null;
-                        };
+                        "application/json": components["schemas"]["PendingChange"];
                     };
                 };
                 /** @description Default Response */
@@ -8483,42 +8098,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            site_id: string;
-                            /** Format: uuid */
-                            device_id: string;
-                            target_type: string;
-                            operation: string;
-                            target_vendor_id: string | null;
-                            /** @enum {string} */
-                            status: "pending" | "applying" | "applied" | "failed" | "failed_verification" | "discarded" | "reverted";
-                            payload: unknown;
-                            requires_confirmation: boolean;
-                            preview: unknown;
-                            before_image: unknown;
-                            verification: unknown;
-                            override_lockout: boolean;
-                            override_reason: string | null;
-                            reverts_id: string | null;
-                            source_rule_id: string | null;
-                            place_before: string | null;
-                            error: {
-                                code: string;
-                                message: string | null;
-                                vendor_code: string | null;
-                            } | null;
-                            created_by: string | null;
-                            /** Format: date-time */
-                            created_at: string;
-                            /** Format: date-time */
-                            updated_at: string;
-                            claimed_at: string | null;
-                            applied_at: string | null;
-                            applied_by: string | null;
-                        };
+                        "application/json": components["schemas"]["PendingChange"];
                     };
                 };
                 /** @description Default Response */
@@ -8594,42 +8174,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            site_id: string;
-                            /** Format: uuid */
-                            device_id: string;
-                            target_type: string;
-                            operation: string;
-                            target_vendor_id: string | null;
-                            /** @enum {string} */
-                            status: "pending" | "applying" | "applied" | "failed" | "failed_verification" | "discarded" | "reverted";
-                            payload: unknown;
-                            requires_confirmation: boolean;
-                            preview: unknown;
-                            before_image: unknown;
-                            verification: unknown;
-                            override_lockout: boolean;
-                            override_reason: string | null;
-                            reverts_id: string | null;
-                            source_rule_id: string | null;
-                            place_before: string | null;
-                            error: {
-                                code: string;
-                                message: string | null;
-                                vendor_code: string | null;
-                            } | null;
-                            created_by: string | null;
-                            /** Format: date-time */
-                            created_at: string;
-                            /** Format: date-time */
-                            updated_at: string;
-                            claimed_at: string | null;
-                            applied_at: string | null;
-                            applied_by: string | null;
-                        };
+                        "application/json": components["schemas"]["PendingChange"];
                     };
                 };
                 /** @description Default Response */
@@ -8638,42 +8183,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            site_id: string;
-                            /** Format: uuid */
-                            device_id: string;
-                            target_type: string;
-                            operation: string;
-                            target_vendor_id: string | null;
-                            /** @enum {string} */
-                            status: "pending" | "applying" | "applied" | "failed" | "failed_verification" | "discarded" | "reverted";
-                            payload: unknown;
-                            requires_confirmation: boolean;
-                            preview: unknown;
-                            before_image: unknown;
-                            verification: unknown;
-                            override_lockout: boolean;
-                            override_reason: string | null;
-                            reverts_id: string | null;
-                            source_rule_id: string | null;
-                            place_before: string | null;
-                            error: {
-                                code: string;
-                                message: string | null;
-                                vendor_code: string | null;
-                            } | null;
-                            created_by: string | null;
-                            /** Format: date-time */
-                            created_at: string;
-                            /** Format: date-time */
-                            updated_at: string;
-                            claimed_at: string | null;
-                            applied_at: string | null;
-                            applied_by: string | null;
-                        };
+                        "application/json": components["schemas"]["PendingChange"];
                     };
                 };
                 /** @description Default Response */
@@ -8722,42 +8232,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            site_id: string;
-                            /** Format: uuid */
-                            device_id: string;
-                            target_type: string;
-                            operation: string;
-                            target_vendor_id: string | null;
-                            /** @enum {string} */
-                            status: "pending" | "applying" | "applied" | "failed" | "failed_verification" | "discarded" | "reverted";
-                            payload: unknown;
-                            requires_confirmation: boolean;
-                            preview: unknown;
-                            before_image: unknown;
-                            verification: unknown;
-                            override_lockout: boolean;
-                            override_reason: string | null;
-                            reverts_id: string | null;
-                            source_rule_id: string | null;
-                            place_before: string | null;
-                            error: {
-                                code: string;
-                                message: string | null;
-                                vendor_code: string | null;
-                            } | null;
-                            created_by: string | null;
-                            /** Format: date-time */
-                            created_at: string;
-                            /** Format: date-time */
-                            updated_at: string;
-                            claimed_at: string | null;
-                            applied_at: string | null;
-                            applied_by: string | null;
-                        };
+                        "application/json": components["schemas"]["PendingChange"];
                     };
                 };
                 /** @description Default Response */
@@ -8766,42 +8241,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            site_id: string;
-                            /** Format: uuid */
-                            device_id: string;
-                            target_type: string;
-                            operation: string;
-                            target_vendor_id: string | null;
-                            /** @enum {string} */
-                            status: "pending" | "applying" | "applied" | "failed" | "failed_verification" | "discarded" | "reverted";
-                            payload: unknown;
-                            requires_confirmation: boolean;
-                            preview: unknown;
-                            before_image: unknown;
-                            verification: unknown;
-                            override_lockout: boolean;
-                            override_reason: string | null;
-                            reverts_id: string | null;
-                            source_rule_id: string | null;
-                            place_before: string | null;
-                            error: {
-                                code: string;
-                                message: string | null;
-                                vendor_code: string | null;
-                            } | null;
-                            created_by: string | null;
-                            /** Format: date-time */
-                            created_at: string;
-                            /** Format: date-time */
-                            updated_at: string;
-                            claimed_at: string | null;
-                            applied_at: string | null;
-                            applied_by: string | null;
-                        };
+                        "application/json": components["schemas"]["PendingChange"];
                     };
                 };
                 /** @description Default Response */
@@ -8864,42 +8304,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            site_id: string;
-                            /** Format: uuid */
-                            device_id: string;
-                            target_type: string;
-                            operation: string;
-                            target_vendor_id: string | null;
-                            /** @enum {string} */
-                            status: "pending" | "applying" | "applied" | "failed" | "failed_verification" | "discarded" | "reverted";
-                            payload: unknown;
-                            requires_confirmation: boolean;
-                            preview: unknown;
-                            before_image: unknown;
-                            verification: unknown;
-                            override_lockout: boolean;
-                            override_reason: string | null;
-                            reverts_id: string | null;
-                            source_rule_id: string | null;
-                            place_before: string | null;
-                            error: {
-                                code: string;
-                                message: string | null;
-                                vendor_code: string | null;
-                            } | null;
-                            created_by: string | null;
-                            /** Format: date-time */
-                            created_at: string;
-                            /** Format: date-time */
-                            updated_at: string;
-                            claimed_at: string | null;
-                            applied_at: string | null;
-                            applied_by: string | null;
-                        };
+                        "application/json": components["schemas"]["PendingChange"];
                     };
                 };
                 /** @description Default Response */
@@ -8908,42 +8313,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            site_id: string;
-                            /** Format: uuid */
-                            device_id: string;
-                            target_type: string;
-                            operation: string;
-                            target_vendor_id: string | null;
-                            /** @enum {string} */
-                            status: "pending" | "applying" | "applied" | "failed" | "failed_verification" | "discarded" | "reverted";
-                            payload: unknown;
-                            requires_confirmation: boolean;
-                            preview: unknown;
-                            before_image: unknown;
-                            verification: unknown;
-                            override_lockout: boolean;
-                            override_reason: string | null;
-                            reverts_id: string | null;
-                            source_rule_id: string | null;
-                            place_before: string | null;
-                            error: {
-                                code: string;
-                                message: string | null;
-                                vendor_code: string | null;
-                            } | null;
-                            created_by: string | null;
-                            /** Format: date-time */
-                            created_at: string;
-                            /** Format: date-time */
-                            updated_at: string;
-                            claimed_at: string | null;
-                            applied_at: string | null;
-                            applied_by: string | null;
-                        };
+                        "application/json": components["schemas"]["PendingChange"];
                     };
                 };
                 /** @description Default Response */
@@ -9017,42 +8387,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            site_id: string;
-                            /** Format: uuid */
-                            device_id: string;
-                            target_type: string;
-                            operation: string;
-                            target_vendor_id: string | null;
-                            /** @enum {string} */
-                            status: "pending" | "applying" | "applied" | "failed" | "failed_verification" | "discarded" | "reverted";
-                            payload: unknown;
-                            requires_confirmation: boolean;
-                            preview: unknown;
-                            before_image: unknown;
-                            verification: unknown;
-                            override_lockout: boolean;
-                            override_reason: string | null;
-                            reverts_id: string | null;
-                            source_rule_id: string | null;
-                            place_before: string | null;
-                            error: {
-                                code: string;
-                                message: string | null;
-                                vendor_code: string | null;
-                            } | null;
-                            created_by: string | null;
-                            /** Format: date-time */
-                            created_at: string;
-                            /** Format: date-time */
-                            updated_at: string;
-                            claimed_at: string | null;
-                            applied_at: string | null;
-                            applied_by: string | null;
-                        };
+                        "application/json": components["schemas"]["PendingChange"];
                     };
                 };
                 /** @description Default Response */
@@ -9061,42 +8396,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            site_id: string;
-                            /** Format: uuid */
-                            device_id: string;
-                            target_type: string;
-                            operation: string;
-                            target_vendor_id: string | null;
-                            /** @enum {string} */
-                            status: "pending" | "applying" | "applied" | "failed" | "failed_verification" | "discarded" | "reverted";
-                            payload: unknown;
-                            requires_confirmation: boolean;
-                            preview: unknown;
-                            before_image: unknown;
-                            verification: unknown;
-                            override_lockout: boolean;
-                            override_reason: string | null;
-                            reverts_id: string | null;
-                            source_rule_id: string | null;
-                            place_before: string | null;
-                            error: {
-                                code: string;
-                                message: string | null;
-                                vendor_code: string | null;
-                            } | null;
-                            created_by: string | null;
-                            /** Format: date-time */
-                            created_at: string;
-                            /** Format: date-time */
-                            updated_at: string;
-                            claimed_at: string | null;
-                            applied_at: string | null;
-                            applied_by: string | null;
-                        };
+                        "application/json": components["schemas"]["PendingChange"];
                     };
                 };
                 /** @description Default Response */
@@ -9170,42 +8470,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            site_id: string;
-                            /** Format: uuid */
-                            device_id: string;
-                            target_type: string;
-                            operation: string;
-                            target_vendor_id: string | null;
-                            /** @enum {string} */
-                            status: "pending" | "applying" | "applied" | "failed" | "failed_verification" | "discarded" | "reverted";
-                            payload: unknown;
-                            requires_confirmation: boolean;
-                            preview: unknown;
-                            before_image: unknown;
-                            verification: unknown;
-                            override_lockout: boolean;
-                            override_reason: string | null;
-                            reverts_id: string | null;
-                            source_rule_id: string | null;
-                            place_before: string | null;
-                            error: {
-                                code: string;
-                                message: string | null;
-                                vendor_code: string | null;
-                            } | null;
-                            created_by: string | null;
-                            /** Format: date-time */
-                            created_at: string;
-                            /** Format: date-time */
-                            updated_at: string;
-                            claimed_at: string | null;
-                            applied_at: string | null;
-                            applied_by: string | null;
-                        };
+                        "application/json": components["schemas"]["PendingChange"];
                     };
                 };
                 /** @description Default Response */
@@ -9214,42 +8479,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            site_id: string;
-                            /** Format: uuid */
-                            device_id: string;
-                            target_type: string;
-                            operation: string;
-                            target_vendor_id: string | null;
-                            /** @enum {string} */
-                            status: "pending" | "applying" | "applied" | "failed" | "failed_verification" | "discarded" | "reverted";
-                            payload: unknown;
-                            requires_confirmation: boolean;
-                            preview: unknown;
-                            before_image: unknown;
-                            verification: unknown;
-                            override_lockout: boolean;
-                            override_reason: string | null;
-                            reverts_id: string | null;
-                            source_rule_id: string | null;
-                            place_before: string | null;
-                            error: {
-                                code: string;
-                                message: string | null;
-                                vendor_code: string | null;
-                            } | null;
-                            created_by: string | null;
-                            /** Format: date-time */
-                            created_at: string;
-                            /** Format: date-time */
-                            updated_at: string;
-                            claimed_at: string | null;
-                            applied_at: string | null;
-                            applied_by: string | null;
-                        };
+                        "application/json": components["schemas"]["PendingChange"];
                     };
                 };
                 /** @description Default Response */
@@ -9298,42 +8528,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            site_id: string;
-                            /** Format: uuid */
-                            device_id: string;
-                            target_type: string;
-                            operation: string;
-                            target_vendor_id: string | null;
-                            /** @enum {string} */
-                            status: "pending" | "applying" | "applied" | "failed" | "failed_verification" | "discarded" | "reverted";
-                            payload: unknown;
-                            requires_confirmation: boolean;
-                            preview: unknown;
-                            before_image: unknown;
-                            verification: unknown;
-                            override_lockout: boolean;
-                            override_reason: string | null;
-                            reverts_id: string | null;
-                            source_rule_id: string | null;
-                            place_before: string | null;
-                            error: {
-                                code: string;
-                                message: string | null;
-                                vendor_code: string | null;
-                            } | null;
-                            created_by: string | null;
-                            /** Format: date-time */
-                            created_at: string;
-                            /** Format: date-time */
-                            updated_at: string;
-                            claimed_at: string | null;
-                            applied_at: string | null;
-                            applied_by: string | null;
-                        };
+                        "application/json": components["schemas"]["PendingChange"];
                     };
                 };
                 /** @description Default Response */
@@ -9342,42 +8537,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            site_id: string;
-                            /** Format: uuid */
-                            device_id: string;
-                            target_type: string;
-                            operation: string;
-                            target_vendor_id: string | null;
-                            /** @enum {string} */
-                            status: "pending" | "applying" | "applied" | "failed" | "failed_verification" | "discarded" | "reverted";
-                            payload: unknown;
-                            requires_confirmation: boolean;
-                            preview: unknown;
-                            before_image: unknown;
-                            verification: unknown;
-                            override_lockout: boolean;
-                            override_reason: string | null;
-                            reverts_id: string | null;
-                            source_rule_id: string | null;
-                            place_before: string | null;
-                            error: {
-                                code: string;
-                                message: string | null;
-                                vendor_code: string | null;
-                            } | null;
-                            created_by: string | null;
-                            /** Format: date-time */
-                            created_at: string;
-                            /** Format: date-time */
-                            updated_at: string;
-                            claimed_at: string | null;
-                            applied_at: string | null;
-                            applied_by: string | null;
-                        };
+                        "application/json": components["schemas"]["PendingChange"];
                     };
                 };
                 /** @description Default Response */
@@ -9440,42 +8600,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            site_id: string;
-                            /** Format: uuid */
-                            device_id: string;
-                            target_type: string;
-                            operation: string;
-                            target_vendor_id: string | null;
-                            /** @enum {string} */
-                            status: "pending" | "applying" | "applied" | "failed" | "failed_verification" | "discarded" | "reverted";
-                            payload: unknown;
-                            requires_confirmation: boolean;
-                            preview: unknown;
-                            before_image: unknown;
-                            verification: unknown;
-                            override_lockout: boolean;
-                            override_reason: string | null;
-                            reverts_id: string | null;
-                            source_rule_id: string | null;
-                            place_before: string | null;
-                            error: {
-                                code: string;
-                                message: string | null;
-                                vendor_code: string | null;
-                            } | null;
-                            created_by: string | null;
-                            /** Format: date-time */
-                            created_at: string;
-                            /** Format: date-time */
-                            updated_at: string;
-                            claimed_at: string | null;
-                            applied_at: string | null;
-                            applied_by: string | null;
-                        };
+                        "application/json": components["schemas"]["PendingChange"];
                     };
                 };
                 /** @description Default Response */
@@ -9484,42 +8609,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            site_id: string;
-                            /** Format: uuid */
-                            device_id: string;
-                            target_type: string;
-                            operation: string;
-                            target_vendor_id: string | null;
-                            /** @enum {string} */
-                            status: "pending" | "applying" | "applied" | "failed" | "failed_verification" | "discarded" | "reverted";
-                            payload: unknown;
-                            requires_confirmation: boolean;
-                            preview: unknown;
-                            before_image: unknown;
-                            verification: unknown;
-                            override_lockout: boolean;
-                            override_reason: string | null;
-                            reverts_id: string | null;
-                            source_rule_id: string | null;
-                            place_before: string | null;
-                            error: {
-                                code: string;
-                                message: string | null;
-                                vendor_code: string | null;
-                            } | null;
-                            created_by: string | null;
-                            /** Format: date-time */
-                            created_at: string;
-                            /** Format: date-time */
-                            updated_at: string;
-                            claimed_at: string | null;
-                            applied_at: string | null;
-                            applied_by: string | null;
-                        };
+                        "application/json": components["schemas"]["PendingChange"];
                     };
                 };
                 /** @description Default Response */
@@ -9593,42 +8683,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            site_id: string;
-                            /** Format: uuid */
-                            device_id: string;
-                            target_type: string;
-                            operation: string;
-                            target_vendor_id: string | null;
-                            /** @enum {string} */
-                            status: "pending" | "applying" | "applied" | "failed" | "failed_verification" | "discarded" | "reverted";
-                            payload: unknown;
-                            requires_confirmation: boolean;
-                            preview: unknown;
-                            before_image: unknown;
-                            verification: unknown;
-                            override_lockout: boolean;
-                            override_reason: string | null;
-                            reverts_id: string | null;
-                            source_rule_id: string | null;
-                            place_before: string | null;
-                            error: {
-                                code: string;
-                                message: string | null;
-                                vendor_code: string | null;
-                            } | null;
-                            created_by: string | null;
-                            /** Format: date-time */
-                            created_at: string;
-                            /** Format: date-time */
-                            updated_at: string;
-                            claimed_at: string | null;
-                            applied_at: string | null;
-                            applied_by: string | null;
-                        };
+                        "application/json": components["schemas"]["PendingChange"];
                     };
                 };
                 /** @description Default Response */
@@ -9637,42 +8692,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            site_id: string;
-                            /** Format: uuid */
-                            device_id: string;
-                            target_type: string;
-                            operation: string;
-                            target_vendor_id: string | null;
-                            /** @enum {string} */
-                            status: "pending" | "applying" | "applied" | "failed" | "failed_verification" | "discarded" | "reverted";
-                            payload: unknown;
-                            requires_confirmation: boolean;
-                            preview: unknown;
-                            before_image: unknown;
-                            verification: unknown;
-                            override_lockout: boolean;
-                            override_reason: string | null;
-                            reverts_id: string | null;
-                            source_rule_id: string | null;
-                            place_before: string | null;
-                            error: {
-                                code: string;
-                                message: string | null;
-                                vendor_code: string | null;
-                            } | null;
-                            created_by: string | null;
-                            /** Format: date-time */
-                            created_at: string;
-                            /** Format: date-time */
-                            updated_at: string;
-                            claimed_at: string | null;
-                            applied_at: string | null;
-                            applied_by: string | null;
-                        };
+                        "application/json": components["schemas"]["PendingChange"];
                     };
                 };
                 /** @description Default Response */
@@ -9721,42 +8741,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            site_id: string;
-                            /** Format: uuid */
-                            device_id: string;
-                            target_type: string;
-                            operation: string;
-                            target_vendor_id: string | null;
-                            /** @enum {string} */
-                            status: "pending" | "applying" | "applied" | "failed" | "failed_verification" | "discarded" | "reverted";
-                            payload: unknown;
-                            requires_confirmation: boolean;
-                            preview: unknown;
-                            before_image: unknown;
-                            verification: unknown;
-                            override_lockout: boolean;
-                            override_reason: string | null;
-                            reverts_id: string | null;
-                            source_rule_id: string | null;
-                            place_before: string | null;
-                            error: {
-                                code: string;
-                                message: string | null;
-                                vendor_code: string | null;
-                            } | null;
-                            created_by: string | null;
-                            /** Format: date-time */
-                            created_at: string;
-                            /** Format: date-time */
-                            updated_at: string;
-                            claimed_at: string | null;
-                            applied_at: string | null;
-                            applied_by: string | null;
-                        };
+                        "application/json": components["schemas"]["PendingChange"];
                     };
                 };
                 /** @description Default Response */
@@ -9765,42 +8750,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            site_id: string;
-                            /** Format: uuid */
-                            device_id: string;
-                            target_type: string;
-                            operation: string;
-                            target_vendor_id: string | null;
-                            /** @enum {string} */
-                            status: "pending" | "applying" | "applied" | "failed" | "failed_verification" | "discarded" | "reverted";
-                            payload: unknown;
-                            requires_confirmation: boolean;
-                            preview: unknown;
-                            before_image: unknown;
-                            verification: unknown;
-                            override_lockout: boolean;
-                            override_reason: string | null;
-                            reverts_id: string | null;
-                            source_rule_id: string | null;
-                            place_before: string | null;
-                            error: {
-                                code: string;
-                                message: string | null;
-                                vendor_code: string | null;
-                            } | null;
-                            created_by: string | null;
-                            /** Format: date-time */
-                            created_at: string;
-                            /** Format: date-time */
-                            updated_at: string;
-                            claimed_at: string | null;
-                            applied_at: string | null;
-                            applied_by: string | null;
-                        };
+                        "application/json": components["schemas"]["PendingChange"];
                     };
                 };
                 /** @description Default Response */
@@ -9870,42 +8820,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            site_id: string;
-                            /** Format: uuid */
-                            device_id: string;
-                            target_type: string;
-                            operation: string;
-                            target_vendor_id: string | null;
-                            /** @enum {string} */
-                            status: "pending" | "applying" | "applied" | "failed" | "failed_verification" | "discarded" | "reverted";
-                            payload: unknown;
-                            requires_confirmation: boolean;
-                            preview: unknown;
-                            before_image: unknown;
-                            verification: unknown;
-                            override_lockout: boolean;
-                            override_reason: string | null;
-                            reverts_id: string | null;
-                            source_rule_id: string | null;
-                            place_before: string | null;
-                            error: {
-                                code: string;
-                                message: string | null;
-                                vendor_code: string | null;
-                            } | null;
-                            created_by: string | null;
-                            /** Format: date-time */
-                            created_at: string;
-                            /** Format: date-time */
-                            updated_at: string;
-                            claimed_at: string | null;
-                            applied_at: string | null;
-                            applied_by: string | null;
-                        };
+                        "application/json": components["schemas"]["PendingChange"];
                     };
                 };
                 /** @description Default Response */
@@ -9914,42 +8829,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            site_id: string;
-                            /** Format: uuid */
-                            device_id: string;
-                            target_type: string;
-                            operation: string;
-                            target_vendor_id: string | null;
-                            /** @enum {string} */
-                            status: "pending" | "applying" | "applied" | "failed" | "failed_verification" | "discarded" | "reverted";
-                            payload: unknown;
-                            requires_confirmation: boolean;
-                            preview: unknown;
-                            before_image: unknown;
-                            verification: unknown;
-                            override_lockout: boolean;
-                            override_reason: string | null;
-                            reverts_id: string | null;
-                            source_rule_id: string | null;
-                            place_before: string | null;
-                            error: {
-                                code: string;
-                                message: string | null;
-                                vendor_code: string | null;
-                            } | null;
-                            created_by: string | null;
-                            /** Format: date-time */
-                            created_at: string;
-                            /** Format: date-time */
-                            updated_at: string;
-                            claimed_at: string | null;
-                            applied_at: string | null;
-                            applied_by: string | null;
-                        };
+                        "application/json": components["schemas"]["PendingChange"];
                     };
                 };
                 /** @description Default Response */
@@ -10020,42 +8900,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            site_id: string;
-                            /** Format: uuid */
-                            device_id: string;
-                            target_type: string;
-                            operation: string;
-                            target_vendor_id: string | null;
-                            /** @enum {string} */
-                            status: "pending" | "applying" | "applied" | "failed" | "failed_verification" | "discarded" | "reverted";
-                            payload: unknown;
-                            requires_confirmation: boolean;
-                            preview: unknown;
-                            before_image: unknown;
-                            verification: unknown;
-                            override_lockout: boolean;
-                            override_reason: string | null;
-                            reverts_id: string | null;
-                            source_rule_id: string | null;
-                            place_before: string | null;
-                            error: {
-                                code: string;
-                                message: string | null;
-                                vendor_code: string | null;
-                            } | null;
-                            created_by: string | null;
-                            /** Format: date-time */
-                            created_at: string;
-                            /** Format: date-time */
-                            updated_at: string;
-                            claimed_at: string | null;
-                            applied_at: string | null;
-                            applied_by: string | null;
-                        };
+                        "application/json": components["schemas"]["PendingChange"];
                     };
                 };
                 /** @description Default Response */
@@ -10064,42 +8909,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            site_id: string;
-                            /** Format: uuid */
-                            device_id: string;
-                            target_type: string;
-                            operation: string;
-                            target_vendor_id: string | null;
-                            /** @enum {string} */
-                            status: "pending" | "applying" | "applied" | "failed" | "failed_verification" | "discarded" | "reverted";
-                            payload: unknown;
-                            requires_confirmation: boolean;
-                            preview: unknown;
-                            before_image: unknown;
-                            verification: unknown;
-                            override_lockout: boolean;
-                            override_reason: string | null;
-                            reverts_id: string | null;
-                            source_rule_id: string | null;
-                            place_before: string | null;
-                            error: {
-                                code: string;
-                                message: string | null;
-                                vendor_code: string | null;
-                            } | null;
-                            created_by: string | null;
-                            /** Format: date-time */
-                            created_at: string;
-                            /** Format: date-time */
-                            updated_at: string;
-                            claimed_at: string | null;
-                            applied_at: string | null;
-                            applied_by: string | null;
-                        };
+                        "application/json": components["schemas"]["PendingChange"];
                     };
                 };
                 /** @description Default Response */
@@ -10148,42 +8958,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            site_id: string;
-                            /** Format: uuid */
-                            device_id: string;
-                            target_type: string;
-                            operation: string;
-                            target_vendor_id: string | null;
-                            /** @enum {string} */
-                            status: "pending" | "applying" | "applied" | "failed" | "failed_verification" | "discarded" | "reverted";
-                            payload: unknown;
-                            requires_confirmation: boolean;
-                            preview: unknown;
-                            before_image: unknown;
-                            verification: unknown;
-                            override_lockout: boolean;
-                            override_reason: string | null;
-                            reverts_id: string | null;
-                            source_rule_id: string | null;
-                            place_before: string | null;
-                            error: {
-                                code: string;
-                                message: string | null;
-                                vendor_code: string | null;
-                            } | null;
-                            created_by: string | null;
-                            /** Format: date-time */
-                            created_at: string;
-                            /** Format: date-time */
-                            updated_at: string;
-                            claimed_at: string | null;
-                            applied_at: string | null;
-                            applied_by: string | null;
-                        };
+                        "application/json": components["schemas"]["PendingChange"];
                     };
                 };
                 /** @description Default Response */
@@ -10192,42 +8967,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            site_id: string;
-                            /** Format: uuid */
-                            device_id: string;
-                            target_type: string;
-                            operation: string;
-                            target_vendor_id: string | null;
-                            /** @enum {string} */
-                            status: "pending" | "applying" | "applied" | "failed" | "failed_verification" | "discarded" | "reverted";
-                            payload: unknown;
-                            requires_confirmation: boolean;
-                            preview: unknown;
-                            before_image: unknown;
-                            verification: unknown;
-                            override_lockout: boolean;
-                            override_reason: string | null;
-                            reverts_id: string | null;
-                            source_rule_id: string | null;
-                            place_before: string | null;
-                            error: {
-                                code: string;
-                                message: string | null;
-                                vendor_code: string | null;
-                            } | null;
-                            created_by: string | null;
-                            /** Format: date-time */
-                            created_at: string;
-                            /** Format: date-time */
-                            updated_at: string;
-                            claimed_at: string | null;
-                            applied_at: string | null;
-                            applied_by: string | null;
-                        };
+                        "application/json": components["schemas"]["PendingChange"];
                     };
                 };
                 /** @description Default Response */
@@ -10290,42 +9030,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            site_id: string;
-                            /** Format: uuid */
-                            device_id: string;
-                            target_type: string;
-                            operation: string;
-                            target_vendor_id: string | null;
-                            /** @enum {string} */
-                            status: "pending" | "applying" | "applied" | "failed" | "failed_verification" | "discarded" | "reverted";
-                            payload: unknown;
-                            requires_confirmation: boolean;
-                            preview: unknown;
-                            before_image: unknown;
-                            verification: unknown;
-                            override_lockout: boolean;
-                            override_reason: string | null;
-                            reverts_id: string | null;
-                            source_rule_id: string | null;
-                            place_before: string | null;
-                            error: {
-                                code: string;
-                                message: string | null;
-                                vendor_code: string | null;
-                            } | null;
-                            created_by: string | null;
-                            /** Format: date-time */
-                            created_at: string;
-                            /** Format: date-time */
-                            updated_at: string;
-                            claimed_at: string | null;
-                            applied_at: string | null;
-                            applied_by: string | null;
-                        };
+                        "application/json": components["schemas"]["PendingChange"];
                     };
                 };
                 /** @description Default Response */
@@ -10334,42 +9039,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            site_id: string;
-                            /** Format: uuid */
-                            device_id: string;
-                            target_type: string;
-                            operation: string;
-                            target_vendor_id: string | null;
-                            /** @enum {string} */
-                            status: "pending" | "applying" | "applied" | "failed" | "failed_verification" | "discarded" | "reverted";
-                            payload: unknown;
-                            requires_confirmation: boolean;
-                            preview: unknown;
-                            before_image: unknown;
-                            verification: unknown;
-                            override_lockout: boolean;
-                            override_reason: string | null;
-                            reverts_id: string | null;
-                            source_rule_id: string | null;
-                            place_before: string | null;
-                            error: {
-                                code: string;
-                                message: string | null;
-                                vendor_code: string | null;
-                            } | null;
-                            created_by: string | null;
-                            /** Format: date-time */
-                            created_at: string;
-                            /** Format: date-time */
-                            updated_at: string;
-                            claimed_at: string | null;
-                            applied_at: string | null;
-                            applied_by: string | null;
-                        };
+                        "application/json": components["schemas"]["PendingChange"];
                     };
                 };
                 /** @description Default Response */
@@ -10440,42 +9110,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            site_id: string;
-                            /** Format: uuid */
-                            device_id: string;
-                            target_type: string;
-                            operation: string;
-                            target_vendor_id: string | null;
-                            /** @enum {string} */
-                            status: "pending" | "applying" | "applied" | "failed" | "failed_verification" | "discarded" | "reverted";
-                            payload: unknown;
-                            requires_confirmation: boolean;
-                            preview: unknown;
-                            before_image: unknown;
-                            verification: unknown;
-                            override_lockout: boolean;
-                            override_reason: string | null;
-                            reverts_id: string | null;
-                            source_rule_id: string | null;
-                            place_before: string | null;
-                            error: {
-                                code: string;
-                                message: string | null;
-                                vendor_code: string | null;
-                            } | null;
-                            created_by: string | null;
-                            /** Format: date-time */
-                            created_at: string;
-                            /** Format: date-time */
-                            updated_at: string;
-                            claimed_at: string | null;
-                            applied_at: string | null;
-                            applied_by: string | null;
-                        };
+                        "application/json": components["schemas"]["PendingChange"];
                     };
                 };
                 /** @description Default Response */
@@ -10484,42 +9119,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            site_id: string;
-                            /** Format: uuid */
-                            device_id: string;
-                            target_type: string;
-                            operation: string;
-                            target_vendor_id: string | null;
-                            /** @enum {string} */
-                            status: "pending" | "applying" | "applied" | "failed" | "failed_verification" | "discarded" | "reverted";
-                            payload: unknown;
-                            requires_confirmation: boolean;
-                            preview: unknown;
-                            before_image: unknown;
-                            verification: unknown;
-                            override_lockout: boolean;
-                            override_reason: string | null;
-                            reverts_id: string | null;
-                            source_rule_id: string | null;
-                            place_before: string | null;
-                            error: {
-                                code: string;
-                                message: string | null;
-                                vendor_code: string | null;
-                            } | null;
-                            created_by: string | null;
-                            /** Format: date-time */
-                            created_at: string;
-                            /** Format: date-time */
-                            updated_at: string;
-                            claimed_at: string | null;
-                            applied_at: string | null;
-                            applied_by: string | null;
-                        };
+                        "application/json": components["schemas"]["PendingChange"];
                     };
                 };
                 /** @description Default Response */
@@ -10590,42 +9190,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            site_id: string;
-                            /** Format: uuid */
-                            device_id: string;
-                            target_type: string;
-                            operation: string;
-                            target_vendor_id: string | null;
-                            /** @enum {string} */
-                            status: "pending" | "applying" | "applied" | "failed" | "failed_verification" | "discarded" | "reverted";
-                            payload: unknown;
-                            requires_confirmation: boolean;
-                            preview: unknown;
-                            before_image: unknown;
-                            verification: unknown;
-                            override_lockout: boolean;
-                            override_reason: string | null;
-                            reverts_id: string | null;
-                            source_rule_id: string | null;
-                            place_before: string | null;
-                            error: {
-                                code: string;
-                                message: string | null;
-                                vendor_code: string | null;
-                            } | null;
-                            created_by: string | null;
-                            /** Format: date-time */
-                            created_at: string;
-                            /** Format: date-time */
-                            updated_at: string;
-                            claimed_at: string | null;
-                            applied_at: string | null;
-                            applied_by: string | null;
-                        };
+                        "application/json": components["schemas"]["PendingChange"];
                     };
                 };
                 /** @description Default Response */
@@ -10634,42 +9199,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            site_id: string;
-                            /** Format: uuid */
-                            device_id: string;
-                            target_type: string;
-                            operation: string;
-                            target_vendor_id: string | null;
-                            /** @enum {string} */
-                            status: "pending" | "applying" | "applied" | "failed" | "failed_verification" | "discarded" | "reverted";
-                            payload: unknown;
-                            requires_confirmation: boolean;
-                            preview: unknown;
-                            before_image: unknown;
-                            verification: unknown;
-                            override_lockout: boolean;
-                            override_reason: string | null;
-                            reverts_id: string | null;
-                            source_rule_id: string | null;
-                            place_before: string | null;
-                            error: {
-                                code: string;
-                                message: string | null;
-                                vendor_code: string | null;
-                            } | null;
-                            created_by: string | null;
-                            /** Format: date-time */
-                            created_at: string;
-                            /** Format: date-time */
-                            updated_at: string;
-                            claimed_at: string | null;
-                            applied_at: string | null;
-                            applied_by: string | null;
-                        };
+                        "application/json": components["schemas"]["PendingChange"];
                     };
                 };
                 /** @description Default Response */
@@ -10718,42 +9248,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            site_id: string;
-                            /** Format: uuid */
-                            device_id: string;
-                            target_type: string;
-                            operation: string;
-                            target_vendor_id: string | null;
-                            /** @enum {string} */
-                            status: "pending" | "applying" | "applied" | "failed" | "failed_verification" | "discarded" | "reverted";
-                            payload: unknown;
-                            requires_confirmation: boolean;
-                            preview: unknown;
-                            before_image: unknown;
-                            verification: unknown;
-                            override_lockout: boolean;
-                            override_reason: string | null;
-                            reverts_id: string | null;
-                            source_rule_id: string | null;
-                            place_before: string | null;
-                            error: {
-                                code: string;
-                                message: string | null;
-                                vendor_code: string | null;
-                            } | null;
-                            created_by: string | null;
-                            /** Format: date-time */
-                            created_at: string;
-                            /** Format: date-time */
-                            updated_at: string;
-                            claimed_at: string | null;
-                            applied_at: string | null;
-                            applied_by: string | null;
-                        };
+                        "application/json": components["schemas"]["PendingChange"];
                     };
                 };
                 /** @description Default Response */
@@ -10762,42 +9257,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            site_id: string;
-                            /** Format: uuid */
-                            device_id: string;
-                            target_type: string;
-                            operation: string;
-                            target_vendor_id: string | null;
-                            /** @enum {string} */
-                            status: "pending" | "applying" | "applied" | "failed" | "failed_verification" | "discarded" | "reverted";
-                            payload: unknown;
-                            requires_confirmation: boolean;
-                            preview: unknown;
-                            before_image: unknown;
-                            verification: unknown;
-                            override_lockout: boolean;
-                            override_reason: string | null;
-                            reverts_id: string | null;
-                            source_rule_id: string | null;
-                            place_before: string | null;
-                            error: {
-                                code: string;
-                                message: string | null;
-                                vendor_code: string | null;
-                            } | null;
-                            created_by: string | null;
-                            /** Format: date-time */
-                            created_at: string;
-                            /** Format: date-time */
-                            updated_at: string;
-                            claimed_at: string | null;
-                            applied_at: string | null;
-                            applied_by: string | null;
-                        };
+                        "application/json": components["schemas"]["PendingChange"];
                     };
                 };
                 /** @description Default Response */
@@ -10868,42 +9328,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            site_id: string;
-                            /** Format: uuid */
-                            device_id: string;
-                            target_type: string;
-                            operation: string;
-                            target_vendor_id: string | null;
-                            /** @enum {string} */
-                            status: "pending" | "applying" | "applied" | "failed" | "failed_verification" | "discarded" | "reverted";
-                            payload: unknown;
-                            requires_confirmation: boolean;
-                            preview: unknown;
-                            before_image: unknown;
-                            verification: unknown;
-                            override_lockout: boolean;
-                            override_reason: string | null;
-                            reverts_id: string | null;
-                            source_rule_id: string | null;
-                            place_before: string | null;
-                            error: {
-                                code: string;
-                                message: string | null;
-                                vendor_code: string | null;
-                            } | null;
-                            created_by: string | null;
-                            /** Format: date-time */
-                            created_at: string;
-                            /** Format: date-time */
-                            updated_at: string;
-                            claimed_at: string | null;
-                            applied_at: string | null;
-                            applied_by: string | null;
-                        };
+                        "application/json": components["schemas"]["PendingChange"];
                     };
                 };
                 /** @description Default Response */
@@ -10912,42 +9337,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            site_id: string;
-                            /** Format: uuid */
-                            device_id: string;
-                            target_type: string;
-                            operation: string;
-                            target_vendor_id: string | null;
-                            /** @enum {string} */
-                            status: "pending" | "applying" | "applied" | "failed" | "failed_verification" | "discarded" | "reverted";
-                            payload: unknown;
-                            requires_confirmation: boolean;
-                            preview: unknown;
-                            before_image: unknown;
-                            verification: unknown;
-                            override_lockout: boolean;
-                            override_reason: string | null;
-                            reverts_id: string | null;
-                            source_rule_id: string | null;
-                            place_before: string | null;
-                            error: {
-                                code: string;
-                                message: string | null;
-                                vendor_code: string | null;
-                            } | null;
-                            created_by: string | null;
-                            /** Format: date-time */
-                            created_at: string;
-                            /** Format: date-time */
-                            updated_at: string;
-                            claimed_at: string | null;
-                            applied_at: string | null;
-                            applied_by: string | null;
-                        };
+                        "application/json": components["schemas"]["PendingChange"];
                     };
                 };
                 /** @description Default Response */
@@ -11019,42 +9409,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            site_id: string;
-                            /** Format: uuid */
-                            device_id: string;
-                            target_type: string;
-                            operation: string;
-                            target_vendor_id: string | null;
-                            /** @enum {string} */
-                            status: "pending" | "applying" | "applied" | "failed" | "failed_verification" | "discarded" | "reverted";
-                            payload: unknown;
-                            requires_confirmation: boolean;
-                            preview: unknown;
-                            before_image: unknown;
-                            verification: unknown;
-                            override_lockout: boolean;
-                            override_reason: string | null;
-                            reverts_id: string | null;
-                            source_rule_id: string | null;
-                            place_before: string | null;
-                            error: {
-                                code: string;
-                                message: string | null;
-                                vendor_code: string | null;
-                            } | null;
-                            created_by: string | null;
-                            /** Format: date-time */
-                            created_at: string;
-                            /** Format: date-time */
-                            updated_at: string;
-                            claimed_at: string | null;
-                            applied_at: string | null;
-                            applied_by: string | null;
-                        };
+                        "application/json": components["schemas"]["PendingChange"];
                     };
                 };
                 /** @description Default Response */
@@ -11063,42 +9418,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            site_id: string;
-                            /** Format: uuid */
-                            device_id: string;
-                            target_type: string;
-                            operation: string;
-                            target_vendor_id: string | null;
-                            /** @enum {string} */
-                            status: "pending" | "applying" | "applied" | "failed" | "failed_verification" | "discarded" | "reverted";
-                            payload: unknown;
-                            requires_confirmation: boolean;
-                            preview: unknown;
-                            before_image: unknown;
-                            verification: unknown;
-                            override_lockout: boolean;
-                            override_reason: string | null;
-                            reverts_id: string | null;
-                            source_rule_id: string | null;
-                            place_before: string | null;
-                            error: {
-                                code: string;
-                                message: string | null;
-                                vendor_code: string | null;
-                            } | null;
-                            created_by: string | null;
-                            /** Format: date-time */
-                            created_at: string;
-                            /** Format: date-time */
-                            updated_at: string;
-                            claimed_at: string | null;
-                            applied_at: string | null;
-                            applied_by: string | null;
-                        };
+                        "application/json": components["schemas"]["PendingChange"];
                     };
                 };
                 /** @description Default Response */
@@ -11147,42 +9467,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            site_id: string;
-                            /** Format: uuid */
-                            device_id: string;
-                            target_type: string;
-                            operation: string;
-                            target_vendor_id: string | null;
-                            /** @enum {string} */
-                            status: "pending" | "applying" | "applied" | "failed" | "failed_verification" | "discarded" | "reverted";
-                            payload: unknown;
-                            requires_confirmation: boolean;
-                            preview: unknown;
-                            before_image: unknown;
-                            verification: unknown;
-                            override_lockout: boolean;
-                            override_reason: string | null;
-                            reverts_id: string | null;
-                            source_rule_id: string | null;
-                            place_before: string | null;
-                            error: {
-                                code: string;
-                                message: string | null;
-                                vendor_code: string | null;
-                            } | null;
-                            created_by: string | null;
-                            /** Format: date-time */
-                            created_at: string;
-                            /** Format: date-time */
-                            updated_at: string;
-                            claimed_at: string | null;
-                            applied_at: string | null;
-                            applied_by: string | null;
-                        };
+                        "application/json": components["schemas"]["PendingChange"];
                     };
                 };
                 /** @description Default Response */
@@ -11191,42 +9476,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            site_id: string;
-                            /** Format: uuid */
-                            device_id: string;
-                            target_type: string;
-                            operation: string;
-                            target_vendor_id: string | null;
-                            /** @enum {string} */
-                            status: "pending" | "applying" | "applied" | "failed" | "failed_verification" | "discarded" | "reverted";
-                            payload: unknown;
-                            requires_confirmation: boolean;
-                            preview: unknown;
-                            before_image: unknown;
-                            verification: unknown;
-                            override_lockout: boolean;
-                            override_reason: string | null;
-                            reverts_id: string | null;
-                            source_rule_id: string | null;
-                            place_before: string | null;
-                            error: {
-                                code: string;
-                                message: string | null;
-                                vendor_code: string | null;
-                            } | null;
-                            created_by: string | null;
-                            /** Format: date-time */
-                            created_at: string;
-                            /** Format: date-time */
-                            updated_at: string;
-                            claimed_at: string | null;
-                            applied_at: string | null;
-                            applied_by: string | null;
-                        };
+                        "application/json": components["schemas"]["PendingChange"];
                     };
                 };
                 /** @description Default Response */
@@ -11294,42 +9544,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            site_id: string;
-                            /** Format: uuid */
-                            device_id: string;
-                            target_type: string;
-                            operation: string;
-                            target_vendor_id: string | null;
-                            /** @enum {string} */
-                            status: "pending" | "applying" | "applied" | "failed" | "failed_verification" | "discarded" | "reverted";
-                            payload: unknown;
-                            requires_confirmation: boolean;
-                            preview: unknown;
-                            before_image: unknown;
-                            verification: unknown;
-                            override_lockout: boolean;
-                            override_reason: string | null;
-                            reverts_id: string | null;
-                            source_rule_id: string | null;
-                            place_before: string | null;
-                            error: {
-                                code: string;
-                                message: string | null;
-                                vendor_code: string | null;
-                            } | null;
-                            created_by: string | null;
-                            /** Format: date-time */
-                            created_at: string;
-                            /** Format: date-time */
-                            updated_at: string;
-                            claimed_at: string | null;
-                            applied_at: string | null;
-                            applied_by: string | null;
-                        };
+                        "application/json": components["schemas"]["PendingChange"];
                     };
                 };
                 /** @description Default Response */
@@ -11338,42 +9553,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            site_id: string;
-                            /** Format: uuid */
-                            device_id: string;
-                            target_type: string;
-                            operation: string;
-                            target_vendor_id: string | null;
-                            /** @enum {string} */
-                            status: "pending" | "applying" | "applied" | "failed" | "failed_verification" | "discarded" | "reverted";
-                            payload: unknown;
-                            requires_confirmation: boolean;
-                            preview: unknown;
-                            before_image: unknown;
-                            verification: unknown;
-                            override_lockout: boolean;
-                            override_reason: string | null;
-                            reverts_id: string | null;
-                            source_rule_id: string | null;
-                            place_before: string | null;
-                            error: {
-                                code: string;
-                                message: string | null;
-                                vendor_code: string | null;
-                            } | null;
-                            created_by: string | null;
-                            /** Format: date-time */
-                            created_at: string;
-                            /** Format: date-time */
-                            updated_at: string;
-                            claimed_at: string | null;
-                            applied_at: string | null;
-                            applied_by: string | null;
-                        };
+                        "application/json": components["schemas"]["PendingChange"];
                     };
                 };
                 /** @description Default Response */
@@ -11435,42 +9615,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            site_id: string;
-                            /** Format: uuid */
-                            device_id: string;
-                            target_type: string;
-                            operation: string;
-                            target_vendor_id: string | null;
-                            /** @enum {string} */
-                            status: "pending" | "applying" | "applied" | "failed" | "failed_verification" | "discarded" | "reverted";
-                            payload: unknown;
-                            requires_confirmation: boolean;
-                            preview: unknown;
-                            before_image: unknown;
-                            verification: unknown;
-                            override_lockout: boolean;
-                            override_reason: string | null;
-                            reverts_id: string | null;
-                            source_rule_id: string | null;
-                            place_before: string | null;
-                            error: {
-                                code: string;
-                                message: string | null;
-                                vendor_code: string | null;
-                            } | null;
-                            created_by: string | null;
-                            /** Format: date-time */
-                            created_at: string;
-                            /** Format: date-time */
-                            updated_at: string;
-                            claimed_at: string | null;
-                            applied_at: string | null;
-                            applied_by: string | null;
-                        };
+                        "application/json": components["schemas"]["PendingChange"];
                     };
                 };
                 /** @description Default Response */
@@ -11479,42 +9624,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            site_id: string;
-                            /** Format: uuid */
-                            device_id: string;
-                            target_type: string;
-                            operation: string;
-                            target_vendor_id: string | null;
-                            /** @enum {string} */
-                            status: "pending" | "applying" | "applied" | "failed" | "failed_verification" | "discarded" | "reverted";
-                            payload: unknown;
-                            requires_confirmation: boolean;
-                            preview: unknown;
-                            before_image: unknown;
-                            verification: unknown;
-                            override_lockout: boolean;
-                            override_reason: string | null;
-                            reverts_id: string | null;
-                            source_rule_id: string | null;
-                            place_before: string | null;
-                            error: {
-                                code: string;
-                                message: string | null;
-                                vendor_code: string | null;
-                            } | null;
-                            created_by: string | null;
-                            /** Format: date-time */
-                            created_at: string;
-                            /** Format: date-time */
-                            updated_at: string;
-                            claimed_at: string | null;
-                            applied_at: string | null;
-                            applied_by: string | null;
-                        };
+                        "application/json": components["schemas"]["PendingChange"];
                     };
                 };
                 /** @description Default Response */
@@ -11576,42 +9686,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            site_id: string;
-                            /** Format: uuid */
-                            device_id: string;
-                            target_type: string;
-                            operation: string;
-                            target_vendor_id: string | null;
-                            /** @enum {string} */
-                            status: "pending" | "applying" | "applied" | "failed" | "failed_verification" | "discarded" | "reverted";
-                            payload: unknown;
-                            requires_confirmation: boolean;
-                            preview: unknown;
-                            before_image: unknown;
-                            verification: unknown;
-                            override_lockout: boolean;
-                            override_reason: string | null;
-                            reverts_id: string | null;
-                            source_rule_id: string | null;
-                            place_before: string | null;
-                            error: {
-                                code: string;
-                                message: string | null;
-                                vendor_code: string | null;
-                            } | null;
-                            created_by: string | null;
-                            /** Format: date-time */
-                            created_at: string;
-                            /** Format: date-time */
-                            updated_at: string;
-                            claimed_at: string | null;
-                            applied_at: string | null;
-                            applied_by: string | null;
-                        };
+                        "application/json": components["schemas"]["PendingChange"];
                     };
                 };
                 /** @description Default Response */
@@ -11620,42 +9695,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            site_id: string;
-                            /** Format: uuid */
-                            device_id: string;
-                            target_type: string;
-                            operation: string;
-                            target_vendor_id: string | null;
-                            /** @enum {string} */
-                            status: "pending" | "applying" | "applied" | "failed" | "failed_verification" | "discarded" | "reverted";
-                            payload: unknown;
-                            requires_confirmation: boolean;
-                            preview: unknown;
-                            before_image: unknown;
-                            verification: unknown;
-                            override_lockout: boolean;
-                            override_reason: string | null;
-                            reverts_id: string | null;
-                            source_rule_id: string | null;
-                            place_before: string | null;
-                            error: {
-                                code: string;
-                                message: string | null;
-                                vendor_code: string | null;
-                            } | null;
-                            created_by: string | null;
-                            /** Format: date-time */
-                            created_at: string;
-                            /** Format: date-time */
-                            updated_at: string;
-                            claimed_at: string | null;
-                            applied_at: string | null;
-                            applied_by: string | null;
-                        };
+                        "application/json": components["schemas"]["PendingChange"];
                     };
                 };
                 /** @description Default Response */
@@ -11717,42 +9757,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            site_id: string;
-                            /** Format: uuid */
-                            device_id: string;
-                            target_type: string;
-                            operation: string;
-                            target_vendor_id: string | null;
-                            /** @enum {string} */
-                            status: "pending" | "applying" | "applied" | "failed" | "failed_verification" | "discarded" | "reverted";
-                            payload: unknown;
-                            requires_confirmation: boolean;
-                            preview: unknown;
-                            before_image: unknown;
-                            verification: unknown;
-                            override_lockout: boolean;
-                            override_reason: string | null;
-                            reverts_id: string | null;
-                            source_rule_id: string | null;
-                            place_before: string | null;
-                            error: {
-                                code: string;
-                                message: string | null;
-                                vendor_code: string | null;
-                            } | null;
-                            created_by: string | null;
-                            /** Format: date-time */
-                            created_at: string;
-                            /** Format: date-time */
-                            updated_at: string;
-                            claimed_at: string | null;
-                            applied_at: string | null;
-                            applied_by: string | null;
-                        };
+                        "application/json": components["schemas"]["PendingChange"];
                     };
                 };
                 /** @description Default Response */
@@ -11761,42 +9766,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            site_id: string;
-                            /** Format: uuid */
-                            device_id: string;
-                            target_type: string;
-                            operation: string;
-                            target_vendor_id: string | null;
-                            /** @enum {string} */
-                            status: "pending" | "applying" | "applied" | "failed" | "failed_verification" | "discarded" | "reverted";
-                            payload: unknown;
-                            requires_confirmation: boolean;
-                            preview: unknown;
-                            before_image: unknown;
-                            verification: unknown;
-                            override_lockout: boolean;
-                            override_reason: string | null;
-                            reverts_id: string | null;
-                            source_rule_id: string | null;
-                            place_before: string | null;
-                            error: {
-                                code: string;
-                                message: string | null;
-                                vendor_code: string | null;
-                            } | null;
-                            created_by: string | null;
-                            /** Format: date-time */
-                            created_at: string;
-                            /** Format: date-time */
-                            updated_at: string;
-                            claimed_at: string | null;
-                            applied_at: string | null;
-                            applied_by: string | null;
-                        };
+                        "application/json": components["schemas"]["PendingChange"];
                     };
                 };
                 /** @description Default Response */
@@ -11857,42 +9827,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            items: {
-                                /** Format: uuid */
-                                id: string;
-                                /** Format: uuid */
-                                site_id: string;
-                                /** Format: uuid */
-                                device_id: string;
-                                target_type: string;
-                                operation: string;
-                                target_vendor_id: string | null;
-                                /** @enum {string} */
-                                status: "pending" | "applying" | "applied" | "failed" | "failed_verification" | "discarded" | "reverted";
-                                payload: unknown;
-                                requires_confirmation: boolean;
-                                preview: unknown;
-                                before_image: unknown;
-                                verification: unknown;
-                                override_lockout: boolean;
-                                override_reason: string | null;
-                                reverts_id: string | null;
-                                source_rule_id: string | null;
-                                place_before: string | null;
-                                error: {
-                                    code: string;
-                                    message: string | null;
-                                    vendor_code: string | null;
-                                } | null;
-                                created_by: string | null;
-                                /** Format: date-time */
-                                created_at: string;
-                                /** Format: date-time */
-                                updated_at: string;
-                                claimed_at: string | null;
-                                applied_at: string | null;
-                                applied_by: string | null;
-                            }[];
+                            items: components["schemas"]["PendingChange"][];
                         };
                     };
                 };
@@ -11950,42 +9885,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            site_id: string;
-                            /** Format: uuid */
-                            device_id: string;
-                            target_type: string;
-                            operation: string;
-                            target_vendor_id: string | null;
-                            /** @enum {string} */
-                            status: "pending" | "applying" | "applied" | "failed" | "failed_verification" | "discarded" | "reverted";
-                            payload: unknown;
-                            requires_confirmation: boolean;
-                            preview: unknown;
-                            before_image: unknown;
-                            verification: unknown;
-                            override_lockout: boolean;
-                            override_reason: string | null;
-                            reverts_id: string | null;
-                            source_rule_id: string | null;
-                            place_before: string | null;
-                            error: {
-                                code: string;
-                                message: string | null;
-                                vendor_code: string | null;
-                            } | null;
-                            created_by: string | null;
-                            /** Format: date-time */
-                            created_at: string;
-                            /** Format: date-time */
-                            updated_at: string;
-                            claimed_at: string | null;
-                            applied_at: string | null;
-                            applied_by: string | null;
-                        };
+                        "application/json": components["schemas"]["PendingChange"];
                     };
                 };
                 /** @description Default Response */
@@ -12046,42 +9946,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            site_id: string;
-                            /** Format: uuid */
-                            device_id: string;
-                            target_type: string;
-                            operation: string;
-                            target_vendor_id: string | null;
-                            /** @enum {string} */
-                            status: "pending" | "applying" | "applied" | "failed" | "failed_verification" | "discarded" | "reverted";
-                            payload: unknown;
-                            requires_confirmation: boolean;
-                            preview: unknown;
-                            before_image: unknown;
-                            verification: unknown;
-                            override_lockout: boolean;
-                            override_reason: string | null;
-                            reverts_id: string | null;
-                            source_rule_id: string | null;
-                            place_before: string | null;
-                            error: {
-                                code: string;
-                                message: string | null;
-                                vendor_code: string | null;
-                            } | null;
-                            created_by: string | null;
-                            /** Format: date-time */
-                            created_at: string;
-                            /** Format: date-time */
-                            updated_at: string;
-                            claimed_at: string | null;
-                            applied_at: string | null;
-                            applied_by: string | null;
-                        };
+                        "application/json": components["schemas"]["PendingChange"];
                     };
                 };
                 /** @description Default Response */
@@ -12144,42 +10009,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            items: {
-                                /** Format: uuid */
-                                id: string;
-                                /** Format: uuid */
-                                site_id: string;
-                                /** Format: uuid */
-                                device_id: string;
-                                target_type: string;
-                                operation: string;
-                                target_vendor_id: string | null;
-                                /** @enum {string} */
-                                status: "pending" | "applying" | "applied" | "failed" | "failed_verification" | "discarded" | "reverted";
-                                payload: unknown;
-                                requires_confirmation: boolean;
-                                preview: unknown;
-                                before_image: unknown;
-                                verification: unknown;
-                                override_lockout: boolean;
-                                override_reason: string | null;
-                                reverts_id: string | null;
-                                source_rule_id: string | null;
-                                place_before: string | null;
-                                error: {
-                                    code: string;
-                                    message: string | null;
-                                    vendor_code: string | null;
-                                } | null;
-                                created_by: string | null;
-                                /** Format: date-time */
-                                created_at: string;
-                                /** Format: date-time */
-                                updated_at: string;
-                                claimed_at: string | null;
-                                applied_at: string | null;
-                                applied_by: string | null;
-                            }[];
+                            items: components["schemas"]["PendingChange"][];
                         };
                     };
                 };
@@ -12237,42 +10067,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            site_id: string;
-                            /** Format: uuid */
-                            device_id: string;
-                            target_type: string;
-                            operation: string;
-                            target_vendor_id: string | null;
-                            /** @enum {string} */
-                            status: "pending" | "applying" | "applied" | "failed" | "failed_verification" | "discarded" | "reverted";
-                            payload: unknown;
-                            requires_confirmation: boolean;
-                            preview: unknown;
-                            before_image: unknown;
-                            verification: unknown;
-                            override_lockout: boolean;
-                            override_reason: string | null;
-                            reverts_id: string | null;
-                            source_rule_id: string | null;
-                            place_before: string | null;
-                            error: {
-                                code: string;
-                                message: string | null;
-                                vendor_code: string | null;
-                            } | null;
-                            created_by: string | null;
-                            /** Format: date-time */
-                            created_at: string;
-                            /** Format: date-time */
-                            updated_at: string;
-                            claimed_at: string | null;
-                            applied_at: string | null;
-                            applied_by: string | null;
-                        };
+                        "application/json": components["schemas"]["PendingChange"];
                     };
                 };
                 /** @description Default Response */
@@ -12329,42 +10124,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            site_id: string;
-                            /** Format: uuid */
-                            device_id: string;
-                            target_type: string;
-                            operation: string;
-                            target_vendor_id: string | null;
-                            /** @enum {string} */
-                            status: "pending" | "applying" | "applied" | "failed" | "failed_verification" | "discarded" | "reverted";
-                            payload: unknown;
-                            requires_confirmation: boolean;
-                            preview: unknown;
-                            before_image: unknown;
-                            verification: unknown;
-                            override_lockout: boolean;
-                            override_reason: string | null;
-                            reverts_id: string | null;
-                            source_rule_id: string | null;
-                            place_before: string | null;
-                            error: {
-                                code: string;
-                                message: string | null;
-                                vendor_code: string | null;
-                            } | null;
-                            created_by: string | null;
-                            /** Format: date-time */
-                            created_at: string;
-                            /** Format: date-time */
-                            updated_at: string;
-                            claimed_at: string | null;
-                            applied_at: string | null;
-                            applied_by: string | null;
-                        };
+                        "application/json": components["schemas"]["PendingChange"];
                     };
                 };
                 /** @description Default Response */
@@ -12494,6 +10254,42 @@ export interface components {
         Permission: {
             code: string;
             description: string;
+        };
+        PendingChange: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            site_id: string;
+            /** Format: uuid */
+            device_id: string;
+            target_type: string;
+            operation: string;
+            target_vendor_id: string | null;
+            /** @enum {string} */
+            status: "pending" | "applying" | "applied" | "failed" | "failed_verification" | "discarded" | "reverted";
+            payload: unknown;
+            requires_confirmation: boolean;
+            preview: unknown;
+            before_image: unknown;
+            verification: unknown;
+            override_lockout: boolean;
+            override_reason: string | null;
+            reverts_id: string | null;
+            source_rule_id: string | null;
+            place_before: string | null;
+            error: {
+                code: string;
+                message: string | null;
+                vendor_code: string | null;
+            } | null;
+            created_by: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            claimed_at: string | null;
+            applied_at: string | null;
+            applied_by: string | null;
         };
     };
     responses: never;
