@@ -60,6 +60,10 @@ export interface ServerConfig {
   bootstrapAdmin: { username: string; password: string } | null;
   /** `PORTCULLIS_SECRET_KEYS`: keyring JSON (checked by the keyring), or null to use `<dataDir>/keys.json`. */
   secretKeys: string | null;
+  /** `PORTCULLIS_READ_ONLY`: live writes are only staged, never applied (the first gate; `force` cannot override). */
+  readOnly: boolean;
+  /** `PORTCULLIS_MAX_PENDING_CHANGES`: open (pending or applying) changes an organisation may hold. */
+  maxPendingChanges: number;
 }
 
 export class ConfigError extends Error {
@@ -199,6 +203,12 @@ const ENV_VARS = {
     scope: 'server',
     parse: (raw: Raw): string | null => (raw === undefined || raw.trim() === '' ? null : raw),
   },
+  // New installs are read-only for live writes (docs/reference/freesdn-firewall-module.md §4, §25).
+  PORTCULLIS_READ_ONLY: { scope: 'server', parse: boolean('PORTCULLIS_READ_ONLY', true) },
+  PORTCULLIS_MAX_PENDING_CHANGES: {
+    scope: 'server',
+    parse: integer('PORTCULLIS_MAX_PENDING_CHANGES', 200, 1, 100_000),
+  },
   PORTCULLIS_URL: {
     scope: 'cli',
     parse: (raw: Raw) => (unset(raw) ? 'http://127.0.0.1:8080' : raw).replace(/\/+$/, ''),
@@ -246,6 +256,8 @@ export function loadConfig(
     jobsEnabled: envValue('PORTCULLIS_JOBS', env),
     bootstrapAdmin: envValue('PORTCULLIS_BOOTSTRAP_ADMIN', env),
     secretKeys: envValue('PORTCULLIS_SECRET_KEYS', env),
+    readOnly: envValue('PORTCULLIS_READ_ONLY', env),
+    maxPendingChanges: envValue('PORTCULLIS_MAX_PENDING_CHANGES', env),
   };
   return { ...config, ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) };
 }

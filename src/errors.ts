@@ -16,6 +16,8 @@
  * | `RateLimitedError`    | 429      | `rate_limited` (+ `retryAfterSeconds`)                       | —       |
  * | `CapabilityUnavailableError` | 501 | `capability_unavailable` (the vendor's API has no way to do it) | —   |
  * | `DeviceError`         | 502      | `device_error` (+ `vendorCode`, e.g. PFS004)                 | —       |
+ * | `ReadOnlyError`       | 409      | `read_only` (the deployment only stages live writes)         | —       |
+ * | `LockoutError`        | 409      | `lockout` (a staged change would cut the management path)    | —       |
  *
  * Messages are safe to show to the client: they never contain a secret or a password.
  * Codes are never reused for a different meaning.
@@ -35,7 +37,9 @@ export type DomainErrorCode =
   | 'capability_unsupported'
   | 'rate_limited'
   | 'capability_unavailable'
-  | 'device_error';
+  | 'device_error'
+  | 'read_only'
+  | 'lockout';
 
 /** Base class: an expected failure with an HTTP status, a stable code and, when one input is at fault, its field. */
 export abstract class DomainError extends Error {
@@ -145,5 +149,13 @@ export class DeviceError extends DomainError {
   constructor(vendorCode: string, message: string) {
     super('device_error', message);
     this.vendorCode = vendorCode;
+  }
+}
+
+/** The deployment is read-only for live writes (`PORTCULLIS_READ_ONLY`): nothing may reach a device. */
+export class ReadOnlyError extends DomainError {
+  readonly status = 409;
+  constructor(message: string) {
+    super('read_only', message);
   }
 }

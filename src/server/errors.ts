@@ -42,6 +42,10 @@ export const ERROR_CATALOG = {
     message: "The gateway's vendor API offers no way to do this; nothing was read or invented.",
   },
   PC_ERR_DEVICE: { status: 502, message: 'The gateway failed or could not be reached.' },
+  PC_ERR_READ_ONLY: {
+    status: 409,
+    message: 'This deployment is read-only for live writes (PORTCULLIS_READ_ONLY); nothing was sent to the device.',
+  },
 } as const satisfies Record<string, CatalogEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;

@@ -7,6 +7,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { type TSchema, Type } from 'typebox';
+import { PENDING_STATUSES, type PendingStatus } from '../firewall/pending.ts';
 import { USERNAME_MAX_LENGTH, USERNAME_PATTERN } from '../identity/username.ts';
 
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
@@ -155,7 +156,40 @@ export const Permission = Type.Object(
   { $id: 'Permission' },
 );
 
-const SHARED = [ErrorEnvelope, User, Group, Site, Role, RoleBinding, ApiToken, AuditEntry, Permission];
+/** A live write staged (or applied) through src/firewall/pending.ts; payload and before-image redacted. */
+export const PendingChange = Type.Object(
+  {
+    id: Uuid,
+    site_id: Uuid,
+    device_id: Uuid,
+    target_type: Type.String(),
+    operation: Type.String(),
+    target_vendor_id: Nullable(Type.String()),
+    status: Type.Unsafe<PendingStatus>({ type: 'string', enum: [...PENDING_STATUSES] }),
+    payload: Type.Unknown(),
+    requires_confirmation: Type.Boolean(),
+    preview: Type.Unknown(),
+    before_image: Type.Unknown(),
+    verification: Type.Unknown(),
+    override_lockout: Type.Boolean(),
+    override_reason: Nullable(Type.String()),
+    reverts_id: Nullable(Uuid),
+    source_rule_id: Nullable(Uuid),
+    place_before: Nullable(Type.String()),
+    error: Nullable(
+      Type.Object({ code: Type.String(), message: Nullable(Type.String()), vendor_code: Nullable(Type.String()) }),
+    ),
+    created_by: Nullable(Uuid),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    claimed_at: Nullable(Timestamp),
+    applied_at: Nullable(Timestamp),
+    applied_by: Nullable(Uuid),
+  },
+  { $id: 'PendingChange' },
+);
+
+const SHARED = [ErrorEnvelope, User, Group, Site, Role, RoleBinding, ApiToken, AuditEntry, Permission, PendingChange];
 
 /** A reference to a shared component, for response schemas. */
 export function ref(id: string): TSchema {

@@ -24,6 +24,7 @@ const DOMAIN_ERRORS: Record<DomainErrorCode, ErrorCode> = {
   rate_limited: 'PC_ERR_RATE_LIMITED',
   capability_unavailable: 'PC_ERR_CAPABILITY_UNAVAILABLE',
   device_error: 'PC_ERR_DEVICE',
+  read_only: 'PC_ERR_READ_ONLY',
 };
 
 /** Fastify's own client errors (body parser, content type) mapped to catalog codes. */

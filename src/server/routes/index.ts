@@ -17,6 +17,7 @@ import { firewallBackupRoutes } from './firewall-backup.ts';
 import { firewallSettingsRoutes } from './firewall-settings.ts';
 import { firewallLiveRoutes } from './firewall-live.ts';
 import { firewallPolicyTestRoutes } from './firewall-policy-tests.ts';
+import { firewallPendingRoutes } from './firewall-pending.ts';
 import { gatewayRoutes } from './gateways.ts';
 import { grantRoutes } from './grants.ts';
 import { knocRoutes } from './knocs.ts';
@@ -57,4 +58,6 @@ export const ROUTE_MODULES: readonly FastifyPluginAsync[] = [
   jobsPlugin,
   webhookRoutes,
   eventRoutes,
+  // Live writes emit their outcomes on `app.events` (above).
+  firewallPendingRoutes,
 ];

@@ -295,6 +295,10 @@ export const pendingChanges = pgTable(
     overrideReason: text('override_reason'),
     /** The applied change this one reverts. */
     revertsId: uuid('reverts_id'),
+    /** The normalized rule a deploy compiled this change from; it gets the device's rule id once applied. */
+    sourceRuleId: uuid('source_rule_id').references(() => firewallRules.id),
+    /** A rule create placed in front of this rule (a revert puts a deleted rule back in its place); null: appended. */
+    placeBefore: text('place_before'),
     errorCode: text('error_code'),
     errorMessage: text('error_message'),
     vendorCode: text('vendor_code'),
