@@ -18,6 +18,7 @@
  * | `DeviceError`         | 502      | `device_error` (+ `vendorCode`, e.g. PFS004)                 | —       |
  * | `ReadOnlyError`       | 409      | `read_only` (the deployment only stages live writes)         | —       |
  * | `LockoutError`        | 409      | `lockout` (a staged change would cut the management path)    | —       |
+ * | `PolicyTestsError`    | 409      | `policy_tests` (the gateway's policy tests fail after a change) | —     |
  *
  * Messages are safe to show to the client: they never contain a secret or a password.
  * Codes are never reused for a different meaning.
@@ -39,7 +40,7 @@ export type DomainErrorCode =
   | 'capability_unavailable'
   | 'device_error'
   | 'read_only'
-  | 'lockout';
+  | 'policy_tests';
 
 /** Base class: an expected failure with an HTTP status, a stable code and, when one input is at fault, its field. */
 export abstract class DomainError extends Error {
@@ -110,6 +111,18 @@ export class LockoutError extends DomainError {
   declare readonly field: string;
   constructor(message: string) {
     super('lockout', message, 'override_lockout');
+  }
+}
+
+/**
+ * The gateway's policy tests fail (or cannot be decided) on the configuration a change would leave; applying it
+ * anyway needs `override_tests=true` with a reason, which is audited.
+ */
+export class PolicyTestsError extends DomainError {
+  readonly status = 409;
+  declare readonly field: string;
+  constructor(message: string) {
+    super('policy_tests', message, 'override_tests');
   }
 }
 

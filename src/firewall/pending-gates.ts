@@ -4,15 +4,21 @@
  *
  * - `semanticPreview` runs when a change to rules, aliases or NAT is staged: what the change newly passes and
  *   newly blocks against the gateway's live configuration, and whether it cuts the management path (lock-out
- *   `cut`, refused unless `override_lockout` with a reason). Until the policy engine's change preview is wired
- *   in here it answers "unavailable" with the reason, and the change is stored with `preview: null`.
- * - `applyGate` runs before changes are claimed for an apply, and before a forced write is stored (issue 12's
- *   policy tests): it throws a `DomainError` to refuse, and then nothing is claimed, stored or sent; until
- *   policy tests are wired in it lets every change through.
+ *   `cut`, refused unless `override_lockout` with a reason) — src/firewall/preview.ts, docs/firewall.md
+ *   "Semantic preview of a change".
+ * - `applyGate` runs before changes are claimed for an apply, and before a forced write is stored: the gateway's
+ *   policy tests (src/firewall/policy-tests.ts, docs/policy.md "Policy tests") run on the configuration the
+ *   changes would leave; a failing or unknown flow refuses (409 `PC_ERR_POLICY_TESTS`) unless `override_tests`
+ *   with a reason, which is audited. A refusal throws before anything is claimed, stored or sent.
  */
 import type { LiveGateway } from '../adapters/live.ts';
 import type { LiveWrite } from '../adapters/live-write.ts';
+import { record } from '../audit/record.ts';
 import type { ServiceContext } from '../core/context.ts';
+import { DomainError, PolicyTestsError } from '../errors.ts';
+import { getGateway } from './gateways.ts';
+import { runGatewayPolicyTests } from './policy-tests.ts';
+import { previewLiveChange, readLiveSnapshot, rulesetAfter } from './preview.ts';
 
 /** The lock-out check's verdict on the management path after the change. */
 export type LockoutVerdict = 'safe' | 'cut' | 'unknown';
@@ -34,10 +40,22 @@ interface PreviewInput {
   live: () => LiveGateway;
 }
 
-export async function semanticPreview(_input: PreviewInput): Promise<PreviewOutcome> {
+export async function semanticPreview(input: PreviewInput): Promise<PreviewOutcome> {
+  const gateway = await getGateway(input.ctx, input.gatewayId);
+  let preview;
+  try {
+    preview = await previewLiveChange(input.live(), input.write, { gatewayUrl: gateway.url });
+  } catch (err) {
+    // A change naming what the device does not hold is the caller's mistake (400); a failed read is not.
+    if (err instanceof DomainError && err.status < 500) throw err;
+    return { available: false, reason: `the live configuration could not be read: ${(err as Error).message}` };
+  }
+  if (preview === null) return { available: false, reason: 'this kind of change cannot alter what the filter passes' };
+  const status = preview.lockout.status;
   return {
-    available: false,
-    reason: 'the semantic preview of live writes is not available in this build',
+    available: true,
+    lockout: status === 'cut' ? 'cut' : status === 'passes' ? 'safe' : 'unknown',
+    preview: preview as unknown as Record<string, unknown>,
   };
 }
 
@@ -46,8 +64,35 @@ interface ApplyGateInput {
   gatewayId: string;
   /** The changes about to be claimed (or the one forced write), in the order they will be written. */
   changes: ReadonlyArray<{ id: string; write: LiveWrite }>;
+  /** The gateway's live reads (the configuration the changes are written onto), when the vendor has them. */
+  live: (() => LiveGateway) | null;
+  /** `override_tests` with its reason: failing tests are recorded, not refused. */
+  overrideTests: { reason: string } | null;
 }
 
-export async function applyGate(_input: ApplyGateInput): Promise<void> {
-  // Every claimed change passes until issue 12's policy tests gate applies here.
+export async function applyGate(input: ApplyGateInput): Promise<void> {
+  const { ctx, gatewayId, changes, live } = input;
+  const gate = await runGatewayPolicyTests(ctx, gatewayId, async () => {
+    if (live === null) {
+      throw new PolicyTestsError('the gateway has policy tests but its configuration cannot be read to run them');
+    }
+    return rulesetAfter(await readLiveSnapshot(live()), changes.map((change) => change.write));
+  });
+  if (gate.passed) return;
+  const names = gate.failures.map((f) => `${f.name} (${f.status}: expected ${f.expected}, got ${f.verdict})`);
+  if (input.overrideTests === null) {
+    throw new PolicyTestsError(
+      `${gate.failures.length} of ${gate.tested} policy tests of the gateway fail on the configuration these changes leave: ${names.slice(0, 10).join('; ')}${names.length > 10 ? '; …' : ''}. Fix the change, or apply with override_tests=true and an override_reason.`,
+    );
+  }
+  const gatewayRow = await getGateway(ctx, gatewayId);
+  await record(ctx.db, {
+    orgId: ctx.orgId,
+    actor: ctx.actor,
+    action: 'pending_change.override_tests',
+    targetType: 'gateway',
+    targetId: gatewayId,
+    siteId: gatewayRow.siteId,
+    after: { changes: changes.map((c) => c.id), reason: input.overrideTests.reason, failures: names },
+  });
 }

@@ -14,6 +14,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { and, asc, count, desc, eq, inArray, lt, type SQL } from 'drizzle-orm';
+import type { LiveGateway } from '../adapters/live.ts';
 import type { LiveObject, LiveRuleBody, LiveWrite, LiveWriteResult, LiveWriter } from '../adapters/live-write.ts';
 import type { ClosableAdapter, VendorDescriptor } from '../adapters/registry.ts';
 import { AdapterError } from '../adapters/types.ts';
@@ -34,7 +35,7 @@ import {
 import type { EventBus } from '../events/bus.ts';
 import { storeEvents } from '../events/bus.ts';
 import type { BusEvent } from '../events/types.ts';
-import { redact } from '../secrets/redact.ts';
+import { redact, redactValues } from '../secrets/redact.ts';
 import { aadForColumn, ENCRYPTED_COLUMNS } from '../secrets/registry.ts';
 import type { Db } from '../store/db.ts';
 import { firewallRules, pendingChanges } from '../store/schema/firewall.ts';
@@ -177,6 +178,8 @@ export interface WriteRequest {
   /** For a forced delete / reboot / halt (a staged one is confirmed when applied). */
   confirmed: boolean;
   overrideLockout: boolean;
+  /** A forced write whose gateway's policy tests fail is applied anyway (with `overrideReason`, audited). */
+  overrideTests?: boolean;
   overrideReason: string | null;
   /** A deploy: the normalized rule this write was compiled from. */
   sourceRuleId?: string;
@@ -208,6 +211,7 @@ export async function submitWrite(
   if (request.overrideLockout && !request.overrideReason) {
     throw new ValidationError('override_reason', 'override_reason is required with override_lockout=true');
   }
+  const overrideTests = testsOverride(request);
   const preview = hasSemanticPreview(write.kind) ? await previewOf(ctx, deps, gateway, write) : null;
   if (preview?.available === true && preview.lockout === 'cut' && !request.overrideLockout) {
     throw new LockoutError(
@@ -216,7 +220,15 @@ export async function submitWrite(
   }
   const id = randomUUID();
   // A forced write passes the same apply-time gate as an applied pending change, before anything is stored.
-  if (request.force) await applyGate({ ctx, gatewayId: gateway.id, changes: [{ id, write }] });
+  if (request.force) {
+    await applyGate({
+      ctx,
+      gatewayId: gateway.id,
+      changes: [{ id, write }],
+      live: await liveOf(deps, gateway.id),
+      overrideTests,
+    });
+  }
   const body = write.body as Record<string, unknown>;
   const redacted = redact(body);
   const hasSecrets = JSON.stringify(redacted) !== JSON.stringify(body);
@@ -283,9 +295,27 @@ export async function submitWrite(
 type PreviewResult = Awaited<ReturnType<typeof semanticPreview>>;
 
 function previewColumn(preview: PreviewResult): Record<string, unknown> {
+  // Its keys are ours; its strings (rule descriptions, alias entries) come from the device and the payload.
   return preview.available
-    ? { available: true, lockout: preview.lockout, ...preview.preview }
+    ? { available: true, lockout: preview.lockout, ...redactValues(preview.preview) }
     : { available: false, reason: preview.reason };
+}
+
+/** `override_tests` with its required reason (audited by the gate), or null. */
+function testsOverride(request: { overrideTests?: boolean; overrideReason?: string | null }): { reason: string } | null {
+  if (!request.overrideTests) return null;
+  if (!request.overrideReason?.trim()) {
+    throw new ValidationError('override_reason', 'override_reason is required with override_tests=true');
+  }
+  return { reason: request.overrideReason };
+}
+
+/** The gateway's live reads for the apply gate, or null when the vendor or the device offers none. */
+async function liveOf(deps: PendingDeps, gatewayId: string): Promise<(() => LiveGateway) | null> {
+  const device = await deps.device(gatewayId).catch(() => null);
+  if (device === null || device.vendor.live === undefined) return null;
+  const { vendor, adapter } = device;
+  return () => liveGateway(vendor, adapter);
 }
 
 async function previewOf(
@@ -384,8 +414,9 @@ export async function applyPendingChanges(
   ctx: ServiceContext,
   deps: PendingDeps,
   ids: readonly string[],
-  options: { confirmed: boolean },
+  options: { confirmed: boolean; overrideTests?: boolean; overrideReason?: string | null },
 ): Promise<PendingChangeView[]> {
+  const overrideTests = testsOverride(options);
   if (ids.length === 0) throw new ValidationError('ids', 'ids must name at least one pending change');
   if (ids.length > BATCH_MAX) throw new ValidationError('ids', `at most ${BATCH_MAX} changes per apply`);
   const unique = [...new Set(ids.map((id) => id.toLowerCase()))];
@@ -421,7 +452,13 @@ export async function applyPendingChanges(
     throw new ValidationError('ids', `${vendor.name} gateways apply one change at a time`);
   }
   const writes = rows.map((row) => ({ id: row.id, write: writeOf(ctx, row) }));
-  await applyGate({ ctx, gatewayId: first.deviceId, changes: writes });
+  await applyGate({
+    ctx,
+    gatewayId: first.deviceId,
+    changes: writes,
+    live: await liveOf(deps, first.deviceId),
+    overrideTests,
+  });
   const claimed = await inTransaction(ctx, async (tx) => {
     const now = tx.now();
     const updated = await tx.db

@@ -335,6 +335,29 @@ export function previewChange(
 }
 
 /**
+ * The gateway's ruleset once `changes` are written in order on `snapshot` (what the policy-test gate judges).
+ * Writes that cannot change the filter are skipped; a change naming a missing object is a `ValidationError`.
+ */
+export function rulesetAfter(
+  snapshot: LiveSnapshot,
+  changes: readonly LiveWrite[],
+  settings: Partial<LiveSystemSettings> = {},
+): PfRuleset {
+  let after = snapshot;
+  for (const change of changes) {
+    const policy = policyChange(change);
+    if (policy === null) continue;
+    try {
+      after = applyLiveChange(after, policy);
+    } catch (err) {
+      if (err instanceof PolicyInputError) throw new ValidationError(err.field, err.message);
+      throw err;
+    }
+  }
+  return rulesetOf(after, settings);
+}
+
+/**
  * The whole preview for a gateway: reads the live snapshot through `live` and previews `change` on it. Without a
  * `source`, Portcullis's own address toward the gateway is taken (`localAddressToward`: right when no NAT sits
  * between them). A write that cannot change the filter answers null without contacting the device.

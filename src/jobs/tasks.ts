@@ -1,7 +1,7 @@
 /**
  * @module The tasks the job runner runs (src/jobs/runner.ts), docs/reference/freesdn-firewall-module.md §23:
- * gateway sync every `sync_interval_minutes`, health poll and firewall-log ingestion every 2 minutes
- * and log retention hourly. To add a task, append a `JobTask` to `JOB_TASKS` (or call `app.jobs.register` before
+ * gateway sync every `sync_interval_minutes`, health poll and firewall-log ingestion every 2 minutes, log
+ * retention hourly and the pending-change reaper every minute. To add a task, append a `JobTask` to `JOB_TASKS` (or call `app.jobs.register` before
  * the app is ready): a name, `per` (gateway / org / global), an interval from the org's settings and `run`.
  */
 import type { ClosableAdapter, VendorDescriptor } from '../adapters/registry.ts';
@@ -11,6 +11,7 @@ import type { EventBus } from '../events/bus.ts';
 import { pollGatewayHealth } from '../firewall/health.ts';
 import { fromDevice, liveGateway } from '../firewall/live.ts';
 import { pruneLogs } from '../firewall/logs.ts';
+import { reapStuckPendingChanges } from '../firewall/pending.ts';
 import { ingestGatewayLogs, SyncBusyError, syncGateway } from '../firewall/sync.ts';
 import type { LiveGateway } from '../adapters/live.ts';
 import type { Keyring } from '../secrets/keyring.ts';
@@ -90,4 +91,20 @@ const logRetention: JobTask<JobContext> = {
   },
 };
 
-export const JOB_TASKS: readonly JobTask<JobContext>[] = [gatewaySync, healthPoll, logIngestion, logRetention];
+/** Fails changes stuck in `applying` by a node that died (never retried: part of a change may have been written). */
+const pendingReaper: JobTask<JobContext> = {
+  name: 'pending-reaper',
+  per: 'global',
+  intervalSeconds: () => 60,
+  async run(_key, c) {
+    await reapStuckPendingChanges({ db: c.store.db, events: c.bus });
+  },
+};
+
+export const JOB_TASKS: readonly JobTask<JobContext>[] = [
+  gatewaySync,
+  healthPoll,
+  logIngestion,
+  logRetention,
+  pendingReaper,
+];

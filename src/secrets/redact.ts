@@ -137,6 +137,20 @@ export function redact<T>(value: T): T {
   return redactValue(value, new WeakSet()) as T;
 }
 
+/**
+ * Replaces credential-looking strings anywhere in `value`, keeping every key: for documents whose keys are ours
+ * (a change preview: `newly_pass` is not a password) but whose strings come from a device or a user.
+ */
+export function redactValues<T>(value: T): T {
+  const walk = (item: unknown): unknown => {
+    if (typeof item === 'string') return CREDENTIAL_VALUE.test(item) ? REDACTED : item;
+    if (Array.isArray(item)) return item.map(walk);
+    if (item === null || typeof item !== 'object') return item;
+    return Object.fromEntries(Object.entries(item).map(([key, inner]) => [key, walk(inner)]));
+  };
+  return walk(value) as T;
+}
+
 function redactValue(value: unknown, seen: WeakSet<object>): unknown {
   if (typeof value === 'string') return CREDENTIAL_VALUE.test(value) ? REDACTED : value;
   if (value === null || typeof value !== 'object') return value;

@@ -28,6 +28,10 @@ export const ERROR_CATALOG = {
     status: 409,
     message: "The change would cut Portcullis's path to the gateway's API; override_lockout with a reason is required.",
   },
+  PC_ERR_POLICY_TESTS: {
+    status: 409,
+    message: "The gateway's policy tests fail on the configuration the change would leave; override_tests with a reason is required.",
+  },
   PC_ERR_CAPABILITY_UNSUPPORTED: {
     status: 422,
     message: "The gateway's vendor does not support this operation.",

@@ -83,14 +83,14 @@ describe('gate 1: a read-only deployment (PORTCULLIS_READ_ONLY, the default) sen
     expect(deviceRequests(ro)).toEqual([]);
   });
 
-  it('stages a write without force, and refuses to apply it (still nothing on the wire)', async () => {
+  it('stages a write without force (its preview only reads the device), and refuses to apply it (nothing written)', async () => {
     const staged = await ok(ro, 'POST', gw('firewall-rules', roGatewayId), rule(), 201);
     expect(staged).toMatchObject({ status: 'pending', target_type: 'firewall_rule', operation: 'create' });
     const res = await call(ro, 'POST', `/api/v1/firewall/pending/${staged.id}/apply?confirmed=true`);
     expect(res.statusCode).toBe(409);
     expect(res.json().error.code).toBe('PC_ERR_READ_ONLY');
     expect((await ok(ro, 'GET', `/api/v1/firewall/pending/${staged.id}`)).status).toBe('pending');
-    expect(deviceRequests(ro)).toEqual([]);
+    expect(deviceRequests(ro).filter((r) => r.method !== 'GET')).toEqual([]);
     await ok(ro, 'POST', `/api/v1/firewall/pending/${staged.id}/discard`);
   });
 
@@ -131,8 +131,9 @@ describe('gate 2: force applies at once; otherwise the change is staged for revi
     const detail = await ok(h, 'GET', `/api/v1/firewall/pending/${staged.id}`);
     expect(detail.payload.description).toBe('[redacted]');
     expect(JSON.stringify(detail)).not.toContain('abcdefghijklmnop');
-    expect(detail.preview).toMatchObject({ available: false });
-    expect(detail.preview.reason).toEqual(expect.any(String));
+    // The semantic preview on the live configuration, its strings redacted like the payload.
+    expect(detail.preview).toMatchObject({ available: true, version: 1, lockout: { status: 'unknown' } });
+    expect(detail.preview.counts).toEqual(expect.objectContaining({ newly_pass: expect.any(Number) }));
 
     const applied = await ok(h, 'POST', `/api/v1/firewall/pending/${staged.id}/apply`);
     expect(applied).toMatchObject({ status: 'applied', applied_at: expect.any(String) });
@@ -473,5 +474,67 @@ describe('scoping and input', () => {
     const applied = await ok(h, 'POST', `${gw('firewall-rules')}?force=true`, rule({ description: 'done' }));
     const res = await call(h, 'POST', `/api/v1/firewall/pending/${applied.id}/discard`);
     expect(res.statusCode).toBe(409);
+  });
+});
+
+describe("the gateway's policy tests gate every apply (docs/policy.md \"Policy tests\")", () => {
+  const mustStayClosed = {
+    version: 1,
+    flows: [
+      {
+        name: 'no admin UI from the internet',
+        interface: 'wan',
+        protocol: 'tcp',
+        source: '8.8.4.4',
+        destination: '192.168.1.10',
+        destination_port: 8443,
+        expect: 'block',
+      },
+    ],
+  };
+  const opener = rule({ interface: 'wan', source_address: 'any', dest_address: '192.168.1.10', dest_port: '8443', description: 'admin UI' });
+
+  it('a change the tests allow applies without any override', async () => {
+    await ok(h, 'PUT', gw('policy-tests'), mustStayClosed);
+    try {
+      const staged = await ok(h, 'POST', gw('firewall-rules'), rule({ description: 'lan only' }), 201);
+      expect((await ok(h, 'POST', `/api/v1/firewall/pending/${staged.id}/apply`)).status).toBe('applied');
+    } finally {
+      await ok(h, 'PUT', gw('policy-tests'), { version: 1, flows: [] });
+    }
+  });
+
+  it('a change that breaks a test is refused at apply (409, nothing sent), and applies with override_tests + a reason (audited)', async () => {
+    await ok(h, 'PUT', gw('policy-tests'), mustStayClosed);
+    try {
+      const staged = await ok(h, 'POST', gw('firewall-rules'), opener, 201);
+      h.emulator.clearRequests();
+      const refused = await call(h, 'POST', `/api/v1/firewall/pending/${staged.id}/apply`);
+      expect(refused.statusCode, refused.body).toBe(409);
+      expect(refused.json().error).toMatchObject({ code: 'PC_ERR_POLICY_TESTS', field: 'override_tests' });
+      expect(refused.json().error.message).toContain('no admin UI from the internet');
+      expect(deviceRequests().filter((r) => r.method !== 'GET')).toEqual([]);
+      expect((await ok(h, 'GET', `/api/v1/firewall/pending/${staged.id}`)).status).toBe('pending');
+
+      const noReason = await call(h, 'POST', `/api/v1/firewall/pending/${staged.id}/apply?override_tests=true`);
+      expect(noReason.statusCode).toBe(400);
+      expect(noReason.json().error.field).toBe('override_reason');
+
+      const forced = await call(h, 'POST', `${gw('firewall-rules')}?force=true`, opener);
+      expect(forced.statusCode).toBe(409);
+      expect(forced.json().error.code).toBe('PC_ERR_POLICY_TESTS');
+
+      const reason = 'vendor support session, closed again at 17:00';
+      const applied = await ok(
+        h,
+        'POST',
+        `/api/v1/firewall/pending/${staged.id}/apply?override_tests=true&override_reason=${encodeURIComponent(reason)}`,
+      );
+      expect(applied.status).toBe('applied');
+      const audit = await ok(h, 'GET', '/api/v1/audit?action=pending_change.override_tests');
+      expect(JSON.stringify(audit.items)).toContain(reason);
+    } finally {
+      await ok(h, 'PUT', gw('policy-tests'), { version: 1, flows: [] });
+    }
   });
 });

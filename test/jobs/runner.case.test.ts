@@ -73,7 +73,7 @@ export function runJobRunnerSuite(kind: StoreKind): void {
       expect(r.started).toBe(false);
     });
 
-    it('the production tasks: health polled, log ingestion and retention run, nothing failed', async () => {
+    it('the production tasks: health polled, log ingestion, retention and the pending reaper run, nothing failed', async () => {
       const context: JobContext = { store: h.store, keyring: h.keyring, bus: h.app.events, adapters: h.app.access.adapters };
       const r = runner(context, [...JOB_TASKS]);
       await r.start();
@@ -81,12 +81,13 @@ export function runJobRunnerSuite(kind: StoreKind): void {
       const online = await h.store.query<{ is_online: boolean | null }>('select is_online from gateways order by id');
       expect(online.map((g) => g.is_online)).toEqual([true, true, true]);
       const jobs = await h.store.query<{ name: string; state: string; n: number }>(
-        "select name, state, count(*)::int as n from pgboss.job where name in ('gateway-health', 'gateway-logs', 'log-retention') group by name, state order by name",
+        "select name, state, count(*)::int as n from pgboss.job where name in ('gateway-health', 'gateway-logs', 'log-retention', 'pending-reaper') group by name, state order by name",
       );
       expect(jobs).toEqual([
         { name: 'gateway-health', state: 'completed', n: 3 },
         { name: 'gateway-logs', state: 'completed', n: 3 },
         { name: 'log-retention', state: 'completed', n: 1 },
+        { name: 'pending-reaper', state: 'completed', n: 1 },
       ]);
       await r.stop();
     });

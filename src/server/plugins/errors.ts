@@ -20,6 +20,7 @@ const DOMAIN_ERRORS: Record<DomainErrorCode, ErrorCode> = {
   not_found: 'PC_ERR_NOT_FOUND',
   conflict: 'PC_ERR_CONFLICT',
   lockout: 'PC_ERR_LOCKOUT',
+  policy_tests: 'PC_ERR_POLICY_TESTS',
   capability_unsupported: 'PC_ERR_CAPABILITY_UNSUPPORTED',
   rate_limited: 'PC_ERR_RATE_LIMITED',
   capability_unavailable: 'PC_ERR_CAPABILITY_UNAVAILABLE',

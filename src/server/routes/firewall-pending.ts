@@ -156,14 +156,32 @@ const GateFields = {
   force: Type.Optional(Type.Boolean({ default: false })),
   confirmed: Type.Optional(Type.Boolean({ default: false })),
   override_lockout: Type.Optional(Type.Boolean({ default: false })),
+  override_tests: Type.Optional(Type.Boolean({ default: false })),
   override_reason: Type.Optional(Text(500)),
 };
 const GateQuery = Type.Object(GateFields, { additionalProperties: false });
 const ConfirmQuery = Type.Object(
-  { confirmed: Type.Optional(Type.Boolean({ default: false })) },
+  {
+    confirmed: Type.Optional(Type.Boolean({ default: false })),
+    override_tests: Type.Optional(Type.Boolean({ default: false })),
+    override_reason: Type.Optional(Text(500)),
+  },
   { additionalProperties: false },
 );
-type Gates = { force?: boolean; confirmed?: boolean; override_lockout?: boolean; override_reason?: string };
+type Gates = {
+  force?: boolean;
+  confirmed?: boolean;
+  override_lockout?: boolean;
+  override_tests?: boolean;
+  override_reason?: string;
+};
+
+/** The apply options of a confirm query. */
+const applyOptions = (query: { confirmed?: boolean; override_tests?: boolean; override_reason?: string }) => ({
+  confirmed: query.confirmed ?? false,
+  overrideTests: query.override_tests ?? false,
+  overrideReason: query.override_reason ?? null,
+});
 
 const Status = Type.Unsafe<PendingStatus>({ type: 'string', enum: [...PENDING_STATUSES] });
 const PendingChange = ref('PendingChange');
@@ -211,7 +229,8 @@ export const firewallPendingRoutes: FastifyPluginAsync = async (root) => {
       const check = vendor.listNaming.check(name);
       return check.ok ? null : check.message;
     };
-    const { force = false, confirmed = false, override_lockout = false, override_reason } = request.query as Gates;
+    const { force = false, confirmed = false, override_lockout = false, override_tests = false, override_reason } =
+      request.query as Gates;
     return send(
       reply,
       await submitWrite(ctx, depsOf(request), {
@@ -220,6 +239,7 @@ export const firewallPendingRoutes: FastifyPluginAsync = async (root) => {
         force,
         confirmed,
         overrideLockout: override_lockout,
+        overrideTests: override_tests,
         overrideReason: override_reason ?? null,
       }),
     );
@@ -385,7 +405,8 @@ export const firewallPendingRoutes: FastifyPluginAsync = async (root) => {
       requireSiteObject(request, rule.siteId, 'firewall.view', 'firewall.manage_rules');
       const gateway = await gatewayFor(request, rule.deviceId, 'firewall_rule');
       requireWriteCapability(requireVendor(gateway.vendor), { kind: 'firewall_rule' });
-      const { force = false, confirmed = false, override_lockout = false, override_reason } = request.query;
+      const { force = false, confirmed = false, override_lockout = false, override_tests = false, override_reason } =
+        request.query;
       return send(
         reply,
         await submitWrite(ctx, depsOf(request), {
@@ -394,6 +415,7 @@ export const firewallPendingRoutes: FastifyPluginAsync = async (root) => {
           force,
           confirmed,
           overrideLockout: override_lockout,
+          overrideTests: override_tests,
           overrideReason: override_reason ?? null,
           sourceRuleId: rule.id,
         }),
@@ -481,9 +503,9 @@ export const firewallPendingRoutes: FastifyPluginAsync = async (root) => {
     },
     async (request) => {
       const [change] = await changesFor(request, [request.params.id]);
-      const [applied] = await applyPendingChanges(ctxOf(request), depsOf(request), [(change as PendingChangeView).id], {
-        confirmed: request.query.confirmed ?? false,
-      });
+      const [applied] = await applyPendingChanges(ctxOf(request), depsOf(request), [(change as PendingChangeView).id],
+        applyOptions(request.query),
+      );
       return toApi(applied as PendingChangeView);
     },
   );
@@ -509,7 +531,7 @@ export const firewallPendingRoutes: FastifyPluginAsync = async (root) => {
         ctxOf(request),
         depsOf(request),
         changes.map((change) => change.id),
-        { confirmed: request.query.confirmed ?? false },
+        applyOptions(request.query),
       );
       return { items: applied.map(toApi) };
     },

@@ -3166,6 +3166,7 @@ export interface paths {
                     force?: boolean;
                     confirmed?: boolean;
                     override_lockout?: boolean;
+                    override_tests?: boolean;
                     override_reason?: string;
                 };
                 header?: never;
@@ -3355,6 +3356,7 @@ export interface paths {
                     force?: boolean;
                     confirmed?: boolean;
                     override_lockout?: boolean;
+                    override_tests?: boolean;
                     override_reason?: string;
                 };
                 header?: never;
@@ -9053,6 +9055,7 @@ export interface paths {
                     force?: boolean;
                     confirmed?: boolean;
                     override_lockout?: boolean;
+                    override_tests?: boolean;
                     override_reason?: string;
                 };
                 header?: never;
@@ -9127,6 +9130,7 @@ export interface paths {
                     force?: boolean;
                     confirmed?: boolean;
                     override_lockout?: boolean;
+                    override_tests?: boolean;
                     override_reason?: string;
                 };
                 header?: never;
@@ -9199,6 +9203,7 @@ export interface paths {
                     force?: boolean;
                     confirmed?: boolean;
                     override_lockout?: boolean;
+                    override_tests?: boolean;
                     override_reason?: string;
                 };
                 header?: never;
@@ -9271,6 +9276,7 @@ export interface paths {
                     force?: boolean;
                     confirmed?: boolean;
                     override_lockout?: boolean;
+                    override_tests?: boolean;
                     override_reason?: string;
                 };
                 header?: never;
@@ -9355,6 +9361,7 @@ export interface paths {
                     force?: boolean;
                     confirmed?: boolean;
                     override_lockout?: boolean;
+                    override_tests?: boolean;
                     override_reason?: string;
                 };
                 header?: never;
@@ -9427,6 +9434,7 @@ export interface paths {
                     force?: boolean;
                     confirmed?: boolean;
                     override_lockout?: boolean;
+                    override_tests?: boolean;
                     override_reason?: string;
                 };
                 header?: never;
@@ -9499,6 +9507,7 @@ export interface paths {
                     force?: boolean;
                     confirmed?: boolean;
                     override_lockout?: boolean;
+                    override_tests?: boolean;
                     override_reason?: string;
                 };
                 header?: never;
@@ -9571,6 +9580,7 @@ export interface paths {
                     force?: boolean;
                     confirmed?: boolean;
                     override_lockout?: boolean;
+                    override_tests?: boolean;
                     override_reason?: string;
                 };
                 header?: never;
@@ -9653,6 +9663,7 @@ export interface paths {
                     force?: boolean;
                     confirmed?: boolean;
                     override_lockout?: boolean;
+                    override_tests?: boolean;
                     override_reason?: string;
                 };
                 header?: never;
@@ -9723,6 +9734,7 @@ export interface paths {
                     force?: boolean;
                     confirmed?: boolean;
                     override_lockout?: boolean;
+                    override_tests?: boolean;
                     override_reason?: string;
                 };
                 header?: never;
@@ -9795,6 +9807,7 @@ export interface paths {
                     force?: boolean;
                     confirmed?: boolean;
                     override_lockout?: boolean;
+                    override_tests?: boolean;
                     override_reason?: string;
                 };
                 header?: never;
@@ -9866,6 +9879,7 @@ export interface paths {
                     force?: boolean;
                     confirmed?: boolean;
                     override_lockout?: boolean;
+                    override_tests?: boolean;
                     override_reason?: string;
                 };
                 header?: never;
@@ -9936,6 +9950,7 @@ export interface paths {
                     force?: boolean;
                     confirmed?: boolean;
                     override_lockout?: boolean;
+                    override_tests?: boolean;
                     override_reason?: string;
                 };
                 header?: never;
@@ -10007,6 +10022,7 @@ export interface paths {
                     force?: boolean;
                     confirmed?: boolean;
                     override_lockout?: boolean;
+                    override_tests?: boolean;
                     override_reason?: string;
                 };
                 header?: never;
@@ -10086,6 +10102,7 @@ export interface paths {
                     force?: boolean;
                     confirmed?: boolean;
                     override_lockout?: boolean;
+                    override_tests?: boolean;
                     override_reason?: string;
                 };
                 header?: never;
@@ -10153,6 +10170,7 @@ export interface paths {
                     force?: boolean;
                     confirmed?: boolean;
                     override_lockout?: boolean;
+                    override_tests?: boolean;
                     override_reason?: string;
                 };
                 header?: never;
@@ -10225,6 +10243,7 @@ export interface paths {
                     force?: boolean;
                     confirmed?: boolean;
                     override_lockout?: boolean;
+                    override_tests?: boolean;
                     override_reason?: string;
                 };
                 header?: never;
@@ -10297,6 +10316,7 @@ export interface paths {
                     force?: boolean;
                     confirmed?: boolean;
                     override_lockout?: boolean;
+                    override_tests?: boolean;
                     override_reason?: string;
                 };
                 header?: never;
@@ -10376,6 +10396,7 @@ export interface paths {
                     force?: boolean;
                     confirmed?: boolean;
                     override_lockout?: boolean;
+                    override_tests?: boolean;
                     override_reason?: string;
                 };
                 header?: never;
@@ -10443,6 +10464,7 @@ export interface paths {
                     force?: boolean;
                     confirmed?: boolean;
                     override_lockout?: boolean;
+                    override_tests?: boolean;
                     override_reason?: string;
                 };
                 header?: never;
@@ -10514,6 +10536,7 @@ export interface paths {
                     force?: boolean;
                     confirmed?: boolean;
                     override_lockout?: boolean;
+                    override_tests?: boolean;
                     override_reason?: string;
                 };
                 header?: never;
@@ -10594,6 +10617,7 @@ export interface paths {
                     force?: boolean;
                     confirmed?: boolean;
                     override_lockout?: boolean;
+                    override_tests?: boolean;
                     override_reason?: string;
                 };
                 header?: never;
@@ -10662,6 +10686,7 @@ export interface paths {
                     force?: boolean;
                     confirmed?: boolean;
                     override_lockout?: boolean;
+                    override_tests?: boolean;
                     override_reason?: string;
                 };
                 header?: never;
@@ -10733,6 +10758,7 @@ export interface paths {
                     force?: boolean;
                     confirmed?: boolean;
                     override_lockout?: boolean;
+                    override_tests?: boolean;
                     override_reason?: string;
                 };
                 header?: never;
@@ -10811,6 +10837,7 @@ export interface paths {
                     force?: boolean;
                     confirmed?: boolean;
                     override_lockout?: boolean;
+                    override_tests?: boolean;
                     override_reason?: string;
                 };
                 header?: never;
@@ -10882,6 +10909,7 @@ export interface paths {
                     force?: boolean;
                     confirmed?: boolean;
                     override_lockout?: boolean;
+                    override_tests?: boolean;
                     override_reason?: string;
                 };
                 header?: never;
@@ -10953,6 +10981,7 @@ export interface paths {
                     force?: boolean;
                     confirmed?: boolean;
                     override_lockout?: boolean;
+                    override_tests?: boolean;
                     override_reason?: string;
                 };
                 header?: never;
@@ -11143,6 +11172,8 @@ export interface paths {
             parameters: {
                 query?: {
                     confirmed?: boolean;
+                    override_tests?: boolean;
+                    override_reason?: string;
                 };
                 header?: never;
                 path: {
@@ -11202,6 +11233,8 @@ export interface paths {
             parameters: {
                 query?: {
                     confirmed?: boolean;
+                    override_tests?: boolean;
+                    override_reason?: string;
                 };
                 header?: never;
                 path?: never;
