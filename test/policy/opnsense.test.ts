@@ -108,12 +108,6 @@ describe('OPNsense config.xml import (docs/reference/opnsense-rules.md §1, §4,
       'inverts its interfaces; not modelled, rule left out',
     ],
     [
-      'an MVC rule with several source networks',
-      '<source_net>ADMINNETS</source_net>',
-      '<source_net>ADMINNETS,WEBSERVERS</source_net>',
-      'lists several source networks ("ADMINNETS,WEBSERVERS"); not modelled, rule left out',
-    ],
-    [
       'an MVC rule on an interface that does not exist',
       '<interface>lan</interface>\n            <direction>in</direction>',
       '<interface>opt9</interface>\n            <direction>in</direction>',
@@ -123,6 +117,20 @@ describe('OPNsense config.xml import (docs/reference/opnsense-rules.md §1, §4,
     const { config: changed, warnings: reported } = importPolicyText(edited(from, to));
     expect(changed.rules.map((r) => r.descr)).not.toContain('Admins to web servers');
     expect(reported.map((w) => w.message).join('\n')).toContain(message);
+  });
+
+  it('expands an MVC rule with several source networks into one rule per network, as Rule.php does (§2.2)', () => {
+    const { config: changed } = importPolicyText(edited('<source_net>ADMINNETS</source_net>', '<source_net>ADMINNETS,192.168.1.99</source_net>'));
+    const admins = changed.rules.filter((r) => r.descr === 'Admins to web servers');
+    expect(admins.map((r) => r.source)).toEqual([
+      { kind: 'address', value: 'ADMINNETS', not: false },
+      { kind: 'address', value: '192.168.1.99', not: false },
+    ]);
+    const line = 'lan in tcp 192.168.1.99:40000 -> 10.10.10.20:443 flags S';
+    expect(summary(trace(fixture, line))).toBe('block by lan#2 "LAN not to DMZ"');
+    expect(summary(trace(edited('<source_net>ADMINNETS</source_net>', '<source_net>ADMINNETS,192.168.1.99</source_net>'), line))).toBe(
+      'pass by lan#2 "Admins to web servers"',
+    );
   });
 
   it('reports an alias type it does not know and leaves the alias out', () => {
@@ -159,7 +167,8 @@ describe('OPNsense ruleset generation (docs/reference/opnsense-rules.md §2, §3
       expect(index, line).toBeGreaterThan(-1);
       return index;
     };
-    const deny = at('block in log all label "Default deny / state violation rule"');
+    const deny = at('block in log inet all label "Default deny / state violation rule"');
+    at('block in log inet6 all label "Default deny / state violation rule"');
     const private4 = at(
       'block in log quick on $WAN inet from { 10.0.0.0/8 172.16.0.0/12 192.168.0.0/16 127.0.0.0/8 100.64.0.0/10 169.254.0.0/16 } to any label "Block private networks from WAN"',
     );

@@ -40,7 +40,10 @@ export function generateOpnsenseSystemRules(
 
   // --- priority 1 (§3.1) ---
   if (!ipv6) add('ipv6-block-all', 'Block all IPv6', { ...block, af: 'inet6' });
-  add('default-deny', 'Default deny / state violation rule', { ...block, quick: false });
+  // inet46 rules are written once per family (Rule.php `reader`).
+  for (const af of ['inet', 'inet6'] as const) {
+    add('default-deny', 'Default deny / state violation rule', { ...block, af, quick: false });
+  }
   if (ipv6 && !settings.noIpv6Rfc4890) {
     const icmp6 = { ...pass, af: 'inet6' as const, protocols: ['ipv6-icmp'], state: 'keep' as const };
     const descr = 'IPv6 RFC4890 requirements (ICMP)';
@@ -62,8 +65,11 @@ export function generateOpnsenseSystemRules(
     }
   }
   if (!settings.noPort0Block) {
-    add('port-0', 'block all targeting port 0', { ...block, protocols: ['tcp', 'udp'], fromPort: ports(0) });
-    add('port-0', 'block all targeting port 0', { ...block, protocols: ['tcp', 'udp'], toPort: ports(0) });
+    for (const side of ['fromPort', 'toPort'] as const) {
+      for (const af of ['inet', 'inet6'] as const) {
+        add('port-0', 'block all targeting port 0', { ...block, af, protocols: ['tcp', 'udp'], [side]: ports(0) });
+      }
+    }
   }
   if (config.virtualIps.some((vip) => vip.mode === 'carp')) {
     for (const to of ipv6 ? ['ff02::12/128', '224.0.0.18/32'] : ['224.0.0.18/32']) {

@@ -304,8 +304,7 @@ class OpnsenseImport {
       .sort((a, b) => a.sequence - b.sequence || a.index - b.index);
     const knownNames = new Set([...interfaces.map((i) => i.key), ...groupSequence.keys()]);
     for (const { node, index } of mvcRules) {
-      const rule = this.mvcRule(node, index, knownNames);
-      if (rule !== null) ranked.push({ priority: priority(rule), rule });
+      for (const rule of this.mvcRule(node, index, knownNames)) ranked.push({ priority: priority(rule), rule });
     }
     for (const [index, node] of children(child(this.root, 'filter'), 'rule').entries()) {
       const rule = this.legacyRule(node, index);
@@ -354,31 +353,31 @@ class OpnsenseImport {
     return rule;
   }
 
-  /** An MVC rule (Filter.xml): one interface = its tab, several or `interfacenot` = floating (FilterRuleField). */
-  private mvcRule(node: XmlObject, index: number, knownNames: Set<string>): RuleConfig | null {
+  /**
+   * An MVC rule (Filter.xml): one interface = its tab, several = floating (FilterRuleField::getPriority). Lists of
+   * source or destination networks become one rule per pair, as Rule.php `reader` expands them (§2.2).
+   */
+  private mvcRule(node: XmlObject, index: number, knownNames: Set<string>): RuleConfig[] {
     const where = `OPNsense.Firewall.Filter.rules.rule[${index}]`;
     const descr = text(node, 'description') ?? text(node, 'descr') ?? '';
     const ref = { configIndex: index, descr };
     const interfaces = (text(node, 'interface') ?? '').split(',').filter(Boolean);
     if (flag(node, 'interfacenot')) {
       this.warnings.push(policyWarning('POL042', 'rule', `${where} ("${descr}") inverts its interfaces; not modelled, rule left out`, ref));
-      return null;
+      return [];
     }
     const unknown = interfaces.filter((name) => !knownNames.has(name));
     if (unknown.length > 0 && unknown.length === interfaces.length) {
       // FilterRuleField::getPriority puts such rules at 600000 and pf never applies them.
       this.warnings.push(policyWarning('POL002', 'rule', `${where} ("${descr}") names no existing interface (${unknown.join(', ')}); rule left out`, ref));
-      return null;
+      return [];
     }
     const action = text(node, 'action') || 'pass';
     const type = (['pass', 'block', 'reject'] as const).find((t) => t === action);
     if (type === undefined) {
       this.warnings.push(policyWarning('POL042', 'rule', `${where} has action "${action}"; rule left out`, ref));
-      return null;
+      return [];
     }
-    const source = this.mvcEndpoint(node, 'source', knownNames, where, ref);
-    const destination = this.mvcEndpoint(node, 'destination', knownNames, where, ref);
-    if (source === null || destination === null) return null;
     const ipprotocol = text(node, 'ipprotocol');
     const icmp = text(node, ipprotocol === 'inet6' ? 'icmp6type' : 'icmptype');
     const statetype = text(node, 'statetype') || 'keep';
@@ -387,7 +386,7 @@ class OpnsenseImport {
       const value = text(node, tag) ?? '';
       if (!MVC_RULE_KNOWN.has(tag) && value !== '' && value !== '0') extra[tag] = value;
     }
-    const rule: RuleConfig = {
+    const base: Omit<RuleConfig, 'source' | 'destination'> = {
       type,
       interface: interfaces.join(','),
       floating: interfaces.length !== 1,
@@ -396,8 +395,6 @@ class OpnsenseImport {
       ipprotocol: ipprotocol === 'inet6' || ipprotocol === 'inet46' ? ipprotocol : 'inet',
       protocol: this.protocol(text(node, 'protocol')),
       icmptypes: icmp ? icmp.split(',').filter(Boolean) : null,
-      source,
-      destination,
       descr,
       disabled: text(node, 'enabled') === '0',
       log: flag(node, 'log'),
@@ -413,32 +410,31 @@ class OpnsenseImport {
       ['tagged', 'tagged'],
     ] as const) {
       const value = text(node, tag);
-      if (value) rule[key] = value;
+      if (value) base[key] = value;
     }
-    if (Object.keys(extra).length > 0) rule.extra = extra;
-    return rule;
+    if (Object.keys(extra).length > 0) base.extra = extra;
+    const rules: RuleConfig[] = [];
+    for (const source of this.mvcEndpoints(node, 'source', knownNames)) {
+      for (const destination of this.mvcEndpoints(node, 'destination', knownNames)) rules.push({ ...base, source, destination });
+    }
+    return rules;
   }
 
-  /** `source_net` / `destination_net`: `any`, an interface (`lan`, `lanip`), `(self)`, an address or an alias. */
-  private mvcEndpoint(
-    node: XmlObject,
-    side: 'source' | 'destination',
-    knownNames: Set<string>,
-    where: string,
-    ref: PolicyWarning['ref'],
-  ): RuleEndpoint | null {
-    const net = text(node, `${side}_net`) || 'any';
+  /**
+   * `source_net` / `destination_net`: `any`, an interface (`lan`, `lanip`), `(self)`, an address or an alias; a
+   * comma list gives one endpoint per item, each with the side's `not` and port.
+   */
+  private mvcEndpoints(node: XmlObject, side: 'source' | 'destination', knownNames: Set<string>): RuleEndpoint[] {
     const not = flag(node, `${side}_not`);
     const port = text(node, `${side}_port`);
     const withPort = (ep: RuleEndpoint): RuleEndpoint => (port ? { ...ep, port } : ep);
-    if (net.includes(',')) {
-      this.warnings.push(policyWarning('POL042', 'rule', `${where} lists several ${side} networks ("${net}"); not modelled, rule left out`, ref));
-      return null;
-    }
-    if (net === 'any') return withPort({ kind: 'any', not });
-    const base = net.endsWith('ip') ? net.slice(0, -2) : net;
-    if (net === '(self)' || knownNames.has(net) || knownNames.has(base)) return withPort({ kind: 'network', value: net, not });
-    return withPort({ kind: 'address', value: net, not });
+    const nets = (text(node, `${side}_net`) || 'any').split(',').map((net) => net.trim()).filter(Boolean);
+    return (nets.length > 0 ? nets : ['any']).map((net) => {
+      if (net === 'any') return withPort({ kind: 'any', not });
+      const base = net.endsWith('ip') ? net.slice(0, -2) : net;
+      if (net === '(self)' || knownNames.has(net) || knownNames.has(base)) return withPort({ kind: 'network', value: net, not });
+      return withPort({ kind: 'address', value: net, not });
+    });
   }
 
   /** `parseReplaceSimple,:in|any:`: empty means `in`, `any` means both directions (FilterRule.php §2.1). */
