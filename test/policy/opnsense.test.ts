@@ -133,6 +133,20 @@ describe('OPNsense config.xml import (docs/reference/opnsense-rules.md §1, §4,
     );
   });
 
+  it('takes ICMP types per family: icmptype for inet, icmp6type for inet6, an inet46 rule split in two (§2.2)', () => {
+    const icmpRule = (ipprotocol: string, protocol: string) =>
+      `<rule><sequence>50</sequence><action>pass</action><interface>lan</interface><ipprotocol>${ipprotocol}</ipprotocol>` +
+      `<protocol>${protocol}</protocol><icmptype>echoreq</icmptype><icmp6type>128</icmp6type>` +
+      `<description>ping ${ipprotocol}</description></rule>`;
+    const changed = edited('</rules>', `${icmpRule('inet6', 'IPV6-ICMP')}${icmpRule('inet46', 'ICMP')}</rules>`);
+    const rules = loadPolicy(changed).ruleset.rules.filter((r) => r.label?.startsWith('USER_RULE: ping'));
+    expect(rules.map((r) => [r.label, r.af, r.protocols, r.icmpTypes])).toEqual([
+      ['USER_RULE: ping inet6', 'inet6', ['ipv6-icmp'], ['128']],
+      ['USER_RULE: ping inet46', 'inet', ['icmp'], ['echoreq']],
+      ['USER_RULE: ping inet46', 'inet6', ['ipv6-icmp'], ['128']],
+    ]);
+  });
+
   it('reports an alias type it does not know and leaves the alias out', () => {
     const { config: changed, warnings: reported } = importPolicyText(edited('<type>geoip</type>', '<type>quantum</type>'));
     expect(changed.aliases.map((a) => a.name)).not.toContain('COUNTRIES');

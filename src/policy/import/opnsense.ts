@@ -99,6 +99,29 @@ function flag(node: XmlObject | undefined, tag: string): boolean {
   return value !== undefined && value !== '' && value !== '0';
 }
 
+/**
+ * ICMP types as FilterRule.php picks them per family: `icmptype` for inet, `icmp6type` for inet6 (an inet46 rule
+ * is written once per family, so it becomes two rules when either list is set); `ipv6-icmp` on an inet6 rule is
+ * the model's `icmp` (docs/reference/opnsense-rules.md §2.2).
+ */
+function withIcmpTypes(rule: RuleConfig, node: XmlObject): RuleConfig[] {
+  if (rule.protocol !== 'icmp' && rule.protocol !== 'ipv6-icmp') return [rule];
+  const list = (tag: string): string[] | null => {
+    const value = text(node, tag);
+    return value && value !== 'any' ? value.split(',').map((t) => t.trim()).filter(Boolean) : null;
+  };
+  const v4 = list('icmptype');
+  const v6 = list('icmp6type');
+  const family = (ipprotocol: 'inet' | 'inet6'): RuleConfig => ({
+    ...rule,
+    ipprotocol,
+    protocol: ipprotocol === 'inet6' ? 'icmp' : rule.protocol,
+    icmptypes: ipprotocol === 'inet' ? v4 : v6,
+  });
+  if (rule.ipprotocol !== 'inet46') return [family(rule.ipprotocol)];
+  return v4 === null && v6 === null ? [rule] : [family('inet'), family('inet6')];
+}
+
 class OpnsenseImport {
   private readonly warnings: PolicyWarning[] = [];
   private readonly mvc: XmlObject | undefined;
@@ -307,15 +330,14 @@ class OpnsenseImport {
       for (const rule of this.mvcRule(node, index, knownNames)) ranked.push({ priority: priority(rule), rule });
     }
     for (const [index, node] of children(child(this.root, 'filter'), 'rule').entries()) {
-      const rule = this.legacyRule(node, index);
-      if (rule !== null) ranked.push({ priority: priority(rule), rule });
+      for (const rule of this.legacyRule(node, index)) ranked.push({ priority: priority(rule), rule });
     }
     return ranked.sort((a, b) => a.priority - b.priority).map(({ rule }) => rule);
   }
 
   /** A legacy rule, read as FilterRule.php reads it: quick unless floating, direction `in` unless set (§2.1). */
-  private legacyRule(node: XmlObject, index: number): RuleConfig | null {
-    if (has(node, 'separator')) return null;
+  private legacyRule(node: XmlObject, index: number): RuleConfig[] {
+    if (has(node, 'separator')) return [];
     const where = `filter.rule[${index}]`;
     const descr = text(node, 'descr') ?? '';
     const floating = has(node, 'floating');
@@ -323,11 +345,10 @@ class OpnsenseImport {
     const type = (['pass', 'block', 'reject'] as const).find((t) => t === rawType);
     if (type === undefined) {
       this.warnings.push(policyWarning('POL042', 'rule', `${where} has type "${rawType}"; rule left out`, { configIndex: index, descr }));
-      return null;
+      return [];
     }
     const quickText = text(node, 'quick');
     const ipprotocol = text(node, 'ipprotocol');
-    const icmptype = text(node, 'icmptype');
     const rule: RuleConfig = {
       type,
       interface: text(node, 'interface') ?? '',
@@ -336,7 +357,7 @@ class OpnsenseImport {
       direction: this.direction(text(node, 'direction')),
       ipprotocol: ipprotocol === 'inet6' || ipprotocol === 'inet46' ? ipprotocol : 'inet',
       protocol: this.protocol(text(node, 'protocol')),
-      icmptypes: icmptype && icmptype !== 'any' ? icmptype.split(',').map((t) => t.trim()).filter(Boolean) : null,
+      icmptypes: null,
       source: endpoint(child(node, 'source')),
       destination: endpoint(child(node, 'destination')),
       descr,
@@ -350,7 +371,7 @@ class OpnsenseImport {
       const value = text(node, tag);
       if (value) rule[tag] = value;
     }
-    return rule;
+    return withIcmpTypes(rule, node);
   }
 
   /**
@@ -379,7 +400,6 @@ class OpnsenseImport {
       return [];
     }
     const ipprotocol = text(node, 'ipprotocol');
-    const icmp = text(node, ipprotocol === 'inet6' ? 'icmp6type' : 'icmptype');
     const statetype = text(node, 'statetype') || 'keep';
     const extra: Record<string, string> = {};
     for (const tag of Object.keys(node)) {
@@ -394,7 +414,7 @@ class OpnsenseImport {
       direction: this.direction(text(node, 'direction')),
       ipprotocol: ipprotocol === 'inet6' || ipprotocol === 'inet46' ? ipprotocol : 'inet',
       protocol: this.protocol(text(node, 'protocol')),
-      icmptypes: icmp ? icmp.split(',').filter(Boolean) : null,
+      icmptypes: null,
       descr,
       disabled: text(node, 'enabled') === '0',
       log: flag(node, 'log'),
@@ -415,7 +435,9 @@ class OpnsenseImport {
     if (Object.keys(extra).length > 0) base.extra = extra;
     const rules: RuleConfig[] = [];
     for (const source of this.mvcEndpoints(node, 'source', knownNames)) {
-      for (const destination of this.mvcEndpoints(node, 'destination', knownNames)) rules.push({ ...base, source, destination });
+      for (const destination of this.mvcEndpoints(node, 'destination', knownNames)) {
+        rules.push(...withIcmpTypes({ ...base, source, destination }, node));
+      }
     }
     return rules;
   }
