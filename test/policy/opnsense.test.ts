@@ -7,6 +7,7 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createEvaluator, type EvaluationResult } from '../../src/policy/evaluate.ts';
+import { naturalCompare } from '../../src/policy/generate/opnsense.ts';
 import { parseRuntimeFacts, type RuntimeFacts } from '../../src/policy/facts.ts';
 import { importPolicyText, loadPolicy } from '../../src/policy/import/index.ts';
 import { parsePacketLine } from '../../src/policy/packet.ts';
@@ -210,6 +211,15 @@ describe('OPNsense ruleset generation (docs/reference/opnsense-rules.md §2, §3
     for (const gone of ['IPv6 RFC4890 requirements (ICMP)', 'block all targeting port 0', 'sshlockout', 'virusprot overload table', 'anti-lockout rule']) {
       expect(labels).not.toContain(gone);
     }
+  });
+
+  it('puts the anti-lockout rule on lan, else the lowest optN in natural order, else wan (§3.3)', () => {
+    const lockoutOn = (text: string) =>
+      loadPolicy(text).ruleset.rules.find((r) => r.label === 'anti-lockout rule')?.on?.interfaces ?? [];
+    expect(lockoutOn(fixture)).toEqual(['lan']);
+    const noLan = edited('<lan>\n      <if>igb1</if>', '<opt10>\n      <if>igb1</if>').replace('</lan>\n    <opt1>', '</opt10>\n    <opt1>');
+    expect(lockoutOn(noLan)).toEqual(['opt1']);
+    expect(['opt10', 'wan', 'opt2', 'lan', 'opt1'].sort(naturalCompare)).toEqual(['lan', 'opt1', 'opt2', 'opt10', 'wan']);
   });
 
   it('honours quick and direction on an interface rule, as FilterRule.php does (§2.1)', () => {

@@ -35,7 +35,10 @@ export function generateOpnsenseSystemRules(
   };
   const pass = { action: 'pass', log: system.logDefaultPass } as const;
   const block = { action: 'block', log: system.logDefaultBlock } as const;
-  const leaves = ifs.filterIfs.filter((entry) => entry.kind === 'interface');
+  // The interface mapping is sorted by description, naturally (config.inc legacy_config_get_interfaces, §3).
+  const leaves = ifs.filterIfs
+    .filter((entry) => entry.kind === 'interface')
+    .sort((a, b) => naturalCompare(a.config?.descr ?? a.key, b.config?.descr ?? b.key));
   const on = (entry: FilterIf) => ({ interfaces: entry.leaves, negate: false });
 
   // --- priority 1 (§3.1) ---
@@ -171,7 +174,7 @@ function antiLockout(
   const keys = config.interfaces
     .map((iface) => iface.key)
     .filter((key) => !settings.virtualInterfaces.includes(key))
-    .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+    .sort(naturalCompare);
   const key = keys.find((name) => /^(lan|opt[0-9]+|wan)$/.test(name));
   const entry = key === undefined ? undefined : ifs.byKey.get(key);
   if (entry === undefined || entry.kind !== 'interface') return null;
@@ -179,4 +182,19 @@ function antiLockout(
   if (webgui.protocol === 'https' && !webgui.disableHttpRedirect) list.push(80);
   if (ssh.enabled) list.push(ssh.port ?? 22);
   return { entry, ports: list.sort((a, b) => a - b) };
+}
+
+/** PHP `strnatcmp`: digit runs compare as numbers, everything else by code unit (case-sensitive). */
+export function naturalCompare(a: string, b: string): number {
+  const chunks = (value: string) => value.match(/\d+|\D+/g) ?? [];
+  const left = chunks(a);
+  const right = chunks(b);
+  for (let i = 0; i < Math.min(left.length, right.length); i++) {
+    const x = left[i] ?? '';
+    const y = right[i] ?? '';
+    const numeric = /^\d/.test(x) && /^\d/.test(y);
+    const order = numeric ? Number(x) - Number(y) : x < y ? -1 : x > y ? 1 : 0;
+    if (order !== 0) return Math.sign(order);
+  }
+  return Math.sign(left.length - right.length);
 }

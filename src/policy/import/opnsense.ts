@@ -199,7 +199,8 @@ class OpnsenseImport {
       const device = text(node, 'if') ?? '';
       // The loopback entry newer releases write is the engine's own lo0; a group entry is a group (§5).
       if (device === 'lo0' || text(node, 'type') === 'group') continue;
-      if (flag(node, 'virtual') || flag(node, 'internal_dynamic')) virtual.push(key);
+      // config.inc legacy_config_get_interfaces(['virtual' => false]) compares loosely: '0' is not virtual.
+      if (flag(node, 'virtual')) virtual.push(key);
       const ipaddr = text(node, 'ipaddr') ?? '';
       const ipaddrv6 = text(node, 'ipaddrv6') ?? '';
       const ipv4: InterfaceConfig['ipv4'] = { mode: ipv4Mode(ipaddr) };
@@ -228,7 +229,8 @@ class OpnsenseImport {
         key,
         device,
         descr: text(node, 'descr') || key.toUpperCase(),
-        enabled: flag(node, 'enable'),
+        // legacy_config_get_interfaces(['enable' => true]) tests presence (isset).
+        enabled: has(node, 'enable'),
         ipv4,
         ipv6,
         blockPrivate: flag(node, 'blockpriv'),
