@@ -2,7 +2,8 @@
  * @module The automatic rules OPNsense registers around the user rules (filter.lib.inc `filter_core_rules_system`,
  * docs/reference/opnsense-rules.md §3), in its priority order: priority 1 (IPv6 block, default deny, ICMPv6,
  * port 0, CARP, lockout tables, DHCP clients and servers) then priority 5 (bogons, private networks, let-out,
- * anti-lockout). The vendor switch in `generateRuleset` uses these instead of pfSense's (docs/adr/0146-opnsense-configurations.md).
+ * anti-lockout). The vendor switch in `generateRuleset` uses these instead of pfSense's
+ * (docs/adr/0146-opnsense-configurations.md).
  */
 import type { AddressSpec, OpnsenseSettings, PolicyConfig, PolicyWarning, PortSpec, SystemRuleKey } from '../model.ts';
 import { policyWarning } from '../warnings.ts';
@@ -82,7 +83,8 @@ export function generateOpnsenseSystemRules(
   if (!settings.noSshLockout) {
     const webPort = system.webgui.port ?? (system.webgui.protocol === 'http' ? 80 : 443);
     for (const port of [system.ssh.port ?? 22, webPort]) {
-      add('sshlockout', 'sshlockout', { ...block, protocols: ['tcp'], from: table('sshlockout'), to: SELF, toPort: ports(port) });
+      const listed = { ...block, protocols: ['tcp'], from: table('sshlockout'), to: SELF };
+      add('sshlockout', 'sshlockout', { ...listed, toPort: ports(port) });
     }
   }
   if (!settings.noVirusProt) add('virusprot', 'virusprot overload table', { ...block, from: table('virusprot') });
@@ -96,11 +98,15 @@ export function generateOpnsenseSystemRules(
     const priv = { action: 'block', log: system.logPrivateNets ?? true, on: on(entry) } as const;
     if (iface.blockBogons) {
       add('bogons', `Block bogon IPv4 networks from ${iface.descr}`, { ...bogon, af: 'inet', from: table('bogons') });
-      if (ipv6) add('bogons', `Block bogon IPv6 networks from ${iface.descr}`, { ...bogon, af: 'inet6', from: table('bogonsv6') });
+      if (ipv6) {
+        const descr = `Block bogon IPv6 networks from ${iface.descr}`;
+        add('bogons', descr, { ...bogon, af: 'inet6', from: table('bogonsv6') });
+      }
     }
     if (iface.blockPrivate) {
-      add('block-private', `Block private networks from ${iface.descr}`, { ...priv, af: 'inet', from: cidrs(PRIVATE_V4) });
-      if (ipv6) add('block-private', `Block private networks from ${iface.descr}`, { ...priv, af: 'inet6', from: cidrs(PRIVATE_V6) });
+      const descr = `Block private networks from ${iface.descr}`;
+      add('block-private', descr, { ...priv, af: 'inet', from: cidrs(PRIVATE_V4) });
+      if (ipv6) add('block-private', descr, { ...priv, af: 'inet6', from: cidrs(PRIVATE_V6) });
     }
   }
   add('let-out-anything', 'let out anything from firewall host itself', {
@@ -112,7 +118,8 @@ export function generateOpnsenseSystemRules(
   const lockout = antiLockout(config, settings, ifs);
   if (lockout !== null) {
     for (const port of lockout.ports) {
-      add('anti-lockout', 'anti-lockout rule', { ...pass, on: on(lockout.entry), protocols: ['tcp'], to: SELF, toPort: ports(port) });
+      const rule = { ...pass, on: on(lockout.entry), protocols: ['tcp'], to: SELF, toPort: ports(port) };
+      add('anti-lockout', 'anti-lockout rule', rule);
     }
   }
   return out;
@@ -123,7 +130,8 @@ export function generateOpnsenseSystemRules(
     if (iface === undefined) return;
     const udp = { ...pass, on: on(entry), protocols: ['udp'] };
     if (ipv6 && (iface.ipv6.mode === 'dhcp6' || iface.ipv6.mode === 'slaac')) {
-      add('dhcpv6-client', `allow dhcpv6 client in ${iface.descr}`, { ...udp, to: cidrs([LINK_LOCAL]), toPort: ports(546) });
+      const inbound = { ...udp, to: cidrs([LINK_LOCAL]), toPort: ports(546) };
+      add('dhcpv6-client', `allow dhcpv6 client in ${iface.descr}`, inbound);
       add('dhcpv6-client', `allow dhcpv6 client out ${iface.descr}`, {
         ...udp,
         direction: 'out',
@@ -138,7 +146,8 @@ export function generateOpnsenseSystemRules(
       add('dhcp-client', descr, { ...udp, fromPort: ports(67), toPort: ports(68) });
       add('dhcp-client', descr, { ...udp, direction: 'out', fromPort: ports(68), toPort: ports(67) });
     } else if (iface.ipv4.mode === 'pptp') {
-      warnings.push(policyWarning('POL040', 'interface', `${iface.key}: the PPTP client rules are not generated`, { name: iface.key }));
+      const message = `${iface.key}: the PPTP client rules are not generated`;
+      warnings.push(policyWarning('POL040', 'interface', message, { name: iface.key }));
     } else if (iface.dhcpServer) {
       const descr = 'allow access to DHCP server';
       add('dhcp-server', descr, { ...udp, fromPort: ports(68), to: cidrs(['255.255.255.255/32']), toPort: ports(67) });
@@ -147,15 +156,18 @@ export function generateOpnsenseSystemRules(
     }
     if (!ipv6) return;
     if (iface.ipv6.mode === '6rd' || iface.ipv6.mode === '6to4') {
-      warnings.push(policyWarning('POL040', 'interface', `${iface.key}: the ${iface.ipv6.mode} protocol-41 rules are not generated`, { name: iface.key }));
+      const message = `${iface.key}: the ${iface.ipv6.mode} protocol-41 rules are not generated`;
+      warnings.push(policyWarning('POL040', 'interface', message, { name: iface.key }));
     } else if (iface.dhcpv6Server || iface.ipv6.mode === 'track6') {
       const descr = `allow access to DHCPv6 server on ${iface.descr}`;
       const udp6 = { ...udp, af: 'inet6' } as const;
-      add('dhcpv6-server', descr, { ...udp6, from: cidrs([LINK_LOCAL]), to: cidrs([LINK_LOCAL, ALL_NODES]), toPort: ports(546) });
+      const toClients = cidrs([LINK_LOCAL, ALL_NODES]);
+      add('dhcpv6-server', descr, { ...udp6, from: cidrs([LINK_LOCAL]), to: toClients, toPort: ports(546) });
       add('dhcpv6-server', descr, { ...udp6, from: cidrs([LINK_LOCAL]), to: cidrs([ALL_NODES]), toPort: ports(547) });
       add('dhcpv6-server', descr, { ...udp6, from: cidrs([ALL_NODES]), to: cidrs([LINK_LOCAL]), toPort: ports(547) });
       add('dhcpv6-server', descr, { ...udp6, from: cidrs([LINK_LOCAL]), to: SELF, toPort: ports(546) });
-      add('dhcpv6-server', descr, { ...udp6, direction: 'out', from: SELF, fromPort: ports(547), to: cidrs([LINK_LOCAL]) });
+      const outbound = { ...udp6, direction: 'out', from: SELF, fromPort: ports(547) } as const;
+      add('dhcpv6-server', descr, { ...outbound, to: cidrs([LINK_LOCAL]) });
     }
   }
 }

@@ -42,7 +42,16 @@ const STATIC_ALIAS_TYPES: Readonly<Record<string, AliasType>> = {
 };
 
 /** Alias types whose contents OPNsense fills at run time (§4.2): dynamic tables, never guessed. */
-const RUNTIME_ALIAS_TYPES = new Set(['urljson', 'geoip', 'asn', 'mac', 'dynipv6host', 'authgroup', 'internal', 'external']);
+const RUNTIME_ALIAS_TYPES = new Set([
+  'urljson',
+  'geoip',
+  'asn',
+  'mac',
+  'dynipv6host',
+  'authgroup',
+  'internal',
+  'external',
+]);
 
 /** Priorities `registerFilterRule` sorts user rules by (§2). */
 const PRIORITY_FLOATING = 200_000;
@@ -125,6 +134,7 @@ function withIcmpTypes(rule: RuleConfig, node: XmlObject): RuleConfig[] {
 class OpnsenseImport {
   private readonly warnings: PolicyWarning[] = [];
   private readonly mvc: XmlObject | undefined;
+  private readonly warn = (...args: Parameters<typeof policyWarning>) => this.warnings.push(policyWarning(...args));
   constructor(private readonly root: XmlObject) {
     this.mvc = child(root, 'OPNsense');
   }
@@ -167,7 +177,7 @@ class OpnsenseImport {
       if (value === undefined || value === '') return null;
       const n = Number(value);
       if (Number.isInteger(n) && n >= 1 && n <= 65535) return n;
-      this.warnings.push(policyWarning('POL042', 'system', `${field} "${value}" is not a valid port; default used`));
+      this.warn('POL042', 'system', `${field} "${value}" is not a valid port; default used`);
       return null;
     };
     return {
@@ -220,8 +230,11 @@ class OpnsenseImport {
         [ipaddrv6, ipv6.mode, 'ipaddrv6'],
       ] as const) {
         if (value !== '' && value !== 'none' && mode === 'none') {
-          this.warnings.push(
-            policyWarning('POL042', 'interface', `interfaces.${key}.${field} "${value}" is not an address or a known type; treated as none`, { name: key }),
+          this.warn(
+            'POL042',
+            'interface',
+            `interfaces.${key}.${field} "${value}" is not an address or a known type; treated as none`,
+            { name: key },
           );
         }
       }
@@ -262,7 +275,7 @@ class OpnsenseImport {
       const mode = text(vip, 'mode') ?? '';
       const address = text(vip, 'subnet') ?? '';
       if (!['ipalias', 'carp', 'proxyarp', 'other'].includes(mode) || !(isIpv4(address) || isIpv6(address))) {
-        this.warnings.push(policyWarning('POL042', 'vip', `virtualip.vip[${index}] has mode "${mode}" and address "${address}"; left out`));
+        this.warn('POL042', 'vip', `virtualip.vip[${index}] has mode "${mode}" and address "${address}"; left out`);
         continue;
       }
       const max = isIpv4(address) ? 32 : 128;
@@ -287,27 +300,27 @@ class OpnsenseImport {
       const entries = (text(node, 'content') ?? '').split(/\s+/).filter(Boolean);
       const descr = text(node, 'description') ?? '';
       if (text(node, 'enabled') === '0') {
-        this.warnings.push(policyWarning('POL040', 'alias', `alias "${name}" is disabled; OPNsense loads no table for it and rules using it are left out`, { name }));
+        const why = 'OPNsense loads no table for it and rules using it are left out';
+        this.warn('POL040', 'alias', `alias "${name}" is disabled; ${why}`, { name });
         continue;
       }
       const type = STATIC_ALIAS_TYPES[rawType];
       if (type !== undefined) {
-        out.push(type === 'url' || type === 'urltable' ? { name, type, entries: [], descr, urls: entries } : { name, type, entries, descr });
+        const downloaded = type === 'url' || type === 'urltable';
+        out.push(downloaded ? { name, type, entries: [], descr, urls: entries } : { name, type, entries, descr });
         continue;
       }
       if (RUNTIME_ALIAS_TYPES.has(rawType)) {
-        this.warnings.push(
-          policyWarning('POL022', 'alias', `alias "${name}" is an OPNsense ${rawType} alias; its contents are set at run time and are dynamic`, { name }),
-        );
+        const what = `an OPNsense ${rawType} alias; its contents are set at run time and are dynamic`;
+        this.warn('POL022', 'alias', `alias "${name}" is ${what}`, { name });
         out.push({ name, type: 'urltable', entries: [], descr, urls: [] });
         continue;
       }
-      this.warnings.push(policyWarning('POL026', 'alias', `alias "${name}" has type "${rawType}", unknown; left out`, { name }));
+      this.warn('POL026', 'alias', `alias "${name}" has type "${rawType}", unknown; left out`, { name });
     }
     if (children(child(this.root, 'aliases'), 'alias').length > 0) {
-      this.warnings.push(
-        policyWarning('POL040', 'alias', 'legacy <aliases> are present: OPNsense migrates them into the MVC alias model on upgrade; they are not read'),
-      );
+      const why = 'OPNsense migrates them into the MVC alias model on upgrade; they are not read';
+      this.warn('POL040', 'alias', `legacy <aliases> are present: ${why}`);
     }
     return out;
   }
@@ -316,7 +329,10 @@ class OpnsenseImport {
    * MVC rules (registered first, by `<sequence>`) then legacy `<filter><rule>` (config order), stably sorted by
    * their priority: floating, groups by group sequence, interfaces (§2).
    */
-  private rules(interfaces: InterfaceConfig[], groups: Array<{ group: InterfaceGroupConfig; sequence: number }>): RuleConfig[] {
+  private rules(
+    interfaces: InterfaceConfig[],
+    groups: Array<{ group: InterfaceGroupConfig; sequence: number }>,
+  ): RuleConfig[] {
     const groupSequence = new Map(groups.map(({ group, sequence }) => [group.name, sequence]));
     const ranked: Array<{ priority: number; rule: RuleConfig }> = [];
     const priority = (rule: RuleConfig): number => {
@@ -346,7 +362,7 @@ class OpnsenseImport {
     const rawType = text(node, 'type') || 'pass';
     const type = (['pass', 'block', 'reject'] as const).find((t) => t === rawType);
     if (type === undefined) {
-      this.warnings.push(policyWarning('POL042', 'rule', `${where} has type "${rawType}"; rule left out`, { configIndex: index, descr }));
+      this.warn('POL042', 'rule', `${where} has type "${rawType}"; rule left out`, { configIndex: index, descr });
       return [];
     }
     const quickText = text(node, 'quick');
@@ -386,19 +402,20 @@ class OpnsenseImport {
     const ref = { configIndex: index, descr };
     const interfaces = (text(node, 'interface') ?? '').split(',').filter(Boolean);
     if (flag(node, 'interfacenot')) {
-      this.warnings.push(policyWarning('POL042', 'rule', `${where} ("${descr}") inverts its interfaces; not modelled, rule left out`, ref));
+      this.warn('POL042', 'rule', `${where} ("${descr}") inverts its interfaces; not modelled, rule left out`, ref);
       return [];
     }
     const unknown = interfaces.filter((name) => !knownNames.has(name));
     if (unknown.length > 0 && unknown.length === interfaces.length) {
       // FilterRuleField::getPriority puts such rules at 600000 and pf never applies them.
-      this.warnings.push(policyWarning('POL002', 'rule', `${where} ("${descr}") names no existing interface (${unknown.join(', ')}); rule left out`, ref));
+      const missing = unknown.join(', ');
+      this.warn('POL002', 'rule', `${where} ("${descr}") names no existing interface (${missing}); rule left out`, ref);
       return [];
     }
     const action = text(node, 'action') || 'pass';
     const type = (['pass', 'block', 'reject'] as const).find((t) => t === action);
     if (type === undefined) {
-      this.warnings.push(policyWarning('POL042', 'rule', `${where} has action "${action}"; rule left out`, ref));
+      this.warn('POL042', 'rule', `${where} has action "${action}"; rule left out`, ref);
       return [];
     }
     const ipprotocol = text(node, 'ipprotocol');
@@ -456,7 +473,8 @@ class OpnsenseImport {
     return (nets.length > 0 ? nets : ['any']).map((net) => {
       if (net === 'any') return withPort({ kind: 'any', not });
       const base = net.endsWith('ip') ? net.slice(0, -2) : net;
-      if (net === '(self)' || knownNames.has(net) || knownNames.has(base)) return withPort({ kind: 'network', value: net, not });
+      const isNetwork = net === '(self)' || knownNames.has(net) || knownNames.has(base);
+      if (isNetwork) return withPort({ kind: 'network', value: net, not });
       return withPort({ kind: 'address', value: net, not });
     });
   }
@@ -474,7 +492,7 @@ class OpnsenseImport {
   private prefix(value: string | undefined, max: number, field: string): number | undefined {
     const n = Number(value);
     if (value !== undefined && value !== '' && Number.isInteger(n) && n >= 0 && n <= max) return n;
-    this.warnings.push(policyWarning('POL042', 'interface', `${field} "${value ?? ''}" is not a prefix length 0-${max}`));
+    this.warn('POL042', 'interface', `${field} "${value ?? ''}" is not a prefix length 0-${max}`);
     return undefined;
   }
 
@@ -497,13 +515,13 @@ class OpnsenseImport {
     for (const [node, what] of sections) {
       if (!present(node) || seen.has(what)) continue;
       seen.add(what);
-      this.warnings.push(policyWarning('POL040', 'config', `${what}: present but not modelled for OPNsense`));
+      this.warn('POL040', 'config', `${what}: present but not modelled for OPNsense`);
     }
     if (children(child(this.root, 'schedules'), 'schedule').length > 0) {
-      this.warnings.push(policyWarning('POL040', 'config', 'schedules are present: whether a scheduled rule is active depends on the time of day'));
+      const why = 'whether a scheduled rule is active depends on the time of day';
+      this.warn('POL040', 'config', `schedules are present: ${why}`);
     }
-    this.warnings.push(
-      policyWarning('POL040', 'config', 'OPNsense: reply-to and the force-gateway rules (no verdict effect), scrub, shaping and plugin rules are not generated'),
-    );
+    const left = 'reply-to and the force-gateway rules (no verdict effect), scrub, shaping and plugin rules';
+    this.warn('POL040', 'config', `OPNsense: ${left} are not generated`);
   }
 }
