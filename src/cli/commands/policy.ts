@@ -17,14 +17,14 @@ import { registerPolicyTrace } from './policy-trace.ts';
 export function registerPolicyCommands(program: Command): void {
   const policy = program
     .command('policy')
-    .description('understand a pfSense policy: generated ruleset, packet traces, lint, semantic diff, nftables compilation');
+    .description('understand a pfSense or OPNsense policy: generated ruleset, packet traces, lint, semantic diff, nftables compilation');
 
   policy
     .command('ruleset')
     .description(
       'print the ruleset pfSense 2.7.2 would load for a config.xml (or JSON model); warnings go to stderr',
     )
-    .requiredOption('--config <file>', 'pfSense config.xml backup, or a JSON policy model')
+    .requiredOption('--config <file>', 'pfSense or OPNsense config.xml backup, or a JSON policy model')
     .option(
       '--json',
       'print the structured ruleset (rules with origins, tables, interfaces, warnings) as JSON',
