@@ -148,6 +148,15 @@ describe('OPNsense config.xml import (docs/reference/opnsense-rules.md §1, §4,
     ]);
   });
 
+  it('keeps options of a legacy rule it does not model and reports them (POL008), never drops them silently', () => {
+    const changed = edited('<descr>Web from internet</descr>', '<descr>Web from internet</descr><os>Linux</os><set-prio>3</set-prio>');
+    const reported = loadPolicy(changed).ruleset.warnings.filter((w) => w.code === 'POL008').map((w) => w.message);
+    expect(reported).toEqual([
+      'rule "Web from internet" has os "Linux"; matching ignores it',
+      'rule "Web from internet" has elements the engine does not know: <set-prio>; ignored',
+    ]);
+  });
+
   it('reports an alias type it does not know and leaves the alias out', () => {
     const { config: changed, warnings: reported } = importPolicyText(edited('<type>geoip</type>', '<type>quantum</type>'));
     expect(changed.aliases.map((a) => a.name)).not.toContain('COUNTRIES');

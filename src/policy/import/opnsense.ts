@@ -94,6 +94,40 @@ const MVC_RULE_KNOWN = new Set([
   'tagged',
 ]);
 
+/** Legacy rule fields read into `RuleConfig`, or bookkeeping with no filter effect (GUI ids, timestamps). */
+const LEGACY_RULE_KNOWN = new Set([
+  'type',
+  'interface',
+  'floating',
+  'quick',
+  'direction',
+  'ipprotocol',
+  'protocol',
+  'icmptype',
+  'icmp6type',
+  'source',
+  'destination',
+  'descr',
+  'disabled',
+  'log',
+  'statetype',
+  'tcpflags_any',
+  'tcpflags1',
+  'tcpflags2',
+  'allowopts',
+  'gateway',
+  'sched',
+  'tag',
+  'tagged',
+  'tracker',
+  'category',
+  'created',
+  'updated',
+  'id',
+  'associated-rule-id',
+  'nosync',
+]);
+
 /** A parsed `<opnsense>` root → `PolicyConfig`. */
 export function importOpnsenseDocument(root: XmlObject | string): { config: PolicyConfig; warnings: PolicyWarning[] } {
   if (typeof root !== 'object' || Array.isArray(root)) {
@@ -385,10 +419,16 @@ class OpnsenseImport {
       tcpflagsAny: has(node, 'tcpflags_any'),
       allowopts: has(node, 'allowopts'),
     };
-    for (const tag of ['gateway', 'sched', 'tag', 'tagged'] as const) {
+    for (const tag of ['gateway', 'sched', 'tag', 'tagged', 'tcpflags1', 'tcpflags2'] as const) {
       const value = text(node, tag);
       if (value) rule[tag] = value;
     }
+    // Everything else is kept for printing and reported by the generator, never dropped silently.
+    const extra: Record<string, string> = {};
+    for (const tag of Object.keys(node)) {
+      if (!LEGACY_RULE_KNOWN.has(tag)) extra[tag] = text(node, tag) ?? '';
+    }
+    if (Object.keys(extra).length > 0) rule.extra = extra;
     return withIcmpTypes(rule, node);
   }
 
