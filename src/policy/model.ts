@@ -476,7 +476,10 @@ export interface RuleOrigin {
   position: number;
   /** User rule `<descr>`, or the system rule's purpose. */
   descr: string;
-  /** User rules: 0-based index of the `<rule>` inside `<filter>`. */
+  /**
+   * User rules: 0-based index of the `<rule>` inside `<filter>`; for an OPNsense config, the index in
+   * `PolicyConfig.rules` (MVC and legacy rules in priority order, docs/reference/opnsense-rules.md §2).
+   */
   configIndex?: number;
   /** System rules: stable identifier of the generator section (see `SystemRuleKey`). */
   systemKey?: SystemRuleKey;
