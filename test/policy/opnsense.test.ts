@@ -157,6 +157,14 @@ describe('OPNsense config.xml import (docs/reference/opnsense-rules.md §1, §4,
     ]);
   });
 
+  it('reads legacy booleans as OPNsense does: <disabled>0</disabled> is an active rule', () => {
+    const changed = edited('<disabled>1</disabled>\n      <descr>Old DMZ allow all</descr>', '<disabled>0</disabled>\n      <descr>Old DMZ allow all</descr>');
+    expect(importPolicyText(changed).config.rules.find((r) => r.descr === 'Old DMZ allow all')?.disabled).toBe(false);
+    expect(summary(trace(changed, 'opt1 in tcp 10.10.10.20:40000 -> 1.1.1.1:22 flags S', knownTables))).toBe(
+      'pass by opt1#2 "Old DMZ allow all"',
+    );
+  });
+
   it('reports an alias type it does not know and leaves the alias out', () => {
     const { config: changed, warnings: reported } = importPolicyText(edited('<type>geoip</type>', '<type>quantum</type>'));
     expect(changed.aliases.map((a) => a.name)).not.toContain('COUNTRIES');

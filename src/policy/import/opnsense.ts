@@ -413,11 +413,12 @@ class OpnsenseImport {
       source: endpoint(child(node, 'source')),
       destination: endpoint(child(node, 'destination')),
       descr,
-      disabled: has(node, 'disabled'),
-      log: has(node, 'log'),
+      // FilterRule.php tests these with empty() (parseIsComment, parseBool): `<disabled>0</disabled>` is enabled.
+      disabled: flag(node, 'disabled'),
+      log: flag(node, 'log'),
       statetype: text(node, 'statetype') || null,
-      tcpflagsAny: has(node, 'tcpflags_any'),
-      allowopts: has(node, 'allowopts'),
+      tcpflagsAny: flag(node, 'tcpflags_any'),
+      allowopts: flag(node, 'allowopts'),
     };
     for (const tag of ['gateway', 'sched', 'tag', 'tagged', 'tcpflags1', 'tcpflags2'] as const) {
       const value = text(node, tag);
