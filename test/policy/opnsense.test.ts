@@ -220,8 +220,8 @@ describe('OPNsense ruleset generation (docs/reference/opnsense-rules.md §2, §3
 
   it('follows the system switches: IPv6 disabled, port 0 and lockout tables off, no anti-lockout', () => {
     const changed = edited(
-      '<system>\n    <hostname>branch</hostname>\n    <webgui>',
-      '<system>\n    <no_port0_block>1</no_port0_block><no_sshlockout>1</no_sshlockout><no_virusprot>1</no_virusprot>\n    <hostname>branch</hostname>\n    <webgui><noantilockout/>',
+      '<system>\n    <hostname>branch</hostname>\n    <ipv6allow>1</ipv6allow>\n    <webgui>',
+      '<system>\n    <no_port0_block>1</no_port0_block><no_sshlockout>1</no_sshlockout><no_virusprot>1</no_virusprot>\n    <hostname>branch</hostname>\n    <ipv6allow>1</ipv6allow>\n    <webgui><noantilockout/>',
     ).replace('<OPNsense>', '<OPNsense><Interfaces><settings><disableipv6>1</disableipv6></settings></Interfaces>');
     const labels = loadPolicy(changed).ruleset.rules.map((r) => r.label);
     expect(labels).toContain('Block all IPv6');
@@ -237,6 +237,18 @@ describe('OPNsense ruleset generation (docs/reference/opnsense-rules.md §2, §3
     const noLan = edited('<lan>\n      <if>igb1</if>', '<opt10>\n      <if>igb1</if>').replace('</lan>\n    <opt1>', '</opt10>\n    <opt1>');
     expect(lockoutOn(noLan)).toEqual(['opt1']);
     expect(['opt10', 'wan', 'opt2', 'lan', 'opt1'].sort(naturalCompare)).toEqual(['lan', 'opt1', 'opt2', 'opt10', 'wan']);
+  });
+
+  it('reads IPv6 from <system><ipv6allow> when the config predates OPNsense/Interfaces/settings (§1)', () => {
+    const blocksIpv6 = (text: string) => loadPolicy(text).ruleset.rules.some((r) => r.label === 'Block all IPv6');
+    expect(blocksIpv6(fixture)).toBe(false);
+    const noAllow = edited('<ipv6allow>1</ipv6allow>', '');
+    // The migration sets disableipv6 when ipv6allow is absent.
+    expect(blocksIpv6(noAllow)).toBe(true);
+    const settings = (value: string) =>
+      noAllow.replace('<OPNsense>', `<OPNsense><Interfaces><settings><disableipv6>${value}</disableipv6></settings></Interfaces>`);
+    expect(blocksIpv6(settings('0'))).toBe(false);
+    expect(blocksIpv6(settings('1'))).toBe(true);
   });
 
   it('honours quick and direction on an interface rule, as FilterRule.php does (§2.1)', () => {

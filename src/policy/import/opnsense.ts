@@ -216,8 +216,9 @@ class OpnsenseImport {
     };
     return {
       hostname: text(system, 'hostname') ?? '',
-      // util.inc is_ipv6_allowed(): IPv6 is on unless OPNsense/Interfaces/settings/disableipv6 is set.
-      ipv6Allow: !flag(settings, 'disableipv6'),
+      // util.inc is_ipv6_allowed(): IPv6 is on unless OPNsense/Interfaces/settings/disableipv6 is set; a config from
+      // before that model is migrated from <system><ipv6allow> (docs/reference/opnsense-rules.md §1).
+      ipv6Allow: settings === undefined ? has(system, 'ipv6allow') : !flag(settings, 'disableipv6'),
       webgui: {
         protocol: text(webgui, 'protocol') === 'http' ? 'http' : 'https',
         port: port(text(webgui, 'port'), 'system.webgui.port'),
