@@ -157,6 +157,18 @@ describe('OPNsense config.xml import (docs/reference/opnsense-rules.md §1, §4,
     ]);
   });
 
+  it('reads the internal __<if>_network alias as the interface network (§4)', () => {
+    const changed = edited('<source_net>opt1</source_net>', '<source_net>__opt1_network</source_net>');
+    const rule = importPolicyText(changed).config.rules.find((r) => r.descr === 'DMZ out https');
+    expect(rule?.source).toEqual({ kind: 'network', value: 'opt1', not: false });
+    const missing = edited('<source_net>opt1</source_net>', '<source_net>__opt7_network</source_net>');
+    expect(importPolicyText(missing).config.rules.find((r) => r.descr === 'DMZ out https')?.source).toEqual({
+      kind: 'address',
+      value: '__opt7_network',
+      not: false,
+    });
+  });
+
   it('reads legacy booleans as OPNsense does: <disabled>0</disabled> is an active rule', () => {
     const changed = edited('<disabled>1</disabled>\n      <descr>Old DMZ allow all</descr>', '<disabled>0</disabled>\n      <descr>Old DMZ allow all</descr>');
     expect(importPolicyText(changed).config.rules.find((r) => r.descr === 'Old DMZ allow all')?.disabled).toBe(false);

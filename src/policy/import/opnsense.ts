@@ -165,6 +165,15 @@ function withIcmpTypes(rule: RuleConfig, node: XmlObject): RuleConfig[] {
   return v4 === null && v6 === null ? [rule] : [family('inet'), family('inet6')];
 }
 
+/**
+ * `__<if>_network` is the internal alias OPNsense fills with an interface's networks (DynamicAliases
+ * InterfaceNetworkAliases.php): read as that interface's network, as `lan` is (docs/reference/opnsense-rules.md §4).
+ */
+function interfaceNetworkAlias(ep: RuleEndpoint, knownNames: Set<string>): RuleEndpoint {
+  const key = ep.kind === 'address' ? /^__(.+)_network$/.exec(ep.value ?? '')?.[1] : undefined;
+  return key !== undefined && knownNames.has(key) ? { ...ep, kind: 'network', value: key } : ep;
+}
+
 class OpnsenseImport {
   private readonly warnings: PolicyWarning[] = [];
   private readonly mvc: XmlObject | undefined;
@@ -383,13 +392,13 @@ class OpnsenseImport {
       for (const rule of this.mvcRule(node, index, knownNames)) ranked.push({ priority: priority(rule), rule });
     }
     for (const [index, node] of children(child(this.root, 'filter'), 'rule').entries()) {
-      for (const rule of this.legacyRule(node, index)) ranked.push({ priority: priority(rule), rule });
+      for (const rule of this.legacyRule(node, index, knownNames)) ranked.push({ priority: priority(rule), rule });
     }
     return ranked.sort((a, b) => a.priority - b.priority).map(({ rule }) => rule);
   }
 
   /** A legacy rule, read as FilterRule.php reads it: quick unless floating, direction `in` unless set (§2.1). */
-  private legacyRule(node: XmlObject, index: number): RuleConfig[] {
+  private legacyRule(node: XmlObject, index: number, knownNames: Set<string>): RuleConfig[] {
     if (has(node, 'separator')) return [];
     const where = `filter.rule[${index}]`;
     const descr = text(node, 'descr') ?? '';
@@ -411,8 +420,8 @@ class OpnsenseImport {
       ipprotocol: ipprotocol === 'inet6' || ipprotocol === 'inet46' ? ipprotocol : 'inet',
       protocol: this.protocol(text(node, 'protocol')),
       icmptypes: null,
-      source: endpoint(child(node, 'source')),
-      destination: endpoint(child(node, 'destination')),
+      source: interfaceNetworkAlias(endpoint(child(node, 'source')), knownNames),
+      destination: interfaceNetworkAlias(endpoint(child(node, 'destination')), knownNames),
       descr,
       // FilterRule.php tests these with empty() (parseIsComment, parseBool): `<disabled>0</disabled>` is enabled.
       disabled: flag(node, 'disabled'),
@@ -517,7 +526,7 @@ class OpnsenseImport {
       const base = net.endsWith('ip') ? net.slice(0, -2) : net;
       const isNetwork = net === '(self)' || knownNames.has(net) || knownNames.has(base);
       if (isNetwork) return withPort({ kind: 'network', value: net, not });
-      return withPort({ kind: 'address', value: net, not });
+      return interfaceNetworkAlias(withPort({ kind: 'address', value: net, not }), knownNames);
     });
   }
 
