@@ -177,6 +177,20 @@ describe('OPNsense config.xml import (docs/reference/opnsense-rules.md §1, §4,
     );
   });
 
+  it('reads MVC TCP flags and reports MVC matching options it does not model (tos, prio)', () => {
+    const changed = edited(
+      '<destination_port>WEBPORTS</destination_port>',
+      '<destination_port>WEBPORTS</destination_port><tcpflags1>syn</tcpflags1><tcpflags2>syn,ack</tcpflags2><tos>0x10</tos><prio>5</prio>',
+    );
+    const { ruleset } = loadPolicy(changed);
+    const rule = ruleset.rules.find((r) => r.label === 'USER_RULE: Admins to web servers');
+    expect(rule?.tcpFlags).toEqual({ set: 'S', outOf: 'SA', implicit: false });
+    expect(rule?.unmodelledOptions).toEqual(['tos 0x10', 'prio 5']);
+    expect(ruleset.warnings.map((w) => w.message)).toContain(
+      'rule "Admins to web servers" has tos 0x10, prio 5; matching ignores them',
+    );
+  });
+
   it('reports an alias type it does not know and leaves the alias out', () => {
     const { config: changed, warnings: reported } = importPolicyText(edited('<type>geoip</type>', '<type>quantum</type>'));
     expect(changed.aliases.map((a) => a.name)).not.toContain('COUNTRIES');

@@ -92,7 +92,13 @@ const MVC_RULE_KNOWN = new Set([
   'gateway',
   'tag',
   'tagged',
+  'tcpflags1',
+  'tcpflags2',
+  'tcpflags_any',
 ]);
+
+/** MVC option names (Filter.xml) whose legacy name the generator knows how to print and report. */
+const MVC_TO_LEGACY_OPTION: Readonly<Record<string, string>> = { tos: 'dscp', prio: 'vlanprio', 'set-prio': 'vlanprioset' };
 
 /** Legacy rule fields read into `RuleConfig`, or bookkeeping with no filter effect (GUI ids, timestamps). */
 const LEGACY_RULE_KNOWN = new Set([
@@ -474,7 +480,8 @@ class OpnsenseImport {
     const extra: Record<string, string> = {};
     for (const tag of Object.keys(node)) {
       const value = text(node, tag) ?? '';
-      if (!MVC_RULE_KNOWN.has(tag) && value !== '' && value !== '0') extra[tag] = value;
+      // Matching options pf has but the engine does not model keep the legacy names the generator prints and reports.
+      if (!MVC_RULE_KNOWN.has(tag) && value !== '' && value !== '0') extra[MVC_TO_LEGACY_OPTION[tag] ?? tag] = value;
     }
     const base: Omit<RuleConfig, 'source' | 'destination'> = {
       type,
@@ -489,7 +496,7 @@ class OpnsenseImport {
       disabled: text(node, 'enabled') === '0',
       log: flag(node, 'log'),
       statetype: statetype === 'none' ? 'none' : `${statetype} state`,
-      tcpflagsAny: false,
+      tcpflagsAny: flag(node, 'tcpflags_any'),
       allowopts: flag(node, 'allowopts'),
     };
     for (const [tag, key] of [
@@ -498,6 +505,8 @@ class OpnsenseImport {
       ['schedule', 'sched'],
       ['tag', 'tag'],
       ['tagged', 'tagged'],
+      ['tcpflags1', 'tcpflags1'],
+      ['tcpflags2', 'tcpflags2'],
     ] as const) {
       const value = text(node, tag);
       if (value) base[key] = value;
