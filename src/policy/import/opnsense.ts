@@ -98,7 +98,11 @@ const MVC_RULE_KNOWN = new Set([
 ]);
 
 /** MVC option names (Filter.xml) whose legacy name the generator knows how to print and report. */
-const MVC_TO_LEGACY_OPTION: Readonly<Record<string, string>> = { tos: 'dscp', prio: 'vlanprio', 'set-prio': 'vlanprioset' };
+const MVC_TO_LEGACY_OPTION: Readonly<Record<string, string>> = {
+  tos: 'dscp',
+  prio: 'vlanprio',
+  'set-prio': 'vlanprioset',
+};
 
 /** Legacy rule fields read into `RuleConfig`, or bookkeeping with no filter effect (GUI ids, timestamps). */
 const LEGACY_RULE_KNOWN = new Set([
