@@ -101,6 +101,15 @@ describe('OPNsense config.xml import (docs/reference/opnsense-rules.md §1, §4,
     expect(importPolicyText(JSON.stringify(config)).config).toEqual(config);
   });
 
+  it('refuses a JSON model whose opnsense section is malformed, naming the field', () => {
+    const bad = { ...config, opnsense: { ...config.opnsense, noPort0Block: 'yes' } };
+    expect(() => importPolicyText(JSON.stringify(bad))).toThrowError(
+      expect.objectContaining({ field: 'opnsense.noPort0Block' }) as Error,
+    );
+    const extra = { ...config, opnsense: { ...config.opnsense, pfsync: true } };
+    expect(() => importPolicyText(JSON.stringify(extra))).toThrowError(/^opnsense\.pfsync: /);
+  });
+
   it.each<[string, string, string, string]>([
     [
       'an MVC rule with inverted interfaces',
