@@ -257,6 +257,25 @@ export interface PolicyConfig {
   natReflection: boolean;
   /** `<nat>`: port forwards, 1:1 and outbound NAT (docs/reference/pfsense-nat.md). Absent = no NAT configured. Additive. */
   nat?: NatConfig;
+  /**
+   * Present when the config is an OPNsense one: the ruleset is generated in OPNsense's order with its automatic
+   * rules, and `rules` are already in OPNsense's priority order (docs/reference/opnsense-rules.md §2). Additive.
+   */
+  opnsense?: OpnsenseSettings;
+}
+
+/** OPNsense switches that shape its automatic rules (docs/reference/opnsense-rules.md §3). */
+export interface OpnsenseSettings {
+  /** `<system><no_ipv6_rfc4890_req>`: no ICMPv6 essentials. */
+  noIpv6Rfc4890: boolean;
+  /** `<system><no_port0_block>`: no port-0 block. */
+  noPort0Block: boolean;
+  /** `<system><no_sshlockout>`: no `<sshlockout>` blocks. */
+  noSshLockout: boolean;
+  /** `<system><no_virusprot>`: no `<virusprot>` block. */
+  noVirusProt: boolean;
+  /** Interface keys marked `<virtual>`: no bogon / private-network rules, never the anti-lockout interface. */
+  virtualInterfaces: string[];
 }
 
 /** NAT reflection mode of a port forward or 1:1 entry (`<natreflection>`); absent = the system default. */
@@ -457,7 +476,10 @@ export interface RuleOrigin {
   position: number;
   /** User rule `<descr>`, or the system rule's purpose. */
   descr: string;
-  /** User rules: 0-based index of the `<rule>` inside `<filter>`. */
+  /**
+   * User rules: 0-based index of the `<rule>` inside `<filter>`; for an OPNsense config, the index in
+   * `PolicyConfig.rules` (MVC and legacy rules in priority order, docs/reference/opnsense-rules.md §2).
+   */
   configIndex?: number;
   /** System rules: stable identifier of the generator section (see `SystemRuleKey`). */
   systemKey?: SystemRuleKey;
@@ -477,6 +499,7 @@ export type SystemRuleKey =
   | 'snort2c'
   | 'carp'
   | 'sshguard'
+  | 'sshlockout'
   | 'gui-lockout'
   | 'virusprot'
   | 'dhcp-client'
@@ -663,8 +686,8 @@ export interface PolicyWarning {
 
 /** The generated ruleset. */
 export interface PfRuleset {
-  /** Which pfSense generator this reproduces. */
-  target: 'pfsense-2.7.2';
+  /** Which generator this reproduces: pfSense 2.7.2, or OPNsense (docs/reference/opnsense-rules.md). */
+  target: 'pfsense-2.7.2' | 'opnsense';
   /** pf state policy: pfSense 2.7.2 emits none, so FreeBSD's default `floating` applies. */
   statePolicy: 'floating' | 'if-bound';
   /** Interfaces in pfSense's `$FilterIflist` order: enabled interfaces, VPN tabs, groups; then loopback. */

@@ -14,6 +14,8 @@ const documented = new Map(
 const sources = [
   'import/xml.ts',
   'import/live.ts',
+  'import/opnsense.ts',
+  'generate/opnsense.ts',
   'generate/aliases.ts',
   'generate/interfaces.ts',
   'generate/system.ts',

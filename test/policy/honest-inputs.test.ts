@@ -47,9 +47,10 @@ describe('input that is not a usable config is refused and named', () => {
       'an encrypted OPNsense backup',
     ],
     [
-      'an OPNsense config',
+      // An OPNsense config is imported (docs/reference/opnsense-rules.md §1); one that defines no interfaces is not.
+      'an OPNsense config without interfaces',
       '<?xml version="1.0"?>\n<opnsense><version>24.7</version><filter/></opnsense>\n',
-      'an OPNsense config.xml',
+      'the config defines no interfaces',
     ],
   ])('%s', (_name, text, message) => {
     expect(refusal(text).message).toContain(message);

@@ -184,7 +184,8 @@ describe('config.xml import (docs/reference/pf-semantics.md §1.6)', () => {
   it.each<[string, string, string]>([
     ['not XML', 'hello', 'config'],
     ['not well-formed', '<pfsense><system></pfsense', 'config'],
-    ['an OPNsense config', '<?xml version="1.0"?><opnsense/>', 'opnsense'],
+    ['an empty OPNsense config', '<?xml version="1.0"?><opnsense/>', 'opnsense'],
+    ['an OPNsense config without interfaces', '<?xml version="1.0"?><opnsense><system/></opnsense>', 'opnsense.interfaces'],
     ['not a pfSense backup', '<?xml version="1.0"?><firewall/>', 'pfsense'],
     ['no interfaces', '<?xml version="1.0"?><pfsense><system/></pfsense>', 'pfsense.interfaces'],
   ])('rejects %s, naming the field', (_name, text, field) => {

@@ -13,6 +13,7 @@ import { baseConfig, userRule } from '../policy/fixtures/builders.ts';
 import { syntheticConfigXml } from '../policy/fixtures/synthetic.ts';
 
 const xml = readFileSync(new URL('../policy/fixtures/default-2.7.xml', import.meta.url), 'utf8');
+const opnsense = readFileSync(new URL('../policy/fixtures/opnsense/branch-office.xml', import.meta.url), 'utf8');
 const openPort = userRule({
   interface: 'wan',
   protocol: 'tcp',
@@ -62,6 +63,23 @@ describe('POST /api/v1/policy/diff', () => {
     expect(res.statusCode).toBe(200);
     expect(res.json().diff.regions).toEqual([]);
     expect(res.json().lockout).toMatchObject({ status: 'passes', after: { verdict: 'pass' } });
+  });
+
+  it('takes OPNsense config.xml text (docs/adr/0146-opnsense-configurations.md): the anti-lockout path and its removal', async () => {
+    const management = { interface: 'lan', source: '192.168.1.50', address: '192.168.1.1', port: 443 };
+    const same = await post({ before: opnsense, after: JSON.stringify(loadPolicy(opnsense).config), management });
+    expect(same.statusCode).toBe(200);
+    expect(same.json().diff.regions).toEqual([]);
+    expect(same.json().lockout).toMatchObject({ status: 'passes', after: { verdict: 'pass' } });
+    const locked = opnsense
+      .replace('<webgui>', '<webgui><noantilockout/>')
+      .replace('<descr>Default allow LAN to any rule</descr>', '<descr>Default allow LAN to any rule</descr><disabled>1</disabled>');
+    const cut = await post({ before: opnsense, after: locked, management });
+    expect(cut.statusCode).toBe(200);
+    expect(cut.json().lockout).toMatchObject({
+      status: 'cut',
+      after: { verdict: 'block', rule: { descr: 'Default deny / state violation rule' } },
+    });
   });
 
   it('reports a cut management path', async () => {

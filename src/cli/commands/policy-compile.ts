@@ -18,7 +18,7 @@ export function registerPolicyCompile(policy: Command): void {
         'otherwise, states by conntrack); refuses, listing every use, features nftables cannot reproduce',
     )
     .addOption(new Option('--target <target>', 'output format').choices(['nft'] as const).makeOptionMandatory())
-    .requiredOption('--config <file>', 'pfSense config.xml backup, or a JSON policy model')
+    .requiredOption('--config <file>', 'pfSense or OPNsense config.xml backup, or a JSON policy model')
     .option('-o, --output <file>', 'write the script to this file instead of stdout')
     .option('--table <name>', 'nftables table name (family inet)', 'portcullis')
     .option(

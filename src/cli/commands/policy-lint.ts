@@ -17,7 +17,7 @@ export function registerPolicyLint(policy: Command): void {
       'find rules that never decide a packet (shadowed, redundant), reject on WAN, non-quick floating rules ' +
         'overriding defaults, missing aliases and disabled rules; exit 1 when any finding is an error',
     )
-    .requiredOption('--config <file>', 'pfSense config.xml backup, or a JSON policy model')
+    .requiredOption('--config <file>', 'pfSense or OPNsense config.xml backup, or a JSON policy model')
     .option('--json', 'print {"findings": [...], "warnings": [...]} (warnings = import/generation warnings)')
     .action((options) => {
       const { config, ruleset } = loadPolicyOrExit(options.config);

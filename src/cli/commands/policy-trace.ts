@@ -94,7 +94,7 @@ export function registerPolicyTrace(policy: Command): void {
   policy
     .command('trace')
     .description('evaluate packets against a config with pf semantics: verdict, deciding rule, trace')
-    .requiredOption('--config <file>', 'pfSense config.xml backup, or a JSON policy model')
+    .requiredOption('--config <file>', 'pfSense or OPNsense config.xml backup, or a JSON policy model')
     .option('--packet <line>', `one packet: ${PACKET_LINE_SYNTAX}`)
     .option(
       '--packets <file>',

@@ -20,7 +20,7 @@ export function registerPolicyCommands(program: Command): void {
   const policy = program
     .command('policy')
     .description(
-      'understand a pfSense policy: generated ruleset, packet traces, lint, semantic diff, policy tests, alias exposure, fixes, nftables compilation',
+      'understand a pfSense or OPNsense policy: generated ruleset, packet traces, lint, semantic diff, policy tests, alias exposure, fixes, nftables compilation',
     );
 
   policy
@@ -28,7 +28,7 @@ export function registerPolicyCommands(program: Command): void {
     .description(
       'print the ruleset pfSense 2.7.2 would load for a config.xml (or JSON model); warnings go to stderr',
     )
-    .requiredOption('--config <file>', 'pfSense config.xml backup, or a JSON policy model')
+    .requiredOption('--config <file>', 'pfSense or OPNsense config.xml backup, or a JSON policy model')
     .option(
       '--json',
       'print the structured ruleset (rules with origins, tables, interfaces, warnings) as JSON',

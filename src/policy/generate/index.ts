@@ -9,6 +9,7 @@ import { policyWarning } from '../warnings.ts';
 import { resolveAliases } from './aliases.ts';
 import { buildInterfaces } from './interfaces.ts';
 import { generateNatRules } from './nat.ts';
+import { generateOpnsenseSystemRules } from './opnsense.ts';
 import type { DraftRule } from './rule.ts';
 import { generateSystemRules } from './system.ts';
 import { generateUserRules } from './user.ts';
@@ -47,14 +48,19 @@ export function generateRuleset(config: PolicyConfig, options: GenerateOptions =
   };
   for (const t of ifs.networkTables) addTable(t);
   // Run-time blocklists fed by sshguard, Snort and overload rules start empty (docs/adr/0038).
-  for (const name of ['sshguard', 'snort2c', 'virusprot'])
+  const opnsense = config.opnsense;
+  for (const name of opnsense === undefined ? ['sshguard', 'snort2c', 'virusprot'] : ['sshlockout', 'virusprot'])
     addTable({ name, cidrs: [], dynamic: false, source: 'system' });
+  // OPNsense downloads its bogons list at run time (docs/reference/opnsense-rules.md §3.2): dynamic unless given.
+  const knownBogons = config.system.bogons?.ipv4;
   addTable({
     name: 'bogons',
-    cidrs: config.system.bogons?.ipv4
-      ? canonicalList(config.system.bogons.ipv4, 'system.bogons.ipv4', warnings)
-      : SHIPPED_BOGONS_V4,
-    dynamic: false,
+    cidrs: knownBogons
+      ? canonicalList(knownBogons, 'system.bogons.ipv4', warnings)
+      : opnsense === undefined
+        ? SHIPPED_BOGONS_V4
+        : [],
+    dynamic: opnsense !== undefined && knownBogons === undefined,
     source: 'system',
   });
   const bogonsV6Used = config.system.ipv6Allow && config.interfaces.some((i) => i.enabled && i.blockBogons);
@@ -87,7 +93,11 @@ export function generateRuleset(config: PolicyConfig, options: GenerateOptions =
       origin: draft.origin.kind === 'system' ? { ...draft.origin, position } : draft.origin,
     });
   };
-  const system = generateSystemRules(config, ifs, warnings);
+  // Vendor switch: OPNsense registers its own automatic rules, all before the user rules (docs/adr/0146-opnsense-configurations.md).
+  const system =
+    opnsense === undefined
+      ? generateSystemRules(config, ifs, warnings)
+      : { before: generateOpnsenseSystemRules(config, opnsense, ifs, warnings), after: [], tables: [] };
   for (const t of system.tables) addTable(t);
   for (const [i, draft] of system.before.entries()) place(draft, i + 1);
   notes.push({ beforeIndex: rules.length, text: 'User-defined rules follow' });
@@ -101,7 +111,7 @@ export function generateRuleset(config: PolicyConfig, options: GenerateOptions =
   const nat = generateNatRules(config, ifs, aliases, warnings);
 
   return {
-    target: 'pfsense-2.7.2',
+    target: opnsense === undefined ? 'pfsense-2.7.2' : 'opnsense',
     statePolicy: 'floating',
     interfaces: ifs.pfInterfaces,
     tables,

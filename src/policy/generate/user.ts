@@ -162,7 +162,9 @@ class UserRuleTranslator {
     }
     const action = rule.type;
     const floating = rule.floating;
-    const direction = floating ? rule.direction : 'in';
+    // OPNsense honours direction and quick on every rule, not only floating ones (docs/reference/opnsense-rules.md §2.1).
+    const ownFlags = floating || this.config.opnsense !== undefined;
+    const direction = ownFlags ? rule.direction : 'in';
     const protocols = ruleProtocols(protocol, af, rule);
     const sources = this.address(rule.source, rule, af);
     if (sources instanceof Skip) return sources;
@@ -223,7 +225,7 @@ class UserRuleTranslator {
           draftRule({
             action,
             direction,
-            quick: !floating || rule.quick,
+            quick: ownFlags ? rule.quick : true,
             log: rule.log,
             on,
             af,

@@ -1,18 +1,19 @@
 /**
- * @module Policy input: a pfSense `config.xml` text or the equivalent JSON model, detected by content.
+ * @module Policy input: a pfSense or OPNsense `config.xml` text or the equivalent JSON model, detected by content.
  */
 import { applyConfigFacts, applyTableFacts, type RuntimeFacts } from '../facts.ts';
 import { generateRuleset } from '../generate/index.ts';
 import type { PfRuleset, PolicyConfig, PolicyWarning } from '../model.ts';
 import { PolicyInputError } from '../warnings.ts';
 import { importConfigJson } from './json.ts';
-import { importConfigXml } from './xml.ts';
+import { importOpnsenseDocument } from './opnsense.ts';
+import { importPfsenseDocument, parseXmlDocument } from './xml.ts';
 
 export { importConfigJson, PolicyConfigSchema } from './json.ts';
 export { importConfigXml } from './xml.ts';
 
 /**
- * Reads a policy from text: XML (first non-blank character `<`) is a pfSense backup, `{` is the JSON model.
+ * Reads a policy from text: XML (first non-blank character `<`) is a pfSense or OPNsense backup, `{` is the JSON model.
  * Throws `PolicyInputError` naming the field for anything else or for invalid content.
  */
 export function importPolicyText(text: string): { config: PolicyConfig; warnings: PolicyWarning[] } {
@@ -24,7 +25,13 @@ export function importPolicyText(text: string): { config: PolicyConfig; warnings
     throw new PolicyInputError('config', `${vendor}: decrypt it first (Diagnostics > Backup & Restore, or openssl)`);
   }
   const start = trimmed[0];
-  if (start === '<') return importConfigXml(text);
+  if (start === '<') {
+    // The root element names the vendor: <pfsense> or <opnsense> (docs/reference/opnsense-rules.md §1).
+    const document = parseXmlDocument(text);
+    const opnsense = document.opnsense;
+    if (opnsense !== undefined && !Array.isArray(opnsense)) return importOpnsenseDocument(opnsense);
+    return importPfsenseDocument(document);
+  }
   if (start === '{') {
     let value: unknown;
     try {
@@ -36,7 +43,7 @@ export function importPolicyText(text: string): { config: PolicyConfig; warnings
   }
   throw new PolicyInputError(
     'config',
-    'expected a pfSense config.xml (starting with "<") or a JSON model ("{")',
+    'expected a pfSense or OPNsense config.xml (starting with "<") or a JSON model ("{")',
   );
 }
 

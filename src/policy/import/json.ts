@@ -260,6 +260,18 @@ export const PolicyConfigSchema = Type.Object(
     dhcpRelay: Type.Optional(Type.Object({ ipv4: Type.Array(Str), ipv6: Type.Array(Str) }, strict)),
     natReflection: Bool,
     nat: Type.Optional(Nat),
+    opnsense: Type.Optional(
+      Type.Object(
+        {
+          noIpv6Rfc4890: Bool,
+          noPort0Block: Bool,
+          noSshLockout: Bool,
+          noVirusProt: Bool,
+          virtualInterfaces: Type.Array(Str),
+        },
+        strict,
+      ),
+    ),
   },
   strict,
 );

@@ -29,8 +29,8 @@ import type {
 import { PolicyInputError, policyWarning } from '../warnings.ts';
 
 /** An XML element as fast-xml-parser gives it: text, or an object of child elements. */
-type XmlNode = string | XmlObject;
-interface XmlObject {
+export type XmlNode = string | XmlObject;
+export interface XmlObject {
   [tag: string]: XmlNode | XmlNode[] | undefined;
 }
 
@@ -123,8 +123,8 @@ const RULE_KNOWN_TAGS = new Set([
   ...RULE_EXTRA_TAGS,
 ]);
 
-/** Parses the text of a pfSense backup. Throws `PolicyInputError` when it is not one. */
-export function importConfigXml(text: string): { config: PolicyConfig; warnings: PolicyWarning[] } {
+/** Validates and parses a config.xml text into its element tree. Throws `PolicyInputError` when it is not XML. */
+export function parseXmlDocument(text: string): XmlObject {
   const parser = new XMLParser({
     ignoreAttributes: true,
     parseTagValue: false,
@@ -139,17 +139,22 @@ export function importConfigXml(text: string): { config: PolicyConfig; warnings:
     const { line, col, msg } = valid.err;
     throw new PolicyInputError('config', `not well-formed XML at line ${line}, column ${col}: ${msg}`);
   }
-  let document: XmlObject;
   try {
-    document = parser.parse(text) as XmlObject;
+    return parser.parse(text) as XmlObject;
   } catch (error) {
     throw new PolicyInputError('config', `not well-formed XML (${(error as Error).message})`);
   }
+}
+
+/** Parses the text of a pfSense backup. Throws `PolicyInputError` when it is not one. */
+export function importConfigXml(text: string): { config: PolicyConfig; warnings: PolicyWarning[] } {
+  return importPfsenseDocument(parseXmlDocument(text));
+}
+
+/** A parsed pfSense backup → `PolicyConfig`; an OPNsense one is read by `importOpnsenseDocument` instead. */
+export function importPfsenseDocument(document: XmlObject): { config: PolicyConfig; warnings: PolicyWarning[] } {
   if (document.opnsense !== undefined) {
-    throw new PolicyInputError(
-      'opnsense',
-      'an OPNsense config.xml: this engine reproduces pfSense 2.7.2 only (OPNsense generates its ruleset differently)',
-    );
+    throw new PolicyInputError('opnsense', 'an OPNsense config.xml: read it with importPolicyText, not as a pfSense backup');
   }
   const root = document.pfsense;
   if (root === undefined || typeof root !== 'object' || Array.isArray(root)) {
@@ -697,12 +702,12 @@ class XmlImport {
   }
 }
 
-function ipv4Mode(ipaddr: string): Ipv4Mode {
+export function ipv4Mode(ipaddr: string): Ipv4Mode {
   if (isIpv4(ipaddr)) return 'static';
   return (['dhcp', 'pppoe', 'pptp', 'l2tp'] as const).find((mode) => mode === ipaddr) ?? 'none';
 }
 
-function ipv6Mode(ipaddrv6: string): Ipv6Mode {
+export function ipv6Mode(ipaddrv6: string): Ipv6Mode {
   if (isIpv6(ipaddrv6)) return 'static';
   return (['dhcp6', 'slaac', 'track6', '6rd', '6to4'] as const).find((mode) => mode === ipaddrv6) ?? 'none';
 }
@@ -711,7 +716,7 @@ function isKnownMode(value: string, known: readonly string[]): boolean {
   return known.includes(value) || value === 'none';
 }
 
-function endpoint(node: XmlObject | undefined): RuleEndpoint {
+export function endpoint(node: XmlObject | undefined): RuleEndpoint {
   const not = has(node, 'not');
   const port = text(node, 'port');
   const withPort = (ep: RuleEndpoint): RuleEndpoint => (port ? { ...ep, port } : ep);
@@ -722,7 +727,7 @@ function endpoint(node: XmlObject | undefined): RuleEndpoint {
   return withPort({ kind: 'address', value: text(node, 'address') ?? '', not });
 }
 
-function child(node: XmlNode | XmlNode[] | undefined, tag: string): XmlObject | undefined {
+export function child(node: XmlNode | XmlNode[] | undefined, tag: string): XmlObject | undefined {
   if (node === undefined || typeof node === 'string' || Array.isArray(node)) return undefined;
   const value = node[tag];
   if (value === undefined || Array.isArray(value))
@@ -735,14 +740,14 @@ function asObject(node: XmlNode | undefined): XmlObject | undefined {
   return typeof node === 'string' ? {} : node;
 }
 
-function children(node: XmlObject | undefined, tag: string): XmlObject[] {
+export function children(node: XmlObject | undefined, tag: string): XmlObject[] {
   const value = node?.[tag];
   if (value === undefined) return [];
   const list = Array.isArray(value) ? value : [value];
   return list.map((item) => (typeof item === 'string' ? {} : item));
 }
 
-function entries(node: XmlObject | undefined): Array<[string, XmlObject]> {
+export function entries(node: XmlObject | undefined): Array<[string, XmlObject]> {
   if (node === undefined) return [];
   return Object.entries(node)
     .filter(([, value]) => value !== undefined && !Array.isArray(value))
@@ -750,11 +755,11 @@ function entries(node: XmlObject | undefined): Array<[string, XmlObject]> {
 }
 
 /** Presence test: `<tag/>`, `<tag></tag>` and `<tag>anything</tag>` all count (pfSense `isset`). */
-function has(node: XmlObject | undefined, tag: string): boolean {
+export function has(node: XmlObject | undefined, tag: string): boolean {
   return node !== undefined && node[tag] !== undefined;
 }
 
-function text(node: XmlObject | undefined, tag: string): string | undefined {
+export function text(node: XmlObject | undefined, tag: string): string | undefined {
   const value = node?.[tag];
   if (value === undefined) return undefined;
   const first = Array.isArray(value) ? value[0] : value;
@@ -766,6 +771,6 @@ function copyText<K extends keyof RuleConfig>(node: XmlObject, rule: RuleConfig,
   if (value) (rule as unknown as Record<string, string>)[key as string] = value;
 }
 
-function splitWords(value: string | undefined): string[] {
+export function splitWords(value: string | undefined): string[] {
   return value === undefined ? [] : value.split(/\s+/).filter(Boolean);
 }
