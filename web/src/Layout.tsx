@@ -92,7 +92,7 @@ export function SignedInLayout({ console: inConsole }: { console: boolean }) {
         </Group>
       </AppShell.Header>
       {inConsole ? (
-        <AppShell.Navbar p="xs" component="nav" aria-label="Console">
+        <AppShell.Navbar p="xs" component="nav" aria-label="Console" style={{ overflowY: 'auto' }}>
           {pages.map((p) => {
             const to = p.path ? `/admin/${p.path}` : '/admin';
             return (

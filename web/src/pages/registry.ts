@@ -41,6 +41,10 @@ export const CONSOLE_PAGES: readonly ConsolePage[] = [
   { path: 'firewall/settings', label: 'Firewall settings', permission: 'firewall.view', component: page(() => import('./console/Settings'), 'SettingsPage') },
   { path: 'tokens', label: 'API tokens', permission: null, component: page(() => import('./console/Tokens'), 'TokensPage') },
   { path: 'audit', label: 'Audit log', permission: 'audit.view', component: page(() => import('./console/Audit'), 'AuditPage') },
+  { path: 'firewall/pending', label: 'Pending changes', permission: 'firewall.view', component: page(() => import('./console/Changes'), 'ChangesPage') },
+  { path: 'policy/trace', label: 'Packet tracer', permission: 'firewall.view', component: page(() => import('./console/Tracer'), 'TracerPage') },
+  { path: 'policy/tests', label: 'Policy tests', permission: 'firewall.view', component: page(() => import('./console/PolicyTests'), 'PolicyTestsPage') },
+  { path: 'gateways/sync', label: 'Gateway sync', permission: 'firewall.view', component: page(() => import('./console/GatewaySync'), 'GatewaySyncPage') },
 ];
 
 /** The pages `permissions` (from /auth/me) opens (detail pages included). */

@@ -6,6 +6,7 @@ import { Badge, Button, Card, Group, SimpleGrid, Stack, Text, Title } from '@man
 import { useQueries, useQuery } from '@tanstack/react-query';
 import { api, must } from '../../api/client';
 import type { Gateway } from '../../api/types';
+import { GatewaySummaryCards } from './GatewaySync';
 import { Countdown } from '../../components/Countdown';
 import { DeviceError, SyncBadge } from '../../components/DeviceState';
 import { DataTable, Page } from '../../components/Page';
@@ -49,6 +50,7 @@ export function DashboardPage() {
         <Stat label="Knocs" value={knocs.data?.items.length} />
         <Stat label="Live grants" value={live.data?.items.length} />
       </SimpleGrid>
+      {can(me.data, 'firewall.view') ? <GatewaySummaryCards /> : null}
       {gateways.data && gateways.data.items.length > 0 ? <GatewayHealth gateways={gateways.data.items} /> : null}
       <Title order={2} size="h3">
         Device errors
