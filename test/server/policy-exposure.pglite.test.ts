@@ -1,14 +1,17 @@
 /**
  * @module `POST /api/v1/policy/exposure`, `POST /api/v1/policy/fix` and the knoc's exposure
  * (`GET|POST /api/v1/access/knocs/:id/exposure`) on a real app and store: answers equal to the library's, 400 naming
- * the field (alias, representatives, config, packet fields), 409 while no gateway configuration is known, 404 for a
- * knoc of another site, 403 without the permission.
+ * the field (alias, representatives, config, packet fields), the knoc's exposure on its gateway's live configuration
+ * (the pfRest emulator; 409 while the gateway holds no such alias), 404 for a knoc of another site, 403 without the
+ * permission.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aliasExposure } from '../../src/policy/exposure.ts';
 import { proposeFixes } from '../../src/policy/fixes.ts';
 import type { RuleConfig } from '../../src/policy/model.ts';
+import { pfsenseLiveWriter } from '../../src/adapters/pfsense/index.ts';
 import { type AccessHarness, startAccessHarness } from '../access-api/harness.ts';
+import { adapterFor } from '../pfsense/helpers.ts';
 import { baseConfig, userRule } from '../policy/fixtures/builders.ts';
 
 const sshFrom = (alias: string): RuleConfig =>
@@ -111,14 +114,50 @@ describe('POST /api/v1/policy/fix', () => {
 });
 
 describe('knoc exposure', () => {
-  it('GET: 409 while no configuration of the gateway is known; POST: the exposure of the knoc’s alias', async () => {
+  it('GET: on the live configuration (409 before the alias exists on the device); POST: on an uploaded one', async () => {
     const siteId = await h.site();
+    const lonely = await h.knoc({ gateway_id: await h.gateway(siteId), alias_name: 'pc_nowhere', create_alias_if_missing: false });
+    const none = await h.call({ method: 'GET', url: `/api/v1/access/knocs/${lonely.id}/exposure`, token: h.ownerToken });
+    expect(none.statusCode, none.body).toBe(409);
+    expect(none.json().error.message).toContain('holds no alias pc_nowhere');
+
     const knoc = await h.knoc({ gateway_id: await h.gateway(siteId), alias_name: 'pc_ssh' });
     const url = `/api/v1/access/knocs/${knoc.id}/exposure`;
-    const known = await h.call({ method: 'GET', url, token: h.ownerToken });
-    expect(known.statusCode).toBe(409);
-    expect(known.json().error).toMatchObject({ code: 'PC_ERR_CONFLICT' });
-    expect(known.json().error.message).toContain('no configuration of gateway');
+    await h.settled();
+    // Nothing on the device uses the alias yet: an address on it gains nothing.
+    const unused = await h.call({ method: 'GET', url, token: h.ownerToken });
+    expect(unused.statusCode, unused.body).toBe(200);
+    expect(unused.json()).toMatchObject({ alias: 'pc_ssh', regions: [] });
+    // A WAN rule letting the alias reach one host on tcp/22: exactly that is what a grant opens.
+    const adapter = adapterFor(h.emulator);
+    try {
+      await pfsenseLiveWriter(adapter).write({
+        kind: 'firewall_rule',
+        op: 'create',
+        target: null,
+        body: {
+          action: 'allow',
+          interface: 'wan',
+          ip_version: 'inet',
+          protocol: 'tcp',
+          source_address: 'pc_ssh',
+          source_port: null,
+          dest_address: '192.168.1.10',
+          dest_port: '22',
+          description: 'ssh for granted admins',
+          is_enabled: true,
+          log_enabled: false,
+        },
+      });
+    } finally {
+      await adapter.close();
+    }
+    const live = await h.call({ method: 'GET', url, token: h.ownerToken });
+    expect(live.statusCode, live.body).toBe(200);
+    expect(live.json()).toMatchObject({
+      alias: 'pc_ssh',
+      regions: [{ change: 'newly-pass', interface: 'wan', destination: ['192.168.1.10/32'], destinationPorts: ['22'] }],
+    });
 
     const res = await post(url, { config: configFor('pc_ssh') });
     expect(res.statusCode).toBe(200);

@@ -3,7 +3,7 @@
  * `access.manage_knocs`, rotating a passive knoc's feed token/key `access.admin_grant` — each on the knoc's
  * site (ADR 0092). Alias names are checked with the gateway vendor's rules and source ranges parsed before anything is
  * written; the feed key of a passive knoc is returned once, when it is made. `…/exposure`: what a grant opens
- * (docs/adr/0141-exposure-of-an-alias.md), on a configuration the caller sends until gateway configurations are kept.
+ * (docs/adr/0141-exposure-of-an-alias.md): GET on the gateway's live configuration, POST on one the caller sends.
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { and, desc, eq } from 'drizzle-orm';
@@ -20,10 +20,13 @@ import {
   rotateFeed,
   updateKnoc,
 } from '../../access/service/knocs.ts';
+import { requireVendor } from '../../firewall/adapter.ts';
+import { liveAliasExposure } from '../../firewall/exposure.ts';
+import { getGateway } from '../../firewall/gateways.ts';
+import { fromDevice, liveGateway, requireLiveCapability } from '../../firewall/live.ts';
 import type { Permission } from '../../identity/permissions.ts';
 import { edlFetches, grants } from '../../store/schema/access.ts';
 import { ctxOf } from '../context.ts';
-import { ApiError } from '../errors.ts';
 import { requireSite, siteFilter } from '../plugins/access.ts';
 import { ERROR_RESPONSES, IdParams, Line, Name, Paging, Uuid } from '../schemas.ts';
 import { toApi } from '../views.ts';
@@ -217,7 +220,7 @@ export const knocRoutes: FastifyPluginAsync = async (root) => {
       config: { permission: 'access.view' },
       schema: {
         tags,
-        summary: 'What an address on the knoc’s alias gains, from the gateway’s known configuration',
+        summary: 'What an address on the knoc’s alias gains, on the gateway’s live configuration (read now)',
         params: IdParams,
         response: { 200: ExposureResponse, ...ERROR_RESPONSES },
       },
@@ -225,11 +228,13 @@ export const knocRoutes: FastifyPluginAsync = async (root) => {
     async (request) => {
       const knoc = await getKnoc(ctxOf(request), request.params.id);
       requireSite(request, 'access.view', knoc.siteId, 'read');
-      // No gateway configuration is kept yet (sync does not build a policy model): say so, never guess.
-      throw new ApiError(
-        'PC_ERR_CONFLICT',
-        `no configuration of gateway ${knoc.gatewayId} is known yet; POST its config.xml or JSON model to this path as {"config": …}`,
-      );
+      const gateway = await getGateway(ctxOf(request), knoc.gatewayId);
+      const vendor = requireVendor(gateway.vendor);
+      for (const read of ['read.rules', 'read.nat', 'read.aliases', 'read.interfaces'] as const) {
+        requireLiveCapability(vendor, read);
+      }
+      const { adapter } = await fromDevice(() => app.access.adapters.get(gateway.id));
+      return liveAliasExposure(liveGateway(vendor, adapter), knoc.aliasName);
     },
   );
 

@@ -4517,7 +4517,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** What an address on the knoc’s alias gains, from the gateway’s known configuration */
+        /** What an address on the knoc’s alias gains, on the gateway’s live configuration (read now) */
         get: {
             parameters: {
                 query?: never;
