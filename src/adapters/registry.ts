@@ -49,6 +49,8 @@ export const CAPABILITIES = [
   'read.pf_info',
   /** The health check: reachability plus interfaces, gateways, services and CARP where readable. */
   'read.health',
+  /** The running configuration as one file (config download; it holds secrets: firewall.admin only). */
+  'read.config',
   // Live writes (issue 9), applied through pending changes.
   'write.rules',
   'write.nat',

@@ -283,12 +283,21 @@ describe('failures', () => {
   it.each([
     ['routes/table', 'read.routes'],
     ['diagnostics/pf-info', 'read.pf_info'],
+    ['config/download', 'read.config'],
   ])('%s is off for pfSense: 501 PC_ERR_CAPABILITY_UNAVAILABLE and nothing sent to the device', async (path, capability) => {
     h.emulator.clearRequests();
     const res = await get(path);
     expect(res.statusCode).toBe(501);
     expect(res.json().error.code).toBe('PC_ERR_CAPABILITY_UNAVAILABLE');
     expect(res.json().error.message).toContain(capability);
+    expect(h.emulator.requests()).toEqual([]);
+  });
+
+  it('the config download needs firewall.admin: a viewer of the site gets 403 before anything is read', async () => {
+    const viewer = await h.makeUser('config-viewer', 'viewer', [siteId]);
+    h.emulator.clearRequests();
+    const res = await h.call({ method: 'GET', url: `/api/v1/firewall/gateways/${gatewayId}/config/download`, token: viewer.token });
+    expect(res.statusCode).toBe(403);
     expect(h.emulator.requests()).toEqual([]);
   });
 

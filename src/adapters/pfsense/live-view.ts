@@ -36,6 +36,8 @@ export const PFSENSE_LIVE_UNAVAILABLE = {
     'pfRest has no endpoint for the kernel routing table (only static routes and gateways); see docs/reference/pfsense-live-reads.md §3',
   'read.pf_info':
     'pfRest has no endpoint for pf status and counters (pfctl -si); see docs/reference/pfsense-live-reads.md §3',
+  'read.config':
+    'pfRest has no endpoint that downloads the configuration (its config history lists revisions only); see docs/reference/pfrest-emulator.md §7',
 } as const;
 
 /** The live view of a pfSense adapter built by this vendor's descriptor. */

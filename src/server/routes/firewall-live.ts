@@ -102,6 +102,25 @@ export const firewallLiveRoutes: FastifyPluginAsync = async (root) => {
     throw new Error('unreachable: no vendor serves live.pf_info yet');
   });
 
+  // The running configuration holds every secret of the device: firewall.admin, not firewall.view (the spec's
+  // `controller:write` is a core code outside this catalog; docs/reference/freesdn-firewall-module.md §10.3).
+  app.get(
+    `${BASE}/config/download`,
+    {
+      config: { permission: 'firewall.admin' },
+      schema: {
+        tags,
+        summary: 'Download the running configuration (firewall.admin; 501 where the vendor API has none)',
+        params: IdParams,
+        response: { 200: LiveAnswer, ...ERROR_RESPONSES },
+      },
+    },
+    async (request) => {
+      await liveFor(request, request.params.id, 'firewall.admin', 'read.config');
+      throw new Error('unreachable: no vendor serves live.config yet');
+    },
+  );
+
   app.get(
     `${BASE}/diagnostics/connections`,
     {

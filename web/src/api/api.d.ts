@@ -2256,6 +2256,7 @@ export interface paths {
                                     "read.logs": boolean;
                                     "read.pf_info": boolean;
                                     "read.health": boolean;
+                                    "read.config": boolean;
                                     "write.rules": boolean;
                                     "write.nat": boolean;
                                     "write.aliases": boolean;
@@ -3904,6 +3905,65 @@ export interface paths {
             cookie?: never;
         };
         /** pf status and counters (501 where the vendor API has none) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/firewall/gateways/{id}/config/download": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Download the running configuration (firewall.admin; 501 where the vendor API has none) */
         get: {
             parameters: {
                 query?: never;
