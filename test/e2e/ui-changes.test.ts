@@ -232,12 +232,13 @@ describe.skipIf(CHROMIUM_MISSING !== null)(`console change pages in Chromium ${C
     await page.locator('input[type=file]').setInputFiles(LINT_FIXTURE);
     await expect.poll(() => field(page, 'Configuration').inputValue()).toContain('<pfsense>');
     await page.getByRole('button', { name: 'Lint configuration' }).click();
-    await page.getByRole('heading', { level: 3, name: 'Errors' }).waitFor();
+    await page.getByRole('heading', { level: 3, name: 'Errors', exact: true }).waitFor();
     const errors = page.getByRole('table', { name: /^Errors:/ });
     const shadowed = errors.getByRole('row').filter({ hasText: 'LINT001 shadowed' }).first();
     await expect(shadowed.textContent()).resolves.toContain('lan #3 "No direct SMTP to the internet (inverted destination)"');
     await expect(shadowed.textContent()).resolves.toContain('Default allow LAN to any rule');
-    await page.getByRole('heading', { level: 3, name: 'Warnings' }).waitFor();
+    await page.getByRole('heading', { level: 3, name: 'Warnings', exact: true }).waitFor();
+    await expect(page.getByTestId('lint-summary').textContent()).resolves.toBe('7 findings: 2 errors, 4 warnings, 1 note');
     await expect(field(page, 'Configuration').getAttribute('aria-invalid')).resolves.not.toBe('true');
     await visit(page, 'console-lint-findings-dark');
   }, 120_000);

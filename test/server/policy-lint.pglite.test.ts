@@ -61,7 +61,7 @@ describe('POST /api/v1/policy/lint', () => {
   it('answers 400 naming the field for a bad config', async () => {
     const cases: Array<[unknown, string]> = [
       [{ config: '<pfsense><filter>' }, 'config'],
-      [{ config: baseConfig({ rules: [{ ...userRule({ interface: 'lan' }), type: 'allow' }] }) }, 'config.rules[0].type'],
+      [{ config: { ...baseConfig(), rules: [{ ...userRule({ interface: 'lan' }), type: 'allow' }] } }, 'config.rules[0].type'],
       [{}, 'config'],
     ];
     for (const [payload, field] of cases) {

@@ -16,10 +16,10 @@ import { useApiForm } from '../../lib/forms';
 type Finding = LintReport['findings'][number];
 type Severity = Finding['severity'];
 
-const SEVERITIES: ReadonlyArray<{ severity: Severity; heading: string; color: string }> = [
-  { severity: 'error', heading: 'Errors', color: 'red' },
-  { severity: 'warning', heading: 'Warnings', color: 'orange' },
-  { severity: 'info', heading: 'Notes', color: 'blue' },
+const SEVERITIES: ReadonlyArray<{ severity: Severity; heading: string; one: string; color: string }> = [
+  { severity: 'error', heading: 'Errors', one: 'error', color: 'red' },
+  { severity: 'warning', heading: 'Warnings', one: 'warning', color: 'orange' },
+  { severity: 'info', heading: 'Notes', one: 'note', color: 'blue' },
 ];
 
 /** As the CLI names a rule: `lan #3 "Allow web"` or `system rule "Default deny rule IPv4"`. */
@@ -66,7 +66,7 @@ function FindingsView({ report }: { report: LintReport }) {
       <Text size="sm" data-testid="lint-summary">
         {report.findings.length === 0
           ? 'No findings.'
-          : `${report.findings.length} finding${report.findings.length === 1 ? '' : 's'}: ${groups.map((g) => `${g.findings.length} ${g.heading.toLowerCase()}`).join(', ')}`}
+          : `${report.findings.length} finding${report.findings.length === 1 ? '' : 's'}: ${groups.map((g) => `${g.findings.length} ${g.findings.length === 1 ? g.one : g.heading.toLowerCase()}`).join(', ')}`}
       </Text>
       {groups.map((g) => (
         <Stack gap="xs" key={g.severity}>
