@@ -190,6 +190,18 @@ export function lintRuleset(ruleset: PfRuleset, config?: PolicyConfig): LintFind
   );
 }
 
+/** What `portcullis policy lint --json` prints and `POST /api/v1/policy/lint` answers (docs/policy-lint.md). */
+export interface LintReport {
+  findings: LintFinding[];
+  /** Import and generation warnings of the linted configuration. */
+  warnings: PolicyWarning[];
+}
+
+/** The lint report of a generated ruleset: one shape for the CLI's JSON and the API. */
+export function lintReport(ruleset: PfRuleset, config?: PolicyConfig): LintReport {
+  return { findings: lintRuleset(ruleset, config), warnings: ruleset.warnings };
+}
+
 /** Findings grouped by severity, most severe first (for human output). */
 export function groupBySeverity(findings: readonly LintFinding[]): Array<[LintSeverity, LintFinding[]]> {
   const groups = new Map<LintSeverity, LintFinding[]>();

@@ -1,10 +1,11 @@
 /**
- * @module The console's pending-change, packet-tracer, policy-test and gateway-sync pages in Debian's Chromium
+ * @module The console's pending-change, packet-tracer, policy-test, gateway-sync and lint pages in Debian's Chromium
  * against `npm start`'s server process (embedded store, the emulated lab, live writes allowed:
  * PORTCULLIS_READ_ONLY=false). Found by labels and roles: the tracer names the deciding rule of a packet on a
  * fixture config (and puts a bad packet's error under the field); policy tests run; a firewall rule staged through
  * the API is reviewed and applied on the page and shows applied; a delete without "confirmed" shows the refusal
- * under the checkbox and is discarded; "Sync now" on the lab gateway shows what the sync did and the server's counts.
+ * under the checkbox and is discarded; "Sync now" on the lab gateway shows what the sync did and the server's counts;
+ * the lint page groups a fixture's findings by severity with the rule each names and why.
  * axe-core finds no serious or critical violation on any page. Screenshots: `.tmp/screenshots/`.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -18,6 +19,8 @@ import { type ApiCaller, caller, E2E_OWNER, eventually, ownerToken, type ServerP
 
 const root = new URL('../../', import.meta.url).pathname;
 const FIXTURE = join(root, 'test/policy/fixtures/default-2.7.xml');
+/** A config with lint findings of every severity (docs/policy-lint.md). */
+const LINT_FIXTURE = join(root, 'test/policy/fixtures/office-2.7.xml');
 const LAB_GATEWAY = 'lab-pfsense';
 
 interface Change {
@@ -217,6 +220,27 @@ describe.skipIf(CHROMIUM_MISSING !== null)(`console change pages in Chromium ${C
     await dialog.getByText(/loopback address/).waitFor();
     await expect(dialog.getByText('Connection works').count()).resolves.toBe(0);
     await visit(page, 'console-gateway-test-override');
+  }, 120_000);
+
+  it('lint findings of a config file are grouped by severity with the rule and why; a bad config is refused under the field', async () => {
+    const page = await signedIn('dark');
+    await open(page, 'Lint findings');
+    await field(page, 'Configuration').fill('<pfsense><filter>');
+    await page.getByRole('button', { name: 'Lint configuration' }).click();
+    await expect.poll(() => field(page, 'Configuration').getAttribute('aria-invalid')).toBe('true');
+
+    await page.locator('input[type=file]').setInputFiles(LINT_FIXTURE);
+    await expect.poll(() => field(page, 'Configuration').inputValue()).toContain('<pfsense>');
+    await page.getByRole('button', { name: 'Lint configuration' }).click();
+    await page.getByRole('heading', { level: 3, name: 'Errors', exact: true }).waitFor();
+    const errors = page.getByRole('table', { name: /^Errors:/ });
+    const shadowed = errors.getByRole('row').filter({ hasText: 'LINT001 shadowed' }).first();
+    await expect(shadowed.textContent()).resolves.toContain('lan #3 "No direct SMTP to the internet (inverted destination)"');
+    await expect(shadowed.textContent()).resolves.toContain('Default allow LAN to any rule');
+    await page.getByRole('heading', { level: 3, name: 'Warnings', exact: true }).waitFor();
+    await expect(page.getByTestId('lint-summary').textContent()).resolves.toBe('7 findings: 2 errors, 4 warnings, 1 note');
+    await expect(field(page, 'Configuration').getAttribute('aria-invalid')).resolves.not.toBe('true');
+    await visit(page, 'console-lint-findings-dark');
   }, 120_000);
 
   it('no page had a serious accessibility violation or a console error', () => {

@@ -4,7 +4,7 @@
  * config cannot be read or is invalid (docs/policy-lint.md).
  */
 import type { Command } from '@commander-js/extra-typings';
-import { describeRef, groupBySeverity, type LintFinding, lintRuleset } from '../../policy/lint.ts';
+import { describeRef, groupBySeverity, type LintFinding, lintReport } from '../../policy/lint.ts';
 import { loadPolicyOrExit } from './policy.ts';
 
 const HEADINGS = { error: 'Errors', warning: 'Warnings', info: 'Notes' } as const;
@@ -21,12 +21,9 @@ export function registerPolicyLint(policy: Command): void {
     .option('--json', 'print {"findings": [...], "warnings": [...]} (warnings = import/generation warnings)')
     .action((options) => {
       const { config, ruleset } = loadPolicyOrExit(options.config);
-      const findings = lintRuleset(ruleset, config);
-      process.stdout.write(
-        options.json
-          ? `${JSON.stringify({ findings, warnings: ruleset.warnings }, null, 2)}\n`
-          : formatFindings(findings),
-      );
+      const report = lintReport(ruleset, config);
+      const { findings } = report;
+      process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatFindings(findings));
       process.exitCode = findings.some((f) => f.severity === 'error') ? 1 : 0;
     });
 }

@@ -139,3 +139,32 @@ export const TraceResult = Type.Object(
   },
   { description: 'Verdict, deciding rule, every rule considered and the decision in words' },
 );
+
+const LintRuleRef = Type.Object({
+  kind: Type.String(),
+  tab: Type.String(),
+  position: Type.Integer(),
+  tracker: Nullable(Type.String()),
+  descr: Type.String(),
+  index: Nullable(Type.Integer()),
+  action: Nullable(Type.String()),
+});
+
+/** What `portcullis policy lint --json` prints (docs/policy-lint.md). */
+export const LintReport = Type.Object(
+  {
+    findings: Type.Array(
+      Type.Object({
+        code: Type.String(),
+        kind: Type.String(),
+        severity: Type.Union(['error', 'warning', 'info'].map((v) => Type.Literal(v))),
+        rule: LintRuleRef,
+        related: Type.Array(LintRuleRef),
+        why: Type.String(),
+        ruleIndexes: Type.Array(Type.Integer()),
+      }),
+    ),
+    warnings: Type.Array(Warning),
+  },
+  { description: 'Lint findings (ruleset order, each with its code, severity, rules involved and why) and import warnings' },
+);

@@ -6,8 +6,8 @@
  * configuration; `POST /api/v1/policy/trace` evaluates one packet (verdict, deciding rule, trace — the result
  * `portcullis policy trace --json` prints); both take optional run-time `facts`. `POST /api/v1/policy/exposure`:
  * what an address gains on an alias (docs/policy.md "Exposure of an alias"); `POST /api/v1/policy/fix`: the
- * smallest edits that make a blocked packet pass (docs/policy.md "Why blocked: the smallest fix"). Nothing is
- * stored. Needs `firewall.view`.
+ * smallest edits that make a blocked packet pass (docs/policy.md "Why blocked: the smallest fix"); `POST /api/v1/policy/lint`: the
+ * findings `portcullis policy lint --json` prints (docs/policy-lint.md). Nothing is stored. Needs `firewall.view`.
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
@@ -20,6 +20,7 @@ import { parseRuntimeFacts } from '../../policy/facts.ts';
 import { loadPolicy } from '../../policy/import/index.ts';
 import { type AliasExposure, aliasExposure } from '../../policy/exposure.ts';
 import { proposeFixes } from '../../policy/fixes.ts';
+import { lintReport } from '../../policy/lint.ts';
 import { checkLockout } from '../../policy/lockout.ts';
 import type { PfRuleset, PolicyConfig, PolicyWarning } from '../../policy/model.ts';
 import { type Packet, PacketError, parsePacketLine } from '../../policy/packet.ts';
@@ -33,7 +34,7 @@ import {
 import { PolicyInputError } from '../../policy/warnings.ts';
 import { ApiError } from '../errors.ts';
 import { ERROR_RESPONSES } from '../schemas.ts';
-import { Nullable, PolicyTestReport, PolicyTestsDocument, RuleRef, TraceResult, Verdict } from './policy-schemas.ts';
+import { LintReport, Nullable, PolicyTestReport, PolicyTestsDocument, RuleRef, TraceResult, Verdict } from './policy-schemas.ts';
 
 const tags = ['policy'];
 
@@ -255,9 +256,14 @@ const PACKET_FIELDS: Record<string, string> = {
 
 /** Imports `config` with optional run-time facts applied; bad content or facts are a 400 naming the field. */
 export function rulesetWithFacts(value: string | object, facts: object | undefined): PfRuleset {
+  return policyWithFacts(value, facts).ruleset;
+}
+
+/** Like `rulesetWithFacts`, also returning the imported config (lint reads trackers of left-out rules). */
+function policyWithFacts(value: string | object, facts: object | undefined): { config: PolicyConfig; ruleset: PfRuleset } {
   try {
     const text = typeof value === 'string' ? value : JSON.stringify(value);
-    return loadPolicy(text, facts === undefined ? {} : { facts: parseRuntimeFacts(facts) }).ruleset;
+    return loadPolicy(text, facts === undefined ? {} : { facts: parseRuntimeFacts(facts) });
   } catch (error) {
     if (error instanceof PolicyInputError) {
       const path = error.field.startsWith('facts') ? error.field : error.field === 'config' ? 'config' : `config.${error.field}`;
@@ -420,6 +426,24 @@ export const policyRoutes: FastifyPluginAsync = async (root) => {
         const field = PACKET_FIELDS[error.field] ?? 'packet';
         throw new ApiError('PC_ERR_VALIDATION', `${field}: ${error.message}`, { field });
       }
+    },
+  );
+
+  app.post(
+    '/api/v1/policy/lint',
+    {
+      config: { permission: 'firewall.view' },
+      bodyLimit: POLICY_BODY_LIMIT,
+      schema: {
+        tags,
+        summary: 'Lint a configuration: rules that never decide a packet, reject on WAN, missing aliases, ...',
+        body: Type.Object({ config: PolicyConfigInput }, { additionalProperties: false }),
+        response: { 200: LintReport, ...ERROR_RESPONSES },
+      },
+    },
+    async (request) => {
+      const { config, ruleset } = policyWithFacts(request.body.config, undefined);
+      return lintReport(ruleset, config);
     },
   );
 

@@ -6238,6 +6238,108 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/policy/lint": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Lint a configuration: rules that never decide a packet, reject on WAN, missing aliases, ... */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description A config.xml backup as text, or the JSON policy model (an object, or its JSON text) */
+                        config: string | {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Lint findings (ruleset order, each with its code, severity, rules involved and why) and import warnings */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            findings: {
+                                code: string;
+                                kind: string;
+                                severity: "error" | "warning" | "info";
+                                rule: {
+                                    kind: string;
+                                    tab: string;
+                                    position: number;
+                                    tracker: string | null;
+                                    descr: string;
+                                    index: number | null;
+                                    action: string | null;
+                                };
+                                related: {
+                                    kind: string;
+                                    tab: string;
+                                    position: number;
+                                    tracker: string | null;
+                                    descr: string;
+                                    index: number | null;
+                                    action: string | null;
+                                }[];
+                                why: string;
+                                ruleIndexes: number[];
+                            }[];
+                            warnings: {
+                                code: string;
+                                severity: string;
+                                message: string;
+                                element: string;
+                                ref?: {
+                                    tab?: string;
+                                    position?: number;
+                                    configIndex?: number;
+                                    name?: string;
+                                    descr?: string;
+                                };
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/policy/exposure": {
         parameters: {
             query?: never;

@@ -21,3 +21,4 @@ export type SyncReport = Ok<'/api/v1/firewall/gateways/{id}/sync', 'post'>;
 export type TraceResult = Ok<'/api/v1/policy/trace', 'post'>;
 export type PolicyTestReport = Ok<'/api/v1/policy/test', 'post'>;
 export type StoredPolicyTests = Ok<'/api/v1/firewall/gateways/{id}/policy-tests', 'get'>;
+export type LintReport = Ok<'/api/v1/policy/lint', 'post'>;

@@ -16,7 +16,7 @@ describe('console page registry', () => {
   it('lists detail pages in no sidebar but routes them for holders of their permission', () => {
     const reader = { 'firewall.view': 'all' };
     expect(visiblePages(reader).map((p) => p.path)).toContain('gateways/$id');
-    expect(navPages(reader).map((p) => p.label)).toEqual(['Dashboard', 'Firewall rules', 'NAT', 'VPN', 'IDS alerts', 'Policy diff', 'Firewall settings', 'API tokens', 'Pending changes', 'Packet tracer', 'Policy tests', 'Gateway sync']);
+    expect(navPages(reader).map((p) => p.label)).toEqual(['Dashboard', 'Firewall rules', 'NAT', 'VPN', 'IDS alerts', 'Policy diff', 'Firewall settings', 'API tokens', 'Pending changes', 'Packet tracer', 'Policy tests', 'Gateway sync', 'Lint findings']);
   });
 
   it('has unique paths', () => {
