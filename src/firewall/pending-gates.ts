@@ -11,11 +11,13 @@
  *   changes would leave; a failing or unknown flow refuses (409 `PC_ERR_POLICY_TESTS`) unless `override_tests`
  *   with a reason, which is audited. A refusal throws before anything is claimed, stored or sent.
  */
+import { and, eq, isNull } from 'drizzle-orm';
 import type { LiveGateway } from '../adapters/live.ts';
 import type { LiveWrite } from '../adapters/live-write.ts';
 import { record } from '../audit/record.ts';
 import type { ServiceContext } from '../core/context.ts';
 import { DomainError, PolicyTestsError } from '../errors.ts';
+import { knocs } from '../store/schema/access.ts';
 import { getGateway } from './gateways.ts';
 import { runGatewayPolicyTests } from './policy-tests.ts';
 import { previewLiveChange, readLiveSnapshot, rulesetAfter } from './preview.ts';
@@ -42,9 +44,17 @@ interface PreviewInput {
 
 export async function semanticPreview(input: PreviewInput): Promise<PreviewOutcome> {
   const gateway = await getGateway(input.ctx, input.gatewayId);
+  // The knocs of the gateway: a change that widens what one of them opens says so in its preview.
+  const watched = await input.ctx.db
+    .select({ alias: knocs.aliasName, label: knocs.name })
+    .from(knocs)
+    .where(and(eq(knocs.orgId, input.ctx.orgId), eq(knocs.gatewayId, gateway.id), isNull(knocs.deletedAt)));
   let preview;
   try {
-    preview = await previewLiveChange(input.live(), input.write, { gatewayUrl: gateway.url });
+    preview = await previewLiveChange(input.live(), input.write, {
+      gatewayUrl: gateway.url,
+      watch: watched.map(({ alias, label }) => ({ alias, label: `knoc ${label}` })),
+    });
   } catch (err) {
     // A change naming what the device does not hold is the caller's mistake (400); a failed read is not.
     if (err instanceof DomainError && err.status < 500) throw err;

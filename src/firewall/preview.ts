@@ -22,6 +22,7 @@ import {
   type LiveSystemSettings,
 } from '../policy/import/live.ts';
 import { checkLockout, type LockoutCheck, type ManagementPath } from '../policy/lockout.ts';
+import { type ExposureRegion, exposureWidening } from '../policy/exposure.ts';
 import type { PfRuleset } from '../policy/model.ts';
 import { PolicyInputError, canChangeVerdict } from '../policy/warnings.ts';
 
@@ -201,12 +202,19 @@ export interface ChangePreview {
   /** What the live read lacked or the engine could not model that can change these answers (the first 100). */
   warnings: Array<{ code: string; severity: string; message: string }>;
   warning_count: number;
+  /**
+   * The watched aliases (a knoc's) whose exposure this change widens: what an address on the alias reaches after
+   * the change and did not before ("this change widens what knoc ssh-admins opens"); empty when none widens.
+   */
+  widens: Array<{ alias: string; label: string; regions: ExposureRegion[]; region_count: number }>;
 }
 
 export interface PreviewOptions {
   management: ManagementPathInput;
   /** System settings known for this gateway; the rest are the vendor's factory defaults (POL046 warnings). */
   settings?: Partial<LiveSystemSettings>;
+  /** Aliases whose exposure a change must not widen unnoticed (the knocs of the gateway), with a label each. */
+  watch?: ReadonlyArray<{ alias: string; label: string }>;
 }
 
 const refJson = (rule: RuleRef): RuleJson => ({
@@ -331,7 +339,29 @@ export function previewChange(
     lockout: lockout(snapshot, options, before, afterSet),
     warnings: [...warnings.values()].slice(0, PREVIEW_WARNING_LIMIT),
     warning_count: warnings.size,
+    widens: widenings(snapshot, after, settings, options.watch ?? []),
   };
+}
+
+/** The watched aliases whose exposure grows from `before` to `after` (docs/policy.md "Exposure of an alias"). */
+function widenings(
+  before: LiveSnapshot,
+  after: LiveSnapshot,
+  settings: Partial<LiveSystemSettings>,
+  watch: ReadonlyArray<{ alias: string; label: string }>,
+): ChangePreview['widens'] {
+  const held = (snap: LiveSnapshot, alias: string) => snap.aliases.some((entry) => entry.name === alias);
+  const present = watch.filter(({ alias }) => held(before, alias) && held(after, alias));
+  if (present.length === 0) return [];
+  const beforeConfig = buildPolicyFromLive(before, settings).config;
+  const afterConfig = buildPolicyFromLive(after, settings).config;
+  const out: ChangePreview['widens'] = [];
+  for (const { alias, label } of present) {
+    const widening = exposureWidening(beforeConfig, afterConfig, alias);
+    if (!widening.widens) continue;
+    out.push({ alias, label, regions: widening.regions.slice(0, PREVIEW_REGION_LIMIT), region_count: widening.regions.length });
+  }
+  return out;
 }
 
 /**
@@ -365,7 +395,13 @@ export function rulesetAfter(
 export async function previewLiveChange(
   live: LiveGateway,
   change: LiveWrite,
-  options: { gatewayUrl: string; source?: string | null; interface?: string; settings?: Partial<LiveSystemSettings> },
+  options: {
+    gatewayUrl: string;
+    source?: string | null;
+    interface?: string;
+    settings?: Partial<LiveSystemSettings>;
+    watch?: PreviewOptions['watch'];
+  },
 ): Promise<ChangePreview | null> {
   if (policyChange(change) === null) return null;
   const [snapshot, source] = await Promise.all([
@@ -377,6 +413,7 @@ export async function previewLiveChange(
   return previewChange(snapshot, change, {
     management,
     ...(options.settings !== undefined ? { settings: options.settings } : {}),
+    ...(options.watch !== undefined ? { watch: options.watch } : {}),
   });
 }
 

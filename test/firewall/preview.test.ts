@@ -330,6 +330,38 @@ describe('previewChange', () => {
     expect(narrowed?.newly_block.map((r) => r.source)).toEqual([['1.1.1.1/32']]);
   });
 
+  it("says when a change widens what a watched knoc's alias opens, and only then", async () => {
+    await onDevice('POST', '/api/v2/firewall/alias', {
+      name: 'pc_ops',
+      type: 'host',
+      descr: 'knoc ops',
+      address: ['1.1.1.1'],
+      detail: ['granted'],
+    });
+    await wanRule({ source: 'pc_ops' });
+    const watch = [{ alias: 'pc_ops', label: 'knoc ops-admins' }];
+    const forAlias: LiveWrite = {
+      kind: 'firewall_rule',
+      op: 'create',
+      target: null,
+      body: ruleBody({ source_address: 'pc_ops', dest_port: '8443', description: 'ops web console' }),
+    };
+    const widened = previewChange(await snapshot(), forAlias, { management: onLan, settings: plainWan, watch }) as ChangePreview;
+    expect(widened.widens).toHaveLength(1);
+    expect(widened.widens[0]).toMatchObject({ alias: 'pc_ops', label: 'knoc ops-admins', region_count: 1 });
+    expect(widened.widens[0]?.regions[0]).toMatchObject({
+      change: 'newly-pass',
+      interface: 'wan',
+      destination: ['192.168.1.10/32'],
+      destinationPorts: ['8443'],
+    });
+    // Opening the same port to everyone gives the alias nothing beyond any address: no widening.
+    const forAll: LiveWrite = { ...forAlias, body: ruleBody({ source_address: 'any', dest_port: '8443' }) };
+    const open = previewChange(await snapshot(), forAll, { management: onLan, settings: plainWan, watch }) as ChangePreview;
+    expect(open.counts.newly_pass).toBeGreaterThan(0);
+    expect(open.widens).toEqual([]);
+  });
+
   it('unknowns stay unknown: a rule to the WAN address (DHCP, not read) and an alias holding a DNS name', async () => {
     const toWan: LiveWrite = {
       kind: 'firewall_rule',

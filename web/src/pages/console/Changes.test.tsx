@@ -71,6 +71,14 @@ describe('the semantic preview of a pending change', () => {
     expect(screen.getByText(/passes and blocks exactly what the gateway does today/)).toBeTruthy();
     expect(screen.queryByRole('table')).toBeNull();
   });
+
+  it("warns when the change widens what a knoc's alias opens", () => {
+    renderWithProviders(
+      <Preview preview={{ available: true, lockout: 'safe', regions: [], widens: [{ alias: 'pc_ops', label: 'knoc ops-admins', regions: [], region_count: 2 }] }} />,
+    );
+    expect(screen.getByText('This change widens what knoc ops-admins opens')).toBeTruthy();
+    expect(screen.getByText(/alias pc_ops reaches 2 more region/)).toBeTruthy();
+  });
 });
 
 describe('the outcome of an apply', () => {

@@ -321,6 +321,14 @@ export function Preview({ preview }: { preview: unknown }) {
       <Badge color={lockout?.color} variant="light">
         Lock-out check: {lockout?.text}
       </Badge>
+      {Array.isArray(preview.widens)
+        ? preview.widens.filter(isRecord).map((w) => (
+            <Alert key={String(w.alias)} color="orange" title={`This change widens what ${String(w.label)} opens`}>
+              An address on alias {String(w.alias)} reaches {String(w.region_count)} more region(s) after this change than
+              before.
+            </Alert>
+          ))
+        : null}
       {regions.length === 0 ? (
         <Text size="sm">The change passes and blocks exactly what the gateway does today.</Text>
       ) : (
