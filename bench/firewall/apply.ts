@@ -81,12 +81,25 @@ const liveRule = (i: number, port = 30_000 + i): LiveRuleBody => ({
   log_enabled: false,
 });
 
+/** HTTP requests the emulator served for `run` (its request log, cleared first). */
+async function deviceCalls<T>(run: () => Promise<T>): Promise<{ calls: number; value: T }> {
+  h.emulator.clearRequests();
+  const value = await run();
+  return { calls: h.emulator.requests().length, value };
+}
+/** Device requests of the last change on each path: what the time goes to. */
+const calls = { stage: 0, apply: 0, script: 0 };
+
 /** Stage and apply one change through the API; fails the run unless it ends applied with the read-back equal. */
 async function viaApi(i: number): Promise<{ stage: number; apply: number; target: string }> {
-  const staged = await timed(() => ok('POST', gw('firewall-rules'), apiRule(i), 201));
+  const staging = await deviceCalls(() => timed(() => ok('POST', gw('firewall-rules'), apiRule(i), 201)));
+  const staged = staging.value;
   if (staged.value.status !== 'pending') throw new Error(`change ${i} not staged: ${JSON.stringify(staged.value)}`);
   await freshSecond();
-  const applied = await timed(() => ok('POST', `/api/v1/firewall/pending/${staged.value.id}/apply`));
+  const applying = await deviceCalls(() => timed(() => ok('POST', `/api/v1/firewall/pending/${staged.value.id}/apply`)));
+  const applied = applying.value;
+  calls.stage = staging.calls;
+  calls.apply = applying.calls;
   const verification = applied.value.verification as { ok?: boolean } | null;
   if (applied.value.status !== 'applied' || verification?.ok !== true) {
     throw new Error(`change ${i} not verified: ${JSON.stringify(applied.value)}`);
@@ -98,7 +111,7 @@ async function viaApi(i: number): Promise<{ stage: number; apply: number; target
 async function viaScript(i: number): Promise<{ ms: number; target: string }> {
   await freshSecond();
   const body = liveRule(i);
-  const run = await timed(async () => {
+  const { calls: scriptCalls, value: run } = await deviceCalls(() => timed(async () => {
     const { target } = await writer.write({ kind: 'firewall_rule', op: 'create', target: null, body });
     if (target === null) throw new Error('create returned no target');
     await writer.apply();
@@ -107,7 +120,8 @@ async function viaScript(i: number): Promise<{ ms: number; target: string }> {
       throw new Error(`script change ${i} reads back differently: ${JSON.stringify(back)}`);
     }
     return target;
-  });
+  }));
+  calls.script = scriptCalls;
   return { ms: run.ms, target: run.value };
 }
 
@@ -201,6 +215,7 @@ await h.close();
 
 const ratio = p50(apply) / p50(script);
 console.log(`apply → verified: ${CHANGES} rule creates, pfRest emulator (no apply delay) on loopback HTTPS, PGlite in memory`);
+console.log(`device requests per change: stage ${calls.stage}, apply ${calls.apply}, script ${calls.script}`);
 console.log(`stage (POST firewall-rules, semantic preview on the live config): ${fmt(stage)}`);
 console.log(`apply → verified (POST /pending/{id}/apply): ${fmt(apply)}`);
 console.log(`baseline, script (write + apply + read back with the pfSense writer): ${fmt(script)}`);
