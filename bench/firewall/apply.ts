@@ -26,13 +26,19 @@ const BATCHES = Number(process.argv[4] ?? 5);
 const BATCH = 10;
 
 const h = await startAccessHarness('pglite', {}, { applyDelayMs: 0, config: { readOnly: false } });
-const adapter = new PfSenseAdapter({ url: h.emulator.url, apiKey: h.emulator.apiKey, tls: { mode: 'ca', caPem: h.emulator.caPem } });
+const adapter = new PfSenseAdapter({
+  url: h.emulator.url,
+  apiKey: h.emulator.apiKey,
+  tls: { mode: 'ca', caPem: h.emulator.caPem },
+});
 const writer = new PfSenseLiveWriter(adapter);
 
 type Json = Record<string, unknown> & { id: string };
 async function ok(method: 'GET' | 'POST' | 'PUT', url: string, payload?: object, status = 200): Promise<Json> {
   const res = await h.call({ method, url, token: h.ownerToken, ...(payload ? { payload } : {}) });
-  if (res.statusCode !== status) throw new Error(`${method} ${url}: expected ${status}, got ${res.statusCode}: ${res.body}`);
+  if (res.statusCode !== status) {
+    throw new Error(`${method} ${url}: expected ${status}, got ${res.statusCode}: ${res.body}`);
+  }
   return res.json();
 }
 
@@ -40,10 +46,12 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 /** pfSense stamps a new rule's key with `time()`: a create in a fresh second never collides with the last one. */
 const freshSecond = () => sleep(1_005 - (Date.now() % 1_000));
 
-async function timed<T>(run: () => Promise<T>): Promise<{ ms: number; value: T }> {
+/** Wall time of `run`, and the HTTP requests the emulator served meanwhile (its request log, cleared first). */
+async function timed<T>(run: () => Promise<T>): Promise<{ ms: number; calls: number; value: T }> {
+  h.emulator.clearRequests();
   const started = performance.now();
   const value = await run();
-  return { ms: performance.now() - started, value };
+  return { ms: performance.now() - started, calls: h.emulator.requests().length, value };
 }
 
 function percentile(values: readonly number[], p: number): number {
@@ -81,25 +89,17 @@ const liveRule = (i: number, port = 30_000 + i): LiveRuleBody => ({
   log_enabled: false,
 });
 
-/** HTTP requests the emulator served for `run` (its request log, cleared first). */
-async function deviceCalls<T>(run: () => Promise<T>): Promise<{ calls: number; value: T }> {
-  h.emulator.clearRequests();
-  const value = await run();
-  return { calls: h.emulator.requests().length, value };
-}
 /** Device requests of the last change on each path: what the time goes to. */
 const calls = { stage: 0, apply: 0, script: 0 };
 
 /** Stage and apply one change through the API; fails the run unless it ends applied with the read-back equal. */
 async function viaApi(i: number): Promise<{ stage: number; apply: number; target: string }> {
-  const staging = await deviceCalls(() => timed(() => ok('POST', gw('firewall-rules'), apiRule(i), 201)));
-  const staged = staging.value;
+  const staged = await timed(() => ok('POST', gw('firewall-rules'), apiRule(i), 201));
   if (staged.value.status !== 'pending') throw new Error(`change ${i} not staged: ${JSON.stringify(staged.value)}`);
   await freshSecond();
-  const applying = await deviceCalls(() => timed(() => ok('POST', `/api/v1/firewall/pending/${staged.value.id}/apply`)));
-  const applied = applying.value;
-  calls.stage = staging.calls;
-  calls.apply = applying.calls;
+  const applied = await timed(() => ok('POST', `/api/v1/firewall/pending/${staged.value.id}/apply`));
+  calls.stage = staged.calls;
+  calls.apply = applied.calls;
   const verification = applied.value.verification as { ok?: boolean } | null;
   if (applied.value.status !== 'applied' || verification?.ok !== true) {
     throw new Error(`change ${i} not verified: ${JSON.stringify(applied.value)}`);
@@ -111,7 +111,7 @@ async function viaApi(i: number): Promise<{ stage: number; apply: number; target
 async function viaScript(i: number): Promise<{ ms: number; target: string }> {
   await freshSecond();
   const body = liveRule(i);
-  const { calls: scriptCalls, value: run } = await deviceCalls(() => timed(async () => {
+  const run = await timed(async () => {
     const { target } = await writer.write({ kind: 'firewall_rule', op: 'create', target: null, body });
     if (target === null) throw new Error('create returned no target');
     await writer.apply();
@@ -120,8 +120,8 @@ async function viaScript(i: number): Promise<{ ms: number; target: string }> {
       throw new Error(`script change ${i} reads back differently: ${JSON.stringify(back)}`);
     }
     return target;
-  }));
-  calls.script = scriptCalls;
+  });
+  calls.script = run.calls;
   return { ms: run.ms, target: run.value };
 }
 
@@ -185,7 +185,8 @@ const flow = (n: number, port: number, expect: 'pass' | 'block') => ({
   destination_port: port,
   expect,
 });
-await ok('PUT', gw('policy-tests'), { version: 1, flows: [8443, 22, 3389, 5432, 8080].map((p, n) => flow(n, p, 'block')) });
+const guardedPorts = [8443, 22, 3389, 5432, 8080];
+await ok('PUT', gw('policy-tests'), { version: 1, flows: guardedPorts.map((port, n) => flow(n, port, 'block')) });
 const gatedStage: number[] = [];
 const gatedApply: number[] = [];
 for (let i = 0; i < GATED; i++) {
@@ -204,17 +205,23 @@ const createStatuses = (createBatch.value.items as Array<{ status: string }>).ma
 if (createStatuses.some((s) => s !== 'applied')) throw new Error(`create batch: ${createStatuses.join(', ')}`);
 await freshSecond();
 const createScript = await timed(async () => {
+  const targets: string[] = [];
   for (let k = 0; k < BATCH; k++) {
-    await writer.write({ kind: 'firewall_rule', op: 'create', target: null, body: liveRule(2_000 + k) });
+    const body = liveRule(2_000 + k);
+    const { target } = await writer.write({ kind: 'firewall_rule', op: 'create', target: null, body });
+    if (target !== null) targets.push(target);
   }
   await writer.apply();
+  for (const target of targets) {
+    if ((await writer.read('firewall_rule', target)) === null) throw new Error(`rule ${target} not read back`);
+  }
 });
 
 await adapter.close();
 await h.close();
 
 const ratio = p50(apply) / p50(script);
-console.log(`apply → verified: ${CHANGES} rule creates, pfRest emulator (no apply delay) on loopback HTTPS, PGlite in memory`);
+console.log(`apply → verified: ${CHANGES} rule creates, pfRest emulator (no apply delay), loopback, PGlite in memory`);
 console.log(`device requests per change: stage ${calls.stage}, apply ${calls.apply}, script ${calls.script}`);
 console.log(`stage (POST firewall-rules, semantic preview on the live config): ${fmt(stage)}`);
 console.log(`apply → verified (POST /pending/{id}/apply): ${fmt(apply)}`);
