@@ -41,7 +41,11 @@ describe.skipIf(CHROMIUM_MISSING !== null)(`console firewall pages in Chromium $
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     const address = receiver.address();
     receiverUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/hook`;
-    server = await spawnServer({ dataDir, env: { PORTCULLIS_ALLOW_WEBHOOK_HOSTS: '127.0.0.1', PORTCULLIS_LAB: undefined } });
+    // No background jobs: the lab's periodic sync would fill the rules table this test starts empty.
+    server = await spawnServer({
+      dataDir,
+      env: { PORTCULLIS_ALLOW_WEBHOOK_HOSTS: '127.0.0.1', PORTCULLIS_LAB: undefined, PORTCULLIS_JOBS: 'off' },
+    });
     admin = caller(server.url, { token: await ownerToken(server.url) });
     browser = await launchChromium();
   }, 300_000);
