@@ -109,6 +109,26 @@ describe.skipIf(CHROMIUM_MISSING !== null)(`console change pages in Chromium ${C
     await expect(page.getByTestId('deciding-rule').textContent()).resolves.toContain('Default allow LAN to any rule');
     await page.getByRole('table', { name: /Rules the packet met/ }).getByText('Default allow LAN to any rule').first().waitFor();
     await visit(page, 'console-packet-tracer');
+
+    // A blocked packet offers the smallest fix, each re-verified by the engine.
+    await field(page, 'Packet').fill('wan in tcp 8.8.8.8:40000 -> 192.168.1.10:22 flags S');
+    await field(page, 'Packet').press('Enter');
+    await expect.poll(() => page.getByTestId('verdict').textContent()).toBe('block');
+    await page.getByRole('button', { name: 'Suggest the smallest fix' }).click();
+    const fixes = page.getByRole('table', { name: /Edits that make the packet pass/ });
+    await fixes.getByRole('cell', { name: 'pass', exact: true }).first().waitFor({ timeout: 60_000 });
+    await visit(page, 'console-packet-tracer-fixes');
+  }, 180_000);
+
+  it("a knoc shows what a grant on it opens on its gateway now", async () => {
+    const page = await signedIn();
+    await open(page, 'Knocs');
+    await page.getByRole('button', { name: 'Details of knoc lab-demo' }).click();
+    const drawer = page.getByRole('dialog', { name: 'Knoc lab-demo' });
+    await drawer.getByRole('button', { name: 'Compute on the gateway now' }).click();
+    // No rule of the lab uses the demo alias: an address on it gains nothing beyond any address.
+    await drawer.getByText('A grant on this knoc opens nothing beyond what any address reaches already.').waitFor({ timeout: 30_000 });
+    await visit(page, 'console-knoc-exposure');
   }, 120_000);
 
   it('policy tests run against a config: a passing flow passes, a wrong expectation fails, refused tests show under the field; a gateway\'s tests are saved and run', async () => {

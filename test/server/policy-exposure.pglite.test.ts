@@ -90,6 +90,12 @@ describe('POST /api/v1/policy/fix', () => {
     expect(res.json()).toEqual(JSON.parse(JSON.stringify(library)));
     expect(res.json().fixes.map((f: { edit: { kind: string } }) => f.edit.kind)).toEqual(['add-to-alias', 'insert-rule']);
     expect(res.json().fixes[1].edit.rule).toMatchObject({ type: 'pass', destination: { port: '22' } });
+    // The tracer's line form gives the same answer; a malformed line is a 400 on `packet`.
+    const line = await post('/api/v1/policy/fix', { config, packet: 'wan in tcp 8.8.8.8:40000 -> 85.10.20.2:22 flags S' });
+    expect(line.json()).toEqual(res.json());
+    const bad = await post('/api/v1/policy/fix', { config, packet: 'wan in tcp nowhere' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.field).toBe('packet');
   });
 
   it('400 naming the packet field', async () => {

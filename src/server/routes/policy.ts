@@ -130,7 +130,9 @@ const Port = Type.Integer({ minimum: 0, maximum: 65535 });
 const PacketBody = Type.Object(
   {
     interface: Type.String({ minLength: 1, maxLength: 64 }),
-    direction: Type.Union([Type.Literal('in'), Type.Literal('out')]),
+    // Checked by the engine (a 400 on packet.direction): inside the line-or-object union a schema enum would only
+    // name `packet`.
+    direction: Type.String({ minLength: 1, maxLength: 8, description: '"in" or "out"' }),
     protocol: Type.Union([Type.String({ minLength: 1, maxLength: 32 }), Type.Integer({ minimum: 0, maximum: 255 })]),
     source: Type.String({ minLength: 1, maxLength: 64 }),
     destination: Type.String({ minLength: 1, maxLength: 64 }),
@@ -474,7 +476,11 @@ export const policyRoutes: FastifyPluginAsync = async (root) => {
         tags,
         summary: 'Why a packet is blocked, and the smallest edits that make it pass, ranked by what else they open',
         body: Type.Object(
-          { config: PolicyConfigInput, packet: PacketBody, limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })) },
+          {
+            config: PolicyConfigInput,
+            packet: Type.Union([Type.String({ minLength: 1, maxLength: 300, description: 'The CLI line form' }), PacketBody]),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+          },
           { additionalProperties: false },
         ),
         response: { 200: FixResponse, ...ERROR_RESPONSES },
@@ -483,18 +489,22 @@ export const policyRoutes: FastifyPluginAsync = async (root) => {
     async (request) => {
       const { config } = configOf('config', request.body.config);
       const p = request.body.packet;
-      const packet: Packet = {
-        interface: p.interface,
-        direction: p.direction,
-        proto: p.protocol,
-        src: p.source,
-        dst: p.destination,
-        ...(p.source_port === undefined ? {} : { srcPort: p.source_port }),
-        ...(p.destination_port === undefined ? {} : { dstPort: p.destination_port }),
-        ...(p.tcp_flags === undefined ? {} : { tcpFlags: p.tcp_flags }),
-        ...(p.icmp_type === undefined ? {} : { icmpType: p.icmp_type }),
-      };
       try {
+        // The line form is what the tracer and `portcullis policy trace --packet` take.
+        const packet: Packet =
+          typeof p === 'string'
+            ? parsePacketLine(p)
+            : {
+                interface: p.interface,
+                direction: p.direction as Packet['direction'],
+                proto: p.protocol,
+                src: p.source,
+                dst: p.destination,
+                ...(p.source_port === undefined ? {} : { srcPort: p.source_port }),
+                ...(p.destination_port === undefined ? {} : { dstPort: p.destination_port }),
+                ...(p.tcp_flags === undefined ? {} : { tcpFlags: p.tcp_flags }),
+                ...(p.icmp_type === undefined ? {} : { icmpType: p.icmp_type }),
+              };
         return proposeFixes(config, packet, request.body.limit === undefined ? {} : { limit: request.body.limit });
       } catch (error) {
         if (!(error instanceof PacketError)) throw error;

@@ -6486,9 +6486,10 @@ export interface paths {
                         config: string | {
                             [key: string]: unknown;
                         };
-                        packet: {
+                        packet: string | {
                             interface: string;
-                            direction: "in" | "out";
+                            /** @description "in" or "out" */
+                            direction: string;
                             protocol: string | number;
                             source: string;
                             destination: string;

@@ -18,6 +18,7 @@ import { LIVE, liveKeys } from '../../lib/live';
 import { keys, nameOf, optionsOf, useGateways, useGroups, useKnocs, useUsers } from '../../lib/lookups';
 import { can, useMe } from '../../lib/session';
 import { formatDuration, formatTime } from '../../lib/time';
+import { KnocExposure } from './Exposure';
 import { GrantsTable } from './Grants';
 
 export function feedUrl(token: string): string {
@@ -277,6 +278,7 @@ function KnocDetails({ knoc }: { knoc: Knoc }) {
           </Loaded>
         </Stack>
       ) : null}
+      {knoc.mode === 'active' ? <KnocExposure knocId={knoc.id} knocName={knoc.name} /> : null}
       <Title order={3} size="h5">
         Live grants
       </Title>

@@ -11,6 +11,7 @@ import { ConfigSource, MONO } from '../../components/ConfigSource';
 import { DataTable, Page } from '../../components/Page';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useApiForm } from '../../lib/forms';
+import { FixSuggestions } from './Exposure';
 
 export const VERDICT_COLOR: Record<string, string> = { pass: 'green', block: 'red', reject: 'orange', unknown: 'yellow' };
 
@@ -35,6 +36,8 @@ export function ruleText(rule: Rule): string {
 
 export function TracerPage() {
   const [result, setResult] = useState<TraceResult | null>(null);
+  /** The configuration and packet the shown result was traced with (what the fix suggestions start from). */
+  const [traced, setTraced] = useState<{ config: string; packet: string } | null>(null);
   const form = useForm({
     initialValues: { config: '', packet: '', facts: '' },
     validate: {
@@ -53,7 +56,12 @@ export function TracerPage() {
         }),
       );
     },
-    { onSuccess: setResult },
+    {
+      onSuccess: (r) => {
+        setResult(r);
+        setTraced({ config: form.getValues().config, packet: form.getValues().packet.trim() });
+      },
+    },
   );
   return (
     <Page title="Packet tracer">
@@ -77,6 +85,9 @@ export function TracerPage() {
         </Stack>
       </form>
       {result ? <TraceView result={result} /> : null}
+      {result && traced && (result.verdict === 'block' || result.verdict === 'reject') ? (
+        <FixSuggestions key={`${traced.packet}|${traced.config.length}`} config={traced.config} packet={traced.packet} />
+      ) : null}
     </Page>
   );
 }
