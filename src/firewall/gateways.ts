@@ -20,6 +20,7 @@ import {
   requireUuid,
   uniquely,
 } from '../core/validate.ts';
+import { isIp } from '../net/ip.ts';
 import { checkGatewayHost, type HostAllowList, type HostResolver } from '../net/ssrf.ts';
 import { aadForColumn, ENCRYPTED_COLUMNS } from '../secrets/registry.ts';
 import { gateways, knocs } from '../store/schema/access.ts';
@@ -42,6 +43,9 @@ interface GatewayView {
   verifySsl: boolean;
   caPem: string | null;
   fingerprintSha256: string | null;
+  /** The management path the lock-out check uses (docs/firewall.md "Semantic preview of a change"); null: derived. */
+  managementSource: string | null;
+  managementInterface: string | null;
   /** False only for a gateway restored from a backup whose API key has not been set again. */
   hasCredentials: boolean;
   /** Reachability as the health poll last saw it (null: never polled) and when it last answered. */
@@ -63,6 +67,8 @@ type GatewayInput = {
   verify_ssl?: unknown;
   ca_pem?: unknown;
   fingerprint_sha256?: unknown;
+  management_source?: unknown;
+  management_interface?: unknown;
   site_id?: unknown;
   /** Test override only: replaces the host / port of the saved URL. */
   host?: unknown;
@@ -89,6 +95,8 @@ const VIEW = {
   verifySsl: gateways.verifySsl,
   caPem: gateways.caPem,
   fingerprintSha256: gateways.fingerprintSha256,
+  managementSource: gateways.managementSource,
+  managementInterface: gateways.managementInterface,
   hasCredentials: sql<boolean>`${gateways.apiKeyEnc} is not null`,
   isOnline: gateways.isOnline,
   lastSeenAt: gateways.lastSeenAt,
@@ -156,6 +164,29 @@ export async function connectionFromInput(
   };
 }
 
+/** The management path fields present in `input` (null clears one; an address must be an IP literal). */
+function managementOf(input: GatewayInput): { managementSource?: string | null; managementInterface?: string | null } {
+  const out: { managementSource?: string | null; managementInterface?: string | null } = {};
+  if (input.management_source !== undefined) {
+    out.managementSource =
+      input.management_source === null ? null : requireString('management_source', input.management_source, { max: 64 });
+    if (out.managementSource !== null && !isIp(out.managementSource)) {
+      throw new ValidationError('management_source', 'management_source must be an IPv4 or IPv6 address');
+    }
+  }
+  if (input.management_interface !== undefined) {
+    out.managementInterface =
+      input.management_interface === null
+        ? null
+        : requireString('management_interface', input.management_interface, {
+            max: 64,
+            pattern: /^[A-Za-z0-9_.-]+$/,
+            hint: 'must be an interface name (letters, digits, _ . -)',
+          });
+  }
+  return out;
+}
+
 const live = (ctx: ServiceContext, id: string): SQL =>
   and(eq(gateways.orgId, ctx.orgId), eq(gateways.id, id), isNull(gateways.deletedAt)) as SQL;
 
@@ -187,6 +218,7 @@ export async function createGateway(
           verifySsl: conn.verifySsl,
           caPem: conn.caPem,
           fingerprintSha256: conn.fingerprintSha256,
+          ...managementOf(input),
         })
         .returning(VIEW),
     );
@@ -344,6 +376,7 @@ export async function updateGateway(
   if (input.verify_ssl !== undefined) set.verifySsl = requireBoolean('verify_ssl', input.verify_ssl);
   if (input.ca_pem !== undefined) set.caPem = caPemOf(input.ca_pem);
   if (input.fingerprint_sha256 !== undefined) set.fingerprintSha256 = fingerprintOf(input.fingerprint_sha256);
+  Object.assign(set, managementOf(input));
   if (input.site_id !== undefined) {
     throw new ValidationError('site_id', 'a gateway cannot move to another site; create a new one');
   }

@@ -53,6 +53,8 @@ export async function semanticPreview(input: PreviewInput): Promise<PreviewOutco
   try {
     preview = await previewLiveChange(input.live(), input.write, {
       gatewayUrl: gateway.url,
+      ...(gateway.managementSource === null ? {} : { source: gateway.managementSource }),
+      ...(gateway.managementInterface === null ? {} : { interface: gateway.managementInterface }),
       watch: watched.map(({ alias, label }) => ({ alias, label: `knoc ${label}` })),
     });
   } catch (err) {

@@ -296,9 +296,10 @@ type PreviewResult = Awaited<ReturnType<typeof semanticPreview>>;
 
 function previewColumn(preview: PreviewResult): Record<string, unknown> {
   // Its keys are ours; its strings (rule descriptions, alias entries) come from the device and the payload.
-  return preview.available
-    ? { available: true, lockout: preview.lockout, ...redactValues(preview.preview) }
-    : { available: false, reason: preview.reason };
+  if (!preview.available) return { available: false, reason: preview.reason };
+  // `lockout` is the verdict the console shows; the check's detail (path, packet, rules) is `lockout_check`.
+  const { lockout: check, ...rest } = redactValues(preview.preview);
+  return { available: true, lockout: preview.lockout, lockout_check: check, ...rest };
 }
 
 /** `override_tests` with its required reason (audited by the gate), or null. */

@@ -132,7 +132,7 @@ describe('gate 2: force applies at once; otherwise the change is staged for revi
     expect(detail.payload.description).toBe('[redacted]');
     expect(JSON.stringify(detail)).not.toContain('abcdefghijklmnop');
     // The semantic preview on the live configuration, its strings redacted like the payload.
-    expect(detail.preview).toMatchObject({ available: true, version: 1, lockout: { status: 'unknown' } });
+    expect(detail.preview).toMatchObject({ available: true, version: 1, lockout: 'unknown', lockout_check: { status: 'unknown' } });
     expect(detail.preview.counts).toEqual(expect.objectContaining({ newly_pass: expect.any(Number) }));
 
     const applied = await ok(h, 'POST', `/api/v1/firewall/pending/${staged.id}/apply`);
@@ -535,6 +535,52 @@ describe("the gateway's policy tests gate every apply (docs/policy.md \"Policy t
       expect(JSON.stringify(audit.items)).toContain(reason);
     } finally {
       await ok(h, 'PUT', gw('policy-tests'), { version: 1, flows: [] });
+    }
+  });
+});
+
+describe('the lock-out check refuses a change that cuts the path to the API (docs/firewall.md "Semantic preview")', () => {
+  it("with the gateway's management path set, deleting the rule that carries it is refused unless overridden", async () => {
+    const set = await h.call({
+      method: 'PATCH',
+      url: `/api/v1/firewall/gateways/${gatewayId}`,
+      token: h.ownerToken,
+      payload: { management_source: '192.168.1.100', management_interface: 'lan' },
+    });
+    expect(set.statusCode, set.body).toBe(200);
+    expect(set.json()).toMatchObject({ management_source: '192.168.1.100', management_interface: 'lan' });
+    try {
+      const lanRule = h.emulator.state().rules.find((r) => String(r.descr).includes('Default allow LAN to any'));
+      const target = String(lanRule?.tracker);
+      const refused = await call(h, 'DELETE', gw(`firewall-rules/${target}`));
+      expect(refused.statusCode, refused.body).toBe(409);
+      expect(refused.json().error).toMatchObject({ code: 'PC_ERR_LOCKOUT', field: 'override_lockout' });
+      const reason = 'moving management to the out-of-band port first';
+      const staged = await ok(
+        h,
+        'DELETE',
+        `${gw(`firewall-rules/${target}`)}?override_lockout=true&override_reason=${encodeURIComponent(reason)}`,
+        undefined,
+        201,
+      );
+      expect(staged).toMatchObject({ status: 'pending', override_lockout: true, override_reason: reason });
+      expect(staged.preview).toMatchObject({ available: true, lockout: 'cut', lockout_check: { status: 'cut' } });
+      await ok(h, 'POST', `/api/v1/firewall/pending/${staged.id}/discard`);
+      const bad = await h.call({
+        method: 'PATCH',
+        url: `/api/v1/firewall/gateways/${gatewayId}`,
+        token: h.ownerToken,
+        payload: { management_source: 'not-an-ip' },
+      });
+      expect(bad.statusCode).toBe(400);
+      expect(bad.json().error.field).toBe('management_source');
+    } finally {
+      await h.call({
+        method: 'PATCH',
+        url: `/api/v1/firewall/gateways/${gatewayId}`,
+        token: h.ownerToken,
+        payload: { management_source: null, management_interface: null },
+      });
     }
   });
 });

@@ -50,6 +50,8 @@ export const GatewaySchema = Type.Object({
   verify_ssl: Type.Boolean(),
   ca_pem: Nullable(Type.String()),
   fingerprint_sha256: Nullable(Type.String()),
+  management_source: Nullable(Type.String({ description: "Portcullis's address as the gateway sees it (lock-out check); null: derived." })),
+  management_interface: Nullable(Type.String({ description: 'The interface Portcullis arrives on (lock-out check); null: derived.' })),
   has_credentials: Type.Boolean(),
   is_online: Type.Union([Type.Boolean(), Type.Null()], { description: 'As the health poll last saw it; null: never polled.' }),
   last_seen_at: Type.Union([Timestamp, Type.Null()]),
@@ -91,6 +93,12 @@ const Connection = {
   verify_ssl: Type.Optional(Type.Boolean()),
   ca_pem: Type.Optional(Nullable(Lines({ maxLength: 65_536 }))),
   fingerprint_sha256: Type.Optional(Nullable(Line({ maxLength: 200 }))),
+};
+
+/** How the gateway sees Portcullis's API connection, for the lock-out check (docs/firewall.md). */
+const Management = {
+  management_source: Type.Optional(Nullable(Line({ maxLength: 64 }))),
+  management_interface: Type.Optional(Nullable(Line({ maxLength: 64 }))),
 };
 
 const TestResult = Type.Object({
@@ -231,7 +239,7 @@ export const gatewayRoutes: FastifyPluginAsync = async (root) => {
       schema: {
         tags,
         summary: 'Add a gateway (the API key is stored encrypted and never returned)',
-        body: Type.Object({ name: Name, site_id: Uuid, ...Connection }, { additionalProperties: false }),
+        body: Type.Object({ name: Name, site_id: Uuid, ...Connection, ...Management }, { additionalProperties: false }),
         response: { 201: GatewaySchema, ...ERROR_RESPONSES },
       },
     },
@@ -347,6 +355,7 @@ export const gatewayRoutes: FastifyPluginAsync = async (root) => {
             verify_ssl: Connection.verify_ssl,
             ca_pem: Connection.ca_pem,
             fingerprint_sha256: Connection.fingerprint_sha256,
+            ...Management,
           },
           { additionalProperties: false, minProperties: 1 },
         ),

@@ -44,6 +44,12 @@ export const gateways = pgTable(
     verifySsl: boolean('verify_ssl').notNull().default(true),
     caPem: text('ca_pem'),
     fingerprintSha256: text('fingerprint_sha256'),
+    /**
+     * How the gateway sees Portcullis's own API connection, for the lock-out check of a change: Portcullis's
+     * address as the gateway sees it (after any NAT in between) and the interface it arrives on; null: derived.
+     */
+    managementSource: text('management_source'),
+    managementInterface: text('management_interface'),
     /** Reachability as the health poll last saw it (null: never polled); transitions become events. */
     isOnline: boolean('is_online'),
     lastSeenAt: tz('last_seen_at'),

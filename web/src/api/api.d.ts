@@ -2347,6 +2347,8 @@ export interface paths {
                                 verify_ssl: boolean;
                                 ca_pem: string | null;
                                 fingerprint_sha256: string | null;
+                                management_source: string | null;
+                                management_interface: string | null;
                                 has_credentials: boolean;
                                 /** @description As the health poll last saw it; null: never polled. */
                                 is_online: boolean | null;
@@ -2415,6 +2417,8 @@ export interface paths {
                         verify_ssl?: boolean;
                         ca_pem?: string | null;
                         fingerprint_sha256?: string | null;
+                        management_source?: string | null;
+                        management_interface?: string | null;
                     };
                 };
             };
@@ -2436,6 +2440,8 @@ export interface paths {
                             verify_ssl: boolean;
                             ca_pem: string | null;
                             fingerprint_sha256: string | null;
+                            management_source: string | null;
+                            management_interface: string | null;
                             has_credentials: boolean;
                             /** @description As the health poll last saw it; null: never polled. */
                             is_online: boolean | null;
@@ -2781,6 +2787,8 @@ export interface paths {
                             verify_ssl: boolean;
                             ca_pem: string | null;
                             fingerprint_sha256: string | null;
+                            management_source: string | null;
+                            management_interface: string | null;
                             has_credentials: boolean;
                             /** @description As the health poll last saw it; null: never polled. */
                             is_online: boolean | null;
@@ -2892,6 +2900,8 @@ export interface paths {
                         verify_ssl?: boolean;
                         ca_pem?: string | null;
                         fingerprint_sha256?: string | null;
+                        management_source?: string | null;
+                        management_interface?: string | null;
                     };
                 };
             };
@@ -2913,6 +2923,8 @@ export interface paths {
                             verify_ssl: boolean;
                             ca_pem: string | null;
                             fingerprint_sha256: string | null;
+                            management_source: string | null;
+                            management_interface: string | null;
                             has_credentials: boolean;
                             /** @description As the health poll last saw it; null: never polled. */
                             is_online: boolean | null;
