@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { loadPolicy } from '../../src/policy/import/index.ts';
 import { parsePolicyTestsText, runPolicyTests } from '../../src/policy/tests.ts';
+import { sshFromWan, webFromLan } from './fixtures/flows.ts';
 
 const run = promisify(execFile);
 const bin = fileURLToPath(new URL('../../bin/portcullis.js', import.meta.url));
@@ -24,25 +25,6 @@ function file(name: string, content: unknown): string {
   return path;
 }
 
-const webFromLan = {
-  name: 'LAN reaches the web',
-  interface: 'lan',
-  protocol: 'tcp',
-  source: '192.168.1.50',
-  destination: '93.184.216.34',
-  destination_port: 443,
-  expect: 'pass',
-  via: 'Default allow LAN to any rule',
-};
-const sshFromWan = {
-  name: 'no SSH from the internet',
-  interface: 'wan',
-  protocol: 'tcp',
-  source: '93.184.216.34',
-  destination: '192.168.1.1',
-  destination_port: 22,
-  expect: 'block',
-};
 const passing = file('passing.json', { version: 1, flows: [webFromLan, sshFromWan] });
 const failing = file('failing.json', { flows: [webFromLan, { ...webFromLan, name: 'LAN web is blocked', expect: 'block', via: undefined }] });
 

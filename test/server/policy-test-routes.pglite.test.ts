@@ -17,27 +17,9 @@ import { auditLog } from '../../src/store/schema/audit.ts';
 import { type FirewallHarness, startFirewallHarness } from '../firewall/harness.ts';
 import { testContext } from '../helpers/store.ts';
 import { baseConfig, userRule } from '../policy/fixtures/builders.ts';
+import { sshFromWan, webFromLan } from '../policy/fixtures/flows.ts';
 
 const xml = readFileSync(new URL('../policy/fixtures/default-2.7.xml', import.meta.url), 'utf8');
-const webFromLan = {
-  name: 'LAN reaches the web',
-  interface: 'lan',
-  protocol: 'tcp',
-  source: '192.168.1.50',
-  destination: '93.184.216.34',
-  destination_port: 443,
-  expect: 'pass',
-  via: 'Default allow LAN to any rule',
-};
-const sshFromWan = {
-  name: 'no SSH from the internet',
-  interface: 'wan',
-  protocol: 'tcp',
-  source: '93.184.216.34',
-  destination: '192.168.1.1',
-  destination_port: 22,
-  expect: 'block',
-};
 const document = { version: 1, flows: [webFromLan, sshFromWan] };
 /** The default config without "Default allow LAN to any rule" (IPv4): LAN IPv4 falls to the default deny. */
 const noLanAllow = xml.replace(

@@ -101,6 +101,40 @@ const natId = (target: string) => (rule: LiveNatRuleInput) =>
     ? rule.write_target === target
     : rule.vendor_id !== null && String(rule.vendor_id) === target;
 
+/** A port forward from a neutral body: traffic to dest_address:dest_port goes to target_address:target_port. */
+function forwardEntry(body: PortForwardBody): LiveNatRuleInput {
+  return {
+    vendor_id: null,
+    interface: body.interface,
+    protocol: body.protocol,
+    original_address: body.source_address,
+    original_port: null,
+    destination_address: body.dest_address,
+    destination_port: body.dest_port,
+    translated_address: body.target_address,
+    translated_port: body.target_port,
+    description: body.description,
+    is_enabled: body.is_enabled,
+  };
+}
+
+/** An outbound (source NAT) mapping from a neutral body: the source is rewritten to target_address. */
+function sourceNatEntry(body: SourceNatBody): LiveNatRuleInput {
+  return {
+    vendor_id: null,
+    interface: body.interface,
+    protocol: body.protocol,
+    original_address: body.source_address,
+    original_port: null,
+    destination_address: body.dest_address,
+    destination_port: null,
+    translated_address: body.target_address,
+    translated_port: null,
+    description: body.description,
+    is_enabled: body.is_enabled,
+  };
+}
+
 /**
  * The snapshot after `change`. Throws `PolicyInputError` (field `target`) when an update, toggle or delete names
  * an object the snapshot does not hold, and (field `body.name`) when an alias create takes a name in use.
@@ -156,45 +190,14 @@ export function applyLiveChange(snapshot: LiveSnapshot, change: LiveChange): Liv
     const noun = change.kind === 'port_forward' ? 'port forward' : 'outbound NAT mapping';
     const at = indexOf(list, natId(change.target), noun, change.target);
     list[at] = { ...(list[at] as LiveNatRuleInput), is_enabled: change.body.is_enabled };
-  } else if (change.kind === 'port_forward') {
-    const body = change.body;
-    const entry: LiveNatRuleInput = {
-      vendor_id: null,
-      interface: body.interface,
-      protocol: body.protocol,
-      original_address: body.source_address,
-      original_port: null,
-      destination_address: body.dest_address,
-      destination_port: body.dest_port,
-      translated_address: body.target_address,
-      translated_port: body.target_port,
-      description: body.description,
-      is_enabled: body.is_enabled,
-    };
-    if (change.op === 'create') forwards.push(entry);
-    else {
-      const at = indexOf(forwards, natId(change.target), 'port forward', change.target);
-      forwards[at] = { ...entry, vendor_id: (forwards[at] as LiveNatRuleInput).vendor_id, write_target: change.target };
-    }
   } else {
-    const body = change.body;
-    const entry: LiveNatRuleInput = {
-      vendor_id: null,
-      interface: body.interface,
-      protocol: body.protocol,
-      original_address: body.source_address,
-      original_port: null,
-      destination_address: body.dest_address,
-      destination_port: null,
-      translated_address: body.target_address,
-      translated_port: null,
-      description: body.description,
-      is_enabled: body.is_enabled,
-    };
-    if (change.op === 'create') mappings.push(entry);
+    const forward = change.kind === 'port_forward';
+    const list = forward ? forwards : mappings;
+    const entry = forward ? forwardEntry(change.body) : sourceNatEntry(change.body);
+    if (change.op === 'create') list.push(entry);
     else {
-      const at = indexOf(mappings, natId(change.target), 'outbound NAT mapping', change.target);
-      mappings[at] = { ...entry, vendor_id: (mappings[at] as LiveNatRuleInput).vendor_id, write_target: change.target };
+      const at = indexOf(list, natId(change.target), forward ? 'port forward' : 'outbound NAT mapping', change.target);
+      list[at] = { ...entry, vendor_id: (list[at] as LiveNatRuleInput).vendor_id, write_target: change.target };
     }
   }
   return {
