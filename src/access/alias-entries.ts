@@ -10,6 +10,9 @@
  * - Our entries for addresses no longer desired, duplicates and unparseable tagged entries are dropped.
  * - A desired address already present as a manual entry is not added a second time.
  * - Missing desired addresses are appended at the end, in desired-set order.
+ * - With native expiry (vendors whose device drops an entry by itself, `native_expiry`), each of our entries
+ *   carries the expiry of the last grant behind its address; an entry the device holds with an expiry more than
+ *   `EXPIRY_TOLERANCE_MS` away (a grant was extended, a restart dropped the timeout) is rewritten.
  */
 import type { AliasEntry } from '../adapters/types.ts';
 import { canonicalAddress } from '../net/client-ip.ts';
@@ -57,10 +60,21 @@ function entryAddressFor(ip: string, type: AddressAliasType): string {
   return ip.includes(':') ? `${ip}/128` : `${ip}/32`;
 }
 
+/**
+ * How far a device's reported expiry may be from the wanted one: devices count timeouts down in whole seconds,
+ * and the read happens a moment after the write.
+ */
+export const EXPIRY_TOLERANCE_MS = 5_000;
+
+interface PlanOptions {
+  /** The vendor expires entries itself: our entries carry `expiresAt` (docs/adr/0180-native-expiry.md). */
+  nativeExpiry?: boolean;
+}
+
 interface AliasPlan {
   /** The complete entry list to write. */
   entries: AliasEntry[];
-  /** Whether `entries` differs from the current list (address or detail, order included). */
+  /** Whether `entries` differs from the current list (address, detail or native expiry; order included). */
   changed: boolean;
   /** Desired addresses this plan adds. */
   added: string[];
@@ -73,7 +87,10 @@ export function planAliasEntries(
   current: readonly AliasEntry[],
   desired: readonly DesiredEntry[],
   type: AddressAliasType,
+  options: PlanOptions = {},
 ): AliasPlan {
+  const expiryOf = (want: DesiredEntry): Pick<AliasEntry, 'expiresAt'> =>
+    options.nativeExpiry === true && want.expiresAt !== undefined ? { expiresAt: want.expiresAt } : {};
   const wanted = new Map<string, DesiredEntry>();
   for (const entry of desired) wanted.set(entry.ip, entry);
 
@@ -96,7 +113,9 @@ export function planAliasEntries(
     if (present.has(ip)) continue; // duplicate of an entry already kept
     present.add(ip);
     const detail = want.grantIds.includes(grantId) ? entry.detail : tagFor(firstGrant(want));
-    entries.push(detail === entry.detail ? entry : { address: entry.address, detail });
+    const expiry = expiryOf(want);
+    const keep = detail === entry.detail && sameExpiry(entry.expiresAt, expiry.expiresAt);
+    entries.push(keep ? entry : { address: entry.address, detail, ...expiry });
   }
 
   const added: string[] = [];
@@ -104,7 +123,7 @@ export function planAliasEntries(
     if (present.has(want.ip)) continue;
     present.add(want.ip);
     added.push(want.ip);
-    entries.push({ address: entryAddressFor(want.ip, type), detail: tagFor(firstGrant(want)) });
+    entries.push({ address: entryAddressFor(want.ip, type), detail: tagFor(firstGrant(want)), ...expiryOf(want) });
   }
   for (const ip of present) removed.delete(ip);
 
@@ -117,9 +136,20 @@ function firstGrant(entry: DesiredEntry): string {
   return id;
 }
 
+/** Whether a device's expiry matches the wanted one (both absent, or within `EXPIRY_TOLERANCE_MS`). */
+function sameExpiry(device: number | undefined, wanted: number | undefined): boolean {
+  if (device === undefined || wanted === undefined) return device === wanted;
+  return Math.abs(device - wanted) <= EXPIRY_TOLERANCE_MS;
+}
+
 function sameEntries(a: readonly AliasEntry[], b: readonly AliasEntry[]): boolean {
   if (a.length !== b.length) return false;
-  return a.every((entry, i) => entry.address === b[i]?.address && entry.detail === b[i]?.detail);
+  return a.every(
+    (entry, i) =>
+      entry.address === b[i]?.address &&
+      entry.detail === b[i]?.detail &&
+      sameExpiry(entry.expiresAt, b[i]?.expiresAt),
+  );
 }
 
 /** The canonical single addresses an alias holds (ours and manual alike). */

@@ -22,6 +22,8 @@ export interface DesiredEntry {
   /** Canonical address text (RFC 5952 for IPv6). */
   ip: string;
   grantIds: string[];
+  /** When the last of those grants expires (epoch ms): the native-expiry deadline of the entry. */
+  expiresAt?: number;
 }
 
 /** Whether a grant is live at `now`: not ended and not yet expired (expiry is exclusive: at `expiresAt` it is gone). */
@@ -42,13 +44,16 @@ function canonicalGrantIp(text: string): string {
  * Empty input gives an empty set.
  */
 export function computeDesiredSet(grants: Iterable<GrantSnapshot>, now: number): DesiredEntry[] {
-  const byIp = new Map<string, string[]>();
+  const byIp = new Map<string, { grantIds: string[]; expiresAt: number }>();
   for (const grant of grants) {
     if (!isGrantLive(grant, now)) continue;
     const ip = canonicalGrantIp(grant.ip);
-    const grantIds = byIp.get(ip);
-    if (grantIds === undefined) byIp.set(ip, [grant.id]);
-    else grantIds.push(grant.id);
+    const entry = byIp.get(ip);
+    if (entry === undefined) byIp.set(ip, { grantIds: [grant.id], expiresAt: grant.expiresAt });
+    else {
+      entry.grantIds.push(grant.id);
+      entry.expiresAt = Math.max(entry.expiresAt, grant.expiresAt);
+    }
   }
-  return [...byIp].map(([ip, grantIds]) => ({ ip, grantIds: grantIds.sort() }));
+  return [...byIp].map(([ip, { grantIds, expiresAt }]) => ({ ip, grantIds: grantIds.sort(), expiresAt }));
 }

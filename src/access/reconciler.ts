@@ -49,6 +49,11 @@ export interface ReconcilerOptions {
   createIfMissing: () => boolean;
   /** Kill the states of removed addresses (knoc `kill_states_on_revoke`). */
   killStatesOnRevoke: () => boolean;
+  /**
+   * The device expires entries itself (`native_expiry`): our entries carry their grant's expiry, so access ends
+   * on the device even while Portcullis is down; every full run still re-asserts them (docs/adr/0180-native-expiry.md).
+   */
+  nativeExpiry?: () => boolean;
   codes: ReconcilerCodes;
   /** Description given to an alias the reconciler creates. */
   aliasDescription?: string;
@@ -297,7 +302,9 @@ export class AliasReconciler {
         );
       }
 
-      const plan = planAliasEntries(alias.entries, desired, type);
+      const plan = planAliasEntries(alias.entries, desired, type, {
+        nativeExpiry: this.options.nativeExpiry?.() ?? false,
+      });
       for (const ip of plan.removed) this.killOwed.add(ip);
       for (const entry of desired) this.killOwed.delete(entry.ip);
       progress.removedIps = plan.removed;

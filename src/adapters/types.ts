@@ -12,6 +12,12 @@ export interface AliasEntry {
   address: string;
   /** Per-entry description; Portcullis tags its own entries `portcullis:<grant id>`. */
   detail: string;
+  /**
+   * When the device itself drops the entry (epoch ms), on vendors with the `native_expiry` flag (RouterOS
+   * `timeout`, nft element `timeout`); absent = the entry stays until removed. Adapters without native expiry
+   * ignore it on write and never report it on read.
+   */
+  expiresAt?: number;
 }
 
 export interface DeviceAlias {

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   type AddressAliasType,
+  EXPIRY_TOLERANCE_MS,
   planAliasEntries,
   tagFor,
   taggedGrantId,
@@ -162,6 +163,44 @@ describe('planAliasEntries', () => {
     const second = planAliasEntries(first.entries, [want('198.51.100.2', 'y')], 'host');
     expect(second.changed).toBe(false);
     expect(second.entries).toEqual(first.entries);
+  });
+});
+
+describe('planAliasEntries with native expiry', () => {
+  const T = 1_800_000_000_000;
+  const timed = (ip: string, id: string, expiresAt: number) => ({ ip, grantIds: [id], expiresAt });
+
+  it('gives our new entries their grant expiry, and leaves a manual entry untouched', () => {
+    const plan = planAliasEntries([manual('10.0.0.1')], [timed('198.51.100.2', 'y', T)], 'host', {
+      nativeExpiry: true,
+    });
+    expect(plan.entries).toEqual([
+      manual('10.0.0.1'),
+      { address: '198.51.100.2', detail: tagFor('y'), expiresAt: T },
+    ]);
+  });
+
+  it('keeps an entry whose device expiry is within the tolerance, rewrites one that is off or missing', () => {
+    const near = { ...ours('198.51.100.2', 'y'), expiresAt: T - EXPIRY_TOLERANCE_MS };
+    expect(planAliasEntries([near], [timed('198.51.100.2', 'y', T)], 'host', { nativeExpiry: true }).changed).toBe(
+      false,
+    );
+    const extended = planAliasEntries([near], [timed('198.51.100.2', 'y', T + 3_600_000)], 'host', {
+      nativeExpiry: true,
+    });
+    expect(extended.changed).toBe(true);
+    expect(extended.entries[0]?.expiresAt).toBe(T + 3_600_000);
+    // A restart that left the entry without its timeout: it is written again with one.
+    const untimed = planAliasEntries([ours('198.51.100.2', 'y')], [timed('198.51.100.2', 'y', T)], 'host', {
+      nativeExpiry: true,
+    });
+    expect(untimed.changed).toBe(true);
+    expect(untimed.entries[0]?.expiresAt).toBe(T);
+  });
+
+  it('without native expiry carries no expiry at all', () => {
+    const plan = planAliasEntries([], [timed('198.51.100.2', 'y', T)], 'host');
+    expect(plan.entries[0]).not.toHaveProperty('expiresAt');
   });
 });
 

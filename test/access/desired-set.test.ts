@@ -29,17 +29,19 @@ describe('computeDesiredSet', () => {
     expect(computeDesiredSet([g], NOW).length).toBe(live ? 1 : 0);
   });
 
-  it('keeps a shared address until its last grant ends, listing every live grant', () => {
+  it('keeps a shared address until its last grant ends, listing every live grant and the latest expiry', () => {
     const grants = [
       grant('u2', '198.51.100.7', 5_000),
       grant('u1', '198.51.100.7', 60_000),
       grant('u3', '203.0.113.1', 1),
     ];
     expect(computeDesiredSet(grants, NOW)).toEqual([
-      { ip: '198.51.100.7', grantIds: ['u1', 'u2'] },
-      { ip: '203.0.113.1', grantIds: ['u3'] },
+      { ip: '198.51.100.7', grantIds: ['u1', 'u2'], expiresAt: NOW + 60_000 },
+      { ip: '203.0.113.1', grantIds: ['u3'], expiresAt: NOW + 1 },
     ]);
-    expect(computeDesiredSet(grants, NOW + 5_000)).toEqual([{ ip: '198.51.100.7', grantIds: ['u1'] }]);
+    expect(computeDesiredSet(grants, NOW + 5_000)).toEqual([
+      { ip: '198.51.100.7', grantIds: ['u1'], expiresAt: NOW + 60_000 },
+    ]);
     expect(computeDesiredSet(grants, NOW + 60_000)).toEqual([]);
   });
 
@@ -52,9 +54,9 @@ describe('computeDesiredSet', () => {
       grant('e', 'fe80::1%em0', 10),
     ];
     expect(computeDesiredSet(grants, NOW)).toEqual([
-      { ip: '192.0.2.5', grantIds: ['a', 'b'] },
-      { ip: '2001:db8::1', grantIds: ['c', 'd'] },
-      { ip: 'fe80::1', grantIds: ['e'] },
+      { ip: '192.0.2.5', grantIds: ['a', 'b'], expiresAt: NOW + 10 },
+      { ip: '2001:db8::1', grantIds: ['c', 'd'], expiresAt: NOW + 10 },
+      { ip: 'fe80::1', grantIds: ['e'], expiresAt: NOW + 10 },
     ]);
   });
 

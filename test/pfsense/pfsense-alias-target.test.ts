@@ -1,6 +1,7 @@
 /**
  * @module Runs the vendor-neutral AliasTarget contract against the pfSense adapter and the pfRest emulator.
  */
+import { pfsenseVendor } from '../../src/adapters/pfsense/vendor.ts';
 import { startPfRestEmulator } from '../../src/emulators/pfrest/index.ts';
 import { runAliasTargetContract } from '../contract/alias-target.case.test.ts';
 import { adapterFor, liveState } from './helpers.ts';
@@ -8,6 +9,7 @@ import { adapterFor, liveState } from './helpers.ts';
 runAliasTargetContract({
   name: 'pfSense adapter ↔ pfRest emulator (async apply, 50 ms reload)',
   notFoundCode: 'PFS103',
+  capabilities: pfsenseVendor.capabilities,
   make: async () => {
     const emu = await startPfRestEmulator({ applyDelayMs: 50 });
     const adapter = adapterFor(emu);

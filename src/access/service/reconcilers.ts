@@ -162,6 +162,7 @@ export class AccessReconcilers {
       desired: () => this.desired(key),
       createIfMissing: () => (info()?.createIfMissing ?? false) && vendor().capabilities['alias.create'],
       killStatesOnRevoke: () => (info()?.killStates ?? true) && vendor().capabilities.kill_states,
+      nativeExpiry: () => vendor().capabilities.native_expiry,
       // Read at every run, so a gateway whose vendor changed reports in its new family.
       codes: {
         get aliasNotFound() {
