@@ -4,8 +4,9 @@
  */
 import { pfsenseVendor } from './pfsense/vendor.ts';
 import { registerVendor } from './registry.ts';
+import { routerOsVendor } from './routeros/vendor.ts';
 
-for (const vendor of [pfsenseVendor]) registerVendor(vendor);
+for (const vendor of [pfsenseVendor, routerOsVendor]) registerVendor(vendor);
 
 /** The vendor a gateway gets when a request names none (the API's historical default). */
 export const DEFAULT_VENDOR_ID = pfsenseVendor.id;
