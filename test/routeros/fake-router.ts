@@ -27,7 +27,7 @@ const json = (res: ServerResponse, status: number, body: unknown) => {
 
 export async function startFakeRouter(opts: { user?: string; password?: string } = {}): Promise<FakeRouter> {
   const auth = `Basic ${Buffer.from(`${opts.user ?? 'admin'}:${opts.password ?? 'secret'}`).toString('base64')}`;
-  let seq = 0;
+  let seq = 0x100;
   let inFlight = 0;
   let max = 0;
   const fake: FakeRouter = {
@@ -81,7 +81,12 @@ export async function startFakeRouter(opts: { user?: string; password?: string }
         return;
       }
       if (method === 'PATCH') {
-        for (const [k, v] of Object.entries(body as Record<string, unknown>)) row[k] = String(v);
+        if ('place-before' in (body as object))
+          return json(res, 400, { detail: 'unknown parameter place-before', error: 400, message: 'Bad Request' });
+        for (const [k, v] of Object.entries(body as Record<string, unknown>)) {
+          if (v === '') delete row[k];
+          else row[k] = String(v);
+        }
         return json(res, 200, row);
       }
     }
@@ -97,9 +102,11 @@ export async function startFakeRouter(opts: { user?: string; password?: string }
       if (menu.endsWith('address-list') && rows.some((r) => r.list === b.list && r.address === b.address && r.disabled !== 'true'))
         return json(res, 400, { detail: 'failure: already have such entry', error: 400, message: 'Bad Request' });
       const row: Row = { '.id': `*${(++seq).toString(16).toUpperCase()}`, disabled: 'false', dynamic: 'false' };
-      for (const [k, v] of Object.entries(b)) row[k] = String(v);
+      for (const [k, v] of Object.entries(b)) if (k !== 'place-before') row[k] = String(v);
       if (row.timeout !== undefined) row.dynamic = 'true';
-      rows.push(row);
+      const before = b['place-before'] === undefined ? -1 : rows.findIndex((r) => r['.id'] === b['place-before']);
+      if (before >= 0) rows.splice(before, 0, row);
+      else rows.push(row);
       return json(res, 201, row);
     }
     return json(res, 400, { detail: `no such command or directory (${last})`, error: 400, message: 'Bad Request' });

@@ -377,28 +377,37 @@ class RouterOsLiveGateway implements LiveGateway {
  * by default is not assumed: a line without one is `pass` only when the prefix says so, else skipped.
  */
 export function parseFirewallLogMessage(message: string, time: string | null): LiveLogEntry | null {
-  const m = /^(?:(\S+)\s+)?(input|forward|output|prerouting|postrouting|[\w-]+): in:(\S+) out:(\S+?)(?: \([^)]*\))?,.*?proto (\w+)(?: \([^)]*\))?, (\[?[0-9a-fA-F:.]+\]?)(?::(\d+))?->(\[?[0-9a-fA-F:.]+\]?)(?::(\d+))?(?:, len (\d+))?/.exec(
+  const m = /^(?:(\S+)\s+)?([\w-]+): in:(\(unknown \d+\)|[^\s,]+) out:(\(unknown \d+\)|[^\s,]+),.*?proto (\w+)(?: \([^)]*\))?, ([^\s,]+)->([^\s,]+)(?:, len (\d+))?/.exec(
     message,
   );
   if (!m) return null;
   const prefix = (m[1] ?? '').toLowerCase();
   const action = /drop|block|deny/.test(prefix) ? 'block' : /reject/.test(prefix) ? 'reject' : /accept|pass|allow/.test(prefix) ? 'pass' : null;
-  if (action === null) return null;
-  const src = (m[6] as string).replace(/^\[|\]$/g, '');
-  const dst = (m[8] as string).replace(/^\[|\]$/g, '');
+  const src = endpoint(m[6] as string);
+  const dst = endpoint(m[7] as string);
+  if (action === null || src === null || dst === null) return null;
   return {
     logged_at: time ?? new Date(0).toISOString(),
     action,
-    interface: m[3] === '(unknown' ? null : (m[3] as string),
+    interface: (m[3] as string).startsWith('(') ? null : (m[3] as string),
     direction: m[2] === 'output' ? 'out' : 'in',
-    ip_version: src.includes(':') ? 6 : 4,
+    ip_version: src.ip.includes(':') ? 6 : 4,
     protocol: (m[5] as string).toLowerCase(),
-    source_ip: src,
-    source_port: m[7] === undefined ? null : Number(m[7]),
-    dest_ip: dst,
-    dest_port: m[9] === undefined ? null : Number(m[9]),
+    source_ip: src.ip,
+    source_port: src.port,
+    dest_ip: dst.ip,
+    dest_port: dst.port,
     vendor_rule_id: null,
     reason: prefix || null,
-    length: m[10] === undefined ? null : Number(m[10]),
+    length: m[8] === undefined ? null : Number(m[8]),
   };
+}
+
+/** `1.2.3.4:80`, `1.2.3.4`, `[2001:db8::1]:443` or `2001:db8::1` → address and port. */
+function endpoint(text: string): { ip: string; port: number | null } | null {
+  const v4 = /^(\d{1,3}(?:\.\d{1,3}){3})(?::(\d+))?$/.exec(text);
+  if (v4) return { ip: v4[1] as string, port: v4[2] === undefined ? null : Number(v4[2]) };
+  const v6 = /^\[([0-9a-fA-F:.]+)\](?::(\d+))?$/.exec(text);
+  if (v6) return { ip: v6[1] as string, port: v6[2] === undefined ? null : Number(v6[2]) };
+  return /^[0-9a-fA-F:.]+$/.test(text) && text.includes(':') ? { ip: text, port: null } : null;
 }
