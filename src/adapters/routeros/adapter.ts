@@ -739,7 +739,14 @@ export class RouterOsAdapter implements FirewallAdapter {
     const family: Family = canonical.includes(':') ? 'ipv6' : 'ip';
     const path = `/${family}/firewall/connection`;
     const op: Operation = { code: 'ROS200', what: `remove the connections of ${canonical}` };
-    const rows = await this.rows(op, path, new URLSearchParams({ '.proplist': '.id,src-address,dst-address' }));
+    let rows: RosRow[];
+    try {
+      rows = await this.rows(op, path, new URLSearchParams({ '.proplist': '.id,src-address,dst-address' }));
+    } catch (err) {
+      // No IPv6 connection table (IPv6 disabled): nothing to remove.
+      if (family === 'ipv6' && err instanceof RouterOsError && err.code === 'ROS104') return 0;
+      throw err;
+    }
     let killed = 0;
     for (const row of rows) {
       const src = typeof row['src-address'] === 'string' ? connectionHost(row['src-address']) : null;
