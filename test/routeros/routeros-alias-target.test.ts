@@ -5,7 +5,7 @@
 import { routerOsVendor } from '../../src/adapters/routeros/index.ts';
 import { startRouterOsEmulator } from '../../src/emulators/routeros/index.ts';
 import { runAliasTargetContract } from '../contract/alias-target.case.test.ts';
-import { connectionCount, listAddresses, rosAdapterFor } from './helpers.ts';
+import { connectionCount, listAddresses, rosAdapterFor } from './adapter-helpers.ts';
 
 runAliasTargetContract({
   name: 'RouterOS adapter ↔ RouterOS emulator (www-ssl, live writes, native timeouts)',

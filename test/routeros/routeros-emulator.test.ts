@@ -16,7 +16,7 @@ import {
   routerOsVendor,
 } from '../../src/adapters/routeros/index.ts';
 import { type RouterOsEmulator, startRouterOsEmulator } from '../../src/emulators/routeros/index.ts';
-import { listAddresses, rosAdapterFor, rows } from './helpers.ts';
+import { listAddresses, rosAdapterFor, rows } from './adapter-helpers.ts';
 
 let emu: RouterOsEmulator;
 const made: RouterOsAdapter[] = [];

@@ -1,0 +1,198 @@
+/**
+ * @module The RouterOS v7 REST emulator against the device behaviour recorded in docs/reference/routeros-api.md
+ * (§1 transport and auth, §2 errors, §3 address lists, §5 rules, §6 live state, §7 serial handling).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RouterOsEmulator, startRouterOsEmulator } from '../../src/emulators/routeros/index.ts';
+import { formatDuration, parseDuration } from '../../src/emulators/routeros/duration.ts';
+import { normaliseV4Address, normaliseV6Address } from '../../src/emulators/routeros/address.ts';
+import { client } from './helpers.ts';
+
+const AL = '/rest/ip/firewall/address-list';
+
+describe('durations and addresses', () => {
+  it('prints and parses RouterOS intervals', () => {
+    expect(formatDuration(299_500)).toBe('4m59s');
+    expect(formatDuration(93_784_000)).toBe('1d2h3m4s');
+    expect(formatDuration(604_800_000)).toBe('1w');
+    expect(formatDuration(0)).toBe('0s');
+    expect(parseDuration('1d2h3m4s')).toBe(93_784_000);
+    expect(parseDuration('00:05:00')).toBe(300_000);
+    expect(parseDuration('300')).toBe(300_000);
+    expect(parseDuration('1w')).toBe(604_800_000);
+    expect(parseDuration('500ms')).toBe(500);
+    expect(parseDuration('5x')).toBeNull();
+  });
+  it('normalises addresses the way the router stores them', () => {
+    expect(normaliseV4Address('1.2.3.4/32')).toBe('1.2.3.4');
+    expect(normaliseV4Address('10.1.2.3/24')).toBe('10.1.2.0/24');
+    expect(normaliseV4Address('10.0.0.0-10.0.0.255')).toBe('10.0.0.0/24');
+    expect(normaliseV4Address('10.0.0.1-10.0.0.5')).toBe('10.0.0.1-10.0.0.5');
+    expect(normaliseV4Address('1.2.3.256')).toBeNull();
+    expect(normaliseV6Address('2001:DB8:0:0::1')).toBe('2001:db8::1/128');
+    expect(normaliseV6Address('2001:db8::1/64')).toBe('2001:db8::/64');
+  });
+});
+
+describe('RouterOS emulator over plain www', () => {
+  let emu: RouterOsEmulator;
+  let call: ReturnType<typeof client>;
+  beforeAll(async () => {
+    emu = await startRouterOsEmulator({
+      tls: false,
+      users: [
+        { name: 'admin', password: 'secret' },
+        { name: 'reader', password: 'r', policies: ['read', 'api', 'rest-api'] },
+        { name: 'norest', password: 'n', policies: ['read', 'write', 'api'] },
+      ],
+    });
+    call = client(emu);
+  });
+  afterAll(() => emu.close());
+
+  it('answers 401 without or with wrong credentials, and without the rest-api policy', async () => {
+    const anon = await fetch(`${emu.url}${AL}`);
+    expect(anon.status).toBe(401);
+    expect(await anon.json()).toEqual({ error: 401, message: 'Unauthorized' });
+    expect((await client(emu, 'admin', 'wrong')('GET', AL)).status).toBe(401);
+    expect((await client(emu, 'norest', 'n')('GET', AL)).json).toEqual({ error: 401, message: 'Unauthorized' });
+  });
+
+  it('answers 500 not enough permissions (9) for a write without the write policy', async () => {
+    const r = await client(emu, 'reader', 'r')('PUT', AL, { list: 'x', address: '192.0.2.1' });
+    expect(r.status).toBe(500);
+    expect(r.json).toEqual({ detail: 'not enough permissions (9)', error: 500, message: 'Internal Server Error' });
+  });
+
+  it('serves an HTML page outside /rest and 400 for an unknown menu', async () => {
+    const page = await fetch(`${emu.url}/`);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    const r = await call('GET', '/rest/ip/firewall/x');
+    expect(r.status).toBe(400);
+    expect(r.json).toEqual({ detail: 'no such command or directory (x)', error: 400, message: 'Bad Request' });
+  });
+
+  it('adds one entry per PUT (201), normalising the address; refuses duplicates; allows a disabled one', async () => {
+    const put = await call('PUT', AL, { list: 'g1', address: '198.51.100.7/32', comment: 'portcullis:a' });
+    expect(put.status).toBe(201);
+    expect(put.json).toMatchObject({ address: '198.51.100.7', list: 'g1', disabled: 'false', dynamic: 'false' });
+    expect(put.json['.id']).toMatch(/^\*[0-9A-F]+$/);
+    expect(put.json['creation-time']).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
+    const dup = await call('PUT', AL, { list: 'g1', address: '198.51.100.7/32', comment: 'other', timeout: '1h' });
+    expect(dup.status).toBe(400);
+    expect(dup.json).toEqual({ detail: 'failure: already have such entry', error: 400, message: 'Bad Request' });
+    const disabled = await call('PUT', AL, { list: 'g1', address: '198.51.100.7', disabled: 'true' });
+    expect(disabled.status).toBe(201);
+    const bad = await call('PUT', AL, { list: 'g1', address: '198.51.100.8', colour: 'red' });
+    expect(bad.json).toEqual({ detail: 'unknown parameter colour', error: 400, message: 'Bad Request' });
+  });
+
+  it('counts a timeout down with the clock, shows the entry dynamic and drops it at zero', async () => {
+    const put = await call('PUT', AL, { list: 'g2', address: '198.51.100.9', timeout: '5m' });
+    expect(put.json).toMatchObject({ dynamic: 'true' });
+    const dupOfDynamic = await call('PUT', AL, { list: 'g2', address: '198.51.100.9' });
+    expect(dupOfDynamic.json.detail).toBe('failure: already have such entry');
+    emu.advance(1000);
+    const got = await call('GET', `${AL}/${put.json['.id']}`);
+    expect(got.json.timeout).toBe('4m58s');
+    emu.advance(299_000);
+    expect((await call('GET', `${AL}?list=g2`)).json).toEqual([]);
+    expect((await call('GET', `${AL}/${put.json['.id']}`)).json).toEqual({ error: 404, message: 'Not Found' });
+  });
+
+  it('filters GET by query string and .proplist, and POST print by .query', async () => {
+    await call('PUT', AL, { list: 'g3', address: '203.0.113.10', timeout: '1h' });
+    await call('PUT', AL, { list: 'g3', address: '203.0.113.11' });
+    const got = await call('GET', `${AL}?list=g3&.proplist=address,dynamic`);
+    expect(got.json).toEqual([
+      { address: '203.0.113.10', dynamic: 'true' },
+      { address: '203.0.113.11', dynamic: 'false' },
+    ]);
+    const printed = await call('POST', `${AL}/print`, { '.query': ['list=g3', 'dynamic=true', '#&'], '.proplist': ['address'] });
+    expect(printed.json).toEqual([{ address: '203.0.113.10' }]);
+  });
+
+  it('PATCH merges; place-before is unknown on PATCH; DELETE 204 then 404', async () => {
+    const put = await call('PUT', AL, { list: 'g4', address: '203.0.113.20', timeout: '10m' });
+    const id = put.json['.id'] as string;
+    const patched = await call('PATCH', `${AL}/${id}`, { timeout: '1h', comment: 'portcullis:z' });
+    expect(patched.json).toMatchObject({ comment: 'portcullis:z', dynamic: 'true' });
+    expect(parseDuration(patched.json.timeout)).toBeGreaterThan(3_500_000);
+    expect((await call('PATCH', `${AL}/${id}`, { 'place-before': '*1' })).json.detail).toBe('unknown parameter place-before');
+    expect((await call('DELETE', `${AL}/${id}`)).status).toBe(204);
+    expect((await call('DELETE', `${AL}/${id}`)).json).toEqual({ error: 404, message: 'Not Found' });
+  });
+
+  it('reboot drops timed entries and resets uptime; static entries stay', async () => {
+    await call('PUT', AL, { list: 'g5', address: '203.0.113.30', timeout: '1d' });
+    await call('PUT', AL, { list: 'g5', address: '203.0.113.31' });
+    emu.advance(3_600_000);
+    expect((await call('GET', '/rest/system/resource')).json.uptime).toMatch(/^1h/);
+    emu.reboot();
+    expect((await call('GET', `${AL}?list=g5&.proplist=address`)).json).toEqual([{ address: '203.0.113.31' }]);
+    const res = (await call('GET', '/rest/system/resource')).json;
+    expect(res.uptime).toBe('0s');
+    expect(res.version).toBe('7.16.2 (stable)');
+  });
+
+  it('orders filter rules: PUT appends, place-before inserts, move reorders, dynamic rules stay on top', async () => {
+    const F = '/rest/ip/firewall/filter';
+    const ids = async () => ((await call('GET', `${F}?.proplist=.id`)).json as Array<{ '.id': string }>).map((r) => r['.id']);
+    const before = await ids();
+    const a = (await call('PUT', F, { chain: 'input', action: 'accept', comment: 'A' })).json['.id'];
+    expect((await ids()).at(-1)).toBe(a);
+    const b = (await call('PUT', F, { chain: 'input', action: 'drop', comment: 'B', 'place-before': before[1] })).json['.id'];
+    expect((await ids())[1]).toBe(b);
+    await call('POST', `${F}/move`, { numbers: `${a},${b}`, destination: before[1] });
+    expect((await ids()).slice(1, 3)).toEqual([a, b]);
+    const dyn = (await call('GET', `${F}?dynamic=true`)).json;
+    expect(dyn[0].comment).toBe('special dummy rule to show fasttrack counters');
+  });
+
+  it('processes one request at a time and records the concurrency it saw', async () => {
+    const slow = await startRouterOsEmulator({ tls: false, latencyMs: 30, users: [{ name: 'a', password: 'b' }] });
+    try {
+      const c = client(slow);
+      const t0 = Date.now();
+      await Promise.all([c('GET', '/rest/system/identity'), c('GET', '/rest/system/identity'), c('GET', '/rest/system/identity')]);
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(85);
+      expect(slow.maxInFlight()).toBe(3);
+      slow.resetMaxInFlight();
+      await c('GET', '/rest/system/identity');
+      expect(slow.maxInFlight()).toBe(1);
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it('answers 400 Session closed past the request deadline', async () => {
+    const slow = await startRouterOsEmulator({ tls: false, requestDeadlineMs: 50, users: [{ name: 'a', password: 'b' }] });
+    try {
+      slow.fault({ kind: 'slow', ms: 200 });
+      const r = await client(slow)('GET', '/rest/system/identity');
+      expect(r.json).toEqual({ detail: 'Session closed', error: 400, message: 'Bad Request' });
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it('lists connections with ip:port and deletes one by id', async () => {
+    const id = emu.addConnection({ srcAddress: '198.51.100.50' });
+    const conns = (await call('GET', '/rest/ip/firewall/connection')).json as Array<Record<string, string>>;
+    expect(conns.find((c) => c['.id'] === id)?.['src-address']).toMatch(/^198\.51\.100\.50:\d+$/);
+    expect((await call('GET', '/rest/ip/firewall/connection?src-address=198.51.100.50')).json).toEqual([]);
+    expect((await call('DELETE', `/rest/ip/firewall/connection/${id}`)).status).toBe(204);
+  });
+});
+
+describe('RouterOS emulator over www-ssl', () => {
+  it('serves HTTPS with a self-signed certificate', async () => {
+    const emu = await startRouterOsEmulator({ users: [{ name: 'admin', password: 'x' }] });
+    try {
+      expect(emu.url).toMatch(/^https:/);
+      expect(emu.fingerprint).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+    } finally {
+      await emu.close();
+    }
+  });
+});
