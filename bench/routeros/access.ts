@@ -37,7 +37,9 @@ function adapter(): RouterOsAdapter {
 type Row = Record<string, unknown>;
 const listRows = (): Row[] => {
   const tables = emulator.state().tables as Record<string, { rows: Row[] } | undefined>;
-  return (tables['ip/firewall/address-list']?.rows ?? []).filter((r) => r.list === LIST);
+  return (tables['ip/firewall/address-list']?.rows ?? [])
+    .map((r) => (typeof r.values === 'object' && r.values !== null ? (r.values as Row) : r))
+    .filter((r) => r.list === LIST);
 };
 const liveAddresses = () => new Set(listRows().map((r) => String(r.address)));
 const requestsOf = (method: string) => emulator.requests().filter((r) => r.method === method).length;

@@ -76,7 +76,8 @@ function addressOf(row: RosRow, side: 'src' | 'dst'): string {
 function extrasOf(row: RosRow, covered: ReadonlySet<string>, defaults: Fields): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(row)) {
-    if (READ_ONLY.has(k) || covered.has(k) || typeof v !== 'string' || v === '') continue;
+    // RouterOS prints defaults explicitly: an empty value or a `false` flag is what a create without it stores.
+    if (READ_ONLY.has(k) || covered.has(k) || typeof v !== 'string' || v === '' || v === 'false') continue;
     if (defaults[k] === v) continue;
     out[k] = v;
   }
