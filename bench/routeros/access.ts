@@ -36,7 +36,7 @@ function adapter(): RouterOsAdapter {
 
 type Row = Record<string, unknown>;
 const listRows = (): Row[] => {
-  const tables = emulator.state().tables as Record<string, { rows: Row[] } | undefined>;
+  const tables = emulator.state().tables as unknown as Record<string, { rows: Row[] } | undefined>;
   return (tables['ip/firewall/address-list']?.rows ?? [])
     .map((r) => (typeof r.values === 'object' && r.values !== null ? (r.values as Row) : r))
     .filter((r) => r.list === LIST);

@@ -22,7 +22,7 @@ type Row = Record<string, unknown>;
 
 /** The rows of one menu of the emulated router (e.g. `ip/firewall/address-list`). */
 export function rows(emu: RouterOsEmulator, menu: string): Row[] {
-  const tables = emu.state().tables as Record<string, { rows: Row[] } | undefined>;
+  const tables = emu.state().tables as unknown as Record<string, { rows: Row[] } | undefined>;
   // A stored row keeps its properties under `values` (docs/reference/routeros-api.md §8).
   return (tables[menu]?.rows ?? []).map((r) => (typeof r.values === 'object' && r.values !== null ? (r.values as Row) : r));
 }

@@ -35,7 +35,8 @@ export const routerOsVendor: VendorDescriptor = {
   id: 'routeros',
   name: 'MikroTik RouterOS',
   api: 'RouterOS v7 REST',
-  maturity: 'preview',
+  // The AliasTarget contract passes against the emulator (test/routeros/routeros-alias-target.test.ts).
+  maturity: 'beta',
   capabilities: Object.fromEntries(CAPABILITIES.map((flag) => [flag, SUPPORTED.has(flag)])) as Record<
     Capability,
     boolean
