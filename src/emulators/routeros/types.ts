@@ -105,9 +105,28 @@ export interface NewConnection {
   timeout?: string;
 }
 
+/** A packet a firewall rule with `log=yes` logged; becomes RouterOS's firewall log message. */
+export interface FirewallLogPacket {
+  prefix?: string;
+  chain: string;
+  inInterface?: string;
+  outInterface?: string;
+  connectionState?: string;
+  /** `TCP`, `UDP`, `ICMP`… */
+  proto: string;
+  /** TCP flags shown after the protocol, e.g. `SYN`. */
+  flags?: string;
+  /** `ip:port` or `ip`. */
+  src: string;
+  dst: string;
+  len?: number;
+}
+
 export interface NewLogLine {
   topics?: string;
-  message: string;
+  /** The message as is; or give `firewall` to have it built in the firewall format. */
+  message?: string;
+  firewall?: FirewallLogPacket;
 }
 
 export interface RouterOsEmulator {
@@ -141,4 +160,6 @@ export interface RouterOsEmulator {
   addUser(user: RosUser): void;
   /** Adds a dynamic built-in rule at the top of a rule menu (e.g. `ip/firewall/filter`); returns its `.id`. */
   addDynamicRule(menu: string, values: Record<string, string>): string;
+  /** Sets read-only counters of a row (interface `rx-byte`, rule `packets`…), as traffic would. */
+  setCounters(menu: string, id: string, values: Record<string, string>): void;
 }
