@@ -127,10 +127,11 @@ export async function startRouterOsEmulator(opts: RouterOsEmulatorOptions = {}):
     return fault;
   };
 
-  const doReboot = (): void => {
+  /** A reboot; `down` (the REST command) also takes the service away for `rebootDowntimeMs`. */
+  const doReboot = (down: boolean): void => {
     router.reboot();
     router.persist();
-    if (rebootDowntimeMs > 0) downUntil = Date.now() + rebootDowntimeMs;
+    if (down && rebootDowntimeMs > 0) downUntil = Date.now() + rebootDowntimeMs;
   };
 
   const requirePolicy = (user: RosUser, policy: string): void => {
@@ -245,7 +246,7 @@ export async function startRouterOsEmulator(opts: RouterOsEmulatorOptions = {}):
     if ((COMMANDS as readonly string[]).includes(path) && method === 'POST' && rest.length === 0) {
       requirePolicy(user, 'reboot');
       // The reply goes out first; the router goes down right after.
-      setImmediate(doReboot);
+      setImmediate(() => doReboot(true));
       return { status: 200, value: [] };
     }
     throw noSuchCommand(rest[0] ?? path.split('/').at(-1) ?? '');
@@ -435,7 +436,7 @@ export async function startRouterOsEmulator(opts: RouterOsEmulatorOptions = {}):
       }),
     state: () => router.snapshot(),
     advance: (ms) => router.advance(ms),
-    reboot: doReboot,
+    reboot: () => doReboot(false),
     fault: (fault) => {
       faults.push({ ...fault, times: fault.times ?? 1 });
     },

@@ -32,7 +32,7 @@ export interface RouterOsEmulatorOptions {
   requestDeadlineMs?: number;
   /** Status of a successful PUT; default 201 (older versions answered 200). */
   putStatus?: 200 | 201;
-  /** How long the REST service stays unreachable after `reboot` (connections dropped meanwhile). Default 0. */
+  /** How long the REST service stays unreachable after `POST /rest/system/reboot` (connections dropped). Default 0. */
   rebootDowntimeMs?: number;
   /** `board-name` of `/system/resource`; default `CCR2004-1G-12S+2XS`. */
   boardName?: string;
@@ -143,7 +143,10 @@ export interface RouterOsEmulator {
   state(): RosState;
   /** Moves the emulated clock forward (timeouts count down, uptime grows, entries at zero disappear). */
   advance(ms: number): void;
-  /** Reboot: timed and dynamic entries, connections and the log go; persistent configuration stays; uptime 0. */
+  /**
+   * Reboot at once (no downtime): timed and dynamic entries, connections and the log go; persistent configuration
+   * stays; uptime 0.
+   */
   reboot(): void;
   fault(fault: FaultSpec): void;
   clearFaults(): void;
