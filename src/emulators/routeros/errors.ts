@@ -34,4 +34,7 @@ export class RosError extends Error {
 export const badRequest = (detail: string): RosError => new RosError(400, detail);
 export const notFound = (): RosError => new RosError(404);
 export const noSuchCommand = (word: string): RosError => badRequest(`no such command or directory (${word})`);
+/** A REST verb whose console command the menu lacks (DELETE on `/interface`): 406 (MAN, Errors). */
+export const notAcceptable = (word: string): RosError =>
+  new RosError(406, `no such command or directory (${word})`);
 export const unknownParameter = (name: string): RosError => badRequest(`unknown parameter ${name}`);

@@ -47,7 +47,8 @@ function route(key: string, input: () => Record<string, unknown>, api: RouterOsE
     }
     case 'POST /__emulator/log': {
       const line = input() as unknown as NewLogLine;
-      if (typeof line.message !== 'string') return [400, { error: 'message must be a string' }];
+      if (typeof line.message !== 'string' && typeof line.firewall !== 'object')
+        return [400, { error: 'message must be a string, or firewall a packet' }];
       return [200, { id: api.addLog(line) }];
     }
     case 'POST /__emulator/users': {
@@ -62,6 +63,13 @@ function route(key: string, input: () => Record<string, unknown>, api: RouterOsE
       if (typeof menu !== 'string' || typeof values !== 'object' || values === null)
         return [400, { error: 'menu must be a string and values an object' }];
       return [200, { id: api.addDynamicRule(menu, values as Record<string, string>) }];
+    }
+    case 'POST /__emulator/counters': {
+      const { menu, id, values } = input() as { menu?: unknown; id?: unknown; values?: unknown };
+      if (typeof menu !== 'string' || typeof id !== 'string' || typeof values !== 'object' || values === null)
+        return [400, { error: 'menu and id must be strings and values an object' }];
+      api.setCounters(menu, id, values as Record<string, string>);
+      return OK;
     }
     default:
       return [404, { error: `no test hook ${key}` }];

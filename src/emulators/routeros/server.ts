@@ -11,12 +11,12 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { generateCertificate } from '../tls.ts';
-import { badRequest, noSuchCommand, RosError } from './errors.ts';
+import { badRequest, noSuchCommand, notAcceptable, RosError } from './errors.ts';
 import { handleHook } from './hooks.ts';
-import { COMMANDS, KNOWN_PATHS, MENU_BY_PATH, type MenuSpec, SINGLETONS } from './menus.ts';
+import { COMMANDS, formatDateTime, KNOWN_PATHS, MENU_BY_PATH, type MenuSpec, SINGLETONS } from './menus.ts';
 import { exactFilter, parsePropList, proplist, queryFilter } from './query.ts';
 import { idText, type Printed, Router } from './state.ts';
-import type { FaultSpec, RequestRecord, RosUser, RouterOsEmulator, RouterOsEmulatorOptions } from './types.ts';
+import type { FaultSpec, FirewallLogPacket, RequestRecord, RosUser, RouterOsEmulator, RouterOsEmulatorOptions } from './types.ts';
 
 const MAX_LOGGED_REQUESTS = 10_000;
 export const FULL_POLICIES = [
@@ -59,6 +59,15 @@ function idList(value: unknown): string[] {
   if (Array.isArray(value)) return value.map(String);
   if (typeof value === 'string') return value.split(',').map((s) => s.trim()).filter((s) => s !== '');
   return [];
+}
+
+/** `prefix chain: in:ether1 out:(unknown 0), connection-state:new proto TCP (SYN), a:1->b:2, len 60`. */
+function firewallMessage(p: FirewallLogPacket): string {
+  const head = `${p.prefix !== undefined && p.prefix !== '' ? `${p.prefix} ` : ''}${p.chain}: `;
+  const ifaces = `in:${p.inInterface ?? '(unknown 0)'} out:${p.outInterface ?? '(unknown 0)'}`;
+  const state = p.connectionState !== undefined ? `, connection-state:${p.connectionState}` : '';
+  const proto = `proto ${p.proto}${p.flags !== undefined ? ` (${p.flags})` : ''}`;
+  return `${head}${ifaces}${state} ${proto}, ${p.src}->${p.dst}, len ${p.len ?? 60}`;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -118,10 +127,11 @@ export async function startRouterOsEmulator(opts: RouterOsEmulatorOptions = {}):
     return fault;
   };
 
-  const doReboot = (): void => {
+  /** A reboot; `down` (the REST command) also takes the service away for `rebootDowntimeMs`. */
+  const doReboot = (down: boolean): void => {
     router.reboot();
     router.persist();
-    if (rebootDowntimeMs > 0) downUntil = Date.now() + rebootDowntimeMs;
+    if (down && rebootDowntimeMs > 0) downUntil = Date.now() + rebootDowntimeMs;
   };
 
   const requirePolicy = (user: RosUser, policy: string): void => {
@@ -145,17 +155,19 @@ export async function startRouterOsEmulator(opts: RouterOsEmulatorOptions = {}):
       }
       case 'PUT': {
         if (rest.length > 0) throw noSuchCommand(rest[0] ?? '');
+        if (!menu.add) throw notAcceptable('add');
         requirePolicy(user, 'write');
         return { status: putStatus, value: one(router.add(menu, body)) };
       }
       case 'PATCH': {
         if (rest.length !== 1) throw noSuchCommand(rest[1] ?? 'set');
+        if (!menu.set) throw notAcceptable('set');
         requirePolicy(user, 'write');
-        if (!menu.set) throw noSuchCommand('set');
         return { status: 200, value: one(router.set(menu, rest[0] ?? '', body)) };
       }
       case 'DELETE': {
         if (rest.length !== 1) throw noSuchCommand(rest[1] ?? 'remove');
+        if (!menu.remove) throw notAcceptable('remove');
         requirePolicy(user, 'write');
         router.remove(menu, [rest[0] ?? '']);
         return { status: 204 };
@@ -172,6 +184,7 @@ export async function startRouterOsEmulator(opts: RouterOsEmulatorOptions = {}):
           return { status: 200, value: printRows(menu, [], parsePropList(props), words) };
         }
         if (!['add', 'set', 'remove', 'move'].includes(command)) throw noSuchCommand(command);
+        if (!(menu as unknown as Record<string, boolean>)[command]) throw noSuchCommand(command);
         requirePolicy(user, 'write');
         const { '.id': dotId, numbers, destination, ...values } = body;
         const refs = idList(numbers ?? dotId);
@@ -218,7 +231,9 @@ export async function startRouterOsEmulator(opts: RouterOsEmulatorOptions = {}):
       router.setIdentity(body);
       return { status: 200, value: [] };
     }
-    throw noSuchCommand(rest[0] ?? (method === 'PUT' ? 'add' : method === 'DELETE' ? 'remove' : 'set'));
+    if (rest.length === 0 && method !== 'GET' && method !== 'POST')
+      throw notAcceptable(method === 'PUT' ? 'add' : method === 'DELETE' ? 'remove' : 'set');
+    throw noSuchCommand(rest[0] ?? path.split('/').at(-1) ?? '');
   };
 
   const dispatch = (method: string, url: URL, body: Record<string, unknown>, user: RosUser): Reply => {
@@ -231,7 +246,7 @@ export async function startRouterOsEmulator(opts: RouterOsEmulatorOptions = {}):
     if ((COMMANDS as readonly string[]).includes(path) && method === 'POST' && rest.length === 0) {
       requirePolicy(user, 'reboot');
       // The reply goes out first; the router goes down right after.
-      setImmediate(doReboot);
+      setImmediate(() => doReboot(true));
       return { status: 200, value: [] };
     }
     throw noSuchCommand(rest[0] ?? path.split('/').at(-1) ?? '');
@@ -421,7 +436,7 @@ export async function startRouterOsEmulator(opts: RouterOsEmulatorOptions = {}):
       }),
     state: () => router.snapshot(),
     advance: (ms) => router.advance(ms),
-    reboot: doReboot,
+    reboot: () => doReboot(false),
     fault: (fault) => {
       faults.push({ ...fault, times: fault.times ?? 1 });
     },
@@ -450,12 +465,16 @@ export async function startRouterOsEmulator(opts: RouterOsEmulatorOptions = {}):
         timeout: conn.timeout ?? '23h59m59s',
       });
     },
-    addLog: (line) =>
-      router.addRuntimeRow('log', {
-        time: new Date(router.now()).toISOString().slice(0, 19).replace('T', ' '),
-        topics: line.topics ?? 'firewall,info',
-        message: line.message,
-      }),
+    addLog: (line) => {
+      const message = line.firewall !== undefined ? firewallMessage(line.firewall) : line.message;
+      if (message === undefined) throw new Error('a log line needs a message or a firewall packet');
+      return router.addRuntimeRow('log', {
+        time: formatDateTime(router.now()),
+        topics: line.topics ?? (line.firewall !== undefined ? 'firewall,info' : 'system,info'),
+        message,
+      });
+    },
+    setCounters: (menu, id, values) => router.setCounters(menu, id, values),
     addUser: (user) => {
       users.set(user.name, user);
     },

@@ -198,8 +198,10 @@ export class Router {
   }
 
   setCounters(path: string, id: string, values: Record<string, string>): void {
-    const row = this.find(MENU_BY_PATH.get(path) as MenuSpec, id);
-    Object.assign(row.values, values);
+    const menu = MENU_BY_PATH.get(path);
+    if (menu === undefined) throw new Error(`no menu ${path}`);
+    const row = this.find(menu, id);
+    for (const [key, value] of Object.entries(values)) row.values[key] = String(value);
   }
 
   /** A row as RouterOS prints it: `.id` first, then properties in alphabetical order, every value a string. */
@@ -240,7 +242,8 @@ export class Router {
     const values: Record<string, string> = {};
     let placeBefore: string | undefined;
     for (const [key, raw] of Object.entries(body)) {
-      if (key === '.id') continue;
+      // `set` addresses its row by `.id` (ignored in a PATCH body); `add` has no such parameter.
+      if (key === '.id' && !allowPlaceBefore) continue;
       if (key === 'place-before' && allowPlaceBefore && menu.placeBefore) {
         placeBefore = valueText(key, raw);
         continue;

@@ -32,7 +32,7 @@ export interface RouterOsEmulatorOptions {
   requestDeadlineMs?: number;
   /** Status of a successful PUT; default 201 (older versions answered 200). */
   putStatus?: 200 | 201;
-  /** How long the REST service stays unreachable after `reboot` (connections dropped meanwhile). Default 0. */
+  /** How long the REST service stays unreachable after `POST /rest/system/reboot` (connections dropped). Default 0. */
   rebootDowntimeMs?: number;
   /** `board-name` of `/system/resource`; default `CCR2004-1G-12S+2XS`. */
   boardName?: string;
@@ -105,9 +105,28 @@ export interface NewConnection {
   timeout?: string;
 }
 
+/** A packet a firewall rule with `log=yes` logged; becomes RouterOS's firewall log message. */
+export interface FirewallLogPacket {
+  prefix?: string;
+  chain: string;
+  inInterface?: string;
+  outInterface?: string;
+  connectionState?: string;
+  /** `TCP`, `UDP`, `ICMP`… */
+  proto: string;
+  /** TCP flags shown after the protocol, e.g. `SYN`. */
+  flags?: string;
+  /** `ip:port` or `ip`. */
+  src: string;
+  dst: string;
+  len?: number;
+}
+
 export interface NewLogLine {
   topics?: string;
-  message: string;
+  /** The message as is; or give `firewall` to have it built in the firewall format. */
+  message?: string;
+  firewall?: FirewallLogPacket;
 }
 
 export interface RouterOsEmulator {
@@ -124,7 +143,10 @@ export interface RouterOsEmulator {
   state(): RosState;
   /** Moves the emulated clock forward (timeouts count down, uptime grows, entries at zero disappear). */
   advance(ms: number): void;
-  /** Reboot: timed and dynamic entries, connections and the log go; persistent configuration stays; uptime 0. */
+  /**
+   * Reboot at once (no downtime): timed and dynamic entries, connections and the log go; persistent configuration
+   * stays; uptime 0.
+   */
   reboot(): void;
   fault(fault: FaultSpec): void;
   clearFaults(): void;
@@ -141,4 +163,6 @@ export interface RouterOsEmulator {
   addUser(user: RosUser): void;
   /** Adds a dynamic built-in rule at the top of a rule menu (e.g. `ip/firewall/filter`); returns its `.id`. */
   addDynamicRule(menu: string, values: Record<string, string>): string;
+  /** Sets read-only counters of a row (interface `rx-byte`, rule `packets`…), as traffic would. */
+  setCounters(menu: string, id: string, values: Record<string, string>): void;
 }
