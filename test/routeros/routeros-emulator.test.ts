@@ -293,3 +293,27 @@ describe('live reads and writes against the emulator', () => {
     expect((await view.firewallLog(10)).items.some((e) => e.source_ip === '203.0.113.5')).toBe(true);
   });
 });
+
+describe('the registry descriptor', () => {
+  it('builds an adapter from a gateway connection and its connection test reads the version', async () => {
+    const { lookup } = await import('node:dns');
+    const { findVendor } = await import('../../src/adapters/vendors.ts');
+    const vendor = findVendor('routeros');
+    expect(vendor).toBe(routerOsVendor);
+    expect(vendor?.capabilities).toMatchObject({ apply: false, native_expiry: true, kill_states: true, 'alias.create': true });
+    const built = routerOsVendor.createAdapter({
+      url: emu.url,
+      credentials: { username: emu.credentials.username, password: emu.credentials.password },
+      tls: { mode: 'fingerprint', sha256: emu.fingerprint ?? '' },
+      lookup,
+      gatewayKey: 'gw-descriptor',
+    });
+    try {
+      expect(await routerOsVendor.testConnection(built)).toMatchObject({ api: 'REST' });
+      expect(routerOsVendor.listNaming.check('bad name').ok).toBe(false);
+      expect(routerOsVendor.listNaming.check('portcullis_jit').ok).toBe(true);
+    } finally {
+      await built.close();
+    }
+  });
+});
