@@ -151,6 +151,18 @@ describe('RouterOS emulator over plain www', () => {
     expect(dyn[0].comment).toBe('special dummy rule to show fasttrack counters');
   });
 
+  it('POST add answers {ret}, POST set and remove answer [], unknown commands are 400', async () => {
+    const added = await call('POST', `${AL}/add`, { list: 'p1', address: '192.0.2.200', timeout: '1m' });
+    expect(added.status).toBe(200);
+    expect(added.json.ret).toMatch(/^\*[0-9A-F]+$/);
+    expect((await call('POST', `${AL}/set`, { '.id': added.json.ret, comment: 'x' })).json).toEqual([]);
+    expect((await call('GET', `${AL}/${added.json.ret}`)).json.comment).toBe('x');
+    expect((await call('POST', `${AL}/remove`, { numbers: added.json.ret })).json).toEqual([]);
+    expect((await call('GET', `${AL}/${added.json.ret}`)).status).toBe(404);
+    expect((await call('POST', `${AL}/frobnicate`, {})).json.detail).toBe('no such command or directory (frobnicate)');
+    expect((await call('POST', `${AL}/move`, {})).json.detail).toBe('no such command or directory (move)');
+  });
+
   it('processes one request at a time and records the concurrency it saw', async () => {
     const slow = await startRouterOsEmulator({ tls: false, latencyMs: 30, users: [{ name: 'a', password: 'b' }] });
     try {
