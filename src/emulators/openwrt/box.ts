@@ -950,7 +950,11 @@ function conntrackLine(c: Connection): string {
   return `${c.proto.padEnd(8)} ${num} ${c.timeout ?? 7440}${state} src=${c.src} dst=${c.dst}${ports} src=${c.dst} dst=${c.src}${rports} [ASSURED] mark=0 use=1\n`;
 }
 
-/** luci's `getConntrackList` row (luci-base rpcd ucode plugin parses /proc/net/nf_conntrack). */
+/**
+ * luci's `getConntrackList` row: luci-base `sys.uc` conntrack_list parses each /proc/net/nf_conntrack line into
+ * bytes/packets (summed), layer3, layer4 (protocol name), timeout, the first src/dst/sport/dport, and any other
+ * `key=value` pair as a string (docs/reference/openwrt-api.md §6).
+ */
 function luciConntrack(c: Connection): Record<string, unknown> {
   const v6 = c.src.includes(':');
   return {
@@ -958,9 +962,12 @@ function luciConntrack(c: Connection): Record<string, unknown> {
     packets: c.packets ?? 0,
     layer3: v6 ? 'ipv6' : 'ipv4',
     layer4: c.proto,
+    timeout: c.timeout ?? 7440,
     src: c.src,
     dst: c.dst,
-    ...(c.sport !== undefined ? { sport: String(c.sport), dport: String(c.dport ?? 0) } : {}),
-    timeout: c.timeout ?? 7440,
+    ...(c.sport !== undefined ? { sport: c.sport, dport: c.dport ?? 0 } : {}),
+    mark: '0',
+    zone: '0',
+    use: '2',
   };
 }
