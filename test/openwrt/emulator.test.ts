@@ -425,3 +425,28 @@ describe('rules, NAT and order in the rendered ruleset (simplified fw4 render)',
     expect(lr.result?.[1]?.stdout).toMatch(/user\.notice firewall: Reloading firewall/);
   });
 });
+
+describe('real clock (default)', () => {
+  it('the async reload and element timeouts run on wall-clock time too', async () => {
+    const real = await startOpenWrtEmulator({ tls: false, reloadDelayMs: 50 });
+    try {
+      const sid = await login(real);
+      await call(real, sid, 'uci', 'add', {
+        config: 'firewall',
+        type: 'ipset',
+        name: 'rt',
+        values: { name: 'rt', match: ['src_ip'], timeout: '0' },
+      });
+      expect((await call(real, sid, 'uci', 'commit', { config: 'firewall' })).result).toEqual([0]);
+      expect(real.state().firewall.sets.rt).toBeUndefined();
+      await new Promise((r) => setTimeout(r, 120));
+      expect(real.state().firewall.sets.rt).toBeDefined();
+      await exec(real, sid, 'nft', ['add element inet fw4 rt { 192.0.2.9 timeout 1s }']);
+      expect(real.state().firewall.sets.rt?.elements).toHaveLength(1);
+      real.advance(1000);
+      expect(real.state().firewall.sets.rt?.elements).toHaveLength(0);
+    } finally {
+      await real.close();
+    }
+  });
+});
