@@ -290,6 +290,12 @@ describe('read-only objects, hooks, faults, state file', () => {
     expect((d.result?.[1]?.interface as Array<{ interface: string }>).map((i) => i.interface)).toEqual(
       expect.arrayContaining(['lan', 'wan']),
     );
+    emu.addLease({ ipaddr: '192.168.1.150', macaddr: '52:54:00:AA:BB:CC', hostname: 'laptop', leasetimeS: 3600 });
+    const leases = await call(emu, root, 'luci-rpc', 'getDHCPLeases');
+    expect(leases.result?.[1]).toEqual({
+      dhcp_leases: [{ expires: 3600, macaddr: '52:54:00:aa:bb:cc', ipaddr: '192.168.1.150', hostname: 'laptop' }],
+      dhcp6_leases: [],
+    });
     const s = await call(emu, root, 'network.interface.lan', 'status');
     expect(s.result?.[1]?.['ipv4-address']).toEqual([{ address: '192.168.1.1', mask: 24 }]);
   });

@@ -85,6 +85,7 @@ export class OpenWrtBox {
   private reloadAt: number | null = null;
   bootedAt: number;
   connections: Connection[] = [];
+  leases: Array<{ ipaddr: string; macaddr: string; hostname?: string; expiresAt: number }> = [];
   logLines: Array<{ time: number; facility: string; priority: string; msg: string }> = [];
   reloads = 0;
   restarts = 0;
@@ -160,6 +161,7 @@ export class OpenWrtBox {
     // The snapshot lives in /var/run: a reboot keeps the applied configuration and forgets the rollback.
     this.apply = null;
     this.connections = [];
+    this.leases = [];
     this.logLines = [];
     this.bootedAt = this.clock.now();
     this.boot();
@@ -841,7 +843,19 @@ export class OpenWrtBox {
         getConntrackList: () => ok({ result: this.connections.map(luciConntrack) }),
       },
       'luci-rpc': {
-        getDHCPLeases: () => ok({ dhcp_leases: [], dhcp6_leases: [] }),
+        getDHCPLeases: () => {
+          const now = this.clock.now();
+          this.leases = this.leases.filter((l) => l.expiresAt > now);
+          return ok({
+            dhcp_leases: this.leases.map((l) => ({
+              expires: Math.floor((l.expiresAt - now) / 1000),
+              macaddr: l.macaddr,
+              ipaddr: l.ipaddr,
+              ...(l.hostname ? { hostname: l.hostname } : {}),
+            })),
+            dhcp6_leases: [],
+          });
+        },
       },
       log: {
         read: (_sid, a) => {

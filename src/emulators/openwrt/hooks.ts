@@ -49,6 +49,18 @@ function route(key: string, input: () => Record<string, unknown>, api: OpenWrtEm
       api.addConnection(c);
       return OK;
     }
+    case 'POST /__emulator/leases': {
+      const l = input();
+      if (typeof l.ipaddr !== 'string' || typeof l.macaddr !== 'string')
+        return [400, { error: 'ipaddr and macaddr are required' }];
+      api.addLease({
+        ipaddr: l.ipaddr,
+        macaddr: l.macaddr,
+        ...(typeof l.hostname === 'string' ? { hostname: l.hostname } : {}),
+        ...(typeof l.leasetimeS === 'number' ? { leasetimeS: l.leasetimeS } : {}),
+      });
+      return OK;
+    }
     case 'POST /__emulator/log': {
       const m = input().message;
       if (typeof m !== 'string') return [400, { error: 'message must be a string' }];

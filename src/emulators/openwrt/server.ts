@@ -306,6 +306,14 @@ export async function startOpenWrtEmulator(opts: OpenWrtEmulatorOptions = {}): P
     addConnection: (c) => {
       box.connections.push({ ...c });
     },
+    addLease: (l) => {
+      box.leases.push({
+        ipaddr: l.ipaddr,
+        macaddr: l.macaddr.toLowerCase(),
+        ...(l.hostname ? { hostname: l.hostname } : {}),
+        expiresAt: clock.now() + (l.leasetimeS ?? 43_200) * 1000,
+      });
+    },
     addLog: (message, facility = 'daemon') => box.syslog(facility, 'info', message),
   };
   return api;

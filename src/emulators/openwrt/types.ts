@@ -149,6 +149,8 @@ export interface OpenWrtEmulator {
   requests(): RequestRecord[];
   clearRequests(): void;
   addConnection(c: Connection): void;
+  /** Adds a DHCPv4 lease `luci-rpc.getDHCPLeases` reports (lost on reboot; `leasetimeS` default 43200). */
+  addLease(lease: { ipaddr: string; macaddr: string; hostname?: string; leasetimeS?: number }): void;
   /** Appends a syslog line (`log read`, `logread`). */
   addLog(message: string, facility?: string): void;
 }
