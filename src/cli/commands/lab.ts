@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from '@commander-js/extra-typings';
 import { startPfRestEmulator } from '../../emulators/pfrest/index.ts';
 import { registerRouterOsLab } from './lab-routeros.ts';
+import { registerOpenWrtLab } from './lab-openwrt.ts';
 
 function nonNegativeInt(flag: string, max: number) {
   return (value: string): number => {
@@ -74,4 +75,5 @@ export function registerLabCommands(program: Command): void {
         process.exit(1);
       }
     });
+  registerOpenWrtLab(lab);
 }
