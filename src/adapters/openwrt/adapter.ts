@@ -297,7 +297,17 @@ export class OpenWrtAdapter implements FirewallAdapter {
   }
 
   async commit(code: OwrtCode, what: string): Promise<void> {
-    await this.call('uci', 'commit', { config: 'firewall' }, { code, what: `${what} (uci commit)`, grant: 'uci firewall (write)' });
+    await this.call(
+      'uci',
+      'commit',
+      { config: 'firewall' },
+      {
+        code,
+        what: `${what} (uci commit)`,
+        // rpcd also answers 6 while another uci apply with rollback is pending (§4).
+        grant: 'uci firewall (write), or wait: a pending uci apply with rollback refuses commits until it is confirmed or rolled back',
+      },
+    );
   }
 
   /** The live nft set (`nft -j list set inet fw4 <name>`), or null when table inet fw4 has none of that name. */
