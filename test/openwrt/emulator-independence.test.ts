@@ -41,7 +41,7 @@ describe('OpenWrt emulator ↔ adapter independence', () => {
   });
 
   it('the walk sees a cross import when there is one (this suite’s harness imports both)', () => {
-    const modules = rel(reachable(join(ROOT, 'test/openwrt/helpers.ts')));
+    const modules = rel(reachable(join(ROOT, 'test/openwrt/adapter-harness.ts')));
     expect(modules.some((m) => m.startsWith('src/adapters/openwrt/'))).toBe(true);
     expect(modules.some((m) => m.startsWith('src/emulators/openwrt/'))).toBe(true);
   });
