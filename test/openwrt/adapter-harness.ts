@@ -18,6 +18,7 @@ export function adapterFor(emu: OpenWrtEmulator, opts: Partial<OpenWrtAdapterOpt
     tls: emu.fingerprint ? { mode: 'fingerprint', sha256: emu.fingerprint } : { mode: 'system' },
     retry: { maxRetries: 0 },
     apply: { deadlineMs: 5_000, pollIntervalMs: 20 },
+    rollback: { timeoutS: 30, settleMs: 50 },
     ...opts,
   });
 }

@@ -46,6 +46,8 @@ export interface OpenWrtAdapterOptions {
   sessionTimeoutS?: number;
   /** Device clock for expiry arithmetic (tests pass the emulator's). */
   now?: () => number;
+  /** Live writes' apply: rpcd rollback timer (s, default 60) and the wait for fw4's reload before the confirm (ms, default 2000). */
+  rollback?: { timeoutS?: number; settleMs?: number };
 }
 
 /** One element of a live nft set, as the adapter reads it. */
@@ -170,6 +172,7 @@ export class OpenWrtAdapter implements FirewallAdapter {
   private readonly order = new Map<string, string[]>();
   private versionChecked: VersionInfo | null = null;
   private bootAt: number | null = null;
+  readonly rollback: { timeoutS: number; settleMs: number };
 
   constructor(opts: OpenWrtAdapterOptions) {
     const tls = opts.tls ?? { mode: 'system' };
@@ -187,6 +190,7 @@ export class OpenWrtAdapter implements FirewallAdapter {
     });
     this.applyOptions = { ...DEFAULT_APPLY, ...opts.apply };
     this.now = opts.now ?? Date.now;
+    this.rollback = { timeoutS: opts.rollback?.timeoutS ?? 60, settleMs: opts.rollback?.settleMs ?? 2_000 };
     if (tls.mode === 'insecure') {
       this.warnings.push(
         'TLS certificate verification is disabled for this gateway (insecure mode): anyone on the network path can impersonate it and read the rpcd password. Pin the SHA-256 fingerprint or trust its CA instead.',

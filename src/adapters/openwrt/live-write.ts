@@ -218,8 +218,8 @@ export class OpenWrtLiveWriter implements LiveWriter {
     private readonly a: OpenWrtAdapter,
     opts: OpenWrtWriteOptions = {},
   ) {
-    this.rollbackS = opts.rollbackS ?? 60;
-    this.settleMs = opts.settleMs ?? 2_000;
+    this.rollbackS = opts.rollbackS ?? a.rollback.timeoutS;
+    this.settleMs = opts.settleMs ?? a.rollback.settleMs;
   }
 
   private section(kind: LiveWriteKind): string {
