@@ -70,6 +70,7 @@ describe('reboot and firewall restart', () => {
   });
 
   it('a reboot is told by uptime; the set (declared in UCI) comes back empty and the next pass restores it', async () => {
+    h.emu.advance(10_000);
     expect((await h.adapter.bootCheck()).rebooted).toBe(false);
     h.emu.reboot();
     expect((await h.adapter.bootCheck()).rebooted).toBe(true);

@@ -171,7 +171,7 @@ export class OpenWrtAdapter implements FirewallAdapter {
   /** The order each set was last written in (nft hash sets have none, ADR 0200). */
   private readonly order = new Map<string, string[]>();
   private versionChecked: VersionInfo | null = null;
-  private bootAt: number | null = null;
+  private lastBoot: { uptimeS: number; at: number } | null = null;
   readonly rollback: { timeoutS: number; settleMs: number };
 
   constructor(opts: OpenWrtAdapterOptions) {
@@ -238,13 +238,17 @@ export class OpenWrtAdapter implements FirewallAdapter {
     if (this.versionChecked === null) await this.version();
   }
 
-  /** Seconds since boot and whether the router restarted since the last look (uptime went back, §6). */
+  /**
+   * Seconds since boot and whether the router restarted since the last look (§6): its uptime went back, or is
+   * shorter than the time since the last look.
+   */
   async bootCheck(): Promise<{ uptimeS: number; rebooted: boolean }> {
     const info = await this.call('system', 'info', {}, { code: 'OWRT300', what: 'read system.info', read: true });
     const uptimeS = typeof info?.uptime === 'number' ? info.uptime : 0;
-    const bootAt = this.now() - uptimeS * 1000;
-    const rebooted = this.bootAt !== null && Math.abs(bootAt - this.bootAt) > 5_000;
-    this.bootAt = bootAt;
+    const at = this.now();
+    const last = this.lastBoot;
+    const rebooted = last !== null && (uptimeS < last.uptimeS || uptimeS * 1000 + 2_000 < at - last.at);
+    this.lastBoot = { uptimeS, at };
     return { uptimeS, rebooted };
   }
 
