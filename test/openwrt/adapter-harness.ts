@@ -2,12 +2,26 @@
  * @module Test harness: the OpenWrt adapter against the OpenWrt emulator (HTTPS, pinned fingerprint, the
  * least-privilege `portcullis` login the emulator ships, docs/reference/openwrt-api.md §8).
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { OpenWrtAdapter, type OpenWrtAdapterOptions } from '../../src/adapters/openwrt/index.ts';
 import {
+  type AclGroup,
   type OpenWrtEmulator,
   type OpenWrtEmulatorOptions,
   startOpenWrtEmulator,
 } from '../../src/emulators/openwrt/index.ts';
+
+/**
+ * The ACL group docs/openwrt.md tells operators to install (its JSON block, parsed): every test runs with exactly
+ * that grant, so the documented ACL is known to be enough.
+ */
+export function documentedAcl(): Record<string, AclGroup> {
+  const doc = readFileSync(join(import.meta.dirname, '../../docs/openwrt.md'), 'utf8');
+  const block = /```json\n([\s\S]*?)```/.exec(doc)?.[1];
+  if (block === undefined) throw new Error('docs/openwrt.md has no ACL json block');
+  return JSON.parse(block) as Record<string, AclGroup>;
+}
 
 export function adapterFor(emu: OpenWrtEmulator, opts: Partial<OpenWrtAdapterOptions> = {}): OpenWrtAdapter {
   const login = emu.users.find((u) => u.username === 'portcullis') ?? emu.credentials;
@@ -27,7 +41,7 @@ export async function pair(
   emuOpts: OpenWrtEmulatorOptions = {},
   adapterOpts: Partial<OpenWrtAdapterOptions> = {},
 ): Promise<{ emu: OpenWrtEmulator; adapter: OpenWrtAdapter; close(): Promise<void> }> {
-  const emu = await startOpenWrtEmulator({ reloadDelayMs: 20, ...emuOpts });
+  const emu = await startOpenWrtEmulator({ reloadDelayMs: 20, aclGroups: documentedAcl(), ...emuOpts });
   const adapter = adapterFor(emu, adapterOpts);
   return {
     emu,

@@ -217,8 +217,8 @@ class OpenWrtLiveGateway implements LiveGateway {
       .then((d) => d ?? {});
   }
 
-  private refuse(what: string): never {
-    throw new OpenWrtError('OWRT300', `${what} is not available on OpenWrt.`);
+  private refuse(what: string): Promise<never> {
+    return Promise.reject(new OpenWrtError('OWRT300', `${what} is not available on OpenWrt.`));
   }
 
   status(): Promise<LiveStatus> {
