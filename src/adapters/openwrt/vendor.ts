@@ -37,7 +37,7 @@ export const openwrtVendor: VendorDescriptor = {
   id: 'openwrt',
   name: 'OpenWrt',
   api: 'ubus JSON-RPC (rpcd, UCI, firewall4)',
-  maturity: 'preview',
+  maturity: 'beta',
   capabilities: Object.fromEntries(CAPABILITIES.map((flag) => [flag, SUPPORTED.has(flag)])) as Record<
     Capability,
     boolean
