@@ -5,6 +5,7 @@
 import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from '@commander-js/extra-typings';
 import { startPfRestEmulator } from '../../emulators/pfrest/index.ts';
+import { registerOpenWrtLab } from './lab-openwrt.ts';
 
 function nonNegativeInt(flag: string, max: number) {
   return (value: string): number => {
@@ -72,4 +73,5 @@ export function registerLabCommands(program: Command): void {
         process.exit(1);
       }
     });
+  registerOpenWrtLab(lab);
 }

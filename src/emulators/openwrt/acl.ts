@@ -22,10 +22,19 @@ export interface AclGroup {
 export interface EmulatorUser {
   username: string;
   password: string;
-  /** ACL group patterns granted read (`*` = every group). */
+  /** ACL group patterns granted read (`*` = every group, `!name` excludes); write implies read. */
   read?: string[];
   /** ACL group patterns granted write. */
   write?: string[];
+}
+
+/** session.c rpc_login_test_permission: negative `!pattern` entries first, then positive ones; write implies read. */
+export function loginPermits(user: EmulatorUser, perm: 'read' | 'write', group: string): boolean {
+  const list = (perm === 'read' ? user.read : user.write) ?? [];
+  const negative = list.filter((p) => p.startsWith('!')).map((p) => p.slice(1).trim()).filter(Boolean);
+  if (negative.some((p) => fnmatch(p, group))) return false;
+  if (list.some((p) => p !== '' && !p.startsWith('!') && fnmatch(p, group))) return true;
+  return perm === 'read' ? loginPermits(user, 'write', group) : false;
 }
 
 /** scope → object → functions, the shape `session.login` reports under `acls`. */
@@ -131,11 +140,11 @@ export function sessionAcls(user: EmulatorUser | null, groups: Record<string, Ac
       }
       continue;
     }
-    if ((user.read ?? []).some((p) => fnmatch(p, name))) {
+    if (loginPermits(user, 'read', name)) {
       addAcl(acls, 'access-group', name, 'read');
       addScope(acls, group.read, 'read');
     }
-    if ((user.write ?? []).some((p) => fnmatch(p, name))) {
+    if (loginPermits(user, 'write', name)) {
       addAcl(acls, 'access-group', name, 'write');
       addScope(acls, group.write, 'write');
     }

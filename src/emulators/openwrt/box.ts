@@ -608,7 +608,7 @@ export class OpenWrtBox {
         return this.fw.nft(argv);
       case '/sbin/fw4':
       case '/etc/init.d/firewall':
-        return this.fw4(argv[0] ?? '', exe);
+        return this.fw4(argv, exe);
       case '/usr/sbin/conntrack':
         return this.conntrack(argv);
       case '/sbin/logread':
@@ -618,33 +618,72 @@ export class OpenWrtBox {
     }
   }
 
-  private fw4(action: string, exe: string): ExecResult {
+  /** root/sbin/fw4 (and the init script's verbs): start refuses a loaded firewall, reload and stop need one. */
+  private fw4(argv: string[], exe: string): ExecResult {
+    const args = [...argv];
+    let quiet = false;
+    while (args[0] === '-q' || args[0] === '-v') if (args.shift() === '-q') quiet = true;
+    const action = args[0] ?? '';
+    const done: ExecResult = { code: 0, stdout: '', stderr: '' };
+    const die = (msg: string): ExecResult => ({ code: 1, stdout: '', stderr: quiet ? '' : `${msg}\n` });
+    const loaded = this.fw.sets !== null;
+    if (exe === '/etc/init.d/firewall') {
+      // procd's service wrappers: start_service runs `fw4 start` (already loaded → no-op), stop_service `fw4 flush`.
+      switch (action) {
+        case 'reload':
+          if (loaded) this.reloadFirewall();
+          else this.fw.start(parseIpsets(this.config.firewall));
+          return done;
+        case 'restart':
+          this.restartFirewall();
+          return done;
+        case 'start':
+        case 'boot':
+          if (!loaded) this.fw.start(parseIpsets(this.config.firewall));
+          return done;
+        case 'stop':
+          this.fw.stop();
+          return done;
+        case 'enable':
+        case 'disable':
+        case 'enabled':
+          return done;
+        default:
+          return { code: 1, stdout: '', stderr: 'Syntax: /etc/init.d/firewall [command]\n' };
+      }
+    }
     switch (action) {
+      case 'start':
+        if (loaded) return die('The fw4 firewall appears to be already loaded.');
+        this.fw.start(parseIpsets(this.config.firewall));
+        return done;
       case 'reload':
+        if (!loaded) return die('The fw4 firewall does not appear to be loaded.');
         this.reloadFirewall();
-        return { code: 0, stdout: '', stderr: '' };
+        return done;
       case 'restart':
         this.restartFirewall();
-        return { code: 0, stdout: '', stderr: '' };
-      case 'start':
-        if (!this.fw.sets) this.fw.start(parseIpsets(this.config.firewall));
-        return { code: 0, stdout: '', stderr: '' };
+        return done;
       case 'stop':
+        if (!loaded) return die('The fw4 firewall does not appear to be loaded, try fw4 flush to delete all rules.');
         this.fw.stop();
-        return { code: 0, stdout: '', stderr: '' };
+        return done;
+      case 'flush':
+        this.fw.stop();
+        return done;
       case 'reload-sets':
-        if (exe === '/sbin/fw4') return this.fw.reloadSets();
-        break;
+        return this.fw.reloadSets();
       case 'check':
-        if (exe === '/sbin/fw4') return { code: 0, stdout: 'Ruleset passes nftables check.\n', stderr: '' };
-        break;
+        return { code: 0, stdout: quiet ? '' : 'Ruleset passes nftables check.\n', stderr: '' };
       case 'print':
-        if (exe === '/sbin/fw4') return this.fw.nft(['list', 'ruleset']);
-        break;
+        return this.fw.nft(['list', 'ruleset']);
+      default:
+        return {
+          code: 1,
+          stdout: 'Usage:\n\n  /sbin/fw4 [-v] [-q] start|stop|flush|restart|reload\n\n    Start, stop, flush, restart or reload the firewall respectively.\n\n\n  /sbin/fw4 [-v] [-q] reload-sets\n\n    Reload the contents of all declared sets but do not touch the\n    ruleset.\n',
+          stderr: '',
+        };
     }
-    return exe === '/sbin/fw4'
-      ? { code: 1, stdout: '', stderr: `Usage: fw4 [-q] {start|stop|flush|restart|reload|reload-sets|check|print|network|...}\n` }
-      : { code: 1, stdout: '', stderr: `Syntax: /etc/init.d/firewall [command]\n` };
   }
 
   private conntrack(argv: string[]): ExecResult {
@@ -743,7 +782,7 @@ export class OpenWrtBox {
           if (!name || !action) return st(UBUS.INVALID_ARGUMENT);
           if (!['start', 'stop', 'restart', 'reload', 'enable', 'disable'].includes(action)) return st(UBUS.INVALID_ARGUMENT);
           if (name !== 'firewall' && name !== 'network') return st(UBUS.NOT_FOUND);
-          if (name === 'firewall') this.fw4(action, '/etc/init.d/firewall');
+          if (name === 'firewall') this.fw4([action], '/etc/init.d/firewall');
           return st(UBUS.OK);
         },
       },
@@ -911,7 +950,11 @@ function conntrackLine(c: Connection): string {
   return `${c.proto.padEnd(8)} ${num} ${c.timeout ?? 7440}${state} src=${c.src} dst=${c.dst}${ports} src=${c.dst} dst=${c.src}${rports} [ASSURED] mark=0 use=1\n`;
 }
 
-/** luci's `getConntrackList` row (luci-base rpcd ucode plugin parses /proc/net/nf_conntrack). */
+/**
+ * luci's `getConntrackList` row: luci-base `sys.uc` conntrack_list parses each /proc/net/nf_conntrack line into
+ * bytes/packets (summed), layer3, layer4 (protocol name), timeout, the first src/dst/sport/dport, and any other
+ * `key=value` pair as a string (docs/reference/openwrt-api.md §6).
+ */
 function luciConntrack(c: Connection): Record<string, unknown> {
   const v6 = c.src.includes(':');
   return {
@@ -919,9 +962,12 @@ function luciConntrack(c: Connection): Record<string, unknown> {
     packets: c.packets ?? 0,
     layer3: v6 ? 'ipv6' : 'ipv4',
     layer4: c.proto,
+    timeout: c.timeout ?? 7440,
     src: c.src,
     dst: c.dst,
-    ...(c.sport !== undefined ? { sport: String(c.sport), dport: String(c.dport ?? 0) } : {}),
-    timeout: c.timeout ?? 7440,
+    ...(c.sport !== undefined ? { sport: c.sport, dport: c.dport ?? 0 } : {}),
+    mark: '0',
+    zone: '0',
+    use: '2',
   };
 }
