@@ -51,6 +51,25 @@ describe('removal removes the live element (#13028)', () => {
   });
 });
 
+describe('extending a grant', () => {
+  it('rewrites the element in one nft transaction (delete ; add), so the address is never missing', async () => {
+    await h.adapter.createAlias('extend', 'host', '');
+    const soon = Date.now() + 60_000;
+    await h.adapter.setAliasEntries('extend', [{ address: '203.0.113.40', detail: 'portcullis:g40', expiresAt: soon }]);
+    h.emu.clearRequests();
+    const later = Date.now() + 3_600_000;
+    await h.adapter.setAliasEntries('extend', [{ address: '203.0.113.40', detail: 'portcullis:g40', expiresAt: later }]);
+    const writes = h.emu
+      .requests()
+      .flatMap((r) => r.calls)
+      .filter((c) => c.method === 'exec' && !JSON.stringify(c.args).includes('"-j"'));
+    expect(writes).toHaveLength(1);
+    expect(JSON.stringify(writes[0]?.args)).toMatch(/"delete".*";".*"add"/);
+    const entry = (await h.adapter.getAlias('extend'))?.entries[0];
+    expect(Math.abs((entry?.expiresAt ?? 0) - later)).toBeLessThan(5_000);
+  });
+});
+
 describe('reboot and firewall restart', () => {
   it('runtime elements survive `fw4 reload`', async () => {
     await h.adapter.createAlias('keep', 'host', '');

@@ -11,7 +11,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   OpenWrtAdapter,
   OpenWrtError,
-  packElements,
+  batchParams,
+  packChanges,
   parseFirewallLine,
   parseNftSet,
   UHTTPD_MAX_POST,
@@ -237,7 +238,14 @@ describe('64 KiB request rule', () => {
   });
 
   it('refuses an item that cannot fit one request (OWRT007)', () => {
-    expect(() => packElements(['add', 'element', 'inet', 'fw4', 's'], ['1.2.3.4 comment "x"'], 150)).toThrow(/OWRT007/);
+    expect(() => packChanges('s', [{ add: '1.2.3.4 comment "x"' }], 150)).toThrow(/OWRT007/);
+  });
+
+  it('a rewrite (new expiry) is one nft transaction: delete and add in the same command', () => {
+    expect(batchParams('s', [{ del: '192.0.2.1', add: '192.0.2.1 timeout 60s comment "portcullis:g"' }, { add: '192.0.2.2' }])).toEqual([
+      'delete', 'element', 'inet', 'fw4', 's', '{ 192.0.2.1 }', ';',
+      'add', 'element', 'inet', 'fw4', 's', '{ 192.0.2.1 timeout 60s comment "portcullis:g", 192.0.2.2 }',
+    ]);
   });
 });
 

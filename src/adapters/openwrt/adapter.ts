@@ -139,26 +139,48 @@ function elementSyntax(address: string, timeoutS: number | null, comment: string
   return `${address}${timeoutS === null ? '' : ` timeout ${timeoutS}s`}${comment === '' ? '' : ` comment "${comment}"`}`;
 }
 
-/** Packs element strings into `{ … }` groups whose `file.exec` body stays under the budget (64 KiB rule, §7). */
-export function packElements(prefix: string[], elements: string[], budget = BODY_BUDGET): string[][] {
-  const base = UbusClient.size('file', 'exec', { command: NFT, params: [...prefix, '{  }'] });
-  const groups: string[][] = [];
-  let current: string[] = [];
-  let size = base;
-  for (const e of elements) {
-    const cost = Buffer.byteLength(JSON.stringify(e)) - 2 + 2;
+/** One element change of a pass: a delete, an add, or both (a rewrite of detail or expiry). */
+export interface ElementChange {
+  del?: string;
+  add?: string;
+}
+
+/** The `nft` argument list of one batch: `delete element … { … } ; add element … { … }` (one transaction). */
+export function batchParams(set: string, changes: ElementChange[]): string[] {
+  const dels = changes.flatMap((c) => (c.del === undefined ? [] : [c.del]));
+  const adds = changes.flatMap((c) => (c.add === undefined ? [] : [c.add]));
+  const params: string[] = [];
+  if (dels.length > 0) params.push('delete', 'element', 'inet', 'fw4', set, `{ ${dels.join(', ')} }`);
+  if (dels.length > 0 && adds.length > 0) params.push(';');
+  if (adds.length > 0) params.push('add', 'element', 'inet', 'fw4', set, `{ ${adds.join(', ')} }`);
+  return params;
+}
+
+/**
+ * Packs element changes into batches whose `file.exec` body stays under the budget (64 KiB rule, §7); a rewrite's
+ * delete and add stay in one batch, so nft applies them in one transaction and the address is never missing.
+ */
+export function packChanges(set: string, changes: ElementChange[], budget = BODY_BUDGET): ElementChange[][] {
+  const size = (batch: ElementChange[]) => UbusClient.size('file', 'exec', { command: NFT, params: batchParams(set, batch) });
+  const groups: ElementChange[][] = [];
+  let current: ElementChange[] = [];
+  let bytes = 0;
+  const base = size([{ del: '' , add: '' }]);
+  for (const c of changes) {
+    const cost = (c.del === undefined ? 0 : Buffer.byteLength(JSON.stringify(c.del))) + (c.add === undefined ? 0 : Buffer.byteLength(JSON.stringify(c.add)));
     if (base + cost > budget) {
-      throw new OpenWrtError('OWRT007', `The set element ${e.slice(0, 60)}… alone does not fit one request.`);
+      throw new OpenWrtError('OWRT007', `The set element ${(c.add ?? c.del ?? '').slice(0, 60)}… alone does not fit one request.`);
     }
-    if (size + cost > budget && current.length > 0) {
+    if (current.length > 0 && base + bytes + cost > budget) {
       groups.push(current);
       current = [];
-      size = base;
+      bytes = 0;
     }
-    current.push(e);
-    size += cost;
+    current.push(c);
+    bytes += cost;
   }
   if (current.length > 0) groups.push(current);
+  for (const g of groups) if (size(g) > budget + 64) throw new OpenWrtError('OWRT007', `A batch of ${g.length} elements does not fit one request.`);
   return groups;
 }
 
@@ -433,38 +455,44 @@ export class OpenWrtAdapter implements FirewallAdapter {
       const live = new Map(set.elements.map((e) => [e.address, e]));
       const wanted = new Map(entries.map((e) => [e.address, e]));
       const now = this.now();
-      const remove: string[] = [];
-      const add: string[] = [];
-      for (const e of set.elements) if (!wanted.has(e.address)) remove.push(e.address);
+      const changes: ElementChange[] = [];
+      for (const e of set.elements) if (!wanted.has(e.address)) changes.push({ del: e.address });
       for (const e of entries) {
         const timeoutS =
           canTime && e.detail.startsWith(TAG) && e.expiresAt !== undefined
             ? Math.max(1, Math.ceil((e.expiresAt - now) / 1000))
             : null;
+        const expired = timeoutS !== null && e.expiresAt !== undefined && e.expiresAt <= now;
+        const add = expired ? undefined : elementSyntax(e.address, timeoutS, e.detail);
         const have = live.get(e.address);
-        if (have !== undefined) {
-          const sameDetail = (have.comment ?? '') === e.detail;
-          // A manual entry is left as the device holds it (its own timeout too, ADR 0180).
-          if (!e.detail.startsWith(TAG) && sameDetail) continue;
-          const haveExp = have.expires === null ? null : now + have.expires * 1000;
-          const wantExp = timeoutS === null ? null : e.expiresAt ?? null;
-          const sameExp =
-            (haveExp === null && wantExp === null) ||
-            (haveExp !== null && wantExp !== null && Math.abs(haveExp - wantExp) <= EXPIRY_SLACK_MS);
-          if (sameDetail && sameExp) continue;
-          remove.push(e.address);
+        if (have === undefined) {
+          if (add !== undefined) changes.push({ add });
+          continue;
         }
-        if (timeoutS !== null && e.expiresAt !== undefined && e.expiresAt <= now) continue;
-        add.push(elementSyntax(e.address, timeoutS, e.detail));
+        const sameDetail = (have.comment ?? '') === e.detail;
+        // A manual entry is left as the device holds it (its own timeout too, ADR 0180).
+        if (!e.detail.startsWith(TAG) && sameDetail) continue;
+        const haveExp = have.expires === null ? null : now + have.expires * 1000;
+        const wantExp = timeoutS === null ? null : (e.expiresAt ?? null);
+        const sameExp =
+          (haveExp === null && wantExp === null) ||
+          (haveExp !== null && wantExp !== null && Math.abs(haveExp - wantExp) <= EXPIRY_SLACK_MS);
+        if (sameDetail && sameExp) continue;
+        // A rewrite: delete and add in one nft transaction (§3.5: `add` leaves an existing element unchanged).
+        changes.push(add === undefined ? { del: e.address } : { del: e.address, add });
       }
       try {
-        await this.nftElements('delete', name, remove);
+        for (const batch of packChanges(name, changes)) {
+          const r = await this.exec(NFT, batchParams(name, batch), 'OWRT102', `write elements of ${name}`);
+          if (r.code !== 0) {
+            throw new OpenWrtError('OWRT102', `nft element write on inet fw4 ${name} exited ${r.code}: ${r.stderr.trim().slice(0, 300)}.`);
+          }
+        }
       } catch (err) {
-        // An element expired between the read and the delete: read again once (§3).
+        // An element expired between the read and the delete (the batch failed whole): read again once (§3).
         if (attempt === 0 && err instanceof OpenWrtError && /No such file/i.test(err.message)) continue;
         throw err;
       }
-      await this.nftElements('add', name, add);
       break;
     }
     this.order.set(
@@ -494,18 +522,6 @@ export class OpenWrtAdapter implements FirewallAdapter {
         `The detail of ${e.address} cannot be an nft comment (at most ${MAX_COMMENT} bytes, no quotes, backslashes or line breaks).`,
         { field: 'entries' },
       );
-    }
-  }
-
-  /** `nft add|delete element inet fw4 <set> { … }`, split under the 64 KiB body budget. */
-  private async nftElements(op: 'add' | 'delete', set: string, elements: string[]): Promise<void> {
-    if (elements.length === 0) return;
-    const prefix = [op, 'element', 'inet', 'fw4', set];
-    for (const group of packElements(prefix, elements)) {
-      const r = await this.exec(NFT, [...prefix, `{ ${group.join(', ')} }`], 'OWRT102', `${op} elements of ${set}`);
-      if (r.code !== 0) {
-        throw new OpenWrtError('OWRT102', `nft ${op} element inet fw4 ${set} exited ${r.code}: ${r.stderr.trim().slice(0, 300)}.`);
-      }
     }
   }
 
