@@ -27,6 +27,26 @@ afterAll(async () => {
 const section = (name: string) =>
   h.emu.state().config.firewall?.sections.find((s) => s.name === name) ?? null;
 
+describe('the descriptor', () => {
+  it('is registered as openwrt and its adapter passes the connection test over a pinned certificate', async () => {
+    const { findVendor } = await import('../../src/adapters/vendors.ts');
+    const vendor = findVendor('openwrt');
+    expect(vendor?.errors.family).toBe('OWRT');
+    expect(vendor?.credentials).toBe('username_password');
+    const login = h.emu.users.find((u) => u.username === 'portcullis') ?? h.emu.credentials;
+    const adapter = vendor?.createAdapter({
+      url: h.emu.url,
+      credentials: { username: login.username, password: login.password },
+      tls: { mode: 'fingerprint', sha256: h.emu.fingerprint ?? '' },
+      lookup: (await import('node:dns')).lookup,
+    });
+    if (adapter === undefined) throw new Error('no adapter');
+    expect((await vendor?.testConnection(adapter))?.product).toMatch(/OpenWrt/);
+    expect(adapter.warnings).toEqual([]);
+    await adapter.close();
+  });
+});
+
 describe('live reads', () => {
   it('every read flag the descriptor sets has a reason when off', () => {
     const caps = openwrtVendor.capabilities;
