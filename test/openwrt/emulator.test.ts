@@ -355,3 +355,98 @@ describe('read-only objects, hooks, faults, state file', () => {
     }
   });
 });
+
+describe('rules, NAT and order in the rendered ruleset (simplified fw4 render)', () => {
+  it('a committed rule/redirect/nat appears in nft -j list ruleset after the reload, in uci.order order', async () => {
+    const sid = await login(emu);
+    await call(emu, sid, 'uci', 'add', {
+      config: 'firewall',
+      type: 'ipset',
+      name: 'jit',
+      values: { name: 'jit', match: ['src_ip'], timeout: '0' },
+    });
+    const a = await call(emu, sid, 'uci', 'add', {
+      config: 'firewall',
+      type: 'rule',
+      values: { name: 'JIT-SSH', src: 'wan', proto: 'tcp', dest_port: '22', ipset: 'jit', target: 'ACCEPT' },
+    });
+    const b = await call(emu, sid, 'uci', 'add', {
+      config: 'firewall',
+      type: 'rule',
+      values: { name: 'Block-Bad', src: 'wan', src_ip: '198.51.100.0/24', target: 'DROP' },
+    });
+    await call(emu, sid, 'uci', 'add', {
+      config: 'firewall',
+      type: 'redirect',
+      values: { name: 'Web', src: 'wan', proto: 'tcp', src_dport: '8080', dest_ip: '192.168.1.10', dest_port: '80', target: 'DNAT' },
+    });
+    await call(emu, sid, 'uci', 'add', {
+      config: 'firewall',
+      type: 'nat',
+      values: { name: 'Snat', src: 'wan', src_ip: '192.168.2.0/24', target: 'SNAT', snat_ip: '203.0.113.2' },
+    });
+    await call(emu, sid, 'uci', 'commit', { config: 'firewall' });
+    emu.advance(500);
+    const rules = async () => {
+      const r = await exec(emu, sid, '/usr/sbin/nft', ['-j', 'list', 'ruleset']);
+      const doc = JSON.parse(r.result?.[1]?.stdout as string) as { nftables: Array<{ rule?: { chain: string; comment?: string; expr: unknown[] } }> };
+      return doc.nftables.filter((o) => o.rule).map((o) => o.rule as { chain: string; comment?: string; expr: unknown[] });
+    };
+    let all = await rules();
+    const ssh = all.find((r) => r.comment === '!fw4: JIT-SSH');
+    expect(ssh?.chain).toBe('input_wan');
+    expect(JSON.stringify(ssh?.expr)).toContain('"right":"@jit"');
+    expect(all.find((r) => r.comment === '!fw4: Web')?.chain).toBe('dstnat_wan');
+    expect(JSON.stringify(all.find((r) => r.comment === '!fw4: Web')?.expr)).toContain('"dnat":{"addr":"192.168.1.10","port":80}');
+    expect(all.find((r) => r.comment === '!fw4: Snat')?.chain).toBe('srcnat_wan');
+    const order = (list: typeof all) => list.filter((r) => r.chain === 'input_wan').map((r) => r.comment);
+    expect(order(all).indexOf('!fw4: JIT-SSH')).toBeLessThan(order(all).indexOf('!fw4: Block-Bad'));
+    const names = (await call(emu, sid, 'uci', 'get', { config: 'firewall' })).result?.[1]?.values as Record<string, unknown>;
+    const seq = Object.keys(names).filter((n) => n !== a.result?.[1]?.section);
+    const at = seq.indexOf(b.result?.[1]?.section as string);
+    seq.splice(at + 1, 0, a.result?.[1]?.section as string);
+    expect((await call(emu, sid, 'uci', 'order', { config: 'firewall', sections: seq })).result).toEqual([0]);
+    await call(emu, sid, 'uci', 'commit', { config: 'firewall' });
+    all = await rules();
+    // not yet reloaded: the live ruleset still has the old order
+    expect(order(all).indexOf('!fw4: JIT-SSH')).toBeLessThan(order(all).indexOf('!fw4: Block-Bad'));
+    emu.advance(500);
+    all = await rules();
+    expect(order(all).indexOf('!fw4: JIT-SSH')).toBeGreaterThan(order(all).indexOf('!fw4: Block-Bad'));
+    const text = await exec(emu, sid, 'nft', ['list ruleset']);
+    expect(text.result?.[1]?.stdout).toContain('comment "!fw4: JIT-SSH"');
+  });
+
+  it('log read and logread show the firewall reloads', async () => {
+    const sid = await login(emu);
+    const log = await call(emu, sid, 'log', 'read', { lines: 50 });
+    expect((log.result?.[1]?.log as Array<{ msg: string }>).some((l) => l.msg.startsWith('firewall: Reloading firewall'))).toBe(true);
+    const lr = await exec(emu, sid, '/sbin/logread', []);
+    expect(lr.result?.[1]?.stdout).toMatch(/user\.notice firewall: Reloading firewall/);
+  });
+});
+
+describe('real clock (default)', () => {
+  it('the async reload and element timeouts run on wall-clock time too', async () => {
+    const real = await startOpenWrtEmulator({ tls: false, reloadDelayMs: 50 });
+    try {
+      const sid = await login(real);
+      await call(real, sid, 'uci', 'add', {
+        config: 'firewall',
+        type: 'ipset',
+        name: 'rt',
+        values: { name: 'rt', match: ['src_ip'], timeout: '0' },
+      });
+      expect((await call(real, sid, 'uci', 'commit', { config: 'firewall' })).result).toEqual([0]);
+      expect(real.state().firewall.sets.rt).toBeUndefined();
+      await new Promise((r) => setTimeout(r, 120));
+      expect(real.state().firewall.sets.rt).toBeDefined();
+      await exec(real, sid, 'nft', ['add element inet fw4 rt { 192.0.2.9 timeout 1s }']);
+      expect(real.state().firewall.sets.rt?.elements).toHaveLength(1);
+      real.advance(1000);
+      expect(real.state().firewall.sets.rt?.elements).toHaveLength(0);
+    } finally {
+      await real.close();
+    }
+  });
+});

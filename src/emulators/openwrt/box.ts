@@ -9,6 +9,7 @@ import { type AclGroup, aclAllows, type EmulatorUser, type SessionAcls, sessionA
 import { EmulatorClock } from './clock.ts';
 import { defaultConfig } from './defaults.ts';
 import { type ExecResult, Fw4, parseIpsets } from './nft.ts';
+import { renderRuleset, rulesetJson, rulesetText } from './ruleset.ts';
 import {
   anonymousName,
   applyDeltas,
@@ -118,6 +119,25 @@ export class OpenWrtBox {
 
   // ---------- lifecycle ----------
 
+  /** fw4 renders from the config at start/reload time; `nft list ruleset` shows that render until the next one. */
+  private fwLoad(reload: boolean): void {
+    const loaded = this.config.firewall ? clonePackage(this.config.firewall) : undefined;
+    const defs = parseIpsets(loaded);
+    if (reload) this.fw.reload(defs);
+    else this.fw.start(defs);
+    const devices: Record<string, string> = {};
+    for (const s of this.config.network?.sections ?? [])
+      if (s.type === 'interface' && typeof s.options.device === 'string') devices[s.name] = s.options.device;
+    const directions = Object.fromEntries(defs.map((d) => [d.name, d.directions[0] ?? 'src']));
+    const rendered = renderRuleset(loaded, devices, directions);
+    this.fw.rulesetObjects = () => rulesetJson(rendered, 100);
+    this.fw.rulesetText = () => rulesetText(rendered);
+  }
+
+  private fwStart(): void {
+    this.fwLoad(false);
+  }
+
   private boot(): void {
     this.sessions.clear();
     this.staged.clear();
@@ -128,7 +148,7 @@ export class OpenWrtBox {
       timeoutS: 0,
       expiresAt: Number.POSITIVE_INFINITY,
     });
-    this.fw.start(parseIpsets(this.config.firewall));
+    this.fwStart();
     this.syslog('daemon', 'notice', 'procd: - init complete -');
   }
 
@@ -148,13 +168,13 @@ export class OpenWrtBox {
   restartFirewall(): void {
     this.restarts++;
     this.fw.stop();
-    this.fw.start(parseIpsets(this.config.firewall));
+    this.fwStart();
     this.syslog('user', 'notice', 'firewall: Reloading firewall due to restart');
   }
 
   reloadFirewall(): void {
     this.reloads++;
-    this.fw.reload(parseIpsets(this.config.firewall));
+    this.fwLoad(true);
     this.syslog('user', 'notice', 'firewall: Reloading firewall due to ifupdate of lan');
   }
 
@@ -632,14 +652,14 @@ export class OpenWrtBox {
       switch (action) {
         case 'reload':
           if (loaded) this.reloadFirewall();
-          else this.fw.start(parseIpsets(this.config.firewall));
+          else this.fwStart();
           return done;
         case 'restart':
           this.restartFirewall();
           return done;
         case 'start':
         case 'boot':
-          if (!loaded) this.fw.start(parseIpsets(this.config.firewall));
+          if (!loaded) this.fwStart();
           return done;
         case 'stop':
           this.fw.stop();
@@ -655,7 +675,7 @@ export class OpenWrtBox {
     switch (action) {
       case 'start':
         if (loaded) return die('The fw4 firewall appears to be already loaded.');
-        this.fw.start(parseIpsets(this.config.firewall));
+        this.fwStart();
         return done;
       case 'reload':
         if (!loaded) return die('The fw4 firewall does not appear to be loaded.');
