@@ -93,6 +93,10 @@ describe('live reads', () => {
     expect(c.items.some((x) => x.source === '192.0.2.50:50000' && x.destination === '198.51.100.5:443')).toBe(true);
   });
 
+  it('DHCP leases from luci-rpc (the emulator has none)', async () => {
+    expect((await view.dhcpLeases()).items).toEqual([]);
+  });
+
   it('services, logs and the firewall log', async () => {
     expect((await view.services()).items.some((s) => s.name === 'firewall')).toBe(true);
     h.emu.addLog(
