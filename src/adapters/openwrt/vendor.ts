@@ -1,0 +1,80 @@
+/**
+ * @module The OpenWrt (ubus / rpcd / UCI / firewall4) vendor descriptor. Capability flags are on only for what the
+ * adapter implements and its tests show against the emulator (docs/openwrt.md).
+ */
+import { CAPABILITIES, type Capability, type VendorDescriptor } from '../registry.ts';
+import { OpenWrtAdapter } from './adapter.ts';
+import { OPENWRT_LIVE_UNAVAILABLE, openwrtLiveView } from './live-view.ts';
+import { openwrtLiveWriter } from './live-write.ts';
+
+const SUPPORTED: ReadonlySet<Capability> = new Set<Capability>([
+  'alias.read',
+  'alias.write',
+  'alias.create',
+  // 'apply' stays off: set entries are written to the live nft set at once (docs/adr/0200).
+  'kill_states',
+  'native_expiry',
+  'read.status',
+  'read.aliases',
+  'read.rules',
+  'read.nat',
+  'read.interfaces',
+  'read.dhcp_leases',
+  'read.states',
+  'read.services',
+  'read.logs',
+  'read.health',
+  'write.rules',
+  'write.nat',
+  'write.aliases',
+  'write.batch_apply',
+]);
+
+/** fw4's `identifier` (firewall4 fw4.uc parse_identifier); 64 keeps it a sane nft set name. */
+const NAME = /^[a-zA-Z_.][a-zA-Z0-9/_.-]*$/;
+
+export const openwrtVendor: VendorDescriptor = {
+  id: 'openwrt',
+  name: 'OpenWrt',
+  api: 'ubus JSON-RPC (rpcd, UCI, firewall4)',
+  maturity: 'beta',
+  capabilities: Object.fromEntries(CAPABILITIES.map((flag) => [flag, SUPPORTED.has(flag)])) as Record<
+    Capability,
+    boolean
+  >,
+  credentials: 'username_password',
+  errors: {
+    family: 'OWRT',
+    connect: 'OWRT000',
+    tls: 'OWRT003',
+    aliasNotFound: 'OWRT103',
+    aliasUnusable: 'OWRT102',
+    verifyMismatch: 'OWRT400',
+  },
+  listNaming: {
+    noun: 'set',
+    maxLength: 64,
+    check: (name) =>
+      NAME.test(name) && name.length <= 64
+        ? { ok: true }
+        : { ok: false, message: 'An fw4 set name takes letters, digits, _ . - and /, does not start with a digit, at most 64 characters.' },
+  },
+  createAdapter: (conn) => {
+    const tuning = conn.tuning ?? {};
+    return new OpenWrtAdapter({
+      url: conn.url,
+      username: conn.credentials.username ?? '',
+      password: conn.credentials.password ?? '',
+      tls: conn.tls,
+      lookup: conn.lookup,
+      ...(conn.gatewayKey ? { gatewayKey: conn.gatewayKey } : {}),
+      ...(tuning.timeouts ? { timeouts: tuning.timeouts } : {}),
+      ...(tuning.apply ? { apply: tuning.apply } : {}),
+      ...(tuning.retries !== undefined ? { retry: { maxRetries: tuning.retries } } : {}),
+      ...(tuning.breakerThreshold !== undefined ? { breaker: { threshold: tuning.breakerThreshold } } : {}),
+    });
+  },
+  testConnection: (adapter) => adapter.version(),
+  live: { open: openwrtLiveView, unavailable: OPENWRT_LIVE_UNAVAILABLE },
+  writes: { open: openwrtLiveWriter },
+};
