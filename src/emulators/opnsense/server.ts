@@ -122,14 +122,16 @@ export async function startOpnsenseEmulator(opts: OpnsenseEmulatorOptions = {}):
   const interfaces = structuredClone(DEFAULT_INTERFACES);
   const keys: StoredKey[] = opts.keys ? keysFrom(opts.keys) : (persisted?.keys ?? keysFrom(undefined));
   const firstConfig = persisted?.config ?? emptyConfig(nextRevision());
-  lastRevision = Math.max(lastRevision, Number(firstConfig.revision));
+  const firstBackup = firstConfig.revision;
+  if (!persisted && version !== '24.7') firstConfig.revision = (Math.round(Number(firstBackup) * 100) / 100).toFixed(2);
+  lastRevision = Math.max(lastRevision, Number(firstBackup));
   const box: OpnBox = {
     version,
     now: now(),
     bootedAt: now(),
     interfaces,
     config: firstConfig,
-    history: persisted?.history ?? [{ revision: firstConfig.revision, config: structuredClone(firstConfig) }],
+    history: persisted?.history ?? [{ revision: firstBackup, config: structuredClone(firstConfig) }],
     runtime: {
       tables: {},
       ruleset: { filter: [], snat: [], dnat: [], onetoone: [] },
@@ -214,11 +216,14 @@ export async function startOpnsenseEmulator(opts: OpnsenseEmulatorOptions = {}):
     },
     now,
     save(): string {
-      box.config.revision = nextRevision();
-      box.history.push({ revision: box.config.revision, config: structuredClone(box.config) });
+      // the backup is named after microtime(true) (4 decimals); revision->time is the same instant on 24.7 but
+      // sprintf('%0.2f') of another microtime() call from 26.1 on (commit c81509dd), so it names no backup (§4)
+      const backup = nextRevision();
+      box.config.revision = version === '24.7' ? backup : (Math.round(Number(backup) * 100) / 100).toFixed(2);
+      box.history.push({ revision: backup, config: structuredClone(box.config) });
       while (box.history.length > backupCount) box.history.shift();
       persist();
-      return box.config.revision;
+      return backup;
     },
     allAliases,
     refreshAliases,
