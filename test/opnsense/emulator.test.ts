@@ -385,6 +385,32 @@ describe('states (§6, §7)', () => {
   });
 });
 
+describe('live reads (§6)', () => {
+  it('IDS alerts come back eve-shaped, alert flattened to its signature, newest first', async () => {
+    emu.addAlerts([
+      { timestamp: '2026-12-07T04:00:00.000000+0000', event_type: 'alert', src_ip: '198.51.100.66', dest_ip: '192.168.1.10', proto: 'TCP', alert: { action: 'allowed', signature_id: 2010935, signature: 'ET SCAN Suspicious inbound to MSSQL port 1433', severity: 2 } },
+      { timestamp: '2026-12-07T04:00:05.000000+0000', event_type: 'alert', src_ip: '198.51.100.67', dest_ip: '192.168.1.11', proto: 'TCP', alert: { action: 'blocked', signature_id: 2001219, signature: 'ET SCAN Potential SSH Scan', severity: 2 } },
+    ]);
+    const r = j(await call(emu, 'POST', '/api/ids/service/query_alerts', { rowCount: 10, current: 1 }));
+    expect([r.total, r.rowCount, r.origin]).toEqual([2, 2, 'eve.json']);
+    expect(r.rows[0]).toMatchObject({ alert: 'ET SCAN Potential SSH Scan', alert_sid: 2001219, alert_action: 'blocked', src_ip: '198.51.100.67' });
+    const f = j(await call(emu, 'POST', '/api/ids/service/query_alerts', { searchPhrase: '198.51.100.66' }));
+    expect(f.rows.map((x: { src_ip: string }) => x.src_ip)).toEqual(['198.51.100.66']);
+    expect(j(await call(emu, 'GET', '/api/ids/service/query_alerts'))).toEqual([]);
+  });
+
+  it('interfaces, routes and the firewall log', async () => {
+    const ifs = j(await call(emu, 'GET', '/api/interfaces/overview/interfaces_info'));
+    expect(ifs.rows.map((x: { identifier: string }) => x.identifier)).toEqual(['wan', 'lan', 'lo0']);
+    const routes = j(await call(emu, 'GET', '/api/diagnostics/interface/get_routes')) as unknown as Array<Record<string, string>>;
+    expect(routes[0]).toMatchObject({ destination: 'default', netif: 'vtnet0', intf_description: 'WAN' });
+    emu.addLog([{ action: 'block', src: '198.51.100.9', dst: '192.168.1.1', interface: 'vtnet0' }]);
+    const log = j(await call(emu, 'GET', '/api/diagnostics/firewall/log?limit=5')) as unknown as Array<Record<string, string>>;
+    expect(log[0]).toMatchObject({ action: 'block', src: '198.51.100.9' });
+    expect((await call(emu, 'POST', '/api/diagnostics/firewall/log', {})).text).toBe('');
+  });
+});
+
 describe('rules and NAT (§4, §5)', () => {
   it('CRUD is config only until apply; get_rule answers option maps; d_nat toggles disabled', async () => {
     const e = await startOpnsenseEmulator({ tls: false, keys: KEYS });
