@@ -354,6 +354,13 @@ describe('alias_util (§3)', () => {
     expect(j(await call(e, 'POST', '/api/firewall/alias_util/find_references', { ip: '10.0.0.0/8' }))).toEqual({ status: 'Invalid IP specified!' });
   });
 
+  it('get_table_size reports the table-entries limit and the entries in use', async () => {
+    const t = j(await call(e, 'GET', '/api/firewall/alias/get_table_size'));
+    expect(t.size).toBe(1_000_000);
+    expect(t.used).toBe(Object.values(e.state().runtime.tables).reduce((n, x) => n + x.length, 0));
+    expect(t.details.hosts.count).toBe(e.state().runtime.tables.hosts?.length);
+  });
+
   it('wrong verb answers 200 {"status":"failed"}', async () => {
     const r = await call(e, 'GET', '/api/firewall/alias_util/add/hosts');
     expect([r.status, j(r)]).toEqual([200, { status: 'failed' }]);

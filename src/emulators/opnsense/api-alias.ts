@@ -264,12 +264,28 @@ const reconfigure = async (ctx: Ctx): Promise<unknown> => {
   return { status: 'ok' };
 };
 
+/** `filter diag table_size` (`scripts/filter/pftablecount.py`): `size` is the table-entries limit. */
 const getTableSize = (ctx: Ctx): unknown => {
   const tables = ctx.dev.box.runtime.tables;
   const used = Object.values(tables).reduce((n, t) => n + t.length, 0);
   const details: Record<string, unknown> = {};
-  for (const [name, t] of Object.entries(tables)) details[name] = { count: t.length, updated: null };
-  return { used, 'table-entries': ctx.dev.tableEntriesLimit, details };
+  for (const [name, t] of Object.entries(tables)) {
+    details[name] = {
+      eval_nomatch: 0,
+      eval_match: 0,
+      in_block_p: 0,
+      in_block_b: 0,
+      in_pass_p: 0,
+      in_pass_b: 0,
+      out_block_p: 0,
+      out_block_b: 0,
+      out_pass_p: 0,
+      out_pass_b: 0,
+      count: t.length,
+      updated: null,
+    };
+  }
+  return { status: 'ok', size: ctx.dev.tableEntriesLimit, used, details };
 };
 
 const listNetworkAliases = (ctx: Ctx): unknown => {
