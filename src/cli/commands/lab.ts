@@ -7,6 +7,7 @@ import { type Command, InvalidArgumentError } from '@commander-js/extra-typings'
 import { startPfRestEmulator } from '../../emulators/pfrest/index.ts';
 import { registerRouterOsLab } from './lab-routeros.ts';
 import { registerOpenWrtLab } from './lab-openwrt.ts';
+import { registerOpnsenseLab } from './lab-opnsense.ts';
 
 function nonNegativeInt(flag: string, max: number) {
   return (value: string): number => {
@@ -19,6 +20,7 @@ function nonNegativeInt(flag: string, max: number) {
 export function registerLabCommands(program: Command): void {
   const lab = program.command('lab').description('Run emulated vendor firewalls for demos and tests');
   registerRouterOsLab(lab);
+  registerOpnsenseLab(lab);
   lab
     .command('pfsense')
     .description(
