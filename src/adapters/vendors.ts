@@ -7,8 +7,7 @@ import { pfsenseVendor } from './pfsense/vendor.ts';
 import { registerVendor } from './registry.ts';
 import { routerOsVendor } from './routeros/vendor.ts';
 
-for (const vendor of [pfsenseVendor, routerOsVendor]) registerVendor(vendor);
-for (const vendor of [pfsenseVendor, openwrtVendor]) registerVendor(vendor);
+for (const vendor of [pfsenseVendor, routerOsVendor, openwrtVendor]) registerVendor(vendor);
 
 /** The vendor a gateway gets when a request names none (the API's historical default). */
 export const DEFAULT_VENDOR_ID = pfsenseVendor.id;
