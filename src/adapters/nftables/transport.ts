@@ -37,8 +37,8 @@ export type HostKeyTrust =
   | { mode: 'insecure' };
 
 export interface SshTarget {
-  /** The address ssh connects to (already resolved through the SSRF-guarded lookup). */
-  address: string;
+  /** The address ssh connects to, or how to find it (the SSRF-guarded lookup, run before every connection). */
+  address: string | (() => Promise<string>);
   /** The name known_hosts entries are kept under (`HostKeyAlias`). */
   hostName: string;
   port: number;
@@ -168,7 +168,7 @@ export function knownHostsFor(hostName: string, port: number, lines: string): st
 
 /** The `ssh` argv for one remote command (no secret in it: the key and known_hosts are file paths). */
 export function sshArgs(
-  target: Pick<SshTarget, 'address' | 'hostName' | 'port' | 'username' | 'connectTimeoutMs'>,
+  target: Pick<SshTarget, 'hostName' | 'port' | 'username' | 'connectTimeoutMs'> & { address: string },
   files: { key: string; knownHosts: string | null },
   strict: boolean,
   remoteArgv: readonly string[],
@@ -234,6 +234,7 @@ export class SshRunner implements CommandRunner {
   }
 
   async run(argv: readonly string[], stdin?: string): Promise<CommandResult> {
+    const address = typeof this.target.address === 'string' ? this.target.address : await this.target.address();
     const dir = await mkdtemp(join(tmpdir(), 'portcullis-ssh-'));
     try {
       const key = join(dir, 'id');
@@ -243,11 +244,11 @@ export class SshRunner implements CommandRunner {
       let knownHosts: string | null = null;
       if (hostKey.mode === 'known_hosts' || hostKey.mode === 'fingerprint') {
         const lines =
-          hostKey.mode === 'known_hosts' ? hostKey.lines : await this.pinnedKeyLine(hostKey.sha256);
+          hostKey.mode === 'known_hosts' ? hostKey.lines : await this.pinnedKeyLine(hostKey.sha256, address);
         knownHosts = join(dir, 'known_hosts');
         await writeFile(knownHosts, knownHostsFor(this.target.hostName, this.target.port, lines), { mode: 0o600 });
       }
-      const args = sshArgs(this.target, { key, knownHosts }, hostKey.mode !== 'insecure', argv);
+      const args = sshArgs({ ...this.target, address }, { key, knownHosts }, hostKey.mode !== 'insecure', argv);
       const result = await execute('ssh', args, stdin, this.timeoutMs, this.describe);
       if (result.code === 255) {
         throw sshFailure(result.stderr, this.describe) ?? new NftError('NFT000', this.describe);
@@ -266,12 +267,12 @@ export class SshRunner implements CommandRunner {
    * The host's key whose fingerprint is the pinned one: `ssh-keyscan` collects the keys the host offers, and only
    * the one matching the pin is written to known_hosts, so ssh's strict check then accepts that key alone.
    */
-  private async pinnedKeyLine(pinned: string): Promise<string> {
+  private async pinnedKeyLine(pinned: string, address: string): Promise<string> {
     const want = normalizeSshFingerprint(pinned);
     const timeout = Math.max(1, Math.ceil(this.target.connectTimeoutMs / 1000));
     const scan = await execute(
       'ssh-keyscan',
-      ['-T', String(timeout), '-p', String(this.target.port), '--', this.target.address],
+      ['-T', String(timeout), '-p', String(this.target.port), '--', address],
       undefined,
       this.target.connectTimeoutMs + 5_000,
       `ssh-keyscan ${this.target.hostName}:${this.target.port}`,
