@@ -46,6 +46,8 @@ export interface SshTarget {
   privateKey: string;
   hostKey: HostKeyTrust;
   connectTimeoutMs: number;
+  /** Put in front of `ssh` / `ssh-keyscan` (e.g. `ip netns exec <ns>`); tests only. */
+  prefix?: readonly string[];
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -91,7 +93,7 @@ export function execute(
       finish(() =>
         reject(
           e.code === 'ENOENT'
-            ? new NftError(file === 'ssh' ? 'NFT000' : 'NFT005', `${file} is not installed here (${what}).`)
+            ? new NftError(/^ssh/.test(what) ? 'NFT000' : 'NFT005', `${file} is not installed here (${what}).`)
             : new NftError('NFT000', `cannot start ${file}: ${e.code ?? e.message}.`),
         ),
       );
@@ -150,9 +152,12 @@ export function normalizeSshFingerprint(input: string): string {
   throw new TypeError('an SSH host key fingerprint is SHA256:<base64> (ssh-keygen -lf) or 64 hex digits');
 }
 
-/** The known_hosts line(s) for `hostName`: each given key line, with the host name put in front. */
-export function knownHostsFor(hostName: string, port: number, lines: string): string {
-  const name = port === 22 ? hostName : `[${hostName}]:${port}`;
+/**
+ * The known_hosts line(s) for `hostName`: each given key line, with the host name put in front. ssh looks the
+ * key up under the `HostKeyAlias` as given, without the port (OpenSSH sshconnect.c), so no `[host]:port` form.
+ */
+export function knownHostsFor(hostName: string, lines: string): string {
+  const name = hostName;
   const out: string[] = [];
   for (const raw of lines.split(/\r?\n/)) {
     const line = raw.trim();
@@ -246,10 +251,10 @@ export class SshRunner implements CommandRunner {
         const lines =
           hostKey.mode === 'known_hosts' ? hostKey.lines : await this.pinnedKeyLine(hostKey.sha256, address);
         knownHosts = join(dir, 'known_hosts');
-        await writeFile(knownHosts, knownHostsFor(this.target.hostName, this.target.port, lines), { mode: 0o600 });
+        await writeFile(knownHosts, knownHostsFor(this.target.hostName, lines), { mode: 0o600 });
       }
       const args = sshArgs({ ...this.target, address }, { key, knownHosts }, hostKey.mode !== 'insecure', argv);
-      const result = await execute('ssh', args, stdin, this.timeoutMs, this.describe);
+      const result = await this.start('ssh', args, stdin, this.timeoutMs, this.describe);
       if (result.code === 255) {
         throw sshFailure(result.stderr, this.describe) ?? new NftError('NFT000', this.describe);
       }
@@ -263,6 +268,11 @@ export class SshRunner implements CommandRunner {
     }
   }
 
+  private start(file: string, args: string[], stdin: string | undefined, timeoutMs: number, what: string) {
+    const [first, ...rest] = [...(this.target.prefix ?? []), file, ...args] as [string, ...string[]];
+    return execute(first, rest, stdin, timeoutMs, what);
+  }
+
   /**
    * The host's key whose fingerprint is the pinned one: `ssh-keyscan` collects the keys the host offers, and only
    * the one matching the pin is written to known_hosts, so ssh's strict check then accepts that key alone.
@@ -270,7 +280,7 @@ export class SshRunner implements CommandRunner {
   private async pinnedKeyLine(pinned: string, address: string): Promise<string> {
     const want = normalizeSshFingerprint(pinned);
     const timeout = Math.max(1, Math.ceil(this.target.connectTimeoutMs / 1000));
-    const scan = await execute(
+    const scan = await this.start(
       'ssh-keyscan',
       ['-T', String(timeout), '-p', String(this.target.port), '--', address],
       undefined,
