@@ -34,7 +34,7 @@ if (process.getuid?.() !== 0) {
 const ns = (name: string, argv: string[], input?: string) =>
   new Promise<string>((resolve, reject) => {
     const child = execFile('ip', ['netns', 'exec', name, ...argv], { maxBuffer: 64 << 20 }, (err, stdout) =>
-      err ? reject(err) : resolve(stdout),
+      err ? reject(new Error(err.message)) : resolve(stdout),
     );
     child.stdin?.end(input ?? '');
   });
