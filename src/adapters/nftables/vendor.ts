@@ -120,7 +120,7 @@ export const nftablesVendor: VendorDescriptor = {
   id: 'nftables',
   name: 'Linux nftables',
   api: 'nft -j over SSH',
-  maturity: 'preview',
+  maturity: 'beta',
   capabilities: Object.fromEntries(CAPABILITIES.map((flag) => [flag, SUPPORTED.has(flag)])) as Record<
     Capability,
     boolean
