@@ -5,8 +5,9 @@
 import { nftablesVendor } from './nftables/vendor.ts';
 import { pfsenseVendor } from './pfsense/vendor.ts';
 import { registerVendor } from './registry.ts';
+import { routerOsVendor } from './routeros/vendor.ts';
 
-for (const vendor of [pfsenseVendor, nftablesVendor]) registerVendor(vendor);
+for (const vendor of [pfsenseVendor, routerOsVendor, nftablesVendor]) registerVendor(vendor);
 
 /** The vendor a gateway gets when a request names none (the API's historical default). */
 export const DEFAULT_VENDOR_ID = pfsenseVendor.id;

@@ -1,0 +1,76 @@
+/**
+ * @module The MikroTik RouterOS v7 (REST) vendor descriptor: what the registry (src/adapters/registry.ts) knows of
+ * it. Capability flags are on only for what the adapter implements and its tests prove (docs/routeros.md).
+ */
+import { CAPABILITIES, type Capability, type VendorDescriptor } from '../registry.ts';
+import { checkListName, RouterOsAdapter } from './adapter.ts';
+import { ROUTEROS_LIVE_UNAVAILABLE, routerOsLiveView } from './live-view.ts';
+import { routerOsLiveWriter } from './live-write.ts';
+
+const SUPPORTED: ReadonlySet<Capability> = new Set<Capability>([
+  'alias.read',
+  'alias.write',
+  // A list exists by name: "create" checks the name and the list appears with its first entry (docs/adr/0193).
+  'alias.create',
+  // `apply` is off: every write is live at once (docs/reference/routeros-api.md §4).
+  'kill_states',
+  'native_expiry',
+  'read.status',
+  'read.aliases',
+  'read.rules',
+  'read.nat',
+  'read.interfaces',
+  'read.dhcp_leases',
+  'read.arp',
+  'read.states',
+  'read.logs',
+  'read.health',
+  'write.rules',
+  'write.nat',
+  'write.aliases',
+  'write.routes',
+]);
+
+export const routerOsVendor: VendorDescriptor = {
+  id: 'routeros',
+  name: 'MikroTik RouterOS',
+  api: 'RouterOS v7 REST',
+  // The AliasTarget contract passes against the emulator (test/routeros/routeros-alias-target.test.ts).
+  maturity: 'beta',
+  capabilities: Object.fromEntries(CAPABILITIES.map((flag) => [flag, SUPPORTED.has(flag)])) as Record<
+    Capability,
+    boolean
+  >,
+  credentials: 'username_password',
+  errors: {
+    family: 'ROS',
+    connect: 'ROS000',
+    tls: 'ROS003',
+    // RouterOS never reports a list missing (it exists by name); a missing address-list menu is the closest.
+    aliasNotFound: 'ROS104',
+    aliasUnusable: 'ROS101',
+    verifyMismatch: 'ROS401',
+  },
+  listNaming: {
+    noun: 'address list',
+    maxLength: 63,
+    check: (name) => checkListName(name),
+  },
+  createAdapter: (conn) => {
+    const tuning = conn.tuning ?? {};
+    return new RouterOsAdapter({
+      url: conn.url,
+      username: conn.credentials.username ?? '',
+      password: conn.credentials.password ?? '',
+      tls: conn.tls,
+      lookup: conn.lookup,
+      ...(conn.gatewayKey ? { gatewayKey: conn.gatewayKey } : {}),
+      ...(tuning.timeouts ? { timeouts: tuning.timeouts } : {}),
+      ...(tuning.retries !== undefined ? { retry: { maxRetries: tuning.retries } } : {}),
+      ...(tuning.breakerThreshold !== undefined ? { breaker: { threshold: tuning.breakerThreshold } } : {}),
+    });
+  },
+  testConnection: (adapter) => adapter.version(),
+  live: { open: routerOsLiveView, unavailable: ROUTEROS_LIVE_UNAVAILABLE },
+  writes: { open: routerOsLiveWriter },
+};
