@@ -90,8 +90,13 @@ export interface HttpResponse {
   text: string;
 }
 
-/** Normalises `AA:BB:…`, `aabb…` or `sha256/AA BB…` to 64 lower-case hex digits; throws on anything else. */
+/**
+ * Normalises `AA:BB:…`, `aabb…` or `sha256/AA BB…` to 64 lower-case hex digits; OpenSSH's `SHA256:<base64>` (an
+ * SSH host key, as `ssh-keygen -lf` prints it) is turned into the same hex digest. Throws on anything else.
+ */
 export function normalizeFingerprint(input: string): string {
+  const openssh = /^SHA256:([A-Za-z0-9+/]{43})=?$/.exec(input.trim());
+  if (openssh?.[1] !== undefined) return Buffer.from(openssh[1], 'base64').toString('hex');
   const hex = input
     .trim()
     .replace(/^sha256[:/]?/i, '')

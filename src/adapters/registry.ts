@@ -151,6 +151,11 @@ export interface VendorDescriptor {
   credentials: CredentialShape;
   /** Vendor-specific credential checks beyond "present, a string, not blank": `{field, message}` or null. */
   checkCredentials?(credentials: Credentials): { field: CredentialField; message: string } | null;
+  /**
+   * URL schemes of the gateway URL other than http/https (e.g. nftables: `ssh`, `local`); absent = http(s) only.
+   * `network` schemes name a host the SSRF guard checks; a `local` scheme names this host and carries no host.
+   */
+  urlSchemes?: { network: readonly string[]; local: readonly string[] };
   errors: VendorErrorCodes;
   listNaming: ListNaming;
   /** Builds an adapter (throws a `TypeError` for settings it cannot use). */

@@ -3,11 +3,12 @@
  * through this module so the built-ins are always registered.
  */
 import { openwrtVendor } from './openwrt/vendor.ts';
+import { nftablesVendor } from './nftables/vendor.ts';
 import { pfsenseVendor } from './pfsense/vendor.ts';
 import { registerVendor } from './registry.ts';
 import { routerOsVendor } from './routeros/vendor.ts';
 
-for (const vendor of [pfsenseVendor, routerOsVendor, openwrtVendor]) registerVendor(vendor);
+for (const vendor of [pfsenseVendor, routerOsVendor, openwrtVendor, nftablesVendor]) registerVendor(vendor);
 
 /** The vendor a gateway gets when a request names none (the API's historical default). */
 export const DEFAULT_VENDOR_ID = pfsenseVendor.id;

@@ -101,8 +101,11 @@ export async function testGateway(
   conn: GatewayConnection,
   settings: AdapterSettings,
 ): Promise<GatewayTestResult> {
-  await checkGatewayHost(conn.url, { allowHosts: settings.allowHosts });
   const vendor = requireVendor(conn.vendor);
+  await checkGatewayHost(conn.url, {
+    allowHosts: settings.allowHosts,
+    ...(vendor.urlSchemes ? { schemes: vendor.urlSchemes } : {}),
+  });
   const adapter = buildAdapter(conn, settings);
   try {
     const version = await vendor.testConnection(adapter);

@@ -251,7 +251,7 @@ export async function restoreBackup(ctx: ServiceContext, doc: unknown, policy: G
       siteId: uuidAt(at('site_id'), item.site_id),
       name: textAt(at('name'), item.name, 100) as string,
       vendor: requireVendor(item.vendor, at('vendor')).id,
-      url: await checkGatewayUrl(item.url, policy, at('url')),
+      url: await checkGatewayUrl(item.url, policy, at('url'), requireVendor(item.vendor, at('vendor'))),
       verifySsl: requireBoolean(at('verify_ssl'), item.verify_ssl),
       caPem: textAt(at('ca_pem'), item.ca_pem ?? null, 65_536, true),
       fingerprintSha256: textAt(at('fingerprint_sha256'), item.fingerprint_sha256 ?? null, 200, true),

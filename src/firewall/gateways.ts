@@ -4,6 +4,7 @@
  * every save, soft delete, site scoping by `site_id`, and every change audited in its transaction
  * (docs/adr/0090-gateways-and-adapters.md).
  */
+import type { VendorDescriptor } from '../adapters/registry.ts';
 import { randomUUID } from 'node:crypto';
 import { and, asc, eq, inArray, isNull, type SQL, sql } from 'drizzle-orm';
 import { normalizeFingerprint } from '../adapters/http.ts';
@@ -138,11 +139,17 @@ function fingerprintOf(value: unknown): string | null {
 }
 
 /** Validates the URL (scheme, no credentials, SSRF guard incl. DNS) and returns it as given, trimmed. */
-export async function checkGatewayUrl(value: unknown, policy: GatewayPolicy, field = 'url'): Promise<string> {
+export async function checkGatewayUrl(
+  value: unknown,
+  policy: GatewayPolicy,
+  field = 'url',
+  vendor?: VendorDescriptor,
+): Promise<string> {
   const url = requireString(field, value, { max: 2048 }).trim();
   await checkGatewayHost(url, {
     allowHosts: policy.allowHosts,
     field,
+    ...(vendor?.urlSchemes ? { schemes: vendor.urlSchemes } : {}),
     ...(policy.resolve ? { resolve: policy.resolve } : {}),
   });
   return url;
@@ -156,7 +163,7 @@ export async function connectionFromInput(
   const vendor = requireVendor(input.vendor ?? DEFAULT_VENDOR_ID);
   return {
     vendor: vendor.id,
-    url: await checkGatewayUrl(input.url, policy),
+    url: await checkGatewayUrl(input.url, policy, 'url', vendor),
     credentials: credentialsFromInput(vendor, input),
     verifySsl: input.verify_ssl === undefined ? true : requireBoolean('verify_ssl', input.verify_ssl),
     caPem: caPemOf(input.ca_pem),
@@ -304,7 +311,12 @@ export async function gatewayConnection(ctx: ServiceContext, id: string): Promis
  * saved URL, the failing field named. The stored credentials go to that host: the caller already holds
  * `firewall.manage_rules` on the gateway's site, which may change the saved URL too (ADR 0177).
  */
-async function withHostAndPort(url: string, override: GatewayInput, policy: GatewayPolicy): Promise<string> {
+async function withHostAndPort(
+  url: string,
+  override: GatewayInput,
+  policy: GatewayPolicy,
+  vendor: VendorDescriptor,
+): Promise<string> {
   if (override.host === undefined && override.port === undefined) return url;
   const target = new URL(url);
   if (override.host !== undefined) {
@@ -320,7 +332,7 @@ async function withHostAndPort(url: string, override: GatewayInput, policy: Gate
     }
     target.port = String(port);
   }
-  return checkGatewayUrl(target.toString(), policy, override.host !== undefined ? 'host' : 'port');
+  return checkGatewayUrl(target.toString(), policy, override.host !== undefined ? 'host' : 'port', vendor);
 }
 
 /** A saved connection with the fields of `override` (the `/{id}/test` body) applied, validated like a save. */
@@ -332,11 +344,11 @@ export async function connectionWithOverride(
 ): Promise<GatewayConnection> {
   const saved = await gatewayConnection(ctx, id);
   const vendor = requireVendor(override.vendor ?? saved.vendor);
-  const url = override.url !== undefined ? await checkGatewayUrl(override.url, policy) : saved.url;
+  const url = override.url !== undefined ? await checkGatewayUrl(override.url, policy, 'url', vendor) : saved.url;
   return {
     ...saved,
     vendor: vendor.id,
-    url: await withHostAndPort(url, override, policy),
+    url: await withHostAndPort(url, override, policy, vendor),
     ...(override.vendor !== undefined || hasCredentialInput(override)
       ? { credentials: credentialsFromInput(vendor, override, saved.credentials) }
       : {}),
@@ -361,7 +373,9 @@ export async function updateGateway(
   const gatewayId = before.id;
   const set: Partial<typeof gateways.$inferInsert> = {};
   if (input.name !== undefined) set.name = requireName('name', input.name);
-  if (input.url !== undefined) set.url = await checkGatewayUrl(input.url, policy);
+  if (input.url !== undefined) {
+    set.url = await checkGatewayUrl(input.url, policy, 'url', requireVendor(input.vendor ?? before.vendor));
+  }
   const credentialsChanged = hasCredentialInput(input);
   if (input.vendor !== undefined || credentialsChanged) {
     // A new vendor may take another credential shape: the saved fields fill in only what it shares.

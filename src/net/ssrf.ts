@@ -222,6 +222,11 @@ interface GatewayHostOptions {
   resolve?: HostResolver;
   /** The input field named in errors. Default `url`. */
   field?: string;
+  /**
+   * Schemes besides http/https the gateway's vendor declares (`VendorDescriptor.urlSchemes`): a `network` scheme
+   * names a host, checked like any other; a `local` scheme names this host and carries none (nothing to check).
+   */
+  schemes?: { network: readonly string[]; local: readonly string[] };
 }
 
 interface CheckedGatewayUrl {
@@ -258,10 +263,18 @@ export async function checkGatewayHost(
       `${field} must be an absolute http:// or https:// URL, e.g. https://192.0.2.1`,
     );
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+  const scheme = url.protocol.slice(0, -1);
+  if (options.schemes?.local.includes(scheme)) {
+    if (url.host !== '' || (url.pathname !== '' && url.pathname !== '/') || url.search !== '') {
+      throw new ValidationError(field, `${field} ${scheme}:// names this host and takes nothing after it`);
+    }
+    return { url, host: '', addresses: [], allowListed: true };
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:' && !options.schemes?.network.includes(scheme)) {
+    const extra = [...(options.schemes?.network ?? []), ...(options.schemes?.local ?? [])];
     throw new ValidationError(
       field,
-      `${field} must use http or https, not ${url.protocol.slice(0, -1).slice(0, 16)}`,
+      `${field} must use ${['http', ...extra].join(', ')} or https, not ${scheme.slice(0, 16)}`,
     );
   }
   if (url.username !== '' || url.password !== '') {

@@ -89,7 +89,10 @@ export class GatewayAdapters {
     const vendor = requireVendor(row.vendor);
     try {
       const conn = await gatewayConnection(this.systemContext(row.orgId), gatewayId);
-      await checkGatewayHost(conn.url, { allowHosts: this.settings.allowHosts });
+      await checkGatewayHost(conn.url, {
+        allowHosts: this.settings.allowHosts,
+        ...(vendor.urlSchemes ? { schemes: vendor.urlSchemes } : {}),
+      });
       const adapter = buildAdapter(conn, {
         allowHosts: this.settings.allowHosts,
         ...(this.settings.adapter ? { tuning: this.settings.adapter } : {}),
