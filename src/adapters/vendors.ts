@@ -2,10 +2,11 @@
  * @module The built-in vendors: one line per `src/adapters/<vendor>/` descriptor. Import the registry
  * through this module so the built-ins are always registered.
  */
+import { opnsenseVendor } from './opnsense/vendor.ts';
 import { pfsenseVendor } from './pfsense/vendor.ts';
 import { registerVendor } from './registry.ts';
 
-for (const vendor of [pfsenseVendor]) registerVendor(vendor);
+for (const vendor of [pfsenseVendor, opnsenseVendor]) registerVendor(vendor);
 
 /** The vendor a gateway gets when a request names none (the API's historical default). */
 export const DEFAULT_VENDOR_ID = pfsenseVendor.id;
