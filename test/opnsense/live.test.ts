@@ -10,7 +10,6 @@ import { decodeEntries, encodeDescription, UNKNOWN_GRANT_DETAIL } from '../../sr
 import { opnsenseVendor } from '../../src/adapters/opnsense/index.ts';
 import { findVendor } from '../../src/adapters/vendors.ts';
 import { type OpnSenseDouble, startDouble } from './device-double.ts';
-import { adapterAt } from './helpers.ts';
 
 describe('entry details in the alias description', () => {
   it('round-trips details keyed by address and keeps the operator text', () => {
@@ -62,7 +61,7 @@ describe('OPNsense live reads and writes', () => {
       url: dev.url,
       credentials: dev.credentials,
       tls: { mode: 'system' },
-      lookup: (host, opts, cb) => {
+      lookup: (_host, _opts, cb) => {
         (cb as (e: null, a: string, f: number) => void)(null, '127.0.0.1', 4);
       },
     });

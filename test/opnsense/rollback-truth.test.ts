@@ -5,7 +5,7 @@
  * say so in version() and the warnings.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { opnsenseLiveWriter, rollbackTruth } from '../../src/adapters/opnsense/index.ts';
+import { type OpnSenseLiveWriter, opnsenseLiveWriter, rollbackTruth } from '../../src/adapters/opnsense/index.ts';
 import type { LiveRuleBody } from '../../src/adapters/live-write.ts';
 import { type OpnSenseDouble, startDouble } from './device-double.ts';
 import { adapterAt } from './helpers.ts';
@@ -90,7 +90,7 @@ describe('rollback per firmware profile', () => {
     expect((v.raw as { rollback: { kind: string; reason: string } }).rollback.kind).toBe('none');
     expect(ad.warnings.join(' ')).toContain('No device rollback');
     expect(ad.warnings.join(' ')).toContain(version === '26.7' ? '17b84612eb' : 'opnsense/core#10721');
-    const w = opnsenseLiveWriter(ad);
+    const w = opnsenseLiveWriter(ad) as OpnSenseLiveWriter;
     await w.write({ kind: 'firewall_rule', op: 'create', target: null, body: rule });
     await w.apply();
     const paths = dev.requests.map((r) => r.path);
