@@ -5,6 +5,7 @@
 import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from '@commander-js/extra-typings';
 import { startPfRestEmulator } from '../../emulators/pfrest/index.ts';
+import { registerOpnsenseLab } from './lab-opnsense.ts';
 
 function nonNegativeInt(flag: string, max: number) {
   return (value: string): number => {
@@ -16,6 +17,7 @@ function nonNegativeInt(flag: string, max: number) {
 
 export function registerLabCommands(program: Command): void {
   const lab = program.command('lab').description('Run emulated vendor firewalls for demos and tests');
+  registerOpnsenseLab(lab);
   lab
     .command('pfsense')
     .description(
