@@ -244,7 +244,9 @@ export class OpnSenseDouble {
           this.aliases.filter((x) => x !== a).map((x) => [x.name, { value: x.name, selected: 0, description: x.description }]),
         );
         if (!a) return { body: { alias: { name: '', content: others } } };
-        const content = { ...Object.fromEntries(a.content.map((c) => [c, { value: c, selected: 1 }])), ...others };
+        // An empty content explodes to one selected empty key (AliasContentField::getNodeData).
+        const selected = a.content.length === 0 ? [''] : a.content;
+        const content = { ...Object.fromEntries(selected.map((c) => [c, { value: c, selected: 1 }])), ...others };
         return {
           body: {
             alias: {

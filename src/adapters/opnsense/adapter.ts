@@ -336,8 +336,9 @@ export class OpnSenseAdapter implements FirewallAdapter {
       uuid,
       type,
       description: typeof alias.description === 'string' ? alias.description : '',
-      // get_item lists every other alias as an unselected option: only the selected ones are content.
-      content: selectedKeys(alias.content),
+      // get_item lists every other alias as an unselected option: only the selected ones are content. An empty
+      // content explodes to one empty selected key `""` (AliasContentField::getNodeData): not an entry.
+      content: selectedKeys(alias.content).filter((entry) => entry !== ''),
       enabled: alias.enabled === '1' || alias.enabled === 1 || alias.enabled === true,
     };
   }

@@ -35,9 +35,9 @@ export const opnsenseVendor: VendorDescriptor = {
   id: 'opnsense',
   name: 'OPNsense',
   api: 'OPNsense core API',
-  // Earned by test/opnsense: the AliasTarget contract and every OPN code against a device double built from
-  // upstream answers; `beta` once the contract passes against the OPNsense emulator as well.
-  maturity: 'preview',
+  // Earned by test/opnsense: the AliasTarget contract passes against the OPNsense emulator (profiles 24.7,
+  // 26.1.11, 26.7) and against a double serving upstream-quoted answers; every OPN code comes from a real fault.
+  maturity: 'beta',
   capabilities: Object.fromEntries(CAPABILITIES.map((f) => [f, SUPPORTED.has(f)])) as Record<Capability, boolean>,
   credentials: 'key_secret',
   errors: {
