@@ -274,17 +274,65 @@ const interfaceNames = (ctx: Ctx): unknown => {
   return out;
 };
 
-/** `IDS/Api/ServiceController::queryAlertsAction`: eve.json alert rows, newest first, paged from the body. */
+/**
+ * `IDS/Api/ServiceController::queryAlertsAction` over `scripts/suricata/queryAlertLog.py`: eve.json alert records,
+ * newest first, `alert` flattened to its signature (`alert_sid`, `alert_action` beside it), paged from the body.
+ */
 const queryAlerts = (ctx: Ctx): unknown => {
-  if (!ctx.isPost) return null;
-  const rows = [...ctx.dev.box.idsAlerts].reverse();
+  if (!ctx.isPost) return [];
   const perPage = postInt(ctx, 'rowCount', 9999);
   const current = postInt(ctx, 'current', 1);
-  const phrase = typeof ctx.post.searchPhrase === 'string' ? ctx.post.searchPhrase : '';
-  const filtered = phrase === '' ? rows : rows.filter((r) => JSON.stringify(r).includes(phrase));
+  const raw = typeof ctx.post.searchPhrase === 'string' ? sanitizeQuery(ctx.post.searchPhrase) : '';
+  const filters: Record<string, string> = raw === '' ? {} : { 'alert,alert_action,src_ip,dest_ip': `*${raw}*` };
+  const rows: Array<Record<string, unknown>> = [];
+  const all = [...ctx.dev.box.idsAlerts].reverse();
+  all.forEach((record, i) => {
+    const alert = record.alert as Record<string, unknown> | undefined;
+    if (!alert || typeof alert !== 'object') return;
+    const row: Record<string, unknown> = {
+      ...record,
+      filepos: (all.length - i) * 512,
+      fileid: '',
+      alert_sid: alert.signature_id,
+      alert_action: alert.action,
+      alert: alert.signature,
+    };
+    if (raw !== '') {
+      const needle = raw.toLowerCase().replace(/\*/g, '');
+      const hit = ['alert', 'alert_action', 'src_ip', 'dest_ip'].some((k) => phpString(row[k]).toLowerCase().includes(needle));
+      if (!hit) return;
+    }
+    rows.push(row);
+  });
   const offset = (current - 1) * perPage;
-  const page = perPage < 0 ? filtered : filtered.slice(offset, offset + perPage);
-  return { rows: page, rowCount: page.length, total: filtered.length, current, origin: 'eve.json' };
+  const page = perPage > 0 ? rows.slice(offset, offset + perPage) : rows.slice(offset);
+  return { filters, rows: page, origin: 'eve.json', rowCount: page.length, total: rows.length, current };
+};
+
+/** `Diagnostics/Api/InterfaceController::getRoutesAction`: `netstat -rn` rows (`scripts/routes/show_routes.py`). */
+const getRoutes = (ctx: Ctx): unknown => {
+  const names = ifnames(ctx);
+  const rows: Array<Record<string, string>> = [];
+  const wan = ctx.dev.box.interfaces.find((i) => i.id === 'wan');
+  if (wan) {
+    const gw = wan.ipv4.split('.').slice(0, 3).concat('1').join('.');
+    rows.push({ proto: 'ipv4', destination: 'default', gateway: gw, flags: 'UGS', netif: wan.device, expire: '' });
+  }
+  ctx.dev.box.interfaces.forEach((i, n) => {
+    const base = i.ipv4.split('.').map(Number).reduce((a, o) => a * 256 + o, 0);
+    const size = 2 ** (32 - i.subnet);
+    const net = base - (base % size);
+    const dotted = [24, 16, 8, 0].map((sh) => Math.floor(net / 2 ** sh) % 256).join('.');
+    rows.push({ proto: 'ipv4', destination: `${dotted}/${i.subnet}`, gateway: `link#${n + 1}`, flags: 'U', netif: i.device, expire: '' });
+    rows.push({ proto: 'ipv4', destination: i.ipv4, gateway: 'link#' + String(n + 1), flags: 'UHS', netif: 'lo0', expire: '' });
+  });
+  return rows.map((r) => ({ ...r, intf_description: names[r.netif as string] ?? '', id: `${r.destination as string},${r.gateway as string}` }));
+};
+
+/** `Routes/Api/RoutesController::searchrouteAction`: configured static routes (none on a fresh box). */
+const searchRoute = (ctx: Ctx): unknown => {
+  const current = requestInt(ctx, 'current', 1);
+  return { rows: [], rowCount: 0, total: 0, current };
 };
 
 export const DIAG_ROUTES: Route[] = [
@@ -302,4 +350,6 @@ export const DIAG_ROUTES: Route[] = [
   { module: 'interfaces', controller: 'Overview', action: 'interfacesInfo', required: 0, handler: interfacesInfo },
   { module: 'diagnostics', controller: 'Interface', action: 'getInterfaceNames', required: 0, handler: interfaceNames },
   { module: 'ids', controller: 'Service', action: 'queryAlerts', required: 0, handler: queryAlerts },
+  { module: 'diagnostics', controller: 'Interface', action: 'getRoutes', required: 0, handler: getRoutes },
+  { module: 'routes', controller: 'Routes', action: 'searchroute', required: 0, handler: searchRoute },
 ];
