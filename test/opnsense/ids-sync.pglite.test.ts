@@ -41,7 +41,8 @@ describe('IDS alerts ingested by sync (OPNsense emulator, PGlite)', () => {
 
   it('stores each alert once, with signature, addresses and action', async () => {
     emu.addAlerts([
-      { timestamp: '2026-12-07T03:01:00.000000+0000', flow_id: 1, alert: 'ET SCAN Nmap', alert_sid: 2000537, alert_action: 'blocked', src_ip: '203.0.113.9', src_port: 4444, dest_ip: '10.0.0.1', dest_port: 22, proto: 'TCP' },
+      // Suricata eve.json records; the emulator flattens them as queryAlertLog.py does (docs/reference/opnsense-api.md §6).
+      { timestamp: '2026-12-07T03:01:00.000000+0000', flow_id: 1, event_type: 'alert', alert: { signature: 'ET SCAN Nmap', signature_id: 2000537, action: 'blocked', severity: 2, category: 'Attempted Information Leak' }, src_ip: '203.0.113.9', src_port: 4444, dest_ip: '10.0.0.1', dest_port: 22, proto: 'TCP' },
     ]);
     const ctx = testContext(store);
     const live = opnsenseVendor.live?.open(adapter);

@@ -237,7 +237,8 @@ export class OpnSenseAdapter implements FirewallAdapter {
     if (res.status !== 200) {
       return this.fail(new OpnSenseError('OPN400', `${method} ${this.where(path)} answered HTTP ${res.status}.`, opts));
     }
-    if (isRecord(parsed) && (parsed.result === 'failed' || parsed.status === 'failed')) {
+    // `status: error` is what several actions answer a wrong verb with (docs/reference/opnsense-api.md §2).
+    if (isRecord(parsed) && (parsed.result === 'failed' || parsed.status === 'failed' || parsed.status === 'error')) {
       const v = firstValidation(parsed);
       const detail = v
         ? `the gateway refused \`${v.field}\`: ${this.safe(v.message)}`
