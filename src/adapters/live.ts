@@ -228,6 +228,24 @@ export interface LiveLogEntry {
   length: number | null;
 }
 
+/** One IDS/IPS alert as a vendor reports it (Suricata eve records on OPNsense), normalised for `/ids/alerts`. */
+export interface LiveIdsAlert {
+  /** Stable across reads of the same alert (idempotent ingestion). */
+  vendor_alert_id: string;
+  severity: 'critical' | 'high' | 'medium' | 'low' | 'info';
+  signature_id: number | null;
+  signature: string;
+  category: string | null;
+  protocol: string | null;
+  source_ip: string | null;
+  source_port: number | null;
+  dest_ip: string | null;
+  dest_port: number | null;
+  /** `alert` (detected) or `blocked` (dropped by IPS mode). */
+  action_taken: 'alert' | 'blocked';
+  occurred_at: string;
+}
+
 /**
  * Vendor-neutral live reads of one gateway, as a vendor's adapter serves them. Failures are the vendor's
  * `AdapterError`s; src/firewall/live.ts maps them to `DeviceError`s and redacts every answer.
@@ -248,5 +266,7 @@ export interface LiveGateway {
   logs(kind: LogKind, limit: number): Promise<{ items: Array<{ line: string }> }>;
   /** The newest `limit` firewall log lines parsed (oldest first); `skipped` counts lines that could not be read. */
   firewallLog(limit: number): Promise<{ items: LiveLogEntry[]; skipped: number }>;
+  /** The newest `limit` IDS alerts; present on vendors with the `read.ids_alerts` flag. */
+  idsAlerts?(limit: number): Promise<{ items: LiveIdsAlert[] }>;
 }
 

@@ -51,6 +51,8 @@ export const CAPABILITIES = [
   'read.health',
   /** The running configuration as one file (config download; it holds secrets: firewall.admin only). */
   'read.config',
+  /** IDS/IPS alerts (OPNsense Suricata `ids/service/query_alerts`), ingested into `/ids/alerts` by sync. */
+  'read.ids_alerts',
   // Live writes (issue 9), applied through pending changes.
   'write.rules',
   'write.nat',

@@ -11,6 +11,7 @@ import { paging } from '../core/paging.ts';
 import { requireIdOrNotFound } from '../core/validate.ts';
 import { firewallIdsAlerts } from '../store/schema/firewall.ts';
 import { IDS_SEVERITIES } from './fields.ts';
+import type { LiveIdsAlert } from '../adapters/live.ts';
 import type { Device, SiteScope } from './objects.ts';
 
 type IdsAlertRow = typeof firewallIdsAlerts.$inferSelect;
@@ -140,4 +141,22 @@ export async function recordIdsAlerts(
     .onConflictDoNothing()
     .returning();
   return rows.map(view);
+}
+
+/** A vendor's alert (src/adapters/live.ts `LiveIdsAlert`) as a stored row's values. */
+export function idsAlertInput(alert: LiveIdsAlert): IdsAlertInput {
+  return {
+    vendorAlertId: alert.vendor_alert_id,
+    severity: alert.severity,
+    signatureId: alert.signature_id,
+    signature: alert.signature,
+    category: alert.category,
+    protocol: alert.protocol,
+    sourceIp: alert.source_ip,
+    sourcePort: alert.source_port,
+    destIp: alert.dest_ip,
+    destPort: alert.dest_port,
+    actionTaken: alert.action_taken,
+    occurredAt: new Date(alert.occurred_at),
+  };
 }

@@ -41,11 +41,15 @@ import {
   firewallVpnTunnels,
 } from '../store/schema/firewall.ts';
 import { recordSyncOutcome } from './health.ts';
+import { idsAlertInput, recordIdsAlerts } from './ids.ts';
 import type { Device } from './objects.ts';
 import { readSettings } from './settings.ts';
 
 /** Log lines read per ingestion (the live read's upper bound). */
 export const LOG_WINDOW = 1_000;
+
+/** IDS alerts read per sync (newest first on the device; stored once each by their vendor id). */
+const IDS_WINDOW = 500;
 
 export interface AreaCounts {
   created: number;
@@ -146,6 +150,12 @@ export async function syncGateway(
     const logs = can('read.logs')
       ? await ingestParsedLogs(ctx, device, await live.firewallLog(LOG_WINDOW).catch(failed))
       : null;
+    // IDS alerts (vendors with `read.ids_alerts`): stored once each in firewall_ids_alerts, served by /ids/alerts.
+    if (source.vendor.capabilities['read.ids_alerts'] && live.idsAlerts) {
+      const alerts = await live.idsAlerts(IDS_WINDOW).catch(failed);
+      const valid = alerts.items.filter((a) => !Number.isNaN(Date.parse(a.occurred_at)));
+      await recordIdsAlerts(ctx, device, valid.map(idsAlertInput));
+    }
     await recordSyncOutcome(ctx, bus, device.id, { ok: true });
     return { gateway_id: device.id, full_sync: full, ...counts, logs, duration_ms: Date.now() - started };
   } finally {

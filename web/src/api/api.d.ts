@@ -2257,6 +2257,7 @@ export interface paths {
                                     "read.pf_info": boolean;
                                     "read.health": boolean;
                                     "read.config": boolean;
+                                    "read.ids_alerts": boolean;
                                     "write.rules": boolean;
                                     "write.nat": boolean;
                                     "write.aliases": boolean;
