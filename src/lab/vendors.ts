@@ -32,7 +32,7 @@ export interface LabBoxHandle {
 export interface LabEmulator {
   /** The vendor id it emulates (a registered vendor). */
   vendor: string;
-  /** What runs, for the banner ("pfRest v2 emulator"). */
+  /** What runs, for the banner (product and emulator). */
   describe: string;
   /** The state file's name under `<data>/lab/`. */
   stateFile: string;
