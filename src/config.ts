@@ -227,6 +227,8 @@ const ENV_VARS = {
   },
   PORTCULLIS_TOKEN: { scope: 'cli', parse: (raw: Raw): string | null => (unset(raw) ? null : raw) },
   PORTCULLIS_GATEWAY_API_KEY: { scope: 'cli', parse: (raw: Raw): string | null => (unset(raw) ? null : raw) },
+  PORTCULLIS_GATEWAY_API_SECRET: { scope: 'cli', parse: (raw: Raw): string | null => (unset(raw) ? null : raw) },
+  PORTCULLIS_GATEWAY_PASSWORD: { scope: 'cli', parse: (raw: Raw): string | null => (unset(raw) ? null : raw) },
 } as const;
 
 type EnvVarName = keyof typeof ENV_VARS;
@@ -281,5 +283,7 @@ export function cliEnvironment(env: NodeJS.ProcessEnv = process.env) {
     url: envValue('PORTCULLIS_URL', env),
     token: envValue('PORTCULLIS_TOKEN', env),
     gatewayApiKey: envValue('PORTCULLIS_GATEWAY_API_KEY', env),
+    gatewayApiSecret: envValue('PORTCULLIS_GATEWAY_API_SECRET', env),
+    gatewayPassword: envValue('PORTCULLIS_GATEWAY_PASSWORD', env),
   };
 }
