@@ -54,6 +54,8 @@ export interface ServerConfig {
   scryptLogN: number;
   /** `PORTCULLIS_LAB`: whether the emulated lab may start. */
   labEnabled: boolean;
+  /** `PORTCULLIS_LAB_VENDORS`: the vendor ids whose emulators the lab starts (null: the lab's default). */
+  labVendors: string[] | null;
   /** `PORTCULLIS_JOBS`: whether `serve` runs the background job runner (sync, health poll, logs; src/jobs). */
   jobsEnabled: boolean;
   /** `PORTCULLIS_BOOTSTRAP_ADMIN`: the first owner's login, or null for `admin` with a random password. */
@@ -187,6 +189,16 @@ const ENV_VARS = {
   },
   PORTCULLIS_SCRYPT_LOG_N: { scope: 'server', parse: integer('PORTCULLIS_SCRYPT_LOG_N', 17, 14, 20) },
   PORTCULLIS_LAB: { scope: 'server', parse: boolean('PORTCULLIS_LAB', true) },
+  PORTCULLIS_LAB_VENDORS: {
+    scope: 'server',
+    parse: (raw: Raw): string[] | null => {
+      if (unset(raw) || raw.trim() === '') return null;
+      const ids = [...new Set(raw.split(',').map((id) => id.trim().toLowerCase()).filter(Boolean))];
+      const bad = ids.find((id) => !/^[a-z0-9_]{1,40}$/.test(id));
+      if (bad !== undefined) throw new ConfigError('PORTCULLIS_LAB_VENDORS', `"${bad}" is not a vendor id`);
+      return ids;
+    },
+  },
   PORTCULLIS_JOBS: { scope: 'server', parse: boolean('PORTCULLIS_JOBS', true) },
   PORTCULLIS_BOOTSTRAP_ADMIN: {
     scope: 'server',
@@ -215,6 +227,8 @@ const ENV_VARS = {
   },
   PORTCULLIS_TOKEN: { scope: 'cli', parse: (raw: Raw): string | null => (unset(raw) ? null : raw) },
   PORTCULLIS_GATEWAY_API_KEY: { scope: 'cli', parse: (raw: Raw): string | null => (unset(raw) ? null : raw) },
+  PORTCULLIS_GATEWAY_API_SECRET: { scope: 'cli', parse: (raw: Raw): string | null => (unset(raw) ? null : raw) },
+  PORTCULLIS_GATEWAY_PASSWORD: { scope: 'cli', parse: (raw: Raw): string | null => (unset(raw) ? null : raw) },
 } as const;
 
 type EnvVarName = keyof typeof ENV_VARS;
@@ -253,6 +267,7 @@ export function loadConfig(
     webhookAllowHosts: envValue('PORTCULLIS_ALLOW_WEBHOOK_HOSTS', env),
     scryptLogN: envValue('PORTCULLIS_SCRYPT_LOG_N', env),
     labEnabled: envValue('PORTCULLIS_LAB', env),
+    labVendors: envValue('PORTCULLIS_LAB_VENDORS', env),
     jobsEnabled: envValue('PORTCULLIS_JOBS', env),
     bootstrapAdmin: envValue('PORTCULLIS_BOOTSTRAP_ADMIN', env),
     secretKeys: envValue('PORTCULLIS_SECRET_KEYS', env),
@@ -268,5 +283,7 @@ export function cliEnvironment(env: NodeJS.ProcessEnv = process.env) {
     url: envValue('PORTCULLIS_URL', env),
     token: envValue('PORTCULLIS_TOKEN', env),
     gatewayApiKey: envValue('PORTCULLIS_GATEWAY_API_KEY', env),
+    gatewayApiSecret: envValue('PORTCULLIS_GATEWAY_API_SECRET', env),
+    gatewayPassword: envValue('PORTCULLIS_GATEWAY_PASSWORD', env),
   };
 }

@@ -172,6 +172,21 @@ export interface VendorDescriptor {
   };
   /** Live writes (src/adapters/live-write.ts) for the kinds its `write.*` flags declare; absent = none. */
   writes?: { open(adapter: ClosableAdapter): LiveWriter };
+  /**
+   * Why a flag that is not a live read is off (`native_expiry`, `kill_states`, `write.*`, …), for the capability
+   * matrix and the refusals; `live.unavailable` holds the `read.*` reasons. A flag off with no reason here is
+   * reported as {@link NO_REASON}.
+   */
+  unavailable?: Partial<Record<Capability, string>>;
+}
+
+/** The reason given for an off flag whose vendor states none. */
+export const NO_REASON = 'the adapter does not implement it';
+
+/** Why `capability` is off for `vendor` (null when it is on): the descriptor's reason, else {@link NO_REASON}. */
+export function unavailableReason(vendor: VendorDescriptor, capability: Capability): string | null {
+  if (vendor.capabilities[capability]) return null;
+  return vendor.unavailable?.[capability] ?? vendor.live?.unavailable[capability] ?? NO_REASON;
 }
 
 const registry = new Map<string, VendorDescriptor>();

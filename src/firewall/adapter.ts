@@ -5,12 +5,13 @@
  * test behind `/gateways/test` (docs/adr/0090-gateways-and-adapters.md, docs/adr/0111-vendor-registry.md).
  */
 import type { TlsTrust } from '../adapters/http.ts';
-import type {
-  AdapterTuning,
-  Capability,
-  ClosableAdapter,
-  Credentials,
-  VendorDescriptor,
+import {
+  type AdapterTuning,
+  type Capability,
+  type ClosableAdapter,
+  type Credentials,
+  type VendorDescriptor,
+  unavailableReason,
 } from '../adapters/registry.ts';
 import { presentedCertificate, type PresentedCertificate } from '../adapters/tls-peek.ts';
 import { AdapterError } from '../adapters/types.ts';
@@ -53,7 +54,7 @@ export function requireVendor(id: unknown, field = 'vendor'): VendorDescriptor {
 export function requireCapability(vendor: VendorDescriptor, capability: Capability, field?: string): void {
   if (!vendor.capabilities[capability]) {
     throw new CapabilityError(
-      `vendor ${vendor.id} (${vendor.name}) does not support ${capability}`,
+      `vendor ${vendor.id} (${vendor.name}) does not support ${capability}: ${unavailableReason(vendor, capability) ?? ''}`,
       capability,
       field,
     );

@@ -7,7 +7,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LiveGateway, LogKind } from '../adapters/live.ts';
-import type { Capability, ClosableAdapter, VendorDescriptor } from '../adapters/registry.ts';
+import { type Capability, type ClosableAdapter, type VendorDescriptor, unavailableReason } from '../adapters/registry.ts';
 import { AdapterError } from '../adapters/types.ts';
 import { CapabilityUnavailableError, DeviceError } from '../errors.ts';
 import { redact } from '../secrets/redact.ts';
@@ -17,8 +17,11 @@ export { LIVE_LIMIT_MAX } from '../adapters/live.ts';
 /** Throws `CapabilityUnavailableError` when `vendor` cannot serve `capability`; nothing is sent to the device. */
 export function requireLiveCapability(vendor: VendorDescriptor, capability: Capability): void {
   if (vendor.capabilities[capability] && vendor.live !== undefined) return;
-  const why = vendor.live?.unavailable[capability] ?? 'the vendor API has no endpoint for it';
-  throw new CapabilityUnavailableError(capability, `${capability} is not available for ${vendor.name} gateways: ${why}.`);
+  const why = unavailableReason(vendor, capability) ?? 'the vendor offers no live reads';
+  throw new CapabilityUnavailableError(
+    capability,
+    `${capability} is not available for ${vendor.name} gateways (vendor ${vendor.id}): ${why}.`,
+  );
 }
 
 /** Maps an adapter failure to a `DeviceError` (vendor code kept, message already free of credentials). */
@@ -36,7 +39,7 @@ const guarded = async <T>(read: () => Promise<T>): Promise<T> => redact(await fr
 
 /** The live view of a gateway from its (cached) adapter: every read device-error mapped and redacted. */
 export function liveGateway(vendor: VendorDescriptor, adapter: ClosableAdapter): LiveGateway {
-  if (vendor.live === undefined) throw new CapabilityUnavailableError('vendor', `${vendor.name} gateways have no live reads.`);
+  if (vendor.live === undefined) throw new CapabilityUnavailableError('vendor', `${vendor.name} gateways (vendor ${vendor.id}) have no live reads.`);
   const view = vendor.live.open(adapter);
   return {
     status: () => guarded(() => view.status()),

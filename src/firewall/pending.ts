@@ -16,13 +16,14 @@ import { randomUUID } from 'node:crypto';
 import { and, asc, count, desc, eq, inArray, lt, type SQL } from 'drizzle-orm';
 import type { LiveGateway } from '../adapters/live.ts';
 import type { LiveObject, LiveRuleBody, LiveWrite, LiveWriteResult, LiveWriter } from '../adapters/live-write.ts';
-import type { ClosableAdapter, VendorDescriptor } from '../adapters/registry.ts';
+import { type ClosableAdapter, type VendorDescriptor, unavailableReason } from '../adapters/registry.ts';
 import { AdapterError } from '../adapters/types.ts';
 import { record, SYSTEM_ACTOR } from '../audit/record.ts';
 import { inTransaction, type ServiceContext } from '../core/context.ts';
 import { paging } from '../core/paging.ts';
 import { requireIdOrNotFound } from '../core/validate.ts';
 import {
+  CapabilityError,
   CapabilityUnavailableError,
   ConflictError,
   DeviceError,
@@ -161,9 +162,10 @@ function toView(row: Row): PendingChangeView {
 export function requireWriteCapability(vendor: VendorDescriptor, write: Pick<LiveWrite, 'kind'>): void {
   const capability = WRITE_CAPABILITY[write.kind];
   if (vendor.capabilities[capability] && vendor.writes !== undefined) return;
+  const why = unavailableReason(vendor, capability) ?? 'its adapter offers no live writes';
   throw new CapabilityUnavailableError(
     capability,
-    `${capability} is not available for ${vendor.name} gateways: its adapter offers no such live write.`,
+    `${capability} is not available for ${vendor.name} gateways (vendor ${vendor.id}): ${why}.`,
   );
 }
 
@@ -450,7 +452,11 @@ export async function applyPendingChanges(
   }
   const { vendor } = await deps.device(first.deviceId);
   if (rows.length > 1 && !vendor.capabilities['write.batch_apply']) {
-    throw new ValidationError('ids', `${vendor.name} gateways apply one change at a time`);
+    throw new CapabilityError(
+      `${vendor.name} gateways (vendor ${vendor.id}) apply one change at a time: write.batch_apply is off (${unavailableReason(vendor, 'write.batch_apply') ?? ''})`,
+      'write.batch_apply',
+      'ids',
+    );
   }
   const writes = rows.map((row) => ({ id: row.id, write: writeOf(ctx, row) }));
   await applyGate({
@@ -602,7 +608,7 @@ async function deviceRun(ctx: ServiceContext, deps: PendingDeps, rows: readonly 
   try {
     const { vendor, adapter } = await deps.device(gatewayId);
     if (vendor.writes === undefined) {
-      throw new CapabilityUnavailableError('write', `${vendor.name} gateways have no live writes.`);
+      throw new CapabilityUnavailableError('write', `${vendor.name} gateways (vendor ${vendor.id}) have no live writes.`);
     }
     // One writer for the batch: it remembers what it staged that the device does not flag.
     writer = vendor.writes.open(adapter);

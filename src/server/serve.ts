@@ -55,6 +55,7 @@ export async function startServer(
     if (!config.databaseUrl) {
       lab = await startLab({
         enabled: config.labEnabled,
+        vendors: config.labVendors,
         db: store.db,
         keyring,
         dataDir: config.dataDir,

@@ -39,7 +39,7 @@ describe('bad input: 400 naming the field, nothing written', () => {
     { name: 'metadata address', patch: { url: 'https://169.254.169.254' }, field: 'url' },
     { name: 'loopback not allow-listed', patch: { url: 'https://127.0.0.2' }, field: 'url' },
     { name: 'ftp scheme', patch: { url: 'ftp://192.0.2.1' }, field: 'url' },
-    { name: 'unknown vendor', patch: { vendor: 'opnsense' }, field: 'vendor' },
+    { name: 'unknown vendor', patch: { vendor: 'no_such_vendor_x' }, field: 'vendor' },
     { name: 'bad fingerprint', patch: { fingerprint_sha256: 'abcd' }, field: 'fingerprint_sha256' },
     { name: 'ca_pem not PEM', patch: { ca_pem: 'hello' }, field: 'ca_pem' },
     { name: 'API key with a control character', patch: { api_key: `${'k'.repeat(10)}\u0007k` }, field: 'api_key' },

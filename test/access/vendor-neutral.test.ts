@@ -29,6 +29,22 @@ describe('vendor-neutral code', () => {
     expect(offending).toEqual([]);
   });
 
+  it('the lab names no vendor outside its per-vendor files (src/lab/<vendor>.ts) and their one-line list', () => {
+    const labDir = join(root, 'src/lab');
+    const perVendor = (file: string) => /\/src\/lab\/[a-z0-9_]+\.ts$/.test(file) && !['index.ts', 'emulator.ts', 'vendors.ts'].some((n) => file.endsWith(`/${n}`));
+    const offending = files(labDir)
+      .filter((file) => !perVendor(file))
+      .flatMap((file) =>
+        readFileSync(file, 'utf8')
+          .split('\n')
+          .map((line, i) => ({ line, at: `${relative(root, file)}:${i + 1}` }))
+          // The list of lab emulators imports and names each per-vendor entry: that is the one line per vendor.
+          .filter(({ line, at }) => VENDOR_WORDS.test(line) && !(at.startsWith('src/lab/vendors.ts') && /^(import \{ \w+Lab \} from '\.\/\w+\.ts';|export const LAB_EMULATORS)/.test(line)))
+          .map(({ at, line }) => `${at}: ${line.trim()}`),
+      );
+    expect(offending).toEqual([]);
+  });
+
   it('the pattern catches a vendor literal (the check can fail)', () => {
     expect(VENDOR_WORDS.test("const codes = { aliasNotFound: 'PFS103' };")).toBe(true);
     expect(VENDOR_WORDS.test("vendor: 'pfsense'")).toBe(true);

@@ -11,6 +11,7 @@ import {
   type Capability,
   type ClosableAdapter,
   type Credentials,
+  NO_REASON,
   registerVendor,
   unregisterVendor,
   type VendorDescriptor,
@@ -38,6 +39,7 @@ const fakeVendor: VendorDescriptor = {
     boolean
   >,
   credentials: 'username_password',
+  unavailable: { kill_states: 'no state table on this fake' },
   checkCredentials: (creds) =>
     creds.username === 'root' ? { field: 'username', message: 'fakewall refuses root' } : null,
   errors: {
@@ -130,6 +132,21 @@ describe('GET /api/v1/firewall/vendors', () => {
     });
   });
 
+  it('gives a reason for every flag that is off, and none for a flag that is on', async () => {
+    const res = await h.call({ method: 'GET', url: '/api/v1/firewall/vendors', token: h.ownerToken });
+    for (const vendor of res.json().items as Array<{ id: string; capabilities: Record<string, boolean>; unavailable: Record<string, string> }>) {
+      const off = Object.keys(vendor.capabilities).filter((flag) => !vendor.capabilities[flag]);
+      expect(Object.keys(vendor.unavailable).sort(), vendor.id).toEqual(off.sort());
+      for (const flag of off) expect(vendor.unavailable[flag], `${vendor.id} ${flag}`).toMatch(/\S/);
+    }
+    const pfsense = (res.json().items as Array<{ id: string; unavailable: Record<string, string> }>).find((v) => v.id === 'pfsense');
+    // pfSense states its own reason for each flag it leaves off (no generic fallback).
+    for (const why of Object.values(pfsense?.unavailable ?? {})) expect(why).not.toBe(NO_REASON);
+    expect(pfsense?.unavailable.native_expiry).toContain('no timeout');
+    const fake = (res.json().items as Array<{ id: string; unavailable: Record<string, string> }>).find((v) => v.id === 'fakewall');
+    expect(fake?.unavailable).toMatchObject({ kill_states: 'no state table on this fake', 'read.rules': NO_REASON });
+  });
+
   it('is declared with gateway.view (the route walk in test/server/access.case.test.ts denies it without)', () => {
     expect(h.app.declaredRoutes.find((r) => r.url === '/api/v1/firewall/vendors')?.access).toEqual({
       permission: 'gateway.view',
@@ -217,5 +234,18 @@ describe('a fake vendor drives a gateway and a knoc', () => {
     });
     expect(later.statusCode).toBe(422);
     expect(later.json().error.field).toBe('kill_states_on_revoke');
+    expect(later.json().error.message).toContain('fakewall');
+    expect(later.json().error.message).toContain('kill_states');
+    expect(later.json().error.message).toContain('no state table on this fake');
+
+    // A live read or write the vendor lacks is refused before the device is contacted, naming vendor and flag.
+    const read = await h.call({ method: 'GET', url: `/api/v1/firewall/gateways/${gateway.id}/firewall-rules`, token: h.ownerToken });
+    expect(read.statusCode, read.body).toBe(501);
+    expect(read.json().error.code).toBe('PC_ERR_CAPABILITY_UNAVAILABLE');
+    expect(read.json().error.message).toMatch(/read\.rules.*fakewall/);
+    const write = await h.call({ method: 'POST', url: `/api/v1/firewall/gateways/${gateway.id}/reboot`, token: h.ownerToken });
+    expect(write.statusCode, write.body).toBe(501);
+    expect(write.json().error.code).toBe('PC_ERR_CAPABILITY_UNAVAILABLE');
+    expect(write.json().error.message).toMatch(/write\.power.*fakewall/);
   });
 });

@@ -5,7 +5,7 @@
  * told, when a real gateway exists, or when its own gateway was deleted. The process-level check (npm start,
  * the gateway test endpoint) is test/e2e/lab.test.ts.
  */
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +16,11 @@ import { createGateway, deleteGateway, getGateway, listGateways } from '../../sr
 import { ensureOwner } from '../../src/identity/bootstrap.ts';
 import { createSite } from '../../src/identity/sites.ts';
 import { labPaths, readLabRecord } from '../../src/lab/emulator.ts';
-import { LAB_ALIAS, LAB_GATEWAY, LAB_KNOC, type RunningLab, startLab } from '../../src/lab/index.ts';
+import { LAB_ALIAS, LAB_KNOC, labGatewayName, type RunningLab, startLab } from '../../src/lab/index.ts';
+import { LAB_EMULATORS } from '../../src/lab/vendors.ts';
+
+const LAB_GATEWAY = labGatewayName('pfsense');
+const box = (lab: RunningLab | null) => lab?.boxes[0] as RunningLab['boxes'][number];
 import { EMPTY_ALLOW_LIST, parseHostAllowList } from '../../src/net/ssrf.ts';
 import { Keyring } from '../../src/secrets/keyring.ts';
 import type { OpenedStore } from '../../src/store/open.ts';
@@ -59,8 +63,8 @@ describe('startLab', () => {
     const gateway = await getGateway(ctx, lab?.gatewayId as string);
     expect(gateway).toMatchObject({
       name: LAB_GATEWAY,
-      url: lab?.emulator.url,
-      fingerprintSha256: normalizeFingerprint(lab?.emulator.fingerprint as string),
+      url: box(lab).url,
+      fingerprintSha256: normalizeFingerprint(box(lab).fingerprint),
       hasCredentials: true,
     });
     const knocs = await listKnocs(ctx, { scope: 'all' });
@@ -69,18 +73,21 @@ describe('startLab', () => {
     ]);
     const knoc = await getKnoc(ctx, (knocs[0] as { id: string }).id);
     expect(knoc.users).toEqual([ownerId]);
-    expect(lab?.banner).toContain(lab?.emulator.url);
+    expect(lab?.banner).toContain(box(lab).url);
     expect(statSync(labPaths(dataDir).record).mode & 0o777).toBe(0o600);
   });
 
   it('comes back on the next start with the same key, certificate, port and gateway — registered once', async () => {
     const first = (await start()) as RunningLab;
-    const { url, fingerprint, apiKey } = first.emulator;
+    const { url, fingerprint } = box(first);
+    const credentials = readLabRecord(labPaths(dataDir))?.boxes.pfsense?.credentials;
+    expect(credentials?.api_key).toMatch(/^[0-9a-f]{48}$/);
     await first.close();
     running.splice(0);
     const second = (await start()) as RunningLab;
     expect(second.gatewayId).toBe(first.gatewayId);
-    expect(second.emulator).toMatchObject({ url, fingerprint, apiKey });
+    expect(box(second)).toMatchObject({ url, fingerprint });
+    expect(readLabRecord(labPaths(dataDir))?.boxes.pfsense?.credentials).toEqual(credentials);
     const ctx = testContext(store, { keyring });
     expect(await listGateways(ctx, { scope: 'all' })).toHaveLength(1);
     expect(await listKnocs(ctx, { scope: 'all' })).toHaveLength(1);
@@ -88,17 +95,17 @@ describe('startLab', () => {
 
   it('moves to a free port when its port is taken, and the gateway URL follows', async () => {
     const first = (await start()) as RunningLab;
-    const port = first.emulator.port;
+    const port = box(first).port;
     await first.close();
     running.splice(0);
     const squatter: Server = createServer();
     await new Promise<void>((resolve) => squatter.listen(port, '127.0.0.1', resolve));
     try {
       const second = (await start()) as RunningLab;
-      expect(second.emulator.port).not.toBe(port);
+      expect(box(second).port).not.toBe(port);
       const gateway = await getGateway(testContext(store, { keyring }), second.gatewayId);
-      expect(gateway.url).toBe(second.emulator.url);
-      expect(readLabRecord(labPaths(dataDir))?.port).toBe(second.emulator.port);
+      expect(gateway.url).toBe(box(second).url);
+      expect(readLabRecord(labPaths(dataDir))?.boxes.pfsense?.port).toBe(box(second).port);
     } finally {
       await new Promise((resolve) => squatter.close(resolve));
     }
@@ -114,7 +121,7 @@ describe('startLab', () => {
       log: quiet,
     })) as RunningLab;
     running.push(lab);
-    expect([...(lab.allowHosts.endpoints ?? [])]).toEqual([`127.0.0.1:${lab.emulator.port}`]);
+    expect([...(lab.allowHosts.endpoints ?? [])]).toEqual([`127.0.0.1:${box(lab).port}`]);
     expect(lab.allowHosts.ranges).toHaveLength(1);
   });
 
@@ -146,5 +153,25 @@ describe('startLab', () => {
     await deleteGateway(ctx, first.gatewayId);
     expect(await start()).toBeNull();
     expect(await listGateways(ctx, { scope: 'all' })).toEqual([]);
+  });
+
+  it('reads PORTCULLIS_LAB_VENDORS: the default is the first lab emulator; an unknown vendor is refused by name', async () => {
+    expect(LAB_EMULATORS[0]?.vendor).toBe('pfsense');
+    await expect(start({ PORTCULLIS_LAB_VENDORS: 'nosuchwall' })).rejects.toThrow(/no lab emulator for vendor "nosuchwall".*known: pfsense/);
+    const lab = await start({ PORTCULLIS_LAB_VENDORS: 'pfsense' });
+    expect(lab?.boxes.map((b) => b.vendor)).toEqual(['pfsense']);
+  });
+
+  it('takes over the one-box lab.json of earlier versions (same key, same gateway)', async () => {
+    const first = (await start()) as RunningLab;
+    await first.close();
+    running.splice(0);
+    const now = readLabRecord(labPaths(dataDir))?.boxes.pfsense as NonNullable<ReturnType<typeof readLabRecord>>['boxes'][string];
+    const { credentials, ...rest } = now;
+    writeFileSync(labPaths(dataDir).record, JSON.stringify({ ...rest, apiKey: credentials.api_key }), { mode: 0o600 });
+    const second = (await start()) as RunningLab;
+    expect(second.gatewayId).toBe(first.gatewayId);
+    expect(readLabRecord(labPaths(dataDir))?.boxes.pfsense?.credentials).toEqual(credentials);
+    expect(await listGateways(testContext(store, { keyring }), { scope: 'all' })).toHaveLength(1);
   });
 });

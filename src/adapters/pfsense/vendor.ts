@@ -83,4 +83,8 @@ export const pfsenseVendor: VendorDescriptor = {
   testConnection: (adapter) => adapter.version(),
   live: { open: pfsenseLiveView, unavailable: PFSENSE_LIVE_UNAVAILABLE },
   writes: { open: pfsenseLiveWriter },
+  unavailable: {
+    native_expiry:
+      'a pfSense alias entry has an address and a detail text but no timeout; Portcullis removes an expired entry itself (docs/reference/pfrest-contract.md §8)',
+  },
 };

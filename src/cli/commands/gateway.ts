@@ -8,7 +8,13 @@ import { readFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from '@commander-js/extra-typings';
 import type { TlsTrust } from '../../adapters/http.ts';
 import { normalizeFingerprint } from '../../adapters/http.ts';
-import type { ClosableAdapter, VendorDescriptor } from '../../adapters/registry.ts';
+import {
+  CREDENTIAL_SHAPES,
+  type ClosableAdapter,
+  type CredentialField,
+  type Credentials,
+  type VendorDescriptor,
+} from '../../adapters/registry.ts';
 import { AdapterError, type VersionInfo } from '../../adapters/types.ts';
 import { findVendor, listVendors } from '../../adapters/vendors.ts';
 import { cliEnvironment } from '../../config.ts';
@@ -60,7 +66,7 @@ function fingerprint(value: string): string {
 async function testConnection(opts: {
   vendor: VendorDescriptor;
   url: string;
-  apiKey: string;
+  credentials: Credentials;
   tls: TlsTrust;
   timeoutMs: number;
 }): Promise<TestOutcome> {
@@ -69,7 +75,7 @@ async function testConnection(opts: {
   try {
     adapter = vendor.createAdapter({
       url: opts.url,
-      credentials: { api_key: opts.apiKey },
+      credentials: opts.credentials,
       tls: opts.tls,
       lookup: dnsLookup,
       tuning: {
@@ -113,8 +119,8 @@ export function registerGatewayCommands(program: Command): void {
     .command('test')
     .description('Test a connection to a firewall: prints its versions, or the error code and what to check')
     .addOption(
-      new Option('--vendor <vendor>', 'firewall vendor (one whose credential is an API key)')
-        .choices(listVendors().filter((v) => v.credentials === 'api_key').map((v) => v.id))
+      new Option('--vendor <vendor>', 'firewall vendor; its credential shape says which of the options below it needs')
+        .choices(listVendors().map((v) => v.id))
         .makeOptionMandatory(),
     )
     .requiredOption('--url <url>', 'base URL with scheme, e.g. https://fw.example.net')
@@ -122,6 +128,10 @@ export function registerGatewayCommands(program: Command): void {
       '--api-key <key>',
       'API key (default $PORTCULLIS_GATEWAY_API_KEY, which keeps it out of shell history)',
     )
+    .option('--api-secret <secret>', 'API secret of a key + secret vendor (default $PORTCULLIS_GATEWAY_API_SECRET)')
+    .option('--username <name>', 'username of a username + password or SSH-key vendor')
+    .option('--password <password>', 'password (default $PORTCULLIS_GATEWAY_PASSWORD)')
+    .option('--ssh-key-file <file>', 'private key file of an SSH-key vendor')
     .addOption(
       new Option('--insecure', 'skip certificate verification (reported as a warning)').conflicts([
         'fingerprint',
@@ -137,7 +147,7 @@ export function registerGatewayCommands(program: Command): void {
     .option('--timeout-ms <ms>', 'connect, headers and body timeout each', timeout, 10_000)
     .option('--json', 'print {"ok", "version", "warnings", "error": {"code", "message"}} as JSON')
     .action(async (opts) => {
-      const apiKey = opts.apiKey ?? cliEnvironment().gatewayApiKey ?? '';
+      const env = cliEnvironment();
       const fail = (message: string): never => {
         if (opts.json)
           process.stdout.write(
@@ -146,7 +156,32 @@ export function registerGatewayCommands(program: Command): void {
         else process.stderr.write(`portcullis gateway test: ${message}\n`);
         process.exit(2);
       };
-      if (apiKey === '') fail('--api-key (or $PORTCULLIS_GATEWAY_API_KEY) is required');
+      const vendor = findVendor(opts.vendor);
+      if (vendor === undefined) return fail(`unknown --vendor ${opts.vendor}`);
+      // The credentials of the vendor's shape (GET /api/v1/firewall/vendors), each from its option or variable.
+      const sources: Record<CredentialField, { value: () => string | null; hint: string }> = {
+        api_key: { value: () => opts.apiKey ?? env.gatewayApiKey, hint: '--api-key (or $PORTCULLIS_GATEWAY_API_KEY)' },
+        api_secret: { value: () => opts.apiSecret ?? env.gatewayApiSecret, hint: '--api-secret (or $PORTCULLIS_GATEWAY_API_SECRET)' },
+        username: { value: () => opts.username ?? null, hint: '--username' },
+        password: { value: () => opts.password ?? env.gatewayPassword, hint: '--password (or $PORTCULLIS_GATEWAY_PASSWORD)' },
+        ssh_private_key: {
+          value: () => {
+            if (opts.sshKeyFile === undefined) return null;
+            try {
+              return readFileSync(opts.sshKeyFile, 'utf8');
+            } catch (err) {
+              return fail(`cannot read --ssh-key-file ${opts.sshKeyFile}: ${(err as Error).message}`);
+            }
+          },
+          hint: '--ssh-key-file',
+        },
+      };
+      const credentials: Partial<Record<CredentialField, string>> = {};
+      for (const field of CREDENTIAL_SHAPES[vendor.credentials]) {
+        const value = sources[field].value() ?? '';
+        if (value === '') fail(`${sources[field].hint} is required for ${vendor.id}`);
+        credentials[field] = value;
+      }
       let tls: TlsTrust = { mode: 'system' };
       if (opts.insecure) tls = { mode: 'insecure' };
       else if (opts.fingerprint !== undefined) tls = { mode: 'fingerprint', sha256: opts.fingerprint };
@@ -157,9 +192,7 @@ export function registerGatewayCommands(program: Command): void {
           fail(`cannot read --ca ${opts.ca}: ${(err as Error).message}`);
         }
       }
-      const vendor = findVendor(opts.vendor);
-      if (vendor === undefined) return fail(`unknown --vendor ${opts.vendor}`);
-      const outcome = await testConnection({ vendor, url: opts.url, apiKey, tls, timeoutMs: opts.timeoutMs });
+      const outcome = await testConnection({ vendor, url: opts.url, credentials, tls, timeoutMs: opts.timeoutMs });
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(outcome)}\n`);
       } else if (outcome.ok && outcome.version) {

@@ -14,6 +14,7 @@ import {
   CREDENTIAL_SHAPES,
   type CredentialField,
   type VendorDescriptor,
+  unavailableReason,
 } from '../../adapters/registry.ts';
 import { listVendors } from '../../adapters/vendors.ts';
 import { testGateway } from '../../firewall/adapter.ts';
@@ -174,6 +175,10 @@ const VendorSchema = Type.Object(
       shape: Type.Union(Object.keys(CREDENTIAL_SHAPES).map((shape) => Type.Literal(shape))),
       fields: Type.Array(Type.String()),
     }),
+    unavailable: Type.Object(
+      Object.fromEntries(CAPABILITIES.map((flag) => [flag, Type.Optional(Type.String())])),
+      { description: 'For every capability flag that is off: why (the vendor API was checked, or the adapter does not implement it).' },
+    ),
     error_code_family: Type.String(),
     list_naming: Type.Object({ noun: Type.String(), max_length: Type.Integer() }),
   },
@@ -187,6 +192,12 @@ const vendorView = (vendor: VendorDescriptor) => ({
   maturity: vendor.maturity,
   capabilities: vendor.capabilities,
   credentials: { shape: vendor.credentials, fields: [...CREDENTIAL_SHAPES[vendor.credentials]] },
+  unavailable: Object.fromEntries(
+    CAPABILITIES.flatMap((flag) => {
+      const why = unavailableReason(vendor, flag);
+      return why === null ? [] : [[flag, why]];
+    }),
+  ),
   error_code_family: vendor.errors.family,
   list_naming: { noun: vendor.listNaming.noun, max_length: vendor.listNaming.maxLength },
 });

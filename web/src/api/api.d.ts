@@ -2272,6 +2272,40 @@ export interface paths {
                                     shape: "api_key" | "key_secret" | "username_password" | "ssh_key";
                                     fields: string[];
                                 };
+                                /** @description For every capability flag that is off: why (the vendor API was checked, or the adapter does not implement it). */
+                                unavailable: {
+                                    "alias.read"?: string;
+                                    "alias.write"?: string;
+                                    "alias.create"?: string;
+                                    apply?: string;
+                                    kill_states?: string;
+                                    native_expiry?: string;
+                                    "read.status"?: string;
+                                    "read.aliases"?: string;
+                                    "read.rules"?: string;
+                                    "read.nat"?: string;
+                                    "read.interfaces"?: string;
+                                    "read.routes"?: string;
+                                    "read.dhcp_leases"?: string;
+                                    "read.arp"?: string;
+                                    "read.vpn"?: string;
+                                    "read.states"?: string;
+                                    "read.services"?: string;
+                                    "read.ha_status"?: string;
+                                    "read.logs"?: string;
+                                    "read.pf_info"?: string;
+                                    "read.health"?: string;
+                                    "read.config"?: string;
+                                    "write.rules"?: string;
+                                    "write.nat"?: string;
+                                    "write.aliases"?: string;
+                                    "write.routes"?: string;
+                                    "write.services"?: string;
+                                    "write.dns"?: string;
+                                    "write.dhcp"?: string;
+                                    "write.power"?: string;
+                                    "write.batch_apply"?: string;
+                                };
                                 error_code_family: string;
                                 list_naming: {
                                     noun: string;

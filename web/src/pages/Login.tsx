@@ -136,7 +136,7 @@ function FirstRunHint() {
       <Text size="sm">
         The first start creates the owner account <Code>admin</Code> and prints its password once on the
         server&apos;s standard error (or uses <Code>PORTCULLIS_BOOTSTRAP_ADMIN=user:password</Code>). With the emulated
-        lab running, sign in to the portal with it to see your address go live on the lab pfSense.
+        lab running, sign in to the portal with it to see your address go live on the lab firewall.
       </Text>
     </Alert>
   );

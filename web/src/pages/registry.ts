@@ -23,6 +23,7 @@ export interface ConsolePage {
 export const CONSOLE_PAGES: readonly ConsolePage[] = [
   { path: '', label: 'Dashboard', permission: null, component: page(() => import('./console/Dashboard'), 'DashboardPage') },
   { path: 'gateways', label: 'Gateways', permission: 'gateway.view', component: page(() => import('./console/Gateways'), 'GatewaysPage') },
+  { path: 'vendors', label: 'Vendors', permission: 'gateway.view', component: page(() => import('./console/Vendors'), 'VendorsPage') },
   { path: 'gateways/$id', label: 'Gateway', permission: 'firewall.view', nav: false, component: page(() => import('./console/Gateway'), 'GatewayPage') },
   { path: 'firewall/rules', label: 'Firewall rules', permission: 'firewall.view', component: page(() => import('./console/Firewall'), 'RulesPage') },
   { path: 'firewall/nat', label: 'NAT', permission: 'firewall.view', component: page(() => import('./console/Firewall'), 'NatPage') },

@@ -192,7 +192,7 @@ function FirstRun() {
           Try it on the emulated lab: demo grant
         </Title>
         <Text size="sm">
-          This server runs an emulated pfSense with the knoc <b>{LAB_KNOC}</b>. One click puts your address (
+          This server runs an emulated firewall lab with the knoc <b>{LAB_KNOC}</b>. One click puts your address (
           {portal.data?.ip}) on its alias; watch it turn live on the firewall, then revoke it from Grants or sign out.
         </Text>
         {grant ? (

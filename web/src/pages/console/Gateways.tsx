@@ -123,14 +123,46 @@ function trustOf(g: Gateway) {
   return g.verify_ssl ? 'system CAs' : <Badge color="red">not verified</Badge>;
 }
 
+/** Every credential field a vendor's shape may list (GET /api/v1/firewall/vendors), with its label. */
+const CREDENTIAL_LABELS: Record<string, string> = {
+  api_key: 'API key',
+  api_secret: 'API secret',
+  username: 'Username',
+  password: 'Password',
+  ssh_private_key: 'SSH private key (PEM)',
+};
+type CredentialValues = { api_key: string; api_secret: string; username: string; password: string; ssh_private_key: string };
+
+/** The credential inputs of a vendor's shape; secrets are password inputs, the SSH key a text area. */
+function CredentialFields({ fields, input }: { fields: readonly string[]; input: (field: keyof CredentialValues) => object }) {
+  return (
+    <>
+      {fields.map((field) => {
+        const label = CREDENTIAL_LABELS[field] ?? field;
+        const props = input(field as keyof CredentialValues);
+        if (field === 'username') return <TextInput key={field} label={label} required autoComplete="off" {...props} />;
+        if (field === 'ssh_private_key') {
+          return <Textarea key={field} label={label} description="Stored encrypted; never shown again" required autosize minRows={3} maxRows={8} ff="monospace" {...props} />;
+        }
+        return <PasswordInput key={field} label={label} description="Stored encrypted; never shown again" required autoComplete="new-password" {...props} />;
+      })}
+    </>
+  );
+}
+
 function AddGateway({ sites, onDone }: { sites: { value: string; label: string }[]; onDone: () => void }) {
+  const vendors = useVendors();
   const form = useForm({
     initialValues: {
       name: '',
       site_id: sites[0]?.value ?? '',
-      vendor: 'pfsense',
+      vendor: '',
       url: 'https://',
       api_key: '',
+      api_secret: '',
+      username: '',
+      password: '',
+      ssh_private_key: '',
       verify_ssl: true,
       ca_pem: '',
       fingerprint_sha256: '',
@@ -139,18 +171,21 @@ function AddGateway({ sites, onDone }: { sites: { value: string; label: string }
       name: (v) => (v.trim() ? null : 'Name the gateway'),
       site_id: (v) => (v ? null : 'Pick a site'),
       url: (v) => (/^https?:\/\/.+/.test(v) ? null : 'An http(s):// URL of the firewall'),
-      api_key: (v) => (v ? null : 'The pfRest API key'),
     },
   });
+  const vendorList = vendors.data?.items ?? [];
+  const vendor = vendorList.find((v) => v.id === form.getValues().vendor) ?? vendorList[0];
+  const fields = (vendor?.credentials.fields ?? []) as (keyof CredentialValues)[];
   const [tested, setTested] = useState<GatewayTest | null>(null);
   const [problem, setProblem] = useState<ReturnType<typeof toProblem> | null>(null);
   const [busy, setBusy] = useState(false);
   const connection = () => {
     const v = form.getValues();
     return {
-      vendor: 'pfsense' as const,
+      vendor: vendor?.id ?? v.vendor,
       url: v.url.trim(),
-      api_key: v.api_key,
+      // Only the chosen vendor's credential fields: the API refuses another shape's field by name.
+      ...Object.fromEntries(fields.map((field) => [field, v[field]])),
       verify_ssl: v.verify_ssl,
       ca_pem: v.ca_pem.trim() || null,
       fingerprint_sha256: v.fingerprint_sha256.trim() || null,
@@ -164,6 +199,11 @@ function AddGateway({ sites, onDone }: { sites: { value: string; label: string }
   };
   const runTest = async () => {
     if (form.validate().hasErrors) return;
+    const blank = fields.find((field) => !form.getValues()[field].trim());
+    if (blank) {
+      form.setFieldError(blank, `The ${CREDENTIAL_LABELS[blank] ?? blank} of ${vendor?.name ?? 'the vendor'}`);
+      return;
+    }
     setBusy(true);
     setProblem(null);
     try {
@@ -191,7 +231,12 @@ function AddGateway({ sites, onDone }: { sites: { value: string; label: string }
   );
   // Any change to the connection invalidates the last test: saving needs a passing test of what is saved.
   form.watch('url', () => setTested(null));
+  form.watch('vendor', () => setTested(null));
   form.watch('api_key', () => setTested(null));
+  form.watch('api_secret', () => setTested(null));
+  form.watch('username', () => setTested(null));
+  form.watch('password', () => setTested(null));
+  form.watch('ssh_private_key', () => setTested(null));
   return (
     <form
       noValidate
@@ -202,9 +247,15 @@ function AddGateway({ sites, onDone }: { sites: { value: string; label: string }
       <Stack>
         <TextInput label="Name" required {...form.getInputProps('name')} />
         <Select label="Site" data={sites} required allowDeselect={false} {...form.getInputProps('site_id')} />
-        <Select label="Vendor" data={[{ value: 'pfsense', label: 'pfSense (pfRest v2)' }]} {...form.getInputProps('vendor')} />
-        <TextInput label="URL" description="The pfSense web address, e.g. https://fw.example.net" required {...form.getInputProps('url')} />
-        <PasswordInput label="API key" description="Stored encrypted; never shown again" required {...form.getInputProps('api_key')} />
+        <Select
+          label="Vendor"
+          data={vendorList.map((v) => ({ value: v.id, label: `${v.name} (${v.api}, ${v.maturity})` }))}
+          allowDeselect={false}
+          {...form.getInputProps('vendor')}
+          value={vendor?.id ?? null}
+        />
+        <TextInput label="URL" description={`The ${vendor?.name ?? 'firewall'} management address, e.g. https://fw.example.net`} required {...form.getInputProps('url')} />
+        <CredentialFields fields={fields} input={(field) => form.getInputProps(field)} />
         <Switch label="Verify the certificate" {...form.getInputProps('verify_ssl', { type: 'checkbox' })} />
         <Textarea label="CA certificate (PEM, optional)" autosize minRows={2} maxRows={6} {...form.getInputProps('ca_pem')} />
         <TextInput label="Pinned certificate fingerprint (SHA-256, optional)" ff="monospace" {...form.getInputProps('fingerprint_sha256')} />
