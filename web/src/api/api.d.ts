@@ -2296,6 +2296,7 @@ export interface paths {
                                     "read.pf_info"?: string;
                                     "read.health"?: string;
                                     "read.config"?: string;
+                                    "read.ids_alerts"?: string;
                                     "write.rules"?: string;
                                     "write.nat"?: string;
                                     "write.aliases"?: string;
