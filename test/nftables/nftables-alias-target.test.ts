@@ -22,7 +22,7 @@ if (why !== null) {
     notFoundCode: 'NFT103',
     capabilities: nftablesVendor.capabilities,
     expiryMs: 2_000,
-    unordered: 'nft lists a set in hash or interval order, never in insertion order (docs/reference/nftables.md §3)',
+    unordered: 'nft lists a set in hash or interval order, never in insertion order (docs/reference/nftables-api.md §3)',
     make: async () => {
       const ns = nsName('ct');
       await sh(['ip', 'netns', 'add', ns]);

@@ -1,5 +1,5 @@
 /**
- * @module The Linux nftables host adapter (docs/nftables.md, facts in docs/reference/nftables.md): a knoc's
+ * @module The Linux nftables host adapter (docs/nftables.md, facts in docs/reference/nftables-api.md): a knoc's
  * address list is a pair of named sets in the table Portcullis owns, `table inet portcullis` — `<name>` (type
  * ipv4_addr) and `<name>_v6` (ipv6_addr), both with flag `timeout` (and `interval` for a network list)
  * (docs/adr/0205-nftables-table-and-sets.md). Reads are `nft -j list table`, every change is ONE atomic
@@ -16,11 +16,11 @@ import type { CommandResult, CommandRunner } from './transport.ts';
 export const NFT_TABLE_DEFAULT = 'portcullis';
 /** The companion set of `<name>` for IPv6 addresses. */
 export const V6_SUFFIX = '_v6';
-/** Longest element / set comment the nft parser takes (docs/reference/nftables.md §7). */
+/** Longest element / set comment the nft parser takes (docs/reference/nftables-api.md §7). */
 export const COMMENT_MAX = 128;
 /**
  * How far a written expiry may be from what the kernel reports before the element is rewritten: `nft -j` prints
- * `expires` in whole seconds, truncated (docs/reference/nftables.md §3), and the read comes a moment later.
+ * `expires` in whole seconds, truncated (docs/reference/nftables-api.md §3), and the read comes a moment later.
  */
 const EXPIRY_SLACK_MS = 2_000;
 /** The shortest timeout written: an entry due in less is written to live one more second, not refused. */
@@ -67,7 +67,7 @@ function quoted(text: string, what: string, code: 'NFT101' | 'NFT102'): string {
   return `"${text}"`;
 }
 
-/** Finds `X entries have been deleted` in conntrack's summary line (docs/reference/nftables.md §6). */
+/** Finds `X entries have been deleted` in conntrack's summary line (docs/reference/nftables-api.md §6). */
 export function parseConntrackDeleted(stderr: string): number | null {
   const match = /(\d+) flow entries have been deleted/.exec(stderr);
   return match ? Number(match[1]) : null;
@@ -132,7 +132,7 @@ export class NftablesAdapter implements FirewallAdapter {
     return result;
   }
 
-  /** `nft -j <args>` parsed: the `nftables` array (docs/reference/nftables.md §3). */
+  /** `nft -j <args>` parsed: the `nftables` array (docs/reference/nftables-api.md §3). */
   async nftJson(args: readonly string[], failCode: 'NFT100' | 'NFT300'): Promise<JsonObject[] | null> {
     const result = await this.exec(['nft', '-j', ...args]);
     if (result.code !== 0) {
@@ -281,7 +281,7 @@ export class NftablesAdapter implements FirewallAdapter {
     return Math.abs(Math.max(want.expiresAt, now + MIN_TIMEOUT_MS) - current.expiresAt) > EXPIRY_SLACK_MS;
   }
 
-  /** Writes are live when `nft -f` returns (docs/reference/nftables.md §4): nothing is ever pending. */
+  /** Writes are live when `nft -f` returns (docs/reference/nftables-api.md §4): nothing is ever pending. */
   async apply(): Promise<ApplyResult> {
     return { applied: true, pending: [] };
   }
@@ -324,7 +324,7 @@ function canonicalKey(address: string, interval: boolean): string | null {
   return normalizeCidr(address.trim(), { allowBareAddress: true });
 }
 
-/** One `elem` of `nft -j` output (docs/reference/nftables.md §3): a bare value, or `{elem: {val, timeout, expires, comment}}`. */
+/** One `elem` of `nft -j` output (docs/reference/nftables-api.md §3): a bare value, or `{elem: {val, timeout, expires, comment}}`. */
 function parseElement(raw: unknown, interval: boolean, now: number): NftElement | null {
   let val: unknown = raw;
   let comment = '';

@@ -1,5 +1,5 @@
 /**
- * @module Live reads of an nftables host (docs/reference/nftables.md §6): status from `nft --version`,
+ * @module Live reads of an nftables host (docs/reference/nftables-api.md §6): status from `nft --version`,
  * `uname` and /proc; the address lists of our table; every rule of `nft -j list ruleset` mapped to the neutral
  * rule as far as its expressions allow (the rest named in `unmodelled_options`); interfaces from `ip -j -s addr`;
  * ARP/NDP from `ip -j neigh`; connections from `conntrack -L`. What a bare nftables host does not have (DHCP,
@@ -20,19 +20,20 @@ import { aliasNames, aliasOf, NftablesAdapter } from './adapter.ts';
 import { NftError } from './errors.ts';
 
 export const NFT_LIVE_UNAVAILABLE = {
+  'read.ids_alerts': 'nftables filters packets and has no intrusion detection alerts (docs/reference/nftables-api.md §6)',
   'read.nat':
-    'NAT on an nftables host is rules with dnat/snat/masquerade statements in nat chains; they are listed among the rules (vendor_data) but not mapped to port forwards; see docs/reference/nftables.md §5',
-  'read.routes': 'the live contract has no routes read; `ip -j route` would serve it; see docs/reference/nftables.md §6',
-  'read.dhcp_leases': 'an nftables host runs no DHCP server Portcullis knows of; see docs/reference/nftables.md §6',
-  'read.vpn': 'VPN tunnels are not part of nftables; see docs/reference/nftables.md §6',
-  'read.services': 'service state (systemd) is not read over the nft transport; see docs/reference/nftables.md §6',
-  'read.ha_status': 'nftables has no CARP/HA state; see docs/reference/nftables.md §6',
+    'NAT on an nftables host is rules with dnat/snat/masquerade statements in nat chains; they are listed among the rules (vendor_data) but not mapped to port forwards; see docs/reference/nftables-api.md §5',
+  'read.routes': 'the live contract has no routes read; `ip -j route` would serve it; see docs/reference/nftables-api.md §6',
+  'read.dhcp_leases': 'an nftables host runs no DHCP server Portcullis knows of; see docs/reference/nftables-api.md §6',
+  'read.vpn': 'VPN tunnels are not part of nftables; see docs/reference/nftables-api.md §6',
+  'read.services': 'service state (systemd) is not read over the nft transport; see docs/reference/nftables-api.md §6',
+  'read.ha_status': 'nftables has no CARP/HA state; see docs/reference/nftables-api.md §6',
   'read.logs':
-    'nft `log` statements write to the kernel log or an nflog group, which differ per host; not read; see docs/reference/nftables.md §6',
-  'read.pf_info': 'pf status is a pf (BSD) read; nftables has none; see docs/reference/nftables.md §6',
+    'nft `log` statements write to the kernel log or an nflog group, which differ per host; not read; see docs/reference/nftables-api.md §6',
+  'read.pf_info': 'pf status is a pf (BSD) read; nftables has none; see docs/reference/nftables-api.md §6',
   'read.health': 'no health check is defined for nftables hosts yet; the connection test reads the versions',
   'read.config':
-    'the ruleset (`nft list ruleset`) is read as rules; a configuration download is not offered; see docs/reference/nftables.md §6',
+    'the ruleset (`nft list ruleset`) is read as rules; a configuration download is not offered; see docs/reference/nftables-api.md §6',
 } as const;
 
 type Json = Record<string, unknown>;
@@ -153,7 +154,7 @@ export function mapRule(rule: Json, position: number): LiveRule {
   return out;
 }
 
-/** One line of `conntrack -L` (docs/reference/nftables.md §6). */
+/** One line of `conntrack -L` (docs/reference/nftables-api.md §6). */
 export function parseConntrackLine(line: string) {
   const words = line.trim().split(/\s+/);
   if (words.length < 4) return null;

@@ -215,7 +215,7 @@ export function sshArgs(
 
 /**
  * Classifies a failed ssh run (exit 255 is ssh's own failure; the remote command's code otherwise). The
- * messages ssh prints are from OpenSSH's sshconnect.c / ssh.c (docs/reference/nftables.md §2).
+ * messages ssh prints are from OpenSSH's sshconnect.c / ssh.c (docs/reference/nftables-api.md §2).
  */
 export function sshFailure(stderr: string, describe: string): NftError | null {
   const text = stderr.trim();

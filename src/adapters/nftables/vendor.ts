@@ -17,7 +17,7 @@ const SUPPORTED: ReadonlySet<Capability> = new Set<Capability>([
   'alias.create',
   'kill_states',
   'native_expiry',
-  // Live reads from nft, ip and conntrack (docs/reference/nftables.md §6).
+  // Live reads from nft, ip and conntrack (docs/reference/nftables-api.md §6).
   'read.status',
   'read.aliases',
   'read.rules',
@@ -28,7 +28,7 @@ const SUPPORTED: ReadonlySet<Capability> = new Set<Capability>([
 
 /** The longest set name this adapter makes: nft allows 255 bytes; `_v6` is appended for the companion. */
 const NAME_MAX = 60;
-/** Words nft's parser takes as keywords where a set name goes (docs/reference/nftables.md §7); a few common ones. */
+/** Words nft's parser takes as keywords where a set name goes (docs/reference/nftables-api.md §7); a few common ones. */
 const KEYWORDS = new Set([
   'ip', 'ip6', 'inet', 'arp', 'bridge', 'netdev', 'tcp', 'udp', 'icmp', 'icmpv6', 'ct', 'meta', 'set', 'map',
   'table', 'chain', 'rule', 'element', 'timeout', 'counter', 'comment', 'flags', 'type', 'accept', 'drop',

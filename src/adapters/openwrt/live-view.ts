@@ -31,6 +31,8 @@ import { OpenWrtError } from './errors.ts';
 
 /** Why OpenWrt cannot serve a read (checked against the packages named). */
 export const OPENWRT_LIVE_UNAVAILABLE = {
+  'read.ids_alerts':
+    'OpenWrt has no intrusion detection in its base system and no ubus object for one (docs/reference/openwrt-api.md §6)',
   'read.routes':
     'not read yet: OpenWrt has routes only per interface (network.interface status `route`) and no ubus route table; see docs/reference/openwrt-api.md §6',
   'read.arp':

@@ -32,6 +32,8 @@ import { natWriteTarget } from './live-write.ts';
 
 /** Why pfSense cannot serve a read (the reference says where this was checked). */
 export const PFSENSE_LIVE_UNAVAILABLE = {
+  'read.ids_alerts':
+    'not read by this adapter: Suricata and Snort are pfSense add-on packages, outside the pfRest endpoints it maps (docs/reference/pfsense-live-reads.md §2)',
   'read.routes':
     'pfRest has no endpoint for the kernel routing table (only static routes and gateways); see docs/reference/pfsense-live-reads.md §3',
   'read.pf_info':

@@ -30,6 +30,7 @@ import { RouterOsError } from './errors.ts';
 
 /** Why RouterOS cannot serve a read through the live contract (docs/reference/routeros-api.md §6, §8). */
 export const ROUTEROS_LIVE_UNAVAILABLE = {
+  'read.ids_alerts': 'RouterOS has no intrusion detection engine, so there are no alerts to read (docs/reference/routeros-api.md §6)',
   'read.routes':
     'the live-read contract has no route read yet (RouterOS serves ip/route over REST, see docs/reference/routeros-api.md §6); not offered until it has one',
   'read.vpn':
