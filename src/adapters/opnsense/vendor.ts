@@ -70,4 +70,18 @@ export const opnsenseVendor: VendorDescriptor = {
   testConnection: (adapter) => adapter.version(),
   live: { open: opnsenseLiveView, unavailable: OPNSENSE_LIVE_UNAVAILABLE },
   writes: { open: opnsenseLiveWriter },
+  unavailable: {
+    native_expiry:
+      "an OPNsense alias entry is an address with no timeout of its own (the alias model's only timer, `expire`, ages out the whole pf table); Portcullis removes an expired entry itself (docs/reference/opnsense-api.md §3)",
+    'write.routes':
+      'not written by this adapter: static routes are their own model (api/routes/routes), outside the filter and alias APIs it drives (docs/reference/opnsense-api.md §6)',
+    'write.services':
+      'not written by this adapter: service start and stop go through each service\'s own controller, which it does not drive (docs/reference/opnsense-api.md §6)',
+    'write.dns':
+      'not written by this adapter: DNS (Unbound, Dnsmasq) has its own API outside the firewall ones it drives (docs/reference/opnsense-api.md §8)',
+    'write.dhcp':
+      'not written by this adapter: DHCP is served by one of several backends (ISC, Kea, Dnsmasq), each its own API (docs/reference/opnsense-api.md §8)',
+    'write.power':
+      'not offered by this adapter: a reboot or halt through the core API would drop every live grant until the box is back (docs/reference/opnsense-api.md §8)',
+  },
 };
