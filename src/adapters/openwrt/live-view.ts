@@ -40,6 +40,8 @@ export const OPENWRT_LIVE_UNAVAILABLE = {
   'read.pf_info': 'OpenWrt runs nftables (firewall4), not pf; see docs/reference/openwrt-api.md §6',
   'read.config':
     'a configuration download would need file.read of /etc/config/* beyond the firewall-only ACL Portcullis asks for; see docs/openwrt.md',
+  'read.ids_alerts':
+    'OpenWrt ships no IDS: Snort or Suricata are optional packages with no ubus alert object; see docs/reference/openwrt-api.md §6',
 } as const;
 
 export function openwrtLiveView(adapter: FirewallAdapter): LiveGateway {
