@@ -6,6 +6,7 @@
  */
 import type { Credentials } from '../adapters/registry.ts';
 import type { EmulatorCertificate } from '../emulators/tls.ts';
+import { openwrtLab } from './openwrt.ts';
 import { opnsenseLab } from './opnsense.ts';
 import { pfsenseLab } from './pfsense.ts';
 
@@ -45,7 +46,7 @@ export interface LabEmulator {
 }
 
 /** Every lab emulator, the default one first. */
-export const LAB_EMULATORS: readonly LabEmulator[] = [pfsenseLab, opnsenseLab];
+export const LAB_EMULATORS: readonly LabEmulator[] = [pfsenseLab, opnsenseLab, openwrtLab];
 
 /** The lab emulators of `ids` in that order (null: the default one); an unknown id throws, naming the known ones. */
 export function labEmulators(ids: readonly string[] | null): LabEmulator[] {

@@ -11,6 +11,7 @@ import {
   openwrtVendor,
 } from '../../src/adapters/openwrt/index.ts';
 import type { LiveGateway } from '../../src/adapters/live.ts';
+import { CAPABILITIES, NO_REASON, unavailableReason } from '../../src/adapters/registry.ts';
 import type { LiveRuleBody } from '../../src/adapters/live-write.ts';
 import { pair } from './adapter-harness.ts';
 
@@ -55,6 +56,15 @@ describe('live reads', () => {
       .map(([flag]) => flag)
       .sort();
     expect(Object.keys(openwrtVendor.live?.unavailable ?? {}).sort()).toEqual(off);
+  });
+
+  it('every flag that is off states its own reason (docs/vendors.md), citing the reference', () => {
+    for (const flag of CAPABILITIES.filter((f) => !openwrtVendor.capabilities[f])) {
+      const why = unavailableReason(openwrtVendor, flag);
+      expect(why, flag).not.toBe(NO_REASON);
+      expect(why, flag).toMatch(/docs\/(reference\/openwrt-api|openwrt)\.md/);
+    }
+    expect(Object.keys(openwrtVendor.unavailable ?? {}).every((f) => !f.startsWith('read.'))).toBe(true);
   });
 
   it('status from system.board and system.info', async () => {

@@ -31,8 +31,6 @@ import { OpenWrtError } from './errors.ts';
 
 /** Why OpenWrt cannot serve a read (checked against the packages named). */
 export const OPENWRT_LIVE_UNAVAILABLE = {
-  'read.ids_alerts':
-    'OpenWrt has no intrusion detection in its base system and no ubus object for one (docs/reference/openwrt-api.md §6)',
   'read.routes':
     'not read yet: OpenWrt has routes only per interface (network.interface status `route`) and no ubus route table; see docs/reference/openwrt-api.md §6',
   'read.arp':
@@ -42,6 +40,8 @@ export const OPENWRT_LIVE_UNAVAILABLE = {
   'read.pf_info': 'OpenWrt runs nftables (firewall4), not pf; see docs/reference/openwrt-api.md §6',
   'read.config':
     'a configuration download would need file.read of /etc/config/* beyond the firewall-only ACL Portcullis asks for; see docs/openwrt.md',
+  'read.ids_alerts':
+    'OpenWrt ships no IDS: Snort or Suricata are optional packages with no ubus alert object; see docs/reference/openwrt-api.md §6',
 } as const;
 
 export function openwrtLiveView(adapter: FirewallAdapter): LiveGateway {

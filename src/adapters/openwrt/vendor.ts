@@ -77,4 +77,18 @@ export const openwrtVendor: VendorDescriptor = {
   testConnection: (adapter) => adapter.version(),
   live: { open: openwrtLiveView, unavailable: OPENWRT_LIVE_UNAVAILABLE },
   writes: { open: openwrtLiveWriter },
+  unavailable: {
+    apply:
+      'set entries are runtime elements of the live nft set, written with `nft add/delete element` through file.exec and live at once: there is nothing to apply (docs/reference/openwrt-api.md §3, §4.7; docs/adr/0200)',
+    'write.routes':
+      'static routes are `route` sections of /etc/config/network, and the least-privilege login Portcullis asks for may write UCI `firewall` only (docs/reference/openwrt-api.md §1.7); not offered',
+    'write.services':
+      'starting and stopping services is rpcd `rc.init`, beyond the firewall-only ACL Portcullis asks for, and a firewall restart drops every runtime set element (docs/reference/openwrt-api.md §1.7, §4.5); not offered',
+    'write.dns':
+      'DNS host overrides are dnsmasq `domain` sections of /etc/config/dhcp, outside the UCI `firewall`-only grant of the least-privilege login (docs/reference/openwrt-api.md §1.7); not offered',
+    'write.dhcp':
+      'static DHCP leases are `host` sections of /etc/config/dhcp, outside the UCI `firewall`-only grant of the least-privilege login (docs/reference/openwrt-api.md §1.7); not offered',
+    'write.power':
+      'the least-privilege login has no `system.reboot` grant, and a reboot drops every runtime set element until the next reconcile (docs/reference/openwrt-api.md §1.7, §4.5); not offered',
+  },
 };
