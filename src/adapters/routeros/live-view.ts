@@ -38,6 +38,8 @@ export const ROUTEROS_LIVE_UNAVAILABLE = {
     'RouterOS has no service list with running state like a Unix host (ip/service lists management ports only)',
   'read.ha_status': 'RouterOS has no CARP; VRRP interfaces are ordinary interfaces (interface/vrrp)',
   'read.pf_info': 'RouterOS does not run pf',
+  'read.ids_alerts':
+    'RouterOS has no IDS/IPS engine and its REST menus serve no alert list (docs/reference/routeros-api.md §6)',
   'read.config':
     'RouterOS REST has no configuration download (export is a console command whose output REST does not return as a file)',
 } as const;
