@@ -3,6 +3,7 @@
  * one line per vendor. A vendor's harness is its `test/<vendor>/access-harness.ts`.
  */
 import { pfsenseAccessHarness } from '../../test/pfsense/access-harness.ts';
+import { routerOsAccessHarness } from '../../test/routeros/access-harness.ts';
 import type { AccessScenarioHarness } from '../../test/contract/access-scenarios.case.ts';
 
-export const ACCESS_HARNESSES: readonly AccessScenarioHarness[] = [pfsenseAccessHarness];
+export const ACCESS_HARNESSES: readonly AccessScenarioHarness[] = [pfsenseAccessHarness, routerOsAccessHarness];

@@ -7,6 +7,7 @@
 import type { Credentials } from '../adapters/registry.ts';
 import type { EmulatorCertificate } from '../emulators/tls.ts';
 import { pfsenseLab } from './pfsense.ts';
+import { routerOsLab } from './routeros.ts';
 
 /** What the lab gives an emulator to start it again as the same box. */
 export interface LabEmulatorStart {
@@ -44,7 +45,7 @@ export interface LabEmulator {
 }
 
 /** Every lab emulator, the default one first. */
-export const LAB_EMULATORS: readonly LabEmulator[] = [pfsenseLab];
+export const LAB_EMULATORS: readonly LabEmulator[] = [pfsenseLab, routerOsLab];
 
 /** The lab emulators of `ids` in that order (null: the default one); an unknown id throws, naming the known ones. */
 export function labEmulators(ids: readonly string[] | null): LabEmulator[] {
