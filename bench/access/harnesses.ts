@@ -5,10 +5,12 @@
 import { openwrtAccessHarness } from '../../test/openwrt/access-harness.ts';
 import { opnsenseAccessHarness } from '../../test/opnsense/access-harness.ts';
 import { pfsenseAccessHarness } from '../../test/pfsense/access-harness.ts';
+import { routerOsAccessHarness } from '../../test/routeros/access-harness.ts';
 import type { AccessScenarioHarness } from '../../test/contract/access-scenarios.case.ts';
 
 export const ACCESS_HARNESSES: readonly AccessScenarioHarness[] = [
   pfsenseAccessHarness,
   opnsenseAccessHarness,
   openwrtAccessHarness,
+  routerOsAccessHarness,
 ];

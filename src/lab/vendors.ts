@@ -9,6 +9,7 @@ import type { EmulatorCertificate } from '../emulators/tls.ts';
 import { openwrtLab } from './openwrt.ts';
 import { opnsenseLab } from './opnsense.ts';
 import { pfsenseLab } from './pfsense.ts';
+import { routerOsLab } from './routeros.ts';
 
 /** What the lab gives an emulator to start it again as the same box. */
 export interface LabEmulatorStart {
@@ -46,7 +47,7 @@ export interface LabEmulator {
 }
 
 /** Every lab emulator, the default one first. */
-export const LAB_EMULATORS: readonly LabEmulator[] = [pfsenseLab, opnsenseLab, openwrtLab];
+export const LAB_EMULATORS: readonly LabEmulator[] = [pfsenseLab, opnsenseLab, routerOsLab, openwrtLab];
 
 /** The lab emulators of `ids` in that order (null: the default one); an unknown id throws, naming the known ones. */
 export function labEmulators(ids: readonly string[] | null): LabEmulator[] {

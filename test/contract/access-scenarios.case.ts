@@ -55,6 +55,12 @@ export interface ScenarioDevice {
   clearFaults(): void | Promise<void>;
   /** A device reboot (runtime state lost as the real device loses it); absent when not modelled. */
   reboot?(): void | Promise<void>;
+  /**
+   * Devices that serve one request at a time (RouterOS, docs/reference/routeros-api.md §7): the most requests the
+   * device ever had open at once since `resetMaxInFlight`. With both hooks the storm must never open two.
+   */
+  maxInFlight?(): number | Promise<number>;
+  resetMaxInFlight?(): void | Promise<void>;
   close(): Promise<void>;
 }
 
@@ -231,6 +237,8 @@ export function runAccessScenarios(harness: AccessScenarioHarness, options: Acce
       await h.app.access.settled();
       const writesBefore = await device.writes();
       const appliesBefore = await device.applies();
+      const serial = device.maxInFlight !== undefined && device.resetMaxInFlight !== undefined;
+      if (serial) await device.resetMaxInFlight?.();
       const ips = Array.from({ length: stormSize }, (_, i) => `10.77.${Math.floor(i / 250)}.${(i % 250) + 1}`);
       await Promise.all(ips.map((ip) => grant(k.id, ip)));
       await until(async () => (await live(k.alias_name)).length === stormSize, 'every storm address live', waitMs * 2);
@@ -242,6 +250,7 @@ export function runAccessScenarios(harness: AccessScenarioHarness, options: Acce
       expect(writes, `device writes for ${stormSize} grants`).toBeLessThanOrEqual(bound);
       if (vendor.capabilities.apply) expect(applies).toBeLessThanOrEqual(stormSize / 4);
       else expect(applies).toBe(0);
+      if (serial) expect(await device.maxInFlight?.(), 'requests open at the device at once during the storm').toBe(1);
     });
 
     it('an outage leaves grants pending with the vendor code; the device converges when it answers again', async () => {

@@ -30,7 +30,6 @@ import { RouterOsError } from './errors.ts';
 
 /** Why RouterOS cannot serve a read through the live contract (docs/reference/routeros-api.md §6, §8). */
 export const ROUTEROS_LIVE_UNAVAILABLE = {
-  'read.ids_alerts': 'RouterOS has no intrusion detection engine, so there are no alerts to read (docs/reference/routeros-api.md §6)',
   'read.routes':
     'the live-read contract has no route read yet (RouterOS serves ip/route over REST, see docs/reference/routeros-api.md §6); not offered until it has one',
   'read.vpn':
@@ -39,6 +38,8 @@ export const ROUTEROS_LIVE_UNAVAILABLE = {
     'RouterOS has no service list with running state like a Unix host (ip/service lists management ports only)',
   'read.ha_status': 'RouterOS has no CARP; VRRP interfaces are ordinary interfaces (interface/vrrp)',
   'read.pf_info': 'RouterOS does not run pf',
+  'read.ids_alerts':
+    'RouterOS has no IDS/IPS engine and its REST menus serve no alert list (docs/reference/routeros-api.md §6)',
   'read.config':
     'RouterOS REST has no configuration download (export is a console command whose output REST does not return as a file)',
 } as const;

@@ -73,4 +73,18 @@ export const routerOsVendor: VendorDescriptor = {
   testConnection: (adapter) => adapter.version(),
   live: { open: routerOsLiveView, unavailable: ROUTEROS_LIVE_UNAVAILABLE },
   writes: { open: routerOsLiveWriter },
+  unavailable: {
+    apply:
+      'RouterOS REST has no commit step: every successful request is live at once, so there is nothing to apply (docs/reference/routeros-api.md §4)',
+    'write.batch_apply':
+      'RouterOS REST has no staging or transaction to batch into one apply; each write is live as it is made (docs/reference/routeros-api.md §4)',
+    'write.services':
+      'RouterOS has no service list to start or stop like a Unix host (ip/service holds management ports only); nothing in its REST menus maps to it (docs/reference/routeros-api.md §6)',
+    'write.dns':
+      'RouterOS keeps DNS overrides in ip/dns/static, which the adapter does not map yet and the emulator does not model (docs/reference/routeros-api.md §8)',
+    'write.dhcp':
+      'RouterOS static leases (ip/dhcp-server/lease made static) are not mapped to DHCP static mappings yet; the adapter only reads leases (docs/reference/routeros-api.md §6)',
+    'write.power':
+      'RouterOS reboots through POST system/reboot, which drops the REST service until the router is back (docs/reference/routeros-api.md §4); the power action is not offered through the adapter yet',
+  },
 };
