@@ -13,7 +13,7 @@
  */
 import { lookup } from 'node:dns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Credentials, VendorDescriptor } from '../../src/adapters/registry.ts';
+import type { AdapterTuning, Credentials, VendorDescriptor } from '../../src/adapters/registry.ts';
 import { findVendor } from '../../src/adapters/vendors.ts';
 import { parseHostAllowList } from '../../src/net/ssrf.ts';
 import { testSettings } from '../access-api/harness.ts';
@@ -53,6 +53,11 @@ export interface ScenarioDevice {
   /** Faults with the vendor code each must produce; each lasts until `clearFaults`. */
   faults: ScenarioFault[];
   clearFaults(): void | Promise<void>;
+  /**
+   * Test-only adapter tuning the device needs (merged into the access runtime's and given to the adapter built for
+   * manual entries), e.g. nftables' `commandPrefix` (`ip netns exec <ns>`) to reach a namespace; absent: none.
+   */
+  tuning?: AdapterTuning;
   /** A device reboot (runtime state lost as the real device loses it); absent when not modelled. */
   reboot?(): void | Promise<void>;
   close(): Promise<void>;
@@ -125,11 +130,9 @@ export function runAccessScenarios(harness: AccessScenarioHarness, options: Acce
   beforeAll(async () => {
     if (vendor === undefined) throw new Error(`vendor ${harness.vendor} is not registered`);
     device = await harness.start();
-    h = await startTestApp('pglite', {}, {
-      accessSettings: testSettings({
-        allowHosts: parseHostAllowList(harness.host ?? '127.0.0.1'),
-      }),
-    });
+    const settings = testSettings({ allowHosts: parseHostAllowList(harness.host ?? '127.0.0.1') });
+    if (device.tuning) settings.adapter = { ...settings.adapter, ...device.tuning };
+    h = await startTestApp('pglite', {}, { accessSettings: settings });
     siteId = (await post('/api/v1/sites', { name: `scn-${harness.vendor}` })).json().id;
     const gw = await post('/api/v1/firewall/gateways', {
       name: `scn-${harness.vendor}`,
@@ -208,6 +211,7 @@ export function runAccessScenarios(harness: AccessScenarioHarness, options: Acce
         credentials: device.credentials,
         tls: device.fingerprint ? { mode: 'fingerprint', sha256: device.fingerprint } : { mode: 'insecure' },
         lookup,
+        ...(device.tuning ? { tuning: device.tuning } : {}),
       });
       try {
         const current = await adapter.getAlias(k.alias_name);

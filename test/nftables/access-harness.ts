@@ -1,0 +1,122 @@
+/**
+ * @module The nftables harness of the vendor-neutral access scenarios and benchmark (test/contract/access-scenarios.case.ts,
+ * bench/access/harnesses.ts). No emulator: the server's adapter runs the real `nft` on this kernel, inside a network
+ * namespace this harness makes and deletes. The gateway is `local://`; the namespace reaches the server's adapter
+ * through the test-only `AdapterTuning.commandPrefix` (`ip netns exec <ns>`, docs/nftables.md §Tests), which the
+ * suite passes to the access runtime and to the adapter it builds for manual entries.
+ *
+ * - live entries and their kernel expiry: `nft -j list set inet portcullis <list>` (+ `<list>_v6`) in the namespace;
+ * - writes: every `nft -f -` batch the adapter ran (nft itself has no request log; counted with a wrapper-free
+ *   monitor: `nft monitor` in the namespace prints one line per element added or deleted, so the count is of
+ *   element changes, an upper bound on batches);
+ * - outage: the namespace's name is removed (`ip netns del`; a process pinned inside keeps it, ruleset and all,
+ *   alive) so `ip netns exec` cannot enter it — the host is unreachable (NFT000) — and re-attached after
+ *   (`ip netns attach`);
+ * - fault: the IPv6 companion sets are deleted, so a set cannot hold our entries (NFT104), and put back after;
+ * - reboot: `nft delete table inet portcullis` — what a reboot leaves, no runtime ruleset
+ *   (docs/reference/nftables.md §4, §7).
+ * Needs root and `ip netns` (netnsUnavailable() tells why not; the test file skips then).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import type { AccessScenarioHarness, LiveEntry } from '../contract/access-scenarios.case.ts';
+import { deleteNs, inNs, nsName, sh } from './netns.ts';
+
+const TABLE = 'portcullis';
+
+interface NftElem {
+  elem?: { val?: unknown; expires?: number };
+}
+
+async function listSet(ns: string, name: string): Promise<LiveEntry[]> {
+  const listed = await inNs(ns, ['nft', '-j', 'list', 'set', 'inet', TABLE, name]).catch(() => null);
+  if (listed === null) return [];
+  const doc = JSON.parse(listed.stdout) as { nftables: Array<{ set?: { elem?: Array<string | NftElem> } }> };
+  const elems = doc.nftables.find((x) => x.set)?.set?.elem ?? [];
+  const now = Date.now();
+  return elems.map((e) => {
+    if (typeof e === 'string') return { address: e };
+    const val = e.elem?.val;
+    const address = typeof val === 'string' ? val : JSON.stringify(val);
+    return typeof e.elem?.expires === 'number' ? { address, expiresAt: now + e.elem.expires * 1000 } : { address };
+  });
+}
+
+async function setNames(ns: string): Promise<string[]> {
+  const listed = await inNs(ns, ['nft', '-j', 'list', 'sets', 'inet']).catch(() => null);
+  if (listed === null) return [];
+  const doc = JSON.parse(listed.stdout) as { nftables: Array<{ set?: { name: string; table: string } }> };
+  return doc.nftables.flatMap((x) => (x.set && x.set.table === TABLE ? [x.set.name] : []));
+}
+
+export const nftablesAccessHarness: AccessScenarioHarness = {
+  vendor: 'nftables',
+  start: async () => {
+    const ns = nsName('acc');
+    await sh(['ip', 'netns', 'add', ns]);
+    await inNs(ns, ['ip', 'link', 'set', 'lo', 'up']);
+    // A process inside keeps the namespace alive while its name is removed (the outage).
+    const pin: ChildProcess = spawn('ip', ['netns', 'exec', ns, 'sleep', 'infinity'], { stdio: 'ignore' });
+    // Element changes as the kernel reports them (the device's own log of writes).
+    let changes = 0;
+    const monitor: ChildProcess = spawn('ip', ['netns', 'exec', ns, 'nft', 'monitor', 'elements'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let partial = '';
+    monitor.stdout?.on('data', (chunk: Buffer) => {
+      const lines = (partial + chunk.toString('utf8')).split('\n');
+      partial = lines.pop() ?? '';
+      changes += lines.filter((l) => /^(add|delete) element/.test(l)).length;
+    });
+    const removedV6: Array<{ name: string; flags: string }> = [];
+    let outage = false;
+    const reattach = async () => {
+      if (!outage) return;
+      await sh(['ip', 'netns', 'attach', ns, String(pin.pid)]);
+      outage = false;
+    };
+    return {
+      url: 'local://',
+      // local:// uses no credentials; the shape (ssh_key) is still required to save a gateway.
+      credentials: { username: 'root', ssh_private_key: 'unused for local://' },
+      fingerprint: null,
+      tuning: { commandPrefix: ['ip', 'netns', 'exec', ns] },
+      liveEntries: async (list) => [...(await listSet(ns, list)), ...(await listSet(ns, `${list}_v6`))],
+      writes: () => changes,
+      applies: () => 0,
+      outage: async (on) => {
+        if (on && !outage) {
+          await sh(['ip', 'netns', 'del', ns]);
+          outage = true;
+        } else if (!on) await reattach();
+      },
+      outageCode: 'NFT000',
+      faults: [
+        {
+          name: 'IPv6 companion sets deleted',
+          code: 'NFT104',
+          inject: async () => {
+            for (const name of await setNames(ns)) {
+              if (!name.endsWith('_v6')) continue;
+              const doc = await inNs(ns, ['nft', '-j', 'list', 'set', 'inet', TABLE, name]);
+              const set = (JSON.parse(doc.stdout) as { nftables: Array<{ set?: { flags?: string[] } }> }).nftables.find((x) => x.set)?.set;
+              await inNs(ns, ['nft', 'delete', 'set', 'inet', TABLE, name]);
+              removedV6.push({ name, flags: (set?.flags ?? ['timeout']).join(',') });
+            }
+          },
+        },
+      ],
+      clearFaults: async () => {
+        for (const { name, flags } of removedV6.splice(0)) {
+          await inNs(ns, ['nft', 'add', 'set', 'inet', TABLE, name, `{ type ipv6_addr; flags ${flags}; }`]);
+        }
+      },
+      reboot: async () => {
+        await inNs(ns, ['nft', 'delete', 'table', 'inet', TABLE]).catch(() => undefined);
+      },
+      close: async () => {
+        await reattach().catch(() => undefined);
+        monitor.kill();
+        pin.kill();
+        await deleteNs(ns);
+      },
+    };
+  },
+};
