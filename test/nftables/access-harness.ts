@@ -12,12 +12,14 @@
  * - outage: the namespace's name is removed (`ip netns del`; a process pinned inside keeps it, ruleset and all,
  *   alive) so `ip netns exec` cannot enter it — the host is unreachable (NFT000) — and re-attached after
  *   (`ip netns attach`);
- * - fault: the IPv6 companion sets are deleted, so a set cannot hold our entries (NFT104), and put back after;
+ * - fault: the fresh list's set is declared again without `flags timeout`, so it cannot hold our expiring
+ *   entries (NFT104), and declared with it again after;
  * - reboot: `nft delete table inet portcullis` — what a reboot leaves, no runtime ruleset
  *   (docs/reference/nftables.md §4, §7).
  * Needs root and `ip netns` (netnsUnavailable() tells why not; the test file skips then).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import type { AccessScenarioHarness, LiveEntry } from '../contract/access-scenarios.case.ts';
 import { deleteNs, inNs, nsName, sh } from './netns.ts';
 
@@ -65,7 +67,7 @@ export const nftablesAccessHarness: AccessScenarioHarness = {
       partial = lines.pop() ?? '';
       changes += lines.filter((l) => /^(add|delete) element/.test(l)).length;
     });
-    const removedV6: Array<{ name: string; flags: string }> = [];
+    const untimed: string[] = [];
     let outage = false;
     const reattach = async () => {
       if (!outage) return;
@@ -75,7 +77,10 @@ export const nftablesAccessHarness: AccessScenarioHarness = {
     return {
       url: 'local://',
       // local:// uses no credentials; the shape (ssh_key) is still required to save a gateway.
-      credentials: { username: 'root', ssh_private_key: 'unused for local://' },
+      credentials: {
+        username: 'root',
+        ssh_private_key: generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      },
       fingerprint: null,
       tuning: { commandPrefix: ['ip', 'netns', 'exec', ns] },
       liveEntries: async (list) => [...(await listSet(ns, list)), ...(await listSet(ns, `${list}_v6`))],
@@ -90,22 +95,24 @@ export const nftablesAccessHarness: AccessScenarioHarness = {
       outageCode: 'NFT000',
       faults: [
         {
-          name: 'IPv6 companion sets deleted',
+          name: 'set without flag timeout',
           code: 'NFT104',
           inject: async () => {
+            // Each empty list set (the fresh knoc's) is declared again without `flags timeout`, so its elements
+            // cannot carry the grant's expiry (docs/reference/nftables.md §3).
             for (const name of await setNames(ns)) {
-              if (!name.endsWith('_v6')) continue;
-              const doc = await inNs(ns, ['nft', '-j', 'list', 'set', 'inet', TABLE, name]);
-              const set = (JSON.parse(doc.stdout) as { nftables: Array<{ set?: { flags?: string[] } }> }).nftables.find((x) => x.set)?.set;
+              if (name.endsWith('_v6') || (await listSet(ns, name)).length > 0) continue;
               await inNs(ns, ['nft', 'delete', 'set', 'inet', TABLE, name]);
-              removedV6.push({ name, flags: (set?.flags ?? ['timeout']).join(',') });
+              await inNs(ns, ['nft', 'add', 'set', 'inet', TABLE, name, '{ type ipv4_addr; }']);
+              untimed.push(name);
             }
           },
         },
       ],
       clearFaults: async () => {
-        for (const { name, flags } of removedV6.splice(0)) {
-          await inNs(ns, ['nft', 'add', 'set', 'inet', TABLE, name, `{ type ipv6_addr; flags ${flags}; }`]);
+        for (const name of untimed.splice(0)) {
+          await inNs(ns, ['nft', 'delete', 'set', 'inet', TABLE, name]).catch(() => undefined);
+          await inNs(ns, ['nft', 'add', 'set', 'inet', TABLE, name, '{ type ipv4_addr; flags timeout; }']);
         }
       },
       reboot: async () => {
