@@ -2,7 +2,8 @@
  * @module Every vendor's access harness (the same one its access-scenarios test runs), for bench/access/vendors.ts:
  * one line per vendor. A vendor's harness is its `test/<vendor>/access-harness.ts`.
  */
+import { nftablesAccessHarness } from '../../test/nftables/access-harness.ts';
 import { pfsenseAccessHarness } from '../../test/pfsense/access-harness.ts';
 import type { AccessScenarioHarness } from '../../test/contract/access-scenarios.case.ts';
 
-export const ACCESS_HARNESSES: readonly AccessScenarioHarness[] = [pfsenseAccessHarness];
+export const ACCESS_HARNESSES: readonly AccessScenarioHarness[] = [pfsenseAccessHarness, nftablesAccessHarness];

@@ -6,9 +6,8 @@
  * suite passes to the access runtime and to the adapter it builds for manual entries.
  *
  * - live entries and their kernel expiry: `nft -j list set inet portcullis <list>` (+ `<list>_v6`) in the namespace;
- * - writes: every `nft -f -` batch the adapter ran (nft itself has no request log; counted with a wrapper-free
- *   monitor: `nft monitor` in the namespace prints one line per element added or deleted, so the count is of
- *   element changes, an upper bound on batches);
+ * - writes: nft keeps no request log, so `nft monitor elements` in the namespace counts element additions and
+ *   deletions as the kernel reports them (an upper bound on the adapter's batches); applies are 0 (no apply);
  * - outage: the namespace's name is removed (`ip netns del`; a process pinned inside keeps it, ruleset and all,
  *   alive) so `ip netns exec` cannot enter it — the host is unreachable (NFT000) — and re-attached after
  *   (`ip netns attach`);
