@@ -6,8 +6,8 @@
  * suite passes to the access runtime and to the adapter it builds for manual entries.
  *
  * - live entries and their kernel expiry: `nft -j list set inet portcullis <list>` (+ `<list>_v6`) in the namespace;
- * - writes: nft keeps no request log, so `nft monitor elements` in the namespace counts element additions and
- *   deletions as the kernel reports them (an upper bound on the adapter's batches); applies are 0 (no apply);
+ * - writes: nft keeps no request log, so `nft monitor` in the namespace counts the kernel transactions (each ends
+ *   with `# new generation N`) that added or deleted elements; applies are 0 (no apply);
  * - outage: the namespace's name is removed (`ip netns del`; a process pinned inside keeps it, ruleset and all,
  *   alive) so `ip netns exec` cannot enter it — the host is unreachable (NFT000) — and re-attached after
  *   (`ip netns attach`);
@@ -57,15 +57,24 @@ export const nftablesAccessHarness: AccessScenarioHarness = {
     await inNs(ns, ['ip', 'link', 'set', 'lo', 'up']);
     // A process inside keeps the namespace alive while its name is removed (the outage).
     const pin: ChildProcess = spawn('ip', ['netns', 'exec', ns, 'sleep', 'infinity'], { stdio: 'ignore' });
-    // Element changes as the kernel reports them (the device's own log of writes).
+    // Kernel transactions that changed elements, as `nft monitor` reports them (the device's own log of writes):
+    // each committed batch ends with a `# new generation N by process P` line.
     let changes = 0;
-    const monitor: ChildProcess = spawn('ip', ['netns', 'exec', ns, 'nft', 'monitor', 'elements'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let elementsInBatch = false;
+    const monitor: ChildProcess = spawn('ip', ['netns', 'exec', ns, 'nft', 'monitor'], { stdio: ['ignore', 'pipe', 'ignore'] });
     let partial = '';
     monitor.stdout?.on('data', (chunk: Buffer) => {
       const lines = (partial + chunk.toString('utf8')).split('\n');
       partial = lines.pop() ?? '';
-      changes += lines.filter((l) => /^(add|delete) element/.test(l)).length;
+      for (const line of lines) {
+        if (/^(add|delete) element/.test(line)) elementsInBatch = true;
+        else if (line.startsWith('# new generation')) {
+          if (elementsInBatch) changes++;
+          elementsInBatch = false;
+        }
+      }
     });
+    await new Promise((resolve) => setTimeout(resolve, 200)); // the monitor is listening before the first write
     const untimed: string[] = [];
     let outage = false;
     const reattach = async () => {
