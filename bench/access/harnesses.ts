@@ -2,6 +2,7 @@
  * @module Every vendor's access harness (the same one its access-scenarios test runs), for bench/access/vendors.ts:
  * one line per vendor. A vendor's harness is its `test/<vendor>/access-harness.ts`.
  */
+import { nftablesAccessHarness } from '../../test/nftables/access-harness.ts';
 import { openwrtAccessHarness } from '../../test/openwrt/access-harness.ts';
 import { opnsenseAccessHarness } from '../../test/opnsense/access-harness.ts';
 import { pfsenseAccessHarness } from '../../test/pfsense/access-harness.ts';
@@ -13,4 +14,5 @@ export const ACCESS_HARNESSES: readonly AccessScenarioHarness[] = [
   opnsenseAccessHarness,
   openwrtAccessHarness,
   routerOsAccessHarness,
+  nftablesAccessHarness,
 ];

@@ -41,9 +41,10 @@ async function bench(harness: AccessScenarioHarness): Promise<void> {
   const vendor = findVendor(harness.vendor);
   if (vendor === undefined) throw new Error(`vendor ${harness.vendor} is not registered`);
   const device: ScenarioDevice = await harness.start();
-  const h = await startTestApp('pglite', {}, {
-    accessSettings: testSettings({ allowHosts: parseHostAllowList(harness.host ?? '127.0.0.1') }),
-  });
+  const settings = testSettings({ allowHosts: parseHostAllowList(harness.host ?? '127.0.0.1') });
+  // The device's test-only tuning (e.g. nftables' `ip netns exec <ns>` prefix) reaches every adapter built here.
+  if (device.tuning) settings.adapter = { ...settings.adapter, ...device.tuning };
+  const h = await startTestApp('pglite', {}, { accessSettings: settings });
   const post = async (url: string, payload: object): Promise<Record<string, string>> => {
     const res = await h.call({ method: 'POST', url, payload, token: h.ownerToken });
     if (res.statusCode >= 300) throw new Error(`${url}: ${res.statusCode} ${res.body}`);
@@ -127,6 +128,7 @@ async function bench(harness: AccessScenarioHarness): Promise<void> {
         credentials: device.credentials,
         tls: device.fingerprint ? { mode: 'fingerprint', sha256: device.fingerprint } : { mode: 'insecure' },
         lookup,
+        ...(device.tuning ? { tuning: device.tuning } : {}),
       });
       const list = `pc_bench_naive`;
       try {

@@ -125,6 +125,12 @@ export interface AdapterTuning {
   apply?: Partial<ApplyOptions>;
   retries?: number;
   breakerThreshold?: number;
+  /**
+   * Vendors whose adapter runs commands (nftables): put in front of every command, e.g. `ip netns exec <ns>` so a
+   * test drives a network namespace it made. Test-only: set in code by tests and benchmarks, never read from
+   * configuration or the environment (docs/nftables.md §Tests).
+   */
+  commandPrefix?: readonly string[];
 }
 
 /** What a vendor needs to build an adapter for one gateway. */

@@ -13,7 +13,7 @@
  */
 import { lookup } from 'node:dns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Credentials, VendorDescriptor } from '../../src/adapters/registry.ts';
+import type { AdapterTuning, Credentials, VendorDescriptor } from '../../src/adapters/registry.ts';
 import { findVendor } from '../../src/adapters/vendors.ts';
 import { parseHostAllowList } from '../../src/net/ssrf.ts';
 import { testSettings } from '../access-api/harness.ts';
@@ -53,6 +53,11 @@ export interface ScenarioDevice {
   /** Faults with the vendor code each must produce; each lasts until `clearFaults`. */
   faults: ScenarioFault[];
   clearFaults(): void | Promise<void>;
+  /**
+   * Test-only adapter tuning the device needs (merged into the access runtime's and given to the adapter built for
+   * manual entries), e.g. nftables' `commandPrefix` (`ip netns exec <ns>`) to reach a namespace; absent: none.
+   */
+  tuning?: AdapterTuning;
   /** A device reboot (runtime state lost as the real device loses it); absent when not modelled. */
   reboot?(): void | Promise<void>;
   /**
@@ -77,6 +82,11 @@ export interface AccessScenarioOptions {
   stormSize?: number;
   /** Per-scenario wait limit (default 20 s). */
   waitMs?: number;
+  /**
+   * Lifetime of the grant of the expiry scenario (default 1 s). A vendor without a test clock whose writes take a
+   * while (nftables on the real kernel) gives a few seconds, so the grant is live before it runs out.
+   */
+  expiryTtlSeconds?: number;
 }
 
 /** Polls `check` until it returns true (a wait, not a timing assertion). */
@@ -91,6 +101,7 @@ async function until(check: () => boolean | Promise<boolean>, what: string, limi
 export function runAccessScenarios(harness: AccessScenarioHarness, options: AccessScenarioOptions = {}): void {
   const waitMs = options.waitMs ?? 20_000;
   const stormSize = options.stormSize ?? 60;
+  const expiryTtlSeconds = options.expiryTtlSeconds ?? 1;
   const vendor = findVendor(harness.vendor) as VendorDescriptor;
   let device: ScenarioDevice;
   let h: TestApp;
@@ -131,11 +142,9 @@ export function runAccessScenarios(harness: AccessScenarioHarness, options: Acce
   beforeAll(async () => {
     if (vendor === undefined) throw new Error(`vendor ${harness.vendor} is not registered`);
     device = await harness.start();
-    h = await startTestApp('pglite', {}, {
-      accessSettings: testSettings({
-        allowHosts: parseHostAllowList(harness.host ?? '127.0.0.1'),
-      }),
-    });
+    const settings = testSettings({ allowHosts: parseHostAllowList(harness.host ?? '127.0.0.1') });
+    if (device.tuning) settings.adapter = { ...settings.adapter, ...device.tuning };
+    h = await startTestApp('pglite', {}, { accessSettings: settings });
     siteId = (await post('/api/v1/sites', { name: `scn-${harness.vendor}` })).json().id;
     const gw = await post('/api/v1/firewall/gateways', {
       name: `scn-${harness.vendor}`,
@@ -184,7 +193,7 @@ export function runAccessScenarios(harness: AccessScenarioHarness, options: Acce
 
     it('an expired grant leaves the device', async () => {
       const k = await knoc();
-      const g = await grant(k.id, '198.51.100.12', { ttl_seconds: 1 });
+      const g = await grant(k.id, '198.51.100.12', { ttl_seconds: expiryTtlSeconds });
       await until(async () => (await live(k.alias_name)).includes('198.51.100.12'), 'the grant live', waitMs);
       await until(async () => !(await live(k.alias_name)).includes('198.51.100.12'), 'the expired address gone', waitMs);
       await h.app.access.settled();
@@ -214,6 +223,7 @@ export function runAccessScenarios(harness: AccessScenarioHarness, options: Acce
         credentials: device.credentials,
         tls: device.fingerprint ? { mode: 'fingerprint', sha256: device.fingerprint } : { mode: 'insecure' },
         lookup,
+        ...(device.tuning ? { tuning: device.tuning } : {}),
       });
       try {
         const current = await adapter.getAlias(k.alias_name);

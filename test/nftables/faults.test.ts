@@ -16,7 +16,7 @@ import {
   sshArgs,
   sshFailure,
 } from '../../src/adapters/nftables/transport.ts';
-import { checkSetName, keyHasPassphrase, parseNftUrl } from '../../src/adapters/nftables/vendor.ts';
+import { checkSetName, keyHasPassphrase, nftablesVendor, parseNftUrl } from '../../src/adapters/nftables/vendor.ts';
 import { normalizeFingerprint } from '../../src/adapters/http.ts';
 import { deleteNs, inNs, netnsUnavailable, nsName, sh } from './netns.ts';
 
@@ -48,6 +48,23 @@ describe.skipIf(why !== null)(`NFT codes from real faults${why ? ` (skipped: ${w
       runner: new LocalRunner([...inside, 'setpriv', '--reuid=65534', '--regid=65534', '--clear-groups']),
     });
     expect(await codeOf(nobody.getAlias('fault_knoc'))).toBe('NFT002');
+  });
+
+  it('NFT000: the command prefix cannot enter its namespace (it is gone), not a missing table', async () => {
+    const gone = new NftablesAdapter({ runner: new LocalRunner(['ip', 'netns', 'exec', nsName('gone')]) });
+    expect(await codeOf(gone.getAlias('fault_knoc'))).toBe('NFT000');
+  });
+
+  it('the descriptor puts the test-only AdapterTuning.commandPrefix in front of every local command', async () => {
+    const built = nftablesVendor.createAdapter({
+      url: 'local://',
+      credentials: {},
+      tls: { mode: 'system' },
+      lookup: () => undefined,
+      tuning: { commandPrefix: inside },
+    });
+    expect((await built.getAlias('fault_knoc'))?.name).toBe('fault_knoc');
+    await built.close();
   });
 
   it('NFT005: nft not installed', async () => {

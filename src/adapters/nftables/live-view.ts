@@ -20,7 +20,6 @@ import { aliasNames, aliasOf, NftablesAdapter } from './adapter.ts';
 import { NftError } from './errors.ts';
 
 export const NFT_LIVE_UNAVAILABLE = {
-  'read.ids_alerts': 'nftables filters packets and has no intrusion detection alerts (docs/reference/nftables-api.md §6)',
   'read.nat':
     'NAT on an nftables host is rules with dnat/snat/masquerade statements in nat chains; they are listed among the rules (vendor_data) but not mapped to port forwards; see docs/reference/nftables-api.md §5',
   'read.routes': 'the live contract has no routes read; `ip -j route` would serve it; see docs/reference/nftables-api.md §6',
@@ -32,6 +31,7 @@ export const NFT_LIVE_UNAVAILABLE = {
     'nft `log` statements write to the kernel log or an nflog group, which differ per host; not read; see docs/reference/nftables-api.md §6',
   'read.pf_info': 'pf status is a pf (BSD) read; nftables has none; see docs/reference/nftables-api.md §6',
   'read.health': 'no health check is defined for nftables hosts yet; the connection test reads the versions',
+  'read.ids_alerts': 'nftables has no IDS; an IDS on the host (Suricata, Snort) is a separate program; see docs/reference/nftables-api.md §6',
   'read.config':
     'the ruleset (`nft list ruleset`) is read as rules; a configuration download is not offered; see docs/reference/nftables-api.md §6',
 } as const;

@@ -122,10 +122,16 @@ export class LocalRunner implements CommandRunner {
     this.describe = prefix.length > 0 ? `local host (${prefix.join(' ')})` : 'local host';
   }
 
-  run(argv: readonly string[], stdin?: string): Promise<CommandResult> {
+  async run(argv: readonly string[], stdin?: string): Promise<CommandResult> {
     const full = [...this.prefix, ...argv];
     const [file, ...args] = full as [string, ...string[]];
-    return execute(file, args, stdin, this.timeoutMs, argv[0] ?? 'command');
+    const result = await execute(file, args, stdin, this.timeoutMs, argv[0] ?? 'command');
+    // The prefix itself failed (`ip netns exec` into a namespace that is gone): the host is unreachable, not
+    // an nft answer; without this its "No such file or directory" would read as a missing table.
+    if (this.prefix.length > 0 && result.code !== 0 && /^Cannot open network namespace/m.test(result.stderr)) {
+      throw new NftError('NFT000', `cannot enter ${this.describe}: ${result.stderr.trim().split('\n')[0]?.slice(0, 200) ?? ''}.`);
+    }
+    return result;
   }
 }
 

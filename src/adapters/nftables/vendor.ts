@@ -102,9 +102,16 @@ function resolver(host: string, lookup: LookupFunction): () => Promise<string> {
     });
 }
 
-function runnerFor(url: string, credentials: Credentials, tls: TlsTrust, lookup: LookupFunction, connectMs: number): CommandRunner {
+function runnerFor(
+  url: string,
+  credentials: Credentials,
+  tls: TlsTrust,
+  lookup: LookupFunction,
+  connectMs: number,
+  prefix: readonly string[],
+): CommandRunner {
   const where = parseNftUrl(url);
-  if (where.kind === 'local') return new LocalRunner();
+  if (where.kind === 'local') return new LocalRunner(prefix);
   return new SshRunner({
     address: resolver(where.host, lookup),
     hostName: where.host,
@@ -113,6 +120,7 @@ function runnerFor(url: string, credentials: Credentials, tls: TlsTrust, lookup:
     privateKey: credentials.ssh_private_key ?? '',
     hostKey: hostKeyTrust(tls),
     connectTimeoutMs: connectMs,
+    ...(prefix.length > 0 ? { prefix } : {}),
   });
 }
 
@@ -147,7 +155,11 @@ export const nftablesVendor: VendorDescriptor = {
   listNaming: { noun: 'set', maxLength: NAME_MAX, check: checkSetName },
   createAdapter: (conn) => {
     const connectMs = conn.tuning?.timeouts?.connectMs ?? 5_000;
-    const adapter = new NftablesAdapter({ runner: runnerFor(conn.url, conn.credentials, conn.tls, conn.lookup, connectMs) });
+    // `commandPrefix` is a test-only tuning knob (AdapterTuning; e.g. `ip netns exec <ns>`), never configuration.
+    const prefix = conn.tuning?.commandPrefix ?? [];
+    const adapter = new NftablesAdapter({
+      runner: runnerFor(conn.url, conn.credentials, conn.tls, conn.lookup, connectMs, prefix),
+    });
     if (conn.tls.mode === 'insecure' && parseNftUrl(conn.url).kind === 'ssh') {
       adapter.warnings.push('SSH host key checking is disabled: anyone on the path can impersonate the host.');
     }
@@ -155,4 +167,20 @@ export const nftablesVendor: VendorDescriptor = {
   },
   testConnection: (adapter) => adapter.version(),
   live: { open: nftablesLiveView, unavailable: NFT_LIVE_UNAVAILABLE },
+  unavailable: {
+    apply:
+      'every nft command is live in the kernel when it exits; there is no staged state, commit or apply (docs/reference/nftables-api.md §4)',
+    'write.rules':
+      'rules are ordered expression lists in chains with no staged change or rollback; editing a host\'s own chains is not offered (docs/reference/nftables-api.md §5)',
+    'write.nat':
+      'NAT is dnat/snat/masquerade statements in nat chains, with no port-forward object to write (docs/reference/nftables-api.md §5)',
+    'write.aliases':
+      'the live writer is not offered; Portcullis writes only its own sets in table inet portcullis, through access grants (docs/reference/nftables-api.md §3)',
+    'write.routes': 'routes belong to `ip route`, not nftables; not written over the nft transport (docs/reference/nftables-api.md §6)',
+    'write.services': 'service state (systemd) is not part of nftables (docs/reference/nftables-api.md §6)',
+    'write.dns': 'an nftables host runs no DNS resolver Portcullis knows of (docs/reference/nftables-api.md §6)',
+    'write.dhcp': 'an nftables host runs no DHCP server Portcullis knows of (docs/reference/nftables-api.md §6)',
+    'write.power': 'rebooting the host is not an nft operation, and a reboot loses the runtime ruleset (docs/reference/nftables-api.md §4, §7)',
+    'write.batch_apply': 'there is no apply: each nft batch is atomic and live at once (docs/reference/nftables-api.md §4)',
+  },
 };
