@@ -218,7 +218,7 @@ export function findVendor(id: string): VendorDescriptor | undefined {
   return registry.get(id);
 }
 
-/** Every registered vendor, by id. */
+/** Every registered vendor, in registration order: the built-ins as `src/adapters/vendors.ts` lists them, the default first. */
 export function listVendors(): VendorDescriptor[] {
-  return [...registry.values()].sort((a, b) => a.id.localeCompare(b.id));
+  return [...registry.values()];
 }
