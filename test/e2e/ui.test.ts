@@ -37,7 +37,7 @@ describe.skipIf(CHROMIUM_MISSING !== null)(`web UI in Chromium ${CHROMIUM_MISSIN
     ensureWebBuild();
     emulator = await startPfRestEmulator();
     server = await spawnServer({ dataDir, env: { PORTCULLIS_ALLOW_GATEWAY_HOSTS: '127.0.0.1', PORTCULLIS_LAB: undefined } });
-    labUrl = /runs in this process at (https:\/\/127\.0\.0\.1:\d+)/.exec(server.stderr())?.[1] ?? '';
+    labUrl = /^ - pfSense .* at (https:\/\/127\.0\.0\.1:\d+)$/m.exec(server.stderr())?.[1] ?? '';
     browser = await launchChromium();
   }, 300_000);
 

@@ -73,7 +73,8 @@ describe('portcullis firewall rules', () => {
     expect(gone.stdout).toBe(`deleted ${String(second.id)}\n`);
     const after = await json(['firewall', 'rules', 'list']);
     expect((after.items as unknown[]).length).toBe(1);
-  });
+    // Eleven CLI processes, each a fresh Node start: allow for a loaded CI machine.
+  }, 90_000);
 });
 
 describe('portcullis firewall settings, vpn stats, ids stats', () => {
