@@ -336,8 +336,8 @@ export function runLiveContract(opts: LiveContractOptions): void {
               type: 'host',
               description: 'live contract',
               entries: [
-                { address: '192.0.2.61', detail: 'live contract a' },
-                { address: '192.0.2.62', detail: 'live contract b' },
+                { address: '192.0.2.61', detail: '' },
+                { address: '192.0.2.62', detail: '' },
               ],
             },
           });

@@ -77,7 +77,7 @@ describe.skipIf(why !== null)(`nftables live reads on the kernel${why ? ` (skipp
   });
 
   it('reads a bare host cannot serve are refused with their reason, and their flags are off', async () => {
-    expect(() => live.dhcpLeases()).toThrow(/NFT300/);
+    await expect(live.dhcpLeases()).rejects.toThrow(/NFT300/);
     for (const flag of Object.keys(NFT_LIVE_UNAVAILABLE)) {
       expect(nftablesVendor.capabilities[flag as keyof typeof nftablesVendor.capabilities]).toBe(false);
     }

@@ -239,7 +239,7 @@ class NftablesLiveGateway implements LiveGateway {
     return { items: rules };
   }
 
-  natRules(): never {
+  async natRules(): Promise<never> {
     return refused('read.nat');
   }
 
@@ -304,7 +304,7 @@ class NftablesLiveGateway implements LiveGateway {
     return { items };
   }
 
-  dhcpLeases(): never {
+  async dhcpLeases(): Promise<never> {
     return refused('read.dhcp_leases');
   }
 
@@ -326,15 +326,15 @@ class NftablesLiveGateway implements LiveGateway {
     };
   }
 
-  healthCheck(): never {
+  async healthCheck(): Promise<never> {
     return refused('read.health');
   }
 
-  haStatus(): never {
+  async haStatus(): Promise<never> {
     return refused('read.ha_status');
   }
 
-  vpn(): never {
+  async vpn(): Promise<never> {
     return refused('read.vpn');
   }
 
@@ -348,15 +348,15 @@ class NftablesLiveGateway implements LiveGateway {
     return { items, current: all.length, maximum: Number.isFinite(maximum) ? maximum : null };
   }
 
-  services(): never {
+  async services(): Promise<never> {
     return refused('read.services');
   }
 
-  logs(): never {
+  async logs(): Promise<never> {
     return refused('read.logs');
   }
 
-  firewallLog(): never {
+  async firewallLog(): Promise<never> {
     return refused('read.logs');
   }
 }

@@ -131,7 +131,7 @@ class OpnSenseLiveGateway implements LiveGateway {
         interfaces: ifs,
         direction: option(r.direction),
         ip_version: option(r.ipprotocol),
-        protocol: option(r.protocol) ?? 'any',
+        protocol: (option(r.protocol) ?? 'any').toLowerCase(),
         source_address: `${flag(r.source_not) ? '!' : ''}${option(r.source_net) ?? 'any'}`,
         source_port: option(r.source_port),
         dest_address: `${flag(r.destination_not) ? '!' : ''}${option(r.destination_net) ?? 'any'}`,

@@ -48,6 +48,7 @@ export const PRIVILEGES: Record<string, string[]> = {
   'page-system-firmware-manualupdate': ['ui/core/firmware/*', 'api/core/firmware/*'],
   'page-interfaces-overview': ['ui/interfaces/overview', 'api/interfaces/overview/*'],
   'page-services-ids': ['ui/ids/*', 'api/ids/*'],
+  'page-status-services': ['ui/core/service', 'api/core/service/*'],
   'page-system-staticroutes': ['ui/routes/*', 'api/routes/*'],
 };
 

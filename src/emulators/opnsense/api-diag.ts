@@ -335,6 +335,28 @@ const searchRoute = (ctx: Ctx): unknown => {
   return { rows: [], rowCount: 0, total: 0, current };
 };
 
+/**
+ * The services `configctl service list` reports on a fresh box, as the emulator models them: a fixed set, all
+ * running (it starts and stops nothing).
+ */
+const SERVICES: Array<{ name: string; description: string; locked?: number }> = [
+  { name: 'configd', description: 'System Configuration Daemon', locked: 1 },
+  { name: 'pf', description: 'Packet Filter', locked: 1 },
+  { name: 'openssh', description: 'Secure Shell Daemon' },
+  { name: 'syslog-ng', description: 'Syslog-ng Daemon' },
+  { name: 'unbound', description: 'Unbound DNS' },
+];
+
+/**
+ * `Core/Api/ServiceController::searchAction` (opnsense/core src/opnsense/mvc/app/controllers/OPNsense/Core/Api/
+ * ServiceController.php:44-63 @ f95e815): one record per service, `id` = name, `locked` and `running` as 0/1.
+ */
+const searchServices = (ctx: Ctx): unknown =>
+  searchRecordset(
+    ctx,
+    SERVICES.map((s) => ({ id: s.name, locked: s.locked ?? 0, running: 1, description: s.description, name: s.name })),
+  );
+
 export const DIAG_ROUTES: Route[] = [
   { module: 'diagnostics', controller: 'Firewall', action: 'queryStates', required: 0, handler: queryStatesAction },
   { module: 'diagnostics', controller: 'Firewall', action: 'killStates', required: 0, handler: killStatesAction },
@@ -352,4 +374,5 @@ export const DIAG_ROUTES: Route[] = [
   { module: 'ids', controller: 'Service', action: 'queryAlerts', required: 0, handler: queryAlerts },
   { module: 'diagnostics', controller: 'Interface', action: 'getRoutes', required: 0, handler: getRoutes },
   { module: 'routes', controller: 'Routes', action: 'searchroute', required: 0, handler: searchRoute },
+  { module: 'core', controller: 'Service', action: 'search', required: 0, handler: searchServices },
 ];
