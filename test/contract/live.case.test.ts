@@ -67,10 +67,10 @@ const nullableNumber = (v: unknown) => v === null || typeof v === 'number';
 interface ReadCheck {
   /** The view's method(s) the flag stands for; each must be refused when the flag is off. */
   methods: Array<keyof LiveGateway>;
-  call(view: LiveGateway): Promise<unknown>;
+  call: (view: LiveGateway) => Promise<unknown>;
   /** Calls of the off case, one per method (defaults to `call`). */
   refusals?: Array<(view: LiveGateway) => Promise<unknown>>;
-  shape(result: unknown): void;
+  shape: (result: unknown) => void;
 }
 
 /** Each `read.*` flag that has a live view method, and the structural invariants of its answer. */
