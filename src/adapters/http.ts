@@ -73,6 +73,44 @@ export class TransportError extends Error {
   }
 }
 
+/** Where a transport failure happened, for its message (the detail already redacted by the adapter). */
+interface FailureContext {
+  origin: string;
+  /** The request's place (origin and path) as the adapter names it. */
+  where: string;
+  trustMode: TlsTrust['mode'];
+  timeouts: HttpTimeouts;
+  detail: string;
+}
+
+/**
+ * The operator-facing message of a transport failure, worded the same for every HTTP vendor; the adapter picks
+ * its own code from `failure` (cannot connect, TLS, timed out).
+ */
+export function describeTransportFailure(
+  err: TransportError,
+  at: FailureContext,
+): { failure: 'connect' | 'tls' | 'timeout'; message: string } {
+  switch (err.kind) {
+    case 'breaker-open':
+      return { failure: 'connect', message: `Not contacting ${at.origin}: ${at.detail}.` };
+    case 'tls':
+      return {
+        failure: 'tls',
+        message: `TLS handshake with ${at.origin} failed (${at.detail}; trust mode: ${at.trustMode}).`,
+      };
+    case 'timeout': {
+      const t = at.timeouts;
+      return {
+        failure: 'timeout',
+        message: `No complete answer from ${at.where} in time (${at.detail}; timeouts connect ${t.connectMs} ms, headers ${t.headersMs} ms, body ${t.bodyMs} ms).`,
+      };
+    }
+    default:
+      return { failure: 'connect', message: `Cannot reach ${at.origin} (${at.detail}).` };
+  }
+}
+
 interface HttpRequest {
   method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
   /** Path below the base URL, starting with `/`. */

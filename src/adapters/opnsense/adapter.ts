@@ -12,7 +12,14 @@
  * live in the description (docs/adr/0185-opnsense-entry-details.md).
  */
 import ipaddr from 'ipaddr.js';
-import { GatewayHttpClient, type HttpResponse, redact, type TlsTrust, TransportError } from '../http.ts';
+import {
+  describeTransportFailure,
+  GatewayHttpClient,
+  type HttpResponse,
+  redact,
+  type TlsTrust,
+  TransportError,
+} from '../http.ts';
 import type { LookupFunction } from 'node:net';
 import type { BreakerOptions, HttpTimeouts, RetryOptions } from '../http.ts';
 import type { AliasEntry, ApplyResult, DeviceAlias, FirewallAdapter, VersionInfo } from '../types.ts';
@@ -130,27 +137,15 @@ export class OpnSenseAdapter implements FirewallAdapter {
   }
 
   private transportFailure(err: TransportError, path: string): OpnSenseError {
-    const detail = this.safe(err.detail);
-    switch (err.kind) {
-      case 'breaker-open':
-        return new OpnSenseError('OPN000', `Not contacting ${this.http.origin}: ${detail}.`, { cause: err });
-      case 'tls':
-        return new OpnSenseError(
-          'OPN003',
-          `TLS handshake with ${this.http.origin} failed (${detail}; trust mode: ${this.tls.mode}).`,
-          { cause: err },
-        );
-      case 'timeout': {
-        const t = this.http.timeouts;
-        return new OpnSenseError(
-          'OPN004',
-          `No complete answer from ${this.where(path)} in time (${detail}; timeouts connect ${t.connectMs} ms, headers ${t.headersMs} ms, body ${t.bodyMs} ms).`,
-          { cause: err },
-        );
-      }
-      default:
-        return new OpnSenseError('OPN000', `Cannot reach ${this.http.origin} (${detail}).`, { cause: err });
-    }
+    const { failure, message } = describeTransportFailure(err, {
+      origin: this.http.origin,
+      where: this.where(path),
+      trustMode: this.tls.mode,
+      timeouts: this.http.timeouts,
+      detail: this.safe(err.detail),
+    });
+    const code = ({ connect: 'OPN000', tls: 'OPN003', timeout: 'OPN004' } as const)[failure];
+    return new OpnSenseError(code, message, { cause: err });
   }
 
   /**

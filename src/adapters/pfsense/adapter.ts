@@ -7,7 +7,14 @@
  * breaker (docs/adr/0022), response classification (docs/adr/0023).
  */
 import ipaddr from 'ipaddr.js';
-import { GatewayHttpClient, type HttpResponse, redact, type TlsTrust, TransportError } from '../http.ts';
+import {
+  describeTransportFailure,
+  GatewayHttpClient,
+  type HttpResponse,
+  redact,
+  type TlsTrust,
+  TransportError,
+} from '../http.ts';
 import type {
   AliasEntry,
   ApplyResult,
@@ -114,27 +121,15 @@ export class PfSenseAdapter implements FirewallAdapter {
   }
 
   private transportFailure(err: TransportError, path: string): PfSenseError {
-    const detail = this.safe(err.detail);
-    switch (err.kind) {
-      case 'breaker-open':
-        return new PfSenseError('PFS000', `Not contacting ${this.http.origin}: ${detail}.`, { cause: err });
-      case 'tls':
-        return new PfSenseError(
-          'PFS003',
-          `TLS handshake with ${this.http.origin} failed (${detail}; trust mode: ${this.tls.mode}).`,
-          { cause: err },
-        );
-      case 'timeout': {
-        const t = this.http.timeouts;
-        return new PfSenseError(
-          'PFS004',
-          `No complete answer from ${this.where(path)} in time (${detail}; timeouts connect ${t.connectMs} ms, headers ${t.headersMs} ms, body ${t.bodyMs} ms).`,
-          { cause: err },
-        );
-      }
-      default:
-        return new PfSenseError('PFS000', `Cannot reach ${this.http.origin} (${detail}).`, { cause: err });
-    }
+    const { failure, message } = describeTransportFailure(err, {
+      origin: this.http.origin,
+      where: this.where(path),
+      trustMode: this.tls.mode,
+      timeouts: this.http.timeouts,
+      detail: this.safe(err.detail),
+    });
+    const code = ({ connect: 'PFS000', tls: 'PFS003', timeout: 'PFS004' } as const)[failure];
+    return new PfSenseError(code, message, { cause: err });
   }
 
   /** Sends one request and returns the `data` of a successful envelope; maps every failure to a PFS code. */

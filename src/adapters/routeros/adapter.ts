@@ -11,6 +11,7 @@ import type { LookupFunction } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import {
   type BreakerOptions,
+  describeTransportFailure,
   GatewayHttpClient,
   type HttpResponse,
   type HttpTimeouts,
@@ -256,27 +257,15 @@ export class RouterOsAdapter implements FirewallAdapter {
   }
 
   private transportFailure(err: TransportError, path: string): RouterOsError {
-    const detail = this.safe(err.detail);
-    switch (err.kind) {
-      case 'breaker-open':
-        return new RouterOsError('ROS000', `Not contacting ${this.http.origin}: ${detail}.`, { cause: err });
-      case 'tls':
-        return new RouterOsError(
-          'ROS003',
-          `TLS handshake with ${this.http.origin} failed (${detail}; trust mode: ${this.tls.mode}).`,
-          { cause: err },
-        );
-      case 'timeout': {
-        const t = this.http.timeouts;
-        return new RouterOsError(
-          'ROS004',
-          `No complete answer from ${this.where(path)} in time (${detail}; timeouts connect ${t.connectMs} ms, headers ${t.headersMs} ms, body ${t.bodyMs} ms).`,
-          { cause: err },
-        );
-      }
-      default:
-        return new RouterOsError('ROS000', `Cannot reach ${this.http.origin} (${detail}).`, { cause: err });
-    }
+    const { failure, message } = describeTransportFailure(err, {
+      origin: this.http.origin,
+      where: this.where(path),
+      trustMode: this.tls.mode,
+      timeouts: this.http.timeouts,
+      detail: this.safe(err.detail),
+    });
+    const code = ({ connect: 'ROS000', tls: 'ROS003', timeout: 'ROS004' } as const)[failure];
+    return new RouterOsError(code, message, { cause: err });
   }
 
   /**
