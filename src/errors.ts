@@ -19,6 +19,8 @@
  * | `ReadOnlyError`       | 409      | `read_only` (the deployment only stages live writes)         | —       |
  * | `LockoutError`        | 409      | `lockout` (a staged change would cut the management path)    | —       |
  * | `PolicyTestsError`    | 409      | `policy_tests` (the gateway's policy tests fail after a change) | —     |
+ * | `SelfApprovalError`   | 403      | `self_approval` (an approver deciding their own access request) | —     |
+ * | `DecisionLinkError`   | 403      | `decision_link_invalid` (forged, altered or expired signed link) | —     |
  *
  * Messages are safe to show to the client: they never contain a secret or a password.
  * Codes are never reused for a different meaning.
@@ -40,7 +42,9 @@ export type DomainErrorCode =
   | 'capability_unavailable'
   | 'device_error'
   | 'read_only'
-  | 'policy_tests';
+  | 'policy_tests'
+  | 'self_approval'
+  | 'decision_link_invalid';
 
 /** Base class: an expected failure with an HTTP status, a stable code and, when one input is at fault, its field. */
 export abstract class DomainError extends Error {
@@ -170,5 +174,22 @@ export class ReadOnlyError extends DomainError {
   readonly status = 409;
   constructor(message: string) {
     super('read_only', message);
+  }
+}
+
+/** Nobody decides their own access request, whatever groups they are in (docs/access-requests.md). */
+export class SelfApprovalError extends DomainError {
+  readonly status = 403;
+  constructor() {
+    super('self_approval', 'you cannot approve or deny your own access request');
+  }
+}
+
+/** A signed decision link that does not verify (forged, altered, signed by a retired key) or has expired. */
+export class DecisionLinkError extends DomainError {
+  readonly status = 403;
+  declare readonly field: string;
+  constructor(message: string) {
+    super('decision_link_invalid', message, 'token');
   }
 }

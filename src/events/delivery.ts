@@ -254,7 +254,7 @@ export class WebhookDispatcher {
     }
     const [stored] = await replayEvents(this.db, delivery.orgId, delivery.eventId - 1, 1);
     if (!stored || stored.id !== delivery.eventId) return;
-    const body = JSON.stringify({ ...eventBody(stored), delivery_id: delivery.id, webhook_id: hook.id });
+    const body = JSON.stringify({ ...eventBody(stored, 'webhook'), delivery_id: delivery.id, webhook_id: hook.id });
     const started = Date.now();
     const outcome = await this.post(hook.url, hook.id, hook.secretEnc, body, stored.type, delivery.id);
     const durationMs = Date.now() - started;

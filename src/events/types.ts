@@ -8,6 +8,13 @@ import type { Permission } from '../identity/permissions.ts';
 export const EVENT_TYPES = {
   'grant.created': { permission: 'access.view', description: 'An access grant started' },
   'grant.ended': { permission: 'access.view', description: 'An access grant ended (sign-out, revoke, expiry)' },
+  'access.request.created': {
+    permission: 'access.view',
+    description: 'Someone asked for access on a knoc that requires approval (webhooks carry signed decision links)',
+  },
+  'access.request.approved': { permission: 'access.view', description: 'An access request got its last approval' },
+  'access.request.denied': { permission: 'access.view', description: 'An approver denied an access request' },
+  'access.request.expired': { permission: 'access.view', description: 'Nobody decided an access request in time' },
   'sync.failed': { permission: 'access.view', description: "A knoc's alias could not be reconciled" },
   'sync.recovered': { permission: 'access.view', description: "A knoc's alias reconciles again" },
   'gateway.sync.completed': { permission: 'firewall.view', description: 'A gateway sync succeeds again' },
@@ -57,8 +64,21 @@ export function visibleTo(
   return event.siteId === null ? can(permission) : can(permission, event.siteId);
 }
 
-/** The JSON body of an event as webhooks and the stream send it. */
-export function eventBody(event: StoredEvent): Record<string, unknown> {
+/**
+ * Payload keys only webhooks carry: signed decision links are capabilities meant for the approvers a webhook
+ * (or the mail gateway behind it) reaches, not for every reader of the live stream.
+ */
+const WEBHOOK_ONLY_KEYS = ['decision_links'];
+
+/** The JSON body of an event as webhooks (`audience: 'webhook'`) and the stream send it. */
+export function eventBody(
+  event: StoredEvent,
+  audience: 'webhook' | 'stream' = 'stream',
+): Record<string, unknown> {
+  const payload =
+    audience === 'webhook'
+      ? event.payload
+      : Object.fromEntries(Object.entries(event.payload).filter(([key]) => !WEBHOOK_ONLY_KEYS.includes(key)));
   return {
     id: event.id,
     type: event.type,
@@ -68,6 +88,6 @@ export function eventBody(event: StoredEvent): Record<string, unknown> {
     knoc_id: event.knocId ?? null,
     grant_id: event.grantId ?? null,
     created_at: event.createdAt.toISOString(),
-    payload: event.payload,
+    payload,
   };
 }

@@ -1,9 +1,10 @@
 /**
  * @module The tasks the job runner runs (src/jobs/runner.ts), docs/reference/freesdn-firewall-module.md §23:
  * gateway sync every `sync_interval_minutes`, health poll and firewall-log ingestion every 2 minutes, log
- * retention hourly and the pending-change reaper every minute. To add a task, append a `JobTask` to `JOB_TASKS` (or call `app.jobs.register` before
+ * retention hourly, the pending-change reaper and access-request expiry every minute. To add a task, append a `JobTask` to `JOB_TASKS` (or call `app.jobs.register` before
  * the app is ready): a name, `per` (gateway / org / global), an interval from the org's settings and `run`.
  */
+import { expireAccessRequests } from '../access/service/requests.ts';
 import type { ClosableAdapter, VendorDescriptor } from '../adapters/registry.ts';
 import { type ServiceContext, serviceContext } from '../core/context.ts';
 import { CapabilityUnavailableError, DeviceError } from '../errors.ts';
@@ -101,10 +102,21 @@ const pendingReaper: JobTask<JobContext> = {
   },
 };
 
+/** Access requests nobody decided in time become `expired`, with an event (docs/access-requests.md). */
+export const accessRequestExpiry: JobTask<JobContext> = {
+  name: 'access-request-expiry',
+  per: 'org',
+  intervalSeconds: () => 60,
+  async run(key, c) {
+    c.bus.emit(await expireAccessRequests(systemCtx(c, key)));
+  },
+};
+
 export const JOB_TASKS: readonly JobTask<JobContext>[] = [
   gatewaySync,
   healthPoll,
   logIngestion,
   logRetention,
   pendingReaper,
+  accessRequestExpiry,
 ];

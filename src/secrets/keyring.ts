@@ -11,7 +11,7 @@
  *    operator owns the keys; add a key to the variable and mark it active instead.
  * 2. `<dataDir>/keys.json` — same shape, created with mode 0600 on first use.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { envValue } from '../config.ts';
@@ -176,6 +176,31 @@ export class Keyring {
     } catch {
       throw new SecretDecryptError('authentication failed (wrong key, wrong location, or tampered)');
     }
+  }
+
+  /**
+   * A MAC of `message` for `purpose` (HMAC-SHA256 under a key derived from the active key with HKDF, so a MAC
+   * made for one purpose never verifies for another and no stored ciphertext is exposed): `<kid>.<base64url>`.
+   */
+  mac(purpose: string, message: string): string {
+    return `${this.#active}.${this.#macWith(this.#active, purpose, message)}`;
+  }
+
+  /** Whether `tag` is `mac(purpose, message)` under any key still in the ring (constant-time compare). */
+  verifyMac(purpose: string, message: string, tag: string): boolean {
+    const dot = tag.indexOf('.');
+    const kid = tag.slice(0, dot);
+    if (dot < 1 || !this.#keys.has(kid)) return false;
+    const given = Buffer.from(tag.slice(dot + 1), 'base64url');
+    const expected = Buffer.from(this.#macWith(kid, purpose, message), 'base64url');
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  }
+
+  #macWith(kid: string, purpose: string, message: string): string {
+    const key = this.#keys.get(kid);
+    if (!key) throw new KeyringError(`key ${kid} missing from keyring`);
+    const derived = Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), `portcullis mac v1 ${purpose}`, 32));
+    return createHmac('sha256', derived).update(message, 'utf8').digest('base64url');
   }
 
   /** Whether this ciphertext was sealed with a key other than the active one. */

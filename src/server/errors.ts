@@ -21,6 +21,11 @@ export const ERROR_CATALOG = {
   PC_ERR_TOTP_REQUIRED: { status: 401, message: 'A TOTP code is required for this account.' },
   PC_ERR_TOTP_INVALID: { status: 401, message: 'The TOTP code is invalid.' },
   PC_ERR_FORBIDDEN: { status: 403, message: 'You do not have permission for this action.' },
+  PC_ERR_SELF_APPROVAL: { status: 403, message: 'You cannot approve or deny your own access request.' },
+  PC_ERR_DECISION_LINK_INVALID: {
+    status: 403,
+    message: 'The decision link is not valid: it was altered, was not signed by this server, or has expired.',
+  },
   PC_ERR_CSRF: { status: 403, message: 'Missing or invalid X-CSRF-Token header.' },
   PC_ERR_NOT_FOUND: { status: 404, message: 'Not found.' },
   PC_ERR_CONFLICT: { status: 409, message: 'The request conflicts with the current state.' },

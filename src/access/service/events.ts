@@ -7,7 +7,15 @@ import type { BusEvent } from '../../events/types.ts';
 
 export { EventBus as AccessEventBus, storeEvents } from '../../events/bus.ts';
 
-type AccessEventType = 'grant.created' | 'grant.ended' | 'sync.failed' | 'sync.recovered';
+type AccessEventType =
+  | 'grant.created'
+  | 'grant.ended'
+  | 'sync.failed'
+  | 'sync.recovered'
+  | 'access.request.created'
+  | 'access.request.approved'
+  | 'access.request.denied'
+  | 'access.request.expired';
 
 export interface AccessEvent extends BusEvent<AccessEventType> {
   knocId: string | null;

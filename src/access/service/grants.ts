@@ -27,7 +27,8 @@ import {
 import { compileSourceConditions } from '../source-conditions.ts';
 import { type AccessEvent, storeEvents } from './events.ts';
 
-export type GrantMethod = 'login' | 'click' | 'admin' | 'client';
+/** `approval`: made by the final approval of an access request (src/access/service/requests.ts). */
+export type GrantMethod = 'login' | 'click' | 'admin' | 'client' | 'approval';
 type EndReason = 'logout' | 'revoked' | 'expired' | 'replaced';
 type SyncState = 'pending' | 'live' | 'removed' | 'failed';
 
@@ -70,6 +71,16 @@ export interface GrantKnoc extends KnocGrantPolicy {
   orgId: string;
   siteId: string;
   mode: string;
+  /** What a grant on the knoc needs besides entitlement (docs/access-requests.md). */
+  requires: KnocRequirements;
+}
+
+export interface KnocRequirements {
+  justification: boolean;
+  approval: boolean;
+  approverGroupId: string | null;
+  approvalsRequired: number;
+  requestTtlSeconds: number;
 }
 
 const KNOC_FIELDS = {
@@ -82,9 +93,18 @@ const KNOC_FIELDS = {
   maxTtlSeconds: knocs.maxTtlSeconds,
   allowedSources: knocs.allowedSources,
   deniedSources: knocs.deniedSources,
+  requiresJustification: knocs.requiresJustification,
+  requiresApproval: knocs.requiresApproval,
+  approverGroupId: knocs.approverGroupId,
+  approvalsRequired: knocs.approvalsRequired,
+  requestTtlSeconds: knocs.requestTtlSeconds,
 };
 
-type KnocFields = { [K in keyof typeof KNOC_FIELDS]: (typeof KNOC_FIELDS)[K]['_']['data'] };
+type KnocFields = {
+  [K in keyof typeof KNOC_FIELDS]: (typeof KNOC_FIELDS)[K]['_']['notNull'] extends true
+    ? (typeof KNOC_FIELDS)[K]['_']['data']
+    : (typeof KNOC_FIELDS)[K]['_']['data'] | null;
+};
 
 function toGrantKnoc(row: KnocFields): GrantKnoc {
   return {
@@ -96,6 +116,13 @@ function toGrantKnoc(row: KnocFields): GrantKnoc {
     grantTtlSeconds: row.grantTtlSeconds,
     maxTtlSeconds: row.maxTtlSeconds,
     sources: compileSourceConditions(row.allowedSources, row.deniedSources),
+    requires: {
+      justification: row.requiresJustification,
+      approval: row.requiresApproval,
+      approverGroupId: row.approverGroupId,
+      approvalsRequired: row.approvalsRequired,
+      requestTtlSeconds: row.requestTtlSeconds,
+    },
   };
 }
 

@@ -42,6 +42,11 @@ interface KnocView {
   allowedSources: string[];
   deniedSources: string[];
   killStatesOnRevoke: boolean;
+  requiresJustification: boolean;
+  requiresApproval: boolean;
+  approverGroupId: string | null;
+  approvalsRequired: number;
+  requestTtlSeconds: number;
   users: string[];
   groups: string[];
   /** Passive knocs: the feed path token (`/edl/<token>.txt`), who may fetch, and the last fetch. */
@@ -69,6 +74,11 @@ interface KnocInput {
   groups?: unknown;
   site_id?: unknown;
   feed_allowed_sources?: unknown;
+  requires_justification?: unknown;
+  requires_approval?: unknown;
+  approver_group_id?: unknown;
+  approvals_required?: unknown;
+  request_ttl_seconds?: unknown;
 }
 
 /** What a save changed, for the runtime: the reconciler keys to refresh. */
@@ -176,6 +186,76 @@ async function requireLiveGateway(
   return { id: row.id, siteId: row.siteId, vendor: requireVendor(row.vendor, 'gateway_id') };
 }
 
+type RequestSettings = Pick<
+  typeof knocs.$inferInsert,
+  'requiresJustification' | 'requiresApproval' | 'approverGroupId' | 'approvalsRequired' | 'requestTtlSeconds'
+>;
+
+const MIN_REQUEST_TTL = 60;
+const MAX_REQUEST_TTL = 30 * 86_400;
+
+/**
+ * The access-request settings of a create or update, merged over `before`: approval needs an approver group of
+ * the org, and `approvals_required` (N) must not exceed its member count (M), else no request could ever pass.
+ */
+async function requestSettingsOf(
+  ctx: ServiceContext,
+  input: KnocInput,
+  before: Required<RequestSettings>,
+): Promise<Partial<RequestSettings>> {
+  const set: Partial<RequestSettings> = {};
+  if (input.requires_justification !== undefined)
+    set.requiresJustification = requireBoolean('requires_justification', input.requires_justification);
+  if (input.requires_approval !== undefined)
+    set.requiresApproval = requireBoolean('requires_approval', input.requires_approval);
+  if (input.approver_group_id !== undefined)
+    set.approverGroupId =
+      input.approver_group_id === null ? null : requireUuid('approver_group_id', input.approver_group_id);
+  if (input.approvals_required !== undefined) {
+    const n = input.approvals_required;
+    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1 || n > 100)
+      throw new ValidationError('approvals_required', 'approvals_required must be a whole number from 1 to 100');
+    set.approvalsRequired = n;
+  }
+  if (input.request_ttl_seconds !== undefined) {
+    const ttl = input.request_ttl_seconds;
+    if (typeof ttl !== 'number' || !Number.isSafeInteger(ttl) || ttl < MIN_REQUEST_TTL || ttl > MAX_REQUEST_TTL)
+      throw new ValidationError(
+        'request_ttl_seconds',
+        `request_ttl_seconds must be whole seconds from ${MIN_REQUEST_TTL} to ${MAX_REQUEST_TTL}`,
+      );
+    set.requestTtlSeconds = ttl;
+  }
+  const merged = { ...before, ...set };
+  if (!merged.requiresApproval) return set;
+  if (merged.approverGroupId === null)
+    throw new ValidationError('approver_group_id', 'a knoc that requires approval needs an approver group');
+  const [group] = await ctx.db
+    .select({ id: groups.id })
+    .from(groups)
+    .where(and(eq(groups.orgId, ctx.orgId), eq(groups.id, merged.approverGroupId)))
+    .limit(1);
+  if (!group) throw new ValidationError('approver_group_id', `group ${merged.approverGroupId} does not exist`);
+  const members = await ctx.db
+    .select({ userId: groupMembers.userId })
+    .from(groupMembers)
+    .where(eq(groupMembers.groupId, group.id));
+  if (merged.approvalsRequired > members.length)
+    throw new ValidationError(
+      'approvals_required',
+      `approvals_required (${merged.approvalsRequired}) exceeds the ${members.length} member(s) of the approver group`,
+    );
+  return set;
+}
+
+const NO_REQUEST_SETTINGS: Required<RequestSettings> = {
+  requiresJustification: false,
+  requiresApproval: false,
+  approverGroupId: null,
+  approvalsRequired: 1,
+  requestTtlSeconds: 86_400,
+};
+
 async function assignments(
   db: Db,
   knocIds: string[],
@@ -206,6 +286,11 @@ function toView(row: KnocRow, userIds: string[], groupIds: string[]): KnocView {
     allowedSources: row.allowedSources,
     deniedSources: row.deniedSources,
     killStatesOnRevoke: row.killStatesOnRevoke,
+    requiresJustification: row.requiresJustification,
+    requiresApproval: row.requiresApproval,
+    approverGroupId: row.approverGroupId,
+    approvalsRequired: row.approvalsRequired,
+    requestTtlSeconds: row.requestTtlSeconds,
     users: userIds.sort(),
     groups: groupIds.sort(),
     feedToken: row.feedToken,
@@ -331,6 +416,7 @@ export async function createKnoc(
   const groupIds = input.groups === undefined ? [] : idListOf('groups', input.groups);
   await requireLiveIds(ctx.db, ctx.orgId, 'users', userIds);
   await requireLiveIds(ctx.db, ctx.orgId, 'groups', groupIds);
+  const requestSettings = await requestSettingsOf(ctx, input, NO_REQUEST_SETTINGS);
   const feedKey = mode === 'passive' ? newFeedKey() : null;
 
   return inTransaction(ctx, async (tx) => {
@@ -353,6 +439,7 @@ export async function createKnoc(
           feedToken: mode === 'passive' ? newFeedToken() : null,
           feedKeyHash: feedKey === null ? null : hashFeedKey(feedKey),
           feedAllowedSources: feedAllowed,
+          ...requestSettings,
         })
         .returning(),
     );
@@ -418,6 +505,7 @@ export async function updateKnoc(
   const groupIds = input.groups === undefined ? undefined : idListOf('groups', input.groups);
   if (userIds) await requireLiveIds(ctx.db, ctx.orgId, 'users', userIds);
   if (groupIds) await requireLiveIds(ctx.db, ctx.orgId, 'groups', groupIds);
+  Object.assign(set, await requestSettingsOf(ctx, input, before));
   let feedKey: string | null = null;
   if (set.mode === 'passive' && before.feedToken === null) {
     feedKey = newFeedKey();

@@ -7,15 +7,19 @@ import { inArray } from 'drizzle-orm';
 import { NotFoundError } from '../../errors.ts';
 import type { ServiceContext } from '../../core/context.ts';
 import { knocs } from '../../store/schema/access.ts';
-import { planSignInGrants } from '../grant-policy.ts';
+import { canonicalAddress } from '../../net/client-ip.ts';
+import { checkGrantSource, planSignInGrants } from '../grant-policy.ts';
 import type { GrantBatcher } from './grant-batcher.ts';
-import { type GrantKnoc, type GrantMethod, grantKnocs, type NewGrant } from './grants.ts';
+import { type GrantKnoc, type GrantMethod, type GrantNotifier, grantKnocs, type NewGrant } from './grants.ts';
 import { entitledKnocIds } from './knocs.ts';
+import { type AccessRequestView, createAccessRequest, justificationOf } from './requests.ts';
 
 export interface PortalGrantResult {
   ip: string;
   granted: { knocId: string; knocName: string; grantId: string; expiresAt: Date; secondsLeft: number }[];
   refused: { knocId: string; knocName: string; reason: string; message: string }[];
+  /** Access requests recorded instead of grants, on knocs that require approval (docs/access-requests.md). */
+  requested: AccessRequestView[];
 }
 
 interface PortalGrantRequest {
@@ -27,6 +31,12 @@ interface PortalGrantRequest {
   ttlSeconds?: number;
   sessionId?: string | null;
   tokenId?: string | null;
+  /**
+   * Set when the caller named the knoc (click-to-grant, `knock --knoc`): a knoc that requires approval then
+   * gets an access request, and a missing required justification is a 400 on `justification`. Without it
+   * (sign-in, knock on every knoc) such knocs are refused with `approval_required` / `justification_required`.
+   */
+  ask?: { justification?: unknown; notifier: GrantNotifier };
 }
 
 /** The live knocs `userId` is entitled to. */
@@ -54,8 +64,48 @@ export async function grantEntitled(
     request.ttlSeconds === undefined
       ? knoc.grantTtlSeconds
       : Math.min(request.ttlSeconds, knoc.maxTtlSeconds);
+  const { ask } = request;
+  const refusedUpFront: PortalGrantResult['refused'] = [];
+  const reasons = new Map<string, string>();
+  const direct: GrantKnoc[] = [];
+  const toRequest: { knoc: GrantKnoc; justification: string | null }[] = [];
+  for (const knoc of list) {
+    if (!ask && (knoc.requires.approval || knoc.requires.justification)) {
+      const reason = knoc.requires.approval ? 'approval_required' : 'justification_required';
+      refusedUpFront.push({
+        knocId: knoc.id,
+        knocName: knoc.name,
+        reason,
+        message:
+          reason === 'approval_required'
+            ? `knoc ${knoc.name} requires approval: request access in the portal`
+            : `knoc ${knoc.name} requires a justification: request access in the portal`,
+      });
+      continue;
+    }
+    const justification = ask ? justificationOf(knoc, ask.justification) : null;
+    if (justification !== null) reasons.set(knoc.id, justification);
+    if (knoc.requires.approval) toRequest.push({ knoc, justification });
+    else direct.push(knoc);
+  }
+  const requested: AccessRequestView[] = [];
+  const ip = canonicalAddress(request.ip) ?? request.ip;
+  for (const { knoc, justification } of toRequest) {
+    const refusal = checkGrantSource(knoc, ip);
+    if (refusal !== null) {
+      refusedUpFront.push({ knocId: knoc.id, knocName: knoc.name, reason: refusal.reason, message: refusal.message });
+      continue;
+    }
+    requested.push(
+      await createAccessRequest(
+        ctx,
+        { knoc, requesterId: request.userId, ip, ttlSeconds: ttlFor(knoc), justification },
+        (ask as NonNullable<typeof ask>).notifier,
+      ),
+    );
+  }
   const plan = planSignInGrants(
-    list.map((knoc) => ({ ...knoc, grantTtlSeconds: ttlFor(knoc) })),
+    direct.map((knoc) => ({ ...knoc, grantTtlSeconds: ttlFor(knoc) })),
     request.ip,
     now.getTime(),
   );
@@ -66,13 +116,14 @@ export async function grantEntitled(
     ip: planned.ip,
     expiresAt: new Date(planned.expiresAt),
     method: request.method,
+    reason: reasons.get(planned.knocId) ?? null,
     sessionId: request.sessionId ?? null,
     tokenId: request.tokenId ?? null,
     replacePrevious: true,
   }));
   const rows = await writer.create(ctx, specs);
   return {
-    ip: plan.granted[0]?.ip ?? request.ip,
+    ip: plan.granted[0]?.ip ?? ip,
     granted: rows.map((row) => ({
       knocId: row.knocId,
       knocName: byId.get(row.knocId)?.name ?? '',
@@ -80,11 +131,15 @@ export async function grantEntitled(
       expiresAt: row.expiresAt,
       secondsLeft: Math.max(0, Math.ceil((row.expiresAt.getTime() - now.getTime()) / 1_000)),
     })),
-    refused: plan.refused.map((refusal) => ({
-      knocId: refusal.knocId,
-      knocName: refusal.knoc,
-      reason: refusal.reason,
-      message: refusal.message,
-    })),
+    refused: [
+      ...refusedUpFront,
+      ...plan.refused.map((refusal) => ({
+        knocId: refusal.knocId,
+        knocName: refusal.knoc,
+        reason: refusal.reason,
+        message: refusal.message,
+      })),
+    ],
+    requested,
   };
 }

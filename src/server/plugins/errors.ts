@@ -26,6 +26,8 @@ const DOMAIN_ERRORS: Record<DomainErrorCode, ErrorCode> = {
   capability_unavailable: 'PC_ERR_CAPABILITY_UNAVAILABLE',
   device_error: 'PC_ERR_DEVICE',
   read_only: 'PC_ERR_READ_ONLY',
+  self_approval: 'PC_ERR_SELF_APPROVAL',
+  decision_link_invalid: 'PC_ERR_DECISION_LINK_INVALID',
 };
 
 /** Fastify's own client errors (body parser, content type) mapped to catalog codes. */

@@ -23,6 +23,7 @@ import { grantRoutes } from './grants.ts';
 import { knocRoutes } from './knocs.ts';
 import { policyRoutes } from './policy.ts';
 import { portalRoutes } from './portal.ts';
+import { requestRoutes } from './requests.ts';
 import { authRoutes } from './auth.ts';
 import { groupRoutes } from './groups.ts';
 import { healthRoutes } from './health.ts';
@@ -46,6 +47,7 @@ export const ROUTE_MODULES: readonly FastifyPluginAsync[] = [
   knocRoutes,
   grantRoutes,
   portalRoutes,
+  requestRoutes,
   edlRoutes,
   policyRoutes,
   firewallPolicyTestRoutes,

@@ -13,6 +13,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import { endGrants, grantView } from '../../access/service/grants.ts';
 import { entitledKnocs, grantEntitled, type PortalGrantResult } from '../../access/service/portal.ts';
+import { JUSTIFICATION_MAX } from '../../access/service/requests.ts';
 import { login } from '../../identity/login.ts';
 import { revokeSession } from '../../identity/sessions.ts';
 import { getUser } from '../../identity/users.ts';
@@ -21,7 +22,8 @@ import { clientAddress } from '../client-address.ts';
 import { ctxOf } from '../context.ts';
 import { principalOf, requirePortalUse } from '../plugins/access.ts';
 import { clearSessionCookie, setSessionCookie } from '../session-cookie.ts';
-import { ERROR_RESPONSES, Line, LoginBody, Uuid } from '../schemas.ts';
+import { ERROR_RESPONSES, Line, Lines, LoginBody, Uuid } from '../schemas.ts';
+import { AccessRequestSchema, requestBody } from './requests.ts';
 import { emptyBodyIsObject } from './gateways.ts';
 
 const tags = ['portal'];
@@ -44,6 +46,8 @@ const GrantResult = {
   ip: Type.String(),
   granted: Type.Array(Granted),
   refused: Type.Array(Refused),
+  /** Access requests recorded instead of grants (knocs that require approval); answered with 202. */
+  requested: Type.Array(AccessRequestSchema),
 };
 const PortalUser = Type.Object({ id: Uuid, username: Type.String(), display_name: Type.String() });
 
@@ -64,8 +68,13 @@ function grantResultBody(result: PortalGrantResult) {
       reason: r.reason,
       message: r.message,
     })),
+    requested: result.requested.map(requestBody),
   };
 }
+
+/** 202 when the call only recorded access requests (nothing granted yet), else 200. */
+const statusOf = (result: PortalGrantResult) =>
+  result.granted.length === 0 && result.requested.length > 0 ? 202 : 200;
 
 export const portalRoutes: FastifyPluginAsync = async (root) => {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
@@ -144,6 +153,9 @@ export const portalRoutes: FastifyPluginAsync = async (root) => {
                 knoc_name: Type.String(),
                 grant_ttl_seconds: Type.Integer(),
                 max_ttl_seconds: Type.Integer(),
+                /** A grant here needs a justification / approval (an access request): docs/access-requests.md. */
+                requires_justification: Type.Boolean(),
+                requires_approval: Type.Boolean(),
                 /** The firewall's refusal while the knoc's alias cannot be synced (code and remedy), else null. */
                 error: Type.Union([
                   Type.Object({ code: Type.String(), message: Type.String(), since: Type.String() }),
@@ -196,6 +208,8 @@ export const portalRoutes: FastifyPluginAsync = async (root) => {
             knoc_name: knoc.name,
             grant_ttl_seconds: knoc.grantTtlSeconds,
             max_ttl_seconds: knoc.maxTtlSeconds,
+            requires_justification: knoc.requires.justification,
+            requires_approval: knoc.requires.approval,
             error: errors.get(knoc.id) ?? null,
           }))
           .sort((a, b) => a.knoc_name.localeCompare(b.knoc_name)),
@@ -223,18 +237,22 @@ export const portalRoutes: FastifyPluginAsync = async (root) => {
       config: authenticated,
       schema: {
         tags,
-        summary: 'Click-to-grant: access from this address on one of your knocs',
+        summary:
+          'Click-to-grant: access from this address on one of your knocs (202 with an access request when the knoc requires approval)',
         params: Type.Object({ knocId: Uuid }, { additionalProperties: false }),
         body: Type.Optional(
           Type.Object(
-            { ttl_seconds: Type.Optional(Type.Integer({ minimum: 1 })) },
+            {
+              ttl_seconds: Type.Optional(Type.Integer({ minimum: 1 })),
+              justification: Type.Optional(Lines({ maxLength: JUSTIFICATION_MAX })),
+            },
             { additionalProperties: false },
           ),
         ),
-        response: { 200: Type.Object(GrantResult), ...ERROR_RESPONSES },
+        response: { 200: Type.Object(GrantResult), 202: Type.Object(GrantResult), ...ERROR_RESPONSES },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const principal = principalOf(request);
       const { knocId } = request.params;
       const ttl = request.body?.ttl_seconds;
@@ -249,11 +267,12 @@ export const portalRoutes: FastifyPluginAsync = async (root) => {
           ...(principal.kind === 'session'
             ? { sessionId: principal.credentialId }
             : { tokenId: principal.credentialId }),
+          ask: { justification: request.body?.justification, notifier: app.access },
         },
         app.access.grantWriter,
         { resource: 'knoc', id: knocId },
       );
-      return grantResultBody(result);
+      return reply.code(statusOf(result)).send(grantResultBody(result));
     },
   );
 
@@ -299,14 +318,17 @@ export const portalRoutes: FastifyPluginAsync = async (root) => {
           'Machine client: grant the caller’s address on its knocs (or the one named), with an API token',
         body: Type.Optional(
           Type.Object(
-            { knoc: Type.Optional(Line({ minLength: 1, maxLength: 100 })) },
+            {
+              knoc: Type.Optional(Line({ minLength: 1, maxLength: 100 })),
+              justification: Type.Optional(Lines({ maxLength: JUSTIFICATION_MAX })),
+            },
             { additionalProperties: false },
           ),
         ),
-        response: { 200: Type.Object(GrantResult), ...ERROR_RESPONSES },
+        response: { 200: Type.Object(GrantResult), 202: Type.Object(GrantResult), ...ERROR_RESPONSES },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const principal = principalOf(request);
       const name = request.body?.knoc;
       const result = await grantEntitled(
@@ -319,11 +341,15 @@ export const portalRoutes: FastifyPluginAsync = async (root) => {
           ...(principal.kind === 'token'
             ? { tokenId: principal.credentialId }
             : { sessionId: principal.credentialId }),
+          // Naming the knoc asks for it: a knoc that requires approval then gets an access request.
+          ...(name !== undefined
+            ? { ask: { justification: request.body?.justification, notifier: app.access } }
+            : {}),
         },
         app.access.grantWriter,
         name !== undefined ? { resource: 'knoc', id: name } : undefined,
       );
-      return grantResultBody(result);
+      return reply.code(statusOf(result)).send(grantResultBody(result));
     },
   );
 };

@@ -90,6 +90,15 @@ export const knocs = pgTable(
     allowedSources: cidrList('allowed_sources'),
     deniedSources: cidrList('denied_sources'),
     killStatesOnRevoke: boolean('kill_states_on_revoke').notNull().default(true),
+    /**
+     * Access requests (docs/access-requests.md): a grant needs a justification, and/or `approvals_required`
+     * approvals from distinct members of the approver group; undecided requests expire after `request_ttl_seconds`.
+     */
+    requiresJustification: boolean('requires_justification').notNull().default(false),
+    requiresApproval: boolean('requires_approval').notNull().default(false),
+    approverGroupId: uuid('approver_group_id').references(() => groups.id, { onDelete: 'set null' }),
+    approvalsRequired: integer('approvals_required').notNull().default(1),
+    requestTtlSeconds: integer('request_ttl_seconds').notNull().default(86_400),
     /** Passive knocs: the feed path token, the SHA-256 of the feed key and who may fetch. */
     feedToken: text('feed_token').unique(),
     feedKeyHash: text('feed_key_hash'),
@@ -195,4 +204,62 @@ export const edlFetches = pgTable(
     fetchedAt: tz('fetched_at').notNull().defaultNow(),
   },
   (t) => [index('edl_fetches_knoc_idx').on(t.knocId, t.fetchedAt)],
+);
+
+/**
+ * An access request on a knoc that requires approval: what (knoc, address), how long (`ttl_seconds`, counted
+ * from the final approval) and why; kept after it is decided or expires, with the grant it produced.
+ */
+export const accessRequests = pgTable(
+  'access_requests',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    orgId: orgRef(),
+    siteId: uuid('site_id')
+      .notNull()
+      .references(() => sites.id),
+    knocId: uuid('knoc_id')
+      .notNull()
+      .references(() => knocs.id),
+    requesterId: uuid('requester_id').references(() => users.id, { onDelete: 'set null' }),
+    /** Canonical client address the grant is for. */
+    ip: text('ip').notNull(),
+    ttlSeconds: integer('ttl_seconds').notNull(),
+    justification: text('justification'),
+    /** Snapshot of the knoc's rule when the request was made: later knoc edits do not move the goal posts. */
+    approverGroupId: uuid('approver_group_id'),
+    approvalsRequired: integer('approvals_required').notNull(),
+    /** `pending` | `approved` | `denied` | `expired`. */
+    status: text('status').notNull().default('pending'),
+    createdAt: tz('created_at').notNull().defaultNow(),
+    expiresAt: tz('expires_at').notNull(),
+    decidedAt: tz('decided_at'),
+    grantId: uuid('grant_id').references(() => grants.id),
+  },
+  (t) => [
+    index('access_requests_org_created_idx').on(t.orgId, t.createdAt),
+    index('access_requests_pending_idx').on(t.expiresAt).where(sql`${t.status} = 'pending'`),
+    index('access_requests_requester_idx').on(t.requesterId),
+  ],
+);
+
+/** One approver's decision on a request; one per (request, approver), so a link or a retry cannot count twice. */
+export const accessRequestDecisions = pgTable(
+  'access_request_decisions',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    orgId: orgRef(),
+    requestId: uuid('request_id')
+      .notNull()
+      .references(() => accessRequests.id, { onDelete: 'cascade' }),
+    approverId: uuid('approver_id').references(() => users.id, { onDelete: 'set null' }),
+    approverName: text('approver_name').notNull(),
+    /** `approve` | `deny`. */
+    decision: text('decision').notNull(),
+    comment: text('comment'),
+    /** `console` (an API call) | `link` (a signed decision link). */
+    via: text('via').notNull(),
+    createdAt: tz('created_at').notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('access_request_decisions_one_per_approver_uq').on(t.requestId, t.approverId)],
 );
