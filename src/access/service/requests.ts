@@ -313,11 +313,11 @@ export async function decideAccessRequest(
       const events = [requestEvent('access.request.denied', denied as RequestRow, { comment })];
       await record(tx.db, audit);
       await storeEvents(tx.db, events);
-      return { row: denied as RequestRow, change: { created: [], ended: [], events } as GrantChange };
+      return { row: denied as RequestRow, change: { created: [], ended: [], events } };
     }
     await record(tx.db, audit);
     if (approvals < locked.approvalsRequired) {
-      return { row: locked, change: { created: [], ended: [], events: [] } as GrantChange };
+      return { row: locked, change: { created: [], ended: [], events: [] } };
     }
     const grant = await grantFor(tx, locked, now);
     const [approved] = await tx.db
