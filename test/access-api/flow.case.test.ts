@@ -82,6 +82,8 @@ export function runFlowSuite(kind: StoreKind): void {
           knoc_name: knoc.name,
           grant_ttl_seconds: expect.any(Number),
           max_ttl_seconds: expect.any(Number),
+          requires_justification: false,
+          requires_approval: false,
           error: null,
         },
       ]);
