@@ -1,4 +1,4 @@
-/** Routes: sign-in pages, the portal and account (any signed-in person), and the console from the registry. */
+/** Routes: sign-in pages, the signed decision-link page, the portal and account (any signed-in person), and the console from the registry. */
 import { Box, Loader } from '@mantine/core';
 import { lazy, type ReactNode, Suspense } from 'react';
 import { createRootRoute, createRoute, createRouter, Outlet } from '@tanstack/react-router';
@@ -8,6 +8,7 @@ import { PortalPage } from './pages/Portal';
 import { CONSOLE_PAGES } from './pages/registry';
 
 const AccountPage = lazy(async () => ({ default: (await import('./pages/Account')).AccountPage }));
+const DecidePage = lazy(async () => ({ default: (await import('./pages/Decide')).DecidePage }));
 
 function Lazy({ children }: { children: ReactNode }) {
   return <Suspense fallback={<Loader size="sm" role="status" aria-label="Loading" />}>{children}</Suspense>;
@@ -28,6 +29,12 @@ function SignInFrame({ mode }: { mode: 'portal' | 'console' }) {
 
 const login = createRoute({ getParentRoute: () => root, path: '/login', component: () => <SignInFrame mode="portal" /> });
 const consoleLogin = createRoute({ getParentRoute: () => root, path: '/admin/login', component: () => <SignInFrame mode="console" /> });
+// A signed decision link: no sign-in, the link is the credential (docs/access-requests.md).
+const decide = createRoute({ getParentRoute: () => root, path: '/decide', component: () => (
+  <Lazy>
+    <DecidePage />
+  </Lazy>
+) });
 
 const portalFrame = createRoute({ getParentRoute: () => root, id: 'portal', component: () => <SignedInLayout console={false} /> });
 const portal = createRoute({ getParentRoute: () => portalFrame, path: '/', component: PortalPage });
@@ -49,6 +56,7 @@ const consolePages = CONSOLE_PAGES.map((page) =>
 const routeTree = root.addChildren([
   login,
   consoleLogin,
+  decide,
   portalFrame.addChildren([portal, account]),
   consoleFrame.addChildren(consolePages),
 ]);

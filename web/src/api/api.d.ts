@@ -4283,6 +4283,11 @@ export interface paths {
                                 allowed_sources: string[];
                                 denied_sources: string[];
                                 kill_states_on_revoke: boolean;
+                                requires_justification: boolean;
+                                requires_approval: boolean;
+                                approver_group_id: string | null;
+                                approvals_required: number;
+                                request_ttl_seconds: number;
                                 users: string[];
                                 groups: string[];
                                 feed_token: string | null;
@@ -4339,6 +4344,11 @@ export interface paths {
                         allowed_sources?: string[];
                         denied_sources?: string[];
                         kill_states_on_revoke?: boolean;
+                        requires_justification?: boolean;
+                        requires_approval?: boolean;
+                        approver_group_id?: string | null;
+                        approvals_required?: number;
+                        request_ttl_seconds?: number;
                         users?: string[];
                         groups?: string[];
                         /** Format: uuid */
@@ -4370,6 +4380,11 @@ export interface paths {
                             allowed_sources: string[];
                             denied_sources: string[];
                             kill_states_on_revoke: boolean;
+                            requires_justification: boolean;
+                            requires_approval: boolean;
+                            approver_group_id: string | null;
+                            approvals_required: number;
+                            request_ttl_seconds: number;
                             users: string[];
                             groups: string[];
                             feed_token: string | null;
@@ -4451,6 +4466,11 @@ export interface paths {
                             allowed_sources: string[];
                             denied_sources: string[];
                             kill_states_on_revoke: boolean;
+                            requires_justification: boolean;
+                            requires_approval: boolean;
+                            approver_group_id: string | null;
+                            approvals_required: number;
+                            request_ttl_seconds: number;
                             users: string[];
                             groups: string[];
                             feed_token: string | null;
@@ -4552,6 +4572,11 @@ export interface paths {
                         allowed_sources?: string[];
                         denied_sources?: string[];
                         kill_states_on_revoke?: boolean;
+                        requires_justification?: boolean;
+                        requires_approval?: boolean;
+                        approver_group_id?: string | null;
+                        approvals_required?: number;
+                        request_ttl_seconds?: number;
                         users?: string[];
                         groups?: string[];
                         /** Format: uuid */
@@ -4583,6 +4608,11 @@ export interface paths {
                             allowed_sources: string[];
                             denied_sources: string[];
                             kill_states_on_revoke: boolean;
+                            requires_justification: boolean;
+                            requires_approval: boolean;
+                            approver_group_id: string | null;
+                            approvals_required: number;
+                            request_ttl_seconds: number;
                             users: string[];
                             groups: string[];
                             feed_token: string | null;
@@ -5454,6 +5484,38 @@ export interface paths {
                                 reason: string;
                                 message: string;
                             }[];
+                            requested: {
+                                /** Format: uuid */
+                                id: string;
+                                /** Format: uuid */
+                                knoc_id: string;
+                                knoc_name: string;
+                                /** Format: uuid */
+                                site_id: string;
+                                requester_id: string | null;
+                                requester_name: string | null;
+                                ip: string;
+                                ttl_seconds: number;
+                                justification: string | null;
+                                status: "pending" | "approved" | "denied" | "expired";
+                                approvals_required: number;
+                                approvals: number;
+                                /** Format: date-time */
+                                created_at: string;
+                                /** Format: date-time */
+                                expires_at: string;
+                                decided_at: string | null;
+                                grant_id: string | null;
+                                decisions: {
+                                    approver_id: string | null;
+                                    approver_name: string;
+                                    decision: "approve" | "deny";
+                                    comment: string | null;
+                                    via: "console" | "link";
+                                    /** Format: date-time */
+                                    created_at: string;
+                                }[];
+                            }[];
                             user: {
                                 /** Format: uuid */
                                 id: string;
@@ -5529,6 +5591,8 @@ export interface paths {
                                 knoc_name: string;
                                 grant_ttl_seconds: number;
                                 max_ttl_seconds: number;
+                                requires_justification: boolean;
+                                requires_approval: boolean;
                                 error: {
                                     code: string;
                                     message: string;
@@ -5587,7 +5651,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Click-to-grant: access from this address on one of your knocs */
+        /** Click-to-grant: access from this address on one of your knocs (202 with an access request when the knoc requires approval) */
         post: {
             parameters: {
                 query?: never;
@@ -5601,6 +5665,7 @@ export interface paths {
                 content: {
                     "application/json": {
                         ttl_seconds?: number;
+                        justification?: string;
                     };
                 };
             };
@@ -5628,6 +5693,97 @@ export interface paths {
                                 knoc_name: string;
                                 reason: string;
                                 message: string;
+                            }[];
+                            requested: {
+                                /** Format: uuid */
+                                id: string;
+                                /** Format: uuid */
+                                knoc_id: string;
+                                knoc_name: string;
+                                /** Format: uuid */
+                                site_id: string;
+                                requester_id: string | null;
+                                requester_name: string | null;
+                                ip: string;
+                                ttl_seconds: number;
+                                justification: string | null;
+                                status: "pending" | "approved" | "denied" | "expired";
+                                approvals_required: number;
+                                approvals: number;
+                                /** Format: date-time */
+                                created_at: string;
+                                /** Format: date-time */
+                                expires_at: string;
+                                decided_at: string | null;
+                                grant_id: string | null;
+                                decisions: {
+                                    approver_id: string | null;
+                                    approver_name: string;
+                                    decision: "approve" | "deny";
+                                    comment: string | null;
+                                    via: "console" | "link";
+                                    /** Format: date-time */
+                                    created_at: string;
+                                }[];
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            ip: string;
+                            granted: {
+                                /** Format: uuid */
+                                knoc_id: string;
+                                knoc_name: string;
+                                /** Format: uuid */
+                                grant_id: string;
+                                expires_at: string;
+                                seconds_left: number;
+                            }[];
+                            refused: {
+                                /** Format: uuid */
+                                knoc_id: string;
+                                knoc_name: string;
+                                reason: string;
+                                message: string;
+                            }[];
+                            requested: {
+                                /** Format: uuid */
+                                id: string;
+                                /** Format: uuid */
+                                knoc_id: string;
+                                knoc_name: string;
+                                /** Format: uuid */
+                                site_id: string;
+                                requester_id: string | null;
+                                requester_name: string | null;
+                                ip: string;
+                                ttl_seconds: number;
+                                justification: string | null;
+                                status: "pending" | "approved" | "denied" | "expired";
+                                approvals_required: number;
+                                approvals: number;
+                                /** Format: date-time */
+                                created_at: string;
+                                /** Format: date-time */
+                                expires_at: string;
+                                decided_at: string | null;
+                                grant_id: string | null;
+                                decisions: {
+                                    approver_id: string | null;
+                                    approver_name: string;
+                                    decision: "approve" | "deny";
+                                    comment: string | null;
+                                    via: "console" | "link";
+                                    /** Format: date-time */
+                                    created_at: string;
+                                }[];
                             }[];
                         };
                     };
@@ -5735,6 +5891,7 @@ export interface paths {
                 content: {
                     "application/json": {
                         knoc?: string;
+                        justification?: string;
                     };
                 };
             };
@@ -5762,6 +5919,560 @@ export interface paths {
                                 knoc_name: string;
                                 reason: string;
                                 message: string;
+                            }[];
+                            requested: {
+                                /** Format: uuid */
+                                id: string;
+                                /** Format: uuid */
+                                knoc_id: string;
+                                knoc_name: string;
+                                /** Format: uuid */
+                                site_id: string;
+                                requester_id: string | null;
+                                requester_name: string | null;
+                                ip: string;
+                                ttl_seconds: number;
+                                justification: string | null;
+                                status: "pending" | "approved" | "denied" | "expired";
+                                approvals_required: number;
+                                approvals: number;
+                                /** Format: date-time */
+                                created_at: string;
+                                /** Format: date-time */
+                                expires_at: string;
+                                decided_at: string | null;
+                                grant_id: string | null;
+                                decisions: {
+                                    approver_id: string | null;
+                                    approver_name: string;
+                                    decision: "approve" | "deny";
+                                    comment: string | null;
+                                    via: "console" | "link";
+                                    /** Format: date-time */
+                                    created_at: string;
+                                }[];
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            ip: string;
+                            granted: {
+                                /** Format: uuid */
+                                knoc_id: string;
+                                knoc_name: string;
+                                /** Format: uuid */
+                                grant_id: string;
+                                expires_at: string;
+                                seconds_left: number;
+                            }[];
+                            refused: {
+                                /** Format: uuid */
+                                knoc_id: string;
+                                knoc_name: string;
+                                reason: string;
+                                message: string;
+                            }[];
+                            requested: {
+                                /** Format: uuid */
+                                id: string;
+                                /** Format: uuid */
+                                knoc_id: string;
+                                knoc_name: string;
+                                /** Format: uuid */
+                                site_id: string;
+                                requester_id: string | null;
+                                requester_name: string | null;
+                                ip: string;
+                                ttl_seconds: number;
+                                justification: string | null;
+                                status: "pending" | "approved" | "denied" | "expired";
+                                approvals_required: number;
+                                approvals: number;
+                                /** Format: date-time */
+                                created_at: string;
+                                /** Format: date-time */
+                                expires_at: string;
+                                decided_at: string | null;
+                                grant_id: string | null;
+                                decisions: {
+                                    approver_id: string | null;
+                                    approver_name: string;
+                                    decision: "approve" | "deny";
+                                    comment: string | null;
+                                    via: "console" | "link";
+                                    /** Format: date-time */
+                                    created_at: string;
+                                }[];
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/access/requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List access requests you may see (newest first): your sites’, your own, those you approve */
+        get: {
+            parameters: {
+                query?: {
+                    status?: "pending" | "approved" | "denied" | "expired";
+                    knoc_id?: string;
+                    requester_id?: string;
+                    awaiting_me?: boolean;
+                    mine?: boolean;
+                    limit?: number;
+                    offset?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** Format: uuid */
+                                id: string;
+                                /** Format: uuid */
+                                knoc_id: string;
+                                knoc_name: string;
+                                /** Format: uuid */
+                                site_id: string;
+                                requester_id: string | null;
+                                requester_name: string | null;
+                                ip: string;
+                                ttl_seconds: number;
+                                justification: string | null;
+                                status: "pending" | "approved" | "denied" | "expired";
+                                approvals_required: number;
+                                approvals: number;
+                                /** Format: date-time */
+                                created_at: string;
+                                /** Format: date-time */
+                                expires_at: string;
+                                decided_at: string | null;
+                                grant_id: string | null;
+                                decisions: {
+                                    approver_id: string | null;
+                                    approver_name: string;
+                                    decision: "approve" | "deny";
+                                    comment: string | null;
+                                    via: "console" | "link";
+                                    /** Format: date-time */
+                                    created_at: string;
+                                }[];
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/access/requests/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get an access request with its decisions and resulting grant */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            knoc_id: string;
+                            knoc_name: string;
+                            /** Format: uuid */
+                            site_id: string;
+                            requester_id: string | null;
+                            requester_name: string | null;
+                            ip: string;
+                            ttl_seconds: number;
+                            justification: string | null;
+                            status: "pending" | "approved" | "denied" | "expired";
+                            approvals_required: number;
+                            approvals: number;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            expires_at: string;
+                            decided_at: string | null;
+                            grant_id: string | null;
+                            decisions: {
+                                approver_id: string | null;
+                                approver_name: string;
+                                decision: "approve" | "deny";
+                                comment: string | null;
+                                via: "console" | "link";
+                                /** Format: date-time */
+                                created_at: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/access/requests/{id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Approve an access request (the last approval needed starts the grant) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        comment?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            knoc_id: string;
+                            knoc_name: string;
+                            /** Format: uuid */
+                            site_id: string;
+                            requester_id: string | null;
+                            requester_name: string | null;
+                            ip: string;
+                            ttl_seconds: number;
+                            justification: string | null;
+                            status: "pending" | "approved" | "denied" | "expired";
+                            approvals_required: number;
+                            approvals: number;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            expires_at: string;
+                            decided_at: string | null;
+                            grant_id: string | null;
+                            decisions: {
+                                approver_id: string | null;
+                                approver_name: string;
+                                decision: "approve" | "deny";
+                                comment: string | null;
+                                via: "console" | "link";
+                                /** Format: date-time */
+                                created_at: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/access/requests/{id}/deny": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Deny an access request */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        comment?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            knoc_id: string;
+                            knoc_name: string;
+                            /** Format: uuid */
+                            site_id: string;
+                            requester_id: string | null;
+                            requester_name: string | null;
+                            ip: string;
+                            ttl_seconds: number;
+                            justification: string | null;
+                            status: "pending" | "approved" | "denied" | "expired";
+                            approvals_required: number;
+                            approvals: number;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            expires_at: string;
+                            decided_at: string | null;
+                            grant_id: string | null;
+                            decisions: {
+                                approver_id: string | null;
+                                approver_name: string;
+                                decision: "approve" | "deny";
+                                comment: string | null;
+                                via: "console" | "link";
+                                /** Format: date-time */
+                                created_at: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/access/request-links/decide": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Decide an access request with a signed link from an access.request.created webhook */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        token: string;
+                        comment?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            knoc_id: string;
+                            knoc_name: string;
+                            /** Format: uuid */
+                            site_id: string;
+                            requester_id: string | null;
+                            requester_name: string | null;
+                            ip: string;
+                            ttl_seconds: number;
+                            justification: string | null;
+                            status: "pending" | "approved" | "denied" | "expired";
+                            approvals_required: number;
+                            approvals: number;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            expires_at: string;
+                            decided_at: string | null;
+                            grant_id: string | null;
+                            decisions: {
+                                approver_id: string | null;
+                                approver_name: string;
+                                decision: "approve" | "deny";
+                                comment: string | null;
+                                via: "console" | "link";
+                                /** Format: date-time */
+                                created_at: string;
                             }[];
                         };
                     };
@@ -8886,7 +9597,7 @@ export interface paths {
                     "application/json": {
                         name: string;
                         url: string;
-                        event_types?: ("grant.created" | "grant.ended" | "sync.failed" | "sync.recovered" | "gateway.sync.completed" | "gateway.sync.failed" | "firewall.event.gateway_unreachable" | "firewall.event.gateway_online" | "firewall.event.wan_down" | "firewall.event.wan_up" | "firewall.event.ids_critical" | "firewall.pending.applied" | "firewall.pending.failed")[];
+                        event_types?: ("grant.created" | "grant.ended" | "access.request.created" | "access.request.approved" | "access.request.denied" | "access.request.expired" | "sync.failed" | "sync.recovered" | "gateway.sync.completed" | "gateway.sync.failed" | "firewall.event.gateway_unreachable" | "firewall.event.gateway_online" | "firewall.event.wan_down" | "firewall.event.wan_up" | "firewall.event.ids_critical" | "firewall.pending.applied" | "firewall.pending.failed")[];
                         site_ids?: string[] | null;
                         enabled?: boolean;
                     };
@@ -9068,7 +9779,7 @@ export interface paths {
                     "application/json": {
                         name?: string;
                         url?: string;
-                        event_types?: ("grant.created" | "grant.ended" | "sync.failed" | "sync.recovered" | "gateway.sync.completed" | "gateway.sync.failed" | "firewall.event.gateway_unreachable" | "firewall.event.gateway_online" | "firewall.event.wan_down" | "firewall.event.wan_up" | "firewall.event.ids_critical" | "firewall.pending.applied" | "firewall.pending.failed")[];
+                        event_types?: ("grant.created" | "grant.ended" | "access.request.created" | "access.request.approved" | "access.request.denied" | "access.request.expired" | "sync.failed" | "sync.recovered" | "gateway.sync.completed" | "gateway.sync.failed" | "firewall.event.gateway_unreachable" | "firewall.event.gateway_online" | "firewall.event.wan_down" | "firewall.event.wan_up" | "firewall.event.ids_critical" | "firewall.pending.applied" | "firewall.pending.failed")[];
                         site_ids?: string[] | null;
                         enabled?: boolean;
                     };

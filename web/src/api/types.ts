@@ -31,6 +31,7 @@ export type CreatedKnoc = Ok<'/api/v1/access/knocs', 'post'>;
 export type KnocStatus = Ok<'/api/v1/access/knocs/{id}/status', 'get'>;
 export type EdlFetch = Item<Ok<'/api/v1/access/knocs/{id}/fetches', 'get'>>;
 export type Grant = Item<Ok<'/api/v1/access/grants', 'get'>>;
+export type AccessRequest = Item<Ok<'/api/v1/access/requests', 'get'>>;
 type Body<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] extends { requestBody?: infer B }
   ? Json<NonNullable<B>>
   : never;

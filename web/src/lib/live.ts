@@ -20,17 +20,22 @@ export const STREAM_UP_POLL_MS = 60_000;
 export const liveKeys = {
   portal: ['portal', 'me'] as const,
   grants: ['grants'] as const,
+  requests: ['requests'] as const,
   knocStatus: (id: string) => ['knocs', id, 'status'] as const,
   knocs: ['knocs'] as const,
   audit: ['audit'] as const,
   firewall: ['firewall'] as const,
 };
-const INVALIDATED: readonly (readonly string[])[] = [['portal'], liveKeys.grants, liveKeys.knocs, liveKeys.audit, liveKeys.firewall];
+const INVALIDATED: readonly (readonly string[])[] = [['portal'], liveKeys.grants, liveKeys.requests, liveKeys.knocs, liveKeys.audit, liveKeys.firewall];
 
 /** Every event type the server sends; `satisfies` plus `MissingType` make tsc fail when the catalog changes. */
 export const EVENT_TYPES = [
   'grant.created',
   'grant.ended',
+  'access.request.created',
+  'access.request.approved',
+  'access.request.denied',
+  'access.request.expired',
   'sync.failed',
   'sync.recovered',
   'gateway.sync.completed',

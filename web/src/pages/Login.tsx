@@ -48,6 +48,7 @@ export function LoginPage({ mode }: { mode: 'portal' | 'console' }) {
           ip: result.ip,
           granted: result.granted,
           refused: result.refused,
+          requested: result.requested,
         });
         await signedIn(result.csrf_token);
         await navigate({ to: '/' });

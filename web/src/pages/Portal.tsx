@@ -1,9 +1,11 @@
 /**
  * The portal: the address we see, each knoc the person may use with their grant on it — a live countdown and
  * the grant's real state on the device (pending → live, or the firewall's error code and remedy) — and
- * grant / extend (up to the knoc maximum) / revoke. Polls (lib/live.ts) so a grant turns live without a reload.
+ * grant / extend (up to the knoc maximum) / revoke. A knoc that requires a justification or approval asks why;
+ * with approval the button records an access request, listed under "My requests" until decided
+ * (docs/access-requests.md). Polls (lib/live.ts) so a grant turns live without a reload.
  */
-import { Alert, Button, Card, Group, Select, Stack, Text, Title } from '@mantine/core';
+import { Alert, Badge, Button, Card, Group, Select, Stack, Text, Textarea, Title } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, must } from '../api/client';
@@ -16,7 +18,7 @@ import { useAction } from '../lib/forms';
 import { durationOptions } from '../lib/durations';
 import { LIVE, liveKeys } from '../lib/live';
 import { can, useMe } from '../lib/session';
-import { formatDuration } from '../lib/time';
+import { formatDuration, formatTime } from '../lib/time';
 import { lastSignInKey } from './Login';
 
 export function PortalPage() {
@@ -44,6 +46,7 @@ export function PortalPage() {
             ) : (
               portal.knocs.map((knoc) => <KnocCard key={knoc.knoc_id} knoc={knoc} portal={portal} />)
             )}
+            <MyRequests />
           </>
         )}
       </Loaded>
@@ -73,17 +76,35 @@ function KnocCard({ knoc, portal }: { knoc: PortalKnoc; portal: PortalMe }) {
   const options = durationOptions(knoc.max_ttl_seconds);
   const [ttl, setTtl] = useState<string | null>(null);
   const [refusal, setRefusal] = useState<string | null>(null);
+  const [justification, setJustification] = useState('');
+  const [requested, setRequested] = useState<string | null>(null);
   const mayChange = can(me.data, 'access.grant');
-  const invalidate = [liveKeys.portal];
+  const asksWhy = knoc.requires_justification || knoc.requires_approval;
+  const invalidate = [liveKeys.portal, liveKeys.requests];
   const take = useAction(
     () =>
       must(
         api.POST('/api/v1/portal/grants/{knocId}', {
           params: { path: { knocId: knoc.knoc_id } },
-          body: ttl ? { ttl_seconds: Number(ttl) } : {},
+          body: {
+            ...(ttl ? { ttl_seconds: Number(ttl) } : {}),
+            ...(justification.trim() ? { justification: justification.trim() } : {}),
+          },
         }),
       ),
-    { invalidate, onSuccess: (r) => setRefusal(r.refused[0]?.message ?? null) },
+    {
+      invalidate,
+      onSuccess: (r) => {
+        setRefusal(r.refused[0]?.message ?? null);
+        const request = r.requested[0];
+        setRequested(
+          request
+            ? `Request sent: it needs ${request.approvals_required} approval(s) before ${formatTime(request.expires_at)}.`
+            : null,
+        );
+        if (request) setJustification('');
+      },
+    },
   );
   const extend = useAction(
     (grantId: string) =>
@@ -122,6 +143,17 @@ function KnocCard({ knoc, portal }: { knoc: PortalKnoc; portal: PortalMe }) {
             Default {formatDuration(knoc.grant_ttl_seconds)}, at most {formatDuration(knoc.max_ttl_seconds)}.
           </Text>
         )}
+        {!grant && asksWhy ? (
+          <Textarea
+            label={knoc.requires_approval ? 'Why do you need access? (sent to the approvers)' : 'Why do you need access?'}
+            required={knoc.requires_justification}
+            value={justification}
+            onChange={(e) => setJustification(e.currentTarget.value)}
+            maxLength={1000}
+            autosize
+            minRows={2}
+          />
+        ) : null}
         <Group align="end" wrap="wrap">
           <Select
             label="Duration"
@@ -149,7 +181,7 @@ function KnocCard({ knoc, portal }: { knoc: PortalKnoc; portal: PortalMe }) {
             )
           ) : (
             <Button onClick={() => take.mutate(undefined)} loading={take.isPending}>
-              Get access
+              {knoc.requires_approval ? 'Request access' : 'Get access'}
             </Button>
           )}
         </Group>
@@ -158,7 +190,45 @@ function KnocCard({ knoc, portal }: { knoc: PortalKnoc; portal: PortalMe }) {
             {refusal}
           </Alert>
         ) : null}
+        {requested ? (
+          <Alert color="blue" role="status">
+            {requested}
+          </Alert>
+        ) : null}
         <ProblemAlert problem={take.problem ?? extend.problem ?? revoke.problem} />
+      </Stack>
+    </Card>
+  );
+}
+
+const REQUEST_COLOR = { pending: 'yellow', approved: 'green', denied: 'red', expired: 'gray' } as const;
+
+/** The person's own access requests, newest first, with who decided and why. */
+function MyRequests() {
+  const query = { mine: true, limit: 20 };
+  const requests = useQuery({
+    queryKey: [...liveKeys.requests, query],
+    ...LIVE,
+    queryFn: () => must(api.GET('/api/v1/access/requests', { params: { query } })),
+  });
+  if (!requests.data || requests.data.items.length === 0) return null;
+  return (
+    <Card withBorder padding="lg" component="section" aria-labelledby="my-requests">
+      <Stack gap="sm">
+        <Title order={2} size="h3" id="my-requests">
+          My requests
+        </Title>
+        {requests.data.items.map((r) => (
+          <Group key={r.id} justify="space-between" wrap="wrap" data-testid="my-request">
+            <Text size="sm">
+              <b>{r.knoc_name}</b> for {formatDuration(r.ttl_seconds)} · asked {formatTime(r.created_at)}
+              {r.decisions.map((d) => ` · ${d.approver_name} ${d.decision === 'approve' ? 'approved' : 'denied'}${d.comment ? `: ${d.comment}` : ''}`).join('')}
+            </Text>
+            <Badge color={REQUEST_COLOR[r.status]} variant="light">
+              {r.status} {r.approvals}/{r.approvals_required}
+            </Badge>
+          </Group>
+        ))}
       </Stack>
     </Card>
   );
