@@ -2,10 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { CONSOLE_PAGES, hasConsole, navPages, visiblePages } from './registry';
 
 describe('console page registry', () => {
-  it('shows a page only to holders of its permission; dashboard and tokens to everyone signed in', () => {
+  it('shows a page only to holders of its permission; dashboard, requests and tokens to everyone signed in', () => {
     const viewer = visiblePages({ 'gateway.view': 'all', 'access.view': ['site-1'] }).map((p) => p.label);
-    expect(viewer).toEqual(['Dashboard', 'Gateways', 'Vendors', 'Knocs', 'Grants', 'Sites', 'API tokens']);
-    expect(visiblePages({}).map((p) => p.label)).toEqual(['Dashboard', 'API tokens']);
+    expect(viewer).toEqual(['Dashboard', 'Gateways', 'Vendors', 'Knocs', 'Grants', 'Requests', 'Sites', 'API tokens']);
+    // Approvers are a group, not a permission: anyone signed in may open Requests (the API filters the list).
+    expect(visiblePages({}).map((p) => p.label)).toEqual(['Dashboard', 'Requests', 'API tokens']);
   });
 
   it('offers the console only when a page needs a permission the person holds', () => {
@@ -16,7 +17,7 @@ describe('console page registry', () => {
   it('lists detail pages in no sidebar but routes them for holders of their permission', () => {
     const reader = { 'firewall.view': 'all' };
     expect(visiblePages(reader).map((p) => p.path)).toContain('gateways/$id');
-    expect(navPages(reader).map((p) => p.label)).toEqual(['Dashboard', 'Firewall rules', 'NAT', 'VPN', 'IDS alerts', 'Policy diff', 'Firewall settings', 'API tokens', 'Pending changes', 'Packet tracer', 'Policy tests', 'Gateway sync', 'Lint findings']);
+    expect(navPages(reader).map((p) => p.label)).toEqual(['Dashboard', 'Firewall rules', 'NAT', 'VPN', 'IDS alerts', 'Policy diff', 'Requests', 'Firewall settings', 'API tokens', 'Pending changes', 'Packet tracer', 'Policy tests', 'Gateway sync', 'Lint findings']);
   });
 
   it('has unique paths', () => {
