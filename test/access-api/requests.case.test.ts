@@ -149,6 +149,25 @@ export function runRequestsSuite(kind: StoreKind): void {
       );
     });
 
+    it('a justification-only knoc grants at once, with the justification as the grant reason', async () => {
+      const knoc = await h.knoc({
+        gateway_id: gatewayId,
+        alias_name: `pc_req_${++aliasCounter}`,
+        users: [alice.id],
+        requires_justification: true,
+      });
+      const missing = await ask(knoc.id, {});
+      expect(missing.statusCode).toBe(400);
+      expect(missing.json().error.field).toBe('justification');
+      const res = await ask(knoc.id, { justification: '  incident 4711  ' });
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.json().requested).toEqual([]);
+      const grantId = res.json().granted[0].grant_id as string;
+      const grant = (await h.call({ method: 'GET', url: `/api/v1/access/grants/${grantId}`, token: h.ownerToken })).json();
+      expect(grant).toMatchObject({ method: 'click', reason: 'incident 4711' });
+      await h.settled();
+    });
+
     it('request -> approve: 202 with the request, self-approval refused, the grant starts at approval and reaches the firewall', async () => {
       const knoc = await approvalKnoc();
       const res = await ask(knoc.id, { justification: 'deploy hotfix', ttl_seconds: 600 });

@@ -159,3 +159,30 @@ describe('PORTCULLIS_SECRET_KEYS', () => {
     );
   });
 });
+
+describe('mac', () => {
+  const ring = () =>
+    Keyring.fromJson(
+      JSON.stringify({ active: 'k2', keys: { k1: Buffer.alloc(32, 1).toString('base64'), k2: Buffer.alloc(32, 2).toString('base64') } }),
+    );
+  const onlyK1 = () =>
+    Keyring.fromJson(JSON.stringify({ active: 'k1', keys: { k1: Buffer.alloc(32, 1).toString('base64') } }));
+
+  it('verifies its own tag for the same purpose and message only', () => {
+    const tag = ring().mac('purpose-a', 'message');
+    expect(tag).toMatch(/^k2\.[A-Za-z0-9_-]{43}$/);
+    expect(ring().verifyMac('purpose-a', 'message', tag)).toBe(true);
+    expect(ring().verifyMac('purpose-b', 'message', tag)).toBe(false);
+    expect(ring().verifyMac('purpose-a', 'messagE', tag)).toBe(false);
+    const flipped = `k2.${tag[3] === 'A' ? 'B' : 'A'}${tag.slice(4)}`;
+    expect(ring().verifyMac('purpose-a', 'message', flipped)).toBe(false);
+    expect(ring().verifyMac('purpose-a', 'message', 'nokey')).toBe(false);
+    expect(ring().verifyMac('purpose-a', 'message', 'k9.abc')).toBe(false);
+  });
+
+  it('verifies tags of an older key still in the ring, and not once the key is gone', () => {
+    const old = onlyK1().mac('p', 'm');
+    expect(ring().verifyMac('p', 'm', old)).toBe(true);
+    expect(onlyK1().verifyMac('p', 'm', ring().mac('p', 'm'))).toBe(false);
+  });
+});
