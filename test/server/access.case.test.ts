@@ -22,6 +22,8 @@ const PUBLIC_ROUTES = [
   // Portal sign-in (same checks as /auth/login) and the EDL feed (opened by its feed key).
   '/api/v1/portal/login',
   '/edl/:file',
+  // A signed decision link is the credential (ADR 0231).
+  '/api/v1/access/request-links/decide',
   // The web UI's page and built files (src/server/plugins/web.ts); API paths under /* keep the API's 404.
   '/',
   '/*',
@@ -43,6 +45,11 @@ const SELF_SERVICE_ROUTES = [
   '/api/v1/portal/knock',
   // Each event is filtered by the permission its type needs on its site (src/events/types.ts).
   '/api/v1/events/stream',
+  // Access requests: the approver group and the requester decide who sees and decides (ADR 0230).
+  '/api/v1/access/requests',
+  '/api/v1/access/requests/:id',
+  '/api/v1/access/requests/:id/approve',
+  '/api/v1/access/requests/:id/deny',
 ];
 const isDocsUi = (url: string) => url === '/api/docs' || url.startsWith('/api/docs/');
 
