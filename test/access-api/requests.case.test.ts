@@ -237,6 +237,22 @@ export function runRequestsSuite(kind: StoreKind): void {
       expect(types).toEqual(['access.request.created', 'access.request.approved']);
     });
 
+    it('the machine client asks only when it names the knoc', async () => {
+      const knoc = await approvalKnoc({ requires_justification: false });
+      const all = await h.call({ method: 'POST', url: '/api/v1/portal/knock', token: alice.token, payload: {} });
+      expect(all.statusCode, all.body).toBe(200);
+      expect(all.json().refused).toContainEqual(expect.objectContaining({ knoc_id: knoc.id, reason: 'approval_required' }));
+      expect(all.json().requested).toEqual([]);
+      const named = await h.call({
+        method: 'POST',
+        url: '/api/v1/portal/knock',
+        token: alice.token,
+        payload: { knoc: knoc.name },
+      });
+      expect(named.statusCode, named.body).toBe(202);
+      expect(named.json().requested).toMatchObject([{ knoc_id: knoc.id, status: 'pending', justification: null }]);
+    });
+
     it('N of M: two distinct approvals are needed; one approver cannot count twice', async () => {
       const knoc = await approvalKnoc({ approvals_required: 2 });
       const id = await requestOn(knoc.id);

@@ -164,7 +164,7 @@ export const grants = pgTable(
     userId: uuid('user_id').references(() => users.id, { onDelete: 'set null' }),
     /** Canonical address text (IPv4, or RFC 5952 IPv6). */
     ip: text('ip').notNull(),
-    /** `login` | `click` | `admin` | `client`. */
+    /** `login` | `click` | `admin` | `client` | `approval` (an access request's final approval). */
     method: text('method').notNull(),
     reason: text('reason'),
     /** The portal session that made it (sign-out ends it); no FK: sessions are pruned, grants are history. */
