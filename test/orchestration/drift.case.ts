@@ -13,6 +13,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LiveObject, LiveWriter } from '../../src/adapters/live-write.ts';
 import type { ClosableAdapter, VendorDescriptor } from '../../src/adapters/registry.ts';
 import { findVendor } from '../../src/adapters/vendors.ts';
+import { driftCheck, type JobContext } from '../../src/jobs/tasks.ts';
+import { DEFAULT_SETTINGS } from '../../src/firewall/settings.ts';
+import { DEFAULT_ORG_ID } from '../../src/store/schema/tenancy.ts';
 import type { StoredEvent } from '../../src/events/types.ts';
 import { parseHostAllowList } from '../../src/net/ssrf.ts';
 import { testSettings } from '../access-api/harness.ts';
@@ -358,6 +361,44 @@ export function runDriftScenarios(harness: AccessScenarioHarness, opts: { ruleIn
       await resolve(violated.id, { resolution: 'reapply', force: true, confirmed: true });
       await check();
       expect(await openOn(forbidden)).toEqual([]);
+    });
+
+    it('the drift-check job runs every drift_check_interval_minutes; with auto_remediate_drift it reapplies what it found', async () => {
+      expect(driftCheck.intervalSeconds({ ...DEFAULT_SETTINGS, drift_check_interval_minutes: 7 })).toBe(420);
+      const jobs: JobContext = {
+        store: h.store,
+        keyring: h.keyring,
+        bus: h.app.events,
+        adapters: h.app.access.adapters,
+        writes: { readOnly: false, maxOpen: 100, node: 'drift-test' },
+      };
+      const key = { orgId: DEFAULT_ORG_ID, gatewayId };
+      const stray = `pc_stray_${run}`.slice(0, vendor.listNaming.maxLength);
+      await onDevice((w) =>
+        w.write({ kind: 'alias', op: 'create', target: null, body: { name: stray, type: 'host', description: '', entries: [{ address: '192.0.2.6', detail: '' }] } }),
+      );
+      await driftCheck.run(key, jobs);
+      const [found] = await openOn(stray);
+      expect(found).toMatchObject({ drift_type: 'resource_added', status: 'open' });
+      const on = await h.call({ method: 'PATCH', url: '/api/v1/firewall/settings', token: h.ownerToken, payload: { auto_remediate_drift: true } });
+      expect(on.statusCode, on.body).toBe(200);
+      await onDevice((w) =>
+        w.write({ kind: 'alias', op: 'update', target: stray, body: { name: stray, type: 'host', description: '', entries: [{ address: '192.0.2.7', detail: '' }] } }),
+      );
+      // The same open event is updated, not remediated: only events a check opens are reapplied automatically.
+      await driftCheck.run(key, jobs);
+      expect(await openOn(stray)).toMatchObject([{ id: found?.id, status: 'open' }]);
+      await resolve((found as DriftEventBody).id, { resolution: 'accept' });
+      await onDevice((w) => w.write({ kind: 'alias', op: 'delete', target: stray, body: {} }));
+      await driftCheck.run(key, jobs);
+      const [missing] = await openOn(stray);
+      expect(missing).toMatchObject({ drift_type: 'resource_missing', status: 'remediating' });
+      expect((await aliasEntries(stray)).map((e) => e.address)).toEqual(['192.0.2.7']);
+      await driftCheck.run(key, jobs);
+      expect(await openOn(stray)).toEqual([]);
+      expect((await events({ status: 'resolved' })).find((e) => e.id === missing?.id)).toMatchObject({ resolution: 'reapplied' });
+      const offAgain = await h.call({ method: 'PATCH', url: '/api/v1/firewall/settings', token: h.ownerToken, payload: { auto_remediate_drift: false } });
+      expect(offAgain.statusCode).toBe(200);
     });
 
     it('the summary counts by severity and pending/resolved; without gateway.drift the routes answer 403', async () => {
