@@ -117,10 +117,11 @@ export async function loadBaseline(db: Db, gatewayId: string, resourceType: stri
 
 export async function putBaseline(
   db: Db,
-  row: { orgId: string; deviceId: string; resourceType: string; resource: DriftResource; source: string; now: Date },
+  row: { orgId: string; siteId: string; deviceId: string; resourceType: string; resource: DriftResource; source: string; now: Date },
 ): Promise<void> {
   const values = {
     orgId: row.orgId,
+    siteId: row.siteId,
     deviceId: row.deviceId,
     resourceType: row.resourceType,
     resourceKey: row.resource.key,
@@ -153,7 +154,7 @@ export async function dropBaseline(db: Db, gatewayId: string, resourceType: stri
 /** Baseline rows are written in chunks (a brain with thousands of rules). */
 const INSERT_CHUNK = 500;
 
-async function snapshot(tx: ServiceContext, gatewayId: string, reads: readonly SourceRead[]): Promise<void> {
+async function snapshot(tx: ServiceContext, siteId: string, gatewayId: string, reads: readonly SourceRead[]): Promise<void> {
   const now = tx.now();
   for (const { source, context, actual } of reads) {
     await tx.db
@@ -164,6 +165,7 @@ async function snapshot(tx: ServiceContext, gatewayId: string, reads: readonly S
         const base = source.baselineOf(resource, context);
         return {
           orgId: tx.orgId,
+          siteId,
           deviceId: gatewayId,
           resourceType: source.resourceType,
           resourceKey: base.key,
@@ -181,6 +183,7 @@ async function snapshot(tx: ServiceContext, gatewayId: string, reads: readonly S
 /** Moves the baseline by the pending changes applied in (`since`, `until`) on the sources just read. */
 async function foldAppliedChanges(
   tx: ServiceContext,
+  siteId: string,
   gatewayId: string,
   reads: readonly SourceRead[],
   since: Date | null,
@@ -208,6 +211,7 @@ async function foldAppliedChanges(
     else {
       await putBaseline(tx.db, {
         orgId: tx.orgId,
+        siteId,
         deviceId: gatewayId,
         resourceType: read.source.resourceType,
         resource: read.source.baselineOf(actual, read.context),
@@ -339,12 +343,12 @@ export async function checkGateway(ctx: ServiceContext, deps: DriftCheckDeps, ga
     const stored: BusEvent[] = [];
     const done = { lastOutcome: 'ok', lastErrorCode: null, lastErrorMessage: null, skipped: result.skipped };
     if (!current?.baselineAt) {
-      await snapshot(tx, gateway.id, reads);
+      await snapshot(tx, gateway.siteId, gateway.id, reads);
       result.baseline_taken = true;
       await writeState(tx.db, { ...state, now: tx.now(), ...done, baselineAt: readStartedAt, foldedUntil: readStartedAt });
       return stored;
     }
-    await foldAppliedChanges(tx, gateway.id, reads, current.foldedUntil, readStartedAt);
+    await foldAppliedChanges(tx, gateway.siteId, gateway.id, reads, current.foldedUntil, readStartedAt);
 
     let findings: DriftFinding[] = [];
     for (const read of reads) findings.push(...compareAll(read, await loadBaseline(tx.db, gateway.id, read.source.resourceType)));

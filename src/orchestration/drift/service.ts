@@ -330,7 +330,7 @@ export async function resolveDriftEvent(
       if (actual === null) await dropBaseline(tx.db, gateway.id, event.resourceType, event.resourceKey);
       else {
         const resource = source.baselineOf({ key: event.resourceKey, name: event.resourceName, body: actual }, context);
-        await putBaseline(tx.db, { orgId: tx.orgId, deviceId: gateway.id, resourceType: event.resourceType, resource, source: 'accepted', now: tx.now() });
+        await putBaseline(tx.db, { orgId: tx.orgId, siteId: gateway.siteId, deviceId: gateway.id, resourceType: event.resourceType, resource, source: 'accepted', now: tx.now() });
       }
     });
     return { event: view, pending_change: null, suppression: null };

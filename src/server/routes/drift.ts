@@ -189,13 +189,13 @@ export const driftRoutes: FastifyPluginAsync = async (root) => {
   );
 
   app.post(
-    `${BASE}/check/:site_id`,
+    `${BASE}/check/:siteId`,
     {
       config: { permission: 'gateway.drift' },
       schema: {
         tags,
         summary: 'Check every gateway of the site for drift now; answers with the outcome per gateway',
-        params: Type.Object({ site_id: PathId }, { additionalProperties: false }),
+        params: Type.Object({ siteId: PathId }, { additionalProperties: false }),
         response: {
           200: Type.Object({ site_id: Uuid, gateways: Type.Array(GatewayCheck) }),
           ...ERROR_RESPONSES,
@@ -203,7 +203,7 @@ export const driftRoutes: FastifyPluginAsync = async (root) => {
       },
     },
     async (request) => {
-      const siteId = request.params.site_id;
+      const siteId = request.params.siteId;
       const scope = siteFilter(request, 'gateway.drift');
       if (scope !== 'all' && !scope.includes(siteId)) throw new ApiError('PC_ERR_NOT_FOUND');
       return checkSite(ctxOf(request), depsOf(request), siteId);

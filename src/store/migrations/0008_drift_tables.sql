@@ -1,5 +1,6 @@
 CREATE TABLE "drift_baselines" (
 	"org_id" uuid NOT NULL,
+	"site_id" uuid NOT NULL,
 	"device_id" uuid NOT NULL,
 	"resource_type" text NOT NULL,
 	"resource_key" text NOT NULL,
@@ -68,6 +69,7 @@ CREATE TABLE "drift_suppressions" (
 );
 --> statement-breakpoint
 ALTER TABLE "drift_baselines" ADD CONSTRAINT "drift_baselines_org_id_orgs_id_fk" FOREIGN KEY ("org_id") REFERENCES "public"."orgs"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "drift_baselines" ADD CONSTRAINT "drift_baselines_site_id_sites_id_fk" FOREIGN KEY ("site_id") REFERENCES "public"."sites"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "drift_baselines" ADD CONSTRAINT "drift_baselines_device_id_gateways_id_fk" FOREIGN KEY ("device_id") REFERENCES "public"."gateways"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "drift_events" ADD CONSTRAINT "drift_events_org_id_orgs_id_fk" FOREIGN KEY ("org_id") REFERENCES "public"."orgs"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "drift_events" ADD CONSTRAINT "drift_events_site_id_sites_id_fk" FOREIGN KEY ("site_id") REFERENCES "public"."sites"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint

@@ -30,6 +30,7 @@ export const driftBaselines = pgTable(
   'drift_baselines',
   {
     orgId: orgRef(),
+    siteId: siteRef(),
     deviceId: deviceRef(),
     /** The drift source's resource type: `firewall_rule` | `alias` (more sources plug in later). */
     resourceType: text('resource_type').notNull(),
