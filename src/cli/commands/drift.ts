@@ -12,7 +12,7 @@ export function registerDriftCommands(program: Command): void {
   const drift = program.command('drift').description('Configuration drift of gateways (events, checks, suppressions)');
   connected(drift.command('check').description('Check every gateway of a site for drift now').argument('<site_id>')).action((siteId, opts) =>
     perform(opts, ['gateway_id', 'outcome', 'baseline_taken', 'opened', 'updated', 'cleared', 'suppressed', 'error'], async (c) => {
-      const answer = (await c.request('POST', `${PATH}/check/${encodeURIComponent(siteId)}`)) as { gateways: unknown[] };
+      const answer = await c.request<{ gateways: unknown[] }>('POST', `${PATH}/check/${encodeURIComponent(siteId)}`);
       return opts.json ? answer : { items: answer.gateways };
     }),
   );
@@ -34,13 +34,13 @@ export function registerDriftCommands(program: Command): void {
     .option('--reason <text>', 'why (kept in the audit log and on the suppression)')
     .action((id, opts) =>
       perform(opts, ['id', 'status', 'resolution', 'pending_change_id'], async (c) => {
-        const answer = (await c.request('POST', `${PATH}/events/${encodeURIComponent(id)}/resolve`, {
+        const answer = await c.request<{ event: unknown }>('POST', `${PATH}/events/${encodeURIComponent(id)}/resolve`, {
           resolution: opts.resolution,
           ...(opts.force ? { force: true } : {}),
           ...(opts.confirmed ? { confirmed: true } : {}),
           ...(opts.suppress ? { suppress: true } : {}),
           ...(opts.reason ? { reason: opts.reason } : {}),
-        })) as { event: unknown };
+        });
         return opts.json ? answer : answer.event;
       }),
     );

@@ -186,6 +186,8 @@ function minus(a: readonly AliasEntryView[], b: readonly AliasEntryView[]): Alia
 
 const ALIAS_TYPES = ['host', 'network', 'port'] as const;
 
+const textOf = (value: unknown): string => (typeof value === 'string' ? value : '');
+
 function aliasTypeOf(name: string, type: unknown): LiveAliasBody['type'] {
   const found = ALIAS_TYPES.find((t) => t === type);
   if (found === undefined) {
@@ -242,7 +244,7 @@ export const aliasSource: DriftSource<KnocAliasContext> = {
       .from(knocs)
       .where(and(eq(knocs.orgId, ctx.orgId), eq(knocs.gatewayId, gatewayId), isNull(knocs.deletedAt)));
     const aliases = new Map<string, Map<string, string>>();
-    for (const row of rows) aliases.set(row.alias, aliases.get(row.alias) ?? new Map());
+    for (const row of rows) aliases.set(row.alias, aliases.get(row.alias) ?? new Map<string, string>());
     if (rows.length === 0) return { aliases };
     const since = new Date(ctx.now().getTime() - RECENT_GRANT_MS);
     const recent = await ctx.db
@@ -303,7 +305,7 @@ export const aliasSource: DriftSource<KnocAliasContext> = {
       const body: LiveAliasBody = {
         name,
         type: aliasTypeOf(name, (expected ?? live)?.type),
-        description: String((expected ?? live)?.description ?? ''),
+        description: textOf((expected ?? live)?.description),
         entries: [...manual, ...restored],
       };
       return live === null ? { kind: 'alias', op: 'create', target: null, body } : { kind: 'alias', op: 'update', target: name, body };
@@ -312,7 +314,7 @@ export const aliasSource: DriftSource<KnocAliasContext> = {
     const body: LiveAliasBody = {
       name,
       type: aliasTypeOf(name, expected.type),
-      description: String(expected.description ?? ''),
+      description: textOf(expected.description),
       entries: entriesOf(expected),
     };
     const write: LiveWrite =
@@ -324,10 +326,9 @@ export const aliasSource: DriftSource<KnocAliasContext> = {
 };
 
 /** Every source a drift check runs, in order (rules first: aliases are what rules refer to, either order works). */
-export const DRIFT_SOURCES: ReadonlyArray<DriftSource<unknown>> = [
-  firewallRuleSource as DriftSource<unknown>,
-  aliasSource as DriftSource<unknown>,
-];
+export const DRIFT_SOURCES: ReadonlyArray<DriftSource<unknown>> = [firewallRuleSource, aliasSource] as ReadonlyArray<
+  DriftSource<unknown>
+>;
 
 export function findSource(resourceType: string): DriftSource<unknown> | undefined {
   return DRIFT_SOURCES.find((s) => s.resourceType === resourceType);
