@@ -90,7 +90,7 @@ describe.skipIf(CHROMIUM_MISSING !== null)(`console drift page in Chromium ${CHR
     await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Drift', exact: true }).click();
     await page.getByRole('heading', { level: 1, name: 'Drift' }).waitFor();
 
-    await choose(page, page, 'Site to check', siteName);
+    await choose(page, page.getByRole('main'), 'Site to check', siteName);
     await page.getByRole('button', { name: 'Check now' }).click();
     const results = page.getByRole('list', { name: 'Check results' });
     await results.getByText(`${LAB_GATEWAY}: baseline taken`).waitFor();
@@ -98,15 +98,17 @@ describe.skipIf(CHROMIUM_MISSING !== null)(`console drift page in Chromium ${CHR
     await aliasByHand('by_hand_e2e');
     await page.getByRole('button', { name: 'Check now' }).click();
     await results.getByText(`${LAB_GATEWAY}: 1 new`).waitFor();
+    const listed = await owner.call<{ items: { resource_key: string; drift_type: string }[] }>('GET', '/api/v1/firewall/drift/events');
+    expect(listed.items.filter((e) => e.resource_key === 'by_hand_e2e')).toEqual([expect.objectContaining({ drift_type: 'resource_added' })]);
     const events = page.getByRole('table', { name: /Drift events/ });
-    await events.getByRole('cell', { name: 'alias by_hand_e2e' }).waitFor();
-    await events.getByRole('cell', { name: 'resource added' }).waitFor();
+    await events.getByRole('cell', { name: 'alias by_hand_e2e', exact: true }).waitFor();
+    await events.getByRole('cell', { name: 'resource added', exact: true }).waitFor();
     violations = await seriousA11yViolations(page);
     await screenshot(page, 'console-drift');
 
     await page.getByRole('button', { name: 'Reapply by_hand_e2e' }).click();
     await page.getByText(/by_hand_e2e: the restoring write is staged as pending change/).waitFor();
-    await events.getByRole('cell', { name: 'remediating' }).waitFor();
+    await events.getByRole('cell', { name: 'remediating', exact: true }).waitFor();
     const pending = await owner.call<{ items: { target_type: string; operation: string; target_vendor_id: string }[] }>(
       'GET',
       '/api/v1/firewall/pending?status=pending',
@@ -121,9 +123,9 @@ describe.skipIf(CHROMIUM_MISSING !== null)(`console drift page in Chromium ${CHR
     await field(dialog, 'Reason').fill('scratch lists come and go');
     await dialog.getByRole('button', { name: 'Create suppression' }).click();
     const suppressions = page.getByRole('table', { name: /Active suppressions/ });
-    await suppressions.getByRole('cell', { name: 'alias scratch_*' }).waitFor();
+    await suppressions.getByRole('cell', { name: 'alias scratch_*', exact: true }).waitFor();
     await page.getByRole('button', { name: 'Deactivate suppression scratch_*' }).click();
-    await suppressions.getByText('No suppressions.').waitFor();
+    await page.getByText('No suppressions.').waitFor();
     await screenshot(page, 'console-drift-after');
 
     expect(violations).toEqual([]);
