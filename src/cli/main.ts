@@ -21,6 +21,7 @@ const COMMAND_MODULES: Record<string, () => Promise<Registrar>> = {
   firewall: async () => (await import('./commands/firewall.ts')).registerFirewallCommands,
   webhooks: async () => (await import('./commands/webhooks.ts')).registerWebhookCommands,
   requests: async () => (await import('./commands/requests.ts')).registerRequestsCommands,
+  drift: async () => (await import('./commands/drift.ts')).registerDriftCommands,
 };
 
 const program = new Command('portcullis')

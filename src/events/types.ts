@@ -26,6 +26,8 @@ export const EVENT_TYPES = {
   'firewall.event.ids_critical': { permission: 'firewall.view', description: 'A critical IDS signature fires' },
   'firewall.pending.applied': { permission: 'firewall.view', description: 'A pending change was applied' },
   'firewall.pending.failed': { permission: 'firewall.view', description: 'Applying a pending change failed' },
+  'drift.detected': { permission: 'gateway.drift', description: 'A drift check found a new divergence on a gateway' },
+  'drift.resolved': { permission: 'gateway.drift', description: 'A drift event was resolved or the device came back' },
 } as const satisfies Record<string, { permission: Permission; description: string }>;
 
 export type EventType = keyof typeof EVENT_TYPES;

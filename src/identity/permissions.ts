@@ -19,6 +19,7 @@ export const PERMISSIONS = {
     'Change the firewall module settings, manage webhooks, back up and restore the module (reboot/halt later)',
   'gateway.view': 'See sites (the topology gateways belong to)',
   'gateway.manage_topology': 'Create, change and delete sites',
+  'gateway.drift': 'See, check, resolve and suppress configuration drift of gateways',
   'access.view': 'See knocs, grants and EDL feed fetches',
   'access.manage_knocs': 'Create, change and delete knocs and their user/group assignments',
   'access.grant': 'Create, extend and revoke own grants on assigned knocs',

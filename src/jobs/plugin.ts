@@ -4,6 +4,7 @@
  * stops it when the app closes — before the access runtime closes the adapters the jobs use. Tests build apps
  * without starting it, and drive a runner of their own when they test jobs. Must follow the access runtime.
  */
+import { hostname } from 'node:os';
 import type { FastifyPluginAsync } from 'fastify';
 import { JobRunner } from './runner.ts';
 import { type JobContext, JOB_TASKS } from './tasks.ts';
@@ -19,7 +20,13 @@ export function jobsPluginWith(options: { start: boolean }): FastifyPluginAsync 
     const runner = new JobRunner<JobContext>({
       store: app.store,
       log: app.log.child({ component: 'jobs' }),
-      context: { store: app.store, keyring: app.keyring, bus: app.access.events, adapters: app.access.adapters },
+      context: {
+        store: app.store,
+        keyring: app.keyring,
+        bus: app.access.events,
+        adapters: app.access.adapters,
+        writes: { readOnly: app.config.readOnly, maxOpen: app.config.maxPendingChanges, node: `${hostname()}#${process.pid}#jobs` },
+      },
     });
     for (const task of JOB_TASKS) runner.register(task);
     app.decorate('jobs', runner);

@@ -1,7 +1,8 @@
 /**
  * @module The tasks the job runner runs (src/jobs/runner.ts), docs/reference/freesdn-firewall-module.md §23:
  * gateway sync every `sync_interval_minutes`, health poll and firewall-log ingestion every 2 minutes, log
- * retention hourly, the pending-change reaper and access-request expiry every minute. To add a task, append a `JobTask` to `JOB_TASKS` (or call `app.jobs.register` before
+ * retention hourly, the pending-change reaper and access-request expiry every minute, and the drift check every
+ * `drift_check_interval_minutes`. To add a task, append a `JobTask` to `JOB_TASKS` (or call `app.jobs.register` before
  * the app is ready): a name, `per` (gateway / org / global), an interval from the org's settings and `run`.
  */
 import { expireAccessRequests } from '../access/service/requests.ts';
@@ -13,7 +14,10 @@ import { pollGatewayHealth } from '../firewall/health.ts';
 import { fromDevice, liveGateway } from '../firewall/live.ts';
 import { pruneLogs } from '../firewall/logs.ts';
 import { reapStuckPendingChanges } from '../firewall/pending.ts';
+import { readSettings } from '../firewall/settings.ts';
 import { ingestGatewayLogs, SyncBusyError, syncGateway } from '../firewall/sync.ts';
+import { checkGateway } from '../orchestration/drift/check.ts';
+import { autoRemediate } from '../orchestration/drift/service.ts';
 import type { LiveGateway } from '../adapters/live.ts';
 import type { Keyring } from '../secrets/keyring.ts';
 import type { Store } from '../store/db.ts';
@@ -25,6 +29,11 @@ export interface JobContext {
   keyring: Keyring;
   bus: EventBus;
   adapters: { get(gatewayId: string): Promise<{ vendor: VendorDescriptor; adapter: ClosableAdapter }> };
+  /**
+   * The live-write gates automatic drift remediation passes (`PORTCULLIS_READ_ONLY`, the pending cap, this
+   * node's name); absent: remediation only stages, as on a read-only deployment.
+   */
+  writes?: { readOnly: boolean; maxOpen: number; node: string };
 }
 
 const systemCtx = (c: JobContext, key: JobKey): ServiceContext =>
@@ -112,6 +121,29 @@ export const accessRequestExpiry: JobTask<JobContext> = {
   },
 };
 
+/**
+ * Drift check of each gateway every `drift_check_interval_minutes` (§19, §23); with `auto_remediate_drift` the
+ * events it opens are reapplied through the staged path (src/orchestration/drift/service.ts `autoRemediate`).
+ */
+export const driftCheck: JobTask<JobContext> = {
+  name: 'drift-check',
+  per: 'gateway',
+  intervalSeconds: (settings) => settings.drift_check_interval_minutes * 60,
+  async run(key, c) {
+    const ctx = systemCtx(c, key);
+    const deps = {
+      readOnly: c.writes?.readOnly ?? true,
+      maxOpen: c.writes?.maxOpen ?? 100,
+      node: c.writes?.node ?? 'jobs',
+      events: c.bus,
+      device: (gatewayId: string) => fromDevice(() => c.adapters.get(gatewayId)),
+    };
+    const result = await checkGateway(ctx, deps, key.gatewayId as string);
+    if (result.opened.length === 0) return;
+    if ((await readSettings(c.store.db, key.orgId)).auto_remediate_drift) await autoRemediate(ctx, deps, result.opened);
+  },
+};
+
 export const JOB_TASKS: readonly JobTask<JobContext>[] = [
   gatewaySync,
   healthPoll,
@@ -119,4 +151,5 @@ export const JOB_TASKS: readonly JobTask<JobContext>[] = [
   logRetention,
   pendingReaper,
   accessRequestExpiry,
+  driftCheck,
 ];

@@ -19,6 +19,7 @@ const REQUIRED = [
   'firewall.admin',
   'gateway.view',
   'gateway.manage_topology',
+  'gateway.drift',
   'access.view',
   'access.manage_knocs',
   'access.grant',

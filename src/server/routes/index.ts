@@ -8,6 +8,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { accessRuntimePlugin } from '../../access/service/plugin.ts';
 import { changesPrincipals } from '../plugins/access.ts';
 import { auditRoutes } from './audit.ts';
+import { driftRoutes } from './drift.ts';
 import { edlRoutes } from './edl.ts';
 import { eventsPlugin } from '../../events/plugin.ts';
 import { jobsPlugin } from '../../jobs/plugin.ts';
@@ -62,4 +63,6 @@ export const ROUTE_MODULES: readonly FastifyPluginAsync[] = [
   eventRoutes,
   // Live writes emit their outcomes on `app.events` (above).
   firewallPendingRoutes,
+  // Drift checks emit on `app.events` and reapply through the pending-change engine.
+  driftRoutes,
 ];

@@ -9597,7 +9597,7 @@ export interface paths {
                     "application/json": {
                         name: string;
                         url: string;
-                        event_types?: ("grant.created" | "grant.ended" | "access.request.created" | "access.request.approved" | "access.request.denied" | "access.request.expired" | "sync.failed" | "sync.recovered" | "gateway.sync.completed" | "gateway.sync.failed" | "firewall.event.gateway_unreachable" | "firewall.event.gateway_online" | "firewall.event.wan_down" | "firewall.event.wan_up" | "firewall.event.ids_critical" | "firewall.pending.applied" | "firewall.pending.failed")[];
+                        event_types?: ("grant.created" | "grant.ended" | "access.request.created" | "access.request.approved" | "access.request.denied" | "access.request.expired" | "sync.failed" | "sync.recovered" | "gateway.sync.completed" | "gateway.sync.failed" | "firewall.event.gateway_unreachable" | "firewall.event.gateway_online" | "firewall.event.wan_down" | "firewall.event.wan_up" | "firewall.event.ids_critical" | "firewall.pending.applied" | "firewall.pending.failed" | "drift.detected" | "drift.resolved")[];
                         site_ids?: string[] | null;
                         enabled?: boolean;
                     };
@@ -9779,7 +9779,7 @@ export interface paths {
                     "application/json": {
                         name?: string;
                         url?: string;
-                        event_types?: ("grant.created" | "grant.ended" | "access.request.created" | "access.request.approved" | "access.request.denied" | "access.request.expired" | "sync.failed" | "sync.recovered" | "gateway.sync.completed" | "gateway.sync.failed" | "firewall.event.gateway_unreachable" | "firewall.event.gateway_online" | "firewall.event.wan_down" | "firewall.event.wan_up" | "firewall.event.ids_critical" | "firewall.pending.applied" | "firewall.pending.failed")[];
+                        event_types?: ("grant.created" | "grant.ended" | "access.request.created" | "access.request.approved" | "access.request.denied" | "access.request.expired" | "sync.failed" | "sync.recovered" | "gateway.sync.completed" | "gateway.sync.failed" | "firewall.event.gateway_unreachable" | "firewall.event.gateway_online" | "firewall.event.wan_down" | "firewall.event.wan_up" | "firewall.event.ids_critical" | "firewall.pending.applied" | "firewall.pending.failed" | "drift.detected" | "drift.resolved")[];
                         site_ids?: string[] | null;
                         enabled?: boolean;
                     };
@@ -12316,6 +12316,687 @@ export interface paths {
             };
         };
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/firewall/drift/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Drift events of the sites you can see, most recently seen first (paged, with the total) */
+        get: {
+            parameters: {
+                query?: {
+                    site_id?: string;
+                    device_id?: string;
+                    severity?: "critical" | "warning" | "info";
+                    status?: "open" | "remediating" | "resolved";
+                    drift_type?: "resource_missing" | "resource_modified" | "resource_added" | "suppression_violated" | "tag_removed";
+                    resource_type?: "firewall_rule" | "alias";
+                    limit?: number;
+                    offset?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** Format: uuid */
+                                id: string;
+                                /** Format: uuid */
+                                site_id: string;
+                                /** Format: uuid */
+                                device_id: string;
+                                resource_type: string;
+                                resource_key: string;
+                                resource_name: string;
+                                /** @enum {string} */
+                                drift_type: "resource_missing" | "resource_modified" | "resource_added" | "suppression_violated" | "tag_removed";
+                                /** @enum {string} */
+                                severity: "critical" | "warning" | "info";
+                                /** @enum {string} */
+                                status: "open" | "remediating" | "resolved";
+                                resolution: string | null;
+                                message: string;
+                                expected: unknown;
+                                actual: unknown;
+                                details: unknown;
+                                occurrences: number;
+                                /** Format: date-time */
+                                first_seen_at: string;
+                                /** Format: date-time */
+                                last_seen_at: string;
+                                pending_change_id: string | null;
+                                suppression_id: string | null;
+                                resolved_at: string | null;
+                                resolved_by: string | null;
+                            }[];
+                            total: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/firewall/drift/events/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One drift event */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            site_id: string;
+                            /** Format: uuid */
+                            device_id: string;
+                            resource_type: string;
+                            resource_key: string;
+                            resource_name: string;
+                            /** @enum {string} */
+                            drift_type: "resource_missing" | "resource_modified" | "resource_added" | "suppression_violated" | "tag_removed";
+                            /** @enum {string} */
+                            severity: "critical" | "warning" | "info";
+                            /** @enum {string} */
+                            status: "open" | "remediating" | "resolved";
+                            resolution: string | null;
+                            message: string;
+                            expected: unknown;
+                            actual: unknown;
+                            details: unknown;
+                            occurrences: number;
+                            /** Format: date-time */
+                            first_seen_at: string;
+                            /** Format: date-time */
+                            last_seen_at: string;
+                            pending_change_id: string | null;
+                            suppression_id: string | null;
+                            resolved_at: string | null;
+                            resolved_by: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/firewall/drift/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Drift event counts by severity and pending/resolved, and gateways whose last check did not run */
+        get: {
+            parameters: {
+                query?: {
+                    site_id?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            total: number;
+                            critical: number;
+                            warning: number;
+                            info: number;
+                            pending: number;
+                            resolved: number;
+                            pending_by_severity: {
+                                critical: number;
+                                warning: number;
+                                info: number;
+                            };
+                            gateways_not_checked: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/firewall/drift/check/{siteId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Check every gateway of the site for drift now; answers with the outcome per gateway */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    siteId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            site_id: string;
+                            gateways: {
+                                /** Format: uuid */
+                                gateway_id: string;
+                                /** Format: uuid */
+                                site_id: string;
+                                /** @enum {string} */
+                                outcome: "ok" | "failed" | "skipped";
+                                baseline_taken: boolean;
+                                skipped: {
+                                    resource_type: string;
+                                    capability: string;
+                                    reason: string;
+                                }[];
+                                opened: string[];
+                                updated: number;
+                                cleared: number;
+                                suppressed: number;
+                                ignored: number;
+                                error: {
+                                    code: string;
+                                    vendor_code: string | null;
+                                    message: string;
+                                } | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/firewall/drift/events/{id}/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Resolve a drift event: reapply (stage the write that restores the baseline; force applies it), accept (the device becomes the baseline) or ignore */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        resolution: "reapply" | "accept" | "ignore";
+                        force?: boolean;
+                        confirmed?: boolean;
+                        suppress?: boolean;
+                        reason?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            event: {
+                                /** Format: uuid */
+                                id: string;
+                                /** Format: uuid */
+                                site_id: string;
+                                /** Format: uuid */
+                                device_id: string;
+                                resource_type: string;
+                                resource_key: string;
+                                resource_name: string;
+                                /** @enum {string} */
+                                drift_type: "resource_missing" | "resource_modified" | "resource_added" | "suppression_violated" | "tag_removed";
+                                /** @enum {string} */
+                                severity: "critical" | "warning" | "info";
+                                /** @enum {string} */
+                                status: "open" | "remediating" | "resolved";
+                                resolution: string | null;
+                                message: string;
+                                expected: unknown;
+                                actual: unknown;
+                                details: unknown;
+                                occurrences: number;
+                                /** Format: date-time */
+                                first_seen_at: string;
+                                /** Format: date-time */
+                                last_seen_at: string;
+                                pending_change_id: string | null;
+                                suppression_id: string | null;
+                                resolved_at: string | null;
+                                resolved_by: string | null;
+                            };
+                            pending_change: components["schemas"]["PendingChange"] | null;
+                            suppression: {
+                                /** Format: uuid */
+                                id: string;
+                                /** Format: uuid */
+                                site_id: string;
+                                device_id: string | null;
+                                resource_type: string;
+                                pattern: string;
+                                /** @enum {string} */
+                                mode: "silence" | "forbid";
+                                drift_type: ("resource_missing" | "resource_modified" | "resource_added" | "suppression_violated" | "tag_removed") | null;
+                                reason: string;
+                                is_active: boolean;
+                                created_by: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                                deactivated_at: string | null;
+                                deactivated_by: string | null;
+                            } | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/firewall/drift/suppressions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Suppression rules of the sites you can see (active ones unless include_inactive=true) */
+        get: {
+            parameters: {
+                query?: {
+                    site_id?: string;
+                    include_inactive?: boolean;
+                    limit?: number;
+                    offset?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** Format: uuid */
+                                id: string;
+                                /** Format: uuid */
+                                site_id: string;
+                                device_id: string | null;
+                                resource_type: string;
+                                pattern: string;
+                                /** @enum {string} */
+                                mode: "silence" | "forbid";
+                                drift_type: ("resource_missing" | "resource_modified" | "resource_added" | "suppression_violated" | "tag_removed") | null;
+                                reason: string;
+                                is_active: boolean;
+                                created_by: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                                deactivated_at: string | null;
+                                deactivated_by: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create a suppression: silence a drift type on resources matching a pattern, or forbid matching resources (suppression_violated) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        site_id: string;
+                        device_id?: string | null;
+                        /** @enum {string} */
+                        resource_type: "firewall_rule" | "alias";
+                        pattern: string;
+                        /** @enum {string} */
+                        mode?: "silence" | "forbid";
+                        drift_type?: ("resource_missing" | "resource_modified" | "resource_added" | "suppression_violated" | "tag_removed") | null;
+                        reason: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            site_id: string;
+                            device_id: string | null;
+                            resource_type: string;
+                            pattern: string;
+                            /** @enum {string} */
+                            mode: "silence" | "forbid";
+                            drift_type: ("resource_missing" | "resource_modified" | "resource_added" | "suppression_violated" | "tag_removed") | null;
+                            reason: string;
+                            is_active: boolean;
+                            created_by: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            deactivated_at: string | null;
+                            deactivated_by: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/firewall/drift/suppressions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Deactivate a suppression (kept, inactive, for the record) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            site_id: string;
+                            device_id: string | null;
+                            resource_type: string;
+                            pattern: string;
+                            /** @enum {string} */
+                            mode: "silence" | "forbid";
+                            drift_type: ("resource_missing" | "resource_modified" | "resource_added" | "suppression_violated" | "tag_removed") | null;
+                            reason: string;
+                            is_active: boolean;
+                            created_by: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            deactivated_at: string | null;
+                            deactivated_by: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
         options?: never;
         head?: never;
         patch?: never;

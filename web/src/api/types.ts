@@ -38,6 +38,10 @@ type Body<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] extends
 
 export type Vendor = Item<Ok<'/api/v1/firewall/vendors', 'get'>>;
 export type FirewallRule = Item<Ok<'/api/v1/firewall/rules', 'get'>>;
+export type DriftEvent = Item<Ok<'/api/v1/firewall/drift/events', 'get'>>;
+export type DriftSuppression = Item<Ok<'/api/v1/firewall/drift/suppressions', 'get'>>;
+export type DriftCheck = Ok<'/api/v1/firewall/drift/check/{siteId}', 'post'>;
+export type DriftResolved = Ok<'/api/v1/firewall/drift/events/{id}/resolve', 'post'>;
 export type NatRule = Item<Ok<'/api/v1/firewall/nat', 'get'>>;
 export type VpnTunnel = Item<Ok<'/api/v1/firewall/vpn', 'get'>>;
 export type VpnStats = Ok<'/api/v1/firewall/vpn/stats', 'get'>;

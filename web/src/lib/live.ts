@@ -47,6 +47,8 @@ export const EVENT_TYPES = [
   'firewall.event.ids_critical',
   'firewall.pending.applied',
   'firewall.pending.failed',
+  'drift.detected',
+  'drift.resolved',
 ] as const satisfies readonly EventType[];
 type MissingType = Exclude<EventType, (typeof EVENT_TYPES)[number]>;
 const allTypesListed: MissingType extends never ? true : MissingType = true;

@@ -47,6 +47,7 @@ export const CONSOLE_PAGES: readonly ConsolePage[] = [
   { path: 'firewall/pending', label: 'Pending changes', permission: 'firewall.view', component: page(() => import('./console/Changes'), 'ChangesPage') },
   { path: 'policy/trace', label: 'Packet tracer', permission: 'firewall.view', component: page(() => import('./console/Tracer'), 'TracerPage') },
   { path: 'policy/tests', label: 'Policy tests', permission: 'firewall.view', component: page(() => import('./console/PolicyTests'), 'PolicyTestsPage') },
+  { path: 'firewall/drift', label: 'Drift', permission: 'gateway.drift', component: page(() => import('./console/Drift'), 'DriftPage') },
   { path: 'gateways/sync', label: 'Gateway sync', permission: 'firewall.view', component: page(() => import('./console/GatewaySync'), 'GatewaySyncPage') },
   { path: 'policy/lint', label: 'Lint findings', permission: 'firewall.view', component: page(() => import('./console/PolicyLint'), 'PolicyLintPage') },
 ];
