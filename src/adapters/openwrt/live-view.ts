@@ -10,6 +10,7 @@ import type {
   HealthCheck,
   LiveAlias,
   LiveArpEntry,
+  LiveBridgeVlan,
   LiveConnections,
   LiveGateway,
   LiveHaStatus,
@@ -27,6 +28,7 @@ import type {
   RuleAction,
 } from '../live.ts';
 import { OpenWrtAdapter } from './adapter.ts';
+import { OpenWrtBridgeVlans } from './bridge-vlan.ts';
 import { OpenWrtError } from './errors.ts';
 
 /** Why OpenWrt cannot serve a read (checked against the packages named). */
@@ -344,6 +346,11 @@ class OpenWrtLiveGateway implements LiveGateway {
         })),
       };
     })();
+  }
+
+  /** The bridge-vlan sections of `network` netifd loads, with each bridge's vlan_filtering (§9). */
+  async bridgeVlans(): Promise<{ items: LiveBridgeVlan[] }> {
+    return { items: await new OpenWrtBridgeVlans(this.a).rows() };
   }
 
   arp(): Promise<{ items: LiveArpEntry[] }> {

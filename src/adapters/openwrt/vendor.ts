@@ -24,10 +24,13 @@ const SUPPORTED: ReadonlySet<Capability> = new Set<Capability>([
   'read.services',
   'read.logs',
   'read.health',
+  'read.bridge_vlans',
   'write.rules',
   'write.nat',
   'write.aliases',
   'write.batch_apply',
+  // DSA bridge-vlan sections of `network`, applied with the same rollback (docs/adr/0257).
+  'write.bridge_vlans',
 ]);
 
 /** fw4's `identifier` (firewall4 fw4.uc parse_identifier); 64 keeps it a sane nft set name. */
