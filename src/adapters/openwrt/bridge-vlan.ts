@@ -186,6 +186,8 @@ export class OpenWrtBridgeVlans {
     for (const other of sections) {
       if (other['.type'] !== SECTION || other['.name'] === self || text(other.device) !== b.bridge) continue;
       const otherBody = bridgeVlanBody(other);
+      // netifd skips a section with VLAN id 0 or above 4095 (§9.3): it clashes with nothing.
+      if (!Number.isInteger(otherBody.vlan_id) || otherBody.vlan_id < 1 || otherBody.vlan_id > 4095) continue;
       if (otherBody.vlan_id === b.vlan_id)
         throw fieldError('vlan_id', `${b.vlan_id} is already on ${b.bridge} (section ${text(other['.name'])}); netifd would keep only one`);
       const access = untagged.find((p) => otherBody.untagged.includes(p));

@@ -286,10 +286,17 @@ export class OpenWrtLiveWriter implements LiveWriter {
 
   async write(change: LiveWrite): Promise<LiveWriteResult> {
     if (change.kind === 'bridge_vlan') {
+      const stagedBefore = this.stagedIn;
       this.stage();
-      const result = await this.bridgeVlans.write(change);
-      this.networkStaged = true;
-      return result;
+      try {
+        const result = await this.bridgeVlans.write(change);
+        this.networkStaged = true;
+        return result;
+      } catch (err) {
+        // Refused before anything was staged (a check, a missing grant): this write holds no session to.
+        if (stagedBefore === null) this.stagedIn = null;
+        throw err;
+      }
     }
     const type = this.section(change.kind);
     if (change.kind === 'alias') return this.writeAlias(change);
