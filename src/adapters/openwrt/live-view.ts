@@ -41,7 +41,7 @@ export const OPENWRT_LIVE_UNAVAILABLE = {
   'read.ha_status': 'OpenWrt has no CARP or HA status (keepalived is an optional package); see docs/reference/openwrt-api.md §6',
   'read.pf_info': 'OpenWrt runs nftables (firewall4), not pf; see docs/reference/openwrt-api.md §6',
   'read.config':
-    'a configuration download would need file.read of /etc/config/* beyond the firewall-only ACL Portcullis asks for; see docs/openwrt.md',
+    'a configuration download would need file.read of /etc/config/* beyond the firewall and network configs the Portcullis ACL grants; see docs/openwrt.md',
   'read.ids_alerts':
     'OpenWrt ships no IDS: Snort or Suricata are optional packages with no ubus alert object; see docs/reference/openwrt-api.md §6',
 } as const;
