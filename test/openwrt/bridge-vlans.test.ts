@@ -10,7 +10,7 @@ import { openwrtLiveView, openwrtLiveWriter } from '../../src/adapters/openwrt/i
 import { OpenWrtError } from '../../src/adapters/openwrt/errors.ts';
 import type { LiveBridgeVlanBody } from '../../src/adapters/live-write.ts';
 import { defaultConfig } from '../../src/emulators/openwrt/defaults.ts';
-import { documentedAcl, pair } from './adapter-harness.ts';
+import { adapterFor, documentedAcl, pair } from './adapter-harness.ts';
 
 let h: Awaited<ReturnType<typeof pair>>;
 
@@ -90,6 +90,20 @@ describe('OpenWrt bridge_vlan on the default DSA bridge', () => {
     expect(await w.read('bridge_vlan', first.target as string)).toEqual(body({ vlan_id: 20, tagged: ['lan1', 'lan3'] }));
     await w.write({ kind: 'bridge_vlan', op: 'delete', target: first.target as string, body: {} });
     await w.apply();
+  });
+
+  it('a writer whose adapter has not logged in yet stages and applies (the first write’s login holds the delta)', async () => {
+    const fresh = adapterFor(h.emu);
+    try {
+      const w = openwrtLiveWriter(fresh);
+      const { target } = await w.write({ kind: 'bridge_vlan', op: 'create', target: null, body: body({ vlan_id: 25 }) });
+      await w.apply();
+      expect(applied(h.emu).some((s) => s.name === target)).toBe(true);
+      await w.write({ kind: 'bridge_vlan', op: 'delete', target: target as string, body: {} });
+      await w.apply();
+    } finally {
+      await fresh.close();
+    }
   });
 
   it('the device’s rollback: when the confirm never arrives, the bridge VLAN is undone by the router', async () => {

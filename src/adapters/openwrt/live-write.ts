@@ -285,6 +285,13 @@ export class OpenWrtLiveWriter implements LiveWriter {
   }
 
   async write(change: LiveWrite): Promise<LiveWriteResult> {
+    const result = await this.stageWrite(change);
+    // Staged before this adapter's first login (generation 0): the login that write made holds the delta.
+    if (this.stagedIn === 0) this.stagedIn = this.a.ubus.generation;
+    return result;
+  }
+
+  private async stageWrite(change: LiveWrite): Promise<LiveWriteResult> {
     if (change.kind === 'bridge_vlan') {
       const stagedBefore = this.stagedIn;
       this.stage();
