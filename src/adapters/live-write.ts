@@ -22,6 +22,7 @@ export type LiveWriteKind =
   | 'static_route'
   | 'dns_override'
   | 'dhcp_static_mapping'
+  | 'bridge_vlan'
   | 'service'
   | 'power';
 
@@ -99,6 +100,22 @@ export interface LiveDhcpStaticMappingBody {
   vendor_data?: LiveVendorData;
 }
 
+/**
+ * One VLAN carried on a bridge (RouterOS `/interface/bridge/vlan`, OpenWrt DSA `bridge-vlan`): frames of
+ * `vlan_id` leave the `tagged` ports with their tag and the `untagged` ports without it; an untagged port is an
+ * access port of this VLAN (its port VLAN id, PVID, is `vlan_id`). Port lists are sorted and hold no duplicates.
+ * Whether the bridge filters VLANs at all is the device's own setting, read in the live view and never written
+ * here (docs/adr/0256-routeros-bridge-vlans-leave-vlan-filtering-alone.md).
+ */
+export interface LiveBridgeVlanBody {
+  bridge: string;
+  vlan_id: number;
+  tagged: string[];
+  untagged: string[];
+  description: string;
+  vendor_data?: LiveVendorData;
+}
+
 export interface LiveServiceBody {
   name: string;
   action: 'start' | 'stop' | 'restart';
@@ -113,6 +130,7 @@ export interface LiveBodies {
   static_route: LiveStaticRouteBody;
   dns_override: LiveDnsOverrideBody;
   dhcp_static_mapping: LiveDhcpStaticMappingBody;
+  bridge_vlan: LiveBridgeVlanBody;
 }
 export type LiveObjectKind = keyof LiveBodies;
 

@@ -228,6 +228,27 @@ export interface LiveLogEntry {
   length: number | null;
 }
 
+/**
+ * One VLAN carried on a bridge, as the device holds it (src/adapters/live-write.ts `LiveBridgeVlanBody` plus what
+ * only a read knows). A device entry that carries several VLAN ids is listed once per id, each with the same
+ * `write_target`.
+ */
+export interface LiveBridgeVlan {
+  /** The id a `bridge_vlan` live write takes for this entry; null where no write reaches it (a dynamic entry). */
+  write_target: string | null;
+  bridge: string;
+  vlan_id: number;
+  tagged: string[];
+  untagged: string[];
+  description: string;
+  /**
+   * Whether the bridge filters by VLAN: while it does not, the entry is stored but carries no traffic apart
+   * (RouterOS `vlan-filtering=no`; OpenWrt turns it on by itself when a bridge has `bridge-vlan` sections).
+   */
+  vlan_filtering: boolean;
+  vendor_data: VendorData;
+}
+
 /** One IDS/IPS alert as a vendor reports it (Suricata eve records on OPNsense), normalised for `/ids/alerts`. */
 export interface LiveIdsAlert {
   /** Stable across reads of the same alert (idempotent ingestion). */
@@ -266,6 +287,8 @@ export interface LiveGateway {
   logs(kind: LogKind, limit: number): Promise<{ items: Array<{ line: string }> }>;
   /** The newest `limit` firewall log lines parsed (oldest first); `skipped` counts lines that could not be read. */
   firewallLog(limit: number): Promise<{ items: LiveLogEntry[]; skipped: number }>;
+  /** VLANs carried on the device's bridges; present on vendors with the `read.bridge_vlans` flag. */
+  bridgeVlans?(): Promise<{ items: LiveBridgeVlan[] }>;
   /** The newest `limit` IDS alerts; present on vendors with the `read.ids_alerts` flag. */
   idsAlerts?(limit: number): Promise<{ items: LiveIdsAlert[] }>;
 }

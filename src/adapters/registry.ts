@@ -51,6 +51,8 @@ export const CAPABILITIES = [
   'read.health',
   /** The running configuration as one file (config download; it holds secrets: firewall.admin only). */
   'read.config',
+  /** VLANs carried on bridges, with their tagged and untagged ports and the bridge's VLAN filtering. */
+  'read.bridge_vlans',
   /** IDS/IPS alerts (OPNsense Suricata `ids/service/query_alerts`), ingested into `/ids/alerts` by sync. */
   'read.ids_alerts',
   // Live writes (issue 9), applied through pending changes.
@@ -65,6 +67,8 @@ export const CAPABILITIES = [
   'write.dhcp',
   /** Reboot and halt. */
   'write.power',
+  /** VLANs carried on bridges (tagged / untagged member ports). */
+  'write.bridge_vlans',
   /** Several staged writes go live with one apply (one filter reload). */
   'write.batch_apply',
 ] as const;

@@ -56,6 +56,7 @@ export function liveGateway(vendor: VendorDescriptor, adapter: ClosableAdapter):
     services: () => guarded(() => view.services()),
     logs: (kind: LogKind, limit) => guarded(() => view.logs(kind, limit)),
     firewallLog: (limit) => guarded(() => view.firewallLog(limit)),
+    ...(view.bridgeVlans ? { bridgeVlans: () => guarded(() => (view.bridgeVlans as NonNullable<LiveGateway['bridgeVlans']>)()) } : {}),
   };
 }
 

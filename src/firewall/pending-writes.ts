@@ -7,6 +7,7 @@
  */
 import type {
   LiveAliasBody,
+  LiveBridgeVlanBody,
   LiveBodies,
   LiveObjectKind,
   LiveToggleKind,
@@ -44,6 +45,7 @@ export const WRITE_CAPABILITY: Readonly<Record<LiveWriteKind, Capability>> = {
   static_route: 'write.routes',
   dns_override: 'write.dns',
   dhcp_static_mapping: 'write.dhcp',
+  bridge_vlan: 'write.bridge_vlans',
   service: 'write.services',
   power: 'write.power',
 };
@@ -269,6 +271,46 @@ function dhcpMappingBody(body: Body): LiveDhcpStaticMappingBody {
   };
 }
 
+/** A bridge member port or bridge name as the devices spell interfaces: 1-64 printable characters, no comma. */
+function requirePortName(field: string, value: unknown): string {
+  if (typeof value !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_.@:+-]{0,63}$/.test(value)) {
+    throw new ValidationError(field, `${field} must be an interface name: 1-64 letters, digits and _ . @ : + -`);
+  }
+  return value;
+}
+
+/** A port list: sorted, without duplicates (the order means nothing to a bridge). */
+function requirePortList(field: string, value: unknown): string[] {
+  const list = value ?? [];
+  if (!Array.isArray(list)) throw new ValidationError(field, `${field} must be a list of interface names`);
+  if (list.length > 256) throw new ValidationError(field, `${field} must list at most 256 ports`);
+  const names = list.map((name: unknown, i) => requirePortName(`${field}.${i}`, name));
+  return [...new Set(names)].sort();
+}
+
+/**
+ * A VLAN on a bridge (docs/adr/0255-bridge-vlan-live-kind.md): an id 1-4094 (0 and 4095 are reserved by
+ * 802.1Q), a port never both tagged and untagged in the same VLAN, at least one port.
+ */
+function bridgeVlanBody(body: Body): LiveBridgeVlanBody {
+  const vlanId = body.vlan_id;
+  if (typeof vlanId !== 'number' || !Number.isInteger(vlanId) || vlanId < 1 || vlanId > 4094) {
+    throw new ValidationError('vlan_id', 'vlan_id must be an integer from 1 to 4094');
+  }
+  const tagged = requirePortList('tagged', body.tagged);
+  const untagged = requirePortList('untagged', body.untagged);
+  const both = tagged.find((port) => untagged.includes(port));
+  if (both !== undefined) throw new ValidationError('untagged', `untagged: ${both} is also tagged in this VLAN`);
+  if (tagged.length + untagged.length === 0) throw new ValidationError('tagged', 'tagged or untagged must name a port');
+  return {
+    bridge: requirePortName('bridge', body.bridge),
+    vlan_id: vlanId,
+    tagged,
+    untagged,
+    description: requireDescription('description', str(body, 'description', '')),
+  };
+}
+
 /** A create request's body, checked into the neutral write of its kind. */
 export function createWrite(
   kind: LiveObjectKind,
@@ -290,6 +332,8 @@ export function createWrite(
       return { kind, op: 'create', target: null, body: dnsOverrideBody(body) };
     case 'dhcp_static_mapping':
       return { kind, op: 'create', target: null, body: dhcpMappingBody(body) };
+    case 'bridge_vlan':
+      return { kind, op: 'create', target: null, body: bridgeVlanBody(body) };
   }
 }
 
@@ -384,6 +428,7 @@ const BODY_KEYS: { readonly [K in LiveObjectKind]: ReadonlyArray<keyof LiveBodie
   static_route: ['network', 'gateway', 'description', 'is_enabled'],
   dns_override: ['host', 'domain', 'ip', 'description'],
   dhcp_static_mapping: ['interface', 'mac', 'ip', 'hostname', 'description'],
+  bridge_vlan: ['bridge', 'vlan_id', 'tagged', 'untagged', 'description'],
 };
 
 const OBJECT_KINDS = Object.keys(BODY_KEYS) as LiveObjectKind[];

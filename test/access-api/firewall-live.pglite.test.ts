@@ -284,6 +284,7 @@ describe('failures', () => {
     ['routes/table', 'read.routes'],
     ['diagnostics/pf-info', 'read.pf_info'],
     ['config/download', 'read.config'],
+    ['bridge-vlans', 'read.bridge_vlans'],
   ])('%s is off for pfSense: 501 PC_ERR_CAPABILITY_UNAVAILABLE and nothing sent to the device', async (path, capability) => {
     h.emulator.clearRequests();
     const res = await get(path);

@@ -7,7 +7,7 @@
  *    shape (item arrays, snake_case fields, `vendor_data` kept on the rows that carry it);
  * 2. every `read.*` flag that is off: the read is refused with an `AdapterError` of the vendor's family (never an
  *    empty answer), and `live.unavailable` states why;
- * 3. `write.aliases` / `write.rules`: a create through the `LiveWriter` (src/adapters/live-write.ts), applied when
+ * 3. `write.aliases` / `write.rules` / `write.bridge_vlans`: a create through the `LiveWriter` (src/adapters/live-write.ts), applied when
  *    the write reports pending subsystems, is seen by the live view; a delete, applied likewise, is gone from it.
  *
  * A vendor plugs in with its access harness (test/contract/access-scenarios.case.ts `AccessScenarioHarness`): the
@@ -26,6 +26,8 @@ export interface LiveContractOptions {
   harness: AccessScenarioHarness;
   /** The interface (as the vendor's rule body names it) the firewall-rule write puts its rule on. */
   ruleInterface?: string;
+  /** A bridge of the device and two of its ports, for the bridge VLAN round trip (`write.bridge_vlans`). */
+  bridgeVlan?: { bridge: string; ports: [string, string] };
   /**
    * Checks a vendor is known to fail, by check name (`read.status`, `write.rules`, …), each with the bug it
    * hits: the case runs as `it.fails` so it turns red once the bug is fixed. Keep this empty where possible.
@@ -232,6 +234,22 @@ const READS: Partial<Record<Capability, ReadCheck>> = {
       expect(typeof log.skipped).toBe('number');
     },
   },
+  'read.bridge_vlans': {
+    methods: ['bridgeVlans'],
+    call: (v) => (v.bridgeVlans ? v.bridgeVlans() : Promise.reject(new Error('the view has no bridgeVlans()'))),
+    shape: (r) =>
+      expectRows((r as Row).items, 'bridgeVlans', true, (row) => {
+        expect(nullableString(row.write_target)).toBe(true);
+        expect(typeof row.bridge).toBe('string');
+        expect(Number.isInteger(row.vlan_id)).toBe(true);
+        expect(row.vlan_id as number).toBeGreaterThanOrEqual(1);
+        expect(row.vlan_id as number).toBeLessThanOrEqual(4094);
+        expect(Array.isArray(row.tagged)).toBe(true);
+        expect(Array.isArray(row.untagged)).toBe(true);
+        expect(typeof row.description).toBe('string');
+        expect(typeof row.vlan_filtering).toBe('boolean');
+      }),
+  },
   'read.ids_alerts': {
     methods: ['idsAlerts'],
     call: (v) => (v.idsAlerts ? v.idsAlerts(10) : Promise.reject(new Error('the view has no idsAlerts()'))),
@@ -403,6 +421,43 @@ export function runLiveContract(opts: LiveContractOptions): void {
             expect(rules.some((r) => r.description === description)).toBe(false);
           }
           expect(await w.read('firewall_rule', target)).toBeNull();
+        });
+      }
+
+      if (!vendor.writes || !flags['write.bridge_vlans']) {
+        it.skip(`bridge VLAN round trip: skipped, ${vendor.writes ? 'write.bridge_vlans is off' : 'the descriptor has no writes'}`, () => undefined);
+      } else if (!opts.bridgeVlan) {
+        it.skip('bridge VLAN round trip: skipped, the vendor file names no bridgeVlan', () => undefined);
+      } else {
+        const { bridge, ports } = opts.bridgeVlan;
+        const [trunk, access] = ports;
+        check('write.bridge_vlans', 'write.bridge_vlans: create → seen in bridgeVlans() → update → read back → delete → gone', async () => {
+          const w = writer as LiveWriter;
+          const vlanId = 3000 + (Number(run) % 1000);
+          const seen = async () =>
+            flags['read.bridge_vlans']
+              ? ((await (view as LiveGateway).bridgeVlans?.())?.items ?? []).filter((v) => v.bridge === bridge && v.vlan_id === vlanId)
+              : null;
+          const body = { bridge, vlan_id: vlanId, tagged: [trunk], untagged: [access], description: '' };
+          const created = await w.write({ kind: 'bridge_vlan', op: 'create', target: null, body });
+          expect(created.target, 'a created bridge VLAN has an id').not.toBeNull();
+          const target = created.target as string;
+          await settle(created.pending);
+          const listed = await seen();
+          if (listed !== null) {
+            expect(listed).toHaveLength(1);
+            expect(listed[0]).toMatchObject({ write_target: target, tagged: [trunk], untagged: [access] });
+          }
+          expect(await w.read('bridge_vlan', target)).toMatchObject(body);
+          // Both ports become trunk ports of the VLAN.
+          const trunkOnly = { ...body, tagged: [...ports].sort(), untagged: [] };
+          const updated = await w.write({ kind: 'bridge_vlan', op: 'update', target, body: trunkOnly });
+          await settle(updated.pending);
+          expect(await w.read('bridge_vlan', updated.target ?? target)).toMatchObject(trunkOnly);
+          const deleted = await w.write({ kind: 'bridge_vlan', op: 'delete', target: updated.target ?? target, body: {} });
+          await settle(deleted.pending);
+          expect(await seen()).toEqual(listed === null ? null : []);
+          expect(await w.read('bridge_vlan', updated.target ?? target)).toBeNull();
         });
       }
     });

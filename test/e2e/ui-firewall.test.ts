@@ -206,6 +206,9 @@ describe.skipIf(CHROMIUM_MISSING !== null)(`console firewall pages in Chromium $
     await page.getByText(/offers no routes read/).waitFor();
     await page.getByText('PC_ERR_CAPABILITY_UNAVAILABLE').waitFor();
     await visit(page, 'console-gateway-capability');
+    // Bridge VLANs are read where the device keeps a bridge VLAN table (RouterOS, OpenWrt); pfSense says it has none.
+    await page.getByRole('tab', { name: 'Bridge VLANs' }).click();
+    await page.getByText(/offers no bridge vlans read/).waitFor();
     // Keyboard: arrow keys move between tabs.
     await page.getByRole('tab', { name: 'Routes' }).focus();
     await page.keyboard.press('ArrowRight');

@@ -15,6 +15,7 @@ import {
   permissionFor,
   verificationDifferences,
   writeFromRow,
+  WRITE_CAPABILITY,
 } from '../../src/firewall/pending-writes.ts';
 
 const anyName = () => null;
@@ -90,6 +91,27 @@ describe('request bodies → neutral writes', () => {
         createWrite('source_nat', { interface: 'wan', source_address: 'lan', target_address: 'any' }, anyName),
       ),
     ).toBe('target_address');
+  });
+
+  it('a bridge VLAN: ports sorted and de-duplicated, id 1-4094, a port never tagged and untagged, at least one port', () => {
+    expect(
+      createWrite('bridge_vlan', { bridge: 'br-lan', vlan_id: 10, tagged: ['lan2', 'lan1', 'lan2'], untagged: ['lan3'] }, anyName),
+    ).toEqual({
+      kind: 'bridge_vlan',
+      op: 'create',
+      target: null,
+      body: { bridge: 'br-lan', vlan_id: 10, tagged: ['lan1', 'lan2'], untagged: ['lan3'], description: '' },
+    });
+    expect(WRITE_CAPABILITY.bridge_vlan).toBe('write.bridge_vlans');
+    expect(fieldOf(() => createWrite('bridge_vlan', { bridge: 'br-lan', vlan_id: 4095, tagged: ['lan1'] }, anyName))).toBe('vlan_id');
+    expect(fieldOf(() => createWrite('bridge_vlan', { bridge: 'br-lan', vlan_id: 0, tagged: ['lan1'] }, anyName))).toBe('vlan_id');
+    expect(fieldOf(() => createWrite('bridge_vlan', { bridge: 'br-lan', vlan_id: 1.5, tagged: ['lan1'] }, anyName))).toBe('vlan_id');
+    expect(fieldOf(() => createWrite('bridge_vlan', { bridge: 'br-lan', vlan_id: 5, tagged: ['a,b'] }, anyName))).toBe('tagged.0');
+    expect(
+      fieldOf(() => createWrite('bridge_vlan', { bridge: 'br-lan', vlan_id: 5, tagged: ['lan1'], untagged: ['lan1'] }, anyName)),
+    ).toBe('untagged');
+    expect(fieldOf(() => createWrite('bridge_vlan', { bridge: 'br-lan', vlan_id: 5 }, anyName))).toBe('tagged');
+    expect(fieldOf(() => createWrite('bridge_vlan', { bridge: 'br lan', vlan_id: 5, tagged: ['lan1'] }, anyName))).toBe('bridge');
   });
 
   it('confirmation and permissions follow the operation and kind', () => {

@@ -6,4 +6,8 @@
 import { runLiveContract } from '../contract/live.case.test.ts';
 import { openwrtAccessHarness } from './access-harness.ts';
 
-runLiveContract({ harness: openwrtAccessHarness, ruleInterface: 'wan' });
+runLiveContract({
+  harness: openwrtAccessHarness,
+  ruleInterface: 'wan',
+  bridgeVlan: { bridge: 'br-lan', ports: ['lan1', 'lan2'] },
+});

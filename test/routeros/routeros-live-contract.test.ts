@@ -6,4 +6,8 @@
 import { runLiveContract } from '../contract/live.case.test.ts';
 import { routerOsAccessHarness } from './access-harness.ts';
 
-runLiveContract({ harness: routerOsAccessHarness, ruleInterface: 'ether1' });
+runLiveContract({
+  harness: routerOsAccessHarness,
+  ruleInterface: 'ether1',
+  bridgeVlan: { bridge: 'bridge', ports: ['ether2', 'ether3'] },
+});

@@ -31,6 +31,7 @@ export const NFT_LIVE_UNAVAILABLE = {
     'nft `log` statements write to the kernel log or an nflog group, which differ per host; not read; see docs/reference/nftables-api.md §6',
   'read.pf_info': 'pf status is a pf (BSD) read; nftables has none; see docs/reference/nftables-api.md §6',
   'read.health': 'no health check is defined for nftables hosts yet; the connection test reads the versions',
+  'read.bridge_vlans': 'not mapped by this adapter: the bridge VLAN contract (docs/adr/0255-bridge-vlan-live-kind.md) is served where the device keeps a bridge VLAN table (RouterOS, OpenWrt DSA)',
   'read.ids_alerts': 'nftables has no IDS; an IDS on the host (Suricata, Snort) is a separate program; see docs/reference/nftables-api.md §6',
   'read.config':
     'the ruleset (`nft list ruleset`) is read as rules; a configuration download is not offered; see docs/reference/nftables-api.md §6',

@@ -10,6 +10,7 @@ import type {
   HealthCheck,
   LiveAlias,
   LiveArpEntry,
+  LiveBridgeVlan,
   LiveConnections,
   LiveGateway,
   LiveHaStatus,
@@ -27,6 +28,7 @@ import type {
   RuleAction,
 } from '../live.ts';
 import { OpenWrtAdapter } from './adapter.ts';
+import { OpenWrtBridgeVlans } from './bridge-vlan.ts';
 import { OpenWrtError } from './errors.ts';
 
 /** Why OpenWrt cannot serve a read (checked against the packages named). */
@@ -39,7 +41,7 @@ export const OPENWRT_LIVE_UNAVAILABLE = {
   'read.ha_status': 'OpenWrt has no CARP or HA status (keepalived is an optional package); see docs/reference/openwrt-api.md §6',
   'read.pf_info': 'OpenWrt runs nftables (firewall4), not pf; see docs/reference/openwrt-api.md §6',
   'read.config':
-    'a configuration download would need file.read of /etc/config/* beyond the firewall-only ACL Portcullis asks for; see docs/openwrt.md',
+    'a configuration download would need file.read of /etc/config/* beyond the firewall and network configs the Portcullis ACL grants; see docs/openwrt.md',
   'read.ids_alerts':
     'OpenWrt ships no IDS: Snort or Suricata are optional packages with no ubus alert object; see docs/reference/openwrt-api.md §6',
 } as const;
@@ -344,6 +346,11 @@ class OpenWrtLiveGateway implements LiveGateway {
         })),
       };
     })();
+  }
+
+  /** The bridge-vlan sections of `network` netifd loads, with each bridge's vlan_filtering (§9). */
+  async bridgeVlans(): Promise<{ items: LiveBridgeVlan[] }> {
+    return { items: await new OpenWrtBridgeVlans(this.a).rows() };
   }
 
   arp(): Promise<{ items: LiveArpEntry[] }> {

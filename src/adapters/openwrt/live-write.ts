@@ -1,7 +1,8 @@
 /**
  * @module OpenWrt's live writes (src/adapters/live-write.ts): firewall rules (UCI `rule`), port forwards
  * (`redirect`, target DNAT), source NAT (`nat`) and aliases (`ipset` sections) staged in the session's UCI delta,
- * made live with the device's own timed rollback: `uci.apply {rollback:true, timeout}`, a settle wait for the
+ * and bridge VLANs (`network` `bridge-vlan` sections, src/adapters/openwrt/bridge-vlan.ts) made live with the device's
+ * own timed rollback: `uci.apply {rollback:true, timeout}`, a settle wait for the
  * asynchronous fw4 reload, then `uci.confirm` over a NEW request (if the new ruleset cut Portcullis off, the confirm
  * never arrives and rpcd restores the snapshot by itself). Facts: docs/reference/openwrt-api.md §3–§5; decision:
  * docs/adr/0201-openwrt-live-writes-apply-rollback.md.
@@ -20,6 +21,7 @@ import type {
 } from '../live-write.ts';
 import type { FirewallAdapter } from '../types.ts';
 import { NFT, OpenWrtAdapter } from './adapter.ts';
+import { OpenWrtBridgeVlans } from './bridge-vlan.ts';
 import { OpenWrtError } from './errors.ts';
 import { ACTIONS, familyOf, protocolOf, text, uciList } from './live-view.ts';
 import type { UbusData } from './ubus.ts';
@@ -213,6 +215,12 @@ export class OpenWrtLiveWriter implements LiveWriter {
   private readonly created = new Set<string>();
   private readonly rollbackS: number;
   private readonly settleMs: number;
+  private readonly bridgeVlans: OpenWrtBridgeVlans;
+  /**
+   * This writer staged `network` changes: only then is `network` asked about, so a login whose ACL grants the
+   * firewall config alone keeps working for every other write.
+   */
+  private networkStaged = false;
 
   constructor(
     private readonly a: OpenWrtAdapter,
@@ -220,6 +228,7 @@ export class OpenWrtLiveWriter implements LiveWriter {
   ) {
     this.rollbackS = opts.rollbackS ?? a.rollback.timeoutS;
     this.settleMs = opts.settleMs ?? a.rollback.settleMs;
+    this.bridgeVlans = new OpenWrtBridgeVlans(a);
   }
 
   private section(kind: LiveWriteKind): string {
@@ -250,6 +259,7 @@ export class OpenWrtLiveWriter implements LiveWriter {
   }
 
   async read(kind: LiveWriteKind, target: string): Promise<LiveObject | null> {
+    if (kind === 'bridge_vlan') return this.bridgeVlans.read(target);
     const found = await this.resolve(kind, target);
     return found ? toBody(kind, found.row) : null;
   }
@@ -275,6 +285,26 @@ export class OpenWrtLiveWriter implements LiveWriter {
   }
 
   async write(change: LiveWrite): Promise<LiveWriteResult> {
+    const result = await this.stageWrite(change);
+    // Staged before this adapter's first login (generation 0): the login that write made holds the delta.
+    if (this.stagedIn === 0) this.stagedIn = this.a.ubus.generation;
+    return result;
+  }
+
+  private async stageWrite(change: LiveWrite): Promise<LiveWriteResult> {
+    if (change.kind === 'bridge_vlan') {
+      const stagedBefore = this.stagedIn;
+      this.stage();
+      try {
+        const result = await this.bridgeVlans.write(change);
+        this.networkStaged = true;
+        return result;
+      } catch (err) {
+        // Refused before anything was staged (a check, a missing grant): this write holds no session to.
+        if (stagedBefore === null) this.stagedIn = null;
+        throw err;
+      }
+    }
     const type = this.section(change.kind);
     if (change.kind === 'alias') return this.writeAlias(change);
     this.stage();
@@ -371,9 +401,16 @@ export class OpenWrtLiveWriter implements LiveWriter {
     if (this.stagedIn !== null && this.stagedIn !== this.a.ubus.generation) {
       throw new OpenWrtError('OWRT500', 'The rpcd session that held the staged writes expired; their UCI delta is gone. Stage them again.');
     }
-    const d = await this.a.call('uci', 'changes', { config: 'firewall' }, { code: 'OWRT500', what: 'read the staged changes', grant: 'uci firewall (read)', allow: [5], read: true });
-    const changes = d && Array.isArray(d.changes) ? d.changes : [];
-    return changes.length > 0 || this.removed.size > 0 ? ['firewall'] : [];
+    const pending: string[] = [];
+    if ((await this.staged('firewall')) || this.removed.size > 0) pending.push('firewall');
+    if (this.networkStaged && (await this.staged('network'))) pending.push('network');
+    return pending;
+  }
+
+  /** Whether the session holds staged changes of `config` (uci.changes). */
+  private async staged(config: 'firewall' | 'network'): Promise<boolean> {
+    const d = await this.a.call('uci', 'changes', { config }, { code: 'OWRT500', what: `read the staged ${config} changes`, grant: `uci ${config} (read)`, allow: [5], read: true });
+    return d !== null && Array.isArray(d.changes) && d.changes.length > 0;
   }
 
   /**
@@ -383,12 +420,12 @@ export class OpenWrtLiveWriter implements LiveWriter {
   async apply(): Promise<void> {
     const pending = await this.pendingSubsystems();
     if (pending.length === 0) return;
-    const d = await this.a.call('uci', 'changes', { config: 'firewall' }, { code: 'OWRT500', what: 'read the staged changes', allow: [5], read: true });
-    if (d && Array.isArray(d.changes) && d.changes.length > 0) {
-      await this.a.call('uci', 'apply', { rollback: true, timeout: this.rollbackS }, { code: 'OWRT200', what: 'apply the staged firewall changes with rollback', grant: 'ubus uci.apply' });
+    // One uci.apply makes every config staged in the session live (firewall and network alike), under one rollback.
+    if ((await this.staged('firewall')) || pending.includes('network')) {
+      await this.a.call('uci', 'apply', { rollback: true, timeout: this.rollbackS }, { code: 'OWRT200', what: 'apply the staged changes with rollback', grant: 'ubus uci.apply' });
       await sleep(this.settleMs);
       // A new request through the reloaded ruleset: if it cannot reach the router, rpcd rolls back by itself.
-      await this.a.call('uci', 'confirm', {}, { code: 'OWRT200', what: 'confirm the applied firewall changes', grant: 'ubus uci.confirm' });
+      await this.a.call('uci', 'confirm', {}, { code: 'OWRT200', what: 'confirm the applied changes', grant: 'ubus uci.confirm' });
     }
     for (const [set, gone] of this.removed) {
       const live = await this.a.liveSet(set, 'OWRT500');
@@ -404,5 +441,6 @@ export class OpenWrtLiveWriter implements LiveWriter {
     }
     this.created.clear();
     this.stagedIn = null;
+    this.networkStaged = false;
   }
 }

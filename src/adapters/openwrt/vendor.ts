@@ -24,10 +24,13 @@ const SUPPORTED: ReadonlySet<Capability> = new Set<Capability>([
   'read.services',
   'read.logs',
   'read.health',
+  'read.bridge_vlans',
   'write.rules',
   'write.nat',
   'write.aliases',
   'write.batch_apply',
+  // DSA bridge-vlan sections of `network`, applied with the same rollback (docs/adr/0257).
+  'write.bridge_vlans',
 ]);
 
 /** fw4's `identifier` (firewall4 fw4.uc parse_identifier); 64 keeps it a sane nft set name. */
@@ -83,7 +86,7 @@ export const openwrtVendor: VendorDescriptor = {
     'write.routes':
       'static routes are `route` sections of /etc/config/network, and the least-privilege login Portcullis asks for may write UCI `firewall` only (docs/reference/openwrt-api.md §1.7); not offered',
     'write.services':
-      'starting and stopping services is rpcd `rc.init`, beyond the firewall-only ACL Portcullis asks for, and a firewall restart drops every runtime set element (docs/reference/openwrt-api.md §1.7, §4.5); not offered',
+      'starting and stopping services is rpcd `rc.init`, beyond the firewall and network configs the Portcullis ACL grants, and a firewall restart drops every runtime set element (docs/reference/openwrt-api.md §1.7, §4.5); not offered',
     'write.dns':
       'DNS host overrides are dnsmasq `domain` sections of /etc/config/dhcp, outside the UCI `firewall`-only grant of the least-privilege login (docs/reference/openwrt-api.md §1.7); not offered',
     'write.dhcp':

@@ -30,6 +30,8 @@ import { OpnSenseError } from './errors.ts';
 
 /** Why OPNsense's adapter does not serve a read (checked against opnsense/core). */
 export const OPNSENSE_LIVE_UNAVAILABLE = {
+  'read.bridge_vlans':
+    'not mapped by this adapter: the bridge VLAN contract (docs/adr/0255-bridge-vlan-live-kind.md) is served where the device keeps a bridge VLAN table (RouterOS, OpenWrt DSA)',
   'read.routes':
     'not read by this adapter yet: the core API has api/diagnostics/interface/get_routes, but its rows are not normalised here (docs/opnsense.md)',
   'read.dhcp_leases':

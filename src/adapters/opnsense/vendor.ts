@@ -81,6 +81,8 @@ export const opnsenseVendor: VendorDescriptor = {
       'not written by this adapter: DNS (Unbound, Dnsmasq) has its own API outside the firewall ones it drives (docs/reference/opnsense-api.md §8)',
     'write.dhcp':
       'not written by this adapter: DHCP is served by one of several backends (ISC, Kea, Dnsmasq), each its own API (docs/reference/opnsense-api.md §8)',
+    'write.bridge_vlans':
+      'not mapped by this adapter: the bridge VLAN contract (docs/adr/0255-bridge-vlan-live-kind.md) is served where the device keeps a bridge VLAN table (RouterOS, OpenWrt DSA)',
     'write.power':
       'not offered by this adapter: a reboot or halt through the core API would drop every live grant until the box is back (docs/reference/opnsense-api.md §8)',
   },

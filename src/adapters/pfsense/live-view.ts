@@ -32,6 +32,8 @@ import { natWriteTarget } from './live-write.ts';
 
 /** Why pfSense cannot serve a read (the reference says where this was checked). */
 export const PFSENSE_LIVE_UNAVAILABLE = {
+  'read.bridge_vlans':
+    'not mapped by this adapter: the bridge VLAN contract (docs/adr/0255-bridge-vlan-live-kind.md) is served where the device keeps a bridge VLAN table (RouterOS, OpenWrt DSA)',
   'read.ids_alerts':
     'not read by this adapter: Suricata and Snort are pfSense add-on packages, outside the pfRest endpoints it maps (docs/reference/pfsense-live-reads.md §2)',
   'read.routes':

@@ -584,7 +584,8 @@ const dhcpMappingSpec: KindSpec = {
   },
 };
 
-const SPECS: Record<LiveObjectKind, KindSpec> = {
+/** Kinds this adapter writes; `bridge_vlan` is not mapped (write.bridge_vlans is off). */
+const SPECS: Partial<Record<LiveObjectKind, KindSpec>> = {
   firewall_rule: ruleSpec,
   port_forward: portForwardSpec,
   source_nat: sourceNatSpec,
@@ -620,7 +621,9 @@ export class PfSenseLiveWriter implements LiveWriter {
       const detail = `\`${kind}\` has no stored object to read or write as a body.`;
       throw new PfSenseError('PFS500', detail, { field: 'kind' });
     }
-    return SPECS[kind];
+    const spec = SPECS[kind];
+    if (spec === undefined) throw new PfSenseError('PFS500', `pfSense live writes do not cover \`${kind}\`.`, { field: 'kind' });
+    return spec;
   }
 
   /** The pfRest fields of a body: its neutral fields, then its `vendor_data` as read (§1). */

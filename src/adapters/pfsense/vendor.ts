@@ -84,6 +84,8 @@ export const pfsenseVendor: VendorDescriptor = {
   live: { open: pfsenseLiveView, unavailable: PFSENSE_LIVE_UNAVAILABLE },
   writes: { open: pfsenseLiveWriter },
   unavailable: {
+    'write.bridge_vlans':
+      'not mapped by this adapter: the bridge VLAN contract (docs/adr/0255-bridge-vlan-live-kind.md) is served where the device keeps a bridge VLAN table (RouterOS, OpenWrt DSA)',
     native_expiry:
       'a pfSense alias entry has an address and a detail text but no timeout; Portcullis removes an expired entry itself (docs/reference/pfrest-contract.md §8)',
   },

@@ -8,6 +8,7 @@ import type {
   HealthCheck,
   LiveAlias,
   LiveArpEntry,
+  LiveBridgeVlan,
   LiveConnections,
   LiveGateway,
   LiveHaStatus,
@@ -26,6 +27,7 @@ import type {
 } from '../live.ts';
 import type { FirewallAdapter } from '../types.ts';
 import { RouterOsAdapter, type RosRow, normalizeListAddress } from './adapter.ts';
+import { bridgeVlanRows } from './bridge-vlan.ts';
 import { RouterOsError } from './errors.ts';
 
 /** Why RouterOS cannot serve a read through the live contract (docs/reference/routeros-api.md §6, §8). */
@@ -260,6 +262,13 @@ class RouterOsLiveGateway implements LiveGateway {
         vendor_data: r,
       })),
     };
+  }
+
+  /** Every bridge VLAN entry (dynamic ones made from a port's pvid included, without a write target), §9. */
+  async bridgeVlans(): Promise<{ items: LiveBridgeVlan[] }> {
+    const bridges = await this.ros.read('/interface/bridge', 'read the bridges');
+    const entries = await this.ros.read('/interface/bridge/vlan', 'read the bridge VLANs');
+    return { items: bridgeVlanRows(entries, bridges) };
   }
 
   async arp(): Promise<{ items: LiveArpEntry[] }> {

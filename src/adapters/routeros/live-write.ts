@@ -1,7 +1,8 @@
 /**
  * @module RouterOS live writes (src/adapters/live-write.ts) over REST (docs/reference/routeros-api.md §5): firewall
  * rules (`ip/firewall/filter`, `ipv6/firewall/filter`), port forwards and source NAT (`ip/firewall/nat`), address
- * lists and static routes (`ip/route`). Every write is live at once — nothing is ever pending.
+ * lists, static routes (`ip/route`) and bridge VLANs (`interface/bridge/vlan`, src/adapters/routeros/bridge-vlan.ts).
+ * Every write is live at once — nothing is ever pending.
  *
  * Targets are RouterOS `.id`s (`*1A`), prefixed `ipv6:` for the IPv6 filter menu; a list's target is its name. A new
  * rule is placed with `place-before` on the PUT (it is refused on PATCH, §5). What the neutral body does not carry
@@ -23,6 +24,7 @@ import type {
 } from '../live-write.ts';
 import type { FirewallAdapter } from '../types.ts';
 import { RouterOsAdapter, type RosRow } from './adapter.ts';
+import { RouterOsBridgeVlans } from './bridge-vlan.ts';
 import { RouterOsError } from './errors.ts';
 
 export function routerOsLiveWriter(adapter: FirewallAdapter): LiveWriter {
@@ -311,7 +313,11 @@ const SPECS: Partial<Record<LiveWriteKind, KindSpec>> = {
 };
 
 export class RouterOsLiveWriter implements LiveWriter {
-  constructor(private readonly ros: RouterOsAdapter) {}
+  private readonly bridgeVlans: RouterOsBridgeVlans;
+
+  constructor(private readonly ros: RouterOsAdapter) {
+    this.bridgeVlans = new RouterOsBridgeVlans(ros);
+  }
 
   private spec(kind: LiveWriteKind): KindSpec {
     const spec = SPECS[kind];
@@ -331,6 +337,7 @@ export class RouterOsLiveWriter implements LiveWriter {
   }
 
   async read(kind: LiveWriteKind, target: string): Promise<LiveObject | null> {
+    if (kind === 'bridge_vlan') return this.bridgeVlans.read(target);
     if (kind === 'alias') {
       const alias = await this.ros.getAlias(target);
       if (alias === null || alias.entries.length === 0) return null;
@@ -351,6 +358,7 @@ export class RouterOsLiveWriter implements LiveWriter {
     if (change.kind === 'service' || change.kind === 'power' || change.kind === 'dns_override' || change.kind === 'dhcp_static_mapping')
       throw new RouterOsError('ROS500', `RouterOS live writes do not cover \`${change.kind}\`.`);
     if (change.kind === 'alias') return this.writeAlias(change);
+    if (change.kind === 'bridge_vlan') return this.bridgeVlans.write(change);
     const spec = this.spec(change.kind);
     switch (change.op) {
       case 'create': {

@@ -25,10 +25,13 @@ const SUPPORTED: ReadonlySet<Capability> = new Set<Capability>([
   'read.states',
   'read.logs',
   'read.health',
+  'read.bridge_vlans',
   'write.rules',
   'write.nat',
   'write.aliases',
   'write.routes',
+  // Bridge VLAN entries and access-port pvids; the bridge's vlan-filtering is left as it is (docs/adr/0256).
+  'write.bridge_vlans',
 ]);
 
 export const routerOsVendor: VendorDescriptor = {

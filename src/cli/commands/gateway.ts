@@ -30,6 +30,7 @@ const LIVE_READS = [
   'interfaces',
   'dhcp',
   'arp',
+  'bridge-vlans',
   'routes/table',
   'health-check',
   'ha-status',

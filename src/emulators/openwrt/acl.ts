@@ -68,14 +68,15 @@ export const PORTCULLIS_GROUP: AclGroup = {
       log: ['read'],
       file: ['exec'],
     },
-    uci: ['firewall'],
+    // `network` for the bridge VLANs (bridge-vlan sections, docs/reference/openwrt-api.md §9).
+    uci: ['firewall', 'network'],
     file: {
       '/usr/sbin/nft -j list *': ['exec'],
     },
   },
   write: {
     ubus: { uci: ['add', 'set', 'delete', 'order', 'rename', 'revert', 'commit', 'apply', 'confirm', 'rollback'] },
-    uci: ['firewall'],
+    uci: ['firewall', 'network'],
     file: {
       '/usr/sbin/nft': ['exec'],
       '/sbin/fw4': ['exec'],

@@ -1,7 +1,7 @@
 /**
  * @module The factory configuration the emulator boots with: the head of firewall4's shipped
  * `/etc/config/firewall` (defaults, lan/wan zones, lan→wan forwarding, the first stock rules), a lan/wan
- * `network`, and a `dhcp` stub. Anonymous section names are fixed so tests can refer to them.
+ * `network` with its DSA bridge `br-lan`, and a `dhcp` stub. Anonymous section names are fixed so tests can refer to them.
  */
 import type { UciConfigs, UciSection } from './uci.ts';
 
@@ -55,6 +55,8 @@ export function defaultConfig(): UciConfigs {
     network: {
       sections: [
         named('loopback', 'interface', { device: 'lo', proto: 'static', ipaddr: '127.0.0.1', netmask: '255.0.0.0' }),
+        // config_generate's DSA bridge: an anonymous `device` named br-lan listing the LAN ports (§9.1).
+        anon('cfg030f15', 'device', { name: 'br-lan', type: 'bridge', ports: ['lan1', 'lan2', 'lan3'] }),
         named('lan', 'interface', { device: 'br-lan', proto: 'static', ipaddr: '192.168.1.1', netmask: '255.255.255.0' }),
         named('wan', 'interface', { device: 'eth1', proto: 'dhcp' }),
         named('wan6', 'interface', { device: 'eth1', proto: 'dhcpv6' }),

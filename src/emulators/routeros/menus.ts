@@ -32,6 +32,8 @@ export interface RowContext {
   rows: RosRow[];
   /** The row being changed (set), or undefined on add. */
   row?: RosRow;
+  /** The rows of another menu (bridge VLANs check the bridge's ports). */
+  rowsOf: (path: string) => RosRow[];
 }
 
 export interface MenuSpec {
@@ -206,6 +208,146 @@ function ruleMenu(path: string, nat: boolean): MenuSpec {
   };
 }
 
+/** A VLAN id list as RouterOS takes it: ids and `low-high` ranges, comma separated, each 1-4094 (§9.3). */
+export function parseVlanIds(text: string): number[] | null {
+  const ids: number[] = [];
+  for (const part of text.split(',')) {
+    const m = /^(\d{1,4})(?:-(\d{1,4}))?$/.exec(part.trim());
+    if (m === null) return null;
+    const low = Number(m[1]);
+    const high = m[2] === undefined ? low : Number(m[2]);
+    if (low < 1 || high > 4094 || high < low) return null;
+    for (let id = low; id <= high; id++) ids.push(id);
+  }
+  return ids;
+}
+
+const nameList = (text: string | undefined): string[] =>
+  (text ?? '').split(',').map((x) => x.trim()).filter((x) => x !== '');
+
+/** `/interface/bridge` (§9.1): one row per bridge; `vlan-filtering` is off until set. */
+const BRIDGE_MENU: MenuSpec = {
+  path: 'interface/bridge',
+  fields: {
+    name: { kind: 'text' },
+    'vlan-filtering': { kind: 'bool', def: 'false' },
+    pvid: { kind: 'int', def: '1' },
+    'frame-types': { kind: 'text', def: 'admit-all' },
+    'ingress-filtering': { kind: 'bool', def: 'true' },
+    'protocol-mode': { kind: 'text', def: 'rstp' },
+    'mac-address': { ro: true },
+    running: { ro: true, def: 'true' },
+    disabled: { kind: 'bool', def: 'false' },
+    comment: { kind: 'text' },
+  },
+  required: ['name'],
+  add: true,
+  set: true,
+  remove: true,
+  move: false,
+  placeBefore: false,
+  nameKey: 'name',
+  prepare(values, ctx) {
+    const pvid = Number(values.pvid ?? '1');
+    if (pvid < 1 || pvid > 4094) throw badRequest('invalid value for argument pvid');
+    if (ctx.rows.some((r) => r !== ctx.row && r.values.name === values.name))
+      throw badRequest('failure: already have interface with such name');
+    return {};
+  },
+};
+
+/** `/interface/bridge/port` (§9.2): an interface in at most one bridge; `pvid` is its access VLAN. */
+const BRIDGE_PORT_MENU: MenuSpec = {
+  path: 'interface/bridge/port',
+  fields: {
+    bridge: { kind: 'text' },
+    interface: { kind: 'text' },
+    pvid: { kind: 'int', def: '1' },
+    'frame-types': { kind: 'text', def: 'admit-all' },
+    'ingress-filtering': { kind: 'bool', def: 'true' },
+    disabled: { kind: 'bool', def: 'false' },
+    dynamic: { ro: true, kind: 'bool', def: 'false' },
+    inactive: { ro: true, def: 'false' },
+    comment: { kind: 'text' },
+  },
+  required: ['bridge', 'interface'],
+  add: true,
+  set: true,
+  remove: true,
+  move: false,
+  placeBefore: false,
+  prepare(values, ctx) {
+    const pvid = Number(values.pvid ?? '1');
+    if (pvid < 1 || pvid > 4094) throw badRequest('invalid value for argument pvid');
+    if (!ctx.rowsOf('interface/bridge').some((b) => b.values.name === values.bridge))
+      throw badRequest(`input does not match any value of bridge`);
+    if (!ctx.rowsOf('interface').some((i) => i.values.name === values.interface))
+      throw badRequest(`input does not match any value of interface`);
+    if (ctx.rows.some((r) => r !== ctx.row && r.values.interface === values.interface))
+      throw badRequest('failure: device already added as bridge port');
+    return {};
+  },
+};
+
+/**
+ * `/interface/bridge/vlan` (§9.3): VLAN ids with tagged and untagged ports of one bridge. Ports must be the
+ * bridge's ports or the bridge itself; one port is never both tagged and untagged for an id, nor listed for the
+ * same id in two entries of a bridge.
+ */
+const BRIDGE_VLAN_MENU: MenuSpec = {
+  path: 'interface/bridge/vlan',
+  fields: {
+    bridge: { kind: 'text' },
+    'vlan-ids': { kind: 'text', def: '1' },
+    tagged: { kind: 'text', def: '' },
+    untagged: { kind: 'text', def: '' },
+    'current-tagged': { ro: true, def: '' },
+    'current-untagged': { ro: true, def: '' },
+    disabled: { kind: 'bool', def: 'false' },
+    dynamic: { ro: true, kind: 'bool', def: 'false' },
+    comment: { kind: 'text' },
+  },
+  required: ['bridge'],
+  add: true,
+  set: true,
+  remove: true,
+  move: false,
+  placeBefore: false,
+  prepare(values, ctx) {
+    const bridge = values.bridge ?? '';
+    if (!ctx.rowsOf('interface/bridge').some((b) => b.values.name === bridge))
+      throw badRequest('input does not match any value of bridge');
+    const ids = parseVlanIds(values['vlan-ids'] ?? '1');
+    if (ids === null) throw badRequest('invalid value for argument vlan-ids');
+    const tagged = nameList(values.tagged);
+    const untagged = nameList(values.untagged);
+    const members = new Set(
+      ctx.rowsOf('interface/bridge/port').filter((p) => p.values.bridge === bridge).map((p) => p.values.interface),
+    );
+    for (const port of [...tagged, ...untagged]) {
+      if (port !== bridge && !members.has(port)) throw badRequest(`failure: ${port} is not a bridge port of ${bridge}`);
+    }
+    const both = tagged.find((p) => untagged.includes(p));
+    if (both !== undefined) throw badRequest(`failure: ${both} can not be tagged and untagged at the same time`);
+    for (const other of ctx.rows) {
+      if (other === ctx.row || other.values.bridge !== bridge || other.values.disabled === 'true') continue;
+      const otherIds = parseVlanIds(other.values['vlan-ids'] ?? '1') ?? [];
+      if (!otherIds.some((id) => ids.includes(id))) continue;
+      const otherPorts = [...nameList(other.values.tagged), ...nameList(other.values.untagged)];
+      const clash = [...tagged, ...untagged].find((p) => otherPorts.includes(p));
+      if (clash !== undefined) throw badRequest(`failure: vlan already has interface ${clash}`);
+    }
+    values.tagged = tagged.join(',');
+    values.untagged = untagged.join(',');
+    return {};
+  },
+  computed(row) {
+    // What the switch chip carries now (emulator: every listed port, while the entry is enabled).
+    const on = row.values.disabled !== 'true';
+    return { 'current-tagged': on ? (row.values.tagged ?? '') : '', 'current-untagged': on ? (row.values.untagged ?? '') : '' };
+  },
+};
+
 const INTERFACE_COUNTERS = [
   'rx-byte',
   'tx-byte',
@@ -259,6 +401,9 @@ export const MENUS: MenuSpec[] = [
       return row.values.disabled === 'true' ? { running: 'false' } : {};
     },
   },
+  BRIDGE_MENU,
+  BRIDGE_PORT_MENU,
+  BRIDGE_VLAN_MENU,
   {
     path: 'ip/address',
     fields: {

@@ -101,6 +101,8 @@ export class Router {
     }
   }
 
+  private readonly rowsOf = (path: string): RosRow[] => this.table(path).rows;
+
   table(path: string): RosTable {
     return this.state.tables[path] as RosTable;
   }
@@ -130,6 +132,14 @@ export class Router {
         type: seed.name === 'bridge' ? 'bridge' : 'ether',
       });
     }
+    // defconf: the LAN ports join `bridge` (vlan-filtering off), ether1 is the WAN (§9.1, §9.2).
+    this.insert(MENU_BY_PATH.get('interface/bridge') as MenuSpec, {
+      name: 'bridge',
+      'mac-address': '48:A9:8A:10:00:02',
+      comment: 'defconf',
+    });
+    const port = MENU_BY_PATH.get('interface/bridge/port') as MenuSpec;
+    for (const name of ['ether2', 'ether3']) this.insert(port, { bridge: 'bridge', interface: name, comment: 'defconf' });
     const addr = MENU_BY_PATH.get('ip/address') as MenuSpec;
     this.insert(addr, {
       address: '192.168.88.1/24',
@@ -271,7 +281,7 @@ export class Router {
       if ((values[key] ?? '') === '') throw badRequest(`failure: ${key} not specified`);
     }
     const table = this.table(menu.path);
-    const patch = menu.prepare?.(values, { now: this.now(), bootAt: this.state.bootAt, rows: table.rows }) ?? {};
+    const patch = menu.prepare?.(values, { now: this.now(), bootAt: this.state.bootAt, rows: table.rows, rowsOf: this.rowsOf }) ?? {};
     let index: number | undefined;
     if (placeBefore !== undefined) {
       const target = this.find(menu, placeBefore);
@@ -287,7 +297,7 @@ export class Router {
     if (row.dynamic && row.expiresAt === null) throw badRequest('failure: can not change dynamic');
     const merged = { ...row.values, ...values };
     const table = this.table(menu.path);
-    const patch = menu.prepare?.(merged, { now: this.now(), bootAt: this.state.bootAt, rows: table.rows, row }) ?? {};
+    const patch = menu.prepare?.(merged, { now: this.now(), bootAt: this.state.bootAt, rows: table.rows, row, rowsOf: this.rowsOf }) ?? {};
     row.values = merged;
     if (patch.expiresAt !== undefined) row.expiresAt = patch.expiresAt;
     if (patch.dynamic !== undefined) row.dynamic = patch.dynamic;

@@ -89,6 +89,9 @@ export const firewallLiveRoutes: FastifyPluginAsync = async (root) => {
   simple('interfaces', 'read.interfaces', 'Interfaces with link status and counters', (l) => l.interfaces());
   simple('dhcp', 'read.dhcp_leases', 'DHCP leases', (l) => l.dhcpLeases());
   simple('arp', 'read.arp', 'ARP table', (l) => l.arp());
+  simple('bridge-vlans', 'read.bridge_vlans', "VLANs carried on the device's bridges, with tagged and untagged ports", (l) =>
+    l.bridgeVlans ? l.bridgeVlans() : Promise.reject(new Error('the live view has no bridgeVlans()')),
+  );
   simple('health-check', 'read.health', 'Health across subsystems: one `healthy` and one result per check', (l) =>
     l.healthCheck(),
   );

@@ -146,6 +146,16 @@ const DhcpMappingBody = Type.Object(
   },
   { additionalProperties: false },
 );
+const BridgeVlanBody = Type.Object(
+  {
+    bridge: Text(64),
+    vlan_id: Type.Integer(),
+    tagged: Type.Optional(Type.Array(Text(64), { maxItems: 256 })),
+    untagged: Type.Optional(Type.Array(Text(64), { maxItems: 256 })),
+    description: Type.Optional(Text(1000)),
+  },
+  { additionalProperties: false },
+);
 const ServiceBody = Type.Object(
   { action: literals(['start', 'stop', 'restart']) },
   { additionalProperties: false },
@@ -348,6 +358,13 @@ export const firewallPendingRoutes: FastifyPluginAsync = async (root) => {
     kind: 'dhcp_static_mapping',
     body: DhcpMappingBody,
     noun: 'DHCP static mapping',
+  });
+  objectRoutes({
+    path: 'bridge-vlans',
+    param: 'vendorId',
+    kind: 'bridge_vlan',
+    body: BridgeVlanBody,
+    noun: 'bridge VLAN (tagged / untagged ports of one VLAN on a bridge)',
   });
 
   app.post(

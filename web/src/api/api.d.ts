@@ -2257,6 +2257,7 @@ export interface paths {
                                     "read.pf_info": boolean;
                                     "read.health": boolean;
                                     "read.config": boolean;
+                                    "read.bridge_vlans": boolean;
                                     "read.ids_alerts": boolean;
                                     "write.rules": boolean;
                                     "write.nat": boolean;
@@ -2266,6 +2267,7 @@ export interface paths {
                                     "write.dns": boolean;
                                     "write.dhcp": boolean;
                                     "write.power": boolean;
+                                    "write.bridge_vlans": boolean;
                                     "write.batch_apply": boolean;
                                 };
                                 credentials: {
@@ -2296,6 +2298,7 @@ export interface paths {
                                     "read.pf_info"?: string;
                                     "read.health"?: string;
                                     "read.config"?: string;
+                                    "read.bridge_vlans"?: string;
                                     "read.ids_alerts"?: string;
                                     "write.rules"?: string;
                                     "write.nat"?: string;
@@ -2305,6 +2308,7 @@ export interface paths {
                                     "write.dns"?: string;
                                     "write.dhcp"?: string;
                                     "write.power"?: string;
+                                    "write.bridge_vlans"?: string;
                                     "write.batch_apply"?: string;
                                 };
                                 error_code_family: string;
@@ -3644,6 +3648,131 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/firewall/gateways/{id}/bridge-vlans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** VLANs carried on the device's bridges, with tagged and untagged ports */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create a bridge VLAN (tagged / untagged ports of one VLAN on a bridge) on the gateway (staged unless force) */
+        post: {
+            parameters: {
+                query?: {
+                    force?: boolean;
+                    confirmed?: boolean;
+                    override_lockout?: boolean;
+                    override_tests?: boolean;
+                    override_reason?: string;
+                };
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        bridge: string;
+                        vlan_id: number;
+                        tagged?: string[];
+                        untagged?: string[];
+                        description?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PendingChange"];
+                    };
+                };
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PendingChange"];
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -11602,6 +11731,146 @@ export interface paths {
         };
         post?: never;
         /** Delete a DHCP static mapping (applied only with confirmed=true) */
+        delete: {
+            parameters: {
+                query?: {
+                    force?: boolean;
+                    confirmed?: boolean;
+                    override_lockout?: boolean;
+                    override_tests?: boolean;
+                    override_reason?: string;
+                };
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    id: string;
+                    vendorId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PendingChange"];
+                    };
+                };
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PendingChange"];
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/firewall/gateways/{id}/bridge-vlans/{vendorId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Replace a bridge VLAN (tagged / untagged ports of one VLAN on a bridge)'s fields (staged unless force) */
+        put: {
+            parameters: {
+                query?: {
+                    force?: boolean;
+                    confirmed?: boolean;
+                    override_lockout?: boolean;
+                    override_tests?: boolean;
+                    override_reason?: string;
+                };
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    id: string;
+                    vendorId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        bridge: string;
+                        vlan_id: number;
+                        tagged?: string[];
+                        untagged?: string[];
+                        description?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PendingChange"];
+                    };
+                };
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PendingChange"];
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        /** Delete a bridge VLAN (tagged / untagged ports of one VLAN on a bridge) (applied only with confirmed=true) */
         delete: {
             parameters: {
                 query?: {

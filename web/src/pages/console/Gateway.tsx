@@ -19,7 +19,7 @@ import { can, useMe } from '../../lib/session';
 
 /** Live read paths under `/api/v1/firewall/gateways/{id}/` (their query strings included). */
 type LivePath =
-  | 'status' | 'firewall-rules' | 'nat-rules' | 'aliases' | 'interfaces' | 'dhcp' | 'arp' | 'health-check' | 'ha-status'
+  | 'status' | 'firewall-rules' | 'nat-rules' | 'aliases' | 'interfaces' | 'dhcp' | 'arp' | 'bridge-vlans' | 'health-check' | 'ha-status'
   | 'vpn' | 'services' | 'routes/table' | 'diagnostics/pf-info' | 'diagnostics/connections' | 'logs';
 
 export interface GatewayTab {
@@ -46,6 +46,7 @@ export const GATEWAY_TABS: readonly GatewayTab[] = [
   live('interfaces', 'Interfaces', 'interfaces'),
   live('dhcp', 'DHCP leases', 'dhcp'),
   live('arp', 'ARP', 'arp'),
+  live('bridge-vlans', 'Bridge VLANs', 'bridge-vlans'),
   live('ha', 'HA status', 'ha-status'),
   live('vpn', 'VPN', 'vpn'),
   live('connections', 'Connections', 'diagnostics/connections'),
