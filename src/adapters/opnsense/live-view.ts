@@ -41,6 +41,14 @@ export const OPNSENSE_LIVE_UNAVAILABLE = {
   'read.pf_info': 'not read by this adapter yet (api/diagnostics/firewall/pf_statistics; docs/opnsense.md)',
   'read.config':
     'not offered: the configuration download (api/core/backup/download) holds every secret of the gateway; docs/opnsense.md',
+  'read.vlan_interfaces':
+    'not read by this adapter yet: VLAN devices are api/interfaces/vlan_settings (22.7 on), but the assignment that makes one an interface with addresses has an API only from 26.7 (api/interfaces/assignment); docs/reference/brain-l3.md §5.1',
+  'read.dhcp_scopes':
+    'not read by this adapter yet: ISC dhcpd has no API and a Kea subnet (api/kea/dhcpv4/search_subnet, 24.1 on) names no interface, only a network; docs/reference/brain-l3.md §5.2',
+  'read.dhcp_static_mappings':
+    'not read by this adapter yet: ISC dhcpd has no API; Kea reservations (api/kea/dhcpv4/search_reservation, 24.1 on) are not mapped; docs/reference/brain-l3.md §5.2',
+  'read.dns_overrides':
+    'not read by this adapter yet: Unbound host overrides (api/unbound/settings/search_host_override) are one record per address, not mapped; docs/reference/brain-l3.md §5.3',
 } as const;
 
 export function opnsenseLiveView(adapter: FirewallAdapter): LiveGateway {

@@ -17,6 +17,7 @@ import type {
 import type { FirewallAdapter } from '../types.ts';
 import { PfSenseAdapter } from './adapter.ts';
 import { PFS_CATALOG, PfSenseError } from './errors.ts';
+import { PfSenseL3Writes } from './l3-write.ts';
 
 /** One row as pfRest represents it. */
 type Row = Record<string, unknown>;
@@ -584,7 +585,10 @@ const dhcpMappingSpec: KindSpec = {
   },
 };
 
-const SPECS: Record<LiveObjectKind, KindSpec> = {
+/** Kinds made of one pfRest object each; `vlan_interface` and `dhcp_scope` are served by `l3-write.ts`. */
+type SpecKind = Exclude<LiveObjectKind, 'vlan_interface' | 'dhcp_scope'>;
+
+const SPECS: Record<SpecKind, KindSpec> = {
   firewall_rule: ruleSpec,
   port_forward: portForwardSpec,
   source_nat: sourceNatSpec,
@@ -602,8 +606,12 @@ export function pfsenseLiveWriter(adapter: FirewallAdapter): LiveWriter {
 
 /** Subsystems of the firewall's own apply (contract §7.3), plus `filter` for rule writes pfRest does not flag. */
 const FIREWALL_SUBSYSTEMS = ['aliases', 'natconf', 'filter', 'shaper'];
-/** Subsystems with their own apply endpoint, each reporting `applied` for its one flag (§3). */
+/**
+ * Subsystems with their own apply endpoint, each reporting `applied` for its one flag (§3). Interfaces go first: a
+ * DHCP scope is checked against the interface's live address (docs/reference/brain-l3.md §4.2).
+ */
 const APPLIED_ALONE: ReadonlyArray<readonly [string, string]> = [
+  ['interfaces', '/api/v2/interface/apply'],
   ['staticroutes', '/api/v2/routing/apply'],
   ['unbound', '/api/v2/services/dns_resolver/apply'],
   ['dhcpd', '/api/v2/services/dhcp_server/apply'],
@@ -613,9 +621,16 @@ export class PfSenseLiveWriter implements LiveWriter {
   /** Rule writes leave no dirty flag on the device (contract §6.1): remembered here until the next apply. */
   private rulesStaged = false;
 
-  constructor(private readonly api: WriteSource) {}
+  private readonly l3: PfSenseL3Writes;
+
+  constructor(private readonly api: WriteSource) {
+    this.l3 = new PfSenseL3Writes(api);
+  }
 
   private spec(kind: LiveWriteKind): KindSpec {
+    if (kind === 'vlan_interface' || kind === 'dhcp_scope') {
+      throw new PfSenseError('PFS500', `\`${kind}\` is written through its own two-object path.`, { field: 'kind' });
+    }
     if (kind === 'service' || kind === 'power') {
       const detail = `\`${kind}\` has no stored object to read or write as a body.`;
       throw new PfSenseError('PFS500', detail, { field: 'kind' });
@@ -723,6 +738,20 @@ export class PfSenseLiveWriter implements LiveWriter {
     return [spec.subsystem];
   }
 
+  /** Every object of a one-object kind in its neutral body, with the target a write takes for it (live reads). */
+  async objects(kind: 'dns_override' | 'dhcp_static_mapping'): Promise<Array<LiveObject & { target: string }>> {
+    const spec = SPECS[kind];
+    return (await this.rows(spec, null)).flatMap((row) => {
+      const target = spec.key(row);
+      return target === null ? [] : [{ target, ...this.fromDevice(spec, row) }];
+    });
+  }
+
+  /** Every VLAN interface or DHCP scope, with its target (live reads). */
+  l3Objects(kind: 'vlan_interface' | 'dhcp_scope'): Promise<Array<LiveObject & { target: string }>> {
+    return kind === 'vlan_interface' ? this.l3.vlanInterfaces() : this.l3.dhcpScopes();
+  }
+
   async read(kind: LiveWriteKind, target: string): Promise<LiveObject | null> {
     if (kind === 'service') {
       const service = await this.service(target);
@@ -732,6 +761,7 @@ export class PfSenseLiveWriter implements LiveWriter {
     }
     // A power operation leaves nothing to read back: the box goes away (§1.9).
     if (kind === 'power') return null;
+    if (kind === 'vlan_interface' || kind === 'dhcp_scope') return this.l3.read(kind, target);
     const spec = this.spec(kind);
     const row = await this.find(spec, target);
     return row === null ? null : this.fromDevice(spec, row);
@@ -744,6 +774,7 @@ export class PfSenseLiveWriter implements LiveWriter {
       await this.api.request('PFS500', `${change.op} the gateway`, 'POST', path, { body: {} });
       return { target: null, pending: [] };
     }
+    if (change.kind === 'vlan_interface' || change.kind === 'dhcp_scope') return this.l3.write(change);
     const spec = this.spec(change.kind);
     switch (change.op) {
       case 'create': {
