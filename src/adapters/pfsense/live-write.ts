@@ -606,20 +606,24 @@ export function pfsenseLiveWriter(adapter: FirewallAdapter): LiveWriter {
 
 /** Subsystems of the firewall's own apply (contract §7.3), plus `filter` for rule writes pfRest does not flag. */
 const FIREWALL_SUBSYSTEMS = ['aliases', 'natconf', 'filter', 'shaper'];
-/**
- * Subsystems with their own apply endpoint, each reporting `applied` for its one flag (§3). Interfaces go first: a
- * DHCP scope is checked against the interface's live address (docs/reference/brain-l3.md §4.2).
- */
+/** Subsystems with their own apply endpoint, each reporting `applied` for its one flag (§3). */
 const APPLIED_ALONE: ReadonlyArray<readonly [string, string]> = [
-  ['interfaces', '/api/v2/interface/apply'],
   ['staticroutes', '/api/v2/routing/apply'],
   ['unbound', '/api/v2/services/dns_resolver/apply'],
   ['dhcpd', '/api/v2/services/dhcp_server/apply'],
 ];
 
+/** The interface apply (docs/reference/brain-l3.md §1.3): `applied` and the pending interface ids. */
+const INTERFACES_APPLY = ['interfaces', '/api/v2/interface/apply'] as const;
+
 export class PfSenseLiveWriter implements LiveWriter {
   /** Rule writes leave no dirty flag on the device (contract §6.1): remembered here until the next apply. */
   private rulesStaged = false;
+  /**
+   * Interface writes wait for `/api/v2/interface/apply`, which only a writer that staged one reads or runs: keys
+   * granted before VLAN interfaces existed lack its privileges (docs/reference/brain-l3.md §4.1).
+   */
+  private interfacesStaged = false;
 
   private readonly l3: PfSenseL3Writes;
 
@@ -774,7 +778,11 @@ export class PfSenseLiveWriter implements LiveWriter {
       await this.api.request('PFS500', `${change.op} the gateway`, 'POST', path, { body: {} });
       return { target: null, pending: [] };
     }
-    if (change.kind === 'vlan_interface' || change.kind === 'dhcp_scope') return this.l3.write(change);
+    if (change.kind === 'vlan_interface' || change.kind === 'dhcp_scope') {
+      const result = await this.l3.write(change);
+      if (result.pending.includes('interfaces')) this.interfacesStaged = true;
+      return result;
+    }
     const spec = this.spec(change.kind);
     switch (change.op) {
       case 'create': {
@@ -886,7 +894,9 @@ export class PfSenseLiveWriter implements LiveWriter {
     // Always: rule writes never flag a subsystem, so a writer cannot know whether another one left some (§3).
     await this.api.apply();
     this.rulesStaged = false;
-    for (const [subsystem, path] of APPLIED_ALONE) {
+    // Interfaces before DHCP: a DHCP scope is checked against its interface's live address (brain-l3.md §4.2).
+    const alone = this.interfacesStaged ? [INTERFACES_APPLY, ...APPLIED_ALONE] : APPLIED_ALONE;
+    for (const [subsystem, path] of alone) {
       if (await this.applied(path)) continue;
       // These answer with the status from before they ran (contract §7.9): confirm with a fresh read.
       await this.api.request('PFS200', `apply the pending ${subsystem} changes`, 'POST', path, { body: {} });
@@ -894,6 +904,7 @@ export class PfSenseLiveWriter implements LiveWriter {
         throw new PfSenseError('PFS200', `The ${subsystem} changes are still pending after ${path}.`);
       }
     }
+    this.interfacesStaged = false;
   }
 
   private async applied(path: string): Promise<boolean> {
@@ -909,7 +920,9 @@ export class PfSenseLiveWriter implements LiveWriter {
   async pendingSubsystems(): Promise<string[]> {
     const [status, ...alone] = await Promise.all([
       this.api.pendingStatus(),
-      ...APPLIED_ALONE.map(async ([subsystem, path]) => ((await this.applied(path)) ? [] : [subsystem])),
+      ...(this.interfacesStaged ? [INTERFACES_APPLY, ...APPLIED_ALONE] : APPLIED_ALONE).map(async ([subsystem, path]) =>
+        (await this.applied(path)) ? [] : [subsystem],
+      ),
     ]);
     const pending = new Set(status.pending);
     if (this.rulesStaged) pending.add('filter');
