@@ -8,6 +8,7 @@ import type {
   LiveAlias,
   LiveArpEntry,
   LiveConnections,
+  LiveDnsOverride,
   LiveGateway,
   LiveHaStatus,
   LiveHealth,
@@ -26,6 +27,7 @@ import type {
 import { LIVE_LIMIT_MAX } from '../live.ts';
 import { isRecord, OpnSenseAdapter, selectedKeys } from './adapter.ts';
 import { decodeEntries } from './details.ts';
+import { OpnSenseDnsOverrides } from './dns-override.ts';
 import { OpnSenseError } from './errors.ts';
 
 /** Why OPNsense's adapter does not serve a read (checked against opnsense/core). */
@@ -47,8 +49,6 @@ export const OPNSENSE_LIVE_UNAVAILABLE = {
     'not read by this adapter yet: ISC dhcpd has no API and a Kea subnet (api/kea/dhcpv4/search_subnet, 24.1 on) names no interface, only a network; docs/reference/brain-l3.md §5.2',
   'read.dhcp_static_mappings':
     'not read by this adapter yet: ISC dhcpd has no API; Kea reservations (api/kea/dhcpv4/search_reservation, 24.1 on) are not mapped; docs/reference/brain-l3.md §5.2',
-  'read.dns_overrides':
-    'not read by this adapter yet: Unbound host overrides (api/unbound/settings/search_host_override) are one record per address, not mapped; docs/reference/brain-l3.md §5.3',
 } as const;
 
 export function opnsenseLiveView(adapter: FirewallAdapter): LiveGateway {
@@ -91,6 +91,11 @@ function idsSeverity(v: unknown): LiveIdsAlert['severity'] {
 
 class OpnSenseLiveGateway implements LiveGateway {
   constructor(private readonly a: OpnSenseAdapter) {}
+
+  /** Unbound host overrides as the live writer reads them back (docs/reference/brain-l3.md §5.3). */
+  async dnsOverrides(): Promise<{ items: LiveDnsOverride[] }> {
+    return { items: (await new OpnSenseDnsOverrides(this.a).list()) as unknown as LiveDnsOverride[] };
+  }
 
   private read(path: string, what: string, body?: unknown): Promise<unknown> {
     return this.a.call({ code: 'OPN300', what }, body === undefined ? 'GET' : 'POST', path, body);

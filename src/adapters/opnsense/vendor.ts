@@ -25,6 +25,9 @@ const SUPPORTED: ReadonlySet<Capability> = new Set<Capability>([
   'read.services',
   'read.logs',
   'read.ids_alerts',
+  // Unbound host overrides, one address each (docs/reference/brain-l3.md §5.3).
+  'read.dns_overrides',
+  'write.dns',
   'write.rules',
   'write.nat',
   'write.aliases',
@@ -77,8 +80,6 @@ export const opnsenseVendor: VendorDescriptor = {
       'not written by this adapter: static routes are their own model (api/routes/routes), outside the filter and alias APIs it drives (docs/reference/opnsense-api.md §6)',
     'write.services':
       'not written by this adapter: service start and stop go through each service\'s own controller, which it does not drive (docs/reference/opnsense-api.md §6)',
-    'write.dns':
-      'not written by this adapter: DNS (Unbound, Dnsmasq) has its own API outside the firewall ones it drives (docs/reference/opnsense-api.md §8)',
     'write.dhcp':
       'not written by this adapter: DHCP is served by one of several backends (ISC, Kea, Dnsmasq), each its own API (docs/reference/opnsense-api.md §8)',
     'write.vlans':

@@ -45,7 +45,12 @@ export interface OpnConfig {
   snat: OpnRule[];
   dnat: OpnRule[];
   onetoone: OpnRule[];
+  /** Unbound `hosts.host` (host overrides); absent in state files written before it existed. */
+  unboundHosts?: OpnHost[];
 }
+
+/** One Unbound host override as stored: every field a string, as the model keeps it (brain-l3.md §5.3). */
+export type OpnHost = Record<string, string> & { uuid: string };
 
 /** One pf state, in the row shape `query_states` returns (`lib/states.py`). */
 export interface PfState {
@@ -103,6 +108,8 @@ export interface OpnBox {
     ruleset: Pick<OpnConfig, RuleSection>;
     /** Aliases as the last reload saw them (what rules resolve against). */
     loadedRevision: string;
+    /** Host overrides Unbound answers, as of its last `reconfigure`. */
+    unboundHosts?: OpnHost[];
   };
   states: PfState[];
   /** The background `rollback_timer` (one at a time). */
@@ -190,6 +197,7 @@ export function emptyConfig(revision: string): OpnConfig {
     snat: [],
     dnat: [],
     onetoone: [],
+    unboundHosts: [],
   };
 }
 
