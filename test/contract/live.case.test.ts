@@ -35,8 +35,13 @@ export interface LiveContractOptions {
   knownFailures?: Partial<Record<string, string>>;
   /** The port a `vlan_interface` write puts its VLAN on (the vendor's own port name, free of VLAN 3900-3999). */
   vlanParent?: string;
-  /** An interface with a DHCP server and its subnet, for the `dhcp_static_mapping` round trip. */
-  dhcpMapping?: { interface: string; ip: string; updatedIp: string };
+  /**
+   * An interface and two addresses in its subnet for the `dhcp_static_mapping` round trip; `scope` when the
+   * interface has no DHCP scope yet (the test creates it first and deletes it after).
+   */
+  dhcpMapping?: { interface: string; ip: string; updatedIp: string; scope?: { range_from: string; range_to: string } };
+  /** An interface without a DHCP scope, a range in its subnet and a narrower end, for the `dhcp_scope` round trip. */
+  dhcpScope?: { interface: string; range_from: string; range_to: string; narrowed_to: string };
 }
 
 type Row = Record<string, unknown>;
@@ -569,6 +574,10 @@ export function runLiveContract(opts: LiveContractOptions): void {
         async () => {
           const w = writer as LiveWriter;
           const at = opts.dhcpMapping as NonNullable<LiveContractOptions['dhcpMapping']>;
+          if (at.scope) {
+            const scope = { interface: at.interface, ...at.scope, gateway: null, dns_servers: [], is_enabled: true };
+            await settle((await w.write({ kind: 'dhcp_scope', op: 'create', target: null, body: scope })).pending);
+          }
           const mac = `02:00:00:00:${(Number(run) % 256).toString(16).padStart(2, '0')}:71`;
           const body = { interface: at.interface, mac, ip: at.ip, hostname: `lc${run}`, description: 'live contract' };
           const created = await w.write({ kind: 'dhcp_static_mapping', op: 'create', target: null, body });
@@ -585,8 +594,41 @@ export function runLiveContract(opts: LiveContractOptions): void {
           expect(await w.read('dhcp_static_mapping', newTarget)).toMatchObject(updated);
           await settle((await w.write({ kind: 'dhcp_static_mapping', op: 'delete', target: newTarget, body: {} })).pending);
           expect(await w.read('dhcp_static_mapping', newTarget)).toBeNull();
+          if (at.scope) {
+            await settle((await w.write({ kind: 'dhcp_scope', op: 'delete', target: at.interface, body: {} })).pending);
+          }
         },
         opts.dhcpMapping ? undefined : 'dhcpMapping',
+      );
+
+      roundTrip(
+        'write.dhcp_scopes',
+        'write.dhcp_scopes: DHCP scope create → listed → update → delete → gone',
+        async () => {
+          const w = writer as LiveWriter;
+          const at = opts.dhcpScope as NonNullable<LiveContractOptions['dhcpScope']>;
+          const body = {
+            interface: at.interface,
+            range_from: at.range_from,
+            range_to: at.range_to,
+            gateway: null,
+            dns_servers: ['192.0.2.53'],
+            is_enabled: true,
+          };
+          const created = await w.write({ kind: 'dhcp_scope', op: 'create', target: null, body });
+          const target = created.target as string;
+          expect(target).not.toBeNull();
+          await settle(created.pending);
+          expect(await w.read('dhcp_scope', target)).toMatchObject(body);
+          const rows = await listed('read.dhcp_scopes', (v) => v.dhcpScopes?.());
+          if (rows) expect(rows.find((row) => row.target === target)).toMatchObject(body);
+          const updated = { ...body, range_to: at.narrowed_to, dns_servers: [], is_enabled: false };
+          await settle((await w.write({ kind: 'dhcp_scope', op: 'update', target, body: updated })).pending);
+          expect(await w.read('dhcp_scope', target)).toMatchObject(updated);
+          await settle((await w.write({ kind: 'dhcp_scope', op: 'delete', target, body: {} })).pending);
+          expect(await w.read('dhcp_scope', target)).toBeNull();
+        },
+        opts.dhcpScope ? undefined : 'dhcpScope',
       );
     });
   });

@@ -8,6 +8,8 @@ import type {
   LiveAlias,
   LiveArpEntry,
   LiveConnections,
+  LiveDhcpScope,
+  LiveDhcpStaticMapping,
   LiveDnsOverride,
   LiveGateway,
   LiveHaStatus,
@@ -29,6 +31,7 @@ import { isRecord, OpnSenseAdapter, selectedKeys } from './adapter.ts';
 import { decodeEntries } from './details.ts';
 import { OpnSenseDnsOverrides } from './dns-override.ts';
 import { OpnSenseError } from './errors.ts';
+import { OpnSenseKea } from './kea.ts';
 
 /** Why OPNsense's adapter does not serve a read (checked against opnsense/core). */
 export const OPNSENSE_LIVE_UNAVAILABLE = {
@@ -45,10 +48,6 @@ export const OPNSENSE_LIVE_UNAVAILABLE = {
     'not offered: the configuration download (api/core/backup/download) holds every secret of the gateway; docs/opnsense.md',
   'read.vlan_interfaces':
     'not read by this adapter yet: VLAN devices are api/interfaces/vlan_settings (22.7 on), but the assignment that makes one an interface with addresses has an API only from 26.7 (api/interfaces/assignment); docs/reference/brain-l3.md §5.1',
-  'read.dhcp_scopes':
-    'not read by this adapter yet: ISC dhcpd has no API and a Kea subnet (api/kea/dhcpv4/search_subnet, 24.1 on) names no interface, only a network; docs/reference/brain-l3.md §5.2',
-  'read.dhcp_static_mappings':
-    'not read by this adapter yet: ISC dhcpd has no API; Kea reservations (api/kea/dhcpv4/search_reservation, 24.1 on) are not mapped; docs/reference/brain-l3.md §5.2',
 } as const;
 
 export function opnsenseLiveView(adapter: FirewallAdapter): LiveGateway {
@@ -91,6 +90,16 @@ function idsSeverity(v: unknown): LiveIdsAlert['severity'] {
 
 class OpnSenseLiveGateway implements LiveGateway {
   constructor(private readonly a: OpnSenseAdapter) {}
+
+  /** Kea subnets as DHCP scopes, as the live writer reads them back (docs/reference/brain-l3.md §5.2). */
+  async dhcpScopes(): Promise<{ items: LiveDhcpScope[] }> {
+    return { items: (await new OpnSenseKea(this.a).dhcpScopes()) as unknown as LiveDhcpScope[] };
+  }
+
+  /** Kea reservations as DHCP static mappings (docs/reference/brain-l3.md §5.2). */
+  async dhcpStaticMappings(): Promise<{ items: LiveDhcpStaticMapping[] }> {
+    return { items: (await new OpnSenseKea(this.a).dhcpStaticMappings()) as unknown as LiveDhcpStaticMapping[] };
+  }
 
   /** Unbound host overrides as the live writer reads them back (docs/reference/brain-l3.md §5.3). */
   async dnsOverrides(): Promise<{ items: LiveDnsOverride[] }> {

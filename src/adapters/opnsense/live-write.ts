@@ -26,8 +26,9 @@ import { isRecord, OpnSenseAdapter, selectedKeys } from './adapter.ts';
 import { decodeEntries, encodeDescription } from './details.ts';
 import { OpnSenseDnsOverrides } from './dns-override.ts';
 import { OpnSenseError } from './errors.ts';
+import { OpnSenseKea } from './kea.ts';
 
-type Subsystem = 'filter' | 'd_nat' | 'source_nat' | 'alias' | 'unbound';
+type Subsystem = 'filter' | 'd_nat' | 'source_nat' | 'alias' | 'unbound' | 'kea';
 
 const CONTROLLER: Record<'firewall_rule' | 'port_forward' | 'source_nat', Subsystem> = {
   firewall_rule: 'filter',
@@ -60,9 +61,11 @@ export class OpnSenseLiveWriter implements LiveWriter {
   lastRollback: 'armed-and-cancelled' | 'none' = 'none';
 
   private readonly dns: OpnSenseDnsOverrides;
+  private readonly kea: OpnSenseKea;
 
   constructor(private readonly a: OpnSenseAdapter) {
     this.dns = new OpnSenseDnsOverrides(a);
+    this.kea = new OpnSenseKea(a);
   }
 
   /** DNS host overrides in their write body with their targets (the live read `dnsOverrides`). */
@@ -80,6 +83,7 @@ export class OpnSenseLiveWriter implements LiveWriter {
 
   async read(kind: LiveWriteKind, target: string): Promise<LiveObject | null> {
     if (kind === 'dns_override') return this.dns.read(target);
+    if (kind === 'dhcp_scope' || kind === 'dhcp_static_mapping') return this.kea.read(kind, target);
     if (kind === 'alias') {
       const found = await this.a.readAlias(target, { code: 'OPN300', what: `read alias \`${target}\`` });
       if (found === null) return null;
@@ -229,6 +233,11 @@ export class OpnSenseLiveWriter implements LiveWriter {
       this.dirty.add('unbound');
       return { target: result.target, pending: [...this.dirty] };
     }
+    if (change.kind === 'dhcp_scope' || change.kind === 'dhcp_static_mapping') {
+      const result = await this.kea.write(change);
+      this.dirty.add('kea');
+      return { target: result.target, pending: [...this.dirty] };
+    }
     if (change.kind !== 'firewall_rule' && change.kind !== 'port_forward' && change.kind !== 'source_nat') {
       throw new OpnSenseError('OPN500', `OPNsense live writes do not cover \`${change.kind}\`.`);
     }
@@ -297,11 +306,11 @@ export class OpnSenseLiveWriter implements LiveWriter {
 
   async apply(): Promise<void> {
     // Aliases first: rules may reference a new alias.
-    for (const sub of ['alias', 'd_nat', 'source_nat', 'filter', 'unbound'] as const) {
+    for (const sub of ['alias', 'd_nat', 'source_nat', 'filter', 'unbound', 'kea'] as const) {
       if (!this.dirty.has(sub)) continue;
       const what = `apply ${sub}`;
-      if (sub === 'unbound') {
-        await this.dns.apply();
+      if (sub === 'unbound' || sub === 'kea') {
+        await (sub === 'unbound' ? this.dns.apply() : this.kea.apply());
         this.dirty.delete(sub);
         continue;
       }

@@ -47,6 +47,16 @@ export interface OpnConfig {
   onetoone: OpnRule[];
   /** Unbound `hosts.host` (host overrides); absent in state files written before it existed. */
   unboundHosts?: OpnHost[];
+  /** Kea DHCPv4 (`OPNsense.Kea.KeaDhcpv4`): general settings, subnets, reservations; absent in older state files. */
+  kea?: OpnKea;
+}
+
+/** Kea DHCPv4 as stored: every field a string, as the model keeps it (brain-l3.md §5.2). */
+export interface OpnKea {
+  /** `general.enabled` ('0' | '1') and `general.interfaces` (comma-separated interface ids). */
+  general: { enabled: string; interfaces: string };
+  subnets: Array<Record<string, string> & { uuid: string }>;
+  reservations: Array<Record<string, string> & { uuid: string }>;
 }
 
 /** One Unbound host override as stored: every field a string, as the model keeps it (brain-l3.md §5.3). */
@@ -110,6 +120,8 @@ export interface OpnBox {
     loadedRevision: string;
     /** Host overrides Unbound answers, as of its last `reconfigure`. */
     unboundHosts?: OpnHost[];
+    /** The Kea configuration the server runs, as of its last `reconfigure`. */
+    kea?: OpnKea;
   };
   states: PfState[];
   /** The background `rollback_timer` (one at a time). */
