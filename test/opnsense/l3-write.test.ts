@@ -53,7 +53,7 @@ const scope = (overrides: Partial<LiveDhcpScopeBody> = {}): LiveDhcpScopeBody =>
   ...overrides,
 });
 
-describe('DNS host overrides on Unbound (brain-l3.md §5.3)', () => {
+describe('DNS host overrides on Unbound (docs/reference/brain-l3.md §5.3)', () => {
   it('stages in config, is live after the Unbound reconfigure, and reads back', async () => {
     const w = open();
     const body = { host: 'nas', domain: 'home.example', ip: ['2001:db8::5'], description: 'storage' };
@@ -95,7 +95,7 @@ describe('DNS host overrides on Unbound (brain-l3.md §5.3)', () => {
   });
 });
 
-describe('DHCP on Kea (brain-l3.md §5.2)', () => {
+describe('DHCP on Kea (docs/reference/brain-l3.md §5.2)', () => {
   it('a scope is the subnet of the interface network, served when enabled; live after the Kea reconfigure', async () => {
     const w = open();
     const created = await w.write({ kind: 'dhcp_scope', op: 'create', target: null, body: scope({ dns_servers: ['192.168.1.53'] }) });

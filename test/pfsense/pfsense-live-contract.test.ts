@@ -10,6 +10,6 @@ runLiveContract({
   harness: pfsenseAccessHarness,
   ruleInterface: 'lan',
   vlanParent: 'vtnet2',
-  // Outside the LAN server's pool (192.168.1.100-199): pfRest keeps mappings out of the pool (brain-l3.md §4.2).
+  // Outside the LAN server's pool (192.168.1.100-199): pfRest keeps mappings out of the pool (docs/reference/brain-l3.md §4.2).
   dhcpMapping: { interface: 'lan', ip: '192.168.1.50', updatedIp: '192.168.1.51' },
 });

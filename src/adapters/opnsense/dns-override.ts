@@ -53,7 +53,7 @@ function toHost(body: unknown): Record<string, string> {
   if (typeof domain !== 'string') throw fieldError('domain', 'must be a string');
   if (typeof description !== 'string') throw fieldError('description', 'must be a string');
   if (!Array.isArray(ip) || ip.length !== 1 || typeof ip[0] !== 'string') {
-    throw fieldError('ip', 'must list exactly one address: an Unbound host override holds one (brain-l3.md §5.3)');
+    throw fieldError('ip', 'must list exactly one address: an Unbound host override holds one (docs/reference/brain-l3.md §5.3)');
   }
   const fields: Record<string, string> = {
     enabled: '1',

@@ -894,7 +894,7 @@ export class PfSenseLiveWriter implements LiveWriter {
     // Always: rule writes never flag a subsystem, so a writer cannot know whether another one left some (§3).
     await this.api.apply();
     this.rulesStaged = false;
-    // Interfaces before DHCP: a DHCP scope is checked against its interface's live address (brain-l3.md §4.2).
+    // Interfaces before DHCP: a DHCP scope is checked against its interface's live address (docs/reference/brain-l3.md §4.2).
     const alone = this.interfacesStaged ? [INTERFACES_APPLY, ...APPLIED_ALONE] : APPLIED_ALONE;
     for (const [subsystem, path] of alone) {
       if (await this.applied(path)) continue;

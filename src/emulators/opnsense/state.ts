@@ -51,7 +51,7 @@ export interface OpnConfig {
   kea?: OpnKea;
 }
 
-/** Kea DHCPv4 as stored: every field a string, as the model keeps it (brain-l3.md §5.2). */
+/** Kea DHCPv4 as stored: every field a string, as the model keeps it (docs/reference/brain-l3.md §5.2). */
 export interface OpnKea {
   /** `general.enabled` ('0' | '1') and `general.interfaces` (comma-separated interface ids). */
   general: { enabled: string; interfaces: string };
@@ -59,7 +59,7 @@ export interface OpnKea {
   reservations: Array<Record<string, string> & { uuid: string }>;
 }
 
-/** One Unbound host override as stored: every field a string, as the model keeps it (brain-l3.md §5.3). */
+/** One Unbound host override as stored: every field a string, as the model keeps it (docs/reference/brain-l3.md §5.3). */
 export type OpnHost = Record<string, string> & { uuid: string };
 
 /** One pf state, in the row shape `query_states` returns (`lib/states.py`). */
