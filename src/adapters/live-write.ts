@@ -23,6 +23,8 @@ export type LiveWriteKind =
   | 'dns_override'
   | 'dhcp_static_mapping'
   | 'bridge_vlan'
+  | 'vlan_interface'
+  | 'dhcp_scope'
   | 'service'
   | 'power';
 
@@ -116,6 +118,40 @@ export interface LiveBridgeVlanBody {
   vendor_data?: LiveVendorData;
 }
 
+/**
+ * A VLAN on a parent port, assigned as a firewall interface with static addresses (docs/reference/brain-l3.md §4).
+ * The target is the VLAN device (`<parent>.<tag>` on pfSense): parent and tag are fixed once created.
+ */
+export interface LiveVlanInterfaceBody {
+  /** The parent port as the device names it (pfSense `vtnet1`, OPNsense `igb1`). */
+  parent: string;
+  /** The 802.1Q tag, 1-4094, unique on its parent. */
+  tag: number;
+  /** The interface's name on the firewall (pfSense `descr`: letters, digits and `_`). */
+  name: string;
+  /** Static IPv4 address with its prefix length (`10.20.0.1/24`), or null for none. */
+  ipv4: string | null;
+  /** Static IPv6 address with its prefix length, or null for none. */
+  ipv6: string | null;
+  /** Free text on the VLAN itself. */
+  description: string;
+  is_enabled: boolean;
+  vendor_data?: LiveVendorData;
+}
+
+/** The DHCPv4 server of one interface (docs/reference/brain-l3.md §4); the target is the interface. */
+export interface LiveDhcpScopeBody {
+  interface: string;
+  range_from: string;
+  range_to: string;
+  /** The router handed to clients; null: the interface's own address. */
+  gateway: string | null;
+  /** DNS servers handed to clients; empty: the device's own choice (pfSense: its resolver). */
+  dns_servers: string[];
+  is_enabled: boolean;
+  vendor_data?: LiveVendorData;
+}
+
 export interface LiveServiceBody {
   name: string;
   action: 'start' | 'stop' | 'restart';
@@ -131,6 +167,8 @@ export interface LiveBodies {
   dns_override: LiveDnsOverrideBody;
   dhcp_static_mapping: LiveDhcpStaticMappingBody;
   bridge_vlan: LiveBridgeVlanBody;
+  vlan_interface: LiveVlanInterfaceBody;
+  dhcp_scope: LiveDhcpScopeBody;
 }
 export type LiveObjectKind = keyof LiveBodies;
 

@@ -5,6 +5,12 @@
  * `read.*` capability flags. Every result keeps the vendor's own row under `vendor_data`, so nothing the device
  * said is lost to the normalisation.
  */
+import type {
+  LiveDhcpScopeBody,
+  LiveDhcpStaticMappingBody,
+  LiveDnsOverrideBody,
+  LiveVlanInterfaceBody,
+} from './live-write.ts';
 
 /** Highest `limit` of a states or log read. */
 export const LIVE_LIMIT_MAX = 1_000;
@@ -291,5 +297,21 @@ export interface LiveGateway {
   bridgeVlans?(): Promise<{ items: LiveBridgeVlan[] }>;
   /** The newest `limit` IDS alerts; present on vendors with the `read.ids_alerts` flag. */
   idsAlerts?(limit: number): Promise<{ items: LiveIdsAlert[] }>;
+  /** VLAN interfaces in their write body, each with its write target; with the `read.vlan_interfaces` flag. */
+  vlanInterfaces?(): Promise<{ items: LiveVlanInterface[] }>;
+  /** DHCPv4 scopes in their write body, each with its write target; with the `read.dhcp_scopes` flag. */
+  dhcpScopes?(): Promise<{ items: LiveDhcpScope[] }>;
+  /** DHCP static mappings with their write targets; with the `read.dhcp_static_mappings` flag. */
+  dhcpStaticMappings?(): Promise<{ items: LiveDhcpStaticMapping[] }>;
+  /** DNS host overrides with their write targets; with the `read.dns_overrides` flag. */
+  dnsOverrides?(): Promise<{ items: LiveDnsOverride[] }>;
 }
+
+/** What a live write reads back, as a list row: the body plus the `target` that writes take for it. */
+type Targeted<T> = T & { target: string };
+/** A VLAN interface; `interface_id` is the id other objects (a DHCP scope) name the interface by, null unassigned. */
+export type LiveVlanInterface = Targeted<LiveVlanInterfaceBody & { interface_id: string | null }>;
+export type LiveDhcpScope = Targeted<LiveDhcpScopeBody>;
+export type LiveDhcpStaticMapping = Targeted<LiveDhcpStaticMappingBody>;
+export type LiveDnsOverride = Targeted<LiveDnsOverrideBody>;
 

@@ -45,6 +45,14 @@ export const CAPABILITIES = [
   'read.services',
   'read.ha_status',
   'read.logs',
+  /** VLAN interfaces: each VLAN with its interface assignment and static addresses (`vlan_interface` bodies). */
+  'read.vlan_interfaces',
+  /** DHCPv4 servers per interface (`dhcp_scope` bodies). */
+  'read.dhcp_scopes',
+  /** DHCP static mappings (`dhcp_static_mapping` bodies). */
+  'read.dhcp_static_mappings',
+  /** DNS resolver host overrides (`dns_override` bodies). */
+  'read.dns_overrides',
   /** pf status and counters (`pfctl -si`). */
   'read.pf_info',
   /** The health check: reachability plus interfaces, gateways, services and CARP where readable. */
@@ -65,6 +73,10 @@ export const CAPABILITIES = [
   'write.dns',
   /** DHCP static mappings. */
   'write.dhcp',
+  /** VLANs assigned as interfaces with static addresses (`vlan_interface`). */
+  'write.vlans',
+  /** DHCPv4 servers per interface: range, gateway, DNS servers (`dhcp_scope`). */
+  'write.dhcp_scopes',
   /** Reboot and halt. */
   'write.power',
   /** VLANs carried on bridges (tagged / untagged member ports). */

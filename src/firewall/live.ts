@@ -57,7 +57,20 @@ export function liveGateway(vendor: VendorDescriptor, adapter: ClosableAdapter):
     logs: (kind: LogKind, limit) => guarded(() => view.logs(kind, limit)),
     firewallLog: (limit) => guarded(() => view.firewallLog(limit)),
     ...(view.bridgeVlans ? { bridgeVlans: () => guarded(() => (view.bridgeVlans as NonNullable<LiveGateway['bridgeVlans']>)()) } : {}),
+    vlanInterfaces: () => guarded(() => offered(view, 'vlanInterfaces')),
+    dhcpScopes: () => guarded(() => offered(view, 'dhcpScopes')),
+    dhcpStaticMappings: () => guarded(() => offered(view, 'dhcpStaticMappings')),
+    dnsOverrides: () => guarded(() => offered(view, 'dnsOverrides')),
   };
+}
+
+type OptionalRead = 'vlanInterfaces' | 'dhcpScopes' | 'dhcpStaticMappings' | 'dnsOverrides';
+
+/** An optional read of the view; its flag was checked before, so a view without it is a descriptor bug. */
+function offered<M extends OptionalRead>(view: LiveGateway, method: M): ReturnType<NonNullable<LiveGateway[M]>> {
+  const read = view[method] as (() => ReturnType<NonNullable<LiveGateway[M]>>) | undefined;
+  if (read === undefined) throw new Error(`the live view has no ${method}() although its flag is on`);
+  return read.call(view);
 }
 
 // -------------------------------------------------------------------------------------------------------------

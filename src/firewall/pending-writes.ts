@@ -11,8 +11,10 @@ import type {
   LiveBodies,
   LiveObjectKind,
   LiveToggleKind,
+  LiveDhcpScopeBody,
   LiveDhcpStaticMappingBody,
   LiveDnsOverrideBody,
+  LiveVlanInterfaceBody,
   LiveObject,
   LivePortForwardBody,
   LiveRuleBody,
@@ -46,6 +48,8 @@ export const WRITE_CAPABILITY: Readonly<Record<LiveWriteKind, Capability>> = {
   dns_override: 'write.dns',
   dhcp_static_mapping: 'write.dhcp',
   bridge_vlan: 'write.bridge_vlans',
+  vlan_interface: 'write.vlans',
+  dhcp_scope: 'write.dhcp_scopes',
   service: 'write.services',
   power: 'write.power',
 };
@@ -311,6 +315,68 @@ function bridgeVlanBody(body: Body): LiveBridgeVlanBody {
   };
 }
 
+/** A host address with its prefix length, of the given family, or null when absent / null. */
+function optionalInterfaceAddress(field: string, value: unknown, family: 4 | 6): string | null {
+  if (value === undefined || value === null) return null;
+  const text = typeof value === 'string' ? value.trim() : '';
+  const slash = text.lastIndexOf('/');
+  const address = slash > 0 ? normalizeIp(text.slice(0, slash)) : null;
+  const bits = slash > 0 ? text.slice(slash + 1) : '';
+  const max = family === 4 ? 32 : 128;
+  const ok =
+    address !== null &&
+    address.includes(':') === (family === 6) &&
+    /^\d{1,3}$/.test(bits) &&
+    Number(bits) >= 1 &&
+    Number(bits) <= max;
+  if (!ok) {
+    const example = family === 4 ? '10.20.0.1/24' : '2001:db8:20::1/64';
+    throw new ValidationError(field, `${field} must be an IPv${family} address with its prefix length (${example}) or null`);
+  }
+  return `${address}/${Number(bits)}`;
+}
+
+function vlanInterfaceBody(body: Body): LiveVlanInterfaceBody {
+  const tag = body.tag;
+  if (typeof tag !== 'number' || !Number.isInteger(tag) || tag < 1 || tag > 4094) {
+    throw new ValidationError('tag', 'tag must be a VLAN id from 1 to 4094');
+  }
+  const name = body.name;
+  if (typeof name !== 'string' || !/^[A-Za-z][A-Za-z0-9_]{0,31}$/.test(name)) {
+    throw new ValidationError('name', 'name must be 1-32 letters, digits and _ (starting with a letter)');
+  }
+  return {
+    parent: requireObjectName('parent', body.parent),
+    tag,
+    name,
+    ipv4: optionalInterfaceAddress('ipv4', body.ipv4, 4),
+    ipv6: optionalInterfaceAddress('ipv6', body.ipv6, 6),
+    description: requireDescription('description', str(body, 'description', '')),
+    is_enabled: requireFlag(body, 'is_enabled', true),
+  };
+}
+
+function requireIpv4(field: string, value: unknown): string {
+  const ip = requireIp(field, value);
+  if (ip.includes(':')) throw new ValidationError(field, `${field} must be an IPv4 address`);
+  return ip;
+}
+
+function dhcpScopeBody(body: Body): LiveDhcpScopeBody {
+  const servers = body.dns_servers ?? [];
+  if (!Array.isArray(servers) || servers.length > 4) {
+    throw new ValidationError('dns_servers', 'dns_servers must list at most 4 addresses');
+  }
+  return {
+    interface: requireInterface('interface', body.interface),
+    range_from: requireIpv4('range_from', body.range_from),
+    range_to: requireIpv4('range_to', body.range_to),
+    gateway: body.gateway === undefined || body.gateway === null ? null : requireIpv4('gateway', body.gateway),
+    dns_servers: servers.map((ip: unknown, i) => requireIpv4(`dns_servers.${i}`, ip)),
+    is_enabled: requireFlag(body, 'is_enabled', true),
+  };
+}
+
 /** A create request's body, checked into the neutral write of its kind. */
 export function createWrite(
   kind: LiveObjectKind,
@@ -334,6 +400,10 @@ export function createWrite(
       return { kind, op: 'create', target: null, body: dhcpMappingBody(body) };
     case 'bridge_vlan':
       return { kind, op: 'create', target: null, body: bridgeVlanBody(body) };
+    case 'vlan_interface':
+      return { kind, op: 'create', target: null, body: vlanInterfaceBody(body) };
+    case 'dhcp_scope':
+      return { kind, op: 'create', target: null, body: dhcpScopeBody(body) };
   }
 }
 
@@ -429,6 +499,8 @@ const BODY_KEYS: { readonly [K in LiveObjectKind]: ReadonlyArray<keyof LiveBodie
   dns_override: ['host', 'domain', 'ip', 'description'],
   dhcp_static_mapping: ['interface', 'mac', 'ip', 'hostname', 'description'],
   bridge_vlan: ['bridge', 'vlan_id', 'tagged', 'untagged', 'description'],
+  vlan_interface: ['parent', 'tag', 'name', 'ipv4', 'ipv6', 'description', 'is_enabled'],
+  dhcp_scope: ['interface', 'range_from', 'range_to', 'gateway', 'dns_servers', 'is_enabled'],
 };
 
 const OBJECT_KINDS = Object.keys(BODY_KEYS) as LiveObjectKind[];

@@ -7,8 +7,11 @@
  *    shape (item arrays, snake_case fields, `vendor_data` kept on the rows that carry it);
  * 2. every `read.*` flag that is off: the read is refused with an `AdapterError` of the vendor's family (never an
  *    empty answer), and `live.unavailable` states why;
- * 3. `write.aliases` / `write.rules` / `write.bridge_vlans`: a create through the `LiveWriter` (src/adapters/live-write.ts), applied when
- *    the write reports pending subsystems, is seen by the live view; a delete, applied likewise, is gone from it.
+ * 3. `write.aliases` / `write.rules` / `write.bridge_vlans`: a create through the `LiveWriter` (src/adapters/live-write.ts),
+ *    applied when the write reports pending subsystems, is seen by the live view; a delete, applied likewise, is gone
+ *    from it;
+ * 4. `write.vlans` (with `write.dhcp_scopes` on the VLAN's interface), `write.dns`, `write.dhcp`: create → update →
+ *    delete, each applied and read back through the writer and the matching `read.*` list (docs/reference/brain-l3.md §4).
  *
  * A vendor plugs in with its access harness (test/contract/access-scenarios.case.ts `AccessScenarioHarness`): the
  * same `start()` gives the device, its credentials, fingerprint and test-only tuning.
@@ -33,6 +36,15 @@ export interface LiveContractOptions {
    * hits: the case runs as `it.fails` so it turns red once the bug is fixed. Keep this empty where possible.
    */
   knownFailures?: Partial<Record<string, string>>;
+  /** The port a `vlan_interface` write puts its VLAN on (the vendor's own port name, free of VLAN 3900-3999). */
+  vlanParent?: string;
+  /**
+   * An interface and two addresses in its subnet for the `dhcp_static_mapping` round trip; `scope` when the
+   * interface has no DHCP scope yet (the test creates it first and deletes it after).
+   */
+  dhcpMapping?: { interface: string; ip: string; updatedIp: string; scope?: { range_from: string; range_to: string } };
+  /** An interface without a DHCP scope, a range in its subnet and a narrower end, for the `dhcp_scope` round trip. */
+  dhcpScope?: { interface: string; range_from: string; range_to: string; narrowed_to: string };
 }
 
 type Row = Record<string, unknown>;
@@ -250,6 +262,55 @@ const READS: Partial<Record<Capability, ReadCheck>> = {
         expect(typeof row.vlan_filtering).toBe('boolean');
       }),
   },
+  'read.vlan_interfaces': {
+    methods: ['vlanInterfaces'],
+    call: (v) => (v.vlanInterfaces ? v.vlanInterfaces() : Promise.reject(new Error('the view has no vlanInterfaces()'))),
+    shape: (r) =>
+      expectRows((r as Row).items, 'vlanInterfaces', false, (row) => {
+        expect(typeof row.target).toBe('string');
+        expect(typeof row.parent).toBe('string');
+        expect(Number.isInteger(row.tag)).toBe(true);
+        expect(nullableString(row.ipv4)).toBe(true);
+        expect(nullableString(row.ipv6)).toBe(true);
+        expect(nullableString(row.interface_id)).toBe(true);
+        expect(typeof row.is_enabled).toBe('boolean');
+      }),
+  },
+  'read.dhcp_scopes': {
+    methods: ['dhcpScopes'],
+    call: (v) => (v.dhcpScopes ? v.dhcpScopes() : Promise.reject(new Error('the view has no dhcpScopes()'))),
+    shape: (r) =>
+      expectRows((r as Row).items, 'dhcpScopes', false, (row) => {
+        expect(typeof row.target).toBe('string');
+        expect(typeof row.interface).toBe('string');
+        expect(typeof row.range_from).toBe('string');
+        expect(typeof row.range_to).toBe('string');
+        expect(nullableString(row.gateway)).toBe(true);
+        expect(Array.isArray(row.dns_servers)).toBe(true);
+        expect(typeof row.is_enabled).toBe('boolean');
+      }),
+  },
+  'read.dhcp_static_mappings': {
+    methods: ['dhcpStaticMappings'],
+    call: (v) =>
+      v.dhcpStaticMappings ? v.dhcpStaticMappings() : Promise.reject(new Error('the view has no dhcpStaticMappings()')),
+    shape: (r) =>
+      expectRows((r as Row).items, 'dhcpStaticMappings', false, (row) => {
+        expect(typeof row.target).toBe('string');
+        expect(typeof row.mac).toBe('string');
+        expect(typeof row.ip).toBe('string');
+      }),
+  },
+  'read.dns_overrides': {
+    methods: ['dnsOverrides'],
+    call: (v) => (v.dnsOverrides ? v.dnsOverrides() : Promise.reject(new Error('the view has no dnsOverrides()'))),
+    shape: (r) =>
+      expectRows((r as Row).items, 'dnsOverrides', false, (row) => {
+        expect(typeof row.target).toBe('string');
+        expect(typeof row.domain).toBe('string');
+        expect(Array.isArray(row.ip)).toBe(true);
+      }),
+  },
   'read.ids_alerts': {
     methods: ['idsAlerts'],
     call: (v) => (v.idsAlerts ? v.idsAlerts(10) : Promise.reject(new Error('the view has no idsAlerts()'))),
@@ -460,6 +521,170 @@ export function runLiveContract(opts: LiveContractOptions): void {
           expect(await w.read('bridge_vlan', updated.target ?? target)).toBeNull();
         });
       }
+      /** Skips a round trip the vendor does not offer, saying why; else runs it as a (known-failure aware) check. */
+      const roundTrip = (flag: Capability, title: string, fn: () => Promise<void>, missing?: string) => {
+        if (!vendor.writes || !flags[flag]) {
+          it.skip(`${title}: skipped, ${vendor.writes ? `${flag} is off` : 'the descriptor has no writes'}`, () => undefined);
+        } else if (missing) {
+          it.skip(`${title}: skipped, the vendor file names no ${missing}`, () => undefined);
+        } else {
+          check(flag, title, fn);
+        }
+      };
+      /** Rows of an optional list read, or null when its flag is off. */
+      const listed = async (flag: Capability, read: (v: LiveGateway) => Promise<{ items: unknown[] }> | undefined) => {
+        if (!flags[flag]) return null;
+        const answer = read(view as LiveGateway);
+        if (answer === undefined) throw new Error(`${flag} is on but the view does not offer it`);
+        return (await answer).items as Row[];
+      };
+
+      roundTrip(
+        'write.vlans',
+        'write.vlans: VLAN interface create → apply → listed → update → apply → read back → (DHCP scope round trip) → delete → gone',
+        async () => {
+          const w = writer as LiveWriter;
+          const tag = 3900 + (Number(run) % 100);
+          const octet = 100 + (Number(run) % 100);
+          const body = {
+            parent: opts.vlanParent as string,
+            tag,
+            name: `LC${run}`.slice(0, 16),
+            ipv4: `10.${octet}.0.1/24`,
+            ipv6: null,
+            description: 'live contract VLAN',
+            is_enabled: true,
+          };
+          const created = await w.write({ kind: 'vlan_interface', op: 'create', target: null, body });
+          expect(created.target, 'a created VLAN interface has a target').not.toBeNull();
+          const target = created.target as string;
+          await settle(created.pending);
+          expect(await w.read('vlan_interface', target)).toMatchObject(body);
+          const rows = await listed('read.vlan_interfaces', (v) => v.vlanInterfaces?.());
+          const seen = rows?.find((row) => row.target === target);
+          if (rows) expect(seen, `VLAN interface ${target} in vlanInterfaces()`).toMatchObject(body);
+
+          const updated = { ...body, ipv4: `10.${octet}.1.1/24`, description: 'live contract VLAN (updated)' };
+          const changed = await w.write({ kind: 'vlan_interface', op: 'update', target, body: updated });
+          await settle(changed.pending);
+          const readBack = await w.read('vlan_interface', target);
+          expect(readBack).toMatchObject(updated);
+
+          if (vendor.writes && flags['write.dhcp_scopes']) {
+            const iface = (readBack as Row).interface_id;
+            expect(typeof iface, 'a VLAN interface names the interface a DHCP scope goes on').toBe('string');
+            const scope = {
+              interface: iface as string,
+              range_from: `10.${octet}.1.100`,
+              range_to: `10.${octet}.1.199`,
+              gateway: null,
+              dns_servers: [`10.${octet}.1.1`],
+              is_enabled: true,
+            };
+            const made = await w.write({ kind: 'dhcp_scope', op: 'create', target: null, body: scope });
+            const scopeTarget = made.target as string;
+            expect(scopeTarget).not.toBeNull();
+            await settle(made.pending);
+            expect(await w.read('dhcp_scope', scopeTarget)).toMatchObject(scope);
+            const scopes = await listed('read.dhcp_scopes', (v) => v.dhcpScopes?.());
+            if (scopes) expect(scopes.find((row) => row.target === scopeTarget)).toMatchObject(scope);
+            const narrower = { ...scope, range_to: `10.${octet}.1.150`, dns_servers: [] };
+            await settle((await w.write({ kind: 'dhcp_scope', op: 'update', target: scopeTarget, body: narrower })).pending);
+            expect(await w.read('dhcp_scope', scopeTarget)).toMatchObject(narrower);
+            await settle((await w.write({ kind: 'dhcp_scope', op: 'delete', target: scopeTarget, body: {} })).pending);
+            expect(await w.read('dhcp_scope', scopeTarget)).toBeNull();
+          }
+
+          const deleted = await w.write({ kind: 'vlan_interface', op: 'delete', target, body: {} });
+          await settle(deleted.pending);
+          expect(await w.read('vlan_interface', target)).toBeNull();
+          const after = await listed('read.vlan_interfaces', (v) => v.vlanInterfaces?.());
+          if (after) expect(after.some((row) => row.target === target)).toBe(false);
+        },
+        opts.vlanParent ? undefined : 'vlanParent',
+      );
+
+      roundTrip('write.dns', 'write.dns: DNS host override create → listed → update → delete → gone', async () => {
+        const w = writer as LiveWriter;
+        const body = { host: `lc${run}`, domain: 'contract.example', ip: ['192.0.2.71'], description: 'live contract' };
+        const created = await w.write({ kind: 'dns_override', op: 'create', target: null, body });
+        const target = created.target as string;
+        expect(target).not.toBeNull();
+        await settle(created.pending);
+        expect(await w.read('dns_override', target)).toMatchObject(body);
+        const rows = await listed('read.dns_overrides', (v) => v.dnsOverrides?.());
+        if (rows) expect(rows.find((row) => row.target === target)).toMatchObject(body);
+        const updated = { ...body, ip: ['192.0.2.72'], description: 'live contract (updated)' };
+        const changed = await w.write({ kind: 'dns_override', op: 'update', target, body: updated });
+        await settle(changed.pending);
+        const newTarget = changed.target ?? target;
+        expect(await w.read('dns_override', newTarget)).toMatchObject(updated);
+        await settle((await w.write({ kind: 'dns_override', op: 'delete', target: newTarget, body: {} })).pending);
+        expect(await w.read('dns_override', newTarget)).toBeNull();
+      });
+
+      roundTrip(
+        'write.dhcp',
+        'write.dhcp: DHCP static mapping create → listed → update → delete → gone',
+        async () => {
+          const w = writer as LiveWriter;
+          const at = opts.dhcpMapping as NonNullable<LiveContractOptions['dhcpMapping']>;
+          if (at.scope) {
+            const scope = { interface: at.interface, ...at.scope, gateway: null, dns_servers: [], is_enabled: true };
+            await settle((await w.write({ kind: 'dhcp_scope', op: 'create', target: null, body: scope })).pending);
+          }
+          const mac = `02:00:00:00:${(Number(run) % 256).toString(16).padStart(2, '0')}:71`;
+          const body = { interface: at.interface, mac, ip: at.ip, hostname: `lc${run}`, description: 'live contract' };
+          const created = await w.write({ kind: 'dhcp_static_mapping', op: 'create', target: null, body });
+          const target = created.target as string;
+          expect(target).not.toBeNull();
+          await settle(created.pending);
+          expect(await w.read('dhcp_static_mapping', target)).toMatchObject(body);
+          const rows = await listed('read.dhcp_static_mappings', (v) => v.dhcpStaticMappings?.());
+          if (rows) expect(rows.find((row) => row.target === target)).toMatchObject(body);
+          const updated = { ...body, ip: at.updatedIp, description: 'live contract (updated)' };
+          const changed = await w.write({ kind: 'dhcp_static_mapping', op: 'update', target, body: updated });
+          await settle(changed.pending);
+          const newTarget = changed.target ?? target;
+          expect(await w.read('dhcp_static_mapping', newTarget)).toMatchObject(updated);
+          await settle((await w.write({ kind: 'dhcp_static_mapping', op: 'delete', target: newTarget, body: {} })).pending);
+          expect(await w.read('dhcp_static_mapping', newTarget)).toBeNull();
+          if (at.scope) {
+            await settle((await w.write({ kind: 'dhcp_scope', op: 'delete', target: at.interface, body: {} })).pending);
+          }
+        },
+        opts.dhcpMapping ? undefined : 'dhcpMapping',
+      );
+
+      roundTrip(
+        'write.dhcp_scopes',
+        'write.dhcp_scopes: DHCP scope create → listed → update → delete → gone',
+        async () => {
+          const w = writer as LiveWriter;
+          const at = opts.dhcpScope as NonNullable<LiveContractOptions['dhcpScope']>;
+          const body = {
+            interface: at.interface,
+            range_from: at.range_from,
+            range_to: at.range_to,
+            gateway: null,
+            dns_servers: ['192.0.2.53'],
+            is_enabled: true,
+          };
+          const created = await w.write({ kind: 'dhcp_scope', op: 'create', target: null, body });
+          const target = created.target as string;
+          expect(target).not.toBeNull();
+          await settle(created.pending);
+          expect(await w.read('dhcp_scope', target)).toMatchObject(body);
+          const rows = await listed('read.dhcp_scopes', (v) => v.dhcpScopes?.());
+          if (rows) expect(rows.find((row) => row.target === target)).toMatchObject(body);
+          const updated = { ...body, range_to: at.narrowed_to, dns_servers: [], is_enabled: false };
+          await settle((await w.write({ kind: 'dhcp_scope', op: 'update', target, body: updated })).pending);
+          expect(await w.read('dhcp_scope', target)).toMatchObject(updated);
+          await settle((await w.write({ kind: 'dhcp_scope', op: 'delete', target, body: {} })).pending);
+          expect(await w.read('dhcp_scope', target)).toBeNull();
+        },
+        opts.dhcpScope ? undefined : 'dhcpScope',
+      );
     });
   });
 }

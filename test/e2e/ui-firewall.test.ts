@@ -202,6 +202,11 @@ describe.skipIf(CHROMIUM_MISSING !== null)(`console firewall pages in Chromium $
     await page.getByRole('tab', { name: 'Aliases' }).click();
     await page.getByRole('cell', { name: 'portcullis_lab', exact: true }).waitFor({ timeout: 30_000 });
     await visit(page, 'console-gateway-aliases');
+    // The DHCP scope of the lab's LAN (pfRest's DHCP server of `lan`, docs/reference/brain-l3.md §4.2).
+    await page.getByRole('tab', { name: 'DHCP scopes' }).click();
+    await page.getByRole('cell', { name: '192.168.1.100', exact: true }).waitFor({ timeout: 30_000 });
+    await page.getByRole('tab', { name: 'VLAN interfaces' }).click();
+    await page.getByText('No items.').waitFor();
     await page.getByRole('tab', { name: 'Routes' }).click();
     await page.getByText(/offers no routes read/).waitFor();
     await page.getByText('PC_ERR_CAPABILITY_UNAVAILABLE').waitFor();

@@ -113,6 +113,9 @@ describe('portcullis gateway read', () => {
     const status = await cli(['gateway', 'read', gateway, '--what', 'aliases']);
     expect(status.code, status.stderr).toBe(0);
     expect(JSON.parse(status.stdout)).toHaveProperty('items');
+    const scopes = await cli(['gateway', 'read', gateway, '--what', 'dhcp/scopes']);
+    expect(scopes.code, scopes.stderr).toBe(0);
+    expect(JSON.parse(scopes.stdout)).toHaveProperty('items');
     const none = await cli(['gateway', 'read', gateway, '--what', 'routes/table']);
     expect(none.code).toBe(1);
     expect(none.stderr).toContain('PC_ERR_CAPABILITY_UNAVAILABLE');

@@ -114,6 +114,39 @@ describe('request bodies → neutral writes', () => {
     expect(fieldOf(() => createWrite('bridge_vlan', { bridge: 'br lan', vlan_id: 5, tagged: ['lan1'] }, anyName))).toBe('bridge');
   });
 
+  it('checks VLAN interface and DHCP scope bodies (docs/reference/brain-l3.md §4), naming the field', () => {
+    const vlan = { parent: 'igb1', tag: 20, name: 'GUEST', ipv4: '10.20.0.1/24' };
+    expect(createWrite('vlan_interface', vlan, anyName)).toEqual({
+      kind: 'vlan_interface',
+      op: 'create',
+      target: null,
+      body: { ...vlan, ipv6: null, description: '', is_enabled: true },
+    });
+    expect(createWrite('vlan_interface', { ...vlan, ipv6: '2001:DB8::1/64' }, anyName).body).toMatchObject({
+      ipv6: '2001:db8::1/64',
+    });
+    expect(fieldOf(() => createWrite('vlan_interface', { ...vlan, tag: 4095 }, anyName))).toBe('tag');
+    expect(fieldOf(() => createWrite('vlan_interface', { ...vlan, tag: 0 }, anyName))).toBe('tag');
+    expect(fieldOf(() => createWrite('vlan_interface', { ...vlan, parent: 'igb 1' }, anyName))).toBe('parent');
+    expect(fieldOf(() => createWrite('vlan_interface', { ...vlan, name: 'guest-wifi' }, anyName))).toBe('name');
+    expect(fieldOf(() => createWrite('vlan_interface', { ...vlan, ipv4: '10.20.0.1' }, anyName))).toBe('ipv4');
+    expect(fieldOf(() => createWrite('vlan_interface', { ...vlan, ipv4: '2001:db8::1/64' }, anyName))).toBe('ipv4');
+    expect(fieldOf(() => createWrite('vlan_interface', { ...vlan, ipv6: '10.0.0.1/24' }, anyName))).toBe('ipv6');
+    const scope = { interface: 'opt1', range_from: '10.20.0.100', range_to: '10.20.0.199' };
+    expect(createWrite('dhcp_scope', scope, anyName).body).toEqual({
+      ...scope,
+      gateway: null,
+      dns_servers: [],
+      is_enabled: true,
+    });
+    expect(fieldOf(() => createWrite('dhcp_scope', { ...scope, range_to: '2001:db8::9' }, anyName))).toBe('range_to');
+    expect(fieldOf(() => createWrite('dhcp_scope', { ...scope, gateway: 'router' }, anyName))).toBe('gateway');
+    expect(fieldOf(() => createWrite('dhcp_scope', { ...scope, dns_servers: ['1.1.1.1', 'x'] }, anyName))).toBe(
+      'dns_servers.1',
+    );
+    expect(fieldOf(() => createWrite('dhcp_scope', { ...scope, interface: undefined }, anyName))).toBe('interface');
+  });
+
   it('confirmation and permissions follow the operation and kind', () => {
     expect(['create', 'update', 'toggle', 'delete', 'control', 'reboot', 'halt'].filter((op) => needsConfirmation(op as never))).toEqual([
       'delete',

@@ -192,6 +192,34 @@ describe('gate 2: force applies at once; otherwise the change is staged for revi
     await ok(h, 'POST', `/api/v1/firewall/pending/${back.id}/discard`);
   });
 
+  it('a VLAN interface, then a DHCP scope on it, go through the same path (docs/reference/brain-l3.md §4)', async () => {
+    const bad = await call(h, 'POST', gw('vlan-interfaces'), { parent: 'vtnet2', tag: 4095, name: 'IOT' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.field).toBe('tag');
+    const vlan = await ok(h, 'POST', `${gw('vlan-interfaces')}?force=true`, {
+      parent: 'vtnet2',
+      tag: 30,
+      name: 'IOT',
+      ipv4: '10.30.0.1/24',
+      description: 'cameras',
+    });
+    expect(vlan.status, JSON.stringify(vlan.error)).toBe('applied');
+    expect(vlan.target_vendor_id).toBe('vtnet2.30');
+    expect(vlan.verification.checked).toBe(true);
+    const iface = h.emulator.state().interfaces.find((i) => i.if === 'vtnet2.30');
+    expect(iface).toMatchObject({ descr: 'IOT', ipaddr: '10.30.0.1', subnet: 24 });
+    // The interface apply ran with the VLAN's change: the scope's range is checked against the live address.
+    const scope = await ok(h, 'POST', `${gw('dhcp/scopes')}?force=true`, {
+      interface: iface?.id,
+      range_from: '10.30.0.100',
+      range_to: '10.30.0.200',
+      dns_servers: ['10.30.0.1'],
+    });
+    expect(scope.status, JSON.stringify(scope.error)).toBe('applied');
+    expect(scope.verification).toMatchObject({ checked: true, differences: [] });
+    expect(h.emulator.state().dhcpServers[iface?.id as string]).toMatchObject({ enable: true, range_from: '10.30.0.100' });
+  });
+
   it('refuses a batch across gateways (400 naming ids) and applies nothing', async () => {
     const other = await h.gateway(siteId, 'pending-gw-2');
     const a = await ok(h, 'POST', gw('firewall-rules'), rule({ description: 'gw one' }), 201);

@@ -6,4 +6,15 @@
 import { runLiveContract } from '../contract/live.case.test.ts';
 import { opnsenseAccessHarness } from './access-harness.ts';
 
-runLiveContract({ harness: opnsenseAccessHarness, ruleInterface: 'wan' });
+runLiveContract({
+  harness: opnsenseAccessHarness,
+  ruleInterface: 'wan',
+  // Kea starts with no subnet: the mapping round trip makes the LAN scope first (docs/reference/brain-l3.md §5.2).
+  dhcpMapping: {
+    interface: 'lan',
+    ip: '192.168.1.50',
+    updatedIp: '192.168.1.51',
+    scope: { range_from: '192.168.1.100', range_to: '192.168.1.199' },
+  },
+  dhcpScope: { interface: 'lan', range_from: '192.168.1.100', range_to: '192.168.1.199', narrowed_to: '192.168.1.150' },
+});

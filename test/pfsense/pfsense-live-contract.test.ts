@@ -6,4 +6,10 @@
 import { runLiveContract } from '../contract/live.case.test.ts';
 import { pfsenseAccessHarness } from './access-harness.ts';
 
-runLiveContract({ harness: pfsenseAccessHarness, ruleInterface: 'lan' });
+runLiveContract({
+  harness: pfsenseAccessHarness,
+  ruleInterface: 'lan',
+  vlanParent: 'vtnet2',
+  // Outside the LAN server's pool (192.168.1.100-199): pfRest keeps mappings out of the pool (docs/reference/brain-l3.md §4.2).
+  dhcpMapping: { interface: 'lan', ip: '192.168.1.50', updatedIp: '192.168.1.51' },
+});

@@ -35,6 +35,10 @@ export const NFT_LIVE_UNAVAILABLE = {
   'read.ids_alerts': 'nftables has no IDS; an IDS on the host (Suricata, Snort) is a separate program; see docs/reference/nftables-api.md §6',
   'read.config':
     'the ruleset (`nft list ruleset`) is read as rules; a configuration download is not offered; see docs/reference/nftables-api.md §6',
+  'read.vlan_interfaces': 'not read by this adapter yet: no VLAN interface mapping for nftables hosts (docs/reference/brain-l3.md §6)',
+  'read.dhcp_scopes': 'not read by this adapter yet: no DHCP scope mapping for nftables hosts (docs/reference/brain-l3.md §6)',
+  'read.dhcp_static_mappings': 'not read by this adapter yet: no DHCP static mapping read for nftables hosts (docs/reference/brain-l3.md §6)',
+  'read.dns_overrides': 'not read by this adapter yet: no DNS host override read for nftables hosts (docs/reference/brain-l3.md §6)',
 } as const;
 
 type Json = Record<string, unknown>;

@@ -44,6 +44,10 @@ export const OPENWRT_LIVE_UNAVAILABLE = {
     'a configuration download would need file.read of /etc/config/* beyond the firewall and network configs the Portcullis ACL grants; see docs/openwrt.md',
   'read.ids_alerts':
     'OpenWrt ships no IDS: Snort or Suricata are optional packages with no ubus alert object; see docs/reference/openwrt-api.md §6',
+  'read.vlan_interfaces': 'not read by this adapter yet: no VLAN interface mapping for OpenWrt (docs/reference/brain-l3.md §6)',
+  'read.dhcp_scopes': 'not read by this adapter yet: no DHCP scope mapping for OpenWrt (docs/reference/brain-l3.md §6)',
+  'read.dhcp_static_mappings': 'not read by this adapter yet: no DHCP static mapping read for OpenWrt (docs/reference/brain-l3.md §6)',
+  'read.dns_overrides': 'not read by this adapter yet: no DNS host override read for OpenWrt (docs/reference/brain-l3.md §6)',
 } as const;
 
 export function openwrtLiveView(adapter: FirewallAdapter): LiveGateway {

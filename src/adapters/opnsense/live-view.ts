@@ -8,6 +8,9 @@ import type {
   LiveAlias,
   LiveArpEntry,
   LiveConnections,
+  LiveDhcpScope,
+  LiveDhcpStaticMapping,
+  LiveDnsOverride,
   LiveGateway,
   LiveHaStatus,
   LiveHealth,
@@ -26,7 +29,9 @@ import type {
 import { LIVE_LIMIT_MAX } from '../live.ts';
 import { isRecord, OpnSenseAdapter, selectedKeys } from './adapter.ts';
 import { decodeEntries } from './details.ts';
+import { OpnSenseDnsOverrides } from './dns-override.ts';
 import { OpnSenseError } from './errors.ts';
+import { OpnSenseKea } from './kea.ts';
 
 /** Why OPNsense's adapter does not serve a read (checked against opnsense/core). */
 export const OPNSENSE_LIVE_UNAVAILABLE = {
@@ -43,6 +48,8 @@ export const OPNSENSE_LIVE_UNAVAILABLE = {
   'read.pf_info': 'not read by this adapter yet (api/diagnostics/firewall/pf_statistics; docs/opnsense.md)',
   'read.config':
     'not offered: the configuration download (api/core/backup/download) holds every secret of the gateway; docs/opnsense.md',
+  'read.vlan_interfaces':
+    'not read by this adapter yet: VLAN devices are api/interfaces/vlan_settings (22.7 on), but the assignment that makes one an interface with addresses has an API only from 26.7 (api/interfaces/assignment); docs/reference/brain-l3.md §5.1',
 } as const;
 
 export function opnsenseLiveView(adapter: FirewallAdapter): LiveGateway {
@@ -85,6 +92,21 @@ function idsSeverity(v: unknown): LiveIdsAlert['severity'] {
 
 class OpnSenseLiveGateway implements LiveGateway {
   constructor(private readonly a: OpnSenseAdapter) {}
+
+  /** Kea subnets as DHCP scopes, as the live writer reads them back (docs/reference/brain-l3.md §5.2). */
+  async dhcpScopes(): Promise<{ items: LiveDhcpScope[] }> {
+    return { items: (await new OpnSenseKea(this.a).dhcpScopes()) as unknown as LiveDhcpScope[] };
+  }
+
+  /** Kea reservations as DHCP static mappings (docs/reference/brain-l3.md §5.2). */
+  async dhcpStaticMappings(): Promise<{ items: LiveDhcpStaticMapping[] }> {
+    return { items: (await new OpnSenseKea(this.a).dhcpStaticMappings()) as unknown as LiveDhcpStaticMapping[] };
+  }
+
+  /** Unbound host overrides as the live writer reads them back (docs/reference/brain-l3.md §5.3). */
+  async dnsOverrides(): Promise<{ items: LiveDnsOverride[] }> {
+    return { items: (await new OpnSenseDnsOverrides(this.a).list()) as unknown as LiveDnsOverride[] };
+  }
 
   private read(path: string, what: string, body?: unknown): Promise<unknown> {
     return this.a.call({ code: 'OPN300', what }, body === undefined ? 'GET' : 'POST', path, body);

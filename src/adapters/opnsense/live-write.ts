@@ -24,9 +24,11 @@ import type {
 import type { FirewallAdapter } from '../types.ts';
 import { isRecord, OpnSenseAdapter, selectedKeys } from './adapter.ts';
 import { decodeEntries, encodeDescription } from './details.ts';
+import { OpnSenseDnsOverrides } from './dns-override.ts';
 import { OpnSenseError } from './errors.ts';
+import { OpnSenseKea } from './kea.ts';
 
-type Subsystem = 'filter' | 'd_nat' | 'source_nat' | 'alias';
+type Subsystem = 'filter' | 'd_nat' | 'source_nat' | 'alias' | 'unbound' | 'kea';
 
 const CONTROLLER: Record<'firewall_rule' | 'port_forward' | 'source_nat', Subsystem> = {
   firewall_rule: 'filter',
@@ -58,7 +60,18 @@ export class OpnSenseLiveWriter implements LiveWriter {
   /** What the last apply did about the device rollback, for callers and tests. */
   lastRollback: 'armed-and-cancelled' | 'none' = 'none';
 
-  constructor(private readonly a: OpnSenseAdapter) {}
+  private readonly dns: OpnSenseDnsOverrides;
+  private readonly kea: OpnSenseKea;
+
+  constructor(private readonly a: OpnSenseAdapter) {
+    this.dns = new OpnSenseDnsOverrides(a);
+    this.kea = new OpnSenseKea(a);
+  }
+
+  /** DNS host overrides in their write body with their targets (the live read `dnsOverrides`). */
+  dnsOverrides(): Promise<Array<LiveObject & { target: string }>> {
+    return this.dns.list();
+  }
 
   private fail(what: string, detail: string): OpnSenseError {
     return new OpnSenseError('OPN500', `Failed to ${what}: ${detail}.`);
@@ -69,6 +82,8 @@ export class OpnSenseLiveWriter implements LiveWriter {
   }
 
   async read(kind: LiveWriteKind, target: string): Promise<LiveObject | null> {
+    if (kind === 'dns_override') return this.dns.read(target);
+    if (kind === 'dhcp_scope' || kind === 'dhcp_static_mapping') return this.kea.read(kind, target);
     if (kind === 'alias') {
       const found = await this.a.readAlias(target, { code: 'OPN300', what: `read alias \`${target}\`` });
       if (found === null) return null;
@@ -213,6 +228,16 @@ export class OpnSenseLiveWriter implements LiveWriter {
 
   async write(change: LiveWrite): Promise<LiveWriteResult> {
     if (change.kind === 'alias') return this.writeAlias(change);
+    if (change.kind === 'dns_override') {
+      const result = await this.dns.write(change);
+      this.dirty.add('unbound');
+      return { target: result.target, pending: [...this.dirty] };
+    }
+    if (change.kind === 'dhcp_scope' || change.kind === 'dhcp_static_mapping') {
+      const result = await this.kea.write(change);
+      this.dirty.add('kea');
+      return { target: result.target, pending: [...this.dirty] };
+    }
     if (change.kind !== 'firewall_rule' && change.kind !== 'port_forward' && change.kind !== 'source_nat') {
       throw new OpnSenseError('OPN500', `OPNsense live writes do not cover \`${change.kind}\`.`);
     }
@@ -281,9 +306,14 @@ export class OpnSenseLiveWriter implements LiveWriter {
 
   async apply(): Promise<void> {
     // Aliases first: rules may reference a new alias.
-    for (const sub of ['alias', 'd_nat', 'source_nat', 'filter'] as const) {
+    for (const sub of ['alias', 'd_nat', 'source_nat', 'filter', 'unbound', 'kea'] as const) {
       if (!this.dirty.has(sub)) continue;
       const what = `apply ${sub}`;
+      if (sub === 'unbound' || sub === 'kea') {
+        await (sub === 'unbound' ? this.dns.apply() : this.kea.apply());
+        this.dirty.delete(sub);
+        continue;
+      }
       if (sub === 'alias') {
         const data = await this.a.call({ code: 'OPN200', what }, 'POST', '/api/firewall/alias/reconfigure');
         if (!isRecord(data) || data.status !== 'ok') throw new OpnSenseError('OPN200', `alias/reconfigure answered ${JSON.stringify(data).slice(0, 200)}.`);

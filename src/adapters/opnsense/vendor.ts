@@ -25,6 +25,14 @@ const SUPPORTED: ReadonlySet<Capability> = new Set<Capability>([
   'read.services',
   'read.logs',
   'read.ids_alerts',
+  // Unbound host overrides, one address each (docs/reference/brain-l3.md §5.3).
+  'read.dns_overrides',
+  'write.dns',
+  // Kea DHCPv4 subnets and reservations (§5.2); ISC dhcpd has no API.
+  'read.dhcp_scopes',
+  'read.dhcp_static_mappings',
+  'write.dhcp',
+  'write.dhcp_scopes',
   'write.rules',
   'write.nat',
   'write.aliases',
@@ -77,12 +85,10 @@ export const opnsenseVendor: VendorDescriptor = {
       'not written by this adapter: static routes are their own model (api/routes/routes), outside the filter and alias APIs it drives (docs/reference/opnsense-api.md §6)',
     'write.services':
       'not written by this adapter: service start and stop go through each service\'s own controller, which it does not drive (docs/reference/opnsense-api.md §6)',
-    'write.dns':
-      'not written by this adapter: DNS (Unbound, Dnsmasq) has its own API outside the firewall ones it drives (docs/reference/opnsense-api.md §8)',
-    'write.dhcp':
-      'not written by this adapter: DHCP is served by one of several backends (ISC, Kea, Dnsmasq), each its own API (docs/reference/opnsense-api.md §8)',
     'write.bridge_vlans':
       'not mapped by this adapter: the bridge VLAN contract (docs/adr/0255-bridge-vlan-live-kind.md) is served where the device keeps a bridge VLAN table (RouterOS, OpenWrt DSA)',
+    'write.vlans':
+      'not written by this adapter yet: VLAN devices have an API (api/interfaces/vlan_settings, 22.7 on) but assigning one as an interface with addresses only from 26.7 (api/interfaces/assignment); docs/reference/brain-l3.md §5.1',
     'write.power':
       'not offered by this adapter: a reboot or halt through the core API would drop every live grant until the box is back (docs/reference/opnsense-api.md §8)',
   },

@@ -8,6 +8,9 @@ import type {
   LiveAlias,
   LiveArpEntry,
   LiveConnections,
+  LiveDhcpScope,
+  LiveDhcpStaticMapping,
+  LiveDnsOverride,
   LiveGateway,
   LiveHaStatus,
   LiveHealth,
@@ -20,6 +23,7 @@ import type {
   LiveService,
   LiveStatus,
   LiveTunnel,
+  LiveVlanInterface,
   LiveVpn,
   LogKind,
   RuleAction,
@@ -28,7 +32,7 @@ import type {
 import { PfSenseAdapter } from './adapter.ts';
 import { parseFilterlog } from './filterlog.ts';
 import { type PfRestRow, PfSenseLiveReads } from './live.ts';
-import { natWriteTarget } from './live-write.ts';
+import { natWriteTarget, PfSenseLiveWriter } from './live-write.ts';
 
 /** Why pfSense cannot serve a read (the reference says where this was checked). */
 export const PFSENSE_LIVE_UNAVAILABLE = {
@@ -47,7 +51,7 @@ export const PFSENSE_LIVE_UNAVAILABLE = {
 /** The live view of a pfSense adapter built by this vendor's descriptor. */
 export function pfsenseLiveView(adapter: FirewallAdapter): LiveGateway {
   if (!(adapter instanceof PfSenseAdapter)) throw new TypeError(`not a pfSense adapter: ${adapter.vendor}`);
-  return new PfSenseLiveGateway(new PfSenseLiveReads(adapter));
+  return new PfSenseLiveGateway(new PfSenseLiveReads(adapter), new PfSenseLiveWriter(adapter));
 }
 
 
@@ -181,7 +185,27 @@ function tunnelStatus(value: unknown): TunnelStatus {
 }
 
 class PfSenseLiveGateway implements LiveGateway {
-  constructor(private readonly reads: PfSenseLiveReads) {}
+  constructor(
+    private readonly reads: PfSenseLiveReads,
+    /** The objects writes stage, read the way the writer reads them back (docs/reference/brain-l3.md §4). */
+    private readonly objects: PfSenseLiveWriter,
+  ) {}
+
+  async vlanInterfaces(): Promise<{ items: LiveVlanInterface[] }> {
+    return { items: (await this.objects.l3Objects('vlan_interface')) as unknown as LiveVlanInterface[] };
+  }
+
+  async dhcpScopes(): Promise<{ items: LiveDhcpScope[] }> {
+    return { items: (await this.objects.l3Objects('dhcp_scope')) as unknown as LiveDhcpScope[] };
+  }
+
+  async dhcpStaticMappings(): Promise<{ items: LiveDhcpStaticMapping[] }> {
+    return { items: (await this.objects.objects('dhcp_static_mapping')) as unknown as LiveDhcpStaticMapping[] };
+  }
+
+  async dnsOverrides(): Promise<{ items: LiveDnsOverride[] }> {
+    return { items: (await this.objects.objects('dns_override')) as unknown as LiveDnsOverride[] };
+  }
 
   status(): Promise<LiveStatus> {
     return (async () => {

@@ -17,6 +17,7 @@ import type {
 import type { FirewallAdapter } from '../types.ts';
 import { PfSenseAdapter } from './adapter.ts';
 import { PFS_CATALOG, PfSenseError } from './errors.ts';
+import { PfSenseL3Writes } from './l3-write.ts';
 
 /** One row as pfRest represents it. */
 type Row = Record<string, unknown>;
@@ -584,8 +585,13 @@ const dhcpMappingSpec: KindSpec = {
   },
 };
 
-/** Kinds this adapter writes; `bridge_vlan` is not mapped (write.bridge_vlans is off). */
-const SPECS: Partial<Record<LiveObjectKind, KindSpec>> = {
+/**
+ * Kinds made of one pfRest object each; `vlan_interface` and `dhcp_scope` are served by `l3-write.ts`, and
+ * `bridge_vlan` is not mapped (write.bridge_vlans is off).
+ */
+type SpecKind = Exclude<LiveObjectKind, 'vlan_interface' | 'dhcp_scope' | 'bridge_vlan'>;
+
+const SPECS: Record<SpecKind, KindSpec> = {
   firewall_rule: ruleSpec,
   port_forward: portForwardSpec,
   source_nat: sourceNatSpec,
@@ -610,20 +616,36 @@ const APPLIED_ALONE: ReadonlyArray<readonly [string, string]> = [
   ['dhcpd', '/api/v2/services/dhcp_server/apply'],
 ];
 
+/** The interface apply (docs/reference/brain-l3.md §1.3): `applied` and the pending interface ids. */
+const INTERFACES_APPLY = ['interfaces', '/api/v2/interface/apply'] as const;
+
 export class PfSenseLiveWriter implements LiveWriter {
   /** Rule writes leave no dirty flag on the device (contract §6.1): remembered here until the next apply. */
   private rulesStaged = false;
+  /**
+   * Interface writes wait for `/api/v2/interface/apply`, which only a writer that staged one reads or runs: keys
+   * granted before VLAN interfaces existed lack its privileges (docs/reference/brain-l3.md §4.1).
+   */
+  private interfacesStaged = false;
 
-  constructor(private readonly api: WriteSource) {}
+  private readonly l3: PfSenseL3Writes;
+
+  constructor(private readonly api: WriteSource) {
+    this.l3 = new PfSenseL3Writes(api);
+  }
 
   private spec(kind: LiveWriteKind): KindSpec {
+    if (kind === 'vlan_interface' || kind === 'dhcp_scope') {
+      throw new PfSenseError('PFS500', `\`${kind}\` is written through its own two-object path.`, { field: 'kind' });
+    }
     if (kind === 'service' || kind === 'power') {
       const detail = `\`${kind}\` has no stored object to read or write as a body.`;
       throw new PfSenseError('PFS500', detail, { field: 'kind' });
     }
-    const spec = SPECS[kind];
-    if (spec === undefined) throw new PfSenseError('PFS500', `pfSense live writes do not cover \`${kind}\`.`, { field: 'kind' });
-    return spec;
+    if (kind === 'bridge_vlan') {
+      throw new PfSenseError('PFS500', `pfSense live writes do not cover \`${kind}\`.`, { field: 'kind' });
+    }
+    return SPECS[kind];
   }
 
   /** The pfRest fields of a body: its neutral fields, then its `vendor_data` as read (§1). */
@@ -726,6 +748,20 @@ export class PfSenseLiveWriter implements LiveWriter {
     return [spec.subsystem];
   }
 
+  /** Every object of a one-object kind in its neutral body, with the target a write takes for it (live reads). */
+  async objects(kind: 'dns_override' | 'dhcp_static_mapping'): Promise<Array<LiveObject & { target: string }>> {
+    const spec = SPECS[kind];
+    return (await this.rows(spec, null)).flatMap((row) => {
+      const target = spec.key(row);
+      return target === null ? [] : [{ target, ...this.fromDevice(spec, row) }];
+    });
+  }
+
+  /** Every VLAN interface or DHCP scope, with its target (live reads). */
+  l3Objects(kind: 'vlan_interface' | 'dhcp_scope'): Promise<Array<LiveObject & { target: string }>> {
+    return kind === 'vlan_interface' ? this.l3.vlanInterfaces() : this.l3.dhcpScopes();
+  }
+
   async read(kind: LiveWriteKind, target: string): Promise<LiveObject | null> {
     if (kind === 'service') {
       const service = await this.service(target);
@@ -735,6 +771,7 @@ export class PfSenseLiveWriter implements LiveWriter {
     }
     // A power operation leaves nothing to read back: the box goes away (§1.9).
     if (kind === 'power') return null;
+    if (kind === 'vlan_interface' || kind === 'dhcp_scope') return this.l3.read(kind, target);
     const spec = this.spec(kind);
     const row = await this.find(spec, target);
     return row === null ? null : this.fromDevice(spec, row);
@@ -746,6 +783,11 @@ export class PfSenseLiveWriter implements LiveWriter {
       const path = change.op === 'reboot' ? '/api/v2/diagnostics/reboot' : '/api/v2/diagnostics/halt_system';
       await this.api.request('PFS500', `${change.op} the gateway`, 'POST', path, { body: {} });
       return { target: null, pending: [] };
+    }
+    if (change.kind === 'vlan_interface' || change.kind === 'dhcp_scope') {
+      const result = await this.l3.write(change);
+      if (result.pending.includes('interfaces')) this.interfacesStaged = true;
+      return result;
     }
     const spec = this.spec(change.kind);
     switch (change.op) {
@@ -858,7 +900,9 @@ export class PfSenseLiveWriter implements LiveWriter {
     // Always: rule writes never flag a subsystem, so a writer cannot know whether another one left some (§3).
     await this.api.apply();
     this.rulesStaged = false;
-    for (const [subsystem, path] of APPLIED_ALONE) {
+    // Interfaces before DHCP: a DHCP scope is checked against its interface's live address (docs/reference/brain-l3.md §4.2).
+    const alone = this.interfacesStaged ? [INTERFACES_APPLY, ...APPLIED_ALONE] : APPLIED_ALONE;
+    for (const [subsystem, path] of alone) {
       if (await this.applied(path)) continue;
       // These answer with the status from before they ran (contract §7.9): confirm with a fresh read.
       await this.api.request('PFS200', `apply the pending ${subsystem} changes`, 'POST', path, { body: {} });
@@ -866,6 +910,7 @@ export class PfSenseLiveWriter implements LiveWriter {
         throw new PfSenseError('PFS200', `The ${subsystem} changes are still pending after ${path}.`);
       }
     }
+    this.interfacesStaged = false;
   }
 
   private async applied(path: string): Promise<boolean> {
@@ -881,7 +926,9 @@ export class PfSenseLiveWriter implements LiveWriter {
   async pendingSubsystems(): Promise<string[]> {
     const [status, ...alone] = await Promise.all([
       this.api.pendingStatus(),
-      ...APPLIED_ALONE.map(async ([subsystem, path]) => ((await this.applied(path)) ? [] : [subsystem])),
+      ...(this.interfacesStaged ? [INTERFACES_APPLY, ...APPLIED_ALONE] : APPLIED_ALONE).map(async ([subsystem, path]) =>
+        (await this.applied(path)) ? [] : [subsystem],
+      ),
     ]);
     const pending = new Set(status.pending);
     if (this.rulesStaged) pending.add('filter');

@@ -38,6 +38,19 @@ export const LIVE_WRITE_PRIVILEGES = {
     '/api/v2/services/dhcp_server/static_mapping',
     '/api/v2/services/dhcp_server/static_mappings',
   ),
+  /** The VLAN and the interface that assigns it (docs/reference/brain-l3.md §4.1), plus the interface apply. */
+  vlan_interface: [
+    ...crud('/api/v2/interface/vlan', '/api/v2/interface/vlans'),
+    ...crud('/api/v2/interface', '/api/v2/interfaces'),
+    privilegeFor('/api/v2/interface/apply', 'GET'),
+    privilegeFor('/api/v2/interface/apply', 'POST'),
+  ],
+  /** The DHCP server; a delete first lists the scope's static mappings, a write checks the interface is applied. */
+  dhcp_scope: [
+    ...crud('/api/v2/services/dhcp_server', '/api/v2/services/dhcp_servers'),
+    privilegeFor('/api/v2/services/dhcp_server/static_mappings', 'GET'),
+    privilegeFor('/api/v2/interface/apply', 'GET'),
+  ],
   service: [privilegeFor('/api/v2/status/services', 'GET'), privilegeFor('/api/v2/status/service', 'POST')],
   power: [privilegeFor('/api/v2/diagnostics/reboot', 'POST'), privilegeFor('/api/v2/diagnostics/halt_system', 'POST')],
   /** `apply()` and `pendingSubsystems()`: every apply endpoint, read and run. */

@@ -28,6 +28,11 @@ const SUPPORTED: ReadonlySet<Capability> = new Set<Capability>([
   'read.ha_status',
   'read.logs',
   'read.health',
+  // The objects its writes stage, read as the writer reads them back (docs/reference/brain-l3.md §4).
+  'read.vlan_interfaces',
+  'read.dhcp_scopes',
+  'read.dhcp_static_mappings',
+  'read.dns_overrides',
   // Live writes (docs/reference/pfsense-live-writes.md §1): every staged kind, one apply per dirty subsystem.
   'write.rules',
   'write.nat',
@@ -36,6 +41,8 @@ const SUPPORTED: ReadonlySet<Capability> = new Set<Capability>([
   'write.services',
   'write.dns',
   'write.dhcp',
+  'write.vlans',
+  'write.dhcp_scopes',
   'write.power',
   'write.batch_apply',
 ]);

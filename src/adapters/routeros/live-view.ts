@@ -44,6 +44,10 @@ export const ROUTEROS_LIVE_UNAVAILABLE = {
     'RouterOS has no IDS/IPS engine and its REST menus serve no alert list (docs/reference/routeros-api.md §6)',
   'read.config':
     'RouterOS REST has no configuration download (export is a console command whose output REST does not return as a file)',
+  'read.vlan_interfaces': 'not read by this adapter yet: no VLAN interface mapping for RouterOS (docs/reference/brain-l3.md §6)',
+  'read.dhcp_scopes': 'not read by this adapter yet: no DHCP scope mapping for RouterOS (docs/reference/brain-l3.md §6)',
+  'read.dhcp_static_mappings': 'not read by this adapter yet: no DHCP static mapping read for RouterOS (docs/reference/brain-l3.md §6)',
+  'read.dns_overrides': 'not read by this adapter yet: no DNS host override read for RouterOS (docs/reference/brain-l3.md §6)',
 } as const;
 
 /** The live view of a RouterOS adapter built by this vendor's descriptor. */

@@ -17,6 +17,8 @@ import { isTableType, resolveTable } from './aliases.ts';
 import { ALIAS_ROUTES } from './api-alias.ts';
 import { DIAG_ROUTES } from './api-diag.ts';
 import { RULE_ROUTES, tickRollback } from './api-rules.ts';
+import { KEA_ROUTES } from './api-kea.ts';
+import { UNBOUND_ROUTES } from './api-unbound.ts';
 import { type Ctx, type Device, PhpError, UserException } from './context.ts';
 import { handleHook } from './hooks.ts';
 import { resolveRoute, type Route } from './routes.ts';
@@ -43,7 +45,7 @@ import {
 } from './types.ts';
 
 const MAX_LOGGED_REQUESTS = 10_000;
-const ROUTES: Route[] = [...ALIAS_ROUTES, ...RULE_ROUTES, ...DIAG_ROUTES];
+const ROUTES: Route[] = [...ALIAS_ROUTES, ...RULE_ROUTES, ...DIAG_ROUTES, ...UNBOUND_ROUTES, ...KEA_ROUTES];
 const JSON_TYPE = 'application/json; charset=UTF-8';
 
 function readBody(req: IncomingMessage): Promise<string> {

@@ -45,7 +45,22 @@ export interface OpnConfig {
   snat: OpnRule[];
   dnat: OpnRule[];
   onetoone: OpnRule[];
+  /** Unbound `hosts.host` (host overrides); absent in state files written before it existed. */
+  unboundHosts?: OpnHost[];
+  /** Kea DHCPv4 (`OPNsense.Kea.KeaDhcpv4`): general settings, subnets, reservations; absent in older state files. */
+  kea?: OpnKea;
 }
+
+/** Kea DHCPv4 as stored: every field a string, as the model keeps it (docs/reference/brain-l3.md §5.2). */
+export interface OpnKea {
+  /** `general.enabled` ('0' | '1') and `general.interfaces` (comma-separated interface ids). */
+  general: { enabled: string; interfaces: string };
+  subnets: Array<Record<string, string> & { uuid: string }>;
+  reservations: Array<Record<string, string> & { uuid: string }>;
+}
+
+/** One Unbound host override as stored: every field a string, as the model keeps it (docs/reference/brain-l3.md §5.3). */
+export type OpnHost = Record<string, string> & { uuid: string };
 
 /** One pf state, in the row shape `query_states` returns (`lib/states.py`). */
 export interface PfState {
@@ -103,6 +118,10 @@ export interface OpnBox {
     ruleset: Pick<OpnConfig, RuleSection>;
     /** Aliases as the last reload saw them (what rules resolve against). */
     loadedRevision: string;
+    /** Host overrides Unbound answers, as of its last `reconfigure`. */
+    unboundHosts?: OpnHost[];
+    /** The Kea configuration the server runs, as of its last `reconfigure`. */
+    kea?: OpnKea;
   };
   states: PfState[];
   /** The background `rollback_timer` (one at a time). */
@@ -190,6 +209,7 @@ export function emptyConfig(revision: string): OpnConfig {
     snat: [],
     dnat: [],
     onetoone: [],
+    unboundHosts: [],
   };
 }
 

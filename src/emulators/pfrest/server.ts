@@ -14,6 +14,7 @@ import { authKind, authorize } from './auth.ts';
 import { Collection, type CollectionModel, type WriteEffects } from './collection.ts';
 import { checkAccept, decodeRequest, type RequestData } from './decode.ts';
 import { dnsDhcpEndpoints } from './areas/dns-dhcp.ts';
+import { interfaceEndpoints } from './areas/interfaces.ts';
 import { LIVE_KEYS } from './areas/live.ts';
 import { natEndpoints } from './areas/nat.ts';
 import { routingEndpoints } from './areas/routing.ts';
@@ -226,6 +227,7 @@ export async function startPfRestEmulator(opts: PfRestEmulatorOptions = {}): Pro
     ...natEndpoints(area),
     ...routingEndpoints(area),
     ...dnsDhcpEndpoints(area),
+    ...interfaceEndpoints(area),
     ...statusEndpoints(area),
     '/api/v2/system/version': {
       methods: ['GET'],
@@ -465,40 +467,6 @@ export async function startPfRestEmulator(opts: PfRestEmulatorOptions = {}): Pro
           INTERFACE_STATS_FIELDS,
           ctx.controls,
         ),
-    },
-    '/api/v2/interface': {
-      methods: ['GET'],
-      fields: ['if', 'descr', 'enable', 'typev4', 'ipaddr', 'subnet'],
-      handle: (ctx) => {
-        const found = box.interfaces.find((i) => i.id === ctx.data.id);
-        if (ctx.data.id === undefined)
-          throw new PfRestError(400, 'MODEL_REQUIRES_ID', "Field 'id' is required.");
-        if (!found)
-          throw new PfRestError(
-            404,
-            'MODEL_OBJECT_NOT_FOUND',
-            `Object with ID '${valueText(ctx.data.id)}' does not exist.`,
-          );
-        return { ...found };
-      },
-    },
-    '/api/v2/interfaces': {
-      methods: ['GET', 'DELETE'],
-      fields: ['if', 'descr', 'enable', 'typev4', 'ipaddr', 'subnet'],
-      handle: (ctx) => {
-        if (ctx.method === 'DELETE')
-          throw new PfRestError(
-            403,
-            'MODEL_CANNOT_DELETE_PROTECTED_OBJECT',
-            'Interfaces cannot be deleted in the emulator.',
-          );
-        return readList(
-          box.interfaces.map((i) => ({ ...i })),
-          ctx.data,
-          ['if', 'descr', 'enable', 'typev4', 'ipaddr', 'subnet'],
-          ctx.controls,
-        );
-      },
     },
     '/api/v2/diagnostics/table': {
       methods: ['GET', 'DELETE'],

@@ -64,6 +64,14 @@ export interface EmulatorInterface {
   typev4: string;
   ipaddr: string;
   subnet: number;
+  typev6?: string | null;
+  ipaddrv6?: string | null;
+  subnetv6?: number | null;
+  /**
+   * The IPv4 address live on the box while a written change waits for `/interface/apply` (null: none yet);
+   * absent once applied, when the configured one is live (docs/reference/brain-l3.md §1.2).
+   */
+  live?: { ipaddr: string; subnet: number } | null;
 }
 
 export interface PfRestSettings {
@@ -84,6 +92,12 @@ export interface PfRestState {
   users: EmulatorUser[];
   keys: EmulatorKey[];
   interfaces: EmulatorInterface[];
+  /** The box's network ports (`get_interface_ports` beside the VLAN devices). */
+  hardwarePorts: string[];
+  /** VLANs (`vlans/vlan`), rows in pfRest's representation order. */
+  vlans: Row[];
+  /** Interfaces written but not yet applied (the pending-interfaces file). */
+  pendingInterfaces: string[];
   /** Interface group names (`ifgroups/ifgroupentry/ifname`): reserved for alias names (§2). */
   interfaceGroups: string[];
   aliases: StoredAlias[];
@@ -103,6 +117,8 @@ export interface PfRestState {
   /** Configured gateways (`RoutingGateway`). */
   gateways: Row[];
   hostOverrides: Row[];
+  /** DHCP servers (`dhcpd/<interface id>`), keyed by their interface id. */
+  dhcpServers: Record<string, Row>;
   /** DHCP static mappings per DHCP server, keyed by its interface id (the parent id). */
   dhcpStaticMappings: Record<string, Row[]>;
   /** What the box reports but does not configure (status, logs, power). */
@@ -141,6 +157,9 @@ export function initialState(): PfRestState {
         subnet: 24,
       },
     ],
+    hardwarePorts: ['vtnet0', 'vtnet1', 'vtnet2'],
+    vlans: [],
+    pendingInterfaces: [],
     interfaceGroups: [],
     aliases: [],
     rules: [
@@ -199,6 +218,20 @@ export function initialState(): PfRestState {
       },
     ],
     hostOverrides: [],
+    dhcpServers: {
+      lan: {
+        enable: true,
+        range_from: '192.168.1.100',
+        range_to: '192.168.1.199',
+        domain: '',
+        defaultleasetime: 7200,
+        maxleasetime: 86400,
+        gateway: '',
+        dnsserver: [],
+        ignorebootp: false,
+        denyunknown: null,
+      },
+    },
     dhcpStaticMappings: { lan: [] },
     live: initialLive(),
   };

@@ -57,6 +57,11 @@ const LogKind = Type.Optional(
 const Int = (minimum: number, maximum: number, fallback: number) =>
   Type.Optional(Type.Integer({ minimum, maximum, default: fallback }));
 
+/** The wrapped live view (src/firewall/live.ts) offers every optional read; its flag was checked before. */
+function unreachable(method: string): never {
+  throw new Error(`unreachable: the wrapped live view has no ${method}()`);
+}
+
 export const firewallLiveRoutes: FastifyPluginAsync = async (root) => {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
   /** One controller per open log stream: aborted when its client leaves or the server shuts down. */
@@ -91,6 +96,18 @@ export const firewallLiveRoutes: FastifyPluginAsync = async (root) => {
   simple('arp', 'read.arp', 'ARP table', (l) => l.arp());
   simple('bridge-vlans', 'read.bridge_vlans', "VLANs carried on the device's bridges, with tagged and untagged ports", (l) =>
     l.bridgeVlans ? l.bridgeVlans() : Promise.reject(new Error('the live view has no bridgeVlans()')),
+  );
+  simple('vlan-interfaces', 'read.vlan_interfaces', 'VLAN interfaces: each VLAN with its assignment and static addresses', (l) =>
+    l.vlanInterfaces ? l.vlanInterfaces() : unreachable('vlanInterfaces'),
+  );
+  simple('dhcp/scopes', 'read.dhcp_scopes', 'DHCPv4 scopes: the server of each interface (range, gateway, DNS)', (l) =>
+    l.dhcpScopes ? l.dhcpScopes() : unreachable('dhcpScopes'),
+  );
+  simple('dhcp/static-mappings', 'read.dhcp_static_mappings', 'DHCP static mappings (fixed address per MAC)', (l) =>
+    l.dhcpStaticMappings ? l.dhcpStaticMappings() : unreachable('dhcpStaticMappings'),
+  );
+  simple('dns/overrides', 'read.dns_overrides', 'DNS resolver host overrides', (l) =>
+    l.dnsOverrides ? l.dnsOverrides() : unreachable('dnsOverrides'),
   );
   simple('health-check', 'read.health', 'Health across subsystems: one `healthy` and one result per check', (l) =>
     l.healthCheck(),

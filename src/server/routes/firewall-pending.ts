@@ -156,6 +156,29 @@ const BridgeVlanBody = Type.Object(
   },
   { additionalProperties: false },
 );
+const VlanInterfaceBody = Type.Object(
+  {
+    parent: Text(64),
+    tag: Type.Integer({ minimum: 1, maximum: 4094 }),
+    name: Text(32),
+    ipv4: Type.Optional(Type.Union([Text(64), Type.Null()])),
+    ipv6: Type.Optional(Type.Union([Text(64), Type.Null()])),
+    description: Type.Optional(Text(1000)),
+    is_enabled: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+const DhcpScopeBody = Type.Object(
+  {
+    interface: Text(32),
+    range_from: Text(64),
+    range_to: Text(64),
+    gateway: Type.Optional(Type.Union([Text(64), Type.Null()])),
+    dns_servers: Type.Optional(Type.Array(Text(64), { maxItems: 4 })),
+    is_enabled: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
 const ServiceBody = Type.Object(
   { action: literals(['start', 'stop', 'restart']) },
   { additionalProperties: false },
@@ -366,6 +389,14 @@ export const firewallPendingRoutes: FastifyPluginAsync = async (root) => {
     body: BridgeVlanBody,
     noun: 'bridge VLAN (tagged / untagged ports of one VLAN on a bridge)',
   });
+  objectRoutes({
+    path: 'vlan-interfaces',
+    param: 'vendorId',
+    kind: 'vlan_interface',
+    body: VlanInterfaceBody,
+    noun: 'VLAN interface (VLAN + interface assignment)',
+  });
+  objectRoutes({ path: 'dhcp/scopes', param: 'vendorId', kind: 'dhcp_scope', body: DhcpScopeBody, noun: 'DHCP scope (server of one interface)' });
 
   app.post(
     `${BASE}/services/:name/control`,

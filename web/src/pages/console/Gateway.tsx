@@ -20,6 +20,7 @@ import { can, useMe } from '../../lib/session';
 /** Live read paths under `/api/v1/firewall/gateways/{id}/` (their query strings included). */
 type LivePath =
   | 'status' | 'firewall-rules' | 'nat-rules' | 'aliases' | 'interfaces' | 'dhcp' | 'arp' | 'bridge-vlans' | 'health-check' | 'ha-status'
+  | 'vlan-interfaces' | 'dhcp/scopes' | 'dhcp/static-mappings' | 'dns/overrides'
   | 'vpn' | 'services' | 'routes/table' | 'diagnostics/pf-info' | 'diagnostics/connections' | 'logs';
 
 export interface GatewayTab {
@@ -44,7 +45,11 @@ export const GATEWAY_TABS: readonly GatewayTab[] = [
   live('nat', 'NAT', 'nat-rules'),
   live('aliases', 'Aliases', 'aliases'),
   live('interfaces', 'Interfaces', 'interfaces'),
+  live('vlan-interfaces', 'VLAN interfaces', 'vlan-interfaces'),
   live('dhcp', 'DHCP leases', 'dhcp'),
+  live('dhcp-scopes', 'DHCP scopes', 'dhcp/scopes'),
+  live('dhcp-mappings', 'DHCP static mappings', 'dhcp/static-mappings'),
+  live('dns-overrides', 'DNS overrides', 'dns/overrides'),
   live('arp', 'ARP', 'arp'),
   live('bridge-vlans', 'Bridge VLANs', 'bridge-vlans'),
   live('ha', 'HA status', 'ha-status'),
