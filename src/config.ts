@@ -13,6 +13,7 @@ import type { BackoffPolicy } from './access/reconciler.ts';
 import { parseTrustedProxies } from './net/client-ip.ts';
 import type { Cidr } from './net/ip.ts';
 import { type HostAllowList, parseHostAllowList } from './net/ssrf.ts';
+import { normalizeFingerprint, parseSyslogUrl, type SyslogTarget } from './audit/syslog.ts';
 
 type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -66,6 +67,18 @@ export interface ServerConfig {
   readOnly: boolean;
   /** `PORTCULLIS_MAX_PENDING_CHANGES`: open (pending or applying) changes an organisation may hold. */
   maxPendingChanges: number;
+  /** `PORTCULLIS_SYSLOG_*`: where audit events also go as syslog (docs/audit.md); null when not configured. */
+  syslog: SyslogSettings | null;
+}
+
+/** The audit syslog target (src/audit/syslog.ts). */
+export interface SyslogSettings {
+  /** From `PORTCULLIS_SYSLOG_URL` and `PORTCULLIS_SYSLOG_TLS_FINGERPRINT`. */
+  target: SyslogTarget;
+  /** `PORTCULLIS_SYSLOG_CA_FILE`: PEM file of the collector's CA (TLS), read when the forwarder starts. */
+  caFile: string | null;
+  /** `PORTCULLIS_SYSLOG_FACILITY`, 0–23 (default 13, log audit). */
+  facility: number;
 }
 
 export class ConfigError extends Error {
@@ -221,6 +234,26 @@ const ENV_VARS = {
     scope: 'server',
     parse: integer('PORTCULLIS_MAX_PENDING_CHANGES', 200, 1, 100_000),
   },
+  PORTCULLIS_SYSLOG_URL: {
+    scope: 'server',
+    parse: named('PORTCULLIS_SYSLOG_URL', (raw: Raw) => (unset(raw) ? null : parseSyslogUrl(raw))),
+  },
+  PORTCULLIS_SYSLOG_CA_FILE: {
+    scope: 'server',
+    parse: (raw: Raw): string | null => (unset(raw) ? null : path.resolve(raw)),
+  },
+  PORTCULLIS_SYSLOG_TLS_FINGERPRINT: {
+    scope: 'server',
+    parse: (raw: Raw): string | null => {
+      if (unset(raw)) return null;
+      const fingerprint = normalizeFingerprint(raw.trim());
+      if (fingerprint === null) {
+        throw new ConfigError('PORTCULLIS_SYSLOG_TLS_FINGERPRINT', 'must be a SHA-256 fingerprint (64 hex digits, colons allowed)');
+      }
+      return fingerprint;
+    },
+  },
+  PORTCULLIS_SYSLOG_FACILITY: { scope: 'server', parse: integer('PORTCULLIS_SYSLOG_FACILITY', 13, 0, 23) },
   PORTCULLIS_URL: {
     scope: 'cli',
     parse: (raw: Raw) => (unset(raw) ? 'http://127.0.0.1:8080' : raw).replace(/\/+$/, ''),
@@ -273,8 +306,27 @@ export function loadConfig(
     secretKeys: envValue('PORTCULLIS_SECRET_KEYS', env),
     readOnly: envValue('PORTCULLIS_READ_ONLY', env),
     maxPendingChanges: envValue('PORTCULLIS_MAX_PENDING_CHANGES', env),
+    syslog: syslogSettings(env),
   };
   return { ...config, ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) };
+}
+
+/** The syslog variables together: the CA file and the fingerprint only make sense for a `tls://` target. */
+function syslogSettings(env: NodeJS.ProcessEnv): SyslogSettings | null {
+  const target = envValue('PORTCULLIS_SYSLOG_URL', env);
+  const caFile = envValue('PORTCULLIS_SYSLOG_CA_FILE', env);
+  const fingerprint = envValue('PORTCULLIS_SYSLOG_TLS_FINGERPRINT', env);
+  const facility = envValue('PORTCULLIS_SYSLOG_FACILITY', env);
+  if (target === null) {
+    if (caFile !== null || fingerprint !== null) {
+      throw new ConfigError(caFile !== null ? 'PORTCULLIS_SYSLOG_CA_FILE' : 'PORTCULLIS_SYSLOG_TLS_FINGERPRINT', 'needs PORTCULLIS_SYSLOG_URL');
+    }
+    return null;
+  }
+  if (target.protocol !== 'tls' && (caFile !== null || fingerprint !== null)) {
+    throw new ConfigError(caFile !== null ? 'PORTCULLIS_SYSLOG_CA_FILE' : 'PORTCULLIS_SYSLOG_TLS_FINGERPRINT', 'applies to a tls:// PORTCULLIS_SYSLOG_URL only');
+  }
+  return { target: fingerprint === null ? target : { ...target, fingerprint }, caFile, facility };
 }
 
 /** What CLI commands that talk to a server or a gateway read from the environment. */

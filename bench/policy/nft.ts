@@ -43,7 +43,7 @@ async function kernel(syntheticScript: string): Promise<void> {
     const wall = performance.now() - started;
     const rate = (100 * report.agreed) / report.packets;
     console.log(`kernel differential (seed ${seed}): ${report.rulesets} rulesets, ${report.packets} packets checked (${report.replies} replies; ${report.rerun} cases rerun with a long settle)`);
-    console.log(`  agreement: ${report.agreed}/${report.packets} = ${rate.toFixed(2)} %; kernel verdicts ${JSON.stringify(report.verdicts)}, of them IPv6 ${JSON.stringify(report.ipv6)}, to the router ${JSON.stringify(report.local)}`);
+    console.log(`  agreement: ${report.agreed}/${report.packets} = ${rate.toFixed(2)} %; kernel verdicts ${JSON.stringify(report.verdicts)}, of them IPv6 ${JSON.stringify(report.ipv6)}, to the router ${JSON.stringify(report.local)}, from the router ${JSON.stringify(report.fromRouter)}`);
     console.log(
       `  time: ${(wall / 1000).toFixed(1)} s wall; kernel ${(report.kernelMs / report.packets).toFixed(2)} ms/packet (batched sends, 150 ms settle per batch), ` +
         `engine ${((1000 * report.engineMs) / report.packets).toFixed(1)} µs/packet, compile ${(report.compileMs / report.rulesets).toFixed(2)} ms/ruleset`,

@@ -7,6 +7,10 @@
  * (linear walk, CIDR scans) on the same packets in the same run and the speed ratio (goal ≥ 1,000,000 verdicts/s
  * and ≥ 50×); agreement of the two on the compared packets; peak RSS.
  *
+ * Also the latency of one traced packet (what `policy trace` and the console's trace answer per question, the engine
+ * already loaded): p50/p99 of `evaluate()` with its full trace, each packet on an empty state table, against the
+ * reference evaluator's latency for the same packets in the same run (the naive way to answer one question).
+ *
  *   npx tsx bench/policy/run.ts [seconds-per-measurement=3] [packets=100000]
  */
 import { loadavg } from 'node:os';
@@ -169,6 +173,32 @@ for (const packet of packets.slice(0, wide)) {
   if (quick.verdict(packet) !== full.evaluate(packet).verdict) wideDisagreements++;
 }
 
+// One traced question at a time: clear the state table so each packet is a first packet, time each call alone.
+const percentile = (sorted: readonly number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+function latencies(count: number, fn: (packet: Packet) => unknown, reset: () => void): number[] {
+  const samples: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const packet = packets[(i * 7919) % packets.length] as Packet; // spread over the seeded set
+    reset();
+    const start = process.hrtime.bigint();
+    fn(packet);
+    samples.push(Number(process.hrtime.bigint() - start) / 1000);
+  }
+  return samples.sort((a, b) => a - b);
+}
+const traceOne = createEvaluator(compiled);
+latencies(500, (p) => traceOne.evaluate(p), () => traceOne.states.clear()); // warm-up
+const traceLatency = latencies(10_000, (p) => traceOne.evaluate(p), () => traceOne.states.clear());
+let referenceOne = new ReferenceEvaluator(ruleset);
+const referenceLatency = latencies(
+  Math.min(200, packets.length),
+  (p) => referenceOne.evaluate(p),
+  () => {
+    referenceOne = new ReferenceEvaluator(ruleset);
+  },
+);
+
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const peakMb = process.resourceUsage().maxRSS / 1024;
 const load = loadavg()[0]?.toFixed(1);
@@ -204,5 +234,14 @@ console.log(
 );
 console.log(
   `verdict() vs evaluate() on ${fmt(wide)} packets: ${wideDisagreements === 0 ? 'all equal' : `${wideDisagreements} DISAGREE`}`,
+);
+const us = (n: number) => (n >= 1000 ? `${(n / 1000).toFixed(1)} ms` : `${n.toFixed(1)} µs`);
+console.log(
+  `trace of one packet (evaluate() + full trace, empty state table, ${fmt(traceLatency.length)} packets): ` +
+    `p50 ${us(percentile(traceLatency, 50))}, p99 ${us(percentile(traceLatency, 99))}; ` +
+    `reference evaluator on ${referenceLatency.length} of them: p50 ${us(percentile(referenceLatency, 50))}, ` +
+    `p99 ${us(percentile(referenceLatency, 99))}; ratio at p50 ` +
+    `${(percentile(referenceLatency, 50) / percentile(traceLatency, 50)).toFixed(0)}×, at p99 ` +
+    `${(percentile(referenceLatency, 99) / percentile(traceLatency, 99)).toFixed(0)}×`,
 );
 if (disagreements > 0 || wideDisagreements > 0) process.exitCode = 1;

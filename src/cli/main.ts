@@ -22,6 +22,7 @@ const COMMAND_MODULES: Record<string, () => Promise<Registrar>> = {
   webhooks: async () => (await import('./commands/webhooks.ts')).registerWebhookCommands,
   requests: async () => (await import('./commands/requests.ts')).registerRequestsCommands,
   drift: async () => (await import('./commands/drift.ts')).registerDriftCommands,
+  audit: async () => (await import('./commands/audit.ts')).registerAuditCommands,
 };
 
 const program = new Command('portcullis')

@@ -23,7 +23,7 @@ export type AddressFamily = 'inet' | 'inet6';
 /** IPv4 configuration type of an interface (`<ipaddr>`: a literal address means `static`). */
 export type Ipv4Mode = 'static' | 'dhcp' | 'pppoe' | 'pptp' | 'l2tp' | 'none';
 /** IPv6 configuration type of an interface (`<ipaddrv6>`: a literal address means `static`). */
-export type Ipv6Mode = 'static' | 'dhcp6' | 'slaac' | 'track6' | '6rd' | '6to4' | 'none';
+export type Ipv6Mode = 'static' | 'dhcp6' | 'slaac' | 'track6' | 'idassoc6' | '6rd' | '6to4' | 'none';
 
 /** One assigned interface (`<interfaces><wan>…`). */
 export interface InterfaceConfig {

@@ -114,6 +114,12 @@ export const WARNING_CATALOG = {
       'a live read does not carry something that can change a verdict (a system setting, an interface option, rdr ' +
       'pass); the stated assumption is used',
   },
+  POL047: {
+    severity: 'warning',
+    meaning:
+      'an OPNsense rule names a lockout table (sshlockout, virusprot); read as empty, as the automatic lockout rules ' +
+      'read it, unless facts give its contents',
+  },
 } as const satisfies Record<string, { severity: WarningSeverity; meaning: string }>;
 
 type WarningCode = keyof typeof WARNING_CATALOG;

@@ -338,6 +338,8 @@ describe.skipIf(CHROMIUM_MISSING !== null)(`web UI in Chromium ${CHROMIUM_MISSIN
       await page.getByLabel('Loading').waitFor({ state: 'detached' });
       await visit(page, `console-${label.toLowerCase().replace(' ', '-')}`);
     }
+    // The Audit page says where audit events also go as syslog (none in this deployment).
+    await page.getByText('Syslog copy: not configured (PORTCULLIS_SYSLOG_URL)').waitFor();
     // A passive knoc: its EDL URL and key are shown once; a fetch by the firewall shows up in the fetch log.
     await openConsolePage(page, 'Knocs');
     await page.getByRole('button', { name: 'New knoc' }).click();

@@ -26,7 +26,8 @@ describe.skipIf(skipReason !== null)(`nftables differential on the kernel${skipR
     const report = await runDifferential(lab, randomCases(SEED, RULESETS, 30));
     console.log(
       `nft differential: ${report.agreed}/${report.packets} packets agree (${report.replies} replies; ${report.rerun} cases rerun) over ` +
-        `${report.rulesets} rulesets; kernel verdicts ${JSON.stringify(report.verdicts)}, IPv6 ${JSON.stringify(report.ipv6)}, to the router ${JSON.stringify(report.local)}`,
+        `${report.rulesets} rulesets; kernel verdicts ${JSON.stringify(report.verdicts)}, IPv6 ${JSON.stringify(report.ipv6)}, to the router ${JSON.stringify(report.local)}, ` +
+        `from the router (output hook) ${JSON.stringify(report.fromRouter)}`,
     );
     expect(report.disagreements.slice(0, 5)).toEqual([]);
     expect(report.agreed).toBe(report.packets);
@@ -37,6 +38,7 @@ describe.skipIf(skipReason !== null)(`nftables differential on the kernel${skipR
       expect(report.verdicts[verdict]).toBeGreaterThan(0);
       expect(report.ipv6[verdict]).toBeGreaterThan(0);
       expect(report.local[verdict]).toBeGreaterThan(0);
+      expect(report.fromRouter[verdict]).toBeGreaterThan(0);
     }
   }, 120_000);
 
@@ -65,5 +67,16 @@ describe.skipIf(skipReason !== null)(`nftables differential on the kernel${skipR
       compileToNft({ ...rs, rules: rs.rules.map((rule) => ({ ...rule, quick: true })) }, { table: 'pcdiff' }).script;
     const report = await runDifferential(lab, randomCases(SEED, 8, 30), wrong);
     expect(report.disagreements.length).toBeGreaterThan(0);
+  }, 60_000);
+
+  it("catches a compiler whose output hook skips pf's out rules (the router's own packets)", async () => {
+    const noOutput = (rs: Parameters<typeof compileToNft>[0]) => {
+      const script = compileToNft(rs, { table: 'pcdiff' }).script;
+      const jump = script.indexOf('jump pf_out', script.indexOf('hook output'));
+      return `${script.slice(0, jump)}accept${script.slice(jump + 'jump pf_out'.length)}`;
+    };
+    const report = await runDifferential(lab, randomCases(SEED, 8, 30), noOutput);
+    expect(report.disagreements.length).toBeGreaterThan(0);
+    expect(report.disagreements.every((d) => d.packet.startsWith('router -> '))).toBe(true);
   }, 60_000);
 });

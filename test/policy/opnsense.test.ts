@@ -169,7 +169,11 @@ describe('OPNsense config.xml import (docs/reference/opnsense-rules.md §1, §4,
   it('reads the internal __<if>_network alias as the interface network (§4)', () => {
     const changed = edited('<source_net>opt1</source_net>', '<source_net>__opt1_network</source_net>');
     const rule = importPolicyText(changed).config.rules.find((r) => r.descr === 'DMZ out https');
-    expect(rule?.source).toEqual({ kind: 'network', value: 'opt1', not: false });
+    expect(rule?.source).toEqual({ kind: 'network', value: '__opt1_network', not: false });
+    expect(loadPolicy(changed).ruleset.rules.find((r) => r.label === 'USER_RULE: DMZ out https')?.from).toEqual({
+      match: { kind: 'interface-network', interface: 'opt1' },
+      negate: false,
+    });
     const missing = edited('<source_net>opt1</source_net>', '<source_net>__opt7_network</source_net>');
     expect(importPolicyText(missing).config.rules.find((r) => r.descr === 'DMZ out https')?.source).toEqual({
       kind: 'address',
@@ -245,7 +249,8 @@ describe('OPNsense ruleset generation (docs/reference/opnsense-rules.md §2, §3
     const group = at(
       'pass in quick on $INSIDE inet proto udp from $INSIDE__NETWORK to any port 53 keep state label "USER_RULE: DNS from inside"',
     );
-    const tab = at('block in quick on $LAN inet from $LAN__NETWORK to $OPT1__NETWORK label "USER_RULE: LAN not to DMZ"');
+    // Rule::loadAliasMap writes an interface name as pf's `(<if>:network)` (docs/reference/opnsense-rules.md §2.3).
+    const tab = at('block in quick on $LAN inet from (igb1:network) to (igb2:network) label "USER_RULE: LAN not to DMZ"');
     expect([deny, private4, letOut, lockout, floating, group, tab]).toEqual(
       [deny, private4, letOut, lockout, floating, group, tab].sort((a, b) => a - b),
     );

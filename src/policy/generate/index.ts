@@ -105,6 +105,7 @@ export function generateRuleset(config: PolicyConfig, options: GenerateOptions =
     if ('note' in item) notes.push({ beforeIndex: rules.length, text: item.note });
     else place(item.rule, item.rule.origin.position);
   }
+  if (opnsense !== undefined) declareNamedBuiltinTables(rules, tables, config, warnings);
   if (system.after.length > 0) notes.push({ beforeIndex: rules.length, text: 'VPN Rules' });
   for (const [i, draft] of system.after.entries()) place(draft, system.before.length + i + 1);
 
@@ -122,6 +123,36 @@ export function generateRuleset(config: PolicyConfig, options: GenerateOptions =
     warnings: dedupe(warnings),
     ...(nat.length > 0 ? { nat } : {}),
   };
+}
+
+/**
+ * OPNsense's bogons tables named by a user rule (docs/reference/opnsense-rules.md §4.4) are downloaded at run time:
+ * declared dynamic unless the model gives the lists (facts can still give the contents). `<bogons>` always exists;
+ * `<bogonsv6>` only when an interface blocks bogons, so a rule naming it declares it. The lockout tables exist
+ * already and stay empty (docs/adr/0235).
+ */
+function declareNamedBuiltinTables(
+  rules: PfRule[],
+  tables: Record<string, PfTable>,
+  config: PolicyConfig,
+  warnings: PolicyWarning[],
+): void {
+  const named = new Set<string>();
+  for (const rule of rules) {
+    if (rule.origin.kind !== 'user') continue;
+    for (const side of [rule.from, rule.to]) {
+      if (side.match.kind === 'table') named.add(side.match.table);
+    }
+  }
+  for (const name of ['bogons', 'bogonsv6'] as const) {
+    if (!named.has(name)) continue;
+    const known = name === 'bogons' ? config.system.bogons?.ipv4 : name === 'bogonsv6' ? config.system.bogons?.ipv6 : undefined;
+    if (tables[name] !== undefined && known !== undefined) continue;
+    tables[name] =
+      known === undefined
+        ? { name, cidrs: [], dynamic: true, source: 'system' }
+        : { name, cidrs: canonicalList(known, `system.bogons.${name === 'bogons' ? 'ipv4' : 'ipv6'}`, warnings), dynamic: false, source: 'system' };
+  }
 }
 
 /** Canonical CIDRs of a list given in the JSON model; invalid entries are reported and left out. */

@@ -97,12 +97,20 @@ export function buildInterfaces(config: PolicyConfig, warnings: PolicyWarning[])
       );
       continue;
     }
-    // Assigned OpenVPN and IPsec VTI interfaces get their IPv4 tunnel address from the VPN at run time.
-    const tunnel = /^(ovpn[sc]|ipsec)\d+$/.test(iface.device) && iface.ipv4.mode === 'none';
+    // Assigned OpenVPN and IPsec VTI interfaces get their IPv4 tunnel address from the VPN at run time; an assigned
+    // OPNsense WireGuard device (`wgN`) gets both families from its instance's tunnel addresses, outside <interfaces>.
+    const wireguard = /^wg\d+$/.test(iface.device);
+    // (An address given as a run-time fact wins.)
+    const unset = (family: InterfaceConfig['ipv4'] | InterfaceConfig['ipv6']) =>
+      family.mode === 'none' && family.address === undefined;
+    const tunnel = /^(ovpn[sc]|ipsec|wg)\d+$/.test(iface.device) && unset(iface.ipv4);
     const ipv4 = tunnel
       ? 'dynamic'
       : familyAddress(iface.ipv4.mode, iface.ipv4.address, iface.ipv4.prefixLength);
-    const ipv6 = familyAddress(iface.ipv6.mode, iface.ipv6.address, iface.ipv6.prefixLength);
+    const ipv6 =
+      wireguard && unset(iface.ipv6)
+        ? 'dynamic'
+        : familyAddress(iface.ipv6.mode, iface.ipv6.address, iface.ipv6.prefixLength);
     for (const [family, given, resolved] of [
       ['IPv4', iface.ipv4, ipv4],
       ['IPv6', iface.ipv6, ipv6],
@@ -121,7 +129,7 @@ export function buildInterfaces(config: PolicyConfig, warnings: PolicyWarning[])
     if (ipv4 === 'dynamic' || ipv6 === 'dynamic') {
       const modes = [
         ipv4 === 'dynamic' ? (tunnel ? 'VPN tunnel' : iface.ipv4.mode) : '',
-        ipv6 === 'dynamic' ? iface.ipv6.mode : '',
+        ipv6 === 'dynamic' ? (wireguard && unset(iface.ipv6) ? 'VPN tunnel' : iface.ipv6.mode) : '',
       ].filter(Boolean);
       warnings.push(
         policyWarning(

@@ -30,6 +30,9 @@ import { fixRuleLabel } from './system.ts';
 type UserItem = { rule: DraftRule } | { note: string };
 
 const PORT_PROTOCOLS = new Set(['tcp', 'udp', 'tcp/udp']);
+/** OPNsense's built-in run-time tables a rule may name (docs/reference/opnsense-rules.md §4.4). */
+export const OPNSENSE_BUILTIN_TABLES = ['bogons', 'bogonsv6', 'sshlockout', 'virusprot'] as const;
+const IPV6_LINK_LOCAL = 'fe80::/10';
 /** `RuleConfig.extra` tags this translator turns into pf text. */
 const HANDLED_EXTRA_TAGS = new Set([
   'os',
@@ -261,6 +264,16 @@ class UserRuleTranslator {
       if (leaves.size === 0) return new Skip('POL003', `rule ${rule.descr} has no enabled interfaces`);
       return { interfaces: [...leaves], negate: false };
     }
+    // OPNsense writes a legacy rule with a comma list once per interface (Rule.php `reader`), leaving out the ones
+    // that do not exist (docs/reference/opnsense-rules.md §2.2); pf's verdicts are those of one rule on all of them.
+    if (this.config.opnsense !== undefined && rule.interface.includes(',')) {
+      const leaves = new Set<string>();
+      for (const key of rule.interface.split(',')) {
+        for (const leaf of this.ifs.byKey.get(key.trim())?.leaves ?? []) leaves.add(leaf);
+      }
+      if (leaves.size === 0) return new Skip('POL002', `none of the interfaces "${rule.interface}" exists for "${rule.descr}"`);
+      return { interfaces: [...leaves], negate: false };
+    }
     const entry = this.ifs.byKey.get(rule.interface);
     if (entry === undefined) {
       return new Skip('POL002', `array key "${rule.interface}" does not exist for "${rule.descr}"`);
@@ -273,13 +286,28 @@ class UserRuleTranslator {
   /** util.inc `alias_expand`: an existing alias, or a literal address, network, port or range. */
   private aliasExpands(name: string): boolean {
     if (this.aliases.tables.has(name) || this.aliases.ports.has(name)) return true;
+    if (this.config.opnsense !== undefined && (OPNSENSE_BUILTIN_TABLES as readonly string[]).includes(name)) return true;
     return parseCidr(name) !== null || parsePortEntry(name) !== null || name.startsWith('::');
   }
 
   private tableIsDynamic(specs: AddressSpec[]): boolean {
     return specs.some(
-      (spec) => spec.match.kind === 'table' && this.aliases.tables.get(spec.match.table)?.dynamic === true,
+      (spec) =>
+        spec.match.kind === 'table' &&
+        (this.aliases.tables.get(spec.match.table)?.dynamic === true || this.builtinTable(spec.match.table)),
     );
+  }
+
+  /**
+   * OPNsense's bogons tables named by a rule (`static_aliases/core.json`, docs/reference/opnsense-rules.md §4.4):
+   * downloaded at run time, so `unknown` unless the model gives `system.bogons` or facts give their contents;
+   * `generateRuleset` declares them. The lockout tables are read as empty (POL047, docs/adr/0235).
+   */
+  private builtinTable(name: string): boolean {
+    if (this.config.opnsense === undefined) return false;
+    if (name === 'bogons') return this.config.system.bogons?.ipv4 === undefined;
+    if (name === 'bogonsv6') return this.config.system.bogons?.ipv6 === undefined;
+    return false;
   }
 
   /**
@@ -302,6 +330,19 @@ class UserRuleTranslator {
       }
       const alias = this.aliases.tables.get(value);
       if (alias !== undefined) return [table(value, negate)];
+      if (this.config.opnsense !== undefined && (OPNSENSE_BUILTIN_TABLES as readonly string[]).includes(value)) {
+        if (value === 'sshlockout' || value === 'virusprot') {
+          this.warnings.push(
+            policyWarning(
+              'POL047',
+              'rule',
+              `rule "${rule.descr}" names the lockout table <${value}>; it is read as empty, as the automatic lockout rules read it, unless facts give its contents`,
+              { tab: rule.floating ? 'floating' : rule.interface, descr: rule.descr },
+            ),
+          );
+        }
+        return [table(value, negate)];
+      }
       if (this.aliases.ports.has(value))
         return new Skip('POL004', `${side} '${value}' is a port alias used as an address`);
       const cidr = parseCidr(value);
@@ -320,6 +361,7 @@ class UserRuleTranslator {
 
   /** `<network>` values; null when pfSense finds no address for them (the rule is skipped). */
   private network(value: string, af: AddressFamily, negate: boolean): AddressSpec[] | null {
+    if (this.config.opnsense !== undefined) return this.opnsenseNetwork(value, af, negate);
     const macro = (key: string): AddressSpec[] => [table(`${key.toUpperCase()}__NETWORK`, negate)];
     if (this.config.groups.some((group) => group.name === value)) return macro(value);
     if (value === '(self)') return [{ match: { kind: 'self' }, negate }];
@@ -346,6 +388,28 @@ class UserRuleTranslator {
     if (af === 'inet' || isOpt) return macro(key);
     if (family === 'dynamic') return [{ match: { kind: 'interface-network', interface: key }, negate }];
     return ipv6Subnets(entry, family.network, negate);
+  }
+
+  /**
+   * OPNsense's `Rule::loadAliasMap` (docs/reference/opnsense-rules.md §2.3): an interface key is pf's
+   * `(<if>:network)`, with `fe80::/10` added (never negated) on inet6 filter rules; `<key>ip` for wan, lan and optN is
+   * `(<if>)`; `__<key>_network` is the internal table holding that interface's networks, without the link-local
+   * addition. pf resolves these at run time, so an interface without an address of the family matches nothing
+   * (but link-local) instead of the rule being left out as pfSense does. Null: no such name (the rule is disabled).
+   */
+  private opnsenseNetwork(value: string, af: AddressFamily, negate: boolean): AddressSpec[] | null {
+    if (value === '(self)') return [{ match: { kind: 'self' }, negate }];
+    if (this.config.groups.some((group) => group.name === value)) {
+      return [table(`${value.toUpperCase()}__NETWORK`, negate)];
+    }
+    const internal = /^__(.+)_network$/.exec(value)?.[1];
+    const address = internal === undefined ? /^(wan|lan|opt\d+)ip$/.exec(value)?.[1] : undefined;
+    const key = internal ?? address ?? value;
+    const entry = this.ifs.byKey.get(key);
+    if (entry === undefined || entry.kind !== 'interface') return null;
+    if (address !== undefined) return [{ match: { kind: 'interface-address', interface: key }, negate }];
+    const network: AddressSpec = { match: { kind: 'interface-network', interface: key }, negate };
+    return af === 'inet6' && internal === undefined ? [network, cidrs([IPV6_LINK_LOCAL])] : [network];
   }
 
   private port(endpoint: RuleEndpoint, protocol: string): PortSpec | null {

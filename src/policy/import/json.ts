@@ -71,7 +71,7 @@ const Interface = Type.Object(
     ),
     ipv6: Type.Object(
       {
-        mode: Type.Enum(['static', 'dhcp6', 'slaac', 'track6', '6rd', '6to4', 'none']),
+        mode: Type.Enum(['static', 'dhcp6', 'slaac', 'track6', 'idassoc6', '6rd', '6to4', 'none']),
         ...Address(128),
         trackInterface: Type.Optional(Str),
       },

@@ -181,7 +181,21 @@ function withIcmpTypes(rule: RuleConfig, node: XmlObject): RuleConfig[] {
  */
 function interfaceNetworkAlias(ep: RuleEndpoint, knownNames: Set<string>): RuleEndpoint {
   const key = ep.kind === 'address' ? /^__(.+)_network$/.exec(ep.value ?? '')?.[1] : undefined;
-  return key !== undefined && knownNames.has(key) ? { ...ep, kind: 'network', value: key } : ep;
+  return key !== undefined && knownNames.has(key) ? { ...ep, kind: 'network' } : ep;
+}
+
+/**
+ * A legacy `<source>` / `<destination>` as Rule.php `legacyMoveAddressFields` reads it: `<network>`, else
+ * `<address>`, else any — also when the element is absent or empty; the value `any` is any too (Rule.php
+ * `loadAliasMap`), and `<not/>` has no effect on any
+ * (docs/reference/opnsense-rules.md §2.1). pfSense leaves such a rule out instead.
+ */
+function legacyEndpoint(node: XmlObject | undefined): RuleEndpoint {
+  const ep = endpoint(node);
+  if (ep.kind === 'any' || ep.value === 'any' || (ep.kind === 'address' && ep.value === '')) {
+    return ep.port ? { kind: 'any', not: false, port: ep.port } : { kind: 'any', not: false };
+  }
+  return ep;
 }
 
 class OpnsenseImport {
@@ -272,7 +286,8 @@ class OpnsenseImport {
         ipv4.address = ipaddr;
         ipv4.prefixLength = this.prefix(text(node, 'subnet'), 32, `interfaces.${key}.subnet`);
       }
-      const ipv6: InterfaceConfig['ipv6'] = { mode: ipv6Mode(ipaddrv6) };
+      // `idassoc6` (an address from a prefix delegated on another interface, interfaces.inc) is set at run time.
+      const ipv6: InterfaceConfig['ipv6'] = { mode: ipaddrv6 === 'idassoc6' ? 'idassoc6' : ipv6Mode(ipaddrv6) };
       if (ipv6.mode === 'static') {
         ipv6.address = ipaddrv6;
         ipv6.prefixLength = this.prefix(text(node, 'subnetv6'), 128, `interfaces.${key}.subnetv6`);
@@ -430,8 +445,8 @@ class OpnsenseImport {
       ipprotocol: ipprotocol === 'inet6' || ipprotocol === 'inet46' ? ipprotocol : 'inet',
       protocol: this.protocol(text(node, 'protocol')),
       icmptypes: null,
-      source: interfaceNetworkAlias(endpoint(child(node, 'source')), knownNames),
-      destination: interfaceNetworkAlias(endpoint(child(node, 'destination')), knownNames),
+      source: interfaceNetworkAlias(legacyEndpoint(child(node, 'source')), knownNames),
+      destination: interfaceNetworkAlias(legacyEndpoint(child(node, 'destination')), knownNames),
       descr,
       // FilterRule.php tests these with empty() (parseIsComment, parseBool): `<disabled>0</disabled>` is enabled.
       disabled: flag(node, 'disabled'),

@@ -123,10 +123,29 @@ const RULE_KNOWN_TAGS = new Set([
   ...RULE_EXTRA_TAGS,
 ]);
 
+/**
+ * Element names the parser refuses or renames because they are JavaScript object keys. Real backups have them: OPNsense's
+ * own sample config carries `<constructor>` in a dnsmasq DHCP range (opnsense/core src/etc/config.xml.sample). None is
+ * filter-relevant, so they are kept under a `#`-prefixed key no XML name can take.
+ */
+const OBJECT_KEY_NAMES = new Set([
+  '__proto__',
+  'constructor',
+  'prototype',
+  'hasOwnProperty',
+  'toString',
+  'valueOf',
+  '__defineGetter__',
+  '__defineSetter__',
+  '__lookupGetter__',
+  '__lookupSetter__',
+]);
+
 /** Validates and parses a config.xml text into its element tree. Throws `PolicyInputError` when it is not XML. */
 export function parseXmlDocument(text: string): XmlObject {
   const parser = new XMLParser({
     ignoreAttributes: true,
+    transformTagName: (name) => (OBJECT_KEY_NAMES.has(name) ? `#${name}` : name),
     parseTagValue: false,
     trimValues: true,
     processEntities: true,
@@ -136,7 +155,9 @@ export function parseXmlDocument(text: string): XmlObject {
   // The parser accepts a truncated document silently; the validator finds the first error with its position.
   const valid = XMLValidator.validate(text);
   if (valid !== true) {
-    const { line, col, msg } = valid.err;
+    const { line, msg } = valid.err;
+    // The validator gives no column for some errors (a file cut inside `<?xml … ?>`): point past that line's end.
+    const col = (valid.err.col as number | undefined) ?? (text.split('\n')[line - 1]?.length ?? 0) + 1;
     throw new PolicyInputError('config', `not well-formed XML at line ${line}, column ${col}: ${msg}`);
   }
   try {

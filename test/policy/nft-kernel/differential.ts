@@ -91,6 +91,7 @@ const packetArb = fc
   .record({
     six: fc.nat(3).map((n) => n === 0),
     local: fc.nat(5).map((n) => n === 0),
+    fromRouter: fc.nat(5).map((n) => n === 0),
     ingress: fc.constantFrom(...PEERS),
     hop: fc.constantFrom(1, 2),
     srcHost: fc.nat(4),
@@ -114,12 +115,15 @@ const packetArb = fc
     const to = PEERS.indexOf(egress) + 1;
     // A local packet goes to one of the router's own addresses (any interface's), so only pf's `in` leg applies.
     const routerAddress = x.six ? `fd00:${to}::1` : `192.168.${to}.1`;
+    // The router's own packet leaves through `egress` from its address there (the output hook, pf `out` only).
+    const fromRouter = x.fromRouter && !x.local;
     return {
       local: x.local,
-      ingress: x.ingress,
+      ...(fromRouter ? { fromRouter } : {}),
+      ingress: fromRouter ? egress : x.ingress,
       egress: x.local ? x.ingress : egress,
       proto: x.proto === 1 && x.six ? 58 : x.proto,
-      src: hosts(from + 1)[x.srcHost] as string,
+      src: fromRouter ? routerAddress : (hosts(from + 1)[x.srcHost] as string),
       dst: x.local ? routerAddress : (hosts(to)[x.dstHost] as string),
       sport: ports ? x.sport : 0,
       dport: ports ? x.dport : 0,
@@ -191,6 +195,7 @@ function enginePacket(p: KernelPacket, at: PeerKey, direction: 'in' | 'out'): Pa
 
 /** The engine's verdict: the `in` leg, and when a forwarded packet passes it, the `out` leg. */
 function engineVerdict(evaluator: Evaluator, p: KernelPacket): Verdict {
+  if (p.fromRouter === true) return evaluator.evaluate(enginePacket(p, p.egress, 'out'), { trace: false }).verdict;
   const inbound = evaluator.evaluate(enginePacket(p, p.ingress, 'in'), { trace: false }).verdict;
   if (inbound !== 'pass' || p.local) return inbound;
   return evaluator.evaluate(enginePacket(p, p.egress, 'out'), { trace: false }).verdict;
@@ -202,8 +207,9 @@ function engineVerdict(evaluator: Evaluator, p: KernelPacket): Verdict {
  * always, ICMP echo and timestamp requests.
  */
 function replyOf(p: KernelPacket): KernelPacket | null {
-  // The router's own answers would come from its stack (the output hook), which the lab does not drive.
-  if (p.local) return null;
+  // The router's own answers would come from its stack, which the lab does not drive; replies to the router's own
+  // packets would meet its input hook, which the lab keeps for observing.
+  if (p.local || p.fromRouter === true) return null;
   const swapped = { ...p, ingress: p.egress, egress: p.ingress, src: p.dst, dst: p.src, sport: p.dport, dport: p.sport };
   if (p.proto === 17) return swapped;
   if (p.proto === 1 || p.proto === 58) {
@@ -229,9 +235,10 @@ export interface DifferentialReport {
   replies: number;
   agreed: number;
   verdicts: Record<KernelVerdict, number>;
-  /** The kernel's verdicts among IPv6 packets and among packets to the router itself (also in `verdicts`). */
+  /** The kernel's verdicts among IPv6 packets, packets to the router itself and from it (also in `verdicts`). */
   ipv6: Record<KernelVerdict, number>;
   local: Record<KernelVerdict, number>;
+  fromRouter: Record<KernelVerdict, number>;
   disagreements: Disagreement[];
   /** Cases that disagreed under the normal settle time and were run again with a long one. */
   rerun: number;
@@ -245,7 +252,7 @@ function describePacket(p: KernelPacket): string {
     p.proto === 6 ? `tcp ${tcpFlagLetters(p.flags)}` : p.proto === 17 ? 'udp' : `icmp${p.proto === 58 ? '6' : ''} type ${p.icmpType}`;
   const icmp = p.proto === 1 || p.proto === 58;
   const ports = icmp ? `${p.src} -> ${p.dst}` : `[${p.src}]:${p.sport} -> [${p.dst}]:${p.dport}`;
-  return `${p.ingress} -> ${p.local ? 'router' : p.egress} ${proto} ${ports}`;
+  return `${p.fromRouter === true ? 'router' : p.ingress} -> ${p.local ? 'router' : p.egress} ${proto} ${ports}`;
 }
 
 function emptyReport(): DifferentialReport {
@@ -257,6 +264,7 @@ function emptyReport(): DifferentialReport {
     verdicts: { pass: 0, block: 0, reject: 0 },
     ipv6: { pass: 0, block: 0, reject: 0 },
     local: { pass: 0, block: 0, reject: 0 },
+    fromRouter: { pass: 0, block: 0, reject: 0 },
     disagreements: [],
     rerun: 0,
     compileMs: 0,
@@ -269,7 +277,7 @@ function add(into: DifferentialReport, tally: DifferentialReport): void {
   for (const key of ['rulesets', 'packets', 'replies', 'agreed', 'compileMs', 'engineMs', 'kernelMs'] as const) {
     into[key] += tally[key];
   }
-  for (const key of ['verdicts', 'ipv6', 'local'] as const) {
+  for (const key of ['verdicts', 'ipv6', 'local', 'fromRouter'] as const) {
     for (const verdict of ['pass', 'block', 'reject'] as const) into[key][verdict] += tally[key][verdict];
   }
   into.disagreements.push(...tally.disagreements);
@@ -310,6 +318,7 @@ export async function runDifferential(
         tally.verdicts[kernel]++;
         if (p.src.includes(':')) tally.ipv6[kernel]++;
         if (p.local) tally.local[kernel]++;
+        if (p.fromRouter === true) tally.fromRouter[kernel]++;
         if (expected[i] === kernel) tally.agreed++;
         else {
           tally.disagreements.push({

@@ -25,6 +25,11 @@ export interface KernelPacket {
   id: number;
   /** Addressed to the router itself (pf `in` only; delivered = seen by the router's input hook after the filter). */
   local: boolean;
+  /**
+   * Sent by the router itself (its output hook, pf `out` only) from its address on `egress`; `ingress` is then
+   * `egress` too, and a reject answer comes back to the router.
+   */
+  fromRouter?: boolean;
   ingress: PeerKey;
   egress: PeerKey;
   /** 6 tcp, 17 udp, 1 icmp (IPv4), 58 ipv6-icmp. */
@@ -119,6 +124,8 @@ export class KernelLab {
   readonly router: string;
   private readonly peers: Record<PeerKey, string>;
   private agents: Partial<Record<PeerKey, Agent>> = {};
+  /** Sends the router's own packets (raw socket in the router namespace) and sees the answers to them on `lo`. */
+  private routerAgent: Agent | null = null;
 
   private constructor(prefix: string) {
     this.router = `${prefix}-r`;
@@ -186,6 +193,10 @@ export class KernelLab {
       const ready = JSON.parse(await agent.next()) as { ready?: string };
       if (ready.ready !== 'p0') throw new Error(`packet agent in ${peer} did not start`);
     }
+    const child = spawn('ip', ['netns', 'exec', r, 'python3', AGENT, 'lo'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.routerAgent = new Agent(child);
+    const ready = JSON.parse(await this.routerAgent.next()) as { ready?: string };
+    if (ready.ready !== 'lo') throw new Error(`packet agent in ${r} did not start`);
     // What the router delivers to itself is recorded (IPv4 id, IPv6 flow label) after the compiled filter's input
     // chain, then dropped, so the router's own stack never answers.
     run(['ip', 'netns', 'exec', r, 'nft', '-f', '-'], [
@@ -223,26 +234,34 @@ export class KernelLab {
 
   /** Sends a batch and returns what the kernel did with each packet. */
   async send(packets: readonly KernelPacket[], settleMs = 150): Promise<KernelVerdict[]> {
-    const agents = PEERS.map((key) => this.agents[key] as Agent);
+    const routerAgent = this.routerAgent as Agent;
+    const agents = [...PEERS.map((key) => this.agents[key] as Agent), routerAgent];
     run(['ip', 'netns', 'exec', this.router, 'nft', '-f', '-'], 'flush set inet observe seen4\nflush set inet observe seen6\n');
     await Promise.all(agents.map((agent) => agent.request({ op: 'start' })));
-    await Promise.all(
-      PEERS.map((key) => {
-        const own = packets.filter((p) => p.ingress === key);
-        return own.length === 0 ? Promise.resolve() : (this.agents[key] as Agent).request({ op: 'send', packets: own });
+    const own = packets.filter((p) => p.fromRouter === true);
+    await Promise.all([
+      ...PEERS.map((key) => {
+        const sent = packets.filter((p) => p.ingress === key && p.fromRouter !== true);
+        return sent.length === 0 ? Promise.resolve() : (this.agents[key] as Agent).request({ op: 'send', packets: sent });
       }),
-    );
+      own.length === 0 ? Promise.resolve() : routerAgent.request({ op: 'send', packets: own }),
+    ]);
     await new Promise((resolve) => setTimeout(resolve, settleMs));
     const seen = new Map<PeerKey, Seen[]>();
     for (const key of PEERS) {
       const answer = await (this.agents[key] as Agent).request({ op: 'stop' });
       seen.set(key, answer.seen as Seen[]);
     }
+    const atRouter = (await routerAgent.request({ op: 'stop' })).seen as Seen[];
     const delivered = packets.some((p) => p.local) ? this.deliveredLocally() : new Set<string>();
     return packets.map((p) =>
       p.local && delivered.has(`${p.src.includes(':') ? 6 : 4}/${p.id}`)
         ? 'pass'
-        : classify(p, seen.get(p.ingress) ?? [], p.local ? [] : (seen.get(p.egress) ?? [])),
+        : classify(
+            p,
+            p.fromRouter === true ? atRouter : (seen.get(p.ingress) ?? []),
+            p.local ? [] : (seen.get(p.egress) ?? []),
+          ),
     );
   }
 
@@ -261,6 +280,8 @@ export class KernelLab {
   close(): void {
     for (const agent of Object.values(this.agents)) agent.close();
     this.agents = {};
+    this.routerAgent?.close();
+    this.routerAgent = null;
     for (const ns of [this.router, ...Object.values(this.peers)]) {
       spawnSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
     }

@@ -1,6 +1,6 @@
 /** The audit log, newest first, with filters and "load older" paging by cursor. */
-import { Badge, Button, Group, Select, Stack, TextInput } from '@mantine/core';
-import { useInfiniteQuery } from '@tanstack/react-query';
+import { Badge, Button, Group, Select, Stack, Text, TextInput } from '@mantine/core';
+import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, must } from '../../api/client';
 import type { AuditEntry } from '../../api/types';
@@ -23,6 +23,32 @@ interface AuditFilter {
   to?: string;
 }
 
+/** Where audit events also go as syslog (docs/audit.md): the target and its state, or that none is set. */
+function SyslogTarget() {
+  const state = useQuery({
+    queryKey: [...keys.audit, 'syslog'],
+    queryFn: () => must(api.GET('/api/v1/audit/syslog')),
+    refetchInterval: 10_000,
+  });
+  const s = state.data;
+  if (s === undefined) return null;
+  if (!s.configured) {
+    return (
+      <Text size="sm" c="dimmed">
+        Syslog copy: not configured (PORTCULLIS_SYSLOG_URL)
+      </Text>
+    );
+  }
+  return (
+    <Text size="sm" aria-label="Syslog copy of the audit log">
+      Syslog copy → <code>{s.target}</code>{' '}
+      <Badge color={s.connected ? 'green' : 'red'}>{s.connected ? 'connected' : 'not connected'}</Badge> · sent {s.sent} ·
+      queued {s.queued} · dropped {s.dropped}
+      {s.last_error ? ` · last error: ${s.last_error}` : ''}
+    </Text>
+  );
+}
+
 export function AuditPage() {
   const [filter, setFilter] = useState<AuditFilter>({});
   const set = (patch: AuditFilter) => setFilter((f) => ({ ...f, ...patch }));
@@ -36,6 +62,7 @@ export function AuditPage() {
   const day = (v: string, end: boolean) => (v ? new Date(`${v}T${end ? '23:59:59' : '00:00:00'}Z`).toISOString() : undefined);
   return (
     <Page title="Audit log">
+      <SyslogTarget />
       <Group align="end" wrap="wrap" role="search" aria-label="Filter the audit log">
         <TextInput label="Action (prefix with .*)" placeholder="e.g. user.*" onChange={(e) => set({ action: e.currentTarget.value.trim() || undefined })} />
         <Select
