@@ -125,18 +125,29 @@ export function storedIp(text: string): IpAddress {
 }
 
 /**
- * Locks the site row for the rest of the transaction (canonical writes of one site run one after the other),
- * after checking it is a live site of the org. `field` set: a body's `site_id`, so a missing site is a 400.
+ * The live site `siteId` of the org; `field` set: a body's `site_id`, so a missing site is a 400 naming it (a
+ * path's site is a 404). With `forUpdate` the site row stays locked to the end of the transaction: canonical
+ * writes of one site then run one after the other, so uniqueness and overlap checks see every neighbour.
  */
-export async function lockSite(ctx: ServiceContext, siteId: unknown, field?: string): Promise<string> {
+export async function requireLiveSite(
+  ctx: ServiceContext,
+  siteId: unknown,
+  options: { field?: string; forUpdate?: boolean } = {},
+): Promise<string> {
+  const { field } = options;
   const missing = () =>
     field ? new ValidationError(field, `${field}: no such site`) : new NotFoundError('site', String(siteId));
   if (!isUuid(siteId)) throw missing();
-  const [row] = await ctx.db
+  const query = ctx.db
     .select({ id: sites.id })
     .from(sites)
-    .where(and(eq(sites.id, siteId.toLowerCase()), eq(sites.orgId, ctx.orgId), isNull(sites.deletedAt)))
-    .for('update');
+    .where(and(eq(sites.id, siteId.toLowerCase()), eq(sites.orgId, ctx.orgId), isNull(sites.deletedAt)));
+  const [row] = options.forUpdate ? await query.for('update') : await query;
   if (!row) throw missing();
   return row.id;
+}
+
+/** `requireLiveSite` with the row lock; call inside the write's transaction. */
+export function lockSite(ctx: ServiceContext, siteId: unknown, field?: string): Promise<string> {
+  return requireLiveSite(ctx, siteId, { forUpdate: true, ...(field ? { field } : {}) });
 }

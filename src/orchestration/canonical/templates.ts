@@ -13,7 +13,7 @@ import { paging } from '../../core/paging.ts';
 import { requireIdOrNotFound, requireName } from '../../core/validate.ts';
 import { requireDescription } from '../../firewall/fields.ts';
 import { orchestrationVlanTemplates } from '../../store/schema/orchestration.ts';
-import { optionalSubnet, requireVlanId } from './fields.ts';
+import { optionalSubnet, requireLiveSite, requireVlanId } from './fields.ts';
 import { createVlan, type VlanInput, type VlanView } from './vlans.ts';
 
 type TemplateRow = typeof orchestrationVlanTemplates.$inferSelect;
@@ -139,6 +139,8 @@ export async function applyTemplate(
   overrides: VlanInput = {},
 ): Promise<VlanView> {
   const template = await findTemplate(ctx, id);
+  // The site is in the path: a missing one is a 404, not a field error.
+  await requireLiveSite(ctx, siteId);
   return createVlan(
     ctx,
     {
