@@ -43,7 +43,7 @@ async function gateway(siteId: string, vendor: string): Promise<string> {
 
 /** Calls the API as the owner and returns status and body. */
 async function call(method: string, url: string, payload?: unknown, token = h.ownerToken) {
-  const res = await h.call({ method: method as 'GET', url, token, ...(payload !== undefined ? { payload: payload as object } : {}) });
+  const res = await h.call({ method: method, url, token, ...(payload !== undefined ? { payload: payload as object } : {}) });
   return { status: res.statusCode, body: res.body ? res.json() : null };
 }
 
