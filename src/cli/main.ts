@@ -20,6 +20,8 @@ const COMMAND_MODULES: Record<string, () => Promise<Registrar>> = {
   knock: async () => (await import('./commands/knock.ts')).registerKnockCommand,
   firewall: async () => (await import('./commands/firewall.ts')).registerFirewallCommands,
   webhooks: async () => (await import('./commands/webhooks.ts')).registerWebhookCommands,
+  topology: async () => (await import('./commands/orchestration.ts')).registerTopologyCommands,
+  vlans: async () => (await import('./commands/orchestration.ts')).registerVlanCommands,
 };
 
 const program = new Command('portcullis')
