@@ -4,7 +4,7 @@ import { CONSOLE_PAGES, hasConsole, navPages, visiblePages } from './registry';
 describe('console page registry', () => {
   it('shows a page only to holders of its permission; dashboard and tokens to everyone signed in', () => {
     const viewer = visiblePages({ 'gateway.view': 'all', 'access.view': ['site-1'] }).map((p) => p.label);
-    expect(viewer).toEqual(['Dashboard', 'Gateways', 'Vendors', 'Knocs', 'Grants', 'Sites', 'API tokens']);
+    expect(viewer).toEqual(['Dashboard', 'Gateways', 'Vendors', 'Knocs', 'Grants', 'Topology', 'VLANs', 'Sites', 'API tokens']);
     expect(visiblePages({}).map((p) => p.label)).toEqual(['Dashboard', 'API tokens']);
   });
 
