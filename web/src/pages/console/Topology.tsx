@@ -4,7 +4,7 @@
  * each resource kind. "Check" shows every problem of the form's map without saving; "Save role map" stores it
  * (the server refuses a second brain or a gateway lacking the role's capability, naming the assignment).
  */
-import { Alert, Button, Group, List, MultiSelect, Select, SimpleGrid, Stack, Text, Title } from '@mantine/core';
+import { Alert, Button, Checkbox, Group, List, Select, SimpleGrid, Stack, Text, Title } from '@mantine/core';
 import { useForm } from '@mantine/form';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
@@ -128,13 +128,14 @@ function RoleMap({ siteId }: { siteId: string }) {
             disabled={!mayChange}
             {...form.getInputProps('brain')}
           />
-          <MultiSelect
-            label="Limbs"
-            description="L2 devices with VLAN-aware bridges (MikroTik RouterOS, OpenWrt)"
-            data={options}
-            disabled={!mayChange}
-            {...form.getInputProps('limbs')}
-          />
+          <Checkbox.Group label="Limbs" description="L2 devices with VLAN-aware bridges (MikroTik RouterOS, OpenWrt)" {...form.getInputProps('limbs')}>
+            <Group mt="xs">
+              {options.length === 0 ? <Text size="sm">No gateway at this site.</Text> : null}
+              {options.map((o) => (
+                <Checkbox key={o.value} value={o.value} label={o.label} disabled={!mayChange} />
+              ))}
+            </Group>
+          </Checkbox.Group>
           <Title order={2} size="h4">
             Authority map
           </Title>

@@ -346,7 +346,7 @@ function Templates({ siteId }: { siteId: string }) {
                 cell: (t) => (
                   <Group gap="xs" wrap="nowrap">
                     {mayApply ? (
-                      <Button size="xs" variant="light" aria-label={`Apply template ${t.name} to this site`} onClick={() => apply.mutate(t)}>
+                      <Button size="xs" variant="light" aria-label={`Apply to site: template ${t.name}`} onClick={() => apply.mutate(t)}>
                         Apply to site
                       </Button>
                     ) : null}
