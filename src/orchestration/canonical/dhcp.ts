@@ -30,6 +30,7 @@ import {
   storedCidr,
   storedIp,
 } from './fields.ts';
+import type { Preset } from './vlans.ts';
 
 type ScopeRow = typeof orchestrationDhcpScopes.$inferSelect;
 type ReservationRow = typeof orchestrationDhcpReservations.$inferSelect;
@@ -85,7 +86,11 @@ export interface ScopeInput {
   lease_seconds?: unknown;
 }
 
-export async function createScope(ctx: ServiceContext, input: ScopeInput): Promise<Omit<ScopeRow, 'orgId'>> {
+export async function createScope(
+  ctx: ServiceContext,
+  input: ScopeInput,
+  preset?: Preset,
+): Promise<Omit<ScopeRow, 'orgId'>> {
   const siteId = await siteOfVlan(ctx, input.canonical_vlan_id, 'canonical_vlan_id');
   const start = requireIpAddress('range_start', input.range_start);
   const end = requireIpAddress('range_end', input.range_end);
@@ -127,6 +132,7 @@ export async function createScope(ctx: ServiceContext, input: ScopeInput): Promi
       leaseSeconds,
       createdAt: tx.now(),
       updatedAt: tx.now(),
+      ...preset,
     };
     await tx.db.insert(orchestrationDhcpScopes).values(row);
     await audit(tx, 'dhcp_scope.create', row, { after: view(row) });
@@ -190,6 +196,7 @@ export interface ReservationInput {
 export async function createReservation(
   ctx: ServiceContext,
   input: ReservationInput,
+  preset?: Preset,
 ): Promise<Omit<ReservationRow, 'orgId'>> {
   const siteId = await siteOfScope(ctx, input.scope_id, 'scope_id');
   const mac = requireMac('mac', input.mac);
@@ -228,6 +235,7 @@ export async function createReservation(
       description,
       createdAt: tx.now(),
       updatedAt: tx.now(),
+      ...preset,
     };
     await tx.db.insert(orchestrationDhcpReservations).values(row);
     await audit(tx, 'dhcp_reservation.create', row, { after: view(row) });

@@ -15,6 +15,7 @@ import type { SiteScope } from '../../firewall/objects.ts';
 import { formatIp } from '../../net/ip.ts';
 import { orchestrationDnsRecords } from '../../store/schema/orchestration.ts';
 import { lockSite, requireDomain, requireHostLabel, requireIpAddress } from './fields.ts';
+import type { Preset } from './vlans.ts';
 
 type DnsRow = typeof orchestrationDnsRecords.$inferSelect;
 export type DnsView = Omit<DnsRow, 'orgId'> & { recordType: 'A' | 'AAAA' };
@@ -53,7 +54,11 @@ async function checkUnique(ctx: ServiceContext, row: DnsRow): Promise<void> {
   }
 }
 
-export async function createDnsRecord(ctx: ServiceContext, input: DnsInput & { site_id?: unknown }): Promise<DnsView> {
+export async function createDnsRecord(
+  ctx: ServiceContext,
+  input: DnsInput & { site_id?: unknown },
+  preset?: Preset,
+): Promise<DnsView> {
   for (const field of ['host', 'domain', 'ip_address'] as const) {
     if (input[field] === undefined) throw new ValidationError(field, `${field} is required`);
   }
@@ -70,6 +75,7 @@ export async function createDnsRecord(ctx: ServiceContext, input: DnsInput & { s
       description: fields.description ?? '',
       createdAt: tx.now(),
       updatedAt: tx.now(),
+      ...preset,
     };
     await checkUnique(tx, row);
     await tx.db.insert(orchestrationDnsRecords).values(row);

@@ -14,7 +14,7 @@ import { requireIdOrNotFound, requireName } from '../../core/validate.ts';
 import { requireDescription } from '../../firewall/fields.ts';
 import { orchestrationVlanTemplates } from '../../store/schema/orchestration.ts';
 import { optionalSubnet, requireLiveSite, requireVlanId } from './fields.ts';
-import { createVlan, type VlanInput, type VlanView } from './vlans.ts';
+import { createVlan, type Preset, type VlanInput, type VlanView } from './vlans.ts';
 
 type TemplateRow = typeof orchestrationVlanTemplates.$inferSelect;
 type TemplateView = Omit<TemplateRow, 'orgId'>;
@@ -65,7 +65,7 @@ async function write(ctx: ServiceContext, action: 'create' | 'update' | 'delete'
   });
 }
 
-export async function createTemplate(ctx: ServiceContext, input: TemplateInput): Promise<TemplateView> {
+export async function createTemplate(ctx: ServiceContext, input: TemplateInput, preset?: Preset): Promise<TemplateView> {
   for (const field of ['name', 'vlan_id', 'vlan_name'] as const) {
     if (input[field] === undefined) throw new ValidationError(field, `${field} is required`);
   }
@@ -82,6 +82,7 @@ export async function createTemplate(ctx: ServiceContext, input: TemplateInput):
       ipv6Subnet: fields.ipv6Subnet ?? null,
       createdAt: tx.now(),
       updatedAt: tx.now(),
+      ...preset,
     };
     await checkName(tx, row);
     await tx.db.insert(orchestrationVlanTemplates).values(row);

@@ -107,10 +107,18 @@ function parseChanges(input: VlanInput): Partial<VlanRow> {
   return out;
 }
 
+/** A restored row's identity: its id and times are kept (src/firewall/backup.ts). */
+export interface Preset {
+  id: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
 export async function createVlan(
   ctx: ServiceContext,
   input: VlanInput & { site_id?: unknown },
   templateId: string | null = null,
+  preset?: Preset,
 ): Promise<VlanView> {
   if (input.vlan_id === undefined) throw new ValidationError('vlan_id', 'vlan_id is required');
   if (input.name === undefined) throw new ValidationError('name', 'name is required');
@@ -129,6 +137,7 @@ export async function createVlan(
       templateId,
       createdAt: tx.now(),
       updatedAt: tx.now(),
+      ...preset,
     };
     await checkAgainstSite(tx, row, null);
     await tx.db.insert(orchestrationVlans).values(row);
