@@ -1,6 +1,6 @@
 /**
- * @module Canonical DHCP scopes and reservations (`/api/v1/firewall/dhcp/...`, docs/reference/
- * freesdn-firewall-module.md §14.1). A scope is a pool of one VLAN (at most one per address family), its two ends
+ * @module Canonical DHCP scopes and reservations (`/api/v1/firewall/dhcp/...`,
+ * docs/reference/freesdn-firewall-module.md §14.1). A scope is a pool of one VLAN (at most one per address family), its two ends
  * usable hosts of the VLAN's subnet of that family. A reservation pins a MAC to an address inside its scope's
  * pool; within a scope each MAC and each address is reserved once. Every violation is a 400 naming the field.
  */

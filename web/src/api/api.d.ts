@@ -8667,7 +8667,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Download the firewall module (gateways without credentials, rules, NAT, VPN) as one JSON file */
+        /** Download the firewall module (gateways without credentials, rules, NAT, VPN, orchestration’s canonical state) as one JSON file */
         get: {
             parameters: {
                 query?: never;
@@ -8705,6 +8705,26 @@ export interface paths {
                             vpn_tunnels: {
                                 [key: string]: unknown;
                             }[];
+                            orchestration: {
+                                topologies: {
+                                    [key: string]: unknown;
+                                }[];
+                                vlan_templates: {
+                                    [key: string]: unknown;
+                                }[];
+                                vlans: {
+                                    [key: string]: unknown;
+                                }[];
+                                dhcp_scopes: {
+                                    [key: string]: unknown;
+                                }[];
+                                dhcp_reservations: {
+                                    [key: string]: unknown;
+                                }[];
+                                dns_records: {
+                                    [key: string]: unknown;
+                                }[];
+                            };
                         };
                     };
                 };
@@ -8777,6 +8797,10 @@ export interface paths {
                             firewall_rules: number;
                             nat_rules: number;
                             vpn_tunnels: number;
+                            /** @description Restored orchestration objects per section (role maps, templates, VLANs, DHCP, DNS) */
+                            orchestration: {
+                                [key: string]: number;
+                            };
                         };
                     };
                 };
