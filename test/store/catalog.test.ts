@@ -19,6 +19,10 @@ const REQUIRED = [
   'firewall.admin',
   'gateway.view',
   'gateway.manage_topology',
+  // Orchestration's canonical state (issue 14, docs/orchestration.md).
+  'gateway.manage_vlans',
+  'gateway.manage_dhcp',
+  'gateway.manage_dns',
   'access.view',
   'access.manage_knocs',
   'access.grant',

@@ -46,6 +46,7 @@ CREATE TABLE "orchestration_topologies" (
 );
 --> statement-breakpoint
 CREATE TABLE "orchestration_topology_members" (
+	"org_id" uuid NOT NULL,
 	"topology_id" uuid NOT NULL,
 	"gateway_id" uuid NOT NULL,
 	"role" text NOT NULL
@@ -88,6 +89,7 @@ ALTER TABLE "orchestration_dns_records" ADD CONSTRAINT "orchestration_dns_record
 ALTER TABLE "orchestration_dns_records" ADD CONSTRAINT "orchestration_dns_records_site_id_sites_id_fk" FOREIGN KEY ("site_id") REFERENCES "public"."sites"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "orchestration_topologies" ADD CONSTRAINT "orchestration_topologies_org_id_orgs_id_fk" FOREIGN KEY ("org_id") REFERENCES "public"."orgs"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "orchestration_topologies" ADD CONSTRAINT "orchestration_topologies_site_id_sites_id_fk" FOREIGN KEY ("site_id") REFERENCES "public"."sites"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "orchestration_topology_members" ADD CONSTRAINT "orchestration_topology_members_org_id_orgs_id_fk" FOREIGN KEY ("org_id") REFERENCES "public"."orgs"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "orchestration_topology_members" ADD CONSTRAINT "orchestration_topology_members_topology_id_orchestration_topologies_id_fk" FOREIGN KEY ("topology_id") REFERENCES "public"."orchestration_topologies"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "orchestration_topology_members" ADD CONSTRAINT "orchestration_topology_members_gateway_id_gateways_id_fk" FOREIGN KEY ("gateway_id") REFERENCES "public"."gateways"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "orchestration_vlan_templates" ADD CONSTRAINT "orchestration_vlan_templates_org_id_orgs_id_fk" FOREIGN KEY ("org_id") REFERENCES "public"."orgs"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint

@@ -35,6 +35,7 @@ export const orchestrationTopologies = pgTable(
 export const orchestrationTopologyMembers = pgTable(
   'orchestration_topology_members',
   {
+    orgId: orgRef(),
     topologyId: uuid('topology_id')
       .notNull()
       .references(() => orchestrationTopologies.id, { onDelete: 'cascade' }),
