@@ -23,6 +23,8 @@ const COMMAND_MODULES: Record<string, () => Promise<Registrar>> = {
   requests: async () => (await import('./commands/requests.ts')).registerRequestsCommands,
   drift: async () => (await import('./commands/drift.ts')).registerDriftCommands,
   audit: async () => (await import('./commands/audit.ts')).registerAuditCommands,
+  topology: async () => (await import('./commands/orchestration.ts')).registerTopologyCommands,
+  vlans: async () => (await import('./commands/orchestration.ts')).registerVlanCommands,
 };
 
 const program = new Command('portcullis')

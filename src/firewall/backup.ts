@@ -5,6 +5,9 @@
  * with their ids and times — and the sites those gateways belong to. Not included: IDS alerts, traffic logs,
  * sync snapshots, pending changes, API keys.
  *
+ * The `orchestration` section carries the canonical state (role maps, VLAN templates, VLANs, DHCP scopes and
+ * reservations, DNS records; src/orchestration/canonical/backup.ts) and the sites it belongs to join `sites`.
+ *
  * Restore checks the whole document first (format and version, every field with the same checks as the API,
  * references between objects, ids not already used), then writes in dependency order — sites, gateways, then
  * rules / NAT / VPN — in one transaction, so it is all or nothing. Restored gateways have no API key
@@ -20,6 +23,13 @@ import { isUuid, requireBoolean } from '../core/validate.ts';
 import { gateways } from '../store/schema/access.ts';
 import { firewallNatRules, firewallRules, firewallVpnTunnels } from '../store/schema/firewall.ts';
 import { sites } from '../store/schema/tenancy.ts';
+import {
+  type CanonicalBackup,
+  canonicalCounts,
+  canonicalSiteIds,
+  exportCanonical,
+  restoreCanonical,
+} from '../orchestration/canonical/backup.ts';
 import { requireVendor } from './adapter.ts';
 import { checkGatewayUrl, type GatewayPolicy } from './gateways.ts';
 import { NAT_RULES } from './nat.ts';
@@ -41,6 +51,7 @@ interface FirewallBackup {
   firewall_rules: Json[];
   nat_rules: Json[];
   vpn_tunnels: Json[];
+  orchestration: CanonicalBackup;
 }
 
 /** The sections holding the module's own objects, in restore order after sites and gateways. */
@@ -82,7 +93,8 @@ export async function exportBackup(ctx: ServiceContext): Promise<FirewallBackup>
     .from(gateways)
     .where(and(eq(gateways.orgId, ctx.orgId), isNull(gateways.deletedAt)))
     .orderBy(asc(gateways.id));
-  const siteIds = [...new Set(gatewayRows.map((g) => g.siteId))];
+  const canonical = await exportCanonical(ctx);
+  const siteIds = [...new Set([...gatewayRows.map((g) => g.siteId), ...canonicalSiteIds(canonical)])];
   const siteRows =
     siteIds.length === 0
       ? []
@@ -100,6 +112,7 @@ export async function exportBackup(ctx: ServiceContext): Promise<FirewallBackup>
     firewall_rules: [],
     nat_rules: [],
     vpn_tunnels: [],
+    orchestration: canonical,
   };
   for (const section of SECTIONS) {
     const t = section.table;
@@ -120,13 +133,14 @@ export async function exportBackup(ctx: ServiceContext): Promise<FirewallBackup>
   return backup;
 }
 
-function counts(backup: Pick<FirewallBackup, 'sites' | 'gateways' | 'firewall_rules' | 'nat_rules' | 'vpn_tunnels'>) {
+function counts(backup: FirewallBackup) {
   return {
     sites: backup.sites.length,
     gateways: backup.gateways.length,
     firewall_rules: backup.firewall_rules.length,
     nat_rules: backup.nat_rules.length,
     vpn_tunnels: backup.vpn_tunnels.length,
+    orchestration: canonicalCounts(backup.orchestration),
   };
 }
 
@@ -217,6 +231,7 @@ interface RestoreResult {
   firewall_rules: number;
   nat_rules: number;
   vpn_tunnels: number;
+  orchestration: Record<string, number>;
 }
 
 /** Restores a backup into the context's org; all or nothing. */
@@ -319,6 +334,8 @@ export async function restoreBackup(ctx: ServiceContext, doc: unknown, policy: G
           .values(rows.slice(start, start + 500).map((r) => ({ ...r, orgId: tx.orgId })) as never);
       }
     }
+    // Through the orchestration services on this transaction: every canonical check applies to restored rows.
+    const orchestration = await restoreCanonical(tx, backup.orchestration);
     const result: RestoreResult = {
       sites_created: created,
       sites_reused: siteRows.length - created,
@@ -326,6 +343,7 @@ export async function restoreBackup(ctx: ServiceContext, doc: unknown, policy: G
       firewall_rules: sectionRows[0]?.length ?? 0,
       nat_rules: sectionRows[1]?.length ?? 0,
       vpn_tunnels: sectionRows[2]?.length ?? 0,
+      orchestration,
     };
     await record(tx.db, {
       orgId: tx.orgId,

@@ -17,9 +17,12 @@ export const PERMISSIONS = {
   'firewall.view_logs': 'Read firewall traffic logs',
   'firewall.admin':
     'Change the firewall module settings, manage webhooks, back up and restore the module (reboot/halt later)',
-  'gateway.view': 'See sites (the topology gateways belong to)',
-  'gateway.manage_topology': 'Create, change and delete sites',
+  'gateway.view': 'See sites, their role maps (brain / limbs) and canonical VLANs, DHCP, DNS and VLAN templates',
+  'gateway.manage_topology': 'Create, change and delete sites and set their role maps (brain / limbs)',
   'gateway.drift': 'See, check, resolve and suppress configuration drift of gateways',
+  'gateway.manage_vlans': 'Create, change and delete canonical VLANs and VLAN templates, and apply templates',
+  'gateway.manage_dhcp': 'Create and delete canonical DHCP scopes and reservations',
+  'gateway.manage_dns': 'Create, change and delete canonical DNS host overrides',
   'access.view': 'See knocs, grants and EDL feed fetches',
   'access.manage_knocs': 'Create, change and delete knocs and their user/group assignments',
   'access.grant': 'Create, extend and revoke own grants on assigned knocs',
@@ -58,6 +61,9 @@ const OPERATOR: readonly Permission[] = [
   'firewall.manage_nat',
   'firewall.manage_vpn',
   'firewall.manage_ids',
+  'gateway.manage_vlans',
+  'gateway.manage_dhcp',
+  'gateway.manage_dns',
 ];
 
 export const BUILTIN_ROLES: readonly BuiltinRole[] = [
@@ -68,7 +74,7 @@ export const BUILTIN_ROLES: readonly BuiltinRole[] = [
   },
   {
     name: 'operator',
-    description: 'Day-to-day changes: gateways, rules, NAT, VPN and IDS alerts',
+    description: 'Day-to-day changes: gateways, rules, NAT, VPN, IDS alerts and canonical VLANs, DHCP and DNS',
     permissions: OPERATOR,
   },
   {

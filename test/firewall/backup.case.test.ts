@@ -37,6 +37,15 @@ export function runBackupSuite(kind: StoreKind): void {
       await source.ok('POST', '/api/v1/firewall/nat', { device_id: gwA, nat_type: 'dnat', protocol: 'tcp', dest_port: '8443', translated_address: '10.0.0.5' }, 201);
       await source.ok('POST', '/api/v1/firewall/nat', { device_id: gwB, nat_type: 'masquerade', interface: 'wan' }, 201);
       await source.ok('POST', '/api/v1/firewall/vpn', { device_id: gwB, name: 'wg0', vpn_type: 'wireguard', vpn_status: 'up', remote_networks: ['10.8.0.0/24'] }, 201);
+      // Orchestration's canonical state (docs/orchestration.md): a role map, a template and a VLAN made from it with
+      // a DHCP scope and a reservation, a DNS record — and a site with canonical state only.
+      await source.ok('PUT', `/api/v1/firewall/topology/${siteA}`, { assignments: [{ gateway_id: gwA, role: 'brain' }], authority_map: { dns: 'portcullis' } });
+      const template = await source.ok('POST', '/api/v1/firewall/templates', { name: 'IoT', vlan_id: 30, vlan_name: 'iot', ipv4_subnet: '10.30.0.0/24' }, 201);
+      const vlan = await source.ok('POST', `/api/v1/firewall/templates/${template.id}/apply/${siteA}`, {}, 201);
+      const scope = await source.ok('POST', '/api/v1/firewall/dhcp/scopes', { canonical_vlan_id: vlan.id, range_start: '10.30.0.100', range_end: '10.30.0.200' }, 201);
+      await source.ok('POST', '/api/v1/firewall/dhcp/reservations', { scope_id: scope.id, mac: '00:11:22:33:44:55', ip_address: '10.30.0.150', hostname: 'cam' }, 201);
+      const siteC = await source.site('backup-c');
+      await source.ok('POST', '/api/v1/firewall/dns/records', { site_id: siteC, host: 'nas', domain: 'home.arpa', ip_address: '10.40.0.5' }, 201);
       const res = await source.call({ method: 'GET', url: '/api/v1/firewall/backup', token: source.ownerToken });
       expect(res.statusCode).toBe(200);
       expect(res.headers['content-disposition']).toMatch(/^attachment; filename="portcullis-firewall-/);
@@ -50,7 +59,15 @@ export function runBackupSuite(kind: StoreKind): void {
 
     it('holds live objects with a format version, and no credential', () => {
       expect(backup).toMatchObject({ format: 'portcullis.firewall-backup', format_version: 1 });
-      expect(backup.sites).toHaveLength(2);
+      expect(backup.sites).toHaveLength(3);
+      expect(Object.fromEntries(Object.entries(backup.orchestration).map(([k, v]) => [k, (v as unknown[]).length]))).toEqual({
+        topologies: 1,
+        vlan_templates: 1,
+        vlans: 1,
+        dhcp_scopes: 1,
+        dhcp_reservations: 1,
+        dns_records: 1,
+      });
       expect(backup.gateways).toHaveLength(2);
       expect(backup.firewall_rules).toHaveLength(3);
       expect(backup.nat_rules).toHaveLength(2);
@@ -62,7 +79,15 @@ export function runBackupSuite(kind: StoreKind): void {
 
     it('restores into an empty install and backs up to the same document', async () => {
       const result = await target.ok('POST', '/api/v1/firewall/restore', backup);
-      expect(result).toEqual({ sites_created: 2, sites_reused: 0, gateways: 2, firewall_rules: 3, nat_rules: 2, vpn_tunnels: 1 });
+      expect(result).toEqual({
+        sites_created: 3,
+        sites_reused: 0,
+        gateways: 2,
+        firewall_rules: 3,
+        nat_rules: 2,
+        vpn_tunnels: 1,
+        orchestration: { vlan_templates: 1, vlans: 1, dhcp_scopes: 1, dhcp_reservations: 1, dns_records: 1, topologies: 1 },
+      });
       const again = await target.ok('GET', '/api/v1/firewall/backup');
       expect({ ...again, exported_at: null }).toEqual({ ...backup, exported_at: null });
       const gw = await target.ok('GET', `/api/v1/firewall/gateways/${backup.gateways[0].id}`);
@@ -85,6 +110,8 @@ export function runBackupSuite(kind: StoreKind): void {
       [(b: any) => ({ ...b, nat_rules: [{ ...b.nat_rules[0], device_id: '00000000-0000-4000-8000-00000000dead' }] }), 'nat_rules.0.device_id'],
       [(b: any) => ({ ...b, gateways: [{ ...b.gateways[0], url: 'https://127.0.0.1' }, b.gateways[1]] }), 'gateways.0.url'],
       [(b: any) => ({ ...b, vpn_tunnels: [{ ...b.vpn_tunnels[0], vpn_type: 'pptp' }] }), 'vpn_tunnels.0.vpn_type'],
+      [(b: any) => ({ ...b, orchestration: { ...b.orchestration, vlans: [{ ...b.orchestration.vlans[0], vlan_id: 4095 }] } }), 'orchestration.vlans.0.vlan_id'],
+      [(b: any) => ({ ...b, orchestration: { ...b.orchestration, dhcp_reservations: [{ ...b.orchestration.dhcp_reservations[0], ip_address: '10.30.0.99' }] } }), 'orchestration.dhcp_reservations.0.ip_address'],
     ])('a bad document is a 400 naming the field (%#) and writes nothing', async (mutate, field) => {
       const res = await empty.call({ method: 'POST', url: '/api/v1/firewall/restore', token: empty.ownerToken, payload: mutate(backup) });
       expect(res.statusCode).toBe(400);

@@ -22,7 +22,7 @@ it('documents exactly the registered API routes', () => {
   const registered = new Set(
     t.app.declaredRoutes
       .filter((r) => r.method !== 'HEAD' && (r.url.startsWith('/api/v1/') || !r.url.startsWith('/api/docs')))
-      .map((r) => `${r.method} ${r.url.replace(/:([A-Za-z]+)/g, '{$1}')}`),
+      .map((r) => `${r.method} ${r.url.replace(/:([A-Za-z_]+)/g, '{$1}')}`),
   );
   expect([...registered].filter((r) => !documented.has(r))).toEqual([]);
   expect([...documented].filter((r) => !registered.has(r))).toEqual([]);

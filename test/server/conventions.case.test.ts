@@ -331,7 +331,7 @@ export function runConventionsSuite(kind: StoreKind): void {
       const apiRoutes = new Set(
         t.app.declaredRoutes
           .filter((r) => r.url.startsWith('/api/v1/') && r.method !== 'HEAD')
-          .map((r) => r.url.replace(/:([A-Za-z]+)/g, '{$1}')),
+          .map((r) => r.url.replace(/:([A-Za-z_]+)/g, '{$1}')),
       );
       expect(
         Object.keys(doc.paths)

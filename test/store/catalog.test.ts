@@ -20,6 +20,10 @@ const REQUIRED = [
   'gateway.view',
   'gateway.manage_topology',
   'gateway.drift',
+  // Orchestration's canonical state (issue 14, docs/orchestration.md).
+  'gateway.manage_vlans',
+  'gateway.manage_dhcp',
+  'gateway.manage_dns',
   'access.view',
   'access.manage_knocs',
   'access.grant',

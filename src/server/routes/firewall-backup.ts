@@ -22,6 +22,14 @@ const Backup = Type.Object(
     firewall_rules: Section,
     nat_rules: Section,
     vpn_tunnels: Section,
+    orchestration: Type.Object({
+      topologies: Section,
+      vlan_templates: Section,
+      vlans: Section,
+      dhcp_scopes: Section,
+      dhcp_reservations: Section,
+      dns_records: Section,
+    }),
   },
   { additionalProperties: false },
 );
@@ -37,7 +45,8 @@ export async function firewallBackupRoutes(root: FastifyInstance): Promise<void>
       config: { permission: 'firewall.admin', scope: 'org' },
       schema: {
         tags,
-        summary: 'Download the firewall module (gateways without credentials, rules, NAT, VPN) as one JSON file',
+        summary:
+          'Download the firewall module (gateways without credentials, rules, NAT, VPN, orchestration\u2019s canonical state) as one JSON file',
         response: { 200: Backup, ...ERROR_RESPONSES },
       },
     },
@@ -67,6 +76,9 @@ export async function firewallBackupRoutes(root: FastifyInstance): Promise<void>
             firewall_rules: Type.Integer(),
             nat_rules: Type.Integer(),
             vpn_tunnels: Type.Integer(),
+            orchestration: Type.Record(Type.String(), Type.Integer(), {
+              description: 'Restored orchestration objects per section (role maps, templates, VLANs, DHCP, DNS)',
+            }),
           }),
           ...ERROR_RESPONSES,
         },

@@ -22,6 +22,7 @@ import { firewallPendingRoutes } from './firewall-pending.ts';
 import { gatewayRoutes } from './gateways.ts';
 import { grantRoutes } from './grants.ts';
 import { knocRoutes } from './knocs.ts';
+import { orchestrationRoutes } from './orchestration.ts';
 import { policyRoutes } from './policy.ts';
 import { portalRoutes } from './portal.ts';
 import { requestRoutes } from './requests.ts';
@@ -55,6 +56,7 @@ export const ROUTE_MODULES: readonly FastifyPluginAsync[] = [
   firewallRoutes,
   firewallSettingsRoutes,
   firewallBackupRoutes,
+  orchestrationRoutes,
   // Decorates `app.events` / `app.webhooks` on the root; needs `app.access` (above).
   eventsPlugin,
   // Decorates `app.jobs`; uses `app.access` (adapters, bus). Closes before the access runtime.

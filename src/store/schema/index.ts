@@ -8,5 +8,6 @@ export * from './drift.ts';
 export * from './events.ts';
 export * from './firewall.ts';
 export * from './identity.ts';
+export * from './orchestration.ts';
 export * from './policy.ts';
 export * from './tenancy.ts';
