@@ -66,6 +66,10 @@ export interface ServerConfig {
   readOnly: boolean;
   /** `PORTCULLIS_MAX_PENDING_CHANGES`: open (pending or applying) changes an organisation may hold. */
   maxPendingChanges: number;
+  /** `PORTCULLIS_LOCAL_LOGIN`: whether sign-in with username and password (+ TOTP) is allowed (docs/sso.md). */
+  localLogin: boolean;
+  /** `PORTCULLIS_PUBLIC_URL`: the origin browsers and identity providers reach us at, or null for the request's. */
+  publicUrl: string | null;
 }
 
 export class ConfigError extends Error {
@@ -221,6 +225,23 @@ const ENV_VARS = {
     scope: 'server',
     parse: integer('PORTCULLIS_MAX_PENDING_CHANGES', 200, 1, 100_000),
   },
+  PORTCULLIS_LOCAL_LOGIN: { scope: 'server', parse: boolean('PORTCULLIS_LOCAL_LOGIN', true) },
+  PORTCULLIS_PUBLIC_URL: {
+    scope: 'server',
+    parse: (raw: Raw): string | null => {
+      if (unset(raw)) return null;
+      let url: URL;
+      try {
+        url = new URL(raw);
+      } catch {
+        throw new ConfigError('PORTCULLIS_PUBLIC_URL', 'must be an absolute http(s) URL');
+      }
+      if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+        throw new ConfigError('PORTCULLIS_PUBLIC_URL', 'must be an absolute http(s) URL');
+      }
+      return url.origin;
+    },
+  },
   PORTCULLIS_URL: {
     scope: 'cli',
     parse: (raw: Raw) => (unset(raw) ? 'http://127.0.0.1:8080' : raw).replace(/\/+$/, ''),
@@ -273,6 +294,8 @@ export function loadConfig(
     secretKeys: envValue('PORTCULLIS_SECRET_KEYS', env),
     readOnly: envValue('PORTCULLIS_READ_ONLY', env),
     maxPendingChanges: envValue('PORTCULLIS_MAX_PENDING_CHANGES', env),
+    localLogin: envValue('PORTCULLIS_LOCAL_LOGIN', env),
+    publicUrl: envValue('PORTCULLIS_PUBLIC_URL', env),
   };
   return { ...config, ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) };
 }

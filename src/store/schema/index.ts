@@ -9,3 +9,4 @@ export * from './firewall.ts';
 export * from './identity.ts';
 export * from './policy.ts';
 export * from './tenancy.ts';
+export * from './sso.ts';
