@@ -85,7 +85,7 @@ export function validateLogoutToken(
   if (typeof alg !== 'string' || !ALGORITHMS.test(alg)) {
     throw new LogoutTokenError('the logout token must be signed with an asymmetric algorithm');
   }
-  if (header.typ !== undefined && !/^(application\/)?(logout\+)?jwt$/i.test(String(header.typ))) {
+  if (header.typ !== undefined && (typeof header.typ !== 'string' || !/^(application\/)?(logout\+)?jwt$/i.test(header.typ))) {
     throw new LogoutTokenError('the logout token has a foreign typ');
   }
   const candidates = expected.keys.filter(

@@ -16,7 +16,7 @@ export async function endProviderSessions(
   const conditions: SQL[] = [
     eq(sessions.orgId, ctx.orgId),
     eq(sessions.providerId, providerId),
-    isNull(sessions.revokedAt) as SQL,
+    isNull(sessions.revokedAt),
   ];
   if (named.sessionId !== null) conditions.push(eq(sessions.ssoSessionId, named.sessionId));
   if (named.subject !== null) conditions.push(eq(sessions.ssoSubject, named.subject));

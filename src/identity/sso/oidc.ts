@@ -1,6 +1,7 @@
 /**
  * @module OpenID Connect sign-in with openid-client 6 (authorization code + PKCE S256, state, nonce; the ID
- * token validated by openid-client: signature, `iss`, `aud`, `azp`, `exp`, `iat`, `nonce`), and back-channel
+ * token validated by openid-client: signature against the provider's keys, `iss`, `aud`, `azp`, `exp`, `iat`,
+ * `nonce`), and back-channel
  * logout (docs/sso.md, docs/reference/oidc-sso.md).
  *
  * The browser that starts a sign-in gets a random binding in an HttpOnly cookie; the store keeps only the
@@ -63,6 +64,9 @@ async function configurationOf(provider: ProviderConfig, now: number): Promise<D
         : client.ClientSecretPost(provider.clientSecret);
   const config = new client.Configuration(metadata, clientId, undefined, auth);
   if (insecureAllowed(issuer)) client.allowInsecureRequests(config);
+  // The ID token's signature is checked too, not only trusted for arriving over TLS (OIDC Core §3.1.3.7 item 6
+  // allows that shortcut; a forged token from a compromised path must still fail).
+  client.enableNonRepudiationChecks(config);
   const entry: Discovered = { config, version, fetchedAt: now };
   discovered.set(provider.id, entry);
   return entry;

@@ -25,6 +25,8 @@ import { policyRoutes } from './policy.ts';
 import { portalRoutes } from './portal.ts';
 import { authRoutes } from './auth.ts';
 import { groupRoutes } from './groups.ts';
+import { identityProviderRoutes } from './identity-providers.ts';
+import { ssoRoutes } from './sso.ts';
 import { healthRoutes } from './health.ts';
 import { roleRoutes } from './roles.ts';
 import { siteRoutes } from './sites.ts';
@@ -46,6 +48,9 @@ export const ROUTE_MODULES: readonly FastifyPluginAsync[] = [
   knocRoutes,
   grantRoutes,
   portalRoutes,
+  // Sign-in through identity providers grants on portal providers: needs `app.access` (above).
+  changesPrincipals(ssoRoutes),
+  identityProviderRoutes,
   edlRoutes,
   policyRoutes,
   firewallPolicyTestRoutes,
