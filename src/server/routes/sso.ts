@@ -220,7 +220,17 @@ export const ssoRoutes: FastifyPluginAsync = async (root) => {
         tags,
         summary: 'OpenID Connect redirect URI: redeems the code, validates the ID token and signs in (an HTML page)',
         params: IdParams,
-        querystring: Type.Record(Type.String(), Type.String({ maxLength: 8192 })),
+        // The provider's answer (RFC 6749 §4.1.2, RFC 9207 `iss`); other parameters some providers add pass.
+        querystring: Type.Object(
+          {
+            code: Type.Optional(Type.String({ maxLength: 8192 })),
+            state: Type.Optional(Type.String({ maxLength: 1024 })),
+            iss: Type.Optional(Type.String({ maxLength: 2048 })),
+            error: Type.Optional(Type.String({ maxLength: 200 })),
+            error_description: Type.Optional(Type.String({ maxLength: 2000 })),
+          },
+          { additionalProperties: true },
+        ),
         response: { 200: Type.String(), 401: Type.String(), ...ERROR_RESPONSES },
       },
     },
@@ -233,7 +243,7 @@ export const ssoRoutes: FastifyPluginAsync = async (root) => {
       try {
         identity = await finishOidcSignIn(ctx, provider, {
           redirectUri: `${originOf(request)}/api/v1/auth/oidc/${provider.id}/callback`,
-          query: new URLSearchParams(request.query),
+          query: new URL(request.url, 'http://callback.invalid').searchParams,
           binding,
         });
       } catch (err) {
