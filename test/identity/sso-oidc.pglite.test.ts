@@ -10,7 +10,11 @@ import { generateKeyPairSync } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { builtinRoleIds, createRoleBinding } from '../../src/identity/roles.ts';
+import { DEFAULT_ORG_ID } from '../../src/store/schema/tenancy.ts';
 import { type AccessHarness, startAccessHarness } from '../access-api/harness.ts';
+import { startTestApp } from '../helpers/app.ts';
+import { testContext } from '../helpers/store.ts';
 import { Browser, listenOpenIdProvider, signJwt, type TestOpenIdProvider } from '../helpers/oidc-provider.ts';
 
 let h: AccessHarness;
@@ -18,7 +22,9 @@ let op: TestOpenIdProvider;
 let url: string;
 let providerId: string;
 let engineers: string;
+let consoleProviderId: string;
 const CLIENT = { id: 'portcullis-portal', secret: 'portal-client-secret-0123456789abcdef' };
+const CONSOLE_CLIENT = { id: 'portcullis-console', secret: 'console-client-secret-0123456789abcdef' };
 
 async function json(res: { statusCode: number; body: string; json(): unknown }, status: number) {
   expect(res.statusCode, res.body).toBe(status);
@@ -55,7 +61,36 @@ beforeAll(async () => {
   providerId = created.id;
   expect(JSON.stringify(created)).not.toContain(CLIENT.secret);
   expect(created.has_client_secret).toBe(true);
+  // The MSP's own staff sign in to the console through a second client of (here) the same provider.
+  const operators = (await json(await h.call({ method: 'POST', url: '/api/v1/groups', token: h.ownerToken, payload: { name: 'operators' } }), 201)).id;
+  const roles = await builtinRoleIds(h.store.db, DEFAULT_ORG_ID);
+  await createRoleBinding(testContext(h.store, { keyring: h.keyring }), { roleId: roles.get('admin') as string, groupId: operators, siteIds: null });
+  consoleProviderId = (
+    await json(
+      await h.call({
+        method: 'POST',
+        url: '/api/v1/identity-providers',
+        token: h.ownerToken,
+        payload: {
+          name: 'MSP staff',
+          kind: 'oidc',
+          audience: 'console',
+          issuer: op.issuer,
+          client_id: CONSOLE_CLIENT.id,
+          client_secret: CONSOLE_CLIENT.secret,
+          scopes: ['openid', 'profile', 'groups'],
+          group_map: { 'msp-ops': operators, eng: engineers },
+        },
+      }),
+      201,
+    )
+  ).id;
   op.start([
+    {
+      client_id: CONSOLE_CLIENT.id,
+      client_secret: CONSOLE_CLIENT.secret,
+      redirect_uris: [`${url}/api/v1/auth/oidc/${consoleProviderId}/callback`],
+    },
     {
       client_id: CLIENT.id,
       client_secret: CLIENT.secret,
@@ -86,6 +121,7 @@ describe('sign-in through the OpenID provider', () => {
     expect(body.local_login).toBe(true);
     expect(body.providers).toEqual([
       { id: providerId, name: 'Corporate IdP', kind: 'oidc', audience: 'portal', start_url: `/api/v1/auth/oidc/${providerId}/start` },
+      { id: consoleProviderId, name: 'MSP staff', kind: 'oidc', audience: 'console', start_url: `/api/v1/auth/oidc/${consoleProviderId}/start` },
     ]);
   });
 
@@ -177,6 +213,41 @@ describe('sign-in through the OpenID provider', () => {
     const stranger = await new Browser().request(`${url}/api/v1/auth/oidc/${providerId}/callback?code=x&state=${state}`);
     expect(stranger.status).toBe(401);
     expect(await stranger.text()).toContain('another browser');
+  });
+});
+
+describe('the console provider', () => {
+  it('signs staff in with the rights of their mapped group and grants nothing', async () => {
+    op.accounts.set('olga', { claims: { preferred_username: 'olga', groups: ['msp-ops', 'eng'] } });
+    const browser = new Browser();
+    const done = await browser.follow(`${url}/api/v1/auth/oidc/${consoleProviderId}/start`, 'olga');
+    expect(done.res.status, done.body).toBe(200);
+    expect(done.body).toContain('url=/admin');
+    // The built-in admin role (everything but users.manage) through the mapped group.
+    const knocs = await fetch(`${url}/api/v1/access/knocs`, { headers: { cookie: browser.cookieHeader() } });
+    expect(knocs.status).toBe(200);
+    const users = await fetch(`${url}/api/v1/users`, { headers: { cookie: browser.cookieHeader() } });
+    expect(users.status).toBe(403);
+    const me = (await (await portalMe(browser)).json()) as { grants: unknown[]; knocs: unknown[] };
+    expect(me.knocs).toHaveLength(1);
+    expect(me.grants).toHaveLength(0);
+  });
+});
+
+describe('password sign-in switched off', () => {
+  it('refuses /auth/login and /portal/login with PC_ERR_LOCAL_LOGIN_DISABLED and says so to the sign-in page', async () => {
+    const off = await startTestApp('pglite', { localLogin: false });
+    try {
+      for (const path of ['/api/v1/auth/login', '/api/v1/portal/login']) {
+        const res = await off.call({ method: 'POST', url: path, payload: { username: 'owner', password: 'correct horse battery staple' } });
+        expect(res.statusCode).toBe(403);
+        expect(res.json().error.code).toBe('PC_ERR_LOCAL_LOGIN_DISABLED');
+      }
+      const providers = await off.call({ method: 'GET', url: '/api/v1/auth/providers' });
+      expect(providers.json()).toEqual({ local_login: false, providers: [] });
+    } finally {
+      await off.close();
+    }
   });
 });
 
