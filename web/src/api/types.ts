@@ -49,3 +49,5 @@ export type CreatedWebhook = Ok<'/api/v1/webhooks', 'post'>;
 export type WebhookDelivery = Item<Ok<'/api/v1/webhooks/{id}/deliveries', 'get'>>;
 export type EventType = NonNullable<Body<'/api/v1/webhooks', 'post'>['event_types']>[number];
 export type PolicyDiff = Ok<'/api/v1/policy/diff', 'post'>;
+export type IdentityProvider = Item<Ok<'/api/v1/identity-providers', 'get'>>;
+export type SignInOptions = Ok<'/api/v1/auth/providers', 'get'>;
