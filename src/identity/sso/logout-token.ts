@@ -1,6 +1,6 @@
 /**
  * @module Validation of an OpenID Connect Back-Channel Logout 1.0 `logout_token` (§2.4, §2.6; summarised in
- * docs/reference/oidc-sso.md §3). openid-client 6 has no call for it, so the JWS is checked here with node:crypto
+ * docs/reference/single-sign-on.md §3). openid-client 6 has no call for it, so the JWS is checked here with node:crypto
  * against the provider's published keys (the same `jwks_uri` openid-client validates ID tokens with): asymmetric
  * algorithms only, `iss` = the issuer, `aud` holds our client id, `iat` present, `exp` not passed, the `events`
  * claim naming the back-channel logout event, `sub` or `sid` present, and no `nonce` (so an ID token can never

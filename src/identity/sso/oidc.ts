@@ -2,7 +2,7 @@
  * @module OpenID Connect sign-in with openid-client 6 (authorization code + PKCE S256, state, nonce; the ID
  * token validated by openid-client: signature against the provider's keys, `iss`, `aud`, `azp`, `exp`, `iat`,
  * `nonce`), and back-channel
- * logout (docs/sso.md, docs/reference/oidc-sso.md).
+ * logout (docs/sso.md, docs/reference/single-sign-on.md §1).
  *
  * The browser that starts a sign-in gets a random binding in an HttpOnly cookie; the store keeps only the
  * hash of `state` (the request's key) and of the binding, and the PKCE verifier is derived from the binding, so

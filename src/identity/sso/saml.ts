@@ -1,5 +1,5 @@
 /**
- * @module SAML 2.0 sign-in for the portal with @node-saml/node-saml 5 (docs/sso.md, docs/reference/saml-sso.md):
+ * @module SAML 2.0 sign-in for the portal with @node-saml/node-saml 5 (docs/sso.md, docs/reference/single-sign-on.md §4):
  * SP-initiated (HTTP-Redirect AuthnRequest, HTTP-POST Response at the ACS), the assertion's signature checked
  * against the provider's certificates, `Issuer`, `Audience` (our entity id), `NotBefore`/`NotOnOrAfter` and
  * `InResponseTo` — which must name a request this server made in the last ten minutes, used once; the request
