@@ -22,6 +22,16 @@ const PUBLIC_ROUTES = [
   // Portal sign-in (same checks as /auth/login) and the EDL feed (opened by its feed key).
   '/api/v1/portal/login',
   '/edl/:file',
+  // Single sign-on (docs/sso.md): the sign-in pages' provider list, and the flows a provider's signature (not a
+  // session) authenticates.
+  '/api/v1/auth/providers',
+  '/api/v1/auth/oidc/:id/start',
+  '/api/v1/auth/oidc/:id/callback',
+  '/api/v1/auth/oidc/:id/backchannel-logout',
+  '/api/v1/auth/saml/:id/start',
+  '/api/v1/auth/saml/:id/acs',
+  '/api/v1/auth/saml/:id/slo',
+  '/api/v1/auth/saml/:id/metadata',
   // The web UI's page and built files (src/server/plugins/web.ts); API paths under /* keep the API's 404.
   '/',
   '/*',
