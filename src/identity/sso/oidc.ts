@@ -9,7 +9,7 @@
  * the callback works only in that browser and nothing stored can redeem a code (ADR 0226).
  */
 import { createHmac } from 'node:crypto';
-import { and, eq, gt } from 'drizzle-orm';
+import { and, eq, gt, lt } from 'drizzle-orm';
 import * as client from 'openid-client';
 import type { ServiceContext } from '../../core/context.ts';
 import { ssoRequests } from '../../store/schema/sso.ts';
@@ -106,6 +106,7 @@ export async function startOidcSignIn(
   const state = client.randomState();
   const nonce = client.randomNonce();
   const challenge = await client.calculatePKCECodeChallenge(verifierOf(binding));
+  await ctx.db.delete(ssoRequests).where(lt(ssoRequests.expiresAt, now));
   await ctx.db.insert(ssoRequests).values({
     key: sha256Hex(state),
     orgId: ctx.orgId,

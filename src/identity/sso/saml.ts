@@ -6,7 +6,7 @@
  * ids live in the store (`sso_requests`), so any node may receive the response (ADR 0228). Single logout: a
  * signed LogoutRequest from the provider ends the sessions of its NameID and SessionIndex.
  */
-import { and, eq, gt } from 'drizzle-orm';
+import { and, eq, gt, lt } from 'drizzle-orm';
 import { type CacheProvider, type Profile, SAML, ValidateInResponseTo } from '@node-saml/node-saml';
 import type { ServiceContext } from '../../core/context.ts';
 import { ssoRequests } from '../../store/schema/sso.ts';
@@ -33,6 +33,8 @@ function requestCache(ctx: ServiceContext, providerId: string): CacheProvider {
   return {
     async saveAsync(requestId, value) {
       const now = ctx.now();
+      // Requests never answered go with the next one started.
+      await ctx.db.delete(ssoRequests).where(lt(ssoRequests.expiresAt, now));
       await ctx.db.insert(ssoRequests).values({
         key: keyOf(requestId),
         orgId: ctx.orgId,
