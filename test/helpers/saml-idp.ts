@@ -4,8 +4,8 @@
  * RSA-SHA256, exclusive C14N, the signature placed after the assertion's Issuer (SAML core §5.4.1); and it signs
  * LogoutRequests for single logout. Options let a test forge, expire or misaddress what it sends.
  */
-import { randomUUID } from 'node:crypto';
-import { inflateRawSync } from 'node:zlib';
+import { createSign, randomUUID } from 'node:crypto';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import selfsigned from 'selfsigned';
 import { SignedXml } from 'xml-crypto';
 
@@ -120,4 +120,20 @@ export function samlLogoutRequest(
     `<samlp:SessionIndex>${escapeXml(o.sessionIndex)}</samlp:SessionIndex>` +
     `</samlp:LogoutRequest>`;
   return Buffer.from(o.unsigned ? xml : sign(xml, idp.privateKeyPem, idp.certPem, 'LogoutRequest')).toString('base64');
+}
+
+/**
+ * The query of a LogoutRequest for the HTTP-Redirect binding (SAML Bindings §3.4.4.1): deflated and base64, signed
+ * with RSA-SHA256 over `SAMLRequest=…&SigAlg=…` unless `unsigned`.
+ */
+export function samlRedirectLogoutQuery(
+  idp: TestSamlIdp,
+  o: { destination: string; nameId: string; sessionIndex: string; unsigned?: boolean },
+): string {
+  const xml = Buffer.from(samlLogoutRequest(idp, { ...o, unsigned: true }), 'base64');
+  const request = `SAMLRequest=${encodeURIComponent(deflateRawSync(xml).toString('base64'))}`;
+  if (o.unsigned) return request;
+  const signed = `${request}&SigAlg=${encodeURIComponent('http://www.w3.org/2001/04/xmldsig-more#rsa-sha256')}`;
+  const signature = createSign('RSA-SHA256').update(signed).sign(idp.privateKeyPem, 'base64');
+  return `${signed}&Signature=${encodeURIComponent(signature)}`;
 }

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import selfsigned from 'selfsigned';
 import { type AccessHarness, startAccessHarness } from '../access-api/harness.ts';
 import { Browser } from '../helpers/oidc-provider.ts';
-import { createSamlIdp, readAuthnRequest, samlLogoutRequest, samlResponse, type TestSamlIdp } from '../helpers/saml-idp.ts';
+import { createSamlIdp, readAuthnRequest, samlLogoutRequest, samlRedirectLogoutQuery, samlResponse, type TestSamlIdp } from '../helpers/saml-idp.ts';
 
 let h: AccessHarness;
 let idp: TestSamlIdp;
@@ -118,6 +118,31 @@ describe('SAML sign-in', () => {
     const signed = await new Browser().request(slo, {
       form: { SAMLRequest: samlLogoutRequest(idp, { destination: slo, nameId: 'gina', sessionIndex: '_session-gina' }) },
     });
+    expect(signed.status, await signed.clone().text()).toBe(200);
+    expect(await signed.json()).toEqual({ ended_sessions: 1, ended_grants: 1 });
+    expect((await portalMe(browser)).status).toBe(401);
+  });
+
+  it('ends them on a signed HTTP-Redirect LogoutRequest too, and refuses one without a signature', async () => {
+    const browser = new Browser();
+    const request = await start(browser);
+    const response = samlResponse(idp, {
+      inResponseTo: request.id,
+      acsUrl: request.acsUrl,
+      audience: request.issuer,
+      nameId: 'ivan',
+      sessionIndex: '_session-ivan',
+      attributes: { memberOf: ['engineering'] },
+    });
+    expect((await post(browser, response)).status).toBe(200);
+    const slo = `${url}/api/v1/auth/saml/${providerId}/slo`;
+    const logout = { destination: slo, nameId: 'ivan', sessionIndex: '_session-ivan' };
+
+    const unsigned = await fetch(`${slo}?${samlRedirectLogoutQuery(idp, { ...logout, unsigned: true })}`);
+    expect(unsigned.status).toBe(400);
+    expect((await portalMe(browser)).status).toBe(200);
+
+    const signed = await fetch(`${slo}?${samlRedirectLogoutQuery(idp, logout)}`);
     expect(signed.status, await signed.clone().text()).toBe(200);
     expect(await signed.json()).toEqual({ ended_sessions: 1, ended_grants: 1 });
     expect((await portalMe(browser)).status).toBe(401);

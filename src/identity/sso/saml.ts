@@ -147,6 +147,8 @@ export async function acceptSamlLogout(
   endpoints: SamlEndpoints,
   message: { query: Record<string, string>; rawQuery: string } | { body: Record<string, string> },
 ): Promise<SamlLogout> {
+  // node-saml checks a redirect message's signature only when one is present (docs/reference/single-sign-on.md §4.4).
+  if ('query' in message && !message.query.Signature) throw ssoFailure('The logout request is not signed');
   const saml = samlFor(ctx, provider, endpoints);
   let profile: Profile | null;
   try {

@@ -388,8 +388,9 @@ export const ssoRoutes: FastifyPluginAsync = async (root) => {
           {
             SAMLRequest: Type.String({ minLength: 1, maxLength: 100_000 }),
             RelayState: Type.Optional(Type.String({ maxLength: 2000 })),
-            SigAlg: Type.Optional(Type.String({ maxLength: 200 })),
-            Signature: Type.Optional(Type.String({ maxLength: 2000 })),
+            // Required: node-saml accepts an unsigned redirect message (docs/reference/single-sign-on.md §4.4).
+            SigAlg: Type.String({ minLength: 1, maxLength: 200 }),
+            Signature: Type.String({ minLength: 1, maxLength: 2000 }),
           },
           { additionalProperties: false },
         ),

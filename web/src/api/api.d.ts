@@ -6192,8 +6192,8 @@ export interface paths {
                 query: {
                     SAMLRequest: string;
                     RelayState?: string;
-                    SigAlg?: string;
-                    Signature?: string;
+                    SigAlg: string;
+                    Signature: string;
                 };
                 header?: never;
                 path: {
