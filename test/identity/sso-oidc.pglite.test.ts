@@ -198,6 +198,22 @@ describe('sign-in through the OpenID provider', () => {
     expect(grant).toMatchObject({ status: 'ended', end_reason: 'logout' });
   });
 
+  it('shows the provider\'s refusal when the person cancels at the provider', async () => {
+    const browser = new Browser();
+    let res = await browser.request(`${url}/api/v1/auth/oidc/${providerId}/start`);
+    let current = `${url}/api/v1/auth/oidc/${providerId}/start`;
+    while (res.status >= 300 && res.status < 400) {
+      current = new URL(res.headers.get('location') as string, current).href;
+      res = await browser.request(current);
+    }
+    const abort = /href="([^"]*\/abort)"/.exec(await res.text())?.[1];
+    expect(abort).toBeTruthy();
+    const done = await browser.follow(new URL(abort as string, current).href, 'nobody');
+    expect(done.res.status).toBe(401);
+    expect(done.body).toContain('access_denied');
+    expect(browser.cookies.has('pc_session')).toBe(false);
+  });
+
   it('refuses a callback whose state was already used, or from a browser that did not start it', async () => {
     op.accounts.set('dave', { claims: { preferred_username: 'dave' } });
     const browser = new Browser();
