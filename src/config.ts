@@ -67,6 +67,10 @@ export interface ServerConfig {
   readOnly: boolean;
   /** `PORTCULLIS_MAX_PENDING_CHANGES`: open (pending or applying) changes an organisation may hold. */
   maxPendingChanges: number;
+  /** `PORTCULLIS_LOCAL_LOGIN`: whether sign-in with username and password (+ TOTP) is allowed (docs/sso.md). */
+  localLogin: boolean;
+  /** `PORTCULLIS_PUBLIC_URL`: the origin browsers and identity providers reach us at, or null for the request's. */
+  publicUrl: string | null;
   /** `PORTCULLIS_SYSLOG_*`: where audit events also go as syslog (docs/audit.md); null when not configured. */
   syslog: SyslogSettings | null;
 }
@@ -254,6 +258,23 @@ const ENV_VARS = {
     },
   },
   PORTCULLIS_SYSLOG_FACILITY: { scope: 'server', parse: integer('PORTCULLIS_SYSLOG_FACILITY', 13, 0, 23) },
+  PORTCULLIS_LOCAL_LOGIN: { scope: 'server', parse: boolean('PORTCULLIS_LOCAL_LOGIN', true) },
+  PORTCULLIS_PUBLIC_URL: {
+    scope: 'server',
+    parse: (raw: Raw): string | null => {
+      if (unset(raw)) return null;
+      let url: URL;
+      try {
+        url = new URL(raw);
+      } catch {
+        throw new ConfigError('PORTCULLIS_PUBLIC_URL', 'must be an absolute http(s) URL');
+      }
+      if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+        throw new ConfigError('PORTCULLIS_PUBLIC_URL', 'must be an absolute http(s) URL');
+      }
+      return url.origin;
+    },
+  },
   PORTCULLIS_URL: {
     scope: 'cli',
     parse: (raw: Raw) => (unset(raw) ? 'http://127.0.0.1:8080' : raw).replace(/\/+$/, ''),
@@ -307,6 +328,8 @@ export function loadConfig(
     readOnly: envValue('PORTCULLIS_READ_ONLY', env),
     maxPendingChanges: envValue('PORTCULLIS_MAX_PENDING_CHANGES', env),
     syslog: syslogSettings(env),
+    localLogin: envValue('PORTCULLIS_LOCAL_LOGIN', env),
+    publicUrl: envValue('PORTCULLIS_PUBLIC_URL', env),
   };
   return { ...config, ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) };
 }

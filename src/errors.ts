@@ -7,7 +7,7 @@
  * |-----------------------|----------|--------------------------------------------------------------|---------|
  * | `ValidationError`     | 400      | `validation_failed`                                          | always  |
  * | `AuthenticationError` | 401      | `invalid_credentials`, `totp_required`, `invalid_totp`,      | —       |
- * |                       |          | `session_invalid`, `token_invalid`                           |         |
+ * |                       |          | `session_invalid`, `token_invalid`, `sso_failed`             |         |
  * | `ForbiddenError`      | 403      | `forbidden`                                                  | —       |
  * | `NotFoundError`       | 404      | `not_found`                                                  | —       |
  * | `ConflictError`       | 409      | `conflict`                                                   | maybe   |
@@ -33,6 +33,7 @@ export type DomainErrorCode =
   | 'invalid_totp'
   | 'session_invalid'
   | 'token_invalid'
+  | 'sso_failed'
   | 'forbidden'
   | 'not_found'
   | 'conflict'
@@ -74,7 +75,8 @@ type AuthenticationErrorCode =
   | 'totp_required'
   | 'invalid_totp'
   | 'session_invalid'
-  | 'token_invalid';
+  | 'token_invalid'
+  | 'sso_failed';
 
 export class AuthenticationError extends DomainError {
   readonly status = 401;

@@ -111,7 +111,8 @@ export async function login(
     .limit(1);
   let passwordOk: boolean;
   try {
-    passwordOk = candidate
+    // A single sign-on user has no password hash: burn the same time as for an unknown user.
+    passwordOk = candidate?.passwordHash.startsWith('scrypt$')
       ? await verifyPassword(input.password, candidate.passwordHash)
       : await verifyAgainstDummy(input.password);
   } catch (err) {

@@ -46,12 +46,22 @@ interface ValidSession {
   username: string;
   expiresAt: Date;
   csrfHash: string;
+  /** `portal` or `console` for a single sign-on session, null for a local one. */
+  audience: string | null;
+}
+
+/** Where a single sign-on session came from, so the provider's logout can end it (docs/sso.md). */
+export interface SsoOrigin {
+  providerId: string;
+  audience: 'portal' | 'console';
+  subject: string;
+  sessionId: string | null;
 }
 
 export async function createSession(
   ctx: ServiceContext,
   userId: string,
-  options: { sourceIp?: string | null; userAgent?: string | null; ttlSeconds?: number } = {},
+  options: { sourceIp?: string | null; userAgent?: string | null; ttlSeconds?: number; sso?: SsoOrigin } = {},
 ): Promise<NewSession> {
   const secret = randomSecret();
   const csrfToken = csrfTokenFor(secret);
@@ -70,6 +80,14 @@ export async function createSession(
       createdAt: ctx.now(),
       lastSeenAt: ctx.now(),
       expiresAt,
+      ...(options.sso
+        ? {
+            providerId: options.sso.providerId,
+            audience: options.sso.audience,
+            ssoSubject: options.sso.subject,
+            ssoSessionId: options.sso.sessionId,
+          }
+        : {}),
     })
     .returning({ id: sessions.id });
   return { id: (row as { id: string }).id, secret, csrfToken, expiresAt };
@@ -95,6 +113,7 @@ export async function validateSession(db: Db, secret: string, now: Date = new Da
       revokedAt: sessions.revokedAt,
       lastSeenAt: sessions.lastSeenAt,
       csrfHash: sessions.csrfHash,
+      audience: sessions.audience,
       disabled: users.disabled,
       deletedAt: users.deletedAt,
     })
@@ -113,6 +132,7 @@ export async function validateSession(db: Db, secret: string, now: Date = new Da
     username: row.username,
     expiresAt: row.expiresAt,
     csrfHash: row.csrfHash,
+    audience: row.audience,
   };
 }
 

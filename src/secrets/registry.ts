@@ -9,6 +9,7 @@ import { gateways } from '../store/schema/access.ts';
 import { webhooks } from '../store/schema/events.ts';
 import { pendingChanges } from '../store/schema/firewall.ts';
 import { users } from '../store/schema/identity.ts';
+import { identityProviders } from '../store/schema/sso.ts';
 import { aadFor } from './keyring.ts';
 
 export interface EncryptedColumn {
@@ -23,6 +24,7 @@ export const ENCRYPTED_COLUMNS: readonly EncryptedColumn[] = [
   { table: gateways, id: gateways.id, column: gateways.apiKeyEnc },
   { table: webhooks, id: webhooks.id, column: webhooks.secretEnc },
   { table: pendingChanges, id: pendingChanges.id, column: pendingChanges.payloadSecretsEnc },
+  { table: identityProviders, id: identityProviders.id, column: identityProviders.clientSecretEnc },
 ];
 
 /** The AAD binding a secret to `table:rowId:column` (SQL names), e.g. `users:<uuid>:totp_secret_enc`. */

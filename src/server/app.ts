@@ -61,6 +61,8 @@ declare module 'fastify' {
     /** Every route with its declared access, in registration order. */
     declaredRoutes: readonly DeclaredRoute[];
     metricsRegistry: Registry;
+    /** Drops the cached principals (a change outside a route's own `invalidatesPrincipals`, e.g. a provider's logout). */
+    invalidatePrincipals: () => void;
   }
 }
 
@@ -133,7 +135,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
   await registerHttpPlugins(app);
   app.decorate('metricsRegistry', registerObservability(app));
-  const declared = registerAccessControl(app, createAuthBackend(store, config.authCacheTtlSeconds * 1000));
+  const authBackend = createAuthBackend(store, config.authCacheTtlSeconds * 1000);
+  const declared = registerAccessControl(app, authBackend);
+  app.decorate('invalidatePrincipals', () => authBackend.invalidate());
   app.decorate('declaredRoutes', declared);
   registerSharedSchemas(app);
   await registerDocs(app);

@@ -12,7 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import { AuthenticationError } from '../errors.ts';
-import { resolvePermissions } from '../identity/effective.ts';
+import { EffectivePermissions, resolvePermissions } from '../identity/effective.ts';
 import { validateSession, verifyCsrf } from '../identity/sessions.ts';
 import { authenticateApiToken } from '../identity/tokens.ts';
 import type { Store } from '../store/index.ts';
@@ -116,7 +116,11 @@ export function createAuthBackend(store: Store, cacheTtlMs: number): CachingAuth
       if (!hit) {
         const resolved = await unlessInvalid(async () => {
           const session = await validateSession(store.db, cookie);
-          const permissions = await resolvePermissions(store.db, session.orgId, session.userId);
+          // A portal single sign-on session holds grants, never management rights (docs/sso.md).
+          const permissions =
+            session.audience === 'portal'
+              ? EffectivePermissions.none()
+              : await resolvePermissions(store.db, session.orgId, session.userId);
           const principal: Principal = {
             kind: 'session',
             userId: session.userId,

@@ -20,6 +20,11 @@ export const ERROR_CATALOG = {
   PC_ERR_INVALID_CREDENTIALS: { status: 401, message: 'Invalid username or password.' },
   PC_ERR_TOTP_REQUIRED: { status: 401, message: 'A TOTP code is required for this account.' },
   PC_ERR_TOTP_INVALID: { status: 401, message: 'The TOTP code is invalid.' },
+  PC_ERR_SSO_FAILED: { status: 401, message: 'Single sign-on failed; sign in again.' },
+  PC_ERR_LOCAL_LOGIN_DISABLED: {
+    status: 403,
+    message: 'Sign-in with a password is switched off on this deployment (PORTCULLIS_LOCAL_LOGIN); use single sign-on.',
+  },
   PC_ERR_FORBIDDEN: { status: 403, message: 'You do not have permission for this action.' },
   PC_ERR_SELF_APPROVAL: { status: 403, message: 'You cannot approve or deny your own access request.' },
   PC_ERR_DECISION_LINK_INVALID: {

@@ -24,6 +24,16 @@ const PUBLIC_ROUTES = [
   '/edl/:file',
   // A signed decision link is the credential (ADR 0231).
   '/api/v1/access/request-links/decide',
+  // Single sign-on (docs/sso.md): the sign-in pages' provider list, and the flows a provider's signature (not a
+  // session) authenticates.
+  '/api/v1/auth/providers',
+  '/api/v1/auth/oidc/:id/start',
+  '/api/v1/auth/oidc/:id/callback',
+  '/api/v1/auth/oidc/:id/backchannel-logout',
+  '/api/v1/auth/saml/:id/start',
+  '/api/v1/auth/saml/:id/acs',
+  '/api/v1/auth/saml/:id/slo',
+  '/api/v1/auth/saml/:id/metadata',
   // The web UI's page and built files (src/server/plugins/web.ts); API paths under /* keep the API's 404.
   '/',
   '/*',

@@ -15,6 +15,9 @@ describe('redactUrl', () => {
     ['/x?token=s3cret#frag', '/x?token=[redacted]#frag'],
     ['/x?key=a&key=b', '/x?key=[redacted]&key=[redacted]'],
     ['/x?ke%y=s3cret', '/x?ke%y=s3cret'],
+    // Single sign-on: what a provider sends back through the URL.
+    ['/api/v1/auth/oidc/i/callback?code=c0de&state=s', '/api/v1/auth/oidc/i/callback?code=[redacted]&state=s'],
+    ['/api/v1/auth/saml/i/slo?SAMLRequest=x&SigAlg=a&Signature=y', '/api/v1/auth/saml/i/slo?SAMLRequest=[redacted]&SigAlg=a&Signature=[redacted]'],
   ])('%s → %s', (url, want) => {
     expect(redactUrl(url)).toBe(want);
   });

@@ -16,6 +16,7 @@ const DOMAIN_ERRORS: Record<DomainErrorCode, ErrorCode> = {
   invalid_totp: 'PC_ERR_TOTP_INVALID',
   session_invalid: 'PC_ERR_UNAUTHENTICATED',
   token_invalid: 'PC_ERR_UNAUTHENTICATED',
+  sso_failed: 'PC_ERR_SSO_FAILED',
   forbidden: 'PC_ERR_FORBIDDEN',
   not_found: 'PC_ERR_NOT_FOUND',
   conflict: 'PC_ERR_CONFLICT',

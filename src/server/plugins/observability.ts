@@ -18,7 +18,19 @@ export function genRequestId(req: IncomingMessage): string {
 }
 
 /** Query parameters that carry a credential (the EDL feed key may be sent as `?key=`). */
-const SECRET_QUERY_NAMES = new Set(['key', 'api_key', 'token']);
+const SECRET_QUERY_NAMES = new Set([
+  'key',
+  'api_key',
+  'token',
+  // Single sign-on (docs/sso.md): the authorization code and SAML messages a provider sends back through the URL.
+  'code',
+  'samlrequest',
+  'samlresponse',
+  'signature',
+  'id_token',
+  'access_token',
+  'logout_token',
+]);
 
 /** A query name as the query-string parser reads it: `+` is a space, `%XX` decoded (malformed left as is). */
 function decodedName(raw: string): string {

@@ -20,6 +20,7 @@ import { createApiToken, getApiToken, listApiTokens, revokeApiToken } from '../.
 import { getUser, setPassword } from '../../identity/users.ts';
 import { clientAddress } from '../client-address.ts';
 import { ctxOf } from '../context.ts';
+import { ApiError } from '../errors.ts';
 import { type Principal, principalOf, SESSION_COOKIE } from '../plugins/access.ts';
 import { clearSessionCookie, setSessionCookie } from '../session-cookie.ts';
 import {
@@ -100,6 +101,7 @@ export const authRoutes: FastifyPluginAsync = async (root) => {
       },
     },
     async (request, reply) => {
+      if (!app.config.localLogin) throw new ApiError('PC_ERR_LOCAL_LOGIN_DISABLED');
       const { username, password, totp_code } = request.body;
       const { user, session } = await login(
         ctxOf(request),

@@ -28,6 +28,8 @@ import { portalRoutes } from './portal.ts';
 import { requestRoutes } from './requests.ts';
 import { authRoutes } from './auth.ts';
 import { groupRoutes } from './groups.ts';
+import { identityProviderRoutes } from './identity-providers.ts';
+import { ssoRoutes } from './sso.ts';
 import { healthRoutes } from './health.ts';
 import { roleRoutes } from './roles.ts';
 import { siteRoutes } from './sites.ts';
@@ -50,6 +52,9 @@ export const ROUTE_MODULES: readonly FastifyPluginAsync[] = [
   grantRoutes,
   portalRoutes,
   requestRoutes,
+  // Sign-in through identity providers grants on portal providers: needs `app.access` (above).
+  changesPrincipals(ssoRoutes),
+  identityProviderRoutes,
   edlRoutes,
   policyRoutes,
   firewallPolicyTestRoutes,

@@ -20,6 +20,7 @@ import { getUser } from '../../identity/users.ts';
 import { grants, knocs } from '../../store/schema/access.ts';
 import { clientAddress } from '../client-address.ts';
 import { ctxOf } from '../context.ts';
+import { ApiError } from '../errors.ts';
 import { principalOf, requirePortalUse } from '../plugins/access.ts';
 import { clearSessionCookie, setSessionCookie } from '../session-cookie.ts';
 import { ERROR_RESPONSES, Line, Lines, LoginBody, Uuid } from '../schemas.ts';
@@ -103,6 +104,7 @@ export const portalRoutes: FastifyPluginAsync = async (root) => {
       },
     },
     async (request, reply) => {
+      if (!app.config.localLogin) throw new ApiError('PC_ERR_LOCAL_LOGIN_DISABLED');
       const ip = clientAddress(request);
       const { username, password, totp_code } = request.body;
       const ctx = ctxOf(request);

@@ -130,8 +130,18 @@ export const sessions = pgTable(
     lastSeenAt: tz('last_seen_at').notNull().defaultNow(),
     expiresAt: tz('expires_at').notNull(),
     revokedAt: tz('revoked_at'),
+    /** The identity provider the session was signed in with (docs/sso.md), or null for a local sign-in. */
+    providerId: uuid('provider_id'),
+    /** `portal` or `console` for a single sign-on session (a portal one carries no management rights). */
+    audience: text('audience'),
+    /** The provider's subject (`sub`, SAML NameID) and its session (`sid`, SAML SessionIndex): its logout ends this. */
+    ssoSubject: text('sso_subject'),
+    ssoSessionId: text('sso_session_id'),
   },
-  (t) => [index('sessions_user_idx').on(t.userId)],
+  (t) => [
+    index('sessions_user_idx').on(t.userId),
+    index('sessions_provider_subject_idx').on(t.providerId, t.ssoSubject),
+  ],
 );
 
 export const apiTokens = pgTable(

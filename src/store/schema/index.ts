@@ -11,3 +11,4 @@ export * from './identity.ts';
 export * from './orchestration.ts';
 export * from './policy.ts';
 export * from './tenancy.ts';
+export * from './sso.ts';

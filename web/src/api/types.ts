@@ -62,3 +62,5 @@ export type DhcpScope = Item<Ok<'/api/v1/firewall/dhcp/scopes', 'get'>>;
 export type DhcpReservation = Item<Ok<'/api/v1/firewall/dhcp/reservations', 'get'>>;
 export type DnsRecord = Item<Ok<'/api/v1/firewall/dns/records', 'get'>>;
 export type VlanTemplate = Item<Ok<'/api/v1/firewall/templates', 'get'>>;
+export type IdentityProvider = Item<Ok<'/api/v1/identity-providers', 'get'>>;
+export type SignInOptions = Ok<'/api/v1/auth/providers', 'get'>;

@@ -1,11 +1,13 @@
 /**
  * Sign-in for the portal (`/login`: grants your address on your knocs, as the API does) and for the console
  * (`/admin/login`: signs in only). Password first; when the account has TOTP the server answers
- * PC_ERR_TOTP_REQUIRED and the code field appears.
+ * PC_ERR_TOTP_REQUIRED and the code field appears. Above it, one button per identity provider of this side
+ * (docs/sso.md): a plain link to the provider's start URL, since the sign-in leaves the page. With password
+ * sign-in switched off (PORTCULLIS_LOCAL_LOGIN=off) only the buttons remain.
  */
-import { Alert, Anchor, Button, Card, Center, Code, PasswordInput, Stack, Text, TextInput, Title } from '@mantine/core';
+import { Alert, Anchor, Button, Card, Center, Code, Divider, PasswordInput, Stack, Text, TextInput, Title } from '@mantine/core';
 import { useForm } from '@mantine/form';
-import { useQueryClient } from '@tanstack/react-query';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, useNavigate } from '@tanstack/react-router';
 import { useState } from 'react';
 import { api, must } from '../api/client';
@@ -24,6 +26,9 @@ export function LoginPage({ mode }: { mode: 'portal' | 'console' }) {
   const [needTotp, setNeedTotp] = useState(false);
   const [pending, setPending] = useState(false);
   const [problem, setProblem] = useState<ReturnType<typeof toProblem> | null>(null);
+  const options = useQuery({ queryKey: ['sign-in-options'], queryFn: () => must(api.GET('/api/v1/auth/providers')) });
+  const providers = (options.data?.providers ?? []).filter((p) => p.audience === mode);
+  const localLogin = options.data?.local_login ?? true;
   const form = useForm({
     initialValues: { username: '', password: '', totp_code: '' },
     validate: {
@@ -86,32 +91,44 @@ export function LoginPage({ mode }: { mode: 'portal' | 'console' }) {
                 ? 'Signing in opens your access from this address on the firewalls you are assigned to.'
                 : 'Manage gateways, knocs, people and their access. Signing in here grants no access.'}
             </Text>
-            <TextInput label="Username" autoComplete="username" required {...form.getInputProps('username')} />
-            <PasswordInput
-              label="Password"
-              autoComplete="current-password"
-              required
-              {...form.getInputProps('password')}
-            />
-            {needTotp ? (
+            {providers.map((p) => (
+              <Button key={p.id} component="a" href={p.start_url} variant="default">
+                Sign in with {p.name}
+              </Button>
+            ))}
+            {providers.length > 0 && localLogin ? <Divider label="or with your password" labelPosition="center" /> : null}
+            {localLogin ? (
               <>
-                <Alert color="blue" role="status">
-                  This account uses two-factor sign-in. Enter the current code from your authenticator app.
-                </Alert>
-                <TextInput
-                  label="Authentication code"
-                  inputMode="numeric"
-                  autoComplete="one-time-code"
-                  autoFocus
+                <TextInput label="Username" autoComplete="username" required {...form.getInputProps('username')} />
+                <PasswordInput
+                  label="Password"
+                  autoComplete="current-password"
                   required
-                  {...form.getInputProps('totp_code')}
+                  {...form.getInputProps('password')}
                 />
+                {needTotp ? (
+                  <>
+                    <Alert color="blue" role="status">
+                      This account uses two-factor sign-in. Enter the current code from your authenticator app.
+                    </Alert>
+                    <TextInput
+                      label="Authentication code"
+                      inputMode="numeric"
+                      autoComplete="one-time-code"
+                      autoFocus
+                      required
+                      {...form.getInputProps('totp_code')}
+                    />
+                  </>
+                ) : null}
+                <ProblemAlert problem={problem} title="Sign-in failed" />
+                <Button type="submit" loading={pending}>
+                  Sign in
+                </Button>
               </>
+            ) : providers.length === 0 ? (
+              <Alert color="yellow">Password sign-in is switched off here and no identity provider is set up for this side.</Alert>
             ) : null}
-            <ProblemAlert problem={problem} title="Sign-in failed" />
-            <Button type="submit" loading={pending}>
-              Sign in
-            </Button>
             <Text size="sm">
               {mode === 'portal' ? (
                 <Anchor component={Link} to="/admin/login">
@@ -123,7 +140,7 @@ export function LoginPage({ mode }: { mode: 'portal' | 'console' }) {
                 </Anchor>
               )}
             </Text>
-            <FirstRunHint />
+            {localLogin ? <FirstRunHint /> : null}
           </Stack>
         </form>
       </Card>

@@ -41,6 +41,7 @@ export const CONSOLE_PAGES: readonly ConsolePage[] = [
   { path: 'users', label: 'Users', permission: 'users.manage', component: page(() => import('./console/Users'), 'UsersPage') },
   { path: 'groups', label: 'Groups', permission: 'users.manage', component: page(() => import('./console/Groups'), 'GroupsPage') },
   { path: 'roles', label: 'Roles', permission: 'users.manage', component: page(() => import('./console/Roles'), 'RolesPage') },
+  { path: 'identity-providers', label: 'Identity providers', permission: 'users.manage', component: page(() => import('./console/IdentityProviders'), 'IdentityProvidersPage') },
   { path: 'role-bindings', label: 'Role bindings', permission: 'users.manage', component: page(() => import('./console/Bindings'), 'BindingsPage') },
   { path: 'webhooks', label: 'Webhooks', permission: 'firewall.admin', component: page(() => import('./console/Webhooks'), 'WebhooksPage') },
   { path: 'firewall/settings', label: 'Firewall settings', permission: 'firewall.view', component: page(() => import('./console/Settings'), 'SettingsPage') },
