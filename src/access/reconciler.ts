@@ -55,6 +55,11 @@ export interface ReconcilerOptions {
    */
   nativeExpiry?: () => boolean;
   codes: ReconcilerCodes;
+  /**
+   * Where the addresses whose states are still to be killed are kept beyond this process (ADR 0222): read at the
+   * first run, so a restart or another node taking the alias over still kills them.
+   */
+  killLedger?: KillLedger;
   /** Description given to an alias the reconciler creates. */
   aliasDescription?: string;
   backoff?: Partial<BackoffPolicy>;
@@ -64,6 +69,13 @@ export interface ReconcilerOptions {
   onOutcome?: (outcome: ReconcileOutcome) => void;
   now?: () => number;
   random?: () => number;
+}
+
+/** The persisted list of addresses owed a state kill (see `ReconcilerOptions.killLedger`). */
+export interface KillLedger {
+  load(): Promise<string[]>;
+  add(ips: readonly string[]): Promise<void>;
+  remove(ips: readonly string[]): Promise<void>;
 }
 
 interface ReconcileErrorInfo {
@@ -152,6 +164,8 @@ export class AliasReconciler {
   private applyOwed = true;
   /** Addresses removed from the alias whose states still need killing. */
   private readonly killOwed = new Set<string>();
+  /** The kill ledger has been read into `killOwed`. */
+  private killsLoaded = false;
   private failures = 0;
   private error: ReconcileErrorInfo | null = null;
   private desiredCount = 0;
@@ -282,6 +296,11 @@ export class AliasReconciler {
     try {
       desired = await this.options.desired();
       this.desiredCount = desired.length;
+      const ledger = this.options.killLedger;
+      if (ledger && !this.killsLoaded) {
+        for (const ip of await ledger.load()) this.killOwed.add(ip);
+        this.killsLoaded = true;
+      }
 
       let alias = await target.getAlias(aliasName);
       if (alias === null) {
@@ -306,7 +325,12 @@ export class AliasReconciler {
         nativeExpiry: this.options.nativeExpiry?.() ?? false,
       });
       for (const ip of plan.removed) this.killOwed.add(ip);
-      for (const entry of desired) this.killOwed.delete(entry.ip);
+      const granted = desired.filter((entry) => this.killOwed.delete(entry.ip)).map((entry) => entry.ip);
+      if (ledger) {
+        // Stored before the write: an address is never off the alias without its kill on record.
+        if (plan.removed.length > 0) await ledger.add(plan.removed);
+        if (granted.length > 0) await ledger.remove(granted);
+      }
       progress.removedIps = plan.removed;
       if (plan.changed) {
         await target.setAliasEntries(aliasName, plan.entries);
@@ -347,8 +371,10 @@ export class AliasReconciler {
         for (const ip of [...this.killOwed]) {
           progress.killed.push({ ip, states: await target.killStates(ip) });
           this.killOwed.delete(ip);
+          await ledger?.remove([ip]);
         }
       } else {
+        if (ledger && this.killOwed.size > 0) await ledger.remove([...this.killOwed]);
         this.killOwed.clear();
       }
       return this.finish(desired, synced, progress, null);

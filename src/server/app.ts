@@ -133,7 +133,10 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
   await registerHttpPlugins(app);
   app.decorate('metricsRegistry', registerObservability(app));
-  const declared = registerAccessControl(app, createAuthBackend(store, config.authCacheTtlSeconds * 1000));
+  const authBackend = createAuthBackend(store, config.authCacheTtlSeconds * 1000);
+  const stopListening = await authBackend.listen();
+  app.addHook('onClose', async () => stopListening());
+  const declared = registerAccessControl(app, authBackend);
   app.decorate('declaredRoutes', declared);
   registerSharedSchemas(app);
   await registerDocs(app);

@@ -51,7 +51,7 @@ export interface AuthBackend {
     csrfHeader: string | undefined,
   ): Promise<{ principal: Principal; csrfValid: boolean } | null>;
   /** Called after a successful change that may have revoked a credential or changed rights. */
-  invalidate(): void;
+  invalidate(): void | Promise<void>;
 }
 
 type RouteAccess =
@@ -143,7 +143,7 @@ export function registerAccessControl(app: FastifyInstance, backend: AuthBackend
       !SAFE_METHODS.has(request.method) &&
       reply.statusCode < 400
     ) {
-      backend.invalidate();
+      await backend.invalidate();
     }
   });
 
