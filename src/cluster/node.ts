@@ -18,6 +18,9 @@ import type { Store } from '../store/db.ts';
 
 export interface NodeLease {
   name: string;
+  /** The alias lease's (`access:<gateway>:<alias>`) gateway and alias. */
+  gatewayId: string;
+  aliasName: string;
   acquiredAt: string;
   expiresAt: string;
 }
@@ -130,8 +133,8 @@ export class ClusterNode {
     return lost;
   }
 
-  /** The nodes on this store, each with the leases it holds. */
-  async nodes(): Promise<ClusterNodeView[]> {
+  /** The nodes on this store, each with the live leases it holds on gateways of `orgId`. */
+  async nodes(orgId: string): Promise<ClusterNodeView[]> {
     const nodes = await this.store.query<{
       id: string;
       hostname: string;
@@ -145,8 +148,19 @@ export class ClusterNode {
        from cluster_nodes order by started_at, id`,
       [this.leaseMs],
     );
-    const leases = await this.store.query<{ name: string; node_id: string; acquired_at: Date; expires_at: Date }>(
-      `select name, node_id, acquired_at, expires_at from cluster_leases where expires_at > now() order by name`,
+    const leases = await this.store.query<{
+      name: string;
+      node_id: string;
+      gateway_id: string;
+      alias_name: string;
+      acquired_at: Date;
+      expires_at: Date;
+    }>(
+      `select l.name, l.node_id, g.id as gateway_id, substr(l.name, 45) as alias_name, l.acquired_at, l.expires_at
+       from cluster_leases l join gateways g on g.id::text = substr(l.name, 8, 36)
+       where l.name like 'access:%' and l.expires_at > now() and g.org_id = $1
+       order by l.name`,
+      [orgId],
     );
     return nodes.map((node) => ({
       id: node.id,
@@ -160,6 +174,8 @@ export class ClusterNode {
         .filter((lease) => lease.node_id === node.id)
         .map((lease) => ({
           name: lease.name,
+          gatewayId: lease.gateway_id,
+          aliasName: lease.alias_name,
           acquiredAt: new Date(lease.acquired_at).toISOString(),
           expiresAt: new Date(lease.expires_at).toISOString(),
         })),

@@ -159,6 +159,22 @@ export class AccessReconcilers {
     }
   }
 
+  /**
+   * Tries to take other nodes' leases that expire before the next heartbeat at their expiry instant, so the
+   * aliases of a dead node move one lease after its last renewal rather than one heartbeat later.
+   */
+  private watchExpiries(leases: readonly { name: string; remaining_ms: number }[]): void {
+    const tickMs = Math.floor(this.node.leaseMs / 3);
+    const soon = leases.filter((lease) => lease.remaining_ms < tickMs);
+    if (soon.length === 0) return;
+    const at = Math.max(...soon.map((lease) => lease.remaining_ms)) + 25;
+    const keys = soon.map((lease) => keyOfLease(lease.name)).filter((key): key is string => key !== null);
+    const timer = setTimeout(() => {
+      this.take(keys).catch((err: unknown) => this.log.warn({ err }, 'taking over expired leases failed'));
+    }, at);
+    timer.unref();
+  }
+
   /** Takes the leases of `keys` that are free and starts their reconcilers; returns the keys taken. */
   async take(keys: readonly string[]): Promise<Set<string>> {
     if (this.stopped) return new Set();
@@ -198,11 +214,13 @@ export class AccessReconcilers {
     const alive = Math.max(1, counts?.alive ?? 1);
     const fair = Math.ceil(this.keys.size / alive);
     const held = this.pool.keys();
-    const busy = await this.store.query<{ name: string }>(
-      `select name from cluster_leases where expires_at > now() and node_id <> $1`,
+    const busy = await this.store.query<{ name: string; remaining_ms: number }>(
+      `select name, ceil(extract(epoch from (expires_at - now())) * 1000)::int as remaining_ms
+       from cluster_leases where expires_at > now() and node_id <> $1`,
       [this.node.id],
     );
     const others = new Set(busy.map((row) => row.name));
+    this.watchExpiries(busy);
     const free = shuffle([...this.keys.keys()].filter((key) => !this.pool.has(key) && !others.has(leaseName(key))));
     if (free.length > 0) await this.take(free.slice(0, Math.max(1, fair - held.length)));
     const surplus = this.pool.keys().length - fair;

@@ -8,6 +8,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { accessRuntimePlugin } from '../../access/service/plugin.ts';
 import { changesPrincipals } from '../plugins/access.ts';
 import { auditRoutes } from './audit.ts';
+import { clusterRoutes } from './cluster.ts';
 import { edlRoutes } from './edl.ts';
 import { eventsPlugin } from '../../events/plugin.ts';
 import { jobsPlugin } from '../../jobs/plugin.ts';
@@ -45,6 +46,7 @@ export const ROUTE_MODULES: readonly FastifyPluginAsync[] = [
   firewallLiveRoutes,
   knocRoutes,
   grantRoutes,
+  clusterRoutes,
   portalRoutes,
   edlRoutes,
   policyRoutes,
