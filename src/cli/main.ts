@@ -20,6 +20,7 @@ const COMMAND_MODULES: Record<string, () => Promise<Registrar>> = {
   knock: async () => (await import('./commands/knock.ts')).registerKnockCommand,
   firewall: async () => (await import('./commands/firewall.ts')).registerFirewallCommands,
   webhooks: async () => (await import('./commands/webhooks.ts')).registerWebhookCommands,
+  cluster: async () => (await import('./commands/cluster.ts')).registerClusterCommands,
 };
 
 const program = new Command('portcullis')
