@@ -65,6 +65,11 @@ export interface ReconcilerOptions {
   backoff?: Partial<BackoffPolicy>;
   /** Full reconcile interval; `null` disables it. Default 5 minutes. */
   periodicMs?: number | null;
+  /**
+   * Checked before every run: false skips it and keeps the work owed for the next poke (a node that is not sure
+   * it still holds the alias's lease must not write, ADR 0220). Default: always true.
+   */
+  mayRun?: () => boolean;
   /** Called after every run, success or failure. Exceptions thrown here are not caught. */
   onOutcome?: (outcome: ReconcileOutcome) => void;
   now?: () => number;
@@ -250,6 +255,7 @@ export class AliasReconciler {
   private async loop(): Promise<void> {
     try {
       while (this.dirty && !this.stopped) {
+        if (this.options.mayRun && !this.options.mayRun()) break;
         this.dirty = false;
         const outcome = await this.runOnce();
         this.options.onOutcome?.(outcome);

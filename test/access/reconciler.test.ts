@@ -353,6 +353,17 @@ describe('AliasReconciler', () => {
     expect([...stored]).toEqual([]);
   });
 
+  it('does not touch the device while it may not run (lease not held), and runs at the next poke once it may', async () => {
+    let mayRun = false;
+    const { target, reconciler, setDesired } = setup({ mayRun: () => mayRun });
+    setDesired([{ ip: '203.0.113.9', grantIds: ['g1'] }]);
+    await reconciler.reconcileNow();
+    expect(target.calls).toEqual([]);
+    mayRun = true;
+    await reconciler.reconcileNow();
+    expect(target.appliedAddresses(ALIAS)).toEqual(['203.0.113.9']);
+  });
+
   it('forgets a stored kill when the address is granted again', async () => {
     const stored = new Set<string>(['203.0.113.9']);
     const ledger: KillLedger = {

@@ -317,6 +317,7 @@ export class AccessReconcilers {
         },
       },
       killLedger: this.killLedger(first),
+      mayRun: () => this.node.holds(leaseName(key)),
       aliasDescription: 'Just-in-time access managed by Portcullis',
       periodicMs: this.settings.reconcileIntervalMs,
       ...(this.settings.backoff ? { backoff: this.settings.backoff } : {}),

@@ -143,7 +143,12 @@ export function registerAccessControl(app: FastifyInstance, backend: AuthBackend
       !SAFE_METHODS.has(request.method) &&
       reply.statusCode < 400
     ) {
-      await backend.invalidate();
+      try {
+        await backend.invalidate();
+      } catch (err) {
+        // The change is committed; other nodes then see it when their cache entries expire (ADR 0223).
+        request.log.warn({ err }, 'announcing a change of rights to the other nodes failed');
+      }
     }
   });
 
