@@ -208,6 +208,10 @@ export class AliasReconciler {
     this.queued = true;
     queueMicrotask(() => {
       this.queued = false;
+      if (this.options.mayRun && !this.options.mayRun()) {
+        this.releaseIdle();
+        return;
+      }
       this.running = this.loop();
     });
   }
@@ -267,10 +271,14 @@ export class AliasReconciler {
       }
     } finally {
       this.running = null;
-      const waiters = this.idleWaiters;
-      this.idleWaiters = [];
-      for (const resolve of waiters) resolve();
+      this.releaseIdle();
     }
+  }
+
+  private releaseIdle(): void {
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
   }
 
   private scheduleRetry(delay: number): void {
