@@ -99,7 +99,7 @@ export function createAuthBackend(store: Store, cacheTtlMs: number): CachingAuth
   return {
     async invalidate() {
       clear();
-      if (cacheTtlMs > 0) await store.channel.publish(AUTH_CHANNEL, {});
+      if (cacheTtlMs > 0) await store.channel.publish(AUTH_CHANNEL, {}, { echo: true });
     },
     async listen() {
       const stop = await store.channel.subscribe(AUTH_CHANNEL, clear);

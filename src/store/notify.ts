@@ -8,14 +8,19 @@
  * the store stays the truth and every periodic run re-reads it. A dropped listening connection is re-opened
  * with a short backoff; `onReconnect` handlers run after it so callers can re-read what they may have missed.
  */
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import pg from 'pg';
 
 export type ChannelHandler = (payload: Record<string, unknown>) => void;
 
 export interface StoreChannel {
-  /** Sends `payload` to every subscriber of `channel` on every node, this one included. */
-  publish(channel: string, payload: Record<string, unknown>): Promise<void>;
+  /**
+   * Sends `payload` to every subscriber of `channel` on every node, this one included. With `echo`, resolves only
+   * once this node's own listening connection has received it back (at most `ECHO_WAIT_MS`): PostgreSQL signals
+   * every listener at the same commit, so by then the other nodes have it on their sockets too.
+   */
+  publish(channel: string, payload: Record<string, unknown>, options?: { echo?: boolean }): Promise<void>;
   /** Subscribes; returns the unsubscribe function. Resolves once the node is listening. */
   subscribe(channel: string, handler: ChannelHandler): Promise<() => void>;
   /** Called after the listening connection was lost and re-opened (messages in between are lost). */
@@ -26,6 +31,10 @@ export interface StoreChannel {
 /** PostgreSQL's limit on a NOTIFY payload is 8000 bytes; we refuse well before it. */
 const MAX_PAYLOAD_BYTES = 7_000;
 const CHANNEL_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+/** The longest a publisher waits for its own message to come back (a lost echo never blocks a request long). */
+const ECHO_WAIT_MS = 1_000;
+/** The field carrying the id of a message its sender waits for. */
+const ECHO_FIELD = 'echo_id';
 
 function encode(channel: string, payload: Record<string, unknown>): string {
   if (!CHANNEL_NAME.test(channel)) throw new Error(`invalid channel name ${channel}`);
@@ -86,6 +95,7 @@ export function postgresChannel(url: string, pool: pg.Pool): StoreChannel {
         const payload = message.payload === undefined ? null : decode(message.payload);
         if (payload === null) return;
         for (const handler of handlers.get(message.channel) ?? []) handler(payload);
+        echoed(message.channel, payload);
       });
       next.on('error', () => lost(next));
       next.on('end', () => lost(next));
@@ -118,9 +128,35 @@ export function postgresChannel(url: string, pool: pg.Pool): StoreChannel {
     retry(100);
   };
 
-  return {
-    async publish(channel, payload) {
-      await pool.query('select pg_notify($1, $2)', [channel, encode(channel, payload)]);
+  const echoes = new Map<string, () => void>();
+  const echoed = (channel: string, payload: Record<string, unknown>): void => {
+    const id = payload[ECHO_FIELD];
+    if (typeof id === 'string') echoes.get(`${channel}:${id}`)?.();
+  };
+  const api: StoreChannel = {
+    async publish(channel, payload, options) {
+      if (!options?.echo) {
+        await pool.query('select pg_notify($1, $2)', [channel, encode(channel, payload)]);
+        return;
+      }
+      const id = randomUUID();
+      const key = `${channel}:${id}`;
+      // Listening on the channel first, so the echo cannot arrive before anyone waits for it.
+      const stop = await api.subscribe(channel, () => {});
+      let timer: NodeJS.Timeout | undefined;
+      const back = new Promise<void>((resolve) => {
+        echoes.set(key, resolve);
+        timer = setTimeout(resolve, ECHO_WAIT_MS);
+        timer.unref();
+      });
+      try {
+        await pool.query('select pg_notify($1, $2)', [channel, encode(channel, { ...payload, [ECHO_FIELD]: id })]);
+        await back;
+      } finally {
+        clearTimeout(timer);
+        echoes.delete(key);
+        stop();
+      }
     },
     async subscribe(channel, handler) {
       encode(channel, {});
@@ -149,4 +185,5 @@ export function postgresChannel(url: string, pool: pg.Pool): StoreChannel {
       await open?.end().catch(() => {});
     },
   };
+  return api;
 }
