@@ -20,6 +20,7 @@ export function jobsPluginWith(options: { start: boolean }): FastifyPluginAsync 
       store: app.store,
       log: app.log.child({ component: 'jobs' }),
       context: { store: app.store, keyring: app.keyring, bus: app.access.events, adapters: app.access.adapters },
+      node: app.access.node,
     });
     for (const task of JOB_TASKS) runner.register(task);
     app.decorate('jobs', runner);

@@ -216,7 +216,7 @@ export class AccessReconcilers {
     const held = this.pool.keys();
     const busy = await this.store.query<{ name: string; remaining_ms: number }>(
       `select name, ceil(extract(epoch from (expires_at - now())) * 1000)::int as remaining_ms
-       from cluster_leases where expires_at > now() and node_id <> $1`,
+       from cluster_leases where expires_at > now() and node_id <> $1 and name like 'access:%'`,
       [this.node.id],
     );
     const others = new Set(busy.map((row) => row.name));
