@@ -190,8 +190,13 @@ export class ClusterNode {
     clearInterval(this.timer);
     await this.ticking;
     this.held.clear();
-    await this.store.query(`delete from cluster_leases where node_id = $1`, [this.id]);
-    await this.store.query(`delete from cluster_nodes where id = $1`, [this.id]);
+    try {
+      await this.store.query(`delete from cluster_leases where node_id = $1`, [this.id]);
+      await this.store.query(`delete from cluster_nodes where id = $1`, [this.id]);
+    } catch (err) {
+      // The store is gone (closed first, or unreachable): the leases expire by themselves within one lease.
+      this.onError(err);
+    }
   }
 
   /** One heartbeat now (tests, and the runtime after a change that wants an immediate decision). */

@@ -70,7 +70,7 @@ export class AccessRuntime implements GrantNotifier {
     this.grantWriter = new GrantBatcher(store.db, this);
     this.adapters = new GatewayAdapters(store, keyring, settings);
     this.node = new ClusterNode(store, settings.leaseMs ?? DEFAULT_LEASE_MS, (err) =>
-      log.warn({ err }, 'cluster heartbeat failed; retrying at the next one'),
+      log.warn({ err }, 'cluster node: a heartbeat or lease query failed (retried at the next heartbeat)'),
     );
     this.reconcilers = new AccessReconcilers(store, this.adapters, this.events, log, settings, this.node, (keys) =>
       this.publish({ type: 'poke', keys }),
