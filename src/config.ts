@@ -28,6 +28,11 @@ export interface AccessSettings {
   /** Retry backoff of failed runs (tests shorten it). */
   backoff?: Partial<BackoffPolicy>;
   adapter?: AdapterTuning;
+  /**
+   * `PORTCULLIS_CLUSTER_LEASE_SECONDS` × 1000 (default 15 s): how long a node holds a (gateway, alias) without
+   * renewing it, so how soon another node takes over from a dead one (docs/scale-out.md).
+   */
+  leaseMs?: number;
 }
 
 export interface ServerConfig {
@@ -204,6 +209,10 @@ const ENV_VARS = {
       return Number(raw) === 0 ? null : Number(raw) * 1_000;
     },
   },
+  PORTCULLIS_CLUSTER_LEASE_SECONDS: {
+    scope: 'server',
+    parse: integer('PORTCULLIS_CLUSTER_LEASE_SECONDS', 15, 2, 300),
+  },
   PORTCULLIS_SCRYPT_LOG_N: { scope: 'server', parse: integer('PORTCULLIS_SCRYPT_LOG_N', 17, 14, 20) },
   PORTCULLIS_LAB: { scope: 'server', parse: boolean('PORTCULLIS_LAB', true) },
   PORTCULLIS_LAB_VENDORS: {
@@ -317,6 +326,7 @@ export function loadConfig(
       allowHosts: envValue('PORTCULLIS_ALLOW_GATEWAY_HOSTS', env),
       trustedProxies: proxies.cidrs,
       reconcileIntervalMs: envValue('PORTCULLIS_RECONCILE_INTERVAL_SECONDS', env),
+      leaseMs: envValue('PORTCULLIS_CLUSTER_LEASE_SECONDS', env) * 1_000,
     },
     webhookAllowHosts: envValue('PORTCULLIS_ALLOW_WEBHOOK_HOSTS', env),
     scryptLogN: envValue('PORTCULLIS_SCRYPT_LOG_N', env),

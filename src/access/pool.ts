@@ -19,6 +19,9 @@ export class ReconcilerPool {
   private readonly expiry: ExpiryScheduler<string>;
 
   /** `create` builds the reconciler of a key on first use; the pool starts it (full reconcile + periodic). */
+  /** Where expiry pokes go (the runtime routes them to the key's owner); default: this pool's reconciler. */
+  onExpired: (key: string) => void = (key) => this.poke(key);
+
   constructor(
     private readonly create: (key: string) => AliasReconciler,
     options: ExpirySchedulerOptions = {},
@@ -39,6 +42,21 @@ export class ReconcilerPool {
 
   poke(key: string): void {
     this.get(key).poke();
+  }
+
+  /** Whether `key` has a running reconciler here. */
+  has(key: string): boolean {
+    return this.reconcilers.has(key);
+  }
+
+  /** Keys with a running reconciler here. */
+  keys(): string[] {
+    return [...this.reconcilers.keys()];
+  }
+
+  /** Resolves when the reconciler of `key` (if any) has no run queued or in flight. */
+  idle(key: string): Promise<void> {
+    return this.reconcilers.get(key)?.idle() ?? Promise.resolve();
   }
 
   /** Schedules the poke of `key` at the grant's expiry (re-scheduling an extended grant moves it). */
@@ -85,6 +103,6 @@ export class ReconcilerPool {
       this.grantKeys.delete(grantId);
       if (key !== undefined) keys.add(key);
     }
-    for (const key of keys) this.poke(key);
+    for (const key of keys) this.onExpired(key);
   }
 }

@@ -55,15 +55,32 @@ export interface ReconcilerOptions {
    */
   nativeExpiry?: () => boolean;
   codes: ReconcilerCodes;
+  /**
+   * Where the addresses whose states are still to be killed are kept beyond this process (ADR 0222): read at the
+   * first run, so a restart or another node taking the alias over still kills them.
+   */
+  killLedger?: KillLedger;
   /** Description given to an alias the reconciler creates. */
   aliasDescription?: string;
   backoff?: Partial<BackoffPolicy>;
   /** Full reconcile interval; `null` disables it. Default 5 minutes. */
   periodicMs?: number | null;
+  /**
+   * Checked before every run: false skips it and keeps the work owed for the next poke (a node that is not sure
+   * it still holds the alias's lease must not write, ADR 0220). Default: always true.
+   */
+  mayRun?: () => boolean;
   /** Called after every run, success or failure. Exceptions thrown here are not caught. */
   onOutcome?: (outcome: ReconcileOutcome) => void;
   now?: () => number;
   random?: () => number;
+}
+
+/** The persisted list of addresses owed a state kill (see `ReconcilerOptions.killLedger`). */
+export interface KillLedger {
+  load(): Promise<string[]>;
+  add(ips: readonly string[]): Promise<void>;
+  remove(ips: readonly string[]): Promise<void>;
 }
 
 interface ReconcileErrorInfo {
@@ -152,6 +169,8 @@ export class AliasReconciler {
   private applyOwed = true;
   /** Addresses removed from the alias whose states still need killing. */
   private readonly killOwed = new Set<string>();
+  /** The kill ledger has been read into `killOwed`. */
+  private killsLoaded = false;
   private failures = 0;
   private error: ReconcileErrorInfo | null = null;
   private desiredCount = 0;
@@ -189,6 +208,10 @@ export class AliasReconciler {
     this.queued = true;
     queueMicrotask(() => {
       this.queued = false;
+      if (this.options.mayRun && !this.options.mayRun()) {
+        this.releaseIdle();
+        return;
+      }
       this.running = this.loop();
     });
   }
@@ -236,6 +259,7 @@ export class AliasReconciler {
   private async loop(): Promise<void> {
     try {
       while (this.dirty && !this.stopped) {
+        if (this.options.mayRun && !this.options.mayRun()) break;
         this.dirty = false;
         const outcome = await this.runOnce();
         this.options.onOutcome?.(outcome);
@@ -247,10 +271,14 @@ export class AliasReconciler {
       }
     } finally {
       this.running = null;
-      const waiters = this.idleWaiters;
-      this.idleWaiters = [];
-      for (const resolve of waiters) resolve();
+      this.releaseIdle();
     }
+  }
+
+  private releaseIdle(): void {
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
   }
 
   private scheduleRetry(delay: number): void {
@@ -282,6 +310,11 @@ export class AliasReconciler {
     try {
       desired = await this.options.desired();
       this.desiredCount = desired.length;
+      const ledger = this.options.killLedger;
+      if (ledger && !this.killsLoaded) {
+        for (const ip of await ledger.load()) this.killOwed.add(ip);
+        this.killsLoaded = true;
+      }
 
       let alias = await target.getAlias(aliasName);
       if (alias === null) {
@@ -306,7 +339,12 @@ export class AliasReconciler {
         nativeExpiry: this.options.nativeExpiry?.() ?? false,
       });
       for (const ip of plan.removed) this.killOwed.add(ip);
-      for (const entry of desired) this.killOwed.delete(entry.ip);
+      const granted = desired.filter((entry) => this.killOwed.delete(entry.ip)).map((entry) => entry.ip);
+      if (ledger) {
+        // Stored before the write: an address is never off the alias without its kill on record.
+        if (plan.removed.length > 0) await ledger.add(plan.removed);
+        if (granted.length > 0) await ledger.remove(granted);
+      }
       progress.removedIps = plan.removed;
       if (plan.changed) {
         await target.setAliasEntries(aliasName, plan.entries);
@@ -347,8 +385,10 @@ export class AliasReconciler {
         for (const ip of [...this.killOwed]) {
           progress.killed.push({ ip, states: await target.killStates(ip) });
           this.killOwed.delete(ip);
+          await ledger?.remove([ip]);
         }
       } else {
+        if (ledger && this.killOwed.size > 0) await ledger.remove([...this.killOwed]);
         this.killOwed.clear();
       }
       return this.finish(desired, synced, progress, null);

@@ -25,6 +25,7 @@ const COMMAND_MODULES: Record<string, () => Promise<Registrar>> = {
   audit: async () => (await import('./commands/audit.ts')).registerAuditCommands,
   topology: async () => (await import('./commands/orchestration.ts')).registerTopologyCommands,
   vlans: async () => (await import('./commands/orchestration.ts')).registerVlanCommands,
+  cluster: async () => (await import('./commands/cluster.ts')).registerClusterCommands,
 };
 
 const program = new Command('portcullis')

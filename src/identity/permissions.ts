@@ -29,6 +29,7 @@ export const PERMISSIONS = {
   'access.admin_grant': 'Create and revoke grants for other users (break-glass) and manage feed keys',
   'users.manage': 'Manage users, groups, roles, role bindings and other users\u2019 API tokens and sessions',
   'audit.view': 'Read the audit log',
+  'cluster.view': 'See the nodes serving the installation and the gateway aliases each one reconciles',
 } as const satisfies Record<string, string>;
 
 export type Permission = keyof typeof PERMISSIONS;

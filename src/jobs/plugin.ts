@@ -27,6 +27,7 @@ export function jobsPluginWith(options: { start: boolean }): FastifyPluginAsync 
         adapters: app.access.adapters,
         writes: { readOnly: app.config.readOnly, maxOpen: app.config.maxPendingChanges, node: `${hostname()}#${process.pid}#jobs` },
       },
+      node: app.access.node,
     });
     for (const task of JOB_TASKS) runner.register(task);
     app.decorate('jobs', runner);

@@ -11,13 +11,17 @@
  * - **One job per key at a time across nodes**: each queue has pg-boss's `singleton` policy (a unique index lets
  *   one job per singleton key be active), the key is the gateway (org) id, and `singletonSeconds` = the interval
  *   makes two nodes ticking in the same interval create one job. A tick skips keys with a job queued or running.
- * - A job that outlives `expireInSeconds` (a crashed node) is failed by pg-boss's maintenance; the next tick
- *   creates a new one.
+ * - A job that outlives `expireInSeconds` is failed by pg-boss's maintenance; the next tick creates a new one.
+ * - **A node that dies mid-job** (docs/scale-out.md): with a cluster node, each running job is held by a lease
+ *   `job:<id>` renewed by the node's heartbeat; at every heartbeat a node fails the active jobs whose lease has
+ *   lapsed and sends them again, so a dead node's gateway is polled again within one lease, not after
+ *   `expireInSeconds`.
  */
 import type { FastifyBaseLogger } from 'fastify';
 import PgBoss from 'pg-boss';
 import type { PGlite } from '@electric-sql/pglite';
 import { readSettings, type FirewallSettings } from '../firewall/settings.ts';
+import type { ClusterNode } from '../cluster/node.ts';
 import type { Store } from '../store/db.ts';
 
 /** What a job carries: its org and, for per-gateway tasks, its gateway. */
@@ -48,6 +52,8 @@ export interface JobRunnerOptions<C> {
   pollingSeconds?: number;
   /** Workers per queue in this process (jobs of different gateways run side by side); default 4. */
   concurrency?: number;
+  /** This process as a cluster node: running jobs hold leases, and jobs of dead nodes are failed (see above). */
+  node?: ClusterNode;
 }
 
 /** The pg-boss schema (tables `pgboss.*`, created and migrated by pg-boss itself at start). */
@@ -125,11 +131,12 @@ export class JobRunner<C> {
       await ensureQueue(boss, task.name);
       for (let i = 0; i < (this.options.concurrency ?? 4); i++) {
         await boss.work<JobKey>(task.name, { pollingIntervalSeconds: polling, batchSize: 1 }, async ([job]) => {
-          if (job) await this.runJob(task, job.data);
+          if (job) await this.runJob(task, job.data, job.id);
         });
       }
     }
     await this.tick();
+    this.options.node?.onTick(() => this.reapOrphans());
     this.timer = setInterval(() => void this.tick().catch((err: unknown) => log.warn({ err }, 'job tick failed')), (this.options.tickSeconds ?? 30) * 1000);
     this.timer.unref();
     log.info({ tasks: this.tasks.map((t) => t.name) }, 'job runner started');
@@ -166,13 +173,45 @@ export class JobRunner<C> {
     }
   }
 
-  private async runJob(task: JobTask<C>, key: JobKey): Promise<void> {
+  private async runJob(task: JobTask<C>, key: JobKey, jobId: string): Promise<void> {
+    const node = this.options.node;
+    const lease = `job:${jobId}`;
+    await node?.acquire([lease]);
     try {
       await task.run(key, this.options.context);
     } catch (err) {
       // The outcome is the task's to record (a sync stores its failure); the job only says it failed.
       this.options.log.warn({ err, task: task.name, ...key }, 'job failed');
       throw err;
+    } finally {
+      await node?.release([lease]);
+    }
+  }
+
+  /** Fails the active jobs whose node stopped renewing their lease and sends each of them again. */
+  private async reapOrphans(): Promise<void> {
+    const boss = this.boss;
+    const node = this.options.node;
+    if (!boss || !node) return;
+    const orphans = await this.options.store.query<{ id: string; name: string; data: JobKey; singleton_key: string | null }>(
+      `select j.id::text as id, j.name, j.data, j.singleton_key from ${JOB_SCHEMA}.job j
+        where j.state = 'active' and j.name = any($1::text[])
+          and j.started_on < now() - $2::int * interval '1 millisecond'
+          and not exists (select 1 from cluster_leases l where l.name = 'job:' || j.id::text and l.expires_at > now())`,
+      [this.tasks.map((t) => t.name), node.leaseMs],
+    );
+    for (const orphan of orphans) {
+      await boss.fail(orphan.name, orphan.id, { reason: 'its node stopped' });
+      // Sent again at once: the interval counts from the orphan's creation, so a tick would wait for it.
+      const task = this.tasks.find((t) => t.name === orphan.name);
+      await boss.send(orphan.name, orphan.data, {
+        ...(orphan.singleton_key === null ? {} : { singletonKey: orphan.singleton_key }),
+        retryLimit: 0,
+        expireInSeconds: task?.expireInSeconds ?? 900,
+      });
+    }
+    if (orphans.length > 0) {
+      this.options.log.warn({ jobs: orphans.length }, 'failed the jobs of a node that stopped and sent them again');
     }
   }
 

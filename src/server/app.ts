@@ -62,7 +62,7 @@ declare module 'fastify' {
     declaredRoutes: readonly DeclaredRoute[];
     metricsRegistry: Registry;
     /** Drops the cached principals (a change outside a route's own `invalidatesPrincipals`, e.g. a provider's logout). */
-    invalidatePrincipals: () => void;
+    invalidatePrincipals: () => Promise<void>;
   }
 }
 
@@ -136,6 +136,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await registerHttpPlugins(app);
   app.decorate('metricsRegistry', registerObservability(app));
   const authBackend = createAuthBackend(store, config.authCacheTtlSeconds * 1000);
+  const stopListening = await authBackend.listen();
+  app.addHook('onClose', async () => stopListening());
   const declared = registerAccessControl(app, authBackend);
   app.decorate('invalidatePrincipals', () => authBackend.invalidate());
   app.decorate('declaredRoutes', declared);

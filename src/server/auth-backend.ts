@@ -8,7 +8,9 @@
  * - every successful change made through this process that can alter authentication or rights (sign-out,
  *   revocation, user, group, role or site change…) empties the cache, so on a single node a revoked credential
  *   fails on the very next request; other writes (grants, knocs…) keep it (ADR 0096);
- * - other nodes of a cluster see a revocation within the TTL (`PORTCULLIS_AUTH_CACHE_TTL`, 0 disables).
+ * - other nodes of a cluster empty theirs at once too: the change is announced on the store's channel
+ *   `portcullis_auth` before the response is sent (docs/scale-out.md, ADR 0223), so a credential revoked through
+ *   one node fails on every node's next request.
  */
 import { createHash } from 'node:crypto';
 import { AuthenticationError } from '../errors.ts';
@@ -77,18 +79,33 @@ interface SessionHit {
   csrfHash: string;
 }
 
+/** The channel that tells every node to forget its cached principals. */
+export const AUTH_CHANNEL = 'portcullis_auth';
+
 interface CachingAuthBackend extends AuthBackend {
-  /** Forget every cached principal (called after a change to authentication or rights). */
-  invalidate(): void;
+  /** Forget every cached principal here and on every other node (after a change to authentication or rights). */
+  invalidate(): Promise<void>;
+  /** Empties this node's caches when another node announces a change; resolves once listening. */
+  listen(): Promise<() => void>;
 }
 
 export function createAuthBackend(store: Store, cacheTtlMs: number): CachingAuthBackend {
   const tokens = new PrincipalCache<Principal>(cacheTtlMs);
   const sessions = new PrincipalCache<SessionHit>(cacheTtlMs);
+  const clear = () => {
+    tokens.clear();
+    sessions.clear();
+  };
   return {
-    invalidate() {
-      tokens.clear();
-      sessions.clear();
+    async invalidate() {
+      clear();
+      if (cacheTtlMs > 0) await store.channel.publish(AUTH_CHANNEL, {}, { echo: true });
+    },
+    async listen() {
+      const stop = await store.channel.subscribe(AUTH_CHANNEL, clear);
+      // A lost connection may have lost an announcement: forget everything rather than trust the cache.
+      store.channel.onReconnect(clear);
+      return stop;
     },
     async fromToken(presented) {
       const key = PrincipalCache.key(presented);

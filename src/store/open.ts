@@ -11,6 +11,7 @@ import pg from 'pg';
 import { envValue } from '../config.ts';
 import type { Db, Store } from './db.ts';
 import { type MigrationReport, migratePglite, migratePostgres } from './migrate.ts';
+import { inProcessChannel, postgresChannel } from './notify.ts';
 import { acquirePidLock } from './pid-lock.ts';
 import * as schema from './schema/index.ts';
 
@@ -61,11 +62,13 @@ async function wrapPglite(client: PGlite, migrate: boolean, onClose: () => void)
   }
   const db = drizzlePglite({ client, schema }) as unknown as Db;
   let closed = false;
+  const channel = inProcessChannel();
   return {
     kind: 'pglite',
     db,
     migration,
     pglite: client,
+    channel,
     async query<Row>(text: string, params?: unknown[]) {
       return (await client.query<Row>(text, params)).rows;
     },
@@ -73,6 +76,7 @@ async function wrapPglite(client: PGlite, migrate: boolean, onClose: () => void)
       if (closed) return;
       closed = true;
       try {
+        await channel.close();
         await client.close();
       } finally {
         onClose();
@@ -88,17 +92,20 @@ async function openPostgres(url: string, migrate: boolean, poolSize: number): Pr
   pool.on('error', () => {});
   const db = drizzleNodePg({ client: pool, schema }) as unknown as Db;
   let closed = false;
+  const channel = postgresChannel(url, pool);
   return {
     kind: 'postgres',
     db,
     migration,
     pglite: null,
+    channel,
     async query<Row>(text: string, params?: unknown[]) {
       return (await pool.query(text, params)).rows as Row[];
     },
     async close() {
       if (closed) return;
       closed = true;
+      await channel.close();
       await pool.end();
     },
   };

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { DesiredEntry } from '../../src/access/desired-set.ts';
 import {
   AliasReconciler,
+  type KillLedger,
   type ReconcileOutcome,
   type ReconcilerOptions,
 } from '../../src/access/reconciler.ts';
@@ -314,6 +315,71 @@ describe('AliasReconciler', () => {
       applied: false,
       killed: [{ ip: '203.0.113.9', states: 0 }],
     });
+  });
+
+  it('stores an owed kill before the write, so a new reconciler (restart, takeover) still kills it', async () => {
+    const stored = new Set<string>();
+    const seenAtWrite: string[][] = [];
+    const ledger: KillLedger = {
+      load: async () => [...stored],
+      add: async (ips) => {
+        for (const address of ips) stored.add(address);
+      },
+      remove: async (ips) => {
+        for (const address of ips) stored.delete(address);
+      },
+    };
+    const first = setup({ killLedger: ledger });
+    first.setDesired([{ ip: '203.0.113.9', grantIds: ['g1'] }]);
+    await first.reconciler.reconcileNow();
+    const write = first.target.setAliasEntries.bind(first.target);
+    first.target.setAliasEntries = async (name, entries) => {
+      seenAtWrite.push([...stored]);
+      return write(name, entries);
+    };
+    first.setDesired([]);
+    first.target.failNext('killStates', new AdapterError('pfsense', 'PFS002', 'authorization failed'));
+    await first.reconciler.reconcileNow();
+    await first.reconciler.stop();
+    expect(seenAtWrite).toEqual([['203.0.113.9']]);
+    expect([...stored]).toEqual(['203.0.113.9']);
+
+    // Another reconciler of the same alias (another process) finds the kill and does it on its first run.
+    const second = setup({ killLedger: ledger });
+    second.target.aliases.set(ALIAS, { name: ALIAS, type: 'host', descr: '', entries: [] });
+    second.target.states.set('203.0.113.9', 4);
+    await second.reconciler.reconcileNow();
+    expect(second.outcomes.at(-1)).toMatchObject({ ok: true, killed: [{ ip: '203.0.113.9', states: 4 }] });
+    expect([...stored]).toEqual([]);
+  });
+
+  it('does not touch the device while it may not run (lease not held), and runs at the next poke once it may', async () => {
+    let mayRun = false;
+    const { target, reconciler, setDesired } = setup({ mayRun: () => mayRun });
+    setDesired([{ ip: '203.0.113.9', grantIds: ['g1'] }]);
+    await reconciler.reconcileNow();
+    expect(target.calls).toEqual([]);
+    mayRun = true;
+    await reconciler.reconcileNow();
+    expect(target.appliedAddresses(ALIAS)).toEqual(['203.0.113.9']);
+  });
+
+  it('forgets a stored kill when the address is granted again', async () => {
+    const stored = new Set<string>(['203.0.113.9']);
+    const ledger: KillLedger = {
+      load: async () => [...stored],
+      add: async (ips) => {
+        for (const address of ips) stored.add(address);
+      },
+      remove: async (ips) => {
+        for (const address of ips) stored.delete(address);
+      },
+    };
+    const { target, reconciler, setDesired } = setup({ killLedger: ledger });
+    setDesired([{ ip: '203.0.113.9', grantIds: ['g2'] }]);
+    await reconciler.reconcileNow();
+    expect(target.count('killStates')).toBe(0);
+    expect([...stored]).toEqual([]);
   });
 
   it('creates a missing alias when allowed', async () => {

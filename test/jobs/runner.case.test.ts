@@ -3,9 +3,11 @@
  * creates one gateway-sync job per live gateway and each gateway is synced once (real sync against the pfRest
  * emulator), a second tick inside the interval creates nothing, a settings change alters the interval without a
  * restart, two runners ("nodes") on one database create each job once and never run two jobs of one key at once,
+ * a job of a node that stopped renewing its lease is failed and runs on another node within a lease (PostgreSQL),
  * and stop() leaves nothing running.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ClusterNode } from '../../src/cluster/node.ts';
 import { updateSettings } from '../../src/firewall/settings.ts';
 import { JobRunner, type JobTask } from '../../src/jobs/runner.ts';
 import { gatewaySync, JOB_TASKS, type JobContext } from '../../src/jobs/tasks.ts';
@@ -156,6 +158,59 @@ export function runJobRunnerSuite(kind: StoreKind): void {
       );
       expect(created?.n).toBe(3);
     });
+
+    it.skipIf(kind !== 'postgres')(
+      'a job of a node that stopped renewing its lease is failed within a lease and runs on another node',
+      async () => {
+        const [db] = await h.store.query<{ name: string }>('select current_database() as name');
+        const url = new URL(process.env.PORTCULLIS_TEST_DATABASE_URL as string);
+        url.pathname = `/${db?.name}`;
+        const second = await openStore({ url: url.toString(), migrate: false, poolSize: 4 });
+        extraStores.push(second);
+        // Never started: the leases of the jobs it runs are never renewed, as if its process had died.
+        const dead = new ClusterNode(h.store, 1_000);
+        const alive = new ClusterNode(second, 1_000);
+        const ran: string[] = [];
+        let unblock = () => {};
+        const hung = new Promise<void>((resolve) => {
+          unblock = resolve;
+        });
+        const probe = (who: string, wait: () => Promise<void>): JobTask<null> => ({
+          name: 'orphan-probe',
+          per: 'global',
+          intervalSeconds: () => 3_600,
+          async run() {
+            ran.push(who);
+            await wait();
+          },
+        });
+        const a = new JobRunner<null>({ store: h.store, log: quiet, context: null, tickSeconds: 3600, pollingSeconds: 0.5, concurrency: 1, node: dead });
+        a.register(probe('dead', () => hung));
+        runners.push(a);
+        await a.start();
+        await vi.waitFor(() => expect(ran).toEqual(['dead']), { timeout: 10_000 });
+        const b = new JobRunner<null>({ store: second, log: quiet, context: null, tickSeconds: 3600, pollingSeconds: 0.5, node: alive });
+        b.register(probe('alive', async () => {}));
+        runners.push(b);
+        await alive.start();
+        await b.start();
+        const started = Date.now();
+        try {
+          await vi.waitFor(() => expect(ran).toEqual(['dead', 'alive']), { timeout: 10_000, interval: 50 });
+          // One lease (1 s) after the dead node's last renewal, plus a heartbeat and a worker poll.
+          expect(Date.now() - started).toBeLessThan(4_000);
+          const states = await h.store.query<{ state: string }>(
+            "select state from pgboss.job where name = 'orphan-probe' order by created_on",
+          );
+          expect(states.map((row) => row.state)).toEqual(['failed', 'completed']);
+        } finally {
+          unblock();
+          await alive.stop();
+          await dead.stop();
+        }
+      },
+      30_000,
+    );
 
     it('a task registered twice, or after start, is refused', async () => {
       const r = runner(null, []);

@@ -7,7 +7,7 @@ import { ENCRYPTED_COLUMNS } from '../../src/secrets/registry.ts';
 import * as schema from '../../src/store/schema/index.ts';
 
 // The seed's firewall codes that routes check (docs/reference/freesdn-firewall-module.md §20), the site codes,
-// and the access/users/audit codes of issue 2. Codes no route checks are not in the catalog (issue 8;
+// the access/users/audit codes of issue 2, and `cluster.view` of issue 13 (docs/scale-out.md). Codes no route checks are not in the catalog (issue 8;
 // test/server/access.case.test.ts).
 const REQUIRED = [
   'firewall.view',
@@ -30,6 +30,7 @@ const REQUIRED = [
   'access.admin_grant',
   'users.manage',
   'audit.view',
+  'cluster.view',
 ];
 
 const role = (name: string) => new Set(BUILTIN_ROLES.find((r) => r.name === name)?.permissions ?? []);

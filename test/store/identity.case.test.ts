@@ -79,6 +79,8 @@ async function domainError(action: Promise<unknown>): Promise<DomainError> {
 const TABLES_WITHOUT_ORG_ID: Record<string, string> = {
   orgs: 'the tenant table itself',
   login_throttle: 'keys are per user name or IP before any org is known; no tenant data',
+  cluster_nodes: 'the server processes on the store, shared by every org; no tenant data',
+  cluster_leases: 'which process holds which piece of work; no tenant data (the cluster view filters by org)',
 };
 
 export function runIdentitySuite(open: () => Promise<OpenedStore>): void {

@@ -370,6 +370,18 @@ export async function createGrants(
   return change.created;
 }
 
+/**
+ * Ends the open grants of a user who was just disabled or deleted, at once (the owner of each alias is poked,
+ * on whichever node): the reconcilers' own sweep of inactive users stays as the safety net.
+ */
+export async function endGrantsOfInactiveUser(
+  ctx: ServiceContext,
+  userId: string,
+  notifier: GrantNotifier,
+): Promise<GrantRow[]> {
+  return endGrants(ctx, eq(grants.userId, userId), 'revoked', notifier);
+}
+
 /** Ends the open grants matching `where` with `reason` (one transaction), then notifies. */
 export async function endGrants(
   ctx: ServiceContext,

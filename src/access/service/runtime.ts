@@ -9,12 +9,17 @@
  * This class keeps them in step with the services' notifications: at start every active key gets its
  * reconciler and every open grant is tracked for expiry (one timer for the next instant; passive knocs have
  * their own scheduler, which only ends the grants in the store).
+ *
+ * Several nodes on one store (docs/scale-out.md): this process is one `ClusterNode`; a key's reconciler runs on
+ * the node holding its lease (reconcilers.ts). Changes made here reach the other nodes as messages on the
+ * store's channel `portcullis_access` (ADR 0221): pokes of keys they own, knoc and gateway changes.
  */
 
 import { and, eq, inArray, isNull } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import type { AccessSettings } from '../../config.ts';
 import type { Keyring } from '../../secrets/keyring.ts';
+import { ClusterNode } from '../../cluster/node.ts';
 import type { Store } from '../../store/db.ts';
 import { gateways, grants, knocs } from '../../store/schema/access.ts';
 import { ExpiryScheduler } from '../expiry.ts';
@@ -31,6 +36,16 @@ export type { AccessSettings };
 
 type KnocLocation = { orgId: string; key: string | null };
 
+/** The channel of access messages between nodes. */
+export const ACCESS_CHANNEL = 'portcullis_access';
+const DEFAULT_LEASE_MS = 15_000;
+
+/** A message between nodes; `node` is the sender, which acts on its own change directly. */
+type AccessMessage =
+  | { node: string; type: 'poke'; keys: string[] }
+  | { node: string; type: 'knoc'; knocId: string; previous: { gatewayId: string; aliasName: string } | null }
+  | { node: string; type: 'gateway'; gatewayId: string };
+
 export class AccessRuntime implements GrantNotifier {
   readonly events = new AccessEventBus();
   /** Where request paths create grants: concurrent callers share one transaction (ADR 0096). */
@@ -38,7 +53,10 @@ export class AccessRuntime implements GrantNotifier {
   readonly adapters: GatewayAdapters;
   /** Bounds the rows refused EDL fetches write (src/access/service/feed.ts). */
   readonly refusedFeedFetches = new RefusedFetchLimiter();
+  /** This process as a node of the cluster on the store (leases, heartbeat). */
+  readonly node: ClusterNode;
   private readonly reconcilers: AccessReconcilers;
+  private unsubscribe: (() => void) | null = null;
   private readonly passiveExpiry: ExpiryScheduler<string>;
   private readonly knocLocations = new Map<string, KnocLocation>();
   private started = false;
@@ -51,7 +69,12 @@ export class AccessRuntime implements GrantNotifier {
   ) {
     this.grantWriter = new GrantBatcher(store.db, this);
     this.adapters = new GatewayAdapters(store, keyring, settings);
-    this.reconcilers = new AccessReconcilers(store, this.adapters, this.events, log, settings);
+    this.node = new ClusterNode(store, settings.leaseMs ?? DEFAULT_LEASE_MS, (err) =>
+      log.warn({ err }, 'cluster node: a heartbeat or lease query failed (retried at the next heartbeat)'),
+    );
+    this.reconcilers = new AccessReconcilers(store, this.adapters, this.events, log, settings, this.node, (keys) =>
+      this.publish({ type: 'poke', keys }),
+    );
     this.passiveExpiry = new ExpiryScheduler<string>((ids) => this.background(this.expirePassive(ids)));
   }
 
@@ -59,6 +82,11 @@ export class AccessRuntime implements GrantNotifier {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
+    await this.node.start();
+    this.unsubscribe = await this.store.channel.subscribe(ACCESS_CHANNEL, (payload) =>
+      this.background(this.received(payload as AccessMessage)),
+    );
+    this.store.channel.onReconnect(() => this.reconcilers.pokeEveryOwned());
     const active = await this.store.db
       .selectDistinct({ gatewayId: knocs.gatewayId, aliasName: knocs.aliasName })
       .from(knocs)
@@ -67,12 +95,17 @@ export class AccessRuntime implements GrantNotifier {
     for (const row of active) await this.reconcilers.refresh(reconcilerKey(row.gatewayId, row.aliasName));
     const open = await this.store.db.select().from(grants).where(isNull(grants.endedAt));
     for (const grant of open) await this.track(grant);
-    this.log.info({ reconcilers: this.reconcilers.size, grants: open.length }, 'access runtime started');
+    this.log.info(
+      { reconcilers: this.reconcilers.size, grants: open.length, node_id: this.node.id },
+      'access runtime started',
+    );
   }
 
   async stop(): Promise<void> {
+    this.unsubscribe?.();
     this.passiveExpiry.stop();
     await this.reconcilers.stop();
+    if (this.started) await this.node.stop();
     await this.adapters.closeAll();
   }
 
@@ -96,12 +129,20 @@ export class AccessRuntime implements GrantNotifier {
       const key = (await this.locate(grant.knocId)).key;
       if (key !== null) keys.add(key);
     }
-    for (const key of keys) if (this.reconcilers.has(key)) this.reconcilers.pool.poke(key);
+    await this.reconcilers.pokeAll([...keys].filter((key) => this.reconcilers.has(key)));
     this.events.emit(change.events);
   }
 
   /** A knoc was created, changed or deleted: refresh its old and new keys and re-track its open grants. */
   async knocChanged(
+    knocId: string,
+    previous: { gatewayId: string; aliasName: string } | null,
+  ): Promise<void> {
+    await this.applyKnocChange(knocId, previous);
+    await this.publish({ type: 'knoc', knocId, previous });
+  }
+
+  private async applyKnocChange(
     knocId: string,
     previous: { gatewayId: string; aliasName: string } | null,
   ): Promise<void> {
@@ -121,13 +162,33 @@ export class AccessRuntime implements GrantNotifier {
       this.passiveExpiry.delete(grant.id);
       await this.track(grant);
     }
-    if (location.key !== null && this.reconcilers.has(location.key)) this.reconcilers.pool.poke(location.key);
+    if (location.key !== null && this.reconcilers.owns(location.key)) this.reconcilers.pool.poke(location.key);
   }
 
   /** A gateway's connection changed: drop its adapter; its reconcilers use the new one from the next run. */
   async gatewayChanged(gatewayId: string): Promise<void> {
     await this.adapters.drop(gatewayId);
     this.reconcilers.pokeGateway(gatewayId);
+    await this.publish({ type: 'gateway', gatewayId });
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Messages between nodes
+
+  private async publish(message: DistributiveOmit<AccessMessage, 'node'>): Promise<void> {
+    await this.store.channel.publish(ACCESS_CHANNEL, { ...message, node: this.node.id });
+  }
+
+  private async received(message: AccessMessage): Promise<void> {
+    if (message.node === this.node.id) return;
+    if (message.type === 'poke' && Array.isArray(message.keys)) {
+      this.reconcilers.pokeOwned(message.keys.filter((key): key is string => typeof key === 'string'));
+    } else if (message.type === 'knoc' && typeof message.knocId === 'string') {
+      await this.applyKnocChange(message.knocId, message.previous ?? null);
+    } else if (message.type === 'gateway' && typeof message.gatewayId === 'string') {
+      await this.adapters.drop(message.gatewayId);
+      this.reconcilers.pokeGateway(message.gatewayId);
+    }
   }
 
   /** The sync status of `GET /knocs/{id}/status`: live reconciler state, else what the store remembers. */
@@ -180,7 +241,8 @@ export class AccessRuntime implements GrantNotifier {
       return null;
     }
     if (!this.reconcilers.has(location.key)) await this.reconcilers.refresh(location.key);
-    if (this.reconcilers.has(location.key)) {
+    // Expiry is tracked by the key's owner (from its desired set); here only when this node is the owner.
+    if (this.reconcilers.owns(location.key)) {
       this.reconcilers.pool.trackGrant(grant.id, location.key, grant.expiresAt.getTime());
     }
     return location.key;
@@ -197,3 +259,5 @@ export class AccessRuntime implements GrantNotifier {
     }
   }
 }
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

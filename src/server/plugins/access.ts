@@ -51,7 +51,7 @@ export interface AuthBackend {
     csrfHeader: string | undefined,
   ): Promise<{ principal: Principal; csrfValid: boolean } | null>;
   /** Called after a successful change that may have revoked a credential or changed rights. */
-  invalidate(): void;
+  invalidate(): void | Promise<void>;
 }
 
 type RouteAccess =
@@ -143,7 +143,12 @@ export function registerAccessControl(app: FastifyInstance, backend: AuthBackend
       !SAFE_METHODS.has(request.method) &&
       reply.statusCode < 400
     ) {
-      backend.invalidate();
+      try {
+        await backend.invalidate();
+      } catch (err) {
+        // The change is committed; other nodes then see it when their cache entries expire (ADR 0223).
+        request.log.warn({ err }, 'announcing a change of rights to the other nodes failed');
+      }
     }
   });
 

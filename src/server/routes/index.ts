@@ -9,6 +9,7 @@ import { accessRuntimePlugin } from '../../access/service/plugin.ts';
 import { changesPrincipals } from '../plugins/access.ts';
 import { auditRoutes } from './audit.ts';
 import { driftRoutes } from './drift.ts';
+import { clusterRoutes } from './cluster.ts';
 import { edlRoutes } from './edl.ts';
 import { eventsPlugin } from '../../events/plugin.ts';
 import { jobsPlugin } from '../../jobs/plugin.ts';
@@ -50,6 +51,7 @@ export const ROUTE_MODULES: readonly FastifyPluginAsync[] = [
   firewallLiveRoutes,
   knocRoutes,
   grantRoutes,
+  clusterRoutes,
   portalRoutes,
   requestRoutes,
   // Sign-in through identity providers grants on portal providers: needs `app.access` (above).

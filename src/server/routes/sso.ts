@@ -140,7 +140,7 @@ async function endNamedSessions(
     sessionIds.length === 0
       ? []
       : await endGrants(ctx, and(inArray(grants.sessionId, sessionIds)) as SQL, 'logout', app.access);
-  app.invalidatePrincipals();
+  await app.invalidatePrincipals();
   return { sessions: sessionIds.length, grants: ended.length };
 }
 

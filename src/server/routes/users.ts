@@ -7,6 +7,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import { resetTotp } from '../../identity/mfa.ts';
+import { endGrantsOfInactiveUser } from '../../access/service/grants.ts';
 import { createUser, deleteUser, getUser, listUsers, setPassword, updateUser } from '../../identity/users.ts';
 import { ctxOf } from '../context.ts';
 import { ERROR_RESPONSES, IdParams, Line, listOf, Paging, Password, ref, Username } from '../schemas.ts';
@@ -110,6 +111,7 @@ export const userRoutes: FastifyPluginAsync = async (root) => {
         ...(email !== undefined ? { email } : {}),
         ...(disabled !== undefined ? { disabled } : {}),
       });
+      if (user.disabled) await endGrantsOfInactiveUser(ctxOf(request), user.id, request.server.access);
       return toApi(user);
     },
   );
@@ -159,6 +161,7 @@ export const userRoutes: FastifyPluginAsync = async (root) => {
     },
     async (request, reply) => {
       await deleteUser(ctxOf(request), request.params.id);
+      await endGrantsOfInactiveUser(ctxOf(request), request.params.id, request.server.access);
       return reply.code(204).send(null);
     },
   );

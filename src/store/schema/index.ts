@@ -5,6 +5,7 @@
 export * from './access.ts';
 export * from './audit.ts';
 export * from './drift.ts';
+export * from './cluster.ts';
 export * from './events.ts';
 export * from './firewall.ts';
 export * from './identity.ts';

@@ -6214,6 +6214,88 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/cluster/nodes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the nodes on this store with their heartbeat and the aliases each reconciles */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description pglite (always one node) or postgres */
+                            store: string;
+                            lease_seconds: number;
+                            items: {
+                                /** Format: uuid */
+                                id: string;
+                                hostname: string;
+                                pid: string;
+                                /** Format: date-time */
+                                started_at: string;
+                                /** Format: date-time */
+                                heartbeat_at: string;
+                                /** @description its last heartbeat is younger than one lease */
+                                alive: boolean;
+                                /** @description the node that answered this request */
+                                self: boolean;
+                                leases: {
+                                    name: string;
+                                    /** Format: uuid */
+                                    gateway_id: string;
+                                    alias_name: string;
+                                    /** Format: date-time */
+                                    acquired_at: string;
+                                    /** Format: date-time */
+                                    expires_at: string;
+                                }[];
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/portal/login": {
         parameters: {
             query?: never;

@@ -47,6 +47,7 @@ export const CONSOLE_PAGES: readonly ConsolePage[] = [
   { path: 'firewall/settings', label: 'Firewall settings', permission: 'firewall.view', component: page(() => import('./console/Settings'), 'SettingsPage') },
   { path: 'tokens', label: 'API tokens', permission: null, component: page(() => import('./console/Tokens'), 'TokensPage') },
   { path: 'audit', label: 'Audit log', permission: 'audit.view', component: page(() => import('./console/Audit'), 'AuditPage') },
+  { path: 'cluster', label: 'Cluster', permission: 'cluster.view', component: page(() => import('./console/Cluster'), 'ClusterPage') },
   { path: 'firewall/pending', label: 'Pending changes', permission: 'firewall.view', component: page(() => import('./console/Changes'), 'ChangesPage') },
   { path: 'policy/trace', label: 'Packet tracer', permission: 'firewall.view', component: page(() => import('./console/Tracer'), 'TracerPage') },
   { path: 'policy/tests', label: 'Policy tests', permission: 'firewall.view', component: page(() => import('./console/PolicyTests'), 'PolicyTestsPage') },
