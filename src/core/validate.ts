@@ -22,14 +22,25 @@ export function requireUuid(field: string, value: unknown): string {
   return value.toLowerCase();
 }
 
+/**
+ * PostgreSQL stores NUL in neither text nor jsonb, and jsonb refuses an unpaired UTF-16 surrogate (`\ud800`):
+ * refusing both at the edge keeps such input a 400 naming the field, never a failed query.
+ */
+const UNPAIRED_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+export const UNSTORABLE_TEXT = 'must not contain NUL characters or unpaired surrogates';
+
+export function storableText(value: string): boolean {
+  return !value.includes('\u0000') && !UNPAIRED_SURROGATE.test(value);
+}
+
 export function requireString(
   field: string,
   value: unknown,
   { min = 1, max = 200, pattern, hint }: { min?: number; max?: number; pattern?: RegExp; hint?: string } = {},
 ): string {
   if (typeof value !== 'string') throw new ValidationError(field, `${field} must be a string`);
-  // PostgreSQL stores NUL in neither text nor jsonb; refusing it here keeps it a 400, never a failed query.
-  if (value.includes('\u0000')) throw new ValidationError(field, `${field} must not contain NUL characters`);
+  if (!storableText(value)) throw new ValidationError(field, `${field} ${UNSTORABLE_TEXT}`);
   if (value.length < min) {
     throw new ValidationError(
       field,

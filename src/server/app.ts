@@ -35,7 +35,7 @@ import {
 } from './plugins/observability.ts';
 import { ROUTE_MODULES } from './routes/index.ts';
 import { registerSharedSchemas } from './schemas.ts';
-import { normalizePathIds, rejectNul } from './validation.ts';
+import { normalizePathIds, rejectUnstorable } from './validation.ts';
 
 interface BuildAppOptions {
   store: Store;
@@ -130,7 +130,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 
   registerErrorHandling(app);
   app.addHook('preValidation', async (request) => {
-    rejectNul(request);
+    rejectUnstorable(request);
     normalizePathIds(request.params);
   });
   await registerHttpPlugins(app);

@@ -7,7 +7,7 @@
  * `requiredProperties` / `additionalProperties` lists where AJV has `missingProperty` / `additionalProperty`;
  * both spellings are read.
  */
-import { isUuid } from '../core/validate.ts';
+import { isUuid, storableText, UNSTORABLE_TEXT } from '../core/validate.ts';
 import { ApiError } from './errors.ts';
 import { DATE_TIME_INPUT_PATTERN, LINES_PATTERN, ONE_LINE_PATTERN } from './schemas.ts';
 
@@ -92,28 +92,28 @@ export function normalizePathIds(params: unknown): void {
 }
 
 /**
- * The dotted path of the first string (or key) holding a NUL character in a request part, or null. PostgreSQL
- * can store NUL neither in text nor in jsonb, so it is refused for every field, whatever its schema says.
+ * The dotted path of the first string (or key) in a request part that PostgreSQL cannot store (a NUL character or
+ * an unpaired surrogate, src/core/validate.ts `storableText`), or null: refused for every field, whatever its schema.
  */
-function fieldWithNul(value: unknown, path = '', depth = 0): string | null {
-  if (typeof value === 'string') return value.includes('\u0000') ? path : null;
+function unstorableField(value: unknown, path = '', depth = 0): string | null {
+  if (typeof value === 'string') return storableText(value) ? null : path;
   if (value === null || typeof value !== 'object' || depth > 32) return null;
   for (const [key, child] of Object.entries(value)) {
     const at = path ? `${path}.${key}` : key;
-    if (key.includes('\u0000')) return at;
-    const found = fieldWithNul(child, at, depth + 1);
+    if (!storableText(key)) return at;
+    const found = unstorableField(child, at, depth + 1);
     if (found !== null) return found;
   }
   return null;
 }
 
-/** Refuses a NUL character anywhere in the params, query string or body (400 naming the field). */
-export function rejectNul(parts: { params: unknown; query: unknown; body: unknown }): void {
+/** Refuses unstorable text anywhere in the params, query string or body (400 naming the field). */
+export function rejectUnstorable(parts: { params: unknown; query: unknown; body: unknown }): void {
   for (const part of ['params', 'query', 'body'] as const) {
-    const field = fieldWithNul(parts[part]);
+    const field = unstorableField(parts[part]);
     if (field !== null) {
       const name = field || (part === 'query' ? 'querystring' : part);
-      throw new ApiError('PC_ERR_VALIDATION', `${name} must not contain NUL characters`, { field: name });
+      throw new ApiError('PC_ERR_VALIDATION', `${name} ${UNSTORABLE_TEXT}`, { field: name });
     }
   }
 }
