@@ -134,14 +134,14 @@ describe('site role map', () => {
       url,
       { assignments: [{ gateway_id: pf, role: 'brain' }, { gateway_id: opn, role: 'limb' }] },
       'assignments.1.role',
-      /lacks capability l2_bridge_vlans/,
+      /lacks capability read.bridge_vlans/,
     );
     await expect400(
       'PUT',
       url,
       { assignments: [{ gateway_id: pf, role: 'brain' }, { gateway_id: nft, role: 'limb' }] },
       'assignments.1.role',
-      /l2_bridge_vlans/,
+      /write.bridge_vlans/,
     );
     await expect400(
       'PUT',
