@@ -62,7 +62,7 @@ describe('live reads', () => {
     for (const flag of CAPABILITIES.filter((f) => !openwrtVendor.capabilities[f])) {
       const why = unavailableReason(openwrtVendor, flag);
       expect(why, flag).not.toBe(NO_REASON);
-      expect(why, flag).toMatch(/docs\/(reference\/openwrt-api|openwrt)\.md/);
+      expect(why, flag).toMatch(/docs\/(reference\/(openwrt-api|brain-l3)|openwrt)\.md/);
     }
     expect(Object.keys(openwrtVendor.unavailable ?? {}).every((f) => !f.startsWith('read.'))).toBe(true);
   });

@@ -181,6 +181,8 @@ export const nftablesVendor: VendorDescriptor = {
     'write.dns': 'an nftables host runs no DNS resolver Portcullis knows of (docs/reference/nftables-api.md §6)',
     'write.dhcp': 'an nftables host runs no DHCP server Portcullis knows of (docs/reference/nftables-api.md §6)',
     'write.bridge_vlans': 'not mapped by this adapter: the bridge VLAN contract (docs/adr/0255-bridge-vlan-live-kind.md) is served where the device keeps a bridge VLAN table (RouterOS, OpenWrt DSA)',
+    'write.vlans': 'VLAN interfaces are host network configuration (ip link), not part of nftables (docs/reference/brain-l3.md §6)',
+    'write.dhcp_scopes': 'an nftables host runs no DHCP server Portcullis knows of (docs/reference/brain-l3.md §6)',
     'write.power': 'rebooting the host is not an nft operation, and a reboot loses the runtime ruleset (docs/reference/nftables-api.md §4, §7)',
     'write.batch_apply': 'there is no apply: each nft batch is atomic and live at once (docs/reference/nftables-api.md §4)',
   },

@@ -91,6 +91,10 @@ export const openwrtVendor: VendorDescriptor = {
       'DNS host overrides are dnsmasq `domain` sections of /etc/config/dhcp, outside the UCI `firewall`-only grant of the least-privilege login (docs/reference/openwrt-api.md §1.7); not offered',
     'write.dhcp':
       'static DHCP leases are `host` sections of /etc/config/dhcp, outside the UCI `firewall`-only grant of the least-privilege login (docs/reference/openwrt-api.md §1.7); not offered',
+    'write.vlans':
+      'an OpenWrt device is a limb (bridge VLANs); routed VLAN interfaces are `interface` sections of /etc/config/network, not mapped (docs/reference/brain-l3.md §6)',
+    'write.dhcp_scopes':
+      'DHCP pools are `dhcp` sections of /etc/config/dhcp, outside the grant of the least-privilege login; not mapped (docs/reference/brain-l3.md §6)',
     'write.power':
       'the least-privilege login has no `system.reboot` grant, and a reboot drops every runtime set element until the next reconcile (docs/reference/openwrt-api.md §1.7, §4.5); not offered',
   },

@@ -87,6 +87,10 @@ export const routerOsVendor: VendorDescriptor = {
       'RouterOS keeps DNS overrides in ip/dns/static, which the adapter does not map yet and the emulator does not model (docs/reference/routeros-api.md §8)',
     'write.dhcp':
       'RouterOS static leases (ip/dhcp-server/lease made static) are not mapped to DHCP static mappings yet; the adapter only reads leases (docs/reference/routeros-api.md §6)',
+    'write.vlans':
+      'a RouterOS device is a limb (bridge VLANs); VLAN interfaces with addresses (interface/vlan + ip/address) are not mapped (docs/reference/brain-l3.md §6)',
+    'write.dhcp_scopes':
+      'RouterOS DHCP servers (ip/dhcp-server + ip/pool + ip/dhcp-server/network) are not mapped to DHCP scopes (docs/reference/brain-l3.md §6)',
     'write.power':
       'RouterOS reboots through POST system/reboot, which drops the REST service until the router is back (docs/reference/routeros-api.md §4); the power action is not offered through the adapter yet',
   },
