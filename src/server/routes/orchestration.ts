@@ -217,7 +217,7 @@ export async function orchestrationRoutes(root: FastifyInstance): Promise<void> 
       config: { permission: 'gateway.manage_topology' },
       schema: {
         tags,
-        summary: 'Set a site\u2019s role map: exactly one brain (pfSense/OPNsense), limbs (RouterOS/OpenWrt bridges)',
+        summary: 'Set a site\u2019s role map: exactly one brain (an L3 authority), limbs (devices whose bridge VLANs Portcullis writes)',
         params: SiteParams,
         body: TopologyBody,
         response: { 200: TopologySchema, ...ERROR_RESPONSES },

@@ -11454,7 +11454,7 @@ export interface paths {
                 };
             };
         };
-        /** Set a site’s role map: exactly one brain (pfSense/OPNsense), limbs (RouterOS/OpenWrt bridges) */
+        /** Set a site’s role map: exactly one brain (an L3 authority), limbs (devices whose bridge VLANs Portcullis writes) */
         put: {
             parameters: {
                 query?: never;
