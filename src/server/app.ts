@@ -17,6 +17,7 @@ import Fastify, {
 import { pino } from 'pino';
 import type { Registry } from 'prom-client';
 import { accessRuntimePlugin, accessRuntimePluginWith } from '../access/service/plugin.ts';
+import { DEFAULT_LEASE_MS } from '../access/service/runtime.ts';
 import type { AccessSettings, ServerConfig } from '../config.ts';
 import { jobsPlugin, jobsPluginWith } from '../jobs/plugin.ts';
 import type { Keyring } from '../secrets/keyring.ts';
@@ -135,7 +136,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
   await registerHttpPlugins(app);
   app.decorate('metricsRegistry', registerObservability(app));
-  const authBackend = createAuthBackend(store, config.authCacheTtlSeconds * 1000);
+  const authBackend = createAuthBackend(store, config.authCacheTtlSeconds * 1000, config.access.leaseMs ?? DEFAULT_LEASE_MS);
   const stopListening = await authBackend.listen();
   app.addHook('onClose', async () => stopListening());
   const declared = registerAccessControl(app, authBackend);

@@ -9,10 +9,10 @@
  *   revocation, user, group, role or site change…) empties the cache, so on a single node a revoked credential
  *   fails on the very next request; other writes (grants, knocs…) keep it (ADR 0096);
  * - other nodes of a cluster empty theirs at once too: the change is announced on the store's channel
- *   `portcullis_auth` before the response is sent (docs/scale-out.md, ADR 0223), so a credential revoked through
- *   one node fails on every node's next request.
+ *   `portcullis_auth` and the response waits until every live node answers that its cache is empty (at most
+ *   1 s; docs/scale-out.md, ADR 0223), so a credential revoked through one node fails on every node's next request.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { AuthenticationError } from '../errors.ts';
 import { EffectivePermissions, resolvePermissions } from '../identity/effective.ts';
 import { validateSession, verifyCsrf } from '../identity/sessions.ts';
@@ -81,6 +81,10 @@ interface SessionHit {
 
 /** The channel that tells every node to forget its cached principals. */
 export const AUTH_CHANNEL = 'portcullis_auth';
+/** Each node answers an announcement here once its cache is empty. */
+const AUTH_ACK_CHANNEL = 'portcullis_auth_ack';
+/** The longest a change waits for every live node's answer (a node that died but still looks alive costs this). */
+const ACK_WAIT_MS = 1_000;
 
 interface CachingAuthBackend extends AuthBackend {
   /** Forget every cached principal here and on every other node (after a change to authentication or rights). */
@@ -89,23 +93,69 @@ interface CachingAuthBackend extends AuthBackend {
   listen(): Promise<() => void>;
 }
 
-export function createAuthBackend(store: Store, cacheTtlMs: number): CachingAuthBackend {
+/**
+ * The nodes heard from within two thirds of a lease (src/cluster/node.ts heartbeats), at least this one: how many
+ * answers a change waits for.
+ */
+async function liveNodes(store: Store, leaseMs: number): Promise<number> {
+  try {
+    const [row] = await store.query<{ alive: number }>(
+      `select count(*)::int as alive from cluster_nodes where heartbeat_at > now() - $1::int * interval '1 millisecond'`,
+      [Math.floor((leaseMs * 2) / 3)],
+    );
+    return Math.max(1, row?.alive ?? 1);
+  } catch {
+    return 1;
+  }
+}
+
+export function createAuthBackend(store: Store, cacheTtlMs: number, leaseMs: number): CachingAuthBackend {
   const tokens = new PrincipalCache<Principal>(cacheTtlMs);
   const sessions = new PrincipalCache<SessionHit>(cacheTtlMs);
   const clear = () => {
     tokens.clear();
     sessions.clear();
   };
+  const listenerId = randomUUID();
+  /** Announcements this node made and still waits on: who answered, how many it needs. */
+  const waiting = new Map<string, { answered: Set<string>; need: number; done: () => void }>();
   return {
     async invalidate() {
       clear();
-      if (cacheTtlMs > 0) await store.channel.publish(AUTH_CHANNEL, {}, { echo: true });
+      if (cacheTtlMs <= 0) return;
+      // A NOTIFY reaching a node's socket is not yet a cleared cache there: wait until every live node says it
+      // emptied its own (ADR 0223), so a credential revoked here fails on any node's very next request.
+      const nonce = randomUUID();
+      const need = await liveNodes(store, leaseMs);
+      await new Promise<void>((resolve) => {
+        const finish = () => {
+          clearTimeout(timer);
+          waiting.delete(nonce);
+          resolve();
+        };
+        const timer = setTimeout(finish, ACK_WAIT_MS);
+        waiting.set(nonce, { answered: new Set(), need, done: finish });
+        store.channel.publish(AUTH_CHANNEL, { nonce }).catch(finish);
+      });
     },
     async listen() {
-      const stop = await store.channel.subscribe(AUTH_CHANNEL, clear);
+      const stopAnswers = await store.channel.subscribe(AUTH_ACK_CHANNEL, (payload) => {
+        const wait = waiting.get(String(payload.nonce));
+        if (wait === undefined) return;
+        wait.answered.add(String(payload.listener));
+        if (wait.answered.size >= wait.need) wait.done();
+      });
+      const stop = await store.channel.subscribe(AUTH_CHANNEL, (payload) => {
+        clear();
+        if (typeof payload.nonce !== 'string') return;
+        store.channel.publish(AUTH_ACK_CHANNEL, { nonce: payload.nonce, listener: listenerId }).catch(() => undefined);
+      });
       // A lost connection may have lost an announcement: forget everything rather than trust the cache.
       store.channel.onReconnect(clear);
-      return stop;
+      return () => {
+        stop();
+        stopAnswers();
+      };
     },
     async fromToken(presented) {
       const key = PrincipalCache.key(presented);

@@ -38,7 +38,7 @@ type KnocLocation = { orgId: string; key: string | null };
 
 /** The channel of access messages between nodes. */
 export const ACCESS_CHANNEL = 'portcullis_access';
-const DEFAULT_LEASE_MS = 15_000;
+export const DEFAULT_LEASE_MS = 15_000;
 
 /** A message between nodes; `node` is the sender, which acts on its own change directly. */
 type AccessMessage =
