@@ -2,8 +2,10 @@
  * The orchestration dashboard (`GET /api/v1/firewall/dashboard/overview`, docs/reference/freesdn-firewall-module.md
  * §18) on a real app and store (PGlite): a site whose brain is the OPNsense emulator, synced through the real
  * sync, with canonical VLANs. The roll-up counts and the brain's cached snapshots match what the sync stored (the
- * dashboard itself calls no device), and a user limited to another site sees nothing of it (§21).
+ * dashboard itself calls no device), and a user limited to another site sees nothing of it (§21). The CLI
+ * (`portcullis dashboard`, human and --json) runs as a script would, against the app on loopback.
  */
+import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OpnSenseAdapter, opnsenseVendor } from '../../src/adapters/opnsense/index.ts';
 import { startOpnsenseEmulator, type OpnsenseEmulator } from '../../src/emulators/opnsense/index.ts';
@@ -14,7 +16,7 @@ import { DEFAULT_ORG_ID } from '../../src/store/schema/tenancy.ts';
 import { startFirewallHarness, type FirewallHarness } from '../firewall/harness.ts';
 import { testContext } from '../helpers/store.ts';
 
-const URL = '/api/v1/firewall/dashboard/overview';
+const OVERVIEW = '/api/v1/firewall/dashboard/overview';
 let h: FirewallHarness;
 let emu: OpnsenseEmulator;
 let adapter: OpnSenseAdapter;
@@ -55,6 +57,19 @@ afterAll(async () => {
   await h?.close();
 });
 
+function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const env = { ...process.env };
+    delete env.PORTCULLIS_TOKEN;
+    const child = spawn(process.execPath, ['bin/portcullis.js', ...args], { cwd: new URL('../../', import.meta.url).pathname, env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => (stdout += c));
+    child.stderr.on('data', (c) => (stderr += c));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
 const rowCount = async (table: string) =>
   Number((await h.store.query<{ n: string }>(`select count(*) as n from ${table} where device_id = $1`, [brain]))[0]?.n);
 
@@ -62,7 +77,7 @@ describe('dashboard overview', () => {
   it('rolls up gateways, role maps, canonical VLANs and drift, with the brain\u2019s cached snapshots', async () => {
     // A second, unorchestrated site: its gateway counts, it adds no orchestrated site.
     await h.gateway(await h.site());
-    const body = await h.ok('GET', URL);
+    const body = await h.ok('GET', OVERVIEW);
     expect(body.gateways.total).toBe(2);
     expect(body.gateways.never_synced).toBe(1);
     expect(body.sites_with_orchestration).toBe(1);
@@ -97,7 +112,7 @@ describe('dashboard overview', () => {
   it('shows a user limited to another site nothing of this one', async () => {
     const other = await h.site();
     const outsider = await h.makeUser('dash-outsider', 'admin', [other]);
-    const res = await h.call({ method: 'GET', url: URL, token: outsider.token });
+    const res = await h.call({ method: 'GET', url: OVERVIEW, token: outsider.token });
     expect(res.statusCode).toBe(200);
     const body = res.json();
     expect(body.sites).toEqual([]);
@@ -107,6 +122,24 @@ describe('dashboard overview', () => {
     expect(JSON.stringify(body)).not.toContain(brain);
     // Without any grant on the overview's permission, the route answers 403.
     const noRole = await h.makeUser('dash-nobody');
-    expect((await h.call({ method: 'GET', url: URL, token: noRole.token })).statusCode).toBe(403);
+    expect((await h.call({ method: 'GET', url: OVERVIEW, token: noRole.token })).statusCode).toBe(403);
   });
+
+  it('is printed by `portcullis dashboard` for people and, with --json, for scripts', async () => {
+    const url = await h.app.listen({ host: '127.0.0.1', port: 0 });
+    const auth = ['--url', url, '--token', h.ownerToken];
+    const json = await cli(['dashboard', ...auth, '--json']);
+    expect(json.stderr).toBe('');
+    expect(json.code).toBe(0);
+    const parsed = JSON.parse(json.stdout);
+    expect(parsed.sites_with_orchestration).toBe(1);
+    expect(parsed.sites[0].snapshots.ids_events.items[0].signature).toBe('ET SCAN Dashboard probe');
+    const human = await cli(['dashboard', ...auth]);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toContain('sites with orchestration: 1; canonical VLANs: 2');
+    expect(human.stdout).toMatch(/dash-site\s*│\s*dash-brain \(opnsense\)\s*│\s*ok/);
+    const refused = await cli(['dashboard', '--url', url, '--token', 'not-a-token', '--json']);
+    expect(refused.code).toBe(1);
+    expect(JSON.parse(refused.stderr).error.code).toMatch(/^PC_ERR_/);
+  }, 60_000);
 });
