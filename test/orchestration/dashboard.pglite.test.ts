@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OpnSenseAdapter, opnsenseVendor } from '../../src/adapters/opnsense/index.ts';
 import { startOpnsenseEmulator, type OpnsenseEmulator } from '../../src/emulators/opnsense/index.ts';
 import { syncGateway } from '../../src/firewall/sync.ts';
-import { DHCP_LEASES_ABSENT } from '../../src/orchestration/dashboard.ts';
+import { dashboardOverview, DHCP_LEASES_ABSENT } from '../../src/orchestration/dashboard.ts';
 import { gateways } from '../../src/store/schema/access.ts';
 import { DEFAULT_ORG_ID } from '../../src/store/schema/tenancy.ts';
 import { startFirewallHarness, type FirewallHarness } from '../firewall/harness.ts';
@@ -123,6 +123,15 @@ describe('dashboard overview', () => {
     // Without any grant on the overview's permission, the route answers 403.
     const noRole = await h.makeUser('dash-nobody');
     expect((await h.call({ method: 'GET', url: OVERVIEW, token: noRole.token })).statusCode).toBe(403);
+  });
+
+  it('leaves out the snapshots of a site where the caller lacks firewall.view, keeping the roll-up', async () => {
+    const overview = await dashboardOverview(testContext(h.store), { view: [site], drift: [], firewall: [] });
+    expect(overview.sites_with_orchestration).toBe(1);
+    expect(overview.canonical_vlans).toBe(2);
+    expect(overview.gateways.total).toBe(1);
+    expect(overview.sites[0]?.brain?.gateway_id).toBe(brain);
+    expect(overview.sites[0]?.snapshots).toBeNull();
   });
 
   it('is printed by `portcullis dashboard` for people and, with --json, for scripts', async () => {
