@@ -12,6 +12,7 @@ import { startOpnsenseEmulator, type OpnsenseEmulator } from '../../src/emulator
 import { syncGateway } from '../../src/firewall/sync.ts';
 import { dashboardOverview, DHCP_LEASES_ABSENT } from '../../src/orchestration/dashboard.ts';
 import { gateways } from '../../src/store/schema/access.ts';
+import { driftEvents } from '../../src/store/schema/drift.ts';
 import { DEFAULT_ORG_ID } from '../../src/store/schema/tenancy.ts';
 import { startFirewallHarness, type FirewallHarness } from '../firewall/harness.ts';
 import { testContext } from '../helpers/store.ts';
@@ -50,6 +51,19 @@ beforeAll(async () => {
   await h.ok('PUT', `/api/v1/firewall/topology/${site}`, { assignments: [{ gateway_id: brain, role: 'brain' }] });
   await h.ok('POST', '/api/v1/firewall/vlans', { site_id: site, vlan_id: 10, name: 'staff', ipv4_subnet: '10.10.0.0/24' }, 201);
   await h.ok('POST', '/api/v1/firewall/vlans', { site_id: site, vlan_id: 20, name: 'guests' }, 201);
+  // One open drift event on the brain, as a drift check records it.
+  await h.store.db.insert(driftEvents).values({
+    orgId: DEFAULT_ORG_ID,
+    siteId: site,
+    deviceId: brain,
+    resourceType: 'alias',
+    resourceKey: 'by_hand',
+    resourceName: 'by_hand',
+    driftType: 'resource_added',
+    severity: 'warning',
+    message: 'alias by_hand exists on the device only',
+    actualHash: 'h',
+  });
 }, 60_000);
 afterAll(async () => {
   await adapter?.close();
@@ -82,7 +96,7 @@ describe('dashboard overview', () => {
     expect(body.gateways.never_synced).toBe(1);
     expect(body.sites_with_orchestration).toBe(1);
     expect(body.canonical_vlans).toBe(2);
-    expect(body.drift).toMatchObject({ total: 0, pending: 0 });
+    expect(body.drift).toMatchObject({ total: 1, pending: 1, warning: 1, pending_by_severity: { warning: 1 } });
     expect(body.sites).toHaveLength(1);
     const mine = body.sites[0];
     expect(mine).toMatchObject({ site_id: site, site_name: 'dash-site', limbs: 0, canonical_vlans: 2 });
@@ -119,6 +133,7 @@ describe('dashboard overview', () => {
     expect(body.sites_with_orchestration).toBe(0);
     expect(body.canonical_vlans).toBe(0);
     expect(body.gateways.total).toBe(0);
+    expect(body.drift.total).toBe(0);
     expect(JSON.stringify(body)).not.toContain(brain);
     // Without any grant on the overview's permission, the route answers 403.
     const noRole = await h.makeUser('dash-nobody');
@@ -132,6 +147,8 @@ describe('dashboard overview', () => {
     expect(overview.gateways.total).toBe(1);
     expect(overview.sites[0]?.brain?.gateway_id).toBe(brain);
     expect(overview.sites[0]?.snapshots).toBeNull();
+    // Without gateway.drift on the site, its drift is not counted.
+    expect(overview.drift.total).toBe(0);
   });
 
   it('is printed by `portcullis dashboard` for people and, with --json, for scripts', async () => {
