@@ -22,6 +22,7 @@ const COMMAND_MODULES: Record<string, () => Promise<Registrar>> = {
   webhooks: async () => (await import('./commands/webhooks.ts')).registerWebhookCommands,
   requests: async () => (await import('./commands/requests.ts')).registerRequestsCommands,
   drift: async () => (await import('./commands/drift.ts')).registerDriftCommands,
+  dashboard: async () => (await import('./commands/dashboard.ts')).registerDashboardCommand,
   audit: async () => (await import('./commands/audit.ts')).registerAuditCommands,
   topology: async () => (await import('./commands/orchestration.ts')).registerTopologyCommands,
   vlans: async () => (await import('./commands/orchestration.ts')).registerVlanCommands,

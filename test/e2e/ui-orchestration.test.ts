@@ -4,7 +4,8 @@
  * problem of a RouterOS brain (capability `l3_authority` missing), and a valid map is saved. VLANs: an id out of
  * 1-4094 and an overlapping subnet are refused under their inputs; a VLAN is created, gets a DHCP scope (a range
  * outside its subnet refused under "Range start") and a reservation (a duplicate MAC refused under "MAC"); a DNS
- * record is added; a template is applied to the site. Every page passes axe and leaves a screenshot.
+ * record is added; a template is applied to the site. The Dashboard's Orchestration section then shows the site
+ * with its brain and VLAN count. Every page passes axe and leaves a screenshot.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -193,6 +194,18 @@ describe.skipIf(CHROMIUM_MISSING !== null)(`console orchestration pages in Chrom
       [30, 'iot', '10.30.0.0/24'],
     ]);
   }, 240_000);
+
+  it('dashboard: the Orchestration section counts the role map and VLANs of the site, with its brain', async () => {
+    const page = await consolePage();
+    const section = page.getByRole('region', { name: 'Orchestration' });
+    await section.getByText('Sites with orchestration').waitFor();
+    const row = section.getByRole('row').filter({ has: page.getByRole('cell', { name: 'e2e-topo', exact: true }) });
+    // Brain edge-opn, never synced (never contacted here), one limb, the two VLANs made above.
+    await expect.poll(() => row.locator('td').allTextContents()).toEqual([
+      'e2e-topo', 'edge-opn (opnsense)', 'never', '1', '2', '0', '0', '0', '0', '0', 'never',
+    ]);
+    await visit(page, 'console-dashboard-orchestration');
+  }, 120_000);
 
   it('no page has a serious or critical axe violation, and no page logged an error', () => {
     expect(Object.keys(violations).length).toBeGreaterThanOrEqual(5);

@@ -8,6 +8,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { accessRuntimePlugin } from '../../access/service/plugin.ts';
 import { changesPrincipals } from '../plugins/access.ts';
 import { auditRoutes } from './audit.ts';
+import { dashboardRoutes } from './dashboard.ts';
 import { driftRoutes } from './drift.ts';
 import { clusterRoutes } from './cluster.ts';
 import { edlRoutes } from './edl.ts';
@@ -74,4 +75,5 @@ export const ROUTE_MODULES: readonly FastifyPluginAsync[] = [
   firewallPendingRoutes,
   // Drift checks emit on `app.events` and reapply through the pending-change engine.
   driftRoutes,
+  dashboardRoutes,
 ];

@@ -16737,6 +16737,174 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/firewall/dashboard/overview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Roll-up of the sites you can see: gateway counts, sites with a role map, canonical VLANs, drift summary, and cached snapshots of each brain’s last sync (no device is called) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            gateways: {
+                                total: number;
+                                online: number;
+                                offline: number;
+                                unknown: number;
+                                sync_failed: number;
+                                never_synced: number;
+                            };
+                            sites_with_orchestration: number;
+                            canonical_vlans: number;
+                            drift: {
+                                total: number;
+                                critical: number;
+                                warning: number;
+                                info: number;
+                                pending: number;
+                                resolved: number;
+                                pending_by_severity: {
+                                    critical: number;
+                                    warning: number;
+                                    info: number;
+                                };
+                                gateways_not_checked: number;
+                            };
+                            sites: {
+                                /** Format: uuid */
+                                site_id: string;
+                                site_name: string;
+                                brain: {
+                                    /** Format: uuid */
+                                    gateway_id: string;
+                                    name: string;
+                                    vendor: string;
+                                    is_online: boolean | null;
+                                    sync_status: string;
+                                    last_sync_at: string | null;
+                                } | null;
+                                limbs: number;
+                                canonical_vlans: number;
+                                snapshots: {
+                                    rules: {
+                                        count: number;
+                                        last_synced_at: string | null;
+                                        items: {
+                                            /** Format: uuid */
+                                            id: string;
+                                            action: string;
+                                            protocol: string;
+                                            source: string;
+                                            destination: string;
+                                            description: string;
+                                            is_enabled: boolean;
+                                        }[];
+                                    };
+                                    nat: {
+                                        count: number;
+                                        last_synced_at: string | null;
+                                        items: {
+                                            /** Format: uuid */
+                                            id: string;
+                                            nat_type: string;
+                                            interface: string | null;
+                                            destination: string;
+                                            translated: string | null;
+                                            description: string;
+                                        }[];
+                                    };
+                                    vpn_tunnels: {
+                                        count: number;
+                                        last_synced_at: string | null;
+                                        items: {
+                                            /** Format: uuid */
+                                            id: string;
+                                            name: string;
+                                            vpn_type: string;
+                                            status: string;
+                                            remote_address: string | null;
+                                        }[];
+                                    };
+                                    ids_events: {
+                                        count: number;
+                                        last_synced_at: string | null;
+                                        items: {
+                                            /** Format: uuid */
+                                            id: string;
+                                            severity: string;
+                                            signature: string;
+                                            source_ip: string | null;
+                                            dest_ip: string | null;
+                                            action_taken: string;
+                                            /** Format: date-time */
+                                            occurred_at: string;
+                                        }[];
+                                    };
+                                    interfaces: {
+                                        count: number;
+                                        last_synced_at: string | null;
+                                        items: {
+                                            /** Format: uuid */
+                                            id: string;
+                                            vendor_interface_id: string;
+                                            name: string;
+                                            addresses: string[];
+                                            status: string | null;
+                                        }[];
+                                    };
+                                    dhcp_leases: {
+                                        /** @enum {boolean} */
+                                        available: false;
+                                        reason: string;
+                                    };
+                                } | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {

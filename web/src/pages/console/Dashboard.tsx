@@ -1,12 +1,13 @@
 /**
  * The console's first page: gateways online/offline, knocs and live grants, device errors with their codes
- * and remedies, recent events (pushed by the events stream) and audit entries — and, while the emulated lab's demo knoc is there, a one-click demo grant.
+ * and remedies, the orchestration roll-up, recent events (pushed by the events stream) and audit entries — and, while the emulated lab's demo knoc is there, a one-click demo grant.
  */
 import { Badge, Button, Card, Group, SimpleGrid, Stack, Text, Title } from '@mantine/core';
 import { useQueries, useQuery } from '@tanstack/react-query';
 import { api, must } from '../../api/client';
 import type { Gateway } from '../../api/types';
 import { GatewaySummaryCards } from './GatewaySync';
+import { OrchestrationOverview } from './OrchestrationOverview';
 import { Countdown } from '../../components/Countdown';
 import { DeviceError, SyncBadge } from '../../components/DeviceState';
 import { DataTable, Page } from '../../components/Page';
@@ -52,6 +53,7 @@ export function DashboardPage() {
       </SimpleGrid>
       {can(me.data, 'firewall.view') ? <GatewaySummaryCards /> : null}
       {gateways.data && gateways.data.items.length > 0 ? <GatewayHealth gateways={gateways.data.items} /> : null}
+      {can(me.data, 'gateway.view') ? <OrchestrationOverview /> : null}
       <Title order={2} size="h3">
         Device errors
       </Title>
