@@ -93,7 +93,8 @@ export const auditRoutes: FastifyPluginAsync = async (root) => {
   const settings = app.config.syslog;
   const forwarder = settings === null ? null : createForwarder(settings, app.store.db, app.log);
   if (forwarder !== null) {
-    app.addHook('onReady', async () => forwarder.start());
+    // The access runtime (registered later) owns this node's leases: one node of a cluster forwards (ADR 0237).
+    app.addHook('onReady', async () => forwarder.start(app.hasDecorator('access') ? app.access.node : undefined));
     app.addHook('onClose', async () => forwarder.stop());
   }
   const status = () => {
