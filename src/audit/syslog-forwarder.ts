@@ -58,6 +58,11 @@ export class AuditSyslogForwarder {
     private readonly options: AuditSyslogForwarderOptions,
   ) {}
 
+  /** Whether this node sends audit rows now (holds the lease; always, once started, without leases). */
+  get forwarding(): boolean {
+    return this.started && (this.leases === null || this.leases.holds(AUDIT_SYSLOG_LEASE));
+  }
+
   /** Starts polling; with `leases` only while this node holds the `audit-syslog` lease. */
   async start(leases?: ForwarderLeases): Promise<void> {
     this.leases = leases ?? null;
@@ -86,7 +91,7 @@ export class AuditSyslogForwarder {
   }
 
   /** Whether this node forwards now: takes the lease when it is free, and reloads the cursor after taking it. */
-  private async forwarding(): Promise<boolean> {
+  private async takeTurn(): Promise<boolean> {
     const leases = this.leases;
     if (leases !== null && !leases.holds(AUDIT_SYSLOG_LEASE)) {
       this.loaded = false;
@@ -140,7 +145,7 @@ export class AuditSyslogForwarder {
   }
 
   private async pass(): Promise<void> {
-    if (!(await this.forwarding())) return;
+    if (!(await this.takeTurn())) return;
     const rows = await this.db
       .select({
         id: auditLog.id,

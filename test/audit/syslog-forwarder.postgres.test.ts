@@ -81,6 +81,7 @@ describe.skipIf(!postgres?.available)(
       const other = [a, b].find((f) => f !== holder);
       if (!holder || !other) throw new Error('no single holder of the audit-syslog lease');
       expect(other.node.holds(AUDIT_SYSLOG_LEASE)).toBe(false);
+      expect([holder.forwarder.forwarding, other.forwarder.forwarding]).toEqual([true, false]);
 
       // Rows keep coming (written through the survivor's pool) while the holder's connections die mid-stream.
       const writing = (async () => {

@@ -53,6 +53,9 @@ const SyslogStatus = Type.Object(
     configured: Type.Boolean(),
     target: Type.Union([Type.String(), Type.Null()], { description: 'udp://, tcp:// or tls://host:port' }),
     connected: Type.Boolean({ description: 'TCP/TLS: a stream to the collector is open; UDP: the socket exists' }),
+    forwarding: Type.Boolean({
+      description: 'this server sends the audit rows now: it holds the audit-syslog lease (one server of a cluster does)',
+    }),
     queued: Type.Integer({ description: 'messages waiting for the collector (bounded; the oldest are dropped)' }),
     sent: Type.Integer(),
     dropped: Type.Integer(),
@@ -103,6 +106,7 @@ export const auditRoutes: FastifyPluginAsync = async (root) => {
       configured: s !== undefined,
       target: s?.target ?? null,
       connected: s?.connected ?? false,
+      forwarding: forwarder?.forwarding ?? false,
       queued: s?.queued ?? 0,
       sent: s?.sent ?? 0,
       dropped: s?.dropped ?? 0,
