@@ -113,13 +113,16 @@ export class AuditSyslogForwarder {
     this.loaded = true;
   }
 
-  /** Writes the cursor, only while the lease still names this node (a node that lost it writes nothing). */
+  /**
+   * Writes the cursor unless another node holds the lease (a node that lost it writes nothing). A lease already
+   * given back (the node stopping while a pass was in flight) still lets the pass store what it sent.
+   */
   private async save(): Promise<void> {
     const leases = this.leases;
     const stillHeld =
       leases === null
         ? undefined
-        : sql`exists (select 1 from ${clusterLeases} where ${clusterLeases.name} = ${AUDIT_SYSLOG_LEASE} and ${clusterLeases.nodeId} = ${leases.id})`;
+        : sql`not exists (select 1 from ${clusterLeases} where ${clusterLeases.name} = ${AUDIT_SYSLOG_LEASE} and ${clusterLeases.nodeId} <> ${leases.id})`;
     const saved = await this.db
       .update(auditSyslogCursor)
       .set({
