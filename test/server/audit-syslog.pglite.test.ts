@@ -103,7 +103,7 @@ describe('audit events as syslog (TCP collector on 127.0.0.1)', () => {
   it('reports its state and sends a test event on request', async () => {
     const state = await t.call({ method: 'GET', url: '/api/v1/audit/syslog', token: t.ownerToken });
     expect(state.statusCode).toBe(200);
-    expect(state.json()).toMatchObject({ configured: true, connected: true, target: expect.stringMatching(/^tcp:\/\/127\.0\.0\.1:\d+$/) });
+    expect(state.json()).toMatchObject({ configured: true, forwarding: true, connected: true, target: expect.stringMatching(/^tcp:\/\/127\.0\.0\.1:\d+$/) });
     const res = await t.call({ method: 'POST', url: '/api/v1/audit/syslog/test', token: t.ownerToken, payload: {} });
     expect(res.statusCode).toBe(200);
     expect(res.json<{ sent: number }>().sent).toBeGreaterThan(0);

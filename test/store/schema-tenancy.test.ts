@@ -8,8 +8,9 @@ import { expect, it } from 'vitest';
 import * as schema from '../../src/store/schema/index.ts';
 
 const tables = (Object.values(schema) as unknown[]).filter((v): v is PgTable => v instanceof PgTable);
-/** Not tenant data: the orgs themselves, the sign-in throttle keyed by user or address, the cluster's nodes and leases. */
-const NOT_TENANT = new Set(['orgs', 'login_throttle', 'cluster_nodes', 'cluster_leases']);
+/** Not tenant data: the orgs themselves, the sign-in throttle keyed by user or address, the cluster's nodes and leases,
+ * the syslog forwarder's cursor over the whole audit log. */
+const NOT_TENANT = new Set(['orgs', 'login_throttle', 'cluster_nodes', 'cluster_leases', 'audit_syslog_cursor']);
 
 it('every tenant table has a non-null org_id', () => {
   const missing = tables

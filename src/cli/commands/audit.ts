@@ -6,7 +6,7 @@
 import type { Command } from '@commander-js/extra-typings';
 import { connected, perform } from '../resources.ts';
 
-const COLUMNS = ['configured', 'target', 'connected', 'queued', 'sent', 'dropped', 'last_error', 'last_sent_at'];
+const COLUMNS = ['configured', 'target', 'forwarding', 'connected', 'queued', 'sent', 'dropped', 'last_error', 'last_sent_at'];
 
 export function registerAuditCommands(program: Command): void {
   const audit = program.command('audit').description('The audit log and its syslog copy');

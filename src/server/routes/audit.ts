@@ -53,6 +53,9 @@ const SyslogStatus = Type.Object(
     configured: Type.Boolean(),
     target: Type.Union([Type.String(), Type.Null()], { description: 'udp://, tcp:// or tls://host:port' }),
     connected: Type.Boolean({ description: 'TCP/TLS: a stream to the collector is open; UDP: the socket exists' }),
+    forwarding: Type.Boolean({
+      description: 'this server sends the audit rows now: it holds the audit-syslog lease (one server of a cluster does)',
+    }),
     queued: Type.Integer({ description: 'messages waiting for the collector (bounded; the oldest are dropped)' }),
     sent: Type.Integer(),
     dropped: Type.Integer(),
@@ -93,7 +96,8 @@ export const auditRoutes: FastifyPluginAsync = async (root) => {
   const settings = app.config.syslog;
   const forwarder = settings === null ? null : createForwarder(settings, app.store.db, app.log);
   if (forwarder !== null) {
-    app.addHook('onReady', async () => forwarder.start());
+    // The access runtime (registered later) owns this node's leases: one node of a cluster forwards (ADR 0237).
+    app.addHook('onReady', async () => forwarder.start(app.hasDecorator('access') ? app.access.node : undefined));
     app.addHook('onClose', async () => forwarder.stop());
   }
   const status = () => {
@@ -102,6 +106,7 @@ export const auditRoutes: FastifyPluginAsync = async (root) => {
       configured: s !== undefined,
       target: s?.target ?? null,
       connected: s?.connected ?? false,
+      forwarding: forwarder?.forwarding ?? false,
       queued: s?.queued ?? 0,
       sent: s?.sent ?? 0,
       dropped: s?.dropped ?? 0,

@@ -37,3 +37,19 @@ export const auditLog = pgTable(
     index('audit_outcome_idx').on(t.orgId, t.outcome),
   ],
 );
+
+/**
+ * Where the syslog copy of the audit log stands (ADR 0237): the node holding the `audit-syslog` lease reads it when
+ * it takes the lease and writes it after every pass, so a node taking over continues where the last one stopped.
+ */
+export const auditSyslogCursor = pgTable('audit_syslog_cursor', {
+  /** One row per forwarder; today only `audit-syslog`. */
+  name: text('name').primaryKey(),
+  /** Every id up to this one has been sent or passed over (a gap older than the grace period). */
+  lastId: bigint('last_id', { mode: 'number' }).notNull(),
+  /** Ids above `last_id` already sent, beyond a gap still inside its grace period. */
+  sentAbove: bigint('sent_above', { mode: 'number' }).array().notNull().default([]),
+  /** When the id just above `last_id` was first found missing. */
+  gapSince: timestamp('gap_since', { withTimezone: true }),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});

@@ -2164,6 +2164,8 @@ export interface paths {
                             target: string | null;
                             /** @description TCP/TLS: a stream to the collector is open; UDP: the socket exists */
                             connected: boolean;
+                            /** @description this server sends the audit rows now: it holds the audit-syslog lease (one server of a cluster does) */
+                            forwarding: boolean;
                             /** @description messages waiting for the collector (bounded; the oldest are dropped) */
                             queued: number;
                             sent: number;
@@ -2237,6 +2239,8 @@ export interface paths {
                             target: string | null;
                             /** @description TCP/TLS: a stream to the collector is open; UDP: the socket exists */
                             connected: boolean;
+                            /** @description this server sends the audit rows now: it holds the audit-syslog lease (one server of a cluster does) */
+                            forwarding: boolean;
                             /** @description messages waiting for the collector (bounded; the oldest are dropped) */
                             queued: number;
                             sent: number;

@@ -44,6 +44,7 @@ function SyslogTarget() {
       Syslog copy → <code>{s.target}</code>{' '}
       <Badge color={s.connected ? 'green' : 'red'}>{s.connected ? 'connected' : 'not connected'}</Badge> · sent {s.sent} ·
       queued {s.queued} · dropped {s.dropped}
+      {s.forwarding ? '' : ' · another server of the cluster sends the rows now'}
       {s.last_error ? ` · last error: ${s.last_error}` : ''}
     </Text>
   );
