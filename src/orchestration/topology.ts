@@ -237,7 +237,15 @@ export async function putTopology(ctx: ServiceContext, siteId: string, input: To
       await tx.db.delete(orchestrationTopologyMembers).where(inArray(orchestrationTopologyMembers.gatewayId, gatewayIds));
       await tx.db
         .insert(orchestrationTopologyMembers)
-        .values(checked.members.map((m) => ({ orgId: tx.orgId, topologyId: topology.id, gatewayId: m.gatewayId, role: m.role })));
+        .values(
+          checked.members.map((m) => ({
+            orgId: tx.orgId,
+            siteId: site,
+            topologyId: topology.id,
+            gatewayId: m.gatewayId,
+            role: m.role,
+          })),
+        );
     }
     const after = toView(site, checked.members, checked.authorityMap, topology);
     await record(tx.db, {

@@ -36,6 +36,8 @@ export const orchestrationTopologyMembers = pgTable(
   'orchestration_topology_members',
   {
     orgId: orgRef(),
+    /** The map's site, kept on the row so site scoping never needs a join (test/store/schema-tenancy.test.ts). */
+    siteId: siteRef(),
     topologyId: uuid('topology_id')
       .notNull()
       .references(() => orchestrationTopologies.id, { onDelete: 'cascade' }),
