@@ -81,6 +81,7 @@ const TABLES_WITHOUT_ORG_ID: Record<string, string> = {
   login_throttle: 'keys are per user name or IP before any org is known; no tenant data',
   cluster_nodes: 'the server processes on the store, shared by every org; no tenant data',
   cluster_leases: 'which process holds which piece of work; no tenant data (the cluster view filters by org)',
+  audit_syslog_cursor: 'the syslog forwarder\'s position in the whole audit log, shared by every org (ADR 0237)',
 };
 
 export function runIdentitySuite(open: () => Promise<OpenedStore>): void {
