@@ -5,7 +5,7 @@
  * pool; within a scope each MAC and each address is reserved once. Every violation is a 400 naming the field.
  */
 import { randomUUID } from 'node:crypto';
-import { and, asc, eq, inArray, type SQL } from 'drizzle-orm';
+import { and, asc, eq } from 'drizzle-orm';
 import { record } from '../../audit/record.ts';
 import { NotFoundError, ValidationError } from '../../errors.ts';
 import { inTransaction, type ServiceContext } from '../../core/context.ts';
@@ -29,6 +29,7 @@ import {
   requireMac,
   storedCidr,
   storedIp,
+  siteScopedWhere,
 } from './fields.ts';
 import type { Preset } from './vlans.ts';
 
@@ -145,11 +146,9 @@ export async function listScopes(
   options: { scope: SiteScope; siteId?: string; canonicalVlanId?: string; limit?: number; offset?: number },
 ): Promise<Array<Omit<ScopeRow, 'orgId'>>> {
   const { limit, offset } = paging(options);
-  if (options.scope !== 'all' && options.scope.length === 0) return [];
   const t = orchestrationDhcpScopes;
-  const where: (SQL | undefined)[] = [eq(t.orgId, ctx.orgId)];
-  if (options.scope !== 'all') where.push(inArray(t.siteId, [...options.scope]));
-  if (options.siteId) where.push(eq(t.siteId, options.siteId));
+  const where = siteScopedWhere(ctx, t, options);
+  if (where === null) return [];
   if (options.canonicalVlanId) where.push(eq(t.canonicalVlanId, options.canonicalVlanId));
   const rows = await ctx.db
     .select()
@@ -248,11 +247,9 @@ export async function listReservations(
   options: { scope: SiteScope; siteId?: string; scopeId?: string; limit?: number; offset?: number },
 ): Promise<Array<Omit<ReservationRow, 'orgId'>>> {
   const { limit, offset } = paging(options);
-  if (options.scope !== 'all' && options.scope.length === 0) return [];
   const t = orchestrationDhcpReservations;
-  const where: (SQL | undefined)[] = [eq(t.orgId, ctx.orgId)];
-  if (options.scope !== 'all') where.push(inArray(t.siteId, [...options.scope]));
-  if (options.siteId) where.push(eq(t.siteId, options.siteId));
+  const where = siteScopedWhere(ctx, t, options);
+  if (where === null) return [];
   if (options.scopeId) where.push(eq(t.scopeId, options.scopeId));
   const rows = await ctx.db
     .select()

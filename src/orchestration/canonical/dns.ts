@@ -4,7 +4,7 @@
  * same host, domain and address twice in a site is a 400 naming `ip_address`.
  */
 import { randomUUID } from 'node:crypto';
-import { and, asc, eq, inArray, ne, type SQL } from 'drizzle-orm';
+import { and, asc, eq, ne } from 'drizzle-orm';
 import { record } from '../../audit/record.ts';
 import { NotFoundError, ValidationError } from '../../errors.ts';
 import { inTransaction, type ServiceContext } from '../../core/context.ts';
@@ -14,7 +14,7 @@ import { requireDescription } from '../../firewall/fields.ts';
 import type { SiteScope } from '../../firewall/objects.ts';
 import { formatIp } from '../../net/ip.ts';
 import { orchestrationDnsRecords } from '../../store/schema/orchestration.ts';
-import { lockSite, requireDomain, requireHostLabel, requireIpAddress } from './fields.ts';
+import { lockSite, requireDomain, requireHostLabel, requireIpAddress, siteScopedWhere } from './fields.ts';
 import type { Preset } from './vlans.ts';
 
 type DnsRow = typeof orchestrationDnsRecords.$inferSelect;
@@ -111,11 +111,9 @@ export async function listDnsRecords(
   options: { scope: SiteScope; siteId?: string; limit?: number; offset?: number },
 ): Promise<DnsView[]> {
   const { limit, offset } = paging(options);
-  if (options.scope !== 'all' && options.scope.length === 0) return [];
   const t = orchestrationDnsRecords;
-  const where: (SQL | undefined)[] = [eq(t.orgId, ctx.orgId)];
-  if (options.scope !== 'all') where.push(inArray(t.siteId, [...options.scope]));
-  if (options.siteId) where.push(eq(t.siteId, options.siteId));
+  const where = siteScopedWhere(ctx, t, options);
+  if (where === null) return [];
   const rows = await ctx.db
     .select()
     .from(t)

@@ -3,7 +3,8 @@
  * addresses, DNS labels. Each failure is a `ValidationError` naming the API field. Also the per-site lock every
  * canonical write takes, so "unique per site" and "no overlap" checks see every committed neighbour.
  */
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq, inArray, isNull, type SQL } from 'drizzle-orm';
+import type { PgColumn } from 'drizzle-orm/pg-core';
 import { NotFoundError, ValidationError } from '../../errors.ts';
 import type { ServiceContext } from '../../core/context.ts';
 import { isUuid, requireString } from '../../core/validate.ts';
@@ -17,6 +18,7 @@ import {
   parseCidrResult,
   parseIp,
 } from '../../net/ip.ts';
+import type { SiteScope } from '../../firewall/objects.ts';
 import { sites } from '../../store/schema/tenancy.ts';
 
 export const VLAN_ID_MIN = 1;
@@ -150,4 +152,20 @@ export async function requireLiveSite(
 /** `requireLiveSite` with the row lock; call inside the write's transaction. */
 export function lockSite(ctx: ServiceContext, siteId: unknown, field?: string): Promise<string> {
   return requireLiveSite(ctx, siteId, { forUpdate: true, ...(field ? { field } : {}) });
+}
+
+/**
+ * The conditions every canonical list starts from: the caller's organisation, the sites it may see and the site
+ * asked for; null when it may see no site at all (the list is then empty without a query).
+ */
+export function siteScopedWhere(
+  ctx: ServiceContext,
+  t: { orgId: PgColumn; siteId: PgColumn },
+  options: { scope: SiteScope; siteId?: string },
+): (SQL | undefined)[] | null {
+  if (options.scope !== 'all' && options.scope.length === 0) return null;
+  const where: (SQL | undefined)[] = [eq(t.orgId, ctx.orgId)];
+  if (options.scope !== 'all') where.push(inArray(t.siteId, [...options.scope]));
+  if (options.siteId) where.push(eq(t.siteId, options.siteId));
+  return where;
 }

@@ -6,7 +6,7 @@
  * serialised by a lock on the site row, so two concurrent creates cannot both pass the checks.
  */
 import { randomUUID } from 'node:crypto';
-import { and, asc, eq, inArray, ne, type SQL } from 'drizzle-orm';
+import { and, asc, eq, inArray, ne } from 'drizzle-orm';
 import { record } from '../../audit/record.ts';
 import { NotFoundError, ValidationError } from '../../errors.ts';
 import { inTransaction, type ServiceContext } from '../../core/context.ts';
@@ -19,7 +19,7 @@ import {
   orchestrationDhcpScopes,
   orchestrationVlans,
 } from '../../store/schema/orchestration.ts';
-import { isHostOf, lockSite, optionalSubnet, overlaps, requireVlanId, storedCidr, storedIp } from './fields.ts';
+import { isHostOf, lockSite, optionalSubnet, overlaps, requireVlanId, siteScopedWhere, storedCidr, storedIp } from './fields.ts';
 
 type VlanRow = typeof orchestrationVlans.$inferSelect;
 export type VlanView = Omit<VlanRow, 'orgId'>;
@@ -200,11 +200,9 @@ export async function listVlans(
   options: { scope: SiteScope; siteId?: string; limit?: number; offset?: number },
 ): Promise<VlanView[]> {
   const { limit, offset } = paging(options);
-  if (options.scope !== 'all' && options.scope.length === 0) return [];
   const t = orchestrationVlans;
-  const where: (SQL | undefined)[] = [eq(t.orgId, ctx.orgId)];
-  if (options.scope !== 'all') where.push(inArray(t.siteId, [...options.scope]));
-  if (options.siteId) where.push(eq(t.siteId, options.siteId));
+  const where = siteScopedWhere(ctx, t, options);
+  if (where === null) return [];
   const rows = await ctx.db
     .select()
     .from(t)
