@@ -7,15 +7,20 @@
  * tables are rebuilt from config) and offered.
  */
 import { startOpnsenseEmulator } from '../../src/emulators/opnsense/index.ts';
+import type { VersionProfile } from '../../src/emulators/opnsense/types.ts';
 import type { AccessScenarioHarness } from '../contract/access-scenarios.case.ts';
 
 const FOREVER = 1_000_000;
 const ALIAS_WRITE = /^\/api\/firewall\/alias\/(add_item|set_item|del_item)/;
 
-export const opnsenseAccessHarness: AccessScenarioHarness = {
+/** The harness on one firmware profile (default: the emulator's, 26.1.11). */
+export const opnsenseHarnessAt = (version?: VersionProfile): AccessScenarioHarness => ({
   vendor: 'opnsense',
   start: async () => {
-    const emu = await startOpnsenseEmulator({ applyDelayMs: Number(process.env.OPN_APPLY_DELAY_MS ?? 20) });
+    const emu = await startOpnsenseEmulator({
+      applyDelayMs: Number(process.env.OPN_APPLY_DELAY_MS ?? 20),
+      ...(version === undefined ? {} : { version }),
+    });
     const count = (match: (r: { method: string; path: string }) => boolean) => emu.requests().filter(match).length;
     return {
       url: emu.url,
@@ -45,4 +50,6 @@ export const opnsenseAccessHarness: AccessScenarioHarness = {
       close: () => emu.close(),
     };
   },
-};
+});
+
+export const opnsenseAccessHarness: AccessScenarioHarness = opnsenseHarnessAt();

@@ -1,14 +1,18 @@
 /**
  * @module The vendor-neutral live contract (test/contract/live.case.test.ts) on OPNsense: live reads by the descriptor's
- * `read.*` flags and the alias / firewall-rule write round trips, against the device of its access harness
- * (test/opnsense/access-harness.ts).
+ * `read.*` flags and every write round trip, against the device of its access harness (test/opnsense/access-harness.ts)
+ * on the firmware profile where every flag holds: the development line `27.1.a_161`, whose interface assignment
+ * API sets addresses (docs/reference/brain-l3.md §7.3). On 26.7.x and older the VLAN interface kind is refused with
+ * its reason (test/opnsense/vlan-interface.test.ts).
  */
 import { runLiveContract } from '../contract/live.case.test.ts';
-import { opnsenseAccessHarness } from './access-harness.ts';
+import { opnsenseHarnessAt } from './access-harness.ts';
 
 runLiveContract({
-  harness: opnsenseAccessHarness,
+  harness: opnsenseHarnessAt('27.1.a_161'),
   ruleInterface: 'wan',
+  // An unassigned hardware port of the emulator (src/emulators/opnsense/state.ts HARDWARE_PORTS).
+  vlanParent: 'vtnet2',
   // Kea starts with no subnet: the mapping round trip makes the LAN scope first (docs/reference/brain-l3.md §5.2).
   dhcpMapping: {
     interface: 'lan',

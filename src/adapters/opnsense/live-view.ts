@@ -23,6 +23,7 @@ import type {
   LiveRule,
   LiveService,
   LiveStatus,
+  LiveVlanInterface,
   LiveVpn,
   LogKind,
 } from '../live.ts';
@@ -32,6 +33,7 @@ import { decodeEntries } from './details.ts';
 import { OpnSenseDnsOverrides } from './dns-override.ts';
 import { OpnSenseError } from './errors.ts';
 import { OpnSenseKea } from './kea.ts';
+import { OpnSenseVlanInterfaces } from './vlan-interface.ts';
 
 /** Why OPNsense's adapter does not serve a read (checked against opnsense/core). */
 export const OPNSENSE_LIVE_UNAVAILABLE = {
@@ -48,8 +50,6 @@ export const OPNSENSE_LIVE_UNAVAILABLE = {
   'read.pf_info': 'not read by this adapter yet (api/diagnostics/firewall/pf_statistics; docs/opnsense.md)',
   'read.config':
     'not offered: the configuration download (api/core/backup/download) holds every secret of the gateway; docs/opnsense.md',
-  'read.vlan_interfaces':
-    'not read by this adapter yet: VLAN devices are api/interfaces/vlan_settings (22.7 on), but the assignment that makes one an interface with addresses has an API only from 26.7 (api/interfaces/assignment); docs/reference/brain-l3.md §5.1',
 } as const;
 
 export function opnsenseLiveView(adapter: FirewallAdapter): LiveGateway {
@@ -92,6 +92,14 @@ function idsSeverity(v: unknown): LiveIdsAlert['severity'] {
 
 class OpnSenseLiveGateway implements LiveGateway {
   constructor(private readonly a: OpnSenseAdapter) {}
+
+  /**
+   * VLAN devices with their assignments, as the live writer reads them back; refused (OPN300, with the reason) on
+   * firmware whose assignment API has no addresses (docs/reference/brain-l3.md §7.4, §7.5).
+   */
+  async vlanInterfaces(): Promise<{ items: LiveVlanInterface[] }> {
+    return { items: (await new OpnSenseVlanInterfaces(this.a).list()) as unknown as LiveVlanInterface[] };
+  }
 
   /** Kea subnets as DHCP scopes, as the live writer reads them back (docs/reference/brain-l3.md §5.2). */
   async dhcpScopes(): Promise<{ items: LiveDhcpScope[] }> {

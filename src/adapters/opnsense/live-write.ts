@@ -27,8 +27,9 @@ import { decodeEntries, encodeDescription } from './details.ts';
 import { OpnSenseDnsOverrides } from './dns-override.ts';
 import { OpnSenseError } from './errors.ts';
 import { OpnSenseKea } from './kea.ts';
+import { OpnSenseVlanInterfaces } from './vlan-interface.ts';
 
-type Subsystem = 'filter' | 'd_nat' | 'source_nat' | 'alias' | 'unbound' | 'kea';
+type Subsystem = 'filter' | 'd_nat' | 'source_nat' | 'alias' | 'unbound' | 'kea' | 'vlan' | 'interfaces';
 
 const CONTROLLER: Record<'firewall_rule' | 'port_forward' | 'source_nat', Subsystem> = {
   firewall_rule: 'filter',
@@ -62,10 +63,17 @@ export class OpnSenseLiveWriter implements LiveWriter {
 
   private readonly dns: OpnSenseDnsOverrides;
   private readonly kea: OpnSenseKea;
+  private readonly vlans: OpnSenseVlanInterfaces;
 
   constructor(private readonly a: OpnSenseAdapter) {
     this.dns = new OpnSenseDnsOverrides(a);
     this.kea = new OpnSenseKea(a);
+    this.vlans = new OpnSenseVlanInterfaces(a);
+  }
+
+  /** VLAN interfaces in their write body with their targets (the live read `vlanInterfaces`). */
+  vlanInterfaces(): Promise<Array<LiveObject & { target: string }>> {
+    return this.vlans.list();
   }
 
   /** DNS host overrides in their write body with their targets (the live read `dnsOverrides`). */
@@ -83,6 +91,7 @@ export class OpnSenseLiveWriter implements LiveWriter {
 
   async read(kind: LiveWriteKind, target: string): Promise<LiveObject | null> {
     if (kind === 'dns_override') return this.dns.read(target);
+    if (kind === 'vlan_interface') return this.vlans.read(target);
     if (kind === 'dhcp_scope' || kind === 'dhcp_static_mapping') return this.kea.read(kind, target);
     if (kind === 'alias') {
       const found = await this.a.readAlias(target, { code: 'OPN300', what: `read alias \`${target}\`` });
@@ -233,6 +242,11 @@ export class OpnSenseLiveWriter implements LiveWriter {
       this.dirty.add('unbound');
       return { target: result.target, pending: [...this.dirty] };
     }
+    if (change.kind === 'vlan_interface') {
+      const result = await this.vlans.write(change);
+      for (const sub of result.pending) this.dirty.add(sub);
+      return { target: result.target, pending: [...this.dirty] };
+    }
     if (change.kind === 'dhcp_scope' || change.kind === 'dhcp_static_mapping') {
       const result = await this.kea.write(change);
       this.dirty.add('kea');
@@ -305,7 +319,12 @@ export class OpnSenseLiveWriter implements LiveWriter {
   }
 
   async apply(): Promise<void> {
-    // Aliases first: rules may reference a new alias.
+    // Interfaces first (a rule or a DHCP scope may be on a new one, §7.5), then aliases: rules may reference one.
+    if (this.dirty.has('vlan') || this.dirty.has('interfaces')) {
+      await this.vlans.apply(this.dirty);
+      this.dirty.delete('vlan');
+      this.dirty.delete('interfaces');
+    }
     for (const sub of ['alias', 'd_nat', 'source_nat', 'filter', 'unbound', 'kea'] as const) {
       if (!this.dirty.has(sub)) continue;
       const what = `apply ${sub}`;

@@ -19,6 +19,8 @@ const PRIVILEGES: ReadonlyArray<readonly [string, string, string]> = [
   ['core/firmware/', 'page-system-firmware-manualupdate', 'System: Firmware'],
   ['core/service/', 'page-status-services', 'Status: Services'],
   ['interfaces/overview/', 'page-status-interfaces', 'Status: Interfaces'],
+  ['interfaces/vlan_settings/', 'page-interfaces-vlan-edit', 'Interfaces: VLAN'],
+  ['interfaces/assignment/', 'page-interfaces-assignnetworkports', 'Interfaces: Assign network ports'],
   ['ids/', 'page-services-ids', 'Services: Intrusion Detection'],
 ];
 

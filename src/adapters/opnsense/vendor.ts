@@ -33,6 +33,10 @@ const SUPPORTED: ReadonlySet<Capability> = new Set<Capability>([
   'read.dhcp_static_mappings',
   'write.dhcp',
   'write.dhcp_scopes',
+  // VLAN device + interface assignment (§7.5): refused with the reason where the firmware's assignment model has
+  // no addresses (26.7.x) or no assignment API at all (before 26.7).
+  'read.vlan_interfaces',
+  'write.vlans',
   'write.rules',
   'write.nat',
   'write.aliases',
@@ -87,8 +91,6 @@ export const opnsenseVendor: VendorDescriptor = {
       'not written by this adapter: service start and stop go through each service\'s own controller, which it does not drive (docs/reference/opnsense-api.md §6)',
     'write.bridge_vlans':
       'not mapped by this adapter: the bridge VLAN contract (docs/adr/0255-bridge-vlan-live-kind.md) is served where the device keeps a bridge VLAN table (RouterOS, OpenWrt DSA)',
-    'write.vlans':
-      'not written by this adapter yet: VLAN devices have an API (api/interfaces/vlan_settings, 22.7 on) but assigning one as an interface with addresses only from 26.7 (api/interfaces/assignment); docs/reference/brain-l3.md §5.1',
     'write.power':
       'not offered by this adapter: a reboot or halt through the core API would drop every live grant until the box is back (docs/reference/opnsense-api.md §8)',
   },

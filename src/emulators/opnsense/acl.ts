@@ -50,6 +50,9 @@ export const PRIVILEGES: Record<string, string[]> = {
   'page-services-ids': ['ui/ids/*', 'api/ids/*'],
   'page-status-services': ['ui/core/service', 'api/core/service/*'],
   'page-system-staticroutes': ['ui/routes/*', 'api/routes/*'],
+  // 26.7.2 models/OPNsense/Interfaces/ACL/ACL.xml l.46-52, models/OPNsense/Core/ACL/ACL.xml l.284-290
+  'page-interfaces-vlan-edit': ['ui/interfaces/vlan', 'api/interfaces/vlan_settings/*'],
+  'page-interfaces-assignnetworkports': ['ui/interfaces/assignment', 'api/interfaces/assignment/*'],
 };
 
 /** `ACL::urlMatch`: `*` is a wildcard, a trailing `/*` also matches the bare prefix. */

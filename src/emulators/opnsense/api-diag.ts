@@ -175,6 +175,8 @@ const NICKNAMES: Record<VersionProfile, string> = {
   '24.7': 'Thriving Tiger',
   '26.1.11': 'Witty Woodpecker',
   '26.7': 'Xenial Xenops',
+  // Mk/version.mk CORE_NICKNAME on master (opnsense/core f95e81516e)
+  '27.1.a_161': 'Not Yet',
 };
 
 function series(v: VersionProfile): string {
@@ -254,11 +256,11 @@ const interfacesInfo = (ctx: Ctx): unknown => {
     description: i.descr,
     device: i.device,
     status: 'up',
-    enabled: true,
-    link_type: i.id === 'wan' ? 'static' : i.id === 'lo0' ? 'none' : 'static',
-    addr4: `${i.ipv4}/${i.subnet}`,
+    enabled: i.enabled ?? true,
+    link_type: i.id === 'lo0' || i.ipv4 === '' ? 'none' : 'static',
+    addr4: i.ipv4 === '' ? '' : `${i.ipv4}/${i.subnet}`,
     addr6: '',
-    ipv4: [{ ipaddr: `${i.ipv4}/${i.subnet}` }],
+    ipv4: i.ipv4 === '' ? [] : [{ ipaddr: `${i.ipv4}/${i.subnet}` }],
     ipv6: [],
     macaddr: i.mac,
     mtu: i.id === 'lo0' ? '16384' : '1500',

@@ -47,7 +47,7 @@ const CONTROLLERS: Ctl[] = [
     section: 'dnat',
     hasRollback: false,
     toggle: 'disabled',
-    versions: ['26.1.11', '26.7'],
+    versions: ['26.1.11', '26.7', '27.1.a_161'],
     recordset: false,
   },
 ];
@@ -328,7 +328,8 @@ function applyAction(c: Ctl) {
     const v = ctx.dev.version;
     if (!ctx.isPost) return { status: 'error' };
     if (v === '26.1.11') throwReadOnly(ctx);
-    const revision = v === '26.7' ? undefined : ctx.params[0];
+    // 26.7 removed the savepoint protocol: apply takes no revision
+    const revision = v === '26.7' || v === '27.1.a_161' ? undefined : ctx.params[0];
     if (revision !== undefined && revision !== '' && revision !== '0') {
       // `flock -n … rollback_timer.php`: a second timer while one runs is dropped
       const clean = revision.replace(/[^0-9.]/g, '');

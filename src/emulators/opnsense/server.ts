@@ -16,6 +16,7 @@ import { isPageAccessible } from './acl.ts';
 import { isTableType, resolveTable } from './aliases.ts';
 import { ALIAS_ROUTES } from './api-alias.ts';
 import { DIAG_ROUTES } from './api-diag.ts';
+import { bootInterfaces, INTERFACE_ROUTES } from './api-interfaces.ts';
 import { RULE_ROUTES, tickRollback } from './api-rules.ts';
 import { KEA_ROUTES } from './api-kea.ts';
 import { UNBOUND_ROUTES } from './api-unbound.ts';
@@ -45,7 +46,7 @@ import {
 } from './types.ts';
 
 const MAX_LOGGED_REQUESTS = 10_000;
-const ROUTES: Route[] = [...ALIAS_ROUTES, ...RULE_ROUTES, ...DIAG_ROUTES, ...UNBOUND_ROUTES, ...KEA_ROUTES];
+const ROUTES: Route[] = [...ALIAS_ROUTES, ...RULE_ROUTES, ...DIAG_ROUTES, ...UNBOUND_ROUTES, ...KEA_ROUTES, ...INTERFACE_ROUTES];
 const JSON_TYPE = 'application/json; charset=UTF-8';
 
 function readBody(req: IncomingMessage): Promise<string> {
@@ -241,6 +242,7 @@ export async function startOpnsenseEmulator(opts: OpnsenseEmulatorOptions = {}):
     box.states = [];
     box.rollback = null;
     box.bootedAt = now();
+    bootInterfaces(box);
     filterReload(true);
   };
   boot();

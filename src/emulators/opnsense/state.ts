@@ -49,6 +49,28 @@ export interface OpnConfig {
   unboundHosts?: OpnHost[];
   /** Kea DHCPv4 (`OPNsense.Kea.KeaDhcpv4`): general settings, subnets, reservations; absent in older state files. */
   kea?: OpnKea;
+  /** `vlans.vlan` (docs/reference/brain-l3.md §7.1); absent in older state files. */
+  vlans?: OpnVlan[];
+  /** config.xml's `interfaces` section, legacy keys (`if`, `descr`, `enable`, `ipaddr`, `subnet`, …) by id (§7.2). */
+  interfaces?: Record<string, Record<string, string>>;
+}
+
+/** One VLAN device as stored: every field a string (docs/reference/brain-l3.md §7.1). */
+export interface OpnVlan {
+  uuid: string;
+  if: string;
+  tag: string;
+  pcp: string;
+  proto: string;
+  descr: string;
+  vlanif: string;
+}
+
+/** One entry of `/tmp/.interfaces.todo` (§7.2, §7.3). */
+export interface OpnIfTodo {
+  pending_action: string;
+  pending_if?: string;
+  pending?: Record<string, string>;
 }
 
 /** Kea DHCPv4 as stored: every field a string, as the model keeps it (docs/reference/brain-l3.md §5.2). */
@@ -99,9 +121,12 @@ export interface OpnInterface {
   id: string;
   device: string;
   descr: string;
+  /** Empty (with `subnet` 0) when the interface has no static IPv4 address or is disabled. */
   ipv4: string;
   subnet: number;
   mac: string;
+  /** Absent: enabled (the built-in interfaces). */
+  enabled?: boolean;
 }
 
 export interface OpnBox {
@@ -122,6 +147,14 @@ export interface OpnBox {
     unboundHosts?: OpnHost[];
     /** The Kea configuration the server runs, as of its last `reconfigure`. */
     kea?: OpnKea;
+    /** VLAN devices that exist (`ifconfig`), as of the last `interface vlan configure` (§7.1). */
+    vlanDevices?: string[];
+    /** `/tmp/.vlans.removed`: devices to destroy at the next VLAN reconfigure. */
+    vlansRemoved?: string[];
+    /** `/tmp/.interfaces.todo` (§7.2): pending assignment changes by interface id. */
+    ifTodo?: Record<string, OpnIfTodo>;
+    /** configd's cached `interface list assign-opts` (60 s): the assignable devices and when they were listed. */
+    assignOpts?: { at: number; devices: string[] };
   };
   states: PfState[];
   /** The background `rollback_timer` (one at a time). */
@@ -135,6 +168,13 @@ export const DEFAULT_INTERFACES: OpnInterface[] = [
   { id: 'wan', device: 'vtnet0', descr: 'WAN', ipv4: '203.0.113.2', subnet: 24, mac: '52:54:00:12:34:01' },
   { id: 'lan', device: 'vtnet1', descr: 'LAN', ipv4: '192.168.1.1', subnet: 24, mac: '52:54:00:12:34:02' },
   { id: 'lo0', device: 'lo0', descr: 'Loopback', ipv4: '127.0.0.1', subnet: 8, mac: '' },
+];
+
+/** The hardware ports of the emulated box (`ifconfig`); `vtnet2` is left unassigned. */
+export const HARDWARE_PORTS: ReadonlyArray<{ device: string; mac: string }> = [
+  { device: 'vtnet0', mac: '52:54:00:12:34:01' },
+  { device: 'vtnet1', mac: '52:54:00:12:34:02' },
+  { device: 'vtnet2', mac: '52:54:00:12:34:03' },
 ];
 
 /** A stable RFC 4122-shaped uuid from a seed (the built-in aliases need the same one on every boot). */

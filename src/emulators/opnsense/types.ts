@@ -5,8 +5,12 @@
 import type { EmulatorCertificate } from '../tls.ts';
 import type { OpnBox, PfState } from './state.ts';
 
-/** Firmware profiles: what differs between them is the savepoint/rollback protocol (§4). */
-export const VERSION_PROFILES = ['24.7', '26.1.11', '26.7'] as const;
+/**
+ * Firmware profiles: what differs between them is the savepoint/rollback protocol (§4) and the interface assignment
+ * API (docs/reference/brain-l3.md §7): none before 26.7, device and description only in 26.7, the interface
+ * configuration with addresses on the development line `27.1.a_161` (opnsense/core master f95e81516e, 27.1.a-161).
+ */
+export const VERSION_PROFILES = ['24.7', '26.1.11', '26.7', '27.1.a_161'] as const;
 export type VersionProfile = (typeof VERSION_PROFILES)[number];
 
 export interface OpnKeySpec {
