@@ -228,29 +228,36 @@ export class OpnSenseVlanInterfaces {
     if (found === null) throw fieldError('target', `names no VLAN device on the gateway (\`${change.target}\`)`, 404);
     if (change.op === 'delete') return this.remove(change.target, found);
     const b = bodyOf(change.body);
-    // The device name depends on parent and tag, and cannot change while assigned (§7.1).
-    if (b.parent !== text(found.vlan.if)) throw fieldError('parent', 'cannot change: create the new VLAN interface, delete the old');
-    if (String(b.tag) !== text(found.vlan.tag)) throw fieldError('tag', 'cannot change: create the new VLAN interface, delete the old');
+    // Parent and tag may change in place: OPNsense keeps a `vlan0N` name; it refuses renaming an assigned legacy
+    // `<if>_vlan<tag>` device (`vlan.tag` → `tag`, §7.1).
     const uuid = text(found.vlan.uuid);
-    this.saved(`update VLAN \`${change.target}\``, await this.req(`update VLAN \`${change.target}\``, 'POST', `${VLAN}/set_item/${uuid}`, { vlan: OpnSenseVlanInterfaces.vlanRecord(b) }), 'saved');
+    const what = `update VLAN \`${change.target}\``;
+    this.saved(what, await this.req(what, 'POST', `${VLAN}/set_item/${uuid}`, { vlan: OpnSenseVlanInterfaces.vlanRecord(b) }), 'saved');
+    const device = await this.deviceName(uuid);
     const fields = OpnSenseVlanInterfaces.assignment(b);
     if (found.iface === undefined) {
-      const what = `assign VLAN \`${change.target}\``;
-      this.saved(what, await this.req(what, 'POST', `${ASSIGN}/add_item`, { interface: { if: change.target, lock: '0', ...fields } }), 'saved');
+      const assign = `assign VLAN \`${device}\``;
+      this.saved(assign, await this.req(assign, 'POST', `${ASSIGN}/add_item`, { interface: { if: device, lock: '0', ...fields } }), 'saved');
     } else {
       const id = text(found.iface.identifier) || text(found.iface.uuid);
-      const what = `update interface \`${id}\``;
-      this.saved(what, await this.req(what, 'POST', `${ASSIGN}/set_item/${encodeURIComponent(id)}`, { interface: fields }), 'saved');
+      const update = `update interface \`${id}\``;
+      this.saved(update, await this.req(update, 'POST', `${ASSIGN}/set_item/${encodeURIComponent(id)}`, { interface: fields }), 'saved');
     }
-    return { target: change.target, pending: ['vlan', 'interfaces'] };
+    return { target: device, pending: ['vlan', 'interfaces'] };
+  }
+
+  /** The device name OPNsense gave a VLAN (`get_item`; the controller chooses it, §7.1). */
+  private async deviceName(uuid: string): Promise<string> {
+    const got = await this.a.call({ code: 'OPN500', what: 'read the VLAN device name' }, 'GET', `${VLAN}/get_item/${uuid}`);
+    const device = isRecord(got) && isRecord(got.vlan) ? text(got.vlan.vlanif) : '';
+    if (device === '') throw new OpnSenseError('OPN500', `The VLAN the gateway saved (${uuid}) has no device name.`);
+    return device;
   }
 
   private async create(b: Body): Promise<LiveWriteResult & { pending: VlanSubsystem[] }> {
     const made = this.saved('create VLAN', await this.req('create VLAN', 'POST', `${VLAN}/add_item`, { vlan: OpnSenseVlanInterfaces.vlanRecord(b) }), 'saved');
     const uuid = text(made.uuid);
-    const got = await this.a.call({ code: 'OPN500', what: 'read the new VLAN' }, 'GET', `${VLAN}/get_item/${uuid}`);
-    const device = isRecord(got) && isRecord(got.vlan) ? text(got.vlan.vlanif) : '';
-    if (device === '') throw new OpnSenseError('OPN500', `The VLAN the gateway saved (${uuid}) has no device name.`);
+    const device = await this.deviceName(uuid);
     // The device becomes assignable only once the VLAN reconfigure refreshed the device list (§7.2).
     await this.vlanReconfigure();
     try {

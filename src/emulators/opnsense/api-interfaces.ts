@@ -326,9 +326,9 @@ function vlanDel(ctx: Ctx): unknown {
   const removed: string[] = [];
   for (const uuid of uuids) {
     const name = list.find((x) => x.uuid === uuid)?.vlanif ?? null;
-    if (list.some((x) => x.if === name)) throw new UserException('This VLAN cannot be deleted because it is used in QinQ interfaces.');
+    if (list.some((x) => x.if === name)) throw new UserException('This VLAN cannot be deleted because it is used in QinQ interfaces.', '');
     if (name !== null && interfaceAssigned(box, name)) {
-      throw new UserException('This VLAN cannot be deleted because it is assigned as an interface.');
+      throw new UserException('This VLAN cannot be deleted because it is assigned as an interface.', '');
     }
     if (name !== null) removed.push(name);
   }

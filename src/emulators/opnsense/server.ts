@@ -412,6 +412,8 @@ export async function startOpnsenseEmulator(opts: OpnsenseEmulatorOptions = {}):
         if (err instanceof UserException) {
           const body: Record<string, unknown> = { errorMessage: err.message };
           if (err.title !== null) body.errorTitle = err.title;
+          // master's api.php adds the exception level (99e49c574f; UserBaseException::getLevel is 'error')
+          if (version === '27.1.a_161') body.errorLevel = 'error';
           send(res, rec, 500, jsonError(body), 'application/json;charset=utf-8');
         } else {
           const dev500 = err instanceof PhpError && err.message !== '' && opts.developmentMode;
