@@ -8,7 +8,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { LiveVlanInterfaceBody, LiveWriter } from '../../src/adapters/live-write.ts';
 import { opnsenseVendor } from '../../src/adapters/opnsense/index.ts';
 import type { ClosableAdapter } from '../../src/adapters/registry.ts';
