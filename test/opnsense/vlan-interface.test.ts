@@ -348,3 +348,35 @@ describe('the adapter decides by the firmware it finds (§7.4, §7.5)', () => {
     expect(err.message).toContain('page-interfaces-assignnetworkports');
   });
 });
+
+describe('the adapter on the quoted answers themselves (served verbatim by a raw fault)', () => {
+  const serve = (emu: OpnsenseEmulator, file: string, path: string) => {
+    const quote = loadQuote(file);
+    emu.fault({ kind: 'raw', path, method: 'POST', status: quote.status, body: quote.body, contentType: quote.contentType });
+  };
+
+  it('a refused static address on the assignment names `ipv4` and takes the new VLAN back', async () => {
+    const emu = await fresh('27.1.a_161');
+    const w = writerAt(emu);
+    serve(emu, 'assignment-static-without-address.response', '/api/interfaces/assignment/add_item');
+    const err = await failure(() => w.write({ kind: 'vlan_interface', op: 'create', target: null, body: body() }));
+    expect([err.code, err.field]).toEqual(['OPN500', 'ipv4']);
+    expect(err.message).toContain('An address is required when configuring static mode');
+    expect(emu.state().config.vlans).toEqual([]);
+  });
+
+  it('the VLAN delete guard and the interface lock arrive as gateway errors with upstream’s message', async () => {
+    const emu = await fresh('27.1.a_161');
+    const w = writerAt(emu);
+    const { target } = await w.write({ kind: 'vlan_interface', op: 'create', target: null, body: body() });
+    await w.apply();
+    serve(emu, 'assignment-locked-delete.response', '/api/interfaces/assignment/del_item');
+    const locked = await failure(() => w.write({ kind: 'vlan_interface', op: 'delete', target: target as string, body: {} }));
+    expect(locked.code).toBe('OPN007');
+    expect(locked.message).toContain('Interface locked, unset lock first before removal');
+    serve(emu, 'vlan-delete-assigned.response', '/api/interfaces/vlan_settings/del_item');
+    const assigned = await failure(() => w.write({ kind: 'vlan_interface', op: 'delete', target: target as string, body: {} }));
+    expect(assigned.code).toBe('OPN007');
+    expect(assigned.message).toContain('This VLAN cannot be deleted because it is assigned as an interface.');
+  });
+});
