@@ -201,7 +201,7 @@ function VlanDhcp({ vlan, mayChange }: { vlan: CanonicalVlan; mayChange: boolean
                     size="xs"
                     color="red"
                     variant="subtle"
-                    aria-label={`Delete IPv${scope.ip_version} scope`}
+                    aria-label={`Delete scope IPv${scope.ip_version}`}
                     onClick={() => window.confirm(`Delete the IPv${scope.ip_version} scope with its ${scope.reservations.length} reservations?`) && removeScope.mutate(scope)}
                   >
                     Delete scope
