@@ -115,7 +115,7 @@ export const WRITABLE: Record<WritableKind, KindSpec> = {
 type FormValues = Record<string, string | boolean | number>;
 
 /** The form's values of a row read live (or the blanks of a new entry). */
-function valuesOf(spec: KindSpec, row: Record<string, unknown> | null): FormValues {
+export function valuesOf(spec: KindSpec, row: Record<string, unknown> | null): FormValues {
   return Object.fromEntries(
     spec.fields.map((f): [string, string | boolean | number] => {
       const value = row?.[f.key];
@@ -128,7 +128,7 @@ function valuesOf(spec: KindSpec, row: Record<string, unknown> | null): FormValu
 }
 
 /** The write body of the form's values: lists split on commas, blank optionals null, numbers as numbers. */
-function bodyOf(spec: KindSpec, values: FormValues): Record<string, unknown> {
+export function bodyOf(spec: KindSpec, values: FormValues): Record<string, unknown> {
   return Object.fromEntries(
     spec.fields.map((f): [string, unknown] => {
       const value = values[f.key];

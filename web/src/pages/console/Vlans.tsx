@@ -394,7 +394,8 @@ function Templates({ siteId }: { siteId: string }) {
   );
   const remove = useAction((t: VlanTemplate) => must(api.DELETE('/api/v1/firewall/templates/{id}', { params: { path: { id: t.id } } })), { invalidate: [templatesKey] });
   const mayApply = can(me.data, 'gateway.manage_vlans', siteId);
-  const mayEdit = can(me.data, 'gateway.manage_vlans');
+  // Templates are org-wide: changing them needs the permission on every site (the route's `scope: 'org'`).
+  const mayEdit = me.data?.permissions['gateway.manage_vlans'] === 'all';
   return (
     <Stack>
       <ProblemAlert problem={apply.problem ?? remove.problem} />
