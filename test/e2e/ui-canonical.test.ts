@@ -222,6 +222,8 @@ describe.skipIf(CHROMIUM_MISSING !== null)(`console canonical-state and live-wri
     const page = await consolePage();
     await open(page, 'Topology');
     const form = page.getByRole('form', { name: 'Role map' });
+    // The site's gateways have loaded once their limb boxes show (the Brain list is empty before).
+    await form.getByRole('checkbox', { name: 'lab-routeros (routeros)' }).waitFor();
     await choose(page, form, 'Brain', 'lab-routeros (routeros)');
     await form.getByRole('button', { name: 'Check' }).click();
     await page.getByText(/cannot be a brain: it lacks capability l3_authority/).waitFor();
