@@ -1,6 +1,7 @@
 /**
- * `portcullis topology get|set|validate` and `portcullis vlans list|create|delete`, spawned as a script runs them
- * against a real server on loopback (PGlite): JSON out, exit 1 naming the field on a refusal or an invalid map.
+ * `portcullis topology get|set|validate|delete`, `portcullis vlans list|create|delete|apply-template`,
+ * `vlans templates`, `portcullis dhcp scopes|reservations` and `portcullis dns records`, spawned as a script runs
+ * them against a real server on loopback (PGlite): JSON out, exit 1 naming the field on a refusal or an invalid map.
  */
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -68,6 +69,17 @@ describe('portcullis topology', () => {
     const ok = await cli(['topology', 'validate', site]);
     expect(ok).toMatchObject({ code: 0, stdout: 'valid\n' });
   });
+
+  it('deletes a role map; deleting it again is a 404', async () => {
+    const other = await h.site('cli-orchestration-delete');
+    const ctx = testContext(h.store, { keyring: h.keyring });
+    const gw = await createGateway(ctx, { name: 'brain2', vendor: 'pfsense', site_id: other, url: 'https://192.0.2.12', api_key: 'k' }, { allowHosts: parseHostAllowList('') });
+    await json(['topology', 'set', other, '--brain', gw.id]);
+    expect(await cli(['topology', 'delete', other])).toMatchObject({ code: 0, stdout: `deleted role map of ${other}\n` });
+    const again = await cli(['topology', 'delete', other]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('PC_ERR_NOT_FOUND');
+  });
 });
 
 describe('portcullis vlans', () => {
@@ -82,5 +94,64 @@ describe('portcullis vlans', () => {
     expect(bad.stderr).toContain('field vlan_id');
     const removed = await cli(['vlans', 'delete', String(created.id)]);
     expect(removed).toMatchObject({ code: 0, stdout: `deleted ${String(created.id)}\n` });
+  });
+});
+
+describe('portcullis vlans templates / apply-template', () => {
+  it('creates a template, applies it to a site (with an override), refuses a taken VLAN id, deletes the template', async () => {
+    const template = await json(['vlans', 'templates', 'create', '--data', JSON.stringify({ name: 'Cameras', vlan_id: 40, vlan_name: 'cams', ipv4_subnet: '10.40.0.0/24' })]);
+    const listed = await json(['vlans', 'templates', 'list']);
+    expect((listed.items as { name: string }[]).map((t) => t.name)).toContain('Cameras');
+    const vlan = await json(['vlans', 'apply-template', String(template.id), site]);
+    expect(vlan).toMatchObject({ vlan_id: 40, name: 'cams', ipv4_subnet: '10.40.0.0/24', template_id: template.id });
+    const taken = await cli(['vlans', 'apply-template', String(template.id), site]);
+    expect(taken.code).toBe(1);
+    expect(taken.stderr).toContain('field vlan_id');
+    const second = await json(['vlans', 'apply-template', String(template.id), site, '--data', JSON.stringify({ vlan_id: 41, name: 'cams2', ipv4_subnet: '10.41.0.0/24' })]);
+    expect(second).toMatchObject({ vlan_id: 41, name: 'cams2', ipv4_subnet: '10.41.0.0/24' });
+    const updated = await json(['vlans', 'templates', 'update', String(template.id), '--data', JSON.stringify({ vlan_name: 'cameras' })]);
+    expect(updated.vlan_name).toBe('cameras');
+    expect(await cli(['vlans', 'templates', 'delete', String(template.id)])).toMatchObject({ code: 0 });
+    await cli(['vlans', 'delete', String(vlan.id)]);
+    await cli(['vlans', 'delete', String(second.id)]);
+  });
+});
+
+describe('portcullis dhcp', () => {
+  it('creates a scope and a reservation, refuses a range outside the subnet and a duplicate MAC, deletes both', async () => {
+    const vlan = await json(['vlans', 'create', '--data', JSON.stringify({ site_id: site, vlan_id: 50, name: 'lab', ipv4_subnet: '10.50.0.0/24' })]);
+    const outside = await cli(['dhcp', 'scopes', 'create', '--data', JSON.stringify({ canonical_vlan_id: vlan.id, range_start: '10.51.0.10', range_end: '10.51.0.20' })]);
+    expect(outside.code).toBe(1);
+    expect(outside.stderr).toContain('field range_start');
+    const scope = await json(['dhcp', 'scopes', 'create', '--data', JSON.stringify({ canonical_vlan_id: vlan.id, range_start: '10.50.0.10', range_end: '10.50.0.99' })]);
+    expect(scope).toMatchObject({ ip_version: 4, range_start: '10.50.0.10' });
+    const scopes = await json(['dhcp', 'scopes', 'list', '--query', `canonical_vlan_id=${String(vlan.id)}`]);
+    expect((scopes.items as { id: string }[]).map((s) => s.id)).toEqual([scope.id]);
+
+    const reservation = await json(['dhcp', 'reservations', 'create', '--data', JSON.stringify({ scope_id: scope.id, mac: 'aa:bb:cc:00:00:01', ip_address: '10.50.0.20', hostname: 'printer' })]);
+    const duplicate = await cli(['dhcp', 'reservations', 'create', '--data', JSON.stringify({ scope_id: scope.id, mac: 'AA:BB:CC:00:00:01', ip_address: '10.50.0.21' })]);
+    expect(duplicate.code).toBe(1);
+    expect(duplicate.stderr).toContain('field mac');
+    const table = await cli(['dhcp', 'reservations', 'list', '--query', `scope_id=${String(scope.id)}`]);
+    expect(table.stdout).toContain('printer');
+    expect(await cli(['dhcp', 'reservations', 'delete', String(reservation.id)])).toMatchObject({ code: 0, stdout: `deleted ${String(reservation.id)}\n` });
+    expect(await cli(['dhcp', 'scopes', 'delete', String(scope.id)])).toMatchObject({ code: 0 });
+    expect((await json(['dhcp', 'scopes', 'list', '--query', `canonical_vlan_id=${String(vlan.id)}`])).items).toEqual([]);
+    await cli(['vlans', 'delete', String(vlan.id)]);
+  });
+});
+
+describe('portcullis dns records', () => {
+  it('creates, changes, lists and deletes a host override; a bad address fails naming the field', async () => {
+    const record = await json(['dns', 'records', 'create', '--data', JSON.stringify({ site_id: site, host: 'nas', domain: 'home.arpa', ip_address: '10.20.0.5' })]);
+    expect(record).toMatchObject({ record_type: 'A' });
+    const changed = await json(['dns', 'records', 'update', String(record.id), '--data', JSON.stringify({ ip_address: '2001:db8::5' })]);
+    expect(changed).toMatchObject({ ip_address: '2001:db8::5', record_type: 'AAAA' });
+    const bad = await cli(['dns', 'records', 'create', '--data', JSON.stringify({ site_id: site, host: 'x', domain: 'home.arpa', ip_address: 'not-an-ip' })]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('field ip_address');
+    const table = await cli(['dns', 'records', 'list', '--query', `site_id=${site}`]);
+    expect(table.stdout).toContain('2001:db8::5');
+    expect(await cli(['dns', 'records', 'delete', String(record.id)])).toMatchObject({ code: 0 });
   });
 });

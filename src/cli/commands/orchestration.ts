@@ -1,7 +1,11 @@
 /**
- * @module Orchestration for scripts (docs/orchestration.md): `portcullis topology get|set|validate <site_id>`
- * (the site's role map: one brain, limbs) and `portcullis vlans list|show|create|update|delete` (canonical VLANs),
- * through a running server. `topology validate` prints the problems and exits 1 when the map is not valid.
+ * @module Orchestration for scripts (docs/orchestration.md), through a running server:
+ * - `portcullis topology get|set|validate|delete <site_id>`: the site's role map (one brain, limbs, authority map);
+ *   `validate` prints the problems and exits 1 when the map is not valid.
+ * - `portcullis vlans list|show|create|update|delete` (canonical VLANs), `vlans apply-template <template_id>
+ *   <site_id>` and `vlans templates list|create|update|delete` (the org's VLAN templates).
+ * - `portcullis dhcp scopes|reservations list|create|delete` and `portcullis dns records list|create|update|delete`.
+ * A refusal exits 1 with the server's code and the field it names.
  */
 import type { Command } from '@commander-js/extra-typings';
 import { ApiClient, runCli } from '../client.ts';
@@ -68,14 +72,75 @@ export function registerTopologyCommands(program: Command): void {
       if (!report.valid) process.exitCode = 1;
     }),
   );
+  connected(topology.command('delete').description("Remove a site's role map").argument('<site_id>')).action((siteId, opts) =>
+    runCli(opts.json, async () => {
+      await new ApiClient(opts).request('DELETE', topologyPath(siteId));
+      process.stdout.write(opts.json ? `${JSON.stringify({ deleted: siteId })}\n` : `deleted role map of ${siteId}\n`);
+    }),
+  );
 }
 
+const VLAN_COLUMNS = ['id', 'site_id', 'vlan_id', 'name', 'ipv4_subnet', 'ipv6_subnet'];
+
 export function registerVlanCommands(program: Command): void {
-  registerResource(program, {
+  const vlans = registerResource(program, {
     name: 'vlans',
     path: '/api/v1/firewall/vlans',
     description: 'Canonical VLANs (site-wide definitions; filters: --query site_id=…)',
-    columns: ['id', 'site_id', 'vlan_id', 'name', 'ipv4_subnet', 'ipv6_subnet'],
+    columns: VLAN_COLUMNS,
     operations: ['list', 'show', 'create', 'update', 'delete'],
+  });
+  connected(
+    vlans
+      .command('apply-template')
+      .description('Create a VLAN at a site from a template (--data overrides its values, e.g. {"vlan_id":31})')
+      .argument('<template_id>')
+      .argument('<site_id>'),
+  )
+    .option('--data <json>', 'overrides: JSON text, @file, or - for stdin')
+    .action((templateId, siteId, opts) =>
+      perform(opts, VLAN_COLUMNS, (c) =>
+        c.request(
+          'POST',
+          `/api/v1/firewall/templates/${encodeURIComponent(templateId)}/apply/${encodeURIComponent(siteId)}`,
+          opts.data !== undefined ? readData(opts.data) : {},
+        ),
+      ),
+    );
+  registerResource(vlans, {
+    name: 'templates',
+    path: '/api/v1/firewall/templates',
+    description: "The org's VLAN templates (blueprints applied to a site with `vlans apply-template`)",
+    columns: ['id', 'name', 'vlan_id', 'vlan_name', 'ipv4_subnet', 'ipv6_subnet'],
+    operations: ['list', 'create', 'update', 'delete'],
+  });
+}
+
+export function registerDhcpCommands(program: Command): void {
+  const dhcp = program.command('dhcp').description('Canonical DHCP scopes and reservations of VLANs');
+  registerResource(dhcp, {
+    name: 'scopes',
+    path: '/api/v1/firewall/dhcp/scopes',
+    description: "A VLAN's DHCP scopes (filters: --query site_id=… or canonical_vlan_id=…)",
+    columns: ['id', 'canonical_vlan_id', 'ip_version', 'range_start', 'range_end', 'lease_seconds'],
+    operations: ['list', 'create', 'delete'],
+  });
+  registerResource(dhcp, {
+    name: 'reservations',
+    path: '/api/v1/firewall/dhcp/reservations',
+    description: "A scope's fixed addresses per MAC (filters: --query site_id=… or scope_id=…)",
+    columns: ['id', 'scope_id', 'mac', 'ip_address', 'hostname'],
+    operations: ['list', 'create', 'delete'],
+  });
+}
+
+export function registerDnsCommands(program: Command): void {
+  const dns = program.command('dns').description('Canonical DNS host overrides of sites');
+  registerResource(dns, {
+    name: 'records',
+    path: '/api/v1/firewall/dns/records',
+    description: 'DNS host overrides, host.domain → address (filters: --query site_id=…)',
+    columns: ['id', 'site_id', 'host', 'domain', 'record_type', 'ip_address'],
+    operations: ['list', 'create', 'update', 'delete'],
   });
 }

@@ -1,21 +1,26 @@
 /**
  * One gateway: its vendor and maturity tier, and the live reads the API offers as tabs (status, rules, NAT, …).
  * A read the vendor cannot serve answers `PC_ERR_CAPABILITY_UNAVAILABLE` and its tab says so; a device failure
- * shows the vendor's code. Tabs are entries of `GATEWAY_TABS`: a new read or action is one more entry.
+ * shows the vendor's code. Tabs are entries of `GATEWAY_TABS`: a new read or action is one more entry. The VLAN
+ * interface, DHCP scope and bridge VLAN tabs also stage writes (GatewayWrites.tsx, loaded on first use) where the
+ * vendor has the write capability and the person `firewall.manage_rules` on the site.
  */
 import { Alert, Anchor, Badge, Group, Loader, Stack, Table, Tabs, Text, Title } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { Link, useRouterState } from '@tanstack/react-router';
-import type { ReactNode } from 'react';
+import { lazy, type ReactNode, Suspense } from 'react';
 import { api, must } from '../../api/client';
 import { ApiProblem, isProblem } from '../../api/problem';
 import type { Gateway, Vendor } from '../../api/types';
+import type { WritableKind } from './GatewayWrites';
 import { DataTable, Loaded, Page } from '../../components/Page';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { toProblem } from '../../lib/forms';
 import { liveSections } from '../../lib/liveView';
 import { nameOf, useSites } from '../../lib/lookups';
 import { can, useMe } from '../../lib/session';
+
+const LiveObjectWrites = lazy(async () => ({ default: (await import('./GatewayWrites')).LiveObjectWrites }));
 
 /** Live read paths under `/api/v1/firewall/gateways/{id}/` (their query strings included). */
 type LivePath =
@@ -38,6 +43,29 @@ const live = (value: string, label: string, path: LivePath, permission = 'firewa
   render: (gateway, vendor) => <LiveTab gateway={gateway} vendor={vendor} label={label} path={path} query={query} />,
 });
 
+/** A live tab whose entries can also be changed: the view, then the staged-write controls when allowed. */
+const writable = (value: string, label: string, path: LivePath, kind: WritableKind, capability: keyof Vendor['capabilities']): GatewayTab => ({
+  value,
+  label,
+  permission: 'firewall.view',
+  render: (gateway, vendor) => (
+    <Stack gap="lg">
+      <LiveTab gateway={gateway} vendor={vendor} label={label} path={path} />
+      {vendor?.capabilities[capability] ? <WritesIfAllowed gateway={gateway} kind={kind} /> : null}
+    </Stack>
+  ),
+});
+
+function WritesIfAllowed({ gateway, kind }: { gateway: Gateway; kind: WritableKind }) {
+  const me = useMe();
+  if (!can(me.data, 'firewall.manage_rules', gateway.site_id)) return null;
+  return (
+    <Suspense fallback={<Loader size="sm" role="status" aria-label="Loading" />}>
+      <LiveObjectWrites gateway={gateway} kind={kind} />
+    </Suspense>
+  );
+}
+
 export const GATEWAY_TABS: readonly GatewayTab[] = [
   live('status', 'Status', 'status'),
   live('health', 'Health', 'health-check'),
@@ -45,13 +73,13 @@ export const GATEWAY_TABS: readonly GatewayTab[] = [
   live('nat', 'NAT', 'nat-rules'),
   live('aliases', 'Aliases', 'aliases'),
   live('interfaces', 'Interfaces', 'interfaces'),
-  live('vlan-interfaces', 'VLAN interfaces', 'vlan-interfaces'),
+  writable('vlan-interfaces', 'VLAN interfaces', 'vlan-interfaces', 'vlan_interface', 'write.vlans'),
   live('dhcp', 'DHCP leases', 'dhcp'),
-  live('dhcp-scopes', 'DHCP scopes', 'dhcp/scopes'),
+  writable('dhcp-scopes', 'DHCP scopes', 'dhcp/scopes', 'dhcp_scope', 'write.dhcp_scopes'),
   live('dhcp-mappings', 'DHCP static mappings', 'dhcp/static-mappings'),
   live('dns-overrides', 'DNS overrides', 'dns/overrides'),
   live('arp', 'ARP', 'arp'),
-  live('bridge-vlans', 'Bridge VLANs', 'bridge-vlans'),
+  writable('bridge-vlans', 'Bridge VLANs', 'bridge-vlans', 'bridge_vlan', 'write.bridge_vlans'),
   live('ha', 'HA status', 'ha-status'),
   live('vpn', 'VPN', 'vpn'),
   live('connections', 'Connections', 'diagnostics/connections'),

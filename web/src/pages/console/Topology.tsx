@@ -4,7 +4,7 @@
  * each resource kind. "Check" shows every problem of the form's map without saving; "Save role map" stores it
  * (the server refuses a second brain or a gateway lacking the role's capability, naming the assignment).
  */
-import { Alert, Button, Checkbox, Group, List, Select, SimpleGrid, Stack, Text, Title } from '@mantine/core';
+import { Alert, Button, Checkbox, Group, List, Loader, Select, SimpleGrid, Stack, Text, Title } from '@mantine/core';
 import { useForm } from '@mantine/form';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
@@ -13,7 +13,7 @@ import { isProblem } from '../../api/problem';
 import type { Topology, TopologyCheck } from '../../api/types';
 import { Page } from '../../components/Page';
 import { ProblemAlert } from '../../components/ProblemAlert';
-import { useAction, useApiForm } from '../../lib/forms';
+import { toProblem, useAction, useApiForm } from '../../lib/forms';
 import { optionsOf, useGateways, useSites } from '../../lib/lookups';
 import { can, useMe } from '../../lib/session';
 
@@ -106,6 +106,10 @@ function RoleMap({ siteId }: { siteId: string }) {
     { onSuccess: () => void client.setQueryData(topologyKey(siteId), null) },
   );
 
+  // The form is filled from the stored map when it arrives: editable only after that, or a late answer would
+  // overwrite what was picked meanwhile.
+  if (topology.error) return <ProblemAlert problem={toProblem(topology.error)} title="Could not load the role map" />;
+  if (stored === undefined) return <Loader size="sm" role="status" aria-label="Loading" />;
   return (
     <Stack>
       {stored === null ? (

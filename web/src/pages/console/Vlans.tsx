@@ -1,15 +1,16 @@
 /**
- * VLANs (`gateway.view`): a site's canonical state — VLANs (with their DHCP scopes and reservations in a drawer),
- * DNS host overrides — and the org's VLAN templates, applied to the site with one click. Every refusal the server
- * names a field of (VLAN id taken, overlapping subnet, scope outside the subnet, duplicate MAC …) shows under that
- * input.
+ * VLANs (`gateway.view`): a site's canonical state — VLANs (created, edited and deleted; their DHCP scopes and
+ * reservations in a drawer), DNS host overrides (created, edited, deleted) — and the org's VLAN templates, applied
+ * to the site with one click. Every refusal the server names a field of (VLAN id taken, overlapping subnet, scope
+ * outside the subnet, duplicate MAC …) shows under that input. Controls the person's permissions on the site
+ * (`gateway.manage_vlans|dhcp|dns`) do not allow are not shown.
  */
 import { Button, Drawer, Group, Modal, NumberInput, Select, Stack, Tabs, Text, TextInput, Title } from '@mantine/core';
 import { useForm } from '@mantine/form';
 import { useQuery } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { api, must } from '../../api/client';
-import type { CanonicalVlan, DhcpReservation, DnsRecord, VlanTemplate } from '../../api/types';
+import type { CanonicalVlan, DhcpReservation, DhcpScope, DnsRecord, VlanTemplate } from '../../api/types';
 import { DataTable, Loaded, Page } from '../../components/Page';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useAction, useApiForm } from '../../lib/forms';
@@ -63,6 +64,7 @@ function SiteVlans({ siteId }: { siteId: string }) {
   });
   const [creating, setCreating] = useState(false);
   const [open, setOpen] = useState<CanonicalVlan | null>(null);
+  const [editing, setEditing] = useState<CanonicalVlan | null>(null);
   const remove = useAction((v: CanonicalVlan) => must(api.DELETE('/api/v1/firewall/vlans/{id}', { params: { path: { id: v.id } } })), { invalidate: [vlansKey(siteId)] });
   return (
     <Stack>
@@ -92,6 +94,11 @@ function SiteVlans({ siteId }: { siteId: string }) {
                       DHCP
                     </Button>
                     {mayChange ? (
+                      <Button size="xs" variant="subtle" aria-label={`Edit VLAN ${v.name}`} onClick={() => setEditing(v)}>
+                        Edit
+                      </Button>
+                    ) : null}
+                    {mayChange ? (
                       <Button size="xs" color="red" variant="subtle" aria-label={`Delete VLAN ${v.name}`} onClick={() => window.confirm(`Delete VLAN ${v.name} with its DHCP scopes?`) && remove.mutate(v)}>
                         Delete
                       </Button>
@@ -104,7 +111,10 @@ function SiteVlans({ siteId }: { siteId: string }) {
         )}
       </Loaded>
       <Modal opened={creating} onClose={() => setCreating(false)} title="New VLAN">
-        <NewVlan siteId={siteId} onDone={() => setCreating(false)} />
+        <VlanForm siteId={siteId} onDone={() => setCreating(false)} />
+      </Modal>
+      <Modal opened={editing !== null} onClose={() => setEditing(null)} title={`Edit VLAN ${editing?.name ?? ''}`}>
+        {editing ? <VlanForm siteId={siteId} vlan={editing} onDone={() => setEditing(null)} /> : null}
       </Modal>
       <Drawer opened={open !== null} onClose={() => setOpen(null)} title={`DHCP of VLAN ${open?.name ?? ''}`} position="right" size="xl">
         {open ? <VlanDhcp vlan={open} mayChange={can(me.data, 'gateway.manage_dhcp', siteId)} /> : null}
@@ -113,24 +123,34 @@ function SiteVlans({ siteId }: { siteId: string }) {
   );
 }
 
-function NewVlan({ siteId, onDone }: { siteId: string; onDone: () => void }) {
-  const form = useForm({ initialValues: { vlan_id: 10 as number | string, name: '', ipv4_subnet: '', ipv6_subnet: '', description: '' } });
+/** A new VLAN, or (given `vlan`) the changed fields of one: only what the form changed is sent. */
+function VlanForm({ siteId, vlan, onDone }: { siteId: string; vlan?: CanonicalVlan; onDone: () => void }) {
+  const form = useForm({
+    initialValues: {
+      vlan_id: (vlan?.vlan_id ?? 10) as number | string,
+      name: vlan?.name ?? '',
+      ipv4_subnet: vlan?.ipv4_subnet ?? '',
+      ipv6_subnet: vlan?.ipv6_subnet ?? '',
+      description: vlan?.description ?? '',
+    },
+  });
   const create = useApiForm(
     form,
-    (v) =>
-      must(
-        api.POST('/api/v1/firewall/vlans', {
-          body: {
-            site_id: siteId,
-            vlan_id: Number(v.vlan_id),
-            name: v.name.trim(),
-            description: v.description,
-            ipv4_subnet: blankToNull(v.ipv4_subnet),
-            ipv6_subnet: blankToNull(v.ipv6_subnet),
-          },
-        }),
-      ),
-    { invalidate: [vlansKey(siteId)], onSuccess: onDone },
+    (v) => {
+      const fields = {
+        vlan_id: Number(v.vlan_id),
+        name: v.name.trim(),
+        description: v.description,
+        ipv4_subnet: blankToNull(v.ipv4_subnet),
+        ipv6_subnet: blankToNull(v.ipv6_subnet),
+      };
+      if (!vlan) return must(api.POST('/api/v1/firewall/vlans', { body: { site_id: siteId, ...fields } }));
+      const changed = Object.fromEntries(Object.entries(fields).filter(([k, value]) => value !== vlan[k as keyof typeof fields]));
+      // Nothing changed: nothing to send (the API refuses an empty change).
+      if (Object.keys(changed).length === 0) return Promise.resolve(vlan);
+      return must(api.PATCH('/api/v1/firewall/vlans/{id}', { params: { path: { id: vlan.id } }, body: changed }));
+    },
+    { invalidate: [vlansKey(siteId), ['vlan', vlan?.id ?? '']], onSuccess: onDone },
   );
   return (
     <form onSubmit={create.onSubmit} noValidate>
@@ -143,7 +163,7 @@ function NewVlan({ siteId, onDone }: { siteId: string; onDone: () => void }) {
         <ProblemAlert problem={create.problem} />
         <Group>
           <Button type="submit" loading={create.pending}>
-            Create VLAN
+            {vlan ? 'Save VLAN' : 'Create VLAN'}
           </Button>
         </Group>
       </Stack>
@@ -161,6 +181,7 @@ function VlanDhcp({ vlan, mayChange }: { vlan: CanonicalVlan; mayChange: boolean
     { invalidate: [key], onSuccess: () => scopeForm.reset() },
   );
   const removeReservation = useAction((r: DhcpReservation) => must(api.DELETE('/api/v1/firewall/dhcp/reservations/{id}', { params: { path: { id: r.id } } })), { invalidate: [key] });
+  const removeScope = useAction((scope: DhcpScope) => must(api.DELETE('/api/v1/firewall/dhcp/scopes/{id}', { params: { path: { id: scope.id } } })), { invalidate: [key] });
   return (
     <Loaded query={detail}>
       {(data) => (
@@ -171,9 +192,22 @@ function VlanDhcp({ vlan, mayChange }: { vlan: CanonicalVlan; mayChange: boolean
           {data.dhcp_scopes.length === 0 ? <Text size="sm">No DHCP scope yet.</Text> : null}
           {data.dhcp_scopes.map((scope) => (
             <Stack key={scope.id} gap="xs">
-              <Title order={3} size="h5">
-                IPv{scope.ip_version} scope {scope.range_start} – {scope.range_end}
-              </Title>
+              <Group justify="space-between">
+                <Title order={3} size="h5">
+                  IPv{scope.ip_version} scope {scope.range_start} – {scope.range_end}
+                </Title>
+                {mayChange ? (
+                  <Button
+                    size="xs"
+                    color="red"
+                    variant="subtle"
+                    aria-label={`Delete scope IPv${scope.ip_version}`}
+                    onClick={() => window.confirm(`Delete the IPv${scope.ip_version} scope with its ${scope.reservations.length} reservations?`) && removeScope.mutate(scope)}
+                  >
+                    Delete scope
+                  </Button>
+                ) : null}
+              </Group>
               <DataTable<DhcpReservation>
                 caption={`Reservations of the IPv${scope.ip_version} scope`}
                 rows={scope.reservations}
@@ -197,7 +231,7 @@ function VlanDhcp({ vlan, mayChange }: { vlan: CanonicalVlan; mayChange: boolean
               {mayChange ? <NewReservation scopeId={scope.id} scopeLabel={`IPv${scope.ip_version}`} invalidate={key} /> : null}
             </Stack>
           ))}
-          <ProblemAlert problem={removeReservation.problem} />
+          <ProblemAlert problem={removeReservation.problem ?? removeScope.problem} />
           {mayChange ? (
             <form onSubmit={addScope.onSubmit} noValidate aria-label="New DHCP scope">
               <Stack gap="xs">
@@ -257,6 +291,7 @@ function DnsRecords({ siteId }: { siteId: string }) {
     { invalidate: [dnsKey(siteId)], onSuccess: () => form.setValues({ host: '', ip_address: '' }) },
   );
   const remove = useAction((r: DnsRecord) => must(api.DELETE('/api/v1/firewall/dns/records/{id}', { params: { path: { id: r.id } } })), { invalidate: [dnsKey(siteId)] });
+  const [editing, setEditing] = useState<DnsRecord | null>(null);
   return (
     <Stack>
       <Loaded query={records}>
@@ -274,9 +309,14 @@ function DnsRecords({ siteId }: { siteId: string }) {
                 header: 'Actions',
                 cell: (r) =>
                   mayChange ? (
-                    <Button size="xs" color="red" variant="subtle" aria-label={`Delete DNS record ${r.host}.${r.domain}`} onClick={() => remove.mutate(r)}>
-                      Delete
-                    </Button>
+                    <Group gap="xs" wrap="nowrap">
+                      <Button size="xs" variant="subtle" aria-label={`Edit DNS record ${r.host}.${r.domain}`} onClick={() => setEditing(r)}>
+                        Edit
+                      </Button>
+                      <Button size="xs" color="red" variant="subtle" aria-label={`Delete DNS record ${r.host}.${r.domain}`} onClick={() => remove.mutate(r)}>
+                        Delete
+                      </Button>
+                    </Group>
                   ) : null,
               },
             ]}
@@ -297,7 +337,40 @@ function DnsRecords({ siteId }: { siteId: string }) {
           <ProblemAlert problem={create.problem} />
         </form>
       ) : null}
+      <Modal opened={editing !== null} onClose={() => setEditing(null)} title={`Edit DNS record ${editing ? `${editing.host}.${editing.domain}` : ''}`}>
+        {editing ? <EditDnsRecord record={editing} onDone={() => setEditing(null)} /> : null}
+      </Modal>
     </Stack>
+  );
+}
+
+function EditDnsRecord({ record, onDone }: { record: DnsRecord; onDone: () => void }) {
+  const form = useForm({ initialValues: { host: record.host, domain: record.domain, ip_address: record.ip_address, description: record.description } });
+  const save = useApiForm(
+    form,
+    (v) => {
+      const fields = { host: v.host.trim(), domain: v.domain.trim(), ip_address: v.ip_address.trim(), description: v.description };
+      const changed = Object.fromEntries(Object.entries(fields).filter(([k, value]) => value !== record[k as keyof typeof fields]));
+      if (Object.keys(changed).length === 0) return Promise.resolve(record);
+      return must(api.PATCH('/api/v1/firewall/dns/records/{id}', { params: { path: { id: record.id } }, body: changed }));
+    },
+    { invalidate: [dnsKey(record.site_id)], onSuccess: onDone },
+  );
+  return (
+    <form onSubmit={save.onSubmit} noValidate>
+      <Stack>
+        <TextInput label="Host" {...form.getInputProps('host')} />
+        <TextInput label="Domain" {...form.getInputProps('domain')} />
+        <TextInput label="Address" {...form.getInputProps('ip_address')} />
+        <TextInput label="Description" {...form.getInputProps('description')} />
+        <ProblemAlert problem={save.problem} />
+        <Group>
+          <Button type="submit" loading={save.pending}>
+            Save record
+          </Button>
+        </Group>
+      </Stack>
+    </form>
   );
 }
 
@@ -321,7 +394,8 @@ function Templates({ siteId }: { siteId: string }) {
   );
   const remove = useAction((t: VlanTemplate) => must(api.DELETE('/api/v1/firewall/templates/{id}', { params: { path: { id: t.id } } })), { invalidate: [templatesKey] });
   const mayApply = can(me.data, 'gateway.manage_vlans', siteId);
-  const mayEdit = can(me.data, 'gateway.manage_vlans');
+  // Templates are org-wide: changing them needs the permission on every site (the route's `scope: 'org'`).
+  const mayEdit = me.data?.permissions['gateway.manage_vlans'] === 'all';
   return (
     <Stack>
       <ProblemAlert problem={apply.problem ?? remove.problem} />
