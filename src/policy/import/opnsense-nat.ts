@@ -7,6 +7,7 @@
  */
 import { isIpv4, isIpv6 } from '../../net/ip.ts';
 import type {
+  AliasConfig,
   InterfaceConfig,
   NatConfig,
   NatReflectionMode,
@@ -53,6 +54,27 @@ function families(value: string | undefined, ...addresses: Array<string | undefi
 
 const PORT_PROTOCOLS = new Set(['tcp', 'udp', 'tcp/udp']);
 
+/**
+ * Service names a port field accepts (PortField.php `$wellknownservices`, §7.5): Rule.php writes the number. The
+ * numbers are the IANA assignments.
+ */
+const WELL_KNOWN_PORTS: Readonly<Record<string, number>> = {
+  'afs3-fileserver': 7000, aol: 5190, auth: 113, 'avt-profile-1': 5004, cvsup: 5999, domain: 53, 'domain-s': 853,
+  ftp: 21, hbci: 3000, http: 80, https: 443, igmpv3lite: 465, imap: 143, imaps: 993, 'ipsec-msft': 10000,
+  'ipsec-nat-t': 4500, isakmp: 500, l2f: 1701, ldap: 389, ldaps: 636, 'microsoft-ds': 445, 'ms-streaming': 1755,
+  'ms-wbt-server': 3389, msnp: 1863, 'nat-stun-port': 3478, 'netbios-dgm': 138, 'netbios-ns': 137,
+  'netbios-ssn': 139, nntp: 119, ntp: 123, openvpn: 1194, pop3: 110, pop3s: 995, pptp: 1723, radius: 1812,
+  'radius-acct': 1813, rfb: 5900, sip: 5060, 'sip-tls': 5061, smtp: 25, snmp: 161, snmptrap: 162, ssh: 22,
+  submission: 587, submissions: 465, telnet: 23, teredo: 3544, tftp: 69, urd: 465, wins: 1512,
+};
+
+/** A port field's value with a service name replaced by its number (`https` → `443`). */
+function portNumber(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  const known = WELL_KNOWN_PORTS[value];
+  return known === undefined ? value : String(known);
+}
+
 export class OpnsenseNatImport {
   private readonly nat: XmlObject | undefined;
   private readonly filter: XmlObject | undefined;
@@ -63,6 +85,7 @@ export class OpnsenseNatImport {
     mvc: XmlObject | undefined,
     interfaces: InterfaceConfig[],
     private readonly warnings: PolicyWarning[],
+    private readonly aliases: AliasConfig[] = [],
   ) {
     this.nat = child(root, 'nat');
     this.filter = child(child(mvc, 'Firewall'), 'Filter');
@@ -98,7 +121,7 @@ export class OpnsenseNatImport {
    */
   private side(node: XmlObject | undefined, protocol: string): RuleEndpoint {
     const value = text(node, 'network') || text(node, 'address') || 'any';
-    const port = PORT_PROTOCOLS.has(protocol) ? text(node, 'port') : undefined;
+    const port = PORT_PROTOCOLS.has(protocol) ? portNumber(text(node, 'port')) : undefined;
     return this.address(value, value !== 'any' && flag(node, 'not'), port);
   }
 
@@ -134,8 +157,8 @@ export class OpnsenseNatImport {
       const reflectionText = text(node, 'natreflection');
       const natReflection: NatReflectionMode | undefined =
         reflectionText === 'enable' || reflectionText === 'purenat' || reflectionText === 'disable' ? reflectionText : undefined;
-      const localPort = text(node, 'local-port');
       const destination = this.side(child(node, 'destination'), protocol);
+      const localPort = this.localPort(portNumber(text(node, 'local-port')), destination.port);
       for (const iface of interfaces) {
         for (const ipprotocol of families(text(node, 'ipprotocol'), target, destination.value)) {
           out.push({
@@ -157,6 +180,17 @@ export class OpnsenseNatImport {
       }
     }
     return out;
+  }
+
+  /**
+   * ForwardRule.php `parseRdrRules`: a port alias as the local port is dropped when it is also the external port
+   * (pf keeps the port), otherwise its first port is used.
+   */
+  private localPort(value: string | undefined, external: string | undefined): string | undefined {
+    const alias = value === undefined ? undefined : this.aliases.find((a) => a.name === value && a.type === 'port');
+    if (alias === undefined) return value;
+    if (value === external) return undefined;
+    return alias.entries[0]?.replace(':', '-');
   }
 
   /** MVC `Filter/snatrules` (SourceNatRuleField serialize): registered at priority 50, before the legacy rules. */
@@ -181,11 +215,12 @@ export class OpnsenseNatImport {
                 this.outboundEntry(iface, ipprotocol, base, {
                   source,
                   sourceNot: flag(node, 'source_not'),
-                  sourcePort: optional(text(node, 'source_port')),
+                  sourcePort: optional(portNumber(text(node, 'source_port'))),
                   destination,
                   destinationNot: flag(node, 'destination_not'),
-                  destinationPort: optional(text(node, 'destination_port')),
-                  natPort: optional(text(node, 'target_port')),
+                  destinationPort: optional(portNumber(text(node, 'destination_port'))),
+                  // pf resolves a service name itself (getservbyname).
+                  natPort: optional(portNumber(text(node, 'target_port'))),
                 }),
               );
             }
@@ -226,11 +261,11 @@ export class OpnsenseNatImport {
             this.outboundEntry(iface, ipprotocol, base, {
               source: source.value,
               sourceNot: source.not,
-              sourcePort: optional(text(node, 'sourceport')),
+              sourcePort: optional(portNumber(text(node, 'sourceport'))),
               destination: destination.value,
               destinationNot: destination.not,
-              destinationPort: optional(text(node, 'dstport')),
-              natPort: optional(text(node, 'natport')),
+              destinationPort: optional(portNumber(text(node, 'dstport'))),
+              natPort: optional(portNumber(text(node, 'natport'))),
             }),
           );
         }

@@ -212,18 +212,22 @@ class OpnsenseImport {
     const interfaces = this.interfaces(virtualInterfaces);
     const groups = this.groups();
     const systemNode = child(this.root, 'system');
+    // In this order, so warnings keep the order of the sections.
+    const system = this.system();
+    const virtualIps = this.virtualIps();
+    const aliases = this.aliases();
     const config: PolicyConfig = {
       version: 1,
-      system: this.system(),
+      system,
       interfaces,
       groups: groups.map(({ group }) => group),
-      virtualIps: this.virtualIps(),
-      aliases: this.aliases(),
+      virtualIps,
+      aliases,
       vpn: { openvpn: [], ipsec: false, l2tp: false, pppoeServer: false },
       rules: this.rules(interfaces, groups),
       // pfSense's "NAT REFLECT" pass has no OPNsense counterpart: reflection is rdr rules only (§7.3).
       natReflection: false,
-      nat: new OpnsenseNatImport(this.root, this.mvc, interfaces, this.warnings).run(),
+      nat: new OpnsenseNatImport(this.root, this.mvc, interfaces, this.warnings, aliases).run(),
       opnsense: {
         noIpv6Rfc4890: flag(systemNode, 'no_ipv6_rfc4890_req'),
         noPort0Block: flag(systemNode, 'no_port0_block'),
