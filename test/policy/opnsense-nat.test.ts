@@ -12,6 +12,7 @@ import { importPolicyText, loadPolicy } from '../../src/policy/import/index.ts';
 import type { PfRuleset } from '../../src/policy/model.ts';
 import { parsePacketLine } from '../../src/policy/packet.ts';
 import { printRuleset } from '../../src/policy/print.ts';
+import { parsePolicyTests, runPolicyTests } from '../../src/policy/tests.ts';
 
 const here = (path: string) => new URL(path, import.meta.url);
 const fixture = readFileSync(here('./fixtures/opnsense/nat.xml'), 'utf8');
@@ -249,6 +250,33 @@ describe('OPNsense NAT traces (docs/reference/opnsense-rules.md §7)', () => {
     const result = trace(lan, 'lan in tcp 192.168.1.5:40000 -> 192.168.1.1:443 flags S');
     expect(steps(result)).toEqual([]);
     expect(summary(result)).toBe('pass by system "anti-lockout rule"');
+  });
+});
+
+describe('policy tests on OPNsense NAT', () => {
+  it('flows to the public address are judged after the redirect, by the rule that decides them', () => {
+    const flow = (name: string, fields: Record<string, unknown>) => ({
+      name,
+      interface: 'wan',
+      protocol: 'tcp',
+      source: '192.0.2.7',
+      destination: '198.51.100.2',
+      ...fields,
+    });
+    const suite = parsePolicyTests({
+      version: 1,
+      flows: [
+        flow('web', { destination_port: 443, expect: 'pass', via: 'NAT HTTPS to web server' }),
+        flow('rdp stays closed', { destination_port: 3389, expect: 'block' }),
+        flow('pool', { destination_port: 8443, expect: 'pass' }),
+      ],
+    });
+    const report = runPolicyTests(loadPolicy(fixture).ruleset, suite);
+    expect(report.results.map((r) => [r.name, r.status])).toEqual([
+      ['web', 'ok'],
+      ['rdp stays closed', 'ok'],
+      ['pool', 'unknown'],
+    ]);
   });
 });
 

@@ -148,7 +148,12 @@ function associatedRules(
   for (const item of generateUserRules({ ...config, rules }, ifs, aliases, warnings)) {
     if ('note' in item) continue;
     const { descr } = item.rule.origin;
-    out.push({ ...item.rule, origin: { kind: 'system', tab: 'system', position: 0, descr, systemKey: 'nat-associated' } });
+    out.push({
+      ...item.rule,
+      // Generated, not a user rule: labelled by the forward's description as OPNsense does.
+      label: descr,
+      origin: { kind: 'system', tab: 'system', position: 0, descr, systemKey: 'nat-associated' },
+    });
   }
   return out;
 }
