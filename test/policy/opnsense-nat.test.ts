@@ -314,6 +314,15 @@ describe('OPNsense NAT that cannot be known or resolved (POL045)', () => {
     expect(ruleset.nat?.some((r) => r.origin.descr === 'bad') ?? false).toBe(false);
   });
 
+  it('an outbound rule without an interface is left out with POL045', () => {
+    const text = config(
+      '<outbound><mode>advanced</mode><rule><source><network>lan</network></source><destination><any>1</any></destination><descr>nowhere</descr></rule></outbound>',
+    );
+    const { ruleset } = loadPolicy(text);
+    expect(ruleset.warnings.find((w) => w.code === 'POL045')?.message).toContain('"nowhere" names no interface');
+    expect((ruleset.nat ?? []).filter((r) => r.kind === 'nat')).toEqual([]);
+  });
+
   it('a forward on an interface that does not exist is left out with POL045', () => {
     const text = config(forward('<destination><any>1</any><port>80</port></destination><target>10.10.10.20</target><descr>x</descr>').replace('<interface>wan</interface>', '<interface>opt9</interface>'));
     expect(loadPolicy(text).ruleset.warnings.map((w) => w.code)).toContain('POL045');

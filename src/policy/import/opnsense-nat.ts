@@ -94,6 +94,12 @@ export class OpnsenseNatImport {
 
   run(): NatConfig {
     const system = child(this.root, 'system');
+    const tagged = [...children(this.nat, 'rule'), ...children(child(this.nat, 'outbound'), 'rule'), ...children(child(this.filter, 'snatrules'), 'rule')]
+      .some((node) => Boolean(text(node, 'tag') || text(node, 'tagged')));
+    if (tagged) {
+      const why = 'filter rules matching `tagged` see no tag from them (POL010 marks those rules)';
+      this.warnings.push(policyWarning('POL040', 'config', `NAT entries set or match pf tags: not modelled; ${why}`));
+    }
     const rawMode = text(child(this.nat, 'outbound'), 'mode') ?? '';
     // filter.lib.inc filter_auto_source_nat: '' is automatic; manual rules only in advanced / hybrid (§7.2).
     const mode = rawMode === '' ? 'automatic' : (['automatic', 'hybrid', 'advanced', 'disabled'] as const).find((m) => m === rawMode);
@@ -209,7 +215,7 @@ export class OpnsenseNatImport {
       const optional = (value: string | undefined) => (value ? value : undefined);
       for (const source of list(text(node, 'source_net') || 'any')) {
         for (const destination of list(text(node, 'destination_net') || 'any')) {
-          for (const iface of list(text(node, 'interface'))) {
+          for (const iface of this.outboundInterfaces(text(node, 'interface'), base.descr)) {
             for (const ipprotocol of families(text(node, 'ipprotocol'), source, destination, base.target)) {
               out.push(
                 this.outboundEntry(iface, ipprotocol, base, {
@@ -255,7 +261,7 @@ export class OpnsenseNatImport {
         descr: text(node, 'descr') ?? '',
         ...(protocol !== 'any' ? { protocol } : {}),
       };
-      for (const iface of list(text(node, 'interface'))) {
+      for (const iface of this.outboundInterfaces(text(node, 'interface'), base.descr)) {
         for (const ipprotocol of families(text(node, 'ipprotocol'), source.value, destination.value, target)) {
           out.push(
             this.outboundEntry(iface, ipprotocol, base, {
@@ -272,6 +278,16 @@ export class OpnsenseNatImport {
       }
     }
     return out;
+  }
+
+  /** The interfaces of an outbound rule; none (pf would apply it everywhere) is reported and left out. */
+  private outboundInterfaces(value: string | undefined, descr: string): string[] {
+    const interfaces = list(value);
+    if (interfaces.length === 0) {
+      const message = `outbound NAT rule "${descr}" names no interface (pf would apply it everywhere); left out`;
+      this.warnings.push(policyWarning('POL045', 'nat', message, { descr }));
+    }
+    return interfaces;
   }
 
   private outboundEntry(
