@@ -17,6 +17,7 @@ import { parsePolicyTests, runPolicyTests } from '../../src/policy/tests.ts';
 const here = (path: string) => new URL(path, import.meta.url);
 const fixture = readFileSync(here('./fixtures/opnsense/nat.xml'), 'utf8');
 const realForwards = readFileSync(here('./fixtures/opnsense/real-port-forwards.xml'), 'utf8');
+const realLegacy = readFileSync(here('./fixtures/opnsense/real-legacy-port-forwards.xml'), 'utf8');
 
 function trace(text: string, line: string): EvaluationResult {
   return createEvaluator(loadPolicy(text).ruleset).evaluate(parsePacketLine(line));
@@ -348,6 +349,28 @@ describe('port forwards from a public OPNsense test configuration (fixtures/opns
     const { ruleset } = loadPolicy(realForwards);
     expect(natText(ruleset)).toContain('no rdr on vtnet1 inet proto tcp from any to (self) port 443');
     expect(ruleset.rules.some((r) => r.origin.systemKey === 'nat-associated')).toBe(false);
+  });
+});
+
+describe('port forwards as OPNsense wrote them up to 25.7 (fixtures/opnsense/real-legacy-port-forwards.xml)', () => {
+  it('the linked filter rule decides; "pass" as associated-rule-id is rdr pass', () => {
+    expect(summary(trace(realLegacy, 'wan in tcp 192.0.2.7:40000 -> 198.51.100.2:443 flags S'))).toBe(
+      'pass by wan#1 "HTTPS to web server"',
+    );
+    const { config: imported } = importPolicyText(realLegacy);
+    expect(imported.nat?.portForwards.map((f) => [f.interface, f.protocol, f.associatedRuleId ?? null])).toEqual([
+      ['wan', 'tcp', 'nat_68dd1c2a4b5c61.23456789'],
+      ['wan', 'tcp/udp', 'pass'],
+      ['opt1', 'tcp/udp', 'pass'],
+      ['lan', 'tcp', null],
+    ]);
+  });
+
+  it('the mail forward applies to every source except TRUSTED_NETS (<not>), for tcp and udp', () => {
+    expect(summary(trace(realLegacy, 'wan in udp 192.0.2.7:40000 -> 198.51.100.2:25'))).toBe('pass by nat');
+    const trusted = trace(realLegacy, 'wan in tcp 203.0.113.5:40000 -> 198.51.100.2:587 flags S');
+    expect(steps(trusted)).toEqual([]);
+    expect(trusted.verdict).toBe('block');
   });
 });
 
