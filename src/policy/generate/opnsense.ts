@@ -234,7 +234,6 @@ export function opnsenseAssociatedRules(config: PolicyConfig): RuleConfig[] {
     if (forward.localPort !== undefined && range !== null && /^\d+$/.test(forward.localPort)) {
       port = `${forward.localPort}-${Number(range[2]) - Number(range[1]) + Number(forward.localPort)}`;
     }
-    const alias = !/^[0-9a-fA-F.:/]+$/.test(forward.target);
     out.push({
       type: 'pass',
       interface: forward.interface,
@@ -246,7 +245,8 @@ export function opnsenseAssociatedRules(config: PolicyConfig): RuleConfig[] {
       icmptypes: null,
       source: forward.source,
       destination: {
-        kind: alias && config.interfaces.some((i) => forward.target === i.key) ? 'network' : 'address',
+        // An address or an alias (its table); an interface name is that interface's network (§2.3).
+        kind: config.interfaces.some((i) => forward.target === i.key) ? 'network' : 'address',
         value: forward.target,
         not: false,
         ...(port ? { port } : {}),
