@@ -361,7 +361,7 @@ export function withNat(inner: Evaluator, ruleset: PfRuleset): Evaluator {
         stateCreated: true,
         explanation:
           `PASS: ${result.packet} is passed by "rdr pass" without evaluating any filter rule ` +
-          `(filter.inc writes "rdr pass" when the port forward's filter rule association is "Pass").`,
+          `(pfSense and OPNsense write "rdr pass" when the port forward's filter rule association is "Pass").`,
       };
       return decorate(passed, [step], withTrace);
     }

@@ -6,7 +6,7 @@
  * (docs/adr/0140-policy-diff-regions.md): how many flows the edit opens besides the asked one. Ranked smallest
  * first (docs/adr/0142-smallest-fix.md). Pure; no I/O.
  */
-import { cidrContains, formatIp, parseCidr } from '../net/ip.ts';
+import { cidrContains, formatIp, parseCidr, parseIp } from '../net/ip.ts';
 import { type DiffRegion, diffRulesets } from './diff/index.ts';
 import { createEvaluator, type EvaluationResult, type RuleRef, type Verdict } from './evaluate.ts';
 import { generatorWith, regionFlowCount } from './exposure.ts';
@@ -102,7 +102,7 @@ export function proposeFixes(config: PolicyConfig, packet: Packet, options: FixO
   const candidates: PolicyEdit[] = [
     ...aliasCandidates(config, ruleset, result, facts, leaf),
     ...enableCandidates(config, facts, leaf),
-    insertCandidate(config, result, facts, leaf),
+    insertCandidate(config, result, filteredFacts(facts, result), leaf),
   ];
   const fixes: Array<RankedFix & { size: bigint }> = [];
   for (const edit of candidates) {
@@ -348,6 +348,28 @@ const isVpnTab = (tab: string) => ['openvpn', 'enc0', 'l2tp', 'pppoe'].includes(
  * Inbound packets get a rule on the interface's tab, just above the first tab rule that matches or may match them
  * (or at the end of the tab when none does); outbound packets a quick floating rule (tab rules are inbound).
  */
+/**
+ * The packet as the filter rules see it: after the translations applied before filtering (an rdr's new destination,
+ * a nat's new source; docs/adr/0150-nat-before-filtering.md), so an inserted rule matches what pf filters.
+ */
+function filteredFacts(facts: PacketFacts, result: EvaluationResult): PacketFacts {
+  let out = facts;
+  for (const step of result.translations ?? []) {
+    if (step.stage !== 'translate') continue;
+    // `endpoint()` of evaluate-nat.ts: `a.b.c.d[:port]`, `[v6]:port`, or a bare IPv6 address.
+    const bare = !step.after.startsWith('[') && step.after.split(':').length > 2;
+    const match = bare ? [step.after, step.after] : /^\[?([^\]:]+|[^\]]+)\]?(?::(\d+))?$/.exec(step.after);
+    const ip = match?.[1] === undefined ? null : parseIp(match[1]);
+    if (ip === null) continue;
+    const port = match?.[2] === undefined ? null : Number(match[2]);
+    out =
+      step.field === 'destination'
+        ? { ...out, dst: ip, ...(port !== null ? { dstPort: port } : {}) }
+        : { ...out, src: ip, ...(port !== null ? { srcPort: port } : {}) };
+  }
+  return out;
+}
+
 function insertCandidate(config: PolicyConfig, result: EvaluationResult, facts: PacketFacts, leaf: string): PolicyEdit {
   const inbound = facts.direction === 'in';
   const tab = inbound ? leaf : 'floating';

@@ -276,6 +276,12 @@ export interface OpnsenseSettings {
   noVirusProt: boolean;
   /** Interface keys marked `<virtual>`: no bogon / private-network rules, never the anti-lockout interface. */
   virtualInterfaces: string[];
+  /**
+   * Interface keys that have an IPv4 / IPv6 gateway as OPNsense's interface mapping sees it: automatic outbound NAT
+   * applies on them and NAT reflection skips them (docs/reference/opnsense-rules.md §7.1). Absent = pfSense's test.
+   * Additive.
+   */
+  gatewayInterfaces?: { inet: string[]; inet6: string[] };
 }
 
 /** NAT reflection mode of a port forward or 1:1 entry (`<natreflection>`); absent = the system default. */
@@ -297,6 +303,11 @@ export interface PortForwardConfig {
   localPort?: string;
   /** `<associated-rule-id>`: the linked filter rule's id, `pass` for `rdr pass`, empty for none. */
   associatedRuleId?: string;
+  /**
+   * OPNsense `<pass>rule</pass>` ("Register rule"): OPNsense writes the associated pass rule itself, after every user
+   * rule (docs/reference/opnsense-rules.md §7.3). Additive.
+   */
+  registerRule?: boolean;
   /** `<nordr/>`: `no rdr` (exclude from redirection). */
   noRdr: boolean;
   disabled: boolean;
@@ -316,6 +327,8 @@ export interface OutboundNatConfig {
   protocol?: string;
   /** `<source><network>`: CIDR, alias or `any`. */
   source: string;
+  /** `<source><not/>` (OPNsense only; pfSense has no source negation here). Additive. */
+  sourceNot?: boolean;
   sourcePort?: string;
   /** `<destination><network>` or `any`; `not` = `<destination><not/>`. */
   destination: string;
@@ -346,6 +359,11 @@ export interface OneToOneConfig {
   destination: RuleEndpoint;
   /** `<nobinat/>`: `no binat`. */
   noBinat: boolean;
+  /**
+   * OPNsense 1:1 `<type>`: `binat` (default) or `nat`, a one-way `nat` rule that only translates outbound traffic
+   * (docs/reference/opnsense-rules.md §7.4). Additive.
+   */
+  type?: 'binat' | 'nat';
   disabled: boolean;
   natReflection?: NatReflectionMode;
   descr: string;
@@ -518,7 +536,8 @@ export type SystemRuleKey =
   | 'ipsec-internal'
   | 'ipsec-service'
   | 'anti-lockout'
-  | 'nat-reflection';
+  | 'nat-reflection'
+  | 'nat-associated';
 
 /**
  * The interfaces a rule applies to. `interfaces` are leaf interface keys (`PfInterface.key`, never a group): a

@@ -55,6 +55,16 @@ describe('portcullis policy on an OPNsense config', () => {
     expect(result.rule).toMatchObject({ tab: 'floating', descr: 'Drop blocklist' });
   });
 
+  it('traces a port forward of an OPNsense config with NAT: the translation, then the deciding rule (§7)', async () => {
+    const nat = fileURLToPath(new URL('./fixtures/opnsense/nat.xml', import.meta.url));
+    const packet = 'wan in tcp 192.0.2.7:40000 -> 198.51.100.2:443 flags S';
+    const { code, stdout } = await policy('trace', '--config', nat, '--packet', packet, '--json');
+    expect(code).toBe(0);
+    const result = JSON.parse(stdout) as { verdict: string; rule: { descr: string }; translations: Array<{ after: string }> };
+    expect(result).toMatchObject({ verdict: 'pass', rule: { descr: 'NAT HTTPS to web server' } });
+    expect(result.translations.map((t) => t.after)).toEqual(['10.10.10.20:443']);
+  });
+
   it('lints it', async () => {
     const { code, stdout } = await policy('lint', '--config', config, '--json');
     expect(code).toBe(0);

@@ -51,6 +51,8 @@ describe('OPNsense config.xml import (docs/reference/opnsense-rules.md §1, §4,
       noSshLockout: false,
       noVirusProt: false,
       virtualInterfaces: [],
+      // The DHCP WAN brings a router (docs/reference/opnsense-rules.md §7.1).
+      gatewayInterfaces: { inet: ['wan'], inet6: [] },
     });
     // The <lo0> entry newer releases write is the engine's own loopback, not a rules interface.
     expect(config.interfaces.map((i) => [i.key, i.device, i.ipv4.mode])).toEqual([

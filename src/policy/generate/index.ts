@@ -6,10 +6,10 @@
 import { normalizeCidr } from '../../net/ip.ts';
 import type { PfRule, PfRuleset, PfTable, PolicyConfig, PolicyWarning, RulesetNote } from '../model.ts';
 import { policyWarning } from '../warnings.ts';
-import { resolveAliases } from './aliases.ts';
-import { buildInterfaces } from './interfaces.ts';
+import { type AliasResolution, resolveAliases } from './aliases.ts';
+import { buildInterfaces, type InterfaceModel } from './interfaces.ts';
 import { generateNatRules } from './nat.ts';
-import { generateOpnsenseSystemRules } from './opnsense.ts';
+import { generateOpnsenseSystemRules, opnsenseAssociatedRules } from './opnsense.ts';
 import type { DraftRule } from './rule.ts';
 import { generateSystemRules } from './system.ts';
 import { generateUserRules } from './user.ts';
@@ -97,7 +97,11 @@ export function generateRuleset(config: PolicyConfig, options: GenerateOptions =
   const system =
     opnsense === undefined
       ? generateSystemRules(config, ifs, warnings)
-      : { before: generateOpnsenseSystemRules(config, opnsense, ifs, warnings), after: [], tables: [] };
+      : {
+          before: generateOpnsenseSystemRules(config, opnsense, ifs, warnings),
+          after: associatedRules(config, ifs, aliases, warnings),
+          tables: [],
+        };
   for (const t of system.tables) addTable(t);
   for (const [i, draft] of system.before.entries()) place(draft, i + 1);
   notes.push({ beforeIndex: rules.length, text: 'User-defined rules follow' });
@@ -106,7 +110,10 @@ export function generateRuleset(config: PolicyConfig, options: GenerateOptions =
     else place(item.rule, item.rule.origin.position);
   }
   if (opnsense !== undefined) declareNamedBuiltinTables(rules, tables, config, warnings);
-  if (system.after.length > 0) notes.push({ beforeIndex: rules.length, text: 'VPN Rules' });
+  if (system.after.length > 0) {
+    const text = opnsense === undefined ? 'VPN Rules' : 'Automatic port-forward rules (priority 500000)';
+    notes.push({ beforeIndex: rules.length, text });
+  }
   for (const [i, draft] of system.after.entries()) place(draft, system.before.length + i + 1);
 
   const nat = generateNatRules(config, ifs, aliases, warnings);
@@ -123,6 +130,32 @@ export function generateRuleset(config: PolicyConfig, options: GenerateOptions =
     warnings: dedupe(warnings),
     ...(nat.length > 0 ? { nat } : {}),
   };
+}
+
+/**
+ * OPNsense's pass rules for port forwards set to "Register rule", translated as user rules are and then marked as
+ * generated (docs/reference/opnsense-rules.md §7.3).
+ */
+function associatedRules(
+  config: PolicyConfig,
+  ifs: InterfaceModel,
+  aliases: AliasResolution,
+  warnings: PolicyWarning[],
+): DraftRule[] {
+  const rules = opnsenseAssociatedRules(config);
+  if (rules.length === 0) return [];
+  const out: DraftRule[] = [];
+  for (const item of generateUserRules({ ...config, rules }, ifs, aliases, warnings)) {
+    if ('note' in item) continue;
+    const { descr } = item.rule.origin;
+    out.push({
+      ...item.rule,
+      // Generated, not a user rule: labelled by the forward's description as OPNsense does.
+      label: descr,
+      origin: { kind: 'system', tab: 'system', position: 0, descr, systemKey: 'nat-associated' },
+    });
+  }
+  return out;
 }
 
 /**

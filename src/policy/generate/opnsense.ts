@@ -5,7 +5,15 @@
  * anti-lockout). The vendor switch in `generateRuleset` uses these instead of pfSense's
  * (docs/adr/0146-opnsense-configurations.md).
  */
-import type { AddressSpec, OpnsenseSettings, PolicyConfig, PolicyWarning, PortSpec, SystemRuleKey } from '../model.ts';
+import type {
+  AddressSpec,
+  OpnsenseSettings,
+  PolicyConfig,
+  PolicyWarning,
+  PortSpec,
+  RuleConfig,
+  SystemRuleKey,
+} from '../model.ts';
 import { policyWarning } from '../warnings.ts';
 import type { FilterIf, InterfaceModel } from './interfaces.ts';
 import { cidrs, type DraftRule, draftRule, type RuleFields, systemOrigin, table } from './rule.ts';
@@ -176,7 +184,7 @@ export function generateOpnsenseSystemRules(
  * `filter_core_get_antilockout`: the first of the non-virtual interfaces, natural-sorted, named lan, optN or wan;
  * the GUI port (plus 80 for the https redirect) and the SSH port when enabled, sorted (§3.3).
  */
-function antiLockout(
+export function antiLockout(
   config: PolicyConfig,
   settings: OpnsenseSettings,
   ifs: InterfaceModel,
@@ -209,4 +217,47 @@ export function naturalCompare(a: string, b: string): number {
     if (order !== 0) return Math.sign(order);
   }
   return Math.sign(left.length - right.length);
+}
+
+/**
+ * The pass rules OPNsense registers for port forwards set to "Register rule" (`<pass>rule`), at priority 500000
+ * after every user rule (filter.lib.inc l.638-668, docs/reference/opnsense-rules.md §7.3): on the forward's
+ * interface, from its source, to its target on the local port (a range keeps its length), or the external port.
+ */
+export function opnsenseAssociatedRules(config: PolicyConfig): RuleConfig[] {
+  const out: RuleConfig[] = [];
+  for (const forward of config.nat?.portForwards ?? []) {
+    if (!forward.registerRule || forward.disabled) continue;
+    const external = forward.destination.port;
+    let port = forward.localPort ?? external;
+    const range = external === undefined ? null : /^(\d+)[-:](\d+)$/.exec(external);
+    if (forward.localPort !== undefined && range !== null && /^\d+$/.test(forward.localPort)) {
+      port = `${forward.localPort}-${Number(range[2]) - Number(range[1]) + Number(forward.localPort)}`;
+    }
+    out.push({
+      type: 'pass',
+      interface: forward.interface,
+      floating: false,
+      quick: true,
+      direction: 'in',
+      ipprotocol: forward.ipprotocol,
+      protocol: forward.protocol === 'any' ? null : forward.protocol,
+      icmptypes: null,
+      source: forward.source,
+      destination: {
+        // An address or an alias (its table); an interface name is that interface's network (§2.3).
+        kind: config.interfaces.some((i) => forward.target === i.key) ? 'network' : 'address',
+        value: forward.target,
+        not: false,
+        ...(port ? { port } : {}),
+      },
+      descr: forward.descr,
+      disabled: false,
+      log: false,
+      statetype: null,
+      tcpflagsAny: false,
+      allowopts: false,
+    });
+  }
+  return out;
 }

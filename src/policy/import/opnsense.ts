@@ -18,6 +18,7 @@ import type {
   VirtualIpConfig,
 } from '../model.ts';
 import { PolicyInputError, policyWarning } from '../warnings.ts';
+import { OpnsenseNatImport, opnsenseGatewayInterfaces } from './opnsense-nat.ts';
 import {
   child,
   children,
@@ -211,22 +212,29 @@ class OpnsenseImport {
     const interfaces = this.interfaces(virtualInterfaces);
     const groups = this.groups();
     const systemNode = child(this.root, 'system');
+    // In this order, so warnings keep the order of the sections.
+    const system = this.system();
+    const virtualIps = this.virtualIps();
+    const aliases = this.aliases();
     const config: PolicyConfig = {
       version: 1,
-      system: this.system(),
+      system,
       interfaces,
       groups: groups.map(({ group }) => group),
-      virtualIps: this.virtualIps(),
-      aliases: this.aliases(),
+      virtualIps,
+      aliases,
       vpn: { openvpn: [], ipsec: false, l2tp: false, pppoeServer: false },
       rules: this.rules(interfaces, groups),
+      // pfSense's "NAT REFLECT" pass has no OPNsense counterpart: reflection is rdr rules only (§7.3).
       natReflection: false,
+      nat: new OpnsenseNatImport(this.root, this.mvc, interfaces, this.warnings, aliases).run(),
       opnsense: {
         noIpv6Rfc4890: flag(systemNode, 'no_ipv6_rfc4890_req'),
         noPort0Block: flag(systemNode, 'no_port0_block'),
         noSshLockout: flag(systemNode, 'no_sshlockout'),
         noVirusProt: flag(systemNode, 'no_virusprot'),
         virtualInterfaces,
+        gatewayInterfaces: opnsenseGatewayInterfaces(this.root, interfaces),
       },
     };
     this.unmodelled();
@@ -579,8 +587,6 @@ class OpnsenseImport {
   private unmodelled(): void {
     const present = (node: XmlObject | undefined) => node !== undefined && Object.keys(node).length > 0;
     const sections: Array<[XmlObject | undefined, string]> = [
-      [child(this.root, 'nat'), '<nat> (port forwards, outbound and 1:1 NAT and their associated rules)'],
-      [child(child(this.mvc, 'Firewall'), 'DNat'), 'MVC destination NAT and its automatic pass rules'],
       [child(this.root, 'openvpn'), 'OpenVPN (its interface group and rules)'],
       [child(this.root, 'ipsec'), 'IPsec (enc0 and its automatic rules)'],
       [child(child(this.mvc, 'IPsec'), 'general'), 'IPsec (enc0 and its automatic rules)'],
