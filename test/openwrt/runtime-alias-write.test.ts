@@ -65,7 +65,7 @@ it('a static set (no option timeout) refuses a detail, naming the entry field, a
   // Made static the way an admin's ipset is: without `option timeout`.
   const section = (h.emu.state().config.firewall?.sections ?? []).find((s) => s.options.name === 'pc_static');
   expect(section).toBeDefined();
-  await h.adapter.call('uci', 'delete', { config: 'firewall', section: section?.name as string, option: 'timeout' }, { code: 'OWRT500', what: 'drop the timeout', grant: 'uci firewall (write)' });
+  await h.adapter.call('uci', 'delete', { config: 'firewall', section: section?.name ?? '', option: 'timeout' }, { code: 'OWRT500', what: 'drop the timeout', grant: 'uci firewall (write)' });
   await h.adapter.commit('OWRT500', 'drop the timeout');
   const err = await w
     .write({ kind: 'alias', op: 'update', target: 'pc_static', body: { name: 'pc_static', type: 'host', description: '', entries: [{ address: '192.0.2.1', detail: 'x' }] } })

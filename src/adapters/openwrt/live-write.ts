@@ -382,9 +382,9 @@ export class OpenWrtLiveWriter implements LiveWriter {
       });
     };
     /** What UCI keeps: the entries without a detail (a comment lives only on the live element). */
-    const entriesOf = (runtime: boolean): string[] => {
+    const entriesOf = (runtime: boolean, set: string): string[] => {
       const all = entriesWith(runtime);
-      if (runtime) this.runtime.set(String(body.name ?? change.target), all);
+      if (runtime) this.runtime.set(set, all);
       return all.filter((x) => x.detail === '').map((x) => x.address);
     };
     if (change.op === 'create') {
@@ -394,7 +394,7 @@ export class OpenWrtLiveWriter implements LiveWriter {
       const values: UbusData = { name, family: 'ipv4', match: [type === 'network' ? 'src_net' : 'src_ip'], timeout: '0' };
       if (typeof body.description === 'string' && body.description !== '') values.comment = body.description;
       // `timeout 0`: a runtime set, as the access path creates them.
-      const entries = entriesOf(true);
+      const entries = entriesOf(true, name);
       if (entries.length > 0) values.entry = entries;
       const args: UbusData = { type: 'ipset', values };
       if (/^[A-Za-z0-9_]+$/.test(name)) args.name = name;
@@ -413,7 +413,7 @@ export class OpenWrtLiveWriter implements LiveWriter {
     if (change.op !== 'update') throw new OpenWrtError('OWRT500', `OpenWrt does not ${change.op} an alias.`, { field: 'op' });
     const runtime = isRuntimeSet(found.row);
     this.runtime.delete(change.target);
-    const entries = entriesOf(runtime);
+    const entries = entriesOf(runtime, change.target);
     const values: UbusData = {};
     if (typeof body.description === 'string') values.comment = body.description;
     if (entries.length > 0) values.entry = entries;
