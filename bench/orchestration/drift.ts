@@ -1,19 +1,32 @@
 /**
- * @module Benchmark: a drift check of one gateway (a brain) holding `rules` firewall rules and `aliases` aliases on the
- * pfRest emulator, compared in the same run with a baseline of the bare live reads the check needs (rules and
- * aliases, nothing stored or compared). Prints the first check (the baseline is taken: every resource stored), a
- * steady check (nothing changed) and a check after 20 out-of-band edits (20 events opened), each with its ratio
- * over the bare read.
+ * @module Benchmark, two parts, each with a baseline measured in the same run:
  *
- * Run: `npx tsx bench/orchestration/drift.ts [rules=2000] [aliases=200] [runs=5]`. PGlite in memory by default;
- * `PORTCULLIS_BENCH_DATABASE_URL` (an empty database) runs it on PostgreSQL.
+ * 1. A drift check of one gateway (a brain) holding `rules` firewall rules and `aliases` aliases on the pfRest
+ *    emulator, against the bare live reads the check needs (rules and aliases, nothing stored or compared). Prints
+ *    the first check (the baseline is taken: every resource stored), a steady check (nothing changed) and a check
+ *    after 20 out-of-band edits (20 events opened), each with its ratio over the bare read.
+ * 2. The issue's site (issue 14 "Measured"): that brain in a role map with `limbs` RouterOS limbs (one emulator
+ *    each) and `vlans` canonical VLANs, each with a subnet and a DHCP scope; the brain carries a VLAN interface and
+ *    a DHCP server per VLAN, each limb a bridge VLAN per VLAN. The drift check of the whole site (every gateway, its
+ *    rules and aliases against the baseline, the canonical sources against the canonical state) against the bare
+ *    live reads of everything it reads, gateway after gateway as the check goes: steady, and after drift on the
+ *    brain (5 DHCP ranges changed) and on a limb (5 bridge VLANs removed).
+ *
+ * Run: `npx tsx bench/orchestration/drift.ts [rules=2000] [aliases=200] [runs=5] [limbs=20] [vlans=200]`. PGlite in
+ * memory by default; `PORTCULLIS_BENCH_DATABASE_URL` (an empty database) runs it on PostgreSQL.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GatewayAdapters } from '../../src/access/service/gateway-adapters.ts';
 import { serviceContext } from '../../src/core/context.ts';
 import { startPfRestEmulator } from '../../src/emulators/pfrest/index.ts';
+import { type RouterOsEmulator, startRouterOsEmulator } from '../../src/emulators/routeros/index.ts';
+import type { LiveGateway } from '../../src/adapters/live.ts';
+import type { LiveWriter } from '../../src/adapters/live-write.ts';
+import { createScope } from '../../src/orchestration/canonical/dhcp.ts';
+import { createVlan } from '../../src/orchestration/canonical/vlans.ts';
+import { putTopology } from '../../src/orchestration/topology.ts';
 import { initialState } from '../../src/emulators/pfrest/state.ts';
 import { EventBus } from '../../src/events/bus.ts';
 import { createGateway } from '../../src/firewall/gateways.ts';
@@ -27,6 +40,8 @@ import { openStore } from '../../src/store/open.ts';
 const RULES = Number(process.argv[2] ?? 2000);
 const ALIASES = Number(process.argv[3] ?? 200);
 const RUNS = Number(process.argv[4] ?? 5);
+const LIMBS = Number(process.argv[5] ?? 20);
+const VLANS = Number(process.argv[6] ?? 200);
 
 const dir = mkdtempSync(join(tmpdir(), 'pc-bench-drift-'));
 const template = initialState().rules[0] as Record<string, unknown>;
@@ -93,7 +108,92 @@ const drifted = await measure(async () => {
 });
 const recheck = await median(() => checkGateway(ctx, deps, gateway.id));
 
+// ---------------------------------------------------------------------------------------------------------------
+// 2. The site: the brain above, `LIMBS` RouterOS limbs, `VLANS` canonical VLANs with a DHCP scope each.
+
+const tagOf = (i: number) => 100 + i;
+const subnetOf = (i: number) => `10.${100 + Math.floor(i / 250)}.${i % 250}`;
+for (let i = 0; i < VLANS; i++) {
+  await writer.write({ kind: 'vlan_interface', op: 'create', target: null, body: { parent: 'vtnet2', tag: tagOf(i), name: `V${tagOf(i)}`, ipv4: `${subnetOf(i)}.1/24`, ipv6: null, description: '', is_enabled: true } });
+}
+await writer.apply();
+const ifaceOf = new Map((await (live.vlanInterfaces as NonNullable<LiveGateway['vlanInterfaces']>)()).items.map((v) => [v.tag, v.interface_id as string]));
+for (let i = 0; i < VLANS; i++) {
+  const body = { interface: ifaceOf.get(tagOf(i)) as string, range_from: `${subnetOf(i)}.100`, range_to: `${subnetOf(i)}.199`, gateway: null, dns_servers: [], is_enabled: true };
+  await writer.write({ kind: 'dhcp_scope', op: 'create', target: null, body });
+}
+await writer.apply();
+for (let i = 0; i < VLANS; i++) {
+  const vlan = await createVlan(ctx, { site_id: site.id, vlan_id: tagOf(i), name: `vlan${tagOf(i)}`, ipv4_subnet: `${subnetOf(i)}.0/24` });
+  await createScope(ctx, { canonical_vlan_id: vlan.id, range_start: `${subnetOf(i)}.100`, range_end: `${subnetOf(i)}.199` });
+}
+
+// One limb is filled through its writer; the others start from a copy of its saved configuration.
+const limbState = join(dir, 'limb.json');
+const limbEmus: RouterOsEmulator[] = [await startRouterOsEmulator({ stateFile: limbState, dynamicFilterRule: false })];
+const limbGateway = (e: RouterOsEmulator, n: number) =>
+  createGateway(
+    ctx,
+    { name: `limb-${n}`, site_id: site.id, vendor: 'routeros', url: e.url, username: e.credentials.username, password: e.credentials.password, fingerprint_sha256: e.fingerprint },
+    { allowHosts },
+  );
+const limbs = [await limbGateway(limbEmus[0] as RouterOsEmulator, 0)];
+const firstLimb = await adapters.get(limbs[0]?.id as string);
+const limbWriter: LiveWriter = (firstLimb.vendor.writes as NonNullable<typeof firstLimb.vendor.writes>).open(firstLimb.adapter);
+for (let i = 0; i < VLANS; i++) {
+  await limbWriter.write({ kind: 'bridge_vlan', op: 'create', target: null, body: { bridge: 'bridge', vlan_id: tagOf(i), tagged: ['ether2'], untagged: [], description: '' } });
+}
+if ((await limbWriter.pendingSubsystems()).length > 0) await limbWriter.apply();
+for (let n = 1; n < LIMBS; n++) {
+  const file = join(dir, `limb-${n}.json`);
+  copyFileSync(limbState, file);
+  const e = await startRouterOsEmulator({ stateFile: file, dynamicFilterRule: false });
+  limbEmus.push(e);
+  limbs.push(await limbGateway(e, n));
+}
+await putTopology(ctx, site.id, { assignments: [{ gateway_id: gateway.id, role: 'brain' }, ...limbs.map((l) => ({ gateway_id: l.id, role: 'limb' }))] });
+
+const siteGateways = [gateway.id, ...limbs.map((l) => l.id)];
+const siteCheck = async () => {
+  let events = 0;
+  for (const id of siteGateways) events += (await checkGateway(ctx, deps, id)).opened.length;
+  return events;
+};
+/** The bare reads a site check makes, gateway after gateway as it does. */
+const siteRead = async () => {
+  for (const id of siteGateways) {
+    const g = await adapters.get(id);
+    const view = liveGateway(g.vendor, g.adapter);
+    await Promise.all([view.firewallRules(), view.aliases()]);
+    if (id === gateway.id) await Promise.all([view.vlanInterfaces?.(), view.dhcpScopes?.(), view.dhcpStaticMappings?.(), view.dnsOverrides?.()]);
+    else await view.bridgeVlans?.();
+  }
+};
+await siteRead(); // warm-up: every limb's TLS session and adapter
+const siteBare = await median(siteRead);
+let siteFirstEvents = 0;
+const siteFirst = await measure(async () => {
+  siteFirstEvents = await siteCheck();
+});
+const siteSteady = await median(siteCheck);
+for (let i = 0; i < 5; i++) {
+  const body = { interface: ifaceOf.get(tagOf(i)) as string, range_from: `${subnetOf(i)}.100`, range_to: `${subnetOf(i)}.150`, gateway: null, dns_servers: [], is_enabled: true };
+  await writer.write({ kind: 'dhcp_scope', op: 'update', target: body.interface, body });
+}
+await writer.apply();
+const lastLimb = await adapters.get(limbs[limbs.length - 1]?.id as string);
+const lastWriter = (lastLimb.vendor.writes as NonNullable<typeof lastLimb.vendor.writes>).open(lastLimb.adapter);
+const limbVlans = ((await liveGateway(lastLimb.vendor, lastLimb.adapter).bridgeVlans?.())?.items ?? []).slice(0, 5);
+for (const v of limbVlans) await lastWriter.write({ kind: 'bridge_vlan', op: 'delete', target: v.write_target as string, body: {} });
+if ((await lastWriter.pendingSubsystems()).length > 0) await lastWriter.apply();
+let siteDriftEvents = 0;
+const siteDrifted = await measure(async () => {
+  siteDriftEvents = await siteCheck();
+});
+const siteRecheck = await median(siteCheck);
+
 await adapters.closeAll();
+for (const e of limbEmus) await e.close();
 await emu.close();
 await store.close();
 rmSync(dir, { recursive: true, force: true });
@@ -107,3 +207,12 @@ line('first check (baseline taken, all stored)', first);
 line('steady check (no change)', steady);
 line(`check after 20 out-of-band edits (${opened} events opened)`, drifted);
 line('recheck (20 events seen again, none added)', recheck);
+
+console.log(`\ndrift check of a site: 1 brain (${RULES} rules, ${ALIASES} aliases, ${VLANS} VLAN interfaces + DHCP scopes) and ${LIMBS} RouterOS limbs (${VLANS} bridge VLANs each), ${VLANS} canonical VLANs, ${engine}, median of ${RUNS}`);
+const siteLine = (label: string, m: { ms: number; cpuMs: number }) =>
+  console.log(`${label}: ${m.ms.toFixed(0)} ms wall, ${m.cpuMs.toFixed(0)} ms CPU, ratio ${(m.ms / siteBare.ms).toFixed(2)} × the bare reads`);
+console.log(`baseline (bare live reads of every gateway, one after the other): ${siteBare.ms.toFixed(0)} ms wall, ${siteBare.cpuMs.toFixed(0)} ms CPU`);
+siteLine(`first site check (limbs' baselines taken, canonical compared: ${siteFirstEvents} events)`, siteFirst);
+siteLine('steady site check (no change)', siteSteady);
+siteLine(`site check after 5 DHCP ranges changed on the brain and 5 bridge VLANs removed on a limb (${siteDriftEvents} events opened)`, siteDrifted);
+siteLine('site recheck (10 events seen again, none added)', siteRecheck);

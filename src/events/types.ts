@@ -21,6 +21,10 @@ export const EVENT_TYPES = {
   'gateway.sync.failed': { permission: 'firewall.view', description: 'A gateway sync starts failing' },
   'firewall.event.gateway_unreachable': { permission: 'firewall.view', description: 'A gateway stops responding' },
   'firewall.event.gateway_online': { permission: 'firewall.view', description: 'A gateway is reachable again' },
+  'gateway.brain.offline': {
+    permission: 'gateway.view',
+    description: "A site's brain (the L3 authority of its role map) stops responding",
+  },
   'firewall.event.wan_down': { permission: 'firewall.view', description: 'A WAN gateway goes down' },
   'firewall.event.wan_up': { permission: 'firewall.view', description: 'A WAN gateway comes back up' },
   'firewall.event.ids_critical': { permission: 'firewall.view', description: 'A critical IDS signature fires' },

@@ -7,7 +7,7 @@
  *
  * | Before → now | Event |
  * |---|---|
- * | online (or never polled) → unreachable | `firewall.event.gateway_unreachable` |
+ * | online (or never polled) → unreachable | `firewall.event.gateway_unreachable`, and `gateway.brain.offline` when it is its site's brain |
  * | unreachable → online | `firewall.event.gateway_online` |
  * | WAN up (or unknown) → down | `firewall.event.wan_down` |
  * | WAN down → up | `firewall.event.wan_up` |
@@ -22,6 +22,7 @@ import { storeEvents } from '../events/bus.ts';
 import type { BusEvent, StoredEvent } from '../events/types.ts';
 import { inTransaction, type ServiceContext } from '../core/context.ts';
 import { gateways } from '../store/schema/access.ts';
+import { orchestrationTopologyMembers } from '../store/schema/orchestration.ts';
 
 interface HealthObservation {
   online: boolean;
@@ -76,6 +77,15 @@ export function recordGatewayHealth(
       list.push({ ...base, type: 'firewall.event.gateway_online', payload: { gateway: gw.name, at } });
     } else if (!observed.online && gw.isOnline !== false) {
       list.push({ ...base, type: 'firewall.event.gateway_unreachable', payload: { gateway: gw.name, at } });
+      // The site's L3 authority gone: every VLAN, DHCP scope and DNS record of the site is unserved (ADR 0277).
+      const [brain] = await tx.db
+        .select({ siteId: orchestrationTopologyMembers.siteId })
+        .from(orchestrationTopologyMembers)
+        .where(and(eq(orchestrationTopologyMembers.gatewayId, gw.id), eq(orchestrationTopologyMembers.role, 'brain')))
+        .limit(1);
+      if (brain) {
+        list.push({ ...base, siteId: brain.siteId, type: 'gateway.brain.offline', payload: { gateway: gw.name, site_id: brain.siteId, at } });
+      }
     }
     const previousWan = (gw.health as StoredHealth | null)?.wan ?? {};
     const wan = observed.wan ?? previousWan;

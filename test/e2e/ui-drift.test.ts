@@ -3,8 +3,11 @@
  * emulated pfSense lab, live writes allowed). "Check now" on the lab site takes the baseline; an alias then added on
  * the lab box by hand (with the box's own key from the lab record, as an admin on the device would) appears after
  * the next check as `resource_added`; "Reapply" stages its removal as a pending change (the page says so and the
- * event shows remediating); a suppression is created from the form and deactivated. axe-core finds no serious or
- * critical violation. Screenshots: `.tmp/screenshots/`.
+ * event shows remediating); a suppression is created from the form and deactivated. Then the lab box becomes its
+ * site's brain with a canonical VLAN and DNS record it lacks: the check shows them as canonical drift (compared with
+ * the canonical state, no Accept offered), the resource-type filter narrows the table, the VLAN interface's reapply
+ * is refused with the reason (no trunk port to learn on that box) and the DNS override's is staged. axe-core finds
+ * no serious or critical violation. Screenshots: `.tmp/screenshots/`.
  */
 import { lookup } from 'node:dns';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -26,6 +29,8 @@ describe.skipIf(CHROMIUM_MISSING !== null)(`console drift page in Chromium ${CHR
   let browser: Browser;
   let owner: ApiCaller;
   let siteName: string;
+  let siteId: string;
+  let gatewayId: string;
   const consoleErrors: string[] = [];
   let violations: AxeViolation[] = [];
 
@@ -39,6 +44,8 @@ describe.skipIf(CHROMIUM_MISSING !== null)(`console drift page in Chromium ${CHR
     }, 'the lab gateway');
     const sites = await owner.call<{ items: { id: string; name: string }[] }>('GET', '/api/v1/sites');
     siteName = sites.items.find((s) => s.id === gateway.site_id)?.name as string;
+    siteId = gateway.site_id;
+    gatewayId = gateway.id;
     browser = await launchChromium();
   }, 300_000);
 
@@ -130,5 +137,51 @@ describe.skipIf(CHROMIUM_MISSING !== null)(`console drift page in Chromium ${CHR
 
     expect(violations).toEqual([]);
     expect(consoleErrors).toEqual([]);
+  }, 180_000);
+
+  it('shows canonical drift of the brain: no Accept, filtered by resource type, reapply refused with its reason or staged', async () => {
+    await owner.call('PUT', `/api/v1/firewall/topology/${siteId}`, { assignments: [{ gateway_id: gatewayId, role: 'brain' }] });
+    await owner.call('POST', '/api/v1/firewall/vlans', { site_id: siteId, vlan_id: 20, name: 'iot', ipv4_subnet: '10.20.0.0/24' });
+    await owner.call('POST', '/api/v1/firewall/dns/records', { site_id: siteId, host: 'nas', domain: 'home.arpa', ip_address: '10.20.0.10' });
+    const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, reducedMotion: 'reduce' });
+    const page = await context.newPage();
+    current = page;
+    page.setDefaultTimeout(20_000);
+    const errors: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error' && !/responded with a status of 4\d\d/.test(m.text())) errors.push(m.text());
+    });
+    await page.goto(`${server.url}/admin/login`);
+    await field(page, 'Username').fill(E2E_OWNER.username);
+    await field(page, 'Password').fill(E2E_OWNER.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();
+    await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Drift', exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: 'Drift' }).waitFor();
+    await choose(page, page.getByRole('main'), 'Site to check', siteName);
+    await page.getByRole('button', { name: 'Check now' }).click();
+    await page.getByRole('list', { name: 'Check results' }).getByText(new RegExp(`${LAB_GATEWAY}: [1-9]\\d* new`)).waitFor();
+
+    const events = page.getByRole('table', { name: /Drift events/ });
+    const vlanRow = events.getByRole('row').filter({ hasText: 'vlan interface VLAN 20 (iot)' });
+    await vlanRow.getByRole('cell', { name: 'canonical state', exact: true }).waitFor();
+    await vlanRow.getByRole('cell', { name: 'critical', exact: true }).waitFor();
+    expect(await page.getByRole('button', { name: 'Accept VLAN 20 (iot)' }).count()).toBe(0);
+    await choose(page, page.getByRole('main'), 'Resource type', 'dns override');
+    await events.getByRole('cell', { name: 'dns override nas.home.arpa', exact: true }).waitFor();
+    await vlanRow.waitFor({ state: 'detached' });
+    violations = await seriousA11yViolations(page);
+    await screenshot(page, 'console-drift-canonical');
+
+    await page.getByRole('button', { name: 'Reapply nas.home.arpa' }).click();
+    await page.getByText(/nas\.home\.arpa: the restoring write is staged as pending change/).waitFor();
+    const pending = await owner.call<{ items: { target_type: string; operation: string }[] }>('GET', '/api/v1/firewall/pending?status=pending');
+    expect(pending.items).toContainEqual(expect.objectContaining({ target_type: 'dns_override', operation: 'create' }));
+
+    await choose(page, page.getByRole('main'), 'Resource type', 'vlan interface');
+    await page.getByRole('button', { name: 'Reapply VLAN 20 (iot)' }).click();
+    await page.getByText(/cannot be re-created: the brain has no other VLAN interface/).waitFor();
+    expect(violations).toEqual([]);
+    expect(errors).toEqual([]);
   }, 180_000);
 });

@@ -10,8 +10,15 @@
  * The write target is the UCI section name; creates make NAMED sections (`pc_<hex>`), so the target never shifts.
  * An ipset's removed entries are also deleted from the live nft set after the apply (openwrt/openwrt#13028: a
  * reload does not remove them).
+ *
+ * A RUNTIME set (an ipset with `option timeout`, as Portcullis creates them: its elements are written at run time
+ * and carry a comment, docs/reference/openwrt-api.md §3, ADR 0200) is the one place OpenWrt keeps a per-entry detail:
+ * an alias write to it makes the live set hold exactly the written entries after the apply, each with its detail as
+ * the element's comment (a grant's remaining kernel timeout kept), and reads back the live set. Entries without a
+ * detail are also kept in UCI `entry` (they survive a reboot); a knoc alias's tags cannot be (ADR 0278).
  */
 import { randomBytes } from 'node:crypto';
+import type { AliasEntry } from '../types.ts';
 import type {
   LiveObject,
   LiveWrite,
@@ -202,6 +209,9 @@ export function toBody(kind: LiveWriteKind, row: Row): LiveObject {
   };
 }
 
+/** An ipset with `option timeout` (any value): fw4 gives its set the timeout flag; its content lives at run time. */
+const isRuntimeSet = (row: Row): boolean => typeof row.timeout === 'string' && row.timeout !== '';
+
 export function openwrtLiveWriter(adapter: FirewallAdapter): LiveWriter {
   if (!(adapter instanceof OpenWrtAdapter)) throw new TypeError(`not an OpenWrt adapter: ${adapter.vendor}`);
   return new OpenWrtLiveWriter(adapter);
@@ -213,6 +223,8 @@ export class OpenWrtLiveWriter implements LiveWriter {
   /** Set names and the entries an ipset write removed (deleted from the live set after the apply, #13028). */
   private readonly removed = new Map<string, string[]>();
   private readonly created = new Set<string>();
+  /** Runtime sets and the exact entries (with details) their live set holds after the apply. */
+  private readonly runtime = new Map<string, AliasEntry[]>();
   private readonly rollbackS: number;
   private readonly settleMs: number;
   private readonly bridgeVlans: OpenWrtBridgeVlans;
@@ -261,7 +273,12 @@ export class OpenWrtLiveWriter implements LiveWriter {
   async read(kind: LiveWriteKind, target: string): Promise<LiveObject | null> {
     if (kind === 'bridge_vlan') return this.bridgeVlans.read(target);
     const found = await this.resolve(kind, target);
-    return found ? toBody(kind, found.row) : null;
+    if (found === null) return null;
+    const body = toBody(kind, found.row);
+    if (kind !== 'alias' || !isRuntimeSet(found.row)) return body;
+    // What the router enforces, with each element's comment (in the order last written).
+    const live = await this.a.getAlias(target);
+    return { ...body, entries: (live?.entries ?? []).map((e) => ({ address: e.address, detail: e.detail })) };
   }
 
   private uci(method: string, args: UbusData, what: string): Promise<UbusData | null> {
@@ -350,14 +367,25 @@ export class OpenWrtLiveWriter implements LiveWriter {
   private async writeAlias(change: LiveWrite): Promise<LiveWriteResult> {
     this.stage();
     const body = change.body as Row;
-    const entriesOf = (): string[] => {
+    /** The entries with their details; a detail only where the set is a runtime set (its elements carry comments). */
+    const entriesWith = (runtime: boolean): AliasEntry[] => {
       const e = body.entries;
       if (!Array.isArray(e)) throw fieldError('alias', 'entries', 'must be a list');
       return e.map((x, i) => {
         if (!isRecord(x) || typeof x.address !== 'string' || !isAddressish(x.address)) throw fieldError('alias', `entries[${i}].address`, 'must be an address or prefix');
-        if (x.detail !== '' && x.detail !== undefined) throw fieldError('alias', `entries[${i}].detail`, 'must be empty: a UCI ipset entry carries no per-entry detail');
-        return x.address;
+        const detail = x.detail === undefined ? '' : x.detail;
+        if (typeof detail !== 'string') throw fieldError('alias', `entries[${i}].detail`, 'must be a string');
+        if (detail !== '' && !runtime) {
+          throw fieldError('alias', `entries[${i}].detail`, 'must be empty: a UCI ipset entry carries no per-entry detail (only a set with option timeout keeps comments, on its live elements)');
+        }
+        return { address: x.address, detail };
       });
+    };
+    /** What UCI keeps: the entries without a detail (a comment lives only on the live element). */
+    const entriesOf = (runtime: boolean, set: string): string[] => {
+      const all = entriesWith(runtime);
+      if (runtime) this.runtime.set(set, all);
+      return all.filter((x) => x.detail === '').map((x) => x.address);
     };
     if (change.op === 'create') {
       const name = need('alias', body, 'name', isString, 'must be a string');
@@ -365,7 +393,8 @@ export class OpenWrtLiveWriter implements LiveWriter {
       const type = body.type === 'network' ? 'network' : body.type === 'host' ? 'host' : (() => { throw fieldError('alias', 'type', 'must be host or network'); })();
       const values: UbusData = { name, family: 'ipv4', match: [type === 'network' ? 'src_net' : 'src_ip'], timeout: '0' };
       if (typeof body.description === 'string' && body.description !== '') values.comment = body.description;
-      const entries = entriesOf();
+      // `timeout 0`: a runtime set, as the access path creates them.
+      const entries = entriesOf(true, name);
       if (entries.length > 0) values.entry = entries;
       const args: UbusData = { type: 'ipset', values };
       if (/^[A-Za-z0-9_]+$/.test(name)) args.name = name;
@@ -382,7 +411,9 @@ export class OpenWrtLiveWriter implements LiveWriter {
       return { target: change.target, pending: ['firewall'] };
     }
     if (change.op !== 'update') throw new OpenWrtError('OWRT500', `OpenWrt does not ${change.op} an alias.`, { field: 'op' });
-    const entries = entriesOf();
+    const runtime = isRuntimeSet(found.row);
+    this.runtime.delete(change.target);
+    const entries = entriesOf(runtime, change.target);
     const values: UbusData = {};
     if (typeof body.description === 'string') values.comment = body.description;
     if (entries.length > 0) values.entry = entries;
@@ -393,7 +424,8 @@ export class OpenWrtLiveWriter implements LiveWriter {
     }
     if (Object.keys(values).length > 0) await this.uci('set', { section: found.name, values }, `write the ipset ${change.target}`);
     const gone = had.filter((a) => !entries.includes(a));
-    if (gone.length > 0) this.removed.set(change.target, [...(this.removed.get(change.target) ?? []), ...gone]);
+    // A runtime set's live content is set exactly after the apply; a static one's dropped entries are deleted.
+    if (gone.length > 0 && !runtime) this.removed.set(change.target, [...(this.removed.get(change.target) ?? []), ...gone]);
     return { target: change.target, pending: ['firewall'] };
   }
 
@@ -402,9 +434,25 @@ export class OpenWrtLiveWriter implements LiveWriter {
       throw new OpenWrtError('OWRT500', 'The rpcd session that held the staged writes expired; their UCI delta is gone. Stage them again.');
     }
     const pending: string[] = [];
-    if ((await this.staged('firewall')) || this.removed.size > 0) pending.push('firewall');
+    if ((await this.staged('firewall')) || this.removed.size > 0 || this.runtime.size > 0) pending.push('firewall');
     if (this.networkStaged && (await this.staged('network'))) pending.push('network');
     return pending;
+  }
+
+  /**
+   * Makes a runtime set's live elements exactly `entries` (the adapter's element path, §3.3): an element kept with
+   * the same detail keeps the kernel timeout it has (a grant's remaining lifetime); others are written without one.
+   */
+  private async setLiveEntries(set: string, entries: AliasEntry[]): Promise<void> {
+    const live = await this.a.getAlias(set);
+    const expiry = new Map((live?.entries ?? []).map((e) => [`${e.address}\u0000${e.detail}`, e.expiresAt]));
+    await this.a.setAliasEntries(
+      set,
+      entries.map((e) => {
+        const expiresAt = expiry.get(`${e.address}\u0000${e.detail}`);
+        return expiresAt === undefined ? e : { ...e, expiresAt };
+      }),
+    );
   }
 
   /** Whether the session holds staged changes of `config` (uci.changes). */
@@ -440,6 +488,8 @@ export class OpenWrtLiveWriter implements LiveWriter {
       await this.a.waitFor(async () => (await this.a.liveSet(set, 'OWRT500')) !== null, `The set ${set}`);
     }
     this.created.clear();
+    for (const [set, entries] of this.runtime) await this.setLiveEntries(set, entries);
+    this.runtime.clear();
     this.stagedIn = null;
     this.networkStaged = false;
   }

@@ -1,12 +1,14 @@
 /**
  * @module A drift check of one gateway (docs/reference/freesdn-firewall-module.md §16, docs/drift.md, ADR 0250):
  *
- * 1. Each drift source whose `read.*` flag the vendor has reads the device; the others are skipped with the
- *    flag's reason (stored on the gateway's drift state and returned).
- * 2. The first complete read becomes the baseline (no events). Later, pending changes Portcullis applied since
- *    the last check move the baseline first: the object a change wrote is taken as the device shows it (a delete
- *    removes it), so Portcullis's own writes are never drift.
- * 3. Every source compares baseline and device per resource; silencing suppressions drop findings, forbidding
+ * 1. Each drift source that applies to the gateway (the firewall's always; the canonical state's by its role in the
+ *    site's role map, ADR 0275) and whose `read.*` flags the vendor has reads the device; the others are skipped
+ *    with the flag's reason (stored on the gateway's drift state and returned).
+ * 2. For the firewall's sources the first complete read becomes the baseline (no events). Later, pending changes
+ *    Portcullis applied since the last check move the baseline first: the object a change wrote is taken as the
+ *    device shows it (a delete removes it), so Portcullis's own writes are never drift. The canonical sources
+ *    compare with the canonical state from the first check on.
+ * 3. Every source compares its expectation and the device per resource; silencing suppressions drop findings, forbidding
  *    ones add `suppression_violated` for each matching resource (ADR 0252).
  * 4. Findings meet the open events in one transaction: ONE open event per (gateway, resource, drift type) — a
  *    recheck updates it (occurrences, last seen, actual) instead of adding a duplicate; a finding equal to a drift
@@ -26,12 +28,17 @@ import { fromDevice, liveGateway } from '../../firewall/live.ts';
 import type { Db } from '../../store/db.ts';
 import { driftBaselines, driftEvents, driftGatewayState, driftSuppressions } from '../../store/schema/drift.ts';
 import { pendingChanges } from '../../store/schema/firewall.ts';
+import { orchestrationTopologies, orchestrationTopologyMembers } from '../../store/schema/orchestration.ts';
+import type { LiveGateway } from '../../adapters/live.ts';
+import type { Role } from '../topology-roles.ts';
+import { type AuthorityMap, DEFAULT_AUTHORITY_MAP } from '../topology.ts';
 import {
   type DriftFinding,
   type DriftResource,
   type DriftSource,
   globMatcher,
   hashOf,
+  type Membership,
 } from './model.ts';
 import { DRIFT_SOURCES } from './sources.ts';
 
@@ -189,6 +196,7 @@ async function foldAppliedChanges(
   since: Date | null,
   until: Date,
 ): Promise<number> {
+  if (reads.length === 0) return 0;
   const byKind = new Map(reads.map((read) => [read.source.writeKind as string, read]));
   const conditions: SQL[] = [
     eq(pendingChanges.deviceId, gatewayId),
@@ -279,6 +287,46 @@ async function writeState(
     .onConflictDoUpdate({ target: driftGatewayState.deviceId, set });
 }
 
+/** The gateway's role in its site's role map, with the map's authorities; null when it is in none. */
+export async function membershipOf(db: Db, gatewayId: string): Promise<Membership | null> {
+  const [row] = await db
+    .select({ role: orchestrationTopologyMembers.role, authorityMap: orchestrationTopologies.authorityMap })
+    .from(orchestrationTopologyMembers)
+    .innerJoin(orchestrationTopologies, eq(orchestrationTopologies.id, orchestrationTopologyMembers.topologyId))
+    .where(eq(orchestrationTopologyMembers.gatewayId, gatewayId))
+    .limit(1);
+  if (!row) return null;
+  return { role: row.role as Role, authorityMap: { ...DEFAULT_AUTHORITY_MAP, ...(row.authorityMap as Partial<AuthorityMap>) } };
+}
+
+/** Whether `source` takes part in a check of a gateway with this membership. */
+export const sourceApplies = (source: DriftSource<unknown>, membership: Membership | null): boolean =>
+  source.expectation === undefined || (membership !== null && source.expectation.applies(membership));
+
+/**
+ * The live view with each argument-less read made once per check: the brain's VLAN interfaces are what its
+ * VLAN, DHCP scope and reservation sources all key on.
+ */
+export function readOnce(live: LiveGateway): LiveGateway {
+  const cache = new Map<PropertyKey, unknown>();
+  return new Proxy(live, {
+    get(target, prop, receiver) {
+      const value: unknown = Reflect.get(target, prop, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        if (args.length > 0) return (value as (...a: unknown[]) => unknown).apply(target, args);
+        if (!cache.has(prop)) cache.set(prop, (value as () => unknown).call(target));
+        return cache.get(prop);
+      };
+    },
+  });
+}
+
+/** The expectation of one source read: the canonical state, or the stored baseline. */
+export async function expectationOf(db: Db, gatewayId: string, source: DriftSource<unknown>, context: unknown): Promise<DriftResource[]> {
+  return source.expectation ? source.expectation.expected(context) : loadBaseline(db, gatewayId, source.resourceType);
+}
+
 /** Checks one gateway now (see the module). Device faults are recorded on the gateway's drift state and returned. */
 export async function checkGateway(ctx: ServiceContext, deps: DriftCheckDeps, gatewayId: string): Promise<GatewayCheckResult> {
   const gateway = await getGateway(ctx, gatewayId);
@@ -296,14 +344,18 @@ export async function checkGateway(ctx: ServiceContext, deps: DriftCheckDeps, ga
     ignored: 0,
     error: null,
   };
+  const membership = await membershipOf(ctx.db, gateway.id);
   const runnable: Array<DriftSource<unknown>> = [];
   for (const source of DRIFT_SOURCES) {
-    if (vendor.live !== undefined && vendor.capabilities[source.readCapability]) runnable.push(source);
+    if (!sourceApplies(source, membership)) continue;
+    const missing = source.readCapabilities.find((flag) => !vendor.capabilities[flag]);
+    if (vendor.live !== undefined && missing === undefined) runnable.push(source);
     else {
+      const capability: string = missing ?? source.readCapabilities[0] ?? 'live';
       result.skipped.push({
         resource_type: source.resourceType,
-        capability: source.readCapability,
-        reason: unavailableReason(vendor, source.readCapability) ?? 'the vendor offers no live reads',
+        capability,
+        reason: (missing && unavailableReason(vendor, missing)) ?? 'the vendor offers no live reads',
       });
     }
   }
@@ -317,10 +369,10 @@ export async function checkGateway(ctx: ServiceContext, deps: DriftCheckDeps, ga
   const reads: SourceRead[] = [];
   try {
     const { adapter } = await fromDevice(() => deps.device(gateway.id));
-    const live = liveGateway(vendor, adapter);
+    const live = readOnce(liveGateway(vendor, adapter));
     for (const source of runnable) {
-      const context = await source.context(ctx, gateway.id);
-      reads.push({ source, context, actual: await fromDevice(() => source.read(live)) });
+      const context = await source.context(ctx, gateway.id, gateway.siteId);
+      reads.push({ source, context, actual: await fromDevice(() => source.read(live, context)) });
     }
   } catch (err) {
     if (!(err instanceof DeviceError)) throw err;
@@ -342,16 +394,25 @@ export async function checkGateway(ctx: ServiceContext, deps: DriftCheckDeps, ga
       .for('update');
     const stored: BusEvent[] = [];
     const done = { lastOutcome: 'ok', lastErrorCode: null, lastErrorMessage: null, skipped: result.skipped };
-    if (!current?.baselineAt) {
-      await snapshot(tx, gateway.siteId, gateway.id, reads);
+    const baselineReads = reads.filter((r) => r.source.expectation === undefined);
+    let compared = reads;
+    let baselineAt = current?.baselineAt ?? null;
+    if (baselineAt === null) {
+      // The firewall's first read is its baseline; the canonical sources are compared all the same.
+      await snapshot(tx, gateway.siteId, gateway.id, baselineReads);
       result.baseline_taken = true;
-      await writeState(tx.db, { ...state, now: tx.now(), ...done, baselineAt: readStartedAt, foldedUntil: readStartedAt });
+      baselineAt = readStartedAt;
+      compared = reads.filter((r) => r.source.expectation !== undefined);
+    } else {
+      await foldAppliedChanges(tx, gateway.siteId, gateway.id, baselineReads, current?.foldedUntil ?? null, readStartedAt);
+    }
+    if (compared.length === 0) {
+      await writeState(tx.db, { ...state, now: tx.now(), ...done, baselineAt, foldedUntil: readStartedAt });
       return stored;
     }
-    await foldAppliedChanges(tx, gateway.siteId, gateway.id, reads, current.foldedUntil, readStartedAt);
 
     let findings: DriftFinding[] = [];
-    for (const read of reads) findings.push(...compareAll(read, await loadBaseline(tx.db, gateway.id, read.source.resourceType)));
+    for (const read of compared) findings.push(...compareAll(read, await expectationOf(tx.db, gateway.id, read.source, read.context)));
     const suppressions = await tx.db
       .select()
       .from(driftSuppressions)
@@ -363,11 +424,11 @@ export async function checkGateway(ctx: ServiceContext, deps: DriftCheckDeps, ga
           or(isNull(driftSuppressions.deviceId), eq(driftSuppressions.deviceId, gateway.id)),
         ),
       );
-    const filtered = applySuppressions(findings, reads, suppressions);
+    const filtered = applySuppressions(findings, compared, suppressions);
     findings = filtered.findings;
     result.suppressed = filtered.suppressed;
 
-    const types = reads.map((r) => r.source.resourceType);
+    const types = compared.map((r) => r.source.resourceType);
     const open = await tx.db
       .select()
       .from(driftEvents)
@@ -456,7 +517,7 @@ export async function checkGateway(ctx: ServiceContext, deps: DriftCheckDeps, ga
       result.cleared++;
       stored.push(driftEvent(closed as EventRow, 'drift.resolved'));
     }
-    await writeState(tx.db, { ...state, now, ...done, foldedUntil: readStartedAt });
+    await writeState(tx.db, { ...state, now, ...done, baselineAt, foldedUntil: readStartedAt });
     return storeEvents(tx.db, stored);
   });
   deps.events.emit(events);

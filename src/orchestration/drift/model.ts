@@ -5,14 +5,18 @@
  * A source says how to read its resources from a gateway's live view (behind one `read.*` capability flag), what
  * of a resource is compared (its projection, stored as the baseline), how expected and actual differ (findings,
  * each with its drift type and severity), and which live write restores the expected state (the reapply, staged
- * as a pending change). Firewall rules and aliases are the sources today (src/orchestration/drift/sources.ts);
- * canonical VLANs, DHCP and DNS plug in the same way (ADR 0250).
+ * as a pending change). Firewall rules and aliases compare the device with a stored baseline
+ * (src/orchestration/drift/sources.ts, ADR 0250); the canonical VLANs, DHCP and DNS of orchestration compare the
+ * site's brain and limbs with the canonical state instead (`expectation`, src/orchestration/drift/canonical-sources.ts,
+ * ADR 0275).
  */
 import { createHash } from 'node:crypto';
 import type { LiveGateway } from '../../adapters/live.ts';
 import type { LiveObjectKind, LiveWrite } from '../../adapters/live-write.ts';
 import type { Capability } from '../../adapters/registry.ts';
 import type { ServiceContext } from '../../core/context.ts';
+import type { Role } from '../topology-roles.ts';
+import type { AuthorityMap } from '../topology.ts';
 
 export const DRIFT_TYPES = [
   'resource_missing',
@@ -69,17 +73,39 @@ export interface DriftEventRef {
   actual: Record<string, unknown> | null;
 }
 
+/** A gateway's place in its site's role map, as a check sees it (null: in no role map). */
+export interface Membership {
+  role: Role;
+  authorityMap: AuthorityMap;
+}
+
+/**
+ * A source whose expectation is the site's canonical state (not a baseline taken from the device): it applies to
+ * gateways of one role whose authority map gives it the resource, is compared from the first check on, and is
+ * never moved by the device (accept is refused; the canonical state is changed through its own API).
+ */
+export interface CanonicalExpectation<C> {
+  applies(membership: Membership): boolean;
+  /** What the canonical state says the gateway must carry. */
+  expected(context: C): DriftResource[];
+}
+
 export interface DriftSource<C> {
   /** The resource type named in events, baselines and suppressions. */
   readonly resourceType: string;
-  /** The live read the source needs; a vendor without it is skipped with the flag's reason. */
-  readonly readCapability: Capability;
-  /** The pending-change kind whose applied changes move this source's baseline. */
+  /** The live reads the source needs; a vendor without one is skipped with the first missing flag's reason. */
+  readonly readCapabilities: readonly Capability[];
+  /** The pending-change kind its reapply writes (and whose applied changes move a baseline). */
   readonly writeKind: LiveObjectKind;
-  /** Store facts a check needs beside the device (the knoc aliases of the gateway and their grants). */
-  context(ctx: ServiceContext, gatewayId: string): Promise<C>;
-  /** Every resource of this type on the device, in device order. */
-  read(live: LiveGateway): Promise<DriftResource[]>;
+  /** Absent: the expectation is the stored baseline. */
+  readonly expectation?: CanonicalExpectation<C>;
+  /** Store facts a check needs beside the device (the knoc aliases of the gateway, the site's canonical state). */
+  context(ctx: ServiceContext, gatewayId: string, siteId: string): Promise<C>;
+  /**
+   * Every resource of this type on the device, in device order. `context` may be completed with what only the
+   * device knows (a VLAN's interface id, for the write that restores its DHCP scope).
+   */
+  read(live: LiveGateway, context: C): Promise<DriftResource[]>;
   /** What of an actual resource becomes its baseline (a knoc alias keeps only its manual entries). */
   baselineOf(actual: DriftResource, context: C): DriftResource;
   /** The findings of one resource: expected (baseline) and actual (device), either absent. */

@@ -24,12 +24,13 @@ import { fromDevice, liveGateway } from '../../firewall/live.ts';
 import { applyPendingChanges, type PendingChangeView, type PendingDeps, submitWrite } from '../../firewall/pending.ts';
 import { getSite } from '../../identity/sites.ts';
 import { driftEvents, driftGatewayState, driftSuppressions } from '../../store/schema/drift.ts';
-import { checkGateway, driftEvent, dropBaseline, type GatewayCheckResult, loadBaseline, putBaseline } from './check.ts';
+import { checkGateway, driftEvent, dropBaseline, expectationOf, type GatewayCheckResult, putBaseline, readOnce } from './check.ts';
 import {
   DRIFT_SEVERITIES,
   DRIFT_STATUSES,
   DRIFT_TYPES,
   type DriftSeverity,
+  type DriftSource,
   type DriftStatus,
   type DriftType,
   RESOLVE_ACTIONS,
@@ -276,13 +277,14 @@ async function closeEvent(
   return toView(row);
 }
 
-/** Reads the device's resources of the event's type (for a reapply's placement and a knoc alias's live entries). */
-async function liveResources(deps: PendingDeps, gatewayId: string, vendorId: string, resourceType: string) {
-  const source = findSource(resourceType);
-  if (source === undefined) throw new ConflictError(`drift of ${resourceType} cannot be reapplied`);
+/**
+ * Reads the device's resources of the event's type (for a reapply's placement, a knoc alias's live entries, the
+ * interface a DHCP scope goes back on), completing `context` with what only the device knows.
+ */
+async function liveResources(deps: PendingDeps, gatewayId: string, vendorId: string, source: DriftSource<unknown>, context: unknown) {
   const vendor = requireVendor(vendorId);
   const { adapter } = await fromDevice(() => deps.device(gatewayId));
-  return { source, actual: await fromDevice(() => source.read(liveGateway(vendor, adapter))) };
+  return fromDevice(() => source.read(readOnce(liveGateway(vendor, adapter)), context));
 }
 
 export async function resolveDriftEvent(
@@ -324,7 +326,13 @@ export async function resolveDriftEvent(
     if (event.driftType === 'suppression_violated') {
       throw new ConflictError('a suppression violation cannot be accepted: deactivate the suppression, or reapply to remove the resource', 'resolution');
     }
-    const context = await source.context(ctx, gateway.id);
+    if (source.expectation !== undefined) {
+      throw new ConflictError(
+        `the canonical state is the expectation of ${event.resourceType}: change it through its own API (canonical VLANs, DHCP, DNS), reapply, or ignore (with suppress) this drift`,
+        'resolution',
+      );
+    }
+    const context = await source.context(ctx, gateway.id, gateway.siteId);
     const actual = event.actual as Record<string, unknown> | null;
     const view = await closeEvent(ctx, deps, event, { ...resolved, resolution: 'accepted' }, { action: 'drift_event.accept' }, async (tx) => {
       if (actual === null) await dropBaseline(tx.db, gateway.id, event.resourceType, event.resourceKey);
@@ -340,9 +348,9 @@ export async function resolveDriftEvent(
   if (event.status === 'remediating') {
     throw new ConflictError(`drift event ${event.id} already has a staged reapply, pending change ${event.pendingChangeId ?? ''}`);
   }
-  const { actual } = await liveResources(deps, gateway.id, gateway.vendor, event.resourceType);
-  const context = await source.context(ctx, gateway.id);
-  const baseline = await loadBaseline(ctx.db, gateway.id, event.resourceType);
+  const context = await source.context(ctx, gateway.id, gateway.siteId);
+  const actual = await liveResources(deps, gateway.id, gateway.vendor, source, context);
+  const baseline = await expectationOf(ctx.db, gateway.id, source, context);
   const write = source.remedy(
     {
       resourceKey: event.resourceKey,

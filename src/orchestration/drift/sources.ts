@@ -20,6 +20,7 @@ import { tagFor, taggedGrantId } from '../../access/alias-entries.ts';
 import { ConflictError } from '../../errors.ts';
 import { canonicalAddress } from '../../net/client-ip.ts';
 import { grants, knocs } from '../../store/schema/access.ts';
+import { CANONICAL_SOURCES } from './canonical-sources.ts';
 import type { DriftEventRef, DriftFinding, DriftResource, DriftSeverity, DriftSource } from './model.ts';
 import { canonicalJson, sameValue } from './model.ts';
 
@@ -93,7 +94,7 @@ function ruleBodyOf(key: string, body: Record<string, unknown>): LiveRuleBody {
 
 export const firewallRuleSource: DriftSource<null> = {
   resourceType: 'firewall_rule',
-  readCapability: 'read.rules',
+  readCapabilities: ['read.rules'],
   writeKind: 'firewall_rule',
   context: () => Promise.resolve(null),
   async read(live) {
@@ -236,7 +237,7 @@ function compareKnocAlias(
 
 export const aliasSource: DriftSource<KnocAliasContext> = {
   resourceType: 'alias',
-  readCapability: 'read.aliases',
+  readCapabilities: ['read.aliases'],
   writeKind: 'alias',
   async context(ctx, gatewayId) {
     const rows = await ctx.db
@@ -325,10 +326,15 @@ export const aliasSource: DriftSource<KnocAliasContext> = {
   },
 };
 
-/** Every source a drift check runs, in order (rules first: aliases are what rules refer to, either order works). */
-export const DRIFT_SOURCES: ReadonlyArray<DriftSource<unknown>> = [firewallRuleSource, aliasSource] as ReadonlyArray<
-  DriftSource<unknown>
->;
+/**
+ * Every source a drift check runs, in order: the firewall's (rules, then aliases: what rules refer to) against the
+ * baseline, then the canonical VLANs, DHCP and DNS against the site's brain and limbs.
+ */
+export const DRIFT_SOURCES: ReadonlyArray<DriftSource<unknown>> = [
+  firewallRuleSource,
+  aliasSource,
+  ...CANONICAL_SOURCES,
+] as ReadonlyArray<DriftSource<unknown>>;
 
 export function findSource(resourceType: string): DriftSource<unknown> | undefined {
   return DRIFT_SOURCES.find((s) => s.resourceType === resourceType);

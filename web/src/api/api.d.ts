@@ -13076,7 +13076,7 @@ export interface paths {
                     "application/json": {
                         name: string;
                         url: string;
-                        event_types?: ("grant.created" | "grant.ended" | "access.request.created" | "access.request.approved" | "access.request.denied" | "access.request.expired" | "sync.failed" | "sync.recovered" | "gateway.sync.completed" | "gateway.sync.failed" | "firewall.event.gateway_unreachable" | "firewall.event.gateway_online" | "firewall.event.wan_down" | "firewall.event.wan_up" | "firewall.event.ids_critical" | "firewall.pending.applied" | "firewall.pending.failed" | "drift.detected" | "drift.resolved")[];
+                        event_types?: ("grant.created" | "grant.ended" | "access.request.created" | "access.request.approved" | "access.request.denied" | "access.request.expired" | "sync.failed" | "sync.recovered" | "gateway.sync.completed" | "gateway.sync.failed" | "firewall.event.gateway_unreachable" | "firewall.event.gateway_online" | "gateway.brain.offline" | "firewall.event.wan_down" | "firewall.event.wan_up" | "firewall.event.ids_critical" | "firewall.pending.applied" | "firewall.pending.failed" | "drift.detected" | "drift.resolved")[];
                         site_ids?: string[] | null;
                         enabled?: boolean;
                     };
@@ -13258,7 +13258,7 @@ export interface paths {
                     "application/json": {
                         name?: string;
                         url?: string;
-                        event_types?: ("grant.created" | "grant.ended" | "access.request.created" | "access.request.approved" | "access.request.denied" | "access.request.expired" | "sync.failed" | "sync.recovered" | "gateway.sync.completed" | "gateway.sync.failed" | "firewall.event.gateway_unreachable" | "firewall.event.gateway_online" | "firewall.event.wan_down" | "firewall.event.wan_up" | "firewall.event.ids_critical" | "firewall.pending.applied" | "firewall.pending.failed" | "drift.detected" | "drift.resolved")[];
+                        event_types?: ("grant.created" | "grant.ended" | "access.request.created" | "access.request.approved" | "access.request.denied" | "access.request.expired" | "sync.failed" | "sync.recovered" | "gateway.sync.completed" | "gateway.sync.failed" | "firewall.event.gateway_unreachable" | "firewall.event.gateway_online" | "gateway.brain.offline" | "firewall.event.wan_down" | "firewall.event.wan_up" | "firewall.event.ids_critical" | "firewall.pending.applied" | "firewall.pending.failed" | "drift.detected" | "drift.resolved")[];
                         site_ids?: string[] | null;
                         enabled?: boolean;
                     };
@@ -16076,7 +16076,7 @@ export interface paths {
                     severity?: "critical" | "warning" | "info";
                     status?: "open" | "remediating" | "resolved";
                     drift_type?: "resource_missing" | "resource_modified" | "resource_added" | "suppression_violated" | "tag_removed";
-                    resource_type?: "firewall_rule" | "alias";
+                    resource_type?: "firewall_rule" | "alias" | "vlan_interface" | "dhcp_scope" | "dhcp_reservation" | "dns_override" | "bridge_vlan";
                     limit?: number;
                     offset?: number;
                 };
@@ -16603,7 +16603,7 @@ export interface paths {
                         site_id: string;
                         device_id?: string | null;
                         /** @enum {string} */
-                        resource_type: "firewall_rule" | "alias";
+                        resource_type: "firewall_rule" | "alias" | "vlan_interface" | "dhcp_scope" | "dhcp_reservation" | "dns_override" | "bridge_vlan";
                         pattern: string;
                         /** @enum {string} */
                         mode?: "silence" | "forbid";

@@ -42,6 +42,7 @@ export type DriftEvent = Item<Ok<'/api/v1/firewall/drift/events', 'get'>>;
 export type DriftSuppression = Item<Ok<'/api/v1/firewall/drift/suppressions', 'get'>>;
 export type DriftCheck = Ok<'/api/v1/firewall/drift/check/{siteId}', 'post'>;
 export type DriftResolved = Ok<'/api/v1/firewall/drift/events/{id}/resolve', 'post'>;
+export type DriftResourceType = Body<'/api/v1/firewall/drift/suppressions', 'post'>['resource_type'];
 export type NatRule = Item<Ok<'/api/v1/firewall/nat', 'get'>>;
 export type VpnTunnel = Item<Ok<'/api/v1/firewall/vpn', 'get'>>;
 export type VpnStats = Ok<'/api/v1/firewall/vpn/stats', 'get'>;

@@ -42,6 +42,7 @@ export const EVENT_TYPES = [
   'gateway.sync.failed',
   'firewall.event.gateway_unreachable',
   'firewall.event.gateway_online',
+  'gateway.brain.offline',
   'firewall.event.wan_down',
   'firewall.event.wan_up',
   'firewall.event.ids_critical',

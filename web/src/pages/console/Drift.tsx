@@ -2,14 +2,16 @@
  * Drift (`gateway.drift`, docs/drift.md): counts by severity and pending/resolved, "Check now" for a site (what each
  * gateway's check found, and why a resource type was skipped), the drift events with filters and their resolution
  * (reapply = a staged pending change to review, accept = the device becomes the baseline, ignore), and the
- * suppression rules (create, deactivate).
+ * suppression rules (create, deactivate). Firewall rules and aliases are compared with their baseline; VLAN
+ * interfaces, DHCP scopes and reservations, DNS overrides (on the site's brain) and bridge VLANs (on its limbs) with
+ * the canonical state, which only its own pages change: those events offer no Accept.
  */
 import { Alert, Badge, Button, Card, Group, List, Modal, Select, SimpleGrid, Stack, Text, TextInput } from '@mantine/core';
 import { useForm } from '@mantine/form';
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, must } from '../../api/client';
-import type { DriftCheck, DriftEvent, DriftResolved, DriftSuppression } from '../../api/types';
+import type { DriftCheck, DriftEvent, DriftResolved, DriftResourceType, DriftSuppression } from '../../api/types';
 import { ObjectTable } from '../../components/ObjectTable';
 import { DataTable, Loaded, Page } from '../../components/Page';
 import { ProblemAlert } from '../../components/ProblemAlert';
@@ -24,7 +26,13 @@ const SEVERITIES = ['critical', 'warning', 'info'] as const satisfies readonly D
 const SEVERITY_COLOR: Record<DriftEvent['severity'], string> = { critical: 'red', warning: 'orange', info: 'gray' };
 const DRIFT_TYPES = ['resource_missing', 'resource_modified', 'resource_added', 'suppression_violated', 'tag_removed'] as const satisfies readonly DriftEvent['drift_type'][];
 const STATUSES = ['open', 'remediating', 'resolved'] as const satisfies readonly DriftEvent['status'][];
-const RESOURCE_TYPES = ['firewall_rule', 'alias'] as const;
+const BASELINE_TYPES = ['firewall_rule', 'alias'] as const satisfies readonly DriftResourceType[];
+const CANONICAL_TYPES = ['vlan_interface', 'dhcp_scope', 'dhcp_reservation', 'dns_override', 'bridge_vlan'] as const satisfies readonly DriftResourceType[];
+const RESOURCE_TYPES = [...BASELINE_TYPES, ...CANONICAL_TYPES];
+type MissingResourceType = Exclude<DriftResourceType, (typeof RESOURCE_TYPES)[number]>;
+const allResourceTypesListed: MissingResourceType extends never ? true : MissingResourceType = true;
+void allResourceTypesListed;
+const isCanonical = (type: string) => (CANONICAL_TYPES as readonly string[]).includes(type);
 const options = (values: readonly string[]) => values.map((v) => ({ value: v, label: v.replace(/_/g, ' ') }));
 
 function Count({ label, value, color }: { label: string; value: number | undefined; color?: string | undefined }) {
@@ -79,6 +87,7 @@ export function DriftPage() {
           { name: 'status', label: 'Status', options: options(STATUSES) },
           { name: 'severity', label: 'Severity', options: options(SEVERITIES) },
           { name: 'drift_type', label: 'Drift type', options: options(DRIFT_TYPES) },
+          { name: 'resource_type', label: 'Resource type', options: options(RESOURCE_TYPES) },
           { name: 'device_id', label: 'Gateway', options: optionsOf(gateways.data?.items, (g) => g.name) },
         ]}
         fields={[]}
@@ -88,6 +97,7 @@ export function DriftPage() {
           { header: 'Severity', cell: (e) => <Badge color={SEVERITY_COLOR[e.severity]} variant="light">{e.severity}</Badge> },
           { header: 'Drift', cell: (e) => e.drift_type.replace(/_/g, ' ') },
           { header: 'Resource', cell: (e) => `${e.resource_type.replace(/_/g, ' ')} ${e.resource_name}` },
+          { header: 'Compared with', cell: (e) => (isCanonical(e.resource_type) ? 'canonical state' : 'baseline') },
           { header: 'What changed', cell: (e) => e.message },
           { header: 'Checks', cell: (e) => e.occurrences },
           { header: 'Status', cell: (e) => (e.status === 'resolved' ? `resolved (${e.resolution ?? ''})` : e.status) },
@@ -98,9 +108,11 @@ export function DriftPage() {
               <Button size="xs" variant="light" aria-label={`Reapply ${e.resource_name}`} onClick={() => resolve.mutate({ event: e, resolution: 'reapply' })}>
                 Reapply
               </Button>
-              <Button size="xs" variant="default" aria-label={`Accept ${e.resource_name}`} onClick={() => resolve.mutate({ event: e, resolution: 'accept' })}>
-                Accept
-              </Button>
+              {isCanonical(e.resource_type) ? null : (
+                <Button size="xs" variant="default" aria-label={`Accept ${e.resource_name}`} onClick={() => resolve.mutate({ event: e, resolution: 'accept' })}>
+                  Accept
+                </Button>
+              )}
               <Button size="xs" variant="subtle" aria-label={`Ignore ${e.resource_name}`} onClick={() => resolve.mutate({ event: e, resolution: 'ignore' })}>
                 Ignore
               </Button>
@@ -221,7 +233,7 @@ function NewSuppression({ sites, onDone }: { sites: { value: string; label: stri
         api.POST('/api/v1/firewall/drift/suppressions', {
           body: {
             site_id: v.site_id,
-            resource_type: v.resource_type as (typeof RESOURCE_TYPES)[number],
+            resource_type: v.resource_type as DriftResourceType,
             pattern: v.pattern.trim(),
             mode: v.mode as 'silence' | 'forbid',
             drift_type: v.mode === 'forbid' || v.drift_type === '' ? null : (v.drift_type as DriftEvent['drift_type']),
