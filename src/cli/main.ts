@@ -26,6 +26,7 @@ const COMMAND_MODULES: Record<string, () => Promise<Registrar>> = {
   audit: async () => (await import('./commands/audit.ts')).registerAuditCommands,
   topology: async () => (await import('./commands/orchestration.ts')).registerTopologyCommands,
   vlans: async () => (await import('./commands/orchestration.ts')).registerVlanCommands,
+  distribution: async () => (await import('./commands/distribution.ts')).registerDistributionCommands,
   cluster: async () => (await import('./commands/cluster.ts')).registerClusterCommands,
 };
 

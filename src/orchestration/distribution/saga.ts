@@ -172,7 +172,8 @@ function parsePlacement(value: unknown, topology: TopologyView): TriggerInput['p
 export async function triggerDistribution(
   ctx: ServiceContext,
   deps: PendingDeps,
-  input: Omit<TriggerInput, 'placement'> & { placement?: TriggerInput['placement'] | unknown },
+  // `placement` is checked here (a route passes the body's as is), so it may be anything.
+  input: Omit<TriggerInput, 'placement'> & { placement?: unknown },
 ): Promise<DistributionView> {
   const target = await resolveTarget(ctx, input.siteId, input.vlanId);
   const override = parsePlacement(input.placement, target.topology);
