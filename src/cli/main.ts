@@ -28,6 +28,8 @@ const COMMAND_MODULES: Record<string, () => Promise<Registrar>> = {
   vlans: async () => (await import('./commands/orchestration.ts')).registerVlanCommands,
   dhcp: async () => (await import('./commands/orchestration.ts')).registerDhcpCommands,
   dns: async () => (await import('./commands/orchestration.ts')).registerDnsCommands,
+
+  distribution: async () => (await import('./commands/distribution.ts')).registerDistributionCommands,
   cluster: async () => (await import('./commands/cluster.ts')).registerClusterCommands,
 };
 

@@ -23,6 +23,7 @@ export const PERMISSIONS = {
   'gateway.manage_vlans': 'Create, change and delete canonical VLANs and VLAN templates, and apply templates',
   'gateway.manage_dhcp': 'Create and delete canonical DHCP scopes and reservations',
   'gateway.manage_dns': 'Create, change and delete canonical DNS host overrides',
+  'gateway.distribute': 'Distribute canonical VLANs to a site\u2019s brain and limbs, retry and roll back distributions',
   'access.view': 'See knocs, grants and EDL feed fetches',
   'access.manage_knocs': 'Create, change and delete knocs and their user/group assignments',
   'access.grant': 'Create, extend and revoke own grants on assigned knocs',
@@ -65,6 +66,7 @@ const OPERATOR: readonly Permission[] = [
   'gateway.manage_vlans',
   'gateway.manage_dhcp',
   'gateway.manage_dns',
+  'gateway.distribute',
 ];
 
 export const BUILTIN_ROLES: readonly BuiltinRole[] = [

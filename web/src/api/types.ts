@@ -65,3 +65,6 @@ export type DnsRecord = Item<Ok<'/api/v1/firewall/dns/records', 'get'>>;
 export type VlanTemplate = Item<Ok<'/api/v1/firewall/templates', 'get'>>;
 export type IdentityProvider = Item<Ok<'/api/v1/identity-providers', 'get'>>;
 export type SignInOptions = Ok<'/api/v1/auth/providers', 'get'>;
+export type DistributionSummary = Item<Ok<'/api/v1/firewall/distribution', 'get'>>;
+export type DistributionDetail = Ok<'/api/v1/firewall/distribution/{id}', 'get'>;
+export type DistributionStep = DistributionDetail['steps'][number];
