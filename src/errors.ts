@@ -191,7 +191,11 @@ export class SelfApprovalError extends DomainError {
 export class DecisionLinkError extends DomainError {
   readonly status = 403;
   declare readonly field: string;
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** Why, as recorded in the audit entry of the refusal. */
+    readonly reason: 'invalid_signature' | 'expired',
+  ) {
     super('decision_link_invalid', message, 'token');
   }
 }

@@ -38,6 +38,19 @@ export default defineConfig({
     emptyOutDir: true,
     // Source maps stay out of the served directory: they would double the transferred bytes for nothing.
     sourcemap: false,
+    rolldownOptions: {
+      output: {
+        // Libraries every first load needs whole get chunks of their own, fetched in parallel with the app's and
+        // kept in the browser's cache across releases that change only our code. Mantine stays with the code that
+        // uses it: a group would pull the components only console pages use into the portal's first load.
+        codeSplitting: {
+          groups: [
+            { name: 'react', test: /[\\/]node_modules[\\/](react|react-dom|scheduler)[\\/]/, priority: 2 },
+            { name: 'tanstack', test: /[\\/]node_modules[\\/]@tanstack[\\/]/, priority: 1 },
+          ],
+        },
+      },
+    },
   },
   server: { proxy: { '/api': 'http://127.0.0.1:8080', '/edl': 'http://127.0.0.1:8080' } },
 });

@@ -46,12 +46,12 @@ function isWireClaim(value: unknown): value is WireClaim {
   );
 }
 
-/** The claim of a link this server signed and that has not expired at `now`; a `DecisionLinkError` otherwise. */
-export function verifyDecisionLink(keyring: Keyring, token: string, now: Date): DecisionClaim {
+/** The claim of a link this server signed, unchanged (expired or not); a `DecisionLinkError` otherwise. */
+export function openDecisionLink(keyring: Keyring, token: string): DecisionClaim {
   const dot = token.indexOf('.');
   const body = token.slice(0, dot);
   if (dot < 1 || !keyring.verifyMac(PURPOSE, body, token.slice(dot + 1))) {
-    throw new DecisionLinkError('the decision link does not verify');
+    throw new DecisionLinkError('the decision link does not verify', 'invalid_signature');
   }
   let wire: unknown;
   try {
@@ -60,7 +60,11 @@ export function verifyDecisionLink(keyring: Keyring, token: string, now: Date): 
     wire = null;
   }
   // A verified body is ours, so this only guards against a format from another version.
-  if (!isWireClaim(wire)) throw new DecisionLinkError('the decision link does not verify');
-  if (wire.e <= now.getTime()) throw new DecisionLinkError('the decision link has expired');
+  if (!isWireClaim(wire)) throw new DecisionLinkError('the decision link does not verify', 'invalid_signature');
   return { requestId: wire.r, approverId: wire.a, decision: wire.d, expiresAt: wire.e };
+}
+
+/** Refuses an opened link past its expiry at `now` (separate, so a refusal can still name what it was for). */
+export function requireUnexpired(claim: DecisionClaim, now: Date): void {
+  if (claim.expiresAt <= now.getTime()) throw new DecisionLinkError('the decision link has expired', 'expired');
 }

@@ -12,6 +12,8 @@ const COMMAND_MODULES: Record<string, () => Promise<Registrar>> = {
   serve: async () => (await import('./commands/serve.ts')).registerServeCommand,
   migrate: async () => (await import('./commands/migrate.ts')).registerMigrateCommand,
   users: async () => (await import('./commands/users.ts')).registerUsersCommands,
+  'identity-providers': async () =>
+    (await import('./commands/identity-providers.ts')).registerIdentityProviderCommands,
   tokens: async () => (await import('./commands/tokens.ts')).registerTokensCommands,
   keys: async () => (await import('./commands/keys.ts')).registerKeysCommands,
   lab: async () => (await import('./commands/lab.ts')).registerLabCommands,

@@ -6,6 +6,7 @@
  * start-up: half-running background work is worse than a clear error.
  */
 import type { FastifyBaseLogger } from 'fastify';
+import { pruneOrphanedPendingKills } from '../access/service/pending-kills.ts';
 import type { ServerConfig } from '../config.ts';
 import type { Store } from '../store/index.ts';
 
@@ -21,31 +22,43 @@ interface BackgroundTask {
   start(ctx: BackgroundContext): Promise<() => Promise<void>>;
 }
 
-/** Prunes sessions that expired or were revoked more than a day ago, hourly. */
-const sessionPruning: BackgroundTask = {
-  name: 'session-pruning',
-  async start({ store, log }) {
-    const prune = async () => {
-      try {
-        const rows = await store.query<{ n: number }>(
-          `with gone as (delete from sessions
-             where coalesce(revoked_at, expires_at) < now() - interval '1 day' returning 1)
-           select count(*)::int as n from gone`,
-        );
-        if (rows[0]?.n) log.info({ pruned: rows[0].n }, 'pruned old sessions');
-      } catch (err) {
-        log.warn({ err }, 'session pruning failed; retrying next hour');
-      }
-    };
-    await prune();
-    // prune() logs its own failures, so the promise never rejects.
-    const timer = setInterval(() => void prune(), 3_600_000);
-    timer.unref();
-    return async () => clearInterval(timer);
-  },
-};
+/** Runs `prune` at start and hourly; a failure is logged and retried at the next hour. */
+function hourlyPruning(name: string, prune: (store: Store) => Promise<number>, pruned: string): BackgroundTask {
+  return {
+    name,
+    async start({ store, log }) {
+      const run = async () => {
+        try {
+          const n = await prune(store);
+          if (n > 0) log.info({ pruned: n }, pruned);
+        } catch (err) {
+          log.warn({ err, task: name }, 'pruning failed; retrying next hour');
+        }
+      };
+      await run();
+      // run() logs its own failures, so the promise never rejects.
+      const timer = setInterval(() => void run(), 3_600_000);
+      timer.unref();
+      return async () => clearInterval(timer);
+    },
+  };
+}
 
-const BACKGROUND_TASKS: readonly BackgroundTask[] = [sessionPruning];
+/** Sessions that expired or were revoked more than a day ago. */
+async function pruneOldSessions(store: Store): Promise<number> {
+  const rows = await store.query<{ n: number }>(
+    `with gone as (delete from sessions
+       where coalesce(revoked_at, expires_at) < now() - interval '1 day' returning 1)
+     select count(*)::int as n from gone`,
+  );
+  return rows[0]?.n ?? 0;
+}
+
+const BACKGROUND_TASKS: readonly BackgroundTask[] = [
+  hourlyPruning('session-pruning', pruneOldSessions, 'pruned old sessions'),
+  // Kills owed on aliases no active knoc uses any more can never be done (ADR 0289).
+  hourlyPruning('pending-kill-pruning', pruneOrphanedPendingKills, 'pruned pending state kills of unused aliases'),
+];
 
 export async function startBackground(
   ctx: BackgroundContext,

@@ -317,6 +317,8 @@ export function runRequestsSuite(kind: StoreKind): void {
       expect(links.map((l) => l.approver_id).sort()).toEqual([bob.id, carol.id].sort());
       const bobs = links.find((l) => l.approver_id === bob.id);
       expect(bobs?.approve_path).toBe(`/decide#token=${bobs?.approve_token}`);
+      // No PORTCULLIS_PUBLIC_URL here: paths only (absolute URLs: request-links.pglite.test.ts).
+      expect(bobs).not.toHaveProperty('approve_url');
       const use = (token: string) =>
         h.call({ method: 'POST', url: '/api/v1/access/request-links/decide', payload: { token, comment: 'via mail' } });
 

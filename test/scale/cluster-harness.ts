@@ -184,7 +184,7 @@ export interface NodeLeases {
   id: string;
   pid: string;
   alive: boolean;
-  leases: { alias_name: string }[];
+  leases: { alias_name: string; acquired_at: string }[];
 }
 
 /** The cluster as one node sees it. */

@@ -36,7 +36,7 @@ interface PortalGrantRequest {
    * gets an access request, and a missing required justification is a 400 on `justification`. Without it
    * (sign-in, knock on every knoc) such knocs are refused with `approval_required` / `justification_required`.
    */
-  ask?: { justification?: unknown; notifier: GrantNotifier };
+  ask?: { justification?: unknown; notifier: GrantNotifier; publicUrl?: string | null };
 }
 
 /** The live knocs `userId` is entitled to. */
@@ -99,7 +99,7 @@ export async function grantEntitled(
     requested.push(
       await createAccessRequest(
         ctx,
-        { knoc, requesterId: request.userId, ip, ttlSeconds: ttlFor(knoc), justification },
+        { knoc, requesterId: request.userId, ip, ttlSeconds: ttlFor(knoc), justification, publicUrl: ask?.publicUrl ?? null },
         (ask as NonNullable<typeof ask>).notifier,
       ),
     );

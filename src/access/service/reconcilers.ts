@@ -72,6 +72,7 @@ export class AccessReconcilers {
   private readonly keys = new Map<string, KeyInfo>();
   private readonly failing = new Set<string>();
   private persisting: Promise<void> = Promise.resolve();
+  private balancing: Promise<void> = Promise.resolve();
   private stopped = false;
 
   constructor(
@@ -86,7 +87,7 @@ export class AccessReconcilers {
   ) {
     this.pool = new ReconcilerPool((key) => this.createReconciler(key));
     this.pool.onExpired = (key) => this.poke(key);
-    node.onTick(() => this.rebalance());
+    node.onTick(() => this.serially(() => this.rebalance()));
   }
 
   /** Keys with a running reconciler on this node. */
@@ -170,9 +171,50 @@ export class AccessReconcilers {
     const at = Math.max(...soon.map((lease) => lease.remaining_ms)) + 25;
     const keys = soon.map((lease) => keyOfLease(lease.name)).filter((key): key is string => key !== null);
     const timer = setTimeout(() => {
-      this.take(keys).catch((err: unknown) => this.log.warn({ err }, 'taking over expired leases failed'));
+      this.serially(() => this.takeExpired(keys)).catch((err: unknown) =>
+        this.log.warn({ err }, 'taking over expired leases failed'),
+      );
     }, at);
     timer.unref();
+  }
+
+  /**
+   * At the expiry instant of another node's leases: takes them up to this node's fair share only. Every survivor
+   * has such a timer; taking all would leave the first one to fire above its share, and its next heartbeat would
+   * give keys back, moving an alias twice (ADR 0287).
+   */
+  private async takeExpired(keys: readonly string[]): Promise<void> {
+    const { fair } = await this.fairShare();
+    await this.takeUpTo(shuffle([...keys].filter((key) => !this.pool.has(key))), fair - this.pool.keys().length);
+  }
+
+  /** Takes at most `limit` of `candidates`, trying the next ones when another node won some. */
+  private async takeUpTo(candidates: readonly string[], limit: number): Promise<void> {
+    let taken = 0;
+    let next = 0;
+    while (taken < limit && next < candidates.length) {
+      const batch = candidates.slice(next, next + limit - taken);
+      next += batch.length;
+      taken += (await this.take(batch)).size;
+    }
+  }
+
+  /** Live nodes (a heartbeat younger than two thirds of a lease) and the keys each should run. */
+  private async fairShare(): Promise<{ alive: number; fair: number }> {
+    const [counts] = await this.store.query<{ alive: number }>(
+      `select count(*)::int as alive from cluster_nodes
+       where heartbeat_at > now() - $1::int * interval '1 millisecond'`,
+      [Math.floor((this.node.leaseMs * 2) / 3)],
+    );
+    const alive = Math.max(1, counts?.alive ?? 1);
+    return { alive, fair: Math.ceil(this.keys.size / alive) };
+  }
+
+  /** Runs balancing steps (heartbeat, expiry timers) one at a time, so two never both count the same free share. */
+  private serially(step: () => Promise<void>): Promise<void> {
+    const run = this.balancing.then(step);
+    this.balancing = run.catch(() => {});
+    return run;
   }
 
   /** Takes the leases of `keys` that are free and starts their reconcilers; returns the keys taken. */
@@ -206,13 +248,7 @@ export class AccessReconcilers {
       }
     }
     if (this.keys.size === 0) return;
-    const [counts] = await this.store.query<{ alive: number }>(
-      `select count(*)::int as alive from cluster_nodes
-       where heartbeat_at > now() - $1::int * interval '1 millisecond'`,
-      [Math.floor((this.node.leaseMs * 2) / 3)],
-    );
-    const alive = Math.max(1, counts?.alive ?? 1);
-    const fair = Math.ceil(this.keys.size / alive);
+    const { alive, fair } = await this.fairShare();
     const held = this.pool.keys();
     const busy = await this.store.query<{ name: string; remaining_ms: number }>(
       `select name, ceil(extract(epoch from (expires_at - now())) * 1000)::int as remaining_ms
@@ -222,7 +258,7 @@ export class AccessReconcilers {
     const others = new Set(busy.map((row) => row.name));
     this.watchExpiries(busy);
     const free = shuffle([...this.keys.keys()].filter((key) => !this.pool.has(key) && !others.has(leaseName(key))));
-    if (free.length > 0) await this.take(free.slice(0, Math.max(1, fair - held.length)));
+    await this.takeUpTo(free, Math.max(1, fair - held.length));
     const surplus = this.pool.keys().length - fair;
     if (surplus > 0 && alive > 1) {
       const idle = this.pool.keys().filter((key) => !(this.pool.status(key)?.pending ?? true));

@@ -14,11 +14,25 @@ import { type Actor, record, recordAll } from '../../audit/record.ts';
 import { inTransaction, type ServiceContext } from '../../core/context.ts';
 import { paging } from '../../core/paging.ts';
 import { isUuid, requireIdOrNotFound, requireString } from '../../core/validate.ts';
-import { ConflictError, ForbiddenError, NotFoundError, SelfApprovalError, ValidationError } from '../../errors.ts';
+import {
+  ConflictError,
+  DecisionLinkError,
+  DomainError,
+  ForbiddenError,
+  NotFoundError,
+  SelfApprovalError,
+  ValidationError,
+} from '../../errors.ts';
 import type { Db } from '../../store/db.ts';
 import { accessRequestDecisions, accessRequests, knocs } from '../../store/schema/access.ts';
 import { groupMembers, users } from '../../store/schema/identity.ts';
-import { type Decision, signDecisionLink, verifyDecisionLink } from '../decision-links.ts';
+import {
+  type Decision,
+  type DecisionClaim,
+  openDecisionLink,
+  requireUnexpired,
+  signDecisionLink,
+} from '../decision-links.ts';
 import { checkGrantSource } from '../grant-policy.ts';
 import { type AccessEvent, storeEvents } from './events.ts';
 import {
@@ -157,6 +171,8 @@ export interface NewAccessRequest {
   ip: string;
   ttlSeconds: number;
   justification: string | null;
+  /** `PORTCULLIS_PUBLIC_URL` (an origin): when set, each decision link also carries absolute URLs. */
+  publicUrl?: string | null;
 }
 
 /**
@@ -218,6 +234,10 @@ export async function createAccessRequest(
         // A fragment, so the token never reaches a server log when the page is opened.
         approve_path: `/decide#token=${approve}`,
         deny_path: `/decide#token=${deny}`,
+        // Ready to put in a mail or chat message when the server knows the origin people reach it at.
+        ...(input.publicUrl
+          ? { approve_url: `${input.publicUrl}/decide#token=${approve}`, deny_url: `${input.publicUrl}/decide#token=${deny}` }
+          : {}),
       };
     });
     await record(tx.db, {
@@ -373,29 +393,76 @@ async function grantFor(tx: ServiceContext, request: RequestRow, now: Date): Pro
   return { row: perSubmission[0]?.[0] as GrantRow, change };
 }
 
-/** A decision through a signed link: the link names the approver; the same checks as the console apply. */
+/**
+ * A decision through a signed link: the link names the approver; the same checks as the console apply. A refused
+ * link (forged, altered, expired, used already, self-approval, approver gone or outside the group) is audited as
+ * `access_request.link_refused` with the caller's address, never with the token (ADR 0288).
+ */
 export async function decideByLink(
   ctx: ServiceContext,
   token: string,
   comment: unknown,
   notifier: GrantNotifier,
 ): Promise<AccessRequestView> {
-  const claim = verifyDecisionLink(ctx.keyring, token, ctx.now());
-  const [approver] = isUuid(claim.approverId)
-    ? await ctx.db
-        .select({ id: users.id, username: users.username })
-        .from(users)
-        .where(and(eq(users.orgId, ctx.orgId), eq(users.id, claim.approverId), sql`${users.deletedAt} is null`))
-        .limit(1)
-    : [];
-  if (!approver) throw new ForbiddenError('the approver of this link no longer exists');
-  const actor: Actor = { ...ctx.actor, type: 'user', id: approver.id, name: `${approver.username} (signed link)` };
-  return decideAccessRequest(
-    { ...ctx, actor },
-    claim.requestId,
-    { approver: { id: approver.id, name: approver.username }, decision: claim.decision, comment, via: 'link' },
-    notifier,
-  );
+  let claim: DecisionClaim | null = null;
+  try {
+    claim = openDecisionLink(ctx.keyring, token);
+    requireUnexpired(claim, ctx.now());
+    const [approver] = isUuid(claim.approverId)
+      ? await ctx.db
+          .select({ id: users.id, username: users.username })
+          .from(users)
+          .where(and(eq(users.orgId, ctx.orgId), eq(users.id, claim.approverId), sql`${users.deletedAt} is null`))
+          .limit(1)
+      : [];
+    if (!approver) throw new ForbiddenError('the approver of this link no longer exists');
+    const actor: Actor = { ...ctx.actor, type: 'user', id: approver.id, name: `${approver.username} (signed link)` };
+    return await decideAccessRequest(
+      { ...ctx, actor },
+      claim.requestId,
+      { approver: { id: approver.id, name: approver.username }, decision: claim.decision, comment, via: 'link' },
+      notifier,
+    );
+  } catch (err) {
+    if (err instanceof DomainError) await recordRefusedLink(ctx, claim, err);
+    throw err;
+  }
+}
+
+function refusalReason(err: DomainError): string {
+  if (err instanceof DecisionLinkError) return err.reason;
+  // One decision per approver, none once the request is decided: a 409 is a used link or a decided request.
+  if (err instanceof ConflictError) return 'already_decided';
+  return err.code;
+}
+
+/** One audit entry for a refused link: why, and what the link named once its signature held. */
+async function recordRefusedLink(ctx: ServiceContext, claim: DecisionClaim | null, err: DomainError): Promise<void> {
+  const requestId = claim !== null && isUuid(claim.requestId) ? claim.requestId : null;
+  const [request] =
+    requestId === null
+      ? []
+      : await ctx.db
+          .select({ siteId: accessRequests.siteId })
+          .from(accessRequests)
+          .where(and(eq(accessRequests.orgId, ctx.orgId), eq(accessRequests.id, requestId)))
+          .limit(1);
+  await record(ctx.db, {
+    orgId: ctx.orgId,
+    actor: ctx.actor,
+    action: 'access_request.link_refused',
+    targetType: 'access_request',
+    targetId: request ? requestId : null,
+    siteId: request?.siteId ?? null,
+    after: {
+      reason: refusalReason(err),
+      message: err.message,
+      ...(claim === null
+        ? {}
+        : { approver_id: claim.approverId, decision: claim.decision, link_expires_at: new Date(claim.expiresAt) }),
+    },
+    outcome: 'denied',
+  });
 }
 
 /** Marks pending requests past `expires_at` expired (audited as the system); returns their events to emit. */

@@ -269,7 +269,7 @@ export const portalRoutes: FastifyPluginAsync = async (root) => {
           ...(principal.kind === 'session'
             ? { sessionId: principal.credentialId }
             : { tokenId: principal.credentialId }),
-          ask: { justification: request.body?.justification, notifier: app.access },
+          ask: { justification: request.body?.justification, notifier: app.access, publicUrl: app.config.publicUrl },
         },
         app.access.grantWriter,
         { resource: 'knoc', id: knocId },
@@ -345,7 +345,7 @@ export const portalRoutes: FastifyPluginAsync = async (root) => {
             : { sessionId: principal.credentialId }),
           // Naming the knoc asks for it: a knoc that requires approval then gets an access request.
           ...(name !== undefined
-            ? { ask: { justification: request.body?.justification, notifier: app.access } }
+            ? { ask: { justification: request.body?.justification, notifier: app.access, publicUrl: app.config.publicUrl } }
             : {}),
         },
         app.access.grantWriter,
