@@ -28,6 +28,12 @@ export const EVENT_TYPES = {
   'firewall.pending.failed': { permission: 'firewall.view', description: 'Applying a pending change failed' },
   'drift.detected': { permission: 'gateway.drift', description: 'A drift check found a new divergence on a gateway' },
   'drift.resolved': { permission: 'gateway.drift', description: 'A drift event was resolved or the device came back' },
+  'distribution.completed': { permission: 'gateway.view', description: 'A canonical VLAN reached the brain and every limb of a site' },
+  'distribution.failed': {
+    permission: 'gateway.view',
+    description: 'A distribution failed (its compensations ran) or lost its site lock',
+  },
+  'distribution.rolled_back': { permission: 'gateway.view', description: 'A distribution was rolled back on every device' },
 } as const satisfies Record<string, { permission: Permission; description: string }>;
 
 export type EventType = keyof typeof EVENT_TYPES;

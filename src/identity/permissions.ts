@@ -25,6 +25,7 @@ export const PERMISSIONS = {
   'gateway.manage_dns': 'Create, change and delete canonical DNS host overrides',
   'gateway.import':
     'Run the brownfield import wizard and the reconciliation import (fills the canonical state and the role map from the devices)',
+  'gateway.distribute': 'Distribute canonical VLANs to a site\u2019s brain and limbs, retry and roll back distributions',
   'access.view': 'See knocs, grants and EDL feed fetches',
   'access.manage_knocs': 'Create, change and delete knocs and their user/group assignments',
   'access.grant': 'Create, extend and revoke own grants on assigned knocs',
@@ -67,6 +68,7 @@ const OPERATOR: readonly Permission[] = [
   'gateway.manage_vlans',
   'gateway.manage_dhcp',
   'gateway.manage_dns',
+  'gateway.distribute',
 ];
 
 export const BUILTIN_ROLES: readonly BuiltinRole[] = [

@@ -4,6 +4,7 @@
  */
 export * from './access.ts';
 export * from './audit.ts';
+export * from './distribution.ts';
 export * from './drift.ts';
 export * from './cluster.ts';
 export * from './events.ts';
