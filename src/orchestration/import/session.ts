@@ -417,7 +417,7 @@ async function verify(ctx: ServiceContext, deps: ImportDeps, siteId: string, ass
   const read = async (id: string) => readInventory(deps, devices.find((d) => d.id === id) as { id: string; name: string; vendor: string });
   const brainId = (assignments.find((a) => a.role === 'brain') as { gateway_id: string }).gateway_id;
   const [brain, ...limbs] = await Promise.all([read(brainId), ...assignments.filter((a) => a.role === 'limb').map((a) => read(a.gateway_id))]);
-  return alignmentReport(siteId, await loadCanonical(ctx, siteId), brain as DeviceInventory, limbs);
+  return alignmentReport(siteId, await loadCanonical(ctx, siteId), brain, limbs);
 }
 
 /** Cancels a session that has not ended (a running step's result is then dropped); 409 once it ended. */
