@@ -20,6 +20,8 @@ const REQUIRED = [
   'gateway.view',
   'gateway.manage_topology',
   'gateway.drift',
+  'gateway.import',
+  'gateway.distribute',
   // Orchestration's canonical state (issue 14, docs/orchestration.md).
   'gateway.manage_vlans',
   'gateway.manage_dhcp',
