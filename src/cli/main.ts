@@ -26,6 +26,8 @@ const COMMAND_MODULES: Record<string, () => Promise<Registrar>> = {
   audit: async () => (await import('./commands/audit.ts')).registerAuditCommands,
   topology: async () => (await import('./commands/orchestration.ts')).registerTopologyCommands,
   vlans: async () => (await import('./commands/orchestration.ts')).registerVlanCommands,
+  import: async () => (await import('./commands/import.ts')).registerImportCommands,
+  reconcile: async () => (await import('./commands/import.ts')).registerReconcileCommands,
   cluster: async () => (await import('./commands/cluster.ts')).registerClusterCommands,
 };
 
