@@ -28,6 +28,7 @@ const COMMAND_MODULES: Record<string, () => Promise<Registrar>> = {
   vlans: async () => (await import('./commands/orchestration.ts')).registerVlanCommands,
   import: async () => (await import('./commands/import.ts')).registerImportCommands,
   reconcile: async () => (await import('./commands/import.ts')).registerReconcileCommands,
+  distribution: async () => (await import('./commands/distribution.ts')).registerDistributionCommands,
   cluster: async () => (await import('./commands/cluster.ts')).registerClusterCommands,
 };
 

@@ -15,6 +15,7 @@ import { pollGatewayHealth } from '../firewall/health.ts';
 import { fromDevice, liveGateway } from '../firewall/live.ts';
 import { pruneLogs } from '../firewall/logs.ts';
 import { reapStuckPendingChanges } from '../firewall/pending.ts';
+import { cleanupDistributionLocks } from '../orchestration/distribution/index.ts';
 import { readSettings } from '../firewall/settings.ts';
 import { ingestGatewayLogs, SyncBusyError, syncGateway } from '../firewall/sync.ts';
 import { checkGateway } from '../orchestration/drift/check.ts';
@@ -113,6 +114,19 @@ const pendingReaper: JobTask<JobContext> = {
   },
 };
 
+/**
+ * The spec's `gateway.cleanup_distribution_locks` (§23): every 10 minutes, expired distribution locks are deleted
+ * and a distribution still running under one is failed (`lock_expired`; docs/orchestration.md "Distribution").
+ */
+const distributionLockCleanup: JobTask<JobContext> = {
+  name: 'cleanup-distribution-locks',
+  per: 'global',
+  intervalSeconds: () => 600,
+  async run(_key, c) {
+    await cleanupDistributionLocks({ db: c.store.db, events: c.bus });
+  },
+};
+
 /** Access requests nobody decided in time become `expired`, with an event (docs/access-requests.md). */
 export const accessRequestExpiry: JobTask<JobContext> = {
   name: 'access-request-expiry',
@@ -162,6 +176,7 @@ export const JOB_TASKS: readonly JobTask<JobContext>[] = [
   logIngestion,
   logRetention,
   pendingReaper,
+  distributionLockCleanup,
   accessRequestExpiry,
   driftCheck,
   importRetention,

@@ -172,7 +172,8 @@ function parsePlacement(value: unknown, topology: TopologyView): TriggerInput['p
 export async function triggerDistribution(
   ctx: ServiceContext,
   deps: PendingDeps,
-  input: TriggerInput & { placement?: unknown },
+  // `placement` is checked here (a route passes the body's as is), so it may be anything.
+  input: Omit<TriggerInput, 'placement'> & { placement?: unknown },
 ): Promise<DistributionView> {
   const target = await resolveTarget(ctx, input.siteId, input.vlanId);
   const override = parsePlacement(input.placement, target.topology);
@@ -326,6 +327,8 @@ export async function rollbackDistribution(
   } catch (err) {
     await finish(run, 'rollback_failed', { code: 'internal', message: 'An unexpected error stopped the rollback; the server log has the cause.' });
     throw err;
+  } finally {
+    await releaseLock(ctx, before.siteId, before.id);
   }
   return getDistribution(ctx, before.id);
 }
@@ -610,7 +613,8 @@ async function planSteps(run: Run, target: Target, placement: Placement): Promis
       member: limb,
       kind: 'bridge_vlan',
       resourceKey: `${bridge}/${vlan.vlanId}`,
-      desired: () => ({ bridge, vlan_id: vlan.vlanId, tagged, untagged, description: vlan.name }),
+      // No label: OpenWrt's bridge-vlan sections have no description netifd reads (ADR 0257).
+      desired: () => ({ bridge, vlan_id: vlan.vlanId, tagged, untagged, description: '' }),
       locate: async () => {
         const row = ((await device.live.bridgeVlans?.())?.items ?? []).find((b) => b.bridge === bridge && b.vlan_id === vlan.vlanId);
         return row === undefined || row.write_target === null ? null : { ...row, target: row.write_target };

@@ -9,6 +9,7 @@ import { accessRuntimePlugin } from '../../access/service/plugin.ts';
 import { changesPrincipals } from '../plugins/access.ts';
 import { auditRoutes } from './audit.ts';
 import { dashboardRoutes } from './dashboard.ts';
+import { distributionRoutes } from './distribution.ts';
 import { driftRoutes } from './drift.ts';
 import { clusterRoutes } from './cluster.ts';
 import { edlRoutes } from './edl.ts';
@@ -76,6 +77,8 @@ export const ROUTE_MODULES: readonly FastifyPluginAsync[] = [
   firewallPendingRoutes,
   // Drift checks emit on `app.events` and reapply through the pending-change engine.
   driftRoutes,
+  // Distributions write through the pending-change engine and emit on `app.events`.
+  distributionRoutes,
   dashboardRoutes,
   // The import's step 5 and the reconciliation distribute through the distribution engine (pending-change path).
   importRoutes,

@@ -16741,6 +16741,725 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/firewall/distribution": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Distributions of the sites you can see, newest first (paged, with the total; steps are in the detail) */
+        get: {
+            parameters: {
+                query?: {
+                    site_id?: string;
+                    canonical_vlan_id?: string;
+                    status?: "planned" | "running" | "completed" | "failed" | "rolling_back" | "rolled_back" | "rollback_failed";
+                    limit?: number;
+                    offset?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** Format: uuid */
+                                id: string;
+                                /** Format: uuid */
+                                site_id: string;
+                                canonical_vlan_id: string | null;
+                                vlan_tag: number;
+                                vlan_name: string;
+                                /** @enum {string} */
+                                status: "planned" | "running" | "completed" | "failed" | "rolling_back" | "rolled_back" | "rollback_failed";
+                                placement: {
+                                    brain_parent: string | null;
+                                    limbs: {
+                                        [key: string]: {
+                                            bridge?: string;
+                                            tagged?: string[];
+                                            untagged?: string[];
+                                        };
+                                    };
+                                };
+                                attempt: number;
+                                error: ({
+                                    code: string;
+                                    message: string;
+                                    step_id?: string | null;
+                                } & {
+                                    [key: string]: unknown;
+                                }) | null;
+                                triggered_by: string | null;
+                                started_at: string | null;
+                                finished_at: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                                /** Format: date-time */
+                                updated_at: string;
+                            }[];
+                            total: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/firewall/distribution/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One distribution: its plan and per-step results (earlier attempts in history) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            site_id: string;
+                            canonical_vlan_id: string | null;
+                            vlan_tag: number;
+                            vlan_name: string;
+                            /** @enum {string} */
+                            status: "planned" | "running" | "completed" | "failed" | "rolling_back" | "rolled_back" | "rollback_failed";
+                            placement: {
+                                brain_parent: string | null;
+                                limbs: {
+                                    [key: string]: {
+                                        bridge?: string;
+                                        tagged?: string[];
+                                        untagged?: string[];
+                                    };
+                                };
+                            };
+                            attempt: number;
+                            error: ({
+                                code: string;
+                                message: string;
+                                step_id?: string | null;
+                            } & {
+                                [key: string]: unknown;
+                            }) | null;
+                            triggered_by: string | null;
+                            started_at: string | null;
+                            finished_at: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                            steps: {
+                                /** Format: uuid */
+                                id: string;
+                                attempt: number;
+                                seq: number;
+                                /** @description 0: reachability; 1: the brain; 2…: one limb each */
+                                tier: number;
+                                /** Format: uuid */
+                                device_id: string;
+                                device_name: string;
+                                /** @description reachability, vlan_interface, dhcp_scope, dhcp_static_mapping, dns_override, bridge_vlan */
+                                kind: string;
+                                resource_key: string;
+                                /** @enum {string} */
+                                action: "check" | "create" | "update" | "noop";
+                                /** @enum {string} */
+                                status: "pending" | "running" | "done" | "failed" | "skipped" | "compensating" | "compensated" | "compensation_failed";
+                                desired: unknown;
+                                before: unknown;
+                                target: string | null;
+                                /** @description The write that undoes the step, recorded before it ran ({kind, op, target, body}) */
+                                compensation: unknown;
+                                pending_change_id: string | null;
+                                compensation_change_id: string | null;
+                                verification: unknown;
+                                error: unknown;
+                                started_at: string | null;
+                                finished_at: string | null;
+                            }[];
+                            history: {
+                                /** Format: uuid */
+                                id: string;
+                                attempt: number;
+                                seq: number;
+                                /** @description 0: reachability; 1: the brain; 2…: one limb each */
+                                tier: number;
+                                /** Format: uuid */
+                                device_id: string;
+                                device_name: string;
+                                /** @description reachability, vlan_interface, dhcp_scope, dhcp_static_mapping, dns_override, bridge_vlan */
+                                kind: string;
+                                resource_key: string;
+                                /** @enum {string} */
+                                action: "check" | "create" | "update" | "noop";
+                                /** @enum {string} */
+                                status: "pending" | "running" | "done" | "failed" | "skipped" | "compensating" | "compensated" | "compensation_failed";
+                                desired: unknown;
+                                before: unknown;
+                                target: string | null;
+                                /** @description The write that undoes the step, recorded before it ran ({kind, op, target, body}) */
+                                compensation: unknown;
+                                pending_change_id: string | null;
+                                compensation_change_id: string | null;
+                                verification: unknown;
+                                error: unknown;
+                                started_at: string | null;
+                                finished_at: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/firewall/distribution/trigger": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Distribute a canonical VLAN to the site’s brain and limbs. force=true runs the saga now (409 while another distribution holds the site); without it the distribution is only planned */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        site_id: string;
+                        /** @description The canonical VLAN’s id (UUID), not its 802.1Q tag */
+                        vlan_id: string;
+                        force?: boolean;
+                        confirmed?: boolean;
+                        /** @description {brain_parent?, limbs?: {gateway_id: {bridge?, tagged?, untagged?}}} */
+                        placement?: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            site_id: string;
+                            canonical_vlan_id: string | null;
+                            vlan_tag: number;
+                            vlan_name: string;
+                            /** @enum {string} */
+                            status: "planned" | "running" | "completed" | "failed" | "rolling_back" | "rolled_back" | "rollback_failed";
+                            placement: {
+                                brain_parent: string | null;
+                                limbs: {
+                                    [key: string]: {
+                                        bridge?: string;
+                                        tagged?: string[];
+                                        untagged?: string[];
+                                    };
+                                };
+                            };
+                            attempt: number;
+                            error: ({
+                                code: string;
+                                message: string;
+                                step_id?: string | null;
+                            } & {
+                                [key: string]: unknown;
+                            }) | null;
+                            triggered_by: string | null;
+                            started_at: string | null;
+                            finished_at: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                            steps: {
+                                /** Format: uuid */
+                                id: string;
+                                attempt: number;
+                                seq: number;
+                                /** @description 0: reachability; 1: the brain; 2…: one limb each */
+                                tier: number;
+                                /** Format: uuid */
+                                device_id: string;
+                                device_name: string;
+                                /** @description reachability, vlan_interface, dhcp_scope, dhcp_static_mapping, dns_override, bridge_vlan */
+                                kind: string;
+                                resource_key: string;
+                                /** @enum {string} */
+                                action: "check" | "create" | "update" | "noop";
+                                /** @enum {string} */
+                                status: "pending" | "running" | "done" | "failed" | "skipped" | "compensating" | "compensated" | "compensation_failed";
+                                desired: unknown;
+                                before: unknown;
+                                target: string | null;
+                                /** @description The write that undoes the step, recorded before it ran ({kind, op, target, body}) */
+                                compensation: unknown;
+                                pending_change_id: string | null;
+                                compensation_change_id: string | null;
+                                verification: unknown;
+                                error: unknown;
+                                started_at: string | null;
+                                finished_at: string | null;
+                            }[];
+                            history: {
+                                /** Format: uuid */
+                                id: string;
+                                attempt: number;
+                                seq: number;
+                                /** @description 0: reachability; 1: the brain; 2…: one limb each */
+                                tier: number;
+                                /** Format: uuid */
+                                device_id: string;
+                                device_name: string;
+                                /** @description reachability, vlan_interface, dhcp_scope, dhcp_static_mapping, dns_override, bridge_vlan */
+                                kind: string;
+                                resource_key: string;
+                                /** @enum {string} */
+                                action: "check" | "create" | "update" | "noop";
+                                /** @enum {string} */
+                                status: "pending" | "running" | "done" | "failed" | "skipped" | "compensating" | "compensated" | "compensation_failed";
+                                desired: unknown;
+                                before: unknown;
+                                target: string | null;
+                                /** @description The write that undoes the step, recorded before it ran ({kind, op, target, body}) */
+                                compensation: unknown;
+                                pending_change_id: string | null;
+                                compensation_change_id: string | null;
+                                verification: unknown;
+                                error: unknown;
+                                started_at: string | null;
+                                finished_at: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/firewall/distribution/{id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Run a planned distribution, or run a failed or rolled back one again as a new attempt */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        confirmed?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            site_id: string;
+                            canonical_vlan_id: string | null;
+                            vlan_tag: number;
+                            vlan_name: string;
+                            /** @enum {string} */
+                            status: "planned" | "running" | "completed" | "failed" | "rolling_back" | "rolled_back" | "rollback_failed";
+                            placement: {
+                                brain_parent: string | null;
+                                limbs: {
+                                    [key: string]: {
+                                        bridge?: string;
+                                        tagged?: string[];
+                                        untagged?: string[];
+                                    };
+                                };
+                            };
+                            attempt: number;
+                            error: ({
+                                code: string;
+                                message: string;
+                                step_id?: string | null;
+                            } & {
+                                [key: string]: unknown;
+                            }) | null;
+                            triggered_by: string | null;
+                            started_at: string | null;
+                            finished_at: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                            steps: {
+                                /** Format: uuid */
+                                id: string;
+                                attempt: number;
+                                seq: number;
+                                /** @description 0: reachability; 1: the brain; 2…: one limb each */
+                                tier: number;
+                                /** Format: uuid */
+                                device_id: string;
+                                device_name: string;
+                                /** @description reachability, vlan_interface, dhcp_scope, dhcp_static_mapping, dns_override, bridge_vlan */
+                                kind: string;
+                                resource_key: string;
+                                /** @enum {string} */
+                                action: "check" | "create" | "update" | "noop";
+                                /** @enum {string} */
+                                status: "pending" | "running" | "done" | "failed" | "skipped" | "compensating" | "compensated" | "compensation_failed";
+                                desired: unknown;
+                                before: unknown;
+                                target: string | null;
+                                /** @description The write that undoes the step, recorded before it ran ({kind, op, target, body}) */
+                                compensation: unknown;
+                                pending_change_id: string | null;
+                                compensation_change_id: string | null;
+                                verification: unknown;
+                                error: unknown;
+                                started_at: string | null;
+                                finished_at: string | null;
+                            }[];
+                            history: {
+                                /** Format: uuid */
+                                id: string;
+                                attempt: number;
+                                seq: number;
+                                /** @description 0: reachability; 1: the brain; 2…: one limb each */
+                                tier: number;
+                                /** Format: uuid */
+                                device_id: string;
+                                device_name: string;
+                                /** @description reachability, vlan_interface, dhcp_scope, dhcp_static_mapping, dns_override, bridge_vlan */
+                                kind: string;
+                                resource_key: string;
+                                /** @enum {string} */
+                                action: "check" | "create" | "update" | "noop";
+                                /** @enum {string} */
+                                status: "pending" | "running" | "done" | "failed" | "skipped" | "compensating" | "compensated" | "compensation_failed";
+                                desired: unknown;
+                                before: unknown;
+                                target: string | null;
+                                /** @description The write that undoes the step, recorded before it ran ({kind, op, target, body}) */
+                                compensation: unknown;
+                                pending_change_id: string | null;
+                                compensation_change_id: string | null;
+                                verification: unknown;
+                                error: unknown;
+                                started_at: string | null;
+                                finished_at: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/firewall/distribution/{id}/rollback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Saga rollback: run the compensations of every step still in effect, newest first, each verified on the device (confirmed=true) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        confirmed?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            site_id: string;
+                            canonical_vlan_id: string | null;
+                            vlan_tag: number;
+                            vlan_name: string;
+                            /** @enum {string} */
+                            status: "planned" | "running" | "completed" | "failed" | "rolling_back" | "rolled_back" | "rollback_failed";
+                            placement: {
+                                brain_parent: string | null;
+                                limbs: {
+                                    [key: string]: {
+                                        bridge?: string;
+                                        tagged?: string[];
+                                        untagged?: string[];
+                                    };
+                                };
+                            };
+                            attempt: number;
+                            error: ({
+                                code: string;
+                                message: string;
+                                step_id?: string | null;
+                            } & {
+                                [key: string]: unknown;
+                            }) | null;
+                            triggered_by: string | null;
+                            started_at: string | null;
+                            finished_at: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                            steps: {
+                                /** Format: uuid */
+                                id: string;
+                                attempt: number;
+                                seq: number;
+                                /** @description 0: reachability; 1: the brain; 2…: one limb each */
+                                tier: number;
+                                /** Format: uuid */
+                                device_id: string;
+                                device_name: string;
+                                /** @description reachability, vlan_interface, dhcp_scope, dhcp_static_mapping, dns_override, bridge_vlan */
+                                kind: string;
+                                resource_key: string;
+                                /** @enum {string} */
+                                action: "check" | "create" | "update" | "noop";
+                                /** @enum {string} */
+                                status: "pending" | "running" | "done" | "failed" | "skipped" | "compensating" | "compensated" | "compensation_failed";
+                                desired: unknown;
+                                before: unknown;
+                                target: string | null;
+                                /** @description The write that undoes the step, recorded before it ran ({kind, op, target, body}) */
+                                compensation: unknown;
+                                pending_change_id: string | null;
+                                compensation_change_id: string | null;
+                                verification: unknown;
+                                error: unknown;
+                                started_at: string | null;
+                                finished_at: string | null;
+                            }[];
+                            history: {
+                                /** Format: uuid */
+                                id: string;
+                                attempt: number;
+                                seq: number;
+                                /** @description 0: reachability; 1: the brain; 2…: one limb each */
+                                tier: number;
+                                /** Format: uuid */
+                                device_id: string;
+                                device_name: string;
+                                /** @description reachability, vlan_interface, dhcp_scope, dhcp_static_mapping, dns_override, bridge_vlan */
+                                kind: string;
+                                resource_key: string;
+                                /** @enum {string} */
+                                action: "check" | "create" | "update" | "noop";
+                                /** @enum {string} */
+                                status: "pending" | "running" | "done" | "failed" | "skipped" | "compensating" | "compensated" | "compensation_failed";
+                                desired: unknown;
+                                before: unknown;
+                                target: string | null;
+                                /** @description The write that undoes the step, recorded before it ran ({kind, op, target, body}) */
+                                compensation: unknown;
+                                pending_change_id: string | null;
+                                compensation_change_id: string | null;
+                                verification: unknown;
+                                error: unknown;
+                                started_at: string | null;
+                                finished_at: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/firewall/dashboard/overview": {
         parameters: {
             query?: never;

@@ -70,3 +70,6 @@ export type Alignment = Ok<'/api/v1/firewall/reconciliation/{site_id}/alignment'
 export type AlignmentItem = Alignment['items'][number];
 export type ReconciliationImport = Ok<'/api/v1/firewall/reconciliation/{site_id}/import', 'post'>;
 export type LimbDistribution = Ok<'/api/v1/firewall/reconciliation/{site_id}/distribute', 'post'>;
+export type DistributionSummary = Item<Ok<'/api/v1/firewall/distribution', 'get'>>;
+export type DistributionDetail = Ok<'/api/v1/firewall/distribution/{id}', 'get'>;
+export type DistributionStep = DistributionDetail['steps'][number];

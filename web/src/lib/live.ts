@@ -49,6 +49,9 @@ export const EVENT_TYPES = [
   'firewall.pending.failed',
   'drift.detected',
   'drift.resolved',
+  'distribution.completed',
+  'distribution.failed',
+  'distribution.rolled_back',
 ] as const satisfies readonly EventType[];
 type MissingType = Exclude<EventType, (typeof EVENT_TYPES)[number]>;
 const allTypesListed: MissingType extends never ? true : MissingType = true;

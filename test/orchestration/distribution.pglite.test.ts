@@ -1,0 +1,290 @@
+/**
+ * @module The distribution engine end to end (docs/orchestration.md "Distribution"): the real server on PGlite, a
+ * site whose brain is the pfRest emulator and whose limbs are the RouterOS and OpenWrt emulators. A VLAN with its
+ * DHCP scope, reservation and DNS record is planned, distributed (checked by reading the emulators' own state),
+ * found already in place on a second run, rolled back; a fault injected at the last limb makes the saga compensate
+ * every completed step (the devices are clean again); retry, lock contention (409), lock expiry and its clean-up
+ * job, bad input (400 naming the field) and permissions (403).
+ */
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type OpenWrtEmulator, startOpenWrtEmulator } from '../../src/emulators/openwrt/index.ts';
+import { type PfRestEmulator, startPfRestEmulator } from '../../src/emulators/pfrest/index.ts';
+import { type RouterOsEmulator, startRouterOsEmulator } from '../../src/emulators/routeros/index.ts';
+import type { StoredEvent } from '../../src/events/types.ts';
+import { parseHostAllowList } from '../../src/net/ssrf.ts';
+import { cleanupDistributionLocks } from '../../src/orchestration/distribution/index.ts';
+import { distributionLocks } from '../../src/store/schema/distribution.ts';
+import { testSettings } from '../access-api/harness.ts';
+import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { documentedAcl } from '../openwrt/adapter-harness.ts';
+
+let pf: PfRestEmulator;
+let ros: RouterOsEmulator;
+let owrt: OpenWrtEmulator;
+let h: TestApp;
+let siteId: string;
+let brainId: string;
+let rosId: string;
+let owrtId: string;
+let vlanId: string;
+const bus: StoredEvent[] = [];
+
+interface Step {
+  tier: number;
+  kind: string;
+  action: string;
+  status: string;
+  device_id: string;
+  compensation: unknown;
+  verification: Record<string, unknown> | null;
+  error: Record<string, unknown> | null;
+}
+interface Distribution {
+  id: string;
+  status: string;
+  attempt: number;
+  error: { code: string; message: string } | null;
+  placement: { brain_parent: string; limbs: Record<string, { bridge: string; tagged: string[] }> };
+  steps: Step[];
+  history: Step[];
+}
+
+const call = (method: 'GET' | 'POST' | 'PUT', url: string, payload?: object, token = h.ownerToken) =>
+  h.call({ method, url, token, ...(payload ? { payload } : {}) });
+const BASE = '/api/v1/firewall/distribution';
+
+const pfVlans = () => pf.state().vlans.filter((v) => v.tag === 30);
+const pfInterface = () => pf.state().interfaces.find((i) => i.if === 'vtnet1.30');
+const pfMappings = () => Object.values(pf.state().dhcpStaticMappings).flat();
+const pfOverrides = () => pf.state().hostOverrides.filter((o) => o.host === 'cam1');
+const rosVlans = () => (ros.state().tables['interface/bridge/vlan']?.rows ?? []).filter((r) => r.values['vlan-ids'] === '30');
+const owrtVlans = () => (owrt.state().config.network?.sections ?? []).filter((s) => s.type === 'bridge-vlan' && s.options.vlan === '30');
+
+const placement = () => ({
+  limbs: { [rosId]: { bridge: 'bridge', tagged: ['ether2'] }, [owrtId]: { bridge: 'br-lan', tagged: ['lan1'], untagged: ['lan3'] } },
+});
+
+async function trigger(body: Record<string, unknown>, token?: string) {
+  return call('POST', `${BASE}/trigger`, { site_id: siteId, vlan_id: vlanId, placement: placement(), ...body }, token);
+}
+
+function expectClean(): void {
+  expect(pfVlans()).toEqual([]);
+  expect(pfInterface()).toBeUndefined();
+  expect(pfMappings()).toEqual([]);
+  expect(pfOverrides()).toEqual([]);
+  expect(rosVlans()).toEqual([]);
+  expect(owrtVlans()).toEqual([]);
+}
+
+beforeAll(async () => {
+  [pf, ros, owrt] = await Promise.all([
+    startPfRestEmulator(),
+    startRouterOsEmulator({ dynamicFilterRule: false }),
+    startOpenWrtEmulator({ reloadDelayMs: 5, aclGroups: documentedAcl() }),
+  ]);
+  h = await startTestApp('pglite', { readOnly: false }, { accessSettings: testSettings({ allowHosts: parseHostAllowList('127.0.0.1') }) });
+  h.app.events.on((event) => bus.push(event));
+  siteId = (await call('POST', '/api/v1/sites', { name: 'dist-site' })).json().id as string;
+  const gateway = async (body: Record<string, unknown>) => {
+    const res = await call('POST', '/api/v1/firewall/gateways', { site_id: siteId, ...body });
+    expect(res.statusCode, res.body).toBe(201);
+    return res.json().id as string;
+  };
+  brainId = await gateway({ name: 'brain', vendor: 'pfsense', url: pf.url, api_key: pf.apiKey, fingerprint_sha256: pf.fingerprint });
+  rosId = await gateway({ name: 'limb-ros', vendor: 'routeros', url: ros.url, ...ros.credentials, fingerprint_sha256: ros.fingerprint });
+  const login = owrt.users.find((u) => u.username === 'portcullis');
+  if (login === undefined) throw new Error('the OpenWrt emulator has no portcullis login');
+  owrtId = await gateway({ name: 'limb-owrt', vendor: 'openwrt', url: owrt.url, username: login.username, password: login.password, fingerprint_sha256: owrt.fingerprint });
+  const topo = await call('PUT', `/api/v1/firewall/topology/${siteId}`, {
+    assignments: [
+      { gateway_id: brainId, role: 'brain' },
+      { gateway_id: rosId, role: 'limb' },
+      { gateway_id: owrtId, role: 'limb' },
+    ],
+  });
+  expect(topo.statusCode, topo.body).toBe(200);
+  const vlan = await call('POST', '/api/v1/firewall/vlans', { site_id: siteId, vlan_id: 30, name: 'cameras', ipv4_subnet: '10.30.0.0/24' });
+  expect(vlan.statusCode, vlan.body).toBe(201);
+  vlanId = vlan.json().id;
+  const scope = await call('POST', '/api/v1/firewall/dhcp/scopes', { canonical_vlan_id: vlanId, range_start: '10.30.0.100', range_end: '10.30.0.199' });
+  expect(scope.statusCode, scope.body).toBe(201);
+  const reservation = await call('POST', '/api/v1/firewall/dhcp/reservations', {
+    scope_id: scope.json().id,
+    mac: 'aa:bb:cc:00:00:30',
+    ip_address: '10.30.0.150',
+    hostname: 'cam1',
+  });
+  expect(reservation.statusCode, reservation.body).toBe(201);
+  const dns = await call('POST', '/api/v1/firewall/dns/records', { site_id: siteId, host: 'cam1', domain: 'example.lan', ip_address: '10.30.0.150' });
+  expect(dns.statusCode, dns.body).toBe(201);
+}, 120_000);
+
+afterAll(async () => {
+  await h?.close();
+  await Promise.all([pf?.close(), ros?.close(), owrt?.close()]);
+});
+
+describe('distribution of a canonical VLAN to a pfSense brain and RouterOS + OpenWrt limbs', () => {
+  it('without force it is only planned: tier 0 read, every step shown as a create, nothing written', async () => {
+    const res = await trigger({});
+    expect(res.statusCode, res.body).toBe(201);
+    const d = res.json<Distribution>();
+    expect(d.status).toBe('planned');
+    expect(d.placement.brain_parent).toBe('vtnet1'); // worked out: the brain's lan port
+    expect(d.steps.map((s) => [s.tier, s.kind, s.action])).toEqual([
+      [0, 'reachability', 'check'],
+      [0, 'reachability', 'check'],
+      [0, 'reachability', 'check'],
+      [1, 'vlan_interface', 'create'],
+      [1, 'dhcp_scope', 'create'],
+      [1, 'dhcp_static_mapping', 'create'],
+      [1, 'dns_override', 'create'],
+      [2, 'bridge_vlan', 'create'],
+      [3, 'bridge_vlan', 'create'],
+    ]);
+    expectClean();
+  });
+
+  it('with force every tier runs and is verified; the devices hold the VLAN; a second run is all no-ops', async () => {
+    const res = await trigger({ force: true });
+    expect(res.statusCode, res.body).toBe(201);
+    const d = res.json<Distribution>();
+    expect(d.status, JSON.stringify(d.error)).toBe('completed');
+    expect(d.steps.every((s) => s.status === 'done')).toBe(true);
+    for (const step of d.steps.filter((s) => s.tier > 0)) {
+      expect(step.verification).toMatchObject({ ok: true });
+      expect(step.compensation).toMatchObject({ op: 'delete' });
+    }
+    expect(pfVlans()).toEqual([expect.objectContaining({ if: 'vtnet1', tag: 30 })]);
+    const iface = pfInterface();
+    expect(iface).toMatchObject({ descr: 'cameras', ipaddr: '10.30.0.1', subnet: 24, enable: true });
+    expect(pf.state().dhcpServers[iface?.id as string]).toMatchObject({ range_from: '10.30.0.100', range_to: '10.30.0.199', enable: true });
+    expect(pfMappings()).toEqual([expect.objectContaining({ mac: 'aa:bb:cc:00:00:30', ipaddr: '10.30.0.150', hostname: 'cam1' })]);
+    expect(pfOverrides()).toEqual([expect.objectContaining({ domain: 'example.lan', ip: ['10.30.0.150'] })]);
+    expect(rosVlans().map((r) => r.values)).toEqual([expect.objectContaining({ bridge: 'bridge', tagged: 'ether2' })]);
+    expect(owrtVlans().map((s) => s.options)).toEqual([{ device: 'br-lan', vlan: '30', ports: ['lan1:t', 'lan3:u*'] }]);
+    expect(bus.some((e) => e.type === 'distribution.completed' && e.payload.distribution_id === d.id)).toBe(true);
+
+    const again = (await trigger({ force: true })).json<Distribution>();
+    expect(again.status).toBe('completed');
+    expect(again.steps.filter((s) => s.tier > 0).map((s) => s.action)).toEqual(Array(6).fill('noop'));
+    expect(again.steps.every((s) => s.compensation === null)).toBe(true);
+    // Its rollback has nothing to undo; the first one's removes everything, verified on each device.
+    expect((await call('POST', `${BASE}/${again.id}/rollback`, { confirmed: true })).statusCode).toBe(409);
+    const refused = await call('POST', `${BASE}/${d.id}/rollback`, {});
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json().error.field).toBe('confirmed');
+    const back = await call('POST', `${BASE}/${d.id}/rollback`, { confirmed: true });
+    expect(back.statusCode, back.body).toBe(200);
+    const rolled = back.json<Distribution>();
+    expect(rolled.status).toBe('rolled_back');
+    expect(rolled.steps.filter((s) => s.tier > 0).map((s) => s.status)).toEqual(Array(6).fill('compensated'));
+    expectClean();
+  });
+
+  it('a fault at the last limb compensates every completed step, newest first, verified on the devices; retry then completes', async () => {
+    // Limbs run in name order: limb-owrt (tier 2), then limb-ros (tier 3), the last one, which refuses the create.
+    ros.fault({ kind: 'status', status: 500, detail: 'failure: not enough permissions', path: '/interface/bridge/vlan', method: 'PUT', times: 1_000 });
+    const res = await trigger({ force: true });
+    expect(res.statusCode, res.body).toBe(201);
+    const d = res.json<Distribution>();
+    expect(d.status).toBe('failed');
+    expect(d.error?.message).toContain('Every completed step was compensated');
+    const byKind = d.steps.filter((s) => s.tier > 0).map((s) => [s.kind, s.status]);
+    expect(byKind).toEqual([
+      ['vlan_interface', 'compensated'],
+      ['dhcp_scope', 'compensated'],
+      ['dhcp_static_mapping', 'compensated'],
+      ['dns_override', 'compensated'],
+      ['bridge_vlan', 'compensated'],
+      ['bridge_vlan', 'failed'],
+    ]);
+    for (const step of d.steps.filter((s) => s.status === 'compensated')) expect(step.verification).toMatchObject({ ok: true, read_back: 'absent' });
+    expectClean();
+    expect(bus.some((e) => e.type === 'distribution.failed' && e.payload.distribution_id === d.id)).toBe(true);
+
+    ros.clearFaults();
+    const retried = await call('POST', `${BASE}/${d.id}/retry`, {});
+    expect(retried.statusCode, retried.body).toBe(200);
+    const r = retried.json<Distribution>();
+    expect(r).toMatchObject({ status: 'completed', attempt: 2 });
+    expect(r.history.length).toBe(d.steps.length);
+    expect(rosVlans()).toHaveLength(1);
+    expect(owrtVlans()).toHaveLength(1);
+    expect(pfVlans()).toHaveLength(1);
+    expect((await call('POST', `${BASE}/${d.id}/rollback`, { confirmed: true })).json<Distribution>().status).toBe('rolled_back');
+    expectClean();
+  });
+
+  it('one distribution per site: a held lock is a 409 naming the holder; expired, the clean-up job removes it', async () => {
+    const planned = (await trigger({})).json<Distribution>();
+    const now = new Date();
+    await h.store.db.insert(distributionLocks).values({
+      siteId,
+      orgId: (await h.store.db.select().from(distributionLocks)).at(0)?.orgId ?? (await orgOf()),
+      distributionId: planned.id,
+      acquiredAt: now,
+      expiresAt: new Date(now.getTime() + 300_000),
+    });
+    const busy = await trigger({ force: true });
+    expect(busy.statusCode).toBe(409);
+    expect(busy.json().error.message).toContain(planned.id);
+    expect((await call('POST', `${BASE}/${planned.id}/retry`, {})).statusCode).toBe(409);
+    // Not yet expired: the job leaves it.
+    expect(await cleanupDistributionLocks({ db: h.store.db, events: null }, now)).toEqual([]);
+    expect(await cleanupDistributionLocks({ db: h.store.db, events: null }, new Date(now.getTime() + 301_000))).toEqual([planned.id]);
+    expect(await h.store.db.select().from(distributionLocks).where(eq(distributionLocks.siteId, siteId))).toEqual([]);
+    const run = await call('POST', `${BASE}/${planned.id}/retry`, {});
+    expect(run.json<Distribution>().status).toBe('completed');
+    expect((await call('POST', `${BASE}/${planned.id}/rollback`, { confirmed: true })).json<Distribution>().status).toBe('rolled_back');
+    expectClean();
+  });
+
+  it('an expired lock of a distribution that was running fails it (lock_expired)', async () => {
+    const planned = (await trigger({})).json<Distribution>();
+    const [site] = await h.store.db.select().from(distributionLocks);
+    expect(site).toBeUndefined();
+    await h.store.db.insert(distributionLocks).values({ siteId, orgId: await orgOf(), distributionId: planned.id, acquiredAt: new Date(0), expiresAt: new Date(1000) });
+    const { distributions } = await import('../../src/store/schema/distribution.ts');
+    await h.store.db.update(distributions).set({ status: 'running' }).where(eq(distributions.id, planned.id));
+    expect(await cleanupDistributionLocks({ db: h.store.db, events: h.app.events })).toEqual([planned.id]);
+    const after = (await call('GET', `${BASE}/${planned.id}`)).json<Distribution>();
+    expect(after).toMatchObject({ status: 'failed', error: { code: 'lock_expired' } });
+  });
+
+  it.each([
+    [{ vlan_id: 'nope' }, 'vlan_id'],
+    [{ site_id: 'nope' }, 'site_id'],
+    [{ vlan_id: '00000000-0000-4000-8000-000000000000' }, 'vlan_id'],
+    [{ placement: { brain_parent: 'bad port!' } }, 'placement.brain_parent'],
+    [{ placement: { limbs: { '00000000-0000-4000-8000-000000000001': { bridge: 'x' } } } }, 'placement.limbs.00000000-0000-4000-8000-000000000001'],
+  ])('refuses %j with 400 naming %s', async (body, field) => {
+    const res = await trigger(body);
+    expect(res.statusCode, res.body).toBe(400);
+    expect(res.json().error.field).toBe(field);
+  });
+
+  it('lists and details need gateway.view; trigger, retry and rollback need gateway.distribute (viewer: 403)', async () => {
+    const viewer = await h.makeUser('dist-viewer', 'viewer');
+    const list = await call('GET', `${BASE}?site_id=${siteId}`, undefined, viewer.token);
+    expect(list.statusCode).toBe(200);
+    expect(list.json().total).toBeGreaterThan(0);
+    expect((await trigger({}, viewer.token)).statusCode).toBe(403);
+    const id = list.json().items[0].id as string;
+    expect((await call('GET', `${BASE}/${id}`, undefined, viewer.token)).statusCode).toBe(200);
+    expect((await call('POST', `${BASE}/${id}/rollback`, { confirmed: true }, viewer.token)).statusCode).toBe(403);
+    const elsewhere = await h.makeUser('dist-op-elsewhere', 'operator', [(await call('POST', '/api/v1/sites', { name: 'other' })).json().id]);
+    expect((await call('GET', `${BASE}/${id}`, undefined, elsewhere.token)).statusCode).toBe(404);
+    const hidden = await trigger({}, elsewhere.token);
+    expect(hidden.statusCode).toBe(400);
+    expect(hidden.json().error.field).toBe('site_id');
+  });
+});
+
+async function orgOf(): Promise<string> {
+  const { sites } = await import('../../src/store/schema/tenancy.ts');
+  const [site] = await h.store.db.select({ orgId: sites.orgId }).from(sites).where(eq(sites.id, siteId));
+  return site?.orgId as string;
+}
