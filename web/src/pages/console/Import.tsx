@@ -427,14 +427,12 @@ function Reconciliation({ siteId }: { siteId: string }) {
       ) : null}
       {alignment ? (
         <Stack gap="xs">
-          <Group gap="xs">
-            <Text size="sm">Score {alignment.score}%</Text>
-            {Object.entries(alignment.counts).map(([status, n]) => (
-              <Badge key={status} color={STATUS_COLOR[status] ?? 'gray'} variant="outline">
-                {status} {n}
-              </Badge>
-            ))}
-          </Group>
+          <Text size="sm">
+            Score {alignment.score}% —{' '}
+            {Object.entries(alignment.counts)
+              .map(([status, n]) => `${status} ${n}`)
+              .join(', ')}
+          </Text>
           <AlignmentTable items={alignment.items} caption="Alignment: canonical state against each device of the role map" />
         </Stack>
       ) : null}
