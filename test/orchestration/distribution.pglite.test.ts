@@ -242,6 +242,19 @@ describe('distribution of a canonical VLAN to a pfSense brain and RouterOS + Ope
     expectClean();
   });
 
+  it('two triggers at once: one runs, the other is a 409 naming it', async () => {
+    const [a, b] = await Promise.all([trigger({ force: true }), trigger({ force: true })]);
+    const codes = [a.statusCode, b.statusCode].sort();
+    expect(codes).toEqual([201, 409]);
+    const winner = (a.statusCode === 201 ? a : b).json<Distribution>();
+    const loser = (a.statusCode === 201 ? b : a).json<{ error: { message: string; field: string } }>();
+    expect(winner.status).toBe('completed');
+    expect(loser.error).toMatchObject({ field: 'site_id' });
+    expect(loser.error.message).toContain(winner.id);
+    expect((await call('POST', `${BASE}/${winner.id}/rollback`, { confirmed: true })).json<Distribution>().status).toBe('rolled_back');
+    expectClean();
+  });
+
   it('an expired lock of a distribution that was running fails it (lock_expired)', async () => {
     const planned = (await trigger({})).json<Distribution>();
     const [site] = await h.store.db.select().from(distributionLocks);

@@ -26,6 +26,7 @@ const REQUIRED = [
   'gateway.manage_vlans',
   'gateway.manage_dhcp',
   'gateway.manage_dns',
+  'gateway.distribute',
   'access.view',
   'access.manage_knocs',
   'access.grant',

@@ -133,7 +133,7 @@ function Detail({ id }: { id: string }) {
           <Card withBorder aria-label="Distribution detail">
             <Stack gap="xs">
               <Group justify="space-between">
-                <Text fw={600}>
+                <Text fw={600} component="div">
                   VLAN {d.vlan_tag} {d.vlan_name}: {status(d.status)} (attempt {d.attempt})
                 </Text>
                 {mayWrite ? (
