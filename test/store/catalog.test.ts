@@ -21,7 +21,6 @@ const REQUIRED = [
   'gateway.manage_topology',
   'gateway.drift',
   'gateway.import',
-  'gateway.distribute',
   // Orchestration's canonical state (issue 14, docs/orchestration.md).
   'gateway.manage_vlans',
   'gateway.manage_dhcp',
