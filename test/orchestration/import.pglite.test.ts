@@ -382,6 +382,41 @@ describe('sessions: cancel, permissions, retention', () => {
     await refused(`/api/v1/firewall/import/${session.id}/cancel`, {}, 409);
   });
 
+  it('a step 5 the canonical checks refuse now writes nothing, keeps the error and can run again', async () => {
+    // VLAN 51 on the brain overlaps canonical VLAN 50 (the reconciliation test): take 50 away, decide, put it back.
+    const vlanNamed = async (tag: number): Promise<Json | undefined> =>
+      ((await ok('GET', `/api/v1/firewall/vlans?site_id=${site}`)).items as Json[]).find((v) => v.vlan_id === tag);
+    const remove = async (tag: number) => {
+      const res = await h.call({ method: 'DELETE', url: `/api/v1/firewall/vlans/${(await vlanNamed(tag))?.id as string}`, token: h.ownerToken });
+      expect(res.statusCode, res.body).toBe(204);
+    };
+    await remove(50);
+    const session = await ok('POST', '/api/v1/firewall/import/start', { site_id: site }, 201);
+    const url = `/api/v1/firewall/import/${session.id}/step`;
+    await ok('POST', url, { step: 2, payload: { roles: { [brainId]: 'brain', [rosId]: 'limb', [owrtId]: 'limb' } } });
+    const decided = await ok('POST', url, { step: 4, payload: { decisions: { 'vlan:51': 'adopt' } } });
+    expect(decided.steps[3].result.plan.changes).toEqual([{ key: 'vlan:51', action: 'created' }]);
+    await ok('POST', '/api/v1/firewall/vlans', { site_id: site, vlan_id: 50, name: 'lab', ipv4_subnet: '10.50.0.0/24' }, 201);
+
+    const failed = await ok('POST', url, { step: 5 });
+    expect(failed).toMatchObject({ status: 'in_progress', current_step: 5 });
+    expect(failed.steps[4]).toMatchObject({ status: 'waiting', error: { code: 'validation_failed', field: 'decisions.vlan:51' } });
+    expect(failed.steps[4].error.message).toMatch(/overlaps/);
+    expect(await vlanNamed(51)).toBeUndefined();
+
+    await remove(50);
+    const done = await ok('POST', url, { step: 5 });
+    expect(done).toMatchObject({ status: 'completed' });
+    expect(done.steps[4]).toMatchObject({ status: 'done', error: null });
+    expect(await vlanNamed(51)).toMatchObject({ name: 'LAB2', ipv4_subnet: '10.50.0.128/25' });
+    // Without force the distribution is only planned: the verification says the limbs still lack VLAN 51.
+    expect(done.steps[4].result.distributions).toEqual([expect.objectContaining({ vlan_id: 51, distribution: expect.objectContaining({ status: 'planned' }) })]);
+    expect(done.steps[5].result.aligned).toBe(false);
+    expect(done.steps[5].result.unaligned).toEqual(
+      expect.arrayContaining([expect.objectContaining({ key: 'vlan:51', device_id: rosId, status: 'missing' })]),
+    );
+  }, 60_000);
+
   it('start refuses a site that does not exist (400 naming site_id); an unknown session is a 404', async () => {
     await refused('/api/v1/firewall/import/start', { site_id: '00000000-0000-4000-8000-000000000009' }, 400, 'site_id');
     await refused('/api/v1/firewall/import/start', { site: site }, 400);
