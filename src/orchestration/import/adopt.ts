@@ -285,10 +285,7 @@ export async function adopt(
         case 'dns_record': {
           const dev = r.device as unknown as DeviceDnsRecord | null;
           const name = r.key.slice('dns_record:'.length);
-          const rows = await ctx.db
-            .select()
-            .from(orchestrationDnsRecords)
-            .where(and(eq(orchestrationDnsRecords.siteId, siteId)));
+          const rows = await ctx.db.select().from(orchestrationDnsRecords).where(eq(orchestrationDnsRecords.siteId, siteId));
           const current = rows.filter((d) => dnsKey(d.host, d.domain) === r.key);
           if (dev) {
             for (const ip of dev.ip_addresses) {

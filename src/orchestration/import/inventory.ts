@@ -7,7 +7,7 @@
  */
 import type { LiveGateway } from '../../adapters/live.ts';
 import { type Capability, unavailableReason, type VendorDescriptor } from '../../adapters/registry.ts';
-import { CapabilityUnavailableError, DeviceError } from '../../errors.ts';
+import { DeviceError, DomainError } from '../../errors.ts';
 import { liveGateway } from '../../firewall/live.ts';
 import { normalizeCidr, normalizeIp } from '../../net/ip.ts';
 import type { PendingDeps } from '../../firewall/pending.ts';
@@ -205,8 +205,9 @@ export async function readInventory(deps: Pick<PendingDeps, 'device'>, gateway: 
     const { vendor, adapter } = await deps.device(gateway.id);
     await readAll(vendor, liveGateway(vendor, adapter), inventory);
   } catch (err) {
-    // A device that cannot be reached, built or read is a finding of the import, not a failure of the request.
-    if (!(err instanceof DeviceError || err instanceof CapabilityUnavailableError)) throw err;
+    // A device that cannot be reached, built or read (or was deleted meanwhile) is a finding of the import, not a
+    // failure of the request.
+    if (!(err instanceof DomainError)) throw err;
     Object.assign(inventory, {
       reachable: false,
       vlans: [],

@@ -19,7 +19,7 @@
  * trace but itself. A step is claimed by moving the session to `running` where it waits for that step, so two
  * callers cannot run one step twice; a POST for another step is a 409 naming the step the session waits for.
  */
-import { and, desc, eq, inArray, lt } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull, lt } from 'drizzle-orm';
 import { record } from '../../audit/record.ts';
 import { type ServiceContext, inTransaction } from '../../core/context.ts';
 import { paging } from '../../core/paging.ts';
@@ -169,12 +169,11 @@ const stamp = (ctx: ServiceContext) => ctx.now().toISOString();
 /** Step 1: every live gateway of the site, read. */
 async function discover(ctx: ServiceContext, deps: ImportDeps, siteId: string): Promise<{ devices: DeviceInventory[] }> {
   const found = await ctx.db
-    .select({ id: gateways.id, name: gateways.name, vendor: gateways.vendor, deletedAt: gateways.deletedAt })
+    .select({ id: gateways.id, name: gateways.name, vendor: gateways.vendor })
     .from(gateways)
-    .where(and(eq(gateways.orgId, ctx.orgId), eq(gateways.siteId, siteId)))
+    .where(and(eq(gateways.orgId, ctx.orgId), eq(gateways.siteId, siteId), isNull(gateways.deletedAt)))
     .orderBy(gateways.name);
-  const live = found.filter((g) => g.deletedAt === null);
-  return { devices: await Promise.all(live.map((g) => readInventory(deps, g))) };
+  return { devices: await Promise.all(found.map((g) => readInventory(deps, g))) };
 }
 
 /** Starts a session for the site and runs step 1 (discover); the session then waits for step 2. */
@@ -390,7 +389,7 @@ async function distributeAndVerify(ctx: ServiceContext, deps: ImportDeps, row: R
     error: null,
   });
   const verifyStarted = stamp(ctx);
-  const report = await verify(ctx, deps, row.siteId, assignments);
+  const report = await verify(ctx, deps, row, assignments);
   const judged = report.items.map((item) => ({ ...item, decision: decided.get(item.key) ?? 'skip' }));
   const adoptedKeys = new Set([...decided].filter(([, d]) => d === 'adopt' || d === 'merge').map(([k]) => k));
   const unaligned = judged.filter((i) => (adoptedKeys.has(i.key) || i.kind === 'device') && i.status !== 'aligned');
@@ -408,16 +407,12 @@ async function distributeAndVerify(ctx: ServiceContext, deps: ImportDeps, row: R
   return settle(ctx, row, steps, { status: 'completed', currentStep: 6 }, 'import_session.complete');
 }
 
-/** Step 6: the assigned devices read again and compared with the canonical state. */
-async function verify(ctx: ServiceContext, deps: ImportDeps, siteId: string, assignments: RolesResult['assignments']): Promise<AlignmentReport> {
-  const devices = await ctx.db
-    .select({ id: gateways.id, name: gateways.name, vendor: gateways.vendor })
-    .from(gateways)
-    .where(inArray(gateways.id, assignments.map((a) => a.gateway_id)));
-  const read = async (id: string) => readInventory(deps, devices.find((d) => d.id === id) as { id: string; name: string; vendor: string });
-  const brainId = (assignments.find((a) => a.role === 'brain') as { gateway_id: string }).gateway_id;
-  const [brain, ...limbs] = await Promise.all([read(brainId), ...assignments.filter((a) => a.role === 'limb').map((a) => read(a.gateway_id))]);
-  return alignmentReport(siteId, await loadCanonical(ctx, siteId), brain, limbs);
+/** Step 6: the assigned devices (as step 1 knew them) read again and compared with the canonical state. */
+async function verify(ctx: ServiceContext, deps: ImportDeps, row: Row, assignments: RolesResult['assignments']): Promise<AlignmentReport> {
+  const { brain, limbs } = inventoriesFor(row, assignments);
+  const again = (d: DeviceInventory) => readInventory(deps, { id: d.gateway_id, name: d.name, vendor: d.vendor });
+  const [brainNow, ...limbsNow] = await Promise.all([again(brain), ...limbs.map(again)]);
+  return alignmentReport(row.siteId, await loadCanonical(ctx, row.siteId), brainNow, limbsNow);
 }
 
 /** Cancels a session that has not ended (a running step's result is then dropped); 409 once it ended. */
