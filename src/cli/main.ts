@@ -30,7 +30,8 @@ const COMMAND_MODULES: Record<string, () => Promise<Registrar>> = {
   vlans: async () => (await import('./commands/orchestration.ts')).registerVlanCommands,
   dhcp: async () => (await import('./commands/orchestration.ts')).registerDhcpCommands,
   dns: async () => (await import('./commands/orchestration.ts')).registerDnsCommands,
-
+  import: async () => (await import('./commands/import.ts')).registerImportCommands,
+  reconcile: async () => (await import('./commands/import.ts')).registerReconcileCommands,
   distribution: async () => (await import('./commands/distribution.ts')).registerDistributionCommands,
   cluster: async () => (await import('./commands/cluster.ts')).registerClusterCommands,
 };

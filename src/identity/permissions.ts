@@ -23,6 +23,8 @@ export const PERMISSIONS = {
   'gateway.manage_vlans': 'Create, change and delete canonical VLANs and VLAN templates, and apply templates',
   'gateway.manage_dhcp': 'Create and delete canonical DHCP scopes and reservations',
   'gateway.manage_dns': 'Create, change and delete canonical DNS host overrides',
+  'gateway.import':
+    'Run the brownfield import wizard and the reconciliation import (fills the canonical state and the role map from the devices)',
   'gateway.distribute': 'Distribute canonical VLANs to a site\u2019s brain and limbs, retry and roll back distributions',
   'access.view': 'See knocs, grants and EDL feed fetches',
   'access.manage_knocs': 'Create, change and delete knocs and their user/group assignments',

@@ -1,9 +1,10 @@
 /**
  * @module The tasks the job runner runs (src/jobs/runner.ts), docs/reference/freesdn-firewall-module.md §23:
  * gateway sync every `sync_interval_minutes`, health poll and firewall-log ingestion every 2 minutes, log
- * retention hourly, the pending-change reaper and access-request expiry every minute, and the drift check every
- * `drift_check_interval_minutes`. To add a task, append a `JobTask` to `JOB_TASKS` (or call `app.jobs.register` before
- * the app is ready): a name, `per` (gateway / org / global), an interval from the org's settings and `run`.
+ * retention hourly, the pending-change reaper and access-request expiry every minute, the drift check every
+ * `drift_check_interval_minutes` and import-session retention (`import_retention_days`) hourly. To add a task,
+ * append a `JobTask` to `JOB_TASKS` (or call `app.jobs.register` before the app is ready): a name, `per`
+ * (gateway / org / global), an interval from the org's settings and `run`.
  */
 import { expireAccessRequests } from '../access/service/requests.ts';
 import type { ClosableAdapter, VendorDescriptor } from '../adapters/registry.ts';
@@ -19,6 +20,7 @@ import { readSettings } from '../firewall/settings.ts';
 import { ingestGatewayLogs, SyncBusyError, syncGateway } from '../firewall/sync.ts';
 import { checkGateway } from '../orchestration/drift/check.ts';
 import { autoRemediate } from '../orchestration/drift/service.ts';
+import { purgeImportSessions } from '../orchestration/import/session.ts';
 import type { LiveGateway } from '../adapters/live.ts';
 import type { Keyring } from '../secrets/keyring.ts';
 import type { Store } from '../store/db.ts';
@@ -158,6 +160,16 @@ export const driftCheck: JobTask<JobContext> = {
   },
 };
 
+/** Import sessions untouched for `import_retention_days` (§19) are deleted, hourly. */
+export const importRetention: JobTask<JobContext> = {
+  name: 'import-retention',
+  per: 'org',
+  intervalSeconds: () => 3600,
+  async run(key, c) {
+    await purgeImportSessions(systemCtx(c, key));
+  },
+};
+
 export const JOB_TASKS: readonly JobTask<JobContext>[] = [
   gatewaySync,
   healthPoll,
@@ -167,4 +179,5 @@ export const JOB_TASKS: readonly JobTask<JobContext>[] = [
   distributionLockCleanup,
   accessRequestExpiry,
   driftCheck,
+  importRetention,
 ];

@@ -83,11 +83,12 @@ export function runJobRunnerSuite(kind: StoreKind): void {
       const online = await h.store.query<{ is_online: boolean | null }>('select is_online from gateways order by id');
       expect(online.map((g) => g.is_online)).toEqual([true, true, true]);
       const jobs = await h.store.query<{ name: string; state: string; n: number }>(
-        "select name, state, count(*)::int as n from pgboss.job where name in ('gateway-health', 'gateway-logs', 'log-retention', 'pending-reaper') group by name, state order by name",
+        "select name, state, count(*)::int as n from pgboss.job where name in ('gateway-health', 'gateway-logs', 'log-retention', 'pending-reaper', 'import-retention') group by name, state order by name",
       );
       expect(jobs).toEqual([
         { name: 'gateway-health', state: 'completed', n: 3 },
         { name: 'gateway-logs', state: 'completed', n: 3 },
+        { name: 'import-retention', state: 'completed', n: 1 },
         { name: 'log-retention', state: 'completed', n: 1 },
         { name: 'pending-reaper', state: 'completed', n: 1 },
       ]);

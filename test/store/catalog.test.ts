@@ -20,6 +20,7 @@ const REQUIRED = [
   'gateway.view',
   'gateway.manage_topology',
   'gateway.drift',
+  'gateway.import',
   // Orchestration's canonical state (issue 14, docs/orchestration.md).
   'gateway.manage_vlans',
   'gateway.manage_dhcp',

@@ -87,6 +87,26 @@ export interface ScopeInput {
   lease_seconds?: unknown;
 }
 
+/** The scope's two ends as checked on create and update: same family, in order, both usable hosts of the VLAN's subnet. */
+function checkedRange(
+  vlan: typeof orchestrationVlans.$inferSelect,
+  start: ReturnType<typeof requireIpAddress>,
+  end: ReturnType<typeof requireIpAddress>,
+): void {
+  if (end.family !== start.family) throw new ValidationError('range_end', 'range_end must be of the same family as range_start');
+  if (compareIp(start, end) > 0) throw new ValidationError('range_end', 'range_end must not be before range_start');
+  const subnetText = start.family === 4 ? vlan.ipv4Subnet : vlan.ipv6Subnet;
+  if (subnetText === null) {
+    throw new ValidationError('range_start', `VLAN ${vlan.vlanId} has no IPv${start.family} subnet for this scope`);
+  }
+  const subnet = storedCidr(subnetText);
+  for (const [field, address] of [['range_start', start], ['range_end', end]] as const) {
+    if (!isHostOf(subnet, address)) {
+      throw new ValidationError(field, `${field} ${formatIp(address)} is not a host address of ${subnetText}`);
+    }
+  }
+}
+
 export async function createScope(
   ctx: ServiceContext,
   input: ScopeInput,
@@ -95,8 +115,6 @@ export async function createScope(
   const siteId = await siteOfVlan(ctx, input.canonical_vlan_id, 'canonical_vlan_id');
   const start = requireIpAddress('range_start', input.range_start);
   const end = requireIpAddress('range_end', input.range_end);
-  if (end.family !== start.family) throw new ValidationError('range_end', 'range_end must be of the same family as range_start');
-  if (compareIp(start, end) > 0) throw new ValidationError('range_end', 'range_end must not be before range_start');
   const leaseSeconds = input.lease_seconds === undefined ? 86_400 : requireLeaseSeconds('lease_seconds', input.lease_seconds);
   return inTransaction(ctx, async (tx) => {
     await lockSite(tx, siteId);
@@ -105,16 +123,7 @@ export async function createScope(
       .from(orchestrationVlans)
       .where(eq(orchestrationVlans.id, String(input.canonical_vlan_id).toLowerCase()));
     if (!vlan) throw new ValidationError('canonical_vlan_id', 'canonical_vlan_id: no such VLAN');
-    const subnetText = start.family === 4 ? vlan.ipv4Subnet : vlan.ipv6Subnet;
-    if (subnetText === null) {
-      throw new ValidationError('range_start', `VLAN ${vlan.vlanId} has no IPv${start.family} subnet for this scope`);
-    }
-    const subnet = storedCidr(subnetText);
-    for (const [field, address] of [['range_start', start], ['range_end', end]] as const) {
-      if (!isHostOf(subnet, address)) {
-        throw new ValidationError(field, `${field} ${formatIp(address)} is not a host address of ${subnetText}`);
-      }
-    }
+    checkedRange(vlan, start, end);
     const [taken] = await tx.db
       .select({ id: orchestrationDhcpScopes.id })
       .from(orchestrationDhcpScopes)
@@ -138,6 +147,40 @@ export async function createScope(
     await tx.db.insert(orchestrationDhcpScopes).values(row);
     await audit(tx, 'dhcp_scope.create', row, { after: view(row) });
     return view(row);
+  });
+}
+
+/**
+ * Moves a scope's range (and lease time) with the create checks; its family stays, and every reservation of the
+ * scope must stay inside the new range (a 400 on `range_start` naming the first that would fall out).
+ */
+export async function updateScope(
+  ctx: ServiceContext,
+  id: string,
+  input: Omit<ScopeInput, 'canonical_vlan_id'>,
+): Promise<Omit<ScopeRow, 'orgId'>> {
+  return inTransaction(ctx, async (tx) => {
+    const before = await findScope(tx, id);
+    await lockSite(tx, before.siteId);
+    const start = requireIpAddress('range_start', input.range_start ?? before.rangeStart);
+    const end = requireIpAddress('range_end', input.range_end ?? before.rangeEnd);
+    if (start.family !== before.ipVersion) throw new ValidationError('range_start', `range_start must be an IPv${before.ipVersion} address (the scope's family)`);
+    const leaseSeconds = input.lease_seconds === undefined ? before.leaseSeconds : requireLeaseSeconds('lease_seconds', input.lease_seconds);
+    const [vlan] = await tx.db.select().from(orchestrationVlans).where(eq(orchestrationVlans.id, before.canonicalVlanId));
+    if (!vlan) throw new Error(`scope ${before.id} has no VLAN`);
+    checkedRange(vlan, start, end);
+    const reservations = await tx.db
+      .select()
+      .from(orchestrationDhcpReservations)
+      .where(eq(orchestrationDhcpReservations.scopeId, before.id));
+    const outside = reservations.find((r) => !inRange(storedIp(r.ipAddress), start, end));
+    if (outside) {
+      throw new ValidationError('range_start', `the reservation ${outside.ipAddress} (${outside.mac}) would fall outside ${formatIp(start)}-${formatIp(end)}`);
+    }
+    const after: ScopeRow = { ...before, rangeStart: formatIp(start), rangeEnd: formatIp(end), leaseSeconds, updatedAt: tx.now() };
+    await tx.db.update(orchestrationDhcpScopes).set(after).where(eq(orchestrationDhcpScopes.id, before.id));
+    await audit(tx, 'dhcp_scope.update', after, { before: view(before), after: view(after) });
+    return view(after);
   });
 }
 

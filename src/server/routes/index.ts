@@ -25,6 +25,7 @@ import { firewallPendingRoutes } from './firewall-pending.ts';
 import { gatewayRoutes } from './gateways.ts';
 import { grantRoutes } from './grants.ts';
 import { knocRoutes } from './knocs.ts';
+import { importRoutes } from './import.ts';
 import { orchestrationRoutes } from './orchestration.ts';
 import { policyRoutes } from './policy.ts';
 import { portalRoutes } from './portal.ts';
@@ -79,4 +80,6 @@ export const ROUTE_MODULES: readonly FastifyPluginAsync[] = [
   // Distributions write through the pending-change engine and emit on `app.events`.
   distributionRoutes,
   dashboardRoutes,
+  // The import's step 5 and the reconciliation distribute through the distribution engine (pending-change path).
+  importRoutes,
 ];

@@ -159,3 +159,31 @@ export const orchestrationVlanTemplates = pgTable(
   },
   (t) => [uniqueIndex('orchestration_vlan_templates_name_uq').on(t.orgId, t.name)],
 );
+
+/**
+ * A brownfield import session (docs/orchestration.md "Brownfield import", ADR 0270): six steps, each with the
+ * payload it was given and the result it produced, kept in `steps` (`{"1": {...}, "2": {...}}`). Purged
+ * `import_retention_days` after its last change. Sessions reference the site only: gateways named in a step are
+ * ids inside the JSON, so deleting a gateway never breaks an old session.
+ */
+export const orchestrationImportSessions = pgTable(
+  'orchestration_import_sessions',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    orgId: orgRef(),
+    siteId: siteRef(),
+    /** `in_progress` | `completed` | `cancelled` | `failed`. */
+    status: text('status').notNull(),
+    /** The step the session waits for (1-6); 6 with status `completed` when done. */
+    currentStep: integer('current_step').notNull(),
+    /** Per step number: `{name, status, payload, result, error, started_at, finished_at}`. */
+    steps: jsonb('steps').notNull(),
+    /** Who started it (a user id), null for the system. */
+    createdBy: uuid('created_by'),
+    ...timestamps,
+  },
+  (t) => [
+    index('orchestration_import_sessions_site_idx').on(t.orgId, t.siteId),
+    index('orchestration_import_sessions_updated_idx').on(t.updatedAt),
+  ],
+);

@@ -17628,6 +17628,754 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/firewall/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Import sessions of the sites you can import at, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    site_id?: string;
+                    limit?: number;
+                    offset?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** Format: uuid */
+                                id: string;
+                                /** Format: uuid */
+                                site_id: string;
+                                /** @enum {string} */
+                                status: "in_progress" | "running" | "completed" | "cancelled" | "failed";
+                                current_step: number;
+                                next: string | null;
+                                steps: {
+                                    step: number;
+                                    /** @enum {string} */
+                                    name: "discover" | "assign_roles" | "scan" | "reconcile" | "distribute" | "verify";
+                                    /** @enum {string} */
+                                    status: "pending" | "waiting" | "done" | "failed";
+                                    /** @description What the step was given (2: roles, 4: decisions, 5: force) */
+                                    payload: unknown;
+                                    /** @description 1: {devices}, 2: {assignments}, 3: {resources, counts}, 4: {decided, plan}, 5: {changes, notes, role_map, distributions}, 6: alignment report with {aligned, unaligned} */
+                                    result: unknown;
+                                    error: {
+                                        code: string;
+                                        field: string | null;
+                                        message: string;
+                                    } | null;
+                                    started_at: string | null;
+                                    finished_at: string | null;
+                                }[];
+                                created_by: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                                /** Format: date-time */
+                                updated_at: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/firewall/import/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start a brownfield import of a site: runs step 1 (discover: every gateway of the site read live); the session then waits for step 2 */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        site_id: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            site_id: string;
+                            /** @enum {string} */
+                            status: "in_progress" | "running" | "completed" | "cancelled" | "failed";
+                            current_step: number;
+                            next: string | null;
+                            steps: {
+                                step: number;
+                                /** @enum {string} */
+                                name: "discover" | "assign_roles" | "scan" | "reconcile" | "distribute" | "verify";
+                                /** @enum {string} */
+                                status: "pending" | "waiting" | "done" | "failed";
+                                /** @description What the step was given (2: roles, 4: decisions, 5: force) */
+                                payload: unknown;
+                                /** @description 1: {devices}, 2: {assignments}, 3: {resources, counts}, 4: {decided, plan}, 5: {changes, notes, role_map, distributions}, 6: alignment report with {aligned, unaligned} */
+                                result: unknown;
+                                error: {
+                                    code: string;
+                                    field: string | null;
+                                    message: string;
+                                } | null;
+                                started_at: string | null;
+                                finished_at: string | null;
+                            }[];
+                            created_by: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/firewall/import/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An import session: its status, the step it waits for and every step with its payload and result */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            site_id: string;
+                            /** @enum {string} */
+                            status: "in_progress" | "running" | "completed" | "cancelled" | "failed";
+                            current_step: number;
+                            next: string | null;
+                            steps: {
+                                step: number;
+                                /** @enum {string} */
+                                name: "discover" | "assign_roles" | "scan" | "reconcile" | "distribute" | "verify";
+                                /** @enum {string} */
+                                status: "pending" | "waiting" | "done" | "failed";
+                                /** @description What the step was given (2: roles, 4: decisions, 5: force) */
+                                payload: unknown;
+                                /** @description 1: {devices}, 2: {assignments}, 3: {resources, counts}, 4: {decided, plan}, 5: {changes, notes, role_map, distributions}, 6: alignment report with {aligned, unaligned} */
+                                result: unknown;
+                                error: {
+                                    code: string;
+                                    field: string | null;
+                                    message: string;
+                                } | null;
+                                started_at: string | null;
+                                finished_at: string | null;
+                            }[];
+                            created_by: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/firewall/import/{id}/step": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Run the step the session waits for: 2 {payload: {roles}} (then 3, scan), 4 {payload: {decisions}}, 5 {force} (then 6, verify). Another step is a 409 */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        step: number;
+                        payload?: {
+                            [key: string]: unknown;
+                        };
+                        /** @description Step 5: run the device writes of the distributions (else they are only planned) */
+                        force?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            site_id: string;
+                            /** @enum {string} */
+                            status: "in_progress" | "running" | "completed" | "cancelled" | "failed";
+                            current_step: number;
+                            next: string | null;
+                            steps: {
+                                step: number;
+                                /** @enum {string} */
+                                name: "discover" | "assign_roles" | "scan" | "reconcile" | "distribute" | "verify";
+                                /** @enum {string} */
+                                status: "pending" | "waiting" | "done" | "failed";
+                                /** @description What the step was given (2: roles, 4: decisions, 5: force) */
+                                payload: unknown;
+                                /** @description 1: {devices}, 2: {assignments}, 3: {resources, counts}, 4: {decided, plan}, 5: {changes, notes, role_map, distributions}, 6: alignment report with {aligned, unaligned} */
+                                result: unknown;
+                                error: {
+                                    code: string;
+                                    field: string | null;
+                                    message: string;
+                                } | null;
+                                started_at: string | null;
+                                finished_at: string | null;
+                            }[];
+                            created_by: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/firewall/import/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel an import session that has not ended (409 once completed or cancelled) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            site_id: string;
+                            /** @enum {string} */
+                            status: "in_progress" | "running" | "completed" | "cancelled" | "failed";
+                            current_step: number;
+                            next: string | null;
+                            steps: {
+                                step: number;
+                                /** @enum {string} */
+                                name: "discover" | "assign_roles" | "scan" | "reconcile" | "distribute" | "verify";
+                                /** @enum {string} */
+                                status: "pending" | "waiting" | "done" | "failed";
+                                /** @description What the step was given (2: roles, 4: decisions, 5: force) */
+                                payload: unknown;
+                                /** @description 1: {devices}, 2: {assignments}, 3: {resources, counts}, 4: {decided, plan}, 5: {changes, notes, role_map, distributions}, 6: alignment report with {aligned, unaligned} */
+                                result: unknown;
+                                error: {
+                                    code: string;
+                                    field: string | null;
+                                    message: string;
+                                } | null;
+                                started_at: string | null;
+                                finished_at: string | null;
+                            }[];
+                            created_by: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/firewall/reconciliation/{site_id}/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Import the brain's VLAN interfaces into the canonical VLANs (create / update; refused ones listed) and flag canonical VLANs the brain lacks as orphans */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    site_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        dry_run?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            site_id: string;
+                            dry_run: boolean;
+                            created: number;
+                            updated: number;
+                            unchanged: number;
+                            vlans: {
+                                vlan_id: number;
+                                name: string;
+                                ipv4_subnet: string | null;
+                                ipv6_subnet: string | null;
+                                /** @enum {string} */
+                                action: "created" | "updated" | "unchanged" | "refused";
+                            }[];
+                            errors: {
+                                vlan_id: number;
+                                field: string | null;
+                                message: string;
+                            }[];
+                            orphaned: {
+                                /** Format: uuid */
+                                canonical_vlan_id: string;
+                                vlan_id: number;
+                                name: string;
+                                ipv4_subnet: string | null;
+                                ipv6_subnet: string | null;
+                                reason: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/firewall/reconciliation/{site_id}/alignment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Canonical state against every device of the role map, per resource and device: aligned, missing, modified, extra or error */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    site_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            site_id: string;
+                            counts: {
+                                aligned: number;
+                                missing: number;
+                                modified: number;
+                                extra: number;
+                                error: number;
+                            };
+                            score: number;
+                            items: {
+                                key: string;
+                                /** @enum {string} */
+                                kind: "vlan" | "dhcp_scope" | "dhcp_reservation" | "dns_record" | "device";
+                                name: string;
+                                vlan_id: number | null;
+                                /** Format: uuid */
+                                device_id: string;
+                                device_name: string;
+                                /** @enum {string} */
+                                role: "brain" | "limb";
+                                /** @enum {string} */
+                                status: "aligned" | "missing" | "modified" | "extra" | "error";
+                                expected: {
+                                    [key: string]: unknown;
+                                } | null;
+                                actual: {
+                                    [key: string]: unknown;
+                                } | null;
+                                differences: string[];
+                                message: string | null;
+                            }[];
+                            skipped: {
+                                /** Format: uuid */
+                                device_id: string;
+                                what: string;
+                                capability: string;
+                                reason: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/firewall/reconciliation/{site_id}/distribute": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Distribute every canonical VLAN (or vlan_ids) some limb does not carry through the distribution engine; force runs the writes */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    site_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        vlan_ids?: number[];
+                        force?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            site_id: string;
+                            distributed: {
+                                vlan_id: number;
+                                /** Format: uuid */
+                                canonical_vlan_id: string;
+                                limbs_missing: string[];
+                                distribution: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    status: string;
+                                    error: {
+                                        code: string;
+                                        message: string;
+                                    } | null;
+                                } | null;
+                                error: {
+                                    code: string;
+                                    message: string;
+                                } | null;
+                            }[];
+                            skipped: {
+                                vlan_id: number;
+                                reason: string;
+                            }[];
+                            unreachable: {
+                                /** Format: uuid */
+                                gateway_id: string;
+                                name: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {

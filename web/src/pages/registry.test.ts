@@ -4,7 +4,7 @@ import { CONSOLE_PAGES, hasConsole, navPages, visiblePages } from './registry';
 describe('console page registry', () => {
   it('shows a page only to holders of its permission; dashboard, requests and tokens to everyone signed in', () => {
     const viewer = visiblePages({ 'gateway.view': 'all', 'access.view': ['site-1'] }).map((p) => p.label);
-    expect(viewer).toEqual(['Dashboard', 'Gateways', 'Vendors', 'Knocs', 'Grants', 'Requests', 'Topology', 'VLANs', 'Sites', 'API tokens']);
+    expect(viewer).toEqual(['Dashboard', 'Gateways', 'Vendors', 'Knocs', 'Grants', 'Requests', 'Topology', 'VLANs', 'Distribution', 'Sites', 'API tokens']);
     // Approvers are a group, not a permission: anyone signed in may open Requests (the API filters the list).
     expect(visiblePages({}).map((p) => p.label)).toEqual(['Dashboard', 'Requests', 'API tokens']);
   });

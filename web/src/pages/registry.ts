@@ -37,6 +37,7 @@ export const CONSOLE_PAGES: readonly ConsolePage[] = [
   { path: 'requests', label: 'Requests', permission: null, component: page(() => import('./console/Requests'), 'RequestsPage') },
   { path: 'topology', label: 'Topology', permission: 'gateway.view', component: page(() => import('./console/Topology'), 'TopologyPage') },
   { path: 'vlans', label: 'VLANs', permission: 'gateway.view', component: page(() => import('./console/Vlans'), 'VlansPage') },
+  { path: 'import', label: 'Import', permission: 'gateway.import', component: page(() => import('./console/Import'), 'ImportPage') },
   { path: 'distribution', label: 'Distribution', permission: 'gateway.view', component: page(() => import('./console/Distribution'), 'DistributionPage') },
   { path: 'sites', label: 'Sites', permission: 'gateway.view', component: page(() => import('./console/Sites'), 'SitesPage') },
   { path: 'users', label: 'Users', permission: 'users.manage', component: page(() => import('./console/Users'), 'UsersPage') },
