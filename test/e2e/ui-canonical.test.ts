@@ -167,7 +167,7 @@ describe.skipIf(CHROMIUM_MISSING !== null)(`console canonical-state and live-wri
     await drawer.getByRole('heading', { name: 'IPv4 scope 10.20.0.10 – 10.20.0.99' }).waitFor();
     const reservation = drawer.getByRole('form', { name: 'New IPv4 reservation' });
     await field(reservation, 'MAC').fill('aa:bb:cc:dd:ee:02');
-    await field(reservation, 'Address').fill('10.20.0.50');
+    await field(reservation, 'Address').fill('10.20.0.150');
     await reservation.getByRole('button', { name: 'Reserve' }).click();
     await drawer.getByRole('cell', { name: 'aa:bb:cc:dd:ee:02', exact: true }).waitFor();
     await visit(page, 'console-vlan-dhcp-reservation');

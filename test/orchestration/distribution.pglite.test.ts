@@ -28,6 +28,7 @@ let brainId: string;
 let rosId: string;
 let owrtId: string;
 let vlanId: string;
+let scopeId: string;
 const bus: StoredEvent[] = [];
 
 interface Step {
@@ -50,7 +51,7 @@ interface Distribution {
   history: Step[];
 }
 
-const call = (method: 'GET' | 'POST' | 'PUT', url: string, payload?: object, token = h.ownerToken) =>
+const call = (method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, payload?: object, token = h.ownerToken) =>
   h.call({ method, url, token, ...(payload ? { payload } : {}) });
 const BASE = '/api/v1/firewall/distribution';
 
@@ -113,10 +114,12 @@ beforeAll(async () => {
   const reservation = await call('POST', '/api/v1/firewall/dhcp/reservations', {
     scope_id: scope.json().id,
     mac: 'aa:bb:cc:00:00:30',
-    ip_address: '10.30.0.150',
+    // Outside the pool, inside the subnet: pfSense refuses a static mapping inside its DHCP range (ADR 0290).
+    ip_address: '10.30.0.50',
     hostname: 'cam1',
   });
   expect(reservation.statusCode, reservation.body).toBe(201);
+  scopeId = scope.json().id;
   const dns = await call('POST', '/api/v1/firewall/dns/records', { site_id: siteId, host: 'cam1', domain: 'example.lan', ip_address: '10.30.0.150' });
   expect(dns.statusCode, dns.body).toBe(201);
 }, 120_000);
@@ -147,6 +150,26 @@ describe('distribution of a canonical VLAN to a pfSense brain and RouterOS + Ope
     expectClean();
   });
 
+  it('a reservation inside the pool is refused for the pfSense brain before any write, naming the field', async () => {
+    const inPool = await call('POST', '/api/v1/firewall/dhcp/reservations', { scope_id: scopeId, mac: 'aa:bb:cc:00:00:31', ip_address: '10.30.0.150' });
+    expect(inPool.statusCode, inPool.body).toBe(201);
+    try {
+      for (const force of [false, true]) {
+        const res = await trigger({ force });
+        expect(res.statusCode, res.body).toBe(201);
+        const d = res.json<Distribution & { error: { field?: string } }>();
+        expect(d.status).toBe(force ? 'failed' : 'planned');
+        // n is the reservation's position in the VLAN's scope (GET /vlans/{id}, ordered by the address text).
+        expect(d.error).toMatchObject({ code: 'reservation_in_pool', field: 'reservations.0.ip_address' });
+        expect(d.error?.message).toMatch(/10\.30\.0\.150.*inside the DHCP pool 10\.30\.0\.100-10\.30\.0\.199.*pfSense refuses.*pfrest-contract\.md/);
+        expect(d.steps).toEqual([]);
+        expectClean();
+      }
+    } finally {
+      expect((await call('DELETE', `/api/v1/firewall/dhcp/reservations/${inPool.json().id as string}`)).statusCode).toBe(204);
+    }
+  });
+
   it('with force every tier runs and is verified; the devices hold the VLAN; a second run is all no-ops', async () => {
     const res = await trigger({ force: true });
     expect(res.statusCode, res.body).toBe(201);
@@ -161,7 +184,7 @@ describe('distribution of a canonical VLAN to a pfSense brain and RouterOS + Ope
     const iface = pfInterface();
     expect(iface).toMatchObject({ descr: 'cameras', ipaddr: '10.30.0.1', subnet: 24, enable: true });
     expect(pf.state().dhcpServers[iface?.id as string]).toMatchObject({ range_from: '10.30.0.100', range_to: '10.30.0.199', enable: true });
-    expect(pfMappings()).toEqual([expect.objectContaining({ mac: 'aa:bb:cc:00:00:30', ipaddr: '10.30.0.150', hostname: 'cam1' })]);
+    expect(pfMappings()).toEqual([expect.objectContaining({ mac: 'aa:bb:cc:00:00:30', ipaddr: '10.30.0.50', hostname: 'cam1' })]);
     expect(pfOverrides()).toEqual([expect.objectContaining({ domain: 'example.lan', ip: ['10.30.0.150'] })]);
     expect(rosVlans().map((r) => r.values)).toEqual([expect.objectContaining({ bridge: 'bridge', tagged: 'ether2' })]);
     expect(owrtVlans().map((s) => s.options)).toEqual([{ device: 'br-lan', vlan: '30', ports: ['lan1:t', 'lan3:u*'] }]);

@@ -103,7 +103,6 @@ beforeAll(async () => {
   await write(gw.brain, 'vlan-interfaces', { parent: 'vtnet2', tag: 20, name: 'IOT', ipv4: '10.20.0.1/24', ipv6: null, description: 'iot', is_enabled: true });
   brainIface = ((await liveList<{ tag: number; interface_id: string }>(gw.brain, 'vlan-interfaces')).find((v) => v.tag === 20) as { interface_id: string }).interface_id;
   await write(gw.brain, 'dhcp/scopes', { interface: brainIface, range_from: '10.20.0.100', range_to: '10.20.0.199', gateway: null, dns_servers: [], is_enabled: true });
-  // No static mapping yet: pfRest refuses a pool change while a mapping lies inside it (the scope is edited below).
   await write(gw.brain, 'dns/overrides', { host: 'nas', domain: 'home.arpa', ip: ['10.20.0.10'], description: '' });
   for (const [limb, bridge, trunk] of [[gw.ros, 'bridge', 'ether2'], [gw.owrt, 'br-lan', 'lan1']] as const) {
     // OpenWrt's bridge-vlan section has no option for a description (ADR 0257).
@@ -112,7 +111,7 @@ beforeAll(async () => {
   vlan20 = (await ok<{ id: string }>('POST', '/api/v1/firewall/vlans', { site_id: siteId, vlan_id: 20, name: 'iot', ipv4_subnet: '10.20.0.0/24' }, 201)).id;
   await ok('POST', '/api/v1/firewall/vlans', { site_id: siteId, vlan_id: 30, name: 'cameras' }, 201);
   const scope = await ok<{ id: string }>('POST', '/api/v1/firewall/dhcp/scopes', { canonical_vlan_id: vlan20, range_start: '10.20.0.100', range_end: '10.20.0.199' }, 201);
-  await ok('POST', '/api/v1/firewall/dhcp/reservations', { scope_id: scope.id, mac: '00:11:22:33:44:55', ip_address: '10.20.0.150', hostname: 'cam1' }, 201);
+  await ok('POST', '/api/v1/firewall/dhcp/reservations', { scope_id: scope.id, mac: '00:11:22:33:44:55', ip_address: '10.20.0.50', hostname: 'cam1' }, 201);
   await ok('POST', '/api/v1/firewall/dns/records', { site_id: siteId, host: 'nas', domain: 'home.arpa', ip_address: '10.20.0.10' }, 201);
 }, 180_000);
 
@@ -175,7 +174,7 @@ describe('drift of the canonical state on a brain and its limbs', () => {
     const accept = await call('POST', `/api/v1/firewall/drift/events/${scopeEvent?.id ?? ''}/resolve`, { resolution: 'accept' });
     expect(accept.statusCode).toBe(409);
     expect(accept.json()).toMatchObject({ error: { field: 'resolution' } });
-    // The scope first: pfRest refuses a pool change once a static mapping lies inside the pool.
+    // Reapplied scope first, then the rest (the reservation lies outside the pool either way).
     const order = ['dhcp_scope', 'dns_override', 'dhcp_reservation', 'bridge_vlan'];
     const events = [...(await open(gw.brain)), ...(await open(gw.ros))].sort((a, b) => order.indexOf(a.resource_type) - order.indexOf(b.resource_type));
     expect(events).toHaveLength(4);
@@ -187,7 +186,7 @@ describe('drift of the canonical state on a brain and its limbs', () => {
     expect(scopes.find((s) => s.interface === brainIface)?.range_to).toBe('10.20.0.199');
     expect((await liveList<{ host: string }>(gw.brain, 'dns/overrides')).map((o) => o.host)).not.toContain('printer');
     expect(await liveList(gw.brain, 'dhcp/static-mappings')).toEqual([
-      expect.objectContaining({ interface: brainIface, mac: '00:11:22:33:44:55', ip: '10.20.0.150', hostname: 'cam1' }),
+      expect.objectContaining({ interface: brainIface, mac: '00:11:22:33:44:55', ip: '10.20.0.50', hostname: 'cam1' }),
     ]);
     expect(await liveList<{ vlan_id: number; tagged: string[] }>(gw.ros, 'bridge-vlans')).toEqual(
       expect.arrayContaining([expect.objectContaining({ vlan_id: 20, tagged: ['ether2'] })]),

@@ -200,7 +200,7 @@ export function runImportSuite(kind: StoreKind): void {
       expect(at(session, 3).result.counts).toEqual({ aligned: 0, missing: 1, modified: 1, extra: 6, error: 0 });
     });
 
-    it('step 4 refuses bad decisions naming the decision, and adoptions the canonical checks refuse', async () => {
+    it('step 4 refuses bad decisions naming the decision, and adoptions the canonical checks refuse (nothing changes)', async () => {
       await refused(step(), { step: 4, payload: {} }, 400, 'payload.decisions');
       await refused(step(), { step: 4, payload: { decisions: { 'vlan:77': 'adopt' } } }, 400, 'payload.decisions.vlan:77');
       await refused(step(), { step: 4, payload: { decisions: { 'vlan:10': 'delete' } } }, 400, 'payload.decisions.vlan:10');
@@ -209,14 +209,6 @@ export function runImportSuite(kind: StoreKind): void {
       // A scope whose VLAN is not adopted.
       res = await refused(step(), { step: 4, payload: { decisions: { 'dhcp_scope:10:4': 'adopt' } } }, 400, 'payload.decisions.dhcp_scope:10:4');
       expect(res.error.message).toMatch(/adopt vlan:10 too/);
-      // pfSense keeps static mappings outside the pool; the canonical state wants reservations inside the scope.
-      res = await refused(
-        step(),
-        { step: 4, payload: { decisions: { 'vlan:10': 'adopt', 'dhcp_scope:10:4': 'adopt', [`dhcp_reservation:10:${MAPPING_MAC}`]: 'adopt' } } },
-        400,
-        `payload.decisions.dhcp_reservation:10:${MAPPING_MAC}`,
-      );
-      expect(res.error.message).toMatch(/outside the scope.*canonical field ip_address/);
       // The dry runs changed nothing.
       const vlans = (await ok('GET', `/api/v1/firewall/vlans?site_id=${site}`)).items as Json[];
       expect(vlans.map((v) => [v.vlan_id, v.name])).toEqual([[20, 'guests'], [99, 'legacy']]);
@@ -233,6 +225,8 @@ export function runImportSuite(kind: StoreKind): void {
             'vlan:99': 'skip',
             'dhcp_scope:10:4': 'adopt',
             'dhcp_scope:20:4': 'adopt',
+            // pfSense's mapping lies outside the pool, inside the subnet: a canonical reservation may (ADR 0290).
+            [`dhcp_reservation:10:${MAPPING_MAC}`]: 'adopt',
             'dns_record:nas.home.arpa': 'adopt',
           },
         },
@@ -245,10 +239,11 @@ export function runImportSuite(kind: StoreKind): void {
         { key: 'vlan:20', action: 'updated' },
         { key: 'dhcp_scope:10:4', action: 'created' },
         { key: 'dhcp_scope:20:4', action: 'created' },
+        { key: `dhcp_reservation:10:${MAPPING_MAC}`, action: 'created' },
         { key: 'dns_record:nas.home.arpa', action: 'created' },
       ]);
       expect(plan.distribute.map((d: Json) => d.vlan_id)).toEqual([20]);
-      expect(at(session, 4).result.decided[`dhcp_reservation:10:${MAPPING_MAC}`]).toBe('skip');
+      expect(at(session, 4).result.decided[`dhcp_reservation:10:${MAPPING_MAC}`]).toBe('adopt');
       await refused(step(), { step: 6 }, 409);
     });
 
@@ -257,7 +252,14 @@ export function runImportSuite(kind: StoreKind): void {
       const session = await ok('POST', step(), { step: 5, force: true });
       expect(session).toMatchObject({ status: 'completed', current_step: 6, next: null });
       const distributed = at(session, 5).result as Json;
-      expect(distributed.changes.map((c: Json) => c.key)).toEqual(['vlan:10', 'vlan:20', 'dhcp_scope:10:4', 'dhcp_scope:20:4', 'dns_record:nas.home.arpa']);
+      expect(distributed.changes.map((c: Json) => c.key)).toEqual([
+        'vlan:10',
+        'vlan:20',
+        'dhcp_scope:10:4',
+        'dhcp_scope:20:4',
+        `dhcp_reservation:10:${MAPPING_MAC}`,
+        'dns_record:nas.home.arpa',
+      ]);
       expect(distributed.distributions).toEqual([
         expect.objectContaining({ vlan_id: 20, error: null, distribution: expect.objectContaining({ status: 'completed' }) }),
       ]);
@@ -275,6 +277,8 @@ export function runImportSuite(kind: StoreKind): void {
         ['10.10.0.100', '10.10.0.199'],
         ['10.20.0.100', '10.20.0.199'],
       ]);
+      const reservations = (await ok('GET', `/api/v1/firewall/dhcp/reservations?site_id=${site}`)).items as Json[];
+      expect(reservations.map((r) => [r.mac, r.ip_address, r.hostname])).toEqual([[MAPPING_MAC, '10.10.0.20', 'printer']]);
       expect(((await ok('GET', `/api/v1/firewall/dns/records?site_id=${site}`)).items as Json[]).map((d) => [d.host, d.ip_address])).toEqual([['nas', '10.10.0.5']]);
       const topology = await ok('GET', `/api/v1/firewall/topology/${site}`);
       expect(topology.brain.gateway_id).toBe(brainId);
@@ -286,6 +290,7 @@ export function runImportSuite(kind: StoreKind): void {
       expect(verify.result.aligned).toBe(true);
       const item = (key: string, device: string) => (verify.result.items as Json[]).find((i) => i.key === key && i.device_id === device);
       expect(item('vlan:20', owrtId)).toMatchObject({ status: 'aligned', decision: 'adopt' });
+      expect(item(`dhcp_reservation:10:${MAPPING_MAC}`, brainId)).toMatchObject({ status: 'aligned', decision: 'adopt' });
       expect(item('vlan:99', brainId)).toMatchObject({ status: 'missing', decision: 'skip' });
       expect(item('vlan:30', rosId)).toMatchObject({ status: 'extra', decision: 'ignore' });
     }, 60_000);
@@ -320,7 +325,7 @@ export function runImportSuite(kind: StoreKind): void {
       expect(find('vlan:99', brainId)).toMatchObject({ status: 'missing' });
       expect(find('vlan:10', brainId)).toMatchObject({ status: 'modified', differences: ['name'] });
       expect(find('vlan:30', rosId)).toMatchObject({ status: 'extra' });
-      expect(find(`dhcp_reservation:10:${MAPPING_MAC}`, brainId)).toMatchObject({ status: 'extra' });
+      expect(find(`dhcp_reservation:10:${MAPPING_MAC}`, brainId)).toMatchObject({ status: 'aligned' });
       expect(find(`device:${deadId}`, deadId)).toMatchObject({ status: 'error', kind: 'device' });
       for (const status of ['aligned', 'missing', 'modified', 'extra', 'error']) expect(report.counts[status]).toBeGreaterThan(0);
       expect(report.score).toBeGreaterThan(0);

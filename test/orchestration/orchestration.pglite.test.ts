@@ -290,7 +290,7 @@ describe('DHCP scopes and reservations', () => {
     await expect400('PATCH', `/api/v1/firewall/vlans/${vlan.id}`, { ipv4_subnet: null }, 'ipv4_subnet');
   });
 
-  it('keeps reservations inside their scope and unique by MAC and address', async () => {
+  it('keeps reservations inside their scope\'s subnet (pool or not) and unique by MAC and address', async () => {
     const { vlan, scope } = await vlanWithScope();
     const reserve = (body: object) => ({ scope_id: scope.id, ...body });
     const first = await h.ok('POST', '/api/v1/firewall/dhcp/reservations', reserve({ mac: 'AA-BB-CC-00-11-22', ip_address: '192.168.30.100', hostname: 'printer' }), 201);
@@ -298,8 +298,11 @@ describe('DHCP scopes and reservations', () => {
     await h.ok('POST', '/api/v1/firewall/dhcp/reservations', reserve({ mac: 'aa:bb:cc:00:11:23', ip_address: '192.168.30.199' }), 201);
     await expect400('POST', '/api/v1/firewall/dhcp/reservations', reserve({ mac: 'aa:bb:cc:00:11:22', ip_address: '192.168.30.150' }), 'mac', /already/);
     await expect400('POST', '/api/v1/firewall/dhcp/reservations', reserve({ mac: 'aa:bb:cc:00:11:24', ip_address: '192.168.30.100' }), 'ip_address', /already reserved/);
-    await expect400('POST', '/api/v1/firewall/dhcp/reservations', reserve({ mac: 'aa:bb:cc:00:11:25', ip_address: '192.168.30.99' }), 'ip_address', /outside the scope/);
-    await expect400('POST', '/api/v1/firewall/dhcp/reservations', reserve({ mac: 'aa:bb:cc:00:11:25', ip_address: '192.168.30.200' }), 'ip_address', /outside/);
+    // Inside the VLAN's subnet, outside the pool (100-199): accepted, as Kea and ISC dhcpd scope reservations (ADR 0290).
+    await h.ok('POST', '/api/v1/firewall/dhcp/reservations', reserve({ mac: 'aa:bb:cc:00:11:25', ip_address: '192.168.30.99' }), 201);
+    await expect400('POST', '/api/v1/firewall/dhcp/reservations', reserve({ mac: 'aa:bb:cc:00:11:28', ip_address: '192.168.31.5' }), 'ip_address', /not a host address of the scope's subnet 192\.168\.30\.0\/24/);
+    await expect400('POST', '/api/v1/firewall/dhcp/reservations', reserve({ mac: 'aa:bb:cc:00:11:28', ip_address: '192.168.30.0' }), 'ip_address', /network and broadcast/);
+    await expect400('POST', '/api/v1/firewall/dhcp/reservations', reserve({ mac: 'aa:bb:cc:00:11:28', ip_address: '192.168.30.255' }), 'ip_address', /not a host address/);
     await expect400('POST', '/api/v1/firewall/dhcp/reservations', reserve({ mac: 'aa:bb:cc:00:11:25', ip_address: '2001:db8:30::150' }), 'ip_address', /IPv4/);
     await expect400('POST', '/api/v1/firewall/dhcp/reservations', reserve({ mac: 'not-a-mac', ip_address: '192.168.30.150' }), 'mac');
     await expect400('POST', '/api/v1/firewall/dhcp/reservations', reserve({ mac: '01:00:5e:00:00:01', ip_address: '192.168.30.150' }), 'mac', /unicast/);
@@ -311,9 +314,15 @@ describe('DHCP scopes and reservations', () => {
     expect(detail.dhcp_scopes[0].reservations.map((r: { ip_address: string }) => r.ip_address)).toEqual([
       '192.168.30.100',
       '192.168.30.199',
+      '192.168.30.99',
     ]);
+    // The VLAN's subnet may not shrink away from a reservation even when the pool still fits: /112 keeps ::100-::1ff
+    // but not ::1:5.
+    const v6 = await h.ok('POST', '/api/v1/firewall/dhcp/scopes', { canonical_vlan_id: vlan.id, range_start: '2001:db8:30::100', range_end: '2001:db8:30::1ff' }, 201);
+    await h.ok('POST', '/api/v1/firewall/dhcp/reservations', { scope_id: v6.id, mac: 'aa:bb:cc:00:11:29', ip_address: '2001:db8:30::1:5' }, 201);
+    await expect400('PATCH', `/api/v1/firewall/vlans/${vlan.id}`, { ipv6_subnet: '2001:db8:30::/112' }, 'ipv6_subnet', /reservation 2001:db8:30::1:5/);
     await h.ok('DELETE', `/api/v1/firewall/dhcp/reservations/${first.id}`, undefined, 204);
-    expect((await h.ok('GET', `/api/v1/firewall/dhcp/reservations?scope_id=${scope.id}`)).items).toHaveLength(1);
+    expect((await h.ok('GET', `/api/v1/firewall/dhcp/reservations?scope_id=${scope.id}`)).items).toHaveLength(2);
     // Deleting the VLAN takes its scope and reservations with it.
     await h.ok('DELETE', `/api/v1/firewall/vlans/${vlan.id}`, undefined, 204);
     expect((await h.ok('GET', `/api/v1/firewall/dhcp/scopes?canonical_vlan_id=${vlan.id}`)).items).toEqual([]);

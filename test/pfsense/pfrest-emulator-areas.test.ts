@@ -271,6 +271,8 @@ describe('DHCP static mappings and leases (§6.3)', () => {
     ['no parent', { parent_id: undefined }, 400, 'MODEL_PARENT_ID_REQUIRED'],
     ['unknown parent', { parent_id: 'opt7' }, 404, 'MODEL_PARENT_OBJECT_NOT_FOUND'],
     ['outside the LAN subnet', { ipaddr: '10.0.0.5' }, 400, 'DHCP_SERVER_STATIC_MAPPING_IPADDR_NOT_WITHIN_SUBNET'],
+    // The LAN pool is 192.168.1.100-199 (pfRest 597d0e54 `DHCPServerStaticMapping.inc:161-170`, `:230-234`).
+    ['inside the DHCP pool', { ipaddr: '192.168.1.150' }, 409, 'DHCP_SERVER_STATIC_MAPPING_IPADDR_OVERLAPS_EXISTING_OBJECT'],
     ['bad MAC', { mac: '52:54:00:aa:bb' }, 400, 'MAC_ADDRESS_VALIDATOR_FAILED'],
     ['max lease below default', { defaultleasetime: 7200, maxleasetime: 3600 }, 400, 'DHCP_SERVER_STATIC_MAPPING_MAX_LEASE_TIME_LESS_THAN_DEFAULT'],
     ['lease time below 60', { defaultleasetime: 30 }, 400, 'NUMERIC_RANGE_VALIDATOR_MINIMUM_CONSTRAINT'],
@@ -281,12 +283,12 @@ describe('DHCP static mappings and leases (§6.3)', () => {
   });
 
   it('mappings are kept in natural address order (`sort_by` ipaddr, SORT_NATURAL)', async () => {
-    await call('POST', '/api/v2/services/dhcp_server/static_mapping', { json: { ...mapping, ipaddr: '192.168.1.100' } });
+    await call('POST', '/api/v2/services/dhcp_server/static_mapping', { json: { ...mapping, ipaddr: '192.168.1.200' } });
     const r = await call('POST', '/api/v2/services/dhcp_server/static_mapping', {
       json: { ...mapping, mac: '52:54:00:aa:bb:cd', ipaddr: '192.168.1.9' },
     });
     expect(r.body.data).toMatchObject({ id: 0, ipaddr: '192.168.1.9' });
-    expect(emu.state().dhcpStaticMappings.lan?.map((m) => m.ipaddr)).toEqual(['192.168.1.9', '192.168.1.100']);
+    expect(emu.state().dhcpStaticMappings.lan?.map((m) => m.ipaddr)).toEqual(['192.168.1.9', '192.168.1.200']);
   });
 
   it('the same MAC twice on one server is FIELD_MUST_BE_UNIQUE', async () => {

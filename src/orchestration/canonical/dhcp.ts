@@ -1,8 +1,10 @@
 /**
  * @module Canonical DHCP scopes and reservations (`/api/v1/firewall/dhcp/...`,
  * docs/reference/freesdn-firewall-module.md §14.1). A scope is a pool of one VLAN (at most one per address family), its two ends
- * usable hosts of the VLAN's subnet of that family. A reservation pins a MAC to an address inside its scope's
- * pool; within a scope each MAC and each address is reserved once. Every violation is a 400 naming the field.
+ * usable hosts of the VLAN's subnet of that family. A reservation pins a MAC to a usable host of the subnet its
+ * scope serves, inside or outside the pool (as Kea and ISC dhcpd scope reservations to a subnet; ADR 0290, which
+ * amends ADR 0242); within a scope each MAC and each address is reserved once. Every violation is a 400 naming the
+ * field.
  */
 import { randomUUID } from 'node:crypto';
 import { and, asc, eq } from 'drizzle-orm';
@@ -20,7 +22,6 @@ import {
   orchestrationVlans,
 } from '../../store/schema/orchestration.ts';
 import {
-  inRange,
   isHostOf,
   lockSite,
   requireHostLabel,
@@ -28,7 +29,6 @@ import {
   requireLeaseSeconds,
   requireMac,
   storedCidr,
-  storedIp,
   siteScopedWhere,
 } from './fields.ts';
 import type { Preset } from './vlans.ts';
@@ -87,6 +87,11 @@ export interface ScopeInput {
   lease_seconds?: unknown;
 }
 
+/** The VLAN's subnet of `family`, the network a scope of that family serves; null when the VLAN has none. */
+function subnetOf(vlan: typeof orchestrationVlans.$inferSelect, family: 4 | 6): string | null {
+  return family === 4 ? vlan.ipv4Subnet : vlan.ipv6Subnet;
+}
+
 /** The scope's two ends as checked on create and update: same family, in order, both usable hosts of the VLAN's subnet. */
 function checkedRange(
   vlan: typeof orchestrationVlans.$inferSelect,
@@ -95,7 +100,7 @@ function checkedRange(
 ): void {
   if (end.family !== start.family) throw new ValidationError('range_end', 'range_end must be of the same family as range_start');
   if (compareIp(start, end) > 0) throw new ValidationError('range_end', 'range_end must not be before range_start');
-  const subnetText = start.family === 4 ? vlan.ipv4Subnet : vlan.ipv6Subnet;
+  const subnetText = subnetOf(vlan, start.family);
   if (subnetText === null) {
     throw new ValidationError('range_start', `VLAN ${vlan.vlanId} has no IPv${start.family} subnet for this scope`);
   }
@@ -151,8 +156,8 @@ export async function createScope(
 }
 
 /**
- * Moves a scope's range (and lease time) with the create checks; its family stays, and every reservation of the
- * scope must stay inside the new range (a 400 on `range_start` naming the first that would fall out).
+ * Moves a scope's range (and lease time) with the create checks; its family stays. Reservations do not constrain
+ * the range: they lie in the VLAN's subnet, which a range change does not move (ADR 0290).
  */
 export async function updateScope(
   ctx: ServiceContext,
@@ -169,14 +174,6 @@ export async function updateScope(
     const [vlan] = await tx.db.select().from(orchestrationVlans).where(eq(orchestrationVlans.id, before.canonicalVlanId));
     if (!vlan) throw new Error(`scope ${before.id} has no VLAN`);
     checkedRange(vlan, start, end);
-    const reservations = await tx.db
-      .select()
-      .from(orchestrationDhcpReservations)
-      .where(eq(orchestrationDhcpReservations.scopeId, before.id));
-    const outside = reservations.find((r) => !inRange(storedIp(r.ipAddress), start, end));
-    if (outside) {
-      throw new ValidationError('range_start', `the reservation ${outside.ipAddress} (${outside.mac}) would fall outside ${formatIp(start)}-${formatIp(end)}`);
-    }
     const after: ScopeRow = { ...before, rangeStart: formatIp(start), rangeEnd: formatIp(end), leaseSeconds, updatedAt: tx.now() };
     await tx.db.update(orchestrationDhcpScopes).set(after).where(eq(orchestrationDhcpScopes.id, before.id));
     await audit(tx, 'dhcp_scope.update', after, { before: view(before), after: view(after) });
@@ -251,10 +248,13 @@ export async function createReservation(
     if (address.family !== scope.ipVersion) {
       throw new ValidationError('ip_address', `ip_address must be an IPv${scope.ipVersion} address (the scope's family)`);
     }
-    if (!inRange(address, storedIp(scope.rangeStart), storedIp(scope.rangeEnd))) {
+    const [vlan] = await tx.db.select().from(orchestrationVlans).where(eq(orchestrationVlans.id, scope.canonicalVlanId));
+    const subnetText = vlan === undefined ? null : subnetOf(vlan, scope.ipVersion);
+    if (subnetText === null) throw new Error(`scope ${scope.id} has no VLAN subnet`);
+    if (!isHostOf(storedCidr(subnetText), address)) {
       throw new ValidationError(
         'ip_address',
-        `ip_address ${formatIp(address)} is outside the scope ${scope.rangeStart}-${scope.rangeEnd}`,
+        `ip_address ${formatIp(address)} is not a host address of the scope's subnet ${subnetText} (the network and broadcast addresses are not hosts)`,
       );
     }
     const ipAddress = formatIp(address);

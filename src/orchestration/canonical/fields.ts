@@ -12,7 +12,6 @@ import {
   cidrBounds,
   type Cidr,
   cidrContains,
-  compareIp,
   formatCidr,
   type IpAddress,
   parseCidrResult,
@@ -69,10 +68,6 @@ export function isHostOf(subnet: Cidr, address: IpAddress): boolean {
   const { first, last } = cidrBounds(subnet);
   if (address.value === first) return false;
   return !(subnet.family === 4 && address.value === last);
-}
-
-export function inRange(address: IpAddress, start: IpAddress, end: IpAddress): boolean {
-  return compareIp(start, address) <= 0 && compareIp(address, end) <= 0;
 }
 
 const MAC = /^[0-9a-f]{2}([:-]?)[0-9a-f]{2}(?:\1[0-9a-f]{2}){4}$/i;

@@ -76,7 +76,7 @@ async function checkAgainstSite(
   }
 }
 
-/** A subnet change must keep every DHCP scope of the VLAN inside the new subnet. */
+/** A subnet change must keep every DHCP scope of the VLAN, and every reservation of a scope, inside the new subnet. */
 async function checkScopesStillFit(ctx: ServiceContext, vlan: VlanRow): Promise<void> {
   const scopes = await ctx.db.select().from(orchestrationDhcpScopes).where(eq(orchestrationDhcpScopes.canonicalVlanId, vlan.id));
   for (const scope of scopes) {
@@ -91,6 +91,14 @@ async function checkScopesStillFit(ctx: ServiceContext, vlan: VlanRow): Promise<
       throw new ValidationError(
         spec.field,
         `${spec.field} must keep the DHCP scope ${scope.rangeStart}-${scope.rangeEnd} inside it (change or delete the scope first)`,
+      );
+    }
+    const reservations = await ctx.db.select().from(orchestrationDhcpReservations).where(eq(orchestrationDhcpReservations.scopeId, scope.id));
+    const outside = reservations.find((r) => !isHostOf(storedCidr(subnet), storedIp(r.ipAddress)));
+    if (outside) {
+      throw new ValidationError(
+        spec.field,
+        `${spec.field} must keep the DHCP reservation ${outside.ipAddress} (${outside.mac}) inside it (delete the reservation first)`,
       );
     }
   }

@@ -94,7 +94,7 @@ export interface DistributionView {
   status: DistributionStatus;
   placement: Placement;
   attempt: number;
-  error: { code: string; message: string; step_id?: string | null } | null;
+  error: { code: string; message: string; step_id?: string | null; field?: string } | null;
   triggeredBy: string | null;
   startedAt: Date | null;
   finishedAt: Date | null;

@@ -10,7 +10,7 @@
  * changes nothing is a no-op with nothing to compensate.
  */
 import type { LiveObject } from '../../adapters/live-write.ts';
-import { type Cidr, cidrContains, formatIp, parseCidr, parseIp } from '../../net/ip.ts';
+import { type Cidr, cidrContains, compareIp, formatIp, type IpAddress, parseCidr, parseIp } from '../../net/ip.ts';
 import type { DistributedKind, LimbPlacement, Placement } from './model.ts';
 
 /** The neutral body keys of each kind (src/firewall/pending-writes.ts), to compare and write back. */
@@ -107,6 +107,40 @@ export function mergedBody(kind: DistributedKind, desired: LiveObject, existing:
       return { ...body, tagged, untagged };
     }
   }
+}
+
+/**
+ * Brains whose DHCP server refuses a static mapping inside the scope's pool: pfSense (pfRest answers 409,
+ * docs/reference/pfrest-contract.md §7.9). OPNsense's Kea takes a reservation anywhere in the subnet, pool included
+ * (docs/reference/brain-l3.md §5.2), so it is not listed (ADR 0290).
+ */
+const MAPPINGS_OUTSIDE_POOL_ONLY: ReadonlySet<string> = new Set(['pfsense']);
+
+export interface PoolScope {
+  rangeStart: string;
+  rangeEnd: string;
+  reservations: ReadonlyArray<{ id: string; mac: string; ipAddress: string }>;
+}
+
+/**
+ * Why the brain of `vendor` cannot take the scope's reservations, naming the first one inside the pool
+ * (`reservations.<n>.ip_address`, n its position in the VLAN's scope), or null when it can.
+ */
+export function reservationPoolConflict(vendor: string, scope: PoolScope): { field: string; message: string } | null {
+  if (!MAPPINGS_OUTSIDE_POOL_ONLY.has(vendor)) return null;
+  const address = (text: string) => parseIp(text) as IpAddress;
+  const [start, end] = [address(scope.rangeStart), address(scope.rangeEnd)];
+  const index = scope.reservations.findIndex((r) => compareIp(start, address(r.ipAddress)) <= 0 && compareIp(address(r.ipAddress), end) <= 0);
+  if (index < 0) return null;
+  const inPool = scope.reservations[index] as PoolScope['reservations'][number];
+  const field = `reservations.${index}.ip_address`;
+  return {
+    field,
+    message:
+      `${field}: the reservation ${inPool.ipAddress} (${inPool.mac}, id ${inPool.id}) lies inside the DHCP pool ` +
+      `${scope.rangeStart}-${scope.rangeEnd}, and pfSense refuses a static mapping inside its DHCP range ` +
+      `(docs/reference/pfrest-contract.md §7.9); move it outside the pool (still in the subnet) or shrink the pool. Nothing was written.`,
+  };
 }
 
 /** A limb's bridge VLAN as the live read lists it. */

@@ -46,6 +46,7 @@ import {
   derivedLimbPlacement,
   differingKeys,
   mergedBody,
+  reservationPoolConflict,
   vlanInterfaceBody,
 } from './plan.ts';
 import { type DistributionRow, findDistribution, getDistribution, type StepRow } from './store.ts';
@@ -370,6 +371,12 @@ interface Spec {
 /** Tier 0, the plan and (with `write`) the writes, compensating on failure. Never leaves the lock behind. */
 async function execute(run: Run, target: Target, write: boolean): Promise<void> {
   try {
+    const scope = target.vlan.dhcpScopes.find((s) => s.ipVersion === 4);
+    const conflict = scope === undefined ? null : reservationPoolConflict(target.topology.brain.vendor, scope);
+    if (conflict !== null) {
+      await finish(run, write ? 'failed' : 'planned', { code: 'reservation_in_pool', ...conflict });
+      return;
+    }
     const reachable = await tierZero(run, target.topology);
     if (!reachable) {
       await finish(run, write ? 'failed' : 'planned', { code: 'unreachable', message: 'Tier 0 failed: a device of the site cannot be reached or lacks a capability; nothing was written.' });

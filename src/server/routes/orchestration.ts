@@ -479,7 +479,7 @@ export async function orchestrationRoutes(root: FastifyInstance): Promise<void> 
       config: { permission: 'gateway.manage_dhcp' },
       schema: {
         tags,
-        summary: 'Reserve an address of a scope for a MAC (inside the scope; MAC and address unique in it)',
+        summary: 'Reserve an address of a scope for a MAC (a host of the subnet the scope serves, in or out of its pool; MAC and address unique in it)',
         body: Type.Object(
           {
             scope_id: Text(100),

@@ -12278,7 +12278,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** Reserve an address of a scope for a MAC (inside the scope; MAC and address unique in it) */
+        /** Reserve an address of a scope for a MAC (a host of the subnet the scope serves, in or out of its pool; MAC and address unique in it) */
         post: {
             parameters: {
                 query?: never;

@@ -5,7 +5,8 @@
  * Upstream (pfRest 805c7f0c): `Models/DNSResolverHostOverride.inc:23-69` (host and domain HostnameValidator, ip
  * IPAddressValidator v4+v6, aliases a nested list), `Models/DNSResolverApply.inc:38-40`,
  * `Models/DHCPServerStaticMapping.inc:38-165` (parent DHCPServer, i.e. the interface id; mac MACAddressValidator and
- * unique; ipaddr IPv4 within the interface subnet `:175-194`; maxleasetime not below defaultleasetime
+ * unique; ipaddr IPv4 within the interface subnet `:175-194` and, at 597d0e54, not inside the server's primary
+ * pool: 409 `:161-170`, `:230-234`; maxleasetime not below defaultleasetime
  * `:202-210`), `Models/DHCPServerApply.inc:36-38`, `Models/DHCPServerLease.inc:27-91`, parent lookup
  * `Core/Model.inc:1238-1244` and `:1509-1513`; endpoints `Endpoints/ServicesDNSResolver{HostOverride,HostOverrides,
  * Apply}Endpoint.inc:16`, `Endpoints/ServicesDHCPServer{StaticMapping,StaticMappings,Apply}Endpoint.inc:15-16`,
@@ -108,6 +109,11 @@ export function dnsDhcpEndpoints(ctx: AreaContext): Record<string, Endpoint> {
     return [ipaddr.IPv4.parse(i.ipaddr), i.subnet];
   };
 
+  const v4 = (ip: string): number => ipaddr.IPv4.parse(ip).toByteArray().reduce((n, b) => n * 256 + b, 0);
+  /** Whether `ip` lies in a server's primary pool `from`-`to` (both IPv4; otherwise there is no pool to hit). */
+  const inPool = (ip: string, from: unknown, to: unknown): boolean =>
+    typeof from === 'string' && typeof to === 'string' && isIpv4(from) && isIpv4(to) && v4(from) <= v4(ip) && v4(ip) <= v4(to);
+
   const staticMapping = (parent: string): ModelSpec => ({
     fields: [
       {
@@ -137,6 +143,15 @@ export function dnsDhcpEndpoints(ctx: AreaContext): Record<string, Endpoint> {
               400,
               'IP_ADDRESS_VALIDATOR_FAILED',
               `Field 'ipaddr' must be a valid IPv4 address, received '${String(v)}'.`,
+            );
+          }
+          // The primary pool is checked first (`validate_ipaddr` → `get_ip_overlap`, 597d0e54 `:161-170`, `:230-234`).
+          const server = ctx.box().dhcpServers[parent];
+          if (server && inPool(v as string, server.range_from, server.range_to)) {
+            throw new PfRestError(
+              409,
+              'DHCP_SERVER_STATIC_MAPPING_IPADDR_OVERLAPS_EXISTING_OBJECT',
+              'Field `ipaddr` overlaps existing DHCP Server Static Mapping with ID ``.',
             );
           }
           const cidr = interfaceCidr(parent);
