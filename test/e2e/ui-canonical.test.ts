@@ -3,7 +3,7 @@
  * Debian's Chromium against `npm start`'s server process with the emulated lab (pfSense brain and RouterOS limb,
  * live writes allowed). VLANs: an id out of range is refused under "VLAN ID", a VLAN is created and edited (a bad
  * subnet refused under its input), a DHCP scope outside the subnet is refused under "Range start", a scope and a
- * reservation are created and deleted; a DNS record is added, edited (a bad address refused under "Address") and
+ * reservation (in the subnet, outside the pool: ADR 0290) are created and deleted; a DNS record is added, edited (a bad address refused under "Address") and
  * deleted; a template is applied to the site and deleted. Topology: "Check" reports a RouterOS brain and passes the
  * pfSense brain with the RouterOS limb. Gateway pages: a VLAN interface, a DHCP scope (pfSense) and a bridge VLAN
  * (RouterOS) are staged, each bad field refused under its input, then edited and deleted as staged changes. A

@@ -111,7 +111,7 @@ export function runBackupSuite(kind: StoreKind): void {
       [(b: any) => ({ ...b, gateways: [{ ...b.gateways[0], url: 'https://127.0.0.1' }, b.gateways[1]] }), 'gateways.0.url'],
       [(b: any) => ({ ...b, vpn_tunnels: [{ ...b.vpn_tunnels[0], vpn_type: 'pptp' }] }), 'vpn_tunnels.0.vpn_type'],
       [(b: any) => ({ ...b, orchestration: { ...b.orchestration, vlans: [{ ...b.orchestration.vlans[0], vlan_id: 4095 }] } }), 'orchestration.vlans.0.vlan_id'],
-      [(b: any) => ({ ...b, orchestration: { ...b.orchestration, dhcp_reservations: [{ ...b.orchestration.dhcp_reservations[0], ip_address: '10.30.0.99' }] } }), 'orchestration.dhcp_reservations.0.ip_address'],
+      [(b: any) => ({ ...b, orchestration: { ...b.orchestration, dhcp_reservations: [{ ...b.orchestration.dhcp_reservations[0], ip_address: '10.31.0.99' }] } }), 'orchestration.dhcp_reservations.0.ip_address'],
     ])('a bad document is a 400 naming the field (%#) and writes nothing', async (mutate, field) => {
       const res = await empty.call({ method: 'POST', url: '/api/v1/firewall/restore', token: empty.ownerToken, payload: mutate(backup) });
       expect(res.statusCode).toBe(400);
