@@ -3,8 +3,10 @@
  * site whose brain is the pfRest emulator and whose limbs are the RouterOS and OpenWrt emulators. A VLAN with its
  * DHCP scope, reservation and DNS record is planned, distributed (checked by reading the emulators' own state),
  * found already in place on a second run, rolled back; a fault injected at the last limb makes the saga compensate
- * every completed step (the devices are clean again); retry, lock contention (409), lock expiry and its clean-up
- * job, bad input (400 naming the field) and permissions (403).
+ * every completed step (the devices are clean again), and so does an unexpected database fault (ADR 0269, a
+ * compensation that fails too is recorded while the others run); a failing policy test of a limb or of the brain
+ * refuses that device's write; retry, lock contention (409), lock expiry and its clean-up job, bad input (400 naming
+ * the field) and permissions (403).
  */
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

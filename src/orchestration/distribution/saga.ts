@@ -13,8 +13,9 @@
  * distribution/plan.ts), compensated by writing the before-image back. The compensation is stored on the step
  * BEFORE the write goes out. Every write — steps and compensations — goes through the pending-change engine
  * (`submitWrite` with `force`: gate 1, the apply gate with its policy tests, one device apply, read-back
- * verification); a step is done only when its change is `applied`. When a step fails, the compensations of the
- * done steps run newest first and each is verified by reading the object back from the device.
+ * verification); a step is done only when its change is `applied`. On any failure once a step is done — the step's
+ * own or an unexpected error (ADR 0269) — the compensations of the done steps run newest first, each verified by
+ * reading the object back from the device; one that fails is recorded and the rest still run.
  */
 import { randomUUID } from 'node:crypto';
 import { and, asc, eq, inArray } from 'drizzle-orm';
