@@ -3,10 +3,12 @@
  * site whose brain is the pfRest emulator and whose limbs are the RouterOS and OpenWrt emulators. A VLAN with its
  * DHCP scope, reservation and DNS record is planned, distributed (checked by reading the emulators' own state),
  * found already in place on a second run, rolled back; a fault injected at the last limb makes the saga compensate
- * every completed step (the devices are clean again); retry, lock contention (409), lock expiry and its clean-up
- * job, bad input (400 naming the field) and permissions (403).
+ * every completed step (the devices are clean again), and so does an unexpected database fault (ADR 0269, a
+ * compensation that fails too is recorded while the others run); a failing policy test of a limb or of the brain
+ * refuses that device's write; retry, lock contention (409), lock expiry and its clean-up job, bad input (400 naming
+ * the field) and permissions (403).
  */
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type OpenWrtEmulator, startOpenWrtEmulator } from '../../src/emulators/openwrt/index.ts';
 import { type PfRestEmulator, startPfRestEmulator } from '../../src/emulators/pfrest/index.ts';
@@ -238,6 +240,97 @@ describe('distribution of a canonical VLAN to a pfSense brain and RouterOS + Ope
     expect(owrtVlans()).toHaveLength(1);
     expect(pfVlans()).toHaveLength(1);
     expect((await call('POST', `${BASE}/${d.id}/rollback`, { confirmed: true })).json<Distribution>().status).toBe('rolled_back');
+    expectClean();
+  });
+
+  it('an unexpected error after completed steps still compensates them; a compensation that fails is recorded and the rest run', async () => {
+    // A real fault below the saga: the database refuses the limb-ros write's pending change (not a device refusal,
+    // not a domain error) and, during the unwind, the DNS override's compensation (ADR 0269).
+    await h.store.db.execute(sql`create function distfix_refuse() returns trigger language plpgsql as $$
+      begin raise exception 'injected database fault'; end $$`);
+    await h.store.db.execute(sql`create trigger distfix_refuse before insert on pending_changes for each row
+      when ((new.device_id = ${sql.raw(`'${rosId}'`)} and new.operation = 'create') or (new.target_type = 'dns_override' and new.operation = 'delete'))
+      execute function distfix_refuse()`);
+    let d: Distribution;
+    try {
+      const res = await trigger({ force: true });
+      expect(res.statusCode, res.body).toBe(500);
+      expect(res.body).not.toContain('injected database fault');
+      const list = (await call('GET', `${BASE}?site_id=${siteId}`)).json<{ items: Array<{ id: string; created_at: string }> }>();
+      const latest = [...list.items].sort((a, b) => b.created_at.localeCompare(a.created_at))[0];
+      d = (await call('GET', `${BASE}/${latest?.id}`)).json<Distribution>();
+    } finally {
+      await h.store.db.execute(sql`drop trigger distfix_refuse on pending_changes`);
+      await h.store.db.execute(sql`drop function distfix_refuse()`);
+    }
+    expect(d.status).toBe('rollback_failed');
+    expect(d.error).toMatchObject({ code: 'internal' });
+    expect(d.error?.message).toContain('Some compensations failed');
+    expect(d.steps.filter((s) => s.tier > 0).map((s) => [s.kind, s.status, s.error?.code ?? null])).toEqual([
+      ['vlan_interface', 'compensated', null],
+      ['dhcp_scope', 'compensated', null],
+      ['dhcp_static_mapping', 'compensated', null],
+      ['dns_override', 'compensation_failed', 'internal'],
+      ['bridge_vlan', 'compensated', null],
+      ['bridge_vlan', 'failed', 'internal'],
+    ]);
+    expect(JSON.stringify(d.steps)).not.toContain('injected database fault');
+    // Every other compensation ran and was read back: only the override the database refused to undo is left.
+    expect(pfVlans()).toEqual([]);
+    expect(pfMappings()).toEqual([]);
+    expect(owrtVlans()).toEqual([]);
+    expect(rosVlans()).toEqual([]);
+    expect(pfOverrides()).toHaveLength(1);
+    // The fault gone, a rollback finishes the job.
+    const back = await call('POST', `${BASE}/${d.id}/rollback`, { confirmed: true });
+    expect(back.statusCode, back.body).toBe(200);
+    expect(back.json<Distribution>().status).toBe('rolled_back');
+    expectClean();
+  });
+
+  it('a policy test of the last limb that fails refuses its write: the distribution fails there and every completed step is undone', async () => {
+    // The gate runs a gateway's tests on the configuration any forced write leaves; a VLAN write changes no rule, so
+    // a test already failing on the limb refuses it (docs/orchestration.md "Distribution", policy tests).
+    const tests = {
+      version: 1,
+      flows: [{ name: 'the monitor reaches the limb', interface: 'ether1', protocol: 'tcp', source: '10.9.9.9', destination: '10.9.9.1', destination_port: 8291, expect: 'pass' }],
+    };
+    expect((await call('PUT', `/api/v1/firewall/gateways/${rosId}/policy-tests`, tests)).statusCode).toBe(200);
+    let d: Distribution;
+    try {
+      const res = await trigger({ force: true });
+      expect(res.statusCode, res.body).toBe(201);
+      d = res.json<Distribution>();
+    } finally {
+      await call('PUT', `/api/v1/firewall/gateways/${rosId}/policy-tests`, { version: 1, flows: [] });
+    }
+    expect(d.status).toBe('failed');
+    expect(d.error).toMatchObject({ code: 'policy_tests' });
+    expect(d.error?.message).toContain('the monitor reaches the limb');
+    const failed = d.steps.find((s) => s.status === 'failed');
+    expect(failed).toMatchObject({ kind: 'bridge_vlan', device_id: rosId, error: { code: 'policy_tests' } });
+    expect(String(failed?.error?.message)).toContain('the monitor reaches the limb');
+    expect(d.steps.filter((s) => s.tier > 0 && s !== failed).every((s) => s.status === 'compensated')).toBe(true);
+    expectClean();
+  });
+
+  it('a policy test of the brain that fails stops the distribution at its first write: nothing is written anywhere', async () => {
+    const tests = {
+      version: 1,
+      flows: [{ name: 'no SSH from the internet', interface: 'wan', protocol: 'tcp', source: '93.184.216.34', destination: '192.168.1.1', destination_port: 22, expect: 'pass' }],
+    };
+    expect((await call('PUT', `/api/v1/firewall/gateways/${brainId}/policy-tests`, tests)).statusCode).toBe(200);
+    pf.clearRequests();
+    let d: Distribution;
+    try {
+      d = (await trigger({ force: true })).json<Distribution>();
+    } finally {
+      await call('PUT', `/api/v1/firewall/gateways/${brainId}/policy-tests`, { version: 1, flows: [] });
+    }
+    expect(d).toMatchObject({ status: 'failed', error: { code: 'policy_tests' } });
+    expect(d.error?.message).toContain('no SSH from the internet');
+    expect(d.steps.filter((s) => s.tier > 0).map((s) => s.status)).toEqual(['failed', 'skipped', 'skipped', 'skipped', 'skipped', 'skipped']);
+    expect(pf.requests().filter((r) => r.method !== 'GET')).toEqual([]);
     expectClean();
   });
 

@@ -13,8 +13,9 @@
  * distribution/plan.ts), compensated by writing the before-image back. The compensation is stored on the step
  * BEFORE the write goes out. Every write — steps and compensations — goes through the pending-change engine
  * (`submitWrite` with `force`: gate 1, the apply gate with its policy tests, one device apply, read-back
- * verification); a step is done only when its change is `applied`. When a step fails, the compensations of the
- * done steps run newest first and each is verified by reading the object back from the device.
+ * verification); a step is done only when its change is `applied`. On any failure once a step is done — the step's
+ * own or an unexpected error (ADR 0269) — the compensations of the done steps run newest first, each verified by
+ * reading the object back from the device; one that fails is recorded and the rest still run.
  */
 import { randomUUID } from 'node:crypto';
 import { and, asc, eq, inArray } from 'drizzle-orm';
@@ -67,13 +68,24 @@ interface StepError {
   vendor_code?: string | null;
 }
 
-function errorOf(err: unknown): StepError {
+/**
+ * The stored error of a failed step or compensation. An unexpected error (neither the device's nor a domain refusal:
+ * a database fault, a bug) is `internal`, its text kept out of the row (it may hold anything) and the error itself
+ * kept on the run: the saga still unwinds, then rethrows it for the server log (ADR 0269).
+ */
+function errorOf(run: Run, err: unknown): StepError {
   if (err instanceof AdapterError) return { code: 'device_error', message: err.message, vendor_code: err.code };
   if (err instanceof DomainError) {
     const vendorCode = (err as { vendorCode?: string }).vendorCode;
     return { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}), ...(vendorCode ? { vendor_code: vendorCode } : {}) };
   }
-  throw err;
+  run.unexpected.push(err);
+  return { code: 'internal', message: 'An unexpected error stopped it; the server log has the cause.' };
+}
+
+/** Rethrows the first unexpected error the run met, once its outcome is recorded (the route logs it, answers 500). */
+function rethrowUnexpected(run: Run): void {
+  if (run.unexpected.length > 0) throw run.unexpected[0];
 }
 
 /** The running saga: its context, row and the devices it talks to. */
@@ -85,6 +97,8 @@ interface Run {
   holdsLock: boolean;
   devices: Map<string, Device>;
   confirmed: boolean;
+  /** Unexpected errors met by steps and compensations, recorded as `internal` and rethrown at the end. */
+  unexpected: unknown[];
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -217,7 +231,7 @@ export async function triggerDistribution(
     });
     return inserted as DistributionRow;
   });
-  const run: Run = { ctx, deps, row, ttlSeconds, holdsLock: force, devices: new Map(), confirmed: input.confirmed ?? false };
+  const run: Run = { ctx, deps, row, ttlSeconds, holdsLock: force, devices: new Map(), unexpected: [], confirmed: input.confirmed ?? false };
   await execute(run, target, force);
   return getDistribution(ctx, id);
 }
@@ -274,7 +288,7 @@ export async function retryDistribution(
     });
     return updated;
   });
-  const run: Run = { ctx, deps, row, ttlSeconds, holdsLock: true, devices: new Map(), confirmed: options.confirmed ?? false };
+  const run: Run = { ctx, deps, row, ttlSeconds, holdsLock: true, devices: new Map(), unexpected: [], confirmed: options.confirmed ?? false };
   await execute(run, target, true);
   return getDistribution(ctx, before.id);
 }
@@ -321,7 +335,7 @@ export async function rollbackDistribution(
     });
     return updated;
   });
-  const run: Run = { ctx, deps, row, ttlSeconds, holdsLock: true, devices: new Map(), confirmed: true };
+  const run: Run = { ctx, deps, row, ttlSeconds, holdsLock: true, devices: new Map(), unexpected: [], confirmed: true };
   try {
     const ok = await compensate(run, open);
     await finish(run, ok ? 'rolled_back' : 'rollback_failed', ok ? null : { code: 'compensation_failed', message: 'Some compensations failed or did not verify; see the steps.' });
@@ -331,6 +345,7 @@ export async function rollbackDistribution(
   } finally {
     await releaseLock(ctx, before.siteId, before.id);
   }
+  rethrowUnexpected(run);
   return getDistribution(ctx, before.id);
 }
 
@@ -368,8 +383,23 @@ interface Spec {
   locate(): Promise<Located | null>;
 }
 
-/** Tier 0, the plan and (with `write`) the writes, compensating on failure. Never leaves the lock behind. */
+/**
+ * Tier 0, the plan and (with `write`) the writes. Any failure once a step is done — a step's own, or an unexpected
+ * error between steps — runs the compensations of the done steps, newest first; an unexpected error is rethrown
+ * after that is recorded (ADR 0269). Never leaves the lock behind.
+ */
 async function execute(run: Run, target: Target, write: boolean): Promise<void> {
+  const done: StepRow[] = [];
+  let notRun: StepRow[] = [];
+  let unwinding = false;
+  /** Skips what has not run, compensates what is done and records the outcome. */
+  const unwind = async (error: { code: string; message: string; step_id?: string }): Promise<void> => {
+    unwinding = true;
+    await skipRest(run, notRun);
+    const compensated = await compensate(run, done.filter((s) => s.compensation !== null).reverse());
+    const undone = done.length === 0 ? '' : compensated ? ' Every completed step was compensated.' : ' Some compensations failed; see the steps.';
+    await finish(run, compensated ? 'failed' : 'rollback_failed', { ...error, message: `${error.message}${undone}` });
+  };
   try {
     const scope = target.vlan.dhcpScopes.find((s) => s.ipVersion === 4);
     const conflict = scope === undefined ? null : reservationPoolConflict(target.topology.brain.vendor, scope);
@@ -393,29 +423,28 @@ async function execute(run: Run, target: Target, write: boolean): Promise<void> 
       await finish(run, 'planned', null);
       return;
     }
-    const done: StepRow[] = [];
     for (const [i, spec] of specs.entries()) {
       const step = rows[i] as StepRow;
+      notRun = rows.slice(i + 1);
       const outcome = await runStep(run, spec, step);
       if (outcome.ok) {
         done.push(outcome.row);
         continue;
       }
-      await skipRest(run, rows.slice(i + 1));
-      const compensated = await compensate(run, done.filter((s) => s.compensation !== null).reverse());
-      await finish(run, compensated ? 'failed' : 'rollback_failed', {
-        code: outcome.error.code,
-        message: `Step ${spec.kind} ${spec.resourceKey} on ${spec.member.name} failed: ${outcome.error.message} ${compensated ? 'Every completed step was compensated.' : 'Some compensations failed; see the steps.'}`,
-        step_id: step.id,
-      });
+      await unwind({ code: outcome.error.code, message: `Step ${spec.kind} ${spec.resourceKey} on ${spec.member.name} failed: ${outcome.error.message}`, step_id: step.id });
       return;
     }
     await finish(run, 'completed', null);
   } catch (err) {
-    await finish(run, 'failed', { code: 'internal', message: 'An unexpected error stopped the distribution; the server log has the cause.' }).catch(() => undefined);
-    throw err;
+    run.unexpected.push(err);
+    const internal = { code: 'internal', message: 'An unexpected error stopped the distribution; the server log has the cause.' };
+    // Not a step's own failure (a database error between steps, say): what is done is still undone. If the unwind
+    // itself broke, what is left on the devices is unknown: rollback_failed, a rollback can be run again.
+    await (unwinding ? finish(run, 'rollback_failed', internal) : unwind(internal)).catch(() => undefined);
   } finally {
     if (run.holdsLock) await releaseLock(run.ctx, run.row.siteId, run.row.id);
+    // In `finally`, so the early returns above reach it too.
+    rethrowUnexpected(run);
   }
 }
 
@@ -469,7 +498,7 @@ async function tierZero(run: Run, topology: Target['topology']): Promise<boolean
       });
     } catch (err) {
       ok = false;
-      await updateStep(run, step.id, { status: 'failed', finishedAt: run.ctx.now(), error: errorOf(err) });
+      await updateStep(run, step.id, { status: 'failed', finishedAt: run.ctx.now(), error: errorOf(run, err) });
     }
   }
   return ok;
@@ -691,7 +720,7 @@ async function runStep(run: Run, spec: Spec, step: StepRow): Promise<StepOutcome
       write.op === 'create' ? { kind: spec.kind, op: 'delete', target: null, body: {} } : inverseOf(write, before, found?.target ?? null);
     await updateStep(run, step.id, { action: write.op, desired: body, before, target: found?.target ?? null, compensation });
   } catch (err) {
-    return fail(errorOf(err));
+    return fail(errorOf(run, err));
   }
   try {
     const { change } = await submitWrite(run.ctx, run.deps, {
@@ -719,7 +748,7 @@ async function runStep(run: Run, spec: Spec, step: StepRow): Promise<StepOutcome
     });
     return { ok: true, row };
   } catch (err) {
-    return fail(errorOf(err), { compensation: null });
+    return fail(errorOf(run, err), { compensation: null });
   }
 }
 
@@ -768,7 +797,7 @@ async function compensate(run: Run, steps: readonly StepRow[]): Promise<boolean>
       });
     } catch (err) {
       ok = false;
-      await updateStep(run, step.id, { status: 'compensation_failed', compensationChangeId: changeId, error: errorOf(err) });
+      await updateStep(run, step.id, { status: 'compensation_failed', compensationChangeId: changeId, error: errorOf(run, err) });
     }
   }
   return ok;
