@@ -3,9 +3,12 @@
  * the actor (who, from which address, under which request id) so every audit entry they write is
  * attributed. Built from the authenticated principal, or "anonymous" on public routes (sign-in).
  */
+import { hostname } from 'node:os';
 import type { FastifyRequest } from 'fastify';
 import type { Actor } from '../audit/record.ts';
 import { type ServiceContext, serviceContext } from '../core/context.ts';
+import { fromDevice } from '../firewall/live.ts';
+import type { PendingDeps } from '../firewall/pending.ts';
 import { DEFAULT_ORG_ID } from '../store/index.ts';
 import { clientAddress } from './client-address.ts';
 
@@ -34,4 +37,19 @@ export function ctxOf(request: FastifyRequest): ServiceContext {
     orgId: request.principal?.orgId ?? DEFAULT_ORG_ID,
     actor: actorOf(request),
   });
+}
+
+/** This server process, as pending changes record who applied them. */
+const NODE = `${hostname()}#${process.pid}`;
+
+/** The live-write gates and the gateways' adapters, as every route that stages or applies a device write uses them. */
+export function pendingDepsOf(request: FastifyRequest): PendingDeps {
+  const app = request.server;
+  return {
+    readOnly: app.config.readOnly,
+    maxOpen: app.config.maxPendingChanges,
+    node: NODE,
+    events: app.events,
+    device: (gatewayId) => fromDevice(() => app.access.adapters.get(gatewayId)),
+  };
 }

@@ -14,6 +14,9 @@ const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null
 const Timestamp = Type.String({ format: 'date-time' });
 export const Uuid = Type.String({ format: 'uuid' });
 
+/** A string that is one of `values`, as a plain JSON Schema `enum` (one schema, not a union of literals). */
+export const StringEnum = <T extends string>(values: readonly T[]) => Type.Unsafe<T>({ type: 'string', enum: [...values] });
+
 /*
  * One validator per kind of input text. Control characters (C0, DEL, C1) never belong in names, reasons or
  * search terms: NUL cannot even be stored by PostgreSQL, and the others forge log lines and terminal output.

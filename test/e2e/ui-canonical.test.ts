@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type AxeViolation, CHROMIUM_MISSING, choose, field, launchChromium, screenshot, seriousA11yViolations } from './support/browser.ts';
+import { type AxeViolation, choose, CHROMIUM_MISSING, field, launchChromium, openConsolePage, screenshot, seriousA11yViolations, signInToConsole } from './support/browser.ts';
 import { type ApiCaller, caller, E2E_OWNER, eventually, ownerToken, type ServerProcess, spawnServer } from './support/server-process.ts';
 import { ensureWebBuild } from './support/web-build.ts';
 
@@ -88,23 +88,13 @@ describe.skipIf(CHROMIUM_MISSING !== null)(`console canonical-state and live-wri
     page.on('pageerror', (e) => consoleErrors.push(String(e)));
     // Deletes ask first (window.confirm).
     page.on('dialog', (d) => void d.accept());
-    await page.goto(`${server.url}/admin/login`);
-    await field(page, 'Username').fill(who.username);
-    await field(page, 'Password').fill(who.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();
+    await signInToConsole(page, server.url, who);
     return page;
   }
 
   async function visit(page: Page, name: string): Promise<void> {
     violations[name] = await seriousA11yViolations(page);
     await screenshot(page, name);
-  }
-
-  async function open(page: Page, label: string): Promise<void> {
-    await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: label, exact: true }).click();
-    await page.getByRole('heading', { level: 1, name: label }).waitFor();
-    await page.getByLabel('Loading').first().waitFor({ state: 'detached' });
   }
 
   async function gatewayTab(page: Page, gatewayId: string, name: string, tab: string): Promise<void> {
@@ -127,7 +117,7 @@ describe.skipIf(CHROMIUM_MISSING !== null)(`console canonical-state and live-wri
 
   it('VLANs: create (bad id refused), edit (bad subnet refused), DHCP scope and reservation create/delete, DNS record, template', async () => {
     const page = await consolePage();
-    await open(page, 'VLANs');
+    await openConsolePage(page, 'VLANs');
     await page.getByText('No VLANs at this site yet.').waitFor();
 
     await page.getByRole('button', { name: 'New VLAN' }).click();
@@ -220,7 +210,7 @@ describe.skipIf(CHROMIUM_MISSING !== null)(`console canonical-state and live-wri
 
   it('topology: Check reports a RouterOS brain, passes the pfSense brain with the RouterOS limb; the map is saved', async () => {
     const page = await consolePage();
-    await open(page, 'Topology');
+    await openConsolePage(page, 'Topology');
     const form = page.getByRole('form', { name: 'Role map' });
     // The site's gateways have loaded once their limb boxes show (the Brain list is empty before).
     await form.getByRole('checkbox', { name: 'lab-routeros (routeros)' }).waitFor();
@@ -321,7 +311,7 @@ describe.skipIf(CHROMIUM_MISSING !== null)(`console canonical-state and live-wri
 
   it('a viewer sees the canonical state and live views with no write control', async () => {
     const page = await consolePage(VIEWER);
-    await open(page, 'VLANs');
+    await openConsolePage(page, 'VLANs');
     await page.getByRole('cell', { name: 'staff', exact: true }).waitFor();
     expect(await page.getByRole('button', { name: /^(New VLAN|Edit VLAN staff|Delete VLAN staff)$/ }).count()).toBe(0);
     await page.getByRole('tab', { name: 'Templates' }).click();

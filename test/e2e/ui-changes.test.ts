@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ensureWebBuild } from './support/web-build.ts';
-import { type AxeViolation, CHROMIUM_MISSING, field, launchChromium, screenshot, seriousA11yViolations } from './support/browser.ts';
+import { type AxeViolation, CHROMIUM_MISSING, field, launchChromium, screenshot, seriousA11yViolations, signInToConsole } from './support/browser.ts';
 import { type ApiCaller, caller, E2E_OWNER, eventually, ownerToken, type ServerProcess, spawnServer } from './support/server-process.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
@@ -74,11 +74,7 @@ describe.skipIf(CHROMIUM_MISSING !== null)(`console change pages in Chromium ${C
       if (m.type() === 'error' && !/responded with a status of 4\d\d/.test(m.text())) consoleErrors.push(m.text());
     });
     page.on('pageerror', (e) => consoleErrors.push(String(e)));
-    await page.goto(`${server.url}/admin/login`);
-    await field(page, 'Username').fill(E2E_OWNER.username);
-    await field(page, 'Password').fill(E2E_OWNER.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();
+    await signInToConsole(page, server.url, E2E_OWNER);
     return page;
   }
 

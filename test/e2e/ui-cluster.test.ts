@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM_MISSING, field, launchChromium, screenshot, seriousA11yViolations } from './support/browser.ts';
+import { CHROMIUM_MISSING, launchChromium, screenshot, seriousA11yViolations, signInToConsole } from './support/browser.ts';
 import { E2E_OWNER, type ServerProcess, spawnServer } from './support/server-process.ts';
 import { ensureWebBuild } from './support/web-build.ts';
 
@@ -37,11 +37,7 @@ describe.skipIf(CHROMIUM_MISSING !== null)(`console cluster page in Chromium ${C
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(String(e)));
     try {
-      await page.goto(`${server.url}/admin/login`);
-      await field(page, 'Username').fill(E2E_OWNER.username);
-      await field(page, 'Password').fill(E2E_OWNER.password);
-      await page.getByRole('button', { name: 'Sign in' }).click();
-      await page.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();
+      await signInToConsole(page, server.url, E2E_OWNER);
       await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Cluster', exact: true }).click();
       await page.getByRole('heading', { level: 1, name: 'Cluster' }).waitFor();
       const table = page.getByRole('table', { name: 'Nodes and the aliases each reconciles' });

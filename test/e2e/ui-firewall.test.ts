@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type AxeViolation, CHROMIUM_MISSING, choose, field, launchChromium, screenshot, seriousA11yViolations } from './support/browser.ts';
+import { type AxeViolation, choose, CHROMIUM_MISSING, field, launchChromium, openConsolePage, screenshot, seriousA11yViolations, signInToConsole } from './support/browser.ts';
 import { type ApiCaller, caller, E2E_OWNER, ownerToken, type ServerProcess, spawnServer } from './support/server-process.ts';
 import { ensureWebBuild } from './support/web-build.ts';
 
@@ -76,23 +76,13 @@ describe.skipIf(CHROMIUM_MISSING !== null)(`console firewall pages in Chromium $
       if (m.type() === 'error' && !/responded with a status of (4\d\d|501)/.test(m.text())) consoleErrors.push(m.text());
     });
     page.on('pageerror', (e) => consoleErrors.push(String(e)));
-    await page.goto(`${server.url}/admin/login`);
-    await field(page, 'Username').fill(E2E_OWNER.username);
-    await field(page, 'Password').fill(E2E_OWNER.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();
+    await signInToConsole(page, server.url, E2E_OWNER);
     return page;
   }
 
   async function visit(page: Page, name: string): Promise<void> {
     violations[name] = await seriousA11yViolations(page);
     await screenshot(page, name);
-  }
-
-  async function open(page: Page, label: string, heading = label) {
-    await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: label, exact: true }).click();
-    await page.getByRole('heading', { level: 1, name: heading }).waitFor();
-    await page.getByLabel('Loading').first().waitFor({ state: 'detached' });
   }
 
   /** The error text an input is described by (Mantine wires `aria-describedby` to its error). */
@@ -106,7 +96,7 @@ describe.skipIf(CHROMIUM_MISSING !== null)(`console firewall pages in Chromium $
 
   it('firewall rules: a bad address is refused under its field; a rule created in the table is listed and can be moved', async () => {
     const page = await consolePage();
-    await open(page, 'Firewall rules');
+    await openConsolePage(page, 'Firewall rules');
     await page.getByText('No rules match.').waitFor();
     await visit(page, 'console-firewall-rules-empty');
     for (const description of ['e2e first', 'e2e ssh']) {
@@ -153,7 +143,7 @@ describe.skipIf(CHROMIUM_MISSING !== null)(`console firewall pages in Chromium $
 
   it('settings: a value out of range is refused under its field; a value in range is saved', async () => {
     const page = await consolePage();
-    await open(page, 'Firewall settings');
+    await openConsolePage(page, 'Firewall settings');
     const retention = field(page, 'Log retention days');
     await retention.fill('3');
     await page.getByRole('button', { name: 'Save settings' }).click();
@@ -167,7 +157,7 @@ describe.skipIf(CHROMIUM_MISSING !== null)(`console firewall pages in Chromium $
 
   it('webhooks: the signing secret is shown once and never again', async () => {
     const page = await consolePage();
-    await open(page, 'Webhooks');
+    await openConsolePage(page, 'Webhooks');
     await page.getByRole('button', { name: 'New webhook' }).click();
     const dialog = page.getByRole('dialog', { name: 'New webhook' });
     await field(dialog, 'Name').fill('e2e-hook');
@@ -188,7 +178,7 @@ describe.skipIf(CHROMIUM_MISSING !== null)(`console firewall pages in Chromium $
 
   it("a gateway's live tabs show the lab emulator's data, and say so when the vendor lacks a read", async () => {
     const page = await consolePage();
-    await open(page, 'Gateways');
+    await openConsolePage(page, 'Gateways');
     // Vendor and maturity tier on the list.
     await page.getByRole('cell', { name: 'pfSense beta', exact: true }).first().waitFor();
     await page.getByRole('link', { name: 'lab-pfsense', exact: true }).click();
@@ -238,7 +228,7 @@ describe.skipIf(CHROMIUM_MISSING !== null)(`console firewall pages in Chromium $
     // The webhook made earlier carries the same event to its receiver.
     await expect.poll(() => received.some((body) => body.includes('"grant.created"')), { timeout: 30_000 }).toBe(true);
     // … and its delivery log says so.
-    await open(page, 'Webhooks');
+    await openConsolePage(page, 'Webhooks');
     await page.getByRole('button', { name: 'Deliveries of webhook e2e-hook' }).click();
     const drawer = page.getByRole('dialog', { name: 'Deliveries of e2e-hook' });
     await drawer.getByRole('row', { name: /grant\.created succeeded/ }).waitFor({ timeout: 30_000 });
@@ -257,16 +247,16 @@ describe.skipIf(CHROMIUM_MISSING !== null)(`console firewall pages in Chromium $
       ['Traffic logs', 'Traffic logs'],
       ['Policy diff', 'Policy diff'],
     ] as const) {
-      await open(page, label, heading);
+      await openConsolePage(page, label, heading);
       await visit(page, `console-${label.toLowerCase().replace(/\s+/g, '-')}-dark`);
     }
     // Logs: a malformed address is refused under its filter.
-    await open(page, 'Traffic logs');
+    await openConsolePage(page, 'Traffic logs');
     await field(page, 'Source address').fill('not-an-ip');
     await field(page, 'Source address').press('Enter');
     expect(await errorOf(page, page, 'Source address')).toMatch(/source_ip/);
     // Policy diff: a side that is not a configuration is refused under that side.
-    await open(page, 'Policy diff');
+    await openConsolePage(page, 'Policy diff');
     await field(page, 'Before').fill('not a config');
     await field(page, 'After').fill('{"rules": []}');
     await page.getByRole('button', { name: 'Compare' }).click();

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type AxeViolation, CHROMIUM_MISSING, choose, launchChromium, field, screenshot, seriousA11yViolations } from './support/browser.ts';
+import { type AxeViolation, choose, CHROMIUM_MISSING, field, launchChromium, screenshot, seriousA11yViolations, signInToConsole } from './support/browser.ts';
 import { type ApiCaller, caller, E2E_OWNER, eventually, ownerToken, type ServerProcess, spawnServer } from './support/server-process.ts';
 import { ensureWebBuild } from './support/web-build.ts';
 
@@ -82,11 +82,7 @@ describe.skipIf(CHROMIUM_MISSING !== null)(`console import page in Chromium ${CH
       if (m.type() === 'error' && !/responded with a status of 4\d\d/.test(m.text())) consoleErrors.push(m.text());
     });
     page.on('pageerror', (e) => consoleErrors.push(String(e)));
-    await page.goto(`${server.url}/admin/login`);
-    await field(page, 'Username').fill(E2E_OWNER.username);
-    await field(page, 'Password').fill(E2E_OWNER.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();
+    await signInToConsole(page, server.url, E2E_OWNER);
     await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Import', exact: true }).click();
     await page.getByRole('heading', { level: 1, name: 'Import' }).waitFor();
     await choose(page, page.getByRole('main'), 'Site', siteName);

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type AxeViolation, CHROMIUM_MISSING, choose, field, launchChromium, screenshot, seriousA11yViolations } from './support/browser.ts';
+import { type AxeViolation, choose, CHROMIUM_MISSING, field, launchChromium, openConsolePage, screenshot, seriousA11yViolations, signInToConsole } from './support/browser.ts';
 import { type ApiCaller, caller, E2E_OWNER, ownerToken, type ServerProcess, spawnServer } from './support/server-process.ts';
 import { ensureWebBuild } from './support/web-build.ts';
 
@@ -70,23 +70,13 @@ describe.skipIf(CHROMIUM_MISSING !== null)(`console orchestration pages in Chrom
       if (m.type() === 'error' && !/responded with a status of 4\d\d/.test(m.text())) consoleErrors.push(m.text());
     });
     page.on('pageerror', (e) => consoleErrors.push(String(e)));
-    await page.goto(`${server.url}/admin/login`);
-    await field(page, 'Username').fill(E2E_OWNER.username);
-    await field(page, 'Password').fill(E2E_OWNER.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();
+    await signInToConsole(page, server.url, E2E_OWNER);
     return page;
   }
 
   async function visit(page: Page, name: string): Promise<void> {
     violations[name] = await seriousA11yViolations(page);
     await screenshot(page, name);
-  }
-
-  async function open(page: Page, label: string): Promise<void> {
-    await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: label, exact: true }).click();
-    await page.getByRole('heading', { level: 1, name: label }).waitFor();
-    await page.getByLabel('Loading').first().waitFor({ state: 'detached' });
   }
 
   async function errorOf(page: Page, scope: Page | Locator, label: string): Promise<string> {
@@ -99,7 +89,7 @@ describe.skipIf(CHROMIUM_MISSING !== null)(`console orchestration pages in Chrom
 
   it('topology: a RouterOS brain is reported by Check; a valid role map is saved', async () => {
     const page = await consolePage();
-    await open(page, 'Topology');
+    await openConsolePage(page, 'Topology');
     await page.getByText('This site has no role map yet').waitFor();
     const form = page.getByRole('form', { name: 'Role map' });
     await choose(page, form, 'Brain', 'core-switch (routeros)');
@@ -118,7 +108,7 @@ describe.skipIf(CHROMIUM_MISSING !== null)(`console orchestration pages in Chrom
 
   it('VLANs: refusals under their fields; a VLAN with a DHCP scope and reservation, a DNS record, a template applied', async () => {
     const page = await consolePage();
-    await open(page, 'VLANs');
+    await openConsolePage(page, 'VLANs');
     await page.getByText('No VLANs at this site yet.').waitFor();
 
     await page.getByRole('button', { name: 'New VLAN' }).click();

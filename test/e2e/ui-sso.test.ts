@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listenOpenIdProvider, type TestOpenIdProvider } from '../helpers/oidc-provider.ts';
-import { CHROMIUM_MISSING, choose, field, launchChromium, screenshot, seriousA11yViolations } from './support/browser.ts';
+import { choose, CHROMIUM_MISSING, field, launchChromium, screenshot, seriousA11yViolations, signInToConsole } from './support/browser.ts';
 import { caller, E2E_OWNER, type ServerProcess, signIn, spawnServer } from './support/server-process.ts';
 import { ensureWebBuild } from './support/web-build.ts';
 
@@ -55,11 +55,7 @@ describe.skipIf(CHROMIUM_MISSING !== null)(`single sign-on in Chromium ${CHROMIU
     await api.call('PATCH', `/api/v1/access/knocs/${lab?.id}`, { groups: [group.id] });
 
     const consolePage = await newPage();
-    await consolePage.goto(`${server.url}/admin/login`);
-    await field(consolePage, 'Username').fill(E2E_OWNER.username);
-    await field(consolePage, 'Password').fill(E2E_OWNER.password);
-    await consolePage.getByRole('button', { name: 'Sign in' }).click();
-    await consolePage.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();
+    await signInToConsole(consolePage, server.url, E2E_OWNER);
     await consolePage.getByRole('link', { name: 'Identity providers' }).click();
     await consolePage.getByRole('heading', { level: 1, name: 'Identity providers' }).waitFor();
     await consolePage.getByRole('button', { name: 'New identity provider' }).click();

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type AxeViolation, CHROMIUM_MISSING, choose, field, launchChromium, screenshot, seriousA11yViolations } from './support/browser.ts';
+import { type AxeViolation, choose, CHROMIUM_MISSING, field, launchChromium, openConsolePage, screenshot, seriousA11yViolations, signInToConsole } from './support/browser.ts';
 import { E2E_OWNER, type ServerProcess, spawnServer } from './support/server-process.ts';
 import { ensureWebBuild } from './support/web-build.ts';
 
@@ -71,18 +71,8 @@ describe.skipIf(CHROMIUM_MISSING !== null)(`console vendors in Chromium ${CHROMI
       if (m.type() === 'error' && !/responded with a status of 4\d\d/.test(m.text())) consoleErrors.push(m.text());
     });
     page.on('pageerror', (e) => consoleErrors.push(String(e)));
-    await page.goto(`${server.url}/admin/login`);
-    await field(page, 'Username').fill(E2E_OWNER.username);
-    await field(page, 'Password').fill(E2E_OWNER.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();
+    await signInToConsole(page, server.url, E2E_OWNER);
     return page;
-  }
-
-  async function open(page: Page, label: string) {
-    await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: label, exact: true }).click();
-    await page.getByRole('heading', { level: 1, name: label }).waitFor();
-    await page.getByLabel('Loading').first().waitFor({ state: 'detached' });
   }
 
   async function visit(page: Page, name: string): Promise<void> {
@@ -92,7 +82,7 @@ describe.skipIf(CHROMIUM_MISSING !== null)(`console vendors in Chromium ${CHROMI
 
   it('the Vendors page shows the capability matrix with the reason of every flag that is off', async () => {
     const page = await consolePage();
-    await open(page, 'Vendors');
+    await openConsolePage(page, 'Vendors');
     const matrix = page.getByRole('table', { name: 'Capability matrix' });
     await matrix.getByRole('columnheader', { name: /pfSense/ }).waitFor();
     const row = matrix.getByRole('row', { name: /^alias\.write/ });
@@ -123,7 +113,7 @@ describe.skipIf(CHROMIUM_MISSING !== null)(`console vendors in Chromium ${CHROMI
         json: { ok: false, version: null, api_version: null, error: { code: 'E2E000', message: 'not a real gateway' }, certificate: null },
       });
     });
-    await open(page, 'Gateways');
+    await openConsolePage(page, 'Gateways');
     await page.getByRole('button', { name: 'Add gateway' }).click();
     const dialog = page.getByRole('dialog', { name: 'Add gateway' });
     const shown = async () => {

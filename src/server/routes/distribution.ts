@@ -4,12 +4,9 @@
  * `gateway.view` on the distribution's site (another site's is a 404); trigger, retry and rollback need
  * `gateway.distribute` there (a site the caller can only read: 403; one it cannot see: 400 on `site_id`).
  */
-import { hostname } from 'node:os';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { fromDevice } from '../../firewall/live.ts';
-import type { PendingDeps } from '../../firewall/pending.ts';
 import {
   getDistribution,
   listDistributions,
@@ -19,18 +16,16 @@ import {
 } from '../../orchestration/distribution/index.ts';
 import { DISTRIBUTION_STATUSES, type DistributionView, STEP_STATUSES } from '../../orchestration/distribution/model.ts';
 import { findDistribution } from '../../orchestration/distribution/store.ts';
-import { ctxOf } from '../context.ts';
+import { ctxOf, pendingDepsOf } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { principalOf, siteFilter } from '../plugins/access.ts';
-import { ERROR_RESPONSES, IdParams, Paging, Uuid } from '../schemas.ts';
+import { ERROR_RESPONSES, IdParams, Paging, StringEnum, Uuid } from '../schemas.ts';
 import { toApi } from '../views.ts';
 import { requireSiteObject } from './firewall-scope.ts';
 import { emptyBodyIsObject, Nullable, Timestamp } from './gateways.ts';
 
 const tags = ['distribution'];
 const BASE = '/api/v1/firewall/distribution';
-const NODE = `${hostname()}#${process.pid}`;
-const literals = <T extends string>(values: readonly T[]) => Type.Unsafe<T>({ type: 'string', enum: [...values] });
 
 const ErrorInfo = Nullable(
   Type.Object({ code: Type.String(), message: Type.String(), step_id: Type.Optional(Nullable(Uuid)) }, { additionalProperties: true }),
@@ -45,8 +40,8 @@ const Step = Type.Object({
   device_name: Type.String(),
   kind: Type.String({ description: 'reachability, vlan_interface, dhcp_scope, dhcp_static_mapping, dns_override, bridge_vlan' }),
   resource_key: Type.String(),
-  action: literals(['check', 'create', 'update', 'noop'] as const),
-  status: literals(STEP_STATUSES),
+  action: StringEnum(['check', 'create', 'update', 'noop'] as const),
+  status: StringEnum(STEP_STATUSES),
   desired: Type.Unknown(),
   before: Type.Unknown(),
   target: Nullable(Type.String()),
@@ -70,7 +65,7 @@ const summaryFields = {
   canonical_vlan_id: Nullable(Uuid),
   vlan_tag: Type.Integer(),
   vlan_name: Type.String(),
-  status: literals(DISTRIBUTION_STATUSES),
+  status: StringEnum(DISTRIBUTION_STATUSES),
   placement: Placement,
   attempt: Type.Integer(),
   error: ErrorInfo,
@@ -85,16 +80,6 @@ const Detail = Type.Object({ ...summaryFields, steps: Type.Array(Step), history:
 
 const RunBody = Type.Object({ confirmed: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
 
-function depsOf(request: FastifyRequest): PendingDeps {
-  const app = request.server;
-  return {
-    readOnly: app.config.readOnly,
-    maxOpen: app.config.maxPendingChanges,
-    node: NODE,
-    events: app.events,
-    device: (gatewayId) => fromDevice(() => app.access.adapters.get(gatewayId)),
-  };
-}
 
 const detailBody = (view: DistributionView) => ({ ...toApi(view), steps: view.steps.map(toApi), history: view.history.map(toApi) });
 
@@ -115,7 +100,7 @@ export const distributionRoutes: FastifyPluginAsync = async (root) => {
         tags,
         summary: 'Distributions of the sites you can see, newest first (paged, with the total; steps are in the detail)',
         querystring: Type.Object(
-          { site_id: Type.Optional(Uuid), canonical_vlan_id: Type.Optional(Uuid), status: Type.Optional(literals(DISTRIBUTION_STATUSES)), ...Paging },
+          { site_id: Type.Optional(Uuid), canonical_vlan_id: Type.Optional(Uuid), status: Type.Optional(StringEnum(DISTRIBUTION_STATUSES)), ...Paging },
           { additionalProperties: false },
         ),
         response: { 200: Type.Object({ items: Type.Array(Summary), total: Type.Integer() }), ...ERROR_RESPONSES },
@@ -177,7 +162,7 @@ export const distributionRoutes: FastifyPluginAsync = async (root) => {
       if (!permissions.can('gateway.distribute', site)) {
         throw new ApiError('PC_ERR_FORBIDDEN', 'You cannot distribute at this site (needs gateway.distribute there).');
       }
-      const view = await triggerDistribution(ctxOf(request), depsOf(request), {
+      const view = await triggerDistribution(ctxOf(request), pendingDepsOf(request), {
         siteId,
         vlanId,
         ...(force !== undefined ? { force } : {}),
@@ -203,7 +188,7 @@ export const distributionRoutes: FastifyPluginAsync = async (root) => {
     },
     async (request) => {
       await requireWritable(request, request.params.id);
-      const view = await retryDistribution(ctxOf(request), depsOf(request), request.params.id, {
+      const view = await retryDistribution(ctxOf(request), pendingDepsOf(request), request.params.id, {
         ...(request.body.confirmed !== undefined ? { confirmed: request.body.confirmed } : {}),
       });
       return detailBody(view);
@@ -225,7 +210,7 @@ export const distributionRoutes: FastifyPluginAsync = async (root) => {
     },
     async (request) => {
       await requireWritable(request, request.params.id);
-      const view = await rollbackDistribution(ctxOf(request), depsOf(request), request.params.id, {
+      const view = await rollbackDistribution(ctxOf(request), pendingDepsOf(request), request.params.id, {
         ...(request.body.confirmed !== undefined ? { confirmed: request.body.confirmed } : {}),
       });
       return detailBody(view);

@@ -4,12 +4,9 @@
  * suppression is a 404); a reapply with `force=true` (applied at once) also needs `firewall.manage_rules` there,
  * as any forced live write does.
  */
-import { hostname } from 'node:os';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
-import { fromDevice } from '../../firewall/live.ts';
-import type { PendingDeps } from '../../firewall/pending.ts';
 import {
   DRIFT_SEVERITIES,
   DRIFT_STATUSES,
@@ -29,19 +26,17 @@ import {
   resolveDriftEvent,
   createSuppression,
 } from '../../orchestration/drift/service.ts';
-import { ctxOf } from '../context.ts';
+import { ctxOf, pendingDepsOf } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { principalOf, siteFilter } from '../plugins/access.ts';
-import { ERROR_RESPONSES, IdParams, Line, Paging, PathId, ref, Uuid } from '../schemas.ts';
+import { ERROR_RESPONSES, IdParams, Line, Paging, PathId, ref, StringEnum, Uuid } from '../schemas.ts';
 import { toApi } from '../views.ts';
 import { requireSiteObject } from './firewall-scope.ts';
 import { Nullable, Timestamp } from './gateways.ts';
 
 const tags = ['drift'];
 const BASE = '/api/v1/firewall/drift';
-const NODE = `${hostname()}#${process.pid}`;
 
-const literals = <T extends string>(values: readonly T[]) => Type.Unsafe<T>({ type: 'string', enum: [...values] });
 
 const DriftEvent = Type.Object({
   id: Uuid,
@@ -50,9 +45,9 @@ const DriftEvent = Type.Object({
   resource_type: Type.String(),
   resource_key: Type.String(),
   resource_name: Type.String(),
-  drift_type: literals(DRIFT_TYPES),
-  severity: literals(DRIFT_SEVERITIES),
-  status: literals(DRIFT_STATUSES),
+  drift_type: StringEnum(DRIFT_TYPES),
+  severity: StringEnum(DRIFT_SEVERITIES),
+  status: StringEnum(DRIFT_STATUSES),
   resolution: Nullable(Type.String()),
   message: Type.String(),
   expected: Type.Unknown(),
@@ -73,8 +68,8 @@ const Suppression = Type.Object({
   device_id: Nullable(Uuid),
   resource_type: Type.String(),
   pattern: Type.String(),
-  mode: literals(SUPPRESSION_MODES),
-  drift_type: Nullable(literals(DRIFT_TYPES)),
+  mode: StringEnum(SUPPRESSION_MODES),
+  drift_type: Nullable(StringEnum(DRIFT_TYPES)),
   reason: Type.String(),
   is_active: Type.Boolean(),
   created_by: Nullable(Uuid),
@@ -86,7 +81,7 @@ const Suppression = Type.Object({
 const GatewayCheck = Type.Object({
   gateway_id: Uuid,
   site_id: Uuid,
-  outcome: literals(['ok', 'failed', 'skipped'] as const),
+  outcome: StringEnum(['ok', 'failed', 'skipped'] as const),
   baseline_taken: Type.Boolean(),
   skipped: Type.Array(Type.Object({ resource_type: Type.String(), capability: Type.String(), reason: Type.String() })),
   opened: Type.Array(Uuid),
@@ -99,16 +94,6 @@ const GatewayCheck = Type.Object({
 
 const Counts = { critical: Type.Integer(), warning: Type.Integer(), info: Type.Integer() };
 
-function depsOf(request: FastifyRequest): PendingDeps {
-  const app = request.server;
-  return {
-    readOnly: app.config.readOnly,
-    maxOpen: app.config.maxPendingChanges,
-    node: NODE,
-    events: app.events,
-    device: (gatewayId) => fromDevice(() => app.access.adapters.get(gatewayId)),
-  };
-}
 
 export const driftRoutes: FastifyPluginAsync = async (root) => {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
@@ -124,10 +109,10 @@ export const driftRoutes: FastifyPluginAsync = async (root) => {
           {
             site_id: Type.Optional(Uuid),
             device_id: Type.Optional(Uuid),
-            severity: Type.Optional(literals(DRIFT_SEVERITIES)),
-            status: Type.Optional(literals(DRIFT_STATUSES)),
-            drift_type: Type.Optional(literals(DRIFT_TYPES)),
-            resource_type: Type.Optional(literals(RESOURCE_TYPES)),
+            severity: Type.Optional(StringEnum(DRIFT_SEVERITIES)),
+            status: Type.Optional(StringEnum(DRIFT_STATUSES)),
+            drift_type: Type.Optional(StringEnum(DRIFT_TYPES)),
+            resource_type: Type.Optional(StringEnum(RESOURCE_TYPES)),
             ...Paging,
           },
           { additionalProperties: false },
@@ -206,7 +191,7 @@ export const driftRoutes: FastifyPluginAsync = async (root) => {
       const siteId = request.params.siteId;
       const scope = siteFilter(request, 'gateway.drift');
       if (scope !== 'all' && !scope.includes(siteId)) throw new ApiError('PC_ERR_NOT_FOUND');
-      return checkSite(ctxOf(request), depsOf(request), siteId);
+      return checkSite(ctxOf(request), pendingDepsOf(request), siteId);
     },
   );
 
@@ -221,7 +206,7 @@ export const driftRoutes: FastifyPluginAsync = async (root) => {
         params: IdParams,
         body: Type.Object(
           {
-            resolution: literals(RESOLVE_ACTIONS),
+            resolution: StringEnum(RESOLVE_ACTIONS),
             force: Type.Optional(Type.Boolean()),
             confirmed: Type.Optional(Type.Boolean()),
             suppress: Type.Optional(Type.Boolean()),
@@ -247,7 +232,7 @@ export const driftRoutes: FastifyPluginAsync = async (root) => {
         throw new ApiError('PC_ERR_FORBIDDEN', 'force=true applies a live write at once: it needs firewall.manage_rules on the site.');
       }
       const { resolution, force, confirmed, suppress, reason } = request.body;
-      const result = await resolveDriftEvent(ctx, depsOf(request), event.id, {
+      const result = await resolveDriftEvent(ctx, pendingDepsOf(request), event.id, {
         resolution,
         ...(force !== undefined ? { force } : {}),
         ...(confirmed !== undefined ? { confirmed } : {}),
@@ -301,10 +286,10 @@ export const driftRoutes: FastifyPluginAsync = async (root) => {
           {
             site_id: Uuid,
             device_id: Type.Optional(Nullable(Uuid)),
-            resource_type: literals(RESOURCE_TYPES),
+            resource_type: StringEnum(RESOURCE_TYPES),
             pattern: Line({ minLength: 1, maxLength: 200 }),
-            mode: Type.Optional(literals(SUPPRESSION_MODES)),
-            drift_type: Type.Optional(Nullable(literals(DRIFT_TYPES))),
+            mode: Type.Optional(StringEnum(SUPPRESSION_MODES)),
+            drift_type: Type.Optional(Nullable(StringEnum(DRIFT_TYPES))),
             reason: Line({ minLength: 1, maxLength: 500 }),
           },
           { additionalProperties: false },

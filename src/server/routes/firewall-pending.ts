@@ -12,14 +12,12 @@
  * Permissions: `firewall.manage_rules` for writes, `firewall.admin` for reboot and halt, on the gateway's site;
  * another site's gateway or change is a 404.
  */
-import { hostname } from 'node:os';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { type TSchema, Type } from 'typebox';
 import type { LiveObjectKind, LiveWrite, LiveWriteKind } from '../../adapters/live-write.ts';
 import { requireVendor } from '../../firewall/adapter.ts';
 import { getGateway } from '../../firewall/gateways.ts';
-import { fromDevice } from '../../firewall/live.ts';
 import { getObject } from '../../firewall/objects.ts';
 import {
   applyPendingChanges,
@@ -29,7 +27,6 @@ import {
   listPendingChanges,
   PENDING_STATUSES,
   type PendingChangeView,
-  type PendingDeps,
   type PendingStatus,
   requireWriteCapability,
   revertPendingChange,
@@ -43,7 +40,7 @@ import {
   requireTarget,
 } from '../../firewall/pending-writes.ts';
 import { RULES } from '../../firewall/rules.ts';
-import { ctxOf } from '../context.ts';
+import { ctxOf, pendingDepsOf } from '../context.ts';
 import { siteFilter } from '../plugins/access.ts';
 import { ERROR_RESPONSES, IdParams, Line, Paging, PathId, ref, Uuid } from '../schemas.ts';
 import { toApi } from '../views.ts';
@@ -52,7 +49,6 @@ import { Nullable } from './gateways.ts';
 
 const tags = ['firewall-pending'];
 const BASE = '/api/v1/firewall/gateways/:id';
-const NODE = `${hostname()}#${process.pid}`;
 
 const literals = <T extends string>(values: readonly T[]) => Type.Union(values.map((v) => Type.Literal(v)));
 const Text = (max: number) => Line({ maxLength: max });
@@ -220,16 +216,6 @@ const Status = Type.Unsafe<PendingStatus>({ type: 'string', enum: [...PENDING_ST
 const PendingChange = ref('PendingChange');
 const WriteResponses = { 200: PendingChange, 201: PendingChange, ...ERROR_RESPONSES };
 
-function depsOf(request: FastifyRequest): PendingDeps {
-  const app = request.server;
-  return {
-    readOnly: app.config.readOnly,
-    maxOpen: app.config.maxPendingChanges,
-    node: NODE,
-    events: app.events,
-    device: (gatewayId) => fromDevice(() => app.access.adapters.get(gatewayId)),
-  };
-}
 
 /** A change's gateway, after the site check for the permission its kind needs (404 outside the caller's sites). */
 async function gatewayFor(request: FastifyRequest, gatewayId: string, kind: LiveWriteKind) {
@@ -266,7 +252,7 @@ export const firewallPendingRoutes: FastifyPluginAsync = async (root) => {
       request.query as Gates;
     return send(
       reply,
-      await submitWrite(ctx, depsOf(request), {
+      await submitWrite(ctx, pendingDepsOf(request), {
         gateway,
         write: build(checkAliasName),
         force,
@@ -457,7 +443,7 @@ export const firewallPendingRoutes: FastifyPluginAsync = async (root) => {
         request.query;
       return send(
         reply,
-        await submitWrite(ctx, depsOf(request), {
+        await submitWrite(ctx, pendingDepsOf(request), {
           gateway,
           write: deployWrite(rule),
           force,
@@ -551,7 +537,7 @@ export const firewallPendingRoutes: FastifyPluginAsync = async (root) => {
     },
     async (request) => {
       const [change] = await changesFor(request, [request.params.id]);
-      const [applied] = await applyPendingChanges(ctxOf(request), depsOf(request), [(change as PendingChangeView).id],
+      const [applied] = await applyPendingChanges(ctxOf(request), pendingDepsOf(request), [(change as PendingChangeView).id],
         applyOptions(request.query),
       );
       return toApi(applied as PendingChangeView);
@@ -577,7 +563,7 @@ export const firewallPendingRoutes: FastifyPluginAsync = async (root) => {
       const changes = await changesFor(request, request.body.ids);
       const applied = await applyPendingChanges(
         ctxOf(request),
-        depsOf(request),
+        pendingDepsOf(request),
         changes.map((change) => change.id),
         applyOptions(request.query),
       );
@@ -617,7 +603,7 @@ export const firewallPendingRoutes: FastifyPluginAsync = async (root) => {
       const [change] = await changesFor(request, [request.params.id]);
       const { id, deviceId } = change as PendingChangeView;
       const gateway = await getGateway(ctxOf(request), deviceId);
-      const staged = await revertPendingChange(ctxOf(request), depsOf(request), id, gateway);
+      const staged = await revertPendingChange(ctxOf(request), pendingDepsOf(request), id, gateway);
       return reply.code(201).send(toApi(staged));
     },
   );

@@ -5,12 +5,9 @@
  * reconciliation distribute `gateway.distribute`; a step 5 with `force` (device writes) needs `gateway.distribute`
  * as well. Another site's session is a 404.
  */
-import { hostname } from 'node:os';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { fromDevice } from '../../firewall/live.ts';
-import type { PendingDeps } from '../../firewall/pending.ts';
 import { triggerDistribution } from '../../orchestration/distribution/index.ts';
 import { ALIGNMENT_STATUSES, RESOURCE_KINDS } from '../../orchestration/import/compare.ts';
 import { distributeToLimbs, importFromBrain, siteAlignment } from '../../orchestration/import/reconcile.ts';
@@ -26,23 +23,21 @@ import {
   STEP_STATUSES,
   startImport,
 } from '../../orchestration/import/session.ts';
-import { ctxOf } from '../context.ts';
+import { ctxOf, pendingDepsOf } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { principalOf, requireSite, siteFilter } from '../plugins/access.ts';
-import { ERROR_RESPONSES, IdParams, Paging, PathId, Uuid } from '../schemas.ts';
+import { ERROR_RESPONSES, IdParams, Paging, PathId, StringEnum, Uuid } from '../schemas.ts';
 import { toApi } from '../views.ts';
 import { requireSiteObject } from './firewall-scope.ts';
 import { emptyBodyIsObject, Nullable, Timestamp } from './gateways.ts';
 
 const tags = ['orchestration'];
-const NODE = `${hostname()}#${process.pid}`;
-const literals = <T extends string>(values: readonly T[]) => Type.Unsafe<T>({ type: 'string', enum: [...values] });
 const SiteParams = Type.Object({ site_id: PathId }, { additionalProperties: false });
 
 const Step = Type.Object({
   step: Type.Integer(),
-  name: literals(STEP_NAMES),
-  status: literals(STEP_STATUSES),
+  name: StringEnum(STEP_NAMES),
+  status: StringEnum(STEP_STATUSES),
   payload: Type.Unknown({ description: 'What the step was given (2: roles, 4: decisions, 5: force)' }),
   result: Type.Unknown({
     description:
@@ -55,7 +50,7 @@ const Step = Type.Object({
 const Session = Type.Object({
   id: Uuid,
   site_id: Uuid,
-  status: literals(SESSION_STATUSES),
+  status: StringEnum(SESSION_STATUSES),
   current_step: Type.Integer(),
   next: Nullable(Type.String()),
   steps: Type.Array(Step),
@@ -66,13 +61,13 @@ const Session = Type.Object({
 
 const AlignmentItem = Type.Object({
   key: Type.String(),
-  kind: literals(RESOURCE_KINDS),
+  kind: StringEnum(RESOURCE_KINDS),
   name: Type.String(),
   vlan_id: Nullable(Type.Integer()),
   device_id: Uuid,
   device_name: Type.String(),
-  role: literals(['brain', 'limb'] as const),
-  status: literals(ALIGNMENT_STATUSES),
+  role: StringEnum(['brain', 'limb'] as const),
+  status: StringEnum(ALIGNMENT_STATUSES),
   expected: Nullable(Type.Object({}, { additionalProperties: true })),
   actual: Nullable(Type.Object({}, { additionalProperties: true })),
   differences: Type.Array(Type.String()),
@@ -92,7 +87,7 @@ const ImportResult = Type.Object({
   created: Type.Integer(),
   updated: Type.Integer(),
   unchanged: Type.Integer(),
-  vlans: Type.Array(Type.Object({ ...VlanLine, action: literals(['created', 'updated', 'unchanged', 'refused'] as const) })),
+  vlans: Type.Array(Type.Object({ ...VlanLine, action: StringEnum(['created', 'updated', 'unchanged', 'refused'] as const) })),
   errors: Type.Array(Type.Object({ vlan_id: Type.Integer(), field: Nullable(Type.String()), message: Type.String() })),
   orphaned: Type.Array(Type.Object({ canonical_vlan_id: Uuid, ...VlanLine, reason: Type.String() })),
 });
@@ -116,17 +111,9 @@ const DistributeResult = Type.Object({
 
 /** The adapters, the live-write gates and the distribution engine, as the import and reconciliation use them. */
 function depsOf(request: FastifyRequest): ImportDeps {
-  const app = request.server;
-  const device: PendingDeps['device'] = (gatewayId) => fromDevice(() => app.access.adapters.get(gatewayId));
-  const pending: PendingDeps = {
-    readOnly: app.config.readOnly,
-    maxOpen: app.config.maxPendingChanges,
-    node: NODE,
-    events: app.events,
-    device,
-  };
+  const pending = pendingDepsOf(request);
   return {
-    device,
+    device: (gatewayId) => pending.device(gatewayId),
     async distribute(ctx, input) {
       const view = await triggerDistribution(ctx, pending, input);
       return { id: view.id, status: view.status, error: view.error ? { code: view.error.code, message: view.error.message } : null };

@@ -65,3 +65,19 @@ export async function choose(page: Page, scope: Page | Locator, label: string, o
   await input.click();
   await page.getByRole('option', { name: option, exact: true }).click();
 }
+
+/** Signs `who` in on the console's login page at `baseUrl` and waits for the Dashboard. */
+export async function signInToConsole(page: Page, baseUrl: string, who: { username: string; password: string }): Promise<void> {
+  await page.goto(`${baseUrl}/admin/login`);
+  await field(page, 'Username').fill(who.username);
+  await field(page, 'Password').fill(who.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();
+}
+
+/** Follows the console navigation link `label` and waits for the page's heading and its first load. */
+export async function openConsolePage(page: Page, label: string, heading = label): Promise<void> {
+  await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: label, exact: true }).click();
+  await page.getByRole('heading', { level: 1, name: heading }).waitFor();
+  await page.getByLabel('Loading').first().waitFor({ state: 'detached' });
+}
